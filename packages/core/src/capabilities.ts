@@ -1,0 +1,44 @@
+import type { FilterOperator } from './filter';
+
+/** What a {@link VectorStore} can do natively. Build it with {@link defineVectorStoreCapabilities}. */
+export interface VectorStoreCapabilities {
+  /**
+   * Operators the backend evaluates natively. Core evaluates the rest itself, exactly; an adapter
+   * handed an operator outside this set rejects it with `UnsupportedCapabilityError`.
+   * @default eq, in, and
+   */
+  readonly filterOperators: ReadonlySet<FilterOperator>;
+  /** Largest upsert the backend accepts in one call; core splits larger batches. @default 100 */
+  readonly maxUpsertBatch: number;
+  /** `'eventual'`: the next read may not see a write yet; the suite polls. @default 'immediate' */
+  readonly readAfterWrite: 'immediate' | 'eventual';
+  /** Whether `keywordQuery` ranks records by keyword relevance (e.g. BM25). @default false */
+  readonly keywordSearch: boolean;
+}
+
+/** Fills the documented defaults and freezes the result. */
+export function defineVectorStoreCapabilities(
+  capabilities: Partial<Omit<VectorStoreCapabilities, 'filterOperators'>> & { filterOperators?: Iterable<FilterOperator> } = {},
+): VectorStoreCapabilities {
+  return Object.freeze({
+    filterOperators: Object.freeze(new Set<FilterOperator>(capabilities.filterOperators ?? ['eq', 'in', 'and'])),
+    maxUpsertBatch: capabilities.maxUpsertBatch ?? 100,
+    readAfterWrite: capabilities.readAfterWrite ?? 'immediate',
+    keywordSearch: capabilities.keywordSearch ?? false,
+  });
+}
+
+/** What an {@link LLM} can do. Build it with {@link defineLLMCapabilities}. */
+export interface LLMCapabilities {
+  /**
+   * How the model can be held to a JSON shape: `'json_schema'` (enforces the schema),
+   * `'json_object'` (valid JSON, any shape) or `'none'` (core parses free text leniently).
+   * @default 'none'
+   */
+  readonly structuredOutput: 'json_schema' | 'json_object' | 'none';
+}
+
+/** Fills the documented defaults and freezes the result. */
+export function defineLLMCapabilities(capabilities: Partial<LLMCapabilities> = {}): LLMCapabilities {
+  return Object.freeze({ structuredOutput: capabilities.structuredOutput ?? 'none' });
+}

@@ -1,0 +1,11 @@
+export * from './errors';
+export * from './types';
+export * from './filter';
+export * from './scope';
+export * from './capabilities';
+export type * from './interfaces';
+export { cosineSimilarity, normalize } from './vector-math';
+export { tokenize, bm25Scores } from './bm25';
+export { LexicalEmbedder, type LexicalEmbedderOptions } from './embedders/lexical-embedder';
+export { InMemoryVectorStore, compareIds } from './stores/in-memory-vector-store';
+export { InMemoryHistoryStore } from './stores/in-memory-history-store';

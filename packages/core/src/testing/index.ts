@@ -1,0 +1,2 @@
+export { HashEmbedder } from './hash-embedder';
+export { ScriptedLLM, type ScriptStep, type ScriptedRequest } from './scripted-llm';

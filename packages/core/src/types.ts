@@ -1,0 +1,105 @@
+/**
+ * Who a memory belongs to. At least one id is set on every stored memory and every data call.
+ * A call sees exactly the memories whose ids equal every id the call's scope sets: `{ userId: 'u1' }`
+ * sees all of u1's memories, `{ userId: 'u1', agentId: 'a' }` only those also tagged with agent `a`.
+ */
+export interface Scope {
+  readonly userId?: string;
+  readonly agentId?: string;
+  readonly runId?: string;
+}
+
+/** The names of the scope ids, in a fixed order. */
+export const SCOPE_FIELDS = ['userId', 'agentId', 'runId'] as const;
+export type ScopeField = (typeof SCOPE_FIELDS)[number];
+
+/** A value stored in memory metadata. Arrays hold strings only, so every backend can index them. */
+export type MetadataValue = string | number | boolean | readonly string[];
+
+/** User metadata of a memory. Keys are 1–64 characters of letters, digits, `_`, `-` and `.`. */
+export type Metadata = { readonly [key: string]: MetadataValue };
+
+/** Date fields every memory carries; filters may name them. */
+export const DATE_FIELDS = ['createdAt', 'updatedAt', 'occurredAt'] as const;
+export type DateField = (typeof DATE_FIELDS)[number];
+
+/** One stored memory, as every {@link VectorStore} keeps it. */
+export interface MemoryRecord {
+  /** Unique id (UUID v7 when mem creates it). */
+  readonly id: string;
+  /** The embedding of `text`. */
+  readonly vector: readonly number[];
+  /** The memory itself, e.g. "Is vegetarian". */
+  readonly text: string;
+  /** SHA-256 hex digest of `text`, used to de-duplicate. */
+  readonly hash: string;
+  readonly scope: Scope;
+  readonly metadata: Metadata;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  /** When the conversation the memory came from took place. */
+  readonly occurredAt: Date;
+}
+
+/** A record with its similarity to a query. */
+export interface VectorMatch {
+  readonly record: MemoryRecord;
+  /** Cosine similarity in [-1, 1], higher is better (keyword queries: the backend's relevance, higher is better). */
+  readonly score: number;
+}
+
+/** One message of a conversation given to `add`. */
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  readonly content: string;
+  /** Speaker name, e.g. "Caroline"; used by extraction to attribute facts. */
+  readonly name?: string;
+}
+
+/** The kinds of change a history event records. */
+export type HistoryEventKind = 'ADD' | 'UPDATE' | 'DELETE';
+
+/** One change to one memory, as every {@link HistoryStore} keeps it. */
+export interface HistoryEvent {
+  /** Unique id of the event (UUID v7, so ids sort in creation order). */
+  readonly id: string;
+  readonly memoryId: string;
+  readonly kind: HistoryEventKind;
+  /** Text before the change; `null` for ADD. */
+  readonly previousText: string | null;
+  /** Text after the change; `null` for DELETE. */
+  readonly text: string | null;
+  readonly scope: Scope;
+  /** When the change became true: for UPDATE and DELETE, the time the previous text stopped being true. */
+  readonly validAt: Date;
+  /** When mem recorded the change. */
+  readonly createdAt: Date;
+  /** Why: 'add' (pipeline), 'update', 'delete', 'deleteAll', 'reset' (API calls). */
+  readonly actor: 'add' | 'update' | 'delete' | 'deleteAll';
+}
+
+/** Tokens and calls one operation spent on providers. */
+export interface Usage {
+  llmCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  embeddingCalls: number;
+  embeddingTokens: number;
+}
+
+/** A fresh zeroed {@link Usage}. */
+export function emptyUsage(): Usage {
+  return { llmCalls: 0, promptTokens: 0, completionTokens: 0, embeddingCalls: 0, embeddingTokens: 0 };
+}
+
+/** Options every provider call accepts. */
+export interface CallOptions {
+  /** Cancels the call; the provider stops as soon as it can and throws an `ABORTED` error. */
+  readonly signal?: AbortSignal;
+}
+
+/** A provider request: its own fields plus {@link CallOptions}. */
+export type Call<T> = T & CallOptions;
+
+/** A provider request confined to one {@link Scope}. */
+export type ScopedCall<T> = Call<T & { readonly scope: Scope }>;

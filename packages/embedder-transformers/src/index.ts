@@ -1,0 +1,1 @@
+export { TransformersEmbedder, type TransformersEmbedderOptions } from './embedder-transformers';

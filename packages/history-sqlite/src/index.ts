@@ -1,0 +1,1 @@
+export { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './history-sqlite';

@@ -1,0 +1,1 @@
+export { AnthropicLLM, type AnthropicLLMOptions } from './llm-anthropic';

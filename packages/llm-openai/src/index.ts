@@ -1,0 +1,1 @@
+export { OpenaiLLM, type OpenaiLLMOptions } from './llm-openai';

@@ -1,0 +1,1 @@
+export { ChromaVectorStore, type ChromaVectorStoreOptions } from './vector-chroma';

@@ -1,0 +1,1 @@
+export { PineconeVectorStore, type PineconeVectorStoreOptions } from './vector-pinecone';

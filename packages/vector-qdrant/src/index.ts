@@ -1,0 +1,1 @@
+export { QdrantVectorStore, type QdrantVectorStoreOptions } from './vector-qdrant';

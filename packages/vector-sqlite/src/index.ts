@@ -1,0 +1,1 @@
+export { SqliteVectorStore, type SqliteVectorStoreOptions } from './vector-sqlite';
