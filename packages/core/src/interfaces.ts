@@ -99,7 +99,10 @@ export interface VectorStore {
 /** Keeps the change log of every memory. */
 export interface HistoryStore {
   readonly provider: string;
-  /** Appends events: all or none. */
+  /**
+   * Appends events: all or none. Event ids are unique: a batch holding an id that is already
+   * stored (or twice in the batch) throws a `MemError` with code `CONFLICT` and stores none of the batch.
+   */
   append(request: Call<{ readonly events: readonly HistoryEvent[] }>): Promise<void>;
   /** The events of one memory, oldest first. */
   list(request: Call<{ readonly memoryId: string }>): Promise<HistoryEvent[]>;
