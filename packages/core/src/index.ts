@@ -9,3 +9,28 @@ export { tokenize, bm25Scores } from './bm25';
 export { LexicalEmbedder, type LexicalEmbedderOptions } from './embedders/lexical-embedder';
 export { InMemoryVectorStore, compareIds } from './stores/in-memory-vector-store';
 export { InMemoryHistoryStore } from './stores/in-memory-history-store';
+export { uuidv7, hashText } from './ids';
+export { INPUT_LIMITS } from './validation';
+export {
+  Memory,
+  type MemoryOptions,
+  type MemoryItem,
+  type SearchResult,
+  type AddOptions,
+  type AddResult,
+  type SearchOptions,
+  type ScopeOptions,
+} from './memory';
+export type { MemoryEvent } from './pipeline/apply';
+export type { AddContext, AddPlan, AddStrategy, PlannedOperation } from './pipeline/strategy';
+export { reconcileStrategy, additiveStrategy, rawStrategy } from './pipeline/strategies';
+export { retrieveCandidates } from './pipeline/retrieve';
+export { parseLenientJson } from './pipeline/llm-output';
+export { UsageMeter } from './pipeline/usage';
+export {
+  DEFAULT_EXTRACTION_INSTRUCTIONS,
+  DEFAULT_UPDATE_INSTRUCTIONS,
+  reconcileSystemPrompt,
+  additiveSystemPrompt,
+  conversationPrompt,
+} from './prompts';

@@ -1,0 +1,430 @@
+import { InvalidInputError, MissingSettingError, NotFoundError } from './errors';
+import { evaluateFilter, parseFilter, splitFilter, type Filter, type FilterInput } from './filter';
+import { hashText, uuidv7 } from './ids';
+import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from './interfaces';
+import { KeyedMutex } from './lock';
+import { applyPlan, upsertInBatches, type MemoryEvent } from './pipeline/apply';
+import { ensureDimensions } from './pipeline/retrieve';
+import { hybridSearch } from './pipeline/search';
+import { additiveStrategy, rawStrategy, reconcileStrategy } from './pipeline/strategies';
+import type { AddContext, AddStrategy } from './pipeline/strategy';
+import { UsageMeter } from './pipeline/usage';
+import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from './prompts';
+import { scopeContains, scopeKey, validateScope } from './scope';
+import type { ChatMessage, HistoryEvent, MemoryRecord, Metadata, Scope, Usage } from './types';
+import {
+  INPUT_LIMITS,
+  checkDate,
+  checkId,
+  checkInteger,
+  checkString,
+  validateMessages,
+  validateMetadata,
+} from './validation';
+
+/** Settings of a {@link Memory}. */
+export interface MemoryOptions {
+  /** Turns texts into vectors. */
+  readonly embedder: Embedder;
+  /** Where memories live, e.g. `SqliteVectorStore` from `@mem/vector-sqlite`. */
+  readonly vectorStore: VectorStore;
+  /** Where the change log lives, e.g. `SqliteHistoryStore` from `@mem/history-sqlite`. */
+  readonly historyStore: HistoryStore;
+  /** The model that extracts facts. Required unless every `add` passes `infer: false`. */
+  readonly llm?: LLM;
+  /** How `add` works: `'reconcile'` (default), `'additive'`, or your own {@link AddStrategy}. */
+  readonly strategy?: 'reconcile' | 'additive' | AddStrategy;
+  /** Replace the built-in instructions: `extraction` (what to remember), `update` (how to reconcile). */
+  readonly prompts?: { readonly extraction?: string; readonly update?: string };
+  /** Re-orders search results when a search asks for `rerank: true`. */
+  readonly reranker?: Reranker;
+  /** How many existing memories `add` shows the LLM. @default 10 */
+  readonly candidateLimit?: number;
+  /** The clock, for tests. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/** A memory as `Memory` returns it. */
+export interface MemoryItem {
+  readonly id: string;
+  readonly text: string;
+  /** SHA-256 of the text. */
+  readonly hash: string;
+  readonly metadata: Metadata;
+  readonly scope: Scope;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  /** When the conversation the memory came from happened. */
+  readonly occurredAt: Date;
+}
+
+/** A search result. */
+export interface SearchResult extends MemoryItem {
+  /** Cosine similarity to the query, in [-1, 1]; higher is better. */
+  readonly score: number;
+  /** Keyword (BM25) relevance, when keyword search found the memory. */
+  readonly keywordScore?: number;
+  /** The reranker's score, when the search was reranked. */
+  readonly rerankScore?: number;
+}
+
+/** Options of {@link Memory.add}. */
+export interface AddOptions {
+  readonly scope: Scope;
+  /** Stored on every memory the call creates (and merged into updated ones). */
+  readonly metadata?: Metadata;
+  /** `false` stores the messages as given, without an LLM. @default true */
+  readonly infer?: boolean;
+  /** Custom extraction instructions for this call; overrides `prompts.extraction`. */
+  readonly prompt?: string;
+  /** When the conversation happened; relative dates resolve against it. @default now */
+  readonly occurredAt?: Date | string | number;
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link Memory.add} did. */
+export interface AddResult {
+  /** One event per fact: ADD, UPDATE (with `previousText`), DELETE, or NONE (already known). */
+  readonly events: MemoryEvent[];
+  /** The memories created or updated, as stored. */
+  readonly memories: MemoryItem[];
+  readonly usage: Usage;
+}
+
+/** Options of {@link Memory.search}. */
+export interface SearchOptions {
+  readonly scope: Scope;
+  readonly filter?: FilterInput;
+  /** How many results. @default 10 */
+  readonly limit?: number;
+  /** Drops results whose `score` (cosine similarity) is below it. */
+  readonly threshold?: number;
+  /** Fuse keyword (BM25) search in, where the store has it. @default true */
+  readonly keyword?: boolean;
+  /** Re-order with the configured reranker. @default false */
+  readonly rerank?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** A scoped call. */
+export interface ScopeOptions {
+  readonly scope: Scope;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Long-term memory for an assistant: `add` conversations, `search` what was learned.
+ *
+ * @example
+ * import { Memory, LexicalEmbedder } from '@mem/core';
+ * import { SqliteVectorStore } from '@mem/vector-sqlite';
+ * import { SqliteHistoryStore } from '@mem/history-sqlite';
+ *
+ * const memory = new Memory({
+ *   embedder: new LexicalEmbedder(),
+ *   vectorStore: new SqliteVectorStore({ path: 'mem.db' }),
+ *   historyStore: new SqliteHistoryStore({ path: 'mem.db' }),
+ * });
+ * await memory.add('I am vegetarian', { scope: { userId: 'alice' }, infer: false });
+ * const { results } = await memory.search('what does alice eat?', { scope: { userId: 'alice' } });
+ */
+export class Memory {
+  private readonly embedder: Embedder;
+  private readonly vectorStore: VectorStore;
+  private readonly historyStore: HistoryStore;
+  private readonly llm: LLM | undefined;
+  private readonly strategy: AddStrategy;
+  private readonly prompts: { extraction: string; update: string };
+  private readonly reranker: Reranker | undefined;
+  private readonly candidateLimit: number;
+  private readonly now: () => Date;
+  private readonly locks = new KeyedMutex();
+
+  /** @throws {InvalidInputError} when a required part is missing. */
+  constructor(options: MemoryOptions) {
+    for (const part of ['embedder', 'vectorStore', 'historyStore'] as const) {
+      if (!options?.[part]) throw new MissingSettingError(part, `Pass { ${part} } to new Memory(); see the README for the embedded SQLite default.`);
+    }
+    this.embedder = options.embedder;
+    this.vectorStore = options.vectorStore;
+    this.historyStore = options.historyStore;
+    this.llm = options.llm;
+    this.strategy =
+      options.strategy === undefined || options.strategy === 'reconcile'
+        ? reconcileStrategy
+        : options.strategy === 'additive'
+          ? additiveStrategy
+          : options.strategy;
+    if (typeof this.strategy?.plan !== 'function') {
+      throw new InvalidInputError('options.strategy', 'expected "reconcile", "additive" or an object with plan()', 'Pass a built-in name or an AddStrategy.');
+    }
+    this.prompts = {
+      extraction: options.prompts?.extraction === undefined ? DEFAULT_EXTRACTION_INSTRUCTIONS : checkString(options.prompts.extraction, 'options.prompts.extraction', { max: 20_000 }),
+      update: options.prompts?.update === undefined ? DEFAULT_UPDATE_INSTRUCTIONS : checkString(options.prompts.update, 'options.prompts.update', { max: 20_000 }),
+    };
+    this.reranker = options.reranker;
+    this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Learns from a conversation: extracts facts and reconciles them with what is stored (or, with
+   * `infer: false`, stores the messages as given). Adds for one scope apply one at a time, so
+   * concurrent callers lose nothing and create no duplicates.
+   *
+   * @param messages - one user message as a string, or chat messages
+   * @throws {InvalidInputError} for bad input; nothing is written.
+   * @throws {ProviderResponseInvalidError} when the LLM's answer stays unusable after one corrective retry; nothing is written.
+   * @example
+   * const { events } = await memory.add(
+   *   [{ role: 'user', content: 'I moved to Lisbon last month' }],
+   *   { scope: { userId: 'alice' }, occurredAt: new Date('2024-06-10') },
+   * );
+   */
+  async add(messages: string | readonly ChatMessage[], options: AddOptions): Promise<AddResult> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    const checked = validateMessages(messages);
+    const metadata = validateMetadata(options.metadata, 'options.metadata');
+    const occurredAt = checkDate(options.occurredAt, 'options.occurredAt', this.now);
+    if (options.infer !== undefined && typeof options.infer !== 'boolean') {
+      throw new InvalidInputError('options.infer', 'expected a boolean', 'Pass infer: false to store messages as given.');
+    }
+    const strategy = options.infer === false ? rawStrategy : this.strategy;
+    if (strategy.needsLLM && !this.llm) {
+      throw new MissingSettingError('llm', `The ${strategy.name} strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.`);
+    }
+    const extraction = options.prompt === undefined ? this.prompts.extraction : checkString(options.prompt, 'options.prompt', { max: 20_000 });
+    const meter = new UsageMeter();
+    const context: AddContext = {
+      messages: checked,
+      scope,
+      occurredAt,
+      llm: this.llm,
+      embedder: this.embedder,
+      vectorStore: this.vectorStore,
+      meter,
+      prompts: { extraction, update: this.prompts.update },
+      candidateLimit: this.candidateLimit,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    // Planning (the LLM call) runs outside the lock; applying re-reads the records under it.
+    const plan = await strategy.plan(context);
+    const { events, records } = await this.locks.run(scopeKey(scope), () =>
+      applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now() }),
+    );
+    return { events, memories: records.map(toItem), usage: meter.usage };
+  }
+
+  /**
+   * Finds the memories of a scope most relevant to `query`: semantic similarity, fused with keyword
+   * search where the store has it, filtered by metadata, optionally reranked.
+   *
+   * @throws {InvalidInputError} for a bad query, scope, filter, limit or threshold.
+   * @example
+   * const { results } = await memory.search('food preferences', {
+   *   scope: { userId: 'alice' }, filter: { category: 'food' }, limit: 5, threshold: 0.2,
+   * });
+   */
+  async search(query: string, options: SearchOptions): Promise<{ results: SearchResult[]; usage: Usage }> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    checkString(query, 'query', { max: INPUT_LIMITS.maxQueryLength });
+    const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
+    const limit = checkInteger(options.limit, 'options.limit', 1, INPUT_LIMITS.maxLimit, 10);
+    if (options.threshold !== undefined && (typeof options.threshold !== 'number' || !(options.threshold >= -1 && options.threshold <= 1))) {
+      throw new InvalidInputError('options.threshold', 'expected a number from -1 to 1 (cosine similarity)', 'Pass e.g. threshold: 0.3.');
+    }
+    if (options.rerank && !this.reranker) {
+      throw new MissingSettingError('reranker', 'Pass { reranker } to new Memory() to search with rerank: true.');
+    }
+    const meter = new UsageMeter();
+    const signal = options.signal ? { signal: options.signal } : {};
+    const [vector] = await meter.embed(this.embedder, { texts: [query], purpose: 'query', ...signal });
+    await ensureDimensions({ vectorStore: this.vectorStore, ...signal }, vector!.length);
+    let ranked: { match: Awaited<ReturnType<typeof hybridSearch>>[number]; rerankScore?: number }[] = (
+      await hybridSearch(this.vectorStore, {
+        scope,
+        vector: vector!,
+        text: query,
+        limit,
+        keyword: options.keyword !== false,
+        ...(filter ? { filter } : {}),
+        ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+        ...signal,
+      })
+    ).map((match) => ({ match }));
+    if (options.rerank && this.reranker && ranked.length > 0) {
+      const scores = await this.reranker.rerank({ query, documents: ranked.map(({ match }) => match.record.text), ...signal });
+      ranked = ranked.map((entry, index) => ({ ...entry, rerankScore: scores[index] ?? Number.NEGATIVE_INFINITY }));
+      ranked.sort((a, b) => b.rerankScore! - a.rerankScore!);
+    }
+    const results = ranked.slice(0, limit).map(({ match, rerankScore }) => ({
+      ...toItem(match.record),
+      score: match.score,
+      ...(match.keywordScore === undefined ? {} : { keywordScore: match.keywordScore }),
+      ...(rerankScore === undefined ? {} : { rerankScore }),
+    }));
+    return { results, usage: meter.usage };
+  }
+
+  /** The memory with this id in `scope`, or `null`. */
+  async get(id: string, options: ScopeOptions): Promise<MemoryItem | null> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    checkId(id);
+    const [record] = await this.vectorStore.get({ scope, ids: [id], ...(options.signal ? { signal: options.signal } : {}) });
+    return record ? toItem(record) : null;
+  }
+
+  /**
+   * Lists the memories of a scope in id order (creation order for ids mem made), a page at a time.
+   * Pass the returned `nextCursor` as `cursor` to get the next page.
+   */
+  async getAll(options: ScopeOptions & { filter?: FilterInput; pageSize?: number; cursor?: string }): Promise<{ results: MemoryItem[]; nextCursor?: string }> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
+    const pageSize = checkInteger(options.pageSize, 'options.pageSize', 1, INPUT_LIMITS.maxLimit, 100);
+    const after = options.cursor === undefined ? undefined : checkId(options.cursor, 'options.cursor');
+    const results: MemoryItem[] = [];
+    let more = false;
+    for await (const record of this.scan(scope, filter, after, options.signal)) {
+      if (results.length === pageSize) {
+        more = true;
+        break;
+      }
+      results.push(toItem(record));
+    }
+    return { results, ...(more ? { nextCursor: results[results.length - 1]!.id } : {}) };
+  }
+
+  /**
+   * Changes a memory's text and/or metadata. Scope ids can never change; metadata keys are merged.
+   * @throws {NotFoundError} when no memory with this id is in `scope`.
+   */
+  async update(id: string, change: string | { text?: string; metadata?: Metadata }, options: ScopeOptions): Promise<MemoryItem> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    checkId(id);
+    const patch = typeof change === 'string' ? { text: change } : change;
+    if (typeof patch !== 'object' || patch === null || (patch.text === undefined && patch.metadata === undefined)) {
+      throw new InvalidInputError('change', 'expected a text or { text?, metadata? }', 'Pass the new text, e.g. memory.update(id, "Lives in Porto", { scope }).');
+    }
+    const text = patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim();
+    const metadata = patch.metadata === undefined ? undefined : validateMetadata(patch.metadata, 'change.metadata');
+    const signal = options.signal ? { signal: options.signal } : {};
+    return this.locks.run(scopeKey(scope), async () => {
+      const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
+      if (!record) throw new NotFoundError('memory', id);
+      const now = this.now();
+      const textChanged = text !== undefined && text !== record.text;
+      const vector = textChanged ? (await new UsageMeter().embed(this.embedder, { texts: [text], purpose: 'document', ...signal }))[0]! : record.vector;
+      const updated: MemoryRecord = {
+        ...record,
+        vector,
+        text: textChanged ? text : record.text,
+        hash: textChanged ? hashText(text) : record.hash,
+        metadata: metadata ? { ...record.metadata, ...metadata } : record.metadata,
+        updatedAt: now,
+      };
+      await this.historyStore.append({
+        events: [historyEvent(record, 'UPDATE', record.text, updated.text, now, 'update')],
+        ...signal,
+      });
+      await this.vectorStore.upsert({ records: [updated], ...signal });
+      return toItem(updated);
+    });
+  }
+
+  /** Deletes one memory of `scope`; its history is kept. @returns whether a memory was deleted. */
+  async delete(id: string, options: ScopeOptions): Promise<{ deleted: boolean }> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    checkId(id);
+    const signal = options.signal ? { signal: options.signal } : {};
+    return this.locks.run(scopeKey(scope), async () => {
+      const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
+      if (!record) return { deleted: false };
+      await this.historyStore.append({ events: [historyEvent(record, 'DELETE', record.text, null, this.now(), 'delete')], ...signal });
+      await this.vectorStore.delete({ scope, ids: [id], ...signal });
+      return { deleted: true };
+    });
+  }
+
+  /** Deletes every memory of `scope` that matches `filter` (all of them, however many). */
+  async deleteAll(options: ScopeOptions & { filter?: FilterInput }): Promise<{ deleted: number }> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
+    const signal = options.signal ? { signal: options.signal } : {};
+    return this.locks.run(scopeKey(scope), async () => {
+      // Collect first: deleting while paging a cursor would be safe with id order, but not every
+      // backend pages consistently under concurrent deletes.
+      const doomed: MemoryRecord[] = [];
+      for await (const record of this.scan(scope, filter, undefined, options.signal)) doomed.push(record);
+      const now = this.now();
+      for (let start = 0; start < doomed.length; start += 500) {
+        const batch = doomed.slice(start, start + 500);
+        await this.historyStore.append({ events: batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll')), ...signal });
+        await this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal });
+      }
+      return { deleted: doomed.length };
+    });
+  }
+
+  /** The change log of one memory, oldest first. Only events of memories in `scope` are returned. */
+  async history(id: string, options: ScopeOptions): Promise<HistoryEvent[]> {
+    const scope = validateScope(options?.scope, 'options.scope');
+    checkId(id);
+    const events = await this.historyStore.list({ memoryId: id, ...(options.signal ? { signal: options.signal } : {}) });
+    return events.filter((event) => scopeContains(scope, event.scope));
+  }
+
+  /** Deletes every memory and every history event, in every scope. */
+  async reset(): Promise<void> {
+    await this.vectorStore.reset();
+    await this.historyStore.reset();
+  }
+
+  /** Closes the stores. */
+  async close(): Promise<void> {
+    await Promise.all([this.vectorStore.close(), this.historyStore.close()]);
+  }
+
+  /** Imports records as they are (e.g. from an export), re-embedding none. Used by tools. */
+  async importRecords(records: readonly MemoryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await ensureDimensions({ vectorStore: this.vectorStore }, records[0]!.vector.length);
+    await upsertInBatches(this.vectorStore, records);
+  }
+
+  private async *scan(scope: Scope, filter: Filter | undefined, after: string | undefined, signal: AbortSignal | undefined): AsyncIterable<MemoryRecord> {
+    const { native, residual } = splitFilter(filter, this.vectorStore.capabilities.filterOperators);
+    for await (const record of this.vectorStore.list({
+      scope,
+      ...(native ? { filter: native } : {}),
+      ...(after === undefined ? {} : { after }),
+      ...(signal ? { signal } : {}),
+    })) {
+      if (!residual || evaluateFilter(residual, record)) yield record;
+    }
+  }
+}
+
+function historyEvent(
+  record: MemoryRecord,
+  kind: HistoryEvent['kind'],
+  previousText: string | null,
+  text: string | null,
+  now: Date,
+  actor: HistoryEvent['actor'],
+): HistoryEvent {
+  return { id: uuidv7(now.getTime()), memoryId: record.id, kind, previousText, text, scope: record.scope, validAt: now, createdAt: now, actor };
+}
+
+function toItem(record: MemoryRecord): MemoryItem {
+  return {
+    id: record.id,
+    text: record.text,
+    hash: record.hash,
+    metadata: record.metadata,
+    scope: record.scope,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    occurredAt: record.occurredAt,
+  };
+}

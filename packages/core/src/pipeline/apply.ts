@@ -1,0 +1,165 @@
+import { hashText, uuidv7 } from '../ids';
+import type { HistoryStore } from '../interfaces';
+import type { HistoryEvent, MemoryRecord, Metadata } from '../types';
+import { ensureDimensions } from './retrieve';
+import type { AddContext, AddPlan } from './strategy';
+
+/** One change `add` made (or chose not to make). */
+export interface MemoryEvent {
+  readonly kind: 'ADD' | 'UPDATE' | 'DELETE' | 'NONE';
+  readonly id: string;
+  /** The memory's text after the event; for DELETE, the text that was removed. */
+  readonly text: string;
+  /** The text before an UPDATE. */
+  readonly previousText?: string;
+}
+
+type Step =
+  | { kind: 'ADD'; text: string; hash: string }
+  | { kind: 'UPDATE'; current: MemoryRecord; text: string; hash: string }
+  | { kind: 'DELETE'; current: MemoryRecord }
+  | { kind: 'NONE'; current: MemoryRecord };
+
+/**
+ * Stage 4 of the pipeline: validates a plan against the store and applies it.
+ *
+ * Guarantees, whatever the model answered:
+ * - only records that are in `plan.candidates` AND found by a scoped `get` are updated or deleted;
+ * - no fact is dropped: an UPDATE that cannot apply (unknown id, record gone, id already used in
+ *   this plan) becomes an ADD of its text;
+ * - no duplicate: an ADD whose text is already stored in scope (same hash) becomes NONE;
+ * - history is written before the vector store, so every stored memory has its history.
+ *
+ * Callers hold the scope's lock, so concurrent adds of one scope apply one after another.
+ */
+export async function applyPlan(options: {
+  plan: AddPlan;
+  context: AddContext;
+  metadata: Metadata;
+  historyStore: HistoryStore;
+  now: Date;
+}): Promise<{ events: MemoryEvent[]; records: MemoryRecord[] }> {
+  const { plan, context, metadata, historyStore, now } = options;
+  const { vectorStore, scope, signal } = context;
+  const call = signal ? { signal } : {};
+
+  const wanted = new Set<string>();
+  for (const operation of plan.operations) if (operation.kind !== 'ADD' && plan.candidates.has(operation.id)) wanted.add(operation.id);
+  const current = new Map(
+    wanted.size === 0 ? [] : (await vectorStore.get({ scope, ids: [...wanted], ...call })).map((record) => [record.id, record] as const),
+  );
+
+  const steps: Step[] = [];
+  const touched = new Set<string>();
+  const addedHashes = new Set<string>();
+  const pushAdd = (text: string) => {
+    const hash = hashText(text);
+    if (addedHashes.has(hash)) return;
+    addedHashes.add(hash);
+    steps.push({ kind: 'ADD', text, hash });
+  };
+  for (const operation of plan.operations) {
+    const record = operation.kind === 'ADD' ? undefined : current.get(operation.id);
+    switch (operation.kind) {
+      case 'ADD':
+        pushAdd(operation.text);
+        break;
+      case 'UPDATE': {
+        const hash = hashText(operation.text);
+        if (!record || touched.has(record.id)) pushAdd(operation.text);
+        else if (hash === record.hash) steps.push({ kind: 'NONE', current: record });
+        else {
+          touched.add(record.id);
+          steps.push({ kind: 'UPDATE', current: record, text: operation.text, hash });
+        }
+        break;
+      }
+      case 'DELETE':
+        if (record && !touched.has(record.id)) {
+          touched.add(record.id);
+          steps.push({ kind: 'DELETE', current: record });
+        }
+        break;
+      case 'NONE':
+        if (record) steps.push({ kind: 'NONE', current: record });
+        break;
+    }
+  }
+
+  const texts = steps.flatMap((step) => (step.kind === 'ADD' || step.kind === 'UPDATE' ? [step.text] : []));
+  const vectors = await context.meter.embed(context.embedder, { texts, purpose: 'document', ...call });
+  if (vectors.length > 0) await ensureDimensions(context, vectors[0]!.length);
+
+  const events: MemoryEvent[] = [];
+  const history: HistoryEvent[] = [];
+  const upserts: MemoryRecord[] = [];
+  const deletes: string[] = [];
+  const historyEvent = (memoryId: string, kind: HistoryEvent['kind'], previousText: string | null, text: string | null): HistoryEvent => ({
+    id: uuidv7(now.getTime()),
+    memoryId,
+    kind,
+    previousText,
+    text,
+    scope,
+    validAt: context.occurredAt,
+    createdAt: now,
+    actor: 'add',
+  });
+  let vectorIndex = 0;
+  for (const step of steps) {
+    if (step.kind === 'NONE') {
+      events.push({ kind: 'NONE', id: step.current.id, text: step.current.text });
+      continue;
+    }
+    if (step.kind === 'DELETE') {
+      deletes.push(step.current.id);
+      history.push(historyEvent(step.current.id, 'DELETE', step.current.text, null));
+      events.push({ kind: 'DELETE', id: step.current.id, text: step.current.text });
+      continue;
+    }
+    const vector = vectors[vectorIndex++]!;
+    if (step.kind === 'ADD') {
+      const duplicate = await findByHash(context, vector, step.hash);
+      if (duplicate) {
+        events.push({ kind: 'NONE', id: duplicate.id, text: duplicate.text });
+        continue;
+      }
+      const id = uuidv7(now.getTime());
+      upserts.push({ id, vector, text: step.text, hash: step.hash, scope, metadata, createdAt: now, updatedAt: now, occurredAt: context.occurredAt });
+      history.push(historyEvent(id, 'ADD', null, step.text));
+      events.push({ kind: 'ADD', id, text: step.text });
+    } else {
+      const { current: record } = step;
+      upserts.push({
+        ...record,
+        vector,
+        text: step.text,
+        hash: step.hash,
+        metadata: { ...record.metadata, ...metadata },
+        updatedAt: now,
+        occurredAt: context.occurredAt,
+      });
+      history.push(historyEvent(record.id, 'UPDATE', record.text, step.text));
+      events.push({ kind: 'UPDATE', id: record.id, text: step.text, previousText: record.text });
+    }
+  }
+
+  if (history.length > 0) await historyStore.append({ events: history, ...call });
+  await upsertInBatches(vectorStore, upserts, signal);
+  if (deletes.length > 0) await vectorStore.delete({ scope, ids: deletes, ...call });
+  return { events, records: upserts };
+}
+
+/** Splits an upsert into batches of the store's `maxUpsertBatch`. */
+export async function upsertInBatches(vectorStore: AddContext['vectorStore'], records: readonly MemoryRecord[], signal?: AbortSignal): Promise<void> {
+  const size = vectorStore.capabilities.maxUpsertBatch;
+  for (let start = 0; start < records.length; start += size) {
+    await vectorStore.upsert({ records: records.slice(start, start + size), ...(signal ? { signal } : {}) });
+  }
+}
+
+/** Identical texts embed to identical vectors, so a duplicate is among the nearest few records. */
+async function findByHash(context: AddContext, vector: readonly number[], hash: string): Promise<MemoryRecord | undefined> {
+  const matches = await context.vectorStore.query({ scope: context.scope, vector, topK: 5, ...(context.signal ? { signal: context.signal } : {}) });
+  return matches.find((match) => match.record.hash === hash)?.record;
+}

@@ -1,0 +1,105 @@
+import { MissingSettingError } from '../errors';
+import type { JsonSchema } from '../interfaces';
+import { conversationPrompt, reconcileSystemPrompt } from '../prompts';
+import type { MemoryRecord } from '../types';
+import { INPUT_LIMITS } from '../validation';
+import { generateJson, type Validator } from './llm-output';
+import type { AddContext, PlannedOperation } from './strategy';
+
+const OPERATIONS_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    operations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          op: { type: 'string', enum: ['ADD', 'UPDATE', 'DELETE', 'NONE'] },
+          id: { type: ['string', 'null'] },
+          text: { type: ['string', 'null'] },
+        },
+        required: ['op', 'id', 'text'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['operations'],
+  additionalProperties: false,
+};
+
+interface RawOperation {
+  op: 'ADD' | 'UPDATE' | 'DELETE' | 'NONE';
+  id: string | null;
+  text: string | null;
+}
+
+/**
+ * Accepts the operations leniently where no fact can be lost (lower-case ops, a missing `op`
+ * with a text means ADD, a numeric id) and rejects what cannot be read, which triggers the
+ * corrective retry.
+ */
+const validateOperations: Validator<RawOperation[]> = (value) => {
+  const list = Array.isArray(value) ? value : (value as { operations?: unknown } | null)?.operations;
+  if (!Array.isArray(list)) return { ok: false, problem: 'expected an object with an "operations" array' };
+  const operations: RawOperation[] = [];
+  for (const [index, item] of list.entries()) {
+    if (typeof item !== 'object' || item === null) return { ok: false, problem: `operations[${index}] is not an object` };
+    const { op, id, text } = item as Record<string, unknown>;
+    const kind = typeof op === 'string' ? op.trim().toUpperCase() : op === undefined && typeof text === 'string' ? 'ADD' : undefined;
+    if (kind !== 'ADD' && kind !== 'UPDATE' && kind !== 'DELETE' && kind !== 'NONE') {
+      return { ok: false, problem: `operations[${index}].op must be ADD, UPDATE, DELETE or NONE` };
+    }
+    if (text !== undefined && text !== null && typeof text !== 'string') return { ok: false, problem: `operations[${index}].text must be a string or null` };
+    if ((kind === 'ADD' || kind === 'UPDATE') && (typeof text !== 'string' || text.trim() === '')) {
+      return { ok: false, problem: `operations[${index}] is ${kind} without a text` };
+    }
+    if (typeof text === 'string' && text.length > INPUT_LIMITS.maxMemoryTextLength) {
+      return { ok: false, problem: `operations[${index}].text is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
+    }
+    operations.push({ op: kind, id: typeof id === 'string' || typeof id === 'number' ? String(id) : null, text: typeof text === 'string' ? text.trim() : null });
+  }
+  return { ok: true, value: operations };
+};
+
+/**
+ * Stage 3 of the pipeline (the `reconcile` strategy): ONE LLM call that extracts the facts and
+ * decides, per fact, ADD / UPDATE / DELETE / NONE against the candidates. Candidates are shown as
+ * short aliases (`m1`, `m2`, …) and mapped back; an alias the model invents touches nothing.
+ */
+export async function resolveOperations(context: AddContext, candidates: readonly MemoryRecord[]): Promise<PlannedOperation[]> {
+  if (!context.llm) {
+    throw new MissingSettingError('llm', 'The reconcile strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
+  }
+  const aliases = new Map<string, string>();
+  const existing = candidates.map((record, index) => {
+    const alias = `m${index + 1}`;
+    aliases.set(alias, record.id);
+    return { alias, text: record.text };
+  });
+  const raw = await generateJson({
+    llm: context.llm,
+    name: 'memory_operations',
+    schema: OPERATIONS_SCHEMA,
+    validate: validateOperations,
+    meter: context.meter,
+    ...(context.signal ? { signal: context.signal } : {}),
+    messages: [
+      { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update) },
+      { role: 'user', content: conversationPrompt({ occurredAt: context.occurredAt, existing, messages: context.messages }) },
+    ],
+  });
+  return raw.flatMap((operation): PlannedOperation[] => {
+    const id = operation.id === null ? undefined : aliases.get(operation.id.trim());
+    switch (operation.op) {
+      case 'ADD':
+        return [{ kind: 'ADD', text: operation.text! }];
+      case 'UPDATE':
+        // An unknown id must not lose the fact: the apply step turns it into an ADD.
+        return [id ? { kind: 'UPDATE', id, text: operation.text! } : { kind: 'ADD', text: operation.text! }];
+      case 'DELETE':
+        return id ? [{ kind: 'DELETE', id }] : [];
+      case 'NONE':
+        return id ? [{ kind: 'NONE', id }] : [];
+    }
+  });
+}

@@ -1,0 +1,52 @@
+import type { Embedder, LLM, VectorStore } from '../interfaces';
+import type { ChatMessage, MemoryRecord, Scope } from '../types';
+import type { UsageMeter } from './usage';
+
+/** Everything a strategy may use to plan one `add`. */
+export interface AddContext {
+  readonly messages: readonly ChatMessage[];
+  readonly scope: Scope;
+  /** When the conversation happened; relative dates resolve against it. */
+  readonly occurredAt: Date;
+  /** The configured LLM; `undefined` when none is. */
+  readonly llm: LLM | undefined;
+  readonly embedder: Embedder;
+  readonly vectorStore: VectorStore;
+  /** Route every LLM and embedder call through it, so `add` reports what it spent. */
+  readonly meter: UsageMeter;
+  /** Extraction and update instructions in force for this call. */
+  readonly prompts: { readonly extraction: string; readonly update: string };
+  /** How many existing memories to show the LLM. */
+  readonly candidateLimit: number;
+  readonly signal?: AbortSignal;
+}
+
+/** One change a strategy wants. Ids must name records of `AddPlan.candidates`. */
+export type PlannedOperation =
+  | { readonly kind: 'ADD'; readonly text: string }
+  | { readonly kind: 'UPDATE'; readonly id: string; readonly text: string }
+  | { readonly kind: 'DELETE'; readonly id: string }
+  | { readonly kind: 'NONE'; readonly id: string };
+
+/** What a strategy returns: the operations, and the existing records they may touch. */
+export interface AddPlan {
+  readonly operations: readonly PlannedOperation[];
+  /**
+   * The records the strategy looked at, by id. The apply step touches no other record: an
+   * UPDATE of an id outside this set (or outside the call's scope) becomes an ADD of its text,
+   * a DELETE or NONE of such an id is ignored.
+   */
+  readonly candidates: ReadonlyMap<string, MemoryRecord>;
+}
+
+/**
+ * How `add` turns messages into changes. Built in: {@link reconcileStrategy} (the default),
+ * {@link additiveStrategy}, and {@link rawStrategy} (`infer: false`). Write your own to change
+ * the pipeline; core still validates and applies the plan.
+ */
+export interface AddStrategy {
+  readonly name: string;
+  /** Whether the strategy needs `Memory`'s `llm`. */
+  readonly needsLLM: boolean;
+  plan(context: AddContext): Promise<AddPlan>;
+}

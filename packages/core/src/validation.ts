@@ -1,0 +1,138 @@
+import { InvalidInputError } from './errors';
+import { FIELD_NAME_PATTERN } from './filter';
+import { DATE_FIELDS, SCOPE_FIELDS, type ChatMessage, type Metadata, type MetadataValue } from './types';
+
+/** Limits on what callers may pass; each violation is an {@link InvalidInputError} naming the field. */
+export const INPUT_LIMITS = {
+  maxMessages: 200,
+  maxMessageLength: 100_000,
+  maxMemoryTextLength: 10_000,
+  maxQueryLength: 10_000,
+  maxMetadataKeys: 64,
+  maxMetadataStringLength: 8_192,
+  maxMetadataArrayLength: 100,
+  maxIdLength: 256,
+  maxLimit: 1_000,
+} as const;
+
+const RESERVED_METADATA_KEYS = new Set<string>([...SCOPE_FIELDS, ...DATE_FIELDS, 'id', 'text', 'hash']);
+const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
+
+/** Checks a string is well-formed UTF-16 (no lone surrogates), so it survives UTF-8 storage intact. */
+export function checkString(value: unknown, field: string, options: { max: number; allowEmpty?: boolean }): string {
+  if (typeof value !== 'string') {
+    throw new InvalidInputError(field, `expected a string, got ${value === null ? 'null' : typeof value}`, 'Pass text.');
+  }
+  if (!options.allowEmpty && value.trim().length === 0) throw new InvalidInputError(field, 'the string is empty', 'Pass non-empty text.');
+  if (value.length > options.max) {
+    throw new InvalidInputError(field, `the string has ${value.length} characters, more than ${options.max}`, 'Split it or shorten it.');
+  }
+  if (!isWellFormed(value)) {
+    throw new InvalidInputError(field, 'the string holds a lone UTF-16 surrogate (invalid Unicode)', 'Decode the input as UTF-8 before passing it.');
+  }
+  return value;
+}
+
+function isWellFormed(value: string): boolean {
+  const native = (value as { isWellFormed?: () => boolean }).isWellFormed;
+  if (native) return native.call(value);
+  return !/\p{Surrogate}/u.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+}
+
+/** Validates the id of a memory. */
+export function checkId(value: unknown, field = 'id'): string {
+  return checkString(value, field, { max: INPUT_LIMITS.maxIdLength });
+}
+
+/** Validates `add` input: a string (one user message) or an array of chat messages. */
+export function validateMessages(input: unknown, field = 'messages'): ChatMessage[] {
+  if (typeof input === 'string') {
+    return [{ role: 'user', content: checkString(input, field, { max: INPUT_LIMITS.maxMessageLength }) }];
+  }
+  if (!Array.isArray(input) || input.length === 0) {
+    throw new InvalidInputError(field, 'expected a string or a non-empty array of { role, content }', 'Pass e.g. [{ role: "user", content: "I am vegetarian" }].');
+  }
+  if (input.length > INPUT_LIMITS.maxMessages) {
+    throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMessages} messages`, 'Add long conversations in several calls.');
+  }
+  return input.map((message: unknown, index) => {
+    const at = `${field}[${index}]`;
+    if (typeof message !== 'object' || message === null) throw new InvalidInputError(at, 'expected { role, content }', 'Pass objects with role and content.');
+    const { role, content, name } = message as Record<string, unknown>;
+    if (typeof role !== 'string' || !ROLES.has(role)) {
+      throw new InvalidInputError(`${at}.role`, 'expected "user", "assistant", "system" or "tool"', 'Set the role of each message.');
+    }
+    const checked: ChatMessage = {
+      role: role as ChatMessage['role'],
+      content: checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true }),
+      ...(name === undefined ? {} : { name: checkString(name, `${at}.name`, { max: 128 }) }),
+    };
+    return checked;
+  });
+}
+
+/** Validates user metadata: plain object, safe keys, no reserved keys, typed values, bounded sizes. */
+export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
+  if (input === undefined) return {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || input instanceof Date) {
+    throw new InvalidInputError(field, 'expected a plain object', 'Pass e.g. { category: "food" }.');
+  }
+  const keys = Object.keys(input);
+  if (keys.length > INPUT_LIMITS.maxMetadataKeys) {
+    throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMetadataKeys} keys`, 'Store fewer metadata keys.');
+  }
+  const result: Record<string, MetadataValue> = {};
+  for (const key of keys) {
+    const at = `${field}.${key}`;
+    if (!FIELD_NAME_PATTERN.test(key)) {
+      throw new InvalidInputError(at, 'keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the key.');
+    }
+    if (RESERVED_METADATA_KEYS.has(key)) {
+      throw new InvalidInputError(at, 'the key is reserved', `Scope ids go in the scope option and dates are managed by mem; rename "${key}".`);
+    }
+    result[key] = metadataValue((input as Record<string, unknown>)[key], at);
+  }
+  return result;
+}
+
+function metadataValue(value: unknown, field: string): MetadataValue {
+  if (typeof value === 'string') return checkString(value, field, { max: INPUT_LIMITS.maxMetadataStringLength, allowEmpty: true });
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new InvalidInputError(field, 'the number is not finite', 'Use a finite number.');
+    return value;
+  }
+  if (typeof value === 'boolean') return value;
+  if (Array.isArray(value)) {
+    if (value.length === 0 || value.length > INPUT_LIMITS.maxMetadataArrayLength) {
+      throw new InvalidInputError(field, `expected 1 to ${INPUT_LIMITS.maxMetadataArrayLength} strings`, 'Leave the key out instead of an empty array.');
+    }
+    return value.map((item, index) => {
+      if (typeof item !== 'string') throw new InvalidInputError(`${field}[${index}]`, 'arrays hold strings only', 'Convert the items to strings.');
+      return checkString(item, `${field}[${index}]`, { max: INPUT_LIMITS.maxMetadataStringLength, allowEmpty: true });
+    });
+  }
+  throw new InvalidInputError(
+    field,
+    `expected a string, number, boolean or string array, got ${value === null ? 'null' : typeof value}`,
+    'Dates go in as ISO strings or epoch milliseconds; leave the key out instead of null.',
+  );
+}
+
+/** Validates an integer option within bounds. */
+export function checkInteger(value: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidInputError(field, `expected an integer from ${min} to ${max}`, `Pass e.g. ${fallback}.`);
+  }
+  return value;
+}
+
+/** Validates a Date option. */
+export function checkDate(value: unknown, field: string, fallback: () => Date): Date {
+  if (value === undefined) return fallback();
+  const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new InvalidInputError(field, 'expected a Date, an ISO 8601 string or epoch milliseconds', 'Pass e.g. new Date("2024-05-08T10:00:00Z").');
+  }
+  return date;
+}
