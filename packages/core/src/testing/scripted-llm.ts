@@ -39,6 +39,11 @@ export class ScriptedLLM implements LLM {
     this.repeatLast = options.repeatLast ?? false;
   }
 
+  /** Appends answers to the script. */
+  push(...steps: ScriptStep[]): void {
+    this.script.push(...steps);
+  }
+
   /** How many scripted answers are left. */
   get remaining(): number {
     return this.script.length;
