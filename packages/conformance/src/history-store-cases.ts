@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import type { HistoryEvent, HistoryStore } from '@mem/core';
+import { assertRejectsWithCode } from './assertions';
+import { baseHelpers, createNamespace, runPrepared, type CaseHelpers, type CaseOutcome, type ConformanceCase, type RunCaseOptions } from './case';
+
+/** Fields of a test history event; everything left out gets a deterministic default. */
+export type HistoryEventFields = { -readonly [K in keyof HistoryEvent]?: HistoryEvent[K] };
+
+/** Helpers handed to every history store case. */
+export interface HistoryStoreCaseHelpers extends CaseHelpers {
+  /** A UUID-shaped id unique to this test that sorts by `n`. */
+  id(n: number): string;
+  /**
+   * A complete {@link HistoryEvent}. Defaults: a fresh id, memoryId `helpers.id(0)`, kind `ADD`
+   * with `previousText: null`, scope `{ userId: 'user-a' }`, fixed dates with milliseconds set, actor `add`.
+   */
+  event(fields?: HistoryEventFields): HistoryEvent;
+}
+
+/** A conformance case for a {@link HistoryStore}. */
+export type HistoryStoreCase = ConformanceCase<HistoryStore, HistoryStoreCaseHelpers>;
+
+/** Builds the helpers for one history store case. */
+export function createHistoryStoreHelpers(options: RunCaseOptions & { readonly namespace: string }): HistoryStoreCaseHelpers {
+  const bytes = new Uint8Array(4);
+  globalThis.crypto.getRandomValues(bytes);
+  const prefix = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  const id = (n: number) => `${prefix}-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+  let next = 1_000_000;
+  return {
+    ...baseHelpers({ ...options, consistency: 'immediate' }),
+    id,
+    event(fields = {}) {
+      const n = next++;
+      const createdAt = fields.createdAt ?? new Date(Date.UTC(2024, 4, 17, 9, 0, 0, 0) + (n - 1_000_000) * 1_001);
+      return {
+        id: fields.id ?? id(n),
+        memoryId: fields.memoryId ?? id(0),
+        kind: fields.kind ?? 'ADD',
+        previousText: fields.previousText === undefined ? null : fields.previousText,
+        text: fields.text === undefined ? `memory text ${n}` : fields.text,
+        scope: fields.scope ?? { userId: 'user-a' },
+        validAt: fields.validAt ?? new Date(createdAt.getTime() - 3_600_007),
+        createdAt,
+        actor: fields.actor ?? 'add',
+      };
+    },
+  };
+}
+
+function assertEventEqual(actual: HistoryEvent | undefined, expected: HistoryEvent, where: string): void {
+  assert.ok(actual, `${where}: event ${expected.id} is missing`);
+  assert.equal(actual.id, expected.id, `${where}: id`);
+  assert.equal(actual.memoryId, expected.memoryId, `${where}: memoryId of ${expected.id}`);
+  assert.equal(actual.kind, expected.kind, `${where}: kind of ${expected.id}`);
+  assert.strictEqual(actual.previousText, expected.previousText, `${where}: previousText of ${expected.id} (null must stay null)`);
+  assert.strictEqual(actual.text, expected.text, `${where}: text of ${expected.id} (null must stay null)`);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(actual.scope).filter(([, value]) => value !== undefined)),
+    expected.scope,
+    `${where}: scope of ${expected.id}`,
+  );
+  for (const field of ['validAt', 'createdAt'] as const) {
+    assert.ok(actual[field] instanceof Date, `${where}: ${field} of ${expected.id} must be a Date`);
+    assert.equal(actual[field].getTime(), expected[field].getTime(), `${where}: ${field} of ${expected.id} at millisecond precision`);
+  }
+  assert.equal(actual.actor, expected.actor, `${where}: actor of ${expected.id}`);
+}
+
+/** Every history store case, in the order the suite runs them. */
+export const historyStoreCases: readonly HistoryStoreCase[] = [
+  {
+    name: 'list returns the events of one memory oldest first, in append order',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const other = helpers.id(2);
+      const createdAt = new Date(Date.UTC(2024, 5, 1, 12, 0, 0, 500));
+      // One batch with equal createdAt (mem writes several events in one millisecond), then later batches.
+      const first = helpers.event({ id: helpers.id(10), memoryId, kind: 'ADD', previousText: null, text: 'Likes coffee', createdAt });
+      const second = helpers.event({ id: helpers.id(11), memoryId, kind: 'UPDATE', previousText: 'Likes coffee', text: 'Likes tea', createdAt, actor: 'update' });
+      const foreign = helpers.event({ id: helpers.id(12), memoryId: other, text: 'Another memory' });
+      // validAt may go backwards (a back-dated change); order is still the append order.
+      const third = helpers.event({
+        id: helpers.id(13),
+        memoryId,
+        kind: 'UPDATE',
+        previousText: 'Likes tea',
+        text: 'Likes green tea',
+        createdAt: new Date(createdAt.getTime() + 1),
+        validAt: new Date(Date.UTC(2020, 0, 1)),
+        actor: 'update',
+      });
+      const fourth = helpers.event({ id: helpers.id(14), memoryId, kind: 'DELETE', previousText: 'Likes green tea', text: null, createdAt: new Date(createdAt.getTime() + 2), actor: 'delete' });
+      await store.append({ events: [first, second, foreign] });
+      await store.append({ events: [third] });
+      await store.append({ events: [fourth] });
+      const listed = await store.list({ memoryId });
+      assert.deepEqual(listed.map((event) => event.id), [first.id, second.id, third.id, fourth.id], 'events of the memory, oldest first');
+      [first, second, third, fourth].forEach((event, index) => assertEventEqual(listed[index], event, 'list'));
+      const others = await store.list({ memoryId: other });
+      assert.deepEqual(others.map((event) => event.id), [foreign.id], 'events of another memory');
+    },
+  },
+  {
+    name: 'list of an unknown memoryId returns an empty array',
+    async run(store, helpers) {
+      await store.append({ events: [helpers.event({ memoryId: helpers.id(1) })] });
+      assert.deepEqual(await store.list({ memoryId: helpers.id(404) }), [], 'events of a memory that has none');
+    },
+  },
+  {
+    name: 'round trip: every field, including nulls, unicode, scopes and dates at millisecond precision',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const events = [
+        helpers.event({ memoryId, kind: 'ADD', previousText: null, text: `Zoë's "favourite" 🍣; '; DROP TABLE history; --`, scope: { userId: 'user-a', agentId: 'agent-x', runId: 'run-r' }, actor: 'add' }),
+        helpers.event({
+          memoryId,
+          kind: 'UPDATE',
+          previousText: `Zoë's "favourite" 🍣; '; DROP TABLE history; --`,
+          text: '日本語\nsecond line\ttab',
+          scope: { agentId: 'agent-x' },
+          validAt: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)),
+          createdAt: new Date(Date.UTC(2024, 1, 29, 0, 0, 0, 1)),
+          actor: 'update',
+        }),
+        helpers.event({ memoryId, kind: 'DELETE', previousText: '日本語\nsecond line\ttab', text: null, scope: { runId: 'run-r' }, actor: 'deleteAll' }),
+        helpers.event({ memoryId, kind: 'DELETE', previousText: '', text: null, scope: { userId: 'user-a' }, actor: 'delete' }),
+      ];
+      await store.append({ events });
+      const listed = await store.list({ memoryId });
+      assert.equal(listed.length, events.length, 'events read back');
+      events.forEach((event, index) => assertEventEqual(listed[index], event, 'list'));
+    },
+  },
+  {
+    name: 'append: a batch holding an already stored id throws CONFLICT and stores none of the batch',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const stored = helpers.event({ id: helpers.id(10), memoryId, text: 'Stored first' });
+      await store.append({ events: [stored] });
+      const fresh = helpers.event({ id: helpers.id(11), memoryId, text: 'Fresh event before the conflict' });
+      const clash = helpers.event({ id: stored.id, memoryId, text: 'Same id again' });
+      const after = helpers.event({ id: helpers.id(12), memoryId: helpers.id(2), text: 'Fresh event after the conflict' });
+      await assertRejectsWithCode(() => store.append({ events: [fresh, clash, after] }), 'CONFLICT', 'append of a batch holding an already stored id');
+      const listed = await store.list({ memoryId });
+      assert.deepEqual(listed.map((event) => event.id), [stored.id], 'events after the rejected batch');
+      assertEventEqual(listed[0], stored, 'the stored event is unchanged');
+      assert.deepEqual(await store.list({ memoryId: helpers.id(2) }), [], 'no event of the rejected batch was stored');
+    },
+  },
+  {
+    name: 'append: a batch holding the same id twice throws CONFLICT and stores none of the batch',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const first = helpers.event({ id: helpers.id(10), memoryId, text: 'Unrelated' });
+      const twice = helpers.event({ id: helpers.id(11), memoryId, text: 'Twice' });
+      await assertRejectsWithCode(() => store.append({ events: [first, twice, { ...twice, text: 'Twice, again' }] }), 'CONFLICT', 'append of a batch holding one id twice');
+      assert.deepEqual(await store.list({ memoryId }), [], 'events after the rejected batch');
+      // The ids are still free afterwards.
+      await store.append({ events: [first, twice] });
+      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [first.id, twice.id], 'the same events appended correctly afterwards');
+    },
+  },
+  {
+    name: 'append: 20 concurrent appenders lose nothing',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const events = Array.from({ length: 20 }, (_, index) => helpers.event({ id: helpers.id(100 + index), memoryId, text: `writer ${index}` }));
+      await Promise.all(events.map((event) => store.append({ events: [event] })));
+      const listed = await store.list({ memoryId });
+      assert.deepEqual(listed.map((event) => event.id).sort(), events.map((event) => event.id).sort(), 'events after 20 concurrent appends');
+    },
+  },
+  {
+    name: 'append: an empty batch is accepted and stores nothing',
+    async run(store, helpers) {
+      await store.append({ events: [] });
+      assert.deepEqual(await store.list({ memoryId: helpers.id(0) }), [], 'events after an empty append');
+    },
+  },
+  {
+    name: 'reset: deletes every event',
+    async run(store, helpers) {
+      const events = [helpers.event({ memoryId: helpers.id(1) }), helpers.event({ memoryId: helpers.id(2) }), helpers.event({ memoryId: helpers.id(2) })];
+      await store.append({ events });
+      await store.reset();
+      assert.deepEqual(await store.list({ memoryId: helpers.id(1) }), [], 'events of the first memory after reset');
+      assert.deepEqual(await store.list({ memoryId: helpers.id(2) }), [], 'events of the second memory after reset');
+      // Ids are free again after a reset.
+      await store.append({ events: [events[0]!] });
+      assert.deepEqual((await store.list({ memoryId: helpers.id(1) })).map((event) => event.id), [events[0]!.id], 'an event appended again after reset');
+    },
+  },
+];
+
+/**
+ * Runs one history store case directly (outside `describeHistoryStore`).
+ *
+ * @returns `{ status: 'passed' }`, or `{ status: 'skipped', reason }`.
+ * @throws the case's assertion error when the store does not conform.
+ */
+export async function runHistoryStoreCase(testCase: HistoryStoreCase, store: HistoryStore, options: RunCaseOptions = {}): Promise<CaseOutcome> {
+  return runPrepared(testCase, store, createHistoryStoreHelpers({ ...options, namespace: options.namespace ?? createNamespace() }));
+}

@@ -1,0 +1,805 @@
+import assert from 'node:assert/strict';
+import {
+  cosineSimilarity,
+  evaluateFilter,
+  filterOperatorsUsed,
+  scopeContains,
+  type Filter,
+  type FilterOperator,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+  type VectorMatch,
+  type VectorStore,
+} from '@mem/core';
+import { assertClose, assertRejectsWithCode, collect, compareStrings, sortedIds } from './assertions';
+import { runPrepared, type CaseOutcome, type ConformanceCase, type RunCaseOptions, createNamespace } from './case';
+import { CONFORMANCE_DIMENSIONS, createVectorStoreHelpers, type VectorStoreCaseHelpers } from './vector-store-helpers';
+
+/** A conformance case for a {@link VectorStore}. The suite has called `ensureCollection({ dimensions: 8 })` before `run`. */
+export type VectorStoreCase = ConformanceCase<VectorStore, VectorStoreCaseHelpers>;
+
+/** Scores are compared with this tolerance: backends store float32 vectors. */
+const SCORE_TOLERANCE = 1e-3;
+/** Vector components are compared with this tolerance. */
+const VECTOR_TOLERANCE = 1e-5;
+/** Large enough to return every record a case writes (except the listing case). */
+const ALL = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Shared fixtures
+
+/** Five scopes that overlap the way real callers do: a user, a user's agent, an agent alone, a run. */
+const ISOLATION_SCOPES: Readonly<Record<string, Scope>> = {
+  userA: { userId: 'user-a' },
+  userB: { userId: 'user-b' },
+  userAWithAgentX: { userId: 'user-a', agentId: 'agent-x' },
+  agentX: { agentId: 'agent-x' },
+  runR: { runId: 'run-r' },
+};
+
+const ISOLATION_TEXT = 'Prefers a window seat on long flights';
+
+/** Writes one record per isolation scope, all with the same vector, text and metadata; waits until each is visible. */
+async function seedIsolation(store: VectorStore, helpers: VectorStoreCaseHelpers): Promise<MemoryRecord[]> {
+  const records = Object.values(ISOLATION_SCOPES).map((scope, index) =>
+    helpers.record({ id: helpers.id(index + 1), scope, text: ISOLATION_TEXT, vector: helpers.axis(0), metadata: { topic: 'travel' } }),
+  );
+  await helpers.write(records);
+  await waitUntilVisible(store, helpers, records);
+  return records;
+}
+
+/** For eventually consistent stores: waits until every record can be read back in its own scope. */
+async function waitUntilVisible(store: VectorStore, helpers: VectorStoreCaseHelpers, records: readonly MemoryRecord[]): Promise<void> {
+  await helpers.eventually(async () => {
+    for (const record of records) {
+      const found = await store.get({ scope: record.scope, ids: [record.id] });
+      assert.equal(found.length, 1, `record ${record.id} written in scope ${JSON.stringify(record.scope)} is not readable in that scope`);
+    }
+  });
+}
+
+function expectedInScope(records: readonly MemoryRecord[], scope: Scope, filter?: Filter): string[] {
+  return sortedIds(records.filter((record) => scopeContains(scope, record.scope) && (!filter || evaluateFilter(filter, record))));
+}
+
+function matchIds(matches: readonly VectorMatch[]): string[] {
+  return sortedIds(matches.map((match) => match.record));
+}
+
+/** Records used by the filter cases: every value type, missing fields, look-alike types, scope and date fields. */
+function filterFixture(helpers: VectorStoreCaseHelpers): { scope: Scope; records: MemoryRecord[] } {
+  const scope: Scope = { userId: 'filter-user' };
+  const day = 86_400_000;
+  const base = Date.UTC(2024, 0, 1, 8, 0, 0, 0);
+  const rows: { scope: Scope; metadata: Metadata }[] = [
+    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel', 'food'], note: 'likes green tea' } },
+    { scope: { userId: 'filter-user', agentId: 'agent-2', runId: 'run-1' }, metadata: { category: 'travel', rating: 3.5, vegan: false, tags: ['work'], note: 'Green Tea in Kyoto' } },
+    { scope: { userId: 'filter-user' }, metadata: { category: 'Food', rating: -2, count: 0, tags: ['food'] } },
+    { scope: { userId: 'filter-user', runId: 'run-1' }, metadata: {} },
+    // Look-alikes of other types: a string '5', a string 'true', the number 1 next to the boolean true.
+    { scope: { userId: 'filter-user' }, metadata: { category: 'food', rating: '5', vegan: 'true', flag: 1 } },
+    { scope: { userId: 'filter-user', agentId: 'agent-2' }, metadata: { category: 'sport', rating: 1_000_000, vegan: true, flag: true, tags: ['travel'] } },
+    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { rating: 4, note: 'tea', count: 12 } },
+    // Another user with matching metadata: a filter never widens the call's scope.
+    { scope: { userId: 'other-user' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel'], note: 'tea' } },
+  ];
+  const records = rows.map((row, index) =>
+    helpers.record({
+      id: helpers.id(index + 1),
+      scope: row.scope,
+      metadata: row.metadata,
+      text: `filter fixture ${index + 1}`,
+      vector: helpers.unitVector(index + 1),
+      createdAt: new Date(base + index * day + index * 7),
+      updatedAt: new Date(base + index * day + 3_600_000 + 123 * index),
+      occurredAt: new Date(base - index * 1_000 + 456),
+    }),
+  );
+  return { scope, records };
+}
+
+/** Filters for one operator. Each may also use other operators; unsupported ones must be rejected. */
+function filtersFor(op: FilterOperator, records: readonly MemoryRecord[]): Filter[] {
+  const ms = (index: number, field: 'createdAt' | 'updatedAt' | 'occurredAt') => records[index]![field].getTime();
+  switch (op) {
+    case 'eq':
+      return [
+        { op: 'eq', field: 'category', value: 'food' },
+        { op: 'eq', field: 'category', value: 'nothing-has-this' },
+        { op: 'eq', field: 'rating', value: 5 },
+        { op: 'eq', field: 'rating', value: 3.5 },
+        { op: 'eq', field: 'rating', value: 1_000_000 },
+        { op: 'eq', field: 'vegan', value: true },
+        { op: 'eq', field: 'vegan', value: false },
+        { op: 'eq', field: 'flag', value: true },
+        { op: 'eq', field: 'flag', value: 1 },
+        { op: 'eq', field: 'tags', value: 'travel' },
+        { op: 'eq', field: 'note', value: 'tea' },
+        { op: 'eq', field: 'agentId', value: 'agent-1' },
+        { op: 'eq', field: 'runId', value: 'run-1' },
+        { op: 'eq', field: 'userId', value: 'other-user' },
+        { op: 'eq', field: 'createdAt', value: ms(2, 'createdAt') },
+        { op: 'eq', field: 'occurredAt', value: ms(4, 'occurredAt') },
+      ];
+    case 'ne':
+      return [
+        { op: 'ne', field: 'category', value: 'food' },
+        { op: 'ne', field: 'rating', value: 5 },
+        { op: 'ne', field: 'vegan', value: true },
+        { op: 'ne', field: 'flag', value: 1 },
+        { op: 'ne', field: 'tags', value: 'travel' },
+        { op: 'ne', field: 'agentId', value: 'agent-1' },
+        { op: 'ne', field: 'runId', value: 'run-1' },
+        { op: 'ne', field: 'createdAt', value: ms(0, 'createdAt') },
+        { op: 'ne', field: 'nothing-has-this-key', value: 'x' },
+      ];
+    case 'in':
+      return [
+        { op: 'in', field: 'category', values: ['food', 'sport'] },
+        { op: 'in', field: 'rating', values: [5, 4] },
+        { op: 'in', field: 'vegan', values: [false] },
+        { op: 'in', field: 'tags', values: ['work', 'food'] },
+        { op: 'in', field: 'agentId', values: ['agent-2'] },
+        { op: 'in', field: 'createdAt', values: [ms(1, 'createdAt'), ms(5, 'createdAt')] },
+        { op: 'in', field: 'category', values: ['nothing-has-this'] },
+      ];
+    case 'nin':
+      return [
+        { op: 'nin', field: 'category', values: ['food', 'travel'] },
+        { op: 'nin', field: 'rating', values: [5, 3.5] },
+        { op: 'nin', field: 'vegan', values: [true] },
+        { op: 'nin', field: 'tags', values: ['travel'] },
+        { op: 'nin', field: 'agentId', values: ['agent-1', 'agent-2'] },
+        { op: 'nin', field: 'updatedAt', values: [ms(3, 'updatedAt')] },
+      ];
+    case 'gt':
+      return [
+        { op: 'gt', field: 'rating', value: 3.5 },
+        { op: 'gt', field: 'rating', value: -1_000_000_000 },
+        { op: 'gt', field: 'count', value: 0 },
+        { op: 'gt', field: 'createdAt', value: ms(3, 'createdAt') },
+      ];
+    case 'gte':
+      return [
+        { op: 'gte', field: 'rating', value: 3.5 },
+        { op: 'gte', field: 'count', value: 0 },
+        { op: 'gte', field: 'createdAt', value: ms(3, 'createdAt') },
+        { op: 'gte', field: 'occurredAt', value: ms(2, 'occurredAt') },
+      ];
+    case 'lt':
+      return [
+        { op: 'lt', field: 'rating', value: 0 },
+        { op: 'lt', field: 'rating', value: 5 },
+        { op: 'lt', field: 'updatedAt', value: ms(2, 'updatedAt') },
+        { op: 'lt', field: 'count', value: 1 },
+      ];
+    case 'lte':
+      return [
+        { op: 'lte', field: 'rating', value: 5 },
+        { op: 'lte', field: 'rating', value: -2 },
+        { op: 'lte', field: 'updatedAt', value: ms(2, 'updatedAt') },
+        { op: 'lte', field: 'occurredAt', value: ms(3, 'occurredAt') },
+      ];
+    case 'contains':
+      return [
+        { op: 'contains', field: 'note', value: 'tea' },
+        { op: 'contains', field: 'note', value: 'Tea' },
+        { op: 'contains', field: 'category', value: 'oo' },
+        { op: 'contains', field: 'tags', value: 'travel' },
+        // An array field matches whole elements only.
+        { op: 'contains', field: 'tags', value: 'trav' },
+      ];
+    case 'and':
+      return [
+        { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'in', field: 'rating', values: [5, 4] }] },
+        { op: 'and', filters: [{ op: 'eq', field: 'vegan', value: true }, { op: 'eq', field: 'agentId', value: 'agent-2' }] },
+        { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'eq', field: 'category', value: 'sport' }] },
+        { op: 'and', filters: [{ op: 'gte', field: 'rating', value: 3.5 }, { op: 'lt', field: 'rating', value: 100 }] },
+      ];
+    case 'or':
+      return [
+        { op: 'or', filters: [{ op: 'eq', field: 'category', value: 'sport' }, { op: 'eq', field: 'rating', value: 3.5 }] },
+        { op: 'or', filters: [{ op: 'in', field: 'tags', values: ['work'] }, { op: 'eq', field: 'runId', value: 'run-1' }] },
+        {
+          op: 'or',
+          filters: [
+            { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'eq', field: 'vegan', value: true }] },
+            { op: 'eq', field: 'note', value: 'tea' },
+          ],
+        },
+      ];
+    case 'not':
+      return [
+        { op: 'not', filter: { op: 'eq', field: 'category', value: 'food' } },
+        { op: 'not', filter: { op: 'in', field: 'tags', values: ['travel', 'work'] } },
+        { op: 'not', filter: { op: 'not', filter: { op: 'eq', field: 'vegan', value: true } } },
+        {
+          op: 'and',
+          filters: [
+            { op: 'or', filters: [{ op: 'eq', field: 'agentId', value: 'agent-1' }, { op: 'eq', field: 'agentId', value: 'agent-2' }] },
+            { op: 'not', filter: { op: 'eq', field: 'category', value: 'sport' } },
+          ],
+        },
+      ];
+  }
+}
+
+/** Checks one filter against the reference evaluator, or that the store rejects it when it uses an undeclared operator. */
+async function checkFilter(store: VectorStore, helpers: VectorStoreCaseHelpers, scope: Scope, records: readonly MemoryRecord[], filter: Filter): Promise<void> {
+  const used = [...filterOperatorsUsed(filter)];
+  const unsupported = used.filter((op) => !store.capabilities.filterOperators.has(op));
+  const label = JSON.stringify(filter);
+  if (unsupported.length > 0) {
+    const what = `filter ${label} uses ${unsupported.join(', ')}, which capabilities.filterOperators does not declare`;
+    await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: ALL, filter }), 'UNSUPPORTED_CAPABILITY', `query with ${what}`);
+    await assertRejectsWithCode(() => collect(store.list({ scope, filter })), 'UNSUPPORTED_CAPABILITY', `list with ${what}`);
+    if (store.capabilities.keywordSearch) {
+      await assertRejectsWithCode(() => store.keywordQuery({ scope, text: 'filter fixture', topK: ALL, filter }), 'UNSUPPORTED_CAPABILITY', `keywordQuery with ${what}`);
+    }
+    return;
+  }
+  const expected = expectedInScope(records, scope, filter);
+  const queried = await store.query({ scope, vector: helpers.axis(0), topK: ALL, filter });
+  assert.deepEqual(matchIds(queried), expected, `query with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter`);
+  const listed = await collect(store.list({ scope, filter }));
+  assert.deepEqual(listed.map((record) => record.id), expected, `list with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter (or are not in ascending order)`);
+}
+
+function filterCase(op: FilterOperator, title: string): VectorStoreCase {
+  return {
+    name: `filter: ${title}`,
+    async run(store, helpers) {
+      const { scope, records } = filterFixture(helpers);
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      for (const filter of filtersFor(op, records)) await checkFilter(store, helpers, scope, records, filter);
+      // Rejecting a filter changes nothing.
+      const listed = await collect(store.list({ scope }));
+      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope), 'records in scope after the filter checks');
+    },
+  };
+}
+
+function assertRecordEqual(actual: MemoryRecord | undefined, expected: MemoryRecord, where: string): void {
+  assert.ok(actual, `${where}: record ${expected.id} is missing`);
+  assert.equal(actual.id, expected.id, `${where}: id`);
+  assert.equal(actual.text, expected.text, `${where}: text of ${expected.id}`);
+  assert.equal(actual.hash, expected.hash, `${where}: hash of ${expected.id}`);
+  assert.deepEqual(definedOnly(actual.scope), definedOnly(expected.scope), `${where}: scope of ${expected.id}`);
+  assert.deepEqual(actual.metadata, expected.metadata, `${where}: metadata of ${expected.id} (values and types must survive)`);
+  for (const field of ['createdAt', 'updatedAt', 'occurredAt'] as const) {
+    assert.ok(actual[field] instanceof Date, `${where}: ${field} of ${expected.id} must be a Date`);
+    assert.equal(actual[field].getTime(), expected[field].getTime(), `${where}: ${field} of ${expected.id} at millisecond precision`);
+  }
+  assert.equal(actual.vector.length, expected.vector.length, `${where}: vector length of ${expected.id}`);
+  expected.vector.forEach((value, index) => assertClose(actual.vector[index]!, value, VECTOR_TOLERANCE, `${where}: vector[${index}] of ${expected.id}`));
+}
+
+function definedOnly(scope: Scope): Scope {
+  return Object.fromEntries(Object.entries(scope).filter(([, value]) => value !== undefined));
+}
+
+function assertSortedByScore(matches: readonly VectorMatch[], where: string): void {
+  for (let index = 1; index < matches.length; index++) {
+    assert.ok(matches[index - 1]!.score >= matches[index]!.score, `${where}: scores must be in descending order, got ${matches.map((match) => match.score).join(', ')}`);
+  }
+}
+
+const needsKeywordSearch = (store: VectorStore) => (store.capabilities.keywordSearch ? undefined : 'needs capabilities.keywordSearch: true');
+const needsOperator = (op: FilterOperator) => (store: VectorStore) =>
+  store.capabilities.filterOperators.has(op) ? undefined : `needs the "${op}" filter operator (rejection of undeclared operators is checked by the filter cases)`;
+
+// ---------------------------------------------------------------------------------------------
+// The cases
+
+/** Every vector store case, in the order the suite runs them. */
+export const vectorStoreCases: readonly VectorStoreCase[] = [
+  // Scope isolation ---------------------------------------------------------------------------
+  {
+    name: 'scope: query returns only records inside the call scope (identical vectors and texts)',
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      for (const [label, scope] of Object.entries(ISOLATION_SCOPES)) {
+        const matches = await store.query({ scope, vector: helpers.axis(0), topK: ALL });
+        assert.deepEqual(matchIds(matches), expectedInScope(records, scope), `query in scope ${label} ${JSON.stringify(scope)}`);
+      }
+    },
+  },
+  {
+    name: 'scope: get returns only records inside the call scope',
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      const ids = records.map((record) => record.id);
+      for (const [label, scope] of Object.entries(ISOLATION_SCOPES)) {
+        const found = await store.get({ scope, ids });
+        assert.deepEqual(sortedIds(found), expectedInScope(records, scope), `get in scope ${label} ${JSON.stringify(scope)}`);
+      }
+    },
+  },
+  {
+    name: 'scope: list returns only records inside the call scope',
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      for (const [label, scope] of Object.entries(ISOLATION_SCOPES)) {
+        const listed = await collect(store.list({ scope }));
+        assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope), `list in scope ${label} ${JSON.stringify(scope)}`);
+      }
+    },
+  },
+  {
+    name: 'scope: keywordQuery returns only records inside the call scope',
+    requires: needsKeywordSearch,
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      for (const [label, scope] of Object.entries(ISOLATION_SCOPES)) {
+        const matches = await helpers.eventually(async () => {
+          const found = await store.keywordQuery({ scope, text: 'window seat flights', topK: ALL });
+          assert.ok(found.length > 0, `keywordQuery in scope ${label} found nothing`);
+          return found;
+        });
+        assert.deepEqual(matchIds(matches), expectedInScope(records, scope), `keywordQuery in scope ${label} ${JSON.stringify(scope)}`);
+      }
+    },
+  },
+  {
+    name: 'scope: delete never touches records outside the call scope',
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      const ids = records.map((record) => record.id);
+      let remaining = records;
+      for (const scope of [ISOLATION_SCOPES.userB!, ISOLATION_SCOPES.agentX!]) {
+        await store.delete({ scope, ids });
+        remaining = remaining.filter((record) => !scopeContains(scope, record.scope));
+        const expected = sortedIds(remaining);
+        await helpers.eventually(async () => {
+          const left = new Set<string>();
+          for (const record of records) for (const found of await store.get({ scope: record.scope, ids: [record.id] })) left.add(found.id);
+          assert.deepEqual([...left].sort(compareStrings), expected, `records left after delete of every id in scope ${JSON.stringify(scope)}`);
+        });
+      }
+    },
+  },
+  {
+    name: 'scope: a filter on a scope field narrows the call scope but never widens it',
+    requires: needsOperator('eq'),
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      const checks: { scope: Scope; filter: Filter }[] = [
+        { scope: ISOLATION_SCOPES.userA!, filter: { op: 'eq', field: 'userId', value: 'user-b' } },
+        { scope: ISOLATION_SCOPES.userA!, filter: { op: 'eq', field: 'agentId', value: 'agent-x' } },
+        { scope: ISOLATION_SCOPES.agentX!, filter: { op: 'eq', field: 'runId', value: 'run-r' } },
+      ];
+      for (const { scope, filter } of checks) {
+        const expected = expectedInScope(records, scope, filter);
+        const matches = await store.query({ scope, vector: helpers.axis(0), topK: ALL, filter });
+        assert.deepEqual(matchIds(matches), expected, `query in scope ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`);
+        const listed = await collect(store.list({ scope, filter }));
+        assert.deepEqual(listed.map((record) => record.id), expected, `list in scope ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`);
+      }
+    },
+  },
+
+  // Filters -----------------------------------------------------------------------------------
+  filterCase('eq', 'eq on strings, numbers, booleans, arrays, scope and date fields (types never coerce)'),
+  filterCase('ne', 'ne is the exact negation of eq and matches missing fields'),
+  filterCase('in', 'in on strings, numbers, booleans, arrays, scope and date fields'),
+  filterCase('nin', 'nin is the exact negation of in and matches missing fields'),
+  filterCase('gt', 'gt on numbers and dates; other types never match'),
+  filterCase('gte', 'gte on numbers and dates'),
+  filterCase('lt', 'lt on numbers and dates'),
+  filterCase('lte', 'lte on numbers and dates'),
+  filterCase('contains', 'contains: case-sensitive substring of strings, whole element of arrays'),
+  filterCase('and', 'and'),
+  filterCase('or', 'or, including nested and'),
+  filterCase('not', 'not, double not, and not inside and/or'),
+
+  // Scores and topK ---------------------------------------------------------------------------
+  {
+    name: 'query: score is cosine similarity (identical ≈ 1, orthogonal ≈ 0, opposite ≈ -1)',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const same = helpers.record({ id: helpers.id(1), scope, vector: helpers.axis(0) });
+      const orthogonal = helpers.record({ id: helpers.id(2), scope, vector: helpers.axis(1) });
+      const opposite = helpers.record({ id: helpers.id(3), scope, vector: helpers.axis(0, -1) });
+      await helpers.write([same, orthogonal, opposite]);
+      await waitUntilVisible(store, helpers, [same, orthogonal, opposite]);
+      const matches = await store.query({ scope, vector: helpers.axis(0), topK: ALL });
+      assert.deepEqual(matches.map((match) => match.record.id), [same.id, orthogonal.id, opposite.id], 'order: identical, orthogonal, opposite');
+      assertClose(matches[0]!.score, 1, SCORE_TOLERANCE, 'score of an identical vector');
+      assertClose(matches[1]!.score, 0, SCORE_TOLERANCE, 'score of an orthogonal vector');
+      assertClose(matches[2]!.score, -1, SCORE_TOLERANCE, 'score of the opposite vector');
+    },
+  },
+  {
+    name: 'query: results are sorted by descending score, in [-1, 1], and equal the exact ranking',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const records = Array.from({ length: 12 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: helpers.unitVector(index + 1) }));
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      for (const seed of [101, 202, 303]) {
+        const vector = helpers.unitVector(seed);
+        const matches = await store.query({ scope, vector, topK: ALL });
+        assertSortedByScore(matches, `query ${seed}`);
+        const expectedOrder = records
+          .map((record) => ({ id: record.id, score: cosineSimilarity(vector, record.vector) }))
+          .sort((a, b) => b.score - a.score);
+        assert.equal(matches.length, records.length, `query ${seed}: every record in scope is returned when topK exceeds their number`);
+        matches.forEach((match, index) => {
+          assert.ok(match.score >= -1 - SCORE_TOLERANCE && match.score <= 1 + SCORE_TOLERANCE, `query ${seed}: score ${match.score} outside [-1, 1]`);
+          const reference = expectedOrder.find((item) => item.id === match.record.id);
+          assert.ok(reference, `query ${seed}: unknown id ${match.record.id}`);
+          assertClose(match.score, reference.score, SCORE_TOLERANCE, `query ${seed}: score of ${match.record.id} (cosine similarity)`);
+          // Near-ties may swap; anything else must follow the exact ranking.
+          assertClose(match.score, expectedOrder[index]!.score, SCORE_TOLERANCE, `query ${seed}: rank ${index + 1}`);
+        });
+      }
+    },
+  },
+  {
+    name: 'query: topK is respected exactly (1, 3, and more than available)',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const records = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: helpers.unitVector(index + 1) }));
+      // Records in another scope must not count toward topK either.
+      const others = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 11), scope: { userId: 'user-b' }, vector: helpers.unitVector(index + 1) }));
+      await helpers.write([...records, ...others]);
+      await waitUntilVisible(store, helpers, [...records, ...others]);
+      const vector = helpers.unitVector(77);
+      const ranking = records.map((record) => ({ id: record.id, score: cosineSimilarity(vector, record.vector) })).sort((a, b) => b.score - a.score);
+      for (const topK of [1, 3, 5, 6, 50]) {
+        const matches = await store.query({ scope, vector, topK });
+        assert.equal(matches.length, Math.min(topK, records.length), `query with topK ${topK} over ${records.length} records in scope`);
+        assert.deepEqual(matches.map((match) => match.record.id), ranking.slice(0, topK).map((item) => item.id), `query with topK ${topK}: the best ${topK}, best first`);
+      }
+    },
+  },
+  {
+    name: 'query: a vector of the wrong length throws DIMENSION_MISMATCH',
+    async run(store, helpers) {
+      await helpers.write([helpers.record({ id: helpers.id(1) })]);
+      await assertRejectsWithCode(
+        () => store.query({ scope: { userId: 'user-a' }, vector: new Array(helpers.dimensions + 1).fill(0.1), topK: 3 }),
+        'DIMENSION_MISMATCH',
+        `query with a ${helpers.dimensions + 1}-dimensional vector in a ${helpers.dimensions}-dimensional collection`,
+      );
+    },
+  },
+
+  // Round trips -------------------------------------------------------------------------------
+  {
+    name: 'round trip: metadata keeps exact values and types (unicode, quotes, injection-like text, numbers, booleans, arrays)',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const metadata: Metadata = {
+        plain: 'hello',
+        unicode: 'Zoë 🍣 日本語 Ünïcödé — “quotes” ‘single’',
+        quotes: `It's "quoted" \\ back\\slash \`tick\``,
+        sqlLike: "'; DROP TABLE memories; --",
+        cypherLike: '"}) MATCH (n) DETACH DELETE n //',
+        jsonLike: '{"$ne": null}',
+        newline: 'line one\nline two\ttabbed',
+        negative: -42,
+        float: 3.141592653589793,
+        negativeFloat: -0.000123,
+        zero: 0,
+        largeSafeInteger: Number.MAX_SAFE_INTEGER,
+        negativeLargeSafeInteger: Number.MIN_SAFE_INTEGER,
+        yes: true,
+        no: false,
+        numericString: '42',
+        booleanString: 'true',
+        tags: ['travel', 'food', "O'Reilly", '🍣'],
+        single: ['only'],
+        'dotted.key-name_1': 'dots and dashes in keys',
+      };
+      const record = helpers.record({ id: helpers.id(1), scope, metadata });
+      const bare = helpers.record({ id: helpers.id(2), scope, metadata: {} });
+      await helpers.write([record, bare]);
+      await waitUntilVisible(store, helpers, [record, bare]);
+      const [fromGet] = await store.get({ scope, ids: [record.id] });
+      assert.deepEqual(fromGet?.metadata, metadata, 'metadata read back with get');
+      const [bareFromGet] = await store.get({ scope, ids: [bare.id] });
+      assert.deepEqual(bareFromGet?.metadata, {}, 'empty metadata read back with get');
+      const listed = await collect(store.list({ scope }));
+      assert.deepEqual(listed.find((item) => item.id === record.id)?.metadata, metadata, 'metadata read back with list');
+      const matches = await store.query({ scope, vector: record.vector, topK: 1 });
+      assert.deepEqual(matches[0]?.record.metadata, metadata, 'metadata read back with query');
+    },
+  },
+  {
+    name: 'round trip: text, hash, scope, vector and dates (millisecond precision) through get, list and query',
+    async run(store, helpers) {
+      const records = [
+        helpers.record({
+          id: helpers.id(1),
+          scope: { userId: 'user-a', agentId: 'agent-x', runId: 'run-r' },
+          text: `Zoë's "favourite" dish is 🍣; she said '; DROP TABLE x; --`,
+          createdAt: new Date(Date.UTC(2021, 1, 28, 23, 59, 59, 999)),
+          updatedAt: new Date(Date.UTC(2024, 1, 29, 0, 0, 0, 1)),
+          occurredAt: new Date(Date.UTC(1999, 11, 31, 12, 34, 56, 789)),
+        }),
+        helpers.record({ id: helpers.id(2), scope: { agentId: 'agent-x' }, text: 'Agent-only memory' }),
+        helpers.record({ id: helpers.id(3), scope: { runId: 'run-r' }, text: 'line one\nline two' }),
+      ];
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      for (const record of records) {
+        const [fromGet] = await store.get({ scope: record.scope, ids: [record.id] });
+        assertRecordEqual(fromGet, record, 'get');
+        const listed = await collect(store.list({ scope: record.scope }));
+        assertRecordEqual(listed.find((item) => item.id === record.id), record, 'list');
+        const matches = await store.query({ scope: record.scope, vector: record.vector, topK: ALL });
+        assertRecordEqual(matches.find((match) => match.record.id === record.id)?.record, record, 'query');
+      }
+    },
+  },
+  {
+    name: 'upsert: the same id twice keeps one record and the second version wins entirely',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const first = helpers.record({ id: helpers.id(1), scope, text: 'Likes coffee', vector: helpers.axis(0), metadata: { mood: 'first', stale: 'remove me', rating: 1 } });
+      const second = helpers.record({
+        id: first.id,
+        scope,
+        text: 'Likes tea',
+        vector: helpers.axis(1),
+        metadata: { mood: 'second', rating: 2 },
+        createdAt: first.createdAt,
+        updatedAt: new Date(first.updatedAt.getTime() + 86_400_123),
+        occurredAt: new Date(first.occurredAt.getTime() + 1),
+      });
+      await helpers.write([first]);
+      await waitUntilVisible(store, helpers, [first]);
+      await helpers.write([second]);
+      await helpers.eventually(async () => {
+        const listed = await collect(store.list({ scope }));
+        assert.equal(listed.length, 1, 'records after upserting one id twice');
+        assertRecordEqual(listed[0], second, 'list after the second upsert (metadata keys of the first version must be gone)');
+      });
+      const matches = await store.query({ scope, vector: helpers.axis(1), topK: ALL });
+      assert.equal(matches.length, 1, 'query after upserting one id twice');
+      assertRecordEqual(matches[0]?.record, second, 'query after the second upsert');
+      assertClose(matches[0]!.score, 1, SCORE_TOLERANCE, 'the query scores against the new vector');
+    },
+  },
+  {
+    name: 'get: missing ids are left out; delete: a missing id is ignored',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const record = helpers.record({ id: helpers.id(1), scope });
+      await helpers.write([record]);
+      await waitUntilVisible(store, helpers, [record]);
+      const found = await store.get({ scope, ids: [helpers.id(404), record.id, helpers.id(405)] });
+      assert.deepEqual(found.map((item) => item.id), [record.id], 'get with two missing ids and one present');
+      assert.deepEqual(await store.get({ scope, ids: [helpers.id(406)] }), [], 'get with only a missing id');
+      await store.delete({ scope, ids: [helpers.id(404)] });
+      await store.delete({ scope, ids: [helpers.id(405), record.id] });
+      await helpers.eventually(async () => {
+        assert.deepEqual(await store.get({ scope, ids: [record.id] }), [], 'the present id is deleted along with a missing one');
+      });
+    },
+  },
+  {
+    name: 'get and delete with another scope do not touch the record',
+    async run(store, helpers) {
+      const record = helpers.record({ id: helpers.id(1), scope: { userId: 'user-a', agentId: 'agent-x' } });
+      await helpers.write([record]);
+      await waitUntilVisible(store, helpers, [record]);
+      for (const scope of [{ userId: 'user-b' }, { userId: 'user-a', agentId: 'agent-y' }, { agentId: 'agent-x', runId: 'run-r' }, { runId: 'run-r' }] satisfies Scope[]) {
+        assert.deepEqual(await store.get({ scope, ids: [record.id] }), [], `get of ${record.id} in scope ${JSON.stringify(scope)}`);
+        await store.delete({ scope, ids: [record.id] });
+      }
+      const [found] = await store.get({ scope: record.scope, ids: [record.id] });
+      assertRecordEqual(found, record, 'the record after deletes in other scopes');
+    },
+  },
+
+  // Listing -----------------------------------------------------------------------------------
+  {
+    name: 'list: ascending id order, and the after cursor starts strictly after the given id',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      // Written in scrambled order; ids sort by the number passed to helpers.id.
+      const numbers = [7, 2, 9, 4, 1, 8, 3, 6, 5, 10];
+      const records = numbers.map((n) => helpers.record({ id: helpers.id(n * 2), scope }));
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      const ascending = sortedIds(records);
+      assert.deepEqual((await collect(store.list({ scope }))).map((record) => record.id), ascending, 'list order');
+      assert.deepEqual((await collect(store.list({ scope, after: ascending[3]! }))).map((record) => record.id), ascending.slice(4), 'list after an existing id');
+      // An id that is not stored (it sorts between the 5th and 6th) works as a cursor too.
+      assert.deepEqual((await collect(store.list({ scope, after: helpers.id(11) }))).map((record) => record.id), ascending.slice(5), 'list after a missing id');
+      assert.deepEqual(await collect(store.list({ scope, after: ascending.at(-1)! })), [], 'list after the last id');
+    },
+  },
+  {
+    name: 'list: 1,200 records across 3 scopes, each scope lists exactly its own, in order, past any page size',
+    async run(store, helpers) {
+      const scopes: Scope[] = [{ userId: 'user-a' }, { userId: 'user-b' }, { agentId: 'agent-x' }];
+      const total = 1_200;
+      // Interleaved scopes, scrambled write order (a multiplier coprime with the total).
+      const records = Array.from({ length: total }, (_, index) => {
+        const n = (index * 7_919) % total;
+        return helpers.record({ id: helpers.id(n + 1), scope: scopes[n % scopes.length]!, vector: helpers.unitVector(n + 1), text: `bulk ${n}` });
+      });
+      await helpers.write(records);
+      for (const scope of scopes) {
+        const expected = expectedInScope(records, scope);
+        assert.equal(expected.length, total / scopes.length);
+        await helpers.eventually(async () => {
+          const listed = await collect(store.list({ scope }));
+          assert.equal(listed.length, expected.length, `records listed in scope ${JSON.stringify(scope)}`);
+          assert.deepEqual(listed.map((record) => record.id), expected, `ids listed in scope ${JSON.stringify(scope)}, ascending, no duplicates`);
+        });
+        const cursor = expected[499 % expected.length]!;
+        const afterCursor = await collect(store.list({ scope, after: cursor }));
+        assert.deepEqual(afterCursor.map((record) => record.id), expected.filter((id) => id > cursor), `list after ${cursor} in scope ${JSON.stringify(scope)}`);
+      }
+    },
+  },
+
+  // Concurrency and atomicity -----------------------------------------------------------------
+  {
+    name: 'concurrency: 20 concurrent upserts of distinct ids lose nothing',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const records = Array.from({ length: 20 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, text: `writer ${index}` }));
+      await Promise.all(records.map((record) => store.upsert({ records: [record] })));
+      await helpers.eventually(async () => {
+        const listed = await collect(store.list({ scope }));
+        assert.deepEqual(listed.map((record) => record.id), sortedIds(records), 'records after 20 concurrent single-record upserts');
+      });
+    },
+  },
+  {
+    name: 'concurrency: 20 concurrent upserts of one id leave exactly one record, one of the versions',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const id = helpers.id(1);
+      const versions = Array.from({ length: 20 }, (_, index) => helpers.record({ id, scope, text: `version ${index}`, vector: helpers.unitVector(index + 1) }));
+      await Promise.all(versions.map((record) => store.upsert({ records: [record] })));
+      await helpers.eventually(async () => {
+        const listed = await collect(store.list({ scope }));
+        assert.equal(listed.length, 1, 'records after 20 concurrent upserts of one id');
+        const version = versions.find((candidate) => candidate.text === listed[0]!.text);
+        assert.ok(version, `the stored text "${listed[0]!.text}" is none of the versions written`);
+        assertRecordEqual(listed[0], version, 'the surviving version is one whole version, not a mix');
+        const matches = await store.query({ scope, vector: helpers.unitVector(1), topK: ALL });
+        assert.equal(matches.length, 1, 'query after 20 concurrent upserts of one id');
+      });
+    },
+  },
+  {
+    name: 'upsert: a batch with a wrong-length vector throws DIMENSION_MISMATCH and changes nothing',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const existing = helpers.record({ id: helpers.id(1), scope, text: 'Original text', metadata: { version: 1 } });
+      await helpers.write([existing]);
+      await waitUntilVisible(store, helpers, [existing]);
+      const batch = [
+        helpers.record({ id: helpers.id(1), scope, text: 'Overwritten text', metadata: { version: 2 } }),
+        helpers.record({ id: helpers.id(2), scope, vector: new Array(helpers.dimensions + 3).fill(0.25) }),
+        helpers.record({ id: helpers.id(3), scope }),
+      ].slice(0, Math.max(2, Math.min(3, store.capabilities.maxUpsertBatch)));
+      await assertRejectsWithCode(() => store.upsert({ records: batch }), 'DIMENSION_MISMATCH', 'upsert of a batch holding one wrong-length vector');
+      const listed = await collect(store.list({ scope }));
+      assert.deepEqual(listed.map((record) => record.id), [existing.id], 'records after the rejected batch');
+      assertRecordEqual(listed[0], existing, 'the existing record after the rejected batch');
+    },
+  },
+  {
+    name: 'ensureCollection: idempotent with the same dimensions (keeps records), DIMENSION_MISMATCH with others',
+    async run(store, helpers) {
+      const record = helpers.record({ id: helpers.id(1) });
+      await helpers.write([record]);
+      await waitUntilVisible(store, helpers, [record]);
+      await store.ensureCollection({ dimensions: helpers.dimensions });
+      await store.ensureCollection({ dimensions: helpers.dimensions });
+      const [found] = await store.get({ scope: record.scope, ids: [record.id] });
+      assertRecordEqual(found, record, 'the record after ensureCollection was called again');
+      for (const dimensions of [helpers.dimensions + 1, helpers.dimensions * 2]) {
+        await assertRejectsWithCode(() => store.ensureCollection({ dimensions }), 'DIMENSION_MISMATCH', `ensureCollection({ dimensions: ${dimensions} }) on a ${helpers.dimensions}-dimensional collection`);
+      }
+      const [still] = await store.get({ scope: record.scope, ids: [record.id] });
+      assertRecordEqual(still, record, 'the record after the rejected ensureCollection');
+    },
+  },
+
+  // Keyword search ----------------------------------------------------------------------------
+  {
+    name: 'keywordQuery: throws UNSUPPORTED_CAPABILITY when capabilities.keywordSearch is false',
+    requires: (store) => (store.capabilities.keywordSearch ? 'the store declares keywordSearch: true (the ranking cases apply)' : undefined),
+    async run(store, helpers) {
+      await helpers.write([helpers.record({ id: helpers.id(1), text: 'Allergic to penicillin' })]);
+      await assertRejectsWithCode(() => store.keywordQuery({ scope: { userId: 'user-a' }, text: 'penicillin', topK: 3 }), 'UNSUPPORTED_CAPABILITY', 'keywordQuery on a store without keywordSearch');
+    },
+  },
+  {
+    name: 'keywordQuery: a record sharing a rare word ranks first; scope and topK are respected',
+    requires: needsKeywordSearch,
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const texts = [
+        'Prefers tea over coffee in the morning',
+        'Is allergic to penicillin and carries an epipen',
+        'Went hiking in the Dolomites last summer',
+        'Works as a nurse in the morning shift',
+        'Likes coffee with oat milk in the morning',
+      ];
+      const records = texts.map((text, index) => helpers.record({ id: helpers.id(index + 1), scope, text, vector: helpers.axis(0) }));
+      const elsewhere = helpers.record({ id: helpers.id(50), scope: { userId: 'user-b' }, text: 'Allergic to penicillin, penicillin, penicillin', vector: helpers.axis(0) });
+      await helpers.write([...records, elsewhere]);
+      await waitUntilVisible(store, helpers, [...records, elsewhere]);
+      const matches = await helpers.eventually(async () => {
+        const found = await store.keywordQuery({ scope, text: 'penicillin allergy', topK: 3 });
+        assert.ok(found.length > 0, 'keywordQuery for "penicillin allergy" found nothing');
+        return found;
+      });
+      assert.equal(matches[0]!.record.id, records[1]!.id, 'the record sharing the rare word "penicillin" ranks first');
+      assert.ok(matches.every((match) => scopeContains(scope, match.record.scope)), 'keywordQuery returned a record of another scope');
+      assert.ok(matches.length <= 3, `keywordQuery with topK 3 returned ${matches.length} matches`);
+      assertSortedByScore(matches, 'keywordQuery');
+      assertRecordEqual(matches[0]!.record, records[1]!, 'keywordQuery');
+      const morning = await store.keywordQuery({ scope, text: 'morning', topK: 2 });
+      assert.equal(morning.length, 2, 'keywordQuery with topK 2 when three records share the word');
+      const morningIds = new Set([records[0]!.id, records[3]!.id, records[4]!.id]);
+      assert.ok(morning.every((match) => morningIds.has(match.record.id)), 'keywordQuery for "morning" returned a record without the word');
+    },
+  },
+  {
+    name: 'keywordQuery: a filter applies on top of the scope',
+    requires: (store) => needsKeywordSearch(store) ?? needsOperator('eq')(store),
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const records = [
+        helpers.record({ id: helpers.id(1), scope, text: 'Drinks espresso every day', metadata: { category: 'food' } }),
+        helpers.record({ id: helpers.id(2), scope, text: 'Bought an espresso machine', metadata: { category: 'shopping' } }),
+        helpers.record({ id: helpers.id(3), scope, text: 'Espresso gives them headaches', metadata: {} }),
+      ];
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      const filter: Filter = { op: 'eq', field: 'category', value: 'shopping' };
+      const matches = await helpers.eventually(async () => {
+        const found = await store.keywordQuery({ scope, text: 'espresso', topK: ALL, filter });
+        assert.ok(found.length > 0, 'keywordQuery with a filter found nothing');
+        return found;
+      });
+      assert.deepEqual(matchIds(matches), [records[1]!.id], 'keywordQuery for "espresso" with filter category = shopping');
+    },
+  },
+
+  // Reset -------------------------------------------------------------------------------------
+  {
+    name: 'reset: removes every record in every scope',
+    async run(store, helpers) {
+      const records = await seedIsolation(store, helpers);
+      const extra = helpers.record({ id: helpers.id(99), scope: { userId: 'user-c', agentId: 'agent-z', runId: 'run-z' } });
+      await helpers.write([extra]);
+      await waitUntilVisible(store, helpers, [extra]);
+      await store.reset();
+      await helpers.eventually(async () => {
+        for (const record of [...records, extra]) {
+          assert.deepEqual(await store.get({ scope: record.scope, ids: [record.id] }), [], `record in scope ${JSON.stringify(record.scope)} after reset`);
+          assert.deepEqual(await collect(store.list({ scope: record.scope })), [], `list in scope ${JSON.stringify(record.scope)} after reset`);
+        }
+      });
+    },
+  },
+];
+
+/**
+ * Runs one vector store case directly (outside `describeVectorStore`): calls
+ * `ensureCollection({ dimensions: 8 })`, then the case.
+ *
+ * @returns `{ status: 'passed' }`, or `{ status: 'skipped', reason }`.
+ * @throws the case's assertion error when the store does not conform.
+ * @example
+ * for (const testCase of vectorStoreCases) await runVectorStoreCase(testCase, new MyVectorStore());
+ */
+export async function runVectorStoreCase(testCase: VectorStoreCase, store: VectorStore, options: RunCaseOptions = {}): Promise<CaseOutcome> {
+  const helpers = createVectorStoreHelpers(store, { ...options, namespace: options.namespace ?? createNamespace() });
+  return runPrepared(testCase, store, helpers, () => store.ensureCollection({ dimensions: CONFORMANCE_DIMENSIONS }));
+}
