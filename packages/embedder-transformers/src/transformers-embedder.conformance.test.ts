@@ -1,8 +1,16 @@
 import { describeEmbedder } from '@mem/conformance';
-import { TransformersEmbedder } from './embedder-transformers';
+import { afterAll } from 'vitest';
+import { createTinyModelFolder, TINY_MODEL_ID, type TinyModelFolder } from '../test/tiny-model-folder';
+import { TransformersEmbedder } from './transformers-embedder';
 
-// The suite owns the lifecycle: a fresh subject per test, disposed after it, pass or fail.
-describeEmbedder('TransformersEmbedder', async ({ namespace }) => {
-  const subject = new TransformersEmbedder({ /* use namespace for a collection / index name */ });
-  return { subject, dispose: async () => { /* drop what the test created */ } };
+// A generated BERT-shaped ONNX model run by the real onnxruntime-node CPU runtime, offline.
+let folder: Promise<TinyModelFolder> | undefined;
+afterAll(async () => {
+  await (await folder)?.remove();
+});
+
+describeEmbedder('TransformersEmbedder', async () => {
+  const { localModelPath } = await (folder ??= createTinyModelFolder());
+  const subject = new TransformersEmbedder({ model: TINY_MODEL_ID, localModelPath, queryPrefix: 'query: ', documentPrefix: 'passage: ' });
+  return { subject, dispose: () => subject.close() };
 });
