@@ -1,0 +1,31 @@
+// Custom update instructions: change how new facts are reconciled with stored ones.
+// Here: never delete; when a fact changes, keep both the old and new state in one memory.
+import { DEFAULT_EXTRACTION_INSTRUCTIONS, reconcileSystemPrompt } from '@mem/core';
+import { createExampleMemory, heading } from './setup';
+
+const update = `For each fact, pick one operation:
+- ADD: a new fact. "id": null.
+- UPDATE: the fact changes an existing memory. "id": that memory; "text": one statement with the new state and, in parentheses, the previous one ("Lives in Porto (previously Lisbon)").
+- NONE: the fact is already stored. "id": that memory; "text": null.
+Never use DELETE. Use only ids from "Existing memories".`;
+
+const { memory, infer, description } = createExampleMemory({ prompts: { update } });
+console.log(`custom update prompt: ${description}`);
+heading('the system prompt the LLM receives');
+console.log(reconcileSystemPrompt(DEFAULT_EXTRACTION_INSTRUCTIONS, update));
+
+const scope = { userId: 'lee' };
+heading('two conversations, months apart');
+for (const [content, date] of [
+  ['I live in Lisbon.', '2024-01-10T12:00:00Z'],
+  ['I moved to Porto last week.', '2024-06-10T12:00:00Z'],
+] as const) {
+  const { events } = await memory.add(content, { scope, infer, occurredAt: new Date(date) });
+  for (const event of events) console.log(`${date.slice(0, 10)}  ${event.kind.padEnd(6)} ${event.text}${event.previousText ? `  (was: ${event.previousText})` : ''}`);
+}
+heading('stored, with history');
+for (const item of (await memory.getAll({ scope })).results) {
+  const history = await memory.history(item.id, { scope });
+  console.log(`${item.text}  [${history.map((e) => e.kind).join(' -> ')}]`);
+}
+await memory.close();
