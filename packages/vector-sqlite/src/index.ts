@@ -1,1 +1,2 @@
-export { SqliteVectorStore, type SqliteVectorStoreOptions } from './vector-sqlite';
+export { SqliteVectorStore } from './sqlite-vector-store';
+export type { SqliteVectorStoreOptions } from './sqlite-vector-store-options';

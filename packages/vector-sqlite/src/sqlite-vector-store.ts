@@ -1,0 +1,606 @@
+import {
+  DimensionMismatchError,
+  FILTER_OPERATORS,
+  InvalidInputError,
+  MemError,
+  ProviderRequestError,
+  UnsupportedCapabilityError,
+  defineVectorStoreCapabilities,
+  filterOperatorsUsed,
+  throwIfAborted,
+  validateScope,
+  type Call,
+  type Filter,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+  type ScopedCall,
+  type VectorMatch,
+  type VectorStore,
+} from '@mem/core';
+import type Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { openSqliteConnection } from './sqlite-connection';
+import { SQLITE_PROVIDER, toSqliteError } from './sqlite-errors';
+import { filterToSql, type SqlCondition, type SqlValue } from './sqlite-filter';
+import { toFtsQuery } from './sqlite-fts-query';
+import { idOrderKey } from './sqlite-id-order';
+import { DEFAULT_VECTOR_TABLE, validateConnectionOptions, validateTableName, type SqliteVectorStoreOptions } from './sqlite-vector-store-options';
+
+/** Rows `list` reads per statement; each page is a fresh keyset query, so writes between pages are safe. */
+const LIST_PAGE_SIZE = 500;
+/** Prepared statements kept per store (statements differ by scope shape and filter shape). */
+const STATEMENT_CACHE_SIZE = 128;
+/** Version of the table layout, kept in `<table>_meta` for future migrations. */
+const SCHEMA_VERSION = '1';
+/** Largest vector length accepted by ensureCollection. */
+const MAX_DIMENSIONS = 65_536;
+const EMPTY_KEY = Buffer.alloc(0);
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const SCOPE_COLUMNS = [
+  ['userId', 'user_id'],
+  ['agentId', 'agent_id'],
+  ['runId', 'run_id'],
+] as const;
+
+/** Columns a record is rebuilt from, read through the alias `m`. */
+const RECORD_COLUMNS = 'm.id, m.user_id, m.agent_id, m.run_id, m.text, m.hash, m.metadata, m.created_at, m.updated_at, m.occurred_at, m.embedding';
+
+interface MemoryRow {
+  readonly id: string;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+  readonly text: string;
+  readonly hash: string;
+  readonly metadata: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly occurred_at: number;
+  readonly embedding: Buffer;
+}
+
+type RankedRow = MemoryRow & { readonly rank: number };
+
+interface UpsertRow {
+  readonly id: string;
+  readonly id_order: Buffer;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+  readonly text: string;
+  readonly hash: string;
+  readonly metadata: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly occurred_at: number;
+  readonly embedding: Buffer;
+}
+
+/**
+ * A {@link VectorStore} in one SQLite file: exact cosine search with sqlite-vec, every filter
+ * operator translated to SQL, FTS5 keyword search, WAL for crash safety. The embedded default of mem.
+ *
+ * Records live in a plain table (`id`, scope columns, `text`, `hash`, JSON `metadata`, dates as
+ * epoch milliseconds, `embedding` as a float32 BLOB) with an index per scope column, so a search
+ * reads only the caller's scope before computing distances. Vectors are stored as float32.
+ *
+ * @example
+ * import { SqliteVectorStore } from '@mem/vector-sqlite';
+ * const store = new SqliteVectorStore({ path: 'mem.db' });
+ * await store.ensureCollection({ dimensions: 1536 });
+ * const matches = await store.query({ scope: { userId: 'u1' }, vector, topK: 5 });
+ * await store.close();
+ */
+export class SqliteVectorStore implements VectorStore {
+  /** `'sqlite'`. */
+  readonly provider = SQLITE_PROVIDER;
+  /** Every filter operator runs natively in SQL; keyword search runs on FTS5 (BM25). */
+  readonly capabilities = defineVectorStoreCapabilities({
+    filterOperators: FILTER_OPERATORS,
+    maxUpsertBatch: 1000,
+    readAfterWrite: 'immediate',
+    keywordSearch: true,
+  });
+  /** Name of the table holding the memories. */
+  readonly table: string;
+
+  private readonly database: Database.Database;
+  private readonly ownsDatabase: boolean;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: ReturnType<typeof buildStatements>;
+  private schemaReady = false;
+  private dimensions: number | undefined;
+  private closed = false;
+
+  /**
+   * Opens (or adopts) the connection and loads sqlite-vec. Tables are created on first use.
+   * @throws {InvalidInputError} for invalid options (both `path` and `database`, a bad table name, …).
+   * @throws {ProviderRequestError} when the file cannot be opened or sqlite-vec cannot be loaded.
+   */
+  constructor(options: SqliteVectorStoreOptions = {}) {
+    validateConnectionOptions(options);
+    this.table = validateTableName(options.table ?? DEFAULT_VECTOR_TABLE, 'options.table');
+    this.sql = buildStatements(this.table);
+    const connection = openSqliteConnection(options);
+    this.database = connection.database;
+    this.ownsDatabase = connection.owned;
+    try {
+      loadSqliteVec(this.database);
+    } catch (error) {
+      if (this.ownsDatabase) this.database.close();
+      throw toSqliteError(error, 'open');
+    }
+  }
+
+  /**
+   * Creates the tables if they are missing and records `dimensions`; checks them when the table exists.
+   * @throws {DimensionMismatchError} when the table holds vectors of another length.
+   */
+  async ensureCollection(request: Call<{ readonly dimensions: number }>): Promise<void> {
+    const { dimensions } = request;
+    if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
+      throw new InvalidInputError('dimensions', `expected an integer from 1 to ${MAX_DIMENSIONS}`, "Pass the embedder's vector length, e.g. 1536.");
+    }
+    this.execute('ensureCollection', request.signal, () => {
+      this.database
+        .transaction(() => {
+          const stored = this.readDimensions();
+          if (stored === undefined) {
+            this.statement(this.sql.writeMeta).run('dimensions', String(dimensions));
+          } else if (stored !== dimensions) {
+            throw this.dimensionMismatch(stored, dimensions, 'Use a new path or table for this embedder, or re-embed every memory into a new table.');
+          }
+        })
+        .immediate();
+      this.dimensions = dimensions;
+    });
+  }
+
+  /**
+   * Inserts or replaces records by id, all in one transaction: every record or none.
+   * @throws {DimensionMismatchError} when a vector has the wrong length (nothing is written).
+   * @throws {InvalidInputError} when a record is malformed (nothing is written).
+   */
+  async upsert(request: Call<{ readonly records: readonly MemoryRecord[] }>): Promise<void> {
+    this.execute('upsert', request.signal, () => {
+      if (!Array.isArray(request.records)) {
+        throw new InvalidInputError('records', 'expected an array of memory records', 'Pass { records: [record] }.');
+      }
+      const dimensions = this.requireDimensions();
+      // Validate and encode every record before the transaction opens, so a bad one writes nothing.
+      const rows = request.records.map((record, index) => this.toUpsertRow(record, index, dimensions));
+      if (rows.length === 0) return;
+      const statement = this.statement(this.sql.upsert);
+      this.database
+        .transaction(() => {
+          for (const row of rows) statement.run(row);
+        })
+        .immediate();
+    });
+  }
+
+  /** The `topK` records in scope nearest to `vector` by exact cosine similarity, best first. */
+  async query(request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+    return this.execute('query', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const topK = validateTopK(request.topK);
+      const dimensions = this.requireDimensions();
+      if (vectorLength(request.vector) !== dimensions) {
+        throw this.dimensionMismatch(dimensions, vectorLength(request.vector), 'Embed queries with the same model as the memories.');
+      }
+      const vector = encodeVector(request.vector, 'vector');
+      const where = this.whereClause(scope, request.filter);
+      if (topK === 0) return [];
+      const rows = this.statement(this.sql.query(where.sql)).all(vector, ...where.params, topK) as RankedRow[];
+      // sqlite-vec yields NULL for a zero vector; core's cosine similarity calls that 0, distance 1.
+      return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
+    });
+  }
+
+  /**
+   * The `topK` records in scope ranked by FTS5 BM25 relevance to the words of `text`, best first;
+   * score is the BM25 relevance (positive, higher is better). Records sharing no word are left out.
+   */
+  async keywordQuery(request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+    return this.execute('keywordQuery', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const topK = validateTopK(request.topK);
+      if (typeof request.text !== 'string') {
+        throw new InvalidInputError('text', 'expected a string', 'Pass the words to search for.');
+      }
+      const where = this.whereClause(scope, request.filter);
+      const match = toFtsQuery(request.text);
+      if (match === undefined || topK === 0) return [];
+      const rows = this.statement(this.sql.keywordQuery(where.sql)).all(match, ...where.params, topK) as RankedRow[];
+      // bm25() is negative, more negative is better; FTS5 floors each term's IDF above 0, so -bm25 > 0.
+      return rows.map((row) => ({ record: toRecord(row), score: -row.rank }));
+    });
+  }
+
+  /** The records in scope with these ids, in the order of the first occurrence of each id; missing ids are left out. */
+  async get(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<MemoryRecord[]> {
+    return this.execute('get', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const ids = validateIds(request.ids);
+      if (ids.length === 0) return [];
+      const scopeCondition = scopeSql(scope);
+      const rows = this.statement(this.sql.get(scopeCondition.sql)).all(JSON.stringify(ids), ...scopeCondition.params) as MemoryRow[];
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [toRecord(row)] : [];
+      });
+    });
+  }
+
+  /** Deletes the records in scope with these ids; missing ids and records of other scopes are left alone. */
+  async delete(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<void> {
+    this.execute('delete', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const ids = validateIds(request.ids);
+      if (ids.length === 0) return;
+      const scopeCondition = scopeSql(scope);
+      this.statement(this.sql.delete(scopeCondition.sql)).run(JSON.stringify(ids), ...scopeCondition.params);
+    });
+  }
+
+  /**
+   * Every record in scope matching `filter`, in ascending id order (JavaScript string order), after
+   * `after` if given. Reads pages of 500 rows with keyset pagination, one statement per page.
+   */
+  list(request: ScopedCall<{ readonly filter?: Filter; readonly after?: string }>): AsyncIterable<MemoryRecord> {
+    return this.listPages(request);
+  }
+
+  /** Deletes every record in every scope; the table and its dimensions stay. */
+  async reset(request?: Call<object>): Promise<void> {
+    this.execute('reset', request?.signal, () => {
+      this.database.transaction(() => this.statement(this.sql.reset).run()).immediate();
+    });
+  }
+
+  /**
+   * Drops the table, its keyword index and its dimensions, e.g. to dispose of a test collection.
+   * The next call recreates them empty; call {@link ensureCollection} again before writing.
+   */
+  async dropCollection(request?: Call<object>): Promise<void> {
+    this.execute('dropCollection', request?.signal, () => {
+      this.statements.clear();
+      this.database.transaction(() => this.database.exec(this.sql.drop)).immediate();
+      this.schemaReady = false;
+      this.dimensions = undefined;
+    });
+  }
+
+  /** Closes the connection if the store opened it (a connection passed as `database` stays open). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    if (this.ownsDatabase) {
+      try {
+        this.database.close();
+      } catch (error) {
+        throw toSqliteError(error, 'close');
+      }
+    }
+  }
+
+  private async *listPages(request: ScopedCall<{ readonly filter?: Filter; readonly after?: string }>): AsyncGenerator<MemoryRecord> {
+    const { where, cursor: start } = this.execute('list', request.signal, () => {
+      const scope = validateScope(request.scope);
+      if (request.after !== undefined && typeof request.after !== 'string') {
+        throw new InvalidInputError('after', 'expected an id string', 'Pass the id of the last record you received.');
+      }
+      return { where: this.whereClause(scope, request.filter), cursor: request.after === undefined ? EMPTY_KEY : idOrderKey(request.after) };
+    });
+    let cursor = start;
+    for (;;) {
+      const rows = this.execute('list', request.signal, () =>
+        this.statement(this.sql.list(where.sql)).all(cursor, ...where.params, LIST_PAGE_SIZE),
+      ) as (MemoryRow & { readonly id_order: Buffer })[];
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < LIST_PAGE_SIZE) return;
+      cursor = rows[rows.length - 1]!.id_order;
+    }
+  }
+
+  /** Runs synchronous driver work for one operation, mapping driver failures to mem errors. */
+  private execute<T>(operation: string, signal: AbortSignal | undefined, work: () => T): T {
+    throwIfAborted(signal, `sqlite ${operation}`);
+    if (this.closed) {
+      throw new ProviderRequestError({ provider: SQLITE_PROVIDER, operation, message: 'the store is closed. Create a new SqliteVectorStore.', retryable: false });
+    }
+    try {
+      this.ensureSchema();
+      return work();
+    } catch (error) {
+      throw toSqliteError(error, operation);
+    }
+  }
+
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
+    this.database
+      .transaction(() => {
+        this.database.exec(this.sql.schema);
+        const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
+        if (version === undefined) {
+          this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
+        } else if (version !== SCHEMA_VERSION) {
+          throw new MemError(
+            'CONFLICT',
+            `SQLite table "${this.table}" has layout version ${version}, but this @mem/vector-sqlite reads version ${SCHEMA_VERSION}. Upgrade @mem/vector-sqlite, or use another table.`,
+          );
+        }
+      })
+      .immediate();
+    this.schemaReady = true;
+  }
+
+  private readDimensions(): number | undefined {
+    const value = this.statement(this.sql.readMeta).pluck().get('dimensions') as string | undefined;
+    return value === undefined ? undefined : Number(value);
+  }
+
+  private requireDimensions(): number {
+    this.dimensions ??= this.readDimensions();
+    if (this.dimensions === undefined) {
+      throw new MemError('CONFLICT', `SQLite table "${this.table}" has no dimensions yet. Call ensureCollection({ dimensions }) first.`);
+    }
+    return this.dimensions;
+  }
+
+  private dimensionMismatch(expected: number, actual: number, fix: string): DimensionMismatchError {
+    return new DimensionMismatchError(`SQLite table "${this.table}"`, expected, actual, fix);
+  }
+
+  private whereClause(scope: Scope, filter: Filter | undefined): SqlCondition {
+    const scopeCondition = scopeSql(scope);
+    if (filter === undefined) return scopeCondition;
+    for (const op of filterOperatorsUsed(filter)) {
+      if (!this.capabilities.filterOperators.has(op)) {
+        throw new UnsupportedCapabilityError(this.provider, `the filter operator "${String(op)}"`, 'Use one of eq, ne, in, nin, gt, gte, lt, lte, contains, and, or, not.');
+      }
+    }
+    const filterCondition = filterToSql(filter, 'm');
+    return { sql: `${scopeCondition.sql} AND ${filterCondition.sql}`, params: [...scopeCondition.params, ...filterCondition.params] };
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement) {
+      // Keep recently used statements at the end; the oldest is evicted first.
+      this.statements.delete(sql);
+    } else {
+      statement = this.database.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(sql, statement);
+    return statement;
+  }
+
+  private toUpsertRow(record: MemoryRecord, index: number, dimensions: number): UpsertRow {
+    const at = `records[${index}]`;
+    if (typeof record !== 'object' || record === null) {
+      throw new InvalidInputError(at, 'expected a memory record', 'Pass objects with id, vector, text, hash, scope, metadata and dates.');
+    }
+    const id = validateId(record.id, `${at}.id`);
+    if (vectorLength(record.vector) !== dimensions) {
+      throw this.dimensionMismatch(dimensions, vectorLength(record.vector), 'Embed with the same model the collection was created with.');
+    }
+    for (const field of ['text', 'hash'] as const) {
+      if (typeof record[field] !== 'string') throw new InvalidInputError(`${at}.${field}`, 'expected a string', 'Pass the memory text and its SHA-256 hex digest.');
+    }
+    const scope = validateScope(record.scope, `${at}.scope`);
+    return {
+      id,
+      id_order: idOrderKey(id),
+      user_id: scope.userId ?? null,
+      agent_id: scope.agentId ?? null,
+      run_id: scope.runId ?? null,
+      text: record.text,
+      hash: record.hash,
+      metadata: encodeMetadata(record.metadata, `${at}.metadata`),
+      created_at: epochMs(record.createdAt, `${at}.createdAt`),
+      updated_at: epochMs(record.updatedAt, `${at}.updatedAt`),
+      occurred_at: epochMs(record.occurredAt, `${at}.occurredAt`),
+      embedding: encodeVector(record.vector, `${at}.vector`),
+    };
+  }
+}
+
+function buildStatements(table: string) {
+  const t = `"${table}"`;
+  const fts = `"${table}_fts"`;
+  const meta = `"${table}_meta"`;
+  return {
+    // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
+    // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
+    schema: `
+      CREATE TABLE IF NOT EXISTS ${t} (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        id_order BLOB NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        text TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        embedding BLOB NOT NULL,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
+      );
+      CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id, id_order);
+      CREATE INDEX IF NOT EXISTS "${table}_agent_id" ON ${t} (agent_id, id_order);
+      CREATE INDEX IF NOT EXISTS "${table}_run_id" ON ${t} (run_id, id_order);
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${fts} USING fts5(text, content=${t}, content_rowid=seq, tokenize='unicode61 remove_diacritics 0');
+      CREATE TRIGGER IF NOT EXISTS "${table}_fts_insert" AFTER INSERT ON ${t} BEGIN
+        INSERT INTO ${fts} (rowid, text) VALUES (new.seq, new.text);
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_fts_delete" AFTER DELETE ON ${t} BEGIN
+        INSERT INTO ${fts} (${fts}, rowid, text) VALUES ('delete', old.seq, old.text);
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_fts_update" AFTER UPDATE OF text ON ${t} WHEN old.text IS NOT new.text BEGIN
+        INSERT INTO ${fts} (${fts}, rowid, text) VALUES ('delete', old.seq, old.text);
+        INSERT INTO ${fts} (rowid, text) VALUES (new.seq, new.text);
+      END;
+      CREATE TABLE IF NOT EXISTS ${meta} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    `,
+    drop: `
+      DROP TABLE IF EXISTS ${fts};
+      DROP TABLE IF EXISTS ${t};
+      DROP TABLE IF EXISTS ${meta};
+    `,
+    readMeta: `SELECT value FROM ${meta} WHERE key = ?`,
+    writeMeta: `INSERT INTO ${meta} (key, value) VALUES (?, ?)`,
+    upsert: `
+      INSERT INTO ${t} (id, id_order, user_id, agent_id, run_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding)
+      VALUES (@id, @id_order, @user_id, @agent_id, @run_id, @text, @hash, @metadata, @created_at, @updated_at, @occurred_at, @embedding)
+      ON CONFLICT (id) DO UPDATE SET
+        user_id = excluded.user_id, agent_id = excluded.agent_id, run_id = excluded.run_id,
+        text = excluded.text, hash = excluded.hash, metadata = excluded.metadata,
+        created_at = excluded.created_at, updated_at = excluded.updated_at, occurred_at = excluded.occurred_at,
+        embedding = excluded.embedding`,
+    // Rank inside the scope (index on the scope column), then read whole rows for the topK only,
+    // so the sorter never carries the other rows' columns.
+    query: (where: string) => `
+      WITH top AS (
+        SELECT m.seq AS seq, m.id_order AS id_order, COALESCE(vec_distance_cosine(m.embedding, ?), 1.0) AS rank
+        FROM ${t} AS m
+        WHERE ${where}
+        ORDER BY rank, m.id_order
+        LIMIT ?
+      )
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
+    keywordQuery: (where: string) => `
+      WITH top AS (
+        SELECT m.seq AS seq, m.id_order AS id_order, bm25(${fts}) AS rank
+        FROM ${fts} JOIN ${t} AS m ON m.seq = ${fts}.rowid
+        WHERE ${fts} MATCH ? AND ${where}
+        ORDER BY rank, m.id_order
+        LIMIT ?
+      )
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
+    get: (scope: string) => `SELECT ${RECORD_COLUMNS} FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
+    delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
+    list: (where: string) => `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
+    reset: `DELETE FROM ${t}`,
+  };
+}
+
+function loadSqliteVec(database: Database.Database): void {
+  try {
+    database.prepare('SELECT vec_version()').pluck().get();
+    return; // already loaded on this connection, e.g. by another store sharing it
+  } catch {
+    sqliteVec.load(database);
+  }
+}
+
+/** `m.user_id = ? AND …` for every id the scope sets (validated: at least one). */
+function scopeSql(scope: Scope): SqlCondition {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [field, column] of SCOPE_COLUMNS) {
+    const value = scope[field];
+    if (value === undefined) continue;
+    parts.push(`m.${column} = ?`);
+    params.push(value);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+function validateTopK(topK: unknown): number {
+  if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 0) {
+    throw new InvalidInputError('topK', 'expected a non-negative integer', 'Pass e.g. topK: 10.');
+  }
+  return topK;
+}
+
+function validateId(id: unknown, field: string): string {
+  if (typeof id !== 'string' || id.length === 0 || LONE_SURROGATE.test(id)) {
+    throw new InvalidInputError(field, 'expected a non-empty string of well-formed Unicode', 'Use the UUID mem created.');
+  }
+  return id;
+}
+
+function validateIds(ids: unknown): string[] {
+  if (!Array.isArray(ids)) throw new InvalidInputError('ids', 'expected an array of ids', 'Pass { ids: ["…"] }.');
+  return [...new Set(ids.map((id, index) => validateId(id, `ids[${index}]`)))];
+}
+
+function epochMs(date: unknown, field: string): number {
+  const ms = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!Number.isFinite(ms)) throw new InvalidInputError(field, 'expected a valid Date', 'Pass a Date such as new Date().');
+  return ms;
+}
+
+/** Length of an array (or typed array) of numbers; 0 for anything else. */
+function vectorLength(vector: unknown): number {
+  return Array.isArray(vector) || (ArrayBuffer.isView(vector) && !(vector instanceof DataView)) ? (vector as ArrayLike<number>).length : 0;
+}
+
+function encodeVector(vector: readonly number[], field: string): Buffer {
+  const floats = new Float32Array(vector.length);
+  for (let index = 0; index < vector.length; index++) {
+    const value = vector[index];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new InvalidInputError(`${field}[${index}]`, 'expected a finite number', 'Check the embedder output.');
+    }
+    floats[index] = value;
+  }
+  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
+}
+
+function decodeVector(blob: Buffer): number[] {
+  // Copy into a fresh, aligned buffer: the driver's Buffer may start at any byte offset.
+  const floats = new Float32Array(blob.byteLength / Float32Array.BYTES_PER_ELEMENT);
+  new Uint8Array(floats.buffer).set(blob);
+  return Array.from(floats);
+}
+
+/** Serialises metadata, refusing values JSON would not round-trip (NaN, objects, null, nested arrays). */
+function encodeMetadata(metadata: unknown, field: string): string {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new InvalidInputError(field, 'expected an object', 'Pass metadata such as { category: "food" }, or {}.');
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    const ok = isScalar(value) || (Array.isArray(value) && value.every(isScalar));
+    if (!ok) {
+      throw new InvalidInputError(`${field}.${key}`, 'expected a string, a finite number, a boolean or an array of strings', 'Flatten nested values into separate keys.');
+    }
+  }
+  return JSON.stringify(metadata);
+}
+
+function isScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function toRecord(row: MemoryRow): MemoryRecord {
+  const scope: { userId?: string; agentId?: string; runId?: string } = {};
+  if (row.user_id !== null) scope.userId = row.user_id;
+  if (row.agent_id !== null) scope.agentId = row.agent_id;
+  if (row.run_id !== null) scope.runId = row.run_id;
+  return {
+    id: row.id,
+    vector: decodeVector(row.embedding),
+    text: row.text,
+    hash: row.hash,
+    scope,
+    metadata: JSON.parse(row.metadata) as Metadata,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    occurredAt: new Date(row.occurred_at),
+  };
+}
+
+function clampScore(score: number): number {
+  return Math.min(1, Math.max(-1, score));
+}
