@@ -1,1 +1,2 @@
-export { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './history-sqlite';
+export { SqliteHistoryStore } from './sqlite-history-store';
+export type { SqliteHistoryStoreOptions } from './sqlite-history-store-options';

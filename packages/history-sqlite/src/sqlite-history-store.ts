@@ -1,0 +1,257 @@
+import { InvalidInputError, MemError, ProviderRequestError, throwIfAborted, type Call, type HistoryEvent, type HistoryEventKind, type HistoryStore } from '@mem/core';
+import type Database from 'better-sqlite3';
+import { openSqliteConnection } from './sqlite-connection';
+import { SQLITE_PROVIDER, toSqliteError } from './sqlite-errors';
+import { DEFAULT_HISTORY_TABLE, validateConnectionOptions, validateTableName, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';
+
+const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
+const ACTORS: readonly HistoryEvent['actor'][] = ['add', 'update', 'delete', 'deleteAll'];
+const SCOPE_FIELDS = ['userId', 'agentId', 'runId'] as const;
+
+interface EventRow {
+  readonly id: string;
+  readonly memory_id: string;
+  readonly kind: string;
+  readonly previous_text: string | null;
+  readonly text: string | null;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+  readonly valid_at: number;
+  readonly created_at: number;
+  readonly actor: string;
+}
+
+/**
+ * A {@link HistoryStore} in one SQLite file: the change log of every memory, in append order.
+ * It can share the file (or the connection) of `@mem/vector-sqlite`.
+ *
+ * Each `append` is one transaction, so a batch is stored whole or not at all, and WAL keeps every
+ * committed batch when the process dies. Order is an autoincrement sequence, not a timestamp, so
+ * events written in the same millisecond keep their append order.
+ *
+ * @example
+ * import { SqliteHistoryStore } from '@mem/history-sqlite';
+ * const history = new SqliteHistoryStore({ path: 'mem.db' });
+ * const events = await history.list({ memoryId });
+ * await history.close();
+ */
+export class SqliteHistoryStore implements HistoryStore {
+  /** `'sqlite'`. */
+  readonly provider = SQLITE_PROVIDER;
+  /** Name of the table holding the events. */
+  readonly table: string;
+
+  private readonly database: Database.Database;
+  private readonly ownsDatabase: boolean;
+  private readonly sql: ReturnType<typeof buildStatements>;
+  private statements: { insert: Database.Statement; list: Database.Statement; reset: Database.Statement } | undefined;
+  private closed = false;
+
+  /**
+   * Opens (or adopts) the connection. The table is created on first use.
+   * @throws {InvalidInputError} for invalid options (both `path` and `database`, a bad table name, …).
+   * @throws {ProviderRequestError} when the file cannot be opened.
+   */
+  constructor(options: SqliteHistoryStoreOptions = {}) {
+    validateConnectionOptions(options);
+    this.table = validateTableName(options.table ?? DEFAULT_HISTORY_TABLE, 'options.table');
+    this.sql = buildStatements(this.table);
+    const connection = openSqliteConnection(options);
+    this.database = connection.database;
+    this.ownsDatabase = connection.owned;
+  }
+
+  /**
+   * Appends events in one transaction: all or none.
+   * @throws {MemError} with code `CONFLICT` when an event id is already stored or appears twice in the batch (nothing is stored).
+   * @throws {InvalidInputError} when an event is malformed (nothing is stored).
+   */
+  async append(request: Call<{ readonly events: readonly HistoryEvent[] }>): Promise<void> {
+    this.execute('append', request.signal, (statements) => {
+      if (!Array.isArray(request.events)) {
+        throw new InvalidInputError('events', 'expected an array of history events', 'Pass { events: [event] }.');
+      }
+      const rows = request.events.map((event, index) => toRow(event, index));
+      const seen = new Set<string>();
+      for (const row of rows) {
+        if (seen.has(row.id)) throw conflict(row.id, 'appears twice in the batch');
+        seen.add(row.id);
+      }
+      if (rows.length === 0) return;
+      this.database
+        .transaction(() => {
+          for (const row of rows) {
+            try {
+              statements.insert.run(row);
+            } catch (error) {
+              // Thrown inside the transaction, so the rows inserted before it roll back.
+              if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict(row.id, 'is already stored');
+              throw error;
+            }
+          }
+        })
+        .immediate();
+    });
+  }
+
+  /** The events of one memory, oldest first (append order). */
+  async list(request: Call<{ readonly memoryId: string }>): Promise<HistoryEvent[]> {
+    return this.execute('list', request.signal, (statements) => {
+      if (typeof request.memoryId !== 'string') {
+        throw new InvalidInputError('memoryId', 'expected a string', 'Pass the id of a memory.');
+      }
+      return (statements.list.all(request.memoryId) as EventRow[]).map(toEvent);
+    });
+  }
+
+  /** Deletes every event. */
+  async reset(request?: Call<object>): Promise<void> {
+    this.execute('reset', request?.signal, (statements) => {
+      statements.reset.run();
+    });
+  }
+
+  /** Closes the connection if the store opened it (a connection passed as `database` stays open). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements = undefined;
+    if (this.ownsDatabase) {
+      try {
+        this.database.close();
+      } catch (error) {
+        throw toSqliteError(error, 'close');
+      }
+    }
+  }
+
+  /** Drops the table, e.g. to dispose of a test collection; the next call recreates it empty. */
+  async dropTable(request?: Call<object>): Promise<void> {
+    this.execute('dropTable', request?.signal, () => {
+      this.database.exec(this.sql.drop);
+      this.statements = undefined;
+    });
+  }
+
+  private execute<T>(operation: string, signal: AbortSignal | undefined, work: (statements: NonNullable<SqliteHistoryStore['statements']>) => T): T {
+    throwIfAborted(signal, `sqlite history ${operation}`);
+    if (this.closed) {
+      throw new ProviderRequestError({ provider: SQLITE_PROVIDER, operation, message: 'the store is closed. Create a new SqliteHistoryStore.', retryable: false });
+    }
+    try {
+      return work(this.prepare());
+    } catch (error) {
+      throw toSqliteError(error, operation);
+    }
+  }
+
+  private prepare(): NonNullable<SqliteHistoryStore['statements']> {
+    if (!this.statements) {
+      this.database.exec(this.sql.schema);
+      this.statements = {
+        insert: this.database.prepare(this.sql.insert),
+        list: this.database.prepare(this.sql.list),
+        reset: this.database.prepare(this.sql.reset),
+      };
+    }
+    return this.statements;
+  }
+}
+
+function buildStatements(table: string) {
+  const t = `"${table}"`;
+  return {
+    // AUTOINCREMENT: seq never goes backwards, even after the newest events are deleted.
+    schema: `
+      CREATE TABLE IF NOT EXISTS ${t} (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        memory_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        previous_text TEXT,
+        text TEXT,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        valid_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        actor TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS "${table}_memory_id" ON ${t} (memory_id, seq);
+    `,
+    drop: `DROP TABLE IF EXISTS ${t}`,
+    insert: `
+      INSERT INTO ${t} (id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor)
+      VALUES (@id, @memory_id, @kind, @previous_text, @text, @user_id, @agent_id, @run_id, @valid_at, @created_at, @actor)`,
+    list: `SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor FROM ${t} WHERE memory_id = ? ORDER BY seq`,
+    reset: `DELETE FROM ${t}`,
+  };
+}
+
+function conflict(id: string, problem: string): MemError {
+  return new MemError('CONFLICT', `History event id "${id}" ${problem}; no event of the batch was stored. Give every event a fresh id (UUID v7).`);
+}
+
+function toRow(event: HistoryEvent, index: number): EventRow {
+  const at = `events[${index}]`;
+  if (typeof event !== 'object' || event === null) {
+    throw new InvalidInputError(at, 'expected a history event', 'Pass objects with id, memoryId, kind, texts, scope, dates and actor.');
+  }
+  for (const field of ['id', 'memoryId'] as const) {
+    if (typeof event[field] !== 'string' || event[field].length === 0) {
+      throw new InvalidInputError(`${at}.${field}`, 'expected a non-empty string', 'Use the ids mem created.');
+    }
+  }
+  if (!KINDS.includes(event.kind)) throw new InvalidInputError(`${at}.kind`, 'expected ADD, UPDATE or DELETE', 'Pass one of the three kinds.');
+  if (!ACTORS.includes(event.actor)) throw new InvalidInputError(`${at}.actor`, 'expected add, update, delete or deleteAll', 'Pass one of the four actors.');
+  for (const field of ['previousText', 'text'] as const) {
+    if (event[field] !== null && typeof event[field] !== 'string') {
+      throw new InvalidInputError(`${at}.${field}`, 'expected a string or null', 'Pass null when there is no text.');
+    }
+  }
+  const scope = event.scope as Record<string, unknown> | null;
+  if (typeof scope !== 'object' || scope === null) throw new InvalidInputError(`${at}.scope`, 'expected an object', 'Pass the scope of the memory.');
+  for (const field of SCOPE_FIELDS) {
+    if (scope[field] !== undefined && typeof scope[field] !== 'string') {
+      throw new InvalidInputError(`${at}.scope.${field}`, 'expected a string', 'Pass ids as strings.');
+    }
+  }
+  return {
+    id: event.id,
+    memory_id: event.memoryId,
+    kind: event.kind,
+    previous_text: event.previousText,
+    text: event.text,
+    user_id: (scope.userId as string | undefined) ?? null,
+    agent_id: (scope.agentId as string | undefined) ?? null,
+    run_id: (scope.runId as string | undefined) ?? null,
+    valid_at: epochMs(event.validAt, `${at}.validAt`),
+    created_at: epochMs(event.createdAt, `${at}.createdAt`),
+    actor: event.actor,
+  };
+}
+
+function epochMs(date: unknown, field: string): number {
+  const ms = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!Number.isFinite(ms)) throw new InvalidInputError(field, 'expected a valid Date', 'Pass a Date such as new Date().');
+  return ms;
+}
+
+function toEvent(row: EventRow): HistoryEvent {
+  const scope: { userId?: string; agentId?: string; runId?: string } = {};
+  if (row.user_id !== null) scope.userId = row.user_id;
+  if (row.agent_id !== null) scope.agentId = row.agent_id;
+  if (row.run_id !== null) scope.runId = row.run_id;
+  return {
+    id: row.id,
+    memoryId: row.memory_id,
+    kind: row.kind as HistoryEventKind,
+    previousText: row.previous_text,
+    text: row.text,
+    scope,
+    validAt: new Date(row.valid_at),
+    createdAt: new Date(row.created_at),
+    actor: row.actor as HistoryEvent['actor'],
+  };
+}
