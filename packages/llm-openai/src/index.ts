@@ -1,1 +1,4 @@
-export { OpenaiLLM, type OpenaiLLMOptions } from './llm-openai';
+export { OpenAILLM, type OpenAILLMOptions, type OpenAIChatModelId, type OpenAIStructuredOutput } from './openai-llm';
+export { OpenAIEmbedder, type OpenAIEmbedderOptions, type OpenAIEmbeddingModelId } from './openai-embedder';
+export type { OpenAIConnectionOptions } from './openai-options';
+export type { OpenAIRetryEvent } from './openai-retry';

@@ -1,0 +1,168 @@
+import { InvalidInputError, MissingSettingError } from '@mem/core';
+import { OpenAI } from 'openai';
+import type { OpenAIRetryEvent, OpenAIRetryPolicy } from './openai-retry';
+
+/** The provider's environment variables, as settings resolution reads them. */
+export type OpenAIEnvironment = { readonly [name: string]: string | undefined };
+
+/** Connection and retry options shared by {@link OpenAILLM} and {@link OpenAIEmbedder}. */
+export interface OpenAIConnectionOptions {
+  /**
+   * API key. Local servers that need none (Ollama, vLLM, LM Studio) still need a placeholder such as `'ollama'`.
+   * @default process.env.OPENAI_API_KEY
+   */
+  readonly apiKey?: string;
+  /**
+   * Base URL of an OpenAI-compatible API, including `/v1`, e.g. `http://localhost:11434/v1` for Ollama.
+   * @default process.env.OPENAI_BASE_URL, else `https://api.openai.com/v1`
+   */
+  readonly baseURL?: string;
+  /** OpenAI organization id. @default process.env.OPENAI_ORG_ID */
+  readonly organization?: string;
+  /** OpenAI project id. @default process.env.OPENAI_PROJECT_ID */
+  readonly project?: string;
+  /** A `fetch` implementation (proxies, tests). @default globalThis.fetch */
+  readonly fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /**
+   * An existing SDK client, e.g. an `AzureOpenAI`. Its key, URL, headers and timeout are used as they
+   * are, so `apiKey`, `baseURL`, `organization`, `project` and `fetch` must not be given with it.
+   * Its own retries are bypassed: the adapter retries (see `maxRetries`).
+   */
+  readonly client?: OpenAI;
+  /** Retries of a failed request (429, 408, 409, 5xx, connection failures only). @default 2 */
+  readonly maxRetries?: number;
+  /** Time limit of one attempt, in milliseconds. @default 120000 (or the `client`'s own timeout) */
+  readonly timeoutMs?: number;
+  /** First backoff delay between retries, in milliseconds; doubles each retry, with jitter. @default 500 */
+  readonly retryInitialDelayMs?: number;
+  /** Longest backoff delay, in milliseconds. @default 8000 */
+  readonly retryMaxDelayMs?: number;
+  /**
+   * Longest `retry-after` the adapter honours, in milliseconds. When the server asks for a longer
+   * wait, the call fails at once with the rate-limit error instead. @default 60000
+   */
+  readonly maxRetryAfterMs?: number;
+  /** Called before each retry, e.g. to log or count them. The adapter itself never logs. */
+  readonly onRetry?: (event: OpenAIRetryEvent) => void;
+}
+
+/** Everything an adapter needs after settings resolution. */
+export interface OpenAISettings {
+  readonly client: OpenAI;
+  /** `https://api.openai.com`: named in connection errors (never a path, query or credentials). */
+  readonly origin: string;
+  /** Where the key came from, for error messages: `options.apiKey` or `OPENAI_API_KEY`. */
+  readonly keySource: string;
+  /** Per-request timeout to pass to the SDK; `undefined` keeps the client's own. */
+  readonly timeoutMs: number | undefined;
+  readonly retry: OpenAIRetryPolicy;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const CLIENT_ONLY_OPTIONS = ['apiKey', 'baseURL', 'organization', 'project', 'fetch'] as const;
+
+/**
+ * Resolves options first, then the provider's variables (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
+ * `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`), and builds the SDK client. This is the only place the
+ * package reads the environment; `environment` is a parameter so tests never touch `process.env`.
+ *
+ * @throws {MissingSettingError} when no API key is given and `OPENAI_API_KEY` is unset.
+ * @throws {InvalidInputError} for an out-of-range number, a malformed URL, or `client` combined with connection options.
+ */
+export function resolveOpenAISettings(
+  options: OpenAIConnectionOptions,
+  owner: string,
+  environment: OpenAIEnvironment = defaultEnvironment(),
+): OpenAISettings {
+  const retry: OpenAIRetryPolicy = {
+    maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
+    initialDelayMs: integerOption(options.retryInitialDelayMs, 'options.retryInitialDelayMs', 500, 0, 600_000),
+    maxDelayMs: integerOption(options.retryMaxDelayMs, 'options.retryMaxDelayMs', 8_000, 0, 600_000),
+    maxRetryAfterMs: integerOption(options.maxRetryAfterMs, 'options.maxRetryAfterMs', 60_000, 0, 3_600_000),
+    onRetry: options.onRetry,
+  };
+  const explicitTimeoutMs =
+    options.timeoutMs === undefined ? undefined : integerOption(options.timeoutMs, 'options.timeoutMs', DEFAULT_TIMEOUT_MS, 1, 3_600_000);
+
+  if (options.client !== undefined) {
+    const conflicting = CLIENT_ONLY_OPTIONS.filter((name) => options[name] !== undefined);
+    if (conflicting.length > 0) {
+      throw new InvalidInputError(
+        'options.client',
+        `it was given together with ${conflicting.join(', ')}, which would be ignored`,
+        'Configure those on the client you pass, or leave client out.',
+      );
+    }
+    return { client: options.client, origin: originOf(options.client.baseURL), keySource: 'the API key of the client you passed', timeoutMs: explicitTimeoutMs, retry };
+  }
+
+  const fromOption = nonEmpty(options.apiKey);
+  const apiKey = fromOption ?? nonEmpty(environment['OPENAI_API_KEY']);
+  if (apiKey === undefined) {
+    throw new MissingSettingError(
+      'OPENAI_API_KEY',
+      `Set the OPENAI_API_KEY environment variable or pass { apiKey } to ${owner}. A local server that needs no key (Ollama, vLLM, LM Studio) still needs a placeholder, e.g. { apiKey: 'ollama' }.`,
+    );
+  }
+  const baseURLSetting = options.baseURL !== undefined ? 'options.baseURL' : 'OPENAI_BASE_URL';
+  const baseURL = nonEmpty(options.baseURL) ?? nonEmpty(environment['OPENAI_BASE_URL']);
+  if (baseURL !== undefined) checkURL(baseURL, baseURLSetting);
+  const timeoutMs = explicitTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const client = new OpenAI({
+    apiKey,
+    // `undefined` would make the SDK read OPENAI_BASE_URL itself; we already did.
+    baseURL: baseURL ?? 'https://api.openai.com/v1',
+    organization: nonEmpty(options.organization) ?? nonEmpty(environment['OPENAI_ORG_ID']) ?? null,
+    project: nonEmpty(options.project) ?? nonEmpty(environment['OPENAI_PROJECT_ID']) ?? null,
+    webhookSecret: null,
+    timeout: timeoutMs,
+    maxRetries: 0,
+    // The SDK logs request details at debug level (OPENAI_LOG); the adapter never logs.
+    logLevel: 'off',
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    client,
+    origin: originOf(client.baseURL),
+    keySource: fromOption !== undefined ? 'the apiKey option (it takes precedence over OPENAI_API_KEY)' : 'OPENAI_API_KEY',
+    timeoutMs,
+    retry,
+  };
+}
+
+/** Checks an option that must be an integer in a range; returns `fallback` when it is absent. */
+export function integerOption(value: number | undefined, field: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidInputError(field, `expected an integer from ${min} to ${max}`, `Pass e.g. ${fallback}, or leave it out for the default.`);
+  }
+  return value;
+}
+
+function checkURL(value: string, setting: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    throw new InvalidInputError(setting, 'is not an absolute URL', 'Use e.g. https://api.openai.com/v1 or http://localhost:11434/v1.');
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new InvalidInputError(setting, `uses the ${protocol} scheme`, 'Use an http:// or https:// URL.');
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'the configured base URL';
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function defaultEnvironment(): OpenAIEnvironment {
+  return (globalThis as { process?: { env?: OpenAIEnvironment } }).process?.env ?? {};
+}
