@@ -85,7 +85,7 @@ function defineSuite<T, C extends { readonly name: string }>(
     }
     if (options.extraCases) {
       const extraCases = options.extraCases;
-      describe('adapter-specific cases', () => {
+      describe('adapter-specific cases', { timeout: timeoutMs }, () => {
         let current: { lease: Lease<T>; subject?: T } | undefined;
         beforeEach(async () => {
           current = { lease: lease(createHarness, createNamespace()) };

@@ -1,10 +1,23 @@
 import { InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder } from '@mem/core';
-import { HashEmbedder, ScriptedLLM } from '@mem/core/testing';
+import { HashEmbedder } from '@mem/core/testing';
 import { describeEmbedder, describeHistoryStore, describeLLM, describeVectorStore } from './describe';
+import { LaggingVectorStore, MinimalVectorStore, wellBehavedLLM } from './test-adapters';
 
-// core's reference adapters pass the whole suite; this proves the cases are satisfiable.
+// core's reference adapters pass the whole suite: the cases are satisfiable as written.
 describeVectorStore('InMemoryVectorStore', async () => {
   const store = new InMemoryVectorStore();
+  return { subject: store, dispose: () => store.close() };
+});
+
+// A store declaring only core's default capabilities: undeclared operators must be rejected, keyword search too.
+describeVectorStore('MinimalVectorStore (eq, in, and; no keyword search)', async () => {
+  const store = new MinimalVectorStore();
+  return { subject: store, dispose: () => store.close() };
+});
+
+// A store whose writes land later: every read after a write must go through helpers.eventually.
+describeVectorStore('LaggingVectorStore (readAfterWrite: eventual, maxUpsertBatch: 7)', async () => {
+  const store = new LaggingVectorStore();
   return { subject: store, dispose: () => store.close() };
 });
 
@@ -16,11 +29,4 @@ describeHistoryStore('InMemoryHistoryStore', async () => {
 describeEmbedder('LexicalEmbedder', async () => ({ subject: new LexicalEmbedder(), dispose: async () => {} }));
 describeEmbedder('HashEmbedder', async () => ({ subject: new HashEmbedder({ dimensions: 32 }), dispose: async () => {} }));
 
-describeLLM('ScriptedLLM', async () => {
-  // Answers like a well-behaved model: JSON when asked for it, a sentence otherwise.
-  const llm = new ScriptedLLM(
-    [(request) => (request.responseFormat?.type === 'json' ? JSON.stringify({ facts: ['Is vegetarian', 'Lives in Lisbon'] }) : 'Hello there!')],
-    { repeatLast: true },
-  );
-  return { subject: llm, dispose: async () => {} };
-});
+describeLLM('ScriptedLLM', async () => ({ subject: wellBehavedLLM(), dispose: async () => {} }));

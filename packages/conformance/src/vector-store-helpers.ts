@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { MemoryRecord, Scope, VectorStore } from '@mem/core';
+import { hashText, type MemoryRecord, type Scope, type VectorStore } from '@mem/core';
 import { baseHelpers, type CaseHelpers, type RunCaseOptions } from './case';
 
 /** Vector length the suite creates collections with: small, so every backend accepts it. */
@@ -27,7 +26,7 @@ export interface VectorStoreCaseHelpers extends CaseHelpers {
   axis(index: number, sign?: 1 | -1): number[];
   /** A deterministic pseudo-random unit vector for `seed`. */
   unitVector(seed: number): number[];
-  /** SHA-256 hex digest of `text`, as mem computes `MemoryRecord.hash`. */
+  /** SHA-256 hex digest of `text`, as mem computes `MemoryRecord.hash` (core's `hashText`). */
   hashOf(text: string): string;
   /** Upserts `records` in batches of at most `capabilities.maxUpsertBatch`. */
   write(records: readonly MemoryRecord[]): Promise<void>;
@@ -41,7 +40,7 @@ export function createVectorStoreHelpers(store: VectorStore, options: RunCaseOpt
     if (!Number.isSafeInteger(n) || n < 0 || n >= 2 ** 48) throw new RangeError('helpers.id(n) needs an integer from 0 to 2^48 - 1');
     return `${idPrefix}-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
   };
-  const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
+  const hashOf = hashText;
   const unitVector = (seed: number): number[] => seededUnitVector(seed, CONFORMANCE_DIMENSIONS);
   return {
     ...baseHelpers({ ...options, consistency: store.capabilities.readAfterWrite }),

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { ConformanceCase, CaseOutcome, RunCaseOptions } from './case';
+import { embedderCases, runEmbedderCase } from './embedder-cases';
+import { historyStoreCases, runHistoryStoreCase } from './history-store-cases';
+import { llmCases, runLLMCase } from './llm-cases';
+import {
+  AcceptsUndeclaredOperatorsVectorStore,
+  DropsMetadataVectorStore,
+  fencedJsonLLM,
+  HalfBatchHistoryStore,
+  IgnoresAbortEmbedder,
+  IgnoresScopeVectorStore,
+  LosesConcurrentWritesVectorStore,
+  MergesOnUpsertVectorStore,
+  NeSkipsMissingFieldsVectorStore,
+  NewestFirstHistoryStore,
+  NullAsEmptyHistoryStore,
+  PartialBatchVectorStore,
+  ReversedBatchEmbedder,
+  StringifiesBooleansVectorStore,
+  TopKPlusOneVectorStore,
+  TruncatesDatesVectorStore,
+  UnorderedListVectorStore,
+  UnsortedScoresVectorStore,
+  untypedAbortLLM,
+} from './test-adapters';
+import { runVectorStoreCase, vectorStoreCases } from './vector-store-cases';
+
+/** Runs every case against a fresh subject; returns the names of the cases that failed. */
+async function failingCases<T, C extends ConformanceCase<T, never>>(
+  cases: readonly C[],
+  run: (testCase: C, subject: T, options: RunCaseOptions) => Promise<CaseOutcome>,
+  create: () => T,
+): Promise<string[]> {
+  const failed: string[] = [];
+  for (const testCase of cases) {
+    try {
+      await run(testCase, create(), {});
+    } catch {
+      failed.push(testCase.name);
+    }
+  }
+  return failed;
+}
+
+// Each broken adapter names a case that must catch it; it may fail others too.
+describe('the vector store cases catch broken adapters', () => {
+  it.each([
+    { broken: 'ignores scope', create: () => new IgnoresScopeVectorStore(), caughtBy: 'scope: query returns only records inside the call scope' },
+    { broken: 'stores booleans as strings', create: () => new StringifiesBooleansVectorStore(), caughtBy: 'round trip: metadata keeps exact values and types' },
+    { broken: 'drops metadata', create: () => new DropsMetadataVectorStore(), caughtBy: 'filter: eq on strings' },
+    { broken: 'returns topK + 1', create: () => new TopKPlusOneVectorStore(), caughtBy: 'query: topK is respected exactly' },
+    { broken: 'returns scores in ascending order', create: () => new UnsortedScoresVectorStore(), caughtBy: 'query: results are sorted by descending score' },
+    { broken: 'ne / nin skip missing fields', create: () => new NeSkipsMissingFieldsVectorStore(), caughtBy: 'filter: ne is the exact negation' },
+    { broken: 'loses concurrent writes', create: () => new LosesConcurrentWritesVectorStore(), caughtBy: 'concurrency: 20 concurrent upserts of distinct ids' },
+    { broken: 'truncates dates to seconds', create: () => new TruncatesDatesVectorStore(), caughtBy: 'round trip: text, hash, scope, vector and dates' },
+    { broken: 'writes half a rejected batch', create: () => new PartialBatchVectorStore(), caughtBy: 'upsert: a batch with a wrong-length vector' },
+    { broken: 'merges metadata on upsert', create: () => new MergesOnUpsertVectorStore(), caughtBy: 'upsert: the same id twice' },
+    { broken: 'lists unordered and ignores after', create: () => new UnorderedListVectorStore(), caughtBy: 'list: ascending id order' },
+    { broken: 'accepts undeclared filter operators', create: () => new AcceptsUndeclaredOperatorsVectorStore(), caughtBy: 'filter: ne is the exact negation' },
+  ])('$broken', async ({ create, caughtBy }) => {
+    const failed = await failingCases(vectorStoreCases, runVectorStoreCase, create);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.some((name) => name.startsWith(caughtBy))).toBe(true);
+  });
+});
+
+describe('the history store cases catch broken adapters', () => {
+  it.each([
+    { broken: 'appends half a batch on conflict', create: () => new HalfBatchHistoryStore(), caughtBy: 'append: a batch holding an already stored id' },
+    { broken: 'lists newest first', create: () => new NewestFirstHistoryStore(), caughtBy: 'list returns the events of one memory oldest first' },
+    { broken: 'stores null texts as empty strings', create: () => new NullAsEmptyHistoryStore(), caughtBy: 'round trip: every field' },
+  ])('$broken', async ({ create, caughtBy }) => {
+    const failed = await failingCases(historyStoreCases, runHistoryStoreCase, create);
+    expect(failed.some((name) => name.startsWith(caughtBy))).toBe(true);
+  });
+});
+
+describe('the embedder and LLM cases catch broken adapters', () => {
+  it('an embedder that reverses a batch', async () => {
+    expect(await failingCases(embedderCases, runEmbedderCase, () => new ReversedBatchEmbedder())).toContain('embed: vectors come back in the order of the texts');
+  });
+
+  it('an embedder that ignores an aborted signal', async () => {
+    expect(await failingCases(embedderCases, runEmbedderCase, () => new IgnoresAbortEmbedder())).toContain('embed: an already aborted signal throws a MemError with code ABORTED');
+  });
+
+  it('an LLM that wraps JSON in a markdown fence', async () => {
+    expect(await failingCases(llmCases, runLLMCase, fencedJsonLLM)).toEqual(['generate: responseFormat json returns JSON text matching the schema ({ facts: string[] })']);
+  });
+
+  it('an LLM that throws an untyped error when aborted', async () => {
+    expect(await failingCases(llmCases, runLLMCase, untypedAbortLLM)).toEqual(['generate: an already aborted signal throws a MemError with code ABORTED']);
+  });
+});

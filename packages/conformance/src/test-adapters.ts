@@ -1,0 +1,291 @@
+// Deliberately broken and deliberately limited adapters, built on core's reference adapters.
+// Only the self-tests import this file; it is not exported.
+import {
+  defineVectorStoreCapabilities,
+  fieldValue,
+  InMemoryHistoryStore,
+  InMemoryVectorStore,
+  LexicalEmbedder,
+  UnsupportedCapabilityError,
+  type Call,
+  type Filter,
+  type HistoryEvent,
+  type MemoryRecord,
+  type Metadata,
+  type ScopedCall,
+  type VectorMatch,
+} from '@mem/core';
+import { ScriptedLLM } from '@mem/core/testing';
+
+type QueryRequest = ScopedCall<{ vector: readonly number[]; topK: number; filter?: Filter }>;
+type ListRequest = ScopedCall<{ filter?: Filter; after?: string }>;
+type IdsRequest = ScopedCall<{ ids: readonly string[] }>;
+type UpsertRequest = Call<{ records: readonly MemoryRecord[] }>;
+
+// ---------------------------------------------------------------------------------------------
+// Correct adapters that declare less than the reference: the suite must adapt, and they must pass.
+
+/** Declares core's defaults (eq, in, and; batches of 100; no keyword search) and enforces them. */
+export class MinimalVectorStore extends InMemoryVectorStore {
+  override readonly capabilities = defineVectorStoreCapabilities({ maxUpsertBatch: 100 });
+
+  override async keywordQuery(): Promise<VectorMatch[]> {
+    throw new UnsupportedCapabilityError(this.provider, 'keyword search', 'Use vector search, or a store with keywordSearch.');
+  }
+}
+
+/** Applies writes a few milliseconds late and declares `readAfterWrite: 'eventual'`: the suite must poll. */
+export class LaggingVectorStore extends InMemoryVectorStore {
+  override readonly capabilities = defineVectorStoreCapabilities({
+    filterOperators: ['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains', 'and', 'or', 'not'],
+    maxUpsertBatch: 7,
+    readAfterWrite: 'eventual',
+    keywordSearch: true,
+  });
+  private pending: Promise<void> = Promise.resolve();
+  private collectionDimensions: number | undefined;
+
+  override async ensureCollection(request: Call<{ dimensions: number }>): Promise<void> {
+    await super.ensureCollection(request);
+    this.collectionDimensions = request.dimensions;
+  }
+
+  /** Validates now, applies 15 ms later, in order. */
+  private later(apply: () => Promise<void>): void {
+    this.pending = this.pending.then(() => new Promise((resolve) => setTimeout(resolve, 15))).then(apply);
+  }
+
+  override async upsert(request: UpsertRequest): Promise<void> {
+    const expected = this.collectionDimensions;
+    if (request.records.length > this.capabilities.maxUpsertBatch) throw new RangeError('batch larger than maxUpsertBatch');
+    if (expected !== undefined && request.records.some((record) => record.vector.length !== expected)) {
+      return super.upsert(request); // throws the DimensionMismatchError now
+    }
+    const records = structuredClone(request.records);
+    this.later(() => super.upsert({ records }));
+  }
+
+  override async delete(request: IdsRequest): Promise<void> {
+    const copy = structuredClone({ scope: request.scope, ids: request.ids });
+    this.later(() => super.delete(copy));
+  }
+
+  override async reset(): Promise<void> {
+    this.later(() => super.reset());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broken vector stores: each must fail at least one case.
+
+/** Reads and deletes across every scope. */
+export class IgnoresScopeVectorStore extends InMemoryVectorStore {
+  override query(request: QueryRequest) {
+    return super.query({ ...request, scope: {} });
+  }
+  override get(request: IdsRequest) {
+    return super.get({ ...request, scope: {} });
+  }
+  override list(request: ListRequest) {
+    return super.list({ ...request, scope: {} });
+  }
+  override delete(request: IdsRequest) {
+    return super.delete({ ...request, scope: {} });
+  }
+}
+
+/** Stores booleans as the strings 'true' / 'false' (a common JSON-column mistake). */
+export class StringifiesBooleansVectorStore extends InMemoryVectorStore {
+  override upsert(request: UpsertRequest) {
+    const records = request.records.map((record) => ({
+      ...record,
+      metadata: Object.fromEntries(Object.entries(record.metadata).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : value])) as Metadata,
+    }));
+    return super.upsert({ ...request, records });
+  }
+}
+
+/** Drops metadata entirely. */
+export class DropsMetadataVectorStore extends InMemoryVectorStore {
+  override upsert(request: UpsertRequest) {
+    return super.upsert({ ...request, records: request.records.map((record) => ({ ...record, metadata: {} })) });
+  }
+}
+
+/** Returns one match too many (an off-by-one in a limit clause). */
+export class TopKPlusOneVectorStore extends InMemoryVectorStore {
+  override query(request: QueryRequest) {
+    return super.query({ ...request, topK: request.topK + 1 });
+  }
+}
+
+/** Returns matches in ascending score order. */
+export class UnsortedScoresVectorStore extends InMemoryVectorStore {
+  override async query(request: QueryRequest) {
+    return (await super.query(request)).reverse();
+  }
+}
+
+/** Translates `ne` / `nin` into "field exists and differs", so missing fields never match. */
+export class NeSkipsMissingFieldsVectorStore extends InMemoryVectorStore {
+  override async query(request: QueryRequest) {
+    return (await super.query(request)).filter((match) => negationFieldsPresent(request.filter, match.record));
+  }
+  override async *list(request: ListRequest) {
+    for await (const record of super.list(request)) if (negationFieldsPresent(request.filter, record)) yield record;
+  }
+}
+
+function negationFieldsPresent(filter: Filter | undefined, record: MemoryRecord): boolean {
+  if (!filter) return true;
+  if (filter.op === 'ne' || filter.op === 'nin') return fieldValue(record, filter.field) !== undefined;
+  if (filter.op === 'and' || filter.op === 'or') return filter.filters.every((child) => negationFieldsPresent(child, record));
+  return true;
+}
+
+/** Keeps its own copy of the records and writes it back across an await: concurrent writers overwrite each other. */
+export class LosesConcurrentWritesVectorStore extends InMemoryVectorStore {
+  private snapshot = new Map<string, MemoryRecord>();
+
+  override async upsert(request: UpsertRequest): Promise<void> {
+    const copy = new Map(this.snapshot); // read
+    await Promise.resolve(); // …another writer runs here…
+    for (const record of request.records) copy.set(record.id, record); // modify
+    this.snapshot = copy;
+    // write: replace everything with this writer's copy (reset and upsert run synchronously, so the
+    // replacement is atomic; the other writers' records are simply not in it)
+    void super.reset();
+    await super.upsert({ records: [...copy.values()] });
+  }
+
+  override async delete(request: IdsRequest): Promise<void> {
+    for (const found of await super.get(request)) this.snapshot.delete(found.id);
+    await super.delete(request);
+  }
+
+  override async reset(): Promise<void> {
+    this.snapshot.clear();
+    await super.reset();
+  }
+}
+
+/** Truncates dates to whole seconds (a TIMESTAMP(0) column). */
+export class TruncatesDatesVectorStore extends InMemoryVectorStore {
+  override upsert(request: UpsertRequest) {
+    const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000);
+    return super.upsert({
+      ...request,
+      records: request.records.map((record) => ({ ...record, createdAt: seconds(record.createdAt), updatedAt: seconds(record.updatedAt), occurredAt: seconds(record.occurredAt) })),
+    });
+  }
+}
+
+/** Writes the records before the bad one, then fails: a batch that is not all-or-nothing. */
+export class PartialBatchVectorStore extends InMemoryVectorStore {
+  override async upsert(request: UpsertRequest): Promise<void> {
+    for (const record of request.records) await super.upsert({ ...request, records: [record] });
+  }
+}
+
+/** Merges new metadata into the old on upsert instead of replacing the record. */
+export class MergesOnUpsertVectorStore extends InMemoryVectorStore {
+  override async upsert(request: UpsertRequest): Promise<void> {
+    const records: MemoryRecord[] = [];
+    for (const record of request.records) {
+      const [old] = await super.get({ scope: record.scope, ids: [record.id] });
+      records.push(old ? { ...record, metadata: { ...old.metadata, ...record.metadata } } : record);
+    }
+    await super.upsert({ ...request, records });
+  }
+}
+
+/** Lists records in insertion order and ignores the `after` cursor. */
+export class UnorderedListVectorStore extends InMemoryVectorStore {
+  override async *list(request: ListRequest) {
+    const records: MemoryRecord[] = [];
+    for await (const record of super.list({ ...request, after: undefined })) records.push(record);
+    yield* records.reverse();
+  }
+}
+
+/** Evaluates every operator itself but only declares core's defaults, so undeclared operators are silently accepted. */
+export class AcceptsUndeclaredOperatorsVectorStore extends InMemoryVectorStore {
+  override readonly capabilities = defineVectorStoreCapabilities({ maxUpsertBatch: 100, keywordSearch: true });
+  private readonly all = new InMemoryVectorStore();
+
+  override ensureCollection(request: Call<{ dimensions: number }>) {
+    return Promise.all([super.ensureCollection(request), this.all.ensureCollection(request)]).then(() => undefined);
+  }
+  override upsert(request: UpsertRequest) {
+    return Promise.all([super.upsert(request), this.all.upsert(request)]).then(() => undefined);
+  }
+  override query(request: QueryRequest) {
+    return this.all.query(request);
+  }
+  override list(request: ListRequest) {
+    return this.all.list(request);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broken history stores
+
+/** Appends event by event, so a conflict in the middle leaves the first half stored. */
+export class HalfBatchHistoryStore extends InMemoryHistoryStore {
+  override async append(request: Call<{ events: readonly HistoryEvent[] }>): Promise<void> {
+    for (const event of request.events) await super.append({ events: [event] });
+  }
+}
+
+/** Lists newest first. */
+export class NewestFirstHistoryStore extends InMemoryHistoryStore {
+  override async list(request: Call<{ memoryId: string }>): Promise<HistoryEvent[]> {
+    return (await super.list(request)).reverse();
+  }
+}
+
+/** Turns `null` texts into empty strings (a NOT NULL column). */
+export class NullAsEmptyHistoryStore extends InMemoryHistoryStore {
+  override append(request: Call<{ events: readonly HistoryEvent[] }>): Promise<void> {
+    return super.append({ ...request, events: request.events.map((event) => ({ ...event, previousText: event.previousText ?? '', text: event.text ?? '' })) });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broken embedders and LLMs
+
+/** Returns the vectors of a batch in reverse order. */
+export class ReversedBatchEmbedder extends LexicalEmbedder {
+  override async embed(request: Call<{ texts: readonly string[]; purpose?: 'document' | 'query' }>) {
+    const result = await super.embed(request);
+    return { ...result, vectors: result.vectors.reverse() };
+  }
+}
+
+/** Ignores the caller's AbortSignal. */
+export class IgnoresAbortEmbedder extends LexicalEmbedder {
+  override embed(request: Call<{ texts: readonly string[]; purpose?: 'document' | 'query' }>) {
+    return super.embed({ texts: request.texts, purpose: request.purpose });
+  }
+}
+
+/** Wraps JSON answers in a markdown code fence, as chat models do when not held to a schema. */
+export function fencedJsonLLM(): ScriptedLLM {
+  return new ScriptedLLM([(request) => (request.responseFormat?.type === 'json' ? '```json\n{"facts": ["Is vegetarian"]}\n```' : 'Hello!')], { repeatLast: true });
+}
+
+/** Throws a plain Error for an aborted signal instead of a MemError with code ABORTED. */
+export function untypedAbortLLM(): ScriptedLLM {
+  const llm = new ScriptedLLM([(request) => (request.responseFormat?.type === 'json' ? '{"facts": []}' : 'Hello!')], { repeatLast: true });
+  const generate = llm.generate.bind(llm);
+  llm.generate = async (request) => {
+    if (request.signal?.aborted) throw new Error('The operation was aborted');
+    return generate({ ...request, signal: undefined });
+  };
+  return llm;
+}
+
+/** A well-behaved scripted LLM: JSON when asked for it, a sentence otherwise. */
+export function wellBehavedLLM(): ScriptedLLM {
+  return new ScriptedLLM([(request) => (request.responseFormat?.type === 'json' ? JSON.stringify({ facts: ['Is vegetarian', 'Lives in Lisbon'] }) : 'Hello there!')], { repeatLast: true });
+}
