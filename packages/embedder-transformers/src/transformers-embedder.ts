@@ -1,18 +1,71 @@
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortedError, InvalidInputError, ProviderResponseInvalidError, throwIfAborted } from '@mem/core';
 import type { Call, Embedder } from '@mem/core';
-import type { FeatureExtractionPipeline, Tensor } from '@huggingface/transformers';
+import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import {
   resolveTransformersEmbedderOptions,
   type ResolvedTransformersEmbedderOptions,
   type TransformersEmbedderOptions,
+  type TransformersLoadProgress,
 } from './transformers-embedder-options';
-import { TRANSFORMERS_PROVIDER, toInferenceError, toLoadError } from './transformers-errors';
+import { MissingModelFilesError, onnxFileName, TRANSFORMERS_PROVIDER, toInferenceError, toLoadError, type TransformersLookup } from './transformers-errors';
 
 type TransformersModule = typeof import('@huggingface/transformers');
 
 interface LoadedModel {
-  readonly pipeline: FeatureExtractionPipeline;
+  readonly tokenizer: PreTrainedTokenizer;
+  readonly model: PreTrainedModel;
+}
+
+/** Where one attempt to load the model reads from. */
+type ModelSource = { readonly kind: 'folder'; readonly path: string } | { readonly kind: 'hub' };
+
+type ProgressInfo = { status: string; file?: string; progress?: number; loaded?: number; total?: number };
+
+/**
+ * The places to load from, in order: `localModelPath` alone when set; otherwise the model's folder
+ * in the cache (transformers keeps a download at `<cacheDir>/<model>/`, plus `/<revision>/` when not
+ * `main`), then the Hub when `allowRemoteModels` is true. Reading the cached folder directly keeps a
+ * downloaded model working with no network at all.
+ */
+function modelSources(options: ResolvedTransformersEmbedderOptions, defaultCacheDir: string | null): ModelSource[] {
+  const modelSegments = options.model.split('/');
+  if (options.localModelPath) return [{ kind: 'folder', path: path.join(options.localModelPath, ...modelSegments) }];
+  const sources: ModelSource[] = [];
+  const cacheDir = options.cacheDir ?? defaultCacheDir;
+  if (cacheDir) {
+    const revision = options.revision === 'main' ? [] : [options.revision];
+    sources.push({ kind: 'folder', path: path.join(cacheDir, ...modelSegments, ...revision) });
+  }
+  if (options.allowRemoteModels || sources.length === 0) sources.push({ kind: 'hub' });
+  return sources;
+}
+
+function isFileNotFound(error: unknown): boolean {
+  return error instanceof MissingModelFilesError || (error instanceof Error && error.name === 'ModelFileNotFoundError');
+}
+
+/**
+ * Checks a model folder before transformers reads it: transformers 4.3.1 reports a missing
+ * tokenizer_config.json as a TypeError, and names only the first missing file.
+ * @throws {MissingModelFilesError} listing every missing file.
+ */
+async function assertModelFolder(folder: string, dtype: ResolvedTransformersEmbedderOptions['dtype']): Promise<void> {
+  const required = ['config.json', 'tokenizer.json', 'tokenizer_config.json', `onnx/${onnxFileName(dtype)}`];
+  const present = await Promise.all(required.map((file) => access(path.join(folder, ...file.split('/'))).then(() => true, () => false)));
+  const missing = required.filter((_, index) => !present[index]);
+  if (missing.length > 0) throw new MissingModelFilesError(folder, missing);
+}
+
+function toLoadProgress(info: ProgressInfo): TransformersLoadProgress {
+  return {
+    status: info.status,
+    ...(info.file === undefined ? {} : { file: info.file }),
+    ...(info.progress === undefined ? {} : { progress: info.progress }),
+    ...(info.loaded === undefined ? {} : { loaded: info.loaded }),
+    ...(info.total === undefined ? {} : { total: info.total }),
+  };
 }
 
 /**
@@ -66,7 +119,7 @@ export class TransformersEmbedder implements Embedder {
    * `queryPrefix` for `'query'`, `documentPrefix` for `'document'` or no purpose.
    * `tokens` counts the tokens the model read (special tokens included, after truncation).
    * @throws {InvalidInputError} when `texts` is not an array of strings.
-   * @throws {AbortedError} when `signal` aborts before a batch starts.
+   * @throws {AbortedError} when `signal` aborts before a batch starts or while one runs.
    * @throws {MissingSettingError} when the model files are not on disk and cannot be downloaded.
    * @throws {ProviderRequestError} when the download or the model fails.
    */
@@ -85,17 +138,19 @@ export class TransformersEmbedder implements Embedder {
     }
     if (texts.length === 0) return { vectors: [], tokens: 0 };
 
-    const { pipeline } = await untilAborted(this.loadOnce(), request.signal, operation);
+    const loaded = await untilAborted(this.loadOnce(), request.signal, operation);
     const prefix = request.purpose === 'query' ? this.options.queryPrefix : this.options.documentPrefix;
     const vectors: number[][] = [];
     let tokens = 0;
     for (let start = 0; start < texts.length; start += this.options.batchSize) {
       throwIfAborted(request.signal, operation);
       const batch = texts.slice(start, start + this.options.batchSize).map((text) => prefix + text);
-      const result = await this.embedBatch(pipeline, batch);
+      const result = await this.embedBatch(loaded, batch);
       vectors.push(...result.vectors);
       tokens += result.tokens;
     }
+    // A caller that aborted during the last batch gets the AbortedError, not a late result.
+    throwIfAborted(request.signal, operation);
     return { vectors, tokens };
   }
 
@@ -115,7 +170,7 @@ export class TransformersEmbedder implements Embedder {
     this.loading = undefined;
     if (!loading) return;
     const loaded = await loading.catch(() => undefined);
-    await loaded?.pipeline.dispose();
+    await loaded?.model.dispose();
   }
 
   private loadOnce(): Promise<LoadedModel> {
@@ -135,49 +190,61 @@ export class TransformersEmbedder implements Embedder {
     const transformers: TransformersModule = await import('@huggingface/transformers');
     const { env } = transformers;
     const options = this.options;
-    // An absolute folder is not a Hub id, so transformers reads it as is and never downloads it;
-    // that keeps localModelPath per instance instead of writing the global env.localModelPath.
-    const modelPathOrId = options.localModelPath ? path.join(options.localModelPath, ...options.model.split('/')) : options.model;
-    const onProgress = options.onProgress;
-    try {
-      const pipeline = await transformers.pipeline('feature-extraction', modelPathOrId, {
-        dtype: options.dtype,
-        device: options.device,
-        revision: options.revision,
-        local_files_only: options.localModelPath !== undefined || !options.allowRemoteModels,
-        ...(options.cacheDir === undefined ? {} : { cache_dir: options.cacheDir }),
-        ...(onProgress
-          ? {
-              progress_callback: (info: { status: string; file?: string; progress?: number; loaded?: number; total?: number }) =>
-                onProgress({
-                  status: info.status,
-                  ...(info.file === undefined ? {} : { file: info.file }),
-                  ...(info.progress === undefined ? {} : { progress: info.progress }),
-                  ...(info.loaded === undefined ? {} : { loaded: info.loaded }),
-                  ...(info.total === undefined ? {} : { total: info.total }),
-                }),
-            }
-          : {}),
-      });
-      return { pipeline };
-    } catch (error) {
-      throw toLoadError(error, options, {
-        defaultCacheDir: env.cacheDir,
-        defaultLocalModelPath: env.localModelPath,
-        globalAllowRemoteModels: env.allowRemoteModels,
-        remoteHost: env.remoteHost,
-      });
+    const lookup: TransformersLookup = {
+      defaultCacheDir: env.cacheDir,
+      globalAllowRemoteModels: env.allowRemoteModels,
+      remoteHost: env.remoteHost,
+    };
+    const sources = modelSources(options, env.cacheDir);
+    for (const [index, source] of sources.entries()) {
+      try {
+        const loaded = await this.loadFrom(transformers, source);
+        options.onProgress?.({ status: 'ready' });
+        return loaded;
+      } catch (error) {
+        // A folder that is missing or incomplete falls through to the next source (the Hub).
+        const next = sources[index + 1];
+        if (next && isFileNotFound(error)) continue;
+        throw toLoadError(error, options, lookup);
+      }
     }
+    throw new Error('unreachable: modelSources returns at least one source');
   }
 
-  private async embedBatch(pipeline: FeatureExtractionPipeline, texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
+  private async loadFrom(transformers: TransformersModule, source: ModelSource): Promise<LoadedModel> {
+    const options = this.options;
+    const onProgress = options.onProgress;
+    const shared = {
+      revision: options.revision,
+      // A folder is read as is; local_files_only also keeps transformers from asking the Hub.
+      local_files_only: source.kind === 'folder',
+      ...(options.cacheDir === undefined ? {} : { cache_dir: options.cacheDir }),
+      ...(onProgress ? { progress_callback: (info: ProgressInfo) => onProgress(toLoadProgress(info)) } : {}),
+    };
+    if (source.kind === 'folder') await assertModelFolder(source.path, options.dtype);
+    const location = source.kind === 'folder' ? source.path : options.model;
+    // Not transformers' pipeline(): in 4.3.1 it resolves the file list without cache_dir and
+    // local_files_only, so it could reach the Hub for a model that is already on disk.
+    const [tokenizer, model] = await Promise.allSettled([
+      transformers.AutoTokenizer.from_pretrained(location, shared),
+      transformers.AutoModel.from_pretrained(location, { ...shared, dtype: options.dtype, device: options.device }),
+    ]);
+    if (tokenizer.status === 'rejected' || model.status === 'rejected') {
+      if (model.status === 'fulfilled') await model.value.dispose().catch(() => undefined);
+      // The model's error names config.json or the ONNX file, the tokenizer's may be a bare TypeError.
+      throw model.status === 'rejected' ? model.reason : (tokenizer as PromiseRejectedResult).reason;
+    }
+    return { tokenizer: tokenizer.value, model: model.value };
+  }
+
+  private async embedBatch(loaded: LoadedModel, texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
     let hidden: Tensor | undefined;
     let attentionMask: Tensor;
     try {
       // One tokenizer pass gives both the model inputs and the token count.
-      const inputs = pipeline.tokenizer(texts, { padding: true, truncation: true });
+      const inputs = loaded.tokenizer(texts, { padding: true, truncation: true });
       attentionMask = inputs.attention_mask as Tensor;
-      const outputs: Record<string, Tensor | undefined> = await pipeline.model(inputs);
+      const outputs: Record<string, Tensor | undefined> = await loaded.model(inputs);
       hidden = outputs.last_hidden_state ?? outputs.token_embeddings ?? outputs.logits;
     } catch (error) {
       throw toInferenceError(error, this.model);

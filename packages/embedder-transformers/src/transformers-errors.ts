@@ -1,15 +1,28 @@
+import path from 'node:path';
 import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core';
 import type { ResolvedTransformersEmbedderOptions } from './transformers-embedder-options';
 
 /** Provider name used in errors. */
 export const TRANSFORMERS_PROVIDER = 'transformers';
 
+/** A model folder lacks files the model needs; found by checking the folder before loading it. */
+export class MissingModelFilesError extends Error {
+  readonly folder: string;
+  /** Paths relative to `folder`, e.g. `onnx/model.onnx`. */
+  readonly missing: readonly string[];
+
+  constructor(folder: string, missing: readonly string[]) {
+    super(`missing in "${folder}": ${missing.join(', ')}`);
+    this.name = 'MissingModelFilesError';
+    this.folder = folder;
+    this.missing = missing;
+  }
+}
+
 /** Where transformers looked for files, read from its global `env` when the error happened. */
 export interface TransformersLookup {
   /** transformers' `env.cacheDir`, used when `cacheDir` is unset. */
   readonly defaultCacheDir: string | null;
-  /** transformers' `env.localModelPath`, searched for Hub ids when `localModelPath` is unset. */
-  readonly defaultLocalModelPath: string;
   /** transformers' `env.allowRemoteModels`: `false` there blocks downloads for every instance. */
   readonly globalAllowRemoteModels: boolean;
   /** transformers' `env.remoteHost`, e.g. `https://huggingface.co/`. */
@@ -41,11 +54,13 @@ export function toLoadError(error: unknown, options: ResolvedTransformersEmbedde
     });
   }
 
-  if (name === 'ModelFileNotFoundError') {
-    const missing = quotedPath(message);
-    const where = options.localModelPath
-      ? `localModelPath "${options.localModelPath}"`
-      : `the cache "${options.cacheDir ?? lookup.defaultCacheDir ?? '(none)'}" and transformers' env.localModelPath "${lookup.defaultLocalModelPath}"`;
+  if (name === 'ModelFileNotFoundError' || error instanceof MissingModelFilesError) {
+    const missing =
+      error instanceof MissingModelFilesError
+        ? error.missing.map((file) => path.join(error.folder, file)).join(', ')
+        : quotedPath(message);
+    const cacheDir = options.cacheDir ?? lookup.defaultCacheDir ?? '(none)';
+    const where = options.localModelPath ? `localModelPath "${options.localModelPath}"` : `cacheDir "${cacheDir}"`;
     const why = options.localModelPath
       ? 'localModelPath is set, so nothing is downloaded'
       : !options.allowRemoteModels
@@ -57,7 +72,7 @@ export function toLoadError(error: unknown, options: ResolvedTransformersEmbedde
             : 'the file could not be downloaded';
     return new MissingSettingError(
       'localModelPath',
-      `Model "${model}" was not found in ${where}${missing ? `: ${missing} is missing` : ''} (${why}). ` +
+      `Model "${model}" was not found in ${where}${missing ? `: missing ${missing}` : ''} (${why}). ` +
         `Fix: download the model folder (config.json, tokenizer.json, tokenizer_config.json and onnx/${onnxFileName(options.dtype)}) ` +
         `to <localModelPath>/${model}/ and set localModelPath, or leave localModelPath unset with allowRemoteModels: true ` +
         'to download it once into cacheDir.',
