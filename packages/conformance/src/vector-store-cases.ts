@@ -81,7 +81,7 @@ function filterFixture(helpers: VectorStoreCaseHelpers): { scope: Scope; records
     // Look-alikes of other types: a string '5', a string 'true', the number 1 next to the boolean true.
     { scope: { userId: 'filter-user' }, metadata: { category: 'food', rating: '5', vegan: 'true', flag: 1 } },
     { scope: { userId: 'filter-user', agentId: 'agent-2' }, metadata: { category: 'sport', rating: 1_000_000, vegan: true, flag: true, tags: ['travel'] } },
-    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { rating: 4, note: 'tea', count: 12 } },
+    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { rating: 4, note: 'tea', count: 12, 'source.app': 'mobile-app' } },
     // Another user with matching metadata: a filter never widens the call's scope.
     { scope: { userId: 'other-user' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel'], note: 'tea' } },
   ];
@@ -117,6 +117,8 @@ function filtersFor(op: FilterOperator, records: readonly MemoryRecord[]): Filte
         { op: 'eq', field: 'flag', value: 1 },
         { op: 'eq', field: 'tags', value: 'travel' },
         { op: 'eq', field: 'note', value: 'tea' },
+        // A key with a dot is one key, not a nested path.
+        { op: 'eq', field: 'source.app', value: 'mobile-app' },
         { op: 'eq', field: 'agentId', value: 'agent-1' },
         { op: 'eq', field: 'runId', value: 'run-1' },
         { op: 'eq', field: 'userId', value: 'other-user' },
@@ -679,11 +681,12 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       const existing = helpers.record({ id: helpers.id(1), scope, text: 'Original text', metadata: { version: 1 } });
       await helpers.write([existing]);
       await waitUntilVisible(store, helpers, [existing]);
-      const batch = [
-        helpers.record({ id: helpers.id(1), scope, text: 'Overwritten text', metadata: { version: 2 } }),
-        helpers.record({ id: helpers.id(2), scope, vector: new Array(helpers.dimensions + 3).fill(0.25) }),
-        helpers.record({ id: helpers.id(3), scope }),
-      ].slice(0, Math.max(2, Math.min(3, store.capabilities.maxUpsertBatch)));
+      const overwrite = helpers.record({ id: helpers.id(1), scope, text: 'Overwritten text', metadata: { version: 2 } });
+      const wrongLength = helpers.record({ id: helpers.id(2), scope, vector: new Array(helpers.dimensions + 3).fill(0.25) });
+      const fresh = helpers.record({ id: helpers.id(3), scope });
+      // The batch stays within maxUpsertBatch and always holds the wrong-length record.
+      const maxBatch = store.capabilities.maxUpsertBatch;
+      const batch = maxBatch >= 3 ? [overwrite, wrongLength, fresh] : maxBatch === 2 ? [overwrite, wrongLength] : [wrongLength];
       await assertRejectsWithCode(() => store.upsert({ records: batch }), 'DIMENSION_MISMATCH', 'upsert of a batch holding one wrong-length vector');
       const listed = await collect(store.list({ scope }));
       assert.deepEqual(listed.map((record) => record.id), [existing.id], 'records after the rejected batch');
@@ -735,7 +738,7 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       await waitUntilVisible(store, helpers, [...records, elsewhere]);
       const matches = await helpers.eventually(async () => {
         const found = await store.keywordQuery({ scope, text: 'penicillin allergy', topK: 3 });
-        assert.ok(found.length > 0, 'keywordQuery for "penicillin allergy" found nothing');
+        assert.ok(found.length > 0, 'keywordQuery for "penicillin allergy" found nothing: a record sharing any word of the query must match (OR semantics, as BM25)');
         return found;
       });
       assert.equal(matches[0]!.record.id, records[1]!.id, 'the record sharing the rare word "penicillin" ranks first');
@@ -785,6 +788,14 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
           assert.deepEqual(await store.get({ scope: record.scope, ids: [record.id] }), [], `record in scope ${JSON.stringify(record.scope)} after reset`);
           assert.deepEqual(await collect(store.list({ scope: record.scope })), [], `list in scope ${JSON.stringify(record.scope)} after reset`);
         }
+      });
+      // Core checks the collection once per store, so the store must stay usable after reset
+      // without another ensureCollection call.
+      const afterReset = helpers.record({ id: helpers.id(100), scope: { userId: 'user-a' } });
+      await helpers.write([afterReset]);
+      await helpers.eventually(async () => {
+        const [found] = await store.get({ scope: afterReset.scope, ids: [afterReset.id] });
+        assertRecordEqual(found, afterReset, 'a record written after reset (without calling ensureCollection again)');
       });
     },
   },
