@@ -1,1 +1,3 @@
-export { ChromaVectorStore, type ChromaVectorStoreOptions } from './vector-chroma';
+export { ChromaVectorStore } from './chroma-vector-store';
+export { CHROMA_FILTER_OPERATORS } from './chroma-filter';
+export type { ChromaVectorStoreOptions } from './chroma-vector-store-options';
