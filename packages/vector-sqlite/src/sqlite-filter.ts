@@ -9,6 +9,9 @@ export interface SqlCondition {
   readonly params: readonly SqlValue[];
 }
 
+// SQLite stores UTF-8: a lone UTF-16 surrogate would become U+FFFD and compare wrongly.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const TRUE: SqlCondition = { sql: '1', params: [] };
 const FALSE: SqlCondition = { sql: '0', params: [] };
 
@@ -33,7 +36,8 @@ const NUMBER_TYPES = `('integer','real')`;
  * JSON type. Numbers are compared as REAL: JSON text like `88523708544661340` parses to an exact
  * 64-bit integer that differs from the double JavaScript wrote; casting gives back the same double.
  *
- * @throws {InvalidInputError} for an unknown operator, a bad field name or a value of the wrong type.
+ * @throws {InvalidInputError} for an unknown operator, a bad field name, a value of the wrong type, or
+ * a string with a lone UTF-16 surrogate (SQLite would compare U+FFFD instead).
  */
 export function filterToSql(filter: Filter, alias: string): SqlCondition {
   return translate(filter, alias, 'filter', 1, { nodes: 0 });
@@ -95,8 +99,8 @@ function translate(filter: Filter, alias: string, path: string, depth: number, c
     }
     case 'contains': {
       checkField(filter.field, path);
-      if (typeof filter.value !== 'string') {
-        throw new InvalidInputError(`${path}.value`, 'expected a string', 'Write { field: { $contains: "word" } }.');
+      if (typeof filter.value !== 'string' || LONE_SURROGATE.test(filter.value)) {
+        throw new InvalidInputError(`${path}.value`, 'expected a string of well-formed Unicode', 'Write { field: { $contains: "word" } }.');
       }
       return contains(filter.field, filter.value, alias);
     }
@@ -194,6 +198,9 @@ function checkField(field: unknown, path: string): void {
 }
 
 function checkScalar(value: unknown, path: string): void {
+  if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
+    throw new InvalidInputError(path, 'the string holds a lone UTF-16 surrogate (not well-formed Unicode)', 'Compare against well-formed text.');
+  }
   if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return;
   throw new InvalidInputError(path, 'expected a string, a finite number or a boolean', 'Compare against a scalar; use contains for arrays.');
 }

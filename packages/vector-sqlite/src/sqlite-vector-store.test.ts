@@ -1,0 +1,279 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemError, compareIds, type MemoryRecord, type Scope } from '@mem/core';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toFtsQuery } from './sqlite-fts-query';
+import { SqliteVectorStore } from './sqlite-vector-store';
+
+let directory: string;
+const opened: { close(): unknown }[] = [];
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-unit-'));
+});
+afterEach(async () => {
+  for (const handle of opened.splice(0).reverse()) await handle.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function track<T extends { close(): unknown }>(handle: T): T {
+  opened.push(handle);
+  return handle;
+}
+
+const scope: Scope = { userId: 'u1' };
+
+function record(id: string, fields: Partial<MemoryRecord> = {}): MemoryRecord {
+  return {
+    id,
+    vector: [1, 0, 0],
+    text: `memory ${id}`,
+    hash: 'hash',
+    scope,
+    metadata: {},
+    createdAt: new Date(Date.UTC(2024, 4, 17, 9, 30, 15, 123)),
+    updatedAt: new Date(Date.UTC(2024, 4, 17, 9, 31, 15, 124)),
+    occurredAt: new Date(Date.UTC(2024, 4, 16, 18, 5, 59, 987)),
+    ...fields,
+  };
+}
+
+async function ids(iterable: AsyncIterable<MemoryRecord>): Promise<string[]> {
+  const found: string[] = [];
+  for await (const item of iterable) found.push(item.id);
+  return found;
+}
+
+async function rejection(action: () => Promise<unknown>): Promise<MemError> {
+  try {
+    await action();
+  } catch (error) {
+    if (MemError.is(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the call to reject');
+}
+
+describe('one database file', () => {
+  it('holds several collections in separate tables, through separate connections', async () => {
+    const path = join(directory, 'mem.db');
+    const work = track(new SqliteVectorStore({ path, table: 'work' }));
+    const home = track(new SqliteVectorStore({ path, table: 'home' }));
+    await work.ensureCollection({ dimensions: 3 });
+    await home.ensureCollection({ dimensions: 2 });
+    await work.upsert({ records: [record('w1')] });
+    await home.upsert({ records: [record('h1', { vector: [0, 1] })] });
+    expect(await ids(work.list({ scope }))).toEqual(['w1']);
+    expect(await ids(home.list({ scope }))).toEqual(['h1']);
+    expect((await home.keywordQuery({ scope, text: 'memory', topK: 5 })).map((match) => match.record.id)).toEqual(['h1']);
+  });
+
+  it('shares one connection passed as database, and leaves it open on close', async () => {
+    const database = track(new Database(join(directory, 'shared.db')));
+    database.exec('CREATE TABLE notes (body TEXT)');
+    const first = new SqliteVectorStore({ database, table: 'first' });
+    const second = new SqliteVectorStore({ database, table: 'second' });
+    await first.ensureCollection({ dimensions: 3 });
+    await second.ensureCollection({ dimensions: 3 });
+    await first.upsert({ records: [record('a')] });
+    await second.upsert({ records: [record('b')] });
+    await first.close();
+    expect(database.open).toBe(true);
+    expect(await ids(second.list({ scope }))).toEqual(['b']);
+    await second.close();
+    expect(database.prepare('SELECT count(*) FROM first').pluck().get()).toBe(1);
+    expect(database.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'notes'").pluck().get()).toBe(1);
+    // A connection the caller owns keeps the caller's journal mode.
+    expect(database.pragma('journal_mode', { simple: true })).toBe('delete');
+  });
+
+  it('keeps records and dimensions across close and reopen', async () => {
+    const path = join(directory, 'persist.db');
+    const before = new SqliteVectorStore({ path });
+    await before.ensureCollection({ dimensions: 3 });
+    await before.upsert({ records: [record('kept', { metadata: { tags: ['a'] } })] });
+    await before.close();
+    const after = track(new SqliteVectorStore({ path }));
+    // No ensureCollection: the dimensions were stored with the table.
+    await after.upsert({ records: [record('added')] });
+    expect(await ids(after.list({ scope }))).toEqual(['added', 'kept']);
+    expect((await after.get({ scope, ids: ['kept'] }))[0]?.metadata).toEqual({ tags: ['a'] });
+    const mismatch = await rejection(() => after.ensureCollection({ dimensions: 4 }));
+    expect(mismatch.code).toBe('DIMENSION_MISMATCH');
+    expect(mismatch.message).toMatch(/new path or table/);
+  });
+
+  it('runs connections it opens in WAL mode', async () => {
+    const path = join(directory, 'wal.db');
+    const store = track(new SqliteVectorStore({ path }));
+    await store.ensureCollection({ dimensions: 3 });
+    const probe = track(new Database(path, { readonly: true }));
+    expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('works on a private in-memory database', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('m')] });
+    expect(await ids(store.list({ scope }))).toEqual(['m']);
+  });
+});
+
+describe('options', () => {
+  it('rejects table names that are not plain identifiers', () => {
+    for (const table of ['x"; DROP TABLE memories; --', 'a b', 'sqlite_master', 'SQLITE_x', '1abc', '', 'a'.repeat(41), 'na\u00efve']) {
+      expect(() => new SqliteVectorStore({ path: ':memory:', table }), table).toThrow(/options\.table/);
+    }
+  });
+
+  it('rejects path and database together', () => {
+    const database = track(new Database(':memory:'));
+    expect(() => new SqliteVectorStore({ path: ':memory:', database })).toThrow(/not both/);
+  });
+});
+
+describe('hostile input is stored inertly', () => {
+  it('keeps metadata keys and values with quotes and SQL as plain data', async () => {
+    const store = track(new SqliteVectorStore({ path: join(directory, 'inert.db') }));
+    await store.ensureCollection({ dimensions: 3 });
+    const metadata = { "'); DROP TABLE memories; --": 'x', 'a"b': "'; DELETE FROM memories; --", '$.x': ['"', '*'] };
+    await store.upsert({ records: [record("id'); DROP TABLE memories; --", { metadata, text: "'); DROP TABLE memories_fts; --" })] });
+    await store.upsert({ records: [record('other')] });
+    const found = await store.get({ scope, ids: ["id'); DROP TABLE memories; --"] });
+    expect(found[0]?.metadata).toEqual(metadata);
+    expect(await ids(store.list({ scope, filter: { op: 'eq', field: 'category', value: "' OR 1=1 --" } }))).toEqual([]);
+    expect(await ids(store.list({ scope }))).toHaveLength(2);
+  });
+
+  it('rejects a filter field that could escape the JSON path', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    const error = await rejection(() => store.query({ scope, vector: [1, 0, 0], topK: 3, filter: { op: 'eq', field: 'a"] OR 1=1 --', value: 1 } }));
+    expect(error.code).toBe('INVALID_INPUT');
+  });
+});
+
+describe('keyword search', () => {
+  it('reads FTS5 syntax in the query text as plain words', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({
+      records: [
+        record('near', { text: 'They live NEAR the station' }),
+        record('and', { text: 'Salt AND pepper' }),
+        record('other', { text: 'Completely unrelated' }),
+      ],
+    });
+    for (const text of ['"', '"unbalanced', 'pep*', 'NEAR(station live, 2)', 'salt AND', 'OR', '-pepper', 'text: salt', '^station', '()', '*', "'); DROP TABLE memories; --"]) {
+      await expect(store.keywordQuery({ scope, text, topK: 5 }), text).resolves.toBeInstanceOf(Array);
+    }
+    expect((await store.keywordQuery({ scope, text: 'NEAR', topK: 5 })).map((match) => match.record.id)).toEqual(['near']);
+    expect((await store.keywordQuery({ scope, text: '-pepper', topK: 5 })).map((match) => match.record.id)).toEqual(['and']);
+    expect((await store.keywordQuery({ scope, text: '"salt" AND', topK: 5 })).map((match) => match.record.id)).toEqual(['and']);
+    expect(await store.keywordQuery({ scope, text: '*** ""', topK: 5 })).toEqual([]);
+  });
+
+  it('quotes every word of the FTS5 query', () => {
+    expect(toFtsQuery('Salt AND "pepper" NEAR*')).toBe('"salt" OR "and" OR "pepper" OR "near"');
+    expect(toFtsQuery(' -*"() ')).toBeUndefined();
+  });
+
+  it('follows upserts that change the text, deletes and reset', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('r', { text: 'likes espresso' }), record('s', { text: 'likes tea' })] });
+    await store.upsert({ records: [record('r', { text: 'likes cappuccino' })] });
+    expect(await store.keywordQuery({ scope, text: 'espresso', topK: 5 })).toEqual([]);
+    expect((await store.keywordQuery({ scope, text: 'cappuccino', topK: 5 })).map((match) => match.record.id)).toEqual(['r']);
+    await store.delete({ scope, ids: ['s'] });
+    expect(await store.keywordQuery({ scope, text: 'tea', topK: 5 })).toEqual([]);
+    await store.reset();
+    expect(await store.keywordQuery({ scope, text: 'likes', topK: 5 })).toEqual([]);
+  });
+});
+
+describe('ordering and scoring', () => {
+  it('lists ids in JavaScript string order, also for characters above U+FFFF', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    // UTF-8 byte order would put the emoji (F0 …) after U+FFFD (EF BF BD); UTF-16 order puts it before.
+    const written = ['\uFFFD', '\u{1F600}', 'z', 'a', '\uE000', 'é', 'A', '\u{10000}x', 'ab', 'a\u0000'];
+    await store.upsert({ records: written.map((id) => record(id)) });
+    const expected = [...written].sort(compareIds);
+    expect(await ids(store.list({ scope }))).toEqual(expected);
+    expect(await ids(store.list({ scope, after: '\u{1F600}' }))).toEqual(expected.slice(expected.indexOf('\u{1F600}') + 1));
+  });
+
+  it('scores a zero vector 0, as core does, instead of failing', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('zero', { vector: [0, 0, 0] })] });
+    const matches = await store.query({ scope, vector: [1, 0, 0], topK: 1 });
+    expect(matches.map((match) => [match.record.id, match.score])).toEqual([['zero', 0]]);
+  });
+
+  it('answers a scoped query through the scope index', async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('a'), record('b', { scope: { userId: 'u2', agentId: 'x' } })] });
+    statements.length = 0;
+    await store.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 5, filter: { op: 'eq', field: 'category', value: 'food' } });
+    await store.query({ scope: { agentId: 'x' }, vector: [1, 0, 0], topK: 5 });
+    const [userQuery, agentQuery] = statements;
+    sqliteVec.load(database);
+    const plan = (sql: string) => (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
+    expect(plan(userQuery!)).toMatch(/SEARCH m USING INDEX memories_user_id \(user_id=\?\)/);
+    expect(plan(agentQuery!)).toMatch(/SEARCH m USING INDEX memories_agent_id \(agent_id=\?\)/);
+    expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);
+  });
+});
+
+describe('errors', () => {
+  it('refuses writes before ensureCollection', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    expect((await rejection(() => store.upsert({ records: [record('a')] }))).code).toBe('CONFLICT');
+    expect(await store.get({ scope, ids: ['a'] })).toEqual([]);
+  });
+
+  it('writes nothing of a batch holding one malformed record', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    const error = await rejection(() => store.upsert({ records: [record('ok'), record('bad', { vector: [1, Number.NaN, 0] })] }));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(await ids(store.list({ scope }))).toEqual([]);
+  });
+
+  it('maps a busy database to a retryable ProviderRequestError without memory text', async () => {
+    const path = join(directory, 'busy.db');
+    const store = track(new SqliteVectorStore({ path, busyTimeoutMs: 0 }));
+    await store.ensureCollection({ dimensions: 3 });
+    const blocker = track(new Database(path));
+    blocker.exec('BEGIN IMMEDIATE');
+    const error = await rejection(() => store.upsert({ records: [record('a', { text: 'secret text' })] }));
+    blocker.exec('ROLLBACK');
+    expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', provider: 'sqlite', operation: 'upsert', retryable: true });
+    expect(error.message).toMatch(/SQLITE_BUSY/);
+    expect(error.message).not.toMatch(/secret|INSERT/);
+  });
+
+  it('fails calls on a closed store with a ProviderRequestError', async () => {
+    const store = new SqliteVectorStore({ path: ':memory:' });
+    await store.close();
+    await store.close();
+    expect(await rejection(() => store.get({ scope, ids: ['a'] }))).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', retryable: false });
+  });
+
+  it('stops at an aborted signal before touching the database', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    const controller = new AbortController();
+    controller.abort();
+    expect((await rejection(() => store.upsert({ records: [record('a')], signal: controller.signal }))).code).toBe('ABORTED');
+    expect(await ids(store.list({ scope }))).toEqual([]);
+  });
+});
