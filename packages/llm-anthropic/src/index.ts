@@ -1,1 +1,3 @@
-export { AnthropicLLM, type AnthropicLLMOptions } from './llm-anthropic';
+export { AnthropicLLM, type AnthropicLLMOptions, type AnthropicModelId } from './anthropic-llm';
+export type { AnthropicConnectionOptions } from './anthropic-options';
+export type { AnthropicRetryEvent } from './anthropic-retry';
