@@ -19,8 +19,8 @@ const added = await memory.add(
 for (const event of added.events) console.log(`${event.kind.padEnd(6)} ${event.id}  ${event.text}`);
 console.log(`usage: ${JSON.stringify(added.usage)}`);
 
-heading('search: "What should I cook for Alice?"');
-const { results } = await memory.search('What should I cook for Alice?', { scope, limit: 3 });
+heading('search: "Is Alice vegetarian?"');
+const { results } = await memory.search('Is Alice vegetarian?', { scope, limit: 3 });
 for (const result of results) console.log(`${result.score.toFixed(3)}  ${result.text}`);
 
 heading('memories of alice');

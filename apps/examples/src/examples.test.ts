@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs an example as a user would, offline: no provider variables, so no LLM and the lexical embedder. */
+async function example(name: string): Promise<string> {
+  const env = { ...process.env };
+  for (const key of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_API_KEY', 'MEM_DB']) delete env[key];
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `src/${name}.ts`], { cwd: root, env });
+  return stdout;
+}
+
+describe('examples run offline and print what they stored and found', () => {
+  it('quickstart', async () => {
+    const out = await example('quickstart');
+    expect(out).toContain('Set OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL to switch on fact extraction');
+    expect(out).toMatch(/ADD +\S+ +Hi, I'm Alice\. I'm vegetarian and allergic to peanuts\./);
+    // The search finds the dietary message first.
+    expect(out.split('== search')[1]!.split('\n')[1]).toContain('vegetarian');
+    expect(out).toMatch(/UPDATE .*\(confirmed\)/);
+    expect(out).toContain("bob's results: 0");
+  });
+
+  it('vector-memory', async () => {
+    const out = await example('vector-memory');
+    expect(out).toContain('deleted 2');
+    expect(out).toContain('kept: My favourite cuisine is Japanese, especially ramen.');
+    expect(out.split('filtered to topic = food')[1]).not.toContain('Kyoto');
+  });
+
+  it('custom-fact-prompt', async () => {
+    const out = await example('custom-fact-prompt');
+    expect(out).toContain('Remember only facts about what the user eats');
+    expect(out).toContain("I've gone vegan");
+  });
+
+  it('custom-update-prompt', async () => {
+    const out = await example('custom-update-prompt');
+    expect(out).toContain('Never use DELETE.');
+    expect(out).toContain('I moved to Porto last week.  [ADD]');
+  });
+});
