@@ -265,7 +265,8 @@ describe('Memory reads and writes', () => {
     const id = memories[0]!.id;
     await expect(memory.update(id, 'Lives in Porto', { scope: bob })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const updated = await memory.update(id, { text: 'Lives in Porto', metadata: { b: 2 } }, { scope: alice });
-    expect(updated).toMatchObject({ text: 'Lives in Porto', metadata: { a: 1, b: 2 }, scope: alice });
+    expect(updated.memory).toMatchObject({ text: 'Lives in Porto', metadata: { a: 1, b: 2 }, scope: alice });
+    expect(updated.usage.embeddingCalls).toBe(1);
     expect((await memory.search('Porto', { scope: alice })).results[0]!.id).toBe(id);
     expect(await memory.delete(id, { scope: bob })).toEqual({ deleted: false });
     expect(await memory.delete(id, { scope: alice })).toEqual({ deleted: true });

@@ -297,9 +297,14 @@ export class Memory {
 
   /**
    * Changes a memory's text and/or metadata. Scope ids can never change; metadata keys are merged.
+   * A new text is re-embedded (reported in `usage`).
    * @throws {NotFoundError} when no memory with this id is in `scope`.
    */
-  async update(id: string, change: string | { text?: string; metadata?: Metadata }, options: ScopeOptions): Promise<MemoryItem> {
+  async update(
+    id: string,
+    change: string | { text?: string; metadata?: Metadata },
+    options: ScopeOptions,
+  ): Promise<{ memory: MemoryItem; usage: Usage }> {
     const scope = validateScope(options?.scope, 'options.scope');
     checkId(id);
     const patch = typeof change === 'string' ? { text: change } : change;
@@ -313,8 +318,9 @@ export class Memory {
       const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
       if (!record) throw new NotFoundError('memory', id);
       const now = this.now();
+      const meter = new UsageMeter();
       const textChanged = text !== undefined && text !== record.text;
-      const vector = textChanged ? (await new UsageMeter().embed(this.embedder, { texts: [text], purpose: 'document', ...signal }))[0]! : record.vector;
+      const vector = textChanged ? (await meter.embed(this.embedder, { texts: [text], purpose: 'document', ...signal }))[0]! : record.vector;
       const updated: MemoryRecord = {
         ...record,
         vector,
@@ -328,7 +334,7 @@ export class Memory {
         ...signal,
       });
       await this.vectorStore.upsert({ records: [updated], ...signal });
-      return toItem(updated);
+      return { memory: toItem(updated), usage: meter.usage };
     });
   }
 
