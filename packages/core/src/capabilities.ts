@@ -42,3 +42,22 @@ export interface LLMCapabilities {
 export function defineLLMCapabilities(capabilities: Partial<LLMCapabilities> = {}): LLMCapabilities {
   return Object.freeze({ structuredOutput: capabilities.structuredOutput ?? 'none' });
 }
+
+/** What a {@link GraphStore} can do. Build it with {@link defineGraphStoreCapabilities}. */
+export interface GraphStoreCapabilities {
+  /**
+   * Largest number of entities (or relations) one `upsertEntities` / `upsertRelations` call may
+   * hold; core splits larger batches. @default 100
+   */
+  readonly maxBatchSize: number;
+  /** `'eventual'`: the next read may not see a write yet (the suite polls). @default 'immediate' */
+  readonly readAfterWrite: 'immediate' | 'eventual';
+}
+
+/** Fills the documented defaults and freezes the result. */
+export function defineGraphStoreCapabilities(capabilities: Partial<GraphStoreCapabilities> = {}): GraphStoreCapabilities {
+  return Object.freeze({
+    maxBatchSize: capabilities.maxBatchSize ?? 100,
+    readAfterWrite: capabilities.readAfterWrite ?? 'immediate',
+  });
+}

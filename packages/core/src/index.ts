@@ -9,6 +9,8 @@ export { tokenize, bm25Scores } from './bm25';
 export { LexicalEmbedder, type LexicalEmbedderOptions } from './embedders/lexical-embedder';
 export { InMemoryVectorStore, compareIds } from './stores/in-memory-vector-store';
 export { InMemoryHistoryStore } from './stores/in-memory-history-store';
+export { InMemoryGraphStore } from './graph/in-memory-graph-store';
+export { normalizeEntityName, normalizeRelationName, MAX_GRAPH_NAME_LENGTH } from './graph/graph-names';
 export { uuidv7, hashText } from './ids';
 export { INPUT_LIMITS } from './validation';
 export {

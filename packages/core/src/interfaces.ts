@@ -1,4 +1,4 @@
-import type { LLMCapabilities, VectorStoreCapabilities } from './capabilities';
+import type { GraphStoreCapabilities, LLMCapabilities, VectorStoreCapabilities } from './capabilities';
 import type { Filter } from './filter';
 import type { Call, HistoryEvent, MemoryRecord, Scope, ScopedCall, VectorMatch } from './types';
 
@@ -111,22 +111,148 @@ export interface HistoryStore {
   close(): Promise<void>;
 }
 
-/** A relation between two entities, e.g. (alice, works_at, acme). Graph memory arrives in a later release. */
-export interface Relation {
+/**
+ * An entity to store in a {@link GraphStore}: a person, place, organisation, thing or concept.
+ *
+ * Identity: an entity is identified by its exact `scope` (the scope of the write, compared id by
+ * id, unset ids included) and its `name`, compared exactly (case, accents and whitespace count).
+ * Core normalises names before they reach a store (trimmed, NFKC, whitespace collapsed, lower
+ * case: `normalizeEntityName`), so a store never folds or trims names itself and must round-trip
+ * any string: quotes, backslashes, backticks, Cypher or SQL syntax, emoji and other scripts.
+ */
+export interface GraphEntityInput {
+  /** The entity's name, e.g. `alice`. 1 to 256 characters after normalisation. */
+  readonly name: string;
+  /** What the entity is, e.g. `person`, `organisation`, `city`. Lower-case snake_case from core. */
+  readonly type: string;
+  /** The embedding of `name` (unit length from core's embedders); used by `searchEntities`. */
+  readonly embedding: readonly number[];
+}
+
+/** An entity as a {@link GraphStore} returns it. */
+export interface GraphEntity {
+  readonly name: string;
+  /** The type given by the last upsert; `'entity'` for an entity created only as a relation endpoint. */
+  readonly type: string;
+  /** The exact scope the entity was written with (only the ids that were set). */
+  readonly scope: Scope;
+}
+
+/** An entity with its similarity to a query vector. */
+export interface GraphEntityMatch {
+  readonly entity: GraphEntity;
+  /** Cosine similarity in [-1, 1], higher is better (stores whose index reports another scale convert). */
+  readonly score: number;
+}
+
+/**
+ * Which relation is meant: `(source)-[relation]->(target)`, by entity names and the relation's name.
+ * Names are compared exactly, like entity names; core writes relation names in lower snake_case
+ * (`works_at`, `lives_in`). A relation always connects two entities of the same exact scope.
+ */
+export interface GraphRelationKey {
   readonly source: string;
   readonly relation: string;
   readonly target: string;
-  readonly validFrom?: Date;
-  /** Set when the relation stopped being true; the relation is kept for history. */
-  readonly validTo?: Date;
 }
 
-/** Stores entities and relations (shape only; adapters arrive with graph memory). */
+/** A relation to store: its key and when it became true. */
+export interface GraphRelationInput extends GraphRelationKey {
+  /** When the relation became true (the conversation's `occurredAt`). Stored with millisecond precision. */
+  readonly validFrom: Date;
+}
+
+/**
+ * A relation as a {@link GraphStore} returns it, e.g. (alice, works_at, acme) valid from 2024-03-01.
+ * Relations are never deleted by the pipeline: one that stops being true gets a `validTo`, so the
+ * graph keeps its history.
+ */
+export interface GraphRelation extends GraphRelationKey {
+  /** The exact scope the relation was written with (the scope of its two entities). */
+  readonly scope: Scope;
+  readonly validFrom: Date;
+  /** When the relation stopped being true; `null` while it still holds (an "open" relation). */
+  readonly validTo: Date | null;
+}
+
+/**
+ * Stores entities and the relations between them, scoped like memories, with the history of every
+ * relation. Adapters: `@mem/graph-sqlite` (embedded default), `@mem/graph-neo4j`, `@mem/graph-memgraph`;
+ * `InMemoryGraphStore` in core is the reference. `describeGraphStore` in `@mem/conformance` checks
+ * every rule below.
+ *
+ * Scope rules (the same as {@link VectorStore}):
+ * - Writes (`upsertEntities`, `upsertRelations`) store data under exactly the request's scope.
+ * - Everything else matches by containment: a call sees (and `invalidateRelations` / `deleteAll`
+ *   change) exactly the entities and relations whose stored scope has every id the call's scope
+ *   sets, with the same value. `{ userId: 'u1' }` sees u1's data of every agent and run;
+ *   `{ userId: 'u1', agentId: 'a' }` only data written with agent `a` too. Nothing outside ever.
+ *
+ * Backend notes: every value reaches the backend as a query parameter, never spliced into query
+ * text (names are arbitrary user data). Cypher stores can key nodes by a property holding
+ * `scopeKey(scope)` + name, keep `user_id`/`agent_id`/`run_id` properties (null when unset) for
+ * containment matching, and store dates as epoch milliseconds.
+ */
 export interface GraphStore {
+  /** Short provider name used in errors, e.g. `neo4j`. */
   readonly provider: string;
-  upsertRelations(request: ScopedCall<{ readonly relations: readonly Relation[] }>): Promise<void>;
-  deleteRelations(request: ScopedCall<{ readonly relations: readonly Relation[] }>): Promise<void>;
-  neighbors(request: ScopedCall<{ readonly entities: readonly string[]; readonly limit: number }>): Promise<Relation[]>;
+  readonly capabilities: GraphStoreCapabilities;
+  /**
+   * Prepares the store for embeddings of `dimensions` (tables, constraints, the vector index on
+   * entity embeddings) if missing; checks the dimensions of an existing store. Idempotent. Core
+   * calls it before its first read or write.
+   * @throws {DimensionMismatchError} when the store holds embeddings of other dimensions.
+   */
+  ensureSchema(request: Call<{ readonly dimensions: number }>): Promise<void>;
+  /**
+   * Inserts entities, or updates the `type` and `embedding` of the entity with the same exact scope
+   * and name. Idempotent: the same upsert twice (or concurrently) leaves one entity. A name given
+   * twice in one request: the last one wins. All of the request or none of it, up to
+   * `capabilities.maxBatchSize` items (core splits larger batches).
+   * @throws {DimensionMismatchError} when an embedding's length differs from `ensureSchema`'s.
+   */
+  upsertEntities(request: ScopedCall<{ readonly entities: readonly GraphEntityInput[] }>): Promise<void>;
+  /**
+   * Stores relations under exactly the request's scope. Idempotency key: (exact scope, source,
+   * relation, target) among OPEN relations. If an open relation with that key exists, nothing
+   * changes (its `validFrom` is kept); otherwise a new open relation is stored (`validTo: null`),
+   * even when closed relations with the same key exist (a fact that became true again starts a new
+   * period; the closed ones stay as history). The same upsert twice, or from concurrent writers,
+   * leaves one open relation. A source or target that is not an entity of that exact scope is
+   * created as an entity of type `'entity'` with no embedding (it is then never returned by
+   * `searchEntities`, until an `upsertEntities` gives it one). All or none, up to `maxBatchSize`.
+   */
+  upsertRelations(request: ScopedCall<{ readonly relations: readonly GraphRelationInput[] }>): Promise<void>;
+  /**
+   * Closes the OPEN relations in scope (containment) matching any of the keys: sets their
+   * `validTo`, keeps them. A `validTo` before a relation's `validFrom` is stored as its `validFrom`
+   * (the relation held for no time). Closed relations are left as they are; keys that match
+   * nothing are ignored. Never deletes anything.
+   * @returns how many relations were closed.
+   */
+  invalidateRelations(request: ScopedCall<{ readonly relations: readonly GraphRelationKey[]; readonly validTo: Date }>): Promise<{ readonly invalidated: number }>;
+  /**
+   * The neighbourhood of some entities: every relation in scope (containment) whose source or
+   * target is one of `entities` (names, matched exactly; one hop). Open relations only, unless
+   * `includeInvalid` is true, which adds the closed ones. Sorted by `validFrom`, newest first;
+   * at most `limit` relations (the newest). Unknown names give no relations.
+   */
+  neighbors(
+    request: ScopedCall<{ readonly entities: readonly string[]; readonly limit: number; readonly includeInvalid?: boolean }>,
+  ): Promise<GraphRelation[]>;
+  /**
+   * The `topK` entities in scope (containment) whose embeddings are most similar to `vector`,
+   * best first, score = cosine similarity; entities scoring below `threshold` (when given) are left
+   * out, as are entities without an embedding. Must not scan every entity of every scope where the
+   * backend has a vector index; results must be exact at the conformance suite's sizes.
+   */
+  searchEntities(
+    request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly threshold?: number }>,
+  ): Promise<GraphEntityMatch[]>;
+  /** Deletes every entity and relation (open or closed) in scope (containment). Other scopes keep theirs. */
+  deleteAll(request: ScopedCall<object>): Promise<void>;
+  /** Deletes every entity and relation in every scope. The store stays usable (same dimensions). */
+  reset(request?: Call<object>): Promise<void>;
   close(): Promise<void>;
 }
 
