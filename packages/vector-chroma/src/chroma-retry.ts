@@ -36,6 +36,10 @@ export async function callChroma<T>(operation: string, policy: ChromaRetryPolicy
 
 function pause(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortedError(`chroma ${operation}`, { cause: signal.reason }));
+      return;
+    }
     const onAbort = () => {
       clearTimeout(timer);
       reject(new AbortedError(`chroma ${operation}`, { cause: signal?.reason }));
