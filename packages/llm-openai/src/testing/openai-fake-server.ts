@@ -162,14 +162,14 @@ export function chatReply(
 
 /**
  * Answers an embeddings request with lexical vectors (core's `HashEmbedder`): texts that share words
- * are close, so searches rank as a reader expects. Honours `dimensions` (default 64) and reports
- * tokens as words, which is what a tokenizer roughly counts.
+ * are close, so searches rank as a reader expects. Honours `dimensions` (default 64). Reports as
+ * billed tokens what `countTokens` counts (default: words, roughly what a tokenizer counts).
  */
-export function lexicalEmbeddings(request: FakeRequest): FakeReply {
+export function lexicalEmbeddings(request: FakeRequest, countTokens: (text: string) => number = countWords): FakeReply {
   const input: unknown = request.body?.input;
   const texts = Array.isArray(input) ? (input as string[]) : [String(input)];
   const embedder = new HashEmbedder({ dimensions: typeof request.body?.dimensions === 'number' ? request.body.dimensions : 64 });
-  const tokens = texts.reduce((sum, text) => sum + text.split(/\s+/).filter(Boolean).length, 0);
+  const tokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
   return {
     status: 200,
     body: {
@@ -179,6 +179,10 @@ export function lexicalEmbeddings(request: FakeRequest): FakeReply {
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     },
   };
+}
+
+function countWords(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
 }
 
 /** Headers worth asserting: drops the credential, user agent, SDK telemetry and per-connection noise. */
