@@ -74,8 +74,9 @@ export function toMemError(error: unknown, context: QdrantFailureContext): MemEr
       message: describeStatus(error.status, serverMessage(error.data)),
       cause: error,
     });
-    const retryAfter = Number(error.headers?.get?.('retry-after'));
-    if (Number.isFinite(retryAfter) && retryAfter >= 0 && error.headers?.get?.('retry-after')) retryAfterByError.set(mapped, retryAfter * 1000);
+    const header = error.headers?.get?.('retry-after');
+    const seconds = header ? Number(header) : Number.NaN; // the HTTP-date form is left to the backoff
+    if (Number.isFinite(seconds) && seconds >= 0) retryAfterByError.set(mapped, seconds * 1000);
     return mapped;
   }
   if (name === 'QdrantClientUnexpectedResponseError') {

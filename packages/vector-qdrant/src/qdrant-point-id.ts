@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /** A lowercase, hyphenated UUID: the only string form Qdrant gives back unchanged. */
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Fixed namespace of the name-based ids below (random, chosen once for mem; never change it). */
+/** Namespace of the UUID v5 point ids, `6b1f7c2e-94d5-4a0f-b8e3-5d6a0c4f2e91` (chosen once for mem; never change it). */
 const NAMESPACE = Buffer.from('6b1f7c2e94d54a0fb8e35d6a0c4f2e91', 'hex');
 
 /** Hyphen positions of a canonical UUID. */
@@ -20,9 +20,9 @@ export function isNativePointId(id: string): boolean {
 }
 
 /**
- * The Qdrant point id of a memory id: the id itself when it is a canonical UUID, otherwise a
- * name-based UUID (version 5 layout: SHA-1 of a fixed namespace and the UTF-8 id). The original id
- * always travels in the payload, so every id round-trips.
+ * The Qdrant point id of a memory id: the id itself when it is a canonical UUID, otherwise the
+ * standard UUID v5 (RFC 9562) of the UTF-8 id in mem's namespace, so other tools can compute it.
+ * The original id always travels in the payload, so every id round-trips.
  */
 export function toPointId(id: string): string {
   if (isNativePointId(id)) return id;

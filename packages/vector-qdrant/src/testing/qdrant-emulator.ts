@@ -84,6 +84,7 @@ export class QdrantEmulator {
   readonly requests: RecordedRequest[] = [];
   private readonly collections = new Map<string, Collection>();
   private readonly failures: { status: number; retryAfterSeconds?: number }[] = [];
+  private readonly holds: { matches: (request: RecordedRequest) => boolean; arrived: () => void; released: Promise<void> }[] = [];
   private operationCounter = 0;
 
   private constructor(
@@ -127,6 +128,19 @@ export class QdrantEmulator {
   /** Answers the next `count` requests with `status` (and Retry-After when given), then behaves again. */
   failNext(count: number, failure: { readonly status: number; readonly retryAfterSeconds?: number }): void {
     for (let index = 0; index < count; index++) this.failures.push({ ...failure });
+  }
+
+  /**
+   * Holds the next request (matching `matches`, if given) open until `release()` is called: for
+   * abort, timeout and race tests, without sleeping. `received` resolves when it has arrived.
+   */
+  holdNext(matches: (request: RecordedRequest) => boolean = () => true): { readonly received: Promise<void>; release(): void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const received = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ matches, arrived, released });
+    return { received, release };
   }
 
   /** Names of the collections that exist now. */
@@ -175,6 +189,13 @@ export class QdrantEmulator {
         }
       }
       (recorded as { body: unknown }).body = body;
+      const holdIndex = this.holds.findIndex((candidate) => candidate.matches(recorded));
+      const hold = holdIndex === -1 ? undefined : this.holds.splice(holdIndex, 1)[0];
+      if (hold) {
+        hold.arrived();
+        await hold.released;
+        if (response.destroyed || !response.socket || response.socket.destroyed) return; // the client gave up
+      }
       if (this.options.apiKey !== undefined && request.headers['api-key'] !== this.options.apiKey) {
         throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
       }
