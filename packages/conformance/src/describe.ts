@@ -1,7 +1,8 @@
-import type { Embedder, HistoryStore, LLM, VectorStore } from '@mem/core';
+import type { Embedder, GraphStore, HistoryStore, LLM, VectorStore } from '@mem/core';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'vitest';
 import { DEFAULT_EVENTUALLY_TIMEOUT_MS, createNamespace, type CaseOutcome, type RunCaseOptions } from './case';
 import { embedderCases, runEmbedderCase, type EmbedderCase } from './embedder-cases';
+import { graphStoreCases, runGraphStoreCase, type GraphStoreCase } from './graph-store-cases';
 import { historyStoreCases, runHistoryStoreCase, type HistoryStoreCase } from './history-store-cases';
 import { llmCases, runLLMCase, type LLMCase } from './llm-cases';
 import { runVectorStoreCase, vectorStoreCases, type VectorStoreCase } from './vector-store-cases';
@@ -169,4 +170,22 @@ export function describeEmbedder(name: string, createHarness: CreateHarness<Embe
  */
 export function describeLLM(name: string, createHarness: CreateHarness<LLM>, options: SuiteOptions<LLM> = {}): void {
   defineSuite<LLM, LLMCase>(name, createHarness, options, llmCases, runLLMCase);
+}
+
+/**
+ * Registers the graph store conformance suite ({@link graphStoreCases}): scope isolation, idempotent
+ * upserts, invalidation and history, neighbourhood queries, entity similarity search, names that
+ * break naive query building, concurrent writers, deleteAll and reset. The suite calls
+ * `ensureSchema({ dimensions: 8 })` before each case.
+ *
+ * @example
+ * describeGraphStore('SqliteGraphStore', async ({ namespace }) => {
+ *   const store = new SqliteGraphStore({ path: ':memory:', tablePrefix: namespace });
+ *   return { subject: store, dispose: () => store.close() };
+ * });
+ */
+export function describeGraphStore(name: string, createHarness: CreateHarness<GraphStore>, options: SuiteOptions<GraphStore> = {}): void {
+  defineSuite<GraphStore, GraphStoreCase>(name, createHarness, options, graphStoreCases, runGraphStoreCase, (store) =>
+    store.ensureSchema({ dimensions: CONFORMANCE_DIMENSIONS }),
+  );
 }

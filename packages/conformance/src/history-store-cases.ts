@@ -180,6 +180,17 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
     },
   },
   {
+    name: 'an already aborted signal: append and list throw ABORTED, nothing is stored',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const controller = new AbortController();
+      controller.abort();
+      await assertRejectsWithCode(() => store.append({ events: [helpers.event({ memoryId })], signal: controller.signal }), 'ABORTED', 'append with an aborted signal');
+      await assertRejectsWithCode(() => store.list({ memoryId, signal: controller.signal }), 'ABORTED', 'list with an aborted signal');
+      assert.deepEqual(await store.list({ memoryId }), [], 'events after the aborted append');
+    },
+  },
+  {
     name: 'reset: deletes every event',
     async run(store, helpers) {
       const events = [helpers.event({ memoryId: helpers.id(1) }), helpers.event({ memoryId: helpers.id(2) }), helpers.event({ memoryId: helpers.id(2) })];

@@ -9,6 +9,7 @@ export {
   describeHistoryStore,
   describeEmbedder,
   describeLLM,
+  describeGraphStore,
   DEFAULT_TIMEOUT_MS,
   type Harness,
   type CreateHarness,
@@ -28,4 +29,6 @@ export { vectorStoreCases, runVectorStoreCase, type VectorStoreCase } from './ve
 export { CONFORMANCE_DIMENSIONS, type VectorStoreCaseHelpers, type RecordFields } from './vector-store-helpers';
 export { historyStoreCases, runHistoryStoreCase, type HistoryStoreCase, type HistoryStoreCaseHelpers, type HistoryEventFields } from './history-store-cases';
 export { embedderCases, embedderCaseTexts, runEmbedderCase, type EmbedderCase } from './embedder-cases';
+export { graphStoreCases, runGraphStoreCase, TRICKY_GRAPH_NAMES, type GraphStoreCase } from './graph-store-cases';
+export { createGraphStoreHelpers, type GraphStoreCaseHelpers } from './graph-store-helpers';
 export { llmCases, llmCasePrompts, runLLMCase, type LLMCase } from './llm-cases';

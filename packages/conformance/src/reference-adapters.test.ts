@@ -16,7 +16,7 @@ describeVectorStore('MinimalVectorStore (eq, in, and; no keyword search)', async
 });
 
 // A store whose writes land later: every read after a write must go through helpers.eventually.
-describeVectorStore('LaggingVectorStore (readAfterWrite: eventual, maxUpsertBatch: 7)', async () => {
+describeVectorStore('LaggingVectorStore (readAfterWrite: eventual, maxUpsertBatch: 25)', async () => {
   const store = new LaggingVectorStore();
   return { subject: store, dispose: () => store.close() };
 });

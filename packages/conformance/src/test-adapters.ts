@@ -2,16 +2,20 @@
 // Only the self-tests import this file; it is not exported.
 import {
   defineVectorStoreCapabilities,
+  evaluateFilter,
   fieldValue,
+  SCOPE_FIELDS,
   InMemoryHistoryStore,
   InMemoryVectorStore,
   LexicalEmbedder,
   UnsupportedCapabilityError,
+  throwIfAborted,
   type Call,
   type Filter,
   type HistoryEvent,
   type MemoryRecord,
   type Metadata,
+  type Scope,
   type ScopedCall,
   type VectorMatch,
 } from '@mem/core';
@@ -38,7 +42,7 @@ export class MinimalVectorStore extends InMemoryVectorStore {
 export class LaggingVectorStore extends InMemoryVectorStore {
   override readonly capabilities = defineVectorStoreCapabilities({
     filterOperators: ['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains', 'and', 'or', 'not'],
-    maxUpsertBatch: 7,
+    maxUpsertBatch: 25,
     readAfterWrite: 'eventual',
     keywordSearch: true,
   });
@@ -50,12 +54,13 @@ export class LaggingVectorStore extends InMemoryVectorStore {
     this.collectionDimensions = request.dimensions;
   }
 
-  /** Validates now, applies 15 ms later, in order. */
+  /** Validates now, applies 5 ms later, in order. */
   private later(apply: () => Promise<void>): void {
-    this.pending = this.pending.then(() => new Promise((resolve) => setTimeout(resolve, 15))).then(apply);
+    this.pending = this.pending.then(() => new Promise((resolve) => setTimeout(resolve, 5))).then(apply);
   }
 
   override async upsert(request: UpsertRequest): Promise<void> {
+    throwIfAborted(request.signal, 'lagging upsert');
     const expected = this.collectionDimensions;
     if (request.records.length > this.capabilities.maxUpsertBatch) throw new RangeError('batch larger than maxUpsertBatch');
     if (expected !== undefined && request.records.some((record) => record.vector.length !== expected)) {
@@ -66,6 +71,7 @@ export class LaggingVectorStore extends InMemoryVectorStore {
   }
 
   override async delete(request: IdsRequest): Promise<void> {
+    throwIfAborted(request.signal, 'lagging delete');
     const copy = structuredClone({ scope: request.scope, ids: request.ids });
     this.later(() => super.delete(copy));
   }
@@ -224,6 +230,76 @@ export class AcceptsUndeclaredOperatorsVectorStore extends InMemoryVectorStore {
   }
   override list(request: ListRequest) {
     return this.all.list(request);
+  }
+}
+
+/** SQL LIKE without escaping: `%` and `_` in a pattern are wildcards. */
+function like(pattern: string, value: string, anywhere: boolean): boolean {
+  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  return new RegExp(anywhere ? body : `^${body}$`, 's').test(value);
+}
+
+function likeEvaluate(filter: Filter, record: MemoryRecord): boolean {
+  switch (filter.op) {
+    case 'and':
+      return filter.filters.every((child) => likeEvaluate(child, record));
+    case 'or':
+      return filter.filters.some((child) => likeEvaluate(child, record));
+    case 'not':
+      return !likeEvaluate(filter.filter, record);
+    case 'contains': {
+      const value = fieldValue(record, filter.field);
+      if (typeof value === 'string') return like(filter.value, value, true);
+      return Array.isArray(value) && value.includes(filter.value);
+    }
+    default:
+      return evaluateFilter(filter, record);
+  }
+}
+
+/** Translates `contains` into an unescaped SQL `LIKE '%value%'`. */
+export class LikeContainsVectorStore extends InMemoryVectorStore {
+  override async query(request: QueryRequest) {
+    const { filter } = request;
+    const all = await super.query({ ...request, filter: undefined, topK: 100_000 });
+    return all.filter((match) => !filter || likeEvaluate(filter, match.record)).slice(0, request.topK);
+  }
+  override async *list(request: ListRequest) {
+    const { filter } = request;
+    for await (const record of super.list({ ...request, filter: undefined })) if (!filter || likeEvaluate(filter, record)) yield record;
+  }
+}
+
+/** Compares scope ids with an unescaped SQL `LIKE`, so `%` and `_` match other users. */
+export class LikeScopeVectorStore extends InMemoryVectorStore {
+  private inScope(scope: Scope, record: MemoryRecord): boolean {
+    return SCOPE_FIELDS.every((key) => scope[key] === undefined || (record.scope[key] !== undefined && like(scope[key], record.scope[key], false)));
+  }
+  override async query(request: QueryRequest) {
+    const all = await super.query({ ...request, scope: {}, topK: 100_000 });
+    return all.filter((match) => this.inScope(request.scope, match.record)).slice(0, request.topK);
+  }
+  override async get(request: IdsRequest) {
+    return (await super.get({ ...request, scope: {} })).filter((record) => this.inScope(request.scope, record));
+  }
+  override async *list(request: ListRequest) {
+    for await (const record of super.list({ ...request, scope: {} })) if (this.inScope(request.scope, record)) yield record;
+  }
+}
+
+/** Takes the top-k by similarity first, then drops the records the filter rejects. */
+export class PostFiltersTopKVectorStore extends InMemoryVectorStore {
+  override async query(request: QueryRequest) {
+    const { filter } = request;
+    const top = await super.query({ ...request, filter: undefined });
+    return top.filter((match) => !filter || evaluateFilter(filter, match.record));
+  }
+}
+
+/** Ignores the caller's AbortSignal on writes. */
+export class IgnoresAbortVectorStore extends InMemoryVectorStore {
+  override upsert(request: UpsertRequest) {
+    return super.upsert({ records: request.records });
   }
 }
 

@@ -1,30 +1,23 @@
 import assert from 'node:assert/strict';
-import {
-  cosineSimilarity,
-  evaluateFilter,
-  filterOperatorsUsed,
-  scopeContains,
-  type Filter,
-  type FilterOperator,
-  type MemoryRecord,
-  type Metadata,
-  type Scope,
-  type VectorMatch,
-  type VectorStore,
-} from '@mem/core';
+import { cosineSimilarity, scopeContains, type Filter, type MemoryRecord, type Metadata, type Scope, type VectorStore } from '@mem/core';
 import { assertClose, assertRejectsWithCode, collect, compareStrings, sortedIds } from './assertions';
-import { runPrepared, type CaseOutcome, type ConformanceCase, type RunCaseOptions, createNamespace } from './case';
+import { createNamespace, runPrepared, type CaseOutcome, type ConformanceCase, type RunCaseOptions } from './case';
+import {
+  ALL,
+  SCORE_TOLERANCE,
+  assertRecordEqual,
+  assertSortedByScore,
+  expectedInScope,
+  matchIds,
+  needsKeywordSearch,
+  needsOperator,
+  waitUntilVisible,
+} from './vector-store-case-support';
+import { filterCase } from './vector-store-filter-cases';
 import { CONFORMANCE_DIMENSIONS, createVectorStoreHelpers, type VectorStoreCaseHelpers } from './vector-store-helpers';
 
 /** A conformance case for a {@link VectorStore}. The suite has called `ensureCollection({ dimensions: 8 })` before `run`. */
 export type VectorStoreCase = ConformanceCase<VectorStore, VectorStoreCaseHelpers>;
-
-/** Scores are compared with this tolerance: backends store float32 vectors. */
-const SCORE_TOLERANCE = 1e-3;
-/** Vector components are compared with this tolerance. */
-const VECTOR_TOLERANCE = 1e-5;
-/** Large enough to return every record a case writes (except the listing case). */
-const ALL = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Shared fixtures
@@ -49,249 +42,6 @@ async function seedIsolation(store: VectorStore, helpers: VectorStoreCaseHelpers
   await waitUntilVisible(store, helpers, records);
   return records;
 }
-
-/** For eventually consistent stores: waits until every record can be read back in its own scope. */
-async function waitUntilVisible(store: VectorStore, helpers: VectorStoreCaseHelpers, records: readonly MemoryRecord[]): Promise<void> {
-  await helpers.eventually(async () => {
-    for (const record of records) {
-      const found = await store.get({ scope: record.scope, ids: [record.id] });
-      assert.equal(found.length, 1, `record ${record.id} written in scope ${JSON.stringify(record.scope)} is not readable in that scope`);
-    }
-  });
-}
-
-function expectedInScope(records: readonly MemoryRecord[], scope: Scope, filter?: Filter): string[] {
-  return sortedIds(records.filter((record) => scopeContains(scope, record.scope) && (!filter || evaluateFilter(filter, record))));
-}
-
-function matchIds(matches: readonly VectorMatch[]): string[] {
-  return sortedIds(matches.map((match) => match.record));
-}
-
-/** Records used by the filter cases: every value type, missing fields, look-alike types, scope and date fields. */
-function filterFixture(helpers: VectorStoreCaseHelpers): { scope: Scope; records: MemoryRecord[] } {
-  const scope: Scope = { userId: 'filter-user' };
-  const day = 86_400_000;
-  const base = Date.UTC(2024, 0, 1, 8, 0, 0, 0);
-  const rows: { scope: Scope; metadata: Metadata }[] = [
-    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel', 'food'], note: 'likes green tea' } },
-    { scope: { userId: 'filter-user', agentId: 'agent-2', runId: 'run-1' }, metadata: { category: 'travel', rating: 3.5, vegan: false, tags: ['work'], note: 'Green Tea in Kyoto' } },
-    { scope: { userId: 'filter-user' }, metadata: { category: 'Food', rating: -2, count: 0, tags: ['food'] } },
-    { scope: { userId: 'filter-user', runId: 'run-1' }, metadata: {} },
-    // Look-alikes of other types: a string '5', a string 'true', the number 1 next to the boolean true.
-    { scope: { userId: 'filter-user' }, metadata: { category: 'food', rating: '5', vegan: 'true', flag: 1 } },
-    { scope: { userId: 'filter-user', agentId: 'agent-2' }, metadata: { category: 'sport', rating: 1_000_000, vegan: true, flag: true, tags: ['travel'] } },
-    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { rating: 4, note: 'tea', count: 12, 'source.app': 'mobile-app' } },
-    // Another user with matching metadata: a filter never widens the call's scope.
-    { scope: { userId: 'other-user' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel'], note: 'tea' } },
-  ];
-  const records = rows.map((row, index) =>
-    helpers.record({
-      id: helpers.id(index + 1),
-      scope: row.scope,
-      metadata: row.metadata,
-      text: `filter fixture ${index + 1}`,
-      vector: helpers.unitVector(index + 1),
-      createdAt: new Date(base + index * day + index * 7),
-      updatedAt: new Date(base + index * day + 3_600_000 + 123 * index),
-      occurredAt: new Date(base - index * 1_000 + 456),
-    }),
-  );
-  return { scope, records };
-}
-
-/** Filters for one operator. Each may also use other operators; unsupported ones must be rejected. */
-function filtersFor(op: FilterOperator, records: readonly MemoryRecord[]): Filter[] {
-  const ms = (index: number, field: 'createdAt' | 'updatedAt' | 'occurredAt') => records[index]![field].getTime();
-  switch (op) {
-    case 'eq':
-      return [
-        { op: 'eq', field: 'category', value: 'food' },
-        { op: 'eq', field: 'category', value: 'nothing-has-this' },
-        { op: 'eq', field: 'rating', value: 5 },
-        { op: 'eq', field: 'rating', value: 3.5 },
-        { op: 'eq', field: 'rating', value: 1_000_000 },
-        { op: 'eq', field: 'vegan', value: true },
-        { op: 'eq', field: 'vegan', value: false },
-        { op: 'eq', field: 'flag', value: true },
-        { op: 'eq', field: 'flag', value: 1 },
-        { op: 'eq', field: 'tags', value: 'travel' },
-        { op: 'eq', field: 'note', value: 'tea' },
-        // A key with a dot is one key, not a nested path.
-        { op: 'eq', field: 'source.app', value: 'mobile-app' },
-        { op: 'eq', field: 'agentId', value: 'agent-1' },
-        { op: 'eq', field: 'runId', value: 'run-1' },
-        { op: 'eq', field: 'userId', value: 'other-user' },
-        { op: 'eq', field: 'createdAt', value: ms(2, 'createdAt') },
-        { op: 'eq', field: 'occurredAt', value: ms(4, 'occurredAt') },
-      ];
-    case 'ne':
-      return [
-        { op: 'ne', field: 'category', value: 'food' },
-        { op: 'ne', field: 'rating', value: 5 },
-        { op: 'ne', field: 'vegan', value: true },
-        { op: 'ne', field: 'flag', value: 1 },
-        { op: 'ne', field: 'tags', value: 'travel' },
-        { op: 'ne', field: 'agentId', value: 'agent-1' },
-        { op: 'ne', field: 'runId', value: 'run-1' },
-        { op: 'ne', field: 'createdAt', value: ms(0, 'createdAt') },
-        { op: 'ne', field: 'nothing-has-this-key', value: 'x' },
-      ];
-    case 'in':
-      return [
-        { op: 'in', field: 'category', values: ['food', 'sport'] },
-        { op: 'in', field: 'rating', values: [5, 4] },
-        { op: 'in', field: 'vegan', values: [false] },
-        { op: 'in', field: 'tags', values: ['work', 'food'] },
-        { op: 'in', field: 'agentId', values: ['agent-2'] },
-        { op: 'in', field: 'createdAt', values: [ms(1, 'createdAt'), ms(5, 'createdAt')] },
-        { op: 'in', field: 'category', values: ['nothing-has-this'] },
-      ];
-    case 'nin':
-      return [
-        { op: 'nin', field: 'category', values: ['food', 'travel'] },
-        { op: 'nin', field: 'rating', values: [5, 3.5] },
-        { op: 'nin', field: 'vegan', values: [true] },
-        { op: 'nin', field: 'tags', values: ['travel'] },
-        { op: 'nin', field: 'agentId', values: ['agent-1', 'agent-2'] },
-        { op: 'nin', field: 'updatedAt', values: [ms(3, 'updatedAt')] },
-      ];
-    case 'gt':
-      return [
-        { op: 'gt', field: 'rating', value: 3.5 },
-        { op: 'gt', field: 'rating', value: -1_000_000_000 },
-        { op: 'gt', field: 'count', value: 0 },
-        { op: 'gt', field: 'createdAt', value: ms(3, 'createdAt') },
-      ];
-    case 'gte':
-      return [
-        { op: 'gte', field: 'rating', value: 3.5 },
-        { op: 'gte', field: 'count', value: 0 },
-        { op: 'gte', field: 'createdAt', value: ms(3, 'createdAt') },
-        { op: 'gte', field: 'occurredAt', value: ms(2, 'occurredAt') },
-      ];
-    case 'lt':
-      return [
-        { op: 'lt', field: 'rating', value: 0 },
-        { op: 'lt', field: 'rating', value: 5 },
-        { op: 'lt', field: 'updatedAt', value: ms(2, 'updatedAt') },
-        { op: 'lt', field: 'count', value: 1 },
-      ];
-    case 'lte':
-      return [
-        { op: 'lte', field: 'rating', value: 5 },
-        { op: 'lte', field: 'rating', value: -2 },
-        { op: 'lte', field: 'updatedAt', value: ms(2, 'updatedAt') },
-        { op: 'lte', field: 'occurredAt', value: ms(3, 'occurredAt') },
-      ];
-    case 'contains':
-      return [
-        { op: 'contains', field: 'note', value: 'tea' },
-        { op: 'contains', field: 'note', value: 'Tea' },
-        { op: 'contains', field: 'category', value: 'oo' },
-        { op: 'contains', field: 'tags', value: 'travel' },
-        // An array field matches whole elements only.
-        { op: 'contains', field: 'tags', value: 'trav' },
-      ];
-    case 'and':
-      return [
-        { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'in', field: 'rating', values: [5, 4] }] },
-        { op: 'and', filters: [{ op: 'eq', field: 'vegan', value: true }, { op: 'eq', field: 'agentId', value: 'agent-2' }] },
-        { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'eq', field: 'category', value: 'sport' }] },
-        { op: 'and', filters: [{ op: 'gte', field: 'rating', value: 3.5 }, { op: 'lt', field: 'rating', value: 100 }] },
-      ];
-    case 'or':
-      return [
-        { op: 'or', filters: [{ op: 'eq', field: 'category', value: 'sport' }, { op: 'eq', field: 'rating', value: 3.5 }] },
-        { op: 'or', filters: [{ op: 'in', field: 'tags', values: ['work'] }, { op: 'eq', field: 'runId', value: 'run-1' }] },
-        {
-          op: 'or',
-          filters: [
-            { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'eq', field: 'vegan', value: true }] },
-            { op: 'eq', field: 'note', value: 'tea' },
-          ],
-        },
-      ];
-    case 'not':
-      return [
-        { op: 'not', filter: { op: 'eq', field: 'category', value: 'food' } },
-        { op: 'not', filter: { op: 'in', field: 'tags', values: ['travel', 'work'] } },
-        { op: 'not', filter: { op: 'not', filter: { op: 'eq', field: 'vegan', value: true } } },
-        {
-          op: 'and',
-          filters: [
-            { op: 'or', filters: [{ op: 'eq', field: 'agentId', value: 'agent-1' }, { op: 'eq', field: 'agentId', value: 'agent-2' }] },
-            { op: 'not', filter: { op: 'eq', field: 'category', value: 'sport' } },
-          ],
-        },
-      ];
-  }
-}
-
-/** Checks one filter against the reference evaluator, or that the store rejects it when it uses an undeclared operator. */
-async function checkFilter(store: VectorStore, helpers: VectorStoreCaseHelpers, scope: Scope, records: readonly MemoryRecord[], filter: Filter): Promise<void> {
-  const used = [...filterOperatorsUsed(filter)];
-  const unsupported = used.filter((op) => !store.capabilities.filterOperators.has(op));
-  const label = JSON.stringify(filter);
-  if (unsupported.length > 0) {
-    const what = `filter ${label} uses ${unsupported.join(', ')}, which capabilities.filterOperators does not declare`;
-    await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: ALL, filter }), 'UNSUPPORTED_CAPABILITY', `query with ${what}`);
-    await assertRejectsWithCode(() => collect(store.list({ scope, filter })), 'UNSUPPORTED_CAPABILITY', `list with ${what}`);
-    if (store.capabilities.keywordSearch) {
-      await assertRejectsWithCode(() => store.keywordQuery({ scope, text: 'filter fixture', topK: ALL, filter }), 'UNSUPPORTED_CAPABILITY', `keywordQuery with ${what}`);
-    }
-    return;
-  }
-  const expected = expectedInScope(records, scope, filter);
-  const queried = await store.query({ scope, vector: helpers.axis(0), topK: ALL, filter });
-  assert.deepEqual(matchIds(queried), expected, `query with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter`);
-  const listed = await collect(store.list({ scope, filter }));
-  assert.deepEqual(listed.map((record) => record.id), expected, `list with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter (or are not in ascending order)`);
-}
-
-function filterCase(op: FilterOperator, title: string): VectorStoreCase {
-  return {
-    name: `filter: ${title}`,
-    async run(store, helpers) {
-      const { scope, records } = filterFixture(helpers);
-      await helpers.write(records);
-      await waitUntilVisible(store, helpers, records);
-      for (const filter of filtersFor(op, records)) await checkFilter(store, helpers, scope, records, filter);
-      // Rejecting a filter changes nothing.
-      const listed = await collect(store.list({ scope }));
-      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope), 'records in scope after the filter checks');
-    },
-  };
-}
-
-function assertRecordEqual(actual: MemoryRecord | undefined, expected: MemoryRecord, where: string): void {
-  assert.ok(actual, `${where}: record ${expected.id} is missing`);
-  assert.equal(actual.id, expected.id, `${where}: id`);
-  assert.equal(actual.text, expected.text, `${where}: text of ${expected.id}`);
-  assert.equal(actual.hash, expected.hash, `${where}: hash of ${expected.id}`);
-  assert.deepEqual(definedOnly(actual.scope), definedOnly(expected.scope), `${where}: scope of ${expected.id}`);
-  assert.deepEqual(actual.metadata, expected.metadata, `${where}: metadata of ${expected.id} (values and types must survive)`);
-  for (const field of ['createdAt', 'updatedAt', 'occurredAt'] as const) {
-    assert.ok(actual[field] instanceof Date, `${where}: ${field} of ${expected.id} must be a Date`);
-    assert.equal(actual[field].getTime(), expected[field].getTime(), `${where}: ${field} of ${expected.id} at millisecond precision`);
-  }
-  assert.equal(actual.vector.length, expected.vector.length, `${where}: vector length of ${expected.id}`);
-  expected.vector.forEach((value, index) => assertClose(actual.vector[index]!, value, VECTOR_TOLERANCE, `${where}: vector[${index}] of ${expected.id}`));
-}
-
-function definedOnly(scope: Scope): Scope {
-  return Object.fromEntries(Object.entries(scope).filter(([, value]) => value !== undefined));
-}
-
-function assertSortedByScore(matches: readonly VectorMatch[], where: string): void {
-  for (let index = 1; index < matches.length; index++) {
-    assert.ok(matches[index - 1]!.score >= matches[index]!.score, `${where}: scores must be in descending order, got ${matches.map((match) => match.score).join(', ')}`);
-  }
-}
-
-const needsKeywordSearch = (store: VectorStore) => (store.capabilities.keywordSearch ? undefined : 'needs capabilities.keywordSearch: true');
-const needsOperator = (op: FilterOperator) => (store: VectorStore) =>
-  store.capabilities.filterOperators.has(op) ? undefined : `needs the "${op}" filter operator (rejection of undeclared operators is checked by the filter cases)`;
 
 // ---------------------------------------------------------------------------------------------
 // The cases
@@ -383,6 +133,40 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     },
   },
 
+  {
+    name: 'scope: ids with quotes, unicode, wildcards and injection-like text isolate exactly',
+    async run(store, helpers) {
+      const scopes: Scope[] = [
+        { userId: "o'brien" },
+        { userId: "o'brien' OR '1'='1" },
+        { userId: 'a"b\\c' },
+        { userId: '%' },
+        { userId: '_' },
+        { userId: '*' },
+        { userId: 'ユーザー 🍣' },
+        { userId: 'user-a', agentId: "x' OR agentId IS NOT NULL --" },
+        { userId: 'user-a', agentId: '$ne' },
+      ];
+      const records = scopes.map((scope, index) => helpers.record({ id: helpers.id(index + 1), scope, text: ISOLATION_TEXT, vector: helpers.axis(0) }));
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      const ids = records.map((record) => record.id);
+      for (const scope of [...scopes, { userId: 'user-a' }, { agentId: '%' }]) {
+        const label = JSON.stringify(scope);
+        const expected = expectedInScope(records, scope);
+        assert.deepEqual(sortedIds(await store.get({ scope, ids })), expected, `get in scope ${label}`);
+        assert.deepEqual((await collect(store.list({ scope }))).map((record) => record.id), expected, `list in scope ${label}`);
+        assert.deepEqual(matchIds(await store.query({ scope, vector: helpers.axis(0), topK: ALL })), expected, `query in scope ${label}`);
+      }
+      await store.delete({ scope: { userId: '%' }, ids });
+      await helpers.eventually(async () => {
+        const left: string[] = [];
+        for (const record of records) left.push(...(await store.get({ scope: record.scope, ids: [record.id] })).map((found) => found.id));
+        assert.deepEqual(left.sort(compareStrings), sortedIds(records.filter((record) => record.scope.userId !== '%')), 'records left after deleting in scope { userId: "%" }');
+      });
+    },
+  },
+
   // Filters -----------------------------------------------------------------------------------
   filterCase('eq', 'eq on strings, numbers, booleans, arrays, scope and date fields (types never coerce)'),
   filterCase('ne', 'ne is the exact negation of eq and matches missing fields'),
@@ -455,6 +239,26 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         const matches = await store.query({ scope, vector, topK });
         assert.equal(matches.length, Math.min(topK, records.length), `query with topK ${topK} over ${records.length} records in scope`);
         assert.deepEqual(matches.map((match) => match.record.id), ranking.slice(0, topK).map((item) => item.id), `query with topK ${topK}: the best ${topK}, best first`);
+      }
+    },
+  },
+  {
+    name: 'query: topK counts only records matching the filter and the scope (no post-filtering of a top-k)',
+    requires: needsOperator('eq'),
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      // Twenty close records that do not match, three far ones that do.
+      const angled = (theta: number) => [Math.cos(theta), Math.sin(theta), 0, 0, 0, 0, 0, 0];
+      const common = Array.from({ length: 20 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: angled(0.01 * (index + 1)), metadata: { kind: 'common' } }));
+      const rare = [1.0, 1.2, 1.4].map((theta, index) => helpers.record({ id: helpers.id(index + 101), scope, vector: angled(theta), metadata: { kind: 'rare' } }));
+      // Matching records in another scope, closer than any rare record in scope.
+      const elsewhere = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 201), scope: { userId: 'user-b' }, vector: angled(0.02 * index), metadata: { kind: 'rare' } }));
+      await helpers.write([...common, ...rare, ...elsewhere]);
+      await waitUntilVisible(store, helpers, [...common, ...rare, ...elsewhere]);
+      const filter: Filter = { op: 'eq', field: 'kind', value: 'rare' };
+      for (const topK of [1, 2, 3, 10]) {
+        const matches = await store.query({ scope, vector: helpers.axis(0), topK, filter });
+        assert.deepEqual(matches.map((match) => match.record.id), rare.slice(0, topK).map((record) => record.id), `query with topK ${topK} and filter kind = rare`);
       }
     },
   },
@@ -643,6 +447,21 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     },
   },
 
+  {
+    name: 'list: the after cursor and a filter combine',
+    requires: needsOperator('eq'),
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const records = Array.from({ length: 12 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, metadata: { parity: index % 2 === 0 ? 'even' : 'odd' } }));
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      const filter: Filter = { op: 'eq', field: 'parity', value: 'even' };
+      const cursor = records[4]!.id;
+      const listed = await collect(store.list({ scope, filter, after: cursor }));
+      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope, filter).filter((id) => id > cursor), 'list with filter parity = even after the 5th id');
+    },
+  },
+
   // Concurrency and atomicity -----------------------------------------------------------------
   {
     name: 'concurrency: 20 concurrent upserts of distinct ids lose nothing',
@@ -771,6 +590,32 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         return found;
       });
       assert.deepEqual(matchIds(matches), [records[1]!.id], 'keywordQuery for "espresso" with filter category = shopping');
+    },
+  },
+
+  // Cancellation -----------------------------------------------------------------------------
+  {
+    name: 'an already aborted signal: every call throws ABORTED and changes nothing',
+    async run(store, helpers) {
+      const scope: Scope = { userId: 'user-a' };
+      const existing = helpers.record({ id: helpers.id(1), scope });
+      await helpers.write([existing]);
+      await waitUntilVisible(store, helpers, [existing]);
+      const controller = new AbortController();
+      controller.abort();
+      const signal = controller.signal;
+      const fresh = helpers.record({ id: helpers.id(2), scope });
+      await assertRejectsWithCode(() => store.ensureCollection({ dimensions: helpers.dimensions, signal }), 'ABORTED', 'ensureCollection with an aborted signal');
+      await assertRejectsWithCode(() => store.upsert({ records: [fresh], signal }), 'ABORTED', 'upsert with an aborted signal');
+      await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: 3, signal }), 'ABORTED', 'query with an aborted signal');
+      await assertRejectsWithCode(() => store.get({ scope, ids: [existing.id], signal }), 'ABORTED', 'get with an aborted signal');
+      await assertRejectsWithCode(() => collect(store.list({ scope, signal })), 'ABORTED', 'list with an aborted signal');
+      await assertRejectsWithCode(() => store.delete({ scope, ids: [existing.id], signal }), 'ABORTED', 'delete with an aborted signal');
+      if (store.capabilities.keywordSearch) {
+        await assertRejectsWithCode(() => store.keywordQuery({ scope, text: 'memory', topK: 3, signal }), 'ABORTED', 'keywordQuery with an aborted signal');
+      }
+      const listed = await collect(store.list({ scope }));
+      assert.deepEqual(listed.map((record) => record.id), [existing.id], 'records after the aborted calls: the upsert wrote nothing, the delete deleted nothing');
     },
   },
 
