@@ -74,15 +74,16 @@ export class DeletesOnInvalidateGraphStore extends InMemoryGraphStore {
   }
 }
 
-/** Broken: every upsert of a relation stores a new one (not idempotent). */
+/**
+ * Broken: not idempotent. A repeated upsert stores a second relation (as a MERGE keyed on validFrom
+ * too would), which shows as the first one closed and a new one open.
+ */
 export class DuplicatesRelationsGraphStore extends InMemoryGraphStore {
-  private copies = 0;
-
   override async upsertRelations(request: ScopedCall<{ relations: readonly GraphRelationInput[] }>): Promise<void> {
-    await super.upsertRelations(request);
-    // Store a second, immediately closed copy, the way a CREATE instead of MERGE leaves duplicates.
-    const closedCopies = request.relations.map((relation) => ({ ...relation, validFrom: new Date(relation.validFrom.getTime() + ++this.copies) }));
-    await super.upsertRelations({ scope: request.scope, relations: closedCopies });
+    for (const relation of request.relations) {
+      await super.invalidateRelations({ scope: request.scope, relations: [relation], validTo: relation.validFrom });
+      await super.upsertRelations({ scope: request.scope, relations: [relation] });
+    }
   }
 }
 
