@@ -562,7 +562,10 @@ function decodeVector(blob: Buffer): number[] {
   // Copy into a fresh, aligned buffer: the driver's Buffer may start at any byte offset.
   const floats = new Float32Array(blob.byteLength / Float32Array.BYTES_PER_ELEMENT);
   new Uint8Array(floats.buffer).set(blob);
-  return Array.from(floats);
+  // A plain loop: Array.from on a typed array is several times slower, and this runs per result.
+  const vector = new Array<number>(floats.length);
+  for (let index = 0; index < floats.length; index++) vector[index] = floats[index]!;
+  return vector;
 }
 
 /** Serialises metadata, refusing values JSON would not round-trip (NaN, objects, null, nested arrays). */
