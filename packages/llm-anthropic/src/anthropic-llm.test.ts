@@ -287,6 +287,14 @@ describe('failures and retries', () => {
     expect(error.message).toBe(`anthropic generate failed: could not connect to ${baseURL}; retried 1 time. Check the network and the baseURL option or ANTHROPIC_BASE_URL.`);
   });
 
+  test('an attempt over timeoutMs is a retryable timeout error, retried like a connection failure', async () => {
+    server.enqueue({ hang: true }, { hang: true });
+    const error = await failure(llm({ timeoutMs: 50, maxRetries: 1 }).generate({ messages: MESSAGES }));
+    expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
+    expect(error.message).toBe(`anthropic generate failed: no answer from ${new URL(server.baseURL).origin} within the timeout of 50 ms; retried 1 time. Raise timeoutMs, or lower maxTokens.`);
+    expect(server.requests).toHaveLength(2);
+  });
+
   test('aborting mid-flight rejects with ABORTED and sends no retry', async () => {
     server.enqueue({ hang: true }, messageText);
     const controller = new AbortController();
