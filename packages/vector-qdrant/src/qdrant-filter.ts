@@ -139,7 +139,7 @@ function anyOf(key: string, values: readonly FilterScalar[], path: string): Qdra
   const seenOthers = new Set<string>();
   values.forEach((value, index) => {
     if (typeof value === 'string') strings.add(value);
-    else if (typeof value === 'number' && Number.isSafeInteger(value)) integers.add(value === 0 ? 0 : value);
+    else if (typeof value === 'number' && Number.isSafeInteger(value)) integers.add(value);
     else {
       const condition = equals(key, value, `${path}[${index}]`);
       const identity = JSON.stringify(condition);

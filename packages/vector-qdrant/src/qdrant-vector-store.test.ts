@@ -354,6 +354,13 @@ describe('connection settings', () => {
     }
   });
 
+  it('keeps the path of the url (a server behind a reverse proxy path)', async () => {
+    const subject = new QdrantVectorStore({ url: `${emulator.url}/proxy/qdrant/`, collection: 'p', env: {}, maxRetries: 0 });
+    const error = (await rejection(() => subject.ensureCollection({ dimensions: 3 }))) as ProviderRequestError;
+    expect(error.status).toBe(404);
+    expect(emulator.requests.at(-1)?.path).toBe('/proxy/qdrant/collections/p/exists');
+  });
+
   it.each([
     [{ url: 'localhost:6333' }, /options\.url: the protocol must be http or https/],
     [{ url: 'http://user:pass@localhost:6333' }, /credentials in the URL/],

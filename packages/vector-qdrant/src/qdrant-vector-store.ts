@@ -77,7 +77,7 @@ export class QdrantVectorStore implements VectorStore {
     try {
       const client = new QdrantClient({
         ...('url' in connection
-          ? { url: connection.url }
+          ? urlAndPrefix(connection.url)
           : { host: connection.host, port: connection.port, https: connection.https ?? apiKey !== undefined }),
         // The key goes in as a header: passed as apiKey, the SDK prints a warning on plain http.
         ...(apiKey === undefined ? {} : { headers: { 'api-key': apiKey } }),
@@ -334,7 +334,7 @@ export class QdrantVectorStore implements VectorStore {
    * The next write needs `ensureCollection` again.
    */
   async dropCollection(request: Call<object> = {}): Promise<void> {
-    await this.send('dropCollection', request.signal, (init) => this.api.deleteCollection({ collection_name: this.collection }, init));
+    await this.sendUnlessMissing('dropCollection', request.signal, (init) => this.api.deleteCollection({ collection_name: this.collection }, init));
     this.dimensions = undefined;
   }
 
@@ -474,6 +474,16 @@ export class QdrantVectorStore implements VectorStore {
       }
     }
   }
+}
+
+/**
+ * The SDK keeps only the origin of `url` and drops its path, so a server behind a path (a reverse
+ * proxy at `https://example.com/qdrant`) is given as origin plus the SDK's `prefix`.
+ */
+function urlAndPrefix(url: string): { url: string; prefix?: string } {
+  const parsed = new URL(url);
+  const path = parsed.pathname.replace(/\/+$/, '');
+  return path === '' ? { url: parsed.origin } : { url: parsed.origin, prefix: path };
 }
 
 /** Waits `ms`, or rejects with the caller's abort. */
