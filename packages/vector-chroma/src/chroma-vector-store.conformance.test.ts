@@ -96,6 +96,33 @@ describeVectorStore(
         }
       });
 
+      // The suite's versions of the next two cases need `eq`; these use the native range operators.
+      it('query: topK counts only records matching a native range filter and the scope', async () => {
+        const store = use();
+        const query = [1, 0, 0, 0, 0, 0, 0, 0];
+        // 30 records very close to the query fail the filter; 5 farther ones pass it; 5 more pass it in another scope.
+        const close = Array.from({ length: 30 }, (_, n) => ({ ...bulkRecord(n, { userId: 'u1' }), vector: [1, 0.001 * (n + 1), 0, 0, 0, 0, 0, 0], metadata: { rank: 1 } }));
+        const passing = Array.from({ length: 5 }, (_, n) => ({ ...bulkRecord(100 + n, { userId: 'u1' }), vector: [0.5, 0.5 + 0.01 * n, 0, 0, 0, 0, 0, 0], metadata: { rank: 9 } }));
+        const elsewhere = Array.from({ length: 5 }, (_, n) => ({ ...bulkRecord(200 + n, { userId: 'u2' }), vector: query, metadata: { rank: 9 } }));
+        await store.upsert({ records: [...close, ...passing, ...elsewhere] });
+        const matches = await store.query({ scope: { userId: 'u1' }, vector: query, topK: 3, filter: { op: 'gte', field: 'rank', value: 5 } });
+        assert.deepEqual(
+          matches.map((match) => match.record.id),
+          passing.slice(0, 3).map((record) => record.id),
+        );
+      });
+
+      it('list: the after cursor and a native range filter combine', async () => {
+        const store = use();
+        const records = Array.from({ length: 30 }, (_, n) => bulkRecord(n, { userId: 'u1' }));
+        await store.upsert({ records });
+        const listed = await collect(store.list({ scope: { userId: 'u1' }, after: records[12]!.id, filter: { op: 'lt', field: 'n', value: 20 } }));
+        assert.deepEqual(
+          listed.map((record) => record.id),
+          records.slice(13, 20).map((record) => record.id),
+        );
+      });
+
       it('a native date range filter runs inside Chroma and matches core', async () => {
         const store = use();
         const records = Array.from({ length: 40 }, (_, n) => bulkRecord(n, { userId: 'u1' }));

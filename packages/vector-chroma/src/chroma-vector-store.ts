@@ -62,6 +62,7 @@ interface CollectionState {
  *
  * const vectorStore = new ChromaVectorStore({ url: 'http://localhost:8000', collection: 'memories' });
  * const memory = new Memory({ llm, embedder, vectorStore, historyStore });
+ * await memory.add('I moved to Lisbon last spring', { scope: { userId: 'alice' } });
  */
 export class ChromaVectorStore implements VectorStore {
   readonly provider = 'chroma';
