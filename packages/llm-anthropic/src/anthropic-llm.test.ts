@@ -12,7 +12,7 @@ import messageText from './__fixtures__/anthropic-messages-text.json';
 import toolUse from './__fixtures__/anthropic-messages-tool-use.json';
 import { AnthropicLLM, type AnthropicLLMOptions } from './anthropic-llm';
 import type { AnthropicRetryEvent } from './anthropic-retry';
-import { startAnthropicFakeServer, stableHeaders, textReply, type AnthropicFakeServer, type FakeRequest } from './testing/anthropic-fake-server';
+import { messagesBody, startAnthropicFakeServer, stableHeaders, textReply, type AnthropicFakeServer, type FakeRequest } from './testing/anthropic-fake-server';
 
 const API_KEY = 'sk-ant-test-0123456789abcdef';
 const FACTS: ResponseFormat = {
@@ -95,7 +95,7 @@ describe('requests', () => {
         { role: 'user', content: 'That answer cannot be used. Reply again.' },
       ],
     });
-    const body = server.requests[0]!.body;
+    const body = messagesBody(server.requests[0]!);
     expect(body.system).toBe('You extract facts.\n\nToday is 2025-06-27.');
     expect(body.messages).toEqual([
       { role: 'user', content: 'I live in Lisbon.' },
@@ -166,7 +166,7 @@ describe('requests', () => {
     const subject = llm({ strictTool: true });
     await subject.generate({ messages: MESSAGES, responseFormat: FACTS });
     expect(subject.capabilities.structuredOutput).toBe('json_schema');
-    expect(server.requests[0]!.body.tools[0].strict).toBe(true);
+    expect(messagesBody(server.requests[0]!).tools).toMatchObject([{ name: 'facts', strict: true }]);
   });
 
   test('maxTokens and temperature of the request win; sendTemperature: false leaves temperature out', async () => {

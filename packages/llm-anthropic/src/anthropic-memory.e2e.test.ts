@@ -5,7 +5,7 @@ import { countTokens } from 'gpt-tokenizer';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import toolUse from './__fixtures__/anthropic-messages-tool-use.json';
 import { AnthropicLLM } from './anthropic-llm';
-import { startAnthropicFakeServer, toolReply, type AnthropicFakeServer, type FakeReply, type FakeRequest } from './testing/anthropic-fake-server';
+import { messagesBody, startAnthropicFakeServer, toolReply, type AnthropicFakeServer, type FakeReply, type FakeRequest } from './testing/anthropic-fake-server';
 
 // Memory on the embedded default stores (SQLite), with AnthropicLLM against the local fixture server
 // and core's offline LexicalEmbedder (Anthropic has no embeddings API). The "model" is a script keyed
@@ -37,7 +37,8 @@ const SCRIPT: readonly { readonly says: string; readonly operations: (alias: (te
 ];
 
 function scriptedModel(request: FakeRequest): FakeReply {
-  const messages = request.body.messages as { role: string; content: string }[];
+  const body = messagesBody(request);
+  const messages = body.messages as { role: string; content: string }[];
   const user = messages.find((message) => message.role === 'user')?.content ?? '';
   const step = SCRIPT.find((candidate) => user.includes(candidate.says));
   if (!step) throw new Error('the scripted model has no answer for this conversation');
@@ -47,8 +48,9 @@ function scriptedModel(request: FakeRequest): FakeReply {
     return line.slice(0, line.indexOf(':'));
   };
   const input = { operations: step.operations(alias) };
-  const inputTokens = countTokens(request.body.system ?? '') + messages.reduce((sum, message) => sum + countTokens(message.content), 0) + countTokens(JSON.stringify(request.body.tools ?? []));
-  return toolReply(toolUse, { name: request.body.tool_choice.name, input, usage: { input_tokens: inputTokens, output_tokens: countTokens(JSON.stringify(input)) } });
+  const inputTokens = countTokens(typeof body.system === 'string' ? body.system : '') + messages.reduce((sum, message) => sum + countTokens(message.content), 0) + countTokens(JSON.stringify(body.tools ?? []));
+  const toolName = body.tool_choice?.type === 'tool' ? body.tool_choice.name : 'missing';
+  return toolReply(toolUse, { name: toolName, input, usage: { input_tokens: inputTokens, output_tokens: countTokens(JSON.stringify(input)) } });
 }
 
 const scope = { userId: 'alice' };
@@ -87,12 +89,12 @@ test('add → update → delete → search → history through AnthropicLLM', as
   ]);
   expect(server.requests).toHaveLength(1);
   const request = server.requests[0]!;
+  const body = messagesBody(request);
   expect(`${request.method} ${request.path}`).toBe('POST /v1/messages');
-  expect(request.body).toMatchObject({ model: 'claude-haiku-4-5', max_tokens: 4096, temperature: 0, tool_choice: { type: 'tool', name: 'memory_operations' } });
-  expect(request.body.system).toContain('Reply with JSON only');
-  expect(request.body.messages.map((message: { role: string }) => message.role)).toEqual(['user']);
-  expect(request.body.tools).toHaveLength(1);
-  expect(request.body.tools[0].input_schema.required).toEqual(['operations']);
+  expect(body).toMatchObject({ model: 'claude-haiku-4-5', max_tokens: 4096, temperature: 0, tool_choice: { type: 'tool', name: 'memory_operations' } });
+  expect(body.system).toContain('Reply with JSON only');
+  expect(body.messages.map((message) => message.role)).toEqual(['user']);
+  expect(body.tools).toMatchObject([{ name: 'memory_operations', input_schema: { required: ['operations'] } }]);
 
   // 2. update: the model sees "Lives in Lisbon" among the existing memories and updates it.
   const second = await memory.add([{ role: 'user', content: 'Big news: I moved to Porto last month.' }], { scope });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import rateLimited from './__fixtures__/openai-embedding-rate-limited.json';
 import embedding from './__fixtures__/openai-embedding.json';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder';
-import { lexicalEmbeddings, startOpenAIFakeServer, stableHeaders, type OpenAIFakeServer } from './testing/openai-fake-server';
+import { embeddingBody, lexicalEmbeddings, startOpenAIFakeServer, stableHeaders, type OpenAIFakeServer } from './testing/openai-fake-server';
 
 let server: OpenAIFakeServer;
 beforeAll(async () => {
@@ -53,7 +53,7 @@ test('sends model, input and dimensions with the SDK default base64 encoding, an
 test("encodingFormat 'float' asks for JSON arrays", async () => {
   server.enqueue(embedding);
   const result = await embedder({ encodingFormat: 'float' }).embed({ texts: ['a', 'b'] });
-  expect(server.requests[0]!.body.encoding_format).toBe('float');
+  expect(embeddingBody(server.requests[0]!).encoding_format).toBe('float');
   expect(result.vectors[0]).toEqual(embedding.body.data[1]!.embedding);
 });
 
@@ -75,7 +75,7 @@ test('splits by maxBatchSize, one request after another, and keeps the overall o
   try {
     const texts = ['one apple', 'two pears', 'three plums', 'four figs', 'five limes'];
     const result = await embedder({ maxBatchSize: 2 }).embed({ texts });
-    expect(server.requests.map((request) => request.body.input)).toEqual([['one apple', 'two pears'], ['three plums', 'four figs'], ['five limes']]);
+    expect(server.requests.map((request) => embeddingBody(request).input)).toEqual([['one apple', 'two pears'], ['three plums', 'four figs'], ['five limes']]);
     const single = await embedder().embed({ texts: ['four figs'] });
     expect(result.vectors[3]).toEqual(single.vectors[0]);
     expect(result.vectors).toHaveLength(5);
@@ -91,7 +91,7 @@ test('splits by the estimated token budget; a text above it still goes alone', a
     // 30 ASCII bytes ≈ 10 estimated tokens each; a budget of 25 fits two.
     const texts = ['a'.repeat(30), 'b'.repeat(30), 'c'.repeat(30), 'd'.repeat(300)];
     await embedder({ maxBatchTokens: 25 }).embed({ texts });
-    expect(server.requests.map((request) => (request.body.input as string[]).length)).toEqual([2, 1, 1]);
+    expect(server.requests.map((request) => (embeddingBody(request).input as string[]).length)).toEqual([2, 1, 1]);
   } finally {
     server.fallback = undefined;
   }
@@ -104,7 +104,7 @@ test('queryPrefix and documentPrefix are prepended by purpose', async () => {
     await subject.embed({ texts: ['tea'], purpose: 'query' });
     await subject.embed({ texts: ['tea'], purpose: 'document' });
     await subject.embed({ texts: ['tea'] });
-    expect(server.requests.map((request) => request.body.input)).toEqual([['search_query: tea'], ['search_document: tea'], ['tea']]);
+    expect(server.requests.map((request) => embeddingBody(request).input)).toEqual([['search_query: tea'], ['search_document: tea'], ['tea']]);
   } finally {
     server.fallback = undefined;
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import jsonSchema from './__fixtures__/openai-chat-json-schema.json';
 import { OpenAIEmbedder } from './openai-embedder';
 import { OpenAILLM } from './openai-llm';
-import { chatReply, lexicalEmbeddings, startOpenAIFakeServer, type FakeReply, type FakeRequest, type OpenAIFakeServer } from './testing/openai-fake-server';
+import { chatBody, chatReply, embeddingBody, lexicalEmbeddings, startOpenAIFakeServer, type FakeReply, type FakeRequest, type OpenAIFakeServer } from './testing/openai-fake-server';
 
 // Memory on the embedded default stores (SQLite), with OpenAILLM and OpenAIEmbedder against the
 // local fixture server. The "model" is a script keyed by the conversation; it finds the aliases core
@@ -38,7 +38,8 @@ const SCRIPT: readonly { readonly says: string; readonly operations: (alias: (te
 
 function scriptedModel(request: FakeRequest): FakeReply {
   if (request.path.endsWith('/embeddings')) return lexicalEmbeddings(request, countTokens);
-  const messages = request.body.messages as { role: string; content: string }[];
+  const body = chatBody(request);
+  const messages = body.messages as { role: string; content: string }[];
   const user = messages.find((message) => message.role === 'user')?.content ?? '';
   const step = SCRIPT.find((candidate) => user.includes(candidate.says));
   if (!step) throw new Error('the scripted model has no answer for this conversation');
@@ -48,7 +49,7 @@ function scriptedModel(request: FakeRequest): FakeReply {
     return line.slice(0, line.indexOf(':'));
   };
   const content = JSON.stringify({ operations: step.operations(alias) });
-  const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content) + 4, 3) + countTokens(JSON.stringify(request.body.response_format ?? ''));
+  const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content) + 4, 3) + countTokens(JSON.stringify(body.response_format ?? ''));
   return chatReply(jsonSchema, { content, usage: { prompt_tokens: promptTokens, completion_tokens: countTokens(content) } });
 }
 
@@ -101,8 +102,8 @@ test('add → update → delete → search → history through OpenAILLM and Ope
     temperature: 0,
     response_format: { type: 'json_schema', json_schema: { name: 'memory_operations', strict: true } },
   });
-  expect(completion!.body.messages.map((message: { role: string }) => message.role)).toEqual(['system', 'user']);
-  expect(documentEmbedding!.body.input).toEqual(['Is vegetarian', 'Lives in Lisbon']);
+  expect(chatBody(completion!).messages.map((message) => message.role)).toEqual(['system', 'user']);
+  expect(embeddingBody(documentEmbedding!).input).toEqual(['Is vegetarian', 'Lives in Lisbon']);
 
   // 2. update: the model sees "Lives in Lisbon" among the existing memories and updates it.
   const second = await memory.add([{ role: 'user', content: 'Big news: I moved to Porto last month.' }], { scope });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 
 /** One request the fake server received, with its JSON body parsed. */
 export interface FakeRequest {
@@ -8,9 +9,8 @@ export interface FakeRequest {
   readonly path: string;
   /** Lower-cased header names. */
   readonly headers: { readonly [name: string]: string };
-  // The body is whatever JSON the client sent; tests read it through snapshots.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly body: any;
+  /** The JSON the client sent; read it typed with {@link messagesBody}. */
+  readonly body: unknown;
 }
 
 /** An HTTP answer: a fixture file has exactly this shape. `hang` never answers (for abort tests). */
@@ -88,7 +88,8 @@ export async function startAnthropicFakeServer(options: { fallback?: FakeRespond
     if (!request.headers['anthropic-version']) {
       return { status: 400, body: errorBody('invalid_request_error', 'anthropic-version: header is required') };
     }
-    const missing = ['model', 'max_tokens', 'messages'].filter((field) => request.body?.[field] === undefined);
+    const body = messagesBody(request);
+    const missing = (['model', 'max_tokens', 'messages'] as const).filter((field) => body[field] === undefined);
     if (missing.length > 0) return { status: 400, body: errorBody('invalid_request_error', `${missing[0]}: Field required`) };
     const responder = queue.shift() ?? fallback;
     if (responder === undefined) return { status: 400, body: errorBody('invalid_request_error', `fake server: no reply scripted for request ${requests.length}`) };
@@ -123,6 +124,11 @@ export async function startAnthropicFakeServer(options: { fallback?: FakeRespond
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** The body of a Messages API request, typed as the SDK builds it (tests read what the adapter sent). */
+export function messagesBody(request: FakeRequest): MessageCreateParamsNonStreaming {
+  return (request.body ?? {}) as MessageCreateParamsNonStreaming;
 }
 
 /** The Anthropic error body shape: `{ type: 'error', error: { type, message } }`. */

@@ -2,7 +2,7 @@ import { llmCasePrompts } from '@mem/conformance';
 import jsonSchema from '../__fixtures__/openai-chat-json-schema.json';
 import chatText from '../__fixtures__/openai-chat-text.json';
 import toolCall from '../__fixtures__/openai-chat-tool-call.json';
-import { chatReply, errorBody, lexicalEmbeddings, type FakeReply, type FakeRequest } from './openai-fake-server';
+import { chatBody, chatReply, errorBody, lexicalEmbeddings, type FakeReply, type FakeRequest } from './openai-fake-server';
 
 /**
  * Answers the requests of `@mem/conformance`'s LLM and embedder cases from the fixtures: the case
@@ -11,10 +11,11 @@ import { chatReply, errorBody, lexicalEmbeddings, type FakeReply, type FakeReque
  */
 export function openAIConformanceReplies(request: FakeRequest): FakeReply {
   if (request.path.endsWith('/embeddings')) return lexicalEmbeddings(request);
-  const messages = JSON.stringify(request.body?.messages);
+  const body = chatBody(request);
+  const messages = JSON.stringify(body.messages);
   const sameAs = (prompt: { readonly messages: readonly unknown[] }) => messages === JSON.stringify(prompt.messages);
   if (sameAs(llmCasePrompts.plain)) return chatText;
   if (sameAs(llmCasePrompts.systemAndUser)) return chatReply(chatText, { content: 'Red.', usage: { prompt_tokens: 31, completion_tokens: 2 } });
-  if (sameAs(llmCasePrompts.json)) return request.body?.tools ? toolCall : jsonSchema;
+  if (sameAs(llmCasePrompts.json)) return body.tools ? toolCall : jsonSchema;
   return { status: 400, body: errorBody('fake server: not a conformance request', 'invalid_request_error') };
 }

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HashEmbedder } from '@mem/core/testing';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 
 /** One request the fake server received, with its JSON body parsed. */
 export interface FakeRequest {
@@ -11,9 +13,8 @@ export interface FakeRequest {
   readonly query: { readonly [name: string]: string };
   /** Lower-cased header names. */
   readonly headers: { readonly [name: string]: string };
-  // The body is whatever JSON the client sent; tests read it through snapshots.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly body: any;
+  /** The JSON the client sent; read it typed with {@link chatBody} or {@link embeddingBody}. */
+  readonly body: unknown;
 }
 
 /** An HTTP answer: a fixture file has exactly this shape. `hang` never answers (for abort tests). */
@@ -86,7 +87,7 @@ export async function startOpenAIFakeServer(options: { fallback?: FakeResponder 
     const responder = ROUTES.has(route) ? (queue.shift() ?? fallback) : { status: 404, body: errorBody(`Unknown route ${route}`, 'invalid_request_error') };
     const reply = responder === undefined ? { status: 400, body: errorBody(`fake server: no reply scripted for request ${requests.length} (${route})`, 'invalid_request_error') } : typeof responder === 'function' ? await responder(request) : responder;
     if ('hang' in reply) return; // answered never; the client aborts or the server closes
-    const body = route === 'POST /v1/embeddings' && request.body?.encoding_format === 'base64' ? encodeEmbeddings(reply.body) : reply.body;
+    const body = route === 'POST /v1/embeddings' && embeddingBody(request).encoding_format === 'base64' ? encodeEmbeddings(reply.body) : reply.body;
     outgoing.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     outgoing.end(body === undefined ? '' : JSON.stringify(body));
   }
@@ -119,6 +120,16 @@ export async function startOpenAIFakeServer(options: { fallback?: FakeResponder 
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** The body of a chat completions request, typed as the SDK builds it (tests read what the adapter sent). */
+export function chatBody(request: FakeRequest): ChatCompletionCreateParamsNonStreaming {
+  return (request.body ?? {}) as ChatCompletionCreateParamsNonStreaming;
+}
+
+/** The body of an embeddings request, typed as the SDK builds it. */
+export function embeddingBody(request: FakeRequest): EmbeddingCreateParams {
+  return (request.body ?? {}) as EmbeddingCreateParams;
 }
 
 /** The OpenAI error body shape: `{ error: { message, type, param, code } }`. */
@@ -166,16 +177,16 @@ export function chatReply(
  * billed tokens what `countTokens` counts (default: words, roughly what a tokenizer counts).
  */
 export function lexicalEmbeddings(request: FakeRequest, countTokens: (text: string) => number = countWords): FakeReply {
-  const input: unknown = request.body?.input;
+  const { input, dimensions, model } = embeddingBody(request);
   const texts = Array.isArray(input) ? (input as string[]) : [String(input)];
-  const embedder = new HashEmbedder({ dimensions: typeof request.body?.dimensions === 'number' ? request.body.dimensions : 64 });
+  const embedder = new HashEmbedder({ dimensions: dimensions ?? 64 });
   const tokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
   return {
     status: 200,
     body: {
       object: 'list',
       data: texts.map((text, index) => ({ object: 'embedding', index, embedding: embedder.vectorOf(text) })),
-      model: request.body?.model,
+      model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     },
   };
