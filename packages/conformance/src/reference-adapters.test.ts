@@ -1,7 +1,7 @@
 import { InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder } from '@mem/core';
 import { HashEmbedder } from '@mem/core/testing';
 import { describeEmbedder, describeHistoryStore, describeLLM, describeVectorStore } from './describe';
-import { LaggingVectorStore, MinimalVectorStore, wellBehavedLLM } from './test-adapters';
+import { LaggingVectorStore, MinimalVectorStore, RangeOnlyVectorStore, wellBehavedLLM } from './test-adapters';
 
 // core's reference adapters pass the whole suite: the cases are satisfiable as written.
 describeVectorStore('InMemoryVectorStore', async () => {
@@ -12,6 +12,12 @@ describeVectorStore('InMemoryVectorStore', async () => {
 // A store declaring only core's default capabilities: undeclared operators must be rejected, keyword search too.
 describeVectorStore('MinimalVectorStore (eq, in, and; no keyword search)', async () => {
   const store = new MinimalVectorStore();
+  return { subject: store, dispose: () => store.close() };
+});
+
+// A store declaring only range operators: cases needing a filter fall back to an equivalent range filter.
+describeVectorStore('RangeOnlyVectorStore (gt, gte, lt, lte, and, or)', async () => {
+  const store = new RangeOnlyVectorStore();
   return { subject: store, dispose: () => store.close() };
 });
 

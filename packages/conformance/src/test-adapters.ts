@@ -38,6 +38,11 @@ export class MinimalVectorStore extends InMemoryVectorStore {
   }
 }
 
+/** Declares only range operators (as a store that cannot tell `'5'` from `5` in equality might). */
+export class RangeOnlyVectorStore extends MinimalVectorStore {
+  override readonly capabilities = defineVectorStoreCapabilities({ filterOperators: ['gt', 'gte', 'lt', 'lte', 'and', 'or'], maxUpsertBatch: 50 });
+}
+
 /** Applies writes a few milliseconds late and declares `readAfterWrite: 'eventual'`: the suite must poll. */
 export class LaggingVectorStore extends InMemoryVectorStore {
   override readonly capabilities = defineVectorStoreCapabilities({

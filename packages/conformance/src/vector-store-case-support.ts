@@ -1,6 +1,6 @@
 // Shared by the vector store case files; not exported from the package.
 import assert from 'node:assert/strict';
-import { evaluateFilter, scopeContains, type Filter, type FilterOperator, type MemoryRecord, type Scope, type VectorMatch, type VectorStore } from '@mem/core';
+import { evaluateFilter, scopeContains, filterOperatorsUsed, type Filter, type MemoryRecord, type Scope, type VectorMatch, type VectorStore } from '@mem/core';
 import { assertClose, sortedIds } from './assertions';
 import type { VectorStoreCaseHelpers } from './vector-store-helpers';
 
@@ -33,10 +33,6 @@ export function matchIds(matches: readonly VectorMatch[]): string[] {
 
 /** `requires` of cases that need keyword search. */
 export const needsKeywordSearch = (store: VectorStore) => (store.capabilities.keywordSearch ? undefined : 'needs capabilities.keywordSearch: true');
-/** `requires` of cases that use one filter operator incidentally. */
-export const needsOperator = (op: FilterOperator) => (store: VectorStore) =>
-  store.capabilities.filterOperators.has(op) ? undefined : `needs the "${op}" filter operator (rejection of undeclared operators is checked by the filter cases)`;
-
 /** Asserts every field of a record read back equals what was written. */
 export function assertRecordEqual(actual: MemoryRecord | undefined, expected: MemoryRecord, where: string): void {
   assert.ok(actual, `${where}: record ${expected.id} is missing`);
@@ -64,3 +60,14 @@ export function assertSortedByScore(matches: readonly VectorMatch[], where: stri
   }
 }
 
+
+/** The first of `candidates` (equivalent filters) whose operators the store declares, if any. */
+export function pickFilter(store: VectorStore, candidates: readonly Filter[]): Filter | undefined {
+  return candidates.find((candidate) => [...filterOperatorsUsed(candidate)].every((op) => store.capabilities.filterOperators.has(op)));
+}
+
+/** `requires` of cases that need one of several equivalent filters. */
+export const needsOneOf = (candidates: readonly Filter[]) => (store: VectorStore) =>
+  pickFilter(store, candidates)
+    ? undefined
+    : `needs one of the filter operators ${[...new Set(candidates.flatMap((candidate) => [...filterOperatorsUsed(candidate)]))].join(', ')} (rejection of undeclared operators is checked by the filter cases)`;

@@ -10,7 +10,8 @@ import {
   expectedInScope,
   matchIds,
   needsKeywordSearch,
-  needsOperator,
+  needsOneOf,
+  pickFilter,
   waitUntilVisible,
 } from './vector-store-case-support';
 import { filterCase } from './vector-store-filter-cases';
@@ -30,6 +31,21 @@ const ISOLATION_SCOPES: Readonly<Record<string, Scope>> = {
   agentX: { agentId: 'agent-x' },
   runR: { runId: 'run-r' },
 };
+
+/** Equivalent ways to say `field = value` for a string field; a case uses the first the store declares. */
+function equalsFilters(field: string, value: string): Filter[] {
+  return [
+    { op: 'eq', field, value },
+    { op: 'in', field, values: [value] },
+  ];
+}
+
+/** Equivalent filters selecting the `rare` records of the topK case (kind = rare, weight = 1). */
+const RARE_FILTERS: readonly Filter[] = [...equalsFilters('kind', 'rare'), { op: 'gte', field: 'weight', value: 1 }, { op: 'gt', field: 'weight', value: 0.5 }];
+/** Equivalent filters selecting the even records of the listing case (parity = even, remainder = 0). */
+const EVEN_FILTERS: readonly Filter[] = [...equalsFilters('parity', 'even'), { op: 'lt', field: 'remainder', value: 1 }, { op: 'lte', field: 'remainder', value: 0 }];
+/** Equivalent filters selecting the shopping record of the keyword case (category = shopping, priority = 2). */
+const SHOPPING_FILTERS: readonly Filter[] = [...equalsFilters('category', 'shopping'), { op: 'gte', field: 'priority', value: 2 }, { op: 'gt', field: 'priority', value: 1.5 }];
 
 const ISOLATION_TEXT = 'Prefers a window seat on long flights';
 
@@ -115,13 +131,14 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   },
   {
     name: 'scope: a filter on a scope field narrows the call scope but never widens it',
-    requires: needsOperator('eq'),
+    requires: needsOneOf(equalsFilters('userId', 'user-b')),
     async run(store, helpers) {
       const records = await seedIsolation(store, helpers);
+      const equals = (field: string, value: string) => pickFilter(store, equalsFilters(field, value))!;
       const checks: { scope: Scope; filter: Filter }[] = [
-        { scope: ISOLATION_SCOPES.userA!, filter: { op: 'eq', field: 'userId', value: 'user-b' } },
-        { scope: ISOLATION_SCOPES.userA!, filter: { op: 'eq', field: 'agentId', value: 'agent-x' } },
-        { scope: ISOLATION_SCOPES.agentX!, filter: { op: 'eq', field: 'runId', value: 'run-r' } },
+        { scope: ISOLATION_SCOPES.userA!, filter: equals('userId', 'user-b') },
+        { scope: ISOLATION_SCOPES.userA!, filter: equals('agentId', 'agent-x') },
+        { scope: ISOLATION_SCOPES.agentX!, filter: equals('runId', 'run-r') },
       ];
       for (const { scope, filter } of checks) {
         const expected = expectedInScope(records, scope, filter);
@@ -244,21 +261,21 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   },
   {
     name: 'query: topK counts only records matching the filter and the scope (no post-filtering of a top-k)',
-    requires: needsOperator('eq'),
+    requires: needsOneOf(RARE_FILTERS),
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
       // Twenty close records that do not match, three far ones that do.
       const angled = (theta: number) => [Math.cos(theta), Math.sin(theta), 0, 0, 0, 0, 0, 0];
-      const common = Array.from({ length: 20 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: angled(0.01 * (index + 1)), metadata: { kind: 'common' } }));
-      const rare = [1.0, 1.2, 1.4].map((theta, index) => helpers.record({ id: helpers.id(index + 101), scope, vector: angled(theta), metadata: { kind: 'rare' } }));
+      const common = Array.from({ length: 20 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: angled(0.01 * (index + 1)), metadata: { kind: 'common', weight: 0 } }));
+      const rare = [1.0, 1.2, 1.4].map((theta, index) => helpers.record({ id: helpers.id(index + 101), scope, vector: angled(theta), metadata: { kind: 'rare', weight: 1 } }));
       // Matching records in another scope, closer than any rare record in scope.
-      const elsewhere = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 201), scope: { userId: 'user-b' }, vector: angled(0.02 * index), metadata: { kind: 'rare' } }));
+      const elsewhere = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 201), scope: { userId: 'user-b' }, vector: angled(0.02 * index), metadata: { kind: 'rare', weight: 1 } }));
       await helpers.write([...common, ...rare, ...elsewhere]);
       await waitUntilVisible(store, helpers, [...common, ...rare, ...elsewhere]);
-      const filter: Filter = { op: 'eq', field: 'kind', value: 'rare' };
+      const filter = pickFilter(store, RARE_FILTERS)!;
       for (const topK of [1, 2, 3, 10]) {
         const matches = await store.query({ scope, vector: helpers.axis(0), topK, filter });
-        assert.deepEqual(matches.map((match) => match.record.id), rare.slice(0, topK).map((record) => record.id), `query with topK ${topK} and filter kind = rare`);
+        assert.deepEqual(matches.map((match) => match.record.id), rare.slice(0, topK).map((record) => record.id), `query with topK ${topK} and filter ${JSON.stringify(filter)}`);
       }
     },
   },
@@ -449,16 +466,16 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
 
   {
     name: 'list: the after cursor and a filter combine',
-    requires: needsOperator('eq'),
+    requires: needsOneOf(EVEN_FILTERS),
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
-      const records = Array.from({ length: 12 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, metadata: { parity: index % 2 === 0 ? 'even' : 'odd' } }));
+      const records = Array.from({ length: 12 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, metadata: { parity: index % 2 === 0 ? 'even' : 'odd', remainder: index % 2 } }));
       await helpers.write(records);
       await waitUntilVisible(store, helpers, records);
-      const filter: Filter = { op: 'eq', field: 'parity', value: 'even' };
+      const filter = pickFilter(store, EVEN_FILTERS)!;
       const cursor = records[4]!.id;
       const listed = await collect(store.list({ scope, filter, after: cursor }));
-      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope, filter).filter((id) => id > cursor), 'list with filter parity = even after the 5th id');
+      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope, filter).filter((id) => id > cursor), `list with filter ${JSON.stringify(filter)} after the 5th id`);
     },
   },
 
@@ -573,23 +590,23 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   },
   {
     name: 'keywordQuery: a filter applies on top of the scope',
-    requires: (store) => needsKeywordSearch(store) ?? needsOperator('eq')(store),
+    requires: (store) => needsKeywordSearch(store) ?? needsOneOf(SHOPPING_FILTERS)(store),
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
       const records = [
-        helpers.record({ id: helpers.id(1), scope, text: 'Drinks espresso every day', metadata: { category: 'food' } }),
-        helpers.record({ id: helpers.id(2), scope, text: 'Bought an espresso machine', metadata: { category: 'shopping' } }),
+        helpers.record({ id: helpers.id(1), scope, text: 'Drinks espresso every day', metadata: { category: 'food', priority: 1 } }),
+        helpers.record({ id: helpers.id(2), scope, text: 'Bought an espresso machine', metadata: { category: 'shopping', priority: 2 } }),
         helpers.record({ id: helpers.id(3), scope, text: 'Espresso gives them headaches', metadata: {} }),
       ];
       await helpers.write(records);
       await waitUntilVisible(store, helpers, records);
-      const filter: Filter = { op: 'eq', field: 'category', value: 'shopping' };
+      const filter = pickFilter(store, SHOPPING_FILTERS)!;
       const matches = await helpers.eventually(async () => {
         const found = await store.keywordQuery({ scope, text: 'espresso', topK: ALL, filter });
         assert.ok(found.length > 0, 'keywordQuery with a filter found nothing');
         return found;
       });
-      assert.deepEqual(matchIds(matches), [records[1]!.id], 'keywordQuery for "espresso" with filter category = shopping');
+      assert.deepEqual(matchIds(matches), [records[1]!.id], `keywordQuery for "espresso" with filter ${JSON.stringify(filter)}`);
     },
   },
 
