@@ -75,7 +75,7 @@ describe('chromadb failures become typed errors', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const error = (await failure(() => new ChromaVectorStore({ url: `http://127.0.0.1:${port}`, maxRetries: 0 }).get({ scope: { userId: 'u' }, ids: ['a'] }))) as ProviderRequestError;
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
-    expect(error.message).toMatch(/could not reach the Chroma server at http:\/\/127\.0\.0\.1:\d+.*chroma run/);
+    expect(error.message).toMatch(/could not reach the Chroma server \(http:\/\/127\.0\.0\.1:\d+\).*chroma run/);
   });
 });
 

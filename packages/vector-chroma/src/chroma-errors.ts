@@ -40,7 +40,7 @@ export function toChromaError(error: unknown, operation: string, context: Chroma
   if (error instanceof ChromaConnectionError) {
     return new ProviderRequestError({
       ...base,
-      message: `could not reach the Chroma server at ${context.endpoint}. Start it (npx chroma run --path ./chroma-data) or set url / CHROMA_URL to a running server.`,
+      message: `could not reach the Chroma server (${context.endpoint}). Start it (npx chroma run --path ./chroma-data) or set url / CHROMA_URL to a running server.`,
     });
   }
   if (error instanceof ChromaUnauthorizedError) {

@@ -90,7 +90,7 @@ export class ChromaVectorStore implements VectorStore {
       keywordSearch: false,
     });
     this.policy = {
-      endpoint: options.client ? 'the Chroma server of options.client' : chromaEndpoint(this.settings),
+      endpoint: options.client ? 'the server of options.client' : chromaEndpoint(this.settings),
       collection: this.collectionName,
       maxRetries: this.settings.maxRetries,
       retryDelayMs: this.settings.retryDelayMs,
