@@ -34,7 +34,7 @@ export interface PineconeVectorStoreOptions {
   readonly host?: string;
   /**
    * Namespace inside the index that holds this store's records; `reset()` empties only it.
-   * @default '' (Pinecone's default namespace)
+   * @default '' (Pinecone's default namespace, `__default__`)
    */
   readonly namespace?: string;
   /**

@@ -326,8 +326,8 @@ export class PineconeVectorStore implements VectorStore {
   }
 
   /**
-   * Deletes the store's namespace with all its records (the default namespace `''` is emptied
-   * instead, since Pinecone keeps it). For tests and tear-down; the index itself stays.
+   * Deletes the store's namespace with all its records (the default namespace is emptied instead,
+   * since Pinecone keeps it). For tests and tear-down; the index itself stays.
    */
   async dropNamespace(request: Call<object> = {}): Promise<void> {
     throwIfAborted(request.signal, 'pinecone dropNamespace');
@@ -336,7 +336,7 @@ export class PineconeVectorStore implements VectorStore {
     await this.call(
       'dropNamespace',
       request.signal,
-      () => (namespace === '' ? target.data.deleteAll() : target.data.deleteNamespace(namespace)),
+      () => (namespace === '' || namespace === '__default__' ? target.data.deleteAll() : target.data.deleteNamespace(namespace)),
       { onNotFound: () => undefined },
     );
   }

@@ -185,7 +185,7 @@ export class PineconeEmulator {
     const found = this.indexes.get(index);
     if (!found) return [];
     this.applyDue(found);
-    return [...(found.visible.get(namespace)?.keys() ?? [])].sort();
+    return [...(found.visible.get(namespaceName(namespace))?.keys() ?? [])].sort();
   }
 
   /** Names of the namespaces of an index that hold records (as reads see them). */
@@ -347,7 +347,7 @@ export class PineconeEmulator {
     if (!this.indexes.has(index.name)) throw new HttpError(404, 'Index not found.');
     this.applyDue(index);
     const request = (body ?? {}) as Record<string, unknown>;
-    const namespace = method === 'GET' ? (query.get('namespace') ?? '') : typeof request['namespace'] === 'string' ? request['namespace'] : '';
+    const namespace = namespaceName(method === 'GET' ? (query.get('namespace') ?? '') : typeof request['namespace'] === 'string' ? request['namespace'] : '');
     const read = index.visible.get(namespace);
     if (method === 'POST' && path === '/vectors/upsert') return { status: 200, body: this.upsert(index, namespace, request, bodyBytes) };
     if (method === 'POST' && path === '/query') return { status: 200, body: query_(index, namespace, read, request) };
@@ -373,7 +373,7 @@ export class PineconeEmulator {
     }
     const namespaceMatch = /^\/namespaces\/([^/]+)$/.exec(path);
     if (method === 'DELETE' && namespaceMatch) {
-      const name = decodeURIComponent(namespaceMatch[1]!);
+      const name = namespaceName(decodeURIComponent(namespaceMatch[1]!));
       if (!index.latest.has(name)) throw new HttpError(404, 'Namespace not found');
       this.write(index, (namespaces) => namespaces.delete(name));
       return { status: 200, body: {} };
@@ -525,6 +525,11 @@ function listIds(namespace: string, read: Map<string, StoredVector> | undefined,
 }
 
 // Helpers ---------------------------------------------------------------------------------------
+
+/** Pinecone names its default namespace `__default__`; `''` means the same (the SDK sends `__default__`). */
+function namespaceName(namespace: string): string {
+  return namespace === '' ? '__default__' : namespace;
+}
 
 function checkMetadata(metadata: unknown, position: number): void {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new HttpError(400, `vectors[${position}]: metadata must be an object.`);
