@@ -36,3 +36,4 @@ export {
   additiveSystemPrompt,
   conversationPrompt,
 } from './prompts';
+export { withRetries, resolveRetryPolicy, retryAfterFromHeaders, type RetryPolicy, type RetryEvent } from './retry';

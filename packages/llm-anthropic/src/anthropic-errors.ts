@@ -1,4 +1,4 @@
-import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core';
+import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core';
 import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 
 /** What {@link toAnthropicError} needs to know about the failed call. */
@@ -115,15 +115,7 @@ function retryAfterText(headers: Headers | undefined): string {
  * (seconds or an HTTP date, which Anthropic sends with 429). `undefined` when neither parses.
  */
 export function retryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return headers ? retryAfterFromHeaders((name) => headers.get(name), now) : undefined;
 }
 
 /** The headers of an SDK HTTP error, for `retry-after`; `undefined` for anything else. */

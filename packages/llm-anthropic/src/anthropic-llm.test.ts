@@ -11,7 +11,7 @@ import refusal from './__fixtures__/anthropic-messages-refusal.json';
 import messageText from './__fixtures__/anthropic-messages-text.json';
 import toolUse from './__fixtures__/anthropic-messages-tool-use.json';
 import { AnthropicLLM, type AnthropicLLMOptions } from './anthropic-llm';
-import type { AnthropicRetryEvent } from './anthropic-retry';
+import type { AnthropicRetryEvent } from './index';
 import { messagesBody, startAnthropicFakeServer, stableHeaders, textReply, type AnthropicFakeServer, type FakeRequest } from './testing/anthropic-fake-server';
 
 const API_KEY = 'sk-ant-test-0123456789abcdef';

@@ -8,11 +8,11 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
+  withRetries,
 } from '@mem/core';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { anthropicErrorHeaders, retryAfterMs, toAnthropicError } from './anthropic-errors';
 import { integerOption, resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';
-import { withAnthropicRetries } from './anthropic-retry';
 
 /** Claude model ids; any other id the API knows works too. */
 export type AnthropicModelId = 'claude-haiku-4-5' | 'claude-sonnet-4-6' | 'claude-opus-4-6' | (string & {});
@@ -86,7 +86,8 @@ export class AnthropicLLM implements LLM {
   ): Promise<LLMResponse> {
     const body = this.buildBody(request);
     const { client, retry, timeoutMs } = this.settings;
-    const message = await withAnthropicRetries({
+    const message = await withRetries({
+      provider: 'anthropic',
       operation: 'generate',
       policy: retry,
       signal: request.signal,

@@ -1,6 +1,6 @@
 import { InvalidInputError, MissingSettingError } from '@mem/core';
+import type { RetryEvent, RetryPolicy } from '@mem/core';
 import { Anthropic } from '@anthropic-ai/sdk';
-import type { AnthropicRetryEvent, AnthropicRetryPolicy } from './anthropic-retry';
 
 /** The provider's environment variables, as settings resolution reads them. */
 export type AnthropicEnvironment = { readonly [name: string]: string | undefined };
@@ -36,7 +36,7 @@ export interface AnthropicConnectionOptions {
    */
   readonly maxRetryAfterMs?: number;
   /** Called before each retry, e.g. to log or count them. The adapter itself never logs. */
-  readonly onRetry?: (event: AnthropicRetryEvent) => void;
+  readonly onRetry?: (event: RetryEvent) => void;
 }
 
 /** Everything an adapter needs after settings resolution. */
@@ -48,7 +48,7 @@ export interface AnthropicSettings {
   readonly keySource: string;
   /** Per-request timeout to pass to the SDK; `undefined` keeps the client's own. */
   readonly timeoutMs: number | undefined;
-  readonly retry: AnthropicRetryPolicy;
+  readonly retry: RetryPolicy;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -67,7 +67,7 @@ export function resolveAnthropicSettings(
   owner: string,
   environment: AnthropicEnvironment = defaultEnvironment(),
 ): AnthropicSettings {
-  const retry: AnthropicRetryPolicy = {
+  const retry: RetryPolicy = {
     maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
     initialDelayMs: integerOption(options.retryInitialDelayMs, 'options.retryInitialDelayMs', 500, 0, 600_000),
     maxDelayMs: integerOption(options.retryMaxDelayMs, 'options.retryMaxDelayMs', 8_000, 0, 600_000),

@@ -1,3 +1,3 @@
 export { AnthropicLLM, type AnthropicLLMOptions, type AnthropicModelId } from './anthropic-llm';
 export type { AnthropicConnectionOptions } from './anthropic-options';
-export type { AnthropicRetryEvent } from './anthropic-retry';
+export type { RetryEvent as AnthropicRetryEvent } from '@mem/core';

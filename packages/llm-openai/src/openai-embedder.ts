@@ -1,8 +1,7 @@
-import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder } from '@mem/core';
+import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder, withRetries } from '@mem/core';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { integerOption, resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
-import { withOpenAIRetries } from './openai-retry';
 
 /** Embedding model ids; any other id the server knows works too. */
 export type OpenAIEmbeddingModelId = 'text-embedding-3-small' | 'text-embedding-3-large' | 'text-embedding-ada-002' | (string & {});
@@ -134,7 +133,8 @@ export class OpenAIEmbedder implements Embedder {
       ...(this.encodingFormat === 'float' ? { encoding_format: 'float' as const } : {}),
     };
     const { client, retry, timeoutMs, origin, keySource } = this.settings;
-    const response = await withOpenAIRetries({
+    const response = await withRetries({
+      provider: 'openai',
       operation: 'embed',
       policy: retry,
       signal,

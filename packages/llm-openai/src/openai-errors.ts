@@ -1,4 +1,4 @@
-import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core';
+import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core';
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -136,15 +136,7 @@ function retryAfterText(headers: Headers | undefined): string {
  * else `retry-after` (seconds or an HTTP date). `undefined` when neither is present or parseable.
  */
 export function retryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return headers ? retryAfterFromHeaders((name) => headers.get(name), now) : undefined;
 }
 
 /** The headers of an SDK HTTP error, for `retry-after`; `undefined` for anything else. */

@@ -14,7 +14,7 @@ import toolCallInvalid from './__fixtures__/openai-chat-tool-call-invalid-json.j
 import toolCall from './__fixtures__/openai-chat-tool-call.json';
 import unauthorized from './__fixtures__/openai-chat-unauthorized.json';
 import { OpenAILLM, type OpenAILLMOptions } from './openai-llm';
-import type { OpenAIRetryEvent } from './openai-retry';
+import type { OpenAIRetryEvent } from './index';
 import { startOpenAIFakeServer, stableHeaders, type FakeRequest, type OpenAIFakeServer } from './testing/openai-fake-server';
 
 const API_KEY = 'sk-test-0123456789abcdef';

@@ -1,6 +1,6 @@
 import { InvalidInputError, MissingSettingError } from '@mem/core';
+import type { RetryEvent, RetryPolicy } from '@mem/core';
 import { OpenAI } from 'openai';
-import type { OpenAIRetryEvent, OpenAIRetryPolicy } from './openai-retry';
 
 /** The provider's environment variables, as settings resolution reads them. */
 export type OpenAIEnvironment = { readonly [name: string]: string | undefined };
@@ -43,7 +43,7 @@ export interface OpenAIConnectionOptions {
    */
   readonly maxRetryAfterMs?: number;
   /** Called before each retry, e.g. to log or count them. The adapter itself never logs. */
-  readonly onRetry?: (event: OpenAIRetryEvent) => void;
+  readonly onRetry?: (event: RetryEvent) => void;
 }
 
 /** Everything an adapter needs after settings resolution. */
@@ -55,7 +55,7 @@ export interface OpenAISettings {
   readonly keySource: string;
   /** Per-request timeout to pass to the SDK; `undefined` keeps the client's own. */
   readonly timeoutMs: number | undefined;
-  readonly retry: OpenAIRetryPolicy;
+  readonly retry: RetryPolicy;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -74,7 +74,7 @@ export function resolveOpenAISettings(
   owner: string,
   environment: OpenAIEnvironment = defaultEnvironment(),
 ): OpenAISettings {
-  const retry: OpenAIRetryPolicy = {
+  const retry: RetryPolicy = {
     maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
     initialDelayMs: integerOption(options.retryInitialDelayMs, 'options.retryInitialDelayMs', 500, 0, 600_000),
     maxDelayMs: integerOption(options.retryMaxDelayMs, 'options.retryMaxDelayMs', 8_000, 0, 600_000),

@@ -9,7 +9,9 @@ import {
   defineVectorStoreCapabilities,
   scopeContains,
   throwIfAborted,
+  resolveRetryPolicy,
   validateScope,
+  withRetries,
   type Call,
   type Filter,
   type MemoryRecord,
@@ -459,20 +461,27 @@ export class QdrantVectorStore implements VectorStore {
     options: { readonly retryWhen?: (error: ProviderRequestError) => boolean } = {},
   ): Promise<T> {
     const { timeoutMs, maxRetries, retryDelayMs } = this.options;
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(signal, `${QDRANT_PROVIDER} ${operation}`);
-      const timeout = AbortSignal.timeout(timeoutMs);
-      try {
-        return await call({ signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-      } catch (error) {
-        const mapped = toMemError(error, { operation, signal, ...(timeout.aborted && !signal?.aborted ? { timeoutMs } : {}) });
-        if (!MemError.is(mapped, 'PROVIDER_REQUEST_FAILED')) throw mapped;
-        const failure = mapped as ProviderRequestError;
-        if (!failure.retryable || attempt >= maxRetries || (options.retryWhen && !options.retryWhen(failure))) throw failure;
-        const backoff = retryDelayMs * 2 ** attempt;
-        await pause(Math.min(MAX_RETRY_DELAY_MS, retryAfterMs(failure) ?? backoff / 2 + Math.random() * (backoff / 2)), signal, operation);
-      }
-    }
+    return withRetries({
+      provider: QDRANT_PROVIDER,
+      operation,
+      signal,
+      policy: resolveRetryPolicy({ maxRetries, initialDelayMs: retryDelayMs, maxDelayMs: MAX_RETRY_DELAY_MS, maxRetryAfterMs: Number.POSITIVE_INFINITY }),
+      ...(options.retryWhen ? { shouldRetry: options.retryWhen } : {}),
+      retryAfterMs: (_raw, failure) => {
+        const asked = retryAfterMs(failure);
+        return asked === undefined ? undefined : Math.min(MAX_RETRY_DELAY_MS, asked);
+      },
+      attempt: async () => {
+        // A fresh timeout per attempt, so a retry gets the whole budget again.
+        const timeout = AbortSignal.timeout(timeoutMs);
+        try {
+          return await call({ signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+        } catch (error) {
+          throw toMemError(error, { operation, signal, ...(timeout.aborted && !signal?.aborted ? { timeoutMs } : {}) });
+        }
+      },
+      toError: (error) => (MemError.is(error) ? error : toMemError(error, { operation, signal })),
+    });
   }
 }
 
@@ -484,26 +493,6 @@ function urlAndPrefix(url: string): { url: string; prefix?: string } {
   const parsed = new URL(url);
   const path = parsed.pathname.replace(/\/+$/, '');
   return path === '' ? { url: parsed.origin } : { url: parsed.origin, prefix: path };
-}
-
-/** Waits `ms`, or rejects with the caller's abort. */
-function pause(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      try {
-        throwIfAborted(signal, `${QDRANT_PROVIDER} ${operation}`);
-      } catch (error) {
-        reject(error);
-      }
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 async function* emptyPages(): AsyncIterable<unknown[]> {}
