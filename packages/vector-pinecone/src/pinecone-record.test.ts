@@ -1,6 +1,6 @@
 import { MemError, type MemoryRecord } from '@mem/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_METADATA_BYTES, decodeRecord, encodeRecord, storedScope } from './pinecone-record';
+import { MAX_METADATA_BYTES, decodeRecord, encodeRecord, fromStoredId, storedScope, toStoredId } from './pinecone-record';
 
 const record: MemoryRecord = {
   id: 'mem-1',
@@ -83,6 +83,25 @@ describe('encodeRecord', () => {
     expect((thrown as Error).message).toMatch(/^Invalid records\[2\]\.metadata: .* more than Pinecone's limit of 40960 per record\. Shorten the memory text or the metadata values\.$/);
     // The memory text itself never appears in the message.
     expect((thrown as Error).message).not.toContain('éé');
+  });
+});
+
+describe('stored ids', () => {
+  it('leave printable ASCII ids alone and percent-encode the rest, reversibly', () => {
+    for (const id of ['0190a1b2-0000-7000-8000-00000000002a', 'mem_1', "it's \"quoted\"", 'with space', '100%', '%41', 'Zoë', '🍣', 'tab\there', 'x'.repeat(512)]) {
+      const stored = toStoredId(id)!;
+      expect(stored).toMatch(/^[!-~]+$/);
+      expect(fromStoredId(stored)).toBe(id);
+    }
+    expect(toStoredId('0190a1b2-0000-7000-8000-00000000002a')).toBe('0190a1b2-0000-7000-8000-00000000002a');
+    expect(toStoredId('with space')).toBe('with%20space');
+  });
+
+  it('refuse ids Pinecone cannot hold: empty, lone surrogates, over 512 characters once encoded', () => {
+    expect(toStoredId('')).toBeUndefined();
+    expect(toStoredId('\uD800')).toBeUndefined();
+    expect(toStoredId('é'.repeat(100))).toBeUndefined();
+    expect(codeOf(() => encodeRecord({ ...record, id: 'é'.repeat(100) }, 'records[0]', 3))).toBe('INVALID_INPUT');
   });
 });
 

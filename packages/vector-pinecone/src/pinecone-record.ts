@@ -47,6 +47,33 @@ export interface PineconeVector {
   readonly metadata: PineconeMetadata;
 }
 
+/**
+ * The id Pinecone stores for a record id. Pinecone accepts only ASCII ids, and fetch ids may not
+ * contain spaces, so every character outside `!`..`~`, and `%` itself, is percent-encoded (UTF-8).
+ * UUIDs and other plain ids are unchanged. `undefined` when the id cannot be stored (empty, not a
+ * string, lone surrogates, or longer than 512 characters once encoded).
+ */
+export function toStoredId(id: string): string | undefined {
+  if (typeof id !== 'string' || id.length === 0) return undefined;
+  let stored: string;
+  try {
+    stored = id.replace(/[^!-$&-~]/gu, (character) => encodeURIComponent(character));
+  } catch {
+    return undefined; // a lone surrogate cannot be encoded
+  }
+  return stored.length <= MAX_ID_LENGTH ? stored : undefined;
+}
+
+/** The record id of a stored id (inverse of {@link toStoredId}); an id mem did not write is returned as is. */
+export function fromStoredId(stored: string): string {
+  if (!stored.includes('%')) return stored;
+  try {
+    return decodeURIComponent(stored);
+  } catch {
+    return stored;
+  }
+}
+
 /** The stored metadata key of one of mem's own fields, e.g. `_mem_userId`. */
 export function reservedKey(name: ReservedName): string {
   return RESERVED_PREFIX + name;
@@ -71,8 +98,13 @@ export function storedFilterKey(field: string): string {
  * @throws {InvalidInputError} for an id, vector, scope, date or metadata Pinecone cannot store.
  */
 export function encodeRecord(record: MemoryRecord, field: string, dimensions: number): PineconeVector {
-  if (typeof record.id !== 'string' || record.id.length === 0 || record.id.length > MAX_ID_LENGTH) {
-    throw new InvalidInputError(`${field}.id`, `expected a string of 1 to ${MAX_ID_LENGTH} characters`, 'Pinecone record ids are limited to 512 characters; use shorter ids such as UUIDs.');
+  const id = toStoredId(record.id);
+  if (id === undefined) {
+    throw new InvalidInputError(
+      `${field}.id`,
+      `expected a non-empty string of at most ${MAX_ID_LENGTH} characters once characters outside printable ASCII are escaped`,
+      'Pinecone limits record ids to 512 ASCII characters; use shorter ids such as UUIDs.',
+    );
   }
   const values = encodeVector(record.vector, `${field}.vector`, dimensions, 'Embed with the model the index was created for, or point the store at an index of matching dimension.');
   if (typeof record.text !== 'string') throw new InvalidInputError(`${field}.text`, 'expected a string', 'Pass the memory text.');
@@ -97,7 +129,7 @@ export function encodeRecord(record: MemoryRecord, field: string, dimensions: nu
       'Shorten the memory text or the metadata values.',
     );
   }
-  return { id: record.id, values, metadata };
+  return { id, values, metadata };
 }
 
 /**
@@ -172,9 +204,9 @@ export interface StoredVector {
  * @throws {ProviderResponseInvalidError} when mem's fields are missing or have the wrong type.
  */
 export function decodeRecord(vector: StoredVector, operation: string): MemoryRecord {
-  const id = vector.id;
-  const invalid = (problem: string) => new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, `record ${JSON.stringify(id ?? '?')} ${problem}`);
-  if (typeof id !== 'string' || id.length === 0) throw invalid('has no id');
+  const invalid = (problem: string) => new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, `record ${JSON.stringify(vector.id ?? '?')} ${problem}`);
+  if (typeof vector.id !== 'string' || vector.id.length === 0) throw invalid('has no id');
+  const id = fromStoredId(vector.id);
   const values = vector.values;
   if (!Array.isArray(values) || values.length === 0 || !values.every((value) => typeof value === 'number')) throw invalid('has no vector values');
   const stored = vector.metadata;

@@ -149,6 +149,22 @@ describe('requests', () => {
     expect(paths(emulator).slice(-2)).toEqual(['POST /vectors/fetch_by_metadata 200', 'GET /vectors/fetch 200']);
   });
 
+  it('stores ids Pinecone refuses (non-ASCII, spaces, which fetch rejects) percent-encoded, and gives them back unchanged', async () => {
+    const emulator = await startEmulator();
+    await emulator.createIndex({ name: 'memories', dimension: 2 });
+    const store = storeFor(emulator);
+    const ids = ['café', 'with space', '100%', 'a%20b', '🍣', 'plain-uuid-0190'];
+    await store.upsert({ records: ids.map((id, index) => record(id, [1, index])) });
+    expect(emulator.ids('memories', '')).toEqual(['%F0%9F%8D%A3', '100%25', 'a%2520b', 'caf%C3%A9', 'plain-uuid-0190', 'with%20space']);
+    const scope = { userId: 'u1' };
+    expect((await store.get({ scope, ids: ['with space', 'café', 'missing'] })).map((found) => found.id)).toEqual(['with space', 'café']);
+    expect(await collect(store.list({ scope }))).toEqual([...ids].sort(compareIds));
+    const [best] = await store.query({ scope, vector: [1, 4], topK: 1 });
+    expect(best!.record.id).toBe('🍣');
+    await store.delete({ scope, ids: ['100%', '🍣'] });
+    expect(await collect(store.list({ scope }))).toEqual(['a%20b', 'café', 'plain-uuid-0190', 'with space']);
+  });
+
   it('splits an upsert above 2 MB of JSON into requests Pinecone accepts, and stores every record', async () => {
     const emulator = await startEmulator();
     await emulator.createIndex({ name: 'memories', dimension: 2_048 });

@@ -28,7 +28,9 @@ import {
   decodeRecord,
   encodeRecord,
   encodeVector,
+  fromStoredId,
   isZeroVector,
+  toStoredId,
   storedScope,
   type PineconeMetadata,
   type PineconeVector,
@@ -216,9 +218,9 @@ export class PineconeVectorStore implements VectorStore {
       }
     } else {
       // Ids and scores first, then the records; one changed in between is dropped if it left the scope or filter.
-      const stored = await this.fetchStored(target, response.matches.map((match) => match.id), 'query', request.signal);
+      const stored = await this.fetchStored(target, response.matches.map((match) => fromStoredId(match.id)), 'query', request.signal);
       for (const match of response.matches) {
-        const vector = stored.get(match.id);
+        const vector = stored.get(fromStoredId(match.id));
         if (!vector) continue;
         const record = decodeRecord(vector, 'query');
         if (scopeContains(scope, record.scope) && (!request.filter || evaluateFilter(request.filter, record))) matches.push({ record, score: scoreOf(match) });
@@ -269,7 +271,7 @@ export class PineconeVectorStore implements VectorStore {
       return vector !== undefined && scopeContains(scope, storedScope(vector.metadata));
     });
     for (let start = 0; start < inScope.length; start += MAX_IDS_PER_DELETE) {
-      const chunk = inScope.slice(start, start + MAX_IDS_PER_DELETE);
+      const chunk = inScope.slice(start, start + MAX_IDS_PER_DELETE).map((id) => toStoredId(id)!);
       await this.call('delete', request.signal, () => target.data.deleteMany({ ids: chunk }), { onNotFound: () => undefined });
     }
   }
@@ -300,7 +302,7 @@ export class PineconeVectorStore implements VectorStore {
         () => target.data.fetchByMetadata({ filter, limit: LIST_PAGE_SIZE, ...(previous === undefined ? {} : { paginationToken: previous }) }),
         { onNotFound: () => ({ records: {}, namespace: this.settings.namespace }) },
       );
-      for (const [key, vector] of Object.entries(page.records ?? {})) ids.add(vector.id ?? key);
+      for (const [key, vector] of Object.entries(page.records ?? {})) ids.add(fromStoredId(vector.id ?? key));
       token = page.pagination?.next || undefined;
       if (token !== undefined && token === previous) {
         throw new ProviderResponseInvalidError(PINECONE_PROVIDER, 'list', 'fetch_by_metadata returned the same pagination token twice');
@@ -461,14 +463,15 @@ export class PineconeVectorStore implements VectorStore {
   // -------------------------------------------------------------------------------------------
   // Requests
 
-  /** Fetches records by id in batches; ids Pinecone does not have are absent from the map. */
+  /** Fetches records by (record) id in batches; the map is keyed by record id, and ids Pinecone does not have are absent. */
   private async fetchStored(target: Target, ids: readonly string[], operation: string, signal: AbortSignal | undefined): Promise<Map<string, StoredVector>> {
     const found = new Map<string, StoredVector>();
-    for (const batch of fetchBatches(ids)) {
+    const storedIds = ids.flatMap((id) => toStoredId(id) ?? []);
+    for (const batch of fetchBatches(storedIds)) {
       const response = await this.call<FetchResponse<PineconeMetadata>>(operation, signal, () => target.data.fetch({ ids: batch }), {
         onNotFound: () => ({ records: {}, namespace: this.settings.namespace }),
       });
-      for (const [key, vector] of Object.entries(response.records ?? {})) found.set(vector.id ?? key, vector);
+      for (const [key, vector] of Object.entries(response.records ?? {})) found.set(fromStoredId(vector.id ?? key), vector);
     }
     return found;
   }
@@ -518,7 +521,8 @@ export class PineconeVectorStore implements VectorStore {
   private readonly fetchInCall = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
     const context = this.calls.getStore();
     const signal = context?.signal;
-    const combined = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal ?? undefined);
+    // AbortSignal.any arrived in Node 20.3; the SDK passes no signal of its own today anyway.
+    const combined = signal && init?.signal && typeof AbortSignal.any === 'function' ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal ?? undefined);
     const response = await this.settings.fetch(input, combined ? { ...init, signal: combined } : init);
     if (context) {
       context.responded = true;
@@ -531,7 +535,7 @@ export class PineconeVectorStore implements VectorStore {
 /** Unique ids Pinecone could hold, in first-seen order (others cannot match any record). */
 function storableIds(ids: readonly string[]): string[] {
   if (!Array.isArray(ids)) throw new InvalidInputError('ids', 'expected an array of ids', 'Pass { ids: ["..."] }.');
-  return [...new Set(ids)].filter((id) => typeof id === 'string' && id.length > 0 && id.length <= 512);
+  return [...new Set(ids)].filter((id) => toStoredId(id) !== undefined);
 }
 
 /** Splits ids into fetch requests bounded by count and by their length in the URL. */

@@ -127,8 +127,9 @@ const CONTROL_CODES: Readonly<Record<number, string>> = {
  * gets 400 in Pinecone's error shape. Every answer is checked against the documented response schema
  * (a violation is a 500, so the test fails). Semantics follow Pinecone: cosine scores over float32
  * vectors, metadata filters (see `pinecone-emulator-filter.ts`), namespaces created by the first
- * upsert and gone after `deleteAll`, 404 when deleting from a missing namespace, id listing in
- * bitwise order, and `fetch_by_metadata` pages in an order unrelated to ids.
+ * upsert and gone after `deleteAll`, 404 when deleting from a missing namespace, ASCII-only ids
+ * (no spaces in fetch), id listing in bitwise order, and `fetch_by_metadata` pages in an order
+ * unrelated to ids.
  */
 export class PineconeEmulator {
   /** URL for `controllerHostUrl`, e.g. `http://127.0.0.1:41233`. */
@@ -355,6 +356,8 @@ export class PineconeEmulator {
       const ids = query.getAll('ids');
       if (ids.length === 0) throw new HttpError(400, 'At least one id is required.');
       if (ids.length > MAX_IDS_PER_REQUEST) throw new HttpError(400, `At most ${MAX_IDS_PER_REQUEST} ids can be fetched at once.`);
+      // The spec: "The vector IDs to fetch. Does not accept values containing spaces."
+      if (ids.some((id) => id.includes(' '))) throw new HttpError(400, 'Fetch ids must not contain spaces.');
       const vectors: Record<string, unknown> = {};
       for (const id of ids) {
         const vector = read?.get(id);
@@ -389,6 +392,8 @@ export class PineconeEmulator {
     const accepted = vectors.map((vector: Record<string, unknown>, position): StoredVector => {
       const id = vector['id'];
       if (typeof id !== 'string' || id.length === 0) throw new HttpError(400, `vectors[${position}]: id is required.`);
+      // eslint-disable-next-line no-control-regex
+      if (/[^\x00-\x7f]/.test(id)) throw new HttpError(400, `ID must be ASCII, but got ${JSON.stringify(id)}`);
       if (vector['sparseValues'] !== undefined) throw new HttpError(400, 'Sparse values are not supported by a dense index with metric cosine.');
       const values = vector['values'];
       if (!Array.isArray(values)) throw new HttpError(400, `vectors[${position}]: values are required for a dense index.`);
