@@ -22,18 +22,28 @@ export {
   type AddResult,
   type SearchOptions,
   type ScopeOptions,
+  type SearchResponse,
 } from './memory';
+export { DEFAULT_SINGLE_VALUED_RELATIONS, USER_ENTITY, type GraphOptions } from './graph/graph-options';
+export type { GraphAddResult } from './graph/apply-graph';
+export type { GraphSearchEntity, GraphSearchRelation } from './graph/search-graph';
+export type { GraphPlan } from './graph/prepare-graph';
+export type { GraphExtraction } from './graph/graph-extraction';
+export type { ShownRelation } from './graph/graph-context';
 export type { MemoryEvent } from './pipeline/apply';
 export type { AddContext, AddPlan, AddStrategy, PlannedOperation } from './pipeline/strategy';
 export { reconcileStrategy, additiveStrategy, rawStrategy } from './pipeline/strategies';
-export { retrieveCandidates } from './pipeline/retrieve';
+export { retrieveCandidates, retrieveCandidatesWithVectors } from './pipeline/retrieve';
 export { parseLenientJson } from './pipeline/llm-output';
 export { UsageMeter } from './pipeline/usage';
 export {
   DEFAULT_EXTRACTION_INSTRUCTIONS,
   DEFAULT_UPDATE_INSTRUCTIONS,
   reconcileSystemPrompt,
+  graphSystemPrompt,
+  GRAPH_INSTRUCTIONS,
   additiveSystemPrompt,
   conversationPrompt,
 } from './prompts';
 export { withRetries, resolveRetryPolicy, retryAfterFromHeaders, type RetryPolicy, type RetryEvent } from './retry';
+export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './settings';

@@ -8,11 +8,10 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
-  withRetries,
-} from '@mem/core';
+  withRetries, integerOption } from '@mem/core';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { anthropicErrorHeaders, retryAfterMs, toAnthropicError } from './anthropic-errors';
-import { integerOption, resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';
+import { resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';
 
 /** Claude model ids; any other id the API knows works too. */
 export type AnthropicModelId = 'claude-haiku-4-5' | 'claude-sonnet-4-6' | 'claude-opus-4-6' | (string & {});

@@ -1,9 +1,18 @@
-import { InvalidInputError, MissingSettingError } from '@mem/core';
+import {
+  InvalidInputError,
+  MissingSettingError,
+  checkHttpUrl,
+  integerOption,
+  nonEmptySetting,
+  processEnvironment,
+  urlOrigin,
+  type Environment,
+} from '@mem/core';
 import type { RetryEvent, RetryPolicy } from '@mem/core';
 import { Anthropic } from '@anthropic-ai/sdk';
 
 /** The provider's environment variables, as settings resolution reads them. */
-export type AnthropicEnvironment = { readonly [name: string]: string | undefined };
+export type AnthropicEnvironment = Environment;
 
 /** Connection and retry options of {@link AnthropicLLM}. */
 export interface AnthropicConnectionOptions {
@@ -65,7 +74,7 @@ const CLIENT_ONLY_OPTIONS = ['apiKey', 'baseURL', 'fetch'] as const;
 export function resolveAnthropicSettings(
   options: AnthropicConnectionOptions,
   owner: string,
-  environment: AnthropicEnvironment = defaultEnvironment(),
+  environment: AnthropicEnvironment = processEnvironment(),
 ): AnthropicSettings {
   const retry: RetryPolicy = {
     maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
@@ -86,11 +95,11 @@ export function resolveAnthropicSettings(
         'Configure those on the client you pass, or leave client out.',
       );
     }
-    return { client: options.client, origin: originOf(options.client.baseURL), keySource: 'the API key of the client you passed', timeoutMs: explicitTimeoutMs, retry };
+    return { client: options.client, origin: urlOrigin(options.client.baseURL), keySource: 'the API key of the client you passed', timeoutMs: explicitTimeoutMs, retry };
   }
 
-  const fromOption = nonEmpty(options.apiKey);
-  const apiKey = fromOption ?? nonEmpty(environment['ANTHROPIC_API_KEY']);
+  const fromOption = nonEmptySetting(options.apiKey);
+  const apiKey = fromOption ?? nonEmptySetting(environment['ANTHROPIC_API_KEY']);
   if (apiKey === undefined) {
     throw new MissingSettingError(
       'ANTHROPIC_API_KEY',
@@ -98,8 +107,8 @@ export function resolveAnthropicSettings(
     );
   }
   const baseURLSetting = options.baseURL !== undefined ? 'options.baseURL' : 'ANTHROPIC_BASE_URL';
-  const baseURL = nonEmpty(options.baseURL) ?? nonEmpty(environment['ANTHROPIC_BASE_URL']);
-  if (baseURL !== undefined) checkURL(baseURL, baseURLSetting);
+  const baseURL = nonEmptySetting(options.baseURL) ?? nonEmptySetting(environment['ANTHROPIC_BASE_URL']);
+  if (baseURL !== undefined) checkHttpUrl(baseURL, baseURLSetting, 'https://api.anthropic.com');
   const timeoutMs = explicitTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const client = new Anthropic({
     // Passing the key keeps the SDK from reading ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or a profile itself.
@@ -115,46 +124,9 @@ export function resolveAnthropicSettings(
   });
   return {
     client,
-    origin: originOf(client.baseURL),
+    origin: urlOrigin(client.baseURL),
     keySource: fromOption !== undefined ? 'the apiKey option (it takes precedence over ANTHROPIC_API_KEY)' : 'ANTHROPIC_API_KEY',
     timeoutMs,
     retry,
   };
-}
-
-/** Checks an option that must be an integer in a range; returns `fallback` when it is absent. */
-export function integerOption(value: number | undefined, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(field, `expected an integer from ${min} to ${max}`, `Pass e.g. ${fallback}, or leave it out for the default.`);
-  }
-  return value;
-}
-
-function checkURL(value: string, setting: string): void {
-  let protocol: string;
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    throw new InvalidInputError(setting, 'is not an absolute URL', 'Use e.g. https://api.anthropic.com.');
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new InvalidInputError(setting, `uses the ${protocol} scheme`, 'Use an http:// or https:// URL.');
-  }
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'the configured base URL';
-  }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function defaultEnvironment(): AnthropicEnvironment {
-  return (globalThis as { process?: { env?: AnthropicEnvironment } }).process?.env ?? {};
 }

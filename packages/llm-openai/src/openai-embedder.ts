@@ -1,7 +1,7 @@
-import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder, withRetries } from '@mem/core';
+import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder, withRetries, integerOption } from '@mem/core';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
-import { integerOption, resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
+import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
 
 /** Embedding model ids; any other id the server knows works too. */
 export type OpenAIEmbeddingModelId = 'text-embedding-3-small' | 'text-embedding-3-large' | 'text-embedding-ada-002' | (string & {});

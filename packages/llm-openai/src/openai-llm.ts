@@ -8,11 +8,10 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
-  withRetries,
-} from '@mem/core';
+  withRetries, integerOption } from '@mem/core';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
-import { integerOption, resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
+import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
 
 /** Chat model ids; any other id the server knows works too. */
 export type OpenAIChatModelId = 'gpt-4.1-mini' | 'gpt-4.1' | 'gpt-4.1-nano' | 'gpt-4o' | 'gpt-4o-mini' | 'gpt-5' | 'gpt-5-mini' | 'gpt-5-nano' | 'o4-mini' | (string & {});

@@ -1,9 +1,18 @@
-import { InvalidInputError, MissingSettingError } from '@mem/core';
+import {
+  InvalidInputError,
+  MissingSettingError,
+  checkHttpUrl,
+  integerOption,
+  nonEmptySetting,
+  processEnvironment,
+  urlOrigin,
+  type Environment,
+} from '@mem/core';
 import type { RetryEvent, RetryPolicy } from '@mem/core';
 import { OpenAI } from 'openai';
 
 /** The provider's environment variables, as settings resolution reads them. */
-export type OpenAIEnvironment = { readonly [name: string]: string | undefined };
+export type OpenAIEnvironment = Environment;
 
 /** Connection and retry options shared by {@link OpenAILLM} and {@link OpenAIEmbedder}. */
 export interface OpenAIConnectionOptions {
@@ -72,7 +81,7 @@ const CLIENT_ONLY_OPTIONS = ['apiKey', 'baseURL', 'organization', 'project', 'fe
 export function resolveOpenAISettings(
   options: OpenAIConnectionOptions,
   owner: string,
-  environment: OpenAIEnvironment = defaultEnvironment(),
+  environment: OpenAIEnvironment = processEnvironment(),
 ): OpenAISettings {
   const retry: RetryPolicy = {
     maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
@@ -93,11 +102,11 @@ export function resolveOpenAISettings(
         'Configure those on the client you pass, or leave client out.',
       );
     }
-    return { client: options.client, origin: originOf(options.client.baseURL), keySource: 'the API key of the client you passed', timeoutMs: explicitTimeoutMs, retry };
+    return { client: options.client, origin: urlOrigin(options.client.baseURL), keySource: 'the API key of the client you passed', timeoutMs: explicitTimeoutMs, retry };
   }
 
-  const fromOption = nonEmpty(options.apiKey);
-  const apiKey = fromOption ?? nonEmpty(environment['OPENAI_API_KEY']);
+  const fromOption = nonEmptySetting(options.apiKey);
+  const apiKey = fromOption ?? nonEmptySetting(environment['OPENAI_API_KEY']);
   if (apiKey === undefined) {
     throw new MissingSettingError(
       'OPENAI_API_KEY',
@@ -105,15 +114,15 @@ export function resolveOpenAISettings(
     );
   }
   const baseURLSetting = options.baseURL !== undefined ? 'options.baseURL' : 'OPENAI_BASE_URL';
-  const baseURL = nonEmpty(options.baseURL) ?? nonEmpty(environment['OPENAI_BASE_URL']);
-  if (baseURL !== undefined) checkURL(baseURL, baseURLSetting);
+  const baseURL = nonEmptySetting(options.baseURL) ?? nonEmptySetting(environment['OPENAI_BASE_URL']);
+  if (baseURL !== undefined) checkHttpUrl(baseURL, baseURLSetting, 'https://api.openai.com/v1');
   const timeoutMs = explicitTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const client = new OpenAI({
     apiKey,
     // `undefined` would make the SDK read OPENAI_BASE_URL itself; we already did.
     baseURL: baseURL ?? 'https://api.openai.com/v1',
-    organization: nonEmpty(options.organization) ?? nonEmpty(environment['OPENAI_ORG_ID']) ?? null,
-    project: nonEmpty(options.project) ?? nonEmpty(environment['OPENAI_PROJECT_ID']) ?? null,
+    organization: nonEmptySetting(options.organization) ?? nonEmptySetting(environment['OPENAI_ORG_ID']) ?? null,
+    project: nonEmptySetting(options.project) ?? nonEmptySetting(environment['OPENAI_PROJECT_ID']) ?? null,
     webhookSecret: null,
     timeout: timeoutMs,
     maxRetries: 0,
@@ -123,46 +132,9 @@ export function resolveOpenAISettings(
   });
   return {
     client,
-    origin: originOf(client.baseURL),
+    origin: urlOrigin(client.baseURL),
     keySource: fromOption !== undefined ? 'the apiKey option (it takes precedence over OPENAI_API_KEY)' : 'OPENAI_API_KEY',
     timeoutMs,
     retry,
   };
-}
-
-/** Checks an option that must be an integer in a range; returns `fallback` when it is absent. */
-export function integerOption(value: number | undefined, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(field, `expected an integer from ${min} to ${max}`, `Pass e.g. ${fallback}, or leave it out for the default.`);
-  }
-  return value;
-}
-
-function checkURL(value: string, setting: string): void {
-  let protocol: string;
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    throw new InvalidInputError(setting, 'is not an absolute URL', 'Use e.g. https://api.openai.com/v1 or http://localhost:11434/v1.');
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new InvalidInputError(setting, `uses the ${protocol} scheme`, 'Use an http:// or https:// URL.');
-  }
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'the configured base URL';
-  }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function defaultEnvironment(): OpenAIEnvironment {
-  return (globalThis as { process?: { env?: OpenAIEnvironment } }).process?.env ?? {};
 }
