@@ -1,4 +1,3 @@
 export { PineconeVectorStore } from './pinecone-vector-store';
 export type { PineconeVectorStoreOptions, PineconeCreateIndexOptions, PineconeCloud } from './pinecone-vector-store-options';
 export { PineconeIndexNotFoundError } from './pinecone-errors';
-export { PINECONE_FILTER_OPERATORS } from './pinecone-filter';
