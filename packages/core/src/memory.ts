@@ -1,7 +1,12 @@
 import { InvalidInputError, MissingSettingError, NotFoundError } from './errors';
 import { evaluateFilter, parseFilter, splitFilter, type Filter, type FilterInput } from './filter';
 import { hashText, uuidv7 } from './ids';
-import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from './interfaces';
+import { applyGraph, type GraphAddResult } from './graph/apply-graph';
+import { extractGraph } from './graph/extract-graph';
+import { resolveGraphSettings, type GraphOptions, type GraphSettings } from './graph/graph-options';
+import { prepareGraph } from './graph/prepare-graph';
+import { searchGraph, type GraphSearchEntity, type GraphSearchRelation } from './graph/search-graph';
+import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from './interfaces';
 import { KeyedMutex } from './lock';
 import { applyPlan, upsertInBatches, type MemoryEvent } from './pipeline/apply';
 import { ensureDimensions } from './pipeline/retrieve';
@@ -42,6 +47,14 @@ export interface MemoryOptions {
   readonly candidateLimit?: number;
   /** The clock, for tests. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * Switches graph memory on: `add` also extracts entities and relations (in the same LLM call
+   * with the default strategy) and `search` returns the relations around the query's entities.
+   * E.g. `SqliteGraphStore` from `@mem/graph-sqlite`.
+   */
+  readonly graphStore?: GraphStore;
+  /** Tuning of graph memory (entity resolution threshold, single-valued relations, search seeds). */
+  readonly graph?: GraphOptions;
 }
 
 /** A memory as `Memory` returns it. */
@@ -89,6 +102,8 @@ export interface AddResult {
   /** The memories created or updated, as stored. */
   readonly memories: MemoryItem[];
   readonly usage: Usage;
+  /** What the conversation changed in the graph; present when a graph store is configured and `infer` is not false. */
+  readonly graph?: GraphAddResult;
 }
 
 /** Options of {@link Memory.search}. */
@@ -103,7 +118,21 @@ export interface SearchOptions {
   readonly keyword?: boolean;
   /** Re-order with the configured reranker. @default false */
   readonly rerank?: boolean;
+  /** Graph memory: how many relations to return. @default limit */
+  readonly relationLimit?: number;
+  /** Graph memory: also return relations that have ended (with their `validTo`). @default false */
+  readonly includeInvalidRelations?: boolean;
   readonly signal?: AbortSignal;
+}
+
+/** What {@link Memory.search} returns. */
+export interface SearchResponse {
+  readonly results: SearchResult[];
+  /** Graph memory: relations around the query's entities, most relevant first (present when a graph store is configured). */
+  readonly relations?: GraphSearchRelation[];
+  /** Graph memory: the entities that seeded `relations` (present when a graph store is configured). */
+  readonly entities?: GraphSearchEntity[];
+  readonly usage: Usage;
 }
 
 /** A scoped call. */
@@ -138,6 +167,7 @@ export class Memory {
   private readonly reranker: Reranker | undefined;
   private readonly candidateLimit: number;
   private readonly now: () => Date;
+  private readonly graph: GraphSettings | undefined;
   private readonly locks = new KeyedMutex();
 
   /** @throws {InvalidInputError} when a required part is missing. */
@@ -165,6 +195,7 @@ export class Memory {
     this.reranker = options.reranker;
     this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
     this.now = options.now ?? (() => new Date());
+    this.graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
   }
 
   /**
@@ -190,6 +221,9 @@ export class Memory {
       throw new InvalidInputError('options.infer', 'expected a boolean', 'Pass infer: false to store messages as given.');
     }
     const strategy = options.infer === false ? rawStrategy : this.strategy;
+    if (this.graph && options.infer !== false && !this.llm) {
+      throw new MissingSettingError('llm', 'Graph memory extracts entities and relations with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
+    }
     if (strategy.needsLLM && !this.llm) {
       throw new MissingSettingError('llm', `The ${strategy.name} strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.`);
     }
@@ -205,14 +239,25 @@ export class Memory {
       meter,
       prompts: { extraction, update: this.prompts.update },
       candidateLimit: this.candidateLimit,
+      ...(this.graph && options.infer !== false ? { graph: this.graph } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     };
     // Planning (the LLM call) runs outside the lock; applying re-reads the records under it.
     const plan = await strategy.plan(context);
-    const { events, records } = await this.locks.run(scopeKey(scope), () =>
-      applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now() }),
-    );
-    return { events, memories: records.map(toItem), usage: meter.usage };
+    // Graph memory: extracted in the strategy's call when it can (reconcile), else in one more call;
+    // names are normalised and embedded here, outside the lock.
+    const graph = context.graph;
+    const preparedGraph = graph ? await prepareGraph(context, plan.graph ?? (await extractGraph(context, graph))) : undefined;
+    const { events, records, graphResult } = await this.locks.run(scopeKey(scope), async () => {
+      const applied = await applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now() });
+      // The graph is written after the memories; a graph store failure leaves the memories written.
+      const graphResult =
+        graph && preparedGraph
+          ? await applyGraph({ settings: graph, scope, occurredAt, prepared: preparedGraph, ...(options.signal ? { signal: options.signal } : {}) })
+          : undefined;
+      return { ...applied, graphResult };
+    });
+    return { events, memories: records.map(toItem), usage: meter.usage, ...(graphResult ? { graph: graphResult } : {}) };
   }
 
   /**
@@ -225,7 +270,7 @@ export class Memory {
    *   scope: { userId: 'alice' }, filter: { category: 'food' }, limit: 5, threshold: 0.2,
    * });
    */
-  async search(query: string, options: SearchOptions): Promise<{ results: SearchResult[]; usage: Usage }> {
+  async search(query: string, options: SearchOptions): Promise<SearchResponse> {
     const scope = validateScope(options?.scope, 'options.scope');
     checkString(query, 'query', { max: INPUT_LIMITS.maxQueryLength });
     const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
@@ -236,10 +281,20 @@ export class Memory {
     if (options.rerank && !this.reranker) {
       throw new MissingSettingError('reranker', 'Pass { reranker } to new Memory() to search with rerank: true.');
     }
+    const relationLimit = checkInteger(options.relationLimit, 'options.relationLimit', 1, INPUT_LIMITS.maxLimit, limit);
+    if (options.includeInvalidRelations !== undefined && typeof options.includeInvalidRelations !== 'boolean') {
+      throw new InvalidInputError('options.includeInvalidRelations', 'expected a boolean', 'Pass includeInvalidRelations: true to see ended relations too.');
+    }
     const meter = new UsageMeter();
     const signal = options.signal ? { signal: options.signal } : {};
     const [vector] = await meter.embed(this.embedder, { texts: [query], purpose: 'query', ...signal });
     await ensureDimensions({ vectorStore: this.vectorStore, ...signal }, vector!.length);
+    // The graph search reuses the query vector: no extra embedding call.
+    const graphSearch = this.graph
+      ? searchGraph({ settings: this.graph, scope, query, vector: vector!, limit: relationLimit, includeInvalid: options.includeInvalidRelations === true, ...signal })
+      : undefined;
+    // Awaited below; the handler only keeps a failure from being reported as unhandled meanwhile.
+    graphSearch?.catch(() => undefined);
     let ranked: { match: Awaited<ReturnType<typeof hybridSearch>>[number]; rerankScore?: number }[] = (
       await hybridSearch(this.vectorStore, {
         scope,
@@ -263,7 +318,8 @@ export class Memory {
       ...(match.keywordScore === undefined ? {} : { keywordScore: match.keywordScore }),
       ...(rerankScore === undefined ? {} : { rerankScore }),
     }));
-    return { results, usage: meter.usage };
+    const graph = graphSearch ? await graphSearch : undefined;
+    return { results, ...(graph ? { relations: graph.relations, entities: graph.entities } : {}), usage: meter.usage };
   }
 
   /** The memory with this id in `scope`, or `null`. */
@@ -352,7 +408,10 @@ export class Memory {
     });
   }
 
-  /** Deletes every memory of `scope` that matches `filter` (all of them, however many). */
+  /**
+   * Deletes every memory of `scope` that matches `filter` (all of them, however many). Without a
+   * filter, also deletes the scope's graph (entities and relations, open and closed).
+   */
   async deleteAll(options: ScopeOptions & { filter?: FilterInput }): Promise<{ deleted: number }> {
     const scope = validateScope(options?.scope, 'options.scope');
     const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
@@ -368,6 +427,8 @@ export class Memory {
         await this.historyStore.append({ events: batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll')), ...signal });
         await this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal });
       }
+      // Graph memory: without a filter, the graph of the scope goes too (a metadata filter selects memories only).
+      if (this.graph && filter === undefined) await this.graph.store.deleteAll({ scope, ...signal });
       return { deleted: doomed.length };
     });
   }
@@ -380,15 +441,16 @@ export class Memory {
     return events.filter((event) => scopeContains(scope, event.scope));
   }
 
-  /** Deletes every memory and every history event, in every scope. */
+  /** Deletes every memory, every history event and (with graph memory) the whole graph, in every scope. */
   async reset(): Promise<void> {
     await this.vectorStore.reset();
     await this.historyStore.reset();
+    await this.graph?.store.reset();
   }
 
   /** Closes the stores. */
   async close(): Promise<void> {
-    await Promise.all([this.vectorStore.close(), this.historyStore.close()]);
+    await Promise.all([this.vectorStore.close(), this.historyStore.close(), ...(this.graph ? [this.graph.store.close()] : [])]);
   }
 
   /** Imports records as they are (e.g. from an export), re-embedding none. Used by tools. */

@@ -12,7 +12,12 @@ export const MAX_GRAPH_NAME_LENGTH = 256;
  * normalizeEntityName('  Dr.  Alice\tSmith ') // 'dr. alice smith'
  */
 export function normalizeEntityName(name: string): string {
-  return name.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
+  return wellFormed(name).normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
+}
+
+/** Replaces lone surrogates (which no store can encode) with U+FFFD. */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /**
@@ -20,7 +25,7 @@ export function normalizeEntityName(name: string): string {
  * whitespace and dashes turned into one `_`, e.g. "Works At" → `works_at`.
  */
 export function normalizeRelationName(name: string): string {
-  return name
+  return wellFormed(name)
     .normalize('NFKC')
     .trim()
     .toLowerCase()

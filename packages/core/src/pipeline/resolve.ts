@@ -1,4 +1,7 @@
 import { MissingSettingError } from '../errors';
+import type { ShownRelation } from '../graph/graph-context';
+import { GRAPH_OUTPUT_PROPERTIES, readGraphExtraction } from '../graph/graph-extraction';
+import type { GraphPlan } from '../graph/prepare-graph';
 import type { JsonSchema } from '../interfaces';
 import { conversationPrompt, reconcileSystemPrompt } from '../prompts';
 import type { MemoryRecord } from '../types';
@@ -25,6 +28,13 @@ const OPERATIONS_SCHEMA: JsonSchema = {
   },
   required: ['operations'],
   additionalProperties: false,
+};
+
+/** The reconcile schema with the graph part (entities, relations, ended) beside the operations. */
+const OPERATIONS_WITH_GRAPH_SCHEMA: JsonSchema = {
+  ...OPERATIONS_SCHEMA,
+  properties: { ...(OPERATIONS_SCHEMA.properties as object), ...GRAPH_OUTPUT_PROPERTIES },
+  required: ['operations', ...Object.keys(GRAPH_OUTPUT_PROPERTIES)],
 };
 
 interface RawOperation {
@@ -67,6 +77,18 @@ const validateOperations: Validator<RawOperation[]> = (value) => {
  * short aliases (`m1`, `m2`, …) and mapped back; an alias the model invents touches nothing.
  */
 export async function resolveOperations(context: AddContext, candidates: readonly MemoryRecord[]): Promise<PlannedOperation[]> {
+  return (await reconcile(context, candidates)).operations;
+}
+
+/**
+ * {@link resolveOperations}; given `shownRelations` (graph memory), the SAME call also extracts
+ * entities and relations and says which shown relations have ended, returned as `graph`.
+ */
+export async function reconcile(
+  context: AddContext,
+  candidates: readonly MemoryRecord[],
+  shownRelations?: readonly ShownRelation[],
+): Promise<{ operations: PlannedOperation[]; graph?: GraphPlan }> {
   if (!context.llm) {
     throw new MissingSettingError('llm', 'The reconcile strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
   }
@@ -76,19 +98,26 @@ export async function resolveOperations(context: AddContext, candidates: readonl
     aliases.set(alias, record.id);
     return { alias, text: record.text };
   });
-  const raw = await generateJson({
+  const graph = shownRelations !== undefined;
+  const answer = await generateJson({
     llm: context.llm,
     name: 'memory_operations',
-    schema: OPERATIONS_SCHEMA,
-    validate: validateOperations,
+    schema: graph ? OPERATIONS_WITH_GRAPH_SCHEMA : OPERATIONS_SCHEMA,
+    validate: (value) => {
+      const checked = validateOperations(value);
+      return checked.ok ? { ok: true as const, value: { operations: checked.value, graph: graph ? readGraphExtraction(value) : undefined } } : checked;
+    },
     meter: context.meter,
     ...(context.signal ? { signal: context.signal } : {}),
     messages: [
-      { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update) },
-      { role: 'user', content: conversationPrompt({ occurredAt: context.occurredAt, existing, messages: context.messages }) },
+      { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update, { graph }) },
+      {
+        role: 'user',
+        content: conversationPrompt({ occurredAt: context.occurredAt, existing, ...(graph ? { relations: shownRelations } : {}), messages: context.messages }),
+      },
     ],
   });
-  return raw.flatMap((operation): PlannedOperation[] => {
+  const operations = answer.operations.flatMap((operation): PlannedOperation[] => {
     const id = operation.id === null ? undefined : aliases.get(operation.id.trim());
     switch (operation.op) {
       case 'ADD':
@@ -102,4 +131,5 @@ export async function resolveOperations(context: AddContext, candidates: readonl
         return id ? [{ kind: 'NONE', id }] : [];
     }
   });
+  return { operations, ...(answer.graph && shownRelations ? { graph: { extraction: answer.graph, shown: shownRelations } } : {}) };
 }

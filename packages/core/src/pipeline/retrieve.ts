@@ -6,10 +6,15 @@ import type { AddContext } from './strategy';
  * One embedding call for all messages, one query per message, merged by best score.
  */
 export async function retrieveCandidates(context: AddContext): Promise<MemoryRecord[]> {
+  return (await retrieveCandidatesWithVectors(context)).candidates;
+}
+
+/** {@link retrieveCandidates}, also returning the message vectors it computed (graph memory reuses them). */
+export async function retrieveCandidatesWithVectors(context: AddContext): Promise<{ candidates: MemoryRecord[]; vectors: number[][] }> {
   const texts = context.messages
     .filter((message) => message.role !== 'system' && message.content.trim() !== '')
     .map((message) => message.content);
-  if (texts.length === 0 || context.candidateLimit === 0) return [];
+  if (texts.length === 0 || context.candidateLimit === 0) return { candidates: [], vectors: [] };
   const vectors = await context.meter.embed(context.embedder, {
     texts,
     purpose: 'query',
@@ -33,10 +38,11 @@ export async function retrieveCandidates(context: AddContext): Promise<MemoryRec
       if (!seen || seen.score < match.score) best.set(match.record.id, match);
     }
   }
-  return [...best.values()]
+  const candidates = [...best.values()]
     .sort((a, b) => b.score - a.score)
     .slice(0, context.candidateLimit)
     .map((match) => match.record);
+  return { candidates, vectors };
 }
 
 /** Stores remember which dimensions they were checked against, so the check runs once per store. */

@@ -1,6 +1,7 @@
+import { retrieveGraphContext } from '../graph/graph-context';
 import { extractFacts } from './extract';
-import { resolveOperations } from './resolve';
-import { retrieveCandidates } from './retrieve';
+import { reconcile } from './resolve';
+import { retrieveCandidatesWithVectors } from './retrieve';
 import type { MemoryRecord } from '../types';
 import type { AddStrategy } from './strategy';
 
@@ -9,14 +10,19 @@ const NO_CANDIDATES: ReadonlyMap<string, MemoryRecord> = new Map();
 /**
  * The default strategy: retrieve the closest memories, then ONE LLM call extracts the facts and
  * decides ADD / UPDATE / DELETE / NONE for each. Two embedding calls per `add` (messages, new texts).
+ * With graph memory the same call also extracts entities and relations (shown the stored relations
+ * it may end); the graph adds one embedding call (entity names) and no LLM call.
  */
 export const reconcileStrategy: AddStrategy = {
   name: 'reconcile',
   needsLLM: true,
   async plan(context) {
-    const candidates = await retrieveCandidates(context);
-    const operations = await resolveOperations(context, candidates);
-    return { operations, candidates: new Map(candidates.map((record) => [record.id, record])) };
+    const { candidates, vectors } = await retrieveCandidatesWithVectors(context);
+    const shown = context.graph
+      ? await retrieveGraphContext({ settings: context.graph, scope: context.scope, vectors, ...(context.signal ? { signal: context.signal } : {}) })
+      : undefined;
+    const { operations, graph } = await reconcile(context, candidates, shown);
+    return { operations, candidates: new Map(candidates.map((record) => [record.id, record])), ...(graph ? { graph } : {}) };
   },
 };
 

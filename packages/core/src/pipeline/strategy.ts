@@ -1,3 +1,5 @@
+import type { GraphSettings } from '../graph/graph-options';
+import type { GraphPlan } from '../graph/prepare-graph';
 import type { Embedder, LLM, VectorStore } from '../interfaces';
 import type { ChatMessage, MemoryRecord, Scope } from '../types';
 import type { UsageMeter } from './usage';
@@ -18,6 +20,8 @@ export interface AddContext {
   readonly prompts: { readonly extraction: string; readonly update: string };
   /** How many existing memories to show the LLM. */
   readonly candidateLimit: number;
+  /** Graph memory settings when a graph store is configured (and `infer` is not false). */
+  readonly graph?: GraphSettings;
   readonly signal?: AbortSignal;
 }
 
@@ -37,6 +41,12 @@ export interface AddPlan {
    * a DELETE or NONE of such an id is ignored.
    */
   readonly candidates: ReadonlyMap<string, MemoryRecord>;
+  /**
+   * The graph part of the conversation, when the strategy extracted it in its own call (the
+   * built-in `reconcile` strategy does, when `context.graph` is set). Left out, core extracts the
+   * graph with one more LLM call.
+   */
+  readonly graph?: GraphPlan;
 }
 
 /**
