@@ -45,5 +45,5 @@ export {
   additiveSystemPrompt,
   conversationPrompt,
 } from './prompts';
-export { withRetries, resolveRetryPolicy, retryAfterFromHeaders, type RetryPolicy, type RetryEvent } from './retry';
+export { withRetries, abortableDelay, resolveRetryPolicy, retryAfterFromHeaders, type RetryPolicy, type RetryEvent } from './retry';
 export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './settings';

@@ -74,7 +74,7 @@ export async function withRetries<T>(options: {
       if (askedMs !== undefined && askedMs > policy.maxRetryAfterMs) throw error;
       const delayMs = askedMs ?? backoffMs(retries, policy);
       policy.onRetry?.({ operation: options.operation, retry: retries + 1, delayMs, error });
-      await pause(delayMs, signal, name);
+      await abortableDelay(delayMs, signal, name);
     }
   }
 }
@@ -89,7 +89,11 @@ function backoffMs(retries: number, policy: RetryPolicy): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-function pause(delayMs: number, signal: AbortSignal | undefined, name: string): Promise<void> {
+/**
+ * Waits `delayMs` milliseconds, or rejects with an `ABORTED` error as soon as `signal` fires.
+ * @param name - the operation named in the abort error, e.g. `pinecone ensureCollection`
+ */
+export function abortableDelay(delayMs: number, signal: AbortSignal | undefined, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new AbortedError(name, { cause: signal.reason }));

@@ -1,4 +1,4 @@
-import { InvalidInputError, MissingSettingError } from '@mem/core';
+import { InvalidInputError, MissingSettingError, integerOption, nonEmptySetting } from '@mem/core';
 
 /** Cloud of a serverless index. */
 export type PineconeCloud = 'aws' | 'gcp' | 'azure' | (string & {});
@@ -85,7 +85,7 @@ type Environment = Readonly<Record<string, string | undefined>>;
  * @throws {InvalidInputError} for an option Pinecone would reject.
  */
 export function resolvePineconeSettings(options: PineconeVectorStoreOptions, env: Environment = process.env): PineconeSettings {
-  const setting = (value: string | undefined, variable: string) => (value !== undefined && value !== '' ? value : nonEmpty(env[variable]));
+  const setting = (value: string | undefined, variable: string) => (value !== undefined && value !== '' ? value : nonEmptySetting(env[variable]));
   const apiKey = setting(options.apiKey, 'PINECONE_API_KEY');
   if (apiKey === undefined) {
     throw new MissingSettingError('PINECONE_API_KEY', 'Pass apiKey or set PINECONE_API_KEY (create a key in the Pinecone console under API Keys).');
@@ -123,19 +123,7 @@ export function resolvePineconeSettings(options: PineconeVectorStoreOptions, env
   };
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
-
 /** Pinecone hosts are shown without a scheme; the SDK would add `https://` too. */
 function withScheme(host: string): string {
   return /^https?:\/\//i.test(host) ? host.replace(/\/+$/, '') : `https://${host.replace(/\/+$/, '')}`;
-}
-
-function integerOption(value: number | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(name, `expected an integer from ${min} to ${max}`, `Leave it out for the default of ${fallback}.`);
-  }
-  return value;
 }

@@ -9,9 +9,12 @@ import {
   compareIds,
   defineVectorStoreCapabilities,
   evaluateFilter,
+  abortableDelay,
+  resolveRetryPolicy,
   scopeContains,
   throwIfAborted,
   validateScope,
+  withRetries,
   type Call,
   type Filter,
   type MemoryRecord,
@@ -442,7 +445,7 @@ export class PineconeVectorStore implements VectorStore {
   private async waitUntilReady(index: string, signal: AbortSignal | undefined): Promise<IndexModel> {
     const deadline = Date.now() + this.settings.indexReadyTimeoutMs;
     for (let attempt = 0; ; attempt++) {
-      await pause(Math.min(250 * 2 ** attempt, 5_000), signal, 'pinecone ensureCollection');
+      await abortableDelay(Math.min(250 * 2 ** attempt, 5_000), signal, 'pinecone ensureCollection');
       const model = await this.describeIndex(index, signal);
       if (!model) throw new PineconeIndexNotFoundError(index, undefined);
       if (model.status?.ready) return model;
@@ -496,21 +499,26 @@ export class PineconeVectorStore implements VectorStore {
     send: () => Promise<T>,
     options: { readonly onNotFound?: () => T; readonly retryConflicts?: boolean } = {},
   ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(signal, `pinecone ${operation}`);
-      const context: CallContext = { signal, status: undefined, responded: false };
-      try {
-        return await this.calls.run(context, send);
-      } catch (error) {
-        const mapped = toMemError(error, { operation, signal, responded: context.responded, ...(context.status === undefined ? {} : { status: context.status }) });
-        const status = MemError.is(mapped, 'PROVIDER_REQUEST_FAILED') ? (mapped as ProviderRequestError).status : undefined;
-        if (status === 404 && options.onNotFound) return options.onNotFound();
-        const retryable =
-          MemError.is(mapped, 'PROVIDER_REQUEST_FAILED') && (mapped as ProviderRequestError).retryable && !(status === 409 && options.retryConflicts === false);
-        if (!retryable || attempt >= this.settings.maxRetries) throw mapped;
-        const base = this.settings.retryDelayMs * 2 ** attempt;
-        await pause(Math.min(20_000, base * (0.75 + Math.random() * 0.5)), signal, `pinecone ${operation}`);
-      }
+    try {
+      return await withRetries({
+        provider: 'pinecone',
+        operation,
+        signal,
+        policy: resolveRetryPolicy({ maxRetries: this.settings.maxRetries, initialDelayMs: this.settings.retryDelayMs, maxDelayMs: 20_000 }),
+        ...(options.retryConflicts === false ? { shouldRetry: (error: ProviderRequestError) => error.status !== 409 } : {}),
+        attempt: async () => {
+          const context: CallContext = { signal, status: undefined, responded: false };
+          try {
+            return await this.calls.run(context, send);
+          } catch (error) {
+            throw toMemError(error, { operation, signal, responded: context.responded, ...(context.status === undefined ? {} : { status: context.status }) });
+          }
+        },
+        toError: (error) => (MemError.is(error) ? error : toMemError(error, { operation, signal, responded: false })),
+      });
+    } catch (error) {
+      if (options.onNotFound && MemError.is(error, 'PROVIDER_REQUEST_FAILED') && (error as ProviderRequestError).status === 404) return options.onNotFound();
+      throw error;
     }
   }
 
@@ -595,24 +603,4 @@ function withScheme(host: string): string {
 function sameHost(a: string | undefined, b: string): boolean {
   const bare = (host: string) => host.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase();
   return a !== undefined && a !== '' && bare(a) === bare(b);
-}
-
-/** Waits `ms`, or throws `AbortedError` as soon as `signal` fires. */
-function pause(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      try {
-        throwIfAborted(signal, operation);
-      } catch (error) {
-        reject(error);
-      }
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
