@@ -32,6 +32,18 @@ describe('examples run offline and print what they stored and found', () => {
     expect(out.split('filtered to topic = food')[1]).not.toContain('Kyoto');
   });
 
+  it('graph-memory', async () => {
+    const out = await example('graph-memory');
+    expect(out).toContain('DEMONSTRATION ONLY: the graph below is written');
+    const [, , live, sister, now] = out.split('== ');
+    // The closed relation keeps its validity period; the current one is open and ranked first.
+    expect(live!.split('relations:\n')[1]!.split('\n')[0]).toMatch(/user -\[lives_in\]-> berlin +valid 2024-06-10 08:15 \.\. now/);
+    expect(live).toMatch(/user -\[lives_in\]-> lisbon +valid 2024-01-15 09:00 \.\. 2024-06-10 08:15/);
+    expect(sister).toMatch(/entities: maria \(person/);
+    expect(sister).toMatch(/maria -\[works_as\]-> nurse/);
+    expect(now).not.toContain('lisbon');
+  });
+
   it('custom-fact-prompt', async () => {
     const out = await example('custom-fact-prompt');
     expect(out).toContain('Remember only facts about what the user eats');

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LexicalEmbedder, Memory, type Embedder, type LLM, type MemoryOptions } from '@mem/core';
+import { LexicalEmbedder, Memory, type Embedder, type GraphStore, type LLM, type MemoryOptions } from '@mem/core';
+import { SqliteGraphStore } from '@mem/graph-sqlite';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { AnthropicLLM } from '@mem/llm-anthropic';
 import { OpenAIEmbedder, OpenAILLM } from '@mem/llm-openai';
@@ -14,8 +15,12 @@ export interface ExampleSetup {
   readonly infer: boolean;
   /** One line describing the providers in use. */
   readonly description: string;
-  /** The SQLite file holding the memories and their history. */
+  /** The SQLite file holding the memories and their history (and the graph, with `graphMemory`). */
   readonly path: string;
+  /** The embedder in use. */
+  readonly embedder: Embedder;
+  /** The graph store, when `graphMemory: true` was asked for (the same SQLite file). */
+  readonly graphStore?: GraphStore;
 }
 
 /**
@@ -27,7 +32,8 @@ export interface ExampleSetup {
  * - nothing: no LLM (`infer: false`) and the offline lexical embedder.
  * MEM_LLM_MODEL and MEM_EMBEDDING_MODEL pick models; MEM_DB picks the file (default: a new temp file).
  */
-export function createExampleMemory(options: Pick<MemoryOptions, 'prompts' | 'strategy'> = {}): ExampleSetup {
+export function createExampleMemory(options: Pick<MemoryOptions, 'prompts' | 'strategy'> & { readonly graphMemory?: boolean } = {}): ExampleSetup {
+  const { graphMemory, ...memoryOptions } = options;
   const env = process.env;
   const path = env.MEM_DB ?? join(mkdtempSync(join(tmpdir(), 'mem-example-')), 'mem.db');
   const llmModel = env.MEM_LLM_MODEL;
@@ -49,12 +55,15 @@ export function createExampleMemory(options: Pick<MemoryOptions, 'prompts' | 'st
     embedder = new LexicalEmbedder();
   }
 
+  // The three SQLite stores share one file; graph memory is switched on by passing a graph store.
+  const graphStore = graphMemory ? new SqliteGraphStore({ path }) : undefined;
   const memory = new Memory({
     embedder,
     vectorStore: new SqliteVectorStore({ path }),
     historyStore: new SqliteHistoryStore({ path }),
     ...(llm ? { llm } : {}),
-    ...options,
+    ...(graphStore ? { graphStore } : {}),
+    ...memoryOptions,
   });
   const description = llm
     ? `LLM ${llm.provider}/${llm.model}, embedder ${embedder.provider}/${embedder.model}, SQLite at ${path}`
@@ -62,7 +71,7 @@ export function createExampleMemory(options: Pick<MemoryOptions, 'prompts' | 'st
   if (!llm) {
     console.log('No LLM configured: storing messages as given. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL to switch on fact extraction.');
   }
-  return { memory, infer: Boolean(llm), description, path };
+  return { memory, infer: Boolean(llm), description, path, embedder, ...(graphStore ? { graphStore } : {}) };
 }
 
 /** Prints a heading. */

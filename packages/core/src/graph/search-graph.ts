@@ -1,4 +1,4 @@
-import { bm25Scores } from '../bm25';
+import { bm25Scores, tokenize } from '../bm25';
 import type { GraphRelation } from '../interfaces';
 import type { Scope } from '../types';
 import { ensureGraphSchema } from './graph-context';
@@ -62,7 +62,10 @@ export async function searchGraph(options: {
   });
   if (relations.length === 0) return { entities, relations: [] };
 
-  const keyword = bm25Scores(query, relations.map((relation) => `${relation.source} ${relation.relation.replace(/_/g, ' ')} ${relation.target}`));
+  const keyword = bm25Scores(
+    stemmed(query),
+    relations.map((relation) => stemmed(`${relation.source} ${relation.relation.replace(/_/g, ' ')} ${relation.target}`)),
+  );
   const similarity = relations.map((relation) => Math.max(seedScores.get(relation.source) ?? -1, seedScores.get(relation.target) ?? -1));
   const fused = relations.map(() => 0);
   const addRanks = (scores: readonly number[], onlyPositive: boolean) => {
@@ -79,4 +82,22 @@ export async function searchGraph(options: {
       .sort((a, b) => b.score - a.score || Number(a.validTo !== null) - Number(b.validTo !== null))
       .slice(0, limit),
   };
+}
+
+/**
+ * Words with common English inflections cut off, so "live" in a query meets "lives_in" and "work"
+ * meets "works_at" ("lives", "lived", "living" → "liv"). Applied to the query and the relations
+ * alike, so a word other languages share with nothing is merely shortened on both sides.
+ */
+function stemmed(text: string): string {
+  return tokenize(text).map(stem).join(' ');
+}
+
+function stem(token: string): string {
+  let word = token;
+  if (word.length > 4 && word.endsWith('ies')) word = `${word.slice(0, -3)}y`;
+  else if (word.length > 5 && word.endsWith('ing')) word = word.slice(0, -3);
+  else if (word.length > 4 && word.endsWith('ed')) word = word.slice(0, -2);
+  else if (word.length > 3 && word.endsWith('s') && !word.endsWith('ss')) word = word.slice(0, -1);
+  return word.length > 3 && word.endsWith('e') ? word.slice(0, -1) : word;
 }
