@@ -73,14 +73,21 @@ export function buildGraphStatements(prefix: string) {
     invalidate: (scope: string) => `
       UPDATE ${relations} AS m SET valid_to = MAX(@valid_to, m.valid_from)
       WHERE m.valid_to IS NULL AND m.source = @source AND m.relation = @relation AND m.target = @target AND ${scope}`,
-    // One hop around the named entities; the names arrive as one JSON array parameter.
-    neighbors: (scope: string, includeInvalid: boolean) => `
+    // One hop around the named entities; the names arrive as one JSON array parameter. Two indexed
+    // lookups (by source, by target) joined with UNION: an OR across both columns would scan the table.
+    neighbors: (scope: string, includeInvalid: boolean) => {
+      const open = includeInvalid ? '' : ' AND m.valid_to IS NULL';
+      return `
+      WITH hits AS (
+        SELECT m.seq FROM ${relations} AS m WHERE m.source IN (SELECT value FROM json_each(@names)) AND ${scope}${open}
+        UNION
+        SELECT m.seq FROM ${relations} AS m WHERE m.target IN (SELECT value FROM json_each(@names)) AND ${scope}${open}
+      )
       SELECT m.source, m.relation, m.target, m.user_id, m.agent_id, m.run_id, m.valid_from, m.valid_to
-      FROM ${relations} AS m
-      WHERE (m.source IN (SELECT value FROM json_each(@names)) OR m.target IN (SELECT value FROM json_each(@names)))
-        AND ${scope}${includeInvalid ? '' : ' AND m.valid_to IS NULL'}
+      FROM hits JOIN ${relations} AS m ON m.seq = hits.seq
       ORDER BY m.valid_from DESC, m.seq DESC
-      LIMIT @limit`,
+      LIMIT @limit`;
+    },
     // Exact cosine over the entities of the scope only (scope columns are indexed).
     searchEntities: (scope: string, withThreshold: boolean) => `
       SELECT name, type, user_id, agent_id, run_id, score FROM (

@@ -213,7 +213,9 @@ export class SqliteGraphStore implements GraphStore {
     request: ScopedCall<{ readonly entities: readonly string[]; readonly limit: number; readonly includeInvalid?: boolean }>,
   ): Promise<GraphRelation[]> {
     return this.execute('neighbors', request.signal, () => {
-      const condition = scopeSql(validateScope(request.scope));
+      // Unary plus keeps SQLite from picking a scope column index: the (source | target) indexes are
+      // far more selective than "every relation of this user".
+      const condition = scopeSql(validateScope(request.scope), { unindexed: true });
       if (!Array.isArray(request.entities)) throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
       const names = request.entities.map((name, index) => checkName(name, `entities[${index}]`));
       const limit = checkCount(request.limit, 'limit');
@@ -388,13 +390,13 @@ function scopeColumns(scope: Scope): { scope_key: string; user_id: string | null
 }
 
 /** `m.user_id = @scope_user_id AND …` for every id the scope sets (containment). */
-function scopeSql(scope: Scope): { sql: string; params: Record<string, SqlValue> } {
+function scopeSql(scope: Scope, options: { unindexed?: boolean } = {}): { sql: string; params: Record<string, SqlValue> } {
   const parts: string[] = [];
   const params: Record<string, SqlValue> = {};
   for (const [field, column] of SCOPE_COLUMNS) {
     const value = scope[field];
     if (value === undefined) continue;
-    parts.push(`m.${column} = @scope_${column}`);
+    parts.push(`${options.unindexed ? '+' : ''}m.${column} = @scope_${column}`);
     params[`scope_${column}`] = value;
   }
   return { sql: parts.join(' AND '), params };
