@@ -1,0 +1,470 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import {
+  InvalidInputError,
+  LexicalEmbedder,
+  Memory,
+  nonEmptySetting,
+  processEnvironment,
+  type Embedder,
+  type Environment,
+  type GraphStore,
+  type HistoryStore,
+  type LLM,
+  type VectorStore,
+} from '@mem/core';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * One configuration for every way of running mem as a program: the REST server (`@mem/server`),
+ * the `mem` CLI and the MCP server. Settings come from, in order of precedence:
+ * explicit overrides (CLI flags), then `MEM_*` environment variables, then the file named by
+ * `MEM_CONFIG` (JSON or YAML), then defaults. The defaults need nothing: an embedded SQLite file
+ * (`./mem.db`), the offline lexical embedder, and no LLM unless a provider key is in the environment.
+ *
+ * Provider credentials are never `MEM_*` variables: each adapter reads its own (`OPENAI_API_KEY`,
+ * `ANTHROPIC_API_KEY`, `QDRANT_URL`, `CHROMA_URL`, `PINECONE_API_KEY`, …).
+ */
+
+/** Which LLM extracts facts. `auto`: Anthropic when `ANTHROPIC_API_KEY` is set, else OpenAI when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is, else none. */
+export type LlmConfig =
+  | { readonly provider: 'none' }
+  | { readonly provider: 'openai'; readonly model?: string; readonly options?: Readonly<Record<string, unknown>> }
+  | { readonly provider: 'anthropic'; readonly model?: string; readonly options?: Readonly<Record<string, unknown>> };
+
+/** Which embedder turns texts into vectors. `auto`: OpenAI when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else lexical. */
+export type EmbedderConfig =
+  | { readonly provider: 'lexical'; readonly dimensions?: number }
+  | { readonly provider: 'openai'; readonly model?: string; readonly dimensions?: number; readonly options?: Readonly<Record<string, unknown>> };
+
+/**
+ * Where memories live. `sqlite` is the embedded default (the `db` file); the others take their
+ * adapter's options (`url`, `collection`, `index`, …) in `options`, and read their own environment
+ * variables for the rest.
+ */
+export type VectorStoreConfig =
+  | { readonly provider: 'sqlite'; readonly table?: string }
+  | { readonly provider: 'chroma' | 'qdrant' | 'pinecone'; readonly options?: Readonly<Record<string, unknown>> };
+
+/** Where the change log lives: the `db` file. */
+export type HistoryStoreConfig = { readonly provider: 'sqlite'; readonly table?: string };
+
+/** Graph memory: off (`none`, the default) or in the `db` file (`sqlite`). */
+export type GraphStoreConfig = { readonly provider: 'none' } | { readonly provider: 'sqlite'; readonly tablePrefix?: string };
+
+/** Token bucket of one API key: `burst` requests at once, refilled at `perSecond`. */
+export interface RateLimitConfig {
+  readonly burst: number;
+  readonly perSecond: number;
+}
+
+/** Settings of the REST server (ignored by the CLI's data commands and by the MCP server). */
+export interface ServerConfig {
+  /** Interface to listen on. @default '127.0.0.1' (`MEM_HOST`) */
+  readonly host: string;
+  /** Port; 0 picks a free one. @default 8420 (`MEM_PORT`) */
+  readonly port: number;
+  /** JSON or YAML file holding API keys (hashes only); key management writes to it. (`MEM_KEYS_FILE`) */
+  readonly keysFile?: string;
+  /** Largest request body, in bytes; larger ones get 413. @default 1048576 (`MEM_BODY_LIMIT`) */
+  readonly bodyLimitBytes: number;
+  /** Time limit of one request, in milliseconds; over it the call is aborted with 504. @default 120000 (`MEM_REQUEST_TIMEOUT_MS`) */
+  readonly requestTimeoutMs: number;
+  /** Per-key token bucket. @default { burst: 60, perSecond: 20 } (`MEM_RATE_LIMIT_BURST`, `MEM_RATE_LIMIT_PER_SECOND`) */
+  readonly rateLimit: RateLimitConfig;
+}
+
+/** A complete, validated configuration. */
+export interface MemConfig {
+  /** The SQLite file of the embedded stores. @default './mem.db' (`MEM_DB`) */
+  readonly db: string;
+  readonly llm: LlmConfig;
+  readonly embedder: EmbedderConfig;
+  readonly vectorStore: VectorStoreConfig;
+  readonly historyStore: HistoryStoreConfig;
+  readonly graphStore: GraphStoreConfig;
+  /** How `add` reconciles new facts. @default 'reconcile' (`MEM_STRATEGY`) */
+  readonly strategy: 'reconcile' | 'additive';
+  readonly server: ServerConfig;
+}
+
+/** A partial configuration, as a file or the caller gives it. Every section may be left out. */
+export interface MemConfigInput {
+  readonly db?: string;
+  readonly llm?: LlmConfig | { readonly provider: 'auto'; readonly model?: string };
+  readonly embedder?: EmbedderConfig | { readonly provider: 'auto'; readonly model?: string; readonly dimensions?: number };
+  readonly vectorStore?: VectorStoreConfig;
+  readonly historyStore?: HistoryStoreConfig;
+  readonly graphStore?: GraphStoreConfig;
+  readonly strategy?: 'reconcile' | 'additive';
+  readonly server?: Partial<Omit<ServerConfig, 'rateLimit'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Environment to read `MEM_*` variables from. @default process.env */
+  readonly env?: Environment;
+  /** Settings that win over the environment and the file, e.g. from CLI flags (`--db`). */
+  readonly overrides?: MemConfigInput;
+  /** A config file to read instead of `MEM_CONFIG`. */
+  readonly file?: string;
+}
+
+/** Default of {@link MemConfig.db}. */
+export const DEFAULT_DB_PATH = './mem.db';
+/** Default of {@link ServerConfig.port}. */
+export const DEFAULT_PORT = 8420;
+
+const LLM_PROVIDERS = ['auto', 'none', 'openai', 'anthropic'] as const;
+const EMBEDDER_PROVIDERS = ['auto', 'lexical', 'openai'] as const;
+const VECTOR_PROVIDERS = ['sqlite', 'chroma', 'qdrant', 'pinecone'] as const;
+const GRAPH_PROVIDERS = ['none', 'sqlite'] as const;
+const STRATEGIES = ['reconcile', 'additive'] as const;
+
+/**
+ * Resolves the configuration: overrides, then `MEM_*` variables, then the `MEM_CONFIG` file, then defaults.
+ *
+ * @throws {InvalidInputError} naming the setting (`MEM_PORT`, `MEM_CONFIG: vectorStore.provider`, …) when a value is unusable.
+ * @example
+ * const config = loadConfig({ env: { MEM_DB: '/var/lib/mem/mem.db' } });
+ * const { memory } = await createMemoryFromConfig(config);
+ */
+export function loadConfig(options: LoadConfigOptions = {}): MemConfig {
+  const env = options.env ?? processEnvironment();
+  const fileName = options.file ?? nonEmptySetting(env['MEM_CONFIG']);
+  const file = fileName === undefined ? {} : readConfigFile(fileName);
+  const fromEnv = configFromEnvironment(env);
+  const merged = mergeInputs(mergeInputs(file, fromEnv), options.overrides ?? {});
+  return resolve(merged, env, fileName === undefined ? 'config' : `MEM_CONFIG (${fileName})`);
+}
+
+/** Reads a JSON or YAML config file (by extension; `.json` is JSON, anything else is parsed as YAML, a superset). */
+export function readConfigFile(path: string): MemConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError('MEM_CONFIG', `the file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, 'Point MEM_CONFIG at a JSON or YAML file.');
+  }
+  let parsed: unknown;
+  try {
+    parsed = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch {
+    throw new InvalidInputError('MEM_CONFIG', `the file ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}`, 'Fix the syntax; see apps/server/README.md for an example.');
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidInputError('MEM_CONFIG', 'the file does not hold an object', 'Write sections such as `vectorStore: { provider: sqlite }`.');
+  }
+  return parsed as MemConfigInput;
+}
+
+function configFromEnvironment(env: Environment): MemConfigInput {
+  const value = (name: string) => nonEmptySetting(env[name]);
+  const llm = value('MEM_LLM');
+  const llmModel = value('MEM_LLM_MODEL');
+  const embedder = value('MEM_EMBEDDER');
+  const embeddingModel = value('MEM_EMBEDDING_MODEL');
+  const vectorStore = value('MEM_VECTOR_STORE');
+  const graphStore = value('MEM_GRAPH_STORE');
+  const server: Record<string, unknown> = {};
+  const rateLimit: Record<string, unknown> = {};
+  if (value('MEM_HOST')) server.host = value('MEM_HOST');
+  if (value('MEM_PORT')) server.port = numberSetting(value('MEM_PORT')!, 'MEM_PORT');
+  if (value('MEM_KEYS_FILE')) server.keysFile = value('MEM_KEYS_FILE');
+  if (value('MEM_BODY_LIMIT')) server.bodyLimitBytes = numberSetting(value('MEM_BODY_LIMIT')!, 'MEM_BODY_LIMIT');
+  if (value('MEM_REQUEST_TIMEOUT_MS')) server.requestTimeoutMs = numberSetting(value('MEM_REQUEST_TIMEOUT_MS')!, 'MEM_REQUEST_TIMEOUT_MS');
+  if (value('MEM_RATE_LIMIT_BURST')) rateLimit.burst = numberSetting(value('MEM_RATE_LIMIT_BURST')!, 'MEM_RATE_LIMIT_BURST');
+  if (value('MEM_RATE_LIMIT_PER_SECOND')) rateLimit.perSecond = numberSetting(value('MEM_RATE_LIMIT_PER_SECOND')!, 'MEM_RATE_LIMIT_PER_SECOND');
+  if (Object.keys(rateLimit).length > 0) server.rateLimit = rateLimit;
+  return {
+    ...(value('MEM_DB') ? { db: value('MEM_DB') } : {}),
+    ...(llm || llmModel ? { llm: { provider: llm ?? 'auto', ...(llmModel ? { model: llmModel } : {}) } as MemConfigInput['llm'] } : {}),
+    ...(embedder || embeddingModel ? { embedder: { provider: embedder ?? 'auto', ...(embeddingModel ? { model: embeddingModel } : {}) } as MemConfigInput['embedder'] } : {}),
+    ...(vectorStore ? { vectorStore: { provider: vectorStore } as VectorStoreConfig } : {}),
+    ...(graphStore ? { graphStore: { provider: graphStore } as GraphStoreConfig } : {}),
+    ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
+    ...(Object.keys(server).length > 0 ? { server: server as MemConfigInput['server'] } : {}),
+  };
+}
+
+function numberSetting(text: string, name: string): number {
+  const number = Number(text);
+  if (!Number.isFinite(number)) throw new InvalidInputError(name, 'is not a number', `Set ${name} to a number, e.g. ${name}=${name === 'MEM_PORT' ? DEFAULT_PORT : 10}.`);
+  return number;
+}
+
+/** Later wins, section by section; a section naming another provider replaces the earlier one whole. */
+function mergeInputs(base: MemConfigInput, over: MemConfigInput): MemConfigInput {
+  const section = <T extends { provider?: string } | undefined>(a: T, b: T): T => {
+    if (!b) return a;
+    if (!a || (b.provider !== undefined && a.provider !== b.provider)) return b;
+    return { ...a, ...b };
+  };
+  return {
+    ...base,
+    ...over,
+    llm: section(base.llm, over.llm),
+    embedder: section(base.embedder, over.embedder),
+    vectorStore: section(base.vectorStore, over.vectorStore),
+    historyStore: section(base.historyStore, over.historyStore),
+    graphStore: section(base.graphStore, over.graphStore),
+    server: {
+      ...base.server,
+      ...over.server,
+      rateLimit: { ...base.server?.rateLimit, ...over.server?.rateLimit },
+    },
+  };
+}
+
+function resolve(input: MemConfigInput, env: Environment, source: string): MemConfig {
+  const at = (path: string) => `${source}: ${path}`;
+  checkObject(input, source);
+  const db = input.db ?? DEFAULT_DB_PATH;
+  if (typeof db !== 'string' || db.length === 0) throw new InvalidInputError(at('db'), 'expected a file path', 'Set MEM_DB or db to a path such as ./mem.db, or ":memory:".');
+
+  const openAIConfigured = Boolean(nonEmptySetting(env['OPENAI_API_KEY']) || nonEmptySetting(env['OPENAI_BASE_URL']));
+  const llmInput = input.llm ?? { provider: 'auto' };
+  checkSection(llmInput, at('llm'), LLM_PROVIDERS);
+  let llm: LlmConfig;
+  if (llmInput.provider === 'auto') {
+    const model = 'model' in llmInput ? optionalString(llmInput.model, at('llm.model')) : undefined;
+    if (nonEmptySetting(env['ANTHROPIC_API_KEY'])) llm = { provider: 'anthropic', ...(model ? { model } : {}) };
+    else if (openAIConfigured) llm = { provider: 'openai', ...(model ? { model } : {}) };
+    else llm = { provider: 'none' };
+  } else if (llmInput.provider === 'none') {
+    llm = { provider: 'none' };
+  } else {
+    const model = optionalString(llmInput.model, at('llm.model'));
+    llm = { provider: llmInput.provider, ...(model ? { model } : {}), ...optionsOf(llmInput, at('llm.options')) };
+  }
+
+  const embedderInput = input.embedder ?? { provider: 'auto' };
+  checkSection(embedderInput, at('embedder'), EMBEDDER_PROVIDERS);
+  const dimensions = 'dimensions' in embedderInput ? optionalInteger(embedderInput.dimensions, at('embedder.dimensions'), 1, 65_536) : undefined;
+  const provider = embedderInput.provider === 'auto' ? (openAIConfigured ? 'openai' : 'lexical') : embedderInput.provider;
+  const embeddingModel = 'model' in embedderInput ? optionalString(embedderInput.model, at('embedder.model')) : undefined;
+  const embedder: EmbedderConfig =
+    provider === 'lexical'
+      ? { provider, ...(dimensions ? { dimensions } : {}) }
+      : { provider, ...(embeddingModel ? { model: embeddingModel } : {}), ...(dimensions ? { dimensions } : {}), ...optionsOf(embedderInput, at('embedder.options')) };
+
+  const vectorInput = input.vectorStore ?? { provider: 'sqlite' };
+  checkSection(vectorInput, at('vectorStore'), VECTOR_PROVIDERS);
+  const vectorStore: VectorStoreConfig =
+    vectorInput.provider === 'sqlite'
+      ? { provider: 'sqlite', ...tableOf(vectorInput, 'table', at('vectorStore.table')) }
+      : { provider: vectorInput.provider, ...optionsOf(vectorInput, at('vectorStore.options')) };
+
+  const historyInput = input.historyStore ?? { provider: 'sqlite' };
+  checkSection(historyInput, at('historyStore'), ['sqlite'] as const);
+  const historyStore: HistoryStoreConfig = { provider: 'sqlite', ...tableOf(historyInput, 'table', at('historyStore.table')) };
+
+  const graphInput = input.graphStore ?? { provider: 'none' };
+  checkSection(graphInput, at('graphStore'), GRAPH_PROVIDERS);
+  const graphStore: GraphStoreConfig =
+    graphInput.provider === 'sqlite' ? { provider: 'sqlite', ...tableOf(graphInput, 'tablePrefix', at('graphStore.tablePrefix')) } : { provider: 'none' };
+
+  const strategy = input.strategy ?? 'reconcile';
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new InvalidInputError(at('strategy'), `expected one of ${STRATEGIES.join(', ')}`, 'Set MEM_STRATEGY=reconcile (default) or additive.');
+  }
+
+  const serverInput = input.server ?? {};
+  checkObject(serverInput, at('server'));
+  const host = serverInput.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0) throw new InvalidInputError(at('server.host'), 'expected a host name or address', 'Set MEM_HOST, e.g. 127.0.0.1 or 0.0.0.0.');
+  const keysFile = serverInput.keysFile === undefined ? undefined : optionalString(serverInput.keysFile, at('server.keysFile'));
+  const rateInput = serverInput.rateLimit ?? {};
+  const server: ServerConfig = {
+    host,
+    port: optionalInteger(serverInput.port, at('server.port (MEM_PORT)'), 0, 65_535) ?? DEFAULT_PORT,
+    ...(keysFile ? { keysFile } : {}),
+    bodyLimitBytes: optionalInteger(serverInput.bodyLimitBytes, at('server.bodyLimitBytes (MEM_BODY_LIMIT)'), 1024, 100 * 1024 * 1024) ?? 1024 * 1024,
+    requestTimeoutMs: optionalInteger(serverInput.requestTimeoutMs, at('server.requestTimeoutMs (MEM_REQUEST_TIMEOUT_MS)'), 1, 3_600_000) ?? 120_000,
+    rateLimit: {
+      burst: optionalInteger(rateInput.burst, at('server.rateLimit.burst (MEM_RATE_LIMIT_BURST)'), 1, 1_000_000) ?? 60,
+      perSecond: optionalNumber(rateInput.perSecond, at('server.rateLimit.perSecond (MEM_RATE_LIMIT_PER_SECOND)'), 0, 1_000_000) ?? 20,
+    },
+  };
+  return { db, llm, embedder, vectorStore, historyStore, graphStore, strategy, server };
+}
+
+function checkObject(value: unknown, field: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(field, 'expected an object', 'Write the section as a mapping, e.g. { provider: "sqlite" }.');
+  }
+}
+
+function checkSection<P extends string>(value: unknown, field: string, providers: readonly P[]): asserts value is { provider: P } {
+  checkObject(value, field);
+  const provider = (value as { provider?: unknown }).provider;
+  if (typeof provider !== 'string' || !(providers as readonly string[]).includes(provider)) {
+    throw new InvalidInputError(`${field}.provider`, `expected one of ${providers.join(', ')}`, 'Pick a provider this build knows.');
+  }
+}
+
+function optionsOf(section: object, field: string): { options?: Readonly<Record<string, unknown>> } {
+  const options = (section as { options?: unknown }).options;
+  if (options === undefined) return {};
+  checkObject(options, field);
+  return { options: options as Record<string, unknown> };
+}
+
+function tableOf<K extends string>(section: object, key: K, field: string): { [P in K]?: string } {
+  const value = (section as Record<string, unknown>)[key];
+  if (value === undefined) return {};
+  return { [key]: optionalString(value, field) } as { [P in K]?: string };
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidInputError(field, 'expected a non-empty string', 'Set a value or leave it out.');
+  return value;
+}
+
+function optionalNumber(value: unknown, field: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidInputError(field, `expected a number from ${min} to ${max}`, 'Leave it out for the default.');
+  }
+  return value;
+}
+
+function optionalInteger(value: unknown, field: string, min: number, max: number): number | undefined {
+  const number = optionalNumber(value, field, min, max);
+  if (number !== undefined && !Number.isInteger(number)) throw new InvalidInputError(field, 'expected an integer', 'Leave it out for the default.');
+  return number;
+}
+
+/** A {@link Memory} built from a {@link MemConfig}, with the parts it was built from. */
+export interface ConfiguredMemory {
+  readonly memory: Memory;
+  readonly config: MemConfig;
+  /** The LLM, or `undefined` when none is configured (then `add` must use `infer: false`). */
+  readonly llm: LLM | undefined;
+  readonly embedder: Embedder;
+  readonly vectorStore: VectorStore;
+  readonly historyStore: HistoryStore;
+  readonly graphStore: GraphStore | undefined;
+  /** One line naming the providers, e.g. `llm none, embedder lexical/hashing-512, vector sqlite, history sqlite (./mem.db)`; never a secret. */
+  readonly description: string;
+  /** Closes the stores (the same as `memory.close()`). */
+  close(): Promise<void>;
+}
+
+/** Parts a caller builds itself instead (tests: a scripted LLM, a slow embedder). */
+export interface MemoryOverrides {
+  readonly llm?: LLM;
+  readonly embedder?: Embedder;
+  readonly vectorStore?: VectorStore;
+  readonly historyStore?: HistoryStore;
+  readonly graphStore?: GraphStore;
+}
+
+/**
+ * Builds a {@link Memory} from a configuration: the embedded SQLite stores share the `db` file;
+ * remote adapters are imported only when configured.
+ *
+ * @throws {InvalidInputError} or {@link MissingSettingError} from the adapters (e.g. a missing `OPENAI_API_KEY`).
+ * @example
+ * import { createMemoryFromConfig, loadConfig } from '@mem/server/config';
+ * const { memory, description, close } = await createMemoryFromConfig(loadConfig());
+ */
+export async function createMemoryFromConfig(config: MemConfig, overrides: MemoryOverrides = {}): Promise<ConfiguredMemory> {
+  const llm = overrides.llm ?? (await createLlm(config.llm));
+  const embedder = overrides.embedder ?? (await createEmbedder(config.embedder));
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const vectorStore = overrides.vectorStore ?? (await createVectorStore(config));
+    opened.push(vectorStore);
+    const historyStore = overrides.historyStore ?? (await createHistoryStore(config));
+    opened.push(historyStore);
+    const graphStore = overrides.graphStore ?? (await createGraphStore(config));
+    if (graphStore) opened.push(graphStore);
+    const memory = new Memory({
+      embedder,
+      vectorStore,
+      historyStore,
+      strategy: config.strategy,
+      ...(llm ? { llm } : {}),
+      ...(graphStore ? { graphStore } : {}),
+    });
+    const parts = [
+      `llm ${llm ? `${llm.provider}/${llm.model}` : 'none'}`,
+      `embedder ${embedder.provider}/${embedder.model}`,
+      `vector ${vectorStore.provider}`,
+      `history ${historyStore.provider}`,
+      ...(graphStore ? [`graph ${graphStore.provider}`] : []),
+    ];
+    const usesFile = config.vectorStore.provider === 'sqlite' || config.historyStore.provider === 'sqlite' || config.graphStore.provider === 'sqlite';
+    return {
+      memory,
+      config,
+      llm,
+      embedder,
+      vectorStore,
+      historyStore,
+      graphStore,
+      description: `${parts.join(', ')}${usesFile ? ` (${config.db})` : ''}`,
+      close: () => memory.close(),
+    };
+  } catch (error) {
+    await Promise.allSettled(opened.map((store) => store.close()));
+    throw error;
+  }
+}
+
+async function createLlm(config: LlmConfig): Promise<LLM | undefined> {
+  switch (config.provider) {
+    case 'none':
+      return undefined;
+    case 'openai': {
+      const { OpenAILLM } = await import('@mem/llm-openai');
+      return new OpenAILLM({ ...config.options, ...(config.model ? { model: config.model } : {}) });
+    }
+    case 'anthropic': {
+      const { AnthropicLLM } = await import('@mem/llm-anthropic');
+      return new AnthropicLLM({ ...config.options, ...(config.model ? { model: config.model } : {}) });
+    }
+  }
+}
+
+async function createEmbedder(config: EmbedderConfig): Promise<Embedder> {
+  if (config.provider === 'lexical') return new LexicalEmbedder(config.dimensions ? { dimensions: config.dimensions } : {});
+  const { OpenAIEmbedder } = await import('@mem/llm-openai');
+  return new OpenAIEmbedder({ ...config.options, ...(config.model ? { model: config.model } : {}), ...(config.dimensions ? { dimensions: config.dimensions } : {}) });
+}
+
+async function createVectorStore(config: MemConfig): Promise<VectorStore> {
+  const store = config.vectorStore;
+  switch (store.provider) {
+    case 'sqlite': {
+      const { SqliteVectorStore } = await import('@mem/vector-sqlite');
+      return new SqliteVectorStore({ path: config.db, ...(store.table ? { table: store.table } : {}) });
+    }
+    case 'chroma': {
+      const { ChromaVectorStore } = await import('@mem/vector-chroma');
+      return new ChromaVectorStore({ ...store.options });
+    }
+    case 'qdrant': {
+      const { QdrantVectorStore } = await import('@mem/vector-qdrant');
+      return new QdrantVectorStore({ ...store.options });
+    }
+    case 'pinecone': {
+      const { PineconeVectorStore } = await import('@mem/vector-pinecone');
+      return new PineconeVectorStore({ ...store.options });
+    }
+  }
+}
+
+async function createHistoryStore(config: MemConfig): Promise<HistoryStore> {
+  const { SqliteHistoryStore } = await import('@mem/history-sqlite');
+  return new SqliteHistoryStore({ path: config.db, ...(config.historyStore.table ? { table: config.historyStore.table } : {}) });
+}
+
+async function createGraphStore(config: MemConfig): Promise<GraphStore | undefined> {
+  if (config.graphStore.provider === 'none') return undefined;
+  const { SqliteGraphStore } = await import('@mem/graph-sqlite');
+  return new SqliteGraphStore({ path: config.db, ...(config.graphStore.tablePrefix ? { tablePrefix: config.graphStore.tablePrefix } : {}) });
+}

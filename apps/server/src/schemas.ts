@@ -1,0 +1,495 @@
+import { INPUT_LIMITS, type FilterInput, type Metadata } from '@mem/core';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The schemas of the REST API. The same objects validate requests (Ajv, in `app.ts`) and make the
+ * OpenAPI 3.1 document (`openapi.ts`), so the document cannot drift from what the server accepts.
+ *
+ * A schema with an `$id` is a component: others refer to it with `Type.Ref(name)` (`{ $ref: name }`),
+ * which the document rewrites to `#/components/schemas/<name>`.
+ *
+ * Length limits: JSON Schema counts characters (code points), core counts UTF-16 units. A short
+ * field (ids, names) therefore documents half of core's limit, so every request the document allows
+ * is accepted; long texts keep core's limit (a text that long in astral characters is rejected by core
+ * with INVALID_INPUT naming the field).
+ */
+
+/** A string with at least one character that is not whitespace (core trims before checking emptiness). */
+const NOT_BLANK = '[^\\s\\ufeff]';
+/** Scope ids: printable (no control characters). */
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]+$';
+/** Metadata keys and filter fields. */
+const FIELD_NAME = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
+const DATE_FIELDS = ['createdAt', 'updatedAt', 'occurredAt'] as const;
+const RESERVED_METADATA_KEYS = ['userId', 'agentId', 'runId', ...DATE_FIELDS, 'id', 'text', 'hash'];
+
+/** Longest id (memory ids, scope ids, cursors) the API documents. */
+export const MAX_ID_CHARACTERS = INPUT_LIMITS.maxIdLength / 2;
+/** Longest filter string the API documents. */
+const MAX_FILTER_STRING = 512;
+
+const IdString = (description: string) => Type.String({ minLength: 1, maxLength: MAX_ID_CHARACTERS, pattern: NOT_BLANK, description });
+const ScopeId = (description: string) => Type.String({ minLength: 1, maxLength: MAX_ID_CHARACTERS, pattern: PRINTABLE, description });
+
+/** Who a memory belongs to. At least one id; a key restricted to one value of a field fills it in when it is left out. */
+export const ScopeSchema = Type.Object(
+  {
+    userId: Type.Optional(ScopeId('The user the memories belong to.')),
+    agentId: Type.Optional(ScopeId('The agent (assistant) the memories belong to.')),
+    runId: Type.Optional(ScopeId('One session or conversation.')),
+  },
+  {
+    $id: 'Scope',
+    additionalProperties: false,
+    description:
+      'Who a memory belongs to. A call sees the memories whose ids equal every id it sets. Ids the API key pins to a single value may be left out and are filled in from the key.',
+  },
+);
+
+/** The scope of a stored memory or event (as returned; at least one id is set). */
+export const StoredScopeSchema = Type.Object(
+  {
+    userId: Type.Optional(Type.String()),
+    agentId: Type.Optional(Type.String()),
+    runId: Type.Optional(Type.String()),
+  },
+  { $id: 'StoredScope', additionalProperties: false },
+);
+
+const MetadataValue = Type.Union([
+  Type.String({ maxLength: INPUT_LIMITS.maxMetadataStringLength }),
+  Type.Number(),
+  Type.Boolean(),
+  Type.Array(Type.String({ maxLength: INPUT_LIMITS.maxMetadataStringLength }), { minItems: 1, maxItems: INPUT_LIMITS.maxMetadataArrayLength }),
+]);
+
+/** User metadata sent in a request. */
+export const MetadataInputSchema = Type.Object({}, {
+  $id: 'MetadataInput',
+  additionalProperties: MetadataValue,
+  maxProperties: INPUT_LIMITS.maxMetadataKeys,
+  propertyNames: { pattern: FIELD_NAME, not: { enum: RESERVED_METADATA_KEYS } },
+  description:
+    'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, id, text or hash) with a string, number, boolean or non-empty string array value.',
+});
+
+/** User metadata as stored. */
+export const MetadataSchema = Type.Object({}, { $id: 'Metadata', additionalProperties: MetadataValue });
+
+// ---------------------------------------------------------------------------------------------
+// Filters (the FilterInput language of @mem/core), recursive through the `Filter` component.
+
+const FilterScalar = Type.Union([Type.String({ maxLength: MAX_FILTER_STRING }), Type.Number(), Type.Boolean()]);
+const DateValue = Type.Union([Type.Number({ description: 'Epoch milliseconds' }), Type.String({ format: 'date-time' })]);
+
+const operators = (scalar: TSchema, range: TSchema) =>
+  Type.Object(
+    {
+      $eq: Type.Optional(scalar),
+      $ne: Type.Optional(scalar),
+      $in: Type.Optional(Type.Array(scalar, { minItems: 1, maxItems: 1000 })),
+      $nin: Type.Optional(Type.Array(scalar, { minItems: 1, maxItems: 1000 })),
+      $gt: Type.Optional(range),
+      $gte: Type.Optional(range),
+      $lt: Type.Optional(range),
+      $lte: Type.Optional(range),
+      $contains: Type.Optional(Type.String({ maxLength: MAX_FILTER_STRING })),
+    },
+    { additionalProperties: false, minProperties: 1 },
+  );
+
+const FieldCondition = Type.Union([FilterScalar, operators(FilterScalar, Type.Number())]);
+const DateCondition = Type.Union([DateValue, operators(DateValue, DateValue)]);
+
+/**
+ * A metadata filter: `{ category: "food" }`, `{ rating: { $gte: 3 } }`,
+ * `{ $or: [{ city: "Lisbon" }, { tags: { $contains: "travel" } }] }`, `{ occurredAt: { $gte: "2024-05-01T00:00:00Z" } }`.
+ */
+export const FilterSchema = Type.Unsafe<FilterInput>({
+  $id: 'Filter',
+  type: 'object',
+  minProperties: 1,
+  description:
+    'Metadata filter in the style of MongoDB: a field (metadata key, createdAt/updatedAt/occurredAt, or userId/agentId/runId) with a value or operators ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $contains), combined with $and, $or, $not. Several conditions in one object must all hold. At most 8 levels and 256 conditions.',
+  properties: {
+    $and: { type: 'array', minItems: 1, maxItems: 64, items: { $ref: 'Filter' } },
+    $or: { type: 'array', minItems: 1, maxItems: 64, items: { $ref: 'Filter' } },
+    $not: { $ref: 'Filter' },
+    ...Object.fromEntries(DATE_FIELDS.map((field) => [field, DateCondition])),
+  },
+  patternProperties: {
+    [`^(?!(?:${DATE_FIELDS.join('|')})$)[A-Za-z_][A-Za-z0-9_.-]{0,63}$`]: FieldCondition,
+  },
+  additionalProperties: false,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export const ChatMessageSchema = Type.Object(
+  {
+    role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system'), Type.Literal('tool')]),
+    content: Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NOT_BLANK, description: 'Speaker name, e.g. "Caroline".' })),
+  },
+  { $id: 'ChatMessage', additionalProperties: false },
+);
+
+const OccurredAt = Type.Union(
+  [Type.String({ format: 'date-time' }), Type.Integer({ minimum: -8_640_000_000_000_000, maximum: 8_640_000_000_000_000, description: 'Epoch milliseconds' })],
+  { description: 'When the conversation happened; relative dates resolve against it. Default: now.' },
+);
+
+/** Body of `POST /v1/memories`. `infer` is documented per server: without an LLM only `false` is accepted. */
+export function addRequestSchema(hasLlm: boolean) {
+  return Type.Object(
+    {
+      messages: Type.Union(
+        [
+          Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxMessageLength, pattern: NOT_BLANK, description: 'One user message.' }),
+          Type.Array(Type.Ref('ChatMessage'), { minItems: 1, maxItems: INPUT_LIMITS.maxMessages }),
+        ],
+        { description: 'The conversation to learn from: one user message, or chat messages.' },
+      ),
+      scope: Type.Ref('Scope'),
+      metadata: Type.Optional(Type.Ref('MetadataInput')),
+      infer: Type.Optional(
+        hasLlm
+          ? Type.Boolean({ description: 'false stores the messages as given, without the LLM. Default: true.' })
+          : Type.Literal(false, { description: 'This server has no LLM: messages are stored as given. Default: false.' }),
+      ),
+      prompt: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 20_000, pattern: NOT_BLANK, description: 'Custom extraction instructions for this call.' }),
+      ),
+      occurredAt: Type.Optional(OccurredAt),
+    },
+    { additionalProperties: false },
+  );
+}
+export type AddRequest = Omit<Static<ReturnType<typeof addRequestSchema>>, 'metadata' | 'scope' | 'messages'> & {
+  scope: Scope;
+  messages: string | Static<typeof ChatMessageSchema>[];
+  metadata?: Metadata;
+};
+type Scope = Static<typeof ScopeSchema>;
+
+export const ListRequestSchema = Type.Object(
+  {
+    scope: Type.Ref('Scope'),
+    filter: Type.Optional(Type.Ref('Filter')),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 100.' })),
+    cursor: Type.Optional(IdString('The nextCursor of the previous page.')),
+  },
+  { additionalProperties: false },
+);
+export type ListRequest = { scope: Scope; filter?: FilterInput; pageSize?: number; cursor?: string };
+
+/** Query of `GET /v1/memories`: the scope ids and paging (filters go through `POST /v1/memories/list`). */
+export const ScopeQuerySchema = Type.Object(
+  {
+    userId: Type.Optional(ScopeId('Scope: user id.')),
+    agentId: Type.Optional(ScopeId('Scope: agent id.')),
+    runId: Type.Optional(ScopeId('Scope: run id.')),
+  },
+  { additionalProperties: false },
+);
+export const ListQuerySchema = Type.Object(
+  {
+    ...ScopeQuerySchema.properties,
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 100.' })),
+    cursor: Type.Optional(IdString('The nextCursor of the previous page.')),
+  },
+  { additionalProperties: false },
+);
+export type ScopeQuery = Static<typeof ScopeQuerySchema>;
+export type ListQuery = Static<typeof ListQuerySchema>;
+
+export const IdParamsSchema = Type.Object({ id: IdString('Memory id.') }, { additionalProperties: false });
+
+export const UpdateRequestSchema = Type.Object(
+  {
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxMemoryTextLength, pattern: NOT_BLANK, description: 'New text; re-embedded.' })),
+    metadata: Type.Optional(Type.Ref('MetadataInput')),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'The new text and/or metadata keys to merge in. Scope ids never change.' },
+);
+export type UpdateRequest = { text?: string; metadata?: Metadata };
+
+export const DeleteAllRequestSchema = Type.Object(
+  { scope: Type.Ref('Scope'), filter: Type.Optional(Type.Ref('Filter')) },
+  { additionalProperties: false },
+);
+export type DeleteAllRequest = { scope: Scope; filter?: FilterInput };
+
+/** Body of `POST /v1/search`. `rerank` is documented per server: without a reranker only `false` is accepted. */
+export const SearchRequestSchema = Type.Object(
+  {
+    query: Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxQueryLength, pattern: NOT_BLANK }),
+    scope: Type.Ref('Scope'),
+    filter: Type.Optional(Type.Ref('Filter')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 10.' })),
+    threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Drops results whose cosine similarity is below it.' })),
+    keyword: Type.Optional(Type.Boolean({ description: 'Fuse keyword (BM25) search in. Default: true.' })),
+    relationLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Graph memory: how many relations. Default: limit.' })),
+    includeInvalidRelations: Type.Optional(Type.Boolean({ description: 'Graph memory: also relations that have ended. Default: false.' })),
+  },
+  { additionalProperties: false },
+);
+export type SearchRequest = Omit<Static<typeof SearchRequestSchema>, 'scope' | 'filter'> & { scope: Scope; filter?: FilterInput };
+
+// ---------------------------------------------------------------------------------------------
+// Responses (dates are ISO 8601 strings)
+
+const DateTime = Type.String({ format: 'date-time' });
+
+export const UsageSchema = Type.Object(
+  {
+    llmCalls: Type.Integer({ minimum: 0 }),
+    promptTokens: Type.Integer({ minimum: 0 }),
+    completionTokens: Type.Integer({ minimum: 0 }),
+    embeddingCalls: Type.Integer({ minimum: 0 }),
+    embeddingTokens: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'Usage', additionalProperties: false, description: 'Tokens and calls the operation spent on providers.' },
+);
+
+const memoryItemProperties = {
+  id: Type.String(),
+  text: Type.String(),
+  hash: Type.String({ description: 'SHA-256 of the text.' }),
+  metadata: Type.Ref('Metadata'),
+  scope: Type.Ref('StoredScope'),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  occurredAt: DateTime,
+};
+
+export const MemoryItemSchema = Type.Object(memoryItemProperties, { $id: 'MemoryItem', additionalProperties: false });
+
+export const SearchResultSchema = Type.Object(
+  {
+    ...memoryItemProperties,
+    score: Type.Number({ description: 'Cosine similarity to the query; higher is better.' }),
+    keywordScore: Type.Optional(Type.Number({ description: 'Keyword (BM25) relevance, when keyword search found the memory.' })),
+    rerankScore: Type.Optional(Type.Number()),
+  },
+  { $id: 'SearchResult', additionalProperties: false },
+);
+
+export const MemoryEventSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('ADD'), Type.Literal('UPDATE'), Type.Literal('DELETE'), Type.Literal('NONE')]),
+    id: Type.String(),
+    text: Type.String(),
+    previousText: Type.Optional(Type.String()),
+  },
+  { $id: 'MemoryEvent', additionalProperties: false },
+);
+
+const RelationKey = {
+  source: Type.String(),
+  relation: Type.String(),
+  target: Type.String(),
+};
+
+export const GraphAddResultSchema = Type.Object(
+  {
+    entities: Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false })),
+    relations: Type.Array(Type.Object(RelationKey, { additionalProperties: false })),
+    invalidated: Type.Array(Type.Object(RelationKey, { additionalProperties: false })),
+  },
+  { $id: 'GraphAddResult', additionalProperties: false },
+);
+
+export const AddResponseSchema = Type.Object(
+  {
+    events: Type.Array(Type.Ref('MemoryEvent')),
+    memories: Type.Array(Type.Ref('MemoryItem')),
+    usage: Type.Ref('Usage'),
+    graph: Type.Optional(Type.Ref('GraphAddResult')),
+  },
+  { $id: 'AddResponse', additionalProperties: false },
+);
+
+export const ListResponseSchema = Type.Object(
+  { results: Type.Array(Type.Ref('MemoryItem')), nextCursor: Type.Optional(Type.String()) },
+  { $id: 'ListResponse', additionalProperties: false },
+);
+
+export const SearchResponseSchema = Type.Object(
+  {
+    results: Type.Array(Type.Ref('SearchResult')),
+    relations: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            ...RelationKey,
+            scope: Type.Ref('StoredScope'),
+            validFrom: DateTime,
+            validTo: Type.Union([DateTime, Type.Null()]),
+            score: Type.Number(),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    entities: Type.Optional(
+      Type.Array(Type.Object({ name: Type.String(), type: Type.String(), scope: Type.Ref('StoredScope'), score: Type.Number() }, { additionalProperties: false })),
+    ),
+    usage: Type.Ref('Usage'),
+  },
+  { $id: 'SearchResponse', additionalProperties: false },
+);
+
+export const UpdateResponseSchema = Type.Object(
+  { memory: Type.Ref('MemoryItem'), usage: Type.Ref('Usage') },
+  { $id: 'UpdateResponse', additionalProperties: false },
+);
+
+export const DeleteResponseSchema = Type.Object({ deleted: Type.Boolean() }, { $id: 'DeleteResponse', additionalProperties: false });
+export const DeleteAllResponseSchema = Type.Object({ deleted: Type.Integer({ minimum: 0 }) }, { $id: 'DeleteAllResponse', additionalProperties: false });
+
+export const HistoryEventSchema = Type.Object(
+  {
+    id: Type.String(),
+    memoryId: Type.String(),
+    kind: Type.Union([Type.Literal('ADD'), Type.Literal('UPDATE'), Type.Literal('DELETE')]),
+    previousText: Type.Union([Type.String(), Type.Null()]),
+    text: Type.Union([Type.String(), Type.Null()]),
+    scope: Type.Ref('StoredScope'),
+    validAt: DateTime,
+    createdAt: DateTime,
+    actor: Type.Union([Type.Literal('add'), Type.Literal('update'), Type.Literal('delete'), Type.Literal('deleteAll')]),
+  },
+  { $id: 'HistoryEvent', additionalProperties: false },
+);
+
+export const HistoryResponseSchema = Type.Object(
+  { results: Type.Array(Type.Ref('HistoryEvent'), { description: 'Oldest first; only events of memories in the scope.' }) },
+  { $id: 'HistoryResponse', additionalProperties: false },
+);
+
+export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
+export const ReadyResponseSchema = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
+export const ResetResponseSchema = Type.Object({ reset: Type.Literal(true) }, { additionalProperties: false });
+
+// ---------------------------------------------------------------------------------------------
+// API keys
+
+const Allowed = (field: string) =>
+  Type.Union([Type.Literal('*'), Type.Array(ScopeId(`A ${field} this key may use.`), { minItems: 1, maxItems: 1000 })], {
+    description: `The ${field}s this key may read and write, or "*" for any. A restricted field must be set in every request (it is filled in when the key allows exactly one).`,
+  });
+
+export const KEY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+export const ApiKeyInfoSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Public name of the key; appears in logs. The key itself is never stored or shown again.' }),
+    userIds: Allowed('userId'),
+    agentIds: Allowed('agentId'),
+    runIds: Allowed('runId'),
+    admin: Type.Boolean({ description: 'May reset the store and manage keys.' }),
+    source: Type.Union([Type.Literal('file'), Type.Literal('env'), Type.Literal('api')], {
+      description: 'Where the key was defined: the keys file, MEM_API_KEYS / MEM_ADMIN_KEY (cannot be revoked through the API), or created through the API.',
+    }),
+    createdAt: DateTime,
+  },
+  { $id: 'ApiKeyInfo', additionalProperties: false },
+);
+
+export const KeyListResponseSchema = Type.Object({ keys: Type.Array(Type.Ref('ApiKeyInfo')) }, { additionalProperties: false });
+
+export const CreateKeyRequestSchema = Type.Object(
+  {
+    id: Type.String({ pattern: KEY_ID_PATTERN, description: '1-64 letters, digits, "_", "-", "."; unique.' }),
+    userIds: Type.Optional(Allowed('userId')),
+    agentIds: Type.Optional(Allowed('agentId')),
+    runIds: Type.Optional(Allowed('runId')),
+    admin: Type.Optional(Type.Boolean({ description: 'Default: false.' })),
+  },
+  {
+    additionalProperties: false,
+    description: 'A new key. Fields left out allow any value ("*"), so restrict at least userIds for a tenant key.',
+  },
+);
+export type CreateKeyRequest = { id: string; userIds?: '*' | string[]; agentIds?: '*' | string[]; runIds?: '*' | string[]; admin?: boolean };
+
+export const CreateKeyResponseSchema = Type.Object(
+  {
+    key: Type.String({ description: 'The secret. Shown once: only its hash is kept.' }),
+    info: Type.Ref('ApiKeyInfo'),
+    persisted: Type.Boolean({ description: 'Whether it was written to the keys file (false: kept in memory until restart).' }),
+  },
+  { additionalProperties: false },
+);
+
+export const KeyIdParamsSchema = Type.Object({ id: Type.String({ pattern: KEY_ID_PATTERN }) }, { additionalProperties: false });
+export const RevokeKeyResponseSchema = Type.Object({ revoked: Type.Literal(true) }, { additionalProperties: false });
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Every code an error response carries: the `MemError` codes of `@mem/core`, then HTTP-level ones. */
+export const ERROR_CODES = [
+  'INVALID_INPUT',
+  'MISSING_SETTING',
+  'UNSUPPORTED_CAPABILITY',
+  'DIMENSION_MISMATCH',
+  'PROVIDER_REQUEST_FAILED',
+  'PROVIDER_RESPONSE_INVALID',
+  'NOT_FOUND',
+  'CONFLICT',
+  'ABORTED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'METHOD_NOT_ALLOWED',
+  'ROUTE_NOT_FOUND',
+  'TIMEOUT',
+  'SHUTTING_DOWN',
+  'NOT_READY',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorResponseSchema = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
+        message: Type.String({ description: 'What went wrong and how to fix it. Never contains memory text or keys.' }),
+        field: Type.Optional(Type.String({ description: 'The offending request field, e.g. scope.userId or filter.$or[1].rating.$gt.' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'Error', additionalProperties: false, description: 'The one error shape of every endpoint.' },
+);
+
+/** Components shared by several routes, registered once with the validator and listed in the document. */
+export const COMPONENTS: readonly TSchema[] = [
+  ScopeSchema,
+  StoredScopeSchema,
+  MetadataInputSchema,
+  MetadataSchema,
+  FilterSchema,
+  ChatMessageSchema,
+  UsageSchema,
+  MemoryItemSchema,
+  SearchResultSchema,
+  MemoryEventSchema,
+  GraphAddResultSchema,
+  AddResponseSchema,
+  ListResponseSchema,
+  SearchResponseSchema,
+  UpdateResponseSchema,
+  DeleteResponseSchema,
+  DeleteAllResponseSchema,
+  HistoryEventSchema,
+  HistoryResponseSchema,
+  ApiKeyInfoSchema,
+  ErrorResponseSchema,
+];

@@ -1,0 +1,106 @@
+import type { Environment } from '@mem/core';
+import { processEnvironment } from '@mem/core';
+import { createServer, type MemServer } from './app';
+import { createMemoryFromConfig, loadConfig, type ConfiguredMemory, type MemConfigInput, type MemoryOverrides } from './config';
+import { ApiKeyStore } from './keys';
+import type { LogSink } from './logger';
+
+/** Keys file used when no key source is configured at all (created with one admin key on first start). */
+export const DEFAULT_KEYS_FILE = './mem-keys.json';
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Environment to read `MEM_*` variables from. @default process.env */
+  readonly env?: Environment;
+  /** Settings that win over the environment and the config file (CLI flags). */
+  readonly overrides?: MemConfigInput;
+  /** Parts to use instead of building them from the configuration (tests). */
+  readonly parts?: MemoryOverrides;
+  /** Where the structured log lines go. @default process.stderr */
+  readonly log?: LogSink | 'silent';
+  /**
+   * Told the secret of an admin key created on first start (no keys configured anywhere).
+   * @default prints it once on stderr
+   */
+  readonly onBootstrapKey?: (secret: string, keysFile: string) => void;
+}
+
+/** A started server. */
+export interface StartedServer {
+  readonly server: MemServer;
+  readonly configured: ConfiguredMemory;
+  /** Base URL, e.g. `http://127.0.0.1:8420`. */
+  readonly url: string;
+}
+
+/**
+ * Loads the configuration, builds the memory and the keys, and listens: what `pnpm --filter
+ * @mem/server start` and `mem serve` run.
+ *
+ * Keys: the keys file (`MEM_KEYS_FILE`), `MEM_API_KEYS` and `MEM_ADMIN_KEY`. With none of them,
+ * `./mem-keys.json` is used, and when it holds no key an admin key is created and shown once.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
+  const env = options.env ?? processEnvironment();
+  const config = loadConfig({ env, ...(options.overrides ? { overrides: options.overrides } : {}) });
+  const definitions = ApiKeyStore.definitionsFromEnvironment(env);
+  const keysFile = config.server.keysFile ?? (definitions.length === 0 ? DEFAULT_KEYS_FILE : undefined);
+  const keys = ApiKeyStore.load({ ...(keysFile ? { file: keysFile } : {}), keys: definitions });
+  if (keys.size === 0 && keysFile) {
+    const { key } = await keys.create({ id: 'admin', admin: true, userIds: '*', agentIds: '*', runIds: '*' });
+    (options.onBootstrapKey ?? printBootstrapKey)(key, keysFile);
+  }
+  const configured = await createMemoryFromConfig(config, options.parts);
+  try {
+    const server = await createServer({
+      memory: configured.memory,
+      keys,
+      hasLlm: configured.llm !== undefined,
+      limits: config.server,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    server.logger.info({ msg: 'starting', description: configured.description });
+    const url = await server.listen({ host: config.server.host, port: config.server.port });
+    return { server, configured, url };
+  } catch (error) {
+    await configured.close();
+    throw error;
+  }
+}
+
+function printBootstrapKey(secret: string, keysFile: string): void {
+  process.stderr.write(
+    [
+      '',
+      `No API key was configured, so an admin key was created (its hash is in ${keysFile}).`,
+      'It is shown only this once; keep it somewhere safe:',
+      '',
+      `  ${secret}`,
+      '',
+      'Create tenant keys with POST /v1/admin/keys or `mem keys create`.',
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
+ * Shuts the server down gracefully on SIGTERM and SIGINT (in-flight requests finish, then the
+ * stores close) and exits; a second signal exits at once.
+ */
+export function handleSignals(server: MemServer, exit: (code: number) => void = (code) => process.exit(code)): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      exit(1);
+      return;
+    }
+    stopping = true;
+    server.logger.info({ msg: `received ${signal}` });
+    server.shutdown().then(
+      () => exit(0),
+      () => exit(1),
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
