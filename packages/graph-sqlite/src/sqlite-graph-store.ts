@@ -19,10 +19,9 @@ import {
 } from '@mem/core';
 import type Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { openSqliteConnection } from './sqlite-connection';
-import { SQLITE_PROVIDER, toSqliteError } from './sqlite-errors';
+import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
 import { GRAPH_SCHEMA_VERSION, buildGraphStatements } from './sqlite-graph-schema';
-import { DEFAULT_GRAPH_TABLE_PREFIX, validateConnectionOptions, validateTablePrefix, type SqliteGraphStoreOptions } from './sqlite-graph-store-options';
+import { DEFAULT_GRAPH_TABLE_PREFIX, DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE, type SqliteGraphStoreOptions } from './sqlite-graph-store-options';
 
 /** Prepared statements kept per store (statements differ by scope shape). */
 const STATEMENT_CACHE_SIZE = 128;
@@ -97,7 +96,7 @@ export class SqliteGraphStore implements GraphStore {
    */
   constructor(options: SqliteGraphStoreOptions = {}) {
     validateConnectionOptions(options);
-    this.tablePrefix = validateTablePrefix(options.tablePrefix ?? DEFAULT_GRAPH_TABLE_PREFIX, 'options.tablePrefix');
+    this.tablePrefix = validateTableName(options.tablePrefix ?? DEFAULT_GRAPH_TABLE_PREFIX, 'options.tablePrefix', DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE);
     this.sql = buildGraphStatements(this.tablePrefix);
     const connection = openSqliteConnection(options);
     this.database = connection.database;

@@ -1,8 +1,7 @@
 import { InvalidInputError, MemError, ProviderRequestError, throwIfAborted, type Call, type HistoryEvent, type HistoryEventKind, type HistoryStore } from '@mem/core';
 import type Database from 'better-sqlite3';
-import { openSqliteConnection } from './sqlite-connection';
-import { SQLITE_PROVIDER, toSqliteError } from './sqlite-errors';
-import { DEFAULT_HISTORY_TABLE, validateConnectionOptions, validateTableName, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';
+import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
+import { DEFAULT_HISTORY_TABLE, DEFAULT_HISTORY_TABLE_EXAMPLE, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';
 
 const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
 const ACTORS: readonly HistoryEvent['actor'][] = ['add', 'update', 'delete', 'deleteAll'];
@@ -55,7 +54,7 @@ export class SqliteHistoryStore implements HistoryStore {
    */
   constructor(options: SqliteHistoryStoreOptions = {}) {
     validateConnectionOptions(options);
-    this.table = validateTableName(options.table ?? DEFAULT_HISTORY_TABLE, 'options.table');
+    this.table = validateTableName(options.table ?? DEFAULT_HISTORY_TABLE, 'options.table', DEFAULT_HISTORY_TABLE_EXAMPLE);
     this.sql = buildStatements(this.table);
     const connection = openSqliteConnection(options);
     this.database = connection.database;

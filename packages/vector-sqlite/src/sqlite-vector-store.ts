@@ -20,12 +20,11 @@ import {
 } from '@mem/core';
 import type Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { openSqliteConnection } from './sqlite-connection';
-import { SQLITE_PROVIDER, toSqliteError } from './sqlite-errors';
+import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
 import { filterToSql, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { toFtsQuery } from './sqlite-fts-query';
 import { idOrderKey } from './sqlite-id-order';
-import { DEFAULT_VECTOR_TABLE, validateConnectionOptions, validateTableName, type SqliteVectorStoreOptions } from './sqlite-vector-store-options';
+import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorStoreOptions } from './sqlite-vector-store-options';
 
 /** Rows `list` reads per statement; each page is a fresh keyset query, so writes between pages are safe. */
 const LIST_PAGE_SIZE = 500;
@@ -121,7 +120,7 @@ export class SqliteVectorStore implements VectorStore {
    */
   constructor(options: SqliteVectorStoreOptions = {}) {
     validateConnectionOptions(options);
-    this.table = validateTableName(options.table ?? DEFAULT_VECTOR_TABLE, 'options.table');
+    this.table = validateTableName(options.table ?? DEFAULT_VECTOR_TABLE, 'options.table', DEFAULT_VECTOR_TABLE_EXAMPLE);
     this.sql = buildStatements(this.table);
     const connection = openSqliteConnection(options);
     this.database = connection.database;

@@ -1,6 +1,6 @@
 import { MemError, ProviderRequestError } from '@mem/core';
 
-/** Provider name used in errors and in `GraphStore.provider`. */
+/** Provider name used in errors and in every SQLite store's `provider`. */
 export const SQLITE_PROVIDER = 'sqlite';
 
 /** What to do about each SQLite primary result code; anything else gets a generic fix. */

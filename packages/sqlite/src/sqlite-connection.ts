@@ -1,0 +1,111 @@
+import { InvalidInputError } from '@mem/core';
+import Database from 'better-sqlite3';
+import { toSqliteError } from './sqlite-errors';
+
+/**
+ * How a SQLite store gets its connection. Give `path` (the store opens and owns the connection) or
+ * `database` (an open better-sqlite3 connection you own, shared by several stores), not both.
+ */
+export interface SqliteConnectionOptions {
+  /**
+   * Database file to open (created if missing), or `':memory:'` for a private in-memory database.
+   * Several stores may open the same file: WAL mode lets them read while one writes.
+   * @default 'mem.db' (in the working directory)
+   */
+  readonly path?: string;
+  /**
+   * An open better-sqlite3 connection to use instead of `path`. The store leaves its pragmas
+   * (journal mode, busy timeout, synchronous) as you set them, and its `close()` does not close it.
+   */
+  readonly database?: Database.Database;
+  /** How long a write waits for another connection's lock before failing, in milliseconds (connections the store opens). @default 5000 */
+  readonly busyTimeoutMs?: number;
+  /**
+   * SQLite `synchronous` level for connections the store opens. With WAL, `NORMAL` never loses a
+   * committed write when the process dies; `FULL` also survives power loss, at a cost per commit.
+   * @default 'NORMAL'
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+}
+
+/** Default of {@link SqliteConnectionOptions.path}. */
+export const DEFAULT_SQLITE_PATH = 'mem.db';
+/** Default of {@link SqliteConnectionOptions.busyTimeoutMs}. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** A connection and whether the store opened it (and so must close it). */
+export interface SqliteConnection {
+  readonly database: Database.Database;
+  readonly owned: boolean;
+}
+
+/**
+ * Opens the connection a store works on. A connection passed by the caller is used as is; one the
+ * store opens gets WAL (readers never wait for the writer, and a killed process loses no committed
+ * transaction), a busy timeout, the chosen `synchronous` level, and 8 KiB pages when the file is new.
+ */
+export function openSqliteConnection(options: SqliteConnectionOptions): SqliteConnection {
+  if (options.database) return { database: options.database, owned: false };
+  let database: Database.Database | undefined;
+  try {
+    database = new Database(options.path ?? DEFAULT_SQLITE_PATH, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    // 8 KiB pages hold a 1536-dimension float32 vector (6 KiB) and its row in one page instead of
+    // a chain of overflow pages. Only a new, empty file takes it; an existing one keeps its size.
+    if (database.pragma('page_count', { simple: true }) === 0) database.pragma('page_size = 8192');
+    if (!database.memory) database.pragma('journal_mode = WAL');
+    database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    return { database, owned: true };
+  } catch (error) {
+    database?.close();
+    throw toSqliteError(error, 'open');
+  }
+}
+
+/** Table names and prefixes: a letter, then letters, digits or `_`; short enough to take suffixes. */
+const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+
+/**
+ * Validates a table name (or prefix) so it can be spliced into SQL as a quoted identifier; values never are.
+ * @param example - a valid name for the fix, e.g. `"memories"`
+ * @throws {InvalidInputError} when the name does not match the pattern or is reserved by SQLite.
+ */
+export function validateTableName(table: unknown, field: string, example: string): string {
+  if (typeof table !== 'string' || !TABLE_NAME_PATTERN.test(table) || table.toLowerCase().startsWith('sqlite_')) {
+    throw new InvalidInputError(
+      field,
+      'a table name must be 1-40 characters: a letter, then letters, digits or "_", and must not start with "sqlite_"',
+      `Pass a name such as ${example}.`,
+    );
+  }
+  return table;
+}
+
+/** Checks the connection options every SQLite store takes. @throws {InvalidInputError} naming the option. */
+export function validateConnectionOptions(options: {
+  readonly path?: unknown;
+  readonly database?: unknown;
+  readonly busyTimeoutMs?: unknown;
+  readonly synchronous?: unknown;
+}): void {
+  if (options.path !== undefined && options.database !== undefined) {
+    throw new InvalidInputError('options', 'both path and database are set', 'Pass path to let the store open the file, or database to share your connection, not both.');
+  }
+  if (options.path !== undefined && (typeof options.path !== 'string' || options.path.length === 0)) {
+    throw new InvalidInputError('options.path', 'expected a non-empty string', 'Pass a file path such as "mem.db", or ":memory:".');
+  }
+  if (options.database !== undefined) {
+    const database = options.database as { open?: unknown; prepare?: unknown } | null;
+    if (typeof database !== 'object' || database === null || typeof database.prepare !== 'function') {
+      throw new InvalidInputError('options.database', 'expected a better-sqlite3 Database', 'Pass new Database(path) from better-sqlite3.');
+    }
+    if (database.open !== true) {
+      throw new InvalidInputError('options.database', 'the connection is closed', 'Pass an open connection.');
+    }
+  }
+  if (options.busyTimeoutMs !== undefined && (typeof options.busyTimeoutMs !== 'number' || !Number.isInteger(options.busyTimeoutMs) || options.busyTimeoutMs < 0)) {
+    throw new InvalidInputError('options.busyTimeoutMs', 'expected a non-negative integer number of milliseconds', 'Pass e.g. 5000.');
+  }
+  if (options.synchronous !== undefined && options.synchronous !== 'NORMAL' && options.synchronous !== 'FULL') {
+    throw new InvalidInputError('options.synchronous', 'expected "NORMAL" or "FULL"', 'Leave it out for NORMAL.');
+  }
+}
