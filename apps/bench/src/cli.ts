@@ -1,0 +1,250 @@
+// The benchmark suite. `pnpm bench` at the repository root runs parts 1, 2 (up to 100k) and the
+// offline part of 3, prints tables, and writes JSON results, SVG charts and a summary to docs/bench/.
+//
+//   pnpm bench [add-cost] [scale] [locomo] [locomo-e2e] [options]     (see --help)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { markdownTable, textTable, type Table } from './lib/format';
+import { DEFAULT_AUDIT_PATH, DEFAULT_LOCOMO_PATH } from './lib/locomo';
+import { machineInfo } from './lib/machine';
+import { status } from './lib/progress';
+import * as report from './report';
+import type { Saved } from './report';
+
+// mem0ai reads these when it is loaded (lazily, by parts/systems.ts): no telemetry, and its config
+// file in a scratch folder instead of ~/.mem0.
+process.env['MEM0_TELEMETRY'] = 'false';
+process.env['MEM0_DIR'] ??= join(tmpdir(), 'mem-bench-mem0');
+
+const HELP = `mem benchmark suite
+
+Usage: pnpm bench [part ...] [options]        (from the repository root)
+       pnpm --filter @mem/bench run bench -- [part ...] [options]
+
+Parts (default: add-cost scale locomo):
+  add-cost     mem vs mem0ai: LLM calls, tokens, embedding calls and pipeline time per add and per search
+  scale        SqliteVectorStore at 1k/10k/100k memories (1M with --1m): latency, inserts, disk, memory
+  locomo       LOCOMO retrieval quality, offline (evidence turns retrieved at k = 5, 10, 30)
+  locomo-e2e   LOCOMO end to end with OPENAI_API_KEY (J, F1, BLEU-1); without a key it says what it would run
+
+Options:
+  --locomo PATH          locomo10.json (default ../shared/data/locomo/locomo10.json)
+  --audit PATH           locomo-audit errors.json (default ../shared/data/locomo-audit/errors.json)
+  --out DIR              where results go (default docs/bench); --scratch writes to a temporary folder instead
+  --latency-ms N         latency the local OpenAI-compatible server adds to each request (default 0)
+  --runs N               full ingests per system in add-cost (default 3)
+  --esm-adds N           adds for mem0ai's ESM build (default: the whole conversation; 0 skips it)
+  --search-questions N   questions searched per run in add-cost, each for both speakers (default 50)
+  --mem-sizes LIST       store sizes for mem's add/search overhead (default 1000,10000,100000)
+  --mem0-sizes LIST      store sizes for mem0ai (default 1000,10000; it scans every vector per call)
+  --sized-calls N        adds and searches per store size (default 20)
+  --max-adds N           only the first N adds of the conversation (smoke runs)
+  --sizes LIST           scale: store sizes (default 1000,10000,100000)
+  --1m                   scale: add 1,000,000 (about 6 GB on disk; slow)
+  --queries N            scale: queries per kind and size (default 300)
+  --dimensions N         scale: vector dimensions (default 1536)
+  --embedder NAME        locomo: lexical (default, offline) or transformers (needs --model-path)
+  --model-path DIR       locomo: folder of local Hugging Face models for --embedder transformers
+  --model ID             locomo: the model id for --embedder transformers; locomo-e2e: the extraction model (default gpt-4o-mini)
+  --semantic-only        locomo: no keyword search fused in
+  --answer-model ID      locomo-e2e: answer model (default gpt-4o-mini)
+  --judge-model ID       locomo-e2e: judge model (default gpt-4o-mini)
+  --conversations N      locomo-e2e: how many conversations (default 10)
+  --max-questions N      locomo-e2e: questions per conversation (default all of categories 1-4)
+  --fake                 locomo-e2e: run against the local server instead of OpenAI (exercises the code path)
+  --quick                small sizes everywhere (a smoke run of every part in about a minute)
+  --help`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    locomo: { type: 'string', default: DEFAULT_LOCOMO_PATH },
+    audit: { type: 'string', default: DEFAULT_AUDIT_PATH },
+    out: { type: 'string', default: resolve(import.meta.dirname, '../../../docs/bench') },
+    scratch: { type: 'boolean', default: false },
+    'latency-ms': { type: 'string', default: '0' },
+    runs: { type: 'string', default: '3' },
+    'esm-adds': { type: 'string' },
+    'search-questions': { type: 'string', default: '50' },
+    'mem-sizes': { type: 'string', default: '1000,10000,100000' },
+    'mem0-sizes': { type: 'string', default: '1000,10000' },
+    'sized-calls': { type: 'string', default: '20' },
+    'max-adds': { type: 'string' },
+    sizes: { type: 'string', default: '1000,10000,100000' },
+    '1m': { type: 'boolean', default: false },
+    queries: { type: 'string', default: '300' },
+    dimensions: { type: 'string', default: '1536' },
+    embedder: { type: 'string', default: 'lexical' },
+    'model-path': { type: 'string' },
+    model: { type: 'string' },
+    'semantic-only': { type: 'boolean', default: false },
+    'answer-model': { type: 'string', default: 'gpt-4o-mini' },
+    'judge-model': { type: 'string', default: 'gpt-4o-mini' },
+    conversations: { type: 'string' },
+    'max-questions': { type: 'string' },
+    fake: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+
+const PARTS = ['add-cost', 'scale', 'locomo', 'locomo-e2e'] as const;
+type Part = (typeof PARTS)[number];
+const unknown = positionals.filter((name) => !(PARTS as readonly string[]).includes(name) && name !== 'all');
+if (unknown.length > 0) {
+  process.stderr.write(`Unknown part ${unknown.join(', ')}. Parts: ${PARTS.join(', ')}. See --help.\n`);
+  process.exit(2);
+}
+const parts: Part[] = positionals.length === 0 || positionals.includes('all') ? ['add-cost', 'scale', 'locomo'] : (positionals as Part[]);
+
+const integer = (name: string, text: string | undefined): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    process.stderr.write(`--${name} expects a non-negative integer, got ${text}.\n`);
+    process.exit(2);
+  }
+  return value;
+};
+const list = (name: string, text: string | undefined): number[] => (text ?? '').split(',').filter((item) => item.trim() !== '').map((item) => integer(name, item.trim()));
+
+const quick = values.quick;
+const outDirectory = values.scratch ? join(tmpdir(), `mem-bench-${Date.now()}`) : resolve(values.out!);
+mkdirSync(outDirectory, { recursive: true });
+const machine = machineInfo();
+const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+const suiteStart = performance.now();
+
+function save<T>(part: string, result: T, seconds: number): Saved<T> {
+  const saved: Saved<T> = { part, machine, command, seconds, result };
+  writeFileSync(join(outDirectory, `${part}.json`), `${JSON.stringify(saved, null, 2)}\n`);
+  return saved;
+}
+
+function print(tables: readonly Table[]): void {
+  for (const table of tables) process.stdout.write(`${textTable(table)}\n`);
+}
+
+function writeCharts(charts: Record<string, string>): void {
+  for (const [name, svg] of Object.entries(charts)) writeFileSync(join(outDirectory, name), svg);
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const start = performance.now();
+  const result = await run();
+  return { result, seconds: (performance.now() - start) / 1000 };
+}
+
+for (const part of parts) {
+  status(`\n== ${part} ==`);
+  if (part === 'add-cost') {
+    const { runAddCost } = await import('./parts/add-cost');
+    const { result, seconds } = await timed(() =>
+      runAddCost({
+        locomoPath: values.locomo!,
+        latencyMs: integer('latency-ms', values['latency-ms']),
+        runs: quick ? 1 : Math.max(1, integer('runs', values.runs)),
+        esmAdds: values['esm-adds'] === undefined ? Number.MAX_SAFE_INTEGER : integer('esm-adds', values['esm-adds']),
+        searchQuestions: quick ? 10 : integer('search-questions', values['search-questions']),
+        memSizes: quick ? [1000] : list('mem-sizes', values['mem-sizes']),
+        mem0Sizes: quick ? [1000] : list('mem0-sizes', values['mem0-sizes']),
+        sizedAdds: quick ? 5 : integer('sized-calls', values['sized-calls']),
+        sizedSearches: quick ? 5 : integer('sized-calls', values['sized-calls']),
+        ...(values['max-adds'] !== undefined ? { maxAdds: integer('max-adds', values['max-adds']) } : quick ? { maxAdds: 40 } : {}),
+      }),
+    );
+    const saved = save('add-cost', result, seconds);
+    print([...report.addCostTables(saved), report.addCostTargets(result)]);
+    writeCharts(report.addCostCharts(result));
+  } else if (part === 'scale') {
+    const { runScale } = await import('./parts/scale');
+    const sizes = quick ? [1000, 10000] : [...list('sizes', values.sizes), ...(values['1m'] ? [1_000_000] : [])];
+    const { result, seconds } = await timed(() =>
+      runScale({ sizes, dimensions: integer('dimensions', values.dimensions), scopes: 100, queries: quick ? 50 : integer('queries', values.queries) }),
+    );
+    const saved = save('scale', result, seconds);
+    print(report.scaleTables(saved));
+    writeCharts(report.scaleCharts(result));
+  } else if (part === 'locomo') {
+    const { runRetrieval } = await import('./parts/locomo-retrieval');
+    const embedder = values.embedder === 'transformers' ? 'transformers' : 'lexical';
+    if (values.embedder !== embedder) {
+      process.stderr.write(`--embedder must be lexical or transformers, got ${values.embedder}.\n`);
+      process.exit(2);
+    }
+    const { result, seconds } = await timed(() =>
+      runRetrieval({
+        locomoPath: values.locomo!,
+        auditPath: values.audit!,
+        ks: [5, 10, 30],
+        embedder,
+        keyword: !values['semantic-only'],
+        ...(values['model-path'] ? { modelPath: values['model-path'] } : {}),
+        ...(values.model && embedder === 'transformers' ? { model: values.model } : {}),
+      }),
+    );
+    const saved = save(embedder === 'lexical' && !values['semantic-only'] ? 'locomo' : `locomo-${embedder}${values['semantic-only'] ? '-semantic' : ''}`, result, seconds);
+    print(report.retrievalTables(saved));
+    if (saved.part === 'locomo') writeCharts(report.retrievalCharts(result));
+  } else if (part === 'locomo-e2e') {
+    const { describeEndToEnd, runEndToEnd } = await import('./parts/locomo-e2e');
+    const options = {
+      locomoPath: values.locomo!,
+      auditPath: values.audit!,
+      extractionModel: values.model ?? 'gpt-4o-mini',
+      answerModel: values['answer-model']!,
+      judgeModel: values['judge-model']!,
+      embeddingModel: 'text-embedding-3-small',
+      perSpeaker: 30,
+      ...(values.conversations !== undefined ? { conversations: integer('conversations', values.conversations) } : quick ? { conversations: 1 } : {}),
+      ...(values['max-questions'] !== undefined ? { maxQuestions: integer('max-questions', values['max-questions']) } : quick ? { maxQuestions: 10 } : {}),
+    };
+    const apiKey = process.env['OPENAI_API_KEY'];
+    if (!values.fake && !apiKey) {
+      process.stdout.write(`${describeEndToEnd(options)}\n`);
+      continue;
+    }
+    let server: import('./server/client').BenchServer | undefined;
+    if (values.fake) server = await (await import('./server/client')).BenchServer.start();
+    try {
+      const { result, seconds } = await timed(() => runEndToEnd({ ...options, ...(server ? { baseURL: server.baseURL, apiKey: 'bench' } : { apiKey }) }));
+      const saved = save(values.fake ? 'locomo-e2e-fake' : 'locomo-e2e', result, seconds);
+      print(report.endToEndTables(saved));
+    } finally {
+      await server?.stop();
+    }
+  }
+}
+
+// The summary of every result present (parts not run this time keep their last results).
+const sections: string[] = [];
+const load = <T>(part: string): Saved<T> | undefined => {
+  const path = join(outDirectory, `${part}.json`);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Saved<T>) : undefined;
+};
+const addCost = load<import('./parts/add-cost').AddCostResult>('add-cost');
+if (addCost) {
+  const [headline, ...rest] = report.addCostTables(addCost);
+  sections.push('## 1. Cost of add and search: mem vs mem0ai', '', report.machineLine(addCost), '', markdownTable(headline!), '![cost per add and per search](add-cost.svg)', '', ...rest.map((table) => markdownTable(table)), '![pipeline ms against store size](overhead-vs-store-size.svg)', '', markdownTable(report.addCostTargets(addCost.result)));
+}
+const scale = load<import('./parts/scale').ScaleResult>('scale');
+if (scale) sections.push('## 2. Search at scale (embedded default)', '', report.machineLine(scale), '', ...report.scaleTables(scale).map((table) => markdownTable(table)), '![search latency at scale](scale-latency.svg)', '');
+const retrieval = load<import('./parts/locomo-retrieval').RetrievalResult>('locomo');
+if (retrieval) sections.push('## 3. LOCOMO retrieval (offline)', '', report.machineLine(retrieval), '', ...report.retrievalTables(retrieval).map((table) => markdownTable(table)), '![LOCOMO retrieval](locomo-retrieval.svg)', '');
+const endToEnd = load<import('./parts/locomo-e2e').EndToEndResult>('locomo-e2e');
+if (endToEnd) sections.push('## 3b. LOCOMO end to end (online)', '', report.machineLine(endToEnd), '', ...report.endToEndTables(endToEnd).map((table) => markdownTable(table)));
+const summary = [
+  '# Benchmark results',
+  '',
+  'Written by `pnpm bench` (apps/bench); do not edit by hand. Each section names the date and machine it was measured on.',
+  '',
+  ...sections,
+].join('\n');
+writeFileSync(join(outDirectory, 'README.md'), `${summary}\n`);
+status(`\nResults, charts and summary in ${outDirectory} (${Math.round((performance.now() - suiteStart) / 1000)} s).`);

@@ -1,0 +1,45 @@
+// Part 2: search at scale on the embedded default (SqliteVectorStore), one child process per size.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { status } from '../lib/progress';
+import type { ScaleWorkerOptions, ScaleWorkerResult } from './scale-worker';
+
+export interface ScaleOptions {
+  readonly sizes: readonly number[];
+  readonly dimensions: number;
+  readonly scopes: number;
+  readonly queries: number;
+}
+
+export interface ScaleResult {
+  readonly dimensions: number;
+  readonly scopes: number;
+  readonly queries: number;
+  readonly rows: ScaleWorkerResult[];
+}
+
+function runWorker(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
+  const entry = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
+  const loaderGiven = process.execArgv.some((argument) => argument.includes('tsx'));
+  const child = fork(entry, [JSON.stringify(options)], {
+    execArgv: loaderGiven ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let result: ScaleWorkerResult | undefined;
+    child.on('message', (message) => (result = message as ScaleWorkerResult));
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`the scale worker for ${options.size} records exited with code ${code}`))));
+  });
+}
+
+export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
+  const rows: ScaleWorkerResult[] = [];
+  for (const size of options.sizes) {
+    status(`  store size ${size.toLocaleString('en-US')}: ${options.dimensions} dims, ${options.scopes} scopes, ${options.queries} queries per kind`);
+    rows.push(await runWorker({ size, dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, batch: 1000 }));
+    const row = rows.at(-1)!;
+    status(`    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms`);
+  }
+  return { dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, rows };
+}
