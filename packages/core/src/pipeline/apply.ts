@@ -1,6 +1,6 @@
 import { hashText, uuidv7 } from '../ids';
 import type { HistoryStore } from '../interfaces';
-import type { HistoryEvent, MemoryRecord, Metadata } from '../types';
+import type { HistoryEvent, MemoryRecord, Metadata, Scope } from '../types';
 import { ensureDimensions } from './retrieve';
 import type { AddContext, AddPlan } from './strategy';
 
@@ -94,13 +94,15 @@ export async function applyPlan(options: {
   const history: HistoryEvent[] = [];
   const upserts: MemoryRecord[] = [];
   const deletes: string[] = [];
-  const historyEvent = (memoryId: string, kind: HistoryEvent['kind'], previousText: string | null, text: string | null): HistoryEvent => ({
+  // An event carries the scope of the memory it changes, which may be narrower than the call's
+  // (a call for { userId } updates a memory stored with { userId, agentId }); history() filters by it.
+  const historyEvent = (memoryId: string, kind: HistoryEvent['kind'], previousText: string | null, text: string | null, memoryScope: Scope): HistoryEvent => ({
     id: uuidv7(now.getTime()),
     memoryId,
     kind,
     previousText,
     text,
-    scope,
+    scope: memoryScope,
     validAt: context.occurredAt,
     createdAt: now,
     actor: 'add',
@@ -113,7 +115,7 @@ export async function applyPlan(options: {
     }
     if (step.kind === 'DELETE') {
       deletes.push(step.current.id);
-      history.push(historyEvent(step.current.id, 'DELETE', step.current.text, null));
+      history.push(historyEvent(step.current.id, 'DELETE', step.current.text, null, step.current.scope));
       events.push({ kind: 'DELETE', id: step.current.id, text: step.current.text });
       continue;
     }
@@ -126,7 +128,7 @@ export async function applyPlan(options: {
       }
       const id = uuidv7(now.getTime());
       upserts.push({ id, vector, text: step.text, hash: step.hash, scope, metadata, createdAt: now, updatedAt: now, occurredAt: context.occurredAt });
-      history.push(historyEvent(id, 'ADD', null, step.text));
+      history.push(historyEvent(id, 'ADD', null, step.text, scope));
       events.push({ kind: 'ADD', id, text: step.text });
     } else {
       const { current: record } = step;
@@ -139,7 +141,7 @@ export async function applyPlan(options: {
         updatedAt: now,
         occurredAt: context.occurredAt,
       });
-      history.push(historyEvent(record.id, 'UPDATE', record.text, step.text));
+      history.push(historyEvent(record.id, 'UPDATE', record.text, step.text, record.scope));
       events.push({ kind: 'UPDATE', id: record.id, text: step.text, previousText: record.text });
     }
   }

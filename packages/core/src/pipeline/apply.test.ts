@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryHistoryStore, InMemoryVectorStore, Memory, type Scope } from '../index';
+import { HashEmbedder, ScriptedLLM, type ScriptStep } from '../testing';
+
+// Regressions found by the model-output fuzzer (packages/hardening): what the apply step does with
+// answers that are valid JSON but odd.
+
+const alice: Scope = { userId: 'alice' };
+const aliceWithAgent: Scope = { userId: 'alice', agentId: 'planner' };
+
+function setup(script: ScriptStep[] = []) {
+  const llm = new ScriptedLLM(script);
+  let clock = Date.parse('2024-05-08T10:00:00Z');
+  const memory = new Memory({
+    llm,
+    embedder: new HashEmbedder(),
+    vectorStore: new InMemoryVectorStore(),
+    historyStore: new InMemoryHistoryStore(),
+    now: () => new Date((clock += 1000)),
+  });
+  return { memory, llm };
+}
+
+const ops = (...operations: { op: string; id?: string | null; text?: string | null }[]) => ({
+  json: { operations: operations.map((operation) => ({ id: null, text: null, ...operation })) },
+});
+
+describe('apply step', () => {
+  it('records UPDATE and DELETE of a memory stored in a narrower scope under that scope, so its history stays complete', async () => {
+    const { memory, llm } = setup();
+    const stored = await memory.add('Lives in Lisbon', { scope: aliceWithAgent, infer: false });
+    const other = await memory.add('Is vegetarian', { scope: aliceWithAgent, infer: false });
+    const id = stored.events[0]!.id;
+    const otherId = other.events[0]!.id;
+    // A call for { userId } sees the memories of { userId, agentId } and changes them.
+    llm.push((request) => {
+      const alias = (text: string) => /(m\d+): (.*)/g.exec(request.messages[1]!.content.split('\n').find((line) => line.endsWith(text))!)![1]!;
+      return JSON.stringify({ operations: [{ op: 'UPDATE', id: alias('Lives in Lisbon'), text: 'Lives in Porto' }, { op: 'DELETE', id: alias('Is vegetarian'), text: null }] });
+    });
+    await memory.add('I moved to Porto and I eat fish now', { scope: alice });
+    const history = await memory.history(id, { scope: aliceWithAgent });
+    expect(history.map((event) => [event.kind, event.text, event.scope])).toEqual([
+      ['ADD', 'Lives in Lisbon', aliceWithAgent],
+      ['UPDATE', 'Lives in Porto', aliceWithAgent],
+    ]);
+    expect((await memory.history(otherId, { scope: aliceWithAgent })).map((event) => [event.kind, event.scope])).toEqual([
+      ['ADD', aliceWithAgent],
+      ['DELETE', aliceWithAgent],
+    ]);
+    expect((await memory.get(id, { scope: aliceWithAgent }))?.scope).toEqual(aliceWithAgent);
+  });
+});
