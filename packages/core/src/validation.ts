@@ -39,6 +39,15 @@ function isWellFormed(value: string): boolean {
   return !/\p{Surrogate}/u.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
 }
 
+/**
+ * Replaces lone UTF-16 surrogates with U+FFFD. Used on model output, which must not be rejected
+ * (that would lose the fact) but must be stored the same way by every store: SQLite, for one,
+ * would turn a lone surrogate into U+FFFD while the in-process copy kept it.
+ */
+export function toWellFormed(value: string): string {
+  return value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
 /** Validates the id of a memory. */
 export function checkId(value: unknown, field = 'id'): string {
   return checkString(value, field, { max: INPUT_LIMITS.maxIdLength });

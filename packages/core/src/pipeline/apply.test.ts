@@ -49,4 +49,13 @@ describe('apply step', () => {
     ]);
     expect((await memory.get(id, { scope: aliceWithAgent }))?.scope).toEqual(aliceWithAgent);
   });
+
+  it('stores model text holding a lone surrogate as U+FFFD, the same in the result, the store and the history', async () => {
+    const { memory } = setup([ops({ op: 'ADD', text: 'Likes \uD83C tea' })]);
+    const result = await memory.add('I like tea', { scope: alice });
+    expect(result.events).toEqual([expect.objectContaining({ kind: 'ADD', text: 'Likes \uFFFD tea' })]);
+    const id = result.events[0]!.id;
+    expect((await memory.get(id, { scope: alice }))?.text).toBe('Likes \uFFFD tea');
+    expect((await memory.history(id, { scope: alice }))[0]?.text).toBe('Likes \uFFFD tea');
+  });
 });

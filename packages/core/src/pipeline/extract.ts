@@ -1,7 +1,7 @@
 import { MissingSettingError } from '../errors';
 import type { JsonSchema } from '../interfaces';
 import { additiveSystemPrompt, conversationPrompt } from '../prompts';
-import { INPUT_LIMITS } from '../validation';
+import { INPUT_LIMITS, toWellFormed } from '../validation';
 import { generateJson, type Validator } from './llm-output';
 import type { AddContext } from './strategy';
 
@@ -20,7 +20,7 @@ const validateFacts: Validator<string[]> = (value) => {
     const text = typeof fact === 'string' ? fact : typeof fact === 'object' && fact !== null && typeof (fact as { text?: unknown }).text === 'string' ? (fact as { text: string }).text : undefined;
     if (text === undefined) return { ok: false, problem: `facts[${index}] is not a string` };
     if (text.length > INPUT_LIMITS.maxMemoryTextLength) return { ok: false, problem: `facts[${index}] is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
-    if (text.trim() !== '') facts.push(text.trim());
+    if (text.trim() !== '') facts.push(toWellFormed(text).trim());
   }
   return { ok: true, value: facts };
 };

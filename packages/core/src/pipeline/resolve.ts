@@ -5,7 +5,7 @@ import type { GraphPlan } from '../graph/prepare-graph';
 import type { JsonSchema } from '../interfaces';
 import { conversationPrompt, reconcileSystemPrompt } from '../prompts';
 import type { MemoryRecord } from '../types';
-import { INPUT_LIMITS } from '../validation';
+import { INPUT_LIMITS, toWellFormed } from '../validation';
 import { generateJson, type Validator } from './llm-output';
 import type { AddContext, PlannedOperation } from './strategy';
 
@@ -66,7 +66,7 @@ const validateOperations: Validator<RawOperation[]> = (value) => {
     if (typeof text === 'string' && text.length > INPUT_LIMITS.maxMemoryTextLength) {
       return { ok: false, problem: `operations[${index}].text is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
     }
-    operations.push({ op: kind, id: typeof id === 'string' || typeof id === 'number' ? String(id) : null, text: typeof text === 'string' ? text.trim() : null });
+    operations.push({ op: kind, id: typeof id === 'string' || typeof id === 'number' ? String(id) : null, text: typeof text === 'string' ? toWellFormed(text).trim() : null });
   }
   return { ok: true, value: operations };
 };
