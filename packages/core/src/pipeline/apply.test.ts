@@ -59,3 +59,50 @@ describe('apply step', () => {
     expect((await memory.history(id, { scope: alice }))[0]?.text).toBe('Likes \uFFFD tea');
   });
 });
+
+describe('apply step: no fact dropped, no duplicate', () => {
+  async function seeded(texts: readonly string[]) {
+    const { memory, llm } = setup();
+    for (const text of texts) await memory.add(text, { scope: alice, infer: false });
+    return { memory, llm };
+  }
+  const stored = async (memory: Memory) => (await memory.getAll({ scope: alice })).results.map((item) => item.text).sort();
+
+  it('"ADD x" next to "DELETE the memory saying x" leaves x stored', async () => {
+    const { memory, llm } = await seeded(['Prefers green tea']);
+    llm.push(ops({ op: 'DELETE', id: 'm1' }, { op: 'ADD', text: 'Prefers green tea' }));
+    await memory.add('I prefer green tea', { scope: alice });
+    expect(await stored(memory)).toEqual(['Prefers green tea']);
+  });
+
+  it('"ADD x" next to "UPDATE the memory saying x to y" leaves both x and y stored', async () => {
+    const { memory, llm } = await seeded(['Lives in Lisbon']);
+    llm.push(ops({ op: 'ADD', text: 'Lives in Lisbon' }, { op: 'UPDATE', id: 'm1', text: 'Lives in Porto' }));
+    await memory.add('I live in Lisbon and Porto', { scope: alice });
+    expect(await stored(memory)).toEqual(['Lives in Lisbon', 'Lives in Porto']);
+  });
+
+  it('an UPDATE to the text of another stored memory removes the rewritten memory instead of storing a second copy', async () => {
+    const { memory, llm } = await seeded(['Is vegetarian', 'Eats fish']);
+    llm.push((request) => {
+      const line = request.messages[1]!.content.split('\n').find((candidate) => candidate.endsWith(': Is vegetarian'))!;
+      return JSON.stringify({ operations: [{ op: 'UPDATE', id: line.slice(0, line.indexOf(':')), text: 'Eats fish' }] });
+    });
+    const result = await memory.add('I eat fish now', { scope: alice });
+    expect(await stored(memory)).toEqual(['Eats fish']);
+    expect(result.events.map((event) => [event.kind, event.text])).toEqual([
+      ['DELETE', 'Is vegetarian'],
+      ['NONE', 'Eats fish'],
+    ]);
+  });
+
+  it('an UPDATE and an ADD of the same new text store it once', async () => {
+    const { memory, llm } = await seeded(['Lives in Lisbon']);
+    llm.push(ops({ op: 'UPDATE', id: 'm1', text: 'Lives in Porto' }, { op: 'ADD', text: 'Lives in Porto' }));
+    await memory.add('I moved to Porto', { scope: alice });
+    expect(await stored(memory)).toEqual(['Lives in Porto']);
+    llm.push(ops({ op: 'ADD', text: 'Works in Braga' }, { op: 'UPDATE', id: 'm1', text: 'Works in Braga' }));
+    await memory.add('I work in Braga, not Porto', { scope: alice });
+    expect(await stored(memory)).toEqual(['Works in Braga']);
+  });
+});

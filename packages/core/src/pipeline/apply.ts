@@ -27,7 +27,11 @@ type Step =
  * - only records that are in `plan.candidates` AND found by a scoped `get` are updated or deleted;
  * - no fact is dropped: an UPDATE that cannot apply (unknown id, record gone, id already used in
  *   this plan) becomes an ADD of its text;
- * - no duplicate: an ADD whose text is already stored in scope (same hash) becomes NONE;
+ * - no duplicate: an ADD whose text is already stored in scope (same hash), or stored by another
+ *   step of the plan, becomes NONE; an UPDATE to such a text deletes the memory it would have
+ *   rewritten (the other copy stays);
+ * - a memory the plan rewrites or deletes never counts as the stored copy of an ADD's text, so
+ *   "ADD x" next to "DELETE the memory saying x" still leaves x stored;
  * - history is written before the vector store, so every stored memory has its history.
  *
  * Callers hold the scope's lock, so concurrent adds of one scope apply one after another.
@@ -107,6 +111,10 @@ export async function applyPlan(options: {
     createdAt: now,
     actor: 'add',
   });
+  // Memories this plan rewrites or removes: a duplicate check must not point at them, their text is going away.
+  const changing = new Set(steps.flatMap((step) => (step.kind === 'UPDATE' || step.kind === 'DELETE' ? [step.current.id] : [])));
+  // Texts the plan leaves in the store (by hash), with the memory holding each, so no two steps store one text twice.
+  const planned = new Map<string, { id: string; text: string }>();
   let vectorIndex = 0;
   for (const step of steps) {
     if (step.kind === 'NONE') {
@@ -120,18 +128,27 @@ export async function applyPlan(options: {
       continue;
     }
     const vector = vectors[vectorIndex++]!;
+    const holder = planned.get(step.hash) ?? (await findByHash(context, vector, step.hash, changing));
     if (step.kind === 'ADD') {
-      const duplicate = await findByHash(context, vector, step.hash);
-      if (duplicate) {
-        events.push({ kind: 'NONE', id: duplicate.id, text: duplicate.text });
+      if (holder) {
+        events.push({ kind: 'NONE', id: holder.id, text: holder.text });
         continue;
       }
       const id = uuidv7(now.getTime());
       upserts.push({ id, vector, text: step.text, hash: step.hash, scope, metadata, createdAt: now, updatedAt: now, occurredAt: context.occurredAt });
       history.push(historyEvent(id, 'ADD', null, step.text, scope));
       events.push({ kind: 'ADD', id, text: step.text });
+      planned.set(step.hash, { id, text: step.text });
     } else {
       const { current: record } = step;
+      if (holder) {
+        // The new text is already stored (or is stored by another step of this plan): rewriting this
+        // memory to it would leave two copies, so this memory goes and the other copy stays.
+        deletes.push(record.id);
+        history.push(historyEvent(record.id, 'DELETE', record.text, null, record.scope));
+        events.push({ kind: 'DELETE', id: record.id, text: record.text }, { kind: 'NONE', id: holder.id, text: holder.text });
+        continue;
+      }
       upserts.push({
         ...record,
         vector,
@@ -143,6 +160,7 @@ export async function applyPlan(options: {
       });
       history.push(historyEvent(record.id, 'UPDATE', record.text, step.text, record.scope));
       events.push({ kind: 'UPDATE', id: record.id, text: step.text, previousText: record.text });
+      planned.set(step.hash, { id: record.id, text: step.text });
     }
   }
 
@@ -160,8 +178,12 @@ export async function upsertInBatches(vectorStore: AddContext['vectorStore'], re
   }
 }
 
-/** Identical texts embed to identical vectors, so a duplicate is among the nearest few records. */
-async function findByHash(context: AddContext, vector: readonly number[], hash: string): Promise<MemoryRecord | undefined> {
-  const matches = await context.vectorStore.query({ scope: context.scope, vector, topK: 5, ...(context.signal ? { signal: context.signal } : {}) });
-  return matches.find((match) => match.record.hash === hash)?.record;
+/**
+ * A stored memory of the scope with this text hash, leaving out `exclude`. Identical texts embed to
+ * identical vectors, so a duplicate is among the nearest few records.
+ */
+async function findByHash(context: AddContext, vector: readonly number[], hash: string, exclude: ReadonlySet<string>): Promise<MemoryRecord | undefined> {
+  const topK = 5 + Math.min(exclude.size, 100);
+  const matches = await context.vectorStore.query({ scope: context.scope, vector, topK, ...(context.signal ? { signal: context.signal } : {}) });
+  return matches.find((match) => match.record.hash === hash && !exclude.has(match.record.id))?.record;
 }
