@@ -70,9 +70,9 @@ export function addCostTables(saved: Saved<AddCostResult>): Table[] {
   if (breakdownRows.length > 0) {
     tables.push({
       title: "Where mem's pipeline time goes (mean ms per call)",
-      headers: ['call', 'HTTP client (SDK + loopback)', 'vector store', 'history store', 'core', 'total'],
+      headers: ['call', 'HTTP exchange (client side)', 'vector store', 'history store', 'core + SDK', 'total'],
       rows: breakdownRows,
-      notes: ['HTTP client = time until the response headers arrive, minus the time inside the server.'],
+      notes: ['HTTP exchange = time from sending the request to having the whole response, minus the time inside the server. Core + SDK = the rest: the pipeline, validation, prompt building, and the SDK building requests and parsing responses.'],
     });
   }
   const sizes = [...new Set([...result.sized['mem']!, ...(result.sized['mem0ai'] ?? [])].map((entry) => entry.size))].sort((a, b) => a - b);

@@ -18,6 +18,13 @@ function label(value: number): string {
   return value.toPrecision(2);
 }
 
+/** A power of ten as an axis label: 0.01, 0.1, 1, 10, 100, 1k, 10k, 100k, 1M. */
+function tickLabel(value: number): string {
+  if (value >= 1_000_000) return `${value / 1_000_000}M`;
+  if (value >= 1000) return `${value / 1000}k`;
+  return String(Number(value.toPrecision(1)));
+}
+
 function document(width: number, height: number, title: string, subtitle: string | undefined, body: string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
@@ -101,12 +108,12 @@ export function logLineChart(options: {
   for (let exponent = Math.log10(yMin); exponent <= Math.log10(yMax) + 1e-9; exponent++) {
     const y = sy(10 ** exponent);
     body.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`);
-    body.push(`<text x="${left - 8}" y="${y + 4}" font-size="11" text-anchor="end" fill="#4b5563">${escapeXml(label(10 ** exponent))}</text>`);
+    body.push(`<text x="${left - 8}" y="${y + 4}" font-size="11" text-anchor="end" fill="#4b5563">${escapeXml(tickLabel(10 ** exponent))}</text>`);
   }
   for (let exponent = Math.log10(xMin); exponent <= Math.log10(xMax) + 1e-9; exponent++) {
     const x = sx(10 ** exponent);
     body.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + plotHeight}" stroke="#f3f4f6"/>`);
-    body.push(`<text x="${x}" y="${top + plotHeight + 18}" font-size="11" text-anchor="middle" fill="#4b5563">${escapeXml(label(10 ** exponent))}</text>`);
+    body.push(`<text x="${x}" y="${top + plotHeight + 18}" font-size="11" text-anchor="middle" fill="#4b5563">${escapeXml(tickLabel(10 ** exponent))}</text>`);
   }
   body.push(`<rect x="${left}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#9ca3af"/>`);
   body.push(`<text x="${left + plotWidth / 2}" y="${height - 12}" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.xLabel)}</text>`);

@@ -56,7 +56,7 @@ export interface CallFigures {
   readonly pipelineMsMedianOfRuns: number;
   readonly runs: number;
   readonly byKind: Record<string, { calls: number; promptTokens: number; completionTokens: number }>;
-  /** mem only: where the pipeline time goes, mean ms per call (HTTP client = time to response headers minus server time). */
+  /** mem only: where the pipeline time goes, mean ms per call (httpClientMs: the whole HTTP exchange minus the time inside the server). */
   readonly breakdown?: Breakdown;
 }
 

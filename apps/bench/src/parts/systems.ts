@@ -61,8 +61,13 @@ export function createMem(options: { baseURL: string; directory: string; strateg
   mkdirSync(options.directory, { recursive: true });
   const path = join(options.directory, 'mem.db');
   const clock = new BusyClock();
-  // Time until the response headers arrive: the server's time plus the HTTP round trip.
-  const timedFetch = (input: string | URL | Request, init?: RequestInit) => clock.time('http', () => fetch(input, init));
+  // Time of the whole HTTP exchange (request sent, response body received): the server's time plus the round trip.
+  const timedFetch = (input: string | URL | Request, init?: RequestInit) =>
+    clock.time('http', async () => {
+      const response = await fetch(input, init);
+      const body = await response.arrayBuffer();
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    });
   const memory = new Memory({
     llm: new OpenAILLM({ apiKey: 'bench', baseURL: options.baseURL, model: CHAT_MODEL, maxRetries: 0, fetch: timedFetch }),
     embedder: new OpenAIEmbedder({ apiKey: 'bench', baseURL: options.baseURL, model: EMBEDDING_MODEL, maxRetries: 0, fetch: timedFetch }),

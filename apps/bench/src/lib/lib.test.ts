@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { bleu1, tokenF1 } from '../parts/locomo-e2e';
+import { normalizeEvidence, parseLocomoDate, protocolAdds, type LocomoConversation } from './locomo';
+import { quantile, summarize } from './stats';
+import { groupedBars, logLineChart } from './svg';
+
+describe('LOCOMO helpers', () => {
+  it('parses session dates as UTC', () => {
+    expect(parseLocomoDate('1:56 pm on 8 May, 2023').toISOString()).toBe('2023-05-08T13:56:00.000Z');
+    expect(parseLocomoDate('12:09 am on 13 September, 2023').toISOString()).toBe('2023-09-13T00:09:00.000Z');
+  });
+
+  it('splits joined evidence ids', () => {
+    expect(normalizeEvidence(['D8:6; D9:17', 'D1:3', 'D1:3'])).toEqual(['D8:6', 'D9:17', 'D1:3']);
+  });
+
+  it("builds Mem0's protocol: two messages per add, each speaker's side, within a session", () => {
+    const turn = (speaker: string, n: number) => ({ speaker, diaId: `D1:${n}`, text: `text ${n}` });
+    const conversation: LocomoConversation = {
+      index: 0,
+      speakerA: 'A',
+      speakerB: 'B',
+      questions: [],
+      sessions: [{ index: 1, dateText: '', date: new Date(0), turns: [turn('A', 1), turn('B', 2), turn('A', 3)] }],
+    };
+    const adds = protocolAdds(conversation);
+    expect(adds.map((add) => [add.self, add.messages.map((message) => `${message.role}:${message.name}`)])).toEqual([
+      ['A', ['user:A', 'assistant:B']],
+      ['B', ['assistant:A', 'user:B']],
+      ['A', ['user:A']],
+      ['B', ['assistant:A']],
+    ]);
+  });
+});
+
+describe('answer scores', () => {
+  it('token F1 ignores case, punctuation and articles', () => {
+    expect(tokenF1('The 7th of May, 2023', '7 May 2023')).toBeCloseTo((2 * (2 / 4) * (2 / 3)) / (2 / 4 + 2 / 3), 6);
+    expect(tokenF1('Paris', 'paris')).toBe(1);
+    expect(tokenF1('London', 'Paris')).toBe(0);
+  });
+
+  it('BLEU-1 clips repeated words and penalises short answers', () => {
+    expect(bleu1('paris paris paris', 'paris')).toBeCloseTo(1 / 3, 6);
+    expect(bleu1('May', '7 May 2023')).toBeCloseTo(Math.exp(1 - 3), 6);
+  });
+});
+
+describe('statistics and charts', () => {
+  it('uses nearest-rank quantiles', () => {
+    expect(quantile([5, 1, 4, 2, 3], 0.5)).toBe(3);
+    expect(summarize([1, 2, 3, 4, 100]).p95).toBe(100);
+  });
+
+  it('draws a log-scale line chart with escaped labels', () => {
+    const svg = logLineChart({ title: 'a < b', xLabel: 'x', yLabel: 'y', series: [{ name: 'mem & co', points: [{ x: 1000, y: 0.5 }, { x: 100000, y: 3 }] }] });
+    expect(svg).toContain('<polyline');
+    expect(svg).toContain('a &lt; b');
+    expect(svg).toContain('mem &amp; co');
+  });
+
+  it('draws one bar per series and group', () => {
+    const svg = groupedBars({ title: 't', groups: ['1', '2'], series: [{ name: 'k5', values: [0.1, 0.2] }, { name: 'k10', values: [0.3, 0.4] }], yLabel: 'recall' });
+    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+});
