@@ -118,6 +118,8 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
         requestId: request.id,
         errorCode: body.error.code,
         errorName: error instanceof Error ? error.name : typeof error,
+        // The frames only: an error's message may quote data, its stack frames name code.
+        ...(status === 500 && error instanceof Error && error.stack ? { stack: error.stack.split('\n').slice(1).map((line) => line.trim()).join(' | ') } : {}),
         route: request.routeOptions.url ?? 'unknown',
       });
     }
@@ -127,6 +129,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
   const routes: RouteDocumentation[] = [];
+  let document: Record<string, unknown> = {};
   const patterns: { regex: RegExp; methods: Set<string> }[] = [];
 
   const notFound = (method: string, url: string): HttpError => {
@@ -143,7 +146,6 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     request.startedAt = process.hrtime.bigint();
     void reply.header('x-request-id', request.id);
     if (shuttingDown && !request.url.startsWith('/healthz')) {
-      void reply.header('connection', 'close');
       throw new HttpError(503, 'SHUTTING_DOWN', 'The server is shutting down; retry against another instance.');
     }
     const url = request.routeOptions.url;
@@ -168,6 +170,13 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     if (auth === 'admin' && !key.admin) throw new HttpError(403, 'FORBIDDEN', 'This endpoint needs an admin key.');
   });
 
+  // While shutting down, every response (in-flight ones included) closes its connection, so the
+  // server is not kept open by idle keep-alive connections.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (shuttingDown) void reply.header('connection', 'close');
+    return payload;
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const durationMs = request.startedAt === undefined ? undefined : Number(process.hrtime.bigint() - request.startedAt) / 1e6;
     logger.info({
@@ -186,6 +195,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     keys: options.keys,
     hasLlm: options.hasLlm,
     isShuttingDown: () => shuttingDown,
+    document: () => document,
   };
   for (const route of memoryRoutes(context)) {
     routes.push(route);
@@ -221,7 +231,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     });
   }
 
-  const document = buildOpenApiDocument(routes, {
+  document = buildOpenApiDocument(routes, {
     title: 'mem REST API',
     version: options.version ?? '0.0.0',
     description: [
@@ -233,7 +243,6 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     ].join('\n'),
   });
 
-  app.get('/openapi.json', { config: { auth: 'none' } }, async () => document);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true });
 

@@ -64,7 +64,10 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
   }
   const framework = (typeof error === 'object' && error !== null ? error : {}) as FrameworkError;
   if (framework.validation && framework.validation.length > 0) {
-    const first = framework.validation[0]!;
+    // Within anyOf/oneOf Ajv reports every branch; the deepest error names the most precise field.
+    const first = framework.validation.reduce((best, candidate) =>
+      depth(candidate) > depth(best) && candidate.keyword !== 'anyOf' && candidate.keyword !== 'oneOf' ? candidate : best,
+    );
     const field = validationField(first);
     const message = `Invalid ${field ?? framework.validationContext ?? 'request'}: ${validationProblem(first)}. See /openapi.json for the request schema.`;
     return { status: 400, body: body('INVALID_INPUT', message, field), headers: {} };
@@ -86,6 +89,11 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
     return { status: 400, body: body('INVALID_INPUT', `Invalid request: ${error instanceof Error ? error.message : 'malformed'}.`, 'body'), headers: {} };
   }
   return { status: 500, body: body('INTERNAL', `Internal error (request ${requestId}); the server log has the details.`), headers: {} };
+}
+
+function depth(error: { instancePath: string; keyword: string; params: Record<string, unknown> }): number {
+  const extra = error.keyword === 'required' || error.keyword === 'additionalProperties' || error.keyword === 'propertyNames' ? 1 : 0;
+  return error.instancePath.split('/').length + extra;
 }
 
 function body(code: ErrorCode, message: string, field?: string): ErrorBody {

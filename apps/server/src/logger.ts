@@ -17,6 +17,8 @@ export interface LogFields {
   /** The error code of a failed request, and for unexpected errors the error's class name. */
   readonly errorCode?: string;
   readonly errorName?: string;
+  /** Stack frames of an unexpected error, without its message. */
+  readonly stack?: string;
   readonly url?: string;
   readonly description?: string;
 }

@@ -19,6 +19,7 @@ import {
   ListRequestSchema,
   ListResponseSchema,
   MemoryItemSchema,
+  OpenApiDocumentSchema,
   ReadyResponseSchema,
   ResetResponseSchema,
   RevokeKeyResponseSchema,
@@ -44,6 +45,8 @@ export interface RouteContext {
   readonly keys: ApiKeyStore;
   readonly hasLlm: boolean;
   readonly isShuttingDown: () => boolean;
+  /** The OpenAPI document (built after the routes). */
+  readonly document: () => Record<string, unknown>;
 }
 
 /** A route: its documentation (which the server also validates with) and its handler. */
@@ -348,6 +351,21 @@ export function memoryRoutes(context: RouteContext): Route[] {
       errors: [],
       async handle() {
         return { status: 'ok' };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/openapi.json',
+      operationId: 'openapi',
+      summary: 'This document',
+      description: 'The OpenAPI 3.1 document of this server (its schemas are the ones requests are validated with). No key needed; browsable at /docs.',
+      tag: 'health',
+      auth: 'none',
+      status: 200,
+      response: OpenApiDocumentSchema,
+      errors: [],
+      async handle() {
+        return context.document();
       },
     },
     {

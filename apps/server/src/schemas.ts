@@ -28,6 +28,11 @@ export const MAX_ID_CHARACTERS = INPUT_LIMITS.maxIdLength / 2;
 /** Longest filter string the API documents. */
 const MAX_FILTER_STRING = 512;
 
+/** A string enum as `{ type: 'string', enum }` (clearer errors and documents than an anyOf of constants). */
+function StringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+}
+
 const IdString = (description: string) => Type.String({ minLength: 1, maxLength: MAX_ID_CHARACTERS, pattern: NOT_BLANK, description });
 const ScopeId = (description: string) => Type.String({ minLength: 1, maxLength: MAX_ID_CHARACTERS, pattern: PRINTABLE, description });
 
@@ -128,7 +133,7 @@ export const FilterSchema = Type.Unsafe<FilterInput>({
 
 export const ChatMessageSchema = Type.Object(
   {
-    role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system'), Type.Literal('tool')]),
+    role: StringEnum(['user', 'assistant', 'system', 'tool'] as const),
     content: Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NOT_BLANK, description: 'Speaker name, e.g. "Caroline".' })),
   },
@@ -278,7 +283,7 @@ export const SearchResultSchema = Type.Object(
 
 export const MemoryEventSchema = Type.Object(
   {
-    kind: Type.Union([Type.Literal('ADD'), Type.Literal('UPDATE'), Type.Literal('DELETE'), Type.Literal('NONE')]),
+    kind: StringEnum(['ADD', 'UPDATE', 'DELETE', 'NONE'] as const),
     id: Type.String(),
     text: Type.String(),
     previousText: Type.Optional(Type.String()),
@@ -353,13 +358,13 @@ export const HistoryEventSchema = Type.Object(
   {
     id: Type.String(),
     memoryId: Type.String(),
-    kind: Type.Union([Type.Literal('ADD'), Type.Literal('UPDATE'), Type.Literal('DELETE')]),
+    kind: StringEnum(['ADD', 'UPDATE', 'DELETE'] as const),
     previousText: Type.Union([Type.String(), Type.Null()]),
     text: Type.Union([Type.String(), Type.Null()]),
     scope: Type.Ref('StoredScope'),
     validAt: DateTime,
     createdAt: DateTime,
-    actor: Type.Union([Type.Literal('add'), Type.Literal('update'), Type.Literal('delete'), Type.Literal('deleteAll')]),
+    actor: StringEnum(['add', 'update', 'delete', 'deleteAll'] as const),
   },
   { $id: 'HistoryEvent', additionalProperties: false },
 );
@@ -371,6 +376,7 @@ export const HistoryResponseSchema = Type.Object(
 
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 export const ReadyResponseSchema = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
+export const OpenApiDocumentSchema = Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true, description: 'An OpenAPI 3.1 document.' });
 export const ResetResponseSchema = Type.Object({ reset: Type.Literal(true) }, { additionalProperties: false });
 
 // ---------------------------------------------------------------------------------------------
@@ -390,7 +396,7 @@ export const ApiKeyInfoSchema = Type.Object(
     agentIds: Allowed('agentId'),
     runIds: Allowed('runId'),
     admin: Type.Boolean({ description: 'May reset the store and manage keys.' }),
-    source: Type.Union([Type.Literal('file'), Type.Literal('env'), Type.Literal('api')], {
+    source: StringEnum(['file', 'env', 'api'] as const, {
       description: 'Where the key was defined: the keys file, MEM_API_KEYS / MEM_ADMIN_KEY (cannot be revoked through the API), or created through the API.',
     }),
     createdAt: DateTime,
@@ -459,7 +465,7 @@ export const ErrorResponseSchema = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
+        code: StringEnum(ERROR_CODES),
         message: Type.String({ description: 'What went wrong and how to fix it. Never contains memory text or keys.' }),
         field: Type.Optional(Type.String({ description: 'The offending request field, e.g. scope.userId or filter.$or[1].rating.$gt.' })),
       },

@@ -1,0 +1,177 @@
+import { ScriptedLLM } from '@mem/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, startTestServer, validatedResponses, type TestServer } from './harness';
+
+// Every endpoint over real HTTP, every response checked against the served OpenAPI document.
+describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM)', () => {
+  let api: TestServer;
+  beforeAll(async () => {
+    api = await startTestServer();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const add = (messages: unknown, extra: Record<string, unknown> = {}) =>
+    api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages, scope: { userId: 'alice' }, ...extra } });
+
+  it('adds messages as given (infer defaults to false without an LLM) and returns the library result with ISO dates', async () => {
+    const response = await add([{ role: 'user', content: 'I drink green tea every morning', name: 'Alice' }], {
+      metadata: { category: 'food', rating: 4 },
+      occurredAt: '2024-05-08T10:00:00Z',
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.events).toEqual([{ kind: 'ADD', id: expect.any(String), text: 'Alice: I drink green tea every morning' }]);
+    expect(response.body.memories[0]).toMatchObject({
+      text: 'Alice: I drink green tea every morning',
+      metadata: { category: 'food', rating: 4 },
+      scope: { userId: 'alice' },
+      occurredAt: '2024-05-08T10:00:00.000Z',
+    });
+    expect(response.body.usage).toMatchObject({ llmCalls: 0, embeddingCalls: 1 });
+  });
+
+  it('refuses infer: true when the server has no LLM, and says so in its document', async () => {
+    const response = await add('I like hiking', { infer: true });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'infer' });
+    const document = (await api.request('GET', '/openapi.json')).body;
+    expect(document.paths['/v1/memories'].post.requestBody.content['application/json'].schema).toBeDefined();
+  });
+
+  it('lists a scope page by page with a cursor, filters through POST /v1/memories/list, and fills the scope from a single-user key', async () => {
+    await add('I live in Lisbon', { metadata: { category: 'home' } });
+    await add('I have a dog called Bolt', { metadata: { category: 'pets' } });
+    const first = await api.request('GET', '/v1/memories?pageSize=2', { key: KEYS.alice });
+    expect(first.status).toBe(200);
+    expect(first.body.results).toHaveLength(2);
+    expect(first.body.nextCursor).toBe(first.body.results[1].id);
+    const second = await api.request('GET', `/v1/memories?userId=alice&pageSize=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { key: KEYS.alice });
+    expect(second.body.results.map((item: { text: string }) => item.text)).toEqual(['I have a dog called Bolt']);
+    expect(second.body.nextCursor).toBeUndefined();
+
+    const filtered = await api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: {}, filter: { category: { $in: ['home', 'pets'] } } } });
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.results.map((item: { text: string }) => item.text)).toEqual(['I live in Lisbon', 'I have a dog called Bolt']);
+  });
+
+  it('searches a scope: best match first, with scores, filter and limit', async () => {
+    const response = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'where does alice live? Lisbon', scope: { userId: 'alice' }, limit: 2 } });
+    expect(response.status).toBe(200);
+    expect(response.body.results).toHaveLength(2);
+    expect(response.body.results[0]).toMatchObject({ text: 'I live in Lisbon', score: expect.any(Number) });
+    const filtered = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'Lisbon', scope: { userId: 'alice' }, filter: { category: 'pets' } } });
+    expect(filtered.body.results.map((item: { text: string }) => item.text)).toEqual(['I have a dog called Bolt']);
+  });
+
+  it('gets, updates (text and metadata) and deletes one memory, and returns its history oldest first', async () => {
+    const created = await add('I work as a nurse', { metadata: { category: 'work' } });
+    const id = created.body.memories[0].id as string;
+
+    const got = await api.request('GET', `/v1/memories/${id}?userId=alice`, { key: KEYS.alice });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id, text: 'I work as a nurse' });
+
+    const updated = await api.request('PATCH', `/v1/memories/${id}`, { key: KEYS.alice, body: { text: 'Works as a doctor', metadata: { level: 'senior' } } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.memory).toMatchObject({ id, text: 'Works as a doctor', metadata: { category: 'work', level: 'senior' } });
+    expect(updated.body.usage.embeddingCalls).toBe(1);
+
+    const deleted = await api.request('DELETE', `/v1/memories/${id}`, { key: KEYS.alice });
+    expect(deleted.body).toEqual({ deleted: true });
+    expect((await api.request('DELETE', `/v1/memories/${id}`, { key: KEYS.alice })).body).toEqual({ deleted: false });
+    const gone = await api.request('GET', `/v1/memories/${id}`, { key: KEYS.alice });
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.code).toBe('NOT_FOUND');
+
+    const history = await api.request('GET', `/v1/memories/${id}/history`, { key: KEYS.alice });
+    expect(history.status).toBe(200);
+    expect(history.body.results.map((event: { kind: string; previousText: string | null; text: string | null }) => [event.kind, event.previousText, event.text])).toEqual([
+      ['ADD', null, 'I work as a nurse'],
+      ['UPDATE', 'I work as a nurse', 'Works as a doctor'],
+      ['DELETE', 'Works as a doctor', null],
+    ]);
+  });
+
+  it('answers 404 NOT_FOUND when updating a memory that does not exist', async () => {
+    const response = await api.request('PATCH', '/v1/memories/no-such-id', { key: KEYS.alice, body: { text: 'x y z' } });
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('deletes by filter (POST /v1/memories/delete) and then every memory of a scope (DELETE /v1/memories)', async () => {
+    const byFilter = await api.request('POST', '/v1/memories/delete', { key: KEYS.alice, body: { scope: { userId: 'alice' }, filter: { category: 'pets' } } });
+    expect(byFilter.body).toEqual({ deleted: 1 });
+    const remaining = await api.request('GET', '/v1/memories', { key: KEYS.alice });
+    expect(remaining.body.results.map((item: { text: string }) => item.text)).not.toContain('I have a dog called Bolt');
+    const all = await api.request('DELETE', '/v1/memories?userId=alice', { key: KEYS.alice });
+    expect(all.body).toEqual({ deleted: remaining.body.results.length });
+    expect((await api.request('GET', '/v1/memories', { key: KEYS.alice })).body.results).toEqual([]);
+  });
+
+  it('answers health and readiness without a key', async () => {
+    expect((await api.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await api.request('GET', '/readyz')).body).toEqual({ status: 'ready' });
+  });
+
+  it('serves the OpenAPI 3.1 document and a browsable page whose assets are served locally (no CDN)', async () => {
+    const document = await api.request('GET', '/openapi.json');
+    expect(document.body.openapi).toBe('3.1.0');
+    expect(document.body.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const page = await fetch(`${api.url}/docs/`);
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(html).toContain('swagger-ui');
+    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((match) => match[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const src of scripts) {
+      expect(src, 'the docs page must not load scripts from another host').not.toMatch(/^(https?:)?\/\//);
+      const asset = await fetch(new URL(src, `${api.url}/docs/`));
+      await asset.arrayBuffer();
+      expect(asset.status).toBe(200);
+    }
+    const initializer = await (await fetch(`${api.url}/docs/static/swagger-initializer.js`)).text();
+    expect(initializer).toContain("url: resolveUrl('./json')");
+    const served = await (await fetch(`${api.url}/docs/json`)).json();
+    expect(served).toEqual(document.body);
+  });
+});
+
+describe('the REST API with an LLM', () => {
+  it('extracts facts with the configured LLM (infer defaults to true) and reports its usage', async () => {
+    const llm = new ScriptedLLM([{ json: { operations: [{ op: 'ADD', id: null, text: 'Is vegetarian' }] } }]);
+    const api = await startTestServer({ parts: { llm } });
+    try {
+      const response = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: [{ role: 'user', content: 'I stopped eating meat last year.' }], scope: { userId: 'alice' } },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body.events).toEqual([{ kind: 'ADD', id: expect.any(String), text: 'Is vegetarian' }]);
+      expect(response.body.usage.llmCalls).toBe(1);
+      expect(llm.requests).toHaveLength(1);
+      const document = (await api.request('GET', '/openapi.json')).body;
+      const infer = document.paths['/v1/memories'].post.requestBody.content['application/json'].schema.properties.infer;
+      expect(infer.type).toBe('boolean');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('coverage of the document', () => {
+  it('every operation of the document had a success response validated by the tests above', async () => {
+    const api = await startTestServer();
+    try {
+      const document = (await api.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { operationId: string }>> };
+      const admin = new Set(['reset', 'listKeys', 'createKey', 'revokeKey']); // covered in admin.test.ts
+      const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((operation) => operation.operationId));
+      for (const operationId of operations.filter((id) => !admin.has(id))) {
+        const statuses = [...(validatedResponses.get(operationId) ?? [])];
+        expect(statuses.some((status) => status >= 200 && status < 300), `${operationId} had no 2xx response validated`).toBe(true);
+      }
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, startTestServer, type TestServer } from './harness';
+
+// Bad requests get 400 INVALID_INPUT naming the field, whether the schema or core found the problem.
+describe('validation errors', () => {
+  let api: TestServer;
+  beforeAll(async () => {
+    api = await startTestServer();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const expectInvalid = async (response: Promise<{ status: number; body: any }>, field: string) => {
+    const { status, body } = await response;
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('INVALID_INPUT');
+    expect(body.error.field).toBe(field);
+    expect(body.error.message).toContain(field);
+    return body.error.message as string;
+  };
+
+  it('names a missing required field', async () => {
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { scope: { userId: 'alice' } } }), 'query');
+    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'hi there' } }), 'scope');
+  });
+
+  it('names a field of the wrong type or out of range, without coercing body values', async () => {
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, limit: '5' } }), 'limit');
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, limit: 1001 } }), 'limit');
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, threshold: 2 } }), 'threshold');
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: '   ', scope: {} } }), 'query');
+  });
+
+  it('names nested fields: message roles, scope ids, metadata keys', async () => {
+    await expectInvalid(
+      api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: [{ role: 'user', content: 'a' }, { role: 'robot', content: 'b' }], scope: {} } }),
+      'messages[1].role',
+    );
+    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: { userId: 'alice', tenant: 'x' } } }), 'scope.tenant');
+    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, metadata: { userId: 'bob' } } }), 'metadata.userId');
+    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, metadata: { tags: [] } } }), 'metadata.tags');
+  });
+
+  it('names the offending part of a filter', async () => {
+    await expectInvalid(
+      api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, filter: { rating: { $regex: 'x' } } } }),
+      'filter.rating.$regex',
+    );
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, filter: { $or: [] } } }), 'filter.$or');
+    await expectInvalid(
+      api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: {}, filter: { occurredAt: { $gte: 'last tuesday' } } } }),
+      'filter.occurredAt.$gte',
+    );
+  });
+
+  it('rejects unknown properties instead of dropping them', async () => {
+    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, topK: 3 } }), 'topK');
+    await expectInvalid(api.request('GET', '/v1/memories?user=alice', { key: KEYS.alice }), 'user');
+  });
+
+  it('names query parameters', async () => {
+    await expectInvalid(api.request('GET', '/v1/memories?pageSize=0', { key: KEYS.alice }), 'pageSize');
+    await expectInvalid(api.request('GET', '/v1/memories?pageSize=ten', { key: KEYS.alice }), 'pageSize');
+  });
+
+  it('rejects a PATCH with nothing to change', async () => {
+    const { status, body } = await api.request('PATCH', '/v1/memories/some-id', { key: KEYS.alice, body: {} });
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('INVALID_INPUT');
+  });
+
+  it('answers malformed JSON with 400 and a non-JSON body with 415', async () => {
+    const broken = await api.request('POST', '/v1/search', { key: KEYS.alice, rawBody: '{"query": ', headers: { 'content-type': 'application/json' } });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'body' });
+    const form = await api.request('POST', '/v1/search', { key: KEYS.alice, rawBody: 'query=tea', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    expect(form.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers an unknown path with 404 ROUTE_NOT_FOUND and a wrong method with 405 and Allow', async () => {
+    const unknown = await api.request('GET', '/v1/nothing-here', { key: KEYS.alice });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('ROUTE_NOT_FOUND');
+    const wrong = await api.request('PUT', '/v1/search', { key: KEYS.alice, body: { query: 'x' } });
+    expect(wrong.status).toBe(405);
+    expect(wrong.body.error.code).toBe('METHOD_NOT_ALLOWED');
+    expect(wrong.headers.get('allow')).toBe('POST');
+  });
+});
