@@ -7,7 +7,9 @@ import {
   AcceptsUndeclaredOperatorsVectorStore,
   DropsMetadataVectorStore,
   fencedJsonLLM,
+  CommitsDiscardedHistoryStore,
   HalfBatchHistoryStore,
+  ListsPendingHistoryStore,
   IgnoresAbortEmbedder,
   IgnoresAbortVectorStore,
   IgnoresScopeVectorStore,
@@ -78,6 +80,8 @@ describe('the history store cases catch broken adapters', () => {
     { broken: 'appends half a batch on conflict', create: () => new HalfBatchHistoryStore(), caughtBy: 'append: a batch holding an already stored id' },
     { broken: 'lists newest first', create: () => new NewestFirstHistoryStore(), caughtBy: 'list returns the events of one memory oldest first' },
     { broken: 'stores null texts as empty strings', create: () => new NullAsEmptyHistoryStore(), caughtBy: 'round trip: every field' },
+    { broken: 'lists pending events', create: () => new ListsPendingHistoryStore(), caughtBy: 'pending: appended events are not listed until settle commits them' },
+    { broken: 'commits discarded events', create: () => new CommitsDiscardedHistoryStore(), caughtBy: 'settle: discard deletes pending events only' },
   ])('$broken', async ({ create, caughtBy }) => {
     const failed = await failingCases(historyStoreCases, runHistoryStoreCase, create);
     expect(failed.some((name) => name.startsWith(caughtBy))).toBe(true);

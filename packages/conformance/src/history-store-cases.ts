@@ -191,6 +191,61 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
     },
   },
   {
+    name: 'pending: appended events are not listed until settle commits them, then listed in append order',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const added = helpers.event({ id: helpers.id(10), memoryId, kind: 'ADD', text: 'Likes tea' });
+      await store.append({ events: [added] });
+      const update = helpers.event({ id: helpers.id(11), memoryId, kind: 'UPDATE', previousText: 'Likes tea', text: 'Likes green tea', actor: 'update' });
+      const other = helpers.event({ id: helpers.id(12), memoryId: helpers.id(2), kind: 'ADD', text: 'Plays cello' });
+      await store.append({ events: [update, other], pending: true });
+      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [added.id], 'a pending event is not listed');
+      assert.deepEqual(await store.list({ memoryId: helpers.id(2) }), [], 'a memory with only pending events lists nothing');
+      const pending = await store.listPending({ limit: 10 });
+      assert.deepEqual(pending.map((event) => event.id), [update.id, other.id], 'listPending returns the pending events, oldest first');
+      assertEventEqual(pending[0], update, 'listPending');
+      // A later committed event, then the pending one is committed: append order is kept.
+      const later = helpers.event({ id: helpers.id(13), memoryId, kind: 'DELETE', previousText: 'Likes green tea', text: null, actor: 'delete' });
+      await store.append({ events: [later] });
+      await store.settle({ commit: [update.id, other.id] });
+      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [added.id, update.id, later.id], 'committed events keep their append order');
+      assert.deepEqual(await store.listPending({ limit: 10 }), [], 'nothing is pending after the commit');
+      assertEventEqual((await store.list({ memoryId: helpers.id(2) }))[0], other, 'a committed event round-trips');
+    },
+  },
+  {
+    name: 'settle: discard deletes pending events only; committed and unknown ids are left alone',
+    async run(store, helpers) {
+      const memoryId = helpers.id(1);
+      const committed = helpers.event({ id: helpers.id(10), memoryId, text: 'Committed' });
+      await store.append({ events: [committed] });
+      const kept = helpers.event({ id: helpers.id(11), memoryId: helpers.id(2), text: 'Pending, then committed' });
+      const dropped = helpers.event({ id: helpers.id(12), memoryId, kind: 'UPDATE', previousText: 'Committed', text: 'Pending, then discarded', actor: 'update' });
+      await store.append({ events: [kept, dropped], pending: true });
+      await store.settle({ commit: [kept.id], discard: [dropped.id, committed.id, helpers.id(404)] });
+      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [committed.id], 'the discarded event is gone; the committed one stays');
+      assert.deepEqual((await store.list({ memoryId: helpers.id(2) })).map((event) => event.id), [kept.id], 'the committed pending event is listed');
+      assert.deepEqual(await store.listPending({ limit: 10 }), [], 'nothing is pending');
+      // Settling again, or settling ids that are not pending, changes nothing.
+      await store.settle({ commit: [dropped.id], discard: [kept.id] });
+      assert.deepEqual((await store.list({ memoryId: helpers.id(2) })).map((event) => event.id), [kept.id], 'a committed event cannot be discarded');
+      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [committed.id], 'a discarded event cannot be committed');
+    },
+  },
+  {
+    name: 'listPending: oldest first across memories, at most limit; an aborted signal throws ABORTED',
+    async run(store, helpers) {
+      const events = Array.from({ length: 5 }, (_, index) => helpers.event({ id: helpers.id(20 + index), memoryId: helpers.id(index % 2) }));
+      for (const event of events) await store.append({ events: [event], pending: true });
+      assert.deepEqual((await store.listPending({ limit: 3 })).map((event) => event.id), events.slice(0, 3).map((event) => event.id), 'the three oldest pending events');
+      const controller = new AbortController();
+      controller.abort();
+      await assertRejectsWithCode(() => store.listPending({ limit: 3, signal: controller.signal }), 'ABORTED', 'listPending with an aborted signal');
+      await assertRejectsWithCode(() => store.settle({ commit: [events[0]!.id], signal: controller.signal }), 'ABORTED', 'settle with an aborted signal');
+      assert.equal((await store.listPending({ limit: 10 })).length, 5, 'the aborted settle changed nothing');
+    },
+  },
+  {
     name: 'reset: deletes every event',
     async run(store, helpers) {
       const events = [helpers.event({ memoryId: helpers.id(1) }), helpers.event({ memoryId: helpers.id(2) }), helpers.event({ memoryId: helpers.id(2) })];

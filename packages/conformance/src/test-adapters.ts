@@ -313,8 +313,22 @@ export class IgnoresAbortVectorStore extends InMemoryVectorStore {
 
 /** Appends event by event, so a conflict in the middle leaves the first half stored. */
 export class HalfBatchHistoryStore extends InMemoryHistoryStore {
-  override async append(request: Call<{ events: readonly HistoryEvent[] }>): Promise<void> {
-    for (const event of request.events) await super.append({ events: [event] });
+  override async append(request: Call<{ events: readonly HistoryEvent[]; pending?: boolean }>): Promise<void> {
+    for (const event of request.events) await super.append({ ...request, events: [event] });
+  }
+}
+
+/** Ignores `pending`: events of the write-ahead log are listed before they are committed. */
+export class ListsPendingHistoryStore extends InMemoryHistoryStore {
+  override append(request: Call<{ events: readonly HistoryEvent[]; pending?: boolean }>): Promise<void> {
+    return super.append({ ...request, pending: false });
+  }
+}
+
+/** Commits the events it was asked to discard. */
+export class CommitsDiscardedHistoryStore extends InMemoryHistoryStore {
+  override settle(request: Call<{ commit?: readonly string[]; discard?: readonly string[] }>): Promise<void> {
+    return super.settle({ commit: [...(request.commit ?? []), ...(request.discard ?? [])] });
   }
 }
 

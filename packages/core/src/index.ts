@@ -31,6 +31,7 @@ export type { GraphPlan } from './graph/prepare-graph';
 export type { GraphExtraction } from './graph/graph-extraction';
 export type { ShownRelation } from './graph/graph-context';
 export type { MemoryEvent } from './pipeline/apply';
+export type { SettleReport } from './pipeline/write-ahead';
 export type { AddContext, AddPlan, AddStrategy, PlannedOperation } from './pipeline/strategy';
 export { reconcileStrategy, additiveStrategy, rawStrategy } from './pipeline/strategies';
 export { retrieveCandidates, retrieveCandidatesWithVectors } from './pipeline/retrieve';

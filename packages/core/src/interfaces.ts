@@ -96,16 +96,29 @@ export interface VectorStore {
   close(): Promise<void>;
 }
 
-/** Keeps the change log of every memory. */
+/**
+ * Keeps the change log of every memory. It is also the write-ahead log of `Memory`: the events of a
+ * change are appended as `pending` before the vector store is written, and settled (committed, or
+ * dropped when the vector write never happened) afterwards or by `Memory.recover()` after a crash.
+ */
 export interface HistoryStore {
   readonly provider: string;
   /**
    * Appends events: all or none. Event ids are unique: a batch holding an id that is already
    * stored (or twice in the batch) throws a `MemError` with code `CONFLICT` and stores none of the batch.
+   * With `pending: true` the events are stored but not listed by `list` until {@link settle} commits them.
    */
-  append(request: Call<{ readonly events: readonly HistoryEvent[] }>): Promise<void>;
-  /** The events of one memory, oldest first. */
+  append(request: Call<{ readonly events: readonly HistoryEvent[]; readonly pending?: boolean }>): Promise<void>;
+  /** The committed events of one memory, oldest first (pending events are left out). */
   list(request: Call<{ readonly memoryId: string }>): Promise<HistoryEvent[]>;
+  /** Pending events of every memory, oldest first (append order), at most `limit`. */
+  listPending(request: Call<{ readonly limit: number }>): Promise<HistoryEvent[]>;
+  /**
+   * Settles pending events, all in one step: `commit` makes them committed (listed, in their
+   * original append order), `discard` deletes them. Ids that are not pending (unknown, or already
+   * committed) are ignored, so a committed event can never be discarded.
+   */
+  settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void>;
   /** Deletes every event. */
   reset(request?: Call<object>): Promise<void>;
   close(): Promise<void>;

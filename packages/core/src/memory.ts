@@ -1,4 +1,4 @@
-import { InvalidInputError, MissingSettingError, NotFoundError } from './errors';
+import { InvalidInputError, MemError, MissingSettingError, NotFoundError } from './errors';
 import { evaluateFilter, parseFilter, splitFilter, type Filter, type FilterInput } from './filter';
 import { hashText, uuidv7 } from './ids';
 import { applyGraph, type GraphAddResult } from './graph/apply-graph';
@@ -14,6 +14,7 @@ import { hybridSearch } from './pipeline/search';
 import { additiveStrategy, rawStrategy, reconcileStrategy } from './pipeline/strategies';
 import type { AddContext, AddStrategy } from './pipeline/strategy';
 import { UsageMeter } from './pipeline/usage';
+import { settlePending, writeAhead, type SettleReport } from './pipeline/write-ahead';
 import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from './prompts';
 import { scopeContains, scopeKey, validateScope } from './scope';
 import type { ChatMessage, HistoryEvent, MemoryRecord, Metadata, Scope, Usage } from './types';
@@ -169,6 +170,8 @@ export class Memory {
   private readonly now: () => Date;
   private readonly graph: GraphSettings | undefined;
   private readonly locks = new KeyedMutex();
+  /** Ids of history events this instance is writing (pending until their vector write is done). */
+  private readonly inFlight = new Set<string>();
 
   /** @throws {InvalidInputError} when a required part is missing. */
   constructor(options: MemoryOptions) {
@@ -249,7 +252,7 @@ export class Memory {
     const graph = context.graph;
     const preparedGraph = graph ? await prepareGraph(context, plan.graph ?? (await extractGraph(context, graph))) : undefined;
     const { events, records, graphResult } = await this.locks.run(scopeKey(scope), async () => {
-      const applied = await applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now() });
+      const applied = await applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now(), inFlight: this.inFlight });
       // The graph is written after the memories; a graph store failure leaves the memories written.
       const graphResult =
         graph && preparedGraph
@@ -385,11 +388,8 @@ export class Memory {
         metadata: metadata ? { ...record.metadata, ...metadata } : record.metadata,
         updatedAt: now,
       };
-      await this.historyStore.append({
-        events: [historyEvent(record, 'UPDATE', record.text, updated.text, now, 'update')],
-        ...signal,
-      });
-      await this.vectorStore.upsert({ records: [updated], ...signal });
+      const events = [historyEvent(record, 'UPDATE', record.text, updated.text, now, 'update')];
+      await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () => this.vectorStore.upsert({ records: [updated], ...signal }));
       return { memory: toItem(updated), usage: meter.usage };
     });
   }
@@ -402,8 +402,8 @@ export class Memory {
     return this.locks.run(scopeKey(scope), async () => {
       const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
       if (!record) return { deleted: false };
-      await this.historyStore.append({ events: [historyEvent(record, 'DELETE', record.text, null, this.now(), 'delete')], ...signal });
-      await this.vectorStore.delete({ scope, ids: [id], ...signal });
+      const events = [historyEvent(record, 'DELETE', record.text, null, this.now(), 'delete')];
+      await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () => this.vectorStore.delete({ scope, ids: [id], ...signal }));
       return { deleted: true };
     });
   }
@@ -424,8 +424,10 @@ export class Memory {
       const now = this.now();
       for (let start = 0; start < doomed.length; start += 500) {
         const batch = doomed.slice(start, start + 500);
-        await this.historyStore.append({ events: batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll')), ...signal });
-        await this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal });
+        const events = batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll'));
+        await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
+          this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal }),
+        );
       }
       // Graph memory: without a filter, the graph of the scope goes too (a metadata filter selects memories only).
       if (this.graph && filter === undefined) await this.graph.store.deleteAll({ scope, ...signal });
@@ -439,6 +441,43 @@ export class Memory {
     checkId(id);
     const events = await this.historyStore.list({ memoryId: id, ...(options.signal ? { signal: options.signal } : {}) });
     return events.filter((event) => scopeContains(scope, event.scope));
+  }
+
+  /**
+   * Finishes what a crashed process left half done. Every change is logged in the history store as
+   * pending before the vector store is written and committed after; a process killed in between
+   * leaves pending events. `recover` settles them by what the vector store holds: an ADD or UPDATE
+   * that reached it is committed, one that did not is dropped from the history (the memory keeps
+   * its previous state, which the history already shows), and a DELETE is finished. Afterwards every
+   * stored memory has its history and the history shows no change that did not happen.
+   *
+   * Call it at start-up. Changes this instance has in flight are left alone, but run it only while
+   * no other process writes to the same stores: it would take their in-flight changes for crashed
+   * ones. Idempotent.
+   *
+   * @returns how many pending events were committed, discarded and completed (all 0 after a clean shutdown).
+   * @example
+   * const memory = new Memory({ embedder, vectorStore, historyStore });
+   * await memory.recover();
+   */
+  async recover(options: { readonly signal?: AbortSignal } = {}): Promise<SettleReport> {
+    const signal = options.signal ? { signal: options.signal } : {};
+    const total: SettleReport = { committed: 0, discarded: 0, completed: 0 };
+    const settled = new Set<string>();
+    for (;;) {
+      // Events this instance is writing right now are pending by design: skip them.
+      const listed = await this.historyStore.listPending({ limit: 500 + this.inFlight.size, ...signal });
+      const events = listed.filter((event) => !this.inFlight.has(event.id));
+      if (events.length === 0) return total;
+      if (events.some((event) => settled.has(event.id))) {
+        throw new MemError('CONFLICT', `${this.historyStore.provider} history store still lists events as pending after settling them. Check that its settle() commits and discards them.`);
+      }
+      const report = await settlePending({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, finishDeletes: true, ...signal });
+      for (const event of events) settled.add(event.id);
+      total.committed += report.committed;
+      total.discarded += report.discarded;
+      total.completed += report.completed;
+    }
   }
 
   /** Deletes every memory, every history event and (with graph memory) the whole graph, in every scope. */

@@ -161,3 +161,41 @@ describe('errors', () => {
     expect(thrown).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', operation: 'open', retryable: false });
   });
 });
+
+describe('write-ahead log (pending events)', () => {
+  it('adds the pending column to a table made before it existed, keeping every event committed', async () => {
+    const path = join(directory, 'old.db');
+    const old = new Database(path);
+    // The table layout of the first release, without the pending column.
+    old.exec(`CREATE TABLE memory_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, memory_id TEXT NOT NULL, kind TEXT NOT NULL,
+      previous_text TEXT, text TEXT, user_id TEXT, agent_id TEXT, run_id TEXT, valid_at INTEGER NOT NULL, created_at INTEGER NOT NULL, actor TEXT NOT NULL)`);
+    old.prepare("INSERT INTO memory_history (id, memory_id, kind, previous_text, text, user_id, valid_at, created_at, actor) VALUES ('old-1', 'memory-1', 'ADD', NULL, 'Likes tea', 'u1', 1, 2, 'add')").run();
+    old.close();
+    // Two stores open the old file at once: the column is added once.
+    const first = track(new SqliteHistoryStore({ path }));
+    const second = track(new SqliteHistoryStore({ path }));
+    expect((await first.list({ memoryId: 'memory-1' })).map((item) => item.id)).toEqual(['old-1']);
+    expect((await second.list({ memoryId: 'memory-1' })).map((item) => item.id)).toEqual(['old-1']);
+    await second.append({ events: [event('new-1', { kind: 'UPDATE', previousText: 'Likes tea', text: 'Likes green tea' })], pending: true });
+    expect((await first.listPending({ limit: 5 })).map((item) => item.id)).toEqual(['new-1']);
+    await first.settle({ commit: ['new-1'] });
+    expect((await second.list({ memoryId: 'memory-1' })).map((item) => item.id)).toEqual(['old-1', 'new-1']);
+  });
+
+  it('keeps pending events across a reopen, so recovery after a crash finds them', async () => {
+    const path = join(directory, 'reopen.db');
+    const writer = new SqliteHistoryStore({ path });
+    await writer.append({ events: [event('a')], pending: true });
+    await writer.close();
+    const reader = track(new SqliteHistoryStore({ path }));
+    expect((await reader.listPending({ limit: 5 })).map((item) => item.id)).toEqual(['a']);
+    expect(await reader.list({ memoryId: 'memory-1' })).toEqual([]);
+  });
+
+  it('rejects malformed settle and listPending requests with the field named', async () => {
+    const store = track(new SqliteHistoryStore({ path: ':memory:' }));
+    expect((await rejection(() => store.listPending({ limit: 0 }))).message).toContain('limit');
+    expect((await rejection(() => store.settle({ commit: 'a' as unknown as string[] }))).message).toContain('commit');
+    expect((await rejection(() => store.append({ events: [event('a')], pending: 'yes' as unknown as boolean }))).message).toContain('pending');
+  });
+});

@@ -27,7 +27,9 @@ interface EventRow {
  *
  * Each `append` is one transaction, so a batch is stored whole or not at all, and WAL keeps every
  * committed batch when the process dies. Order is an autoincrement sequence, not a timestamp, so
- * events written in the same millisecond keep their append order.
+ * events written in the same millisecond keep their append order. Events appended as `pending`
+ * (mem's write-ahead log) carry a flag until `settle` commits or deletes them; tables created
+ * before the flag existed get the column on first use.
  *
  * @example
  * import { SqliteHistoryStore } from '@mem/history-sqlite';
@@ -44,7 +46,9 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly database: Database.Database;
   private readonly ownsDatabase: boolean;
   private readonly sql: ReturnType<typeof buildStatements>;
-  private statements: { insert: Database.Statement; list: Database.Statement; reset: Database.Statement } | undefined;
+  private statements:
+    | { insert: Database.Statement; list: Database.Statement; listPending: Database.Statement; commit: Database.Statement; discard: Database.Statement; reset: Database.Statement }
+    | undefined;
   private closed = false;
 
   /**
@@ -62,16 +66,21 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /**
-   * Appends events in one transaction: all or none.
+   * Appends events in one transaction: all or none. With `pending: true` they are stored but not
+   * listed by {@link list} until {@link settle} commits them (mem's write-ahead log).
    * @throws {MemError} with code `CONFLICT` when an event id is already stored or appears twice in the batch (nothing is stored).
    * @throws {InvalidInputError} when an event is malformed (nothing is stored).
    */
-  async append(request: Call<{ readonly events: readonly HistoryEvent[] }>): Promise<void> {
+  async append(request: Call<{ readonly events: readonly HistoryEvent[]; readonly pending?: boolean }>): Promise<void> {
     this.execute('append', request.signal, (statements) => {
       if (!Array.isArray(request.events)) {
         throw new InvalidInputError('events', 'expected an array of history events', 'Pass { events: [event] }.');
       }
-      const rows = request.events.map((event, index) => toRow(event, index));
+      if (request.pending !== undefined && typeof request.pending !== 'boolean') {
+        throw new InvalidInputError('pending', 'expected a boolean', 'Pass pending: true to append events the caller will settle.');
+      }
+      const pending = request.pending === true ? 1 : 0;
+      const rows = request.events.map((event, index) => ({ ...toRow(event, index), pending }));
       const seen = new Set<string>();
       for (const row of rows) {
         if (seen.has(row.id)) throw conflict(row.id, 'appears twice in the batch');
@@ -94,13 +103,49 @@ export class SqliteHistoryStore implements HistoryStore {
     });
   }
 
-  /** The events of one memory, oldest first (append order). */
+  /** The committed events of one memory, oldest first (append order); pending events are left out. */
   async list(request: Call<{ readonly memoryId: string }>): Promise<HistoryEvent[]> {
     return this.execute('list', request.signal, (statements) => {
       if (typeof request.memoryId !== 'string') {
         throw new InvalidInputError('memoryId', 'expected a string', 'Pass the id of a memory.');
       }
       return (statements.list.all(request.memoryId) as EventRow[]).map(toEvent);
+    });
+  }
+
+  /** Pending events of every memory, oldest first (append order), at most `limit`. */
+  async listPending(request: Call<{ readonly limit: number }>): Promise<HistoryEvent[]> {
+    return this.execute('listPending', request.signal, (statements) => {
+      if (typeof request.limit !== 'number' || !Number.isInteger(request.limit) || request.limit < 1) {
+        throw new InvalidInputError('limit', 'expected a positive integer', 'Pass e.g. limit: 500.');
+      }
+      return (statements.listPending.all(request.limit) as EventRow[]).map(toEvent);
+    });
+  }
+
+  /**
+   * Commits (`commit`) or deletes (`discard`) pending events, in one transaction. Ids that are not
+   * pending are ignored, so a committed event is never deleted.
+   */
+  async settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void> {
+    this.execute('settle', request.signal, (statements) => {
+      const ids = (field: 'commit' | 'discard'): readonly string[] => {
+        const value = request[field];
+        if (value === undefined) return [];
+        if (!Array.isArray(value) || !value.every((id) => typeof id === 'string')) {
+          throw new InvalidInputError(field, 'expected an array of event ids', `Pass ${field}: [eventId].`);
+        }
+        return value;
+      };
+      const commit = ids('commit');
+      const discard = ids('discard');
+      if (commit.length === 0 && discard.length === 0) return;
+      this.database
+        .transaction(() => {
+          for (const id of commit) statements.commit.run(id);
+          for (const id of discard) statements.discard.run(id);
+        })
+        .immediate();
     });
   }
 
@@ -148,9 +193,20 @@ export class SqliteHistoryStore implements HistoryStore {
   private prepare(): NonNullable<SqliteHistoryStore['statements']> {
     if (!this.statements) {
       this.database.exec(this.sql.schema);
+      // Tables made before the write-ahead log lack the pending column: add it (once, under the write lock).
+      this.database
+        .transaction(() => {
+          const columns = this.database.prepare(this.sql.columns).all() as { name: string }[];
+          if (!columns.some((column) => column.name === 'pending')) this.database.exec(this.sql.addPending);
+        })
+        .immediate();
+      this.database.exec(this.sql.pendingIndex);
       this.statements = {
         insert: this.database.prepare(this.sql.insert),
         list: this.database.prepare(this.sql.list),
+        listPending: this.database.prepare(this.sql.listPending),
+        commit: this.database.prepare(this.sql.commit),
+        discard: this.database.prepare(this.sql.discard),
         reset: this.database.prepare(this.sql.reset),
       };
     }
@@ -175,15 +231,23 @@ function buildStatements(table: string) {
         run_id TEXT,
         valid_at INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
-        actor TEXT NOT NULL
+        actor TEXT NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS "${table}_memory_id" ON ${t} (memory_id, seq);
     `,
+    columns: `SELECT name FROM pragma_table_info('${table}')`,
+    addPending: `ALTER TABLE ${t} ADD COLUMN pending INTEGER NOT NULL DEFAULT 0`,
+    // Pending events are few (only changes in flight or cut by a crash): a partial index finds them.
+    pendingIndex: `CREATE INDEX IF NOT EXISTS "${table}_pending" ON ${t} (seq) WHERE pending = 1`,
     drop: `DROP TABLE IF EXISTS ${t}`,
     insert: `
-      INSERT INTO ${t} (id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor)
-      VALUES (@id, @memory_id, @kind, @previous_text, @text, @user_id, @agent_id, @run_id, @valid_at, @created_at, @actor)`,
-    list: `SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor FROM ${t} WHERE memory_id = ? ORDER BY seq`,
+      INSERT INTO ${t} (id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, pending)
+      VALUES (@id, @memory_id, @kind, @previous_text, @text, @user_id, @agent_id, @run_id, @valid_at, @created_at, @actor, @pending)`,
+    list: `SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor FROM ${t} WHERE memory_id = ? AND pending = 0 ORDER BY seq`,
+    listPending: `SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor FROM ${t} WHERE pending = 1 ORDER BY seq LIMIT ?`,
+    commit: `UPDATE ${t} SET pending = 0 WHERE id = ? AND pending = 1`,
+    discard: `DELETE FROM ${t} WHERE id = ? AND pending = 1`,
     reset: `DELETE FROM ${t}`,
   };
 }

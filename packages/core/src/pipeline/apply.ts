@@ -2,6 +2,7 @@ import { hashText, uuidv7 } from '../ids';
 import type { HistoryStore } from '../interfaces';
 import type { HistoryEvent, MemoryRecord, Metadata, Scope } from '../types';
 import { ensureDimensions } from './retrieve';
+import { writeAhead } from './write-ahead';
 import type { AddContext, AddPlan } from './strategy';
 
 /** One change `add` made (or chose not to make). */
@@ -32,7 +33,9 @@ type Step =
  *   rewritten (the other copy stays);
  * - a memory the plan rewrites or deletes never counts as the stored copy of an ADD's text, so
  *   "ADD x" next to "DELETE the memory saying x" still leaves x stored;
- * - history is written before the vector store, so every stored memory has its history.
+ * - history is the write-ahead log (see {@link writeAhead}): the events are appended as pending
+ *   before the vector store is written and committed after, so every stored memory has its
+ *   history and, once settled, the history holds no change that did not happen.
  *
  * Callers hold the scope's lock, so concurrent adds of one scope apply one after another.
  */
@@ -42,8 +45,10 @@ export async function applyPlan(options: {
   metadata: Metadata;
   historyStore: HistoryStore;
   now: Date;
+  /** Ids of history events being written, which `Memory.recover()` leaves alone. */
+  inFlight?: Set<string>;
 }): Promise<{ events: MemoryEvent[]; records: MemoryRecord[] }> {
-  const { plan, context, metadata, historyStore, now } = options;
+  const { plan, context, metadata, historyStore, now, inFlight } = options;
   const { vectorStore, scope, signal } = context;
   const call = signal ? { signal } : {};
 
@@ -164,9 +169,10 @@ export async function applyPlan(options: {
     }
   }
 
-  if (history.length > 0) await historyStore.append({ events: history, ...call });
-  await upsertInBatches(vectorStore, upserts, signal);
-  if (deletes.length > 0) await vectorStore.delete({ scope, ids: deletes, ...call });
+  await writeAhead({ historyStore, vectorStore, events: history, ...(inFlight ? { inFlight } : {}), ...call }, async () => {
+    await upsertInBatches(vectorStore, upserts, signal);
+    if (deletes.length > 0) await vectorStore.delete({ scope, ids: deletes, ...call });
+  });
   return { events, records: upserts };
 }
 

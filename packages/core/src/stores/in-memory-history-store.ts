@@ -6,8 +6,10 @@ import type { Call, HistoryEvent } from '../types';
 export class InMemoryHistoryStore implements HistoryStore {
   readonly provider = 'in-memory';
   private readonly events: HistoryEvent[] = [];
+  /** Ids of the events appended as pending and not settled yet. */
+  private readonly pending = new Set<string>();
 
-  async append(request: Call<{ events: readonly HistoryEvent[] }>): Promise<void> {
+  async append(request: Call<{ events: readonly HistoryEvent[]; pending?: boolean }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory history append');
     // All or none: check every id (against the store and within the batch) before storing any.
     const seen = new Set(this.events.map((event) => event.id));
@@ -18,15 +20,30 @@ export class InMemoryHistoryStore implements HistoryStore {
       seen.add(event.id);
     }
     this.events.push(...request.events.map((event) => structuredClone(event)));
+    if (request.pending === true) for (const event of request.events) this.pending.add(event.id);
   }
 
   async list(request: Call<{ memoryId: string }>): Promise<HistoryEvent[]> {
     throwIfAborted(request.signal, 'in-memory history list');
-    return this.events.filter((event) => event.memoryId === request.memoryId).map((event) => structuredClone(event));
+    return this.events.filter((event) => event.memoryId === request.memoryId && !this.pending.has(event.id)).map((event) => structuredClone(event));
+  }
+
+  async listPending(request: Call<{ limit: number }>): Promise<HistoryEvent[]> {
+    throwIfAborted(request.signal, 'in-memory history listPending');
+    return this.events.filter((event) => this.pending.has(event.id)).slice(0, request.limit).map((event) => structuredClone(event));
+  }
+
+  async settle(request: Call<{ commit?: readonly string[]; discard?: readonly string[] }>): Promise<void> {
+    throwIfAborted(request.signal, 'in-memory history settle');
+    for (const id of request.commit ?? []) this.pending.delete(id);
+    const discard = new Set((request.discard ?? []).filter((id) => this.pending.has(id)));
+    for (let index = this.events.length - 1; index >= 0; index--) if (discard.has(this.events[index]!.id)) this.events.splice(index, 1);
+    for (const id of discard) this.pending.delete(id);
   }
 
   async reset(): Promise<void> {
     this.events.length = 0;
+    this.pending.clear();
   }
 
   async close(): Promise<void> {}
