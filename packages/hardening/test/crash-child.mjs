@@ -1,0 +1,57 @@
+// Child process of src/crash-consistency.test.ts: works on one SQLite file (the embedded default:
+// vector store and history store on the same path) until the parent kills it with SIGKILL.
+// argv: <database path> <seed>. Sends { ready: true } once it starts writing.
+// Plain JavaScript on the built packages, so a trial costs one Node start-up, not a TypeScript loader.
+import { LexicalEmbedder, Memory } from '@mem/core';
+import { SqliteHistoryStore } from '@mem/history-sqlite';
+import { SqliteVectorStore } from '@mem/vector-sqlite';
+
+const [path, seedArgument] = process.argv.slice(2);
+let state = Number(seedArgument) >>> 0;
+const random = () => {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const pick = (items) => items[Math.floor(random() * items.length)];
+
+// A vector store a network hop away: a short, random wait before each write, the window in which a
+// kill lands between the history write and the vector write (as it would with Qdrant or Pinecone).
+const sqlite = new SqliteVectorStore({ path });
+const pause = () => new Promise((resolve) => (random() < 0.5 ? setImmediate(resolve) : setTimeout(resolve, Math.floor(random() * 3))));
+const vectorStore = new Proxy(sqlite, {
+  get(target, property) {
+    const value = Reflect.get(target, property);
+    if (property === 'upsert' || property === 'delete') {
+      return async (request) => {
+        await pause();
+        return value.call(target, request);
+      };
+    }
+    return typeof value === 'function' ? value.bind(target) : value;
+  },
+});
+const memory = new Memory({ embedder: new LexicalEmbedder({ dimensions: 32 }), vectorStore, historyStore: new SqliteHistoryStore({ path }) });
+
+const scopes = [{ userId: 'u0' }, { userId: 'u1' }, { userId: 'u1', agentId: 'a1' }];
+const words = ['tea', 'coffee', 'Lisbon', 'Porto', 'cello', 'dog', 'cat', 'nurse', 'teacher', 'hiking', 'sushi', 'Volvo'];
+const fact = () => `Likes ${pick(words)} and ${pick(words)} ${Math.floor(random() * 40)}`;
+
+process.send?.({ ready: true });
+for (;;) {
+  const scope = pick(scopes);
+  const roll = random();
+  if (roll < 0.6) {
+    const messages = Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({ role: 'user', content: fact() }));
+    await memory.add(messages, { scope, infer: false, metadata: { batch: Math.floor(random() * 4) } });
+  } else if (roll < 0.7) {
+    await memory.deleteAll({ scope, ...(random() < 0.5 ? { filter: { batch: Math.floor(random() * 4) } } : {}) });
+  } else {
+    const { results } = await memory.getAll({ scope, pageSize: 50 });
+    const target = results.length > 0 ? pick(results) : undefined;
+    if (target && roll < 0.85) await memory.update(target.id, { text: fact(), metadata: { updated: true } }, { scope });
+    else if (target) await memory.delete(target.id, { scope });
+  }
+}

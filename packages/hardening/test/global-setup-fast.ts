@@ -1,0 +1,3 @@
+import { hardeningSetup } from './global-setup';
+
+export default hardeningSetup('fast');

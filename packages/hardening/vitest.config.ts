@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// The fast profile: a few hundred generated cases per property, ~10 crash trials; part of `npm test`.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    globalSetup: ['test/global-setup-fast.ts'],
+    testTimeout: 60_000,
+  },
+});
