@@ -19,4 +19,15 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+
+  /**
+   * Runs `work` holding every key. Keys are taken in sorted order, so callers that need
+   * overlapping sets never wait on each other in a cycle; a caller holding keys may take more
+   * only if they sort after every key it holds.
+   */
+  async runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const take = (index: number): Promise<T> => (index === sorted.length ? work() : this.run(sorted[index]!, () => take(index + 1)));
+    return take(0);
+  }
 }

@@ -251,7 +251,10 @@ export class Memory {
     // names are normalised and embedded here, outside the lock.
     const graph = context.graph;
     const preparedGraph = graph ? await prepareGraph(context, plan.graph ?? (await extractGraph(context, graph))) : undefined;
-    const { events, records, graphResult } = await this.locks.run(scopeKey(scope), async () => {
+    // The scope's lock serialises adds (no duplicates); the locks of the memories the plan may change
+    // serialise it with update/delete calls made through another, overlapping scope.
+    const targets = plan.operations.flatMap((operation) => (operation.kind !== 'ADD' && plan.candidates.has(operation.id) ? [operation.id] : []));
+    const { events, records, graphResult } = await this.locks.runAll([scopeLock(scope), ...targets.map(recordLock)], async () => {
       const applied = await applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now(), inFlight: this.inFlight });
       // The graph is written after the memories; a graph store failure leaves the memories written.
       const graphResult =
@@ -373,7 +376,7 @@ export class Memory {
     const text = patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim();
     const metadata = patch.metadata === undefined ? undefined : validateMetadata(patch.metadata, 'change.metadata');
     const signal = options.signal ? { signal: options.signal } : {};
-    return this.locks.run(scopeKey(scope), async () => {
+    return this.locks.runAll([scopeLock(scope), recordLock(id)], async () => {
       const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
       if (!record) throw new NotFoundError('memory', id);
       const now = this.now();
@@ -399,7 +402,7 @@ export class Memory {
     const scope = validateScope(options?.scope, 'options.scope');
     checkId(id);
     const signal = options.signal ? { signal: options.signal } : {};
-    return this.locks.run(scopeKey(scope), async () => {
+    return this.locks.runAll([scopeLock(scope), recordLock(id)], async () => {
       const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
       if (!record) return { deleted: false };
       const events = [historyEvent(record, 'DELETE', record.text, null, this.now(), 'delete')];
@@ -416,22 +419,29 @@ export class Memory {
     const scope = validateScope(options?.scope, 'options.scope');
     const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
     const signal = options.signal ? { signal: options.signal } : {};
-    return this.locks.run(scopeKey(scope), async () => {
+    return this.locks.run(scopeLock(scope), async () => {
       // Collect first: deleting while paging a cursor would be safe with id order, but not every
       // backend pages consistently under concurrent deletes.
-      const doomed: MemoryRecord[] = [];
-      for await (const record of this.scan(scope, filter, undefined, options.signal)) doomed.push(record);
-      const now = this.now();
+      const doomed: string[] = [];
+      for await (const record of this.scan(scope, filter, undefined, options.signal)) doomed.push(record.id);
+      let deleted = 0;
       for (let start = 0; start < doomed.length; start += 500) {
-        const batch = doomed.slice(start, start + 500);
-        const events = batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll'));
-        await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
-          this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal }),
-        );
+        const ids = doomed.slice(start, start + 500);
+        // Under the memories' locks, re-read them: a call through an overlapping scope may have
+        // changed (or deleted) one since the scan, and the history must start from its last text.
+        deleted += await this.locks.runAll(ids.map(recordLock), async () => {
+          const batch = (await this.vectorStore.get({ scope, ids, ...signal })).filter((record) => !filter || evaluateFilter(filter, record));
+          const now = this.now();
+          const events = batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll'));
+          await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
+            batch.length === 0 ? Promise.resolve() : this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal }),
+          );
+          return batch.length;
+        });
       }
       // Graph memory: without a filter, the graph of the scope goes too (a metadata filter selects memories only).
       if (this.graph && filter === undefined) await this.graph.store.deleteAll({ scope, ...signal });
-      return { deleted: doomed.length };
+      return { deleted };
     });
   }
 
@@ -510,6 +520,16 @@ export class Memory {
       if (!residual || evaluateFilter(residual, record)) yield record;
     }
   }
+}
+
+/** Lock of a scope: adds and deleteAlls of one scope run one at a time. Sorts before every record lock. */
+function scopeLock(scope: Scope): string {
+  return `0|${scopeKey(scope)}`;
+}
+
+/** Lock of one memory: changes to it run one at a time, whatever scope they come through. */
+function recordLock(id: string): string {
+  return `1|${id}`;
 }
 
 function historyEvent(
