@@ -10,7 +10,7 @@ describe('resolveNeo4jOptions', () => {
       connection: { kind: 'uri', uri: 'neo4j://env-host:7687', username: 'env-user', password: 'env-password' },
       database: 'envdb',
       namespace: 'mem',
-      exactSearchLimit: 2000,
+      exactSearchLimit: 200,
       maxTransactionRetryTimeMs: 30000,
     });
     const explicit = resolveNeo4jOptions({ uri: 'bolt://127.0.0.1:7688', username: 'u', password: 'p', database: 'db', namespace: 'graph_1', env });

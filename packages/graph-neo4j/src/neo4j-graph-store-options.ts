@@ -31,7 +31,7 @@ export interface Neo4jGraphStoreOptions {
    * `searchEntities` computes exact cosine similarity over the scope's entities when the scope
    * holds at most this many entities with embeddings, and uses the vector index above that (see
    * README, "How entity search stays scoped"). `0` always uses the index.
-   * @default 2000
+   * @default 200
    */
   readonly exactSearchLimit?: number;
   /** How long the driver retries a transaction after a transient failure (deadlock, leader switch). @default 30000 */
@@ -61,7 +61,7 @@ export interface ResolvedNeo4jOptions {
 export const NEO4J_DEFAULTS = {
   username: 'neo4j',
   namespace: 'mem',
-  exactSearchLimit: 2_000,
+  exactSearchLimit: 200,
   maxTransactionRetryTimeMs: 30_000,
   connectionTimeoutMs: 30_000,
 } as const;

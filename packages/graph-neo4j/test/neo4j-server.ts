@@ -27,7 +27,7 @@ const STAMP = join(SERVER_DIRECTORY, 'target', 'mem-build-stamp');
 const PASSWORD = 'mem-test-password';
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const START_TIMEOUT_MS = 180_000;
-const JAVA_OPTIONS = ['-Xms256m', '-Xmx1g', '-XX:+ExitOnOutOfMemoryError'];
+const JAVA_OPTIONS = ['-Xms256m', '-XX:+ExitOnOutOfMemoryError'];
 
 /**
  * Builds the launcher with `mvn -q -B package` (jars from Maven Central into `server/target/lib`)
@@ -62,11 +62,12 @@ export async function buildNeo4jServer(): Promise<{ built: boolean; milliseconds
  *
  * @throws Error with the tail of the server's output when it exits or does not answer in time.
  */
-export async function startNeo4jServer(): Promise<Neo4jTestServer> {
+export async function startNeo4jServer(options: { readonly pageCacheMb?: number; readonly heapMb?: number } = {}): Promise<Neo4jTestServer> {
   await buildNeo4jServer();
   const home = await mkdtemp(join(tmpdir(), 'mem-neo4j-'));
   const classpath = [join(SERVER_DIRECTORY, 'target', 'classes'), join(SERVER_DIRECTORY, 'target', 'lib', '*')].join(':');
-  const child = spawn('java', [...JAVA_OPTIONS, '-cp', classpath, 'dev.mem.neo4j.Neo4jTestServer', home, '0', PASSWORD], {
+  const javaOptions = [...JAVA_OPTIONS, `-Xmx${options.heapMb ?? 1024}m`];
+  const child = spawn('java', [...javaOptions, '-cp', classpath, 'dev.mem.neo4j.Neo4jTestServer', home, '0', PASSWORD, String(options.pageCacheMb ?? 64)], {
     // stdin stays open: the server shuts down when it closes, so it never outlives this process.
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -17,7 +17,7 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
  * benchmarks only.
  *
  * <p>Usage: {@code java -cp target/classes:target/lib/* dev.mem.neo4j.Neo4jTestServer <home-dir>
- * [port] [password]}. Port 0 (the default) binds a free port. With a password, authentication is
+ * [port] [password] [page-cache-mb]}. Port 0 (the default) binds a free port. With a password, authentication is
  * on and user {@code neo4j} gets that password (Neo4j requires at least 8 characters); without
  * one, authentication is off.
  *
@@ -39,12 +39,13 @@ public final class Neo4jTestServer {
 
   private static void serve(String[] args) throws IOException {
     if (args.length < 1) {
-      System.err.println("usage: Neo4jTestServer <home-dir> [port] [password]");
+      System.err.println("usage: Neo4jTestServer <home-dir> [port] [password] [page-cache-mb]");
       System.exit(2);
     }
     Path home = Path.of(args[0]);
     int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
     String password = args.length > 2 && !args[2].isEmpty() ? args[2] : null;
+    long pageCacheMb = args.length > 3 ? Long.parseLong(args[3]) : 64;
 
     DatabaseManagementService service =
         new DatabaseManagementServiceBuilder(home)
@@ -52,7 +53,7 @@ public final class Neo4jTestServer {
             .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
             .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
             .setConfig(GraphDatabaseSettings.auth_enabled, password != null)
-            .setConfig(GraphDatabaseSettings.pagecache_memory, 64L * 1024 * 1024)
+            .setConfig(GraphDatabaseSettings.pagecache_memory, pageCacheMb * 1024 * 1024)
             .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
             .build();
     Runtime.getRuntime().addShutdownHook(new Thread(service::shutdown, "neo4j-shutdown"));
