@@ -9,6 +9,7 @@ import {
   type GraphStore,
   type HistoryStore,
   type MemoryRecord,
+  type PlannedOperation,
   type Scope,
   type VectorStore,
 } from '@mem/core';
@@ -218,7 +219,9 @@ describe('prompt injection: a model that obeys the conversation cannot reach oth
       needsLLM: false,
       async plan() {
         return {
-          operations: smuggled.flatMap((record, index) => (index % 2 === 0 ? [{ kind: 'DELETE' as const, id: record.id }] : [{ kind: 'UPDATE' as const, id: record.id, text: `stolen ${index}` }, { kind: 'NONE' as const, id: record.id }])),
+          operations: smuggled.flatMap((record, index): PlannedOperation[] =>
+            index % 2 === 0 ? [{ kind: 'DELETE', id: record.id }] : [{ kind: 'UPDATE', id: record.id, text: `stolen ${index}` }, { kind: 'NONE', id: record.id }],
+          ),
           candidates: new Map(smuggled.map((record) => [record.id, record])),
         };
       },
