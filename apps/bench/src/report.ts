@@ -18,6 +18,8 @@ export interface Saved<T> {
 }
 
 const ms = (value: number) => fmt(value, value < 1 ? 3 : 2);
+const sumOf = (breakdown: { httpClientMs: number; vectorStoreMs: number; historyStoreMs: number; coreMs: number }) =>
+  breakdown.httpClientMs + breakdown.vectorStoreMs + breakdown.historyStoreMs + breakdown.coreMs;
 
 export function addCostTables(saved: Saved<AddCostResult>): Table[] {
   const { result } = saved;
@@ -65,14 +67,24 @@ export function addCostTables(saved: Saved<AddCostResult>): Table[] {
   };
   const tables = [headline, builds];
   const breakdown = (figures: CallFigures | undefined, label: string) =>
-    figures?.breakdown ? [label, ms(figures.breakdown.httpClientMs), ms(figures.breakdown.vectorStoreMs), ms(figures.breakdown.historyStoreMs), ms(figures.breakdown.coreMs), ms(figures.pipelineMs.mean)] : undefined;
-  const breakdownRows = [breakdown(mem, 'add'), breakdown(memSearch, 'search')].filter((entry): entry is string[] => entry !== undefined);
+    figures?.breakdown ? [label, ms(figures.breakdown.httpClientMs), ms(figures.breakdown.vectorStoreMs), ms(figures.breakdown.historyStoreMs), ms(figures.breakdown.coreMs), ms(sumOf(figures.breakdown))] : undefined;
+  const sizedRows = result.sized['mem']!.flatMap((entry) =>
+    (['add', 'search'] as const).flatMap((kind) => {
+      const figures = entry[kind];
+      return figures?.breakdown
+        ? [[`${kind} at ${entry.size.toLocaleString('en-US')}`, ms(figures.breakdown.httpClientMs), ms(figures.breakdown.vectorStoreMs), ms(figures.breakdown.historyStoreMs), ms(figures.breakdown.coreMs), ms(sumOf(figures.breakdown))]]
+        : [];
+    }),
+  );
+  const breakdownRows = [breakdown(mem, 'add (conversation)'), breakdown(memSearch, 'search (conversation)'), ...sizedRows].filter((entry): entry is string[] => entry !== undefined);
   if (breakdownRows.length > 0) {
     tables.push({
       title: "Where mem's pipeline time goes (mean ms per call)",
       headers: ['call', 'HTTP exchange (client side)', 'vector store', 'history store', 'core + SDK', 'total'],
       rows: breakdownRows,
-      notes: ['HTTP exchange = time from sending the request to having the whole response, minus the time inside the server. Core + SDK = the rest: the pipeline, validation, prompt building, and the SDK building requests and parsing responses.'],
+      notes: [
+        'Measured in a separate pass with timers on (mean pipeline ms of that pass in the last column; the timers add a little). HTTP exchange = time from sending the request to having the whole response, minus the time inside the server. Core + SDK = the rest: the pipeline, validation, prompt building, and the SDK building requests and parsing responses.',
+      ],
     });
   }
   const sizes = [...new Set([...result.sized['mem']!, ...(result.sized['mem0ai'] ?? [])].map((entry) => entry.size))].sort((a, b) => a - b);

@@ -15,7 +15,7 @@ export interface AddCostOptions {
   readonly latencyMs: number;
   /** Full ingests of the conversation per system (fresh stores each); figures are medians over them. */
   readonly runs: number;
-  /** How many adds mem0ai's ESM build gets (0 skips it); with the whole conversation the faster build is the baseline. */
+  /** How many adds mem0ai's ESM build gets (one run; 0 skips it), compared with the CommonJS build on the same adds. */
   readonly esmAdds: number;
   /** Questions (categories 1–4) searched after the ingest, each for both speakers. */
   readonly searchQuestions: number;
@@ -68,7 +68,7 @@ export interface Breakdown {
 }
 
 function breakdownOf(clock: BusyClock | undefined, before: Record<string, number>, calls: number, wallMs: number, serverMs: number): Breakdown | undefined {
-  if (!clock || calls === 0) return undefined;
+  if (!clock?.enabled || calls === 0) return undefined;
   const spent = (kind: string) => ((clock.totals[kind] ?? 0) - (before[kind] ?? 0)) / calls;
   const httpClientMs = spent('http') - serverMs / calls;
   const vectorStoreMs = spent('vectorStore');
@@ -86,8 +86,8 @@ function averageBreakdown(list: readonly (Breakdown | undefined)[]): Breakdown |
 export interface SizedFigures {
   readonly size: number;
   readonly scopeSize: number;
-  readonly add: { readonly pipelineMs: Summary } | undefined;
-  readonly search: { readonly pipelineMs: Summary } | undefined;
+  readonly add: { readonly pipelineMs: Summary; readonly breakdown?: Breakdown } | undefined;
+  readonly search: { readonly pipelineMs: Summary; readonly breakdown?: Breakdown } | undefined;
 }
 
 export interface AddCostResult {
@@ -181,6 +181,8 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
   try {
     const contenders: Contender[] = [
       { key: 'mem', create: async (directory) => createMem({ baseURL: server.baseURL, directory }), adds: adds.length, runs: options.runs },
+      // One more run of mem with the clock on, only for the breakdown (the clock's own cost stays out of the headline).
+      { key: 'mem-breakdown', create: async (directory) => { const system = createMem({ baseURL: server.baseURL, directory }); system.clock.enabled = true; return system; }, adds: adds.length, runs: 1 },
       { key: 'mem0ai-cjs', create: (directory) => createMem0({ baseURL: server.baseURL, directory, build: 'cjs' }), adds: adds.length, runs: options.runs },
       ...(options.esmAdds > 0
         ? [{ key: 'mem0ai-esm', create: (directory: string) => createMem0({ baseURL: server.baseURL, directory, build: 'esm' as Mem0Build }), adds: Math.min(options.esmAdds, adds.length), runs: 1 }]
@@ -189,6 +191,7 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
     const addFigures: Record<string, CallFigures> = {};
     const searchFigures: Record<string, CallFigures> = {};
     const questions = searchCalls(conversation, options.searchQuestions);
+    const firstRunSamples: Record<string, CallSample[]> = {};
     let run = 0;
     for (const contender of contenders) {
       const addRuns: CallSample[][] = [];
@@ -212,6 +215,7 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
         }
         progress.done(`pipeline median ${median(samples.map((s) => s.pipelineMs)).toFixed(1)} ms`);
         addRuns.push(samples);
+        firstRunSamples[contender.key] ??= samples;
         addDeltas.push(statsDelta(before, await server.stats()));
         const sumOf = (list: CallSample[], key: keyof CallSample) => list.reduce((total, sample) => total + sample[key], 0);
         addBreakdowns.push(breakdownOf(clock, clockBefore, samples.length, sumOf(samples, 'wallMs'), sumOf(samples, 'serverMs')));
@@ -232,15 +236,25 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
         await system.close();
         rmSync(directory, { recursive: true, force: true });
       }
-      addFigures[contender.key] = figures(addRuns, addDeltas, addBreakdowns);
-      searchFigures[contender.key] = figures(searchRuns, searchDeltas, searchBreakdowns);
+      if (contender.key === 'mem-breakdown') {
+        const addBreakdown = averageBreakdown(addBreakdowns);
+        const searchBreakdown = averageBreakdown(searchBreakdowns);
+        addFigures['mem'] = { ...addFigures['mem']!, ...(addBreakdown ? { breakdown: addBreakdown } : {}) };
+        searchFigures['mem'] = { ...searchFigures['mem']!, ...(searchBreakdown ? { breakdown: searchBreakdown } : {}) };
+        continue;
+      }
+      addFigures[contender.key] = figures(addRuns, addDeltas);
+      searchFigures[contender.key] = figures(searchRuns, searchDeltas);
     }
 
-    // The baseline is mem0ai's faster build, judged on the adds both builds ran.
+    // The baseline is mem0ai's faster build, judged on the adds both builds ran (the first run's first adds).
     const cjsFigures = addFigures['mem0ai-cjs']!;
     const esmFigures = addFigures['mem0ai-esm'];
-    const esmRatio = esmFigures ? ratio(esmFigures.pipelineMs.median, cjsFigures.pipelineMs.median) : Number.NaN;
-    const baselineKey = esmFigures && esmFigures.calls === cjsFigures.calls && esmRatio < 1 ? 'mem0ai-esm' : 'mem0ai-cjs';
+    const esmCalls = esmFigures?.calls ?? 0;
+    const cjsSameAdds = median((firstRunSamples['mem0ai-cjs'] ?? []).slice(0, esmCalls).map((sample) => sample.pipelineMs));
+    const esmRatio = esmFigures ? ratio(median((firstRunSamples['mem0ai-esm'] ?? []).map((sample) => sample.pipelineMs)), cjsSameAdds) : Number.NaN;
+    const esmWhole = esmFigures !== undefined && esmCalls === cjsFigures.calls;
+    const baselineKey = esmWhole && esmRatio < 1 ? 'mem0ai-esm' : 'mem0ai-cjs';
     const baselineBuild: Mem0Build = baselineKey === 'mem0ai-esm' ? 'esm' : 'cjs';
 
     // Overhead against store size: synthetic memories over 100 scopes, then adds and searches in one scope.
@@ -259,17 +273,34 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
           await system.prefill(synthetic.batch(start, Math.min(5000, size - start)));
           fill.tick(Math.min(size, start + 5000));
         }
+        const clock = (system as { clock?: BusyClock }).clock;
+        const total = (list: CallSample[], key: keyof CallSample) => list.reduce((sum, sample) => sum + sample[key], 0);
         const addSamples: CallSample[] = [];
         for (const add of adds.slice(0, options.sizedAdds)) addSamples.push((await measure(server, () => system.add(add, 'user-0'))).sample);
         const searchSamples: CallSample[] = [];
         for (const question of questions.slice(0, options.sizedSearches)) {
           searchSamples.push((await measure(server, () => system.search(question.query, 'user-0', 30))).sample);
         }
+        // Then the same number of calls again with the clock on (mem only), for the breakdown.
+        let addBreakdown: Breakdown | undefined;
+        let searchBreakdown: Breakdown | undefined;
+        if (clock) {
+          clock.enabled = true;
+          let clockBefore = { ...clock.totals };
+          const timedAdds: CallSample[] = [];
+          for (const add of adds.slice(options.sizedAdds, 2 * options.sizedAdds)) timedAdds.push((await measure(server, () => system.add(add, 'user-0'))).sample);
+          addBreakdown = breakdownOf(clock, clockBefore, timedAdds.length, total(timedAdds, 'wallMs'), total(timedAdds, 'serverMs'));
+          clockBefore = { ...clock.totals };
+          const timedSearches: CallSample[] = [];
+          for (const question of questions.slice(0, options.sizedSearches)) timedSearches.push((await measure(server, () => system.search(question.query, 'user-0', 30))).sample);
+          searchBreakdown = breakdownOf(clock, clockBefore, timedSearches.length, total(timedSearches, 'wallMs'), total(timedSearches, 'serverMs'));
+          clock.enabled = false;
+        }
         const entry: SizedFigures = {
           size,
           scopeSize: Math.ceil(size / 100),
-          add: addSamples.length > 0 ? { pipelineMs: summarize(addSamples.map((sample) => sample.pipelineMs)) } : undefined,
-          search: searchSamples.length > 0 ? { pipelineMs: summarize(searchSamples.map((sample) => sample.pipelineMs)) } : undefined,
+          add: addSamples.length > 0 ? { pipelineMs: summarize(addSamples.map((sample) => sample.pipelineMs)), ...(addBreakdown ? { breakdown: addBreakdown } : {}) } : undefined,
+          search: searchSamples.length > 0 ? { pipelineMs: summarize(searchSamples.map((sample) => sample.pipelineMs)), ...(searchBreakdown ? { breakdown: searchBreakdown } : {}) } : undefined,
         };
         sized[plan.key]!.push(entry);
         status(`  ${system.name} at ${size.toLocaleString('en-US')}: add pipeline median ${entry.add?.pipelineMs.median.toFixed(1)} ms, search ${entry.search?.pipelineMs.median.toFixed(1)} ms`);
@@ -278,13 +309,14 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
       }
     }
 
+    const same = `median pipeline time over the same first ${esmCalls} adds`;
     const mem0Baseline = !esmFigures
       ? "mem0ai's CommonJS build (loaded with require); its ESM build was not measured (--esm-adds 0)."
-      : esmFigures.calls !== cjsFigures.calls
-        ? `mem0ai's CommonJS build (loaded with require); its ESM build ran only ${esmFigures.calls} adds, so the two were not compared on equal terms.`
-        : baselineKey === 'mem0ai-cjs'
-          ? `mem0ai's CommonJS build (loaded with require), the faster of its two builds here: its ESM build's add took ${esmRatio.toFixed(2)}× as long (median pipeline time over the same ${esmFigures.calls} adds).`
-          : `mem0ai's ESM build (import), the faster of its two builds here: it took ${esmRatio.toFixed(2)}× the time of its CommonJS build per add (median pipeline time over the same ${esmFigures.calls} adds). Its ESM build cannot load compromise and falls back to regex entity extraction; on this data that was not slower.`;
+      : baselineKey === 'mem0ai-esm'
+        ? `mem0ai's ESM build (import), the faster of its two builds on this run: ${esmRatio.toFixed(2)}× the time of its CommonJS build per add (${same}).`
+        : esmRatio >= 1
+          ? `mem0ai's CommonJS build (loaded with require), the faster of its two builds: its ESM build, which cannot load compromise and falls back to regex entity extraction, took ${esmRatio.toFixed(2)}× as long per add (${same}).`
+          : `mem0ai's CommonJS build (loaded with require). Its ESM build was ${esmRatio.toFixed(2)}× its time on the first ${esmCalls} adds only (${same}); pass --esm-adds ${cjsFigures.calls} to compare them over the whole conversation.`;
     if (options.maxAdds !== undefined) notes.push(`Smoke run: only the first ${adds.length} of ${allAdds.length} adds.`);
     return {
       conversation: { index: 0, turns, sessions: conversation.sessions.length, adds: adds.length, speakers: [conversation.speakerA, conversation.speakerB] },
