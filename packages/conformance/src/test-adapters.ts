@@ -10,6 +10,7 @@ import {
   LexicalEmbedder,
   UnsupportedCapabilityError,
   throwIfAborted,
+  validateScope,
   type Call,
   type Filter,
   type HistoryEvent,
@@ -71,12 +72,14 @@ export class LaggingVectorStore extends InMemoryVectorStore {
     if (expected !== undefined && request.records.some((record) => record.vector.length !== expected)) {
       return super.upsert(request); // throws the DimensionMismatchError now
     }
+    request.records.forEach((record, index) => validateScope(record.scope, `records[${index}].scope`));
     const records = structuredClone(request.records);
     this.later(() => super.upsert({ records }));
   }
 
   override async delete(request: IdsRequest): Promise<void> {
     throwIfAborted(request.signal, 'lagging delete');
+    validateScope(request.scope);
     const copy = structuredClone({ scope: request.scope, ids: request.ids });
     this.later(() => super.delete(copy));
   }

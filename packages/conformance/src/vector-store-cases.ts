@@ -184,6 +184,27 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     },
   },
 
+  {
+    name: 'scope: an id holding a lone UTF-16 surrogate is rejected with INVALID_INPUT by every call, and nothing is written',
+    async run(store, helpers) {
+      // Stores encode a lone surrogate as U+FFFD: "\uD800" and "\uDBFF" would name one scope (and the
+      // scope of a user literally named U+FFFD), and a record would come back with another scope.
+      const stored = helpers.record({ id: helpers.id(1), scope: { userId: '\uFFFD' }, text: ISOLATION_TEXT, vector: helpers.axis(0) });
+      await helpers.write([stored]);
+      await waitUntilVisible(store, helpers, [stored]);
+      for (const scope of [{ userId: '\uD800' }, { userId: 'user-a', agentId: 'agent \uDC00' }, { runId: '\uDBFF' }] as Scope[]) {
+        const label = JSON.stringify(scope);
+        const ids = [stored.id, helpers.id(2)];
+        await assertRejectsWithCode(() => store.upsert({ records: [helpers.record({ id: helpers.id(2), scope, vector: helpers.axis(1) })] }), 'INVALID_INPUT', `upsert with scope ${label}`);
+        await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: ALL }), 'INVALID_INPUT', `query in scope ${label}`);
+        await assertRejectsWithCode(() => store.get({ scope, ids }), 'INVALID_INPUT', `get in scope ${label}`);
+        await assertRejectsWithCode(() => collect(store.list({ scope })), 'INVALID_INPUT', `list in scope ${label}`);
+        await assertRejectsWithCode(() => store.delete({ scope, ids }), 'INVALID_INPUT', `delete in scope ${label}`);
+      }
+      assert.deepEqual(sortedIds(await store.get({ scope: { userId: '\uFFFD' }, ids: [stored.id, helpers.id(2)] })), [stored.id], 'records after the rejected calls');
+    },
+  },
+
   // Filters -----------------------------------------------------------------------------------
   filterCase('eq', 'eq on strings, numbers, booleans, arrays, scope and date fields (types never coerce)'),
   filterCase('ne', 'ne is the exact negation of eq and matches missing fields'),

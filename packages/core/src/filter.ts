@@ -203,7 +203,9 @@ function toEpochMs(value: unknown, path: string): number {
 }
 
 function checkFieldName(field: string, path: string): void {
-  if (!FIELD_NAME_PATTERN.test(field)) {
+  // "__proto__" is never a stored metadata key (validateMetadata refuses it), and adapters that
+  // build provider filters by assignment would set a prototype instead of a field.
+  if (!FIELD_NAME_PATTERN.test(field) || field === '__proto__') {
     throw new InvalidInputError(path, 'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the metadata key.');
   }
 }

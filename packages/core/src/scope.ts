@@ -1,10 +1,15 @@
 import { InvalidInputError } from './errors';
 import { SCOPE_FIELDS, type Scope } from './types';
 
-/** Scope ids: 1–256 characters, no control characters. */
+/** Scope ids: 1–256 characters, no control characters, no lone UTF-16 surrogates. */
 const MAX_SCOPE_ID_LENGTH = 256;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/**
+ * A lone surrogate is not text: stores encode it as U+FFFD, so two different ids ("\uD800",
+ * "\uDBFF") would name one scope, and a memory would come back with another scope than it was given.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Validates a scope given by a caller and returns a copy holding only the ids that are set.
@@ -30,6 +35,9 @@ export function validateScope(input: unknown, field = 'scope'): Scope {
         `expected a string of 1 to ${MAX_SCOPE_ID_LENGTH} printable characters`,
         'Pass an id such as "user-42".',
       );
+    }
+    if (LONE_SURROGATE.test(value)) {
+      throw new InvalidInputError(`${field}.${key}`, 'the id holds a lone UTF-16 surrogate (invalid Unicode)', 'Decode the id as UTF-8 before passing it.');
     }
     scope[key] = value;
   }

@@ -96,6 +96,10 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
     if (!FIELD_NAME_PATTERN.test(key)) {
       throw new InvalidInputError(at, 'keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the key.');
     }
+    if (key === '__proto__') {
+      // Assigning it would set the object's prototype: the value would vanish instead of being stored.
+      throw new InvalidInputError(at, 'the key "__proto__" cannot be stored', 'Rename the key.');
+    }
     if (RESERVED_METADATA_KEYS.has(key)) {
       throw new InvalidInputError(at, 'the key is reserved', `Scope ids go in the scope option and dates are managed by mem; rename "${key}".`);
     }

@@ -3,7 +3,7 @@ import { defineVectorStoreCapabilities } from '../capabilities';
 import { DimensionMismatchError, MemError, UnsupportedCapabilityError, throwIfAborted } from '../errors';
 import { FILTER_OPERATORS, evaluateFilter, filterOperatorsUsed, type Filter } from '../filter';
 import type { VectorStore } from '../interfaces';
-import { scopeContains } from '../scope';
+import { scopeContains, validateScope } from '../scope';
 import type { Call, MemoryRecord, ScopedCall, VectorMatch } from '../types';
 import { cosineSimilarity } from '../vector-math';
 
@@ -34,6 +34,7 @@ export class InMemoryVectorStore implements VectorStore {
 
   async upsert(request: Call<{ records: readonly MemoryRecord[] }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory upsert');
+    request.records.forEach((record, index) => validateScope(record.scope, `records[${index}].scope`));
     const dimensions = this.requireDimensions();
     for (const record of request.records) {
       if (record.vector.length !== dimensions) {
@@ -45,6 +46,7 @@ export class InMemoryVectorStore implements VectorStore {
 
   async query(request: ScopedCall<{ vector: readonly number[]; topK: number; filter?: Filter }>): Promise<VectorMatch[]> {
     throwIfAborted(request.signal, 'in-memory query');
+    validateScope(request.scope);
     const dimensions = this.requireDimensions();
     if (request.vector.length !== dimensions) {
       throw new DimensionMismatchError('The in-memory collection', dimensions, request.vector.length, 'Embed queries with the same model as the memories.');
@@ -58,6 +60,7 @@ export class InMemoryVectorStore implements VectorStore {
 
   async keywordQuery(request: ScopedCall<{ text: string; topK: number; filter?: Filter }>): Promise<VectorMatch[]> {
     throwIfAborted(request.signal, 'in-memory keywordQuery');
+    validateScope(request.scope);
     this.checkFilter(request.filter);
     const candidates = this.matching(request);
     const scores = bm25Scores(request.text, candidates.map((record) => record.text));
@@ -70,6 +73,7 @@ export class InMemoryVectorStore implements VectorStore {
 
   async get(request: ScopedCall<{ ids: readonly string[] }>): Promise<MemoryRecord[]> {
     throwIfAborted(request.signal, 'in-memory get');
+    validateScope(request.scope);
     const found: MemoryRecord[] = [];
     for (const id of new Set(request.ids)) {
       const record = this.records.get(id);
@@ -80,6 +84,7 @@ export class InMemoryVectorStore implements VectorStore {
 
   async delete(request: ScopedCall<{ ids: readonly string[] }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory delete');
+    validateScope(request.scope);
     for (const id of request.ids) {
       const record = this.records.get(id);
       if (record && scopeContains(request.scope, record.scope)) this.records.delete(id);
@@ -88,6 +93,7 @@ export class InMemoryVectorStore implements VectorStore {
 
   async *list(request: ScopedCall<{ filter?: Filter; after?: string }>): AsyncIterable<MemoryRecord> {
     throwIfAborted(request.signal, 'in-memory list');
+    validateScope(request.scope);
     this.checkFilter(request.filter);
     const records = this.matching(request)
       .filter((record) => request.after === undefined || compareIds(record.id, request.after) > 0)
