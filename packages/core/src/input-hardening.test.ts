@@ -29,6 +29,13 @@ describe('hostile input', () => {
     expect((await memory.getAll({ scope: { userId: 'u1' } })).results).toEqual([]);
   });
 
+  it('metadata larger than 64 KiB of JSON in all is rejected, though every key is within its own limit', async () => {
+    const memory = new Memory({ embedder: new HashEmbedder(), vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore() });
+    const metadata = Object.fromEntries(Array.from({ length: 9 }, (_, index) => [`k${index}`, 'x'.repeat(8_000)]));
+    await expect(memory.add('Likes tea', { scope: { userId: 'u1' }, infer: false, metadata })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'options.metadata' });
+    await memory.add('Likes tea', { scope: { userId: 'u1' }, infer: false, metadata: { k: 'x'.repeat(8_000) } });
+  });
+
   it('a filter on "__proto__" is rejected', () => {
     expect(rejection(() => parseFilter(JSON.parse('{"__proto__": {"$eq": 1}}')))).toMatchObject({ code: 'INVALID_INPUT', field: 'filter.__proto__' });
   });

@@ -11,6 +11,8 @@ export const INPUT_LIMITS = {
   maxMetadataKeys: 64,
   maxMetadataStringLength: 8_192,
   maxMetadataArrayLength: 100,
+  /** All metadata of one memory, as UTF-8 JSON: the per-key limits alone would allow 50 MB. */
+  maxMetadataBytes: 65_536,
   maxIdLength: 256,
   maxLimit: 1_000,
 } as const;
@@ -104,6 +106,10 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
       throw new InvalidInputError(at, 'the key is reserved', `Scope ids go in the scope option and dates are managed by mem; rename "${key}".`);
     }
     result[key] = metadataValue((input as Record<string, unknown>)[key], at);
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(result)).length;
+  if (bytes > INPUT_LIMITS.maxMetadataBytes) {
+    throw new InvalidInputError(field, `the metadata is ${bytes} bytes of JSON, more than ${INPUT_LIMITS.maxMetadataBytes}`, 'Store large content elsewhere and keep a short reference in metadata.');
   }
   return result;
 }
