@@ -130,15 +130,21 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
 
   const routes: RouteDocumentation[] = [];
   let document: Record<string, unknown> = {};
-  const patterns: { regex: RegExp; methods: Set<string> }[] = [];
+  const patterns: { regex: RegExp; parameters: number; methods: Set<string> }[] = [];
 
   const notFound = (method: string, url: string): HttpError => {
     const path = url.split('?')[0]!;
-    const allowed = [...new Set(patterns.filter((pattern) => pattern.regex.test(path)).flatMap((pattern) => [...pattern.methods]))];
+    const allowed = [...allowedMethods(path)];
     if (allowed.length > 0) {
       return new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { allow: allowed.join(', ') } });
     }
     return new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint. See /openapi.json or /docs.');
+  };
+  /** Methods of a path: a static path (`/v1/memories/list`) shadows a parametric one (`/v1/memories/:id`). */
+  const allowedMethods = (path: string): Set<string> => {
+    const matching = patterns.filter((pattern) => pattern.regex.test(path));
+    const fewestParameters = Math.min(...matching.map((pattern) => pattern.parameters));
+    return new Set(matching.filter((pattern) => pattern.parameters === fewestParameters).flatMap((pattern) => [...pattern.methods]));
   };
   app.setNotFoundHandler((request, reply) => sendError(request, reply, notFound(request.method, request.url)));
 
@@ -149,8 +155,11 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
       throw new HttpError(503, 'SHUTTING_DOWN', 'The server is shutting down; retry against another instance.');
     }
     const url = request.routeOptions.url;
-    // Unknown path or method: answered here, before the body is parsed.
+    // Unknown path or method: answered here, before the body is parsed. The router would send
+    // GET /v1/memories/list to /v1/memories/:id; the document says only POST is allowed there.
     if (url === undefined) throw notFound(request.method, request.url);
+    const methods = allowedMethods(request.url.split('?')[0]!);
+    if (methods.size > 0 && !methods.has(request.method)) throw notFound(request.method, request.url);
     const auth = request.routeOptions.config.auth ?? (url.startsWith('/v1') ? 'key' : 'none');
     if (auth === 'none') return;
     const header = request.headers.authorization;
@@ -202,7 +211,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     const regex = new RegExp(`^${route.url.replace(/:[A-Za-z]+/g, '[^/]+')}/?$`);
     const existing = patterns.find((pattern) => pattern.regex.source === regex.source);
     if (existing) existing.methods.add(route.method);
-    else patterns.push({ regex, methods: new Set([route.method]) });
+    else patterns.push({ regex, parameters: (route.url.match(/:/g) ?? []).length, methods: new Set([route.method]) });
     app.route({
       method: route.method,
       url: route.url,

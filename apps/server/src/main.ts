@@ -2,7 +2,9 @@
 import { MemError } from '@mem/core';
 import { handleSignals, startServer } from './start';
 
-// `pnpm --filter @mem/server start`: configuration from the environment (see README).
+// `pnpm --filter @mem/server start`: configuration from the environment (see README). Relative paths
+// (./mem.db, ./mem-keys.json) mean the directory the command was typed in, not the package's.
+if (process.env.npm_lifecycle_event && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
 startServer().then(
   ({ server }) => handleSignals(server),
   (error: unknown) => {

@@ -21,6 +21,8 @@ export interface RouteDocumentation {
   readonly response: TSchema;
   /** Error statuses this route can answer with (each with the one error shape). */
   readonly errors: readonly number[];
+  /** OpenAPI links of the success response: operations that take a value of this response. */
+  readonly links?: Readonly<Record<string, { readonly operationId: string; readonly parameters: Readonly<Record<string, string>> }>>;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -89,6 +91,7 @@ export function buildOpenApiDocument(routes: readonly RouteDocumentation[], info
       [String(route.status)]: {
         description: 'Success',
         content: { 'application/json': { schema: schemaOrRef(route.response) } },
+        ...(route.links ? { links: route.links } : {}),
       },
     };
     for (const status of route.errors) {

@@ -85,6 +85,12 @@ export function memoryRoutes(context: RouteContext): Route[] {
       status: 200,
       response: AddResponseSchema,
       errors: BODY_ERRORS,
+      links: Object.fromEntries(
+        (['getMemory', 'updateMemory', 'deleteMemory', 'memoryHistory'] as const).map((operationId) => [
+          operationId,
+          { operationId, parameters: { 'path.id': '$response.body#/memories/0/id', 'query.userId': '$response.body#/memories/0/scope/userId' } },
+        ]),
+      ),
       async handle({ request, key, signal }) {
         const body = request.body as AddRequest;
         const scope = authorizeScope(keyOf(key), body.scope);
@@ -316,6 +322,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
       status: 201,
       response: CreateKeyResponseSchema,
       errors: [...ADMIN_ERRORS, 409, 413, 415],
+      links: { revokeKey: { operationId: 'revokeKey', parameters: { 'path.id': '$response.body#/info/id' } } },
       async handle({ request }) {
         const created = await context.keys.create(request.body as CreateKeyRequest);
         return { key: created.key, info: keyJson(created.info), persisted: created.persisted };

@@ -141,7 +141,8 @@ export const ChatMessageSchema = Type.Object(
 );
 
 const OccurredAt = Type.Union(
-  [Type.String({ format: 'date-time' }), Type.Integer({ minimum: -8_640_000_000_000_000, maximum: 8_640_000_000_000_000, description: 'Epoch milliseconds' })],
+  // Years 0000-9999 only: beyond them a date has no RFC 3339 form, so responses could not carry it.
+  [Type.String({ format: 'date-time' }), Type.Integer({ minimum: -62_167_219_200_000, maximum: 253_402_300_799_999, description: 'Epoch milliseconds (years 0000-9999)' })],
   { description: 'When the conversation happened; relative dates resolve against it. Default: now.' },
 );
 

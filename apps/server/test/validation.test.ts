@@ -32,6 +32,12 @@ describe('validation errors', () => {
     await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: '   ', scope: {} } }), 'query');
   });
 
+  it('refuses dates without an RFC 3339 form (after year 9999), found by the fuzzer', async () => {
+    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 8_640_000_000_000_000 } }), 'occurredAt');
+    const latest = await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 253_402_300_799_999 } });
+    expect(latest.body.memories[0].occurredAt).toBe('9999-12-31T23:59:59.999Z');
+  });
+
   it('names nested fields: message roles, scope ids, metadata keys', async () => {
     await expectInvalid(
       api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: [{ role: 'user', content: 'a' }, { role: 'robot', content: 'b' }], scope: {} } }),
@@ -87,5 +93,10 @@ describe('validation errors', () => {
     expect(wrong.status).toBe(405);
     expect(wrong.body.error.code).toBe('METHOD_NOT_ALLOWED');
     expect(wrong.headers.get('allow')).toBe('POST');
+    // A static path shadows the parametric one: /v1/memories/list is not a memory id.
+    const shadowed = await api.request('GET', '/v1/memories/list', { key: KEYS.alice });
+    expect(shadowed.status).toBe(405);
+    expect(shadowed.headers.get('allow')).toBe('POST');
+    expect((await api.request('DELETE', '/v1/memories/some-id/history', { key: KEYS.alice })).headers.get('allow')).toBe('GET');
   });
 });
