@@ -76,8 +76,15 @@ export async function startNeo4jServer(options: { readonly pageCacheMb?: number;
     output = (output + chunk.toString('utf8')).slice(-6_000);
   };
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.once('error', keep.bind(null, Buffer.from('spawn failed: is `java` (17+) on the PATH?\n')));
+  // 'exit' does not fire when java cannot be spawned at all; 'error' does.
+  let spawnError: Error | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', (error) => {
+      spawnError = error;
+      resolve(null);
+    });
+  });
   const stop = async () => {
     await terminate(child, exited);
     await rm(home, { recursive: true, force: true });
@@ -95,7 +102,7 @@ export async function startNeo4jServer(options: { readonly pageCacheMb?: number;
       });
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`it exited with code ${code}`));
+        reject(new Error(spawnError ? `could not run java (${spawnError.message}); Java 17 or 21 must be on the PATH` : `it exited with code ${code}`));
       });
     });
     await waitForBolt(uri, 'neo4j', PASSWORD);
@@ -126,7 +133,7 @@ export async function waitForBolt(uri: string, username: string, password: strin
 }
 
 async function terminate(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   // Closing stdin asks for a clean shutdown; the data directory is thrown away, so do not wait long.
   child.stdin?.end();
   const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
