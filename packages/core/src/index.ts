@@ -12,6 +12,7 @@ export { InMemoryHistoryStore } from './stores/in-memory-history-store';
 export { InMemoryGraphStore } from './graph/in-memory-graph-store';
 export { normalizeEntityName, normalizeRelationName, MAX_GRAPH_NAME_LENGTH } from './graph/graph-names';
 export { uuidv7, hashText } from './ids';
+export { redactSecrets } from './redact';
 export { INPUT_LIMITS } from './validation';
 export {
   Memory,

@@ -8,7 +8,7 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
-  withRetries, integerOption } from '@mem/core';
+  withRetries, integerOption, redactSecrets } from '@mem/core';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { anthropicErrorHeaders, retryAfterMs, toAnthropicError } from './anthropic-errors';
 import { resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';
@@ -96,8 +96,9 @@ export class AnthropicLLM implements LLM {
           ...(request.signal ? { signal: request.signal } : {}),
           ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
         }),
+      // A server or proxy may echo the key in its error message: scrub it before the SDK error is kept as `cause`.
       toError: (error, retries) =>
-        toAnthropicError(error, {
+        toAnthropicError(redactSecrets(error, [client.apiKey]), {
           operation: 'generate',
           retries,
           signal: request.signal,

@@ -1,4 +1,4 @@
-import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder, withRetries, integerOption } from '@mem/core';
+import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder, withRetries, integerOption, redactSecrets } from '@mem/core';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
@@ -144,7 +144,8 @@ export class OpenAIEmbedder implements Embedder {
           ...(signal ? { signal } : {}),
           ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
         }),
-      toError: (error, retries) => toOpenAIError(error, { operation: 'embed', retries, signal, origin, model: this.model, keySource, timeoutMs }),
+      // A server or proxy may echo the key in its error message: scrub it before the SDK error is kept as `cause`.
+      toError: (error, retries) => toOpenAIError(redactSecrets(error, [client.apiKey]), { operation: 'embed', retries, signal, origin, model: this.model, keySource, timeoutMs }),
       retryAfterMs: (error) => retryAfterMs(openAIErrorHeaders(error)),
     });
     return { vectors: this.readVectors(response, texts.length), tokens: tokensOf(response) };

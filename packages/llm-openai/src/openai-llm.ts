@@ -8,7 +8,7 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
-  withRetries, integerOption } from '@mem/core';
+  withRetries, integerOption, redactSecrets } from '@mem/core';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
@@ -117,7 +117,8 @@ export class OpenAILLM implements LLM {
           ...(request.signal ? { signal: request.signal } : {}),
           ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
         }),
-      toError: (error, retries) => toOpenAIError(error, this.errorContext('generate', retries, request.signal)),
+      // A server or proxy may echo the key in its error message: scrub it before the SDK error is kept as `cause`.
+      toError: (error, retries) => toOpenAIError(redactSecrets(error, [client.apiKey]), this.errorContext('generate', retries, request.signal)),
       retryAfterMs: (error) => retryAfterMs(openAIErrorHeaders(error)),
     });
     return this.readCompletion(completion, request.responseFormat);
