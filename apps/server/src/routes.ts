@@ -244,10 +244,11 @@ export function memoryRoutes(context: RouteContext): Route[] {
     },
     {
       method: 'GET',
-      url: '/v1/memories/:id/history',
+      url: '/v1/history/:id',
       operationId: 'memoryHistory',
       summary: 'The change log of a memory',
-      description: 'Every ADD, UPDATE and DELETE of the memory, oldest first; empty when the memory never belonged to the scope.',
+      description:
+        'Every ADD, UPDATE and DELETE of the memory, oldest first; empty when the memory never belonged to the scope. A resource of its own (not under /v1/memories/{id}): it outlives the memory, whose last event is its DELETE.',
       tag: 'memories',
       auth: 'key',
       params: IdParamsSchema,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ describe('admin endpoints', () => {
     expect(reset.body).toEqual({ reset: true });
     expect((await api.request('GET', '/v1/memories', { key: KEYS.alice })).body.results).toEqual([]);
     expect((await api.request('GET', '/v1/memories', { key: KEYS.bob })).body.results).toEqual([]);
-    expect((await api.request('GET', `/v1/memories/${bob.body.memories[0].id}/history`, { key: KEYS.bob })).body.results).toEqual([]);
+    expect((await api.request('GET', `/v1/history/${bob.body.memories[0].id}`, { key: KEYS.bob })).body.results).toEqual([]);
   });
 
   it('creates a key bound to a user, persists only its hash, and revokes it at once', async () => {
@@ -60,6 +60,7 @@ describe('admin endpoints', () => {
     expect((await api.request('GET', '/v1/memories', { key: secret })).status).toBe(401);
     expect(readFileSync(keysFile, 'utf8')).not.toContain('erin-app');
     expect((await api.request('DELETE', '/v1/admin/keys/erin-app', { key: KEYS.admin })).status).toBe(404);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps API-created keys in memory without a keys file, and refuses to revoke keys from the environment', async () => {

@@ -70,8 +70,8 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
       expect((await api.request('DELETE', `/v1/memories/${bobId}`, { key: KEYS.alice })).body).toEqual({ deleted: false });
     },
     memoryHistory: async () => {
-      forbidden(await api.request('GET', `/v1/memories/${bobId}/history?userId=bob`, { key: KEYS.alice }), 'userId');
-      expect((await api.request('GET', `/v1/memories/${bobId}/history`, { key: KEYS.alice })).body).toEqual({ results: [] });
+      forbidden(await api.request('GET', `/v1/history/${bobId}?userId=bob`, { key: KEYS.alice }), 'userId');
+      expect((await api.request('GET', `/v1/history/${bobId}`, { key: KEYS.alice })).body).toEqual({ results: [] });
     },
     searchMemories: async () => {
       forbidden(await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: BOB_TEXT, scope: { userId: 'bob' } } }));
@@ -104,7 +104,7 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
     const response = await api.request('GET', `/v1/memories/${bobId}`, { key: KEYS.bob });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ text: BOB_TEXT, scope: { userId: 'bob' } });
-    const history = await api.request('GET', `/v1/memories/${bobId}/history`, { key: KEYS.bob });
+    const history = await api.request('GET', `/v1/history/${bobId}`, { key: KEYS.bob });
     expect(history.body.results.map((event: { kind: string }) => event.kind)).toEqual(['ADD']);
     expect((await api.request('GET', '/v1/memories?userId=alice', { key: KEYS.bob })).status).toBe(403);
   });

@@ -84,7 +84,7 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
     expect(gone.status).toBe(404);
     expect(gone.body.error.code).toBe('NOT_FOUND');
 
-    const history = await api.request('GET', `/v1/memories/${id}/history`, { key: KEYS.alice });
+    const history = await api.request('GET', `/v1/history/${id}`, { key: KEYS.alice });
     expect(history.status).toBe(200);
     expect(history.body.results.map((event: { kind: string; previousText: string | null; text: string | null }) => [event.kind, event.previousText, event.text])).toEqual([
       ['ADD', null, 'I work as a nurse'],
@@ -153,6 +153,48 @@ describe('the REST API with an LLM', () => {
       const document = (await api.request('GET', '/openapi.json')).body;
       const infer = document.paths['/v1/memories'].post.requestBody.content['application/json'].schema.properties.infer;
       expect(infer.type).toBe('boolean');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('the REST API with graph memory (SQLite graph store in the same file)', () => {
+  it('returns what add changed in the graph, and the relations and entities around a search', async () => {
+    const llm = new ScriptedLLM([
+      {
+        json: {
+          operations: [{ op: 'ADD', id: null, text: 'Works at Acme as an engineer' }],
+          entities: [
+            { name: 'user', type: 'person' },
+            { name: 'Acme', type: 'company' },
+          ],
+          relations: [{ source: 'user', relation: 'works at', target: 'Acme' }],
+          ended: [],
+        },
+      },
+    ]);
+    const api = await startTestServer({ parts: { llm }, config: { graphStore: { provider: 'sqlite' } } });
+    try {
+      const added = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: 'I work at Acme as an engineer', scope: {}, occurredAt: '2024-03-01T09:00:00Z' },
+      });
+      expect(added.status).toBe(200);
+      expect(added.body.graph).toEqual({
+        entities: [
+          { name: 'user', type: 'person' },
+          { name: 'acme', type: 'company' },
+        ],
+        relations: [{ source: 'user', relation: 'works_at', target: 'acme' }],
+        invalidated: [],
+      });
+      const found = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'where do I work?', scope: {} } });
+      expect(found.status).toBe(200);
+      expect(found.body.relations).toEqual([
+        expect.objectContaining({ source: 'user', relation: 'works_at', target: 'acme', validFrom: '2024-03-01T09:00:00.000Z', validTo: null, scope: { userId: 'alice' } }),
+      ]);
+      expect(found.body.entities).toContainEqual(expect.objectContaining({ name: 'user', type: 'person', scope: { userId: 'alice' } }));
     } finally {
       await api.close();
     }

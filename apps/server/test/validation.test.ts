@@ -97,6 +97,6 @@ describe('validation errors', () => {
     const shadowed = await api.request('GET', '/v1/memories/list', { key: KEYS.alice });
     expect(shadowed.status).toBe(405);
     expect(shadowed.headers.get('allow')).toBe('POST');
-    expect((await api.request('DELETE', '/v1/memories/some-id/history', { key: KEYS.alice })).headers.get('allow')).toBe('GET');
+    expect((await api.request('DELETE', '/v1/history/some-id', { key: KEYS.alice })).headers.get('allow')).toBe('GET');
   });
 });
