@@ -54,6 +54,9 @@ echo "fuzzing $url/openapi.json"
 
 common=(--checks all --max-examples "${FUZZ_MAX_EXAMPLES:-25}" --workers 1 --seed "${FUZZ_SEED:-20261125}" --suppress-health-check all --request-timeout 30)
 status=0
+server_dir="$PWD"
+# schemathesis keeps a cache (.schemathesis/) in its working directory: keep it in the temporary one.
+cd "$work"
 # Data operations with the tenant key (scopes outside its user answer 403, which the checks accept).
 "$schemathesis" run "$url/openapi.json" "${common[@]}" --exclude-path-regex '^/v1/admin' \
   -H "Authorization: Bearer $tenant_key" || status=$?
@@ -61,6 +64,7 @@ status=0
 "$schemathesis" run "$url/openapi.json" "${common[@]}" --include-path-regex '^/v1/admin' \
   -H "Authorization: Bearer $admin_key" || status=$?
 
+cd "$server_dir"
 if grep -q '"status":5[0-9][0-9]' "$work/server.log"; then
   echo "the server log records 5xx responses:" >&2
   grep '"status":5[0-9][0-9]\|"level":"error"' "$work/server.log" | head -20 >&2
