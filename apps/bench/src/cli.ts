@@ -165,7 +165,6 @@ for (const part of parts) {
     );
     const saved = save('add-cost', result, seconds);
     print([...report.addCostTables(saved), report.addCostTargets(result)]);
-    writeCharts(report.addCostCharts(result));
   } else if (part === 'scale') {
     const { runScale } = await import('./parts/scale');
     const sizes = quick ? [1000, 10000] : [...list('sizes', values.sizes), ...(values['1m'] ? [1_000_000] : [])];
@@ -174,7 +173,6 @@ for (const part of parts) {
     );
     const saved = save('scale', result, seconds);
     print(report.scaleTables(saved));
-    writeCharts(report.scaleCharts(result));
   } else if (part === 'locomo') {
     const { runRetrieval } = await import('./parts/locomo-retrieval');
     const embedder = values.embedder === 'transformers' ? 'transformers' : 'lexical';
@@ -195,7 +193,6 @@ for (const part of parts) {
     );
     const saved = save(embedder === 'lexical' && !values['semantic-only'] ? 'locomo' : `locomo-${embedder}${values['semantic-only'] ? '-semantic' : ''}`, result, seconds);
     print(report.retrievalTables(saved));
-    if (saved.part === 'locomo') writeCharts(report.retrievalCharts(result));
   } else if (part === 'locomo-e2e') {
     const { describeEndToEnd, runEndToEnd } = await import('./parts/locomo-e2e');
     const options = {
@@ -242,6 +239,10 @@ if (scale) sections.push('## 2. Search at scale (embedded default)', '', report.
 const retrieval = load<import('./parts/locomo-retrieval').RetrievalResult>('locomo');
 if (retrieval) sections.push('## 3. LOCOMO retrieval (offline)', '', report.machineLine(retrieval), '', ...report.retrievalTables(retrieval).map((table) => markdownTable(table)), '![LOCOMO retrieval](locomo-retrieval.svg)', '');
 const endToEnd = load<import('./parts/locomo-e2e').EndToEndResult>('locomo-e2e');
+// Charts are drawn from the saved results, so `report` redraws them too.
+if (addCost) writeCharts(report.addCostCharts(addCost.result));
+if (scale) writeCharts(report.scaleCharts(scale.result));
+if (retrieval) writeCharts(report.retrievalCharts(retrieval.result));
 if (endToEnd) sections.push('## 3b. LOCOMO end to end (online)', '', report.machineLine(endToEnd), '', ...report.endToEndTables(endToEnd).map((table) => markdownTable(table)));
 const summary = [
   '# Benchmark results',

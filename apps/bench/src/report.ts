@@ -208,7 +208,7 @@ export function endToEndTables(saved: Saved<EndToEndResult>): Table[] {
 }
 
 export function machineLine(saved: Saved<unknown>): string {
-  return `Measured ${describeMachine(saved.machine)}; \`${saved.command}\` took ${Math.round(saved.seconds)} s.`;
+  return `Measured ${describeMachine(saved.machine)}. This part took ${Math.round(saved.seconds)} s of \`${saved.command}\`.`;
 }
 
 export function addCostCharts(result: AddCostResult): Record<string, string> {
@@ -238,10 +238,10 @@ export function addCostCharts(result: AddCostResult): Record<string, string> {
     xLabel: 'memories in the store (all scopes)',
     yLabel: 'pipeline ms per call (log)',
     series: [
-      { name: 'mem add', points: line('mem', 'add') },
-      { name: 'mem0ai add', points: line('mem0ai', 'add') },
-      { name: 'mem search', points: line('mem', 'search'), dashed: true },
-      { name: 'mem0ai search', points: line('mem0ai', 'search'), dashed: true },
+      { name: 'mem add', points: line('mem', 'add'), color: 0 },
+      { name: 'mem search', points: line('mem', 'search'), dashed: true, color: 0 },
+      { name: 'mem0ai add', points: line('mem0ai', 'add'), color: 1 },
+      { name: 'mem0ai search', points: line('mem0ai', 'search'), dashed: true, color: 1 },
     ],
     references: [{ y: 5, label: 'add target: 5 ms' }],
   });

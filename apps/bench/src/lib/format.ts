@@ -2,7 +2,7 @@
 
 export function fmt(value: number | undefined, digits = 2): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 10_000) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 10_000 || (digits === 0 && Math.abs(value) >= 1000)) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(digits);
 }
 

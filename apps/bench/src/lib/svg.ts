@@ -76,6 +76,8 @@ export interface Series {
   readonly name: string;
   readonly points: readonly { readonly x: number; readonly y: number }[];
   readonly dashed?: boolean;
+  /** Index into {@link COLORS}; defaults to the series' position. */
+  readonly color?: number;
 }
 
 /** A line chart with logarithmic axes (x: store size, y: milliseconds). */
@@ -124,7 +126,7 @@ export function logLineChart(options: {
     body.push(`<text x="${left + plotWidth - 4}" y="${y - 4}" font-size="10.5" text-anchor="end" fill="#dc2626">${escapeXml(reference.label)}</text>`);
   }
   options.series.forEach((series, index) => {
-    const color = COLORS[index % COLORS.length];
+    const color = COLORS[(series.color ?? index) % COLORS.length];
     const valid = series.points.filter((point) => point.x > 0 && point.y > 0 && Number.isFinite(point.y));
     if (valid.length === 0) return;
     body.push(
