@@ -45,7 +45,7 @@ it('a writer killed with SIGKILL mid-stream leaves a readable database holding o
     const database = new Database(path);
     expect(database.pragma('integrity_check', { simple: true })).toBe('ok');
     // The keyword index was written in the same transactions, so it matches the table exactly.
-    expect(() => database.exec("INSERT INTO memories_fts (memories_fts, rank) VALUES ('integrity-check', 1)")).not.toThrow();
+    expect(() => database.exec("INSERT INTO memories_kw (memories_kw, rank) VALUES ('integrity-check', 1)")).not.toThrow();
     const batches = database.prepare("SELECT substr(id, 1, 12) AS batch, count(*) AS count FROM memories GROUP BY batch").all() as { batch: string; count: number }[];
     database.close();
 

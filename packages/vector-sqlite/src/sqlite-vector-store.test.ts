@@ -140,7 +140,7 @@ describe('hostile input is stored inertly', () => {
     const store = track(new SqliteVectorStore({ path: join(directory, 'inert.db') }));
     await store.ensureCollection({ dimensions: 3 });
     const metadata = { "'); DROP TABLE memories; --": 'x', 'a"b': "'; DELETE FROM memories; --", '$.x': ['"', '*'] };
-    await store.upsert({ records: [record("id'); DROP TABLE memories; --", { metadata, text: "'); DROP TABLE memories_fts; --" })] });
+    await store.upsert({ records: [record("id'); DROP TABLE memories; --", { metadata, text: "'); DROP TABLE memories_kw; --" })] });
     await store.upsert({ records: [record('other')] });
     const found = await store.get({ scope, ids: ["id'); DROP TABLE memories; --"] });
     expect(found[0]?.metadata).toEqual(metadata);
@@ -179,6 +179,43 @@ describe('keyword search', () => {
   it('quotes every word of the FTS5 query', () => {
     expect(toFtsQuery('Salt AND "pepper" NEAR*')).toBe('"salt" OR "and" OR "pepper" OR "near"');
     expect(toFtsQuery(' -*"() ')).toBeUndefined();
+  });
+
+  it('narrows the keyword index by scope tokens that no scope id can break out of', () => {
+    expect(toFtsQuery('tea', { userId: 'u"1', runId: 'r 1' })).toBe('scope : "u752231" AND scope : "r722031" AND text : ("tea")');
+    expect(toFtsQuery('tea', {})).toBe('"tea"');
+  });
+
+  it('moves a memory between scopes in the keyword index when an upsert changes its scope', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('m', { text: 'likes oolong', scope: { userId: 'a' } })] });
+    await store.upsert({ records: [record('m', { text: 'likes oolong', scope: { userId: 'b', agentId: 'x' } })] });
+    expect(await store.keywordQuery({ scope: { userId: 'a' }, text: 'oolong', topK: 5 })).toEqual([]);
+    expect((await store.keywordQuery({ scope: { agentId: 'x' }, text: 'oolong', topK: 5 })).map((match) => match.record.id)).toEqual(['m']);
+  });
+
+  it('migrates a layout-1 file (text-only keyword index) and keeps its memories searchable by keyword', async () => {
+    const path = join(directory, 'layout1.db');
+    const database = new Database(path);
+    // The layout @mem/vector-sqlite 0.x wrote before the scoped keyword index.
+    database.exec(`
+      CREATE TABLE "memories" (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, id_order BLOB NOT NULL, user_id TEXT, agent_id TEXT, run_id TEXT,
+        text TEXT NOT NULL, hash TEXT NOT NULL, metadata TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        occurred_at INTEGER NOT NULL, embedding BLOB NOT NULL);
+      CREATE VIRTUAL TABLE "memories_fts" USING fts5(text, content="memories", content_rowid=seq);
+      CREATE TRIGGER "memories_fts_insert" AFTER INSERT ON "memories" BEGIN INSERT INTO "memories_fts" (rowid, text) VALUES (new.seq, new.text); END;
+      CREATE TABLE "memories_meta" (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO "memories_meta" VALUES ('schema_version', '1'), ('dimensions', '3');
+    `);
+    database
+      .prepare('INSERT INTO "memories" (id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)')
+      .run('old', Buffer.from('old'), 'u1', 'likes rooibos', 'h', '{}', Buffer.from(new Float32Array([1, 0, 0]).buffer));
+    database.close();
+    const store = track(new SqliteVectorStore({ path }));
+    expect((await store.keywordQuery({ scope, text: 'rooibos', topK: 5 })).map((match) => match.record.id)).toEqual(['old']);
+    await store.upsert({ records: [record('new', { text: 'likes rooibos too' })] });
+    expect((await store.keywordQuery({ scope, text: 'rooibos', topK: 5 })).map((match) => match.record.id).sort()).toEqual(['new', 'old']);
   });
 
   it('follows upserts that change the text, deletes and reset', async () => {

@@ -31,7 +31,7 @@ const LIST_PAGE_SIZE = 500;
 /** Prepared statements kept per store (statements differ by scope shape and filter shape). */
 const STATEMENT_CACHE_SIZE = 128;
 /** Version of the table layout, kept in `<table>_meta` for future migrations. */
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -210,7 +210,7 @@ export class SqliteVectorStore implements VectorStore {
         throw new InvalidInputError('text', 'expected a string', 'Pass the words to search for.');
       }
       const where = this.whereClause(scope, request.filter);
-      const match = toFtsQuery(request.text);
+      const match = toFtsQuery(request.text, scope);
       if (match === undefined || topK === 0) return [];
       const rows = this.statement(this.sql.keywordQuery(where.sql)).all(match, ...where.params, topK) as RankedRow[];
       // bm25() is negative, more negative is better; FTS5 floors each term's IDF above 0, so -bm25 > 0.
@@ -328,6 +328,9 @@ export class SqliteVectorStore implements VectorStore {
         const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
         if (version === undefined) {
           this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
+        } else if (version === '1') {
+          this.database.exec(this.sql.migrateFrom1);
+          this.database.prepare(`UPDATE "${this.table}_meta" SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
         } else if (version !== SCHEMA_VERSION) {
           throw new MemError(
             'CONFLICT',
@@ -413,7 +416,7 @@ export class SqliteVectorStore implements VectorStore {
 
 function buildStatements(table: string) {
   const t = `"${table}"`;
-  const fts = `"${table}_fts"`;
+  const kw = `"${table}_kw"`;
   const meta = `"${table}_meta"`;
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
@@ -438,21 +441,33 @@ function buildStatements(table: string) {
       CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_agent_id" ON ${t} (agent_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_run_id" ON ${t} (run_id, id_order);
-      CREATE VIRTUAL TABLE IF NOT EXISTS ${fts} USING fts5(text, content=${t}, content_rowid=seq, tokenize='unicode61 remove_diacritics 0');
-      CREATE TRIGGER IF NOT EXISTS "${table}_fts_insert" AFTER INSERT ON ${t} BEGIN
-        INSERT INTO ${fts} (rowid, text) VALUES (new.seq, new.text);
+      -- The keyword index holds each memory's words and its scope as tokens ("u" + hex of the
+      -- userId, "a" agentId, "r" runId), so a scoped keyword query intersects posting lists
+      -- inside FTS5 instead of matching every scope's memories and filtering afterwards.
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${kw} USING fts5(text, scope, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+      CREATE TRIGGER IF NOT EXISTS "${table}_kw_insert" AFTER INSERT ON ${t} BEGIN
+        INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
       END;
-      CREATE TRIGGER IF NOT EXISTS "${table}_fts_delete" AFTER DELETE ON ${t} BEGIN
-        INSERT INTO ${fts} (${fts}, rowid, text) VALUES ('delete', old.seq, old.text);
+      CREATE TRIGGER IF NOT EXISTS "${table}_kw_delete" AFTER DELETE ON ${t} BEGIN
+        DELETE FROM ${kw} WHERE rowid = old.seq;
       END;
-      CREATE TRIGGER IF NOT EXISTS "${table}_fts_update" AFTER UPDATE OF text ON ${t} WHEN old.text IS NOT new.text BEGIN
-        INSERT INTO ${fts} (${fts}, rowid, text) VALUES ('delete', old.seq, old.text);
-        INSERT INTO ${fts} (rowid, text) VALUES (new.seq, new.text);
+      CREATE TRIGGER IF NOT EXISTS "${table}_kw_update" AFTER UPDATE OF text, user_id, agent_id, run_id ON ${t} BEGIN
+        DELETE FROM ${kw} WHERE rowid = old.seq;
+        INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
       END;
       CREATE TABLE IF NOT EXISTS ${meta} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `,
+    // Layout 1 kept an external-content FTS5 index of the text alone; layout 2 replaces it.
+    migrateFrom1: `
+      DROP TRIGGER IF EXISTS "${table}_fts_insert";
+      DROP TRIGGER IF EXISTS "${table}_fts_delete";
+      DROP TRIGGER IF EXISTS "${table}_fts_update";
+      DROP TABLE IF EXISTS "${table}_fts";
+      DELETE FROM ${kw};
+      INSERT INTO ${kw} (rowid, text, scope) SELECT seq, text, ${scopeTokens(t)} FROM ${t};
+    `,
     drop: `
-      DROP TABLE IF EXISTS ${fts};
+      DROP TABLE IF EXISTS ${kw};
       DROP TABLE IF EXISTS ${t};
       DROP TABLE IF EXISTS ${meta};
     `,
@@ -479,9 +494,9 @@ function buildStatements(table: string) {
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
     keywordQuery: (where: string) => `
       WITH top AS (
-        SELECT m.seq AS seq, m.id_order AS id_order, bm25(${fts}) AS rank
-        FROM ${fts} JOIN ${t} AS m ON m.seq = ${fts}.rowid
-        WHERE ${fts} MATCH ? AND ${where}
+        SELECT m.seq AS seq, m.id_order AS id_order, bm25(${kw}, 1.0, 0.0) AS rank
+        FROM ${kw} JOIN ${t} AS m ON m.seq = ${kw}.rowid
+        WHERE ${kw} MATCH ? AND ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
@@ -491,6 +506,11 @@ function buildStatements(table: string) {
     list: (where: string) => `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
+}
+
+/** The scope tokens of a row (`new`, or a table name) as an SQL expression: see {@link scopeTokenQuery}. */
+function scopeTokens(row: string): string {
+  return `trim(coalesce('u' || hex(${row}.user_id), '') || ' ' || coalesce('a' || hex(${row}.agent_id), '') || ' ' || coalesce('r' || hex(${row}.run_id), ''))`;
 }
 
 function loadSqliteVec(database: Database.Database): void {
