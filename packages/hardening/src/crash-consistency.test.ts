@@ -50,6 +50,8 @@ function runUntilKilled(path: string, seed: number, delayMs: number): Promise<vo
 interface Inspection {
   readonly integrity: string;
   readonly ftsIntegrity: boolean;
+  /** How many FTS5 indexes were checked. */
+  readonly ftsChecked: number;
   readonly records: Map<string, MemoryRecord>;
   readonly memoryIds: string[];
 }
@@ -60,12 +62,16 @@ function inspect(path: string): Inspection {
     const integrity = String(database.pragma('integrity_check', { simple: true }));
     const tables = new Set((database.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name));
     // Killed before its first write: no tables yet, nothing to check.
-    if (!tables.has('memories') || !tables.has('memory_history')) return { integrity, ftsIntegrity: true, records: new Map(), memoryIds: [] };
+    if (!tables.has('memories') || !tables.has('memory_history')) return { integrity, ftsIntegrity: true, ftsChecked: 0, records: new Map(), memoryIds: [] };
+    // Every FTS5 index (the keyword index of the vector store, whatever its name) must match its table.
     let ftsIntegrity = true;
-    try {
-      database.exec("INSERT INTO memories_fts (memories_fts, rank) VALUES ('integrity-check', 1)");
-    } catch {
-      ftsIntegrity = false;
+    const ftsTables = (database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'").all() as { name: string }[]).map((row) => row.name);
+    for (const name of ftsTables) {
+      try {
+        database.exec(`INSERT INTO "${name}" ("${name}", rank) VALUES ('integrity-check', 1)`);
+      } catch {
+        ftsIntegrity = false;
+      }
     }
     const rows = database.prepare('SELECT id, text, user_id, agent_id, run_id FROM memories').all() as { id: string; text: string; user_id: string | null; agent_id: string | null; run_id: string | null }[];
     const records = new Map(
@@ -79,7 +85,7 @@ function inspect(path: string): Inspection {
       ]),
     );
     const memoryIds = (database.prepare('SELECT DISTINCT memory_id FROM memory_history').all() as { memory_id: string }[]).map((row) => row.memory_id);
-    return { integrity, ftsIntegrity, records, memoryIds };
+    return { integrity, ftsIntegrity, ftsChecked: ftsTables.length, records, memoryIds };
   } finally {
     database.close();
   }
@@ -92,6 +98,7 @@ it('SIGKILL at random points during add, update, delete and deleteAll: after rec
   const random = generator(seed);
   const violations: string[] = [];
   let recovered = 0;
+  let ftsChecked = 0;
   for (let trial = 0; trial < trials; trial++) {
     const path = join(directory, `crash-${Math.floor(trial / killsPerFile)}.db`);
     // Most kills land within the first tens of milliseconds of writing; some later, on a fuller file.
@@ -101,6 +108,7 @@ it('SIGKILL at random points during add, update, delete and deleteAll: after rec
     const before = inspect(path);
     if (before.integrity !== 'ok') violations.push(`trial ${trial}: integrity_check says ${before.integrity}`);
     if (!before.ftsIntegrity) violations.push(`trial ${trial}: the keyword index does not match the table`);
+    ftsChecked += before.ftsChecked;
 
     const historyStore = new SqliteHistoryStore({ path });
     const memory = new Memory({ embedder: new LexicalEmbedder({ dimensions: 32 }), vectorStore: new SqliteVectorStore({ path }), historyStore });
@@ -118,4 +126,5 @@ it('SIGKILL at random points during add, update, delete and deleteAll: after rec
   expect(violations.slice(0, 20)).toEqual([]);
   // The kills must really have interrupted writes, or the test proves nothing.
   expect(recovered, 'pending events found by recover() over all trials').toBeGreaterThan(0);
+  expect(ftsChecked, 'keyword indexes checked').toBeGreaterThan(0);
 });
