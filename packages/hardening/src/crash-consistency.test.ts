@@ -33,13 +33,21 @@ function generator(seed: number): () => number {
   };
 }
 
-/** Starts the child on `path` and SIGKILLs it `delayMs` after it reports it is writing. */
-function runUntilKilled(path: string, seed: number, delayMs: number): Promise<void> {
+/**
+ * Starts the child on `path` and SIGKILLs it: `delayMs` after it reports it is writing, or, when
+ * `afterPending` is set, as soon as it reports its `afterPending`-th pending history append (aimed
+ * at the window between the history write and the vector write).
+ */
+function runUntilKilled(path: string, seed: number, kill: { delayMs: number } | { afterPending: number }): Promise<void> {
   const worker = fork(child, [path, String(seed)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
+  let pending = 0;
   worker.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
-    worker.on('message', () => setTimeout(() => worker.kill('SIGKILL'), delayMs));
+    worker.on('message', (message: { ready?: boolean; pending?: boolean }) => {
+      if ('delayMs' in kill && message.ready) setTimeout(() => worker.kill('SIGKILL'), kill.delayMs);
+      if ('afterPending' in kill && message.pending && ++pending === kill.afterPending) worker.kill('SIGKILL');
+    });
     worker.on('exit', (code, signal) => {
       if (signal === 'SIGKILL') resolve();
       else reject(new Error(`the child exited with code ${code} before it was killed (seed ${seed}): ${stderr.slice(-2_000)}`));
@@ -101,9 +109,11 @@ it('SIGKILL at random points during add, update, delete and deleteAll: after rec
   let ftsChecked = 0;
   for (let trial = 0; trial < trials; trial++) {
     const path = join(directory, `crash-${Math.floor(trial / killsPerFile)}.db`);
-    // Most kills land within the first tens of milliseconds of writing; some later, on a fuller file.
-    const delayMs = random() < 0.7 ? Math.floor(random() * 40) : 40 + Math.floor(random() * 200);
-    await runUntilKilled(path, seed + trial, delayMs);
+    // Half the kills aim at a logged-but-not-written change; the others land at a random moment,
+    // mostly within the first tens of milliseconds of writing, some later on a fuller file.
+    const roll = random();
+    const kill = roll < 0.5 ? { afterPending: 1 + Math.floor(random() * 8) } : { delayMs: roll < 0.85 ? Math.floor(random() * 40) : 40 + Math.floor(random() * 200) };
+    await runUntilKilled(path, seed + trial, kill);
 
     const before = inspect(path);
     if (before.integrity !== 'ok') violations.push(`trial ${trial}: integrity_check says ${before.integrity}`);

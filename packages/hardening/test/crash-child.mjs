@@ -1,6 +1,6 @@
 // Child process of src/crash-consistency.test.ts: works on one SQLite file (the embedded default:
 // vector store and history store on the same path) until the parent kills it with SIGKILL.
-// argv: <database path> <seed>. Sends { ready: true } once it starts writing.
+// argv: <database path> <seed>. Sends { ready: true } once it starts writing, { pending: true } after each pending history append.
 // Plain JavaScript on the built packages, so a trial costs one Node start-up, not a TypeScript loader.
 import { LexicalEmbedder, Memory } from '@mem/core';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
@@ -33,7 +33,22 @@ const vectorStore = new Proxy(sqlite, {
     return typeof value === 'function' ? value.bind(target) : value;
   },
 });
-const memory = new Memory({ embedder: new LexicalEmbedder({ dimensions: 32 }), vectorStore, historyStore: new SqliteHistoryStore({ path }) });
+// Tells the parent each time a change is logged as pending (its vector write not done yet), so some
+// kills can aim at that window instead of landing at a random moment.
+const sqliteHistory = new SqliteHistoryStore({ path });
+const historyStore = new Proxy(sqliteHistory, {
+  get(target, property) {
+    const value = Reflect.get(target, property);
+    if (property === 'append') {
+      return async (request) => {
+        await value.call(target, request);
+        if (request.pending) process.send?.({ pending: true });
+      };
+    }
+    return typeof value === 'function' ? value.bind(target) : value;
+  },
+});
+const memory = new Memory({ embedder: new LexicalEmbedder({ dimensions: 32 }), vectorStore, historyStore });
 
 const scopes = [{ userId: 'u0' }, { userId: 'u1' }, { userId: 'u1', agentId: 'a1' }];
 const words = ['tea', 'coffee', 'Lisbon', 'Porto', 'cello', 'dog', 'cat', 'nurse', 'teacher', 'hiking', 'sushi', 'Volvo'];
