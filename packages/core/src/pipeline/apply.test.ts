@@ -96,6 +96,13 @@ describe('apply step: no fact dropped, no duplicate', () => {
     ]);
   });
 
+  it('an UPDATE restating a memory, then a DELETE of it in the same answer, keeps the memory (as after any UPDATE)', async () => {
+    const { memory, llm } = await seeded(['Allergic to peanuts']);
+    llm.push(ops({ op: 'UPDATE', id: 'm1', text: 'Allergic to peanuts' }, { op: 'DELETE', id: 'm1' }));
+    await memory.add('Still allergic to peanuts', { scope: alice });
+    expect(await stored(memory)).toEqual(['Allergic to peanuts']);
+  });
+
   it('an UPDATE and an ADD of the same new text store it once', async () => {
     const { memory, llm } = await seeded(['Lives in Lisbon']);
     llm.push(ops({ op: 'UPDATE', id: 'm1', text: 'Lives in Porto' }, { op: 'ADD', text: 'Lives in Porto' }));

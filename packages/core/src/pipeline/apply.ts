@@ -76,8 +76,12 @@ export async function applyPlan(options: {
       case 'UPDATE': {
         const hash = hashText(operation.text);
         if (!record || touched.has(record.id)) pushAdd(operation.text);
-        else if (hash === record.hash) steps.push({ kind: 'NONE', current: record });
-        else {
+        else if (hash === record.hash) {
+          // The model restated the memory: it holds, so a DELETE of it later in the answer is ignored,
+          // as after any UPDATE (the fact wins over a contradictory deletion).
+          touched.add(record.id);
+          steps.push({ kind: 'NONE', current: record });
+        } else {
           touched.add(record.id);
           steps.push({ kind: 'UPDATE', current: record, text: operation.text, hash });
         }
