@@ -21,6 +21,8 @@ export interface LogFields {
   readonly stack?: string;
   readonly url?: string;
   readonly description?: string;
+  /** Pending history events settled at start-up by `Memory.recover()` (counts only). */
+  readonly recovered?: { readonly committed: number; readonly discarded: number; readonly completed: number };
 }
 
 /** A structured logger writing one JSON object per line. */

@@ -52,6 +52,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   }
   const configured = await createMemoryFromConfig(config, options.parts);
   try {
+    // Settle what a crashed previous run left half done (pending history events) before serving.
+    // The server is meant to be the only writer of its database while it runs.
+    const recovered = await configured.memory.recover();
     const server = await createServer({
       memory: configured.memory,
       keys,
@@ -59,7 +62,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       limits: config.server,
       ...(options.log ? { log: options.log } : {}),
     });
-    server.logger.info({ msg: 'starting', description: configured.description });
+    server.logger.info({ msg: 'starting', description: configured.description, recovered });
     const url = await server.listen({ host: config.server.host, port: config.server.port });
     return { server, configured, url };
   } catch (error) {
