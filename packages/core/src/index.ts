@@ -49,3 +49,13 @@ export {
 } from './prompts';
 export { withRetries, abortableDelay, resolveRetryPolicy, retryAfterFromHeaders, type RetryPolicy, type RetryEvent } from './retry';
 export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './settings';
+export {
+  checkBatch as checkGraphBatch,
+  checkCount as checkGraphCount,
+  checkDimensions as checkGraphDimensions,
+  checkKey as checkGraphRelationKey,
+  checkName as checkGraphName,
+  checkVector as checkGraphVector,
+  epochMs as graphEpochMs,
+  MAX_GRAPH_DIMENSIONS,
+} from './graph/graph-input';

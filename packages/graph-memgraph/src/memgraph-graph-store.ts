@@ -21,7 +21,15 @@ import {
 import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
 import { memgraphQueries, schemaNames, scopeCondition, scopeProperties, type MemgraphQueries, type MemgraphSchemaNames } from './memgraph-cypher';
 import { MEMGRAPH_PROVIDER, describeServer, isUniqueConflict, toMemgraphError, type MemgraphErrorContext } from './memgraph-errors';
-import { checkBatch, checkCount, checkDimensions, checkKey, checkName, checkVector, epochMs } from './memgraph-graph-input';
+import {
+  checkGraphBatch as checkBatch,
+  checkGraphCount as checkCount,
+  checkGraphDimensions,
+  checkGraphRelationKey as checkKey,
+  checkGraphName as checkName,
+  checkGraphVector as checkVector,
+  graphEpochMs as epochMs,
+} from '@mem/core';
 import { resolveMemgraphOptions, type MemgraphGraphStoreOptions } from './memgraph-graph-store-options';
 
 /** Entities deleted per transaction by `deleteAll` / `reset`. */
@@ -119,7 +127,7 @@ export class MemgraphGraphStore implements GraphStore {
    * @throws {DimensionMismatchError} when the vector index exists with other dimensions.
    */
   async ensureSchema(request: Call<{ readonly dimensions: number }>): Promise<void> {
-    const dimensions = checkDimensions(request.dimensions);
+    const dimensions = checkGraphDimensions(request.dimensions);
     await this.execute('ensureSchema', request.signal, async (session) => {
       const existing = await this.readDimensions(session);
       if (existing !== undefined && existing !== dimensions) throw this.dimensionMismatch(existing, dimensions, 'Use another namespace for this embedder.');

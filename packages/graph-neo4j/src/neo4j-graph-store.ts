@@ -21,7 +21,15 @@ import {
 import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
 import { neo4jQueries, schemaNames, scopeCondition, scopeProperties, type Neo4jQueries, type Neo4jSchemaNames } from './neo4j-cypher';
 import { NEO4J_PROVIDER, describeServer, toNeo4jError, type Neo4jErrorContext } from './neo4j-errors';
-import { checkBatch, checkCount, checkDimensions, checkKey, checkName, checkVector, epochMs } from './neo4j-graph-input';
+import {
+  checkGraphBatch as checkBatch,
+  checkGraphCount as checkCount,
+  checkGraphDimensions,
+  checkGraphRelationKey as checkKey,
+  checkGraphName as checkName,
+  checkGraphVector as checkVector,
+  graphEpochMs as epochMs,
+} from '@mem/core';
 import { resolveNeo4jOptions, type Neo4jGraphStoreOptions } from './neo4j-graph-store-options';
 
 /** Entities deleted per transaction by `deleteAll` / `reset`, so huge scopes never need one giant transaction. */
@@ -114,7 +122,7 @@ export class Neo4jGraphStore implements GraphStore {
    * @throws {DimensionMismatchError} when the vector index exists with other dimensions.
    */
   async ensureSchema(request: Call<{ readonly dimensions: number }>): Promise<void> {
-    const dimensions = checkDimensions(request.dimensions);
+    const dimensions = checkGraphDimensions(request.dimensions, 4_096, 'the largest a Neo4j 5.26 vector index takes');
     await this.execute('ensureSchema', request.signal, async (session) => {
       const existing = await this.readDimensions(session);
       if (existing !== undefined && existing !== dimensions) throw this.dimensionMismatch(existing, dimensions, 'Use another namespace for this embedder.');

@@ -16,6 +16,11 @@ import {
   type GraphStore,
   type Scope,
   type ScopedCall,
+  checkGraphBatch as checkBatch,
+  checkGraphCount as checkCount,
+  checkGraphRelationKey as checkKey,
+  checkGraphName as checkName,
+  graphEpochMs as epochMs,
 } from '@mem/core';
 import type Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
@@ -28,8 +33,6 @@ const STATEMENT_CACHE_SIZE = 128;
 /** Largest embedding length accepted by ensureSchema. */
 const MAX_DIMENSIONS = 65_536;
 /** Longest entity, type or relation name accepted, in UTF-16 code units (core stores at most 256 characters). */
-const MAX_NAME_LENGTH = 4_096;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const SCOPE_COLUMNS = [
   ['userId', 'user_id'],
@@ -399,37 +402,6 @@ function scopeSql(scope: Scope, options: { unindexed?: boolean } = {}): { sql: s
     params[`scope_${column}`] = value;
   }
   return { sql: parts.join(' AND '), params };
-}
-
-function checkBatch<T>(items: readonly T[] | undefined, field: string, max: number): readonly T[] {
-  if (!Array.isArray(items)) throw new InvalidInputError(field, 'expected an array', `Pass { ${field}: [...] }.`);
-  if (items.length > max) throw new InvalidInputError(field, `holds ${items.length} items, more than maxBatchSize ${max}`, 'Split the batch.');
-  return items;
-}
-
-function checkName(name: unknown, field: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || LONE_SURROGATE.test(name)) {
-    throw new InvalidInputError(field, `expected a non-empty string of well-formed Unicode, at most ${MAX_NAME_LENGTH} characters`, 'Pass a name such as "alice".');
-  }
-  return name;
-}
-
-function checkKey(key: GraphRelationKey, field: string): { source: string; relation: string; target: string } {
-  if (typeof key !== 'object' || key === null) throw new InvalidInputError(field, 'expected a relation', 'Pass { source, relation, target }.');
-  return { source: checkName(key.source, `${field}.source`), relation: checkName(key.relation, `${field}.relation`), target: checkName(key.target, `${field}.target`) };
-}
-
-function checkCount(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidInputError(field, 'expected a non-negative integer', `Pass e.g. ${field}: 10.`);
-  }
-  return value;
-}
-
-function epochMs(date: unknown, field: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) throw new InvalidInputError(field, 'expected a valid Date', 'Pass a Date such as new Date().');
-  return ms;
 }
 
 /** Length of an array (or typed array) of numbers; 0 for anything else. */

@@ -1,14 +1,15 @@
-import { DimensionMismatchError, InvalidInputError, type GraphRelationKey } from '@mem/core';
+import { DimensionMismatchError, InvalidInputError } from '../errors';
+import type { GraphRelationKey } from '../interfaces';
 
 /**
- * Validation of request values before anything is sent: a bad item rejects the whole call and
- * writes nothing.
+ * Validation of `GraphStore` request values, shared by graph adapters: run it before anything is
+ * sent, so a bad item rejects the whole call and writes nothing.
  */
 
 /** Longest entity, type or relation name accepted, in UTF-16 code units (core stores at most 256 characters). */
 export const MAX_NAME_LENGTH = 4_096;
-/** Largest embedding length accepted (covers every common embedding model). */
-export const MAX_DIMENSIONS = 16_384;
+/** Largest embedding length accepted by default (covers every common embedding model). */
+export const MAX_GRAPH_DIMENSIONS = 16_384;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A non-empty string of at most {@link MAX_NAME_LENGTH} code units that survives UTF-8 (Bolt) intact. */
@@ -77,10 +78,14 @@ export function checkVector(value: unknown, field: string, dimensions: number, w
   return [...(vector as readonly number[])];
 }
 
-/** The embedding dimensions accepted by ensureSchema. */
-export function checkDimensions(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_DIMENSIONS) {
-    throw new InvalidInputError('dimensions', `expected an integer from 1 to ${MAX_DIMENSIONS}`, "Pass the embedder's vector length, e.g. 1536.");
+/**
+ * The embedding dimensions accepted by `ensureSchema`.
+ * @param max - the backend's limit, e.g. 4,096 for a Neo4j 5.26 vector index
+ * @param why - named in the message when the backend sets the limit
+ */
+export function checkDimensions(value: unknown, max = MAX_GRAPH_DIMENSIONS, why = ''): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidInputError('dimensions', `expected an integer from 1 to ${max}${why ? ` (${why})` : ''}`, "Pass the embedder's vector length, e.g. 1536.");
   }
   return value;
 }
