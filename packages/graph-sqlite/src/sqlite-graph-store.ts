@@ -17,19 +17,18 @@ import {
   type Scope,
   type ScopedCall,
   checkGraphBatch as checkBatch,
+  checkGraphDimensions,
   checkGraphCount as checkCount,
   checkGraphRelationKey as checkKey,
   checkGraphName as checkName,
   graphEpochMs as epochMs,
 } from '@mem/core';
 import type Database from 'better-sqlite3';
-import * as sqliteVec from 'sqlite-vec';
-import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
+import { SQLITE_PROVIDER, StatementCache, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
 import { GRAPH_SCHEMA_VERSION, buildGraphStatements } from './sqlite-graph-schema';
 import { DEFAULT_GRAPH_TABLE_PREFIX, DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE, type SqliteGraphStoreOptions } from './sqlite-graph-store-options';
 
 /** Prepared statements kept per store (statements differ by scope shape). */
-const STATEMENT_CACHE_SIZE = 128;
 /** Largest embedding length accepted by ensureSchema. */
 const MAX_DIMENSIONS = 65_536;
 /** Longest entity, type or relation name accepted, in UTF-16 code units (core stores at most 256 characters). */
@@ -87,7 +86,7 @@ export class SqliteGraphStore implements GraphStore {
   private readonly database: Database.Database;
   private readonly ownsDatabase: boolean;
   private readonly sql: ReturnType<typeof buildGraphStatements>;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: StatementCache;
   private schemaReady = false;
   private dimensions: number | undefined;
   private closed = false;
@@ -101,15 +100,10 @@ export class SqliteGraphStore implements GraphStore {
     validateConnectionOptions(options);
     this.tablePrefix = validateTableName(options.tablePrefix ?? DEFAULT_GRAPH_TABLE_PREFIX, 'options.tablePrefix', DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE);
     this.sql = buildGraphStatements(this.tablePrefix);
-    const connection = openSqliteConnection(options);
+    const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
-    try {
-      loadSqliteVec(this.database);
-    } catch (error) {
-      if (this.ownsDatabase) this.database.close();
-      throw toSqliteError(error, 'open');
-    }
+    this.statements = new StatementCache(this.database);
   }
 
   /**
@@ -117,10 +111,7 @@ export class SqliteGraphStore implements GraphStore {
    * @throws {DimensionMismatchError} when the store holds embeddings of another length.
    */
   async ensureSchema(request: Call<{ readonly dimensions: number }>): Promise<void> {
-    const { dimensions } = request;
-    if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
-      throw new InvalidInputError('dimensions', `expected an integer from 1 to ${MAX_DIMENSIONS}`, "Pass the embedder's vector length, e.g. 1536.");
-    }
+    const dimensions = checkGraphDimensions(request.dimensions, MAX_DIMENSIONS);
     this.execute('ensureSchema', request.signal, () => {
       this.database
         .transaction(() => {
@@ -364,25 +355,7 @@ export class SqliteGraphStore implements GraphStore {
   }
 
   private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement) {
-      // Keep recently used statements at the end; the oldest is evicted first.
-      this.statements.delete(sql);
-    } else {
-      statement = this.database.prepare(sql);
-      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
-    }
-    this.statements.set(sql, statement);
-    return statement;
-  }
-}
-
-function loadSqliteVec(database: Database.Database): void {
-  try {
-    database.prepare('SELECT vec_version()').pluck().get();
-    return; // already loaded on this connection, e.g. by another store sharing it
-  } catch {
-    sqliteVec.load(database);
+    return this.statements.get(sql);
   }
 }
 

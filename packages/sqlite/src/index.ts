@@ -1,6 +1,7 @@
 export {
   DEFAULT_BUSY_TIMEOUT_MS,
   DEFAULT_SQLITE_PATH,
+  StatementCache,
   openSqliteConnection,
   validateConnectionOptions,
   validateTableName,

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '@mem/core';
 import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
 import { toSqliteError } from './sqlite-errors';
 
 /**
@@ -40,13 +41,20 @@ export interface SqliteConnection {
 }
 
 /**
- * Opens the connection a store works on. A connection passed by the caller is used as is; one the
- * store opens gets WAL (readers never wait for the writer, and a killed process loses no committed
+ * Opens the connection a store works on, loading sqlite-vec when asked. A connection passed by the
+ * caller is used as is (only sqlite-vec is loaded into it); one the store opens gets WAL (readers never wait for the writer, and a killed process loses no committed
  * transaction), a busy timeout, the chosen `synchronous` level, and 8 KiB pages when the file is new.
  */
-export function openSqliteConnection(options: SqliteConnectionOptions): SqliteConnection {
-  if (options.database) return { database: options.database, owned: false };
+export function openSqliteConnection(options: SqliteConnectionOptions, extensions: { readonly sqliteVec?: boolean } = {}): SqliteConnection {
   let database: Database.Database | undefined;
+  if (options.database) {
+    try {
+      if (extensions.sqliteVec) loadSqliteVec(options.database);
+    } catch (error) {
+      throw toSqliteError(error, 'open');
+    }
+    return { database: options.database, owned: false };
+  }
   try {
     database = new Database(options.path ?? DEFAULT_SQLITE_PATH, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // 8 KiB pages hold a 1536-dimension float32 vector (6 KiB) and its row in one page instead of
@@ -54,10 +62,51 @@ export function openSqliteConnection(options: SqliteConnectionOptions): SqliteCo
     if (database.pragma('page_count', { simple: true }) === 0) database.pragma('page_size = 8192');
     if (!database.memory) database.pragma('journal_mode = WAL');
     database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    if (extensions.sqliteVec) loadSqliteVec(database);
     return { database, owned: true };
   } catch (error) {
     database?.close();
     throw toSqliteError(error, 'open');
+  }
+}
+
+/** Loads sqlite-vec into a connection unless it is loaded already (e.g. by another store sharing it). */
+function loadSqliteVec(database: Database.Database): void {
+  try {
+    database.prepare('SELECT vec_version()').pluck().get();
+  } catch {
+    sqliteVec.load(database);
+  }
+}
+
+/**
+ * Prepared statements of one connection, keyed by SQL text, least recently used evicted first:
+ * stores build some SQL per filter, so the cache is bounded.
+ */
+export class StatementCache {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly database: Database.Database,
+    private readonly size = 128,
+  ) {}
+
+  /** The prepared statement for `sql`, prepared on first use. */
+  get(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement) {
+      this.statements.delete(sql);
+    } else {
+      statement = this.database.prepare(sql);
+      if (this.statements.size >= this.size) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(sql, statement);
+    return statement;
+  }
+
+  /** Forgets every statement, e.g. after the tables were dropped. */
+  clear(): void {
+    this.statements.clear();
   }
 }
 

@@ -19,8 +19,7 @@ import {
   type VectorStore,
 } from '@mem/core';
 import type Database from 'better-sqlite3';
-import * as sqliteVec from 'sqlite-vec';
-import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
+import { SQLITE_PROVIDER, StatementCache, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
 import { filterToSql, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { toFtsQuery } from './sqlite-fts-query';
 import { idOrderKey } from './sqlite-id-order';
@@ -29,7 +28,6 @@ import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorSt
 /** Rows `list` reads per statement; each page is a fresh keyset query, so writes between pages are safe. */
 const LIST_PAGE_SIZE = 500;
 /** Prepared statements kept per store (statements differ by scope shape and filter shape). */
-const STATEMENT_CACHE_SIZE = 128;
 /** Version of the table layout, kept in `<table>_meta` for future migrations. */
 const SCHEMA_VERSION = '2';
 /** Largest vector length accepted by ensureCollection. */
@@ -107,7 +105,7 @@ export class SqliteVectorStore implements VectorStore {
 
   private readonly database: Database.Database;
   private readonly ownsDatabase: boolean;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: StatementCache;
   private readonly sql: ReturnType<typeof buildStatements>;
   private schemaReady = false;
   private dimensions: number | undefined;
@@ -122,15 +120,10 @@ export class SqliteVectorStore implements VectorStore {
     validateConnectionOptions(options);
     this.table = validateTableName(options.table ?? DEFAULT_VECTOR_TABLE, 'options.table', DEFAULT_VECTOR_TABLE_EXAMPLE);
     this.sql = buildStatements(this.table);
-    const connection = openSqliteConnection(options);
+    const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
-    try {
-      loadSqliteVec(this.database);
-    } catch (error) {
-      if (this.ownsDatabase) this.database.close();
-      throw toSqliteError(error, 'open');
-    }
+    this.statements = new StatementCache(this.database);
   }
 
   /**
@@ -372,16 +365,7 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement) {
-      // Keep recently used statements at the end; the oldest is evicted first.
-      this.statements.delete(sql);
-    } else {
-      statement = this.database.prepare(sql);
-      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
-    }
-    this.statements.set(sql, statement);
-    return statement;
+    return this.statements.get(sql);
   }
 
   private toUpsertRow(record: MemoryRecord, index: number, dimensions: number): UpsertRow {
@@ -511,15 +495,6 @@ function buildStatements(table: string) {
 /** The scope tokens of a row (`new`, or a table name) as an SQL expression: see {@link scopeTokenQuery}. */
 function scopeTokens(row: string): string {
   return `trim(coalesce('u' || hex(${row}.user_id), '') || ' ' || coalesce('a' || hex(${row}.agent_id), '') || ' ' || coalesce('r' || hex(${row}.run_id), ''))`;
-}
-
-function loadSqliteVec(database: Database.Database): void {
-  try {
-    database.prepare('SELECT vec_version()').pluck().get();
-    return; // already loaded on this connection, e.g. by another store sharing it
-  } catch {
-    sqliteVec.load(database);
-  }
 }
 
 /** `m.user_id = ? AND …` for every id the scope sets (validated: at least one). */
