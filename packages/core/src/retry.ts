@@ -1,4 +1,5 @@
 import { AbortedError, MemError, type ProviderRequestError } from './errors';
+import { integerOption } from './settings';
 
 /** One retry about to happen, as reported to `onRetry`. */
 export interface RetryEvent {
@@ -24,6 +25,37 @@ export interface RetryPolicy {
   readonly maxRetryAfterMs: number;
   /** Called before each retry, e.g. to log or count retries. */
   readonly onRetry: ((event: RetryEvent) => void) | undefined;
+}
+
+/** The retry options adapters accept from users; see {@link retryPolicyFromOptions}. */
+export interface RetryOptions {
+  /** Retries of a failed request (429, 408, 409, 5xx, connection failures only). @default 2 */
+  readonly maxRetries?: number;
+  /** First backoff delay between retries, in milliseconds; doubles each retry, with jitter. @default 500 */
+  readonly retryInitialDelayMs?: number;
+  /** Longest backoff delay, in milliseconds. @default 8000 */
+  readonly retryMaxDelayMs?: number;
+  /**
+   * Longest `retry-after` the adapter honours, in milliseconds. When the server asks for a longer
+   * wait, the call fails at once with the rate-limit error instead. @default 60000
+   */
+  readonly maxRetryAfterMs?: number;
+  /** Called before each retry, e.g. to log or count them. Adapters never log themselves. */
+  readonly onRetry?: (event: RetryEvent) => void;
+}
+
+/**
+ * Validates user {@link RetryOptions} (typed errors naming `options.<name>`) and fills the defaults.
+ * @throws {InvalidInputError} for a value out of range.
+ */
+export function retryPolicyFromOptions(options: RetryOptions): RetryPolicy {
+  return {
+    maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
+    initialDelayMs: integerOption(options.retryInitialDelayMs, 'options.retryInitialDelayMs', 500, 0, 600_000),
+    maxDelayMs: integerOption(options.retryMaxDelayMs, 'options.retryMaxDelayMs', 8_000, 0, 600_000),
+    maxRetryAfterMs: integerOption(options.maxRetryAfterMs, 'options.maxRetryAfterMs', 60_000, 0, 3_600_000),
+    onRetry: options.onRetry,
+  };
 }
 
 /** Fills the documented defaults of a {@link RetryPolicy}. */

@@ -5,17 +5,18 @@ import {
   integerOption,
   nonEmptySetting,
   processEnvironment,
+  retryPolicyFromOptions,
   urlOrigin,
   type Environment,
 } from '@mem/core';
-import type { RetryEvent, RetryPolicy } from '@mem/core';
+import type { RetryOptions, RetryPolicy } from '@mem/core';
 import { OpenAI } from 'openai';
 
 /** The provider's environment variables, as settings resolution reads them. */
 export type OpenAIEnvironment = Environment;
 
 /** Connection and retry options shared by {@link OpenAILLM} and {@link OpenAIEmbedder}. */
-export interface OpenAIConnectionOptions {
+export interface OpenAIConnectionOptions extends RetryOptions {
   /**
    * API key. Local servers that need none (Ollama, vLLM, LM Studio) still need a placeholder such as `'ollama'`.
    * @default process.env.OPENAI_API_KEY
@@ -38,21 +39,8 @@ export interface OpenAIConnectionOptions {
    * Its own retries are bypassed: the adapter retries (see `maxRetries`).
    */
   readonly client?: OpenAI;
-  /** Retries of a failed request (429, 408, 409, 5xx, connection failures only). @default 2 */
-  readonly maxRetries?: number;
   /** Time limit of one attempt, in milliseconds. @default 120000 (or the `client`'s own timeout) */
   readonly timeoutMs?: number;
-  /** First backoff delay between retries, in milliseconds; doubles each retry, with jitter. @default 500 */
-  readonly retryInitialDelayMs?: number;
-  /** Longest backoff delay, in milliseconds. @default 8000 */
-  readonly retryMaxDelayMs?: number;
-  /**
-   * Longest `retry-after` the adapter honours, in milliseconds. When the server asks for a longer
-   * wait, the call fails at once with the rate-limit error instead. @default 60000
-   */
-  readonly maxRetryAfterMs?: number;
-  /** Called before each retry, e.g. to log or count them. The adapter itself never logs. */
-  readonly onRetry?: (event: RetryEvent) => void;
 }
 
 /** Everything an adapter needs after settings resolution. */
@@ -83,13 +71,7 @@ export function resolveOpenAISettings(
   owner: string,
   environment: OpenAIEnvironment = processEnvironment(),
 ): OpenAISettings {
-  const retry: RetryPolicy = {
-    maxRetries: integerOption(options.maxRetries, 'options.maxRetries', 2, 0, 20),
-    initialDelayMs: integerOption(options.retryInitialDelayMs, 'options.retryInitialDelayMs', 500, 0, 600_000),
-    maxDelayMs: integerOption(options.retryMaxDelayMs, 'options.retryMaxDelayMs', 8_000, 0, 600_000),
-    maxRetryAfterMs: integerOption(options.maxRetryAfterMs, 'options.maxRetryAfterMs', 60_000, 0, 3_600_000),
-    onRetry: options.onRetry,
-  };
+  const retry = retryPolicyFromOptions(options);
   const explicitTimeoutMs =
     options.timeoutMs === undefined ? undefined : integerOption(options.timeoutMs, 'options.timeoutMs', DEFAULT_TIMEOUT_MS, 1, 3_600_000);
 
