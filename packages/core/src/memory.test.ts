@@ -289,3 +289,32 @@ describe('Memory reads and writes', () => {
     expect(results[0]!.rerankScore).toBe(28);
   });
 });
+
+describe('Memory.importRecords', () => {
+  it('stores records as given with an ADD history event each, and an UPDATE when the id exists', async () => {
+    const { memory } = setup();
+    const { memories } = await memory.add('I like tea', { scope: alice, infer: false });
+    const exported = (await memory.getAll({ scope: alice })).results;
+    const target = setup();
+    const vector = (await new HashEmbedder().embed({ texts: ['I like tea'] })).vectors[0]!;
+    const records = exported.map((item) => ({ ...item, vector }));
+    expect(await target.memory.importRecords(records)).toEqual({ added: 1, updated: 0 });
+    expect((await target.memory.get(memories[0]!.id, { scope: alice }))!.text).toBe('I like tea');
+    expect((await target.memory.history(memories[0]!.id, { scope: alice })).map((e) => e.kind)).toEqual(['ADD']);
+    expect(await target.memory.importRecords([{ ...records[0]!, text: 'I like green tea' }])).toEqual({ added: 0, updated: 1 });
+    expect((await target.memory.history(memories[0]!.id, { scope: alice })).map((e) => [e.kind, e.text])).toEqual([
+      ['ADD', 'I like tea'],
+      ['UPDATE', 'I like green tea'],
+    ]);
+  });
+
+  it('rejects a bad record naming it, and writes nothing', async () => {
+    const { memory } = setup();
+    const now = new Date();
+    const good = { id: 'a', vector: [1, 0], text: 'ok', hash: 'x', scope: alice, metadata: {}, createdAt: now, updatedAt: now, occurredAt: now };
+    const error = await memory.importRecords([good, { ...good, id: 'b', scope: {} }]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_INPUT', field: 'records[1].scope' });
+    await expect(memory.importRecords([good, { ...good, id: 'c', vector: [1, Number.NaN] }])).rejects.toMatchObject({ field: 'records[1].vector' });
+    expect((await memory.getAll({ scope: alice })).results).toEqual([]);
+  });
+});

@@ -502,11 +502,41 @@ export class Memory {
     await Promise.all([this.vectorStore.close(), this.historyStore.close(), ...(this.graph ? [this.graph.store.close()] : [])]);
   }
 
-  /** Imports records as they are (e.g. from an export), re-embedding none. Used by tools. */
-  async importRecords(records: readonly MemoryRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await ensureDimensions({ vectorStore: this.vectorStore }, records[0]!.vector.length);
-    await upsertInBatches(this.vectorStore, records);
+  /**
+   * Stores records as they are (e.g. from `mem export`), re-embedding none. Each record is checked
+   * like API input (id, scope, text, metadata, dates, a finite vector of one length for all) before
+   * anything is written, and gets a history event (ADD, or UPDATE when its id is already stored in
+   * its scope), written ahead like every other change, under the same locks.
+   *
+   * @throws {InvalidInputError} naming `records[i].<field>`; nothing is written.
+   */
+  async importRecords(records: readonly MemoryRecord[], options: { readonly signal?: AbortSignal } = {}): Promise<{ added: number; updated: number }> {
+    if (!Array.isArray(records)) throw new InvalidInputError('records', 'expected an array of memory records', 'Pass the records of an export.');
+    if (records.length === 0) return { added: 0, updated: 0 };
+    const dimensions = Array.isArray(records[0]?.vector) ? records[0]!.vector.length : 0;
+    const checked = records.map((record, index) => checkRecord(record, `records[${index}]`, dimensions));
+    const signal = options.signal ? { signal: options.signal } : {};
+    await ensureDimensions({ vectorStore: this.vectorStore, ...signal }, dimensions);
+    const counts = { added: 0, updated: 0 };
+    const byScope = new Map<string, MemoryRecord[]>();
+    for (const record of checked) byScope.set(scopeKey(record.scope), [...(byScope.get(scopeKey(record.scope)) ?? []), record]);
+    for (const group of byScope.values()) {
+      const scope = group[0]!.scope;
+      await this.locks.runAll([scopeLock(scope), ...group.map((record) => recordLock(record.id))], async () => {
+        const existing = new Map((await this.vectorStore.get({ scope, ids: group.map((record) => record.id), ...signal })).map((record) => [record.id, record]));
+        const now = this.now();
+        const events = group.map((record) => {
+          const previous = existing.get(record.id);
+          if (previous) counts.updated++;
+          else counts.added++;
+          return historyEvent(record, previous ? 'UPDATE' : 'ADD', previous?.text ?? null, record.text, now, previous ? 'update' : 'add');
+        });
+        await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
+          upsertInBatches(this.vectorStore, group, options.signal),
+        );
+      });
+    }
+    return counts;
   }
 
   private async *scan(scope: Scope, filter: Filter | undefined, after: string | undefined, signal: AbortSignal | undefined): AsyncIterable<MemoryRecord> {
@@ -541,6 +571,25 @@ function historyEvent(
   actor: HistoryEvent['actor'],
 ): HistoryEvent {
   return { id: uuidv7(now.getTime()), memoryId: record.id, kind, previousText, text, scope: record.scope, validAt: now, createdAt: now, actor };
+}
+
+/** Checks one imported record like API input; returns a copy with a recomputed hash. */
+function checkRecord(record: MemoryRecord, field: string, dimensions: number): MemoryRecord {
+  if (typeof record !== 'object' || record === null) throw new InvalidInputError(field, 'expected a memory record', 'Pass the records of an export.');
+  const id = checkId(record.id, `${field}.id`);
+  const scope = validateScope(record.scope, `${field}.scope`);
+  const text = checkString(record.text, `${field}.text`, { max: INPUT_LIMITS.maxMessageLength });
+  const metadata = validateMetadata(record.metadata, `${field}.metadata`);
+  const vector = record.vector;
+  if (!Array.isArray(vector) || vector.length === 0 || vector.length !== dimensions || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new InvalidInputError(`${field}.vector`, `expected ${dimensions || 'some'} finite numbers, like the first record`, 'Import records embedded by one model.');
+  }
+  const date = (key: 'createdAt' | 'updatedAt' | 'occurredAt') => {
+    const value = record[key];
+    if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new InvalidInputError(`${field}.${key}`, 'expected a valid Date', 'Parse the dates of the export into Date objects.');
+    return value;
+  };
+  return { id, vector: [...vector], text, hash: hashText(text), scope, metadata, createdAt: date('createdAt'), updatedAt: date('updatedAt'), occurredAt: date('occurredAt') };
 }
 
 function toItem(record: MemoryRecord): MemoryItem {
