@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // Runs every package's tests in one vitest process (root vitest.config.ts lists the projects),
-// then prints one closing line, "N passed, N failed, N skipped", that CI reads.
+// then prints one closing line, "N passed, N failed, N skipped", that CI reads. The formatter and
+// linter (Biome, `pnpm lint`) run first; a finding counts as one failed test and fails the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const lint = spawnSync('pnpm', ['exec', 'biome', 'ci', '.', '--max-diagnostics=50'], { stdio: 'inherit' });
+const lintFailed = lint.status !== 0;
+if (lintFailed) console.error('\nFormatting or lint findings above: run `pnpm format` to fix what Biome can fix.\n');
 
 mkdirSync('.tmp', { recursive: true });
 const report = '.tmp/vitest-report.json';
@@ -12,13 +17,17 @@ const run = spawnSync(
   ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
   { stdio: 'inherit' },
 );
-let summary;
+let passed = 0;
+let failed = 1;
+let skipped = 0;
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
-  summary = `${json.numPassedTests} passed, ${json.numFailedTests} failed, ${json.numPendingTests + json.numTodoTests} skipped`;
-  if (json.numFailedTestSuites > 0 && json.numFailedTests === 0) summary = `${json.numPassedTests} passed, ${json.numFailedTestSuites} failed, ${json.numPendingTests + json.numTodoTests} skipped`;
+  passed = json.numPassedTests;
+  skipped = json.numPendingTests + json.numTodoTests;
+  failed = json.numFailedTests > 0 ? json.numFailedTests : json.numFailedTestSuites;
 } catch {
-  summary = '0 passed, 1 failed';
+  // No report: vitest itself failed; counted as one failure.
 }
-console.log(`\n${summary}`);
-process.exit(run.status ?? 1);
+if (lintFailed) failed += 1;
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(lintFailed && run.status === 0 ? 1 : (run.status ?? 1));
