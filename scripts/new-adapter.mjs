@@ -28,7 +28,7 @@ if (sdk) {
   dependencies[sdk.slice(0, at)] = sdk.slice(at + 1);
 }
 const files = {
-  'package.json': JSON.stringify(
+  'package.json': `${JSON.stringify(
     {
       name: `@mem/${kind}-${name}`,
       version: '0.0.0',
@@ -51,8 +51,10 @@ const files = {
     },
     null,
     2,
-  ) + '\n',
-  'tsconfig.json': JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['src', '*.config.ts'] }, null, 2) + '\n',
+  )}\n`,
+  'tsconfig.json':
+    JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['src', '*.config.ts'] }, null, 2) +
+    '\n',
   'tsup.config.ts': `import { defineConfig } from 'tsup';\n\nexport default defineConfig({\n  entry: ['src/index.ts'],\n  format: ['esm', 'cjs'],\n  dts: true,\n  sourcemap: true,\n  clean: true,\n});\n`,
   'vitest.config.ts': `import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({ test: { include: ['src/**/*.test.ts'] } });\n`,
   'src/index.ts': `export { ${className}, type ${className}Options } from './${kind}-${name}';\n`,

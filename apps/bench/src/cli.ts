@@ -106,7 +106,9 @@ if (unknown.length > 0) {
 }
 // `report` alone only rewrites the summary and the README from the results already written.
 const parts: Part[] =
-  positionals.length === 0 || positionals.includes('all') ? ['add-cost', 'scale', 'locomo'] : (positionals.filter((name) => name !== 'report') as Part[]);
+  positionals.length === 0 || positionals.includes('all')
+    ? ['add-cost', 'scale', 'locomo']
+    : (positionals.filter((name) => name !== 'report') as Part[]);
 
 const integer = (name: string, text: string | undefined): number => {
   const value = Number(text);
@@ -116,7 +118,11 @@ const integer = (name: string, text: string | undefined): number => {
   }
   return value;
 };
-const list = (name: string, text: string | undefined): number[] => (text ?? '').split(',').filter((item) => item.trim() !== '').map((item) => integer(name, item.trim()));
+const list = (name: string, text: string | undefined): number[] =>
+  (text ?? '')
+    .split(',')
+    .filter((item) => item.trim() !== '')
+    .map((item) => integer(name, item.trim()));
 
 const quick = values.quick;
 const outDirectory = values.scratch ? join(tmpdir(), `mem-bench-${Date.now()}`) : resolve(values.out!);
@@ -169,7 +175,12 @@ for (const part of parts) {
     const { runScale } = await import('./parts/scale');
     const sizes = quick ? [1000, 10000] : [...list('sizes', values.sizes), ...(values['1m'] ? [1_000_000] : [])];
     const { result, seconds } = await timed(() =>
-      runScale({ sizes, dimensions: integer('dimensions', values.dimensions), scopes: 100, queries: quick ? 50 : integer('queries', values.queries) }),
+      runScale({
+        sizes,
+        dimensions: integer('dimensions', values.dimensions),
+        scopes: 100,
+        queries: quick ? 50 : integer('queries', values.queries),
+      }),
     );
     const saved = save('scale', result, seconds);
     print(report.scaleTables(saved));
@@ -191,7 +202,11 @@ for (const part of parts) {
         ...(values.model && embedder === 'transformers' ? { model: values.model } : {}),
       }),
     );
-    const saved = save(embedder === 'lexical' && !values['semantic-only'] ? 'locomo' : `locomo-${embedder}${values['semantic-only'] ? '-semantic' : ''}`, result, seconds);
+    const saved = save(
+      embedder === 'lexical' && !values['semantic-only'] ? 'locomo' : `locomo-${embedder}${values['semantic-only'] ? '-semantic' : ''}`,
+      result,
+      seconds,
+    );
     print(report.retrievalTables(saved));
   } else if (part === 'locomo-e2e') {
     const { describeEndToEnd, runEndToEnd } = await import('./parts/locomo-e2e');
@@ -203,8 +218,16 @@ for (const part of parts) {
       judgeModel: values['judge-model']!,
       embeddingModel: 'text-embedding-3-small',
       perSpeaker: 30,
-      ...(values.conversations !== undefined ? { conversations: integer('conversations', values.conversations) } : quick ? { conversations: 1 } : {}),
-      ...(values['max-questions'] !== undefined ? { maxQuestions: integer('max-questions', values['max-questions']) } : quick ? { maxQuestions: 10 } : {}),
+      ...(values.conversations !== undefined
+        ? { conversations: integer('conversations', values.conversations) }
+        : quick
+          ? { conversations: 1 }
+          : {}),
+      ...(values['max-questions'] !== undefined
+        ? { maxQuestions: integer('max-questions', values['max-questions']) }
+        : quick
+          ? { maxQuestions: 10 }
+          : {}),
     };
     const apiKey = process.env['OPENAI_API_KEY'];
     if (!values.fake && !apiKey) {
@@ -214,7 +237,9 @@ for (const part of parts) {
     let server: import('./server/client').BenchServer | undefined;
     if (values.fake) server = await (await import('./server/client')).BenchServer.start();
     try {
-      const { result, seconds } = await timed(() => runEndToEnd({ ...options, ...(server ? { baseURL: server.baseURL, apiKey: 'bench' } : { apiKey }) }));
+      const { result, seconds } = await timed(() =>
+        runEndToEnd({ ...options, ...(server ? { baseURL: server.baseURL, apiKey: 'bench' } : { apiKey }) }),
+      );
       const saved = save(values.fake ? 'locomo-e2e-fake' : 'locomo-e2e', result, seconds);
       print(report.endToEndTables(saved));
     } finally {
@@ -232,18 +257,55 @@ const load = <T>(part: string): Saved<T> | undefined => {
 const addCost = load<import('./parts/add-cost').AddCostResult>('add-cost');
 if (addCost) {
   const [headline, ...rest] = report.addCostTables(addCost);
-  sections.push('## 1. Cost of add and search: mem vs mem0ai', '', report.machineLine(addCost), '', markdownTable(headline!), '![cost per add and per search](add-cost.svg)', '', ...rest.map((table) => markdownTable(table)), '![pipeline ms against store size](overhead-vs-store-size.svg)', '', markdownTable(report.addCostTargets(addCost.result)));
+  sections.push(
+    '## 1. Cost of add and search: mem vs mem0ai',
+    '',
+    report.machineLine(addCost),
+    '',
+    markdownTable(headline!),
+    '![cost per add and per search](add-cost.svg)',
+    '',
+    ...rest.map((table) => markdownTable(table)),
+    '![pipeline ms against store size](overhead-vs-store-size.svg)',
+    '',
+    markdownTable(report.addCostTargets(addCost.result)),
+  );
 }
 const scale = load<import('./parts/scale').ScaleResult>('scale');
-if (scale) sections.push('## 2. Search at scale (embedded default)', '', report.machineLine(scale), '', ...report.scaleTables(scale).map((table) => markdownTable(table)), '![search latency at scale](scale-latency.svg)', '');
+if (scale)
+  sections.push(
+    '## 2. Search at scale (embedded default)',
+    '',
+    report.machineLine(scale),
+    '',
+    ...report.scaleTables(scale).map((table) => markdownTable(table)),
+    '![search latency at scale](scale-latency.svg)',
+    '',
+  );
 const retrieval = load<import('./parts/locomo-retrieval').RetrievalResult>('locomo');
-if (retrieval) sections.push('## 3. LOCOMO retrieval (offline)', '', report.machineLine(retrieval), '', ...report.retrievalTables(retrieval).map((table) => markdownTable(table)), '![LOCOMO retrieval](locomo-retrieval.svg)', '');
+if (retrieval)
+  sections.push(
+    '## 3. LOCOMO retrieval (offline)',
+    '',
+    report.machineLine(retrieval),
+    '',
+    ...report.retrievalTables(retrieval).map((table) => markdownTable(table)),
+    '![LOCOMO retrieval](locomo-retrieval.svg)',
+    '',
+  );
 const endToEnd = load<import('./parts/locomo-e2e').EndToEndResult>('locomo-e2e');
 // Charts are drawn from the saved results, so `report` redraws them too.
 if (addCost) writeCharts(report.addCostCharts(addCost.result));
 if (scale) writeCharts(report.scaleCharts(scale.result));
 if (retrieval) writeCharts(report.retrievalCharts(retrieval.result));
-if (endToEnd) sections.push('## 3b. LOCOMO end to end (online)', '', report.machineLine(endToEnd), '', ...report.endToEndTables(endToEnd).map((table) => markdownTable(table)));
+if (endToEnd)
+  sections.push(
+    '## 3b. LOCOMO end to end (online)',
+    '',
+    report.machineLine(endToEnd),
+    '',
+    ...report.endToEndTables(endToEnd).map((table) => markdownTable(table)),
+  );
 const summary = [
   '# Benchmark results',
   '',
@@ -270,10 +332,29 @@ if (outDirectory === defaultOut && existsSync(readmePath)) {
       quoted.push(report.machineLine(addCost), '', markdownTable(headline!, 4), markdownTable(report.addCostTargets(addCost.result), 4));
       if (breakdown) quoted.push(markdownTable(breakdown, 4));
       if (sized) quoted.push(markdownTable(sized, 4));
-      quoted.push('![cost per add and per search](../../docs/bench/add-cost.svg)', '', '![pipeline ms against store size](../../docs/bench/overhead-vs-store-size.svg)', '');
+      quoted.push(
+        '![cost per add and per search](../../docs/bench/add-cost.svg)',
+        '',
+        '![pipeline ms against store size](../../docs/bench/overhead-vs-store-size.svg)',
+        '',
+      );
     }
-    if (scale) quoted.push(report.machineLine(scale), '', ...report.scaleTables(scale).map((table) => markdownTable(table, 4)), '![search latency at scale](../../docs/bench/scale-latency.svg)', '');
-    if (retrieval) quoted.push(report.machineLine(retrieval), '', ...report.retrievalTables(retrieval).map((table) => markdownTable(table, 4)), '![LOCOMO retrieval](../../docs/bench/locomo-retrieval.svg)', '');
+    if (scale)
+      quoted.push(
+        report.machineLine(scale),
+        '',
+        ...report.scaleTables(scale).map((table) => markdownTable(table, 4)),
+        '![search latency at scale](../../docs/bench/scale-latency.svg)',
+        '',
+      );
+    if (retrieval)
+      quoted.push(
+        report.machineLine(retrieval),
+        '',
+        ...report.retrievalTables(retrieval).map((table) => markdownTable(table, 4)),
+        '![LOCOMO retrieval](../../docs/bench/locomo-retrieval.svg)',
+        '',
+      );
     if (endToEnd) quoted.push(report.machineLine(endToEnd), '', ...report.endToEndTables(endToEnd).map((table) => markdownTable(table, 4)));
     writeFileSync(readmePath, `${readme.slice(0, from + start.length)}\n${quoted.join('\n')}\n${readme.slice(to)}`);
   }

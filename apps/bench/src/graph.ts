@@ -30,7 +30,11 @@ const { values: args } = parseArgs({
 });
 const dimensions = Number(args.dimensions);
 
-interface Turn { speaker: string; text: string; date: Date }
+interface Turn {
+  speaker: string;
+  text: string;
+  date: Date;
+}
 
 function loadTurns(path: string, limit: number): Turn[] {
   if (!existsSync(path)) {
@@ -68,8 +72,15 @@ function scriptedModel(): ScriptedLLM {
     const lines = user.split('\n');
     const start = lines.indexOf('Conversation:');
     const conversation = lines.slice(start + 1);
-    const facts = conversation.map((line) => line.replace(/^\w+ \((.+?)\): /, '$1: ').split(/(?<=[.!?])\s/)[0]!.slice(0, 160));
-    const names = [...new Set(conversation.flatMap((line) => (line.replace(/^\w+ \(.+?\): /, '').match(/\b[A-Z][a-z]{2,}\b/g) ?? []).slice(0, 2)))];
+    const facts = conversation.map((line) =>
+      line
+        .replace(/^\w+ \((.+?)\): /, '$1: ')
+        .split(/(?<=[.!?])\s/)[0]!
+        .slice(0, 160),
+    );
+    const names = [
+      ...new Set(conversation.flatMap((line) => (line.replace(/^\w+ \(.+?\): /, '').match(/\b[A-Z][a-z]{2,}\b/g) ?? []).slice(0, 2))),
+    ];
     const graph = {
       entities: [{ name: 'user', type: 'person' }, ...names.map((name) => ({ name, type: 'thing' }))],
       relations: names.map((name) => ({ source: 'user', relation: 'mentions', target: name })),
@@ -118,8 +129,12 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 
 // ---------------------------------------------------------------------------------------------
 const turns = loadTurns(args.locomo!, Number(args.turns));
-console.log(`\n# 1. LLM calls and tokens per add, graph memory off vs on (${turns.length} LOCOMO turns, two messages per add, both speakers' perspectives)`);
-console.log('strategy   | graph | adds | LLM calls/add | prompt tokens/add: messages median (mean) | + schema/add (mean) | completion tokens/add (scripted) | embedding calls/add');
+console.log(
+  `\n# 1. LLM calls and tokens per add, graph memory off vs on (${turns.length} LOCOMO turns, two messages per add, both speakers' perspectives)`,
+);
+console.log(
+  'strategy   | graph | adds | LLM calls/add | prompt tokens/add: messages median (mean) | + schema/add (mean) | completion tokens/add (scripted) | embedding calls/add',
+);
 for (const strategy of ['reconcile', 'additive'] as const) {
   for (const graph of [false, true]) {
     const counting = new Counting(scriptedModel());
@@ -141,7 +156,11 @@ for (const strategy of ['reconcile', 'additive'] as const) {
       const pair = [turns[i]!, turns[i + 1]!];
       for (const self of [pair[0]!.speaker, pair[1]!.speaker]) {
         const before = sum(counting.messageTokens);
-        const messages = pair.map((turn) => ({ role: turn.speaker === self ? ('user' as const) : ('assistant' as const), content: turn.text, name: turn.speaker }));
+        const messages = pair.map((turn) => ({
+          role: turn.speaker === self ? ('user' as const) : ('assistant' as const),
+          content: turn.text,
+          name: turn.speaker,
+        }));
         const result = await memory.add(messages, { scope: { userId: self }, occurredAt: pair[0]!.date });
         llmCalls += result.usage.llmCalls;
         embeddingCalls += result.usage.embeddingCalls;
@@ -173,7 +192,9 @@ class BenchEmbedder implements Embedder {
 const randomUnit = () => normalize(Array.from({ length: dimensions }, () => Math.random() - 0.5));
 const nudge = (vector: readonly number[]) => normalize(vector.map((value) => value + (Math.random() - 0.5) * 0.01));
 const queries = Number(args.queries);
-console.log(`\n# 2. graph search latency on SqliteGraphStore (${dimensions}-dim entity embeddings, one user's scope; 2 relations per entity, 50 on the user; ${queries} queries)`);
+console.log(
+  `\n# 2. graph search latency on SqliteGraphStore (${dimensions}-dim entity embeddings, one user's scope; 2 relations per entity, 50 on the user; ${queries} queries)`,
+);
 console.log('entities | memory.search graph stage p50 ms (p95) | searchEntities p50 ms | neighbors p50 ms | relations returned (median)');
 for (const size of args.sizes!.split(',').map(Number)) {
   const directory = mkdtempSync(join(tmpdir(), 'mem-bench-graph-search-'));
@@ -193,14 +214,35 @@ for (const size of args.sizes!.split(',').map(Number)) {
     });
     await graphStore.upsertEntities({ scope, entities });
     const relations = entities.flatMap((entity, i) => [
-      { source: entity.name, relation: 'related_to', target: `entity ${Math.floor(Math.random() * size)}`, validFrom: new Date(Date.UTC(2024, 0, 1) + (start + i) * 60_000) },
-      { source: entity.name, relation: 'located_in', target: `entity ${Math.floor(Math.random() * size)}`, validFrom: new Date(Date.UTC(2024, 0, 1) + (start + i) * 60_000) },
+      {
+        source: entity.name,
+        relation: 'related_to',
+        target: `entity ${Math.floor(Math.random() * size)}`,
+        validFrom: new Date(Date.UTC(2024, 0, 1) + (start + i) * 60_000),
+      },
+      {
+        source: entity.name,
+        relation: 'located_in',
+        target: `entity ${Math.floor(Math.random() * size)}`,
+        validFrom: new Date(Date.UTC(2024, 0, 1) + (start + i) * 60_000),
+      },
     ]);
     await graphStore.upsertRelations({ scope, relations });
   }
-  await graphStore.upsertRelations({ scope, relations: Array.from({ length: 50 }, (_, i) => ({ source: 'user', relation: 'knows', target: `entity ${i}`, validFrom: new Date(Date.UTC(2024, 5, 1, 0, i)) })) });
+  await graphStore.upsertRelations({
+    scope,
+    relations: Array.from({ length: 50 }, (_, i) => ({
+      source: 'user',
+      relation: 'knows',
+      target: `entity ${i}`,
+      validFrom: new Date(Date.UTC(2024, 5, 1, 0, i)),
+    })),
+  });
   // Other users' graphs in the same tables, so scope filtering is exercised too.
-  await graphStore.upsertEntities({ scope: { userId: 'user-1' }, entities: vectors.slice(0, 1000).map((vector, i) => ({ name: `entity ${i}`, type: 'thing', embedding: vector })) });
+  await graphStore.upsertEntities({
+    scope: { userId: 'user-1' },
+    entities: vectors.slice(0, 1000).map((vector, i) => ({ name: `entity ${i}`, type: 'thing', embedding: vector })),
+  });
 
   const search: number[] = [];
   const entityTimes: number[] = [];

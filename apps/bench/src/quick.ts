@@ -27,7 +27,11 @@ const { values: args } = parseArgs({
 });
 const dimensions = Number(args.dimensions);
 
-interface Turn { speaker: string; text: string; date: Date }
+interface Turn {
+  speaker: string;
+  text: string;
+  date: Date;
+}
 
 function loadTurns(path: string, limit: number): Turn[] {
   if (!existsSync(path)) {
@@ -67,12 +71,21 @@ function scriptedModel(): ScriptedLLM {
       if (m) existing.set(m[2]!, m[1]!);
     }
     const start = lines.indexOf('Conversation:');
-    const facts = lines.slice(start + 1).map((line) => line.replace(/^\w+ \((.+?)\): /, '$1: ').split(/(?<=[.!?])\s/)[0]!.slice(0, 160));
+    const facts = lines.slice(start + 1).map((line) =>
+      line
+        .replace(/^\w+ \((.+?)\): /, '$1: ')
+        .split(/(?<=[.!?])\s/)[0]!
+        .slice(0, 160),
+    );
     const isAdditive = request.responseFormat?.type === 'json' && request.responseFormat.name === 'memory_facts';
     return JSON.stringify(
       isAdditive
         ? { facts }
-        : { operations: facts.map((text) => (existing.has(text) ? { op: 'NONE', id: existing.get(text), text: null } : { op: 'ADD', id: null, text })) },
+        : {
+            operations: facts.map((text) =>
+              existing.has(text) ? { op: 'NONE', id: existing.get(text), text: null } : { op: 'ADD', id: null, text },
+            ),
+          },
     );
   };
   return new ScriptedLLM([answer], { repeatLast: true });
@@ -82,7 +95,10 @@ function scriptedModel(): ScriptedLLM {
 class Instrumented {
   inside = 0;
   promptTokens: number[] = [];
-  constructor(readonly llm: LLM, readonly embedder: Embedder) {}
+  constructor(
+    readonly llm: LLM,
+    readonly embedder: Embedder,
+  ) {}
   wrapLLM(): LLM {
     const self = this;
     return {
@@ -137,7 +153,14 @@ function freshMemory(strategy: 'reconcile' | 'additive', instrumented: Instrumen
     historyStore: new SqliteHistoryStore({ path }),
     strategy,
   });
-  return { memory, vectorStore, cleanup: async () => { await memory.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    memory,
+    vectorStore,
+    cleanup: async () => {
+      await memory.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function randomRecord(scopeIndex: number, now: Date): MemoryRecord {
@@ -172,7 +195,11 @@ for (const strategy of ['reconcile', 'additive', 'raw'] as const) {
     const pair = [turns[i]!, turns[i + 1]!];
     // Mem0's protocol: each speaker's memory gets the pair, with that speaker as "user".
     for (const self of [pair[0]!.speaker, pair[1]!.speaker]) {
-      const messages = pair.map((t) => ({ role: t.speaker === self ? ('user' as const) : ('assistant' as const), content: t.text, name: t.speaker }));
+      const messages = pair.map((t) => ({
+        role: t.speaker === self ? ('user' as const) : ('assistant' as const),
+        content: t.text,
+        name: t.speaker,
+      }));
       const result = await memory.add(messages, { scope: { userId: self }, occurredAt: pair[0]!.date, infer: strategy !== 'raw' });
       llmCalls += result.usage.llmCalls;
       embeddingCalls += result.usage.embeddingCalls;
@@ -198,7 +225,9 @@ for (const size of sizes) {
   await vectorStore.ensureCollection({ dimensions });
   const now = new Date();
   for (let start = 0; start < size; start += 1000) {
-    await vectorStore.upsert({ records: Array.from({ length: Math.min(1000, size - start) }, (_, i) => randomRecord((start + i) % 100, now)) });
+    await vectorStore.upsert({
+      records: Array.from({ length: Math.min(1000, size - start) }, (_, i) => randomRecord((start + i) % 100, now)),
+    });
   }
   const overheads: number[] = [];
   for (let i = 0; i + 1 < Math.min(turns.length, 80); i += 2) {
@@ -213,7 +242,9 @@ for (const size of sizes) {
     );
     overheads.push(performance.now() - t0 - instrumented.inside);
   }
-  console.log(`${String(size).padStart(10)} | ${String(overheads.length).padStart(4)} | ${fmt(median(overheads)).padStart(22)} | ${fmt(quantile(overheads, 0.95)).padStart(6)}`);
+  console.log(
+    `${String(size).padStart(10)} | ${String(overheads.length).padStart(4)} | ${fmt(median(overheads)).padStart(22)} | ${fmt(quantile(overheads, 0.95)).padStart(6)}`,
+  );
   await cleanup();
 }
 

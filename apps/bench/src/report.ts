@@ -28,7 +28,13 @@ export function addCostTables(saved: Saved<AddCostResult>): Table[] {
   const memSearch = result.search['mem']!;
   const baseSearch = result.search[result.baselineKey]!;
   const turns = result.conversation.turns;
-  const row = (name: string, a: number, b: number, digits = 2, target = '') => [name, fmt(a, digits), fmt(b, digits), times(ratio(a, b)), target];
+  const row = (name: string, a: number, b: number, digits = 2, target = '') => [
+    name,
+    fmt(a, digits),
+    fmt(b, digits),
+    times(ratio(a, b)),
+    target,
+  ];
   const headline: Table = {
     title: `mem vs mem0ai 3.3.1: cost per call on LOCOMO conversation 0 (${result.conversation.adds} adds, ${turns} turns; Mem0's protocol)`,
     headers: ['per call', 'mem', 'mem0ai', 'mem ÷ mem0ai', 'target'],
@@ -54,7 +60,15 @@ export function addCostTables(saved: Saved<AddCostResult>): Table[] {
   };
   const builds: Table = {
     title: 'Per build and kind (totals for one ingest of the conversation)',
-    headers: ['system', 'adds', 'LLM calls', 'prompt tokens', 'completion tokens', 'add pipeline ms (median)', 'search pipeline ms (median)'],
+    headers: [
+      'system',
+      'adds',
+      'LLM calls',
+      'prompt tokens',
+      'completion tokens',
+      'add pipeline ms (median)',
+      'search pipeline ms (median)',
+    ],
     rows: Object.entries(result.add).map(([key, figures]) => [
       key,
       fmt(figures.calls, 0),
@@ -67,16 +81,36 @@ export function addCostTables(saved: Saved<AddCostResult>): Table[] {
   };
   const tables = [headline, builds];
   const breakdown = (figures: CallFigures | undefined, label: string) =>
-    figures?.breakdown ? [label, ms(figures.breakdown.httpClientMs), ms(figures.breakdown.vectorStoreMs), ms(figures.breakdown.historyStoreMs), ms(figures.breakdown.coreMs), ms(sumOf(figures.breakdown))] : undefined;
+    figures?.breakdown
+      ? [
+          label,
+          ms(figures.breakdown.httpClientMs),
+          ms(figures.breakdown.vectorStoreMs),
+          ms(figures.breakdown.historyStoreMs),
+          ms(figures.breakdown.coreMs),
+          ms(sumOf(figures.breakdown)),
+        ]
+      : undefined;
   const sizedRows = result.sized['mem']!.flatMap((entry) =>
     (['add', 'search'] as const).flatMap((kind) => {
       const figures = entry[kind];
       return figures?.breakdown
-        ? [[`${kind} at ${entry.size.toLocaleString('en-US')}`, ms(figures.breakdown.httpClientMs), ms(figures.breakdown.vectorStoreMs), ms(figures.breakdown.historyStoreMs), ms(figures.breakdown.coreMs), ms(sumOf(figures.breakdown))]]
+        ? [
+            [
+              `${kind} at ${entry.size.toLocaleString('en-US')}`,
+              ms(figures.breakdown.httpClientMs),
+              ms(figures.breakdown.vectorStoreMs),
+              ms(figures.breakdown.historyStoreMs),
+              ms(figures.breakdown.coreMs),
+              ms(sumOf(figures.breakdown)),
+            ],
+          ]
         : [];
     }),
   );
-  const breakdownRows = [breakdown(mem, 'add (conversation)'), breakdown(memSearch, 'search (conversation)'), ...sizedRows].filter((entry): entry is string[] => entry !== undefined);
+  const breakdownRows = [breakdown(mem, 'add (conversation)'), breakdown(memSearch, 'search (conversation)'), ...sizedRows].filter(
+    (entry): entry is string[] => entry !== undefined,
+  );
   if (breakdownRows.length > 0) {
     tables.push({
       title: "Where mem's pipeline time goes (mean ms per call)",
@@ -104,7 +138,9 @@ export function addCostTables(saved: Saved<AddCostResult>): Table[] {
         a?.search && b?.search ? times(ratio(b.search.pipelineMs.median, a.search.pipelineMs.median)) : '–',
       ];
     }),
-    notes: ['mem0ai is measured at the sizes given by --mem0-sizes: its in-process store reads and decodes every stored vector on each add and search.'],
+    notes: [
+      'mem0ai is measured at the sizes given by --mem0-sizes: its in-process store reads and decodes every stored vector on each add and search.',
+    ],
   });
   return tables;
 }
@@ -132,7 +168,11 @@ export function addCostTargets(result: AddCostResult): Table {
       ['1 LLM call per add', fmt(mem.llmCalls.mean, 2), check(mem.llmCalls.mean <= 1.0001)],
       ["≤ 1/4 of mem0ai's prompt tokens per added turn", times(tokenRatio), check(tokenRatio <= 0.25)],
       ['add pipeline < 5 ms at every store size up to 100k (median)', `worst ${ms(worstAdd)} ms`, check(worstAdd < 5)],
-      ['search > 100× faster than mem0ai at every N it reached', `lowest ${times(Math.min(...speedups))}`, check(Math.min(...speedups) > 100)],
+      [
+        'search > 100× faster than mem0ai at every N it reached',
+        `lowest ${times(Math.min(...speedups))}`,
+        check(Math.min(...speedups) > 100),
+      ],
     ],
   };
 }
@@ -143,7 +183,19 @@ export function scaleTables(saved: Saved<ScaleResult>): Table[] {
   return [
     {
       title: `Search at scale: SqliteVectorStore, ${result.dimensions}-dim vectors, ${result.scopes} scopes, ${result.queries} queries per kind (ms p50 / p95; embedding excluded)`,
-      headers: ['memories', 'per scope', 'insert/s', 'disk MB', 'peak RSS MB', 'store.query', 'with filter', 'Memory.search', 'with filter', 'scan bound', 'scan bound (filter)'],
+      headers: [
+        'memories',
+        'per scope',
+        'insert/s',
+        'disk MB',
+        'peak RSS MB',
+        'store.query',
+        'with filter',
+        'Memory.search',
+        'with filter',
+        'scan bound',
+        'scan bound (filter)',
+      ],
       rows: result.rows.map((row) => [
         row.size.toLocaleString('en-US'),
         row.scopeSize.toLocaleString('en-US'),
@@ -159,7 +211,7 @@ export function scaleTables(saved: Saved<ScaleResult>): Table[] {
       ]),
       notes: [
         'store.query: vector search in one scope, topK 10. Memory.search: the public call (vector + keyword search fused), limit 10, with a precomputed query vector.',
-        'Filter: metadata category = one of 12 values (about 1/12 of the scope). Scan bound: one pass of cosine similarity over the scope\'s vectors (or the ones passing the filter) in a tight JavaScript loop: no exact search can be faster.',
+        "Filter: metadata category = one of 12 values (about 1/12 of the scope). Scan bound: one pass of cosine similarity over the scope's vectors (or the ones passing the filter) in a tight JavaScript loop: no exact search can be faster.",
         'Goals: scoped query p95 < 2 ms at 10k and < 20 ms at 1M.',
       ],
     },
@@ -171,13 +223,21 @@ export function retrievalTables(saved: Saved<RetrievalResult>): Table[] {
   const table = (title: string, rows: RetrievalResult['original']): Table => ({
     title,
     headers: ['category', 'questions', ...result.ks.map((k) => `recall@${k}`), ...result.ks.map((k) => `all@${k}`)],
-    rows: rows.map((row) => [row.category, String(row.questions), ...result.ks.map((k) => percent(row.recall[k]!)), ...result.ks.map((k) => percent(row.fullCoverage[k]!))]),
+    rows: rows.map((row) => [
+      row.category,
+      String(row.questions),
+      ...result.ks.map((k) => percent(row.recall[k]!)),
+      ...result.ks.map((k) => percent(row.fullCoverage[k]!)),
+    ]),
   });
   const tables = [
     {
-      ...table(`LOCOMO retrieval, offline: evidence turns retrieved (${result.memories} turns stored with infer: false; ${result.embedder}${result.keyword ? ' + keyword search' : ''})`, result.original),
+      ...table(
+        `LOCOMO retrieval, offline: evidence turns retrieved (${result.memories} turns stored with infer: false; ${result.embedder}${result.keyword ? ' + keyword search' : ''})`,
+        result.original,
+      ),
       notes: [
-        'recall@k: mean share of a question\'s gold evidence turns among the k memories retrieved; all@k: share of questions whose evidence turns were all retrieved.',
+        "recall@k: mean share of a question's gold evidence turns among the k memories retrieved; all@k: share of questions whose evidence turns were all retrieved.",
         'Categories by number: the LoCoMo paper and later tables (Mem0, Zep, ...) disagree on which number is multi-hop, temporal, open-domain or single-hop, so none is named here. Category 5 (adversarial) has no answer to retrieve and is left out.',
         `${result.questionsWithoutEvidence} questions without evidence are left out; ${result.danglingEvidence} evidence ids name no turn (counted as missed). Search median ${ms(result.searchMs.median)} ms per call.`,
       ],
@@ -185,8 +245,13 @@ export function retrievalTables(saved: Saved<RetrievalResult>): Table[] {
   ];
   if (result.corrected) {
     tables.push({
-      ...table('The same against the locomo-audit corrections (evidence replaced where the audit gives correct_evidence)', result.corrected),
-      notes: [`The audit has entries for ${result.auditedQuestions} of these questions; ${result.evidenceChanged} have different evidence.`],
+      ...table(
+        'The same against the locomo-audit corrections (evidence replaced where the audit gives correct_evidence)',
+        result.corrected,
+      ),
+      notes: [
+        `The audit has entries for ${result.auditedQuestions} of these questions; ${result.evidenceChanged} have different evidence.`,
+      ],
     });
   }
   return tables;
@@ -198,7 +263,17 @@ export function endToEndTables(saved: Saved<EndToEndResult>): Table[] {
     {
       title: `LOCOMO end to end with mem (extraction ${result.models.extraction}, answers ${result.models.answer}, judge ${result.models.judge}, ${result.perSpeaker} memories per speaker)`,
       headers: ['category', 'questions', 'J', 'F1', 'BLEU-1', 'J (audit)', 'F1 (audit)', 'BLEU-1 (audit)', 'context tokens'],
-      rows: result.rows.map((row) => [row.category, String(row.questions), percent(row.j), percent(row.f1), percent(row.bleu1), percent(row.jCorrected), percent(row.f1Corrected), percent(row.bleu1Corrected), fmt(row.contextTokens, 0)]),
+      rows: result.rows.map((row) => [
+        row.category,
+        String(row.questions),
+        percent(row.j),
+        percent(row.f1),
+        percent(row.bleu1),
+        percent(row.jCorrected),
+        percent(row.f1Corrected),
+        percent(row.bleu1Corrected),
+        fmt(row.contextTokens, 0),
+      ]),
       notes: [
         `Stored memory tokens per conversation: ${result.storedMemoryTokensPerConversation.map((tokens) => tokens.toLocaleString('en-US')).join(', ')} (memories: ${result.memoriesPerConversation.join(', ')}).`,
         `Extraction spent ${result.addUsage.llmCalls} LLM calls, ${result.addUsage.promptTokens.toLocaleString('en-US')} prompt and ${result.addUsage.completionTokens.toLocaleString('en-US')} completion tokens.`,
@@ -217,7 +292,14 @@ export function addCostCharts(result: AddCostResult): Record<string, string> {
   const memSearch = result.search['mem']!;
   const baseSearch = result.search[result.baselineKey]!;
   const series = ['mem', 'mem0ai'];
-  const panel = (title: string, a: number, b: number) => ({ title, bars: [{ label: 'mem', value: a }, { label: 'mem0ai', value: b }], note: `mem = ${times(ratio(a, b))} mem0ai` });
+  const panel = (title: string, a: number, b: number) => ({
+    title,
+    bars: [
+      { label: 'mem', value: a },
+      { label: 'mem0ai', value: b },
+    ],
+    note: `mem = ${times(ratio(a, b))} mem0ai`,
+  });
   const charts: Record<string, string> = {
     'add-cost.svg': barPanels(
       'Cost per add and per search: mem vs mem0ai 3.3.1 (lower is better)',
@@ -231,7 +313,8 @@ export function addCostCharts(result: AddCostResult): Record<string, string> {
       series,
     ),
   };
-  const line = (key: string, kind: 'add' | 'search') => (result.sized[key] ?? []).filter((entry) => entry[kind]).map((entry) => ({ x: entry.size, y: entry[kind]!.pipelineMs.median }));
+  const line = (key: string, kind: 'add' | 'search') =>
+    (result.sized[key] ?? []).filter((entry) => entry[kind]).map((entry) => ({ x: entry.size, y: entry[kind]!.pipelineMs.median }));
   charts['overhead-vs-store-size.svg'] = logLineChart({
     title: 'Pipeline ms per call against store size (lower is better)',
     subtitle: 'Median; synthetic 1536-dim memories over 100 scopes; the local server answers with zero latency.',

@@ -1,6 +1,16 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidInputError, MemError, hashText, validateScope, type FilterInput, type MemoryItem, type MemoryRecord, type Metadata, type Scope } from '@mem/core';
+import {
+  InvalidInputError,
+  MemError,
+  hashText,
+  validateScope,
+  type FilterInput,
+  type MemoryItem,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+} from '@mem/core';
 import {
   ApiKeyStore,
   DEFAULT_KEYS_FILE,
@@ -44,8 +54,19 @@ const GLOBAL_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 const COMMAND_OPTIONS = {
-  add: { metadata: { type: 'string' }, infer: { type: 'boolean' }, 'no-infer': { type: 'boolean' }, 'occurred-at': { type: 'string' }, prompt: { type: 'string' } },
-  search: { limit: { type: 'string', short: 'n' }, filter: { type: 'string' }, threshold: { type: 'string' }, 'no-keyword': { type: 'boolean' } },
+  add: {
+    metadata: { type: 'string' },
+    infer: { type: 'boolean' },
+    'no-infer': { type: 'boolean' },
+    'occurred-at': { type: 'string' },
+    prompt: { type: 'string' },
+  },
+  search: {
+    limit: { type: 'string', short: 'n' },
+    filter: { type: 'string' },
+    threshold: { type: 'string' },
+    'no-keyword': { type: 'boolean' },
+  },
   list: { filter: { type: 'string' }, 'page-size': { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean' } },
   get: {},
   history: {},
@@ -53,7 +74,14 @@ const COMMAND_OPTIONS = {
   import: { format: { type: 'string' }, infer: { type: 'boolean' }, 'no-infer': { type: 'boolean' }, 'stop-on-error': { type: 'boolean' } },
   export: { filter: { type: 'string' }, output: { type: 'string', short: 'o' } },
   serve: { host: { type: 'string' }, port: { type: 'string' } },
-  keys: { 'keys-file': { type: 'string' }, id: { type: 'string' }, 'user-id': { type: 'string', multiple: true }, 'agent-id': { type: 'string', multiple: true }, 'run-id': { type: 'string', multiple: true }, admin: { type: 'boolean' } },
+  keys: {
+    'keys-file': { type: 'string' },
+    id: { type: 'string' },
+    'user-id': { type: 'string', multiple: true },
+    'agent-id': { type: 'string', multiple: true },
+    'run-id': { type: 'string', multiple: true },
+    admin: { type: 'boolean' },
+  },
 } as const satisfies Record<string, ParseArgsConfig['options']>;
 
 type Command = keyof typeof COMMAND_OPTIONS;
@@ -119,7 +147,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const command = first as Command;
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] }, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] },
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (error) {
     io.stderr.write(`mem ${command}: ${(error as Error).message}. Run mem --help.\n`);
     return EXIT.USAGE;
@@ -160,17 +193,28 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   const code = error instanceof UsageError ? EXIT.USAGE : error instanceof NotFound ? EXIT.NOT_FOUND : exitCodeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
-    const memCode = MemError.is(error) ? error.code : error instanceof NotFound ? 'NOT_FOUND' : error instanceof UsageError ? 'USAGE' : 'ERROR';
-    io.stderr.write(`${JSON.stringify({ error: { code: memCode, message, ...(MemError.is(error) && 'field' in error ? { field: error.field } : {}) } })}\n`);
+    const memCode = MemError.is(error)
+      ? error.code
+      : error instanceof NotFound
+        ? 'NOT_FOUND'
+        : error instanceof UsageError
+          ? 'USAGE'
+          : 'ERROR';
+    io.stderr.write(
+      `${JSON.stringify({ error: { code: memCode, message, ...(MemError.is(error) && 'field' in error ? { field: error.field } : {}) } })}\n`,
+    );
   } else {
-    io.stderr.write(`mem: ${MemError.is(error) || error instanceof UsageError || error instanceof NotFound ? message : `${(error as Error)?.name ?? 'Error'}: ${message}`}\n`);
+    io.stderr.write(
+      `mem: ${MemError.is(error) || error instanceof UsageError || error instanceof NotFound ? message : `${(error as Error)?.name ?? 'Error'}: ${message}`}\n`,
+    );
   }
   return code;
 }
 
 /** The exit code of a failure: 2 for invalid input or settings, 3 for not found, else 1. */
 export function exitCodeOf(error: unknown): number {
-  if (MemError.is(error, 'INVALID_INPUT') || MemError.is(error, 'MISSING_SETTING') || MemError.is(error, 'UNSUPPORTED_CAPABILITY')) return EXIT.USAGE;
+  if (MemError.is(error, 'INVALID_INPUT') || MemError.is(error, 'MISSING_SETTING') || MemError.is(error, 'UNSUPPORTED_CAPABILITY'))
+    return EXIT.USAGE;
   if (MemError.is(error, 'NOT_FOUND')) return EXIT.NOT_FOUND;
   return EXIT.RUNTIME;
 }
@@ -258,7 +302,13 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     } else if (result.events.length === 0) {
       context.io.stdout.write('Nothing to remember.\n');
     } else {
-      context.io.stdout.write(table(['EVENT', 'ID', 'TEXT'], result.events.map((event) => [event.kind, event.id, event.text]), width(context)));
+      context.io.stdout.write(
+        table(
+          ['EVENT', 'ID', 'TEXT'],
+          result.events.map((event) => [event.kind, event.id, event.text]),
+          width(context),
+        ),
+      );
     }
     return EXIT.OK;
   },
@@ -301,7 +351,12 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const items: MemoryItem[] = [];
     let nextCursor: string | undefined;
     do {
-      const page = await configured.memory.getAll({ scope: context.scope, ...(filter ? { filter } : {}), ...(pageSize ? { pageSize } : {}), ...(cursor ? { cursor } : {}) });
+      const page = await configured.memory.getAll({
+        scope: context.scope,
+        ...(filter ? { filter } : {}),
+        ...(pageSize ? { pageSize } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
       items.push(...page.results);
       nextCursor = page.nextCursor;
       cursor = nextCursor;
@@ -311,7 +366,13 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     } else if (items.length === 0) {
       context.io.stdout.write('No memories.\n');
     } else {
-      context.io.stdout.write(table(['ID', 'UPDATED', 'TEXT'], items.map((item) => [item.id, shortDate(item.updatedAt), item.text]), width(context)));
+      context.io.stdout.write(
+        table(
+          ['ID', 'UPDATED', 'TEXT'],
+          items.map((item) => [item.id, shortDate(item.updatedAt), item.text]),
+          width(context),
+        ),
+      );
       if (nextCursor) context.io.stdout.write(`More: mem list --cursor ${nextCursor} (or --all)\n`);
     }
     return EXIT.OK;
@@ -328,13 +389,18 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       const rows: [string, string][] = [
         ['id', item.id],
         ['text', item.text],
-        ['scope', Object.entries(item.scope).map(([key, value]) => `${key}=${value}`).join(' ')],
+        [
+          'scope',
+          Object.entries(item.scope)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(' '),
+        ],
         ['metadata', JSON.stringify(item.metadata)],
         ['created', shortDate(item.createdAt)],
         ['updated', shortDate(item.updatedAt)],
         ['occurred', shortDate(item.occurredAt)],
       ];
-      context.io.stdout.write(rows.map(([key, value]) => `${key.padEnd(9)}${value}`).join('\n') + '\n');
+      context.io.stdout.write(`${rows.map(([key, value]) => `${key.padEnd(9)}${value}`).join('\n')}\n`);
     }
     return EXIT.OK;
   },
@@ -356,7 +422,11 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
             shortDate(event.validAt),
             event.kind,
             event.actor,
-            event.kind === 'ADD' ? event.text ?? '' : event.kind === 'DELETE' ? `${event.previousText ?? ''} → (deleted)` : `${event.previousText ?? ''} → ${event.text ?? ''}`,
+            event.kind === 'ADD'
+              ? (event.text ?? '')
+              : event.kind === 'DELETE'
+                ? `${event.previousText ?? ''} → (deleted)`
+                : `${event.previousText ?? ''} → ${event.text ?? ''}`,
           ]),
           width(context),
         ),
@@ -375,7 +445,8 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       else context.io.stdout.write(`Deleted ${deleted} ${deleted === 1 ? 'memory' : 'memories'}.\n`);
       return EXIT.OK;
     }
-    if (context.values.filter !== undefined) throw new UsageError('--filter goes with --all: mem delete --all --filter \'{"category":"food"}\' --user alice.');
+    if (context.values.filter !== undefined)
+      throw new UsageError('--filter goes with --all: mem delete --all --filter \'{"category":"food"}\' --user alice.');
     const id = oneId(context, 'delete');
     const { deleted } = await configured.memory.delete(id, { scope: context.scope });
     if (!deleted) throw new NotFound(`No memory with id "${id}" in this scope.`);
@@ -385,11 +456,13 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
   },
 
   async import(context) {
-    if (context.positionals.length !== 1) throw new UsageError('mem import takes one file, e.g. mem import conversations.jsonl --user alice.');
+    if (context.positionals.length !== 1)
+      throw new UsageError('mem import takes one file, e.g. mem import conversations.jsonl --user alice.');
     const file = context.positionals[0]!;
     if (!existsSync(file)) throw new UsageError(`No file ${file}.`);
     const text = readFileSync(file, 'utf8');
-    const format = typeof context.values.format === 'string' && context.values.format !== 'auto' ? context.values.format : detectFormat(text);
+    const format =
+      typeof context.values.format === 'string' && context.values.format !== 'auto' ? context.values.format : detectFormat(text);
     if (format !== 'jsonl' && format !== 'locomo') throw new UsageError('--format is auto, jsonl or locomo.');
     const items = format === 'locomo' ? parseLocomo(text, context.scope) : parseJsonl(text, context.scope);
     const configured = await context.open();
@@ -415,7 +488,10 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
           }
         } catch (error) {
           if (context.values['stop-on-error'] === true) throw error;
-          failures.push({ source: item.source, message: MemError.is(error) ? error.message : `${(error as Error).name}: ${(error as Error).message}` });
+          failures.push({
+            source: item.source,
+            message: MemError.is(error) ? error.message : `${(error as Error).name}: ${(error as Error).message}`,
+          });
         }
         bar.tick();
       }
@@ -430,7 +506,8 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         `Imported ${items.length - failures.length} of ${items.length} ${format === 'locomo' ? 'sessions' : 'lines'} (${format}, infer ${infer ? 'on' : 'off'}): ` +
           `${counts.ADD} added, ${counts.UPDATE} updated, ${counts.DELETE} deleted, ${counts.NONE} unchanged${records ? `, ${records} records restored` : ''}.\n`,
       );
-      for (const failure of failures.slice(0, 20)) context.io.stderr.write(`  failed ${failure.source}: ${truncate(failure.message, 200)}\n`);
+      for (const failure of failures.slice(0, 20))
+        context.io.stderr.write(`  failed ${failure.source}: ${truncate(failure.message, 200)}\n`);
       if (failures.length > 20) context.io.stderr.write(`  … and ${failures.length - 20} more\n`);
     }
     return failures.length > 0 ? EXIT.RUNTIME : EXIT.OK;
@@ -442,7 +519,12 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const lines: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await configured.memory.getAll({ scope: context.scope, pageSize: 1000, ...(filter ? { filter } : {}), ...(cursor ? { cursor } : {}) });
+      const page = await configured.memory.getAll({
+        scope: context.scope,
+        pageSize: 1000,
+        ...(filter ? { filter } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
       for (const item of page.results) lines.push(JSON.stringify(itemJson(item)));
       cursor = page.nextCursor;
     } while (cursor !== undefined);
@@ -462,7 +544,10 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       env: context.io.env,
       overrides: {
         ...(typeof context.values.db === 'string' ? { db: context.values.db } : {}),
-        server: { ...(typeof context.values.host === 'string' ? { host: context.values.host } : {}), ...(port !== undefined ? { port } : {}) },
+        server: {
+          ...(typeof context.values.host === 'string' ? { host: context.values.host } : {}),
+          ...(port !== undefined ? { port } : {}),
+        },
       },
     });
     // Runs until SIGTERM or SIGINT; the process exits from the signal handler.
@@ -471,14 +556,18 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
 
   async keys(context) {
     const [action, ...rest] = context.positionals;
-    const file = typeof context.values['keys-file'] === 'string' ? context.values['keys-file'] : (context.io.env['MEM_KEYS_FILE'] ?? DEFAULT_KEYS_FILE);
+    const file =
+      typeof context.values['keys-file'] === 'string'
+        ? context.values['keys-file']
+        : (context.io.env['MEM_KEYS_FILE'] ?? DEFAULT_KEYS_FILE);
     const store = ApiKeyStore.load({ file });
     const allowed = (name: string): Allowed => {
       const values = context.values[name] as string[] | undefined;
       return values === undefined || values.includes('*') ? '*' : values;
     };
     if (action === 'create') {
-      if (typeof context.values.id !== 'string') throw new UsageError('mem keys create needs --id, e.g. mem keys create --id alice-app --user-id alice.');
+      if (typeof context.values.id !== 'string')
+        throw new UsageError('mem keys create needs --id, e.g. mem keys create --id alice-app --user-id alice.');
       if (context.values['user-id'] === undefined && context.values.admin !== true) {
         throw new UsageError('Bind the key to users with --user-id <id> (repeatable), or pass --user-id "*" to allow every user.');
       }
@@ -499,7 +588,13 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         print(context, { keys: keys.map(({ hash: _hash, ...key }) => ({ ...key, createdAt: key.createdAt.toISOString() })) });
       } else {
         const show = (value: Allowed) => (value === '*' ? '*' : value.join(','));
-        context.io.stdout.write(table(['ID', 'ADMIN', 'USERS', 'AGENTS', 'RUNS'], keys.map((key) => [key.id, key.admin ? 'yes' : 'no', show(key.userIds), show(key.agentIds), show(key.runIds)]), width(context)));
+        context.io.stdout.write(
+          table(
+            ['ID', 'ADMIN', 'USERS', 'AGENTS', 'RUNS'],
+            keys.map((key) => [key.id, key.admin ? 'yes' : 'no', show(key.userIds), show(key.agentIds), show(key.runIds)]),
+            width(context),
+          ),
+        );
       }
       return EXIT.OK;
     }
@@ -530,7 +625,8 @@ async function importRecord(configured: ConfiguredMemory, item: Extract<ImportIt
   const { vectors } = await configured.embedder.embed({ texts: [item.text], purpose: 'document' });
   const date = (value: string, field: string) => {
     const parsed = new Date(value);
-    if (Number.isNaN(parsed.getTime())) throw new InvalidInputError(`${item.source}.${field}`, 'is not a date', 'Use ISO 8601 dates as mem export writes them.');
+    if (Number.isNaN(parsed.getTime()))
+      throw new InvalidInputError(`${item.source}.${field}`, 'is not a date', 'Use ISO 8601 dates as mem export writes them.');
     return parsed;
   };
   const record: MemoryRecord = {
@@ -546,4 +642,3 @@ async function importRecord(configured: ConfiguredMemory, item: Extract<ImportIt
   };
   await configured.memory.importRecords([record]);
 }
-

@@ -34,7 +34,8 @@ export function detectFormat(text: string): ImportFormat {
   if (start.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(text);
-      if (Array.isArray(parsed) && parsed.length > 0 && typeof parsed[0] === 'object' && parsed[0] !== null && 'conversation' in parsed[0]) return 'locomo';
+      if (Array.isArray(parsed) && parsed.length > 0 && typeof parsed[0] === 'object' && parsed[0] !== null && 'conversation' in parsed[0])
+        return 'locomo';
     } catch {
       // Not one JSON document: read it as JSONL and report the line.
     }
@@ -95,7 +96,9 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
       items.push({
         kind: 'add',
         source,
-        messages: [{ role: object.role, content: object.content, ...(object.name === undefined ? {} : { name: object.name }) } as ChatMessage],
+        messages: [
+          { role: object.role, content: object.content, ...(object.name === undefined ? {} : { name: object.name }) } as ChatMessage,
+        ],
         scope: scopeOf(object, scope, source),
       });
     } else if (typeof object.id === 'string' && typeof object.text === 'string' && typeof object.createdAt === 'string') {
@@ -111,7 +114,11 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
         occurredAt: typeof object.occurredAt === 'string' ? object.occurredAt : object.createdAt,
       });
     } else {
-      throw new InvalidInputError(source, 'has neither "messages", "role" and "content", nor "id", "text" and "createdAt"', 'See `mem import --help` for the line formats.');
+      throw new InvalidInputError(
+        source,
+        'has neither "messages", "role" and "content", nor "id", "text" and "createdAt"',
+        'See `mem import --help` for the line formats.',
+      );
     }
   });
   return items;
@@ -152,7 +159,8 @@ export function parseLocomo(text: string, scope: Scope): ImportItem[] {
   } catch {
     throw new InvalidInputError('file', 'is not valid JSON', 'Pass a LOCOMO file such as locomo10.json.');
   }
-  if (!Array.isArray(samples)) throw new InvalidInputError('file', 'is not a JSON array of conversations', 'Pass a LOCOMO file such as locomo10.json.');
+  if (!Array.isArray(samples))
+    throw new InvalidInputError('file', 'is not a JSON array of conversations', 'Pass a LOCOMO file such as locomo10.json.');
   const items: ImportItem[] = [];
   samples.forEach((sample: unknown, sampleIndex) => {
     const record = sample as { sample_id?: unknown; conversation?: Record<string, unknown> };
@@ -173,7 +181,10 @@ export function parseLocomo(text: string, scope: Scope): ImportItem[] {
       const messages: ChatMessage[] = (turns as LocomoTurn[])
         .filter((turn) => typeof turn?.text === 'string')
         .map((turn) => {
-          const caption = typeof turn.blip_caption === 'string' && turn.blip_caption.trim() !== '' ? ` [shares a photo: ${turn.blip_caption.trim()}]` : '';
+          const caption =
+            typeof turn.blip_caption === 'string' && turn.blip_caption.trim() !== ''
+              ? ` [shares a photo: ${turn.blip_caption.trim()}]`
+              : '';
           return {
             role: 'user' as const,
             content: `${turn.text as string}${caption}`,

@@ -33,7 +33,7 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
       .map((cell, column) => (column === cells.length - 1 ? truncate(cell, widths[column]!) : cell.padEnd(widths[column]!)))
       .join('  ')
       .trimEnd();
-  return [line(headers), line(widths.map((columnWidth) => '-'.repeat(columnWidth))), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(headers), line(widths.map((columnWidth) => '-'.repeat(columnWidth))), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** `2024-05-08 10:00` (UTC) from an ISO date or Date. */

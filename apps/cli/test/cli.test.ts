@@ -66,7 +66,9 @@ describe('mem: add, search, list, get, history, delete', () => {
     const rows = search.stdout.trim().split('\n').slice(2);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/^\d\.\d{3}\s+\S+\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+I drink green tea every morning$/);
-    const filtered = JSON.parse((await mem(['search', 'Lisbon', '-u', 'alice', '--filter', '{"category":"food"}', '--json'], { env })).stdout);
+    const filtered = JSON.parse(
+      (await mem(['search', 'Lisbon', '-u', 'alice', '--filter', '{"category":"food"}', '--json'], { env })).stdout,
+    );
     expect(filtered.results.map((item: { text: string }) => item.text)).toEqual(['I drink green tea every morning']);
     const otherUser = await mem(['search', 'tea', '--user', 'bob'], { env });
     expect(otherUser.stdout).toBe('No memories found.\n');
@@ -77,7 +79,11 @@ describe('mem: add, search, list, get, history, delete', () => {
     expect(page.code).toBe(0);
     expect(page.stdout).toContain('More: mem list --cursor');
     const all = JSON.parse((await mem(['list', '--user', 'alice', '--page-size', '2', '--all', '--json'], { env })).stdout);
-    expect(all.results.map((item: { text: string }) => item.text)).toEqual(['I drink green tea every morning', 'I live in Lisbon', 'I have a cat called Miso']);
+    expect(all.results.map((item: { text: string }) => item.text)).toEqual([
+      'I drink green tea every morning',
+      'I live in Lisbon',
+      'I have a cat called Miso',
+    ]);
     expect(all.nextCursor).toBeUndefined();
   });
 
@@ -116,7 +122,11 @@ describe('mem import and export', () => {
     writeFileSync(
       file,
       [
-        JSON.stringify({ messages: [{ role: 'user', content: 'I am allergic to peanuts' }], metadata: { topic: 'health' }, occurredAt: '2024-01-02T00:00:00Z' }),
+        JSON.stringify({
+          messages: [{ role: 'user', content: 'I am allergic to peanuts' }],
+          metadata: { topic: 'health' },
+          occurredAt: '2024-01-02T00:00:00Z',
+        }),
         '',
         JSON.stringify({ role: 'user', content: 'My sister lives in Porto', userId: 'carol' }),
         JSON.stringify({ messages: 'I run every Sunday' }),
@@ -136,7 +146,10 @@ describe('mem import and export', () => {
   it('reports lines that fail and exits 1; exits 2 for a line that is not JSON', async () => {
     const env = database('jsonl-errors');
     const file = join(dir, 'bad.jsonl');
-    writeFileSync(file, [JSON.stringify({ messages: 'fine' }), JSON.stringify({ messages: 'bad metadata', metadata: { userId: 'x' } })].join('\n'));
+    writeFileSync(
+      file,
+      [JSON.stringify({ messages: 'fine' }), JSON.stringify({ messages: 'bad metadata', metadata: { userId: 'x' } })].join('\n'),
+    );
     const partly = await mem(['import', file, '--user', 'alice', '--json'], { env });
     expect(partly.code).toBe(1);
     const summary = JSON.parse(partly.stdout);
@@ -174,34 +187,50 @@ describe('mem import and export', () => {
     expect(imported.code).toBe(0);
     expect(imported.stdout).toBe('Imported 2 of 2 sessions (locomo, infer off): 3 added, 0 updated, 0 deleted, 0 unchanged.\n');
     const listed = JSON.parse((await mem(['list', '--user', 'conv-1', '--json'], { env })).stdout);
-    expect(listed.results.map((item: { text: string; occurredAt: string; metadata: unknown }) => [item.text, item.occurredAt, item.metadata])).toEqual([
+    expect(
+      listed.results.map((item: { text: string; occurredAt: string; metadata: unknown }) => [item.text, item.occurredAt, item.metadata]),
+    ).toEqual([
       ['Caroline: I went to a support group yesterday.', '2023-05-08T13:56:00.000Z', { source: 'locomo', sample: 'conv-1', session: 1 }],
       ['Melanie: That sounds brave.', '2023-05-08T13:56:00.000Z', { source: 'locomo', sample: 'conv-1', session: 1 }],
-      ['Melanie: Look at my garden [shares a photo: a photo of tomatoes]', '2023-05-20T19:10:00.000Z', { source: 'locomo', sample: 'conv-1', session: 2 }],
+      [
+        'Melanie: Look at my garden [shares a photo: a photo of tomatoes]',
+        '2023-05-20T19:10:00.000Z',
+        { source: 'locomo', sample: 'conv-1', session: 2 },
+      ],
     ]);
   });
 
   const locomo = join(cliRoot, '..', '..', '..', 'shared', 'data', 'locomo', 'locomo10.json');
-  it.skipIf(!existsSync(locomo))('imports the first conversation of the real locomo10.json (skipped when ../shared/data is absent)', async () => {
-    const sample = JSON.parse(readFileSync(locomo, 'utf8'))[0];
-    const file = join(dir, 'locomo-first.json');
-    writeFileSync(file, JSON.stringify([sample]));
-    const sessions = Object.keys(sample.conversation).filter((key) => /^session_\d+$/.test(key) && sample.conversation[key].length > 0).length;
-    const turns = Object.keys(sample.conversation)
-      .filter((key) => /^session_\d+$/.test(key))
-      .reduce((sum, key) => sum + sample.conversation[key].length, 0);
-    const imported = await mem(['import', file, '--user', 'locomo-user', '--json'], { env: database('locomo-real') });
-    expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ format: 'locomo', items: sessions, failed: 0, events: { ADD: turns } });
-  });
+  it.skipIf(!existsSync(locomo))(
+    'imports the first conversation of the real locomo10.json (skipped when ../shared/data is absent)',
+    async () => {
+      const sample = JSON.parse(readFileSync(locomo, 'utf8'))[0];
+      const file = join(dir, 'locomo-first.json');
+      writeFileSync(file, JSON.stringify([sample]));
+      const sessions = Object.keys(sample.conversation).filter(
+        (key) => /^session_\d+$/.test(key) && sample.conversation[key].length > 0,
+      ).length;
+      const turns = Object.keys(sample.conversation)
+        .filter((key) => /^session_\d+$/.test(key))
+        .reduce((sum, key) => sum + sample.conversation[key].length, 0);
+      const imported = await mem(['import', file, '--user', 'locomo-user', '--json'], { env: database('locomo-real') });
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ format: 'locomo', items: sessions, failed: 0, events: { ADD: turns } });
+    },
+  );
 
   it('exports JSONL that imports back with the same ids, texts, metadata and dates', async () => {
     const source = database('export-source');
-    await mem(['add', 'I play the cello', '--user', 'dan', '--metadata', '{"hobby":true}', '--occurred-at', '2022-03-04T05:06:07Z'], { env: source });
+    await mem(['add', 'I play the cello', '--user', 'dan', '--metadata', '{"hobby":true}', '--occurred-at', '2022-03-04T05:06:07Z'], {
+      env: source,
+    });
     await mem(['add', 'I work night shifts', '--user', 'dan'], { env: source });
     const exported = await mem(['export', '--user', 'dan'], { env: source });
     expect(exported.code).toBe(0);
-    const lines = exported.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(2);
 
     const file = join(dir, 'export.jsonl');
@@ -209,7 +238,10 @@ describe('mem import and export', () => {
     const target = database('export-target');
     const imported = await mem(['import', file], { env: target });
     expect(imported.stdout).toContain('2 records restored');
-    const restored = (await mem(['export', '--user', 'dan'], { env: target })).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const restored = (await mem(['export', '--user', 'dan'], { env: target })).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(restored).toEqual(lines);
     const search = JSON.parse((await mem(['search', 'cello', '--user', 'dan', '--json'], { env: target })).stdout);
     expect(search.results[0].text).toBe('I play the cello');
@@ -232,7 +264,10 @@ describe('mem keys and mem serve', () => {
   });
 
   it('serves the REST API on the same database and stops on SIGTERM with exit 0', async () => {
-    const env = { ...database('serve'), MEM_API_KEYS: JSON.stringify([{ id: 'cli', key: 'cli-serve-key-0123456789', userIds: ['alice'] }]) };
+    const env = {
+      ...database('serve'),
+      MEM_API_KEYS: JSON.stringify([{ id: 'cli', key: 'cli-serve-key-0123456789', userIds: ['alice'] }]),
+    };
     await mem(['add', 'Served from the CLI database', '--user', 'alice'], { env });
     const child = spawn(process.execPath, ['--import', 'tsx', `${cliRoot}/src/bin.ts`, 'serve', '--port', '0'], {
       cwd: cliRoot,
@@ -250,7 +285,9 @@ describe('mem keys and mem serve', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const response = await fetch(`${url}/v1/memories`, { headers: { authorization: 'Bearer cli-serve-key-0123456789' } });
-    expect(((await response.json()) as { results: { text: string }[] }).results.map((item) => item.text)).toEqual(['Served from the CLI database']);
+    expect(((await response.json()) as { results: { text: string }[] }).results.map((item) => item.text)).toEqual([
+      'Served from the CLI database',
+    ]);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

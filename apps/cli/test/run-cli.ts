@@ -14,7 +14,10 @@ export interface CliResult {
  * Runs the `mem` CLI (from source, through tsx) as a separate process with exactly `env` (plus PATH),
  * never the test's own environment: no provider key can leak in.
  */
-export function mem(args: readonly string[], options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<CliResult> {
+export function mem(
+  args: readonly string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `${cliRoot}/src/bin.ts`, ...args], {
       cwd: options.cwd ?? cliRoot,

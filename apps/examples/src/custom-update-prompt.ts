@@ -21,7 +21,8 @@ for (const [content, date] of [
   ['I moved to Porto last week.', '2024-06-10T12:00:00Z'],
 ] as const) {
   const { events } = await memory.add(content, { scope, infer, occurredAt: new Date(date) });
-  for (const event of events) console.log(`${date.slice(0, 10)}  ${event.kind.padEnd(6)} ${event.text}${event.previousText ? `  (was: ${event.previousText})` : ''}`);
+  for (const event of events)
+    console.log(`${date.slice(0, 10)}  ${event.kind.padEnd(6)} ${event.text}${event.previousText ? `  (was: ${event.previousText})` : ''}`);
 }
 heading('stored, with history');
 for (const item of (await memory.getAll({ scope })).results) {

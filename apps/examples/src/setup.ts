@@ -32,7 +32,9 @@ export interface ExampleSetup {
  * - nothing: no LLM (`infer: false`) and the offline lexical embedder.
  * MEM_LLM_MODEL and MEM_EMBEDDING_MODEL pick models; MEM_DB picks the file (default: a new temp file).
  */
-export function createExampleMemory(options: Pick<MemoryOptions, 'prompts' | 'strategy'> & { readonly graphMemory?: boolean } = {}): ExampleSetup {
+export function createExampleMemory(
+  options: Pick<MemoryOptions, 'prompts' | 'strategy'> & { readonly graphMemory?: boolean } = {},
+): ExampleSetup {
   const { graphMemory, ...memoryOptions } = options;
   const env = process.env;
   const path = env.MEM_DB ?? join(mkdtempSync(join(tmpdir(), 'mem-example-')), 'mem.db');
@@ -69,7 +71,9 @@ export function createExampleMemory(options: Pick<MemoryOptions, 'prompts' | 'st
     ? `LLM ${llm.provider}/${llm.model}, embedder ${embedder.provider}/${embedder.model}, SQLite at ${path}`
     : `no LLM (infer: false), ${embedder.provider} embedder (lexical, not semantic), SQLite at ${path}`;
   if (!llm) {
-    console.log('No LLM configured: storing messages as given. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL to switch on fact extraction.');
+    console.log(
+      'No LLM configured: storing messages as given. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL to switch on fact extraction.',
+    );
   }
   return { memory, infer: Boolean(llm), description, path, embedder, ...(graphStore ? { graphStore } : {}) };
 }

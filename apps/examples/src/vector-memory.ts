@@ -18,10 +18,12 @@ for (const { text, topic } of conversations) {
 }
 
 heading('search "where am I travelling?" (all topics)');
-for (const r of (await memory.search('where am I travelling?', { scope, limit: 3 })).results) console.log(`${r.score.toFixed(3)}  ${r.text}`);
+for (const r of (await memory.search('where am I travelling?', { scope, limit: 3 })).results)
+  console.log(`${r.score.toFixed(3)}  ${r.text}`);
 
 heading('search "what can I eat?" filtered to topic = food');
-for (const r of (await memory.search('what can I eat?', { scope, filter: { topic: 'food' } })).results) console.log(`${r.score.toFixed(3)}  ${r.text}`);
+for (const r of (await memory.search('what can I eat?', { scope, filter: { topic: 'food' } })).results)
+  console.log(`${r.score.toFixed(3)}  ${r.text}`);
 
 heading('list, then delete the travel memories');
 console.log(`${(await memory.getAll({ scope })).results.length} memories`);

@@ -29,7 +29,9 @@ describe('resolveCliSettings', () => {
       port: 8765,
       db: 'x.db',
     });
-    expect(resolveCliSettings([], { MEM_MCP_USER_ID: 'bob', MEM_MCP_TRANSPORT: 'http', MEM_MCP_PORT: '9000', MEM_MCP_AGENT_ID: '' })).toMatchObject({
+    expect(
+      resolveCliSettings([], { MEM_MCP_USER_ID: 'bob', MEM_MCP_TRANSPORT: 'http', MEM_MCP_PORT: '9000', MEM_MCP_AGENT_ID: '' }),
+    ).toMatchObject({
       transport: 'http',
       scope: { userId: 'bob' },
       port: 9000,
@@ -41,7 +43,11 @@ describe('resolveCliSettings', () => {
 
   it('maps MEM_MCP_TOKEN to the instance user and each tokens-file entry to its scope', () => {
     const file = JSON.stringify({ 'token-of-bob-0123456789': 'bob', 'token-of-carol-0123456789': { userId: 'carol', agentId: 'cursor' } });
-    const settings = resolveCliSettings(['--transport', 'http', '--user-id', 'alice', '--tokens-file', 'tokens.json'], { MEM_MCP_TOKEN: TOKEN }, () => file);
+    const settings = resolveCliSettings(
+      ['--transport', 'http', '--user-id', 'alice', '--tokens-file', 'tokens.json'],
+      { MEM_MCP_TOKEN: TOKEN },
+      () => file,
+    );
     expect(settings).toMatchObject({ command: 'serve', transport: 'http' });
     if (settings.command !== 'serve') throw new Error('expected serve');
     // With tokens, every request's scope is its token's: no instance scope is left to fall back to.
@@ -53,14 +59,22 @@ describe('resolveCliSettings', () => {
     expect(failure(() => resolveCliSettings([], {})).message).toBe(
       'Missing setting --user-id (MEM_MCP_USER_ID). Say whose memories this server serves, e.g. mem-mcp --user-id alice.',
     );
-    expect(failure(() => resolveCliSettings(['--transport', 'http'], {})).message).toMatch(/^Missing setting --user-id \(MEM_MCP_USER_ID\) or --tokens-file/);
+    expect(failure(() => resolveCliSettings(['--transport', 'http'], {})).message).toMatch(
+      /^Missing setting --user-id \(MEM_MCP_USER_ID\) or --tokens-file/,
+    );
     expect(failure(() => resolveCliSettings(['--agent-id', 'cursor'], {})).message).toMatch(/^Missing setting --user-id/);
-    expect(failure(() => resolveCliSettings(['--transport', 'sse', '--user-id', 'a'], {})).message).toMatch(/^Invalid --transport \(MEM_MCP_TRANSPORT\): expected stdio or http/);
+    expect(failure(() => resolveCliSettings(['--transport', 'sse', '--user-id', 'a'], {})).message).toMatch(
+      /^Invalid --transport \(MEM_MCP_TRANSPORT\): expected stdio or http/,
+    );
     expect(failure(() => resolveCliSettings(['--port', 'http', '--user-id', 'a'], {})).message).toMatch(/^Invalid --port \(MEM_MCP_PORT\)/);
     expect(failure(() => resolveCliSettings(['--port', '70000', '--user-id', 'a'], {})).message).toMatch(/^Invalid --port/);
     expect(failure(() => resolveCliSettings(['--usr-id', 'a'], {})).message).toMatch(/^Invalid command line: Unknown option '--usr-id'/);
-    expect(failure(() => resolveCliSettings(['--transport', 'http'], { MEM_MCP_TOKEN: TOKEN })).message).toMatch(/^Missing setting --user-id.*MEM_MCP_TOKEN/);
-    expect(failure(() => resolveCliSettings(['--user-id', 'a'], { MEM_MCP_TOKEN: TOKEN })).message).toMatch(/tokens apply to the HTTP transport only/);
+    expect(failure(() => resolveCliSettings(['--transport', 'http'], { MEM_MCP_TOKEN: TOKEN })).message).toMatch(
+      /^Missing setting --user-id.*MEM_MCP_TOKEN/,
+    );
+    expect(failure(() => resolveCliSettings(['--user-id', 'a'], { MEM_MCP_TOKEN: TOKEN })).message).toMatch(
+      /tokens apply to the HTTP transport only/,
+    );
     expect(failure(() => resolveCliSettings(['--transport', 'http', '--tokens-file', 'missing.json'], {}, noFile)).message).toMatch(
       /^Invalid --tokens-file \(MEM_MCP_TOKENS_FILE\): names a file that does not exist/,
     );
@@ -68,7 +82,12 @@ describe('resolveCliSettings', () => {
       () => resolveCliSettings(['--transport', 'http', '--tokens-file', 't.json'], {}, () => `{"${TOKEN}": {"agentId": "x"}}`),
       () => resolveCliSettings(['--transport', 'http', '--tokens-file', 't.json'], {}, () => `{"${TOKEN}": 42}`),
       () => resolveCliSettings(['--transport', 'http', '--tokens-file', 't.json'], {}, () => `{"${TOKEN}": "alice"`),
-      () => resolveCliSettings(['--transport', 'http', '--user-id', 'a', '--tokens-file', 't.json'], { MEM_MCP_TOKEN: TOKEN }, () => `{"${TOKEN}": "b"}`),
+      () =>
+        resolveCliSettings(
+          ['--transport', 'http', '--user-id', 'a', '--tokens-file', 't.json'],
+          { MEM_MCP_TOKEN: TOKEN },
+          () => `{"${TOKEN}": "b"}`,
+        ),
     ];
     for (const run of bad) {
       const error = failure(run);

@@ -90,14 +90,19 @@ export function resolveCliSettings(
 
   const transport = setting('transport', 'MEM_MCP_TRANSPORT') ?? 'stdio';
   if (transport !== 'stdio' && transport !== 'http') {
-    throw new InvalidInputError('--transport (MEM_MCP_TRANSPORT)', 'expected stdio or http', 'Pass --transport http for Streamable HTTP; leave it out for stdio.');
+    throw new InvalidInputError(
+      '--transport (MEM_MCP_TRANSPORT)',
+      'expected stdio or http',
+      'Pass --transport http for Streamable HTTP; leave it out for stdio.',
+    );
   }
   const userId = setting('user-id', 'MEM_MCP_USER_ID');
   const agentId = setting('agent-id', 'MEM_MCP_AGENT_ID');
   if (agentId !== undefined && userId === undefined) {
-    throw new MissingSettingError('--user-id (MEM_MCP_USER_ID)', '--agent-id narrows a user\'s memories to one agent: give the user too.');
+    throw new MissingSettingError('--user-id (MEM_MCP_USER_ID)', "--agent-id narrows a user's memories to one agent: give the user too.");
   }
-  const scope = userId === undefined ? undefined : checkUserScope({ userId, ...(agentId === undefined ? {} : { agentId }) }, '--user-id/--agent-id');
+  const scope =
+    userId === undefined ? undefined : checkUserScope({ userId, ...(agentId === undefined ? {} : { agentId }) }, '--user-id/--agent-id');
 
   const portText = setting('port', 'MEM_MCP_PORT');
   const port = portText === undefined ? DEFAULT_HTTP_PORT : Number(portText);
@@ -109,21 +114,36 @@ export function resolveCliSettings(
   const tokens = new Map<string, Scope>();
   const singleToken = nonEmptySetting(environment.MEM_MCP_TOKEN);
   if (singleToken !== undefined) {
-    if (!scope) throw new MissingSettingError('--user-id (MEM_MCP_USER_ID)', 'MEM_MCP_TOKEN grants access to one user\'s memories: say whose.');
+    if (!scope)
+      throw new MissingSettingError('--user-id (MEM_MCP_USER_ID)', "MEM_MCP_TOKEN grants access to one user's memories: say whose.");
     tokens.set(singleToken, scope);
   }
   const tokensFile = setting('tokens-file', 'MEM_MCP_TOKENS_FILE');
   if (tokensFile !== undefined) {
     for (const [token, tokenScope] of readTokensFile(tokensFile, readFile)) {
-      if (tokens.has(token)) throw new InvalidInputError('--tokens-file (MEM_MCP_TOKENS_FILE)', 'a token is listed twice (or equals MEM_MCP_TOKEN)', 'Give every client its own token.');
+      if (tokens.has(token))
+        throw new InvalidInputError(
+          '--tokens-file (MEM_MCP_TOKENS_FILE)',
+          'a token is listed twice (or equals MEM_MCP_TOKEN)',
+          'Give every client its own token.',
+        );
       tokens.set(token, tokenScope);
     }
   }
   if (transport === 'stdio') {
-    if (!scope) throw new MissingSettingError('--user-id (MEM_MCP_USER_ID)', 'Say whose memories this server serves, e.g. mem-mcp --user-id alice.');
-    if (tokens.size > 0) throw new InvalidInputError('MEM_MCP_TOKEN / --tokens-file', 'tokens apply to the HTTP transport only', 'Pass --transport http, or remove the tokens.');
+    if (!scope)
+      throw new MissingSettingError('--user-id (MEM_MCP_USER_ID)', 'Say whose memories this server serves, e.g. mem-mcp --user-id alice.');
+    if (tokens.size > 0)
+      throw new InvalidInputError(
+        'MEM_MCP_TOKEN / --tokens-file',
+        'tokens apply to the HTTP transport only',
+        'Pass --transport http, or remove the tokens.',
+      );
   } else if (!scope && tokens.size === 0) {
-    throw new MissingSettingError('--user-id (MEM_MCP_USER_ID) or --tokens-file (MEM_MCP_TOKENS_FILE)', 'Say whose memories this server serves, or which token serves whom.');
+    throw new MissingSettingError(
+      '--user-id (MEM_MCP_USER_ID) or --tokens-file (MEM_MCP_TOKENS_FILE)',
+      'Say whose memories this server serves, or which token serves whom.',
+    );
   }
   const db = nonEmptySetting(values.db as string | undefined);
   const config = nonEmptySetting(values.config as string | undefined);
@@ -147,7 +167,11 @@ function readTokensFile(path: string, readFile: (path: string) => string): Map<s
     parsed = JSON.parse(readFile(path));
   } catch (error) {
     const problem = (error as { code?: string }).code === 'ENOENT' ? 'names a file that does not exist' : 'is not a readable JSON file';
-    throw new InvalidInputError(setting, problem, 'Write JSON such as {"<token>": "alice", "<token 2>": {"userId": "bob", "agentId": "cursor"}}.');
+    throw new InvalidInputError(
+      setting,
+      problem,
+      'Write JSON such as {"<token>": "alice", "<token 2>": {"userId": "bob", "agentId": "cursor"}}.',
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
     throw new InvalidInputError(setting, 'expected a non-empty JSON object of token → user', 'Write JSON such as {"<token>": "alice"}.');

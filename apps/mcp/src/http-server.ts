@@ -69,13 +69,24 @@ export async function startMemHttpServer(options: MemHttpServerOptions): Promise
   const tokens = tokenTable(options.tokens);
   const loopback = LOOPBACK_HOSTS.has(host);
   if (tokens.length > 0 && options.scope !== undefined) {
-    throw new InvalidInputError('scope', 'is given together with tokens', 'Give scope (one user, no authentication, loopback only) or tokens (one scope per token), not both.');
+    throw new InvalidInputError(
+      'scope',
+      'is given together with tokens',
+      'Give scope (one user, no authentication, loopback only) or tokens (one scope per token), not both.',
+    );
   }
   if (tokens.length === 0 && options.scope === undefined) {
-    throw new MissingSettingError('scope or tokens', 'Give the user whose memories the server serves (--user-id), or bearer tokens (MEM_MCP_TOKEN, --tokens-file).');
+    throw new MissingSettingError(
+      'scope or tokens',
+      'Give the user whose memories the server serves (--user-id), or bearer tokens (MEM_MCP_TOKEN, --tokens-file).',
+    );
   }
   if (tokens.length === 0 && !loopback) {
-    throw new InvalidInputError('host', `is ${host}, not a loopback address, and no tokens are configured`, 'Configure bearer tokens (MEM_MCP_TOKEN or --tokens-file), or listen on 127.0.0.1.');
+    throw new InvalidInputError(
+      'host',
+      `is ${host}, not a loopback address, and no tokens are configured`,
+      'Configure bearer tokens (MEM_MCP_TOKEN or --tokens-file), or listen on 127.0.0.1.',
+    );
   }
   const fixedScope = options.scope === undefined ? undefined : checkUserScope(options.scope, 'scope');
   let inFlight = 0;
@@ -92,9 +103,11 @@ export async function startMemHttpServer(options: MemHttpServerOptions): Promise
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path !== MCP_PATH) return sendError(response, 404, -32000, `Not found. The MCP endpoint is ${MCP_PATH}.`);
-    if (loopback && !isLoopbackHost(request.headers.host)) return sendError(response, 403, -32000, 'Forbidden: the Host header must name this machine (localhost or 127.0.0.1).');
+    if (loopback && !isLoopbackHost(request.headers.host))
+      return sendError(response, 403, -32000, 'Forbidden: the Host header must name this machine (localhost or 127.0.0.1).');
     const origin = request.headers.origin;
-    if (origin !== undefined && !isLoopbackOrigin(origin)) return sendError(response, 403, -32000, 'Forbidden: requests from web pages of other origins are refused.');
+    if (origin !== undefined && !isLoopbackOrigin(origin))
+      return sendError(response, 403, -32000, 'Forbidden: requests from web pages of other origins are refused.');
     const scope = fixedScope ?? authenticate(tokens, request.headers.authorization);
     if (!scope) {
       response.setHeader('WWW-Authenticate', 'Bearer realm="mem-mcp"');
@@ -152,7 +165,11 @@ function tokenTable(input: MemHttpServerOptions['tokens']): TokenEntry[] {
   const entries = input instanceof Map ? [...input.entries()] : Object.entries(input as { readonly [token: string]: Scope });
   return entries.map(([token, scope], index) => {
     if (typeof token !== 'string' || token.length < 16) {
-      throw new InvalidInputError(`tokens[${index}]`, 'a token is shorter than 16 characters', 'Use long random tokens, e.g. `openssl rand -hex 32`.');
+      throw new InvalidInputError(
+        `tokens[${index}]`,
+        'a token is shorter than 16 characters',
+        'Use long random tokens, e.g. `openssl rand -hex 32`.',
+      );
     }
     return { digest: digest(token), scope: checkUserScope(scope, `tokens[${index}].scope`) };
   });

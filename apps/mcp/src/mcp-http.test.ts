@@ -21,7 +21,10 @@ afterEach(async () => {
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 async function connect(url: string, token?: string): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : {});
+  const transport = new StreamableHTTPClientTransport(
+    new URL(url),
+    token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : {},
+  );
   const client = new Client({ name: 'http-test', version: '1.0.0' });
   await client.connect(transport);
   clients.push(client);
@@ -29,7 +32,10 @@ async function connect(url: string, token?: string): Promise<Client> {
 }
 
 /** A raw HTTP request, so tests can set headers fetch refuses (Host) and read statuses. */
-function rawRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(url, { method: options.method ?? 'POST', headers: options.headers ?? {} }, (response) => {
       let body = '';
@@ -80,14 +86,20 @@ describe('mem-mcp over Streamable HTTP with bearer tokens (SDK client, in-proces
     await expectInvalidInputErrors(await connect(server.url, BOB_TOKEN));
   });
 
-  it('gives each token its own memories: another user\'s ids are NOT_FOUND for get, update and delete', async () => {
+  it("gives each token its own memories: another user's ids are NOT_FOUND for get, update and delete", async () => {
     const alice = await connect(server.url, ALICE_TOKEN);
     const bob = await connect(server.url, BOB_TOKEN);
-    const added = await callOk<{ events: { id: string }[] }>(alice, 'add_memory', { text: 'Secret project codename is Bluebird', metadata: { topic: 'work' } });
+    const added = await callOk<{ events: { id: string }[] }>(alice, 'add_memory', {
+      text: 'Secret project codename is Bluebird',
+      metadata: { topic: 'work' },
+    });
     const id = added.events[0]!.id;
     await callOk(bob, 'add_memory', { text: 'Plays the cello', metadata: { topic: 'music' } });
 
-    const bobSearch = await callOk<{ results: MemoryOutput[] }>(bob, 'search_memories', { query: 'secret project codename Bluebird', limit: 100 });
+    const bobSearch = await callOk<{ results: MemoryOutput[] }>(bob, 'search_memories', {
+      query: 'secret project codename Bluebird',
+      limit: 100,
+    });
     expect(bobSearch.results.map((result) => result.text)).not.toContain('Secret project codename is Bluebird');
     const bobList = await callOk<{ memories: MemoryOutput[] }>(bob, 'list_memories', { pageSize: 100 });
     expect(bobList.memories.map((memory) => memory.id)).not.toContain(id);
@@ -117,9 +129,15 @@ describe('mem-mcp over Streamable HTTP with bearer tokens (SDK client, in-proces
 
   it('refuses a foreign Host (DNS rebinding) or Origin with 403, and answers GET with 405', async () => {
     const authorized = { ...MCP_HEADERS, Authorization: `Bearer ${ALICE_TOKEN}` };
-    expect((await rawRequest(server.url, { headers: { ...authorized, Host: `evil.example:${server.port}` }, body: INITIALIZE })).status).toBe(403);
-    expect((await rawRequest(server.url, { headers: { ...authorized, Origin: 'https://evil.example' }, body: INITIALIZE })).status).toBe(403);
-    expect((await rawRequest(server.url, { headers: { ...authorized, Origin: `http://localhost:${server.port}` }, body: INITIALIZE })).status).toBe(200);
+    expect(
+      (await rawRequest(server.url, { headers: { ...authorized, Host: `evil.example:${server.port}` }, body: INITIALIZE })).status,
+    ).toBe(403);
+    expect((await rawRequest(server.url, { headers: { ...authorized, Origin: 'https://evil.example' }, body: INITIALIZE })).status).toBe(
+      403,
+    );
+    expect(
+      (await rawRequest(server.url, { headers: { ...authorized, Origin: `http://localhost:${server.port}` }, body: INITIALIZE })).status,
+    ).toBe(200);
     const get = await rawRequest(server.url, { method: 'GET', headers: { ...authorized, Accept: 'text/event-stream' } });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');
@@ -149,11 +167,15 @@ describe('startMemHttpServer settings', () => {
         /Invalid host: is 0\.0\.0\.0, not a loopback address, and no tokens are configured/,
       );
       await expect(startMemHttpServer({ memory, port: 0 })).rejects.toThrow(/Missing setting scope or tokens/);
-      await expect(startMemHttpServer({ memory, scope: { userId: 'alice' }, tokens: { [ALICE_TOKEN]: { userId: 'alice' } }, port: 0 })).rejects.toThrow(
-        /Invalid scope: is given together with tokens/,
+      await expect(
+        startMemHttpServer({ memory, scope: { userId: 'alice' }, tokens: { [ALICE_TOKEN]: { userId: 'alice' } }, port: 0 }),
+      ).rejects.toThrow(/Invalid scope: is given together with tokens/);
+      await expect(startMemHttpServer({ memory, tokens: { short: { userId: 'alice' } }, port: 0 })).rejects.toThrow(
+        /shorter than 16 characters/,
       );
-      await expect(startMemHttpServer({ memory, tokens: { short: { userId: 'alice' } }, port: 0 })).rejects.toThrow(/shorter than 16 characters/);
-      await expect(startMemHttpServer({ memory, tokens: { [ALICE_TOKEN]: { agentId: 'cursor' } }, port: 0 })).rejects.toThrow(/Invalid tokens\[0\]\.scope\.userId: is missing/);
+      await expect(startMemHttpServer({ memory, tokens: { [ALICE_TOKEN]: { agentId: 'cursor' } }, port: 0 })).rejects.toThrow(
+        /Invalid tokens\[0\]\.scope\.userId: is missing/,
+      );
     } finally {
       await memory.close();
     }
@@ -197,8 +219,12 @@ describe('mem-mcp --transport http (SDK client, child process)', () => {
     await expectAllTools(bob);
     await callOk(alice, 'add_memory', { text: 'Speaks Portuguese' });
     await callOk(bob, 'add_memory', { text: 'Prefers dark mode' });
-    expect((await callOk<{ memories: MemoryOutput[] }>(alice, 'list_memories', {})).memories.map((memory) => memory.text)).toEqual(['Speaks Portuguese']);
-    expect((await callOk<{ memories: MemoryOutput[] }>(bob, 'list_memories', {})).memories.map((memory) => memory.text)).toEqual(['Prefers dark mode']);
+    expect((await callOk<{ memories: MemoryOutput[] }>(alice, 'list_memories', {})).memories.map((memory) => memory.text)).toEqual([
+      'Speaks Portuguese',
+    ]);
+    expect((await callOk<{ memories: MemoryOutput[] }>(bob, 'list_memories', {})).memories.map((memory) => memory.text)).toEqual([
+      'Prefers dark mode',
+    ]);
     await expect(connect(url)).rejects.toThrow(/401|Unauthorized/);
   });
 });

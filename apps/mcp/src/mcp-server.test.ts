@@ -1,4 +1,14 @@
-import { InMemoryGraphStore, InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder, Memory, ProviderRequestError, type Embedder, type LLM, type Scope } from '@mem/core';
+import {
+  InMemoryGraphStore,
+  InMemoryHistoryStore,
+  InMemoryVectorStore,
+  LexicalEmbedder,
+  Memory,
+  ProviderRequestError,
+  type Embedder,
+  type LLM,
+  type Scope,
+} from '@mem/core';
 import { ScriptedLLM } from '@mem/core/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -20,7 +30,11 @@ function newMemory(options: { llm?: LLM; embedder?: Embedder } = {}): Memory {
   });
 }
 
-async function connect(memory: Memory, scope: Scope, options: { inferByDefault?: boolean; onUnexpectedError?: (tool: string, error: unknown) => void } = {}) {
+async function connect(
+  memory: Memory,
+  scope: Scope,
+  options: { inferByDefault?: boolean; onUnexpectedError?: (tool: string, error: unknown) => void } = {},
+) {
   const server = createMemMcpServer({ memory, scope, ...options });
   const client = new Client({ name: 'test', version: '1.0.0' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
@@ -55,7 +69,10 @@ describe('createMemMcpServer (in-process client)', () => {
     const cursor = await connect(memory, { userId: 'alice', agentId: 'cursor' });
 
     const { events } = await callOk<{ events: { id: string }[] }>(cursor, 'add_memory', { text: 'Prefers tabs over spaces' });
-    expect((await memory.get(events[0]!.id, { scope: { userId: 'alice', agentId: 'cursor' } }))?.scope).toEqual({ userId: 'alice', agentId: 'cursor' });
+    expect((await memory.get(events[0]!.id, { scope: { userId: 'alice', agentId: 'cursor' } }))?.scope).toEqual({
+      userId: 'alice',
+      agentId: 'cursor',
+    });
     const listed = await callOk<{ memories: MemoryOutput[] }>(cursor, 'list_memories', {});
     expect(listed.memories.map((item) => item.text)).toEqual(['Prefers tabs over spaces']);
     // Alice's memories of no agent and Bob's match the query better, yet only the agent's own is found.
@@ -71,7 +88,16 @@ describe('createMemMcpServer (in-process client)', () => {
   });
 
   it('extracts facts with the LLM when the server has one (infer on by default)', async () => {
-    const llm = new ScriptedLLM([{ json: { operations: [{ op: 'ADD', id: null, text: 'Is vegetarian' }, { op: 'ADD', id: null, text: 'Lives in Lisbon' }] } }]);
+    const llm = new ScriptedLLM([
+      {
+        json: {
+          operations: [
+            { op: 'ADD', id: null, text: 'Is vegetarian' },
+            { op: 'ADD', id: null, text: 'Lives in Lisbon' },
+          ],
+        },
+      },
+    ]);
     const client = await connect(newMemory({ llm }), { userId: 'alice' }, { inferByDefault: true });
     const added = await callOk<{ events: { kind: string; text: string }[] }>(client, 'add_memory', {
       messages: [
@@ -115,12 +141,16 @@ describe('createMemMcpServer (in-process client)', () => {
     await callOk(client, 'add_memory', { text: 'I work at Acme as an engineer', occurredAt: '2024-03-01T09:00:00Z' });
     const found = await callOk<{ results: MemoryOutput[]; relations: unknown[] }>(client, 'search_memories', { query: 'where do I work?' });
     expect(found.results.map((result) => result.text)).toEqual(['Works at Acme as an engineer']);
-    expect(found.relations).toEqual([{ source: 'user', relation: 'works_at', target: 'acme', validFrom: '2024-03-01T09:00:00.000Z', score: expect.any(Number) }]);
+    expect(found.relations).toEqual([
+      { source: 'user', relation: 'works_at', target: 'acme', validFrom: '2024-03-01T09:00:00.000Z', score: expect.any(Number) },
+    ]);
   });
 
   it('refuses infer: true on a server without an LLM', async () => {
     const client = await connect(newMemory(), { userId: 'alice' });
-    expect(await callError(client, 'add_memory', { text: 'Likes tea', infer: true }, 'INVALID_INPUT')).toMatch(/^INVALID_INPUT: Invalid infer: this server has no LLM/);
+    expect(await callError(client, 'add_memory', { text: 'Likes tea', infer: true }, 'INVALID_INPUT')).toMatch(
+      /^INVALID_INPUT: Invalid infer: this server has no LLM/,
+    );
   });
 
   it('passes provider failures on with their code, and hides unexpected errors behind INTERNAL', async () => {
@@ -131,18 +161,29 @@ describe('createMemMcpServer (in-process client)', () => {
         throw error;
       },
     });
-    const rateLimited = await connect(newMemory({ embedder: failing(new ProviderRequestError({ provider: 'openai', operation: 'embed', status: 429, message: 'Rate limited; retry later.' })) }), {
-      userId: 'alice',
-    });
+    const rateLimited = await connect(
+      newMemory({
+        embedder: failing(
+          new ProviderRequestError({ provider: 'openai', operation: 'embed', status: 429, message: 'Rate limited; retry later.' }),
+        ),
+      }),
+      {
+        userId: 'alice',
+      },
+    );
     expect(await callError(rateLimited, 'search_memories', { query: 'tea' }, 'PROVIDER_REQUEST_FAILED')).toBe(
       'PROVIDER_REQUEST_FAILED: openai embed failed (HTTP 429): Rate limited; retry later.',
     );
 
     const unexpected: { tool: string; error: unknown }[] = [];
     const secret = 'sk-live-1234567890 and the memory text "Lives in Lisbon"';
-    const broken = await connect(newMemory({ embedder: failing(new TypeError(secret)) }), { userId: 'alice' }, {
-      onUnexpectedError: (tool, error) => unexpected.push({ tool, error }),
-    });
+    const broken = await connect(
+      newMemory({ embedder: failing(new TypeError(secret)) }),
+      { userId: 'alice' },
+      {
+        onUnexpectedError: (tool, error) => unexpected.push({ tool, error }),
+      },
+    );
     const text = await callError(broken, 'add_memory', { text: 'Lives in Lisbon' }, 'INTERNAL');
     expect(text).not.toContain('sk-live');
     expect(text).not.toContain('Lisbon');

@@ -1,7 +1,14 @@
 import { createRequire } from 'node:module';
 import { InvalidInputError, MemError, validateScope, type Memory, type Scope } from '@mem/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { invalidArguments, toToolError } from './tool-errors';
 import { MEM_TOOLS, SERVER_INSTRUCTIONS, type MemTool } from './tools';

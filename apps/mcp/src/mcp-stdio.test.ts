@@ -63,7 +63,12 @@ describe('mem-mcp over stdio (SDK client, child process)', () => {
   });
 
   it('refuses to start without a user, naming the flag and its variable (exit code 2)', () => {
-    const run = spawnSync(process.execPath, [...cli, '--db', newDatabase()], { cwd: packageDir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', input: '' });
+    const run = spawnSync(process.execPath, [...cli, '--db', newDatabase()], {
+      cwd: packageDir,
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+      input: '',
+    });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('mem-mcp: MISSING_SETTING: Missing setting --user-id (MEM_MCP_USER_ID).');

@@ -18,7 +18,12 @@ export interface MemTool {
   readonly description: string;
   readonly inputSchema: z.ZodObject;
   readonly outputSchema: z.ZodObject;
-  readonly annotations: { readonly readOnlyHint: boolean; readonly destructiveHint: boolean; readonly idempotentHint: boolean; readonly openWorldHint: false };
+  readonly annotations: {
+    readonly readOnlyHint: boolean;
+    readonly destructiveHint: boolean;
+    readonly idempotentHint: boolean;
+    readonly openWorldHint: false;
+  };
   /** Runs the call on validated input; throws a `MemError` on failure. */
   run(input: Record<string, unknown>, context: ToolContext): Promise<Record<string, unknown>>;
 }
@@ -34,7 +39,9 @@ const ID_SOURCE = 'Ids come from search_memories, list_memories or add_memory re
 const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
 const metadataInput = z
   .record(z.string(), metadataValue)
-  .describe('Tags stored with the memory, e.g. {"category": "food", "tags": ["diet"]}: short strings, numbers, booleans or string lists. Filter on them later.');
+  .describe(
+    'Tags stored with the memory, e.g. {"category": "food", "tags": ["diet"]}: short strings, numbers, booleans or string lists. Filter on them later.',
+  );
 // Core's parseFilter validates the syntax and names the offending path (filter.rating.$gt).
 const filterInput = z.record(z.string(), z.unknown()).describe(FILTER_SYNTAX);
 const idInput = z.string().min(1).max(256).describe(`The memory's id. ${ID_SOURCE}`);
@@ -69,7 +76,9 @@ const addInput = z.strictObject({
     .min(1)
     .max(100_000)
     .optional()
-    .describe('One statement to remember, in the user\'s words or as the fact itself, e.g. "I am vegetarian". Pass text or messages, not both.'),
+    .describe(
+      'One statement to remember, in the user\'s words or as the fact itself, e.g. "I am vegetarian". Pass text or messages, not both.',
+    ),
   messages: z
     .array(
       z.strictObject({
@@ -81,17 +90,23 @@ const addInput = z.strictObject({
     .min(1)
     .max(200)
     .optional()
-    .describe('Recent conversation turns to learn from (the user\'s turns carry the facts; include your reply for context). Pass text or messages, not both.'),
+    .describe(
+      "Recent conversation turns to learn from (the user's turns carry the facts; include your reply for context). Pass text or messages, not both.",
+    ),
   metadata: metadataInput.optional(),
   occurredAt: z
     .string()
     .max(64)
     .optional()
-    .describe('When the conversation happened, ISO 8601 (e.g. "2024-06-10" or "2024-06-10T18:30:00Z"); "last month" in the text resolves against it. Default: now.'),
+    .describe(
+      'When the conversation happened, ISO 8601 (e.g. "2024-06-10" or "2024-06-10T18:30:00Z"); "last month" in the text resolves against it. Default: now.',
+    ),
   infer: z
     .boolean()
     .optional()
-    .describe('true: an LLM extracts the facts and updates or removes outdated memories. false: store the text as given. Default: true when the server has an LLM, else false.'),
+    .describe(
+      'true: an LLM extracts the facts and updates or removes outdated memories. false: store the text as given. Default: true when the server has an LLM, else false.',
+    ),
 });
 
 const addTool: MemTool = {
@@ -122,10 +137,18 @@ const addTool: MemTool = {
   async run(raw, context) {
     const input = raw as z.infer<typeof addInput>;
     if ((input.text === undefined) === (input.messages === undefined)) {
-      throw new InvalidInputError('text', 'pass exactly one of text and messages', 'Use text for one statement, or messages for conversation turns.');
+      throw new InvalidInputError(
+        'text',
+        'pass exactly one of text and messages',
+        'Use text for one statement, or messages for conversation turns.',
+      );
     }
     if (input.infer === true && !context.inferByDefault) {
-      throw new InvalidInputError('infer', 'this server has no LLM configured, so it cannot extract facts', 'Leave infer out (or pass false) and write the text as the fact itself.');
+      throw new InvalidInputError(
+        'infer',
+        'this server has no LLM configured, so it cannot extract facts',
+        'Leave infer out (or pass false) and write the text as the fact itself.',
+      );
     }
     const result = await context.memory.add(input.text ?? input.messages!, {
       ...call(context),
@@ -224,7 +247,7 @@ const listTool: MemTool = {
   name: 'list_memories',
   title: 'List memories',
   description: [
-    'List the user\'s memories in the order they were stored, a page at a time.',
+    "List the user's memories in the order they were stored, a page at a time.",
     'Use it when the user asks what you remember about them, or to review or clean up memories; to answer a question on a topic, use search_memories instead.',
     'Pass the returned `nextCursor` as `cursor` to get the next page; no `nextCursor` means this was the last page.',
     `Optional \`filter\`: ${FILTER_SYNTAX}`,
@@ -324,5 +347,5 @@ export const SERVER_INSTRUCTIONS = [
   'Before answering anything that may depend on what the user told you before (preferences, plans, people, history), call search_memories with a short query.',
   'When the user shares a durable fact about themselves or asks you to remember something, call add_memory.',
   'Use update_memory and delete_memory when the user corrects something or asks you to forget it; ids come from search_memories or list_memories.',
-  'You only ever see this user\'s memories; the server decides who the user is, so never ask for or pass a user id.',
+  "You only ever see this user's memories; the server decides who the user is, so never ask for or pass a user id.",
 ].join(' ');

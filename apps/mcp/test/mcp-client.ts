@@ -105,18 +105,27 @@ export async function expectRoundTrip(client: Client): Promise<void> {
   expect(added.events[0]).toMatchObject({ kind: 'ADD', text: 'Is vegetarian and loves spicy food' });
   const id = added.events[0]!.id;
   expect(added.memories[0]).toMatchObject({ id, metadata: { category: 'food' }, occurredAt: '2024-06-10T12:00:00.000Z' });
-  await callOk(client, 'add_memory', { messages: [{ role: 'user', content: 'My sister Ana lives in Porto' }], metadata: { category: 'family' } });
+  await callOk(client, 'add_memory', {
+    messages: [{ role: 'user', content: 'My sister Ana lives in Porto' }],
+    metadata: { category: 'family' },
+  });
 
   const found = await callOk<{ results: MemoryOutput[] }>(client, 'search_memories', { query: 'vegetarian food', limit: 5 });
   expect(found.results[0]).toMatchObject({ id, text: 'Is vegetarian and loves spicy food' });
   expect(typeof found.results[0]!.score).toBe('number');
-  const filtered = await callOk<{ results: MemoryOutput[] }>(client, 'search_memories', { query: 'where does my sister live', filter: { category: 'family' } });
+  const filtered = await callOk<{ results: MemoryOutput[] }>(client, 'search_memories', {
+    query: 'where does my sister live',
+    filter: { category: 'family' },
+  });
   expect(filtered.results.map((result) => result.text)).toEqual(['My sister Ana lives in Porto']);
 
   const firstPage = await callOk<{ memories: MemoryOutput[]; nextCursor?: string }>(client, 'list_memories', { pageSize: 1 });
   expect(firstPage.memories.map((memory) => memory.id)).toEqual([id]);
   expect(firstPage.nextCursor).toBe(id);
-  const secondPage = await callOk<{ memories: MemoryOutput[]; nextCursor?: string }>(client, 'list_memories', { pageSize: 1, cursor: firstPage.nextCursor });
+  const secondPage = await callOk<{ memories: MemoryOutput[]; nextCursor?: string }>(client, 'list_memories', {
+    pageSize: 1,
+    cursor: firstPage.nextCursor,
+  });
   expect(secondPage.memories.map((memory) => memory.text)).toEqual(['My sister Ana lives in Porto']);
   expect(secondPage.nextCursor).toBeUndefined();
 
@@ -140,8 +149,12 @@ export async function expectRoundTrip(client: Client): Promise<void> {
 /** Invalid arguments come back as INVALID_INPUT tool errors naming the argument. */
 export async function expectInvalidInputErrors(client: Client): Promise<void> {
   const before = (await callOk<{ memories: MemoryOutput[] }>(client, 'list_memories', { pageSize: 100 })).memories;
-  expect(await callError(client, 'search_memories', { query: 'tea', limit: 'ten' }, 'INVALID_INPUT')).toMatch(/^INVALID_INPUT: Invalid limit: /);
-  expect(await callError(client, 'search_memories', { query: 'tea', limit: 1000 }, 'INVALID_INPUT')).toMatch(/^INVALID_INPUT: Invalid limit: /);
+  expect(await callError(client, 'search_memories', { query: 'tea', limit: 'ten' }, 'INVALID_INPUT')).toMatch(
+    /^INVALID_INPUT: Invalid limit: /,
+  );
+  expect(await callError(client, 'search_memories', { query: 'tea', limit: 1000 }, 'INVALID_INPUT')).toMatch(
+    /^INVALID_INPUT: Invalid limit: /,
+  );
   expect(await callError(client, 'search_memories', {}, 'INVALID_INPUT')).toMatch(/^INVALID_INPUT: Invalid query: is required/);
   expect(await callError(client, 'search_memories', { query: 'tea', filter: { rating: { $gtx: 3 } } }, 'INVALID_INPUT')).toMatch(
     /^INVALID_INPUT: Invalid filter\.rating\.\$gtx: /,
@@ -155,14 +168,16 @@ export async function expectInvalidInputErrors(client: Client): Promise<void> {
   expect(await callError(client, 'add_memory', { text: 'Likes tea', metadata: { userId: 'bob' } }, 'INVALID_INPUT')).toMatch(
     /^INVALID_INPUT: Invalid metadata\.userId: /,
   );
-  expect(await callError(client, 'add_memory', { text: 'Likes tea', messages: [{ role: 'user', content: 'hi' }] }, 'INVALID_INPUT')).toMatch(
-    /^INVALID_INPUT: Invalid text: pass exactly one of text and messages/,
-  );
+  expect(
+    await callError(client, 'add_memory', { text: 'Likes tea', messages: [{ role: 'user', content: 'hi' }] }, 'INVALID_INPUT'),
+  ).toMatch(/^INVALID_INPUT: Invalid text: pass exactly one of text and messages/);
   // The model cannot pick whose memories it reads.
   expect(await callError(client, 'search_memories', { query: 'tea', userId: 'bob' }, 'INVALID_INPUT')).toMatch(
     /^INVALID_INPUT: Invalid userId: is not an argument of this tool\. The server decides whose memories you see/,
   );
-  expect(await callError(client, 'update_memory', { id: 'x' }, 'INVALID_INPUT')).toMatch(/^INVALID_INPUT: Invalid text: pass a new text, metadata, or both/);
+  expect(await callError(client, 'update_memory', { id: 'x' }, 'INVALID_INPUT')).toMatch(
+    /^INVALID_INPUT: Invalid text: pass a new text, metadata, or both/,
+  );
   // Nothing was written by any of the failed calls.
   const after = (await callOk<{ memories: MemoryOutput[] }>(client, 'list_memories', { pageSize: 100 })).memories;
   expect(after).toEqual(before);

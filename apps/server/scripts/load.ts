@@ -29,16 +29,67 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // A deterministic corpus: sentences from small vocabularies, so keyword and vector search both have work.
 const SUBJECTS = ['I', 'My sister', 'My manager', 'Our neighbour', 'My best friend', 'My partner', 'The kids', 'My father'];
 const VERBS = ['likes', 'hates', 'collects', 'is learning', 'writes about', 'dreams of', 'cooks', 'talks about', 'reads about', 'plans'];
-const OBJECTS = ['green tea', 'jazz records', 'mountain hikes', 'Portuguese', 'sourdough bread', 'chess openings', 'vintage cameras', 'marathon training',
-  'Italian cooking', 'board games', 'astronomy', 'watercolour painting', 'electric guitars', 'sailing', 'bird watching', 'pottery', 'rock climbing',
-  'science fiction', 'gardening', 'yoga', 'spicy food', 'old maps', 'film photography', 'tennis', 'baking cakes', 'Lisbon', 'Berlin', 'Kyoto'];
-const TIMES = ['every morning', 'on weekends', 'since 2019', 'after work', 'in the summer', 'twice a week', 'when it rains', 'with friends'];
+const OBJECTS = [
+  'green tea',
+  'jazz records',
+  'mountain hikes',
+  'Portuguese',
+  'sourdough bread',
+  'chess openings',
+  'vintage cameras',
+  'marathon training',
+  'Italian cooking',
+  'board games',
+  'astronomy',
+  'watercolour painting',
+  'electric guitars',
+  'sailing',
+  'bird watching',
+  'pottery',
+  'rock climbing',
+  'science fiction',
+  'gardening',
+  'yoga',
+  'spicy food',
+  'old maps',
+  'film photography',
+  'tennis',
+  'baking cakes',
+  'Lisbon',
+  'Berlin',
+  'Kyoto',
+];
+const TIMES = [
+  'every morning',
+  'on weekends',
+  'since 2019',
+  'after work',
+  'in the summer',
+  'twice a week',
+  'when it rains',
+  'with friends',
+];
 const pick = <T>(list: readonly T[], seed: number): T => list[seed % list.length]!;
 const sentence = (index: number) =>
   `${pick(SUBJECTS, index)} ${pick(VERBS, Math.floor(index / 8))} ${pick(OBJECTS, Math.floor(index / 80) + index)} ${pick(TIMES, Math.floor(index / 7))} (note ${index})`;
-const QUERIES = ['who likes green tea?', 'jazz records', 'what does my sister cook', 'hiking in the mountains', 'learning Portuguese',
-  'sourdough', 'chess', 'cameras and photography', 'marathon', 'what happens on weekends', 'Lisbon', 'things my father plans', 'astronomy at night',
-  'painting', 'sailing with friends', 'spicy food after work'];
+const QUERIES = [
+  'who likes green tea?',
+  'jazz records',
+  'what does my sister cook',
+  'hiking in the mountains',
+  'learning Portuguese',
+  'sourdough',
+  'chess',
+  'cameras and photography',
+  'marathon',
+  'what happens on weekends',
+  'Lisbon',
+  'things my father plans',
+  'astronomy at night',
+  'painting',
+  'sailing with friends',
+  'spicy food after work',
+];
 
 const userOf = (index: number) => `load-user-${index % SCOPES}`;
 
@@ -57,7 +108,17 @@ async function seed(db: string): Promise<number> {
       for (let index = start; index < Math.min(MEMORIES, start + 500); index++) {
         const text = sentence(index);
         const at = new Date(now - (MEMORIES - index) * 60_000);
-        records.push({ id: uuidv7(at.getTime()), vector: embedder.vectorOf(text), text, hash: hashText(text), scope: { userId: userOf(index) }, metadata: { index, topic: pick(OBJECTS, index) }, createdAt: at, updatedAt: at, occurredAt: at });
+        records.push({
+          id: uuidv7(at.getTime()),
+          vector: embedder.vectorOf(text),
+          text,
+          hash: hashText(text),
+          scope: { userId: userOf(index) },
+          metadata: { index, topic: pick(OBJECTS, index) },
+          createdAt: at,
+          updatedAt: at,
+          occurredAt: at,
+        });
       }
       await configured.memory.importRecords(records);
     }
@@ -85,13 +146,11 @@ function startServer(db: string): Promise<{ url: string; stop: () => Promise<voi
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
-  let requests = 0;
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       // Keep the start-up lines only; one line per request would grow without bound.
       if (log.length < 10_000) log += text;
-      requests += text.split('"msg":"request"').length - 1;
       const match = /"msg":"listening","url":"([^"]+)"/.exec(log);
       if (match) {
         resolve({
@@ -122,7 +181,10 @@ async function run(url: string, seconds: number) {
             method: 'POST',
             path: '/v1/search',
             headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-            setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: QUERIES[next % QUERIES.length], scope: { userId: userOf(next++) }, limit: 10 }) }),
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({ query: QUERIES[next % QUERIES.length], scope: { userId: userOf(next++) }, limit: 10 }),
+            }),
           },
         ],
       },

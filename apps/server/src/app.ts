@@ -15,7 +15,10 @@ import { COMPONENTS, ERROR_CODES } from './schemas';
 import { memoryRoutes, type RouteContext } from './routes';
 
 // ajv-formats is CommonJS with a default export; under ESM interop the function may sit on `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv, formats?: string[]) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+  formats?: string[],
+) => Ajv;
 
 /** Options of {@link createServer}. */
 export interface CreateServerOptions {
@@ -119,7 +122,15 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
         errorCode: body.error.code,
         errorName: error instanceof Error ? error.name : typeof error,
         // The frames only: an error's message may quote data, its stack frames name code.
-        ...(status === 500 && error instanceof Error && error.stack ? { stack: error.stack.split('\n').slice(1).map((line) => line.trim()).join(' | ') } : {}),
+        ...(status === 500 && error instanceof Error && error.stack
+          ? {
+              stack: error.stack
+                .split('\n')
+                .slice(1)
+                .map((line) => line.trim())
+                .join(' | '),
+            }
+          : {}),
         route: request.routeOptions.url ?? 'unknown',
       });
     }
@@ -136,7 +147,9 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     const path = url.split('?')[0]!;
     const allowed = [...allowedMethods(path)];
     if (allowed.length > 0) {
-      return new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { allow: allowed.join(', ') } });
+      return new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allowed.join(', ')}.`, {
+        headers: { allow: allowed.join(', ') },
+      });
     }
     return new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint. See /openapi.json or /docs.');
   };
@@ -169,9 +182,14 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
       // Failed attempts are rate limited per address, so keys cannot be guessed quickly.
       const decision = limiter.take(`ip:${request.ip}`);
       if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
-      throw new HttpError(401, 'UNAUTHENTICATED', match ? 'The API key is not valid (unknown or revoked).' : 'Send an API key: Authorization: Bearer <key>.', {
-        headers: { 'www-authenticate': 'Bearer' },
-      });
+      throw new HttpError(
+        401,
+        'UNAUTHENTICATED',
+        match ? 'The API key is not valid (unknown or revoked).' : 'Send an API key: Authorization: Bearer <key>.',
+        {
+          headers: { 'www-authenticate': 'Bearer' },
+        },
+      );
     }
     request.apiKey = key;
     const decision = limiter.take(`key:${key.id}`);
@@ -230,7 +248,11 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
           return reply.code(route.status).send(result);
         } catch (error) {
           if (signal.aborted && MemError.is(error, 'ABORTED')) {
-            throw new HttpError(504, 'TIMEOUT', `The request took longer than ${requestTimeoutMs} ms (MEM_REQUEST_TIMEOUT_MS) and was stopped.`);
+            throw new HttpError(
+              504,
+              'TIMEOUT',
+              `The request took longer than ${requestTimeoutMs} ms (MEM_REQUEST_TIMEOUT_MS) and was stopped.`,
+            );
           }
           throw error;
         } finally {
@@ -248,7 +270,9 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
       '',
       `Errors always have the shape { "error": { "code", "message", "field"? } }; code is one of ${ERROR_CODES.join(', ')}.`,
       '',
-      options.hasLlm ? 'This server has an LLM: add extracts facts (infer defaults to true).' : 'This server has no LLM: add stores messages as given (infer is false).',
+      options.hasLlm
+        ? 'This server has an LLM: add extracts facts (infer defaults to true).'
+        : 'This server has no LLM: add stores messages as given (infer is false).',
     ].join('\n'),
   });
 
@@ -293,4 +317,3 @@ function rateLimited(retryAfterSeconds: number): HttpError {
     headers: { 'retry-after': String(retryAfterSeconds) },
   });
 }
-

@@ -35,7 +35,12 @@ export type LlmConfig =
 /** Which embedder turns texts into vectors. `auto`: OpenAI when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else lexical. */
 export type EmbedderConfig =
   | { readonly provider: 'lexical'; readonly dimensions?: number }
-  | { readonly provider: 'openai'; readonly model?: string; readonly dimensions?: number; readonly options?: Readonly<Record<string, unknown>> };
+  | {
+      readonly provider: 'openai';
+      readonly model?: string;
+      readonly dimensions?: number;
+      readonly options?: Readonly<Record<string, unknown>>;
+    };
 
 /**
  * Where memories live. `sqlite` is the embedded default (the `db` file); the others take their
@@ -144,17 +149,29 @@ export function readConfigFile(path: string): MemConfigInput {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InvalidInputError('MEM_CONFIG', `the file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, 'Point MEM_CONFIG at a JSON or YAML file.');
+    throw new InvalidInputError(
+      'MEM_CONFIG',
+      `the file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      'Point MEM_CONFIG at a JSON or YAML file.',
+    );
   }
   let parsed: unknown;
   try {
     parsed = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch {
-    throw new InvalidInputError('MEM_CONFIG', `the file ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}`, 'Fix the syntax; see apps/server/README.md for an example.');
+    throw new InvalidInputError(
+      'MEM_CONFIG',
+      `the file ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}`,
+      'Fix the syntax; see apps/server/README.md for an example.',
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidInputError('MEM_CONFIG', 'the file does not hold an object', 'Write sections such as `vectorStore: { provider: sqlite }`.');
+    throw new InvalidInputError(
+      'MEM_CONFIG',
+      'the file does not hold an object',
+      'Write sections such as `vectorStore: { provider: sqlite }`.',
+    );
   }
   return parsed as MemConfigInput;
 }
@@ -175,12 +192,15 @@ function configFromEnvironment(env: Environment): MemConfigInput {
   if (value('MEM_BODY_LIMIT')) server.bodyLimitBytes = numberSetting(value('MEM_BODY_LIMIT')!, 'MEM_BODY_LIMIT');
   if (value('MEM_REQUEST_TIMEOUT_MS')) server.requestTimeoutMs = numberSetting(value('MEM_REQUEST_TIMEOUT_MS')!, 'MEM_REQUEST_TIMEOUT_MS');
   if (value('MEM_RATE_LIMIT_BURST')) rateLimit.burst = numberSetting(value('MEM_RATE_LIMIT_BURST')!, 'MEM_RATE_LIMIT_BURST');
-  if (value('MEM_RATE_LIMIT_PER_SECOND')) rateLimit.perSecond = numberSetting(value('MEM_RATE_LIMIT_PER_SECOND')!, 'MEM_RATE_LIMIT_PER_SECOND');
+  if (value('MEM_RATE_LIMIT_PER_SECOND'))
+    rateLimit.perSecond = numberSetting(value('MEM_RATE_LIMIT_PER_SECOND')!, 'MEM_RATE_LIMIT_PER_SECOND');
   if (Object.keys(rateLimit).length > 0) server.rateLimit = rateLimit;
   return {
     ...(value('MEM_DB') ? { db: value('MEM_DB') } : {}),
     ...(llm || llmModel ? { llm: { provider: llm ?? 'auto', ...(llmModel ? { model: llmModel } : {}) } as MemConfigInput['llm'] } : {}),
-    ...(embedder || embeddingModel ? { embedder: { provider: embedder ?? 'auto', ...(embeddingModel ? { model: embeddingModel } : {}) } as MemConfigInput['embedder'] } : {}),
+    ...(embedder || embeddingModel
+      ? { embedder: { provider: embedder ?? 'auto', ...(embeddingModel ? { model: embeddingModel } : {}) } as MemConfigInput['embedder'] }
+      : {}),
     ...(vectorStore ? { vectorStore: { provider: vectorStore } as VectorStoreConfig } : {}),
     ...(graphStore ? { graphStore: { provider: graphStore } as GraphStoreConfig } : {}),
     ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
@@ -190,7 +210,12 @@ function configFromEnvironment(env: Environment): MemConfigInput {
 
 function numberSetting(text: string, name: string): number {
   const number = Number(text);
-  if (!Number.isFinite(number)) throw new InvalidInputError(name, 'is not a number', `Set ${name} to a number, e.g. ${name}=${name === 'MEM_PORT' ? DEFAULT_PORT : 10}.`);
+  if (!Number.isFinite(number))
+    throw new InvalidInputError(
+      name,
+      'is not a number',
+      `Set ${name} to a number, e.g. ${name}=${name === 'MEM_PORT' ? DEFAULT_PORT : 10}.`,
+    );
   return number;
 }
 
@@ -221,7 +246,8 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
   const at = (path: string) => `${source}: ${path}`;
   checkObject(input, source);
   const db = input.db ?? DEFAULT_DB_PATH;
-  if (typeof db !== 'string' || db.length === 0) throw new InvalidInputError(at('db'), 'expected a file path', 'Set MEM_DB or db to a path such as ./mem.db, or ":memory:".');
+  if (typeof db !== 'string' || db.length === 0)
+    throw new InvalidInputError(at('db'), 'expected a file path', 'Set MEM_DB or db to a path such as ./mem.db, or ":memory:".');
 
   const openAIConfigured = Boolean(nonEmptySetting(env['OPENAI_API_KEY']) || nonEmptySetting(env['OPENAI_BASE_URL']));
   const llmInput = input.llm ?? { provider: 'auto' };
@@ -241,13 +267,19 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
 
   const embedderInput = input.embedder ?? { provider: 'auto' };
   checkSection(embedderInput, at('embedder'), EMBEDDER_PROVIDERS);
-  const dimensions = 'dimensions' in embedderInput ? optionalInteger(embedderInput.dimensions, at('embedder.dimensions'), 1, 65_536) : undefined;
+  const dimensions =
+    'dimensions' in embedderInput ? optionalInteger(embedderInput.dimensions, at('embedder.dimensions'), 1, 65_536) : undefined;
   const provider = embedderInput.provider === 'auto' ? (openAIConfigured ? 'openai' : 'lexical') : embedderInput.provider;
   const embeddingModel = 'model' in embedderInput ? optionalString(embedderInput.model, at('embedder.model')) : undefined;
   const embedder: EmbedderConfig =
     provider === 'lexical'
       ? { provider, ...(dimensions ? { dimensions } : {}) }
-      : { provider, ...(embeddingModel ? { model: embeddingModel } : {}), ...(dimensions ? { dimensions } : {}), ...optionsOf(embedderInput, at('embedder.options')) };
+      : {
+          provider,
+          ...(embeddingModel ? { model: embeddingModel } : {}),
+          ...(dimensions ? { dimensions } : {}),
+          ...optionsOf(embedderInput, at('embedder.options')),
+        };
 
   const vectorInput = input.vectorStore ?? { provider: 'sqlite' };
   checkSection(vectorInput, at('vectorStore'), VECTOR_PROVIDERS);
@@ -263,25 +295,34 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
   const graphInput = input.graphStore ?? { provider: 'none' };
   checkSection(graphInput, at('graphStore'), GRAPH_PROVIDERS);
   const graphStore: GraphStoreConfig =
-    graphInput.provider === 'sqlite' ? { provider: 'sqlite', ...tableOf(graphInput, 'tablePrefix', at('graphStore.tablePrefix')) } : { provider: 'none' };
+    graphInput.provider === 'sqlite'
+      ? { provider: 'sqlite', ...tableOf(graphInput, 'tablePrefix', at('graphStore.tablePrefix')) }
+      : { provider: 'none' };
 
   const strategy = input.strategy ?? 'reconcile';
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new InvalidInputError(at('strategy'), `expected one of ${STRATEGIES.join(', ')}`, 'Set MEM_STRATEGY=reconcile (default) or additive.');
+    throw new InvalidInputError(
+      at('strategy'),
+      `expected one of ${STRATEGIES.join(', ')}`,
+      'Set MEM_STRATEGY=reconcile (default) or additive.',
+    );
   }
 
   const serverInput = input.server ?? {};
   checkObject(serverInput, at('server'));
   const host = serverInput.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host.length === 0) throw new InvalidInputError(at('server.host'), 'expected a host name or address', 'Set MEM_HOST, e.g. 127.0.0.1 or 0.0.0.0.');
+  if (typeof host !== 'string' || host.length === 0)
+    throw new InvalidInputError(at('server.host'), 'expected a host name or address', 'Set MEM_HOST, e.g. 127.0.0.1 or 0.0.0.0.');
   const keysFile = serverInput.keysFile === undefined ? undefined : optionalString(serverInput.keysFile, at('server.keysFile'));
   const rateInput = serverInput.rateLimit ?? {};
   const server: ServerConfig = {
     host,
     port: optionalInteger(serverInput.port, at('server.port (MEM_PORT)'), 0, 65_535) ?? DEFAULT_PORT,
     ...(keysFile ? { keysFile } : {}),
-    bodyLimitBytes: optionalInteger(serverInput.bodyLimitBytes, at('server.bodyLimitBytes (MEM_BODY_LIMIT)'), 1024, 100 * 1024 * 1024) ?? 1024 * 1024,
-    requestTimeoutMs: optionalInteger(serverInput.requestTimeoutMs, at('server.requestTimeoutMs (MEM_REQUEST_TIMEOUT_MS)'), 1, 3_600_000) ?? 120_000,
+    bodyLimitBytes:
+      optionalInteger(serverInput.bodyLimitBytes, at('server.bodyLimitBytes (MEM_BODY_LIMIT)'), 1024, 100 * 1024 * 1024) ?? 1024 * 1024,
+    requestTimeoutMs:
+      optionalInteger(serverInput.requestTimeoutMs, at('server.requestTimeoutMs (MEM_REQUEST_TIMEOUT_MS)'), 1, 3_600_000) ?? 120_000,
     rateLimit: {
       burst: optionalInteger(rateInput.burst, at('server.rateLimit.burst (MEM_RATE_LIMIT_BURST)'), 1, 1_000_000) ?? 60,
       perSecond: optionalNumber(rateInput.perSecond, at('server.rateLimit.perSecond (MEM_RATE_LIMIT_PER_SECOND)'), 0, 1_000_000) ?? 20,
@@ -319,7 +360,8 @@ function tableOf<K extends string>(section: object, key: K, field: string): { [P
 
 function optionalString(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidInputError(field, 'expected a non-empty string', 'Set a value or leave it out.');
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new InvalidInputError(field, 'expected a non-empty string', 'Set a value or leave it out.');
   return value;
 }
 
@@ -333,7 +375,8 @@ function optionalNumber(value: unknown, field: string, min: number, max: number)
 
 function optionalInteger(value: unknown, field: string, min: number, max: number): number | undefined {
   const number = optionalNumber(value, field, min, max);
-  if (number !== undefined && !Number.isInteger(number)) throw new InvalidInputError(field, 'expected an integer', 'Leave it out for the default.');
+  if (number !== undefined && !Number.isInteger(number))
+    throw new InvalidInputError(field, 'expected an integer', 'Leave it out for the default.');
   return number;
 }
 
@@ -397,7 +440,8 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       `history ${historyStore.provider}`,
       ...(graphStore ? [`graph ${graphStore.provider}`] : []),
     ];
-    const usesFile = config.vectorStore.provider === 'sqlite' || config.historyStore.provider === 'sqlite' || config.graphStore.provider === 'sqlite';
+    const usesFile =
+      config.vectorStore.provider === 'sqlite' || config.historyStore.provider === 'sqlite' || config.graphStore.provider === 'sqlite';
     return {
       memory,
       config,
@@ -433,7 +477,11 @@ async function createLlm(config: LlmConfig): Promise<LLM | undefined> {
 async function createEmbedder(config: EmbedderConfig): Promise<Embedder> {
   if (config.provider === 'lexical') return new LexicalEmbedder(config.dimensions ? { dimensions: config.dimensions } : {});
   const { OpenAIEmbedder } = await import('@mem/llm-openai');
-  return new OpenAIEmbedder({ ...config.options, ...(config.model ? { model: config.model } : {}), ...(config.dimensions ? { dimensions: config.dimensions } : {}) });
+  return new OpenAIEmbedder({
+    ...config.options,
+    ...(config.model ? { model: config.model } : {}),
+    ...(config.dimensions ? { dimensions: config.dimensions } : {}),
+  });
 }
 
 async function createVectorStore(config: MemConfig): Promise<VectorStore> {
@@ -466,5 +514,8 @@ async function createHistoryStore(config: MemConfig): Promise<HistoryStore> {
 async function createGraphStore(config: MemConfig): Promise<GraphStore | undefined> {
   if (config.graphStore.provider === 'none') return undefined;
   const { SqliteGraphStore } = await import('@mem/graph-sqlite');
-  return new SqliteGraphStore({ path: config.db, ...(config.graphStore.tablePrefix ? { tablePrefix: config.graphStore.tablePrefix } : {}) });
+  return new SqliteGraphStore({
+    path: config.db,
+    ...(config.graphStore.tablePrefix ? { tablePrefix: config.graphStore.tablePrefix } : {}),
+  });
 }

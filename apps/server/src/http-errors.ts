@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError, type MemErrorCode } from '@mem/core';
+import { MemError, type ProviderRequestError, type MemErrorCode } from '@mem/core';
 import type { ErrorCode } from './schemas';
 
 /** An error the server answers with a status and one of the documented codes. */
@@ -74,19 +74,44 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
   }
   switch (framework.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: body('PAYLOAD_TOO_LARGE', 'The request body is larger than this server accepts (MEM_BODY_LIMIT). Send less per request, e.g. split a long conversation.'), headers: {} };
+      return {
+        status: 413,
+        body: body(
+          'PAYLOAD_TOO_LARGE',
+          'The request body is larger than this server accepts (MEM_BODY_LIMIT). Send less per request, e.g. split a long conversation.',
+        ),
+        headers: {},
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with content-type: application/json.'), headers: {} };
+      return {
+        status: 415,
+        body: body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with content-type: application/json.'),
+        headers: {},
+      };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: body('INVALID_INPUT', 'Invalid body: the JSON body is empty. Send a JSON object, or no content-type header.', 'body'), headers: {} };
+      return {
+        status: 400,
+        body: body('INVALID_INPUT', 'Invalid body: the JSON body is empty. Send a JSON object, or no content-type header.', 'body'),
+        headers: {},
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, body: body('INVALID_INPUT', 'Invalid body: it is not valid JSON. Send a JSON object.', 'body'), headers: {} };
   }
   if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
-    if (framework.statusCode === 413) return { status: 413, body: body('PAYLOAD_TOO_LARGE', 'The request is larger than this server accepts.'), headers: {} };
-    if (framework.statusCode === 415) return { status: 415, body: body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with content-type: application/json.'), headers: {} };
+    if (framework.statusCode === 413)
+      return { status: 413, body: body('PAYLOAD_TOO_LARGE', 'The request is larger than this server accepts.'), headers: {} };
+    if (framework.statusCode === 415)
+      return {
+        status: 415,
+        body: body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with content-type: application/json.'),
+        headers: {},
+      };
     // Malformed JSON, bad content-length and the like: fastify's message names the problem, never the body.
-    return { status: 400, body: body('INVALID_INPUT', `Invalid request: ${error instanceof Error ? error.message : 'malformed'}.`, 'body'), headers: {} };
+    return {
+      status: 400,
+      body: body('INVALID_INPUT', `Invalid request: ${error instanceof Error ? error.message : 'malformed'}.`, 'body'),
+      headers: {},
+    };
   }
   return { status: 500, body: body('INTERNAL', `Internal error (request ${requestId}); the server log has the details.`), headers: {} };
 }
@@ -111,7 +136,8 @@ function validationField(error: { instancePath: string; keyword: string; params:
     .slice(1)
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'required' && typeof error.params.missingProperty === 'string') segments.push(error.params.missingProperty);
-  if (error.keyword === 'additionalProperties' && typeof error.params.additionalProperty === 'string') segments.push(error.params.additionalProperty);
+  if (error.keyword === 'additionalProperties' && typeof error.params.additionalProperty === 'string')
+    segments.push(error.params.additionalProperty);
   if (error.keyword === 'propertyNames' && typeof error.params.propertyName === 'string') segments.push(error.params.propertyName);
   let field = '';
   for (const segment of segments) field += /^\d+$/.test(segment) ? `[${segment}]` : field === '' ? segment : `.${segment}`;

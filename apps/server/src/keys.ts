@@ -81,9 +81,19 @@ export class ApiKeyStore {
     (options.keys ?? []).forEach((definition, index) => {
       const field = `MEM_API_KEYS[${index}]`;
       if (typeof definition?.key !== 'string' || definition.key.length < MIN_KEY_LENGTH) {
-        throw new InvalidInputError(`${field}.key`, `expected a string of at least ${MIN_KEY_LENGTH} characters`, 'Use a long random key, e.g. from `mem keys create` or `openssl rand -base64 32`.');
+        throw new InvalidInputError(
+          `${field}.key`,
+          `expected a string of at least ${MIN_KEY_LENGTH} characters`,
+          'Use a long random key, e.g. from `mem keys create` or `openssl rand -base64 32`.',
+        );
       }
-      store.insert(parseKey({ ...definition, hash: hashKey(definition.key), source: options.source ?? 'env', createdAt: new Date(0).toISOString() }, field), 'MEM_API_KEYS');
+      store.insert(
+        parseKey(
+          { ...definition, hash: hashKey(definition.key), source: options.source ?? 'env', createdAt: new Date(0).toISOString() },
+          field,
+        ),
+        'MEM_API_KEYS',
+      );
     });
     return store;
   }
@@ -97,9 +107,18 @@ export class ApiKeyStore {
       try {
         parsed = JSON.parse(json);
       } catch {
-        throw new InvalidInputError('MEM_API_KEYS', 'is not valid JSON', 'Set it to a JSON array such as [{"id":"alice-app","key":"…","userIds":["alice"]}].');
+        throw new InvalidInputError(
+          'MEM_API_KEYS',
+          'is not valid JSON',
+          'Set it to a JSON array such as [{"id":"alice-app","key":"…","userIds":["alice"]}].',
+        );
       }
-      if (!Array.isArray(parsed)) throw new InvalidInputError('MEM_API_KEYS', 'is not a JSON array', 'Set it to a JSON array of { id, key, userIds?, agentIds?, runIds?, admin? }.');
+      if (!Array.isArray(parsed))
+        throw new InvalidInputError(
+          'MEM_API_KEYS',
+          'is not a JSON array',
+          'Set it to a JSON array of { id, key, userIds?, agentIds?, runIds?, admin? }.',
+        );
       definitions.push(...(parsed as PlainKeyDefinition[]));
     }
     const admin = env['MEM_ADMIN_KEY']?.trim();
@@ -127,10 +146,22 @@ export class ApiKeyStore {
    * @returns the secret (shown once) and whether it was written to the file.
    * @throws {HttpError} 409 CONFLICT when the id is taken.
    */
-  async create(request: { id: string; userIds?: Allowed; agentIds?: Allowed; runIds?: Allowed; admin?: boolean }): Promise<{ key: string; info: ApiKey; persisted: boolean }> {
-    if (this.byId.has(request.id)) throw new HttpError(409, 'CONFLICT', `A key with id "${request.id}" exists. Pick another id, or revoke that key first.`, { field: 'id' });
+  async create(request: {
+    id: string;
+    userIds?: Allowed;
+    agentIds?: Allowed;
+    runIds?: Allowed;
+    admin?: boolean;
+  }): Promise<{ key: string; info: ApiKey; persisted: boolean }> {
+    if (this.byId.has(request.id))
+      throw new HttpError(409, 'CONFLICT', `A key with id "${request.id}" exists. Pick another id, or revoke that key first.`, {
+        field: 'id',
+      });
     const secret = generateKey();
-    const info = parseKey({ ...request, hash: hashKey(secret), source: this.file ? 'file' : 'api', createdAt: new Date().toISOString() }, 'body');
+    const info = parseKey(
+      { ...request, hash: hashKey(secret), source: this.file ? 'file' : 'api', createdAt: new Date().toISOString() },
+      'body',
+    );
     this.insert(info, 'body');
     try {
       await this.persist();
@@ -149,7 +180,9 @@ export class ApiKeyStore {
     const key = this.byId.get(id);
     if (!key) throw new HttpError(404, 'NOT_FOUND', `No key with id "${id}" exists.`, { field: 'id' });
     if (key.source === 'env') {
-      throw new HttpError(409, 'CONFLICT', `The key "${id}" is defined by MEM_API_KEYS or MEM_ADMIN_KEY; remove it there and restart.`, { field: 'id' });
+      throw new HttpError(409, 'CONFLICT', `The key "${id}" is defined by MEM_API_KEYS or MEM_ADMIN_KEY; remove it there and restart.`, {
+        field: 'id',
+      });
     }
     this.remove(key);
     try {
@@ -161,8 +194,10 @@ export class ApiKeyStore {
   }
 
   private insert(key: ApiKey, where: string): void {
-    if (this.byId.has(key.id)) throw new InvalidInputError(`${where}: ${key.id}`, 'the key id is defined twice', 'Give every key its own id.');
-    if (this.byHash.has(key.hash)) throw new InvalidInputError(`${where}: ${key.id}`, 'the same secret is used by two keys', 'Give every key its own secret.');
+    if (this.byId.has(key.id))
+      throw new InvalidInputError(`${where}: ${key.id}`, 'the key id is defined twice', 'Give every key its own id.');
+    if (this.byHash.has(key.hash))
+      throw new InvalidInputError(`${where}: ${key.id}`, 'the same secret is used by two keys', 'Give every key its own secret.');
     this.byId.set(key.id, key);
     this.byHash.set(key.hash, key);
   }
@@ -190,16 +225,28 @@ export function readKeysFile(file: string): ApiKey[] {
   try {
     parsed = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch {
-    throw new InvalidInputError('MEM_KEYS_FILE', `${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}`, 'Fix the syntax, or delete the file to start over.');
+    throw new InvalidInputError(
+      'MEM_KEYS_FILE',
+      `${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}`,
+      'Fix the syntax, or delete the file to start over.',
+    );
   }
   if (parsed === null || parsed === undefined) return [];
   const keys = (parsed as { keys?: unknown }).keys;
   if (typeof parsed !== 'object' || !Array.isArray(keys)) {
-    throw new InvalidInputError('MEM_KEYS_FILE', `${file} has no "keys" list`, 'Write { "keys": [ … ] }; `mem keys create` writes entries for you.');
+    throw new InvalidInputError(
+      'MEM_KEYS_FILE',
+      `${file} has no "keys" list`,
+      'Write { "keys": [ … ] }; `mem keys create` writes entries for you.',
+    );
   }
   return keys.map((entry, index) => {
     if (entry && typeof entry === 'object' && 'key' in entry) {
-      throw new InvalidInputError(`MEM_KEYS_FILE: keys[${index}].key`, 'the keys file holds hashes only, never a key', 'Replace "key" with "hash": run `mem keys create`, or put plain keys in MEM_API_KEYS.');
+      throw new InvalidInputError(
+        `MEM_KEYS_FILE: keys[${index}].key`,
+        'the keys file holds hashes only, never a key',
+        'Replace "key" with "hash": run `mem keys create`, or put plain keys in MEM_API_KEYS.',
+      );
     }
     return parseKey({ ...(entry as object), source: 'file' }, `MEM_KEYS_FILE: keys[${index}]`);
   });
@@ -216,7 +263,8 @@ export async function writeKeysFile(file: string, keys: readonly ApiKey[]): Prom
     admin: key.admin,
     createdAt: key.createdAt.toISOString(),
   }));
-  const text = extname(file).toLowerCase() === '.json' ? `${JSON.stringify({ keys: entries }, null, 2)}\n` : stringifyYaml({ keys: entries });
+  const text =
+    extname(file).toLowerCase() === '.json' ? `${JSON.stringify({ keys: entries }, null, 2)}\n` : stringifyYaml({ keys: entries });
   const temporary = join(dirname(file), `.${Date.now()}-${randomBytes(4).toString('hex')}.keys.tmp`);
   await writeFile(temporary, text, { mode: 0o600 });
   await chmod(temporary, 0o600);
@@ -226,7 +274,11 @@ export async function writeKeysFile(file: string, keys: readonly ApiKey[]): Prom
 function parseKey(input: Record<string, unknown>, field: string): ApiKey {
   const id = input.id;
   if (typeof id !== 'string' || !KEY_ID.test(id)) {
-    throw new InvalidInputError(`${field}.id`, 'expected 1-64 letters, digits, "_", "-" or "." starting with a letter or digit', 'Name the key, e.g. "alice-app".');
+    throw new InvalidInputError(
+      `${field}.id`,
+      'expected 1-64 letters, digits, "_", "-" or "." starting with a letter or digit',
+      'Name the key, e.g. "alice-app".',
+    );
   }
   if (typeof input.hash !== 'string' || !HASH.test(input.hash)) {
     throw new InvalidInputError(`${field}.hash`, 'expected "sha256:" and 64 hex digits', 'Create entries with `mem keys create`.');
@@ -240,8 +292,10 @@ function parseKey(input: Record<string, unknown>, field: string): ApiKey {
     return Object.freeze([...(value as string[])]);
   };
   const createdAt = new Date(typeof input.createdAt === 'string' ? input.createdAt : 0);
-  if (Number.isNaN(createdAt.getTime())) throw new InvalidInputError(`${field}.createdAt`, 'expected an ISO 8601 date', 'Leave it out or write e.g. 2024-05-01T00:00:00Z.');
-  if (input.admin !== undefined && typeof input.admin !== 'boolean') throw new InvalidInputError(`${field}.admin`, 'expected true or false', 'Leave it out for false.');
+  if (Number.isNaN(createdAt.getTime()))
+    throw new InvalidInputError(`${field}.createdAt`, 'expected an ISO 8601 date', 'Leave it out or write e.g. 2024-05-01T00:00:00Z.');
+  if (input.admin !== undefined && typeof input.admin !== 'boolean')
+    throw new InvalidInputError(`${field}.admin`, 'expected true or false', 'Leave it out for false.');
   const source = input.source === 'env' || input.source === 'api' ? input.source : 'file';
   return Object.freeze({
     id,
@@ -277,10 +331,14 @@ export function authorizeScope(key: ApiKey, requested: Scope | undefined, fieldP
         scope[field] = allowed[0]!;
         continue;
       }
-      throw new HttpError(403, 'FORBIDDEN', `This API key is bound to specific ${field}s: set ${fieldPrefix}${field} to one of them.`, { field: `${fieldPrefix}${field}` });
+      throw new HttpError(403, 'FORBIDDEN', `This API key is bound to specific ${field}s: set ${fieldPrefix}${field} to one of them.`, {
+        field: `${fieldPrefix}${field}`,
+      });
     }
     if (!allowed.includes(scope[field]!)) {
-      throw new HttpError(403, 'FORBIDDEN', `This API key may not use this ${field}. Use a ${field} the key is bound to, or another key.`, { field: `${fieldPrefix}${field}` });
+      throw new HttpError(403, 'FORBIDDEN', `This API key may not use this ${field}. Use a ${field} the key is bound to, or another key.`, {
+        field: `${fieldPrefix}${field}`,
+      });
     }
   }
   return scope;

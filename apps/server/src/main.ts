@@ -8,7 +8,9 @@ if (process.env.npm_lifecycle_event && process.env.INIT_CWD) process.chdir(proce
 startServer().then(
   ({ server }) => handleSignals(server),
   (error: unknown) => {
-    process.stderr.write(`mem server failed to start: ${MemError.is(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    process.stderr.write(
+      `mem server failed to start: ${MemError.is(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

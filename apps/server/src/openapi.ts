@@ -83,7 +83,10 @@ function parameters(schema: TSchema | undefined, where: 'query' | 'path'): Recor
  * Builds the OpenAPI 3.1 document from the route table and the shared schemas: the same schema
  * objects the server validates requests with.
  */
-export function buildOpenApiDocument(routes: readonly RouteDocumentation[], info: { title: string; version: string; description: string }): Record<string, unknown> {
+export function buildOpenApiDocument(
+  routes: readonly RouteDocumentation[],
+  info: { title: string; version: string; description: string },
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -97,7 +100,9 @@ export function buildOpenApiDocument(routes: readonly RouteDocumentation[], info
     for (const status of route.errors) {
       responses[String(status)] = {
         description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } } } : {}),
+        ...(status === 429
+          ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } } }
+          : {}),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }
@@ -132,7 +137,11 @@ export function buildOpenApiDocument(routes: readonly RouteDocumentation[], info
     components: {
       schemas,
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`. Each key is bound to the scopes it may read and write.' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key: `Authorization: Bearer <key>`. Each key is bound to the scopes it may read and write.',
+        },
       },
     },
   };

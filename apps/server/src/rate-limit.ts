@@ -14,7 +14,12 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
 
   constructor(
-    private readonly options: { readonly burst: number; readonly perSecond: number; readonly now?: () => number; readonly maxBuckets?: number },
+    private readonly options: {
+      readonly burst: number;
+      readonly perSecond: number;
+      readonly now?: () => number;
+      readonly maxBuckets?: number;
+    },
   ) {}
 
   /** Takes one token from `name`'s bucket. */

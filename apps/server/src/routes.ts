@@ -67,7 +67,15 @@ export function memoryRoutes(context: RouteContext): Route[] {
   };
   const queryScope = (request: FastifyRequest, key: ApiKey | undefined) => {
     const query = request.query as ScopeQuery;
-    return authorizeScope(keyOf(key), { ...(query.userId ? { userId: query.userId } : {}), ...(query.agentId ? { agentId: query.agentId } : {}), ...(query.runId ? { runId: query.runId } : {}) }, '');
+    return authorizeScope(
+      keyOf(key),
+      {
+        ...(query.userId ? { userId: query.userId } : {}),
+        ...(query.agentId ? { agentId: query.agentId } : {}),
+        ...(query.runId ? { runId: query.runId } : {}),
+      },
+      '',
+    );
   };
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
 
@@ -88,7 +96,10 @@ export function memoryRoutes(context: RouteContext): Route[] {
       links: Object.fromEntries(
         (['getMemory', 'updateMemory', 'deleteMemory', 'memoryHistory'] as const).map((operationId) => [
           operationId,
-          { operationId, parameters: { 'path.id': '$response.body#/memories/0/id', 'query.userId': '$response.body#/memories/0/scope/userId' } },
+          {
+            operationId,
+            parameters: { 'path.id': '$response.body#/memories/0/id', 'query.userId': '$response.body#/memories/0/scope/userId' },
+          },
         ]),
       ),
       async handle({ request, key, signal }) {
@@ -110,7 +121,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/v1/memories',
       operationId: 'listMemories',
       summary: 'List the memories of a scope',
-      description: 'Pages through the memories of a scope in id (creation) order. Pass nextCursor as cursor for the next page. To filter by metadata, use POST /v1/memories/list.',
+      description:
+        'Pages through the memories of a scope in id (creation) order. Pass nextCursor as cursor for the next page. To filter by metadata, use POST /v1/memories/list.',
       tag: 'memories',
       auth: 'key',
       querystring: ListQuerySchema,
@@ -157,7 +169,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/v1/memories',
       operationId: 'deleteAllMemories',
       summary: 'Delete every memory of a scope',
-      description: 'Deletes all memories of the scope (however many); their history is kept. To delete only those matching a filter, use POST /v1/memories/delete.',
+      description:
+        'Deletes all memories of the scope (however many); their history is kept. To delete only those matching a filter, use POST /v1/memories/delete.',
       tag: 'memories',
       auth: 'key',
       querystring: ScopeQuerySchema,
@@ -266,7 +279,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/v1/search',
       operationId: 'searchMemories',
       summary: 'Search the memories of a scope',
-      description: 'Semantic similarity fused with keyword (BM25) search, filtered by metadata, best first. With graph memory, also the relations around the query.',
+      description:
+        'Semantic similarity fused with keyword (BM25) search, filtered by metadata, best first. With graph memory, also the relations around the query.',
       tag: 'search',
       auth: 'key',
       body: SearchRequestSchema,
@@ -316,7 +330,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/v1/admin/keys',
       operationId: 'createKey',
       summary: 'Create an API key (admin)',
-      description: 'Creates a key bound to scopes and returns its secret once. Written to the keys file when the server has one (MEM_KEYS_FILE), else kept until restart.',
+      description:
+        'Creates a key bound to scopes and returns its secret once. Written to the keys file when the server has one (MEM_KEYS_FILE), else kept until restart.',
       tag: 'admin',
       auth: 'admin',
       body: CreateKeyRequestSchema,
@@ -366,7 +381,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/openapi.json',
       operationId: 'openapi',
       summary: 'This document',
-      description: 'The OpenAPI 3.1 document of this server (its schemas are the ones requests are validated with). No key needed; browsable at /docs.',
+      description:
+        'The OpenAPI 3.1 document of this server (its schemas are the ones requests are validated with). No key needed; browsable at /docs.',
       tag: 'health',
       auth: 'none',
       status: 200,

@@ -65,18 +65,24 @@ const MetadataValue = Type.Union([
   Type.String({ maxLength: INPUT_LIMITS.maxMetadataStringLength }),
   Type.Number(),
   Type.Boolean(),
-  Type.Array(Type.String({ maxLength: INPUT_LIMITS.maxMetadataStringLength }), { minItems: 1, maxItems: INPUT_LIMITS.maxMetadataArrayLength }),
+  Type.Array(Type.String({ maxLength: INPUT_LIMITS.maxMetadataStringLength }), {
+    minItems: 1,
+    maxItems: INPUT_LIMITS.maxMetadataArrayLength,
+  }),
 ]);
 
 /** User metadata sent in a request. */
-export const MetadataInputSchema = Type.Object({}, {
-  $id: 'MetadataInput',
-  additionalProperties: MetadataValue,
-  maxProperties: INPUT_LIMITS.maxMetadataKeys,
-  propertyNames: { pattern: FIELD_NAME, not: { enum: RESERVED_METADATA_KEYS } },
-  description:
-    'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, id, text or hash) with a string, number, boolean or non-empty string array value.',
-});
+export const MetadataInputSchema = Type.Object(
+  {},
+  {
+    $id: 'MetadataInput',
+    additionalProperties: MetadataValue,
+    maxProperties: INPUT_LIMITS.maxMetadataKeys,
+    propertyNames: { pattern: FIELD_NAME, not: { enum: RESERVED_METADATA_KEYS } },
+    description:
+      'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, id, text or hash) with a string, number, boolean or non-empty string array value.',
+  },
+);
 
 /** User metadata as stored. */
 export const MetadataSchema = Type.Object({}, { $id: 'Metadata', additionalProperties: MetadataValue });
@@ -142,7 +148,10 @@ export const ChatMessageSchema = Type.Object(
 
 const OccurredAt = Type.Union(
   // Years 0000-9999 only: beyond them a date has no RFC 3339 form, so responses could not carry it.
-  [Type.String({ format: 'date-time' }), Type.Integer({ minimum: -62_167_219_200_000, maximum: 253_402_300_799_999, description: 'Epoch milliseconds (years 0000-9999)' })],
+  [
+    Type.String({ format: 'date-time' }),
+    Type.Integer({ minimum: -62_167_219_200_000, maximum: 253_402_300_799_999, description: 'Epoch milliseconds (years 0000-9999)' }),
+  ],
   { description: 'When the conversation happened; relative dates resolve against it. Default: now.' },
 );
 
@@ -214,7 +223,9 @@ export const IdParamsSchema = Type.Object({ id: IdString('Memory id.') }, { addi
 
 export const UpdateRequestSchema = Type.Object(
   {
-    text: Type.Optional(Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxMemoryTextLength, pattern: NOT_BLANK, description: 'New text; re-embedded.' })),
+    text: Type.Optional(
+      Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxMemoryTextLength, pattern: NOT_BLANK, description: 'New text; re-embedded.' }),
+    ),
     metadata: Type.Optional(Type.Ref('MetadataInput')),
   },
   { additionalProperties: false, minProperties: 1, description: 'The new text and/or metadata keys to merge in. Scope ids never change.' },
@@ -236,7 +247,9 @@ export const SearchRequestSchema = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 10.' })),
     threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Drops results whose cosine similarity is below it.' })),
     keyword: Type.Optional(Type.Boolean({ description: 'Fuse keyword (BM25) search in. Default: true.' })),
-    relationLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Graph memory: how many relations. Default: limit.' })),
+    relationLimit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Graph memory: how many relations. Default: limit.' }),
+    ),
     includeInvalidRelations: Type.Optional(Type.Boolean({ description: 'Graph memory: also relations that have ended. Default: false.' })),
   },
   { additionalProperties: false },
@@ -340,7 +353,12 @@ export const SearchResponseSchema = Type.Object(
       ),
     ),
     entities: Type.Optional(
-      Type.Array(Type.Object({ name: Type.String(), type: Type.String(), scope: Type.Ref('StoredScope'), score: Type.Number() }, { additionalProperties: false })),
+      Type.Array(
+        Type.Object(
+          { name: Type.String(), type: Type.String(), scope: Type.Ref('StoredScope'), score: Type.Number() },
+          { additionalProperties: false },
+        ),
+      ),
     ),
     usage: Type.Ref('Usage'),
   },
@@ -353,7 +371,10 @@ export const UpdateResponseSchema = Type.Object(
 );
 
 export const DeleteResponseSchema = Type.Object({ deleted: Type.Boolean() }, { $id: 'DeleteResponse', additionalProperties: false });
-export const DeleteAllResponseSchema = Type.Object({ deleted: Type.Integer({ minimum: 0 }) }, { $id: 'DeleteAllResponse', additionalProperties: false });
+export const DeleteAllResponseSchema = Type.Object(
+  { deleted: Type.Integer({ minimum: 0 }) },
+  { $id: 'DeleteAllResponse', additionalProperties: false },
+);
 
 export const HistoryEventSchema = Type.Object(
   {
@@ -377,7 +398,10 @@ export const HistoryResponseSchema = Type.Object(
 
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 export const ReadyResponseSchema = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
-export const OpenApiDocumentSchema = Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true, description: 'An OpenAPI 3.1 document.' });
+export const OpenApiDocumentSchema = Type.Object(
+  { openapi: Type.Literal('3.1.0') },
+  { additionalProperties: true, description: 'An OpenAPI 3.1 document.' },
+);
 export const ResetResponseSchema = Type.Object({ reset: Type.Literal(true) }, { additionalProperties: false });
 
 // ---------------------------------------------------------------------------------------------
@@ -398,7 +422,8 @@ export const ApiKeyInfoSchema = Type.Object(
     runIds: Allowed('runId'),
     admin: Type.Boolean({ description: 'May reset the store and manage keys.' }),
     source: StringEnum(['file', 'env', 'api'] as const, {
-      description: 'Where the key was defined: the keys file, MEM_API_KEYS / MEM_ADMIN_KEY (cannot be revoked through the API), or created through the API.',
+      description:
+        'Where the key was defined: the keys file, MEM_API_KEYS / MEM_ADMIN_KEY (cannot be revoked through the API), or created through the API.',
     }),
     createdAt: DateTime,
   },
@@ -420,7 +445,13 @@ export const CreateKeyRequestSchema = Type.Object(
     description: 'A new key. Fields left out allow any value ("*"), so restrict at least userIds for a tenant key.',
   },
 );
-export type CreateKeyRequest = { id: string; userIds?: '*' | string[]; agentIds?: '*' | string[]; runIds?: '*' | string[]; admin?: boolean };
+export type CreateKeyRequest = {
+  id: string;
+  userIds?: '*' | string[];
+  agentIds?: '*' | string[];
+  runIds?: '*' | string[];
+  admin?: boolean;
+};
 
 export const CreateKeyResponseSchema = Type.Object(
   {

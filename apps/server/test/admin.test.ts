@@ -34,7 +34,10 @@ describe('admin endpoints', () => {
 
     const created = await api.request('POST', '/v1/admin/keys', { key: KEYS.admin, body: { id: 'erin-app', userIds: ['erin'] } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ persisted: true, info: { id: 'erin-app', userIds: ['erin'], agentIds: '*', runIds: '*', admin: false, source: 'file' } });
+    expect(created.body).toMatchObject({
+      persisted: true,
+      info: { id: 'erin-app', userIds: ['erin'], agentIds: '*', runIds: '*', admin: false, source: 'file' },
+    });
     const secret = created.body.key as string;
     expect(secret).toMatch(/^mem_[A-Za-z0-9_-]{43}$/);
 
@@ -65,7 +68,10 @@ describe('admin endpoints', () => {
 
   it('keeps API-created keys in memory without a keys file, and refuses to revoke keys from the environment', async () => {
     api = await startTestServer();
-    const created = await api.request('POST', '/v1/admin/keys', { key: KEYS.admin, body: { id: 'temp', userIds: ['frank'], admin: false } });
+    const created = await api.request('POST', '/v1/admin/keys', {
+      key: KEYS.admin,
+      body: { id: 'temp', userIds: ['frank'], admin: false },
+    });
     expect(created.body).toMatchObject({ persisted: false, info: { source: 'api' } });
     const envKey = await api.request('DELETE', '/v1/admin/keys/alice-app', { key: KEYS.admin });
     expect(envKey.status).toBe(409);

@@ -30,27 +30,53 @@ describe('loadConfig', () => {
       historyStore: { provider: 'sqlite' },
       graphStore: { provider: 'none' },
       strategy: 'reconcile',
-      server: { host: '127.0.0.1', port: 8420, bodyLimitBytes: 1_048_576, requestTimeoutMs: 120_000, rateLimit: { burst: 60, perSecond: 20 } },
+      server: {
+        host: '127.0.0.1',
+        port: 8420,
+        bodyLimitBytes: 1_048_576,
+        requestTimeoutMs: 120_000,
+        rateLimit: { burst: 60, perSecond: 20 },
+      },
     });
   });
 
   it('picks providers from the provider variables when left on auto', () => {
-    expect(loadConfig({ env: { OPENAI_API_KEY: 'sk-test' } })).toMatchObject({ llm: { provider: 'openai' }, embedder: { provider: 'openai' } });
-    expect(loadConfig({ env: { ANTHROPIC_API_KEY: 'x' } })).toMatchObject({ llm: { provider: 'anthropic' }, embedder: { provider: 'lexical' } });
+    expect(loadConfig({ env: { OPENAI_API_KEY: 'sk-test' } })).toMatchObject({
+      llm: { provider: 'openai' },
+      embedder: { provider: 'openai' },
+    });
+    expect(loadConfig({ env: { ANTHROPIC_API_KEY: 'x' } })).toMatchObject({
+      llm: { provider: 'anthropic' },
+      embedder: { provider: 'lexical' },
+    });
     expect(loadConfig({ env: { OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', MEM_LLM_MODEL: 'llama3.2' } })).toMatchObject({
       llm: { provider: 'openai', model: 'llama3.2' },
     });
-    expect(loadConfig({ env: { OPENAI_API_KEY: 'sk-test', MEM_LLM: 'none', MEM_EMBEDDER: 'lexical' } })).toMatchObject({ llm: { provider: 'none' }, embedder: { provider: 'lexical' } });
+    expect(loadConfig({ env: { OPENAI_API_KEY: 'sk-test', MEM_LLM: 'none', MEM_EMBEDDER: 'lexical' } })).toMatchObject({
+      llm: { provider: 'none' },
+      embedder: { provider: 'lexical' },
+    });
   });
 
   it('reads a YAML or JSON file (MEM_CONFIG); MEM_* variables win over it, overrides (CLI flags) over both', () => {
     const yaml = join(dir, 'mem.yaml');
     writeFileSync(
       yaml,
-      ['db: /data/from-file.db', 'embedder: { provider: lexical, dimensions: 256 }', 'graphStore: { provider: sqlite }', 'server:', '  port: 9000', '  rateLimit: { burst: 5 }'].join('\n'),
+      [
+        'db: /data/from-file.db',
+        'embedder: { provider: lexical, dimensions: 256 }',
+        'graphStore: { provider: sqlite }',
+        'server:',
+        '  port: 9000',
+        '  rateLimit: { burst: 5 }',
+      ].join('\n'),
     );
     const fromFile = loadConfig({ env: { MEM_CONFIG: yaml } });
-    expect(fromFile).toMatchObject({ db: '/data/from-file.db', embedder: { provider: 'lexical', dimensions: 256 }, graphStore: { provider: 'sqlite' } });
+    expect(fromFile).toMatchObject({
+      db: '/data/from-file.db',
+      embedder: { provider: 'lexical', dimensions: 256 },
+      graphStore: { provider: 'sqlite' },
+    });
     expect(fromFile.server).toMatchObject({ port: 9000, rateLimit: { burst: 5, perSecond: 20 } });
 
     const withEnv = loadConfig({ env: { MEM_CONFIG: yaml, MEM_DB: '/data/env.db', MEM_PORT: '9100', MEM_RATE_LIMIT_PER_SECOND: '2.5' } });
@@ -58,8 +84,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { MEM_CONFIG: yaml, MEM_DB: '/data/env.db' }, overrides: { db: '/data/flag.db' } }).db).toBe('/data/flag.db');
 
     const json = join(dir, 'mem.json');
-    writeFileSync(json, JSON.stringify({ vectorStore: { provider: 'qdrant', options: { url: 'http://127.0.0.1:6333', collection: 'mem' } } }));
-    expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({ provider: 'qdrant', options: { url: 'http://127.0.0.1:6333', collection: 'mem' } });
+    writeFileSync(
+      json,
+      JSON.stringify({ vectorStore: { provider: 'qdrant', options: { url: 'http://127.0.0.1:6333', collection: 'mem' } } }),
+    );
+    expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({
+      provider: 'qdrant',
+      options: { url: 'http://127.0.0.1:6333', collection: 'mem' },
+    });
   });
 
   it('names the setting when a value is unusable', () => {
@@ -114,7 +146,13 @@ describe('API keys from the environment and files', () => {
       MEM_ADMIN_KEY: 'a'.repeat(32),
     });
     const store = ApiKeyStore.load({ keys: definitions });
-    expect(store.authenticate('k'.repeat(32))).toMatchObject({ id: 'app', userIds: ['u1'], agentIds: '*', admin: false, hash: hashKey('k'.repeat(32)) });
+    expect(store.authenticate('k'.repeat(32))).toMatchObject({
+      id: 'app',
+      userIds: ['u1'],
+      agentIds: '*',
+      admin: false,
+      hash: hashKey('k'.repeat(32)),
+    });
     expect(store.authenticate('a'.repeat(32))).toMatchObject({ id: 'admin', admin: true });
     expect(JSON.stringify(store.list())).not.toContain('k'.repeat(32));
   });
@@ -122,7 +160,13 @@ describe('API keys from the environment and files', () => {
   it('refuses short keys, repeated ids, plain keys in the keys file and malformed entries, naming the entry', () => {
     invalid(() => ApiKeyStore.load({ keys: [{ id: 'short', key: 'abc' }] }), 'MEM_API_KEYS[0].key');
     invalid(
-      () => ApiKeyStore.load({ keys: [{ id: 'same', key: 'x'.repeat(20) }, { id: 'same', key: 'y'.repeat(20) }] }),
+      () =>
+        ApiKeyStore.load({
+          keys: [
+            { id: 'same', key: 'x'.repeat(20) },
+            { id: 'same', key: 'y'.repeat(20) },
+          ],
+        }),
       'MEM_API_KEYS: same',
     );
     invalid(() => ApiKeyStore.load({ keys: [{ id: 'u', key: 'x'.repeat(20), userIds: [] }] }), 'MEM_API_KEYS[0].userIds');

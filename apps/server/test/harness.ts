@@ -39,7 +39,11 @@ export interface TestServer {
   /** Every log line the server wrote. */
   readonly logs: string[];
   /** Sends a request (JSON body when given) and checks the response against the served OpenAPI document. */
-  request<T = any>(method: string, path: string, options?: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<Response<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<Response<T>>;
   close(): Promise<void>;
 }
 
@@ -138,7 +142,7 @@ async function documentValidator(url: string) {
     template,
     regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
   }));
-  const escape = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+  const escapeSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
   return (method: string, path: string, status: number, body: unknown, headers: Headers) => {
     const pathOnly = path.split('?')[0]!;
@@ -152,7 +156,9 @@ async function documentValidator(url: string) {
     }
     expect(Object.keys(operation.responses), `${operation.operationId} does not document status ${status}`).toContain(String(status));
     expect(headers.get('content-type') ?? '').toMatch(/^application\/json/);
-    const validate = validatorFor(`/paths/${escape(template!)}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`);
+    const validate = validatorFor(
+      `/paths/${escapeSegment(template!)}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`,
+    );
     expect(validate(body), `${operation.operationId} ${status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(body)}`).toBe(true);
     if (!validatedResponses.has(operation.operationId)) validatedResponses.set(operation.operationId, new Set());
     validatedResponses.get(operation.operationId)!.add(status);

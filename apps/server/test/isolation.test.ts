@@ -13,10 +13,16 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    const bob = await api.request('POST', '/v1/memories', { key: KEYS.bob, body: { messages: BOB_TEXT, scope: { userId: 'bob' }, metadata: { secret: true } } });
+    const bob = await api.request('POST', '/v1/memories', {
+      key: KEYS.bob,
+      body: { messages: BOB_TEXT, scope: { userId: 'bob' }, metadata: { secret: true } },
+    });
     expect(bob.status).toBe(200);
     bobId = bob.body.memories[0].id;
-    const alice = await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'Alice likes savings accounts', scope: { userId: 'alice' } } });
+    const alice = await api.request('POST', '/v1/memories', {
+      key: KEYS.alice,
+      body: { messages: 'Alice likes savings accounts', scope: { userId: 'alice' } },
+    });
     expect(alice.status).toBe(200);
   });
   afterAll(async () => {
@@ -33,7 +39,9 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
   /** operationId → what alice's key gets for bob's data. */
   const cases: Record<string, () => Promise<void>> = {
     addMemories: async () => {
-      forbidden(await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'I am bob now', scope: { userId: 'bob' } } }));
+      forbidden(
+        await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'I am bob now', scope: { userId: 'bob' } } }),
+      );
     },
     listMemories: async () => {
       forbidden(await api.request('GET', '/v1/memories?userId=bob', { key: KEYS.alice }), 'userId');
@@ -44,7 +52,10 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
     listMemoriesFiltered: async () => {
       forbidden(await api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: { userId: 'bob' } } }));
       // A filter on a scope field only narrows the key's scope.
-      const filtered = await api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: {}, filter: { $or: [{ userId: 'bob' }, { secret: true }] } } });
+      const filtered = await api.request('POST', '/v1/memories/list', {
+        key: KEYS.alice,
+        body: { scope: {}, filter: { $or: [{ userId: 'bob' }, { secret: true }] } },
+      });
       expect(texts(filtered)).toEqual([]);
     },
     deleteAllMemories: async () => {
@@ -87,7 +98,9 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
       expect((await api.request('GET', '/v1/admin/keys', { key: KEYS.alice })).status).toBe(403);
     },
     createKey: async () => {
-      expect((await api.request('POST', '/v1/admin/keys', { key: KEYS.alice, body: { id: 'alice-wants-bob', userIds: ['bob'] } })).status).toBe(403);
+      expect(
+        (await api.request('POST', '/v1/admin/keys', { key: KEYS.alice, body: { id: 'alice-wants-bob', userIds: ['bob'] } })).status,
+      ).toBe(403);
     },
     revokeKey: async () => {
       expect((await api.request('DELETE', '/v1/admin/keys/bob-app', { key: KEYS.alice })).status).toBe(403);
@@ -112,8 +125,14 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
   it('a key for several users must name one; restricted agent ids are filled in or refused', async () => {
     const unnamed = await api.request('POST', '/v1/search', { key: KEYS.team, body: { query: 'x', scope: { agentId: 'helper' } } });
     forbidden(unnamed);
-    forbidden(await api.request('POST', '/v1/search', { key: KEYS.team, body: { query: 'x', scope: { userId: 'carol', agentId: 'other' } } }), 'scope.agentId');
-    const added = await api.request('POST', '/v1/memories', { key: KEYS.team, body: { messages: 'Carol prefers mornings', scope: { userId: 'carol' } } });
+    forbidden(
+      await api.request('POST', '/v1/search', { key: KEYS.team, body: { query: 'x', scope: { userId: 'carol', agentId: 'other' } } }),
+      'scope.agentId',
+    );
+    const added = await api.request('POST', '/v1/memories', {
+      key: KEYS.team,
+      body: { messages: 'Carol prefers mornings', scope: { userId: 'carol' } },
+    });
     expect(added.status).toBe(200);
     expect(added.body.memories[0].scope).toEqual({ userId: 'carol', agentId: 'helper' });
   });
@@ -127,7 +146,9 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
   });
 
   it('answers 401 without a key or with an unknown one, on every data endpoint', async () => {
-    const document = (await api.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { operationId: string; security: unknown[] }>> };
+    const document = (await api.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { operationId: string; security: unknown[] }>>;
+    };
     for (const [path, methods] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         if (operation.security.length === 0) continue;

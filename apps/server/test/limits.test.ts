@@ -47,7 +47,9 @@ describe('limits', () => {
     expect(large.status).toBe(413);
     expect(large.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect((await api.request('GET', '/v1/memories', { key: KEYS.alice })).body.results).toEqual([]);
-    expect((await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'small enough', scope: {} } })).status).toBe(200);
+    expect((await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'small enough', scope: {} } })).status).toBe(
+      200,
+    );
   });
 
   it('stops a request over the time limit with 504 TIMEOUT', async () => {
@@ -91,7 +93,11 @@ describe('limits', () => {
     await shutdown;
     expect(stopped).toBe(true);
 
-    const reopened = new Memory({ embedder: new LexicalEmbedder(), vectorStore: new SqliteVectorStore({ path }), historyStore: new SqliteHistoryStore({ path }) });
+    const reopened = new Memory({
+      embedder: new LexicalEmbedder(),
+      vectorStore: new SqliteVectorStore({ path }),
+      historyStore: new SqliteHistoryStore({ path }),
+    });
     try {
       const { results } = await reopened.getAll({ scope: { userId: 'alice' } });
       expect(results.map((item) => item.text)).toEqual(['Finished during shutdown']);
@@ -108,10 +114,17 @@ describe('logs', () => {
     try {
       await api.request('POST', '/v1/memories', {
         key: KEYS.alice,
-        body: { messages: [{ role: 'user', content: `I secretly love ${marker}`, name: `Name-${marker}` }], scope: {}, metadata: { note: marker } },
+        body: {
+          messages: [{ role: 'user', content: `I secretly love ${marker}`, name: `Name-${marker}` }],
+          scope: {},
+          metadata: { note: marker },
+        },
       });
       await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: `where is ${marker}`, scope: {} } });
-      await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, prompt: `Prompt ${marker}`, infer: true } });
+      await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: 'x', scope: {}, prompt: `Prompt ${marker}`, infer: true },
+      });
       await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: marker, scope: { userId: marker } } });
       await api.request('GET', `/v1/memories/${marker}`, { key: KEYS.alice });
       await api.request('GET', '/v1/memories', { key: `wrong-${KEYS.bob}` });
@@ -126,7 +139,27 @@ describe('logs', () => {
       expect(search).toMatchObject({ level: 'info', msg: 'request', method: 'POST', route: '/v1/search', status: 200, keyId: 'alice-app' });
       expect(search!.durationMs).toEqual(expect.any(Number));
       expect(lines.find((line) => line.route === '/v1/memories/:id')).toMatchObject({ status: 404 });
-      expect(lines.every((line) => Object.keys(line).every((key) => ['time', 'level', 'msg', 'method', 'route', 'status', 'durationMs', 'keyId', 'requestId', 'errorCode', 'errorName', 'url', 'description'].includes(key)))).toBe(true);
+      expect(
+        lines.every((line) =>
+          Object.keys(line).every((key) =>
+            [
+              'time',
+              'level',
+              'msg',
+              'method',
+              'route',
+              'status',
+              'durationMs',
+              'keyId',
+              'requestId',
+              'errorCode',
+              'errorName',
+              'url',
+              'description',
+            ].includes(key),
+          ),
+        ),
+      ).toBe(true);
     } finally {
       await api.close();
     }

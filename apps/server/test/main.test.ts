@@ -10,7 +10,12 @@ const dir = mkdtempSync(join(tmpdir(), 'mem-main-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts `src/main.ts` (what `pnpm start` runs, from source) with exactly this environment. */
-function startProcess(env: Record<string, string>): { child: ChildProcess; stderr: () => string; url: Promise<string>; exited: Promise<number | null> } {
+function startProcess(env: Record<string, string>): {
+  child: ChildProcess;
+  stderr: () => string;
+  url: Promise<string>;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', MEM_PORT: '0', ...env },
@@ -59,7 +64,9 @@ describe('the server process', () => {
     expect(readFileSync(keysFile, 'utf8')).not.toContain(secret!);
     const keys = await fetch(`${url}/v1/admin/keys`, { headers: { authorization: `Bearer ${secret}` } });
     expect(keys.status).toBe(200);
-    expect(((await keys.json()) as { keys: { id: string; admin: boolean }[] }).keys).toEqual([expect.objectContaining({ id: 'admin', admin: true })]);
+    expect(((await keys.json()) as { keys: { id: string; admin: boolean }[] }).keys).toEqual([
+      expect.objectContaining({ id: 'admin', admin: true }),
+    ]);
     server.child.kill('SIGINT');
     expect(await server.exited).toBe(0);
   });

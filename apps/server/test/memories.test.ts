@@ -46,21 +46,32 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
     expect(first.status).toBe(200);
     expect(first.body.results).toHaveLength(2);
     expect(first.body.nextCursor).toBe(first.body.results[1].id);
-    const second = await api.request('GET', `/v1/memories?userId=alice&pageSize=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { key: KEYS.alice });
+    const second = await api.request('GET', `/v1/memories?userId=alice&pageSize=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, {
+      key: KEYS.alice,
+    });
     expect(second.body.results.map((item: { text: string }) => item.text)).toEqual(['I have a dog called Bolt']);
     expect(second.body.nextCursor).toBeUndefined();
 
-    const filtered = await api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: {}, filter: { category: { $in: ['home', 'pets'] } } } });
+    const filtered = await api.request('POST', '/v1/memories/list', {
+      key: KEYS.alice,
+      body: { scope: {}, filter: { category: { $in: ['home', 'pets'] } } },
+    });
     expect(filtered.status).toBe(200);
     expect(filtered.body.results.map((item: { text: string }) => item.text)).toEqual(['I live in Lisbon', 'I have a dog called Bolt']);
   });
 
   it('searches a scope: best match first, with scores, filter and limit', async () => {
-    const response = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'where does alice live? Lisbon', scope: { userId: 'alice' }, limit: 2 } });
+    const response = await api.request('POST', '/v1/search', {
+      key: KEYS.alice,
+      body: { query: 'where does alice live? Lisbon', scope: { userId: 'alice' }, limit: 2 },
+    });
     expect(response.status).toBe(200);
     expect(response.body.results).toHaveLength(2);
     expect(response.body.results[0]).toMatchObject({ text: 'I live in Lisbon', score: expect.any(Number) });
-    const filtered = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'Lisbon', scope: { userId: 'alice' }, filter: { category: 'pets' } } });
+    const filtered = await api.request('POST', '/v1/search', {
+      key: KEYS.alice,
+      body: { query: 'Lisbon', scope: { userId: 'alice' }, filter: { category: 'pets' } },
+    });
     expect(filtered.body.results.map((item: { text: string }) => item.text)).toEqual(['I have a dog called Bolt']);
   });
 
@@ -72,7 +83,10 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id, text: 'I work as a nurse' });
 
-    const updated = await api.request('PATCH', `/v1/memories/${id}`, { key: KEYS.alice, body: { text: 'Works as a doctor', metadata: { level: 'senior' } } });
+    const updated = await api.request('PATCH', `/v1/memories/${id}`, {
+      key: KEYS.alice,
+      body: { text: 'Works as a doctor', metadata: { level: 'senior' } },
+    });
     expect(updated.status).toBe(200);
     expect(updated.body.memory).toMatchObject({ id, text: 'Works as a doctor', metadata: { category: 'work', level: 'senior' } });
     expect(updated.body.usage.embeddingCalls).toBe(1);
@@ -86,7 +100,13 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
 
     const history = await api.request('GET', `/v1/history/${id}`, { key: KEYS.alice });
     expect(history.status).toBe(200);
-    expect(history.body.results.map((event: { kind: string; previousText: string | null; text: string | null }) => [event.kind, event.previousText, event.text])).toEqual([
+    expect(
+      history.body.results.map((event: { kind: string; previousText: string | null; text: string | null }) => [
+        event.kind,
+        event.previousText,
+        event.text,
+      ]),
+    ).toEqual([
       ['ADD', null, 'I work as a nurse'],
       ['UPDATE', 'I work as a nurse', 'Works as a doctor'],
       ['DELETE', 'Works as a doctor', null],
@@ -100,7 +120,10 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
   });
 
   it('deletes by filter (POST /v1/memories/delete) and then every memory of a scope (DELETE /v1/memories)', async () => {
-    const byFilter = await api.request('POST', '/v1/memories/delete', { key: KEYS.alice, body: { scope: { userId: 'alice' }, filter: { category: 'pets' } } });
+    const byFilter = await api.request('POST', '/v1/memories/delete', {
+      key: KEYS.alice,
+      body: { scope: { userId: 'alice' }, filter: { category: 'pets' } },
+    });
     expect(byFilter.body).toEqual({ deleted: 1 });
     const remaining = await api.request('GET', '/v1/memories', { key: KEYS.alice });
     expect(remaining.body.results.map((item: { text: string }) => item.text)).not.toContain('I have a dog called Bolt');
@@ -192,7 +215,14 @@ describe('the REST API with graph memory (SQLite graph store in the same file)',
       const found = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'where do I work?', scope: {} } });
       expect(found.status).toBe(200);
       expect(found.body.relations).toEqual([
-        expect.objectContaining({ source: 'user', relation: 'works_at', target: 'acme', validFrom: '2024-03-01T09:00:00.000Z', validTo: null, scope: { userId: 'alice' } }),
+        expect.objectContaining({
+          source: 'user',
+          relation: 'works_at',
+          target: 'acme',
+          validFrom: '2024-03-01T09:00:00.000Z',
+          validTo: null,
+          scope: { userId: 'alice' },
+        }),
       ]);
       expect(found.body.entities).toContainEqual(expect.objectContaining({ name: 'user', type: 'person', scope: { userId: 'alice' } }));
     } finally {
@@ -205,12 +235,19 @@ describe('coverage of the document', () => {
   it('every operation of the document had a success response validated by the tests above', async () => {
     const api = await startTestServer();
     try {
-      const document = (await api.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { operationId: string }>> };
+      const document = (await api.request('GET', '/openapi.json')).body as {
+        paths: Record<string, Record<string, { operationId: string }>>;
+      };
       const admin = new Set(['reset', 'listKeys', 'createKey', 'revokeKey']); // covered in admin.test.ts
-      const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((operation) => operation.operationId));
+      const operations = Object.values(document.paths).flatMap((methods) =>
+        Object.values(methods).map((operation) => operation.operationId),
+      );
       for (const operationId of operations.filter((id) => !admin.has(id))) {
         const statuses = [...(validatedResponses.get(operationId) ?? [])];
-        expect(statuses.some((status) => status >= 200 && status < 300), `${operationId} had no 2xx response validated`).toBe(true);
+        expect(
+          statuses.some((status) => status >= 200 && status < 300),
+          `${operationId} had no 2xx response validated`,
+        ).toBe(true);
       }
     } finally {
       await api.close();

@@ -28,24 +28,51 @@ describe('validation errors', () => {
   it('names a field of the wrong type or out of range, without coercing body values', async () => {
     await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, limit: '5' } }), 'limit');
     await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, limit: 1001 } }), 'limit');
-    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, threshold: 2 } }), 'threshold');
+    await expectInvalid(
+      api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, threshold: 2 } }),
+      'threshold',
+    );
     await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: '   ', scope: {} } }), 'query');
   });
 
   it('refuses dates without an RFC 3339 form (after year 9999), found by the fuzzer', async () => {
-    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 8_640_000_000_000_000 } }), 'occurredAt');
-    const latest = await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 253_402_300_799_999 } });
+    await expectInvalid(
+      api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 8_640_000_000_000_000 } }),
+      'occurredAt',
+    );
+    const latest = await api.request('POST', '/v1/memories', {
+      key: KEYS.alice,
+      body: { messages: 'x', scope: {}, occurredAt: 253_402_300_799_999 },
+    });
     expect(latest.body.memories[0].occurredAt).toBe('9999-12-31T23:59:59.999Z');
   });
 
   it('names nested fields: message roles, scope ids, metadata keys', async () => {
     await expectInvalid(
-      api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: [{ role: 'user', content: 'a' }, { role: 'robot', content: 'b' }], scope: {} } }),
+      api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: {
+          messages: [
+            { role: 'user', content: 'a' },
+            { role: 'robot', content: 'b' },
+          ],
+          scope: {},
+        },
+      }),
       'messages[1].role',
     );
-    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: { userId: 'alice', tenant: 'x' } } }), 'scope.tenant');
-    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, metadata: { userId: 'bob' } } }), 'metadata.userId');
-    await expectInvalid(api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, metadata: { tags: [] } } }), 'metadata.tags');
+    await expectInvalid(
+      api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: { userId: 'alice', tenant: 'x' } } }),
+      'scope.tenant',
+    );
+    await expectInvalid(
+      api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, metadata: { userId: 'bob' } } }),
+      'metadata.userId',
+    );
+    await expectInvalid(
+      api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, metadata: { tags: [] } } }),
+      'metadata.tags',
+    );
   });
 
   it('names the offending part of a filter', async () => {
@@ -53,7 +80,10 @@ describe('validation errors', () => {
       api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, filter: { rating: { $regex: 'x' } } } }),
       'filter.rating.$regex',
     );
-    await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, filter: { $or: [] } } }), 'filter.$or');
+    await expectInvalid(
+      api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, filter: { $or: [] } } }),
+      'filter.$or',
+    );
     await expectInvalid(
       api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: {}, filter: { occurredAt: { $gte: 'last tuesday' } } } }),
       'filter.occurredAt.$gte',
@@ -77,10 +107,18 @@ describe('validation errors', () => {
   });
 
   it('answers malformed JSON with 400 and a non-JSON body with 415', async () => {
-    const broken = await api.request('POST', '/v1/search', { key: KEYS.alice, rawBody: '{"query": ', headers: { 'content-type': 'application/json' } });
+    const broken = await api.request('POST', '/v1/search', {
+      key: KEYS.alice,
+      rawBody: '{"query": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(broken.status).toBe(400);
     expect(broken.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'body' });
-    const form = await api.request('POST', '/v1/search', { key: KEYS.alice, rawBody: 'query=tea', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await api.request('POST', '/v1/search', {
+      key: KEYS.alice,
+      rawBody: 'query=tea',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
     expect(form.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });

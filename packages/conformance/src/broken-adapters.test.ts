@@ -52,22 +52,62 @@ async function failingCases<T, C extends ConformanceCase<T, never>>(
 // Each broken adapter names a case that must catch it; it may fail others too.
 describe('the vector store cases catch broken adapters', () => {
   it.each([
-    { broken: 'ignores scope', create: () => new IgnoresScopeVectorStore(), caughtBy: 'scope: query returns only records inside the call scope' },
-    { broken: 'stores booleans as strings', create: () => new StringifiesBooleansVectorStore(), caughtBy: 'round trip: metadata keeps exact values and types' },
+    {
+      broken: 'ignores scope',
+      create: () => new IgnoresScopeVectorStore(),
+      caughtBy: 'scope: query returns only records inside the call scope',
+    },
+    {
+      broken: 'stores booleans as strings',
+      create: () => new StringifiesBooleansVectorStore(),
+      caughtBy: 'round trip: metadata keeps exact values and types',
+    },
     { broken: 'drops metadata', create: () => new DropsMetadataVectorStore(), caughtBy: 'filter: eq on strings' },
     { broken: 'returns topK + 1', create: () => new TopKPlusOneVectorStore(), caughtBy: 'query: topK is respected exactly' },
-    { broken: 'returns scores in ascending order', create: () => new UnsortedScoresVectorStore(), caughtBy: 'query: results are sorted by descending score' },
-    { broken: 'ne / nin skip missing fields', create: () => new NeSkipsMissingFieldsVectorStore(), caughtBy: 'filter: ne is the exact negation' },
-    { broken: 'loses concurrent writes', create: () => new LosesConcurrentWritesVectorStore(), caughtBy: 'concurrency: 20 concurrent upserts of distinct ids' },
-    { broken: 'truncates dates to seconds', create: () => new TruncatesDatesVectorStore(), caughtBy: 'round trip: text, hash, scope, vector and dates' },
-    { broken: 'writes half a rejected batch', create: () => new PartialBatchVectorStore(), caughtBy: 'upsert: a batch with a wrong-length vector' },
+    {
+      broken: 'returns scores in ascending order',
+      create: () => new UnsortedScoresVectorStore(),
+      caughtBy: 'query: results are sorted by descending score',
+    },
+    {
+      broken: 'ne / nin skip missing fields',
+      create: () => new NeSkipsMissingFieldsVectorStore(),
+      caughtBy: 'filter: ne is the exact negation',
+    },
+    {
+      broken: 'loses concurrent writes',
+      create: () => new LosesConcurrentWritesVectorStore(),
+      caughtBy: 'concurrency: 20 concurrent upserts of distinct ids',
+    },
+    {
+      broken: 'truncates dates to seconds',
+      create: () => new TruncatesDatesVectorStore(),
+      caughtBy: 'round trip: text, hash, scope, vector and dates',
+    },
+    {
+      broken: 'writes half a rejected batch',
+      create: () => new PartialBatchVectorStore(),
+      caughtBy: 'upsert: a batch with a wrong-length vector',
+    },
     { broken: 'merges metadata on upsert', create: () => new MergesOnUpsertVectorStore(), caughtBy: 'upsert: the same id twice' },
     { broken: 'lists unordered and ignores after', create: () => new UnorderedListVectorStore(), caughtBy: 'list: ascending id order' },
     { broken: 'contains as an unescaped LIKE', create: () => new LikeContainsVectorStore(), caughtBy: 'filter: contains' },
-    { broken: 'scope ids compared with an unescaped LIKE', create: () => new LikeScopeVectorStore(), caughtBy: 'scope: ids with quotes, unicode, wildcards' },
-    { broken: 'filters after taking the top k', create: () => new PostFiltersTopKVectorStore(), caughtBy: 'query: topK counts only records matching the filter' },
+    {
+      broken: 'scope ids compared with an unescaped LIKE',
+      create: () => new LikeScopeVectorStore(),
+      caughtBy: 'scope: ids with quotes, unicode, wildcards',
+    },
+    {
+      broken: 'filters after taking the top k',
+      create: () => new PostFiltersTopKVectorStore(),
+      caughtBy: 'query: topK counts only records matching the filter',
+    },
     { broken: 'ignores an aborted signal on upsert', create: () => new IgnoresAbortVectorStore(), caughtBy: 'an already aborted signal' },
-    { broken: 'accepts undeclared filter operators', create: () => new AcceptsUndeclaredOperatorsVectorStore(), caughtBy: 'filter: ne is the exact negation' },
+    {
+      broken: 'accepts undeclared filter operators',
+      create: () => new AcceptsUndeclaredOperatorsVectorStore(),
+      caughtBy: 'filter: ne is the exact negation',
+    },
   ])('$broken', async ({ create, caughtBy }) => {
     const failed = await failingCases(vectorStoreCases, runVectorStoreCase, create);
     expect(failed.length).toBeGreaterThan(0);
@@ -77,11 +117,27 @@ describe('the vector store cases catch broken adapters', () => {
 
 describe('the history store cases catch broken adapters', () => {
   it.each([
-    { broken: 'appends half a batch on conflict', create: () => new HalfBatchHistoryStore(), caughtBy: 'append: a batch holding an already stored id' },
-    { broken: 'lists newest first', create: () => new NewestFirstHistoryStore(), caughtBy: 'list returns the events of one memory oldest first' },
+    {
+      broken: 'appends half a batch on conflict',
+      create: () => new HalfBatchHistoryStore(),
+      caughtBy: 'append: a batch holding an already stored id',
+    },
+    {
+      broken: 'lists newest first',
+      create: () => new NewestFirstHistoryStore(),
+      caughtBy: 'list returns the events of one memory oldest first',
+    },
     { broken: 'stores null texts as empty strings', create: () => new NullAsEmptyHistoryStore(), caughtBy: 'round trip: every field' },
-    { broken: 'lists pending events', create: () => new ListsPendingHistoryStore(), caughtBy: 'pending: appended events are not listed until settle commits them' },
-    { broken: 'commits discarded events', create: () => new CommitsDiscardedHistoryStore(), caughtBy: 'settle: discard deletes pending events only' },
+    {
+      broken: 'lists pending events',
+      create: () => new ListsPendingHistoryStore(),
+      caughtBy: 'pending: appended events are not listed until settle commits them',
+    },
+    {
+      broken: 'commits discarded events',
+      create: () => new CommitsDiscardedHistoryStore(),
+      caughtBy: 'settle: discard deletes pending events only',
+    },
   ])('$broken', async ({ create, caughtBy }) => {
     const failed = await failingCases(historyStoreCases, runHistoryStoreCase, create);
     expect(failed.some((name) => name.startsWith(caughtBy))).toBe(true);
@@ -90,18 +146,26 @@ describe('the history store cases catch broken adapters', () => {
 
 describe('the embedder and LLM cases catch broken adapters', () => {
   it('an embedder that reverses a batch', async () => {
-    expect(await failingCases(embedderCases, runEmbedderCase, () => new ReversedBatchEmbedder())).toContain('embed: vectors come back in the order of the texts');
+    expect(await failingCases(embedderCases, runEmbedderCase, () => new ReversedBatchEmbedder())).toContain(
+      'embed: vectors come back in the order of the texts',
+    );
   });
 
   it('an embedder that ignores an aborted signal', async () => {
-    expect(await failingCases(embedderCases, runEmbedderCase, () => new IgnoresAbortEmbedder())).toContain('embed: an already aborted signal throws a MemError with code ABORTED');
+    expect(await failingCases(embedderCases, runEmbedderCase, () => new IgnoresAbortEmbedder())).toContain(
+      'embed: an already aborted signal throws a MemError with code ABORTED',
+    );
   });
 
   it('an LLM that wraps JSON in a markdown fence', async () => {
-    expect(await failingCases(llmCases, runLLMCase, fencedJsonLLM)).toEqual(['generate: responseFormat json returns JSON text matching the schema ({ facts: string[] })']);
+    expect(await failingCases(llmCases, runLLMCase, fencedJsonLLM)).toEqual([
+      'generate: responseFormat json returns JSON text matching the schema ({ facts: string[] })',
+    ]);
   });
 
   it('an LLM that throws an untyped error when aborted', async () => {
-    expect(await failingCases(llmCases, runLLMCase, untypedAbortLLM)).toEqual(['generate: an already aborted signal throws a MemError with code ABORTED']);
+    expect(await failingCases(llmCases, runLLMCase, untypedAbortLLM)).toEqual([
+      'generate: an already aborted signal throws a MemError with code ABORTED',
+    ]);
   });
 });

@@ -101,7 +101,9 @@ function defineSuite<T, C extends { readonly name: string }>(
         }, timeoutMs);
         extraCases(() => {
           if (current?.subject === undefined) {
-            throw new Error('use() returns the subject only inside a test registered by extraCases; call it in the test body, not while registering.');
+            throw new Error(
+              'use() returns the subject only inside a test registered by extraCases; call it in the test body, not while registering.',
+            );
           }
           return current.subject;
         });
@@ -124,7 +126,11 @@ function defineSuite<T, C extends { readonly name: string }>(
  *   return { subject: store, dispose: async () => { await store.dropCollection(); await store.close(); } };
  * }, { skip: qdrant.skip });
  */
-export function describeVectorStore(name: string, createHarness: CreateHarness<VectorStore>, options: SuiteOptions<VectorStore> = {}): void {
+export function describeVectorStore(
+  name: string,
+  createHarness: CreateHarness<VectorStore>,
+  options: SuiteOptions<VectorStore> = {},
+): void {
   defineSuite<VectorStore, VectorStoreCase>(name, createHarness, options, vectorStoreCases, runVectorStoreCase, (store) =>
     store.ensureCollection({ dimensions: CONFORMANCE_DIMENSIONS }),
   );
@@ -140,7 +146,11 @@ export function describeVectorStore(name: string, createHarness: CreateHarness<V
  *   return { subject: store, dispose: () => store.close() };
  * });
  */
-export function describeHistoryStore(name: string, createHarness: CreateHarness<HistoryStore>, options: SuiteOptions<HistoryStore> = {}): void {
+export function describeHistoryStore(
+  name: string,
+  createHarness: CreateHarness<HistoryStore>,
+  options: SuiteOptions<HistoryStore> = {},
+): void {
   defineSuite<HistoryStore, HistoryStoreCase>(name, createHarness, options, historyStoreCases, runHistoryStoreCase);
 }
 

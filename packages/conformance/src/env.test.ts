@@ -4,13 +4,18 @@ import { resolveLiveEnv, resolveServerEnv } from './env';
 
 describe('serverEnv', () => {
   it('returns the values and no skip when every variable is set', () => {
-    expect(resolveServerEnv(['QDRANT_URL', 'QDRANT_API_KEY'], { QDRANT_URL: 'http://127.0.0.1:6333', QDRANT_API_KEY: 'k', CI: 'true' })).toEqual({
+    expect(
+      resolveServerEnv(['QDRANT_URL', 'QDRANT_API_KEY'], { QDRANT_URL: 'http://127.0.0.1:6333', QDRANT_API_KEY: 'k', CI: 'true' }),
+    ).toEqual({
       values: { QDRANT_URL: 'http://127.0.0.1:6333', QDRANT_API_KEY: 'k' },
     });
   });
 
   it('gives a skip reason naming every missing (or empty) variable on a laptop', () => {
-    const result = resolveServerEnv(['QDRANT_URL', 'QDRANT_API_KEY', 'CHROMA_URL'], { QDRANT_API_KEY: '', CHROMA_URL: 'http://127.0.0.1:8000' });
+    const result = resolveServerEnv(['QDRANT_URL', 'QDRANT_API_KEY', 'CHROMA_URL'], {
+      QDRANT_API_KEY: '',
+      CHROMA_URL: 'http://127.0.0.1:8000',
+    });
     expect(result.skip).toBe('needs a local server: set QDRANT_URL, QDRANT_API_KEY to run this suite');
     expect(result.values).toEqual({ QDRANT_URL: '', QDRANT_API_KEY: '', CHROMA_URL: 'http://127.0.0.1:8000' });
   });

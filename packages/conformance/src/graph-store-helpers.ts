@@ -22,8 +22,12 @@ export interface GraphStoreCaseHelpers extends CaseHelpers {
 }
 
 /** Builds the helpers for one graph store case. */
-export function createGraphStoreHelpers(store: GraphStore, options: RunCaseOptions & { readonly namespace: string }): GraphStoreCaseHelpers {
-  const axis = (index: number, sign: 1 | -1 = 1) => Array.from({ length: CONFORMANCE_DIMENSIONS }, (_, position) => (position === index ? sign : 0));
+export function createGraphStoreHelpers(
+  store: GraphStore,
+  options: RunCaseOptions & { readonly namespace: string },
+): GraphStoreCaseHelpers {
+  const axis = (index: number, sign: 1 | -1 = 1) =>
+    Array.from({ length: CONFORMANCE_DIMENSIONS }, (_, position) => (position === index ? sign : 0));
   const batches = async <T>(items: readonly T[], write: (batch: readonly T[]) => Promise<void>) => {
     const size = Math.max(1, store.capabilities.maxBatchSize);
     for (let start = 0; start < items.length; start += size) await write(items.slice(start, start + size));
@@ -34,10 +38,17 @@ export function createGraphStoreHelpers(store: GraphStore, options: RunCaseOptio
     axis,
     angled(angleDegrees) {
       const radians = (angleDegrees * Math.PI) / 180;
-      return Array.from({ length: CONFORMANCE_DIMENSIONS }, (_, position) => (position === 0 ? Math.cos(radians) : position === 1 ? Math.sin(radians) : 0));
+      return Array.from({ length: CONFORMANCE_DIMENSIONS }, (_, position) =>
+        position === 0 ? Math.cos(radians) : position === 1 ? Math.sin(radians) : 0,
+      );
     },
     entity: (name, fields = {}) => ({ name, type: fields.type ?? 'person', embedding: fields.embedding ?? axis(0) }),
-    relation: (source, relation, target, validFrom = new Date(Date.UTC(2024, 4, 17, 9, 30, 15, 123))) => ({ source, relation, target, validFrom }),
+    relation: (source, relation, target, validFrom = new Date(Date.UTC(2024, 4, 17, 9, 30, 15, 123))) => ({
+      source,
+      relation,
+      target,
+      validFrom,
+    }),
     writeEntities: (scope, entities) => batches(entities, (batch) => store.upsertEntities({ scope, entities: batch })),
     writeRelations: (scope, relations) => batches(relations, (batch) => store.upsertRelations({ scope, relations: batch })),
   };
@@ -52,7 +63,10 @@ export const GRAPH_SCORE_TOLERANCE = 1e-3;
 /** A relation as the cases compare it: `source|relation|target|validFrom|validTo|scope`, dates in ms. */
 export function relationSignature(relation: GraphRelation): string {
   assert.ok(relation.validFrom instanceof Date, 'validFrom must be a Date');
-  assert.ok(relation.validTo === null || relation.validTo instanceof Date, `validTo must be a Date or null, got ${String(relation.validTo)}`);
+  assert.ok(
+    relation.validTo === null || relation.validTo instanceof Date,
+    `validTo must be a Date or null, got ${String(relation.validTo)}`,
+  );
   return JSON.stringify([
     relation.source,
     relation.relation,
@@ -70,7 +84,14 @@ export function relationSignatures(relations: readonly GraphRelation[]): string[
 
 /** The expected signature of a relation written with `input` in `scope`. */
 export function expectedSignature(input: GraphRelationInput, scope: Scope, validTo: Date | null = null): string {
-  return JSON.stringify([input.source, input.relation, input.target, input.validFrom.getTime(), validTo === null ? null : validTo.getTime(), definedScope(scope)]);
+  return JSON.stringify([
+    input.source,
+    input.relation,
+    input.target,
+    input.validFrom.getTime(),
+    validTo === null ? null : validTo.getTime(),
+    definedScope(scope),
+  ]);
 }
 
 /** A scope with only the ids that are set, keys in a fixed order. */

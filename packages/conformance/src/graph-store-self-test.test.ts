@@ -40,13 +40,33 @@ async function failingCases(create: () => GraphStore): Promise<string[]> {
 // Each broken store names a case that must catch it; it may fail others too.
 describe('the graph store cases catch broken adapters', () => {
   it.each([
-    { broken: 'neighbors ignores scope', create: () => new IgnoresScopeGraphStore(), caughtBy: 'scope: neighbors returns only relations inside the call scope' },
-    { broken: 'invalidation deletes', create: () => new DeletesOnInvalidateGraphStore(), caughtBy: 'invalidateRelations: closes the open relation with validTo' },
+    {
+      broken: 'neighbors ignores scope',
+      create: () => new IgnoresScopeGraphStore(),
+      caughtBy: 'scope: neighbors returns only relations inside the call scope',
+    },
+    {
+      broken: 'invalidation deletes',
+      create: () => new DeletesOnInvalidateGraphStore(),
+      caughtBy: 'invalidateRelations: closes the open relation with validTo',
+    },
     { broken: 'upsert is not idempotent', create: () => new DuplicatesRelationsGraphStore(), caughtBy: 'upsertRelations: idempotent' },
     { broken: 'folds names', create: () => new FoldsNamesGraphStore(), caughtBy: 'upsertEntities: names are compared exactly' },
-    { broken: 'loses concurrent writes', create: () => new LosesConcurrentWritesGraphStore(), caughtBy: 'concurrency: 20 concurrent writers of distinct relations' },
-    { broken: 'deleteAll matches the exact scope only', create: () => new ExactScopeDeleteAllGraphStore(), caughtBy: 'deleteAll: deletes the entities and relations' },
-    { broken: 'scores on the (1 + cosine) / 2 scale', create: () => new UnconvertedScoreGraphStore(), caughtBy: 'searchEntities: cosine scores' },
+    {
+      broken: 'loses concurrent writes',
+      create: () => new LosesConcurrentWritesGraphStore(),
+      caughtBy: 'concurrency: 20 concurrent writers of distinct relations',
+    },
+    {
+      broken: 'deleteAll matches the exact scope only',
+      create: () => new ExactScopeDeleteAllGraphStore(),
+      caughtBy: 'deleteAll: deletes the entities and relations',
+    },
+    {
+      broken: 'scores on the (1 + cosine) / 2 scale',
+      create: () => new UnconvertedScoreGraphStore(),
+      caughtBy: 'searchEntities: cosine scores',
+    },
   ])('$broken', async ({ create, caughtBy }) => {
     const failed = await failingCases(create);
     expect(failed.some((name) => name.startsWith(caughtBy))).toBe(true);

@@ -26,7 +26,8 @@ export class LaggingGraphStore extends InMemoryGraphStore {
 
   override async upsertEntities(request: ScopedCall<{ entities: readonly GraphEntityInput[] }>): Promise<void> {
     if (request.entities.length > this.capabilities.maxBatchSize) throw new RangeError('batch larger than maxBatchSize');
-    if (request.entities.some((entity) => entity.embedding.length !== request.entities[0]!.embedding.length)) return super.upsertEntities(request);
+    if (request.entities.some((entity) => entity.embedding.length !== request.entities[0]!.embedding.length))
+      return super.upsertEntities(request);
     const copy = structuredClone({ scope: request.scope, entities: request.entities });
     return this.later(() => super.upsertEntities(copy));
   }
@@ -37,7 +38,9 @@ export class LaggingGraphStore extends InMemoryGraphStore {
     return this.later(() => super.upsertRelations(copy));
   }
 
-  override async invalidateRelations(request: ScopedCall<{ relations: readonly GraphRelationKey[]; validTo: Date }>): Promise<{ invalidated: number }> {
+  override async invalidateRelations(
+    request: ScopedCall<{ relations: readonly GraphRelationKey[]; validTo: Date }>,
+  ): Promise<{ invalidated: number }> {
     // Invalidation reports a count, so it waits for earlier writes and applies at once.
     await this.pending;
     return super.invalidateRelations(request);
@@ -63,14 +66,18 @@ export class IgnoresScopeGraphStore extends InMemoryGraphStore {
 export class DeletesOnInvalidateGraphStore extends InMemoryGraphStore {
   private readonly deleted = new Set<string>();
 
-  override async invalidateRelations(request: ScopedCall<{ relations: readonly GraphRelationKey[]; validTo: Date }>): Promise<{ invalidated: number }> {
+  override async invalidateRelations(
+    request: ScopedCall<{ relations: readonly GraphRelationKey[]; validTo: Date }>,
+  ): Promise<{ invalidated: number }> {
     const result = await super.invalidateRelations(request);
     for (const key of request.relations) this.deleted.add(JSON.stringify([key.source, key.relation, key.target]));
     return result;
   }
 
   override async neighbors(request: NeighborsRequest): Promise<GraphRelation[]> {
-    return (await super.neighbors(request)).filter((relation) => relation.validTo === null || !this.deleted.has(JSON.stringify([relation.source, relation.relation, relation.target])));
+    return (await super.neighbors(request)).filter(
+      (relation) => relation.validTo === null || !this.deleted.has(JSON.stringify([relation.source, relation.relation, relation.target])),
+    );
   }
 }
 
@@ -90,7 +97,10 @@ export class DuplicatesRelationsGraphStore extends InMemoryGraphStore {
 /** Broken: lower-cases and trims names, the way a store that "helpfully" normalises would. */
 export class FoldsNamesGraphStore extends InMemoryGraphStore {
   override async upsertEntities(request: ScopedCall<{ entities: readonly GraphEntityInput[] }>): Promise<void> {
-    return super.upsertEntities({ ...request, entities: request.entities.map((entity) => ({ ...entity, name: entity.name.trim().toLowerCase() })) });
+    return super.upsertEntities({
+      ...request,
+      entities: request.entities.map((entity) => ({ ...entity, name: entity.name.trim().toLowerCase() })),
+    });
   }
 }
 
@@ -126,9 +136,13 @@ export class ExactScopeDeleteAllGraphStore extends InMemoryGraphStore {
 
 /** Broken: returns the similarity as Neo4j's index reports it, (1 + cosine) / 2, without converting. */
 export class UnconvertedScoreGraphStore extends InMemoryGraphStore {
-  override async searchEntities(request: ScopedCall<{ vector: readonly number[]; topK: number; threshold?: number }>): Promise<GraphEntityMatch[]> {
+  override async searchEntities(
+    request: ScopedCall<{ vector: readonly number[]; topK: number; threshold?: number }>,
+  ): Promise<GraphEntityMatch[]> {
     const { threshold: _threshold, ...rest } = request;
     const matches = await super.searchEntities(rest);
-    return matches.map((match) => ({ ...match, score: (1 + match.score) / 2 })).filter((match) => request.threshold === undefined || match.score >= request.threshold);
+    return matches
+      .map((match) => ({ ...match, score: (1 + match.score) / 2 }))
+      .filter((match) => request.threshold === undefined || match.score >= request.threshold);
   }
 }

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import type { HistoryEvent, HistoryStore } from '@mem/core';
 import { assertRejectsWithCode } from './assertions';
-import { baseHelpers, createNamespace, runPrepared, type CaseHelpers, type CaseOutcome, type ConformanceCase, type RunCaseOptions } from './case';
+import {
+  baseHelpers,
+  createNamespace,
+  runPrepared,
+  type CaseHelpers,
+  type CaseOutcome,
+  type ConformanceCase,
+  type RunCaseOptions,
+} from './case';
 
 /** Fields of a test history event; everything left out gets a deterministic default. */
 export type HistoryEventFields = { -readonly [K in keyof HistoryEvent]?: HistoryEvent[K] };
@@ -77,7 +85,15 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       const createdAt = new Date(Date.UTC(2024, 5, 1, 12, 0, 0, 500));
       // One batch with equal createdAt (mem writes several events in one millisecond), then later batches.
       const first = helpers.event({ id: helpers.id(10), memoryId, kind: 'ADD', previousText: null, text: 'Likes coffee', createdAt });
-      const second = helpers.event({ id: helpers.id(11), memoryId, kind: 'UPDATE', previousText: 'Likes coffee', text: 'Likes tea', createdAt, actor: 'update' });
+      const second = helpers.event({
+        id: helpers.id(11),
+        memoryId,
+        kind: 'UPDATE',
+        previousText: 'Likes coffee',
+        text: 'Likes tea',
+        createdAt,
+        actor: 'update',
+      });
       const foreign = helpers.event({ id: helpers.id(12), memoryId: other, text: 'Another memory' });
       // validAt may go backwards (a back-dated change); order is still the append order.
       const third = helpers.event({
@@ -90,15 +106,31 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
         validAt: new Date(Date.UTC(2020, 0, 1)),
         actor: 'update',
       });
-      const fourth = helpers.event({ id: helpers.id(14), memoryId, kind: 'DELETE', previousText: 'Likes green tea', text: null, createdAt: new Date(createdAt.getTime() + 2), actor: 'delete' });
+      const fourth = helpers.event({
+        id: helpers.id(14),
+        memoryId,
+        kind: 'DELETE',
+        previousText: 'Likes green tea',
+        text: null,
+        createdAt: new Date(createdAt.getTime() + 2),
+        actor: 'delete',
+      });
       await store.append({ events: [first, second, foreign] });
       await store.append({ events: [third] });
       await store.append({ events: [fourth] });
       const listed = await store.list({ memoryId });
-      assert.deepEqual(listed.map((event) => event.id), [first.id, second.id, third.id, fourth.id], 'events of the memory, oldest first');
+      assert.deepEqual(
+        listed.map((event) => event.id),
+        [first.id, second.id, third.id, fourth.id],
+        'events of the memory, oldest first',
+      );
       [first, second, third, fourth].forEach((event, index) => assertEventEqual(listed[index], event, 'list'));
       const others = await store.list({ memoryId: other });
-      assert.deepEqual(others.map((event) => event.id), [foreign.id], 'events of another memory');
+      assert.deepEqual(
+        others.map((event) => event.id),
+        [foreign.id],
+        'events of another memory',
+      );
     },
   },
   {
@@ -113,7 +145,14 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
     async run(store, helpers) {
       const memoryId = helpers.id(1);
       const events = [
-        helpers.event({ memoryId, kind: 'ADD', previousText: null, text: `Zoë's "favourite" 🍣; '; DROP TABLE history; --`, scope: { userId: 'user-a', agentId: 'agent-x', runId: 'run-r' }, actor: 'add' }),
+        helpers.event({
+          memoryId,
+          kind: 'ADD',
+          previousText: null,
+          text: `Zoë's "favourite" 🍣; '; DROP TABLE history; --`,
+          scope: { userId: 'user-a', agentId: 'agent-x', runId: 'run-r' },
+          actor: 'add',
+        }),
         helpers.event({
           memoryId,
           kind: 'UPDATE',
@@ -124,7 +163,14 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
           createdAt: new Date(Date.UTC(2024, 1, 29, 0, 0, 0, 1)),
           actor: 'update',
         }),
-        helpers.event({ memoryId, kind: 'DELETE', previousText: '日本語\nsecond line\ttab', text: null, scope: { runId: 'run-r' }, actor: 'deleteAll' }),
+        helpers.event({
+          memoryId,
+          kind: 'DELETE',
+          previousText: '日本語\nsecond line\ttab',
+          text: null,
+          scope: { runId: 'run-r' },
+          actor: 'deleteAll',
+        }),
         helpers.event({ memoryId, kind: 'DELETE', previousText: '', text: null, scope: { userId: 'user-a' }, actor: 'delete' }),
       ];
       await store.append({ events });
@@ -142,9 +188,17 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       const fresh = helpers.event({ id: helpers.id(11), memoryId, text: 'Fresh event before the conflict' });
       const clash = helpers.event({ id: stored.id, memoryId, text: 'Same id again' });
       const after = helpers.event({ id: helpers.id(12), memoryId: helpers.id(2), text: 'Fresh event after the conflict' });
-      await assertRejectsWithCode(() => store.append({ events: [fresh, clash, after] }), 'CONFLICT', 'append of a batch holding an already stored id');
+      await assertRejectsWithCode(
+        () => store.append({ events: [fresh, clash, after] }),
+        'CONFLICT',
+        'append of a batch holding an already stored id',
+      );
       const listed = await store.list({ memoryId });
-      assert.deepEqual(listed.map((event) => event.id), [stored.id], 'events after the rejected batch');
+      assert.deepEqual(
+        listed.map((event) => event.id),
+        [stored.id],
+        'events after the rejected batch',
+      );
       assertEventEqual(listed[0], stored, 'the stored event is unchanged');
       assert.deepEqual(await store.list({ memoryId: helpers.id(2) }), [], 'no event of the rejected batch was stored');
     },
@@ -155,21 +209,35 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       const memoryId = helpers.id(1);
       const first = helpers.event({ id: helpers.id(10), memoryId, text: 'Unrelated' });
       const twice = helpers.event({ id: helpers.id(11), memoryId, text: 'Twice' });
-      await assertRejectsWithCode(() => store.append({ events: [first, twice, { ...twice, text: 'Twice, again' }] }), 'CONFLICT', 'append of a batch holding one id twice');
+      await assertRejectsWithCode(
+        () => store.append({ events: [first, twice, { ...twice, text: 'Twice, again' }] }),
+        'CONFLICT',
+        'append of a batch holding one id twice',
+      );
       assert.deepEqual(await store.list({ memoryId }), [], 'events after the rejected batch');
       // The ids are still free afterwards.
       await store.append({ events: [first, twice] });
-      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [first.id, twice.id], 'the same events appended correctly afterwards');
+      assert.deepEqual(
+        (await store.list({ memoryId })).map((event) => event.id),
+        [first.id, twice.id],
+        'the same events appended correctly afterwards',
+      );
     },
   },
   {
     name: 'append: 20 concurrent appenders lose nothing',
     async run(store, helpers) {
       const memoryId = helpers.id(1);
-      const events = Array.from({ length: 20 }, (_, index) => helpers.event({ id: helpers.id(100 + index), memoryId, text: `writer ${index}` }));
+      const events = Array.from({ length: 20 }, (_, index) =>
+        helpers.event({ id: helpers.id(100 + index), memoryId, text: `writer ${index}` }),
+      );
       await Promise.all(events.map((event) => store.append({ events: [event] })));
       const listed = await store.list({ memoryId });
-      assert.deepEqual(listed.map((event) => event.id).sort(), events.map((event) => event.id).sort(), 'events after 20 concurrent appends');
+      assert.deepEqual(
+        listed.map((event) => event.id).sort(),
+        events.map((event) => event.id).sort(),
+        'events after 20 concurrent appends',
+      );
     },
   },
   {
@@ -185,7 +253,11 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       const memoryId = helpers.id(1);
       const controller = new AbortController();
       controller.abort();
-      await assertRejectsWithCode(() => store.append({ events: [helpers.event({ memoryId })], signal: controller.signal }), 'ABORTED', 'append with an aborted signal');
+      await assertRejectsWithCode(
+        () => store.append({ events: [helpers.event({ memoryId })], signal: controller.signal }),
+        'ABORTED',
+        'append with an aborted signal',
+      );
       await assertRejectsWithCode(() => store.list({ memoryId, signal: controller.signal }), 'ABORTED', 'list with an aborted signal');
       assert.deepEqual(await store.list({ memoryId }), [], 'events after the aborted append');
     },
@@ -196,19 +268,45 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       const memoryId = helpers.id(1);
       const added = helpers.event({ id: helpers.id(10), memoryId, kind: 'ADD', text: 'Likes tea' });
       await store.append({ events: [added] });
-      const update = helpers.event({ id: helpers.id(11), memoryId, kind: 'UPDATE', previousText: 'Likes tea', text: 'Likes green tea', actor: 'update' });
+      const update = helpers.event({
+        id: helpers.id(11),
+        memoryId,
+        kind: 'UPDATE',
+        previousText: 'Likes tea',
+        text: 'Likes green tea',
+        actor: 'update',
+      });
       const other = helpers.event({ id: helpers.id(12), memoryId: helpers.id(2), kind: 'ADD', text: 'Plays cello' });
       await store.append({ events: [update, other], pending: true });
-      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [added.id], 'a pending event is not listed');
+      assert.deepEqual(
+        (await store.list({ memoryId })).map((event) => event.id),
+        [added.id],
+        'a pending event is not listed',
+      );
       assert.deepEqual(await store.list({ memoryId: helpers.id(2) }), [], 'a memory with only pending events lists nothing');
       const pending = await store.listPending({ limit: 10 });
-      assert.deepEqual(pending.map((event) => event.id), [update.id, other.id], 'listPending returns the pending events, oldest first');
+      assert.deepEqual(
+        pending.map((event) => event.id),
+        [update.id, other.id],
+        'listPending returns the pending events, oldest first',
+      );
       assertEventEqual(pending[0], update, 'listPending');
       // A later committed event, then the pending one is committed: append order is kept.
-      const later = helpers.event({ id: helpers.id(13), memoryId, kind: 'DELETE', previousText: 'Likes green tea', text: null, actor: 'delete' });
+      const later = helpers.event({
+        id: helpers.id(13),
+        memoryId,
+        kind: 'DELETE',
+        previousText: 'Likes green tea',
+        text: null,
+        actor: 'delete',
+      });
       await store.append({ events: [later] });
       await store.settle({ commit: [update.id, other.id] });
-      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [added.id, update.id, later.id], 'committed events keep their append order');
+      assert.deepEqual(
+        (await store.list({ memoryId })).map((event) => event.id),
+        [added.id, update.id, later.id],
+        'committed events keep their append order',
+      );
       assert.deepEqual(await store.listPending({ limit: 10 }), [], 'nothing is pending after the commit');
       assertEventEqual((await store.list({ memoryId: helpers.id(2) }))[0], other, 'a committed event round-trips');
     },
@@ -220,42 +318,87 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       const committed = helpers.event({ id: helpers.id(10), memoryId, text: 'Committed' });
       await store.append({ events: [committed] });
       const kept = helpers.event({ id: helpers.id(11), memoryId: helpers.id(2), text: 'Pending, then committed' });
-      const dropped = helpers.event({ id: helpers.id(12), memoryId, kind: 'UPDATE', previousText: 'Committed', text: 'Pending, then discarded', actor: 'update' });
+      const dropped = helpers.event({
+        id: helpers.id(12),
+        memoryId,
+        kind: 'UPDATE',
+        previousText: 'Committed',
+        text: 'Pending, then discarded',
+        actor: 'update',
+      });
       await store.append({ events: [kept, dropped], pending: true });
       await store.settle({ commit: [kept.id], discard: [dropped.id, committed.id, helpers.id(404)] });
-      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [committed.id], 'the discarded event is gone; the committed one stays');
-      assert.deepEqual((await store.list({ memoryId: helpers.id(2) })).map((event) => event.id), [kept.id], 'the committed pending event is listed');
+      assert.deepEqual(
+        (await store.list({ memoryId })).map((event) => event.id),
+        [committed.id],
+        'the discarded event is gone; the committed one stays',
+      );
+      assert.deepEqual(
+        (await store.list({ memoryId: helpers.id(2) })).map((event) => event.id),
+        [kept.id],
+        'the committed pending event is listed',
+      );
       assert.deepEqual(await store.listPending({ limit: 10 }), [], 'nothing is pending');
       // Settling again, or settling ids that are not pending, changes nothing.
       await store.settle({ commit: [dropped.id], discard: [kept.id] });
-      assert.deepEqual((await store.list({ memoryId: helpers.id(2) })).map((event) => event.id), [kept.id], 'a committed event cannot be discarded');
-      assert.deepEqual((await store.list({ memoryId })).map((event) => event.id), [committed.id], 'a discarded event cannot be committed');
+      assert.deepEqual(
+        (await store.list({ memoryId: helpers.id(2) })).map((event) => event.id),
+        [kept.id],
+        'a committed event cannot be discarded',
+      );
+      assert.deepEqual(
+        (await store.list({ memoryId })).map((event) => event.id),
+        [committed.id],
+        'a discarded event cannot be committed',
+      );
     },
   },
   {
     name: 'listPending: oldest first across memories, at most limit; an aborted signal throws ABORTED',
     async run(store, helpers) {
-      const events = Array.from({ length: 5 }, (_, index) => helpers.event({ id: helpers.id(20 + index), memoryId: helpers.id(index % 2) }));
+      const events = Array.from({ length: 5 }, (_, index) =>
+        helpers.event({ id: helpers.id(20 + index), memoryId: helpers.id(index % 2) }),
+      );
       for (const event of events) await store.append({ events: [event], pending: true });
-      assert.deepEqual((await store.listPending({ limit: 3 })).map((event) => event.id), events.slice(0, 3).map((event) => event.id), 'the three oldest pending events');
+      assert.deepEqual(
+        (await store.listPending({ limit: 3 })).map((event) => event.id),
+        events.slice(0, 3).map((event) => event.id),
+        'the three oldest pending events',
+      );
       const controller = new AbortController();
       controller.abort();
-      await assertRejectsWithCode(() => store.listPending({ limit: 3, signal: controller.signal }), 'ABORTED', 'listPending with an aborted signal');
-      await assertRejectsWithCode(() => store.settle({ commit: [events[0]!.id], signal: controller.signal }), 'ABORTED', 'settle with an aborted signal');
+      await assertRejectsWithCode(
+        () => store.listPending({ limit: 3, signal: controller.signal }),
+        'ABORTED',
+        'listPending with an aborted signal',
+      );
+      await assertRejectsWithCode(
+        () => store.settle({ commit: [events[0]!.id], signal: controller.signal }),
+        'ABORTED',
+        'settle with an aborted signal',
+      );
       assert.equal((await store.listPending({ limit: 10 })).length, 5, 'the aborted settle changed nothing');
     },
   },
   {
     name: 'reset: deletes every event',
     async run(store, helpers) {
-      const events = [helpers.event({ memoryId: helpers.id(1) }), helpers.event({ memoryId: helpers.id(2) }), helpers.event({ memoryId: helpers.id(2) })];
+      const events = [
+        helpers.event({ memoryId: helpers.id(1) }),
+        helpers.event({ memoryId: helpers.id(2) }),
+        helpers.event({ memoryId: helpers.id(2) }),
+      ];
       await store.append({ events });
       await store.reset();
       assert.deepEqual(await store.list({ memoryId: helpers.id(1) }), [], 'events of the first memory after reset');
       assert.deepEqual(await store.list({ memoryId: helpers.id(2) }), [], 'events of the second memory after reset');
       // Ids are free again after a reset.
       await store.append({ events: [events[0]!] });
-      assert.deepEqual((await store.list({ memoryId: helpers.id(1) })).map((event) => event.id), [events[0]!.id], 'an event appended again after reset');
+      assert.deepEqual(
+        (await store.list({ memoryId: helpers.id(1) })).map((event) => event.id),
+        [events[0]!.id],
+        'an event appended again after reset',
+      );
     },
   },
 ];
@@ -266,6 +409,10 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
  * @returns `{ status: 'passed' }`, or `{ status: 'skipped', reason }`.
  * @throws the case's assertion error when the store does not conform.
  */
-export async function runHistoryStoreCase(testCase: HistoryStoreCase, store: HistoryStore, options: RunCaseOptions = {}): Promise<CaseOutcome> {
+export async function runHistoryStoreCase(
+  testCase: HistoryStoreCase,
+  store: HistoryStore,
+  options: RunCaseOptions = {},
+): Promise<CaseOutcome> {
   return runPrepared(testCase, store, createHistoryStoreHelpers({ ...options, namespace: options.namespace ?? createNamespace() }));
 }

@@ -27,7 +27,13 @@ export {
 } from './case';
 export { vectorStoreCases, runVectorStoreCase, type VectorStoreCase } from './vector-store-cases';
 export { CONFORMANCE_DIMENSIONS, type VectorStoreCaseHelpers, type RecordFields } from './vector-store-helpers';
-export { historyStoreCases, runHistoryStoreCase, type HistoryStoreCase, type HistoryStoreCaseHelpers, type HistoryEventFields } from './history-store-cases';
+export {
+  historyStoreCases,
+  runHistoryStoreCase,
+  type HistoryStoreCase,
+  type HistoryStoreCaseHelpers,
+  type HistoryEventFields,
+} from './history-store-cases';
 export { embedderCases, embedderCaseTexts, runEmbedderCase, type EmbedderCase } from './embedder-cases';
 export { graphStoreCases, runGraphStoreCase, TRICKY_GRAPH_NAMES, type GraphStoreCase } from './graph-store-cases';
 export { createGraphStoreHelpers, type GraphStoreCaseHelpers } from './graph-store-helpers';

@@ -19,13 +19,19 @@ interface Outcome {
 
 // Runs src/__fixtures__/lifecycle.fixture.ts in a nested vitest and reads what happened: the test
 // states vitest reported, and the harness log (create / dispose per namespace).
-let outcomes: Outcome[] = [];
+const outcomes: Outcome[] = [];
 let logLines: string[] = [];
 let directory: string;
 
 function flatten(task: RunnerTask, suite: string, into: Outcome[]): void {
   if (task.type === 'test') {
-    into.push({ suite, name: task.name, state: task.mode === 'skip' ? 'skip' : task.result?.state, note: (task.result as { note?: string } | undefined)?.note, error: task.result?.errors?.[0]?.message });
+    into.push({
+      suite,
+      name: task.name,
+      state: task.mode === 'skip' ? 'skip' : task.result?.state,
+      note: (task.result as { note?: string } | undefined)?.note,
+      error: task.result?.errors?.[0]?.message,
+    });
   } else if ('tasks' in task) {
     for (const child of task.tasks) flatten(child, task.type === 'suite' && suite === '' ? task.name : suite, into);
   }
@@ -69,7 +75,10 @@ describe('describe* lifecycle', () => {
   it('reports a case skipped by a missing capability as skipped with its reason, not as passed', () => {
     const skipped = inSuite('passing').filter((outcome) => outcome.state === 'skip');
     expect(skipped.map((outcome) => [outcome.name, outcome.note])).toEqual([
-      ['keywordQuery: throws UNSUPPORTED_CAPABILITY when capabilities.keywordSearch is false', 'the store declares keywordSearch: true (the ranking cases apply)'],
+      [
+        'keywordQuery: throws UNSUPPORTED_CAPABILITY when capabilities.keywordSearch is false',
+        'the store declares keywordSearch: true (the ranking cases apply)',
+      ],
     ]);
   });
 

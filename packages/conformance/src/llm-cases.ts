@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import type { JsonSchema, LLM, LLMMessage, LLMResponse, ResponseFormat } from '@mem/core';
 import { assertRejectsWithCode } from './assertions';
-import { baseHelpers, createNamespace, runPrepared, type CaseHelpers, type CaseOutcome, type ConformanceCase, type RunCaseOptions } from './case';
+import {
+  baseHelpers,
+  createNamespace,
+  runPrepared,
+  type CaseHelpers,
+  type CaseOutcome,
+  type ConformanceCase,
+  type RunCaseOptions,
+} from './case';
 
 /** A conformance case for an {@link LLM}. */
 export type LLMCase = ConformanceCase<LLM, CaseHelpers>;
@@ -48,11 +56,17 @@ const FINISH_REASONS: readonly LLMResponse['finishReason'][] = ['stop', 'length'
 function assertResponse(response: LLMResponse, where: string): void {
   assert.equal(typeof response.text, 'string', `${where}: text must be a string`);
   assert.ok(response.text.trim().length > 0, `${where}: text is empty`);
-  assert.ok(FINISH_REASONS.includes(response.finishReason), `${where}: finishReason must be one of ${FINISH_REASONS.join(', ')}, got ${String(response.finishReason)}`);
+  assert.ok(
+    FINISH_REASONS.includes(response.finishReason),
+    `${where}: finishReason must be one of ${FINISH_REASONS.join(', ')}, got ${String(response.finishReason)}`,
+  );
   assert.ok(response.usage && typeof response.usage === 'object', `${where}: usage is missing`);
   for (const field of ['promptTokens', 'completionTokens'] as const) {
     const value = response.usage[field];
-    assert.ok(typeof value === 'number' && Number.isFinite(value) && value >= 0, `${where}: usage.${field} must be a number ≥ 0, got ${String(value)}`);
+    assert.ok(
+      typeof value === 'number' && Number.isFinite(value) && value >= 0,
+      `${where}: usage.${field} must be a number ≥ 0, got ${String(value)}`,
+    );
   }
 }
 
@@ -84,8 +98,14 @@ export const llmCases: readonly LLMCase[] = [
       assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'json request: the JSON must be an object');
       const facts = (parsed as { facts?: unknown }).facts;
       assert.ok(Array.isArray(facts), 'json request: "facts" must be an array');
-      assert.ok(facts.every((fact) => typeof fact === 'string'), 'json request: every fact must be a string');
-      assert.ok(response.finishReason !== 'length' && response.finishReason !== 'refusal', `json request: a complete JSON answer cannot finish with "${response.finishReason}"`);
+      assert.ok(
+        facts.every((fact) => typeof fact === 'string'),
+        'json request: every fact must be a string',
+      );
+      assert.ok(
+        response.finishReason !== 'length' && response.finishReason !== 'refusal',
+        `json request: a complete JSON answer cannot finish with "${response.finishReason}"`,
+      );
     },
   },
   {
@@ -93,7 +113,11 @@ export const llmCases: readonly LLMCase[] = [
     async run(llm) {
       const controller = new AbortController();
       controller.abort();
-      await assertRejectsWithCode(() => llm.generate({ ...llmCasePrompts.aborted, signal: controller.signal }), 'ABORTED', 'generate with an aborted signal');
+      await assertRejectsWithCode(
+        () => llm.generate({ ...llmCasePrompts.aborted, signal: controller.signal }),
+        'ABORTED',
+        'generate with an aborted signal',
+      );
     },
   },
 ];
@@ -105,5 +129,9 @@ export const llmCases: readonly LLMCase[] = [
  * @throws the case's assertion error when the LLM does not conform.
  */
 export async function runLLMCase(testCase: LLMCase, llm: LLM, options: RunCaseOptions = {}): Promise<CaseOutcome> {
-  return runPrepared(testCase, llm, baseHelpers({ ...options, namespace: options.namespace ?? createNamespace(), consistency: 'immediate' }));
+  return runPrepared(
+    testCase,
+    llm,
+    baseHelpers({ ...options, namespace: options.namespace ?? createNamespace(), consistency: 'immediate' }),
+  );
 }

@@ -41,7 +41,10 @@ export class MinimalVectorStore extends InMemoryVectorStore {
 
 /** Declares only range operators (as a store that cannot tell `'5'` from `5` in equality might). */
 export class RangeOnlyVectorStore extends MinimalVectorStore {
-  override readonly capabilities = defineVectorStoreCapabilities({ filterOperators: ['gt', 'gte', 'lt', 'lte', 'and', 'or'], maxUpsertBatch: 50 });
+  override readonly capabilities = defineVectorStoreCapabilities({
+    filterOperators: ['gt', 'gte', 'lt', 'lte', 'and', 'or'],
+    maxUpsertBatch: 50,
+  });
 }
 
 /** Applies writes a few milliseconds late and declares `readAfterWrite: 'eventual'`: the suite must poll. */
@@ -113,7 +116,9 @@ export class StringifiesBooleansVectorStore extends InMemoryVectorStore {
   override upsert(request: UpsertRequest) {
     const records = request.records.map((record) => ({
       ...record,
-      metadata: Object.fromEntries(Object.entries(record.metadata).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : value])) as Metadata,
+      metadata: Object.fromEntries(
+        Object.entries(record.metadata).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : value]),
+      ) as Metadata,
     }));
     return super.upsert({ ...request, records });
   }
@@ -189,7 +194,12 @@ export class TruncatesDatesVectorStore extends InMemoryVectorStore {
     const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000);
     return super.upsert({
       ...request,
-      records: request.records.map((record) => ({ ...record, createdAt: seconds(record.createdAt), updatedAt: seconds(record.updatedAt), occurredAt: seconds(record.occurredAt) })),
+      records: request.records.map((record) => ({
+        ...record,
+        createdAt: seconds(record.createdAt),
+        updatedAt: seconds(record.updatedAt),
+        occurredAt: seconds(record.occurredAt),
+      })),
     });
   }
 }
@@ -243,7 +253,10 @@ export class AcceptsUndeclaredOperatorsVectorStore extends InMemoryVectorStore {
 
 /** SQL LIKE without escaping: `%` and `_` in a pattern are wildcards. */
 function like(pattern: string, value: string, anywhere: boolean): boolean {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(anywhere ? body : `^${body}$`, 's').test(value);
 }
 
@@ -281,7 +294,9 @@ export class LikeContainsVectorStore extends InMemoryVectorStore {
 /** Compares scope ids with an unescaped SQL `LIKE`, so `%` and `_` match other users. */
 export class LikeScopeVectorStore extends InMemoryVectorStore {
   private inScope(scope: Scope, record: MemoryRecord): boolean {
-    return SCOPE_FIELDS.every((key) => scope[key] === undefined || (record.scope[key] !== undefined && like(scope[key], record.scope[key], false)));
+    return SCOPE_FIELDS.every(
+      (key) => scope[key] === undefined || (record.scope[key] !== undefined && like(scope[key], record.scope[key], false)),
+    );
   }
   override async query(request: QueryRequest) {
     const all = await super.query({ ...request, scope: {}, topK: 100_000 });
@@ -345,7 +360,10 @@ export class NewestFirstHistoryStore extends InMemoryHistoryStore {
 /** Turns `null` texts into empty strings (a NOT NULL column). */
 export class NullAsEmptyHistoryStore extends InMemoryHistoryStore {
   override append(request: Call<{ events: readonly HistoryEvent[] }>): Promise<void> {
-    return super.append({ ...request, events: request.events.map((event) => ({ ...event, previousText: event.previousText ?? '', text: event.text ?? '' })) });
+    return super.append({
+      ...request,
+      events: request.events.map((event) => ({ ...event, previousText: event.previousText ?? '', text: event.text ?? '' })),
+    });
   }
 }
 
@@ -369,7 +387,10 @@ export class IgnoresAbortEmbedder extends LexicalEmbedder {
 
 /** Wraps JSON answers in a markdown code fence, as chat models do when not held to a schema. */
 export function fencedJsonLLM(): ScriptedLLM {
-  return new ScriptedLLM([(request) => (request.responseFormat?.type === 'json' ? '```json\n{"facts": ["Is vegetarian"]}\n```' : 'Hello!')], { repeatLast: true });
+  return new ScriptedLLM(
+    [(request) => (request.responseFormat?.type === 'json' ? '```json\n{"facts": ["Is vegetarian"]}\n```' : 'Hello!')],
+    { repeatLast: true },
+  );
 }
 
 /** Throws a plain Error for an aborted signal instead of a MemError with code ABORTED. */
@@ -385,5 +406,11 @@ export function untypedAbortLLM(): ScriptedLLM {
 
 /** A well-behaved scripted LLM: JSON when asked for it, a sentence otherwise. */
 export function wellBehavedLLM(): ScriptedLLM {
-  return new ScriptedLLM([(request) => (request.responseFormat?.type === 'json' ? JSON.stringify({ facts: ['Is vegetarian', 'Lives in Lisbon'] }) : 'Hello there!')], { repeatLast: true });
+  return new ScriptedLLM(
+    [
+      (request) =>
+        request.responseFormat?.type === 'json' ? JSON.stringify({ facts: ['Is vegetarian', 'Lives in Lisbon'] }) : 'Hello there!',
+    ],
+    { repeatLast: true },
+  );
 }

@@ -1,6 +1,15 @@
 // Shared by the vector store case files; not exported from the package.
 import assert from 'node:assert/strict';
-import { evaluateFilter, scopeContains, filterOperatorsUsed, type Filter, type MemoryRecord, type Scope, type VectorMatch, type VectorStore } from '@mem/core';
+import {
+  evaluateFilter,
+  scopeContains,
+  filterOperatorsUsed,
+  type Filter,
+  type MemoryRecord,
+  type Scope,
+  type VectorMatch,
+  type VectorStore,
+} from '@mem/core';
 import { assertClose, sortedIds } from './assertions';
 import type { VectorStoreCaseHelpers } from './vector-store-helpers';
 
@@ -12,7 +21,11 @@ export const VECTOR_TOLERANCE = 1e-5;
 export const ALL = 100;
 
 /** For eventually consistent stores: waits until every record can be read back in its own scope. */
-export async function waitUntilVisible(store: VectorStore, helpers: VectorStoreCaseHelpers, records: readonly MemoryRecord[]): Promise<void> {
+export async function waitUntilVisible(
+  store: VectorStore,
+  helpers: VectorStoreCaseHelpers,
+  records: readonly MemoryRecord[],
+): Promise<void> {
   await helpers.eventually(async () => {
     for (const record of records) {
       const found = await store.get({ scope: record.scope, ids: [record.id] });
@@ -32,7 +45,8 @@ export function matchIds(matches: readonly VectorMatch[]): string[] {
 }
 
 /** `requires` of cases that need keyword search. */
-export const needsKeywordSearch = (store: VectorStore) => (store.capabilities.keywordSearch ? undefined : 'needs capabilities.keywordSearch: true');
+export const needsKeywordSearch = (store: VectorStore) =>
+  store.capabilities.keywordSearch ? undefined : 'needs capabilities.keywordSearch: true';
 /** Asserts every field of a record read back equals what was written. */
 export function assertRecordEqual(actual: MemoryRecord | undefined, expected: MemoryRecord, where: string): void {
   assert.ok(actual, `${where}: record ${expected.id} is missing`);
@@ -46,7 +60,9 @@ export function assertRecordEqual(actual: MemoryRecord | undefined, expected: Me
     assert.equal(actual[field].getTime(), expected[field].getTime(), `${where}: ${field} of ${expected.id} at millisecond precision`);
   }
   assert.equal(actual.vector.length, expected.vector.length, `${where}: vector length of ${expected.id}`);
-  expected.vector.forEach((value, index) => assertClose(actual.vector[index]!, value, VECTOR_TOLERANCE, `${where}: vector[${index}] of ${expected.id}`));
+  expected.vector.forEach((value, index) =>
+    assertClose(actual.vector[index]!, value, VECTOR_TOLERANCE, `${where}: vector[${index}] of ${expected.id}`),
+  );
 }
 
 function definedOnly(scope: Scope): Scope {
@@ -56,10 +72,12 @@ function definedOnly(scope: Scope): Scope {
 /** Asserts matches are in descending score order. */
 export function assertSortedByScore(matches: readonly VectorMatch[], where: string): void {
   for (let index = 1; index < matches.length; index++) {
-    assert.ok(matches[index - 1]!.score >= matches[index]!.score, `${where}: scores must be in descending order, got ${matches.map((match) => match.score).join(', ')}`);
+    assert.ok(
+      matches[index - 1]!.score >= matches[index]!.score,
+      `${where}: scores must be in descending order, got ${matches.map((match) => match.score).join(', ')}`,
+    );
   }
 }
-
 
 /** The first of `candidates` (equivalent filters) whose operators the store declares, if any. */
 export function pickFilter(store: VectorStore, candidates: readonly Filter[]): Filter | undefined {

@@ -41,11 +41,23 @@ function equalsFilters(field: string, value: string): Filter[] {
 }
 
 /** Equivalent filters selecting the `rare` records of the topK case (kind = rare, weight = 1). */
-const RARE_FILTERS: readonly Filter[] = [...equalsFilters('kind', 'rare'), { op: 'gte', field: 'weight', value: 1 }, { op: 'gt', field: 'weight', value: 0.5 }];
+const RARE_FILTERS: readonly Filter[] = [
+  ...equalsFilters('kind', 'rare'),
+  { op: 'gte', field: 'weight', value: 1 },
+  { op: 'gt', field: 'weight', value: 0.5 },
+];
 /** Equivalent filters selecting the even records of the listing case (parity = even, remainder = 0). */
-const EVEN_FILTERS: readonly Filter[] = [...equalsFilters('parity', 'even'), { op: 'lt', field: 'remainder', value: 1 }, { op: 'lte', field: 'remainder', value: 0 }];
+const EVEN_FILTERS: readonly Filter[] = [
+  ...equalsFilters('parity', 'even'),
+  { op: 'lt', field: 'remainder', value: 1 },
+  { op: 'lte', field: 'remainder', value: 0 },
+];
 /** Equivalent filters selecting the shopping record of the keyword case (category = shopping, priority = 2). */
-const SHOPPING_FILTERS: readonly Filter[] = [...equalsFilters('category', 'shopping'), { op: 'gte', field: 'priority', value: 2 }, { op: 'gt', field: 'priority', value: 1.5 }];
+const SHOPPING_FILTERS: readonly Filter[] = [
+  ...equalsFilters('category', 'shopping'),
+  { op: 'gte', field: 'priority', value: 2 },
+  { op: 'gt', field: 'priority', value: 1.5 },
+];
 
 const ISOLATION_TEXT = 'Prefers a window seat on long flights';
 
@@ -92,7 +104,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       const records = await seedIsolation(store, helpers);
       for (const [label, scope] of Object.entries(ISOLATION_SCOPES)) {
         const listed = await collect(store.list({ scope }));
-        assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope), `list in scope ${label} ${JSON.stringify(scope)}`);
+        assert.deepEqual(
+          listed.map((record) => record.id),
+          expectedInScope(records, scope),
+          `list in scope ${label} ${JSON.stringify(scope)}`,
+        );
       }
     },
   },
@@ -124,7 +140,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         await helpers.eventually(async () => {
           const left = new Set<string>();
           for (const record of records) for (const found of await store.get({ scope: record.scope, ids: [record.id] })) left.add(found.id);
-          assert.deepEqual([...left].sort(compareStrings), expected, `records left after delete of every id in scope ${JSON.stringify(scope)}`);
+          assert.deepEqual(
+            [...left].sort(compareStrings),
+            expected,
+            `records left after delete of every id in scope ${JSON.stringify(scope)}`,
+          );
         });
       }
     },
@@ -145,7 +165,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         const matches = await store.query({ scope, vector: helpers.axis(0), topK: ALL, filter });
         assert.deepEqual(matchIds(matches), expected, `query in scope ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`);
         const listed = await collect(store.list({ scope, filter }));
-        assert.deepEqual(listed.map((record) => record.id), expected, `list in scope ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`);
+        assert.deepEqual(
+          listed.map((record) => record.id),
+          expected,
+          `list in scope ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`,
+        );
       }
     },
   },
@@ -164,7 +188,9 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         { userId: 'user-a', agentId: "x' OR agentId IS NOT NULL --" },
         { userId: 'user-a', agentId: '$ne' },
       ];
-      const records = scopes.map((scope, index) => helpers.record({ id: helpers.id(index + 1), scope, text: ISOLATION_TEXT, vector: helpers.axis(0) }));
+      const records = scopes.map((scope, index) =>
+        helpers.record({ id: helpers.id(index + 1), scope, text: ISOLATION_TEXT, vector: helpers.axis(0) }),
+      );
       await helpers.write(records);
       await waitUntilVisible(store, helpers, records);
       const ids = records.map((record) => record.id);
@@ -172,14 +198,22 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         const label = JSON.stringify(scope);
         const expected = expectedInScope(records, scope);
         assert.deepEqual(sortedIds(await store.get({ scope, ids })), expected, `get in scope ${label}`);
-        assert.deepEqual((await collect(store.list({ scope }))).map((record) => record.id), expected, `list in scope ${label}`);
+        assert.deepEqual(
+          (await collect(store.list({ scope }))).map((record) => record.id),
+          expected,
+          `list in scope ${label}`,
+        );
         assert.deepEqual(matchIds(await store.query({ scope, vector: helpers.axis(0), topK: ALL })), expected, `query in scope ${label}`);
       }
       await store.delete({ scope: { userId: '%' }, ids });
       await helpers.eventually(async () => {
         const left: string[] = [];
         for (const record of records) left.push(...(await store.get({ scope: record.scope, ids: [record.id] })).map((found) => found.id));
-        assert.deepEqual(left.sort(compareStrings), sortedIds(records.filter((record) => record.scope.userId !== '%')), 'records left after deleting in scope { userId: "%" }');
+        assert.deepEqual(
+          left.sort(compareStrings),
+          sortedIds(records.filter((record) => record.scope.userId !== '%')),
+          'records left after deleting in scope { userId: "%" }',
+        );
       });
     },
   },
@@ -195,13 +229,25 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       for (const scope of [{ userId: '\uD800' }, { userId: 'user-a', agentId: 'agent \uDC00' }, { runId: '\uDBFF' }] as Scope[]) {
         const label = JSON.stringify(scope);
         const ids = [stored.id, helpers.id(2)];
-        await assertRejectsWithCode(() => store.upsert({ records: [helpers.record({ id: helpers.id(2), scope, vector: helpers.axis(1) })] }), 'INVALID_INPUT', `upsert with scope ${label}`);
-        await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: ALL }), 'INVALID_INPUT', `query in scope ${label}`);
+        await assertRejectsWithCode(
+          () => store.upsert({ records: [helpers.record({ id: helpers.id(2), scope, vector: helpers.axis(1) })] }),
+          'INVALID_INPUT',
+          `upsert with scope ${label}`,
+        );
+        await assertRejectsWithCode(
+          () => store.query({ scope, vector: helpers.axis(0), topK: ALL }),
+          'INVALID_INPUT',
+          `query in scope ${label}`,
+        );
         await assertRejectsWithCode(() => store.get({ scope, ids }), 'INVALID_INPUT', `get in scope ${label}`);
         await assertRejectsWithCode(() => collect(store.list({ scope })), 'INVALID_INPUT', `list in scope ${label}`);
         await assertRejectsWithCode(() => store.delete({ scope, ids }), 'INVALID_INPUT', `delete in scope ${label}`);
       }
-      assert.deepEqual(sortedIds(await store.get({ scope: { userId: '\uFFFD' }, ids: [stored.id, helpers.id(2)] })), [stored.id], 'records after the rejected calls');
+      assert.deepEqual(
+        sortedIds(await store.get({ scope: { userId: '\uFFFD' }, ids: [stored.id, helpers.id(2)] })),
+        [stored.id],
+        'records after the rejected calls',
+      );
     },
   },
 
@@ -230,7 +276,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       await helpers.write([same, orthogonal, opposite]);
       await waitUntilVisible(store, helpers, [same, orthogonal, opposite]);
       const matches = await store.query({ scope, vector: helpers.axis(0), topK: ALL });
-      assert.deepEqual(matches.map((match) => match.record.id), [same.id, orthogonal.id, opposite.id], 'order: identical, orthogonal, opposite');
+      assert.deepEqual(
+        matches.map((match) => match.record.id),
+        [same.id, orthogonal.id, opposite.id],
+        'order: identical, orthogonal, opposite',
+      );
       assertClose(matches[0]!.score, 1, SCORE_TOLERANCE, 'score of an identical vector');
       assertClose(matches[1]!.score, 0, SCORE_TOLERANCE, 'score of an orthogonal vector');
       assertClose(matches[2]!.score, -1, SCORE_TOLERANCE, 'score of the opposite vector');
@@ -240,7 +290,9 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     name: 'query: results are sorted by descending score, in [-1, 1], and equal the exact ranking',
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
-      const records = Array.from({ length: 12 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: helpers.unitVector(index + 1) }));
+      const records = Array.from({ length: 12 }, (_, index) =>
+        helpers.record({ id: helpers.id(index + 1), scope, vector: helpers.unitVector(index + 1) }),
+      );
       await helpers.write(records);
       await waitUntilVisible(store, helpers, records);
       for (const seed of [101, 202, 303]) {
@@ -252,7 +304,10 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
           .sort((a, b) => b.score - a.score);
         assert.equal(matches.length, records.length, `query ${seed}: every record in scope is returned when topK exceeds their number`);
         matches.forEach((match, index) => {
-          assert.ok(match.score >= -1 - SCORE_TOLERANCE && match.score <= 1 + SCORE_TOLERANCE, `query ${seed}: score ${match.score} outside [-1, 1]`);
+          assert.ok(
+            match.score >= -1 - SCORE_TOLERANCE && match.score <= 1 + SCORE_TOLERANCE,
+            `query ${seed}: score ${match.score} outside [-1, 1]`,
+          );
           const reference = expectedOrder.find((item) => item.id === match.record.id);
           assert.ok(reference, `query ${seed}: unknown id ${match.record.id}`);
           assertClose(match.score, reference.score, SCORE_TOLERANCE, `query ${seed}: score of ${match.record.id} (cosine similarity)`);
@@ -266,17 +321,27 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     name: 'query: topK is respected exactly (1, 3, and more than available)',
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
-      const records = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: helpers.unitVector(index + 1) }));
+      const records = Array.from({ length: 5 }, (_, index) =>
+        helpers.record({ id: helpers.id(index + 1), scope, vector: helpers.unitVector(index + 1) }),
+      );
       // Records in another scope must not count toward topK either.
-      const others = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 11), scope: { userId: 'user-b' }, vector: helpers.unitVector(index + 1) }));
+      const others = Array.from({ length: 5 }, (_, index) =>
+        helpers.record({ id: helpers.id(index + 11), scope: { userId: 'user-b' }, vector: helpers.unitVector(index + 1) }),
+      );
       await helpers.write([...records, ...others]);
       await waitUntilVisible(store, helpers, [...records, ...others]);
       const vector = helpers.unitVector(77);
-      const ranking = records.map((record) => ({ id: record.id, score: cosineSimilarity(vector, record.vector) })).sort((a, b) => b.score - a.score);
+      const ranking = records
+        .map((record) => ({ id: record.id, score: cosineSimilarity(vector, record.vector) }))
+        .sort((a, b) => b.score - a.score);
       for (const topK of [1, 3, 5, 6, 50]) {
         const matches = await store.query({ scope, vector, topK });
         assert.equal(matches.length, Math.min(topK, records.length), `query with topK ${topK} over ${records.length} records in scope`);
-        assert.deepEqual(matches.map((match) => match.record.id), ranking.slice(0, topK).map((item) => item.id), `query with topK ${topK}: the best ${topK}, best first`);
+        assert.deepEqual(
+          matches.map((match) => match.record.id),
+          ranking.slice(0, topK).map((item) => item.id),
+          `query with topK ${topK}: the best ${topK}, best first`,
+        );
       }
     },
   },
@@ -287,16 +352,31 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       const scope: Scope = { userId: 'user-a' };
       // Twenty close records that do not match, three far ones that do.
       const angled = (theta: number) => [Math.cos(theta), Math.sin(theta), 0, 0, 0, 0, 0, 0];
-      const common = Array.from({ length: 20 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, vector: angled(0.01 * (index + 1)), metadata: { kind: 'common', weight: 0 } }));
-      const rare = [1.0, 1.2, 1.4].map((theta, index) => helpers.record({ id: helpers.id(index + 101), scope, vector: angled(theta), metadata: { kind: 'rare', weight: 1 } }));
+      const common = Array.from({ length: 20 }, (_, index) =>
+        helpers.record({ id: helpers.id(index + 1), scope, vector: angled(0.01 * (index + 1)), metadata: { kind: 'common', weight: 0 } }),
+      );
+      const rare = [1.0, 1.2, 1.4].map((theta, index) =>
+        helpers.record({ id: helpers.id(index + 101), scope, vector: angled(theta), metadata: { kind: 'rare', weight: 1 } }),
+      );
       // Matching records in another scope, closer than any rare record in scope.
-      const elsewhere = Array.from({ length: 5 }, (_, index) => helpers.record({ id: helpers.id(index + 201), scope: { userId: 'user-b' }, vector: angled(0.02 * index), metadata: { kind: 'rare', weight: 1 } }));
+      const elsewhere = Array.from({ length: 5 }, (_, index) =>
+        helpers.record({
+          id: helpers.id(index + 201),
+          scope: { userId: 'user-b' },
+          vector: angled(0.02 * index),
+          metadata: { kind: 'rare', weight: 1 },
+        }),
+      );
       await helpers.write([...common, ...rare, ...elsewhere]);
       await waitUntilVisible(store, helpers, [...common, ...rare, ...elsewhere]);
       const filter = pickFilter(store, RARE_FILTERS)!;
       for (const topK of [1, 2, 3, 10]) {
         const matches = await store.query({ scope, vector: helpers.axis(0), topK, filter });
-        assert.deepEqual(matches.map((match) => match.record.id), rare.slice(0, topK).map((record) => record.id), `query with topK ${topK} and filter ${JSON.stringify(filter)}`);
+        assert.deepEqual(
+          matches.map((match) => match.record.id),
+          rare.slice(0, topK).map((record) => record.id),
+          `query with topK ${topK} and filter ${JSON.stringify(filter)}`,
+        );
       }
     },
   },
@@ -326,7 +406,7 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         jsonLike: '{"$ne": null}',
         newline: 'line one\nline two\ttabbed',
         negative: -42,
-        float: 3.141592653589793,
+        float: Math.PI,
         negativeFloat: -0.000123,
         zero: 0,
         largeSafeInteger: Number.MAX_SAFE_INTEGER,
@@ -374,7 +454,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         const [fromGet] = await store.get({ scope: record.scope, ids: [record.id] });
         assertRecordEqual(fromGet, record, 'get');
         const listed = await collect(store.list({ scope: record.scope }));
-        assertRecordEqual(listed.find((item) => item.id === record.id), record, 'list');
+        assertRecordEqual(
+          listed.find((item) => item.id === record.id),
+          record,
+          'list',
+        );
         const matches = await store.query({ scope: record.scope, vector: record.vector, topK: ALL });
         assertRecordEqual(matches.find((match) => match.record.id === record.id)?.record, record, 'query');
       }
@@ -384,7 +468,13 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     name: 'upsert: the same id twice keeps one record and the second version wins entirely',
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
-      const first = helpers.record({ id: helpers.id(1), scope, text: 'Likes coffee', vector: helpers.axis(0), metadata: { mood: 'first', stale: 'remove me', rating: 1 } });
+      const first = helpers.record({
+        id: helpers.id(1),
+        scope,
+        text: 'Likes coffee',
+        vector: helpers.axis(0),
+        metadata: { mood: 'first', stale: 'remove me', rating: 1 },
+      });
       const second = helpers.record({
         id: first.id,
         scope,
@@ -417,7 +507,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       await helpers.write([record]);
       await waitUntilVisible(store, helpers, [record]);
       const found = await store.get({ scope, ids: [helpers.id(404), record.id, helpers.id(405)] });
-      assert.deepEqual(found.map((item) => item.id), [record.id], 'get with two missing ids and one present');
+      assert.deepEqual(
+        found.map((item) => item.id),
+        [record.id],
+        'get with two missing ids and one present',
+      );
       assert.deepEqual(await store.get({ scope, ids: [helpers.id(406)] }), [], 'get with only a missing id');
       await store.delete({ scope, ids: [helpers.id(404)] });
       await store.delete({ scope, ids: [helpers.id(405), record.id] });
@@ -432,7 +526,12 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       const record = helpers.record({ id: helpers.id(1), scope: { userId: 'user-a', agentId: 'agent-x' } });
       await helpers.write([record]);
       await waitUntilVisible(store, helpers, [record]);
-      for (const scope of [{ userId: 'user-b' }, { userId: 'user-a', agentId: 'agent-y' }, { agentId: 'agent-x', runId: 'run-r' }, { runId: 'run-r' }] satisfies Scope[]) {
+      for (const scope of [
+        { userId: 'user-b' },
+        { userId: 'user-a', agentId: 'agent-y' },
+        { agentId: 'agent-x', runId: 'run-r' },
+        { runId: 'run-r' },
+      ] satisfies Scope[]) {
         assert.deepEqual(await store.get({ scope, ids: [record.id] }), [], `get of ${record.id} in scope ${JSON.stringify(scope)}`);
         await store.delete({ scope, ids: [record.id] });
       }
@@ -452,10 +551,22 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       await helpers.write(records);
       await waitUntilVisible(store, helpers, records);
       const ascending = sortedIds(records);
-      assert.deepEqual((await collect(store.list({ scope }))).map((record) => record.id), ascending, 'list order');
-      assert.deepEqual((await collect(store.list({ scope, after: ascending[3]! }))).map((record) => record.id), ascending.slice(4), 'list after an existing id');
+      assert.deepEqual(
+        (await collect(store.list({ scope }))).map((record) => record.id),
+        ascending,
+        'list order',
+      );
+      assert.deepEqual(
+        (await collect(store.list({ scope, after: ascending[3]! }))).map((record) => record.id),
+        ascending.slice(4),
+        'list after an existing id',
+      );
       // An id that is not stored (it sorts between the 5th and 6th) works as a cursor too.
-      assert.deepEqual((await collect(store.list({ scope, after: helpers.id(11) }))).map((record) => record.id), ascending.slice(5), 'list after a missing id');
+      assert.deepEqual(
+        (await collect(store.list({ scope, after: helpers.id(11) }))).map((record) => record.id),
+        ascending.slice(5),
+        'list after a missing id',
+      );
       assert.deepEqual(await collect(store.list({ scope, after: ascending.at(-1)! })), [], 'list after the last id');
     },
   },
@@ -467,7 +578,12 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       // Interleaved scopes, scrambled write order (a multiplier coprime with the total).
       const records = Array.from({ length: total }, (_, index) => {
         const n = (index * 7_919) % total;
-        return helpers.record({ id: helpers.id(n + 1), scope: scopes[n % scopes.length]!, vector: helpers.unitVector(n + 1), text: `bulk ${n}` });
+        return helpers.record({
+          id: helpers.id(n + 1),
+          scope: scopes[n % scopes.length]!,
+          vector: helpers.unitVector(n + 1),
+          text: `bulk ${n}`,
+        });
       });
       await helpers.write(records);
       for (const scope of scopes) {
@@ -476,11 +592,19 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         await helpers.eventually(async () => {
           const listed = await collect(store.list({ scope }));
           assert.equal(listed.length, expected.length, `records listed in scope ${JSON.stringify(scope)}`);
-          assert.deepEqual(listed.map((record) => record.id), expected, `ids listed in scope ${JSON.stringify(scope)}, ascending, no duplicates`);
+          assert.deepEqual(
+            listed.map((record) => record.id),
+            expected,
+            `ids listed in scope ${JSON.stringify(scope)}, ascending, no duplicates`,
+          );
         });
         const cursor = expected[499 % expected.length]!;
         const afterCursor = await collect(store.list({ scope, after: cursor }));
-        assert.deepEqual(afterCursor.map((record) => record.id), expected.filter((id) => id > cursor), `list after ${cursor} in scope ${JSON.stringify(scope)}`);
+        assert.deepEqual(
+          afterCursor.map((record) => record.id),
+          expected.filter((id) => id > cursor),
+          `list after ${cursor} in scope ${JSON.stringify(scope)}`,
+        );
       }
     },
   },
@@ -490,13 +614,19 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     requires: needsOneOf(EVEN_FILTERS),
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
-      const records = Array.from({ length: 12 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, metadata: { parity: index % 2 === 0 ? 'even' : 'odd', remainder: index % 2 } }));
+      const records = Array.from({ length: 12 }, (_, index) =>
+        helpers.record({ id: helpers.id(index + 1), scope, metadata: { parity: index % 2 === 0 ? 'even' : 'odd', remainder: index % 2 } }),
+      );
       await helpers.write(records);
       await waitUntilVisible(store, helpers, records);
       const filter = pickFilter(store, EVEN_FILTERS)!;
       const cursor = records[4]!.id;
       const listed = await collect(store.list({ scope, filter, after: cursor }));
-      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope, filter).filter((id) => id > cursor), `list with filter ${JSON.stringify(filter)} after the 5th id`);
+      assert.deepEqual(
+        listed.map((record) => record.id),
+        expectedInScope(records, scope, filter).filter((id) => id > cursor),
+        `list with filter ${JSON.stringify(filter)} after the 5th id`,
+      );
     },
   },
 
@@ -505,11 +635,17 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     name: 'concurrency: 20 concurrent upserts of distinct ids lose nothing',
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
-      const records = Array.from({ length: 20 }, (_, index) => helpers.record({ id: helpers.id(index + 1), scope, text: `writer ${index}` }));
+      const records = Array.from({ length: 20 }, (_, index) =>
+        helpers.record({ id: helpers.id(index + 1), scope, text: `writer ${index}` }),
+      );
       await Promise.all(records.map((record) => store.upsert({ records: [record] })));
       await helpers.eventually(async () => {
         const listed = await collect(store.list({ scope }));
-        assert.deepEqual(listed.map((record) => record.id), sortedIds(records), 'records after 20 concurrent single-record upserts');
+        assert.deepEqual(
+          listed.map((record) => record.id),
+          sortedIds(records),
+          'records after 20 concurrent single-record upserts',
+        );
       });
     },
   },
@@ -518,7 +654,9 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
     async run(store, helpers) {
       const scope: Scope = { userId: 'user-a' };
       const id = helpers.id(1);
-      const versions = Array.from({ length: 20 }, (_, index) => helpers.record({ id, scope, text: `version ${index}`, vector: helpers.unitVector(index + 1) }));
+      const versions = Array.from({ length: 20 }, (_, index) =>
+        helpers.record({ id, scope, text: `version ${index}`, vector: helpers.unitVector(index + 1) }),
+      );
       await Promise.all(versions.map((record) => store.upsert({ records: [record] })));
       await helpers.eventually(async () => {
         const listed = await collect(store.list({ scope }));
@@ -544,9 +682,17 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       // The batch stays within maxUpsertBatch and always holds the wrong-length record.
       const maxBatch = store.capabilities.maxUpsertBatch;
       const batch = maxBatch >= 3 ? [overwrite, wrongLength, fresh] : maxBatch === 2 ? [overwrite, wrongLength] : [wrongLength];
-      await assertRejectsWithCode(() => store.upsert({ records: batch }), 'DIMENSION_MISMATCH', 'upsert of a batch holding one wrong-length vector');
+      await assertRejectsWithCode(
+        () => store.upsert({ records: batch }),
+        'DIMENSION_MISMATCH',
+        'upsert of a batch holding one wrong-length vector',
+      );
       const listed = await collect(store.list({ scope }));
-      assert.deepEqual(listed.map((record) => record.id), [existing.id], 'records after the rejected batch');
+      assert.deepEqual(
+        listed.map((record) => record.id),
+        [existing.id],
+        'records after the rejected batch',
+      );
       assertRecordEqual(listed[0], existing, 'the existing record after the rejected batch');
     },
   },
@@ -561,7 +707,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       const [found] = await store.get({ scope: record.scope, ids: [record.id] });
       assertRecordEqual(found, record, 'the record after ensureCollection was called again');
       for (const dimensions of [helpers.dimensions + 1, helpers.dimensions * 2]) {
-        await assertRejectsWithCode(() => store.ensureCollection({ dimensions }), 'DIMENSION_MISMATCH', `ensureCollection({ dimensions: ${dimensions} }) on a ${helpers.dimensions}-dimensional collection`);
+        await assertRejectsWithCode(
+          () => store.ensureCollection({ dimensions }),
+          'DIMENSION_MISMATCH',
+          `ensureCollection({ dimensions: ${dimensions} }) on a ${helpers.dimensions}-dimensional collection`,
+        );
       }
       const [still] = await store.get({ scope: record.scope, ids: [record.id] });
       assertRecordEqual(still, record, 'the record after the rejected ensureCollection');
@@ -571,10 +721,15 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   // Keyword search ----------------------------------------------------------------------------
   {
     name: 'keywordQuery: throws UNSUPPORTED_CAPABILITY when capabilities.keywordSearch is false',
-    requires: (store) => (store.capabilities.keywordSearch ? 'the store declares keywordSearch: true (the ranking cases apply)' : undefined),
+    requires: (store) =>
+      store.capabilities.keywordSearch ? 'the store declares keywordSearch: true (the ranking cases apply)' : undefined,
     async run(store, helpers) {
       await helpers.write([helpers.record({ id: helpers.id(1), text: 'Allergic to penicillin' })]);
-      await assertRejectsWithCode(() => store.keywordQuery({ scope: { userId: 'user-a' }, text: 'penicillin', topK: 3 }), 'UNSUPPORTED_CAPABILITY', 'keywordQuery on a store without keywordSearch');
+      await assertRejectsWithCode(
+        () => store.keywordQuery({ scope: { userId: 'user-a' }, text: 'penicillin', topK: 3 }),
+        'UNSUPPORTED_CAPABILITY',
+        'keywordQuery on a store without keywordSearch',
+      );
     },
   },
   {
@@ -590,23 +745,37 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
         'Likes coffee with oat milk in the morning',
       ];
       const records = texts.map((text, index) => helpers.record({ id: helpers.id(index + 1), scope, text, vector: helpers.axis(0) }));
-      const elsewhere = helpers.record({ id: helpers.id(50), scope: { userId: 'user-b' }, text: 'Allergic to penicillin, penicillin, penicillin', vector: helpers.axis(0) });
+      const elsewhere = helpers.record({
+        id: helpers.id(50),
+        scope: { userId: 'user-b' },
+        text: 'Allergic to penicillin, penicillin, penicillin',
+        vector: helpers.axis(0),
+      });
       await helpers.write([...records, elsewhere]);
       await waitUntilVisible(store, helpers, [...records, elsewhere]);
       const matches = await helpers.eventually(async () => {
         const found = await store.keywordQuery({ scope, text: 'penicillin allergy', topK: 3 });
-        assert.ok(found.length > 0, 'keywordQuery for "penicillin allergy" found nothing: a record sharing any word of the query must match (OR semantics, as BM25)');
+        assert.ok(
+          found.length > 0,
+          'keywordQuery for "penicillin allergy" found nothing: a record sharing any word of the query must match (OR semantics, as BM25)',
+        );
         return found;
       });
       assert.equal(matches[0]!.record.id, records[1]!.id, 'the record sharing the rare word "penicillin" ranks first');
-      assert.ok(matches.every((match) => scopeContains(scope, match.record.scope)), 'keywordQuery returned a record of another scope');
+      assert.ok(
+        matches.every((match) => scopeContains(scope, match.record.scope)),
+        'keywordQuery returned a record of another scope',
+      );
       assert.ok(matches.length <= 3, `keywordQuery with topK 3 returned ${matches.length} matches`);
       assertSortedByScore(matches, 'keywordQuery');
       assertRecordEqual(matches[0]!.record, records[1]!, 'keywordQuery');
       const morning = await store.keywordQuery({ scope, text: 'morning', topK: 2 });
       assert.equal(morning.length, 2, 'keywordQuery with topK 2 when three records share the word');
       const morningIds = new Set([records[0]!.id, records[3]!.id, records[4]!.id]);
-      assert.ok(morning.every((match) => morningIds.has(match.record.id)), 'keywordQuery for "morning" returned a record without the word');
+      assert.ok(
+        morning.every((match) => morningIds.has(match.record.id)),
+        'keywordQuery for "morning" returned a record without the word',
+      );
     },
   },
   {
@@ -643,17 +812,33 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       controller.abort();
       const signal = controller.signal;
       const fresh = helpers.record({ id: helpers.id(2), scope });
-      await assertRejectsWithCode(() => store.ensureCollection({ dimensions: helpers.dimensions, signal }), 'ABORTED', 'ensureCollection with an aborted signal');
+      await assertRejectsWithCode(
+        () => store.ensureCollection({ dimensions: helpers.dimensions, signal }),
+        'ABORTED',
+        'ensureCollection with an aborted signal',
+      );
       await assertRejectsWithCode(() => store.upsert({ records: [fresh], signal }), 'ABORTED', 'upsert with an aborted signal');
-      await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: 3, signal }), 'ABORTED', 'query with an aborted signal');
+      await assertRejectsWithCode(
+        () => store.query({ scope, vector: helpers.axis(0), topK: 3, signal }),
+        'ABORTED',
+        'query with an aborted signal',
+      );
       await assertRejectsWithCode(() => store.get({ scope, ids: [existing.id], signal }), 'ABORTED', 'get with an aborted signal');
       await assertRejectsWithCode(() => collect(store.list({ scope, signal })), 'ABORTED', 'list with an aborted signal');
       await assertRejectsWithCode(() => store.delete({ scope, ids: [existing.id], signal }), 'ABORTED', 'delete with an aborted signal');
       if (store.capabilities.keywordSearch) {
-        await assertRejectsWithCode(() => store.keywordQuery({ scope, text: 'memory', topK: 3, signal }), 'ABORTED', 'keywordQuery with an aborted signal');
+        await assertRejectsWithCode(
+          () => store.keywordQuery({ scope, text: 'memory', topK: 3, signal }),
+          'ABORTED',
+          'keywordQuery with an aborted signal',
+        );
       }
       const listed = await collect(store.list({ scope }));
-      assert.deepEqual(listed.map((record) => record.id), [existing.id], 'records after the aborted calls: the upsert wrote nothing, the delete deleted nothing');
+      assert.deepEqual(
+        listed.map((record) => record.id),
+        [existing.id],
+        'records after the aborted calls: the upsert wrote nothing, the delete deleted nothing',
+      );
     },
   },
 
@@ -668,8 +853,16 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
       await store.reset();
       await helpers.eventually(async () => {
         for (const record of [...records, extra]) {
-          assert.deepEqual(await store.get({ scope: record.scope, ids: [record.id] }), [], `record in scope ${JSON.stringify(record.scope)} after reset`);
-          assert.deepEqual(await collect(store.list({ scope: record.scope })), [], `list in scope ${JSON.stringify(record.scope)} after reset`);
+          assert.deepEqual(
+            await store.get({ scope: record.scope, ids: [record.id] }),
+            [],
+            `record in scope ${JSON.stringify(record.scope)} after reset`,
+          );
+          assert.deepEqual(
+            await collect(store.list({ scope: record.scope })),
+            [],
+            `list in scope ${JSON.stringify(record.scope)} after reset`,
+          );
         }
       });
       // Core checks the collection once per store, so the store must stay usable after reset
@@ -693,7 +886,11 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
  * @example
  * for (const testCase of vectorStoreCases) await runVectorStoreCase(testCase, new MyVectorStore());
  */
-export async function runVectorStoreCase(testCase: VectorStoreCase, store: VectorStore, options: RunCaseOptions = {}): Promise<CaseOutcome> {
+export async function runVectorStoreCase(
+  testCase: VectorStoreCase,
+  store: VectorStore,
+  options: RunCaseOptions = {},
+): Promise<CaseOutcome> {
   const helpers = createVectorStoreHelpers(store, { ...options, namespace: options.namespace ?? createNamespace() });
   return runPrepared(testCase, store, helpers, () => store.ensureCollection({ dimensions: CONFORMANCE_DIMENSIONS }));
 }

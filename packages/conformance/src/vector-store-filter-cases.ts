@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { filterOperatorsUsed, type Filter, type FilterOperator, type MemoryRecord, type Metadata, type Scope, type VectorStore } from '@mem/core';
+import {
+  filterOperatorsUsed,
+  type Filter,
+  type FilterOperator,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+  type VectorStore,
+} from '@mem/core';
 import { assertRejectsWithCode, collect } from './assertions';
 import { ALL, expectedInScope, matchIds, waitUntilVisible } from './vector-store-case-support';
 import type { VectorStoreCase } from './vector-store-cases';
@@ -11,13 +19,25 @@ function filterFixture(helpers: VectorStoreCaseHelpers): { scope: Scope; records
   const day = 86_400_000;
   const base = Date.UTC(2024, 0, 1, 8, 0, 0, 0);
   const rows: { scope: Scope; metadata: Metadata }[] = [
-    { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel', 'food'], note: 'likes green tea' } },
-    { scope: { userId: 'filter-user', agentId: 'agent-2', runId: 'run-1' }, metadata: { category: 'travel', rating: 3.5, vegan: false, tags: ['work'], note: 'Green Tea in Kyoto' } },
-    { scope: { userId: 'filter-user' }, metadata: { category: 'Food', rating: -2, count: 0, tags: ['food'], quote: `O'Reilly "books"`, pattern: 'plain' } },
+    {
+      scope: { userId: 'filter-user', agentId: 'agent-1' },
+      metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel', 'food'], note: 'likes green tea' },
+    },
+    {
+      scope: { userId: 'filter-user', agentId: 'agent-2', runId: 'run-1' },
+      metadata: { category: 'travel', rating: 3.5, vegan: false, tags: ['work'], note: 'Green Tea in Kyoto' },
+    },
+    {
+      scope: { userId: 'filter-user' },
+      metadata: { category: 'Food', rating: -2, count: 0, tags: ['food'], quote: `O'Reilly "books"`, pattern: 'plain' },
+    },
     { scope: { userId: 'filter-user', runId: 'run-1' }, metadata: {} },
     // Look-alikes of other types: a string '5', a string 'true', the number 1 next to the boolean true.
     { scope: { userId: 'filter-user' }, metadata: { category: 'food', rating: '5', vegan: 'true', flag: 1 } },
-    { scope: { userId: 'filter-user', agentId: 'agent-2' }, metadata: { category: 'sport', rating: 1_000_000, vegan: true, flag: true, tags: ['travel'], pattern: '100% sure_thing' } },
+    {
+      scope: { userId: 'filter-user', agentId: 'agent-2' },
+      metadata: { category: 'sport', rating: 1_000_000, vegan: true, flag: true, tags: ['travel'], pattern: '100% sure_thing' },
+    },
     { scope: { userId: 'filter-user', agentId: 'agent-1' }, metadata: { rating: 4, note: 'tea', count: 12, 'source.app': 'mobile-app' } },
     // Another user with matching metadata: a filter never widens the call's scope.
     { scope: { userId: 'other-user' }, metadata: { category: 'food', rating: 5, vegan: true, tags: ['travel'], note: 'tea' } },
@@ -139,19 +159,61 @@ function filtersFor(op: FilterOperator, records: readonly MemoryRecord[]): Filte
       ];
     case 'and':
       return [
-        { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'in', field: 'rating', values: [5, 4] }] },
-        { op: 'and', filters: [{ op: 'eq', field: 'vegan', value: true }, { op: 'eq', field: 'agentId', value: 'agent-2' }] },
-        { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'eq', field: 'category', value: 'sport' }] },
-        { op: 'and', filters: [{ op: 'gte', field: 'rating', value: 3.5 }, { op: 'lt', field: 'rating', value: 100 }] },
+        {
+          op: 'and',
+          filters: [
+            { op: 'eq', field: 'category', value: 'food' },
+            { op: 'in', field: 'rating', values: [5, 4] },
+          ],
+        },
+        {
+          op: 'and',
+          filters: [
+            { op: 'eq', field: 'vegan', value: true },
+            { op: 'eq', field: 'agentId', value: 'agent-2' },
+          ],
+        },
+        {
+          op: 'and',
+          filters: [
+            { op: 'eq', field: 'category', value: 'food' },
+            { op: 'eq', field: 'category', value: 'sport' },
+          ],
+        },
+        {
+          op: 'and',
+          filters: [
+            { op: 'gte', field: 'rating', value: 3.5 },
+            { op: 'lt', field: 'rating', value: 100 },
+          ],
+        },
       ];
     case 'or':
       return [
-        { op: 'or', filters: [{ op: 'eq', field: 'category', value: 'sport' }, { op: 'eq', field: 'rating', value: 3.5 }] },
-        { op: 'or', filters: [{ op: 'in', field: 'tags', values: ['work'] }, { op: 'eq', field: 'runId', value: 'run-1' }] },
         {
           op: 'or',
           filters: [
-            { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'eq', field: 'vegan', value: true }] },
+            { op: 'eq', field: 'category', value: 'sport' },
+            { op: 'eq', field: 'rating', value: 3.5 },
+          ],
+        },
+        {
+          op: 'or',
+          filters: [
+            { op: 'in', field: 'tags', values: ['work'] },
+            { op: 'eq', field: 'runId', value: 'run-1' },
+          ],
+        },
+        {
+          op: 'or',
+          filters: [
+            {
+              op: 'and',
+              filters: [
+                { op: 'eq', field: 'category', value: 'food' },
+                { op: 'eq', field: 'vegan', value: true },
+              ],
+            },
             { op: 'eq', field: 'note', value: 'tea' },
           ],
         },
@@ -164,7 +226,13 @@ function filtersFor(op: FilterOperator, records: readonly MemoryRecord[]): Filte
         {
           op: 'and',
           filters: [
-            { op: 'or', filters: [{ op: 'eq', field: 'agentId', value: 'agent-1' }, { op: 'eq', field: 'agentId', value: 'agent-2' }] },
+            {
+              op: 'or',
+              filters: [
+                { op: 'eq', field: 'agentId', value: 'agent-1' },
+                { op: 'eq', field: 'agentId', value: 'agent-2' },
+              ],
+            },
             { op: 'not', filter: { op: 'eq', field: 'category', value: 'sport' } },
           ],
         },
@@ -173,24 +241,46 @@ function filtersFor(op: FilterOperator, records: readonly MemoryRecord[]): Filte
 }
 
 /** Checks one filter against the reference evaluator, or that the store rejects it when it uses an undeclared operator. */
-async function checkFilter(store: VectorStore, helpers: VectorStoreCaseHelpers, scope: Scope, records: readonly MemoryRecord[], filter: Filter): Promise<void> {
+async function checkFilter(
+  store: VectorStore,
+  helpers: VectorStoreCaseHelpers,
+  scope: Scope,
+  records: readonly MemoryRecord[],
+  filter: Filter,
+): Promise<void> {
   const used = [...filterOperatorsUsed(filter)];
   const unsupported = used.filter((op) => !store.capabilities.filterOperators.has(op));
   const label = JSON.stringify(filter);
   if (unsupported.length > 0) {
     const what = `filter ${label} uses ${unsupported.join(', ')}, which capabilities.filterOperators does not declare`;
-    await assertRejectsWithCode(() => store.query({ scope, vector: helpers.axis(0), topK: ALL, filter }), 'UNSUPPORTED_CAPABILITY', `query with ${what}`);
+    await assertRejectsWithCode(
+      () => store.query({ scope, vector: helpers.axis(0), topK: ALL, filter }),
+      'UNSUPPORTED_CAPABILITY',
+      `query with ${what}`,
+    );
     await assertRejectsWithCode(() => collect(store.list({ scope, filter })), 'UNSUPPORTED_CAPABILITY', `list with ${what}`);
     if (store.capabilities.keywordSearch) {
-      await assertRejectsWithCode(() => store.keywordQuery({ scope, text: 'filter fixture', topK: ALL, filter }), 'UNSUPPORTED_CAPABILITY', `keywordQuery with ${what}`);
+      await assertRejectsWithCode(
+        () => store.keywordQuery({ scope, text: 'filter fixture', topK: ALL, filter }),
+        'UNSUPPORTED_CAPABILITY',
+        `keywordQuery with ${what}`,
+      );
     }
     return;
   }
   const expected = expectedInScope(records, scope, filter);
   const queried = await store.query({ scope, vector: helpers.axis(0), topK: ALL, filter });
-  assert.deepEqual(matchIds(queried), expected, `query with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter`);
+  assert.deepEqual(
+    matchIds(queried),
+    expected,
+    `query with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter`,
+  );
   const listed = await collect(store.list({ scope, filter }));
-  assert.deepEqual(listed.map((record) => record.id), expected, `list with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter (or are not in ascending order)`);
+  assert.deepEqual(
+    listed.map((record) => record.id),
+    expected,
+    `list with filter ${label} in scope ${JSON.stringify(scope)}: ids differ from core's evaluateFilter (or are not in ascending order)`,
+  );
 }
 
 /** The case checking one operator (and rejection when it is undeclared) against core's `evaluateFilter`. */
@@ -204,8 +294,11 @@ export function filterCase(op: FilterOperator, title: string): VectorStoreCase {
       for (const filter of filtersFor(op, records)) await checkFilter(store, helpers, scope, records, filter);
       // Rejecting a filter changes nothing.
       const listed = await collect(store.list({ scope }));
-      assert.deepEqual(listed.map((record) => record.id), expectedInScope(records, scope), 'records in scope after the filter checks');
+      assert.deepEqual(
+        listed.map((record) => record.id),
+        expectedInScope(records, scope),
+        'records in scope after the filter checks',
+      );
     },
   };
 }
-

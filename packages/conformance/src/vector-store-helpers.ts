@@ -33,7 +33,10 @@ export interface VectorStoreCaseHelpers extends CaseHelpers {
 }
 
 /** Builds the helpers for one vector store case. */
-export function createVectorStoreHelpers(store: VectorStore, options: RunCaseOptions & { readonly namespace: string }): VectorStoreCaseHelpers {
+export function createVectorStoreHelpers(
+  store: VectorStore,
+  options: RunCaseOptions & { readonly namespace: string },
+): VectorStoreCaseHelpers {
   const idPrefix = randomHex(4);
   let nextId = 1_000_000;
   const id = (n: number): string => {

@@ -36,12 +36,7 @@ export class MemError extends Error {
    * if (MemError.is(error, 'INVALID_INPUT')) console.error(error.message);
    */
   static is(value: unknown, code?: MemErrorCode): value is MemError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      MEM_ERROR in value &&
-      (code === undefined || (value as MemError).code === code)
-    );
+    return typeof value === 'object' && value !== null && MEM_ERROR in value && (code === undefined || (value as MemError).code === code);
   }
 }
 
@@ -88,10 +83,7 @@ export class DimensionMismatchError extends MemError {
   readonly actual: number;
 
   constructor(where: string, expected: number, actual: number, fix: string) {
-    super(
-      'DIMENSION_MISMATCH',
-      `${where} holds vectors of ${expected} dimensions but got ${actual}. ${fix}`,
-    );
+    super('DIMENSION_MISMATCH', `${where} holds vectors of ${expected} dimensions but got ${actual}. ${fix}`);
     this.expected = expected;
     this.actual = actual;
   }

@@ -116,7 +116,13 @@ describe('splitFilter', () => {
       op: 'and',
       filters: [
         { op: 'contains', field: 'b', value: 'x' },
-        { op: 'or', filters: [{ op: 'eq', field: 'c', value: 1 }, { op: 'eq', field: 'd', value: 2 }] },
+        {
+          op: 'or',
+          filters: [
+            { op: 'eq', field: 'c', value: 1 },
+            { op: 'eq', field: 'd', value: 2 },
+          ],
+        },
       ],
     });
   });

@@ -117,7 +117,11 @@ function parseNode(input: unknown, path: string, depth: number, counter: { nodes
     } else if (key === '$not') {
       parts.push({ op: 'not', filter: parseNode(value, at, depth + 1, counter) });
     } else if (key.startsWith('$')) {
-      throw new InvalidInputError(at, 'unknown logical operator', 'Use $and, $or or $not; field operators go inside a field: { age: { $gt: 3 } }.');
+      throw new InvalidInputError(
+        at,
+        'unknown logical operator',
+        'Use $and, $or or $not; field operators go inside a field: { age: { $gt: 3 } }.',
+      );
     } else {
       checkFieldName(key, at);
       parts.push(...parseField(key, value, at));
@@ -151,7 +155,11 @@ function parseField(field: string, value: unknown, path: string): Filter[] {
       case '$in':
       case '$nin': {
         if (!Array.isArray(operand) || operand.length === 0 || operand.length > FILTER_LIMITS.maxValues) {
-          throw new InvalidInputError(at, `expected an array of 1 to ${FILTER_LIMITS.maxValues} values`, `Write { ${field}: { ${op}: ["a", "b"] } }.`);
+          throw new InvalidInputError(
+            at,
+            `expected an array of 1 to ${FILTER_LIMITS.maxValues} values`,
+            `Write { ${field}: { ${op}: ["a", "b"] } }.`,
+          );
         }
         const values = operand.map((item, index) => scalar(field, item, `${at}[${index}]`));
         parts.push({ op: op === '$in' ? 'in' : 'nin', field, values });
@@ -159,7 +167,11 @@ function parseField(field: string, value: unknown, path: string): Filter[] {
       }
       case '$contains':
         if (typeof operand !== 'string' || operand.length > FILTER_LIMITS.maxStringLength) {
-          throw new InvalidInputError(at, `expected a string of at most ${FILTER_LIMITS.maxStringLength} characters`, `Write { ${field}: { $contains: "word" } }.`);
+          throw new InvalidInputError(
+            at,
+            `expected a string of at most ${FILTER_LIMITS.maxStringLength} characters`,
+            `Write { ${field}: { $contains: "word" } }.`,
+          );
         }
         parts.push({ op: 'contains', field, value: operand });
         break;
@@ -176,7 +188,11 @@ function scalar(field: string, value: unknown, path: string): FilterScalar {
   if (fieldKind(field) === 'date') return toEpochMs(value, path);
   if (typeof value === 'string') {
     if (value.length > FILTER_LIMITS.maxStringLength) {
-      throw new InvalidInputError(path, `the string is longer than ${FILTER_LIMITS.maxStringLength} characters`, 'Filter on a shorter value.');
+      throw new InvalidInputError(
+        path,
+        `the string is longer than ${FILTER_LIMITS.maxStringLength} characters`,
+        'Filter on a shorter value.',
+      );
     }
     return value;
   }
@@ -185,7 +201,11 @@ function scalar(field: string, value: unknown, path: string): FilterScalar {
     return value;
   }
   if (typeof value === 'boolean') return value;
-  throw new InvalidInputError(path, `expected a string, number or boolean, got ${describe(value)}`, 'Compare against a scalar; use $contains for arrays.');
+  throw new InvalidInputError(
+    path,
+    `expected a string, number or boolean, got ${describe(value)}`,
+    'Compare against a scalar; use $contains for arrays.',
+  );
 }
 
 function rangeOperand(field: string, value: unknown, path: string): number {
@@ -195,9 +215,20 @@ function rangeOperand(field: string, value: unknown, path: string): number {
 }
 
 function toEpochMs(value: unknown, path: string): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value : Number.NaN;
+  const ms =
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'string'
+        ? Date.parse(value)
+        : typeof value === 'number'
+          ? value
+          : Number.NaN;
   if (!Number.isFinite(ms)) {
-    throw new InvalidInputError(path, 'expected a Date, an ISO 8601 string or epoch milliseconds', 'Write e.g. { occurredAt: { $gte: new Date("2024-05-01") } }.');
+    throw new InvalidInputError(
+      path,
+      'expected a Date, an ISO 8601 string or epoch milliseconds',
+      'Write e.g. { occurredAt: { $gte: new Date("2024-05-01") } }.',
+    );
   }
   return ms;
 }
@@ -206,7 +237,11 @@ function checkFieldName(field: string, path: string): void {
   // "__proto__" is never a stored metadata key (validateMetadata refuses it), and adapters that
   // build provider filters by assignment would set a prototype instead of a field.
   if (!FIELD_NAME_PATTERN.test(field) || field === '__proto__') {
-    throw new InvalidInputError(path, 'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the metadata key.');
+    throw new InvalidInputError(
+      path,
+      'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"',
+      'Rename the metadata key.',
+    );
   }
 }
 
@@ -228,7 +263,7 @@ export function fieldValue(record: MemoryRecord, field: string): string | number
     case 'scope':
       return record.scope[field as ScopeField];
     default:
-      return Object.prototype.hasOwnProperty.call(record.metadata, field) ? record.metadata[field] : undefined;
+      return Object.hasOwn(record.metadata, field) ? record.metadata[field] : undefined;
   }
 }
 
@@ -289,10 +324,7 @@ export function filterOperatorsUsed(filter: Filter, into = new Set<FilterOperato
  * Splits `filter` into a part the backend evaluates natively and a residual core evaluates,
  * such that `filter ≡ native AND residual`. Either part may be absent.
  */
-export function splitFilter(
-  filter: Filter | undefined,
-  supported: ReadonlySet<FilterOperator>,
-): { native?: Filter; residual?: Filter } {
+export function splitFilter(filter: Filter | undefined, supported: ReadonlySet<FilterOperator>): { native?: Filter; residual?: Filter } {
   if (!filter) return {};
   const fits = (f: Filter) => [...filterOperatorsUsed(f)].every((op) => supported.has(op));
   if (fits(filter)) return { native: filter };

@@ -47,7 +47,16 @@ export {
   additiveSystemPrompt,
   conversationPrompt,
 } from './prompts';
-export { withRetries, abortableDelay, resolveRetryPolicy, retryPolicyFromOptions, type RetryOptions, retryAfterFromHeaders, type RetryPolicy, type RetryEvent } from './retry';
+export {
+  withRetries,
+  abortableDelay,
+  resolveRetryPolicy,
+  retryPolicyFromOptions,
+  type RetryOptions,
+  retryAfterFromHeaders,
+  type RetryPolicy,
+  type RetryEvent,
+} from './retry';
 export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './settings';
 export {
   checkBatch as checkGraphBatch,

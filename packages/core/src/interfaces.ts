@@ -42,14 +42,16 @@ export interface LLM {
    * Generates one answer.
    * @throws {ProviderRequestError} when the provider fails (after the adapter's own retries).
    */
-  generate(request: Call<{
-    readonly messages: readonly LLMMessage[];
-    readonly responseFormat?: ResponseFormat;
-    /** @default 0 */
-    readonly temperature?: number;
-    /** Upper bound on answer tokens; adapters choose a default that does not truncate JSON answers. */
-    readonly maxTokens?: number;
-  }>): Promise<LLMResponse>;
+  generate(
+    request: Call<{
+      readonly messages: readonly LLMMessage[];
+      readonly responseFormat?: ResponseFormat;
+      /** @default 0 */
+      readonly temperature?: number;
+      /** Upper bound on answer tokens; adapters choose a default that does not truncate JSON answers. */
+      readonly maxTokens?: number;
+    }>,
+  ): Promise<LLMResponse>;
 }
 
 /** Turns texts into vectors. */
@@ -79,7 +81,9 @@ export interface VectorStore {
   /** Inserts or replaces records by id. All records or none (per batch up to `maxUpsertBatch`). */
   upsert(request: Call<{ readonly records: readonly MemoryRecord[] }>): Promise<void>;
   /** The `topK` records in scope most similar to `vector`, best first; score is cosine similarity. */
-  query(request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]>;
+  query(
+    request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]>;
   /**
    * The `topK` records in scope ranked by keyword relevance to `text`, best first.
    * @throws {UnsupportedCapabilityError} when `capabilities.keywordSearch` is false.
@@ -243,7 +247,9 @@ export interface GraphStore {
    * nothing are ignored. Never deletes anything.
    * @returns how many relations were closed.
    */
-  invalidateRelations(request: ScopedCall<{ readonly relations: readonly GraphRelationKey[]; readonly validTo: Date }>): Promise<{ readonly invalidated: number }>;
+  invalidateRelations(
+    request: ScopedCall<{ readonly relations: readonly GraphRelationKey[]; readonly validTo: Date }>,
+  ): Promise<{ readonly invalidated: number }>;
   /**
    * The neighbourhood of some entities: every relation in scope (containment) whose source or
    * target is one of `entities` (names, matched exactly; one hop). Open relations only, unless

@@ -23,7 +23,9 @@ describe('concurrent calls through overlapping scopes', () => {
   it('updates of one memory apply one after another and the history stays chained', async () => {
     const { memory } = setup();
     const id = (await memory.add('Likes tea', { scope: agent, infer: false })).events[0]!.id;
-    await Promise.all(Array.from({ length: 20 }, (_, index) => memory.update(id, `Likes tea, version ${index}`, { scope: index % 2 === 0 ? user : agent })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) => memory.update(id, `Likes tea, version ${index}`, { scope: index % 2 === 0 ? user : agent })),
+    );
     const history = await memory.history(id, { scope: agent });
     expect(history).toHaveLength(21);
     expect(chained(history)).toBe(true);

@@ -18,15 +18,7 @@ import { settlePending, writeAhead, type SettleReport } from './pipeline/write-a
 import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from './prompts';
 import { scopeContains, scopeKey, validateScope } from './scope';
 import type { ChatMessage, HistoryEvent, MemoryRecord, Metadata, Scope, Usage } from './types';
-import {
-  INPUT_LIMITS,
-  checkDate,
-  checkId,
-  checkInteger,
-  checkString,
-  validateMessages,
-  validateMetadata,
-} from './validation';
+import { INPUT_LIMITS, checkDate, checkId, checkInteger, checkString, validateMessages, validateMetadata } from './validation';
 
 /** Settings of a {@link Memory}. */
 export interface MemoryOptions {
@@ -176,7 +168,8 @@ export class Memory {
   /** @throws {InvalidInputError} when a required part is missing. */
   constructor(options: MemoryOptions) {
     for (const part of ['embedder', 'vectorStore', 'historyStore'] as const) {
-      if (!options?.[part]) throw new MissingSettingError(part, `Pass { ${part} } to new Memory(); see the README for the embedded SQLite default.`);
+      if (!options?.[part])
+        throw new MissingSettingError(part, `Pass { ${part} } to new Memory(); see the README for the embedded SQLite default.`);
     }
     this.embedder = options.embedder;
     this.vectorStore = options.vectorStore;
@@ -189,11 +182,21 @@ export class Memory {
           ? additiveStrategy
           : options.strategy;
     if (typeof this.strategy?.plan !== 'function') {
-      throw new InvalidInputError('options.strategy', 'expected "reconcile", "additive" or an object with plan()', 'Pass a built-in name or an AddStrategy.');
+      throw new InvalidInputError(
+        'options.strategy',
+        'expected "reconcile", "additive" or an object with plan()',
+        'Pass a built-in name or an AddStrategy.',
+      );
     }
     this.prompts = {
-      extraction: options.prompts?.extraction === undefined ? DEFAULT_EXTRACTION_INSTRUCTIONS : checkString(options.prompts.extraction, 'options.prompts.extraction', { max: 20_000 }),
-      update: options.prompts?.update === undefined ? DEFAULT_UPDATE_INSTRUCTIONS : checkString(options.prompts.update, 'options.prompts.update', { max: 20_000 }),
+      extraction:
+        options.prompts?.extraction === undefined
+          ? DEFAULT_EXTRACTION_INSTRUCTIONS
+          : checkString(options.prompts.extraction, 'options.prompts.extraction', { max: 20_000 }),
+      update:
+        options.prompts?.update === undefined
+          ? DEFAULT_UPDATE_INSTRUCTIONS
+          : checkString(options.prompts.update, 'options.prompts.update', { max: 20_000 }),
     };
     this.reranker = options.reranker;
     this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
@@ -225,12 +228,19 @@ export class Memory {
     }
     const strategy = options.infer === false ? rawStrategy : this.strategy;
     if (this.graph && options.infer !== false && !this.llm) {
-      throw new MissingSettingError('llm', 'Graph memory extracts entities and relations with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
+      throw new MissingSettingError(
+        'llm',
+        'Graph memory extracts entities and relations with an LLM: pass { llm } to new Memory(), or add with { infer: false }.',
+      );
     }
     if (strategy.needsLLM && !this.llm) {
-      throw new MissingSettingError('llm', `The ${strategy.name} strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.`);
+      throw new MissingSettingError(
+        'llm',
+        `The ${strategy.name} strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.`,
+      );
     }
-    const extraction = options.prompt === undefined ? this.prompts.extraction : checkString(options.prompt, 'options.prompt', { max: 20_000 });
+    const extraction =
+      options.prompt === undefined ? this.prompts.extraction : checkString(options.prompt, 'options.prompt', { max: 20_000 });
     const meter = new UsageMeter();
     const context: AddContext = {
       messages: checked,
@@ -253,13 +263,28 @@ export class Memory {
     const preparedGraph = graph ? await prepareGraph(context, plan.graph ?? (await extractGraph(context, graph))) : undefined;
     // The scope's lock serialises adds (no duplicates); the locks of the memories the plan may change
     // serialise it with update/delete calls made through another, overlapping scope.
-    const targets = plan.operations.flatMap((operation) => (operation.kind !== 'ADD' && plan.candidates.has(operation.id) ? [operation.id] : []));
+    const targets = plan.operations.flatMap((operation) =>
+      operation.kind !== 'ADD' && plan.candidates.has(operation.id) ? [operation.id] : [],
+    );
     const { events, records, graphResult } = await this.locks.runAll([scopeLock(scope), ...targets.map(recordLock)], async () => {
-      const applied = await applyPlan({ plan, context, metadata, historyStore: this.historyStore, now: this.now(), inFlight: this.inFlight });
+      const applied = await applyPlan({
+        plan,
+        context,
+        metadata,
+        historyStore: this.historyStore,
+        now: this.now(),
+        inFlight: this.inFlight,
+      });
       // The graph is written after the memories; a graph store failure leaves the memories written.
       const graphResult =
         graph && preparedGraph
-          ? await applyGraph({ settings: graph, scope, occurredAt, prepared: preparedGraph, ...(options.signal ? { signal: options.signal } : {}) })
+          ? await applyGraph({
+              settings: graph,
+              scope,
+              occurredAt,
+              prepared: preparedGraph,
+              ...(options.signal ? { signal: options.signal } : {}),
+            })
           : undefined;
       return { ...applied, graphResult };
     });
@@ -281,7 +306,10 @@ export class Memory {
     checkString(query, 'query', { max: INPUT_LIMITS.maxQueryLength });
     const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
     const limit = checkInteger(options.limit, 'options.limit', 1, INPUT_LIMITS.maxLimit, 10);
-    if (options.threshold !== undefined && (typeof options.threshold !== 'number' || !(options.threshold >= -1 && options.threshold <= 1))) {
+    if (
+      options.threshold !== undefined &&
+      (typeof options.threshold !== 'number' || !(options.threshold >= -1 && options.threshold <= 1))
+    ) {
       throw new InvalidInputError('options.threshold', 'expected a number from -1 to 1 (cosine similarity)', 'Pass e.g. threshold: 0.3.');
     }
     if (options.rerank && !this.reranker) {
@@ -289,7 +317,11 @@ export class Memory {
     }
     const relationLimit = checkInteger(options.relationLimit, 'options.relationLimit', 1, INPUT_LIMITS.maxLimit, limit);
     if (options.includeInvalidRelations !== undefined && typeof options.includeInvalidRelations !== 'boolean') {
-      throw new InvalidInputError('options.includeInvalidRelations', 'expected a boolean', 'Pass includeInvalidRelations: true to see ended relations too.');
+      throw new InvalidInputError(
+        'options.includeInvalidRelations',
+        'expected a boolean',
+        'Pass includeInvalidRelations: true to see ended relations too.',
+      );
     }
     const meter = new UsageMeter();
     const signal = options.signal ? { signal: options.signal } : {};
@@ -297,7 +329,15 @@ export class Memory {
     await ensureDimensions({ vectorStore: this.vectorStore, ...signal }, vector!.length);
     // The graph search reuses the query vector: no extra embedding call.
     const graphSearch = this.graph
-      ? searchGraph({ settings: this.graph, scope, query, vector: vector!, limit: relationLimit, includeInvalid: options.includeInvalidRelations === true, ...signal })
+      ? searchGraph({
+          settings: this.graph,
+          scope,
+          query,
+          vector: vector!,
+          limit: relationLimit,
+          includeInvalid: options.includeInvalidRelations === true,
+          ...signal,
+        })
       : undefined;
     // Awaited below; the handler only keeps a failure from being reported as unhandled meanwhile.
     graphSearch?.catch(() => undefined);
@@ -340,7 +380,9 @@ export class Memory {
    * Lists the memories of a scope in id order (creation order for ids mem made), a page at a time.
    * Pass the returned `nextCursor` as `cursor` to get the next page.
    */
-  async getAll(options: ScopeOptions & { filter?: FilterInput; pageSize?: number; cursor?: string }): Promise<{ results: MemoryItem[]; nextCursor?: string }> {
+  async getAll(
+    options: ScopeOptions & { filter?: FilterInput; pageSize?: number; cursor?: string },
+  ): Promise<{ results: MemoryItem[]; nextCursor?: string }> {
     const scope = validateScope(options?.scope, 'options.scope');
     const filter = options.filter === undefined ? undefined : parseFilter(options.filter, 'options.filter');
     const pageSize = checkInteger(options.pageSize, 'options.pageSize', 1, INPUT_LIMITS.maxLimit, 100);
@@ -371,9 +413,14 @@ export class Memory {
     checkId(id);
     const patch = typeof change === 'string' ? { text: change } : change;
     if (typeof patch !== 'object' || patch === null || (patch.text === undefined && patch.metadata === undefined)) {
-      throw new InvalidInputError('change', 'expected a text or { text?, metadata? }', 'Pass the new text, e.g. memory.update(id, "Lives in Porto", { scope }).');
+      throw new InvalidInputError(
+        'change',
+        'expected a text or { text?, metadata? }',
+        'Pass the new text, e.g. memory.update(id, "Lives in Porto", { scope }).',
+      );
     }
-    const text = patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim();
+    const text =
+      patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim();
     const metadata = patch.metadata === undefined ? undefined : validateMetadata(patch.metadata, 'change.metadata');
     const signal = options.signal ? { signal: options.signal } : {};
     return this.locks.runAll([scopeLock(scope), recordLock(id)], async () => {
@@ -382,7 +429,9 @@ export class Memory {
       const now = this.now();
       const meter = new UsageMeter();
       const textChanged = text !== undefined && text !== record.text;
-      const vector = textChanged ? (await meter.embed(this.embedder, { texts: [text], purpose: 'document', ...signal }))[0]! : record.vector;
+      const vector = textChanged
+        ? (await meter.embed(this.embedder, { texts: [text], purpose: 'document', ...signal }))[0]!
+        : record.vector;
       const updated: MemoryRecord = {
         ...record,
         vector,
@@ -392,7 +441,9 @@ export class Memory {
         updatedAt: now,
       };
       const events = [historyEvent(record, 'UPDATE', record.text, updated.text, now, 'update')];
-      await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () => this.vectorStore.upsert({ records: [updated], ...signal }));
+      await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
+        this.vectorStore.upsert({ records: [updated], ...signal }),
+      );
       return { memory: toItem(updated), usage: meter.usage };
     });
   }
@@ -406,7 +457,9 @@ export class Memory {
       const [record] = await this.vectorStore.get({ scope, ids: [id], ...signal });
       if (!record) return { deleted: false };
       const events = [historyEvent(record, 'DELETE', record.text, null, this.now(), 'delete')];
-      await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () => this.vectorStore.delete({ scope, ids: [id], ...signal }));
+      await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
+        this.vectorStore.delete({ scope, ids: [id], ...signal }),
+      );
       return { deleted: true };
     });
   }
@@ -430,11 +483,15 @@ export class Memory {
         // Under the memories' locks, re-read them: a call through an overlapping scope may have
         // changed (or deleted) one since the scan, and the history must start from its last text.
         deleted += await this.locks.runAll(ids.map(recordLock), async () => {
-          const batch = (await this.vectorStore.get({ scope, ids, ...signal })).filter((record) => !filter || evaluateFilter(filter, record));
+          const batch = (await this.vectorStore.get({ scope, ids, ...signal })).filter(
+            (record) => !filter || evaluateFilter(filter, record),
+          );
           const now = this.now();
           const events = batch.map((record) => historyEvent(record, 'DELETE', record.text, null, now, 'deleteAll'));
-          await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
-            batch.length === 0 ? Promise.resolve() : this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal }),
+          await writeAhead(
+            { historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal },
+            () =>
+              batch.length === 0 ? Promise.resolve() : this.vectorStore.delete({ scope, ids: batch.map((record) => record.id), ...signal }),
           );
           return batch.length;
         });
@@ -480,9 +537,18 @@ export class Memory {
       const events = listed.filter((event) => !this.inFlight.has(event.id));
       if (events.length === 0) return total;
       if (events.some((event) => settled.has(event.id))) {
-        throw new MemError('CONFLICT', `${this.historyStore.provider} history store still lists events as pending after settling them. Check that its settle() commits and discards them.`);
+        throw new MemError(
+          'CONFLICT',
+          `${this.historyStore.provider} history store still lists events as pending after settling them. Check that its settle() commits and discards them.`,
+        );
       }
-      const report = await settlePending({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, finishDeletes: true, ...signal });
+      const report = await settlePending({
+        historyStore: this.historyStore,
+        vectorStore: this.vectorStore,
+        events,
+        finishDeletes: true,
+        ...signal,
+      });
       for (const event of events) settled.add(event.id);
       total.committed += report.committed;
       total.discarded += report.discarded;
@@ -510,8 +576,12 @@ export class Memory {
    *
    * @throws {InvalidInputError} naming `records[i].<field>`; nothing is written.
    */
-  async importRecords(records: readonly MemoryRecord[], options: { readonly signal?: AbortSignal } = {}): Promise<{ added: number; updated: number }> {
-    if (!Array.isArray(records)) throw new InvalidInputError('records', 'expected an array of memory records', 'Pass the records of an export.');
+  async importRecords(
+    records: readonly MemoryRecord[],
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<{ added: number; updated: number }> {
+    if (!Array.isArray(records))
+      throw new InvalidInputError('records', 'expected an array of memory records', 'Pass the records of an export.');
     if (records.length === 0) return { added: 0, updated: 0 };
     const dimensions = Array.isArray(records[0]?.vector) ? records[0]!.vector.length : 0;
     const checked = records.map((record, index) => checkRecord(record, `records[${index}]`, dimensions));
@@ -523,7 +593,9 @@ export class Memory {
     for (const group of byScope.values()) {
       const scope = group[0]!.scope;
       await this.locks.runAll([scopeLock(scope), ...group.map((record) => recordLock(record.id))], async () => {
-        const existing = new Map((await this.vectorStore.get({ scope, ids: group.map((record) => record.id), ...signal })).map((record) => [record.id, record]));
+        const existing = new Map(
+          (await this.vectorStore.get({ scope, ids: group.map((record) => record.id), ...signal })).map((record) => [record.id, record]),
+        );
         const now = this.now();
         const events = group.map((record) => {
           const previous = existing.get(record.id);
@@ -531,15 +603,21 @@ export class Memory {
           else counts.added++;
           return historyEvent(record, previous ? 'UPDATE' : 'ADD', previous?.text ?? null, record.text, now, previous ? 'update' : 'add');
         });
-        await writeAhead({ historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal }, () =>
-          upsertInBatches(this.vectorStore, group, options.signal),
+        await writeAhead(
+          { historyStore: this.historyStore, vectorStore: this.vectorStore, events, inFlight: this.inFlight, ...signal },
+          () => upsertInBatches(this.vectorStore, group, options.signal),
         );
       });
     }
     return counts;
   }
 
-  private async *scan(scope: Scope, filter: Filter | undefined, after: string | undefined, signal: AbortSignal | undefined): AsyncIterable<MemoryRecord> {
+  private async *scan(
+    scope: Scope,
+    filter: Filter | undefined,
+    after: string | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<MemoryRecord> {
     const { native, residual } = splitFilter(filter, this.vectorStore.capabilities.filterOperators);
     for await (const record of this.vectorStore.list({
       scope,
@@ -570,26 +648,57 @@ function historyEvent(
   now: Date,
   actor: HistoryEvent['actor'],
 ): HistoryEvent {
-  return { id: uuidv7(now.getTime()), memoryId: record.id, kind, previousText, text, scope: record.scope, validAt: now, createdAt: now, actor };
+  return {
+    id: uuidv7(now.getTime()),
+    memoryId: record.id,
+    kind,
+    previousText,
+    text,
+    scope: record.scope,
+    validAt: now,
+    createdAt: now,
+    actor,
+  };
 }
 
 /** Checks one imported record like API input; returns a copy with a recomputed hash. */
 function checkRecord(record: MemoryRecord, field: string, dimensions: number): MemoryRecord {
-  if (typeof record !== 'object' || record === null) throw new InvalidInputError(field, 'expected a memory record', 'Pass the records of an export.');
+  if (typeof record !== 'object' || record === null)
+    throw new InvalidInputError(field, 'expected a memory record', 'Pass the records of an export.');
   const id = checkId(record.id, `${field}.id`);
   const scope = validateScope(record.scope, `${field}.scope`);
   const text = checkString(record.text, `${field}.text`, { max: INPUT_LIMITS.maxMessageLength });
   const metadata = validateMetadata(record.metadata, `${field}.metadata`);
   const vector = record.vector;
-  if (!Array.isArray(vector) || vector.length === 0 || vector.length !== dimensions || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw new InvalidInputError(`${field}.vector`, `expected ${dimensions || 'some'} finite numbers, like the first record`, 'Import records embedded by one model.');
+  if (
+    !Array.isArray(vector) ||
+    vector.length === 0 ||
+    vector.length !== dimensions ||
+    !vector.every((x) => typeof x === 'number' && Number.isFinite(x))
+  ) {
+    throw new InvalidInputError(
+      `${field}.vector`,
+      `expected ${dimensions || 'some'} finite numbers, like the first record`,
+      'Import records embedded by one model.',
+    );
   }
   const date = (key: 'createdAt' | 'updatedAt' | 'occurredAt') => {
     const value = record[key];
-    if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new InvalidInputError(`${field}.${key}`, 'expected a valid Date', 'Parse the dates of the export into Date objects.');
+    if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+      throw new InvalidInputError(`${field}.${key}`, 'expected a valid Date', 'Parse the dates of the export into Date objects.');
     return value;
   };
-  return { id, vector: [...vector], text, hash: hashText(text), scope, metadata, createdAt: date('createdAt'), updatedAt: date('updatedAt'), occurredAt: date('occurredAt') };
+  return {
+    id,
+    vector: [...vector],
+    text,
+    hash: hashText(text),
+    scope,
+    metadata,
+    createdAt: date('createdAt'),
+    updatedAt: date('updatedAt'),
+    occurredAt: date('occurredAt'),
+  };
 }
 
 function toItem(record: MemoryRecord): MemoryItem {

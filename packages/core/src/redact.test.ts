@@ -5,7 +5,10 @@ import { redactSecrets } from './redact';
 describe('redactSecrets', () => {
   it('scrubs a key from the message, stack, fields, nested bodies and the cause chain', () => {
     const key = 'sk-test-0123456789abcdef';
-    const inner = Object.assign(new Error(`Incorrect API key provided: ${key}`), { error: { message: `key ${key}`, list: [key] }, status: 401 });
+    const inner = Object.assign(new Error(`Incorrect API key provided: ${key}`), {
+      error: { message: `key ${key}`, list: [key] },
+      status: 401,
+    });
     const outer = new Error('request failed', { cause: inner });
     redactSecrets(outer, [key, undefined, null]);
     expect(inspect(outer, { depth: 10 })).not.toContain(key);

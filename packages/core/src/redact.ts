@@ -15,7 +15,8 @@ const MAX_DEPTH = 8;
 export function redactSecrets<T>(value: T, secrets: readonly (string | null | undefined)[]): T {
   const list = secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH);
   if (list.length === 0) return value;
-  const scrub = (text: string) => list.reduce((result, secret) => (result.includes(secret) ? result.split(secret).join('[redacted]') : result), text);
+  const scrub = (text: string) =>
+    list.reduce((result, secret) => (result.includes(secret) ? result.split(secret).join('[redacted]') : result), text);
   const seen = new Set<object>();
   const visit = (node: unknown, depth: number): unknown => {
     if (typeof node === 'string') return scrub(node);

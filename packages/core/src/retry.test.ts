@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MemError, ProviderRequestError } from './errors';
+import { type MemError, ProviderRequestError } from './errors';
 import { resolveRetryPolicy, retryAfterFromHeaders, withRetries, type RetryEvent } from './retry';
 
-const failure = (status?: number) => new ProviderRequestError({ provider: 'p', operation: 'op', message: 'failed', ...(status ? { status } : {}) });
+const failure = (status?: number) =>
+  new ProviderRequestError({ provider: 'p', operation: 'op', message: 'failed', ...(status ? { status } : {}) });
 
 function flaky(statuses: (number | undefined)[]) {
   let calls = 0;
@@ -19,12 +20,22 @@ function flaky(statuses: (number | undefined)[]) {
 }
 
 describe('withRetries', () => {
-  const policy = (events: RetryEvent[], maxRetries = 3) => resolveRetryPolicy({ maxRetries, initialDelayMs: 1, maxDelayMs: 2, onRetry: (e) => events.push(e) });
+  const policy = (events: RetryEvent[], maxRetries = 3) =>
+    resolveRetryPolicy({ maxRetries, initialDelayMs: 1, maxDelayMs: 2, onRetry: (e) => events.push(e) });
 
   it('retries 429, 5xx and connection failures, then succeeds', async () => {
     const events: RetryEvent[] = [];
     const call = flaky([429, 503, undefined]);
-    await expect(withRetries({ provider: 'p', operation: 'op', policy: policy(events), signal: undefined, attempt: call.attempt, toError: (e) => e as MemError })).resolves.toBe('ok');
+    await expect(
+      withRetries({
+        provider: 'p',
+        operation: 'op',
+        policy: policy(events),
+        signal: undefined,
+        attempt: call.attempt,
+        toError: (e) => e as MemError,
+      }),
+    ).resolves.toBe('ok');
     expect(events.map((e) => [e.retry, e.error.status])).toEqual([
       [1, 429],
       [2, 503],
@@ -35,22 +46,56 @@ describe('withRetries', () => {
   it('does not retry 400 or 401, and gives up after maxRetries', async () => {
     for (const status of [400, 401]) {
       const call = flaky([status]);
-      await expect(withRetries({ provider: 'p', operation: 'op', policy: policy([]), signal: undefined, attempt: call.attempt, toError: (e) => e as MemError })).rejects.toMatchObject({ status });
+      await expect(
+        withRetries({
+          provider: 'p',
+          operation: 'op',
+          policy: policy([]),
+          signal: undefined,
+          attempt: call.attempt,
+          toError: (e) => e as MemError,
+        }),
+      ).rejects.toMatchObject({ status });
       expect(call.calls).toBe(1);
     }
     const call = flaky([500, 500, 500]);
-    await expect(withRetries({ provider: 'p', operation: 'op', policy: policy([], 2), signal: undefined, attempt: call.attempt, toError: (e) => e as MemError })).rejects.toMatchObject({ status: 500, retryable: true });
+    await expect(
+      withRetries({
+        provider: 'p',
+        operation: 'op',
+        policy: policy([], 2),
+        signal: undefined,
+        attempt: call.attempt,
+        toError: (e) => e as MemError,
+      }),
+    ).rejects.toMatchObject({ status: 500, retryable: true });
     expect(call.calls).toBe(3);
   });
 
   it('waits what the server asks for, and ends the call when that is longer than allowed', async () => {
     const events: RetryEvent[] = [];
     const call = flaky([429]);
-    await withRetries({ provider: 'p', operation: 'op', policy: policy(events), signal: undefined, attempt: call.attempt, toError: (e) => e as MemError, retryAfterMs: () => 3 });
+    await withRetries({
+      provider: 'p',
+      operation: 'op',
+      policy: policy(events),
+      signal: undefined,
+      attempt: call.attempt,
+      toError: (e) => e as MemError,
+      retryAfterMs: () => 3,
+    });
     expect(events[0]!.delayMs).toBe(3);
     const long = flaky([429]);
     await expect(
-      withRetries({ provider: 'p', operation: 'op', policy: resolveRetryPolicy({ maxRetryAfterMs: 10 }), signal: undefined, attempt: long.attempt, toError: (e) => e as MemError, retryAfterMs: () => 60_000 }),
+      withRetries({
+        provider: 'p',
+        operation: 'op',
+        policy: resolveRetryPolicy({ maxRetryAfterMs: 10 }),
+        signal: undefined,
+        attempt: long.attempt,
+        toError: (e) => e as MemError,
+        retryAfterMs: () => 60_000,
+      }),
     ).rejects.toMatchObject({ status: 429 });
     expect(long.calls).toBe(1);
   });
@@ -71,7 +116,15 @@ describe('withRetries', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
     const conflict = flaky([409]);
     await expect(
-      withRetries({ provider: 'p', operation: 'op', policy: policy([]), signal: undefined, attempt: conflict.attempt, toError: (e) => e as MemError, shouldRetry: (e) => e.status !== 409 }),
+      withRetries({
+        provider: 'p',
+        operation: 'op',
+        policy: policy([]),
+        signal: undefined,
+        attempt: conflict.attempt,
+        toError: (e) => e as MemError,
+        shouldRetry: (e) => e.status !== 409,
+      }),
     ).rejects.toMatchObject({ status: 409 });
     expect(conflict.calls).toBe(1);
   });

@@ -23,7 +23,11 @@ export function validateScope(input: unknown, field = 'scope'): Scope {
   const scope: { userId?: string; agentId?: string; runId?: string } = {};
   for (const key of Object.keys(input)) {
     if (!(SCOPE_FIELDS as readonly string[]).includes(key)) {
-      throw new InvalidInputError(`${field}.${key}`, 'unknown scope field', 'A scope has only userId, agentId and runId; put other tags in metadata.');
+      throw new InvalidInputError(
+        `${field}.${key}`,
+        'unknown scope field',
+        'A scope has only userId, agentId and runId; put other tags in metadata.',
+      );
     }
   }
   for (const key of SCOPE_FIELDS) {
@@ -37,7 +41,11 @@ export function validateScope(input: unknown, field = 'scope'): Scope {
       );
     }
     if (LONE_SURROGATE.test(value)) {
-      throw new InvalidInputError(`${field}.${key}`, 'the id holds a lone UTF-16 surrogate (invalid Unicode)', 'Decode the id as UTF-8 before passing it.');
+      throw new InvalidInputError(
+        `${field}.${key}`,
+        'the id holds a lone UTF-16 surrogate (invalid Unicode)',
+        'Decode the id as UTF-8 before passing it.',
+      );
     }
     scope[key] = value;
   }

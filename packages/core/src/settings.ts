@@ -25,7 +25,11 @@ export function nonEmptySetting(value: string | undefined): string | undefined {
 export function integerOption(value: number | undefined, field: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(field, `expected an integer from ${min} to ${max}`, `Pass e.g. ${fallback}, or leave it out for the default.`);
+    throw new InvalidInputError(
+      field,
+      `expected an integer from ${min} to ${max}`,
+      `Pass e.g. ${fallback}, or leave it out for the default.`,
+    );
   }
   return value;
 }

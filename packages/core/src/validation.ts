@@ -30,7 +30,11 @@ export function checkString(value: unknown, field: string, options: { max: numbe
     throw new InvalidInputError(field, `the string has ${value.length} characters, more than ${options.max}`, 'Split it or shorten it.');
   }
   if (!isWellFormed(value)) {
-    throw new InvalidInputError(field, 'the string holds a lone UTF-16 surrogate (invalid Unicode)', 'Decode the input as UTF-8 before passing it.');
+    throw new InvalidInputError(
+      field,
+      'the string holds a lone UTF-16 surrogate (invalid Unicode)',
+      'Decode the input as UTF-8 before passing it.',
+    );
   }
   return value;
 }
@@ -61,14 +65,19 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
     return [{ role: 'user', content: checkString(input, field, { max: INPUT_LIMITS.maxMessageLength }) }];
   }
   if (!Array.isArray(input) || input.length === 0) {
-    throw new InvalidInputError(field, 'expected a string or a non-empty array of { role, content }', 'Pass e.g. [{ role: "user", content: "I am vegetarian" }].');
+    throw new InvalidInputError(
+      field,
+      'expected a string or a non-empty array of { role, content }',
+      'Pass e.g. [{ role: "user", content: "I am vegetarian" }].',
+    );
   }
   if (input.length > INPUT_LIMITS.maxMessages) {
     throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMessages} messages`, 'Add long conversations in several calls.');
   }
   return input.map((message: unknown, index) => {
     const at = `${field}[${index}]`;
-    if (typeof message !== 'object' || message === null) throw new InvalidInputError(at, 'expected { role, content }', 'Pass objects with role and content.');
+    if (typeof message !== 'object' || message === null)
+      throw new InvalidInputError(at, 'expected { role, content }', 'Pass objects with role and content.');
     const { role, content, name } = message as Record<string, unknown>;
     if (typeof role !== 'string' || !ROLES.has(role)) {
       throw new InvalidInputError(`${at}.role`, 'expected "user", "assistant", "system" or "tool"', 'Set the role of each message.');
@@ -96,20 +105,32 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
   for (const key of keys) {
     const at = `${field}.${key}`;
     if (!FIELD_NAME_PATTERN.test(key)) {
-      throw new InvalidInputError(at, 'keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the key.');
+      throw new InvalidInputError(
+        at,
+        'keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"',
+        'Rename the key.',
+      );
     }
     if (key === '__proto__') {
       // Assigning it would set the object's prototype: the value would vanish instead of being stored.
       throw new InvalidInputError(at, 'the key "__proto__" cannot be stored', 'Rename the key.');
     }
     if (RESERVED_METADATA_KEYS.has(key)) {
-      throw new InvalidInputError(at, 'the key is reserved', `Scope ids go in the scope option and dates are managed by mem; rename "${key}".`);
+      throw new InvalidInputError(
+        at,
+        'the key is reserved',
+        `Scope ids go in the scope option and dates are managed by mem; rename "${key}".`,
+      );
     }
     result[key] = metadataValue((input as Record<string, unknown>)[key], at);
   }
   const bytes = new TextEncoder().encode(JSON.stringify(result)).length;
   if (bytes > INPUT_LIMITS.maxMetadataBytes) {
-    throw new InvalidInputError(field, `the metadata is ${bytes} bytes of JSON, more than ${INPUT_LIMITS.maxMetadataBytes}`, 'Store large content elsewhere and keep a short reference in metadata.');
+    throw new InvalidInputError(
+      field,
+      `the metadata is ${bytes} bytes of JSON, more than ${INPUT_LIMITS.maxMetadataBytes}`,
+      'Store large content elsewhere and keep a short reference in metadata.',
+    );
   }
   return result;
 }
@@ -123,10 +144,15 @@ function metadataValue(value: unknown, field: string): MetadataValue {
   if (typeof value === 'boolean') return value;
   if (Array.isArray(value)) {
     if (value.length === 0 || value.length > INPUT_LIMITS.maxMetadataArrayLength) {
-      throw new InvalidInputError(field, `expected 1 to ${INPUT_LIMITS.maxMetadataArrayLength} strings`, 'Leave the key out instead of an empty array.');
+      throw new InvalidInputError(
+        field,
+        `expected 1 to ${INPUT_LIMITS.maxMetadataArrayLength} strings`,
+        'Leave the key out instead of an empty array.',
+      );
     }
     return value.map((item, index) => {
-      if (typeof item !== 'string') throw new InvalidInputError(`${field}[${index}]`, 'arrays hold strings only', 'Convert the items to strings.');
+      if (typeof item !== 'string')
+        throw new InvalidInputError(`${field}[${index}]`, 'arrays hold strings only', 'Convert the items to strings.');
       return checkString(item, `${field}[${index}]`, { max: INPUT_LIMITS.maxMetadataStringLength, allowEmpty: true });
     });
   }
@@ -151,7 +177,11 @@ export function checkDate(value: unknown, field: string, fallback: () => Date): 
   if (value === undefined) return fallback();
   const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
-    throw new InvalidInputError(field, 'expected a Date, an ISO 8601 string or epoch milliseconds', 'Pass e.g. new Date("2024-05-08T10:00:00Z").');
+    throw new InvalidInputError(
+      field,
+      'expected a Date, an ISO 8601 string or epoch milliseconds',
+      'Pass e.g. new Date("2024-05-08T10:00:00Z").',
+    );
   }
   return date;
 }

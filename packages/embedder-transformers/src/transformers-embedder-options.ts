@@ -130,7 +130,11 @@ export function resolveTransformersEmbedderOptions(options: TransformersEmbedder
   }
   const dtype = options.dtype ?? 'fp32';
   if (!DTYPES.has(dtype)) {
-    throw new InvalidInputError('options.dtype', `expected one of ${[...DTYPES].join(', ')}`, "Pass e.g. { dtype: 'q8' } for onnx/model_quantized.onnx.");
+    throw new InvalidInputError(
+      'options.dtype',
+      `expected one of ${[...DTYPES].join(', ')}`,
+      "Pass e.g. { dtype: 'q8' } for onnx/model_quantized.onnx.",
+    );
   }
   const device = options.device ?? 'cpu';
   if (!DEVICES.has(device)) {
@@ -138,7 +142,11 @@ export function resolveTransformersEmbedderOptions(options: TransformersEmbedder
   }
   const pooling = options.pooling ?? 'mean';
   if (pooling !== 'mean' && pooling !== 'cls') {
-    throw new InvalidInputError('options.pooling', "expected 'mean' or 'cls'", "Use the pooling the model was trained with: 'mean' for all-MiniLM and e5, 'cls' for bge.");
+    throw new InvalidInputError(
+      'options.pooling',
+      "expected 'mean' or 'cls'",
+      "Use the pooling the model was trained with: 'mean' for all-MiniLM and e5, 'cls' for bge.",
+    );
   }
   for (const field of ['queryPrefix', 'documentPrefix', 'localModelPath', 'cacheDir', 'revision'] as const) {
     const value = options[field];
@@ -147,7 +155,11 @@ export function resolveTransformersEmbedderOptions(options: TransformersEmbedder
     }
   }
   if (options.localModelPath === '') {
-    throw new InvalidInputError('options.localModelPath', 'expected a folder path, got an empty string', 'Pass e.g. { localModelPath: "./models" } or leave it unset.');
+    throw new InvalidInputError(
+      'options.localModelPath',
+      'expected a folder path, got an empty string',
+      'Pass e.g. { localModelPath: "./models" } or leave it unset.',
+    );
   }
   return {
     model,

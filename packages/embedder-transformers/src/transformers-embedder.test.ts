@@ -28,7 +28,8 @@ function tinyEmbedder(options: TransformersEmbedderOptions = {}): TransformersEm
 /** What the tiny model's mean pooling must give: the normalised mean of the token rows (see tiny-sentence-model.ts). */
 function expectedMeanVector(tokens: readonly string[], hiddenSize = 32): number[] {
   const sum = new Array<number>(hiddenSize).fill(0);
-  for (const token of ['[CLS]', ...tokens, '[SEP]']) tinyTokenEmbedding(token, hiddenSize).forEach((value, index) => (sum[index]! += value));
+  for (const token of ['[CLS]', ...tokens, '[SEP]'])
+    tinyTokenEmbedding(token, hiddenSize).forEach((value, index) => (sum[index]! += value));
   const norm = Math.hypot(...sum);
   return sum.map((value) => value / norm);
 }
@@ -66,7 +67,8 @@ describe('TransformersEmbedder: vectors', () => {
 
   it('puts texts that share words closer than texts that share none', async () => {
     const embedder = tinyEmbedder();
-    const [tea, teaToo, chess] = (await embedder.embed({ texts: ['she likes green tea', 'he loves green tea', 'paris chess monday'] })).vectors;
+    const [tea, teaToo, chess] = (await embedder.embed({ texts: ['she likes green tea', 'he loves green tea', 'paris chess monday'] }))
+      .vectors;
     expect(cosineSimilarity(tea!, teaToo!)).toBeGreaterThan(cosineSimilarity(tea!, chess!) + 0.2);
     await embedder.close();
   });
@@ -75,7 +77,11 @@ describe('TransformersEmbedder: vectors', () => {
     const embedder = tinyEmbedder();
     const short = 'tea';
     const alone = (await embedder.embed({ texts: [short] })).vectors[0];
-    const padded = (await embedder.embed({ texts: ['the user visited london and tokyo for a project meeting on friday', short, 'my sister is a doctor in berlin'] })).vectors[1];
+    const padded = (
+      await embedder.embed({
+        texts: ['the user visited london and tokyo for a project meeting on friday', short, 'my sister is a doctor in berlin'],
+      })
+    ).vectors[1];
     expectSameVector(padded, alone);
     await embedder.close();
   });
@@ -106,7 +112,10 @@ describe('TransformersEmbedder: vectors', () => {
     const mean = expectedMeanVector(['berlin']).map((value) => value * Math.hypot(...meanRows(['berlin'])));
     const cls = tinyTokenEmbedding('[CLS]').map((value, index) => value + 0.5 * mean[index]!);
     const norm = Math.hypot(...cls);
-    expectSameVector(vectors[0], cls.map((value) => value / norm));
+    expectSameVector(
+      vectors[0],
+      cls.map((value) => value / norm),
+    );
     await embedder.close();
   });
 
@@ -115,7 +124,10 @@ describe('TransformersEmbedder: vectors', () => {
     const { vectors } = await embedder.embed({ texts: ['tea'] });
     const rows = meanRows(['tea']);
     // mean over tokens of (E[token] + 0.5 · mean E) = 1.5 · mean E
-    expectSameVector(vectors[0], rows.map((value) => 1.5 * value));
+    expectSameVector(
+      vectors[0],
+      rows.map((value) => 1.5 * value),
+    );
     await embedder.close();
   });
 
@@ -220,11 +232,25 @@ describe('TransformersEmbedder: loading', () => {
   });
 
   it("never writes transformers' global env", async () => {
-    const before = { localModelPath: env.localModelPath, cacheDir: env.cacheDir, allowRemoteModels: env.allowRemoteModels, allowLocalModels: env.allowLocalModels, remoteHost: env.remoteHost };
+    const before = {
+      localModelPath: env.localModelPath,
+      cacheDir: env.cacheDir,
+      allowRemoteModels: env.allowRemoteModels,
+      allowLocalModels: env.allowLocalModels,
+      remoteHost: env.remoteHost,
+    };
     const embedder = tinyEmbedder({ cacheDir: scratch, allowRemoteModels: false });
     await embedder.embed({ texts: ['tea'] });
-    await captureError(() => new TransformersEmbedder({ model: 'mem-test/not-there', cacheDir: scratch, allowRemoteModels: false }).embed({ texts: ['tea'] }));
-    expect({ localModelPath: env.localModelPath, cacheDir: env.cacheDir, allowRemoteModels: env.allowRemoteModels, allowLocalModels: env.allowLocalModels, remoteHost: env.remoteHost }).toEqual(before);
+    await captureError(() =>
+      new TransformersEmbedder({ model: 'mem-test/not-there', cacheDir: scratch, allowRemoteModels: false }).embed({ texts: ['tea'] }),
+    );
+    expect({
+      localModelPath: env.localModelPath,
+      cacheDir: env.cacheDir,
+      allowRemoteModels: env.allowRemoteModels,
+      allowLocalModels: env.allowLocalModels,
+      remoteHost: env.remoteHost,
+    }).toEqual(before);
     await embedder.close();
   });
 });
@@ -245,7 +271,11 @@ describe('TransformersEmbedder: errors', () => {
   });
 
   it('reports a Hub id missing from cacheDir with allowRemoteModels: false as MissingSettingError, without any download', async () => {
-    const embedder = new TransformersEmbedder({ model: 'mem-test/not-downloaded', cacheDir: path.join(scratch, 'cache'), allowRemoteModels: false });
+    const embedder = new TransformersEmbedder({
+      model: 'mem-test/not-downloaded',
+      cacheDir: path.join(scratch, 'cache'),
+      allowRemoteModels: false,
+    });
     const error = await captureError(() => embedder.embed({ texts: ['tea'] }));
     expect(MemError.is(error, 'MISSING_SETTING')).toBe(true);
     expect((error as Error).message).toContain(path.join(scratch, 'cache', 'mem-test', 'not-downloaded', 'config.json'));
@@ -263,7 +293,9 @@ describe('TransformersEmbedder: errors', () => {
     const broken = path.join(scratch, 'broken');
     const modelFolder = await writeTinySentenceModel({ localModelPath: broken, modelId: 'broken-model' });
     await writeFile(path.join(modelFolder, 'onnx', 'model.onnx'), 'this is not an onnx file');
-    const error = await captureError(() => new TransformersEmbedder({ model: 'broken-model', localModelPath: broken }).embed({ texts: ['tea'] }));
+    const error = await captureError(() =>
+      new TransformersEmbedder({ model: 'broken-model', localModelPath: broken }).embed({ texts: ['tea'] }),
+    );
     expect(error).toBeInstanceOf(ProviderRequestError);
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', provider: 'transformers', operation: 'load model', retryable: false });
     expect((error as Error).message).toContain('could not load model "broken-model"');

@@ -9,7 +9,14 @@ import {
   type TransformersEmbedderOptions,
   type TransformersLoadProgress,
 } from './transformers-embedder-options';
-import { MissingModelFilesError, onnxFileName, TRANSFORMERS_PROVIDER, toInferenceError, toLoadError, type TransformersLookup } from './transformers-errors';
+import {
+  MissingModelFilesError,
+  onnxFileName,
+  TRANSFORMERS_PROVIDER,
+  toInferenceError,
+  toLoadError,
+  type TransformersLookup,
+} from './transformers-errors';
 
 type TransformersModule = typeof import('@huggingface/transformers');
 
@@ -53,7 +60,14 @@ function isFileNotFound(error: unknown): boolean {
  */
 async function assertModelFolder(folder: string, dtype: ResolvedTransformersEmbedderOptions['dtype']): Promise<void> {
   const required = ['config.json', 'tokenizer.json', 'tokenizer_config.json', `onnx/${onnxFileName(dtype)}`];
-  const present = await Promise.all(required.map((file) => access(path.join(folder, ...file.split('/'))).then(() => true, () => false)));
+  const present = await Promise.all(
+    required.map((file) =>
+      access(path.join(folder, ...file.split('/'))).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   const missing = required.filter((_, index) => !present[index]);
   if (missing.length > 0) throw new MissingModelFilesError(folder, missing);
 }
@@ -273,7 +287,11 @@ function poolBatch(
   }
   const maskDims = attentionMask.dims;
   if (maskDims[0] !== batch || maskDims[1] !== tokenCount) {
-    throw new ProviderResponseInvalidError(TRANSFORMERS_PROVIDER, 'embed', `attention mask dims ${JSON.stringify(maskDims)} do not match hidden state dims ${JSON.stringify(hidden.dims)}`);
+    throw new ProviderResponseInvalidError(
+      TRANSFORMERS_PROVIDER,
+      'embed',
+      `attention mask dims ${JSON.stringify(maskDims)} do not match hidden state dims ${JSON.stringify(hidden.dims)}`,
+    );
   }
   // fp16 models return float16 data; pool in float32.
   const values = (hidden.type === 'float32' ? hidden : hidden.to('float32')).data as Float32Array;
@@ -288,7 +306,7 @@ function poolBatch(
       counted++;
       if (options.pooling === 'cls' && counted > 1) continue;
       const offset = (row * tokenCount + token) * hiddenSize;
-      for (let dimension = 0; dimension < hiddenSize; dimension++) vector[dimension]! += values[offset + dimension]!;
+      for (let dimension = 0; dimension < hiddenSize; dimension++) vector[dimension] = vector[dimension]! + values[offset + dimension]!;
     }
     tokens += counted;
     const divisor = options.pooling === 'mean' ? counted : 1;

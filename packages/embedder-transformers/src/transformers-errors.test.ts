@@ -5,13 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { resolveTransformersEmbedderOptions } from './transformers-embedder-options';
 import { MissingModelFilesError, toInferenceError, toLoadError, type TransformersLookup } from './transformers-errors';
 
-const lookup: TransformersLookup = { defaultCacheDir: '/cache/default', globalAllowRemoteModels: true, remoteHost: 'https://huggingface.co/' };
+const lookup: TransformersLookup = {
+  defaultCacheDir: '/cache/default',
+  globalAllowRemoteModels: true,
+  remoteHost: 'https://huggingface.co/',
+};
 const hubOptions = resolveTransformersEmbedderOptions({ model: 'Xenova/all-MiniLM-L6-v2' });
 
 describe('toLoadError', () => {
   it('maps a Hub 404 to a non-retryable ProviderRequestError that suggests an ONNX export or HF_TOKEN', () => {
     const error = toLoadError(
-      new ModelFileNotFoundError('Could not locate file: "https://huggingface.co/Xenova/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx".', { status: 404 }),
+      new ModelFileNotFoundError('Could not locate file: "https://huggingface.co/Xenova/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx".', {
+        status: 404,
+      }),
       hubOptions,
       lookup,
     );
@@ -22,7 +28,11 @@ describe('toLoadError', () => {
   });
 
   it('maps a connection failure to a retryable ProviderRequestError naming the host and the offline fix', () => {
-    const error = toLoadError(new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND huggingface.co') }), hubOptions, lookup);
+    const error = toLoadError(
+      new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND huggingface.co') }),
+      hubOptions,
+      lookup,
+    );
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
     expect(error.message).toContain('https://huggingface.co/');
     expect(error.message).toContain('localModelPath');
@@ -39,12 +49,14 @@ describe('toLoadError', () => {
 
   it("says when transformers' global env.allowRemoteModels blocked the download", () => {
     const error = toLoadError(
-      new ModelFileNotFoundError('`local_files_only=true` or `env.allowRemoteModels=false` and file was not found locally at "/x/config.json".'),
+      new ModelFileNotFoundError(
+        '`local_files_only=true` or `env.allowRemoteModels=false` and file was not found locally at "/x/config.json".',
+      ),
       hubOptions,
       { ...lookup, globalAllowRemoteModels: false },
     );
     expect(MemError.is(error, 'MISSING_SETTING')).toBe(true);
-    expect(error.message).toContain("global env.allowRemoteModels is false");
+    expect(error.message).toContain('global env.allowRemoteModels is false');
   });
 
   it('keeps a MemError as it is, and the original error as cause otherwise', () => {

@@ -56,9 +56,7 @@ export function toLoadError(error: unknown, options: ResolvedTransformersEmbedde
 
   if (name === 'ModelFileNotFoundError' || error instanceof MissingModelFilesError) {
     const missing =
-      error instanceof MissingModelFilesError
-        ? error.missing.map((file) => path.join(error.folder, file)).join(', ')
-        : quotedPath(message);
+      error instanceof MissingModelFilesError ? error.missing.map((file) => path.join(error.folder, file)).join(', ') : quotedPath(message);
     const cacheDir = options.cacheDir ?? lookup.defaultCacheDir ?? '(none)';
     const where = options.localModelPath ? `localModelPath "${options.localModelPath}"` : `cacheDir "${cacheDir}"`;
     const why = options.localModelPath

@@ -13,7 +13,9 @@ export interface TinyModelFolder {
 }
 
 /** Creates a fresh temporary folder with the tiny model at `<localModelPath>/<TINY_MODEL_ID>/`. */
-export async function createTinyModelFolder(options: { readonly hiddenSize?: number; readonly maxLength?: number } = {}): Promise<TinyModelFolder> {
+export async function createTinyModelFolder(
+  options: { readonly hiddenSize?: number; readonly maxLength?: number } = {},
+): Promise<TinyModelFolder> {
   const localModelPath = await mkdtemp(path.join(os.tmpdir(), 'mem-embedder-transformers-'));
   await writeTinySentenceModel({ localModelPath, modelId: TINY_MODEL_ID, ...options });
   return { localModelPath, remove: () => rm(localModelPath, { recursive: true, force: true }) };

@@ -45,25 +45,92 @@ export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as 
 
 /** Whole words the vocabulary knows; any other lowercase ASCII word is spelled letter by letter. */
 export const TINY_MODEL_WORDS = [
-  'the', 'a', 'an', 'and', 'or', 'not', 'of', 'to', 'in', 'on', 'at', 'for', 'with', 'is', 'are', 'was',
-  'i', 'my', 'me', 'you', 'he', 'she', 'they', 'we', 'user', 'name', 'likes', 'loves', 'hates', 'prefers',
-  'drinks', 'eats', 'lives', 'works', 'plays', 'visited', 'green', 'black', 'tea', 'coffee', 'water',
-  'pizza', 'pasta', 'sushi', 'cheese', 'vegetarian', 'vegan', 'allergic', 'peanuts', 'dog', 'cat',
-  'paris', 'london', 'berlin', 'tokyo', 'tennis', 'football', 'chess', 'guitar', 'piano', 'morning',
-  'evening', 'meeting', 'monday', 'friday', 'weekend', 'project', 'deadline', 'office', 'home', 'birthday',
-  'sister', 'brother', 'engineer', 'doctor', 'teacher', 'query', 'passage', 'search', 'memory',
+  'the',
+  'a',
+  'an',
+  'and',
+  'or',
+  'not',
+  'of',
+  'to',
+  'in',
+  'on',
+  'at',
+  'for',
+  'with',
+  'is',
+  'are',
+  'was',
+  'i',
+  'my',
+  'me',
+  'you',
+  'he',
+  'she',
+  'they',
+  'we',
+  'user',
+  'name',
+  'likes',
+  'loves',
+  'hates',
+  'prefers',
+  'drinks',
+  'eats',
+  'lives',
+  'works',
+  'plays',
+  'visited',
+  'green',
+  'black',
+  'tea',
+  'coffee',
+  'water',
+  'pizza',
+  'pasta',
+  'sushi',
+  'cheese',
+  'vegetarian',
+  'vegan',
+  'allergic',
+  'peanuts',
+  'dog',
+  'cat',
+  'paris',
+  'london',
+  'berlin',
+  'tokyo',
+  'tennis',
+  'football',
+  'chess',
+  'guitar',
+  'piano',
+  'morning',
+  'evening',
+  'meeting',
+  'monday',
+  'friday',
+  'weekend',
+  'project',
+  'deadline',
+  'office',
+  'home',
+  'birthday',
+  'sister',
+  'brother',
+  'engineer',
+  'doctor',
+  'teacher',
+  'query',
+  'passage',
+  'search',
+  'memory',
 ] as const;
 
 function tinyVocabulary(): string[] {
   const characters = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
   const punctuation = [...'.,!?;:\'"-()/@#&'];
-  return [
-    ...SPECIAL_TOKENS,
-    ...TINY_MODEL_WORDS,
-    ...characters,
-    ...punctuation,
-    ...characters.map((character) => `##${character}`),
-  ];
+  return [...SPECIAL_TOKENS, ...TINY_MODEL_WORDS, ...characters, ...punctuation, ...characters.map((character) => `##${character}`)];
 }
 
 function tinyConfig(vocabularySize: number, hiddenSize: number, maxLength: number): object {
@@ -167,7 +234,12 @@ function embeddingTable(vocabulary: readonly string[], hiddenSize: number): Floa
 function tinyOnnxGraph(vocabulary: readonly string[], hiddenSize: number): Uint8Array {
   const { DataType } = onnx.TensorProto;
   const floatInitializer = (name: string, dims: number[], values: Float32Array) =>
-    onnx.TensorProto.create({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+    onnx.TensorProto.create({
+      name,
+      dims,
+      dataType: DataType.FLOAT,
+      rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    });
   const int64Initializer = (name: string, values: number[]) =>
     onnx.TensorProto.create({ name, dims: [values.length], dataType: DataType.INT64, int64Data: values });
   const node = (opType: string, inputs: string[], outputs: string[], attributes: object[] = []) =>
@@ -185,9 +257,7 @@ function tinyOnnxGraph(vocabulary: readonly string[], hiddenSize: number): Uint8
       onnx.ValueInfoProto.create({ name: 'input_ids', type: tensorType(DataType.INT64, ['batch', 'tokens']) }),
       onnx.ValueInfoProto.create({ name: 'attention_mask', type: tensorType(DataType.INT64, ['batch', 'tokens']) }),
     ],
-    output: [
-      onnx.ValueInfoProto.create({ name: 'last_hidden_state', type: tensorType(DataType.FLOAT, ['batch', 'tokens', hiddenSize]) }),
-    ],
+    output: [onnx.ValueInfoProto.create({ name: 'last_hidden_state', type: tensorType(DataType.FLOAT, ['batch', 'tokens', hiddenSize]) })],
     initializer: [
       floatInitializer('embeddings', [vocabulary.length, hiddenSize], embeddingTable(vocabulary, hiddenSize)),
       floatInitializer('half', [], new Float32Array([0.5])),
@@ -199,8 +269,18 @@ function tinyOnnxGraph(vocabulary: readonly string[], hiddenSize: number): Uint8
       node('Cast', ['attention_mask'], ['mask_float'], [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DataType.FLOAT }]),
       node('Unsqueeze', ['mask_float', 'last_axis'], ['mask_column']),
       node('Mul', ['token_embeddings', 'mask_column'], ['masked_embeddings']),
-      node('ReduceSum', ['masked_embeddings', 'token_axis'], ['context_sum'], [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
-      node('ReduceSum', ['mask_column', 'token_axis'], ['mask_count'], [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      node(
+        'ReduceSum',
+        ['masked_embeddings', 'token_axis'],
+        ['context_sum'],
+        [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
+      ),
+      node(
+        'ReduceSum',
+        ['mask_column', 'token_axis'],
+        ['mask_count'],
+        [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
+      ),
       node('Div', ['context_sum', 'mask_count'], ['context']),
       node('Mul', ['context', 'half'], ['half_context']),
       node('Add', ['token_embeddings', 'half_context'], ['last_hidden_state']),

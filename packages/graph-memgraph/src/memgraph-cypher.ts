@@ -122,7 +122,9 @@ export function memgraphQueries(names: MemgraphSchemaNames) {
       ].join('\n'),
 
     countSearchable: (scope: string) =>
-      [`MATCH (e:${entity})`, `WHERE ${scope} AND e.embedding IS NOT NULL`, 'WITH e LIMIT $cap', 'RETURN count(e) AS searchable'].join('\n'),
+      [`MATCH (e:${entity})`, `WHERE ${scope} AND e.embedding IS NOT NULL`, 'WITH e LIMIT $cap', 'RETURN count(e) AS searchable'].join(
+        '\n',
+      ),
 
     /** Exact cosine over the scope's entities, in plain Cypher ($norm is the query vector's length). */
     exactSearch: (scope: string, withThreshold: boolean) =>

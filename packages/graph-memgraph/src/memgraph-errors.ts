@@ -46,19 +46,32 @@ export function toMemgraphError(error: unknown, operation: string, context: Memg
     new ProviderRequestError({ provider: MEMGRAPH_PROVIDER, operation, message, cause: error, ...extra });
 
   if (code === 'ServiceUnavailable' || code === 'SessionExpired') {
-    return fail(`could not reach Memgraph at ${context.server} (${code}). Check MEMGRAPH_URI (or options.uri) and that the server is running and reachable.`);
+    return fail(
+      `could not reach Memgraph at ${context.server} (${code}). Check MEMGRAPH_URI (or options.uri) and that the server is running and reachable.`,
+    );
   }
   if (code.includes('.Security.') || /authentication failure/i.test(messageOf(error))) {
-    return fail(`Memgraph at ${context.server} rejected the credentials (${code}). Check MEMGRAPH_USERNAME and MEMGRAPH_PASSWORD (or options.username and options.password).`, { status: 401 });
+    return fail(
+      `Memgraph at ${context.server} rejected the credentials (${code}). Check MEMGRAPH_USERNAME and MEMGRAPH_PASSWORD (or options.username and options.password).`,
+      { status: 401 },
+    );
   }
   if (code.includes('TransientError')) {
-    return fail(`Memgraph reported a conflicting concurrent transaction (${code}) and the driver's retries ran out. Retry, or raise maxTransactionRetryTimeMs.`);
+    return fail(
+      `Memgraph reported a conflicting concurrent transaction (${code}) and the driver's retries ran out. Retry, or raise maxTransactionRetryTimeMs.`,
+    );
   }
   if (/vector_search|There is no procedure named/i.test(messageOf(error))) {
-    return fail(`the server lacks vector search (${code}). @mem/graph-memgraph needs Memgraph 3.x with vector indexes (CREATE VECTOR INDEX, vector_search.search).`, { retryable: false });
+    return fail(
+      `the server lacks vector search (${code}). @mem/graph-memgraph needs Memgraph 3.x with vector indexes (CREATE VECTOR INDEX, vector_search.search).`,
+      { retryable: false },
+    );
   }
   if (code === 'unknown') {
-    return fail(`the driver failed (${error instanceof Error ? error.name : typeof error}). Check that the store is not closed and the server is reachable.`, { retryable: false });
+    return fail(
+      `the driver failed (${error instanceof Error ? error.name : typeof error}). Check that the store is not closed and the server is reachable.`,
+      { retryable: false },
+    );
   }
   return fail(`Memgraph returned ${code}. Check the server log for the query that failed.`, { retryable: false });
 }

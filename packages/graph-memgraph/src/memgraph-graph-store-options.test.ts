@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError } from '@mem/core';
+import { MemError, type ProviderRequestError } from '@mem/core';
 import { describe, expect, it } from 'vitest';
 import { describeServer, toMemgraphError } from './memgraph-errors';
 import { resolveMemgraphOptions } from './memgraph-graph-store-options';
@@ -13,8 +13,14 @@ describe('resolveMemgraphOptions', () => {
       exactSearchLimit: 1000,
       vectorIndexCapacity: 1024,
     });
-    expect(resolveMemgraphOptions({ uri: 'bolt://o:1', username: 'u', password: 'p', database: 'd', env })).toMatchObject({ connection: { uri: 'bolt://o:1', username: 'u', password: 'p' }, database: 'd' });
-    expect(resolveMemgraphOptions({ env: { MEMGRAPH_URI: 'bolt://h' } })).toMatchObject({ connection: { username: '', password: '' }, database: undefined });
+    expect(resolveMemgraphOptions({ uri: 'bolt://o:1', username: 'u', password: 'p', database: 'd', env })).toMatchObject({
+      connection: { uri: 'bolt://o:1', username: 'u', password: 'p' },
+      database: 'd',
+    });
+    expect(resolveMemgraphOptions({ env: { MEMGRAPH_URI: 'bolt://h' } })).toMatchObject({
+      connection: { username: '', password: '' },
+      database: undefined,
+    });
   });
 
   it('fails with MISSING_SETTING naming MEMGRAPH_URI, and rejects non-Bolt URIs and unsafe namespaces', () => {
@@ -41,7 +47,11 @@ describe('toMemgraphError', () => {
       const error = toMemgraphError(driverError(code), 'upsertRelations', context) as ProviderRequestError;
       expect([error.provider, error.status, error.retryable]).toEqual(['memgraph', undefined, true]);
     }
-    const auth = toMemgraphError(driverError('Memgraph.ClientError.Security.Unauthenticated', 'Authentication failure'), 'neighbors', context) as ProviderRequestError;
+    const auth = toMemgraphError(
+      driverError('Memgraph.ClientError.Security.Unauthenticated', 'Authentication failure'),
+      'neighbors',
+      context,
+    ) as ProviderRequestError;
     expect([auth.status, auth.retryable]).toEqual([401, false]);
     expect(auth.message).toMatch(/MEMGRAPH_USERNAME and MEMGRAPH_PASSWORD/);
   });
@@ -50,7 +60,13 @@ describe('toMemgraphError', () => {
     const other = toMemgraphError(driverError('Memgraph.ClientError.MemgraphError.MemgraphError'), 'neighbors', context);
     expect(other.message).not.toContain('secret');
     expect((other as ProviderRequestError).retryable).toBe(false);
-    expect(toMemgraphError(driverError('Memgraph.ClientError.MemgraphError.MemgraphError', 'There is no procedure named vector_search.search.'), 'searchEntities', context).message).toMatch(/needs Memgraph 3/);
+    expect(
+      toMemgraphError(
+        driverError('Memgraph.ClientError.MemgraphError.MemgraphError', 'There is no procedure named vector_search.search.'),
+        'searchEntities',
+        context,
+      ).message,
+    ).toMatch(/needs Memgraph 3/);
     expect(describeServer('bolt://user:pw@mg.example:7687/x')).toBe('bolt://mg.example:7687');
   });
 });

@@ -79,19 +79,45 @@ export function resolveMemgraphOptions(options: MemgraphGraphStoreOptions = {}):
   const env = options.env ?? processEnvironment();
   const namespace = options.namespace ?? MEMGRAPH_DEFAULTS.namespace;
   if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    throw new InvalidInputError('options.namespace', 'expected a letter followed by up to 47 letters, digits or underscores', 'Pass e.g. "mem" or "assistant_graph".');
+    throw new InvalidInputError(
+      'options.namespace',
+      'expected a letter followed by up to 47 letters, digits or underscores',
+      'Pass e.g. "mem" or "assistant_graph".',
+    );
   }
   const common = {
     database: nonEmptySetting(options.database) ?? nonEmptySetting(env.MEMGRAPH_DATABASE),
     namespace,
     exactSearchLimit: integerOption(options.exactSearchLimit, 'options.exactSearchLimit', MEMGRAPH_DEFAULTS.exactSearchLimit, 0, 1_000_000),
-    vectorIndexCapacity: integerOption(options.vectorIndexCapacity, 'options.vectorIndexCapacity', MEMGRAPH_DEFAULTS.vectorIndexCapacity, 1, 1_000_000_000),
-    maxTransactionRetryTimeMs: integerOption(options.maxTransactionRetryTimeMs, 'options.maxTransactionRetryTimeMs', MEMGRAPH_DEFAULTS.maxTransactionRetryTimeMs, 0, 600_000),
-    connectionTimeoutMs: integerOption(options.connectionTimeoutMs, 'options.connectionTimeoutMs', MEMGRAPH_DEFAULTS.connectionTimeoutMs, 1, 600_000),
+    vectorIndexCapacity: integerOption(
+      options.vectorIndexCapacity,
+      'options.vectorIndexCapacity',
+      MEMGRAPH_DEFAULTS.vectorIndexCapacity,
+      1,
+      1_000_000_000,
+    ),
+    maxTransactionRetryTimeMs: integerOption(
+      options.maxTransactionRetryTimeMs,
+      'options.maxTransactionRetryTimeMs',
+      MEMGRAPH_DEFAULTS.maxTransactionRetryTimeMs,
+      0,
+      600_000,
+    ),
+    connectionTimeoutMs: integerOption(
+      options.connectionTimeoutMs,
+      'options.connectionTimeoutMs',
+      MEMGRAPH_DEFAULTS.connectionTimeoutMs,
+      1,
+      600_000,
+    ),
   };
   if (options.driver !== undefined) {
     if (typeof options.driver !== 'object' || options.driver === null || typeof (options.driver as Driver).session !== 'function') {
-      throw new InvalidInputError('options.driver', 'expected a neo4j-driver Driver', 'Pass neo4j.driver(uri, auth), or leave it out and pass uri/username/password.');
+      throw new InvalidInputError(
+        'options.driver',
+        'expected a neo4j-driver Driver',
+        'Pass neo4j.driver(uri, auth), or leave it out and pass uri/username/password.',
+      );
     }
     return { connection: { kind: 'driver', driver: options.driver }, ...common };
   }

@@ -23,4 +23,7 @@ function harness(extra: { exactSearchLimit?: number }) {
 }
 
 describeGraphStore('MemgraphGraphStore (live)', harness({}), { skip: memgraph.skip, timeoutMs: 60_000 });
-describeGraphStore('MemgraphGraphStore (live, vector index for every search)', harness({ exactSearchLimit: 0 }), { skip: memgraph.skip, timeoutMs: 60_000 });
+describeGraphStore('MemgraphGraphStore (live, vector index for every search)', harness({ exactSearchLimit: 0 }), {
+  skip: memgraph.skip,
+  timeoutMs: 60_000,
+});

@@ -8,7 +8,16 @@ import { MemgraphGraphStore } from './memgraph-graph-store';
 // recorded by a driver stand-in that answers from a script (no database is modelled). The live
 // suite (memgraph-graph-store.live.test.ts) runs the same store against a real Memgraph.
 
-const vectorIndexRow = (dimension: number) => ({ index_name: 'g_entity_embedding', label: 'g_Entity', property: 'embedding', dimension: neo4j.int(dimension), capacity: neo4j.int(1024), metric: 'cos', size: neo4j.int(0), scalar_kind: 'f32' });
+const vectorIndexRow = (dimension: number) => ({
+  index_name: 'g_entity_embedding',
+  label: 'g_Entity',
+  property: 'embedding',
+  dimension: neo4j.int(dimension),
+  capacity: neo4j.int(1024),
+  metric: 'cos',
+  size: neo4j.int(0),
+  scalar_kind: 'f32',
+});
 
 /** A store on a recording driver whose schema already has an 8-dimension vector index. */
 function storeWith(answer: (query: string, params: Record<string, unknown>) => Answer = () => []) {
@@ -52,14 +61,24 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
     const driver = new RecordingDriver((query) => {
       if (query === 'SHOW VECTOR INDEX INFO') return [vectorIndexRow(8)];
       if (query === 'SHOW INDEX INFO') {
-        return [null, 'key', 'name', 'user_id', 'agent_id', 'run_id'].map((property) => ({ 'index type': property === null ? 'label' : 'label+property', label: 'g_Entity', property, count: neo4j.int(0) }));
+        return [null, 'key', 'name', 'user_id', 'agent_id', 'run_id'].map((property) => ({
+          'index type': property === null ? 'label' : 'label+property',
+          label: 'g_Entity',
+          property,
+          count: neo4j.int(0),
+        }));
       }
       if (query === 'SHOW CONSTRAINT INFO') return [{ 'constraint type': 'unique', label: 'g_Entity', properties: ['key'] }];
       return [];
     });
     const store = new MemgraphGraphStore({ driver: driver.asDriver(), namespace: 'g', env: {} });
     await store.ensureSchema({ dimensions: 8 });
-    expect(driver.sent.map((sent) => sent.query)).toEqual(['SHOW VECTOR INDEX INFO', 'SHOW INDEX INFO', 'SHOW CONSTRAINT INFO', 'SHOW VECTOR INDEX INFO']);
+    expect(driver.sent.map((sent) => sent.query)).toEqual([
+      'SHOW VECTOR INDEX INFO',
+      'SHOW INDEX INFO',
+      'SHOW CONSTRAINT INFO',
+      'SHOW VECTOR INDEX INFO',
+    ]);
     driver.sent.length = 0;
     await expect(store.ensureSchema({ dimensions: 16 })).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
     expect(driver.sent.map((sent) => sent.query)).toEqual(['SHOW VECTOR INDEX INFO']);
@@ -196,7 +215,11 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
   it('invalidateRelations: closes matching open relations in scope, keys deduplicated, validTo never before validFrom', async () => {
     const { driver, store } = storeWith((query) => (query.startsWith('UNWIND $keys') ? [{ invalidated: neo4j.int(1) }] : []));
     const key = { source: 'alice', relation: 'works_at', target: 'acme' };
-    const result = await store.invalidateRelations({ scope: { userId: 'u1', agentId: 'a1' }, relations: [key, key], validTo: new Date(Date.UTC(2024, 5, 30)) });
+    const result = await store.invalidateRelations({
+      scope: { userId: 'u1', agentId: 'a1' },
+      relations: [key, key],
+      validTo: new Date(Date.UTC(2024, 5, 30)),
+    });
     expect(result).toEqual({ invalidated: 1 });
     expect(driver.plain()).toMatchInlineSnapshot(`
       [
@@ -225,10 +248,28 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
   });
 
   it('neighbors: one hop in both directions, open only unless includeInvalid, newest first, reading rows back', async () => {
-    const row = { source: 'alice', relation: 'works_at', target: 'acme', validFrom: neo4j.int(Date.UTC(2024, 0, 2)), validTo: null, userId: 'u1', agentId: null, runId: null };
+    const row = {
+      source: 'alice',
+      relation: 'works_at',
+      target: 'acme',
+      validFrom: neo4j.int(Date.UTC(2024, 0, 2)),
+      validTo: null,
+      userId: 'u1',
+      agentId: null,
+      runId: null,
+    };
     const { driver, store } = storeWith((query) => (query.includes('startNode') ? [row] : []));
     const open = await store.neighbors({ scope: { userId: 'u1' }, entities: ['alice', 'acme', 'alice'], limit: 10 });
-    expect(open).toEqual([{ source: 'alice', relation: 'works_at', target: 'acme', scope: { userId: 'u1' }, validFrom: new Date(Date.UTC(2024, 0, 2)), validTo: null }]);
+    expect(open).toEqual([
+      {
+        source: 'alice',
+        relation: 'works_at',
+        target: 'acme',
+        scope: { userId: 'u1' },
+        validFrom: new Date(Date.UTC(2024, 0, 2)),
+        validTo: null,
+      },
+    ]);
     await store.neighbors({ scope: { runId: 'r1' }, entities: ['alice'], limit: 3, includeInvalid: true });
     expect(driver.plain()).toMatchInlineSnapshot(`
       [
@@ -279,10 +320,16 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
   it('searchEntities: a small scope is searched exactly in Cypher, with the cosine as score', async () => {
     const { driver, store } = storeWith((query) => {
       if (query.includes('AS searchable')) return [{ searchable: neo4j.int(3) }];
-      if (query.includes('reduce(dot')) return [{ name: 'alice', type: 'person', userId: 'u1', agentId: null, runId: null, similarity: 0.5 }];
+      if (query.includes('reduce(dot'))
+        return [{ name: 'alice', type: 'person', userId: 'u1', agentId: null, runId: null, similarity: 0.5 }];
       return [];
     });
-    const matches = await store.searchEntities({ scope: { userId: 'u1' }, vector: axis(0).map((value) => value * 2), topK: 5, threshold: 0.25 });
+    const matches = await store.searchEntities({
+      scope: { userId: 'u1' },
+      vector: axis(0).map((value) => value * 2),
+      topK: 5,
+      threshold: 0.25,
+    });
     expect(matches).toEqual([{ entity: { name: 'alice', type: 'person', scope: { userId: 'u1' } }, score: 0.5 }]);
     expect(driver.plain()).toMatchInlineSnapshot(`
       [
@@ -341,12 +388,21 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
       if (query.includes('AS entities')) return [{ entities: neo4j.int(5000) }];
       if (query.startsWith('CALL vector_search.search')) {
         const candidates = (params.candidates as { toNumber(): number }).toNumber();
-        return [{ fetched: neo4j.int(candidates), lowest: 0.1, matches: candidates < 400 ? [hit('b', 0.8)] : [hit('b', 0.8), hit('a', 0.9), hit('c', 0.2)] }];
+        return [
+          {
+            fetched: neo4j.int(candidates),
+            lowest: 0.1,
+            matches: candidates < 400 ? [hit('b', 0.8)] : [hit('b', 0.8), hit('a', 0.9), hit('c', 0.2)],
+          },
+        ];
       }
       return [];
     });
     const matches = await store.searchEntities({ scope: { userId: 'u1' }, vector: axis(0), topK: 2 });
-    expect(matches.map((match) => [match.entity.name, match.score])).toEqual([['a', 0.9], ['b', 0.8]]);
+    expect(matches.map((match) => [match.entity.name, match.score])).toEqual([
+      ['a', 0.9],
+      ['b', 0.8],
+    ]);
     expect(driver.plain()).toMatchInlineSnapshot(`
       [
         {
@@ -423,7 +479,11 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
   it('deleteAll, reset and dropSchema delete in batches and drop only what exists', async () => {
     const driver = new RecordingDriver((query) => {
       if (query === 'SHOW VECTOR INDEX INFO') return [vectorIndexRow(8)];
-      if (query === 'SHOW INDEX INFO') return [{ 'index type': 'label+property', label: 'g_Entity', property: 'name', count: neo4j.int(0) }, { 'index type': 'label+property', label: 'other_Entity', property: 'key', count: neo4j.int(0) }];
+      if (query === 'SHOW INDEX INFO')
+        return [
+          { 'index type': 'label+property', label: 'g_Entity', property: 'name', count: neo4j.int(0) },
+          { 'index type': 'label+property', label: 'other_Entity', property: 'key', count: neo4j.int(0) },
+        ];
       if (query === 'SHOW CONSTRAINT INFO') return [];
       if (query.includes('DETACH DELETE')) return [{ deleted: neo4j.int(0) }];
       return [];
@@ -503,12 +563,20 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
     const { driver, store } = storeWith((query) => {
       if (!query.startsWith('UNWIND $entities')) return [];
       attempts++;
-      return attempts === 1 ? Object.assign(new Error('Unable to commit due to unique constraint violation on :g_Entity(key).'), { code: 'Memgraph.ClientError.MemgraphError.MemgraphError' }) : [];
+      return attempts === 1
+        ? Object.assign(new Error('Unable to commit due to unique constraint violation on :g_Entity(key).'), {
+            code: 'Memgraph.ClientError.MemgraphError.MemgraphError',
+          })
+        : [];
     });
     await store.upsertEntities({ scope: { userId: 'u1' }, entities: [{ name: 'alice', type: 'person', embedding: axis(0) }] });
     expect(attempts).toBe(2);
-    const failing = storeWith(() => Object.assign(new Error("Property value 'secret memory' is wrong"), { code: 'Memgraph.ClientError.MemgraphError.MemgraphError' }));
-    const error = await failing.store.neighbors({ scope: { userId: 'u1' }, entities: ['alice'], limit: 1 }).catch((thrown: unknown) => thrown);
+    const failing = storeWith(() =>
+      Object.assign(new Error("Property value 'secret memory' is wrong"), { code: 'Memgraph.ClientError.MemgraphError.MemgraphError' }),
+    );
+    const error = await failing.store
+      .neighbors({ scope: { userId: 'u1' }, entities: ['alice'], limit: 1 })
+      .catch((thrown: unknown) => thrown);
     expect(MemError.is(error, 'PROVIDER_REQUEST_FAILED')).toBe(true);
     expect((error as Error).message).not.toContain('secret');
     expect([driver.openSessions, failing.driver.openSessions]).toEqual([0, 0]);
@@ -516,10 +584,16 @@ describe('MemgraphGraphStore: the Cypher it sends', () => {
 
   it('validates before sending anything', async () => {
     const { driver, store } = storeWith();
-    await expect(store.upsertEntities({ scope: { userId: 'u1' }, entities: [{ name: 'a', type: 't', embedding: [1, 2] }] })).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
+    await expect(
+      store.upsertEntities({ scope: { userId: 'u1' }, entities: [{ name: 'a', type: 't', embedding: [1, 2] }] }),
+    ).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
     await expect(store.upsertRelations({ scope: {} as never, relations: [] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(store.neighbors({ scope: { userId: 'u1' }, entities: ['\uD800'], limit: 1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(store.searchEntities({ scope: { userId: 'u1' }, vector: axis(0).map(() => Number.NaN), topK: 1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(store.neighbors({ scope: { userId: 'u1' }, entities: ['\uD800'], limit: 1 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(store.searchEntities({ scope: { userId: 'u1' }, vector: axis(0).map(() => Number.NaN), topK: 1 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     expect(driver.sent.filter((sent) => sent.query !== 'SHOW VECTOR INDEX INFO')).toEqual([]);
   });
 

@@ -19,7 +19,14 @@ import {
   type ScopedCall,
 } from '@mem/core';
 import neo4j, { type Driver, type ManagedTransaction, type Session } from 'neo4j-driver';
-import { memgraphQueries, schemaNames, scopeCondition, scopeProperties, type MemgraphQueries, type MemgraphSchemaNames } from './memgraph-cypher';
+import {
+  memgraphQueries,
+  schemaNames,
+  scopeCondition,
+  scopeProperties,
+  type MemgraphQueries,
+  type MemgraphSchemaNames,
+} from './memgraph-cypher';
 import { MEMGRAPH_PROVIDER, describeServer, isUniqueConflict, toMemgraphError, type MemgraphErrorContext } from './memgraph-errors';
 import {
   checkGraphBatch as checkBatch,
@@ -114,7 +121,11 @@ export class MemgraphGraphStore implements GraphStore {
           userAgent: 'mem-graph-memgraph',
         });
       } catch (error) {
-        throw new InvalidInputError('options.uri', `the driver rejected it (${error instanceof Error ? error.name : 'error'})`, 'Use e.g. bolt://localhost:7687.');
+        throw new InvalidInputError(
+          'options.uri',
+          `the driver rejected it (${error instanceof Error ? error.name : 'error'})`,
+          'Use e.g. bolt://localhost:7687.',
+        );
       }
       this.ownsDriver = true;
     }
@@ -130,7 +141,8 @@ export class MemgraphGraphStore implements GraphStore {
     const dimensions = checkGraphDimensions(request.dimensions);
     await this.execute('ensureSchema', request.signal, async (session) => {
       const existing = await this.readDimensions(session);
-      if (existing !== undefined && existing !== dimensions) throw this.dimensionMismatch(existing, dimensions, 'Use another namespace for this embedder.');
+      if (existing !== undefined && existing !== dimensions)
+        throw this.dimensionMismatch(existing, dimensions, 'Use another namespace for this embedder.');
       const indexed = await this.readIndexes(session);
       if (!indexed.has(null)) await session.run(this.queries.createLabelIndex);
       for (const property of this.names.indexedProperties) {
@@ -155,13 +167,20 @@ export class MemgraphGraphStore implements GraphStore {
       const rows = new Map<string, { key: string; name: string; type: string; embedding: number[] }>();
       entities.forEach((entity, index) => {
         const at = `entities[${index}]`;
-        if (typeof entity !== 'object' || entity === null) throw new InvalidInputError(at, 'expected an entity', 'Pass { name, type, embedding }.');
+        if (typeof entity !== 'object' || entity === null)
+          throw new InvalidInputError(at, 'expected an entity', 'Pass { name, type, embedding }.');
         const name = checkName(entity.name, `${at}.name`);
         const row = {
           key: entityKey(key, name),
           name,
           type: checkName(entity.type, `${at}.type`),
-          embedding: checkVector(entity.embedding, `${at}.embedding`, dimensions, this.where(), 'Embed entity names with the same model the graph was created with.'),
+          embedding: checkVector(
+            entity.embedding,
+            `${at}.embedding`,
+            dimensions,
+            this.where(),
+            'Embed entity names with the same model the graph was created with.',
+          ),
         };
         rows.delete(row.key);
         rows.set(row.key, row);
@@ -186,7 +205,8 @@ export class MemgraphGraphStore implements GraphStore {
       const checked = checkKey(relation, `relations[${index}]`);
       const validFrom = neo4j.int(epochMs(relation.validFrom, `relations[${index}].validFrom`));
       const id = JSON.stringify([checked.source, checked.relation, checked.target]);
-      if (!rows.has(id)) rows.set(id, { ...checked, sourceKey: entityKey(key, checked.source), targetKey: entityKey(key, checked.target), validFrom });
+      if (!rows.has(id))
+        rows.set(id, { ...checked, sourceKey: entityKey(key, checked.source), targetKey: entityKey(key, checked.target), validFrom });
     });
     await this.execute('upsertRelations', request.signal, async (session) => {
       await this.requireDimensions(session);
@@ -202,7 +222,9 @@ export class MemgraphGraphStore implements GraphStore {
   ): Promise<{ invalidated: number }> {
     const condition = scopeCondition('source', validateScope(request.scope));
     const validTo = epochMs(request.validTo, 'validTo');
-    const keys = uniqueKeys(checkBatch(request.relations, 'relations', Number.MAX_SAFE_INTEGER).map((key, index) => checkKey(key, `relations[${index}]`)));
+    const keys = uniqueKeys(
+      checkBatch(request.relations, 'relations', Number.MAX_SAFE_INTEGER).map((key, index) => checkKey(key, `relations[${index}]`)),
+    );
     return this.execute('invalidateRelations', request.signal, async (session) => {
       if (keys.length === 0) return { invalidated: 0 };
       const result = await this.write(session, (transaction) =>
@@ -217,13 +239,16 @@ export class MemgraphGraphStore implements GraphStore {
     request: ScopedCall<{ readonly entities: readonly string[]; readonly limit: number; readonly includeInvalid?: boolean }>,
   ): Promise<GraphRelation[]> {
     const condition = scopeCondition('e', validateScope(request.scope));
-    if (!Array.isArray(request.entities)) throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
+    if (!Array.isArray(request.entities))
+      throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
     const names = [...new Set(request.entities.map((name, index) => checkName(name, `entities[${index}]`)))];
     const limit = checkCount(request.limit, 'limit');
     return this.execute('neighbors', request.signal, async (session) => {
       if (names.length === 0 || limit === 0) return [];
       const query = this.queries.neighbors(condition.text, request.includeInvalid === true);
-      const result = await session.executeRead((transaction) => transaction.run(query, { ...condition.params, names, limit: neo4j.int(limit) }));
+      const result = await session.executeRead((transaction) =>
+        transaction.run(query, { ...condition.params, names, limit: neo4j.int(limit) }),
+      );
       return result.records.map((record) => toRelation(record.toObject()));
     });
   }
@@ -252,7 +277,10 @@ export class MemgraphGraphStore implements GraphStore {
         if (await this.fitsExactSearch(transaction, scope)) return this.exactSearch(transaction, scope, vector, topK, threshold);
         return this.indexSearch(transaction, scope, vector, topK, threshold);
       });
-      return matches.map((row) => ({ entity: { name: row.name, type: row.type, scope: toScope(row) }, score: Math.min(1, Math.max(-1, row.similarity)) }));
+      return matches.map((row) => ({
+        entity: { name: row.name, type: row.type, scope: toScope(row) },
+        score: Math.min(1, Math.max(-1, row.similarity)),
+      }));
     });
   }
 
@@ -302,7 +330,12 @@ export class MemgraphGraphStore implements GraphStore {
   private async execute<T>(operation: string, signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<T> {
     throwIfAborted(signal, `memgraph ${operation}`);
     if (this.closed) {
-      throw new ProviderRequestError({ provider: MEMGRAPH_PROVIDER, operation, message: 'the store is closed. Create a new MemgraphGraphStore.', retryable: false });
+      throw new ProviderRequestError({
+        provider: MEMGRAPH_PROVIDER,
+        operation,
+        message: 'the store is closed. Create a new MemgraphGraphStore.',
+        retryable: false,
+      });
     }
     let session: Session | undefined;
     try {
@@ -360,7 +393,10 @@ export class MemgraphGraphStore implements GraphStore {
   private async requireDimensions(session: Session): Promise<number> {
     this.dimensions ??= await this.readDimensions(session);
     if (this.dimensions === undefined) {
-      throw new MemError('CONFLICT', `The Memgraph graph "${this.namespace}" has no vector index yet. Call ensureSchema({ dimensions }) first.`);
+      throw new MemError(
+        'CONFLICT',
+        `The Memgraph graph "${this.namespace}" has no vector index yet. Call ensureSchema({ dimensions }) first.`,
+      );
     }
     return this.dimensions;
   }
@@ -368,11 +404,20 @@ export class MemgraphGraphStore implements GraphStore {
   private async fitsExactSearch(transaction: ManagedTransaction, scope: Scope): Promise<boolean> {
     if (this.exactSearchLimit === 0) return false;
     const condition = scopeCondition('e', scope);
-    const result = await transaction.run(this.queries.countSearchable(condition.text), { ...condition.params, cap: neo4j.int(this.exactSearchLimit + 1) });
+    const result = await transaction.run(this.queries.countSearchable(condition.text), {
+      ...condition.params,
+      cap: neo4j.int(this.exactSearchLimit + 1),
+    });
     return toNumber(result.records[0]?.get('searchable'), 'searchable') <= this.exactSearchLimit;
   }
 
-  private async exactSearch(transaction: ManagedTransaction, scope: Scope, vector: number[], topK: number, threshold: number | undefined): Promise<EntityRow[]> {
+  private async exactSearch(
+    transaction: ManagedTransaction,
+    scope: Scope,
+    vector: number[],
+    topK: number,
+    threshold: number | undefined,
+  ): Promise<EntityRow[]> {
     const condition = scopeCondition('e', scope);
     const norm = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
     if (norm === 0) return [];
@@ -386,7 +431,13 @@ export class MemgraphGraphStore implements GraphStore {
     return result.records.map((record) => toEntityRow(record.toObject()));
   }
 
-  private async indexSearch(transaction: ManagedTransaction, scope: Scope, vector: number[], topK: number, threshold: number | undefined): Promise<EntityRow[]> {
+  private async indexSearch(
+    transaction: ManagedTransaction,
+    scope: Scope,
+    vector: number[],
+    topK: number,
+    threshold: number | undefined,
+  ): Promise<EntityRow[]> {
     const condition = scopeCondition('e', scope);
     const total = toNumber((await transaction.run(this.queries.countEntities)).records[0]?.get('entities'), 'entities');
     let candidates = Math.min(Math.max(topK * OVERFETCH, MIN_CANDIDATES), Math.max(total, 1));

@@ -40,8 +40,10 @@ export class RecordingDriver {
     let closed = false;
     return {
       run: (query: string, params?: Record<string, unknown>) => run('run', query, params),
-      executeRead: <T>(work: (transaction: unknown) => Promise<T>) => work({ run: (query: string, params?: Record<string, unknown>) => run('read', query, params) }),
-      executeWrite: <T>(work: (transaction: unknown) => Promise<T>) => work({ run: (query: string, params?: Record<string, unknown>) => run('write', query, params) }),
+      executeRead: <T>(work: (transaction: unknown) => Promise<T>) =>
+        work({ run: (query: string, params?: Record<string, unknown>) => run('read', query, params) }),
+      executeWrite: <T>(work: (transaction: unknown) => Promise<T>) =>
+        work({ run: (query: string, params?: Record<string, unknown>) => run('write', query, params) }),
       close: async () => {
         if (!closed) this.openSessions--;
         closed = true;

@@ -18,7 +18,13 @@ import { normalize, type Scope } from '@mem/core';
 import { Neo4jGraphStore } from '../src/neo4j-graph-store';
 import { startNeo4jServer, type Neo4jTestServer } from '../test/neo4j-server';
 
-const { values: args } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, queries: { type: 'string', default: '300' }, dimensions: { type: 'string', default: '1536' } } });
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    queries: { type: 'string', default: '300' },
+    dimensions: { type: 'string', default: '1536' },
+  },
+});
 const sizes = args.sizes!.split(',').map(Number);
 const queries = Number(args.queries);
 const dimensions = Number(args.dimensions);
@@ -40,7 +46,12 @@ const ms = (value: number) => value.toFixed(1);
 let server: Neo4jTestServer | undefined;
 let connection: { uri: string; username: string; password: string; database?: string };
 if (process.env.NEO4J_URI) {
-  connection = { uri: process.env.NEO4J_URI, username: process.env.NEO4J_USERNAME || 'neo4j', password: process.env.NEO4J_PASSWORD ?? '', database: process.env.NEO4J_DATABASE || undefined };
+  connection = {
+    uri: process.env.NEO4J_URI,
+    username: process.env.NEO4J_USERNAME || 'neo4j',
+    password: process.env.NEO4J_PASSWORD ?? '',
+    database: process.env.NEO4J_DATABASE || undefined,
+  };
 } else {
   const started = performance.now();
   server = await startNeo4jServer({ pageCacheMb: 512, heapMb: 2048 });
@@ -48,7 +59,9 @@ if (process.env.NEO4J_URI) {
   connection = { uri: server.uri, username: server.username, password: server.password };
 }
 
-console.log(`\n# Graph search latency on Neo4jGraphStore (${dimensions}-dim entity embeddings, one user's scope; 2 relations per entity, 50 on the user, +1,000 entities of another user; ${queries} queries)`);
+console.log(
+  `\n# Graph search latency on Neo4jGraphStore (${dimensions}-dim entity embeddings, one user's scope; 2 relations per entity, 50 on the user, +1,000 entities of another user; ${queries} queries)`,
+);
 console.log('entities | search path | searchEntities + neighbors p50 ms (p95) | searchEntities p50 | neighbors p50 | recall@5 vs exact');
 try {
   for (const size of sizes) {
@@ -69,18 +82,42 @@ try {
         });
         await exact.upsertEntities({ scope, entities });
         const relations = entities.flatMap((entity, index) => [
-          { source: entity.name, relation: 'related_to', target: `entity ${Math.floor(random() * size)}`, validFrom: new Date(Date.UTC(2024, 0, 1) + (start + index) * 60_000) },
-          { source: entity.name, relation: 'located_in', target: `entity ${Math.floor(random() * size)}`, validFrom: new Date(Date.UTC(2024, 0, 1) + (start + index) * 60_000) },
+          {
+            source: entity.name,
+            relation: 'related_to',
+            target: `entity ${Math.floor(random() * size)}`,
+            validFrom: new Date(Date.UTC(2024, 0, 1) + (start + index) * 60_000),
+          },
+          {
+            source: entity.name,
+            relation: 'located_in',
+            target: `entity ${Math.floor(random() * size)}`,
+            validFrom: new Date(Date.UTC(2024, 0, 1) + (start + index) * 60_000),
+          },
         ]);
         await exact.upsertRelations({ scope, relations });
       }
-      await exact.upsertRelations({ scope, relations: Array.from({ length: 50 }, (_, index) => ({ source: 'user', relation: 'knows', target: `entity ${index}`, validFrom: new Date(Date.UTC(2024, 5, 1, 0, index)) })) });
-      await exact.upsertEntities({ scope: { userId: 'user-1' }, entities: vectors.slice(0, 1000).map((vector, index) => ({ name: `entity ${index}`, type: 'thing', embedding: vector })) });
+      await exact.upsertRelations({
+        scope,
+        relations: Array.from({ length: 50 }, (_, index) => ({
+          source: 'user',
+          relation: 'knows',
+          target: `entity ${index}`,
+          validFrom: new Date(Date.UTC(2024, 5, 1, 0, index)),
+        })),
+      });
+      await exact.upsertEntities({
+        scope: { userId: 'user-1' },
+        entities: vectors.slice(0, 1000).map((vector, index) => ({ name: `entity ${index}`, type: 'thing', embedding: vector })),
+      });
       const loadSeconds = (performance.now() - loadStarted) / 1000;
 
       const targets = Array.from({ length: queries }, () => nudge(vectors[Math.floor(random() * size)]!));
       const exactTop = new Map<number, string[]>();
-      for (const [label, store] of [['exact scan', exact], ['vector index', indexed]] as const) {
+      for (const [label, store] of [
+        ['exact scan', exact],
+        ['vector index', indexed],
+      ] as const) {
         // Warm up the query plans and caches.
         for (const vector of targets.slice(0, 20)) await store.searchEntities({ scope, vector, topK: 5, threshold: 0.3 });
         const total: number[] = [];

@@ -85,7 +85,9 @@ export function neo4jQueries(names: Neo4jSchemaNames) {
   const { entityLabel: entity, relationType: relation } = names;
   return {
     createConstraint: `CREATE CONSTRAINT ${names.keyConstraint} IF NOT EXISTS FOR (e:${entity}) REQUIRE e.key IS UNIQUE`,
-    createRangeIndexes: names.rangeIndexes.map((index) => `CREATE INDEX ${index.name} IF NOT EXISTS FOR (e:${entity}) ON (e.${index.property})`),
+    createRangeIndexes: names.rangeIndexes.map(
+      (index) => `CREATE INDEX ${index.name} IF NOT EXISTS FOR (e:${entity}) ON (e.${index.property})`,
+    ),
     /** Reads the dimensions of the vector index, if it exists. */
     showVectorIndex: `SHOW VECTOR INDEXES YIELD name, labelsOrTypes, properties, options WHERE name = $name RETURN labelsOrTypes, properties, options`,
     createVectorIndex: (dimensions: number) =>
@@ -138,7 +140,9 @@ export function neo4jQueries(names: Neo4jSchemaNames) {
 
     /** How many entities with an embedding the scope holds, counting no further than `$cap`. */
     countSearchable: (scope: string) =>
-      [`MATCH (e:${entity})`, `WHERE ${scope} AND e.embedding IS NOT NULL`, 'WITH e LIMIT $cap', 'RETURN count(e) AS searchable'].join('\n'),
+      [`MATCH (e:${entity})`, `WHERE ${scope} AND e.embedding IS NOT NULL`, 'WITH e LIMIT $cap', 'RETURN count(e) AS searchable'].join(
+        '\n',
+      ),
 
     /** Exact cosine over the scope's entities (Neo4j's function returns (1 + cosine) / 2). */
     exactSearch: (scope: string, withThreshold: boolean) =>

@@ -11,21 +11,32 @@ function driverError(code: string, message = 'server text with a secret memory v
 
 describe('toNeo4jError', () => {
   it('maps connection loss and transient failures to retryable ProviderRequestErrors without a status', () => {
-    for (const code of ['ServiceUnavailable', 'SessionExpired', 'Neo.TransientError.Transaction.DeadlockDetected', 'Neo.TransientError.Database.DatabaseUnavailable']) {
+    for (const code of [
+      'ServiceUnavailable',
+      'SessionExpired',
+      'Neo.TransientError.Transaction.DeadlockDetected',
+      'Neo.TransientError.Database.DatabaseUnavailable',
+    ]) {
       const error = toNeo4jError(driverError(code), 'upsertRelations', context) as ProviderRequestError;
       expect(error).toBeInstanceOf(ProviderRequestError);
       expect([error.provider, error.operation, error.status, error.retryable]).toEqual(['neo4j', 'upsertRelations', undefined, true]);
       expect(error.message).toContain(code);
     }
-    expect(toNeo4jError(driverError('ServiceUnavailable'), 'neighbors', context).message).toMatch(/bolt:\/\/db\.example:7687.*Check NEO4J_URI/);
+    expect(toNeo4jError(driverError('ServiceUnavailable'), 'neighbors', context).message).toMatch(
+      /bolt:\/\/db\.example:7687.*Check NEO4J_URI/,
+    );
   });
 
   it('maps rejected credentials to a 401 that names NEO4J_USERNAME and NEO4J_PASSWORD', () => {
     const error = toNeo4jError(driverError('Neo.ClientError.Security.Unauthorized'), 'ensureSchema', context) as ProviderRequestError;
     expect([error.status, error.retryable]).toEqual([401, false]);
     expect(error.message).toMatch(/NEO4J_USERNAME and NEO4J_PASSWORD/);
-    expect(toNeo4jError(driverError('Neo.ClientError.Security.AuthenticationRateLimit'), 'ensureSchema', context).message).toMatch(/wait before retrying/);
-    expect((toNeo4jError(driverError('Neo.ClientError.Security.Forbidden'), 'ensureSchema', context) as ProviderRequestError).status).toBe(403);
+    expect(toNeo4jError(driverError('Neo.ClientError.Security.AuthenticationRateLimit'), 'ensureSchema', context).message).toMatch(
+      /wait before retrying/,
+    );
+    expect((toNeo4jError(driverError('Neo.ClientError.Security.Forbidden'), 'ensureSchema', context) as ProviderRequestError).status).toBe(
+      403,
+    );
   });
 
   it('names the database and the setting for an unknown database', () => {
@@ -35,7 +46,11 @@ describe('toNeo4jError', () => {
   });
 
   it('keeps the server message (which can quote user data) out of every message, on cause only', () => {
-    for (const code of ['Neo.ClientError.Schema.ConstraintValidationFailed', 'Neo.ClientError.Statement.SyntaxError', 'Neo.DatabaseError.General.UnknownError']) {
+    for (const code of [
+      'Neo.ClientError.Schema.ConstraintValidationFailed',
+      'Neo.ClientError.Statement.SyntaxError',
+      'Neo.DatabaseError.General.UnknownError',
+    ]) {
       const original = driverError(code, "Node(12) already exists with property `key` = 'my secret memory value'");
       const error = toNeo4jError(original, 'upsertEntities', context) as ProviderRequestError;
       expect(error.message).not.toContain('secret');

@@ -37,29 +37,58 @@ export function toNeo4jError(error: unknown, operation: string, context: Neo4jEr
     new ProviderRequestError({ provider: NEO4J_PROVIDER, operation, message, cause: error, ...extra });
 
   if (code === 'ServiceUnavailable' || code === 'SessionExpired') {
-    return fail(`could not reach Neo4j at ${context.server} (${code}). Check NEO4J_URI (or options.uri) and that the server is running and reachable.`);
+    return fail(
+      `could not reach Neo4j at ${context.server} (${code}). Check NEO4J_URI (or options.uri) and that the server is running and reachable.`,
+    );
   }
-  if (code === 'Neo.ClientError.Security.Unauthorized' || code === 'Neo.ClientError.Security.AuthenticationRateLimit' || code === 'Neo.ClientError.Security.TokenExpired') {
+  if (
+    code === 'Neo.ClientError.Security.Unauthorized' ||
+    code === 'Neo.ClientError.Security.AuthenticationRateLimit' ||
+    code === 'Neo.ClientError.Security.TokenExpired'
+  ) {
     const wait = code.endsWith('AuthenticationRateLimit') ? ' Too many failed attempts: wait before retrying.' : '';
-    return fail(`Neo4j at ${context.server} rejected the credentials (${code}). Check NEO4J_USERNAME and NEO4J_PASSWORD (or options.username and options.password).${wait}`, { status: 401 });
+    return fail(
+      `Neo4j at ${context.server} rejected the credentials (${code}). Check NEO4J_USERNAME and NEO4J_PASSWORD (or options.username and options.password).${wait}`,
+      { status: 401 },
+    );
   }
   if (code === 'Neo.ClientError.Security.Forbidden') {
-    return fail(`the Neo4j user may not run this operation (${code}). Grant it read and write access to the database, and the right to create indexes and constraints for ensureSchema.`, { status: 403 });
+    return fail(
+      `the Neo4j user may not run this operation (${code}). Grant it read and write access to the database, and the right to create indexes and constraints for ensureSchema.`,
+      { status: 403 },
+    );
   }
   if (code === 'Neo.ClientError.Database.DatabaseNotFound') {
-    return fail(`database ${JSON.stringify(context.database ?? '(default)')} does not exist on ${context.server} (${code}). Check NEO4J_DATABASE (or options.database), or create the database.`, { retryable: false });
+    return fail(
+      `database ${JSON.stringify(context.database ?? '(default)')} does not exist on ${context.server} (${code}). Check NEO4J_DATABASE (or options.database), or create the database.`,
+      { retryable: false },
+    );
   }
   if (code === 'Neo.ClientError.Procedure.ProcedureNotFound') {
-    return fail(`the server lacks a vector procedure or function (${status}). @mem/graph-neo4j needs Neo4j 5.18 or later (db.index.vector.queryNodes, vector.similarity.cosine).`, { retryable: false });
+    return fail(
+      `the server lacks a vector procedure or function (${status}). @mem/graph-neo4j needs Neo4j 5.18 or later (db.index.vector.queryNodes, vector.similarity.cosine).`,
+      { retryable: false },
+    );
   }
   if (code.includes('TransientError') || code === 'Neo.ClientError.Security.AuthorizationExpired') {
-    return fail(`Neo4j reported a transient failure (${status}) and the driver's retries ran out. Retry, or raise maxTransactionRetryTimeMs.`);
+    return fail(
+      `Neo4j reported a transient failure (${status}) and the driver's retries ran out. Retry, or raise maxTransactionRetryTimeMs.`,
+    );
   }
-  if (code === 'Neo.ClientError.Transaction.TransactionTimedOut' || code === 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration') {
-    return fail(`the transaction ran past the server's time limit (${status}). Raise db.transaction.timeout on the server, or write smaller batches.`, { retryable: false });
+  if (
+    code === 'Neo.ClientError.Transaction.TransactionTimedOut' ||
+    code === 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration'
+  ) {
+    return fail(
+      `the transaction ran past the server's time limit (${status}). Raise db.transaction.timeout on the server, or write smaller batches.`,
+      { retryable: false },
+    );
   }
   if (code === 'unknown') {
-    return fail(`the Neo4j driver failed (${error instanceof Error ? error.name : typeof error}). Check that the store is not closed and the server is reachable.`, { retryable: false });
+    return fail(
+      `the Neo4j driver failed (${error instanceof Error ? error.name : typeof error}). Check that the store is not closed and the server is reachable.`,
+      { retryable: false },
+    );
   }
   return fail(`Neo4j returned ${status}. See the Neo4j status codes reference for this code.`, { retryable: false });
 }

@@ -13,9 +13,23 @@ describe('resolveNeo4jOptions', () => {
       exactSearchLimit: 200,
       maxTransactionRetryTimeMs: 30000,
     });
-    const explicit = resolveNeo4jOptions({ uri: 'bolt://127.0.0.1:7688', username: 'u', password: 'p', database: 'db', namespace: 'graph_1', env });
-    expect(explicit).toMatchObject({ connection: { uri: 'bolt://127.0.0.1:7688', username: 'u', password: 'p' }, database: 'db', namespace: 'graph_1' });
-    expect(resolveNeo4jOptions({ env: { NEO4J_URI: 'neo4j+s://x.databases.neo4j.io' } })).toMatchObject({ connection: { username: 'neo4j', password: '' }, database: undefined });
+    const explicit = resolveNeo4jOptions({
+      uri: 'bolt://127.0.0.1:7688',
+      username: 'u',
+      password: 'p',
+      database: 'db',
+      namespace: 'graph_1',
+      env,
+    });
+    expect(explicit).toMatchObject({
+      connection: { uri: 'bolt://127.0.0.1:7688', username: 'u', password: 'p' },
+      database: 'db',
+      namespace: 'graph_1',
+    });
+    expect(resolveNeo4jOptions({ env: { NEO4J_URI: 'neo4j+s://x.databases.neo4j.io' } })).toMatchObject({
+      connection: { username: 'neo4j', password: '' },
+      database: undefined,
+    });
   });
 
   it('fails with MISSING_SETTING naming NEO4J_URI when there is no URI and no driver', () => {
@@ -54,6 +68,8 @@ describe('resolveNeo4jOptions', () => {
 
   it('checks the numeric options', () => {
     expect(() => resolveNeo4jOptions({ uri: 'bolt://h', exactSearchLimit: -1, env: {} })).toThrow(/options\.exactSearchLimit/);
-    expect(() => resolveNeo4jOptions({ uri: 'bolt://h', maxTransactionRetryTimeMs: 1.5, env: {} })).toThrow(/options\.maxTransactionRetryTimeMs/);
+    expect(() => resolveNeo4jOptions({ uri: 'bolt://h', maxTransactionRetryTimeMs: 1.5, env: {} })).toThrow(
+      /options\.maxTransactionRetryTimeMs/,
+    );
   });
 });

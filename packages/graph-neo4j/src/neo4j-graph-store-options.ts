@@ -79,14 +79,36 @@ const BOLT_SCHEMES = new Set(['bolt:', 'bolt+s:', 'bolt+ssc:', 'neo4j:', 'neo4j+
 export function resolveNeo4jOptions(options: Neo4jGraphStoreOptions = {}): ResolvedNeo4jOptions {
   const env = options.env ?? processEnvironment();
   const namespace = validateNamespace(options.namespace ?? NEO4J_DEFAULTS.namespace, 'options.namespace');
-  const exactSearchLimit = integerOption(options.exactSearchLimit, 'options.exactSearchLimit', NEO4J_DEFAULTS.exactSearchLimit, 0, 1_000_000);
-  const maxTransactionRetryTimeMs = integerOption(options.maxTransactionRetryTimeMs, 'options.maxTransactionRetryTimeMs', NEO4J_DEFAULTS.maxTransactionRetryTimeMs, 0, 600_000);
-  const connectionTimeoutMs = integerOption(options.connectionTimeoutMs, 'options.connectionTimeoutMs', NEO4J_DEFAULTS.connectionTimeoutMs, 1, 600_000);
+  const exactSearchLimit = integerOption(
+    options.exactSearchLimit,
+    'options.exactSearchLimit',
+    NEO4J_DEFAULTS.exactSearchLimit,
+    0,
+    1_000_000,
+  );
+  const maxTransactionRetryTimeMs = integerOption(
+    options.maxTransactionRetryTimeMs,
+    'options.maxTransactionRetryTimeMs',
+    NEO4J_DEFAULTS.maxTransactionRetryTimeMs,
+    0,
+    600_000,
+  );
+  const connectionTimeoutMs = integerOption(
+    options.connectionTimeoutMs,
+    'options.connectionTimeoutMs',
+    NEO4J_DEFAULTS.connectionTimeoutMs,
+    1,
+    600_000,
+  );
   const database = nonEmptySetting(options.database) ?? nonEmptySetting(env.NEO4J_DATABASE);
   const common = { database, namespace, exactSearchLimit, maxTransactionRetryTimeMs, connectionTimeoutMs };
   if (options.driver !== undefined) {
     if (typeof options.driver !== 'object' || options.driver === null || typeof (options.driver as Driver).session !== 'function') {
-      throw new InvalidInputError('options.driver', 'expected a neo4j-driver Driver', 'Pass neo4j.driver(uri, auth), or leave it out and pass uri/username/password.');
+      throw new InvalidInputError(
+        'options.driver',
+        'expected a neo4j-driver Driver',
+        'Pass neo4j.driver(uri, auth), or leave it out and pass uri/username/password.',
+      );
     }
     return { connection: { kind: 'driver', driver: options.driver }, ...common };
   }
@@ -108,7 +130,11 @@ export function resolveNeo4jOptions(options: Neo4jGraphStoreOptions = {}): Resol
  */
 export function validateNamespace(value: unknown, field: string): string {
   if (typeof value !== 'string' || !NAMESPACE.test(value)) {
-    throw new InvalidInputError(field, 'expected a letter followed by up to 47 letters, digits or underscores', 'Pass e.g. "mem" or "assistant_graph".');
+    throw new InvalidInputError(
+      field,
+      'expected a letter followed by up to 47 letters, digits or underscores',
+      'Pass e.g. "mem" or "assistant_graph".',
+    );
   }
   return value;
 }
@@ -121,6 +147,10 @@ function checkBoltUri(uri: string, setting: string): void {
     throw new InvalidInputError(setting, 'is not an absolute URI', 'Use e.g. neo4j://localhost:7687 or neo4j+s://<id>.databases.neo4j.io.');
   }
   if (!BOLT_SCHEMES.has(protocol)) {
-    throw new InvalidInputError(setting, `uses the ${protocol} scheme`, 'Use a Bolt URI: neo4j://, neo4j+s://, bolt:// or bolt+s:// (not the http:// browser address).');
+    throw new InvalidInputError(
+      setting,
+      `uses the ${protocol} scheme`,
+      'Use a Bolt URI: neo4j://, neo4j+s://, bolt:// or bolt+s:// (not the http:// browser address).',
+    );
   }
 }

@@ -23,7 +23,12 @@ afterEach(async () => {
 });
 
 function newStore(options: Neo4jGraphStoreOptions = {}): Neo4jGraphStore {
-  const store = new Neo4jGraphStore({ ...server, namespace: `t_${randomBytes(5).toString('hex')}`, maxTransactionRetryTimeMs: 5_000, ...options });
+  const store = new Neo4jGraphStore({
+    ...server,
+    namespace: `t_${randomBytes(5).toString('hex')}`,
+    maxTransactionRetryTimeMs: 5_000,
+    ...options,
+  });
   stores.push(store);
   return store;
 }
@@ -47,16 +52,31 @@ describe.skipIf(skip !== '')(`Neo4jGraphStore on a real Neo4j${skip ? ` (skipped
     await store.ensureSchema({ dimensions: DIMENSIONS });
     const driver = neo4j.driver(server.uri, neo4j.auth.basic(server.username, server.password));
     try {
-      const { records } = await driver.executeQuery('SHOW INDEXES YIELD name, type, state, labelsOrTypes, properties, options WHERE name STARTS WITH $prefix RETURN *', {
-        prefix: `${store.namespace}_`,
-      }, { database: server.database });
+      const { records } = await driver.executeQuery(
+        'SHOW INDEXES YIELD name, type, state, labelsOrTypes, properties, options WHERE name STARTS WITH $prefix RETURN *',
+        {
+          prefix: `${store.namespace}_`,
+        },
+        { database: server.database },
+      );
       const byName = new Map(records.map((record) => [record.get('name') as string, record.toObject()]));
       const vector = byName.get(store.names.vectorIndex);
-      expect(vector).toMatchObject({ type: 'VECTOR', state: 'ONLINE', labelsOrTypes: [store.names.entityLabel], properties: ['embedding'] });
+      expect(vector).toMatchObject({
+        type: 'VECTOR',
+        state: 'ONLINE',
+        labelsOrTypes: [store.names.entityLabel],
+        properties: ['embedding'],
+      });
       const config = (vector!.options as { indexConfig: Record<string, unknown> }).indexConfig;
-      expect([neo4j.integer.toNumber(config['vector.dimensions'] as never), config['vector.similarity_function']]).toEqual([DIMENSIONS, 'COSINE']);
+      expect([neo4j.integer.toNumber(config['vector.dimensions'] as never), config['vector.similarity_function']]).toEqual([
+        DIMENSIONS,
+        'COSINE',
+      ]);
       for (const property of ['name', 'user_id', 'agent_id', 'run_id', 'key']) {
-        expect([...byName.values()].some((index) => (index.properties as string[]).includes(property)), property).toBe(true);
+        expect(
+          [...byName.values()].some((index) => (index.properties as string[]).includes(property)),
+          property,
+        ).toBe(true);
       }
     } finally {
       await driver.close();
@@ -75,9 +95,17 @@ describe.skipIf(skip !== '')(`Neo4jGraphStore on a real Neo4j${skip ? ` (skipped
       const crowd = vectors(1_500, DIMENSIONS, 1, [3]);
       const mine = vectors(120, DIMENSIONS, 2);
       for (let start = 0; start < crowd.length; start += 500) {
-        await exact.upsertEntities({ scope: big, entities: crowd.slice(start, start + 500).map((embedding, index) => ({ name: `crowd ${start + index}`, type: 'thing', embedding })) });
+        await exact.upsertEntities({
+          scope: big,
+          entities: crowd
+            .slice(start, start + 500)
+            .map((embedding, index) => ({ name: `crowd ${start + index}`, type: 'thing', embedding })),
+        });
       }
-      await exact.upsertEntities({ scope: small, entities: mine.map((embedding, index) => ({ name: `mine ${index}`, type: 'thing', embedding })) });
+      await exact.upsertEntities({
+        scope: small,
+        entities: mine.map((embedding, index) => ({ name: `mine ${index}`, type: 'thing', embedding })),
+      });
       const expected = mine
         .map((embedding, index) => ({ name: `mine ${index}`, score: cosineSimilarity(AXIS, embedding) }))
         .sort((a, b) => b.score - a.score);
@@ -114,7 +142,13 @@ describe.skipIf(skip !== '')(`Neo4jGraphStore on a real Neo4j${skip ? ` (skipped
 
   it('reports an unreachable server as a retryable failure naming NEO4J_URI', async () => {
     const port = await closedPort();
-    const store = new Neo4jGraphStore({ uri: `bolt://127.0.0.1:${port}`, password: 'x', maxTransactionRetryTimeMs: 0, connectionTimeoutMs: 2_000, env: {} });
+    const store = new Neo4jGraphStore({
+      uri: `bolt://127.0.0.1:${port}`,
+      password: 'x',
+      maxTransactionRetryTimeMs: 0,
+      connectionTimeoutMs: 2_000,
+      env: {},
+    });
     try {
       const error = await store.neighbors({ scope: { userId: 'u' }, entities: ['alice'], limit: 5 }).catch((thrown: unknown) => thrown);
       expect(MemError.is(error, 'PROVIDER_REQUEST_FAILED')).toBe(true);
@@ -140,7 +174,9 @@ describe.skipIf(skip !== '')(`Neo4jGraphStore on a real Neo4j${skip ? ` (skipped
     await store.ensureSchema({ dimensions: DIMENSIONS });
     const controller = new AbortController();
     controller.abort();
-    const error = await store.upsertEntities({ scope: { userId: 'u' }, entities: [{ name: 'alice', type: 'person', embedding: AXIS }], signal: controller.signal }).catch((thrown: unknown) => thrown);
+    const error = await store
+      .upsertEntities({ scope: { userId: 'u' }, entities: [{ name: 'alice', type: 'person', embedding: AXIS }], signal: controller.signal })
+      .catch((thrown: unknown) => thrown);
     expect(MemError.is(error, 'ABORTED')).toBe(true);
     expect(await store.searchEntities({ scope: { userId: 'u' }, vector: AXIS, topK: 5 })).toEqual([]);
   });
@@ -150,7 +186,10 @@ describe.skipIf(skip !== '')(`Neo4jGraphStore on a real Neo4j${skip ? ` (skipped
     try {
       const store = newStore({ driver });
       await store.ensureSchema({ dimensions: DIMENSIONS });
-      await store.upsertRelations({ scope: { userId: 'u' }, relations: [{ source: 'alice', relation: 'knows', target: 'bob', validFrom: new Date(0) }] });
+      await store.upsertRelations({
+        scope: { userId: 'u' },
+        relations: [{ source: 'alice', relation: 'knows', target: 'bob', validFrom: new Date(0) }],
+      });
       await store.close();
       await store.close();
       const { records } = await driver.executeQuery('RETURN 1 AS one', {}, { database: server.database });
@@ -167,7 +206,9 @@ describe.skipIf(skip !== '')(`Neo4jGraphStore on a real Neo4j${skip ? ` (skipped
 
   it('calls before ensureSchema fail with CONFLICT saying to call it', async () => {
     const store = newStore();
-    const error = await store.upsertEntities({ scope: { userId: 'u' }, entities: [{ name: 'alice', type: 'person', embedding: AXIS }] }).catch((thrown: unknown) => thrown);
+    const error = await store
+      .upsertEntities({ scope: { userId: 'u' }, entities: [{ name: 'alice', type: 'person', embedding: AXIS }] })
+      .catch((thrown: unknown) => thrown);
     expect(MemError.is(error, 'CONFLICT')).toBe(true);
     expect((error as Error).message).toMatch(/ensureSchema/);
   });

@@ -110,7 +110,11 @@ export class Neo4jGraphStore implements GraphStore {
           userAgent: 'mem-graph-neo4j',
         });
       } catch (error) {
-        throw new InvalidInputError('options.uri', `the driver rejected it (${error instanceof Error ? error.name : 'error'})`, 'Use e.g. neo4j://localhost:7687.');
+        throw new InvalidInputError(
+          'options.uri',
+          `the driver rejected it (${error instanceof Error ? error.name : 'error'})`,
+          'Use e.g. neo4j://localhost:7687.',
+        );
       }
       this.ownsDriver = true;
     }
@@ -125,7 +129,8 @@ export class Neo4jGraphStore implements GraphStore {
     const dimensions = checkGraphDimensions(request.dimensions, 4_096, 'the largest a Neo4j 5.26 vector index takes');
     await this.execute('ensureSchema', request.signal, async (session) => {
       const existing = await this.readDimensions(session);
-      if (existing !== undefined && existing !== dimensions) throw this.dimensionMismatch(existing, dimensions, 'Use another namespace for this embedder.');
+      if (existing !== undefined && existing !== dimensions)
+        throw this.dimensionMismatch(existing, dimensions, 'Use another namespace for this embedder.');
       // Schema commands run in auto-commit transactions (Neo4j does not allow them in managed ones with data).
       for (const query of [this.queries.createConstraint, ...this.queries.createRangeIndexes, this.queries.createVectorIndex(dimensions)]) {
         await session.run(query);
@@ -147,13 +152,20 @@ export class Neo4jGraphStore implements GraphStore {
       const key = scopeKey(scope);
       const rows = entities.map((entity, index) => {
         const at = `entities[${index}]`;
-        if (typeof entity !== 'object' || entity === null) throw new InvalidInputError(at, 'expected an entity', 'Pass { name, type, embedding }.');
+        if (typeof entity !== 'object' || entity === null)
+          throw new InvalidInputError(at, 'expected an entity', 'Pass { name, type, embedding }.');
         const name = checkName(entity.name, `${at}.name`);
         return {
           key: entityKey(key, name),
           name,
           type: checkName(entity.type, `${at}.type`),
-          embedding: checkVector(entity.embedding, `${at}.embedding`, dimensions, this.where(), 'Embed entity names with the same model the graph was created with.'),
+          embedding: checkVector(
+            entity.embedding,
+            `${at}.embedding`,
+            dimensions,
+            this.where(),
+            'Embed entity names with the same model the graph was created with.',
+          ),
         };
       });
       if (rows.length === 0) return;
@@ -194,7 +206,9 @@ export class Neo4jGraphStore implements GraphStore {
   ): Promise<{ invalidated: number }> {
     const condition = scopeCondition('source', validateScope(request.scope));
     const validTo = epochMs(request.validTo, 'validTo');
-    const keys = uniqueKeys(checkBatch(request.relations, 'relations', Number.MAX_SAFE_INTEGER).map((key, index) => checkKey(key, `relations[${index}]`)));
+    const keys = uniqueKeys(
+      checkBatch(request.relations, 'relations', Number.MAX_SAFE_INTEGER).map((key, index) => checkKey(key, `relations[${index}]`)),
+    );
     return this.execute('invalidateRelations', request.signal, async (session) => {
       if (keys.length === 0) return { invalidated: 0 };
       const result = await session.executeWrite((transaction) =>
@@ -209,13 +223,16 @@ export class Neo4jGraphStore implements GraphStore {
     request: ScopedCall<{ readonly entities: readonly string[]; readonly limit: number; readonly includeInvalid?: boolean }>,
   ): Promise<GraphRelation[]> {
     const condition = scopeCondition('e', validateScope(request.scope));
-    if (!Array.isArray(request.entities)) throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
+    if (!Array.isArray(request.entities))
+      throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
     const names = [...new Set(request.entities.map((name, index) => checkName(name, `entities[${index}]`)))];
     const limit = checkCount(request.limit, 'limit');
     return this.execute('neighbors', request.signal, async (session) => {
       if (names.length === 0 || limit === 0) return [];
       const query = this.queries.neighbors(condition.text, request.includeInvalid === true);
-      const result = await session.executeRead((transaction) => transaction.run(query, { ...condition.params, names, limit: neo4j.int(limit) }));
+      const result = await session.executeRead((transaction) =>
+        transaction.run(query, { ...condition.params, names, limit: neo4j.int(limit) }),
+      );
       return result.records.map((record) => toRelation(record.toObject()));
     });
   }
@@ -294,7 +311,12 @@ export class Neo4jGraphStore implements GraphStore {
   private async execute<T>(operation: string, signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<T> {
     throwIfAborted(signal, `neo4j ${operation}`);
     if (this.closed) {
-      throw new ProviderRequestError({ provider: NEO4J_PROVIDER, operation, message: 'the store is closed. Create a new Neo4jGraphStore.', retryable: false });
+      throw new ProviderRequestError({
+        provider: NEO4J_PROVIDER,
+        operation,
+        message: 'the store is closed. Create a new Neo4jGraphStore.',
+        retryable: false,
+      });
     }
     let session: Session | undefined;
     try {
@@ -314,7 +336,10 @@ export class Neo4jGraphStore implements GraphStore {
     const options = record.get('options') as { indexConfig?: Record<string, unknown> } | null;
     const dimensions = options?.indexConfig?.['vector.dimensions'];
     if (dimensions === undefined || dimensions === null) {
-      throw new MemError('CONFLICT', `The Neo4j vector index ${this.names.vectorIndex} has no vector.dimensions. Drop it (dropSchema) and call ensureSchema again.`);
+      throw new MemError(
+        'CONFLICT',
+        `The Neo4j vector index ${this.names.vectorIndex} has no vector.dimensions. Drop it (dropSchema) and call ensureSchema again.`,
+      );
     }
     return toNumber(dimensions, 'vector.dimensions');
   }
@@ -322,7 +347,10 @@ export class Neo4jGraphStore implements GraphStore {
   private async requireDimensions(session: Session): Promise<number> {
     this.dimensions ??= await this.readDimensions(session);
     if (this.dimensions === undefined) {
-      throw new MemError('CONFLICT', `The Neo4j graph "${this.namespace}" has no vector index yet. Call ensureSchema({ dimensions }) first.`);
+      throw new MemError(
+        'CONFLICT',
+        `The Neo4j graph "${this.namespace}" has no vector index yet. Call ensureSchema({ dimensions }) first.`,
+      );
     }
     return this.dimensions;
   }
@@ -330,11 +358,20 @@ export class Neo4jGraphStore implements GraphStore {
   private async fitsExactSearch(transaction: ManagedTransaction, scope: Scope): Promise<boolean> {
     if (this.exactSearchLimit === 0) return false;
     const condition = scopeCondition('e', scope);
-    const result = await transaction.run(this.queries.countSearchable(condition.text), { ...condition.params, cap: neo4j.int(this.exactSearchLimit + 1) });
+    const result = await transaction.run(this.queries.countSearchable(condition.text), {
+      ...condition.params,
+      cap: neo4j.int(this.exactSearchLimit + 1),
+    });
     return toNumber(result.records[0]?.get('searchable'), 'searchable') <= this.exactSearchLimit;
   }
 
-  private async exactSearch(transaction: ManagedTransaction, scope: Scope, vector: number[], topK: number, threshold: number | undefined): Promise<EntityRow[]> {
+  private async exactSearch(
+    transaction: ManagedTransaction,
+    scope: Scope,
+    vector: number[],
+    topK: number,
+    threshold: number | undefined,
+  ): Promise<EntityRow[]> {
     const condition = scopeCondition('e', scope);
     const result = await transaction.run(this.queries.exactSearch(condition.text, threshold !== undefined), {
       ...condition.params,
@@ -345,7 +382,13 @@ export class Neo4jGraphStore implements GraphStore {
     return result.records.map((record) => toEntityRow(record.toObject()));
   }
 
-  private async indexSearch(transaction: ManagedTransaction, scope: Scope, vector: number[], topK: number, threshold: number | undefined): Promise<EntityRow[]> {
+  private async indexSearch(
+    transaction: ManagedTransaction,
+    scope: Scope,
+    vector: number[],
+    topK: number,
+    threshold: number | undefined,
+  ): Promise<EntityRow[]> {
     const condition = scopeCondition('e', scope);
     const total = toNumber((await transaction.run(this.queries.countEntities)).records[0]?.get('entities'), 'entities');
     const minimum = threshold === undefined ? undefined : (1 + threshold) / 2;

@@ -37,7 +37,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     provide(project, { uri: server.uri, username: server.username, password: server.password, database: '', skip: '' });
   } catch (error) {
     if (process.env.CI === 'true') throw error;
-    provide(project, { uri: '', username: '', password: '', database: '', skip: `no Neo4j server: set NEO4J_URI or fix the local one (${(error as Error).message.split('\n')[0]})` });
+    provide(project, {
+      uri: '',
+      username: '',
+      password: '',
+      database: '',
+      skip: `no Neo4j server: set NEO4J_URI or fix the local one (${(error as Error).message.split('\n')[0]})`,
+    });
   }
   return async () => {
     await server?.stop();

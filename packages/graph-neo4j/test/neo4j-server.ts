@@ -62,15 +62,21 @@ export async function buildNeo4jServer(): Promise<{ built: boolean; milliseconds
  *
  * @throws Error with the tail of the server's output when it exits or does not answer in time.
  */
-export async function startNeo4jServer(options: { readonly pageCacheMb?: number; readonly heapMb?: number } = {}): Promise<Neo4jTestServer> {
+export async function startNeo4jServer(
+  options: { readonly pageCacheMb?: number; readonly heapMb?: number } = {},
+): Promise<Neo4jTestServer> {
   await buildNeo4jServer();
   const home = await mkdtemp(join(tmpdir(), 'mem-neo4j-'));
   const classpath = [join(SERVER_DIRECTORY, 'target', 'classes'), join(SERVER_DIRECTORY, 'target', 'lib', '*')].join(':');
   const javaOptions = [...JAVA_OPTIONS, `-Xmx${options.heapMb ?? 1024}m`];
-  const child = spawn('java', [...javaOptions, '-cp', classpath, 'dev.mem.neo4j.Neo4jTestServer', home, '0', PASSWORD, String(options.pageCacheMb ?? 64)], {
-    // stdin stays open: the server shuts down when it closes, so it never outlives this process.
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'java',
+    [...javaOptions, '-cp', classpath, 'dev.mem.neo4j.Neo4jTestServer', home, '0', PASSWORD, String(options.pageCacheMb ?? 64)],
+    {
+      // stdin stays open: the server shuts down when it closes, so it never outlives this process.
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-6_000);
@@ -102,7 +108,11 @@ export async function startNeo4jServer(options: { readonly pageCacheMb?: number;
       });
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(spawnError ? `could not run java (${spawnError.message}); Java 17 or 21 must be on the PATH` : `it exited with code ${code}`));
+        reject(
+          new Error(
+            spawnError ? `could not run java (${spawnError.message}); Java 17 or 21 must be on the PATH` : `it exited with code ${code}`,
+          ),
+        );
       });
     });
     await waitForBolt(uri, 'neo4j', PASSWORD);

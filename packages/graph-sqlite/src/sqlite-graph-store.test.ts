@@ -16,7 +16,7 @@ const validFrom = new Date('2024-05-01T10:00:00.000Z');
 describe('SqliteGraphStore', () => {
   it('works on a connection it is given, next to other tables, and leaves that connection open on close', async () => {
     const database = new Database(':memory:');
-    database.exec('CREATE TABLE memories (id TEXT PRIMARY KEY, text TEXT); INSERT INTO memories VALUES (\'m1\', \'kept\');');
+    database.exec("CREATE TABLE memories (id TEXT PRIMARY KEY, text TEXT); INSERT INTO memories VALUES ('m1', 'kept');");
     const store = new SqliteGraphStore({ database });
     await store.ensureSchema({ dimensions: 4 });
     await store.upsertEntities({ scope, entities: [{ name: 'alice', type: 'person', embedding: axis(0) }] });
@@ -40,7 +40,11 @@ describe('SqliteGraphStore', () => {
     await writer.ensureSchema({ dimensions: 4 });
     await writer.upsertEntities({ scope, entities: [{ name: 'acme', type: 'company', embedding: axis(1) }] });
     await writer.upsertRelations({ scope, relations: [{ source: 'alice', relation: 'works_at', target: 'acme', validFrom }] });
-    await writer.invalidateRelations({ scope, relations: [{ source: 'alice', relation: 'works_at', target: 'acme' }], validTo: new Date('2024-09-01T00:00:00.000Z') });
+    await writer.invalidateRelations({
+      scope,
+      relations: [{ source: 'alice', relation: 'works_at', target: 'acme' }],
+      validTo: new Date('2024-09-01T00:00:00.000Z'),
+    });
     await writer.close();
 
     const reader = new SqliteGraphStore({ path });
@@ -74,15 +78,22 @@ describe('SqliteGraphStore', () => {
     database.close();
     const store = new SqliteGraphStore({ path: ':memory:' });
     await store.ensureSchema({ dimensions: 4 });
-    await expect(store.upsertEntities({ scope, entities: [{ name: 'bad\uD800name', type: 'person', embedding: axis(0) }] })).rejects.toMatchObject({
+    await expect(
+      store.upsertEntities({ scope, entities: [{ name: 'bad\uD800name', type: 'person', embedding: axis(0) }] }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       field: 'entities[0].name',
     });
-    await expect(store.upsertRelations({ scope, relations: [{ source: 'a', relation: 'r', target: 'b', validFrom: new Date('nope') }] })).rejects.toMatchObject({
+    await expect(
+      store.upsertRelations({ scope, relations: [{ source: 'a', relation: 'r', target: 'b', validFrom: new Date('nope') }] }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       field: 'relations[0].validFrom',
     });
-    await expect(store.neighbors({ scope: {}, entities: ['a'], limit: 1 })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'scope' });
+    await expect(store.neighbors({ scope: {}, entities: ['a'], limit: 1 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'scope',
+    });
     await store.close();
   });
 

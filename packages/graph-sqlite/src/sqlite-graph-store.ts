@@ -24,7 +24,14 @@ import {
   graphEpochMs as epochMs,
 } from '@mem/core';
 import type Database from 'better-sqlite3';
-import { SQLITE_PROVIDER, StatementCache, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
+import {
+  SQLITE_PROVIDER,
+  StatementCache,
+  openSqliteConnection,
+  toSqliteError,
+  validateConnectionOptions,
+  validateTableName,
+} from '@mem/sqlite';
 import { GRAPH_SCHEMA_VERSION, buildGraphStatements } from './sqlite-graph-schema';
 import { DEFAULT_GRAPH_TABLE_PREFIX, DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE, type SqliteGraphStoreOptions } from './sqlite-graph-store-options';
 
@@ -98,7 +105,11 @@ export class SqliteGraphStore implements GraphStore {
    */
   constructor(options: SqliteGraphStoreOptions = {}) {
     validateConnectionOptions(options);
-    this.tablePrefix = validateTableName(options.tablePrefix ?? DEFAULT_GRAPH_TABLE_PREFIX, 'options.tablePrefix', DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE);
+    this.tablePrefix = validateTableName(
+      options.tablePrefix ?? DEFAULT_GRAPH_TABLE_PREFIX,
+      'options.tablePrefix',
+      DEFAULT_GRAPH_TABLE_PREFIX_EXAMPLE,
+    );
     this.sql = buildGraphStatements(this.tablePrefix);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
@@ -135,9 +146,14 @@ export class SqliteGraphStore implements GraphStore {
       // Validate and encode everything before the transaction opens, so a bad item writes nothing.
       const rows = entities.map((entity, index) => {
         const at = `entities[${index}]`;
-        if (typeof entity !== 'object' || entity === null) throw new InvalidInputError(at, 'expected an entity', 'Pass { name, type, embedding }.');
+        if (typeof entity !== 'object' || entity === null)
+          throw new InvalidInputError(at, 'expected an entity', 'Pass { name, type, embedding }.');
         if (vectorLength(entity.embedding) !== dimensions) {
-          throw this.dimensionMismatch(dimensions, vectorLength(entity.embedding), 'Embed entity names with the same model the graph was created with.');
+          throw this.dimensionMismatch(
+            dimensions,
+            vectorLength(entity.embedding),
+            'Embed entity names with the same model the graph was created with.',
+          );
         }
         return {
           ...scope,
@@ -188,7 +204,9 @@ export class SqliteGraphStore implements GraphStore {
     return this.execute('invalidateRelations', request.signal, () => {
       const condition = scopeSql(validateScope(request.scope));
       const validTo = epochMs(request.validTo, 'validTo');
-      const keys = checkBatch(request.relations, 'relations', Number.MAX_SAFE_INTEGER).map((key, index) => checkKey(key, `relations[${index}]`));
+      const keys = checkBatch(request.relations, 'relations', Number.MAX_SAFE_INTEGER).map((key, index) =>
+        checkKey(key, `relations[${index}]`),
+      );
       if (keys.length === 0) return { invalidated: 0 };
       const statement = this.statement(this.sql.invalidate(condition.sql));
       return this.database
@@ -209,7 +227,8 @@ export class SqliteGraphStore implements GraphStore {
       // Unary plus keeps SQLite from picking a scope column index: the (source | target) indexes are
       // far more selective than "every relation of this user".
       const condition = scopeSql(validateScope(request.scope), { unindexed: true });
-      if (!Array.isArray(request.entities)) throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
+      if (!Array.isArray(request.entities))
+        throw new InvalidInputError('entities', 'expected an array of names', 'Pass { entities: ["alice"] }.');
       const names = request.entities.map((name, index) => checkName(name, `entities[${index}]`));
       const limit = checkCount(request.limit, 'limit');
       if (names.length === 0 || limit === 0) return [];
@@ -244,7 +263,10 @@ export class SqliteGraphStore implements GraphStore {
         limit: topK,
         ...(threshold === undefined ? {} : { threshold }),
       }) as EntityRow[];
-      return rows.map((row) => ({ entity: { name: row.name, type: row.type, scope: toScope(row) }, score: Math.min(1, Math.max(-1, row.score)) }));
+      return rows.map((row) => ({
+        entity: { name: row.name, type: row.type, scope: toScope(row) },
+        score: Math.min(1, Math.max(-1, row.score)),
+      }));
     });
   }
 
@@ -308,7 +330,12 @@ export class SqliteGraphStore implements GraphStore {
   private execute<T>(operation: string, signal: AbortSignal | undefined, work: () => T): T {
     throwIfAborted(signal, `sqlite ${operation}`);
     if (this.closed) {
-      throw new ProviderRequestError({ provider: SQLITE_PROVIDER, operation, message: 'the store is closed. Create a new SqliteGraphStore.', retryable: false });
+      throw new ProviderRequestError({
+        provider: SQLITE_PROVIDER,
+        operation,
+        message: 'the store is closed. Create a new SqliteGraphStore.',
+        retryable: false,
+      });
     }
     try {
       this.createTables();

@@ -22,7 +22,9 @@ if (online.status === 0 || /"advisories"/.test(online.stdout)) {
   process.stdout.write(online.stdout);
   process.exit(online.status ?? 1);
 }
-console.log(`pnpm audit --prod did not run: ${(online.stdout + online.stderr).match(/responded with \d+|ERR_PNPM_[A-Z_]+/)?.[0] ?? 'no answer'}. Offline checks instead.\n`);
+console.log(
+  `pnpm audit --prod did not run: ${(online.stdout + online.stderr).match(/responded with \d+|ERR_PNPM_[A-Z_]+/)?.[0] ?? 'no answer'}. Offline checks instead.\n`,
+);
 
 /** Advisories of high or critical severity on packages of the closure: package → [first patched version, advisory]. */
 const KNOWN = {
@@ -49,7 +51,8 @@ for (const directory of readdirSync(join(root, 'packages'))) {
   if (!existsSync(manifest) || JSON.parse(readFileSync(manifest, 'utf8')).private) continue;
   const importer = lock.importers[`packages/${directory}`] ?? {};
   for (const section of ['dependencies', 'optionalDependencies']) {
-    for (const [name, info] of Object.entries(importer[section] ?? {})) if (!String(info.version).startsWith('link:')) stack.push(`${name}@${info.version}`);
+    for (const [name, info] of Object.entries(importer[section] ?? {}))
+      if (!String(info.version).startsWith('link:')) stack.push(`${name}@${info.version}`);
   }
 }
 while (stack.length > 0) {
@@ -57,7 +60,8 @@ while (stack.length > 0) {
   if (closure.has(key)) continue;
   const snapshot = lock.snapshots[key] ?? {};
   closure.set(key, snapshot);
-  for (const section of ['dependencies', 'optionalDependencies']) for (const [name, version] of Object.entries(snapshot[section] ?? {})) stack.push(`${name}@${version}`);
+  for (const section of ['dependencies', 'optionalDependencies'])
+    for (const [name, version] of Object.entries(snapshot[section] ?? {})) stack.push(`${name}@${version}`);
 }
 const versions = [...new Set([...closure.keys()].map((key) => key.replace(/\(.*$/, '')))].sort();
 
@@ -109,12 +113,17 @@ for (const spec of versions) {
   const manifest = cachedManifest(name, version);
   if (!manifest) uncached++;
   if (manifest?.deprecated) problems.push(`${spec} is deprecated: ${manifest.deprecated}`);
-  if (manifest?.hasInstallScript || manifest?.scripts?.install || manifest?.scripts?.postinstall || manifest?.scripts?.preinstall) scripts.push(spec);
+  if (manifest?.hasInstallScript || manifest?.scripts?.install || manifest?.scripts?.postinstall || manifest?.scripts?.preinstall)
+    scripts.push(spec);
   const known = KNOWN[name];
   if (known && compare(version, known[0]) < 0) problems.push(`${spec} is below ${known[0]}, the first version patched for ${known[1]}`);
 }
 console.log(`Published packages' production closure: ${versions.length} versions (${uncached} without a cached manifest).`);
 console.log(`Install scripts: ${scripts.join(', ') || 'none'}.`);
-console.log(`Checked against ${Object.keys(KNOWN).length} known advisories: ${Object.keys(KNOWN).filter((name) => versions.some((spec) => spec.startsWith(`${name}@`))).join(', ')}.`);
+console.log(
+  `Checked against ${Object.keys(KNOWN).length} known advisories: ${Object.keys(KNOWN)
+    .filter((name) => versions.some((spec) => spec.startsWith(`${name}@`)))
+    .join(', ')}.`,
+);
 console.log(problems.length === 0 ? 'No deprecated version, no version below a known fix.' : problems.join('\n'));
 process.exit(problems.length === 0 ? 0 : 1);

@@ -58,11 +58,18 @@ async function round(backend: Backend, rounds: number): Promise<{ cases: number;
       const texts = [...records.values()].map((record) => record.text);
       const expected = [...new Set(facts)].map((fact) => `Likes ${fact}`).sort();
       if (JSON.stringify([...texts].sort()) !== JSON.stringify(expected)) {
-        violations.push(`${backend.name}: after 50 concurrent adds the scope holds ${texts.length} memories (${new Set(texts).size} distinct), expected ${expected.length}`);
+        violations.push(
+          `${backend.name}: after 50 concurrent adds the scope holds ${texts.length} memories (${new Set(texts).size} distinct), expected ${expected.length}`,
+        );
       }
       const reported = new Set(added.flatMap((result) => result.events.filter((event) => event.kind === 'ADD').map((event) => event.id)));
-      if (reported.size !== expected.length) violations.push(`${backend.name}: ${reported.size} ADD events reported for ${expected.length} distinct facts`);
-      violations.push(...(await historyViolations({ historyStore: stores.historyStore, records, memoryIds: reported })).map((line) => `${backend.name}: ${line}`));
+      if (reported.size !== expected.length)
+        violations.push(`${backend.name}: ${reported.size} ADD events reported for ${expected.length} distinct facts`);
+      violations.push(
+        ...(await historyViolations({ historyStore: stores.historyStore, records, memoryIds: reported })).map(
+          (line) => `${backend.name}: ${line}`,
+        ),
+      );
 
       // 2. Interleaved on the same memories: text updates, metadata updates, deletes, new adds, a filtered deleteAll.
       const ids = [...records.keys()];
@@ -71,7 +78,8 @@ async function round(backend: Backend, rounds: number): Promise<{ cases: number;
         operations.push(typedOrThrow(memory.update(id, `Likes Fact ${index} a lot`, { scope: SCOPE }), ['NOT_FOUND']));
         operations.push(typedOrThrow(memory.update(id, { metadata: { round: roundIndex, step: index } }, { scope: SCOPE }), ['NOT_FOUND']));
         if (index % 3 === 0) operations.push(memory.delete(id, { scope: SCOPE }));
-        if (index % 4 === 0) operations.push(typedOrThrow(memory.update(id, `Likes Fact ${index} the most`, { scope: SCOPE }), ['NOT_FOUND']));
+        if (index % 4 === 0)
+          operations.push(typedOrThrow(memory.update(id, `Likes Fact ${index} the most`, { scope: SCOPE }), ['NOT_FOUND']));
       });
       for (let index = 0; index < 10; index++) operations.push(memory.add(`Remember: Fact ${100 + index}, please.`, { scope: SCOPE }));
       operations.push(memory.deleteAll({ scope: SCOPE, filter: { step: 7 } }));
@@ -79,12 +87,17 @@ async function round(backend: Backend, rounds: number): Promise<{ cases: number;
       cases += operations.length;
 
       records = await recordsOf(stores.vectorStore, [SCOPE]);
-      violations.push(...(await historyViolations({ historyStore: stores.historyStore, records, memoryIds: ids })).map((line) => `${backend.name}: ${line}`));
+      violations.push(
+        ...(await historyViolations({ historyStore: stores.historyStore, records, memoryIds: ids })).map(
+          (line) => `${backend.name}: ${line}`,
+        ),
+      );
       for (const [index, id] of ids.entries()) {
         if (index % 3 === 0 && records.has(id)) violations.push(`${backend.name}: deleted memory ${id} is still stored`);
       }
       for (let index = 0; index < 10; index++) {
-        if (![...records.values()].some((record) => record.text === `Likes Fact ${100 + index}`)) violations.push(`${backend.name}: a concurrent add was lost (Fact ${100 + index})`);
+        if (![...records.values()].some((record) => record.text === `Likes Fact ${100 + index}`))
+          violations.push(`${backend.name}: a concurrent add was lost (Fact ${100 + index})`);
       }
       const hashes = [...records.values()].map((record) => record.hash);
       if (new Set(hashes).size !== hashes.length) violations.push(`${backend.name}: duplicate texts after the interleaved round`);
@@ -122,11 +135,21 @@ describe('concurrency on one scope', () => {
     const narrow: Scope = { userId: 'carol', agentId: 'planner' };
     const { events } = await memory.add('Likes tea', { scope: narrow, infer: false });
     const id = events[0]!.id;
-    const updates = Array.from({ length: scaled(20, 200) }, (_, index) => memory.update(id, `Likes tea, version ${index}`, { scope: index % 2 === 0 ? SCOPE : narrow }));
+    const updates = Array.from({ length: scaled(20, 200) }, (_, index) =>
+      memory.update(id, `Likes tea, version ${index}`, { scope: index % 2 === 0 ? SCOPE : narrow }),
+    );
     await Promise.all(updates);
     const history = await stores.historyStore.list({ memoryId: id });
-    const violations = [...chainViolations(id, history), ...(await historyViolations({ historyStore: stores.historyStore, records: await recordsOf(stores.vectorStore, [narrow]) }))];
-    recordFigure({ category: 'concurrency (overlapping scopes)', backend: 'in-memory', cases: updates.length, violations: violations.length });
+    const violations = [
+      ...chainViolations(id, history),
+      ...(await historyViolations({ historyStore: stores.historyStore, records: await recordsOf(stores.vectorStore, [narrow]) })),
+    ];
+    recordFigure({
+      category: 'concurrency (overlapping scopes)',
+      backend: 'in-memory',
+      cases: updates.length,
+      violations: violations.length,
+    });
     expect(violations.slice(0, 5)).toEqual([]);
     await stores.dispose();
   });
@@ -155,7 +178,9 @@ describe('concurrency across processes on one SQLite file', () => {
     const memory = new Memory({ embedder: new LexicalEmbedder({ dimensions: 32 }), vectorStore, historyStore });
     expect(await memory.recover()).toEqual({ committed: 0, discarded: 0, completed: 0 });
     const records = new Map<string, MemoryRecord>();
-    for (let index = 0; index < processes; index++) for (const [id, record] of await recordsOf(vectorStore, [{ userId: `writer-${index}` }, { userId: 'shared' }])) records.set(id, record);
+    for (let index = 0; index < processes; index++)
+      for (const [id, record] of await recordsOf(vectorStore, [{ userId: `writer-${index}` }, { userId: 'shared' }]))
+        records.set(id, record);
     const shared = [...records.values()].filter((record) => record.scope.userId === 'shared').map((record) => record.text);
     const violations = [
       ...failures.map((failure) => `a writer failed: ${failure}`),
@@ -164,7 +189,12 @@ describe('concurrency across processes on one SQLite file', () => {
       ...(new Set(shared).size === shared.length ? [] : ['duplicate texts in the shared scope']),
     ];
     await memory.close();
-    recordFigure({ category: 'concurrency (4 processes, one SQLite file)', backend: 'sqlite (embedded default)', cases: processes * perProcess * 2, violations: violations.length });
+    recordFigure({
+      category: 'concurrency (4 processes, one SQLite file)',
+      backend: 'sqlite (embedded default)',
+      cases: processes * perProcess * 2,
+      violations: violations.length,
+    });
     expect(violations.slice(0, 10)).toEqual([]);
   });
 });

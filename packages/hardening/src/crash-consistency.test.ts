@@ -68,12 +68,19 @@ function inspect(path: string): Inspection {
   const database = new Database(path, { readonly: false });
   try {
     const integrity = String(database.pragma('integrity_check', { simple: true }));
-    const tables = new Set((database.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name));
+    const tables = new Set(
+      (database.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name),
+    );
     // Killed before its first write: no tables yet, nothing to check.
-    if (!tables.has('memories') || !tables.has('memory_history')) return { integrity, ftsIntegrity: true, ftsChecked: 0, records: new Map(), memoryIds: [] };
+    if (!tables.has('memories') || !tables.has('memory_history'))
+      return { integrity, ftsIntegrity: true, ftsChecked: 0, records: new Map(), memoryIds: [] };
     // Every FTS5 index (the keyword index of the vector store, whatever its name) must match its table.
     let ftsIntegrity = true;
-    const ftsTables = (database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'").all() as { name: string }[]).map((row) => row.name);
+    const ftsTables = (
+      database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'").all() as {
+        name: string;
+      }[]
+    ).map((row) => row.name);
     for (const name of ftsTables) {
       try {
         database.exec(`INSERT INTO "${name}" ("${name}", rank) VALUES ('integrity-check', 1)`);
@@ -81,60 +88,98 @@ function inspect(path: string): Inspection {
         ftsIntegrity = false;
       }
     }
-    const rows = database.prepare('SELECT id, text, user_id, agent_id, run_id FROM memories').all() as { id: string; text: string; user_id: string | null; agent_id: string | null; run_id: string | null }[];
+    const rows = database.prepare('SELECT id, text, user_id, agent_id, run_id FROM memories').all() as {
+      id: string;
+      text: string;
+      user_id: string | null;
+      agent_id: string | null;
+      run_id: string | null;
+    }[];
     const records = new Map(
       rows.map((row) => [
         row.id,
         {
           id: row.id,
           text: row.text,
-          scope: { ...(row.user_id === null ? {} : { userId: row.user_id }), ...(row.agent_id === null ? {} : { agentId: row.agent_id }), ...(row.run_id === null ? {} : { runId: row.run_id }) },
+          scope: {
+            ...(row.user_id === null ? {} : { userId: row.user_id }),
+            ...(row.agent_id === null ? {} : { agentId: row.agent_id }),
+            ...(row.run_id === null ? {} : { runId: row.run_id }),
+          },
         } as MemoryRecord,
       ]),
     );
-    const memoryIds = (database.prepare('SELECT DISTINCT memory_id FROM memory_history').all() as { memory_id: string }[]).map((row) => row.memory_id);
+    const memoryIds = (database.prepare('SELECT DISTINCT memory_id FROM memory_history').all() as { memory_id: string }[]).map(
+      (row) => row.memory_id,
+    );
     return { integrity, ftsIntegrity, ftsChecked: ftsTables.length, records, memoryIds };
   } finally {
     database.close();
   }
 }
 
-it('SIGKILL at random points during add, update, delete and deleteAll: after recover() the store and its history agree', { timeout: 1_800_000 }, async () => {
-  const trials = scaled(12, 120);
-  const killsPerFile = 4;
-  const seed = Date.now() % 1_000_000;
-  const random = generator(seed);
-  const violations: string[] = [];
-  let recovered = 0;
-  let ftsChecked = 0;
-  for (let trial = 0; trial < trials; trial++) {
-    const path = join(directory, `crash-${Math.floor(trial / killsPerFile)}.db`);
-    // Half the kills aim at a logged-but-not-written change; the others land at a random moment,
-    // mostly within the first tens of milliseconds of writing, some later on a fuller file.
-    const roll = random();
-    const kill = roll < 0.5 ? { afterPending: 1 + Math.floor(random() * 8) } : { delayMs: roll < 0.85 ? Math.floor(random() * 40) : 40 + Math.floor(random() * 200) };
-    await runUntilKilled(path, seed + trial, kill);
+it(
+  'SIGKILL at random points during add, update, delete and deleteAll: after recover() the store and its history agree',
+  { timeout: 1_800_000 },
+  async () => {
+    const trials = scaled(12, 120);
+    const killsPerFile = 4;
+    const seed = Date.now() % 1_000_000;
+    const random = generator(seed);
+    const violations: string[] = [];
+    let recovered = 0;
+    let ftsChecked = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const path = join(directory, `crash-${Math.floor(trial / killsPerFile)}.db`);
+      // Half the kills aim at a logged-but-not-written change; the others land at a random moment,
+      // mostly within the first tens of milliseconds of writing, some later on a fuller file.
+      const roll = random();
+      const kill =
+        roll < 0.5
+          ? { afterPending: 1 + Math.floor(random() * 8) }
+          : { delayMs: roll < 0.85 ? Math.floor(random() * 40) : 40 + Math.floor(random() * 200) };
+      await runUntilKilled(path, seed + trial, kill);
 
-    const before = inspect(path);
-    if (before.integrity !== 'ok') violations.push(`trial ${trial}: integrity_check says ${before.integrity}`);
-    if (!before.ftsIntegrity) violations.push(`trial ${trial}: the keyword index does not match the table`);
-    ftsChecked += before.ftsChecked;
+      const before = inspect(path);
+      if (before.integrity !== 'ok') violations.push(`trial ${trial}: integrity_check says ${before.integrity}`);
+      if (!before.ftsIntegrity) violations.push(`trial ${trial}: the keyword index does not match the table`);
+      ftsChecked += before.ftsChecked;
 
-    const historyStore = new SqliteHistoryStore({ path });
-    const memory = new Memory({ embedder: new LexicalEmbedder({ dimensions: 32 }), vectorStore: new SqliteVectorStore({ path }), historyStore });
-    const report = await memory.recover();
-    recovered += report.committed + report.discarded + report.completed;
-    const after = inspect(path);
-    violations.push(...(await historyViolations({ historyStore, records: after.records, memoryIds: after.memoryIds })).map((line) => `trial ${trial} (seed ${seed + trial}): ${line}`));
-    const again = await memory.recover();
-    if (again.committed + again.discarded + again.completed !== 0) violations.push(`trial ${trial}: a second recover() still found work: ${JSON.stringify(again)}`);
-    await memory.close();
-  }
-  recordFigure({ category: 'crash consistency (SIGKILL, then recover)', backend: 'sqlite (embedded default)', cases: trials, violations: violations.length });
-  // How much half-done work the kills left for recover(): evidence the kills landed mid-change.
-  recordFigure({ category: 'crash consistency: pending events settled', backend: 'sqlite (embedded default)', cases: recovered, violations: 0 });
-  expect(violations.slice(0, 20)).toEqual([]);
-  // The kills must really have interrupted writes, or the test proves nothing.
-  expect(recovered, 'pending events found by recover() over all trials').toBeGreaterThan(0);
-  expect(ftsChecked, 'keyword indexes checked').toBeGreaterThan(0);
-});
+      const historyStore = new SqliteHistoryStore({ path });
+      const memory = new Memory({
+        embedder: new LexicalEmbedder({ dimensions: 32 }),
+        vectorStore: new SqliteVectorStore({ path }),
+        historyStore,
+      });
+      const report = await memory.recover();
+      recovered += report.committed + report.discarded + report.completed;
+      const after = inspect(path);
+      violations.push(
+        ...(await historyViolations({ historyStore, records: after.records, memoryIds: after.memoryIds })).map(
+          (line) => `trial ${trial} (seed ${seed + trial}): ${line}`,
+        ),
+      );
+      const again = await memory.recover();
+      if (again.committed + again.discarded + again.completed !== 0)
+        violations.push(`trial ${trial}: a second recover() still found work: ${JSON.stringify(again)}`);
+      await memory.close();
+    }
+    recordFigure({
+      category: 'crash consistency (SIGKILL, then recover)',
+      backend: 'sqlite (embedded default)',
+      cases: trials,
+      violations: violations.length,
+    });
+    // How much half-done work the kills left for recover(): evidence the kills landed mid-change.
+    recordFigure({
+      category: 'crash consistency: pending events settled',
+      backend: 'sqlite (embedded default)',
+      cases: recovered,
+      violations: 0,
+    });
+    expect(violations.slice(0, 20)).toEqual([]);
+    // The kills must really have interrupted writes, or the test proves nothing.
+    expect(recovered, 'pending events found by recover() over all trials').toBeGreaterThan(0);
+    expect(ftsChecked, 'keyword indexes checked').toBeGreaterThan(0);
+  },
+);

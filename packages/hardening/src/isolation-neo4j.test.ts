@@ -28,7 +28,10 @@ afterAll(async () => {
 });
 
 describe('scope isolation of Neo4jGraphStore (real server)', () => {
-  for (const [name, exactSearchLimit] of [['exact search', undefined], ['vector index search', 0]] as const) {
+  for (const [name, exactSearchLimit] of [
+    ['exact search', undefined],
+    ['vector index search', 0],
+  ] as const) {
     it(`${name}: identical entities and relations in random scopes`, async (context) => {
       if (!stress) context.skip('runs under pnpm test:stress (starting Neo4j takes tens of seconds)');
       if (!server) context.skip(`no Neo4j server: ${startError}`);
@@ -43,7 +46,12 @@ describe('scope isolation of Neo4jGraphStore (real server)', () => {
       try {
         const seed = Date.now() % 1_000_000;
         const { queries, violations } = await graphIsolation(`neo4j (${name})`, store, 1_000, seed);
-        recordFigure({ category: 'isolation (graph store reads and deletes)', backend: `graph-neo4j, ${name} (real server)`, cases: queries, violations: violations.length });
+        recordFigure({
+          category: 'isolation (graph store reads and deletes)',
+          backend: `graph-neo4j, ${name} (real server)`,
+          cases: queries,
+          violations: violations.length,
+        });
         expect(violations.slice(0, 10)).toEqual([]);
       } finally {
         await store.dropSchema();

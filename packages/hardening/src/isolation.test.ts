@@ -62,8 +62,20 @@ function scopeFilter(random: () => number, own: Scope, other: Scope, supported: 
     { op: 'in', field, values: [otherValue, ownValue] },
     { op: 'ne', field, value: ownValue },
     { op: 'nin', field, values: [ownValue] },
-    { op: 'or', filters: [{ op: 'eq', field: 'userId', value: otherValue }, { op: 'eq', field: 'category', value: 'food' }] },
-    { op: 'and', filters: [{ op: 'eq', field: 'category', value: 'hobby' }, { op: 'in', field: 'agentId', values: [otherValue] }] },
+    {
+      op: 'or',
+      filters: [
+        { op: 'eq', field: 'userId', value: otherValue },
+        { op: 'eq', field: 'category', value: 'food' },
+      ],
+    },
+    {
+      op: 'and',
+      filters: [
+        { op: 'eq', field: 'category', value: 'hobby' },
+        { op: 'in', field: 'agentId', values: [otherValue] },
+      ],
+    },
     { op: 'not', filter: { op: 'eq', field, value: ownValue } },
     { op: 'contains', field, value: otherValue.slice(0, 2) },
     { op: 'eq', field: 'category', value: 'food' },
@@ -94,17 +106,29 @@ async function vectorIsolation(backend: Backend, queries: number, seed: number):
     const scopes = randomScopes(random, 10);
     const records = recordsFor(scopes);
     await store.ensureCollection({ dimensions: 8 });
-    for (let start = 0; start < records.length; start += store.capabilities.maxUpsertBatch) await store.upsert({ records: records.slice(start, start + store.capabilities.maxUpsertBatch) });
+    for (let start = 0; start < records.length; start += store.capabilities.maxUpsertBatch)
+      await store.upsert({ records: records.slice(start, start + store.capabilities.maxUpsertBatch) });
     const allIds = records.map((record) => record.id);
     const supported = store.capabilities.filterOperators as ReadonlySet<string>;
-    const memory = new Memory({ embedder: new HashEmbedder({ dimensions: 8 }), vectorStore: store, historyStore: new InMemoryHistoryStore() });
+    const memory = new Memory({
+      embedder: new HashEmbedder({ dimensions: 8 }),
+      vectorStore: store,
+      historyStore: new InMemoryHistoryStore(),
+    });
     const leak = (where: string, scope: Scope, returned: readonly MemoryRecord[]) => {
-      for (const record of returned) if (!visible(scope, record.scope)) violations.push(`${backend.name} ${where} in ${JSON.stringify(scope)} returned ${record.id} of ${JSON.stringify(record.scope)} (seed ${seed})`);
+      for (const record of returned)
+        if (!visible(scope, record.scope))
+          violations.push(
+            `${backend.name} ${where} in ${JSON.stringify(scope)} returned ${record.id} of ${JSON.stringify(record.scope)} (seed ${seed})`,
+          );
     };
     const sameIds = (where: string, scope: Scope, returned: readonly MemoryRecord[], expected: readonly MemoryRecord[]) => {
       const got = returned.map((record) => record.id).sort();
       const want = expected.map((record) => record.id).sort();
-      if (JSON.stringify(got) !== JSON.stringify(want)) violations.push(`${backend.name} ${where} in ${JSON.stringify(scope)}: ${got.length} records, expected ${want.length} (seed ${seed})`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        violations.push(
+          `${backend.name} ${where} in ${JSON.stringify(scope)}: ${got.length} records, expected ${want.length} (seed ${seed})`,
+        );
     };
     while (asked < queries) {
       const scope = scopes[Math.floor(random() * scopes.length)]!;
@@ -115,14 +139,27 @@ async function vectorIsolation(backend: Backend, queries: number, seed: number):
       switch (Math.floor(random() * 6)) {
         case 0: {
           const matches = await store.query({ scope, vector: VECTORS[Math.floor(random() * VECTORS.length)]!, topK: 100, ...withFilter });
-          leak('query', scope, matches.map((match) => match.record));
-          sameIds('query', scope, matches.map((match) => match.record), expected);
+          leak(
+            'query',
+            scope,
+            matches.map((match) => match.record),
+          );
+          sameIds(
+            'query',
+            scope,
+            matches.map((match) => match.record),
+            expected,
+          );
           break;
         }
         case 1: {
           if (!store.capabilities.keywordSearch) continue;
           const matches = await store.keywordQuery({ scope, text: TEXTS[Math.floor(random() * TEXTS.length)]!, topK: 100, ...withFilter });
-          leak('keywordQuery', scope, matches.map((match) => match.record));
+          leak(
+            'keywordQuery',
+            scope,
+            matches.map((match) => match.record),
+          );
           break;
         }
         case 2: {
@@ -134,19 +171,27 @@ async function vectorIsolation(backend: Backend, queries: number, seed: number):
         case 3: {
           const found = await store.get({ scope, ids: allIds });
           leak('get', scope, found);
-          sameIds('get', scope, found, records.filter((record) => visible(scope, record.scope)));
+          sameIds(
+            'get',
+            scope,
+            found,
+            records.filter((record) => visible(scope, record.scope)),
+          );
           break;
         }
         case 4: {
           // Through Memory, with a filter in the user syntax that names scope ids of another scope.
-          const input: FilterInput = random() < 0.5 ? { userId: other.userId ?? 'u1' } : { $or: [{ agentId: other.agentId ?? 'x' }, { category: 'food' }] };
+          const input: FilterInput =
+            random() < 0.5 ? { userId: other.userId ?? 'u1' } : { $or: [{ agentId: other.agentId ?? 'x' }, { category: 'food' }] };
           const { results } = await memory.search(TEXTS[Math.floor(random() * TEXTS.length)]!, { scope, filter: input, limit: 50 });
-          for (const result of results) if (!visible(scope, result.scope)) violations.push(`${backend.name} Memory.search leaked ${result.id} (seed ${seed})`);
+          for (const result of results)
+            if (!visible(scope, result.scope)) violations.push(`${backend.name} Memory.search leaked ${result.id} (seed ${seed})`);
           break;
         }
         case 5: {
           const { results } = await memory.getAll({ scope, filter: { $not: { userId: scope.userId ?? 'none' } }, pageSize: 100 });
-          for (const result of results) if (!visible(scope, result.scope)) violations.push(`${backend.name} Memory.getAll leaked ${result.id} (seed ${seed})`);
+          for (const result of results)
+            if (!visible(scope, result.scope)) violations.push(`${backend.name} Memory.getAll leaked ${result.id} (seed ${seed})`);
           break;
         }
       }
@@ -163,7 +208,10 @@ async function vectorIsolation(backend: Backend, queries: number, seed: number):
       for (const record of survivors) {
         if (!present.has(record.id)) continue;
         const [still] = await store.get({ scope: record.scope, ids: [record.id] });
-        if (!still) violations.push(`${backend.name}: delete through ${JSON.stringify(scope)} removed ${record.id} of ${JSON.stringify(record.scope)} (seed ${seed})`);
+        if (!still)
+          violations.push(
+            `${backend.name}: delete through ${JSON.stringify(scope)} removed ${record.id} of ${JSON.stringify(record.scope)} (seed ${seed})`,
+          );
       }
       asked++;
     }
@@ -189,7 +237,12 @@ describe('scope isolation of every vector store', () => {
       if (backend.skip) context.skip(backend.skip);
       const seed = Date.now() % 1_000_000;
       const { queries, violations } = await vectorIsolation(backend, scaled(name === 'chroma (real server)' ? 150 : 300, 1_500), seed);
-      recordFigure({ category: 'isolation (vector store reads and deletes)', backend: name, cases: queries, violations: violations.length });
+      recordFigure({
+        category: 'isolation (vector store reads and deletes)',
+        backend: name,
+        cases: queries,
+        violations: violations.length,
+      });
       expect(violations.slice(0, 10)).toEqual([]);
     });
   }

@@ -1,4 +1,14 @@
-import { InMemoryHistoryStore, InMemoryVectorStore, Memory, MemError, type HistoryStore, type LLMResponse, type MemoryRecord, type Scope, type VectorStore } from '@mem/core';
+import {
+  InMemoryHistoryStore,
+  InMemoryVectorStore,
+  Memory,
+  MemError,
+  type HistoryStore,
+  type LLMResponse,
+  type MemoryRecord,
+  type Scope,
+  type VectorStore,
+} from '@mem/core';
 import { HashEmbedder, ScriptedLLM } from '@mem/core/testing';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
@@ -48,7 +58,10 @@ const poolSubset = (maxLength: number) => fc.uniqueArray(fc.constantFrom(...FACT
 
 function caseArbitrary(operations: { readonly min: number; readonly max: number }): fc.Arbitrary<FuzzCase> {
   return fc.record({
-    strategy: fc.oneof({ weight: 4, arbitrary: fc.constant<'reconcile'>('reconcile') }, { weight: 1, arbitrary: fc.constant<'additive'>('additive') }),
+    strategy: fc.oneof(
+      { weight: 4, arbitrary: fc.constant<'reconcile'>('reconcile') },
+      { weight: 1, arbitrary: fc.constant<'additive'>('additive') },
+    ),
     candidateLimit: fc.constantFrom(10, 10, 3, 0),
     own: poolSubset(6),
     narrower: poolSubset(2),
@@ -64,19 +77,13 @@ function caseArbitrary(operations: { readonly min: number; readonly max: number 
   });
 }
 
-interface World {
-  readonly memory: Memory;
-  readonly llm: ScriptedLLM;
-  readonly vectorStore: VectorStore;
-  readonly history: { store: HistoryStore; appended: import('@mem/core').HistoryEvent[] };
-  readonly answers: readonly Answer[];
-  close(): Promise<void>;
-}
-
 type StoreFactory = () => { vectorStore: VectorStore; historyStore: HistoryStore };
 
 const inMemory: StoreFactory = () => ({ vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore() });
-const sqliteInMemory: StoreFactory = () => ({ vectorStore: new SqliteVectorStore({ path: ':memory:' }), historyStore: new SqliteHistoryStore({ path: ':memory:' }) });
+const sqliteInMemory: StoreFactory = () => ({
+  vectorStore: new SqliteVectorStore({ path: ':memory:' }),
+  historyStore: new SqliteHistoryStore({ path: ':memory:' }),
+});
 
 /** Runs one case; returns the invariant violations (empty when every invariant held). */
 async function runCase(fuzz: FuzzCase, stores: StoreFactory): Promise<{ violations: string[]; outcome: string }> {
@@ -91,7 +98,15 @@ async function runCase(fuzz: FuzzCase, stores: StoreFactory): Promise<{ violatio
     return { text, finishReason: answer.finishReason, usage: { promptTokens: 1, completionTokens: 1 } };
   };
   const llm = new ScriptedLLM([]);
-  const memory = new Memory({ embedder, vectorStore, historyStore: history.store, llm, strategy: fuzz.strategy, candidateLimit: fuzz.candidateLimit, now: () => new Date('2025-03-04T05:06:07.089Z') });
+  const memory = new Memory({
+    embedder,
+    vectorStore,
+    historyStore: history.store,
+    llm,
+    strategy: fuzz.strategy,
+    candidateLimit: fuzz.candidateLimit,
+    now: () => new Date('2025-03-04T05:06:07.089Z'),
+  });
   const violations: string[] = [];
   try {
     // The world: memories of the caller, of a narrower scope it sees, and of scopes it must never touch.
@@ -147,25 +162,35 @@ async function runCase(fuzz: FuzzCase, stores: StoreFactory): Promise<{ violatio
       const accepted = answers[llm.requests.length - 1]!;
       const facts = expectedFacts(accepted, fuzz.strategy);
       const storedTexts = new Set([...visibleAfter.values()].map((record) => record.text));
-      for (const fact of facts ?? []) if (!storedTexts.has(fact)) violations.push(`fact silently dropped: ${JSON.stringify(fact.slice(0, 60))}`);
+      for (const fact of facts ?? [])
+        if (!storedTexts.has(fact)) violations.push(`fact silently dropped: ${JSON.stringify(fact.slice(0, 60))}`);
       // The seeded world may hold the same text in the caller's scope and in the narrower one; the add must not add another.
       const before = hashCounts(visibleBefore);
       for (const [hash, count] of hashCounts(visibleAfter)) {
-        if (count > Math.max(1, before.get(hash) ?? 0)) violations.push(`duplicate: ${count} memories with hash ${hash.slice(0, 8)} (${before.get(hash) ?? 0} before)`);
+        if (count > Math.max(1, before.get(hash) ?? 0))
+          violations.push(`duplicate: ${count} memories with hash ${hash.slice(0, 8)} (${before.get(hash) ?? 0} before)`);
       }
       for (const line of changed) {
         const id = line.split(' ')[0]!;
         const before = visibleBefore.get(id);
         if (before && !shown.has(before.text)) violations.push(`a memory the model was not shown was touched: ${line}`);
-        if (!before && !sameScopeAs(visibleAfter.get(id), CALLER)) violations.push(`a new memory was written outside the caller's exact scope: ${id}`);
+        if (!before && !sameScopeAs(visibleAfter.get(id), CALLER))
+          violations.push(`a new memory was written outside the caller's exact scope: ${id}`);
       }
       for (const event of result.events) {
         const stored = visibleAfter.get(event.id);
-        if ((event.kind === 'ADD' || event.kind === 'UPDATE') && stored?.text !== event.text) violations.push(`reported ${event.kind} ${event.id} is not stored as reported`);
+        if ((event.kind === 'ADD' || event.kind === 'UPDATE') && stored?.text !== event.text)
+          violations.push(`reported ${event.kind} ${event.id} is not stored as reported`);
         if (event.kind === 'DELETE' && stored) violations.push(`reported DELETE ${event.id} is still stored`);
       }
     }
-    violations.push(...(await historyViolations({ historyStore: history.store, records: new Map([...visibleAfter, ...foreignAfter]), memoryIds: history.appended.map((event) => event.memoryId) })));
+    violations.push(
+      ...(await historyViolations({
+        historyStore: history.store,
+        records: new Map([...visibleAfter, ...foreignAfter]),
+        memoryIds: history.appended.map((event) => event.memoryId),
+      })),
+    );
     return { violations, outcome };
   } finally {
     await memory.close();
@@ -197,7 +222,10 @@ function sameScopeAs(record: MemoryRecord | undefined, scope: Scope): boolean {
   return record !== undefined && JSON.stringify(record.scope) === JSON.stringify(scope);
 }
 
-async function fuzz(name: string, options: { arbitrary: fc.Arbitrary<FuzzCase>; runs: number; stores: StoreFactory; backend: string; shrink?: boolean }): Promise<void> {
+async function fuzz(
+  name: string,
+  options: { arbitrary: fc.Arbitrary<FuzzCase>; runs: number; stores: StoreFactory; backend: string; shrink?: boolean },
+): Promise<void> {
   const outcomes = new Map<string, number>();
   let firstViolations: string[] = [];
   const details = await fc.check(
@@ -231,10 +259,21 @@ describe('model output fuzzing through Memory.add and ScriptedLLM', () => {
   });
 
   it('the embedded SQLite stores: the same invariants', async () => {
-    await fuzz('add', { arbitrary: caseArbitrary({ min: 0, max: 12 }), runs: scaled(60, 2_000), stores: sqliteInMemory, backend: 'sqlite (embedded default)' });
+    await fuzz('add', {
+      arbitrary: caseArbitrary({ min: 0, max: 12 }),
+      runs: scaled(60, 2_000),
+      stores: sqliteInMemory,
+      backend: 'sqlite (embedded default)',
+    });
   });
 
   it('thousands of facts in one answer: every one stored or the call fails whole', async () => {
-    await fuzz('thousands of facts', { arbitrary: caseArbitrary({ min: 1_000, max: 3_000 }), runs: scaled(4, 40), stores: inMemory, backend: 'in-memory', shrink: false });
+    await fuzz('thousands of facts', {
+      arbitrary: caseArbitrary({ min: 1_000, max: 3_000 }),
+      runs: scaled(4, 40),
+      stores: inMemory,
+      backend: 'in-memory',
+      shrink: false,
+    });
   });
 });

@@ -30,7 +30,12 @@ import { diff, fingerprint, recordsOf } from './support/invariants';
 // caller's scope, can change.
 
 const ATTACKER: Scope = { userId: 'eve' };
-const VICTIMS: readonly Scope[] = [{ userId: 'bob' }, { userId: 'bob', agentId: 'assistant' }, { agentId: 'assistant' }, { userId: 'eve', agentId: 'other-agent' }];
+const VICTIMS: readonly Scope[] = [
+  { userId: 'bob' },
+  { userId: 'bob', agentId: 'assistant' },
+  { agentId: 'assistant' },
+  { userId: 'eve', agentId: 'other-agent' },
+];
 // { userId: 'eve', agentId: 'other-agent' } IS visible to eve: the caller may touch it only if shown.
 const FOREIGN: readonly Scope[] = VICTIMS.filter((scope) => scope.userId !== 'eve');
 
@@ -49,8 +54,19 @@ type Attack =
   | { readonly kind: 'end-foreign-relation-key'; readonly index: number };
 
 const attackArbitrary: fc.Arbitrary<Attack> = fc.oneof(
-  fc.record({ kind: fc.constantFrom<'delete-alias' | 'update-alias'>('delete-alias', 'update-alias'), alias: fc.integer({ min: 0, max: 60 }) }),
-  fc.record({ kind: fc.constantFrom<'delete-foreign' | 'update-foreign' | 'delete-hidden-own' | 'update-hidden-own'>('delete-foreign', 'update-foreign', 'delete-hidden-own', 'update-hidden-own'), index: fc.nat(40) }),
+  fc.record({
+    kind: fc.constantFrom<'delete-alias' | 'update-alias'>('delete-alias', 'update-alias'),
+    alias: fc.integer({ min: 0, max: 60 }),
+  }),
+  fc.record({
+    kind: fc.constantFrom<'delete-foreign' | 'update-foreign' | 'delete-hidden-own' | 'update-hidden-own'>(
+      'delete-foreign',
+      'update-foreign',
+      'delete-hidden-own',
+      'update-hidden-own',
+    ),
+    index: fc.nat(40),
+  }),
   fc.record({ kind: fc.constant<'update-with-scope-fields'>('update-with-scope-fields'), alias: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ kind: fc.constant<'end-relation'>('end-relation'), alias: fc.integer({ min: 0, max: 60 }) }),
   fc.record({ kind: fc.constant<'end-foreign-relation-key'>('end-foreign-relation-key'), index: fc.nat(20) }),
@@ -67,17 +83,40 @@ interface World {
 
 type Factory = () => World;
 
-function world(stores: { vectorStore: VectorStore; historyStore: HistoryStore; graphStore: GraphStore }, options: { strategy?: AddStrategy } = {}): World {
+function world(
+  stores: { vectorStore: VectorStore; historyStore: HistoryStore; graphStore: GraphStore },
+  options: { strategy?: AddStrategy } = {},
+): World {
   const llm = new ScriptedLLM([]);
-  const memory = new Memory({ llm, embedder: new HashEmbedder(), candidateLimit: 3, ...stores, ...(options.strategy ? { strategy: options.strategy } : {}) });
+  const memory = new Memory({
+    llm,
+    embedder: new HashEmbedder(),
+    candidateLimit: 3,
+    ...stores,
+    ...(options.strategy ? { strategy: options.strategy } : {}),
+  });
   return { memory, llm, ...stores, close: () => memory.close() };
 }
 
-const inMemory: Factory = () => world({ vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore(), graphStore: new InMemoryGraphStore() });
+const inMemory: Factory = () =>
+  world({ vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore(), graphStore: new InMemoryGraphStore() });
 const sqlite: Factory = () =>
-  world({ vectorStore: new SqliteVectorStore({ path: ':memory:' }), historyStore: new SqliteHistoryStore({ path: ':memory:' }), graphStore: new SqliteGraphStore({ path: ':memory:' }) });
+  world({
+    vectorStore: new SqliteVectorStore({ path: ':memory:' }),
+    historyStore: new SqliteHistoryStore({ path: ':memory:' }),
+    graphStore: new SqliteGraphStore({ path: ':memory:' }),
+  });
 
-const FACTS = ['Lives in Lisbon', 'Is vegetarian', 'Has a dog named Rex', 'Works as a nurse', 'Plays the cello', 'Allergic to peanuts', 'Drives a blue Volvo', 'Sister is a teacher'];
+const FACTS = [
+  'Lives in Lisbon',
+  'Is vegetarian',
+  'Has a dog named Rex',
+  'Works as a nurse',
+  'Plays the cello',
+  'Allergic to peanuts',
+  'Drives a blue Volvo',
+  'Sister is a teacher',
+];
 const graphAnswer = (facts: readonly string[], relations: readonly [string, string, string][]) =>
   JSON.stringify({
     operations: facts.map((text) => ({ op: 'ADD', id: null, text })),
@@ -89,15 +128,33 @@ const graphAnswer = (facts: readonly string[], relations: readonly [string, stri
 /** Seeds every scope with the same facts and relations (identical vectors and names everywhere). */
 async function seed(target: World): Promise<void> {
   for (const scope of [ATTACKER, ...VICTIMS]) {
-    target.llm.push(graphAnswer(FACTS, [['user', 'lives_in', 'lisbon'], ['user', 'owns', 'rex'], ['bob', 'friend_of', 'user']]));
+    target.llm.push(
+      graphAnswer(FACTS, [
+        ['user', 'lives_in', 'lisbon'],
+        ['user', 'owns', 'rex'],
+        ['bob', 'friend_of', 'user'],
+      ]),
+    );
     await target.memory.add(`Seed conversation for ${JSON.stringify(scope)}`, { scope });
   }
 }
 
 async function relationsOf(graphStore: GraphStore, scopes: readonly Scope[]): Promise<string[]> {
   const all: GraphRelation[] = [];
-  for (const scope of scopes) all.push(...(await graphStore.neighbors({ scope, entities: ['user', 'lisbon', 'rex', 'bob'], limit: 1_000, includeInvalid: true })));
-  return all.map((relation) => JSON.stringify([relation.scope, relation.source, relation.relation, relation.target, relation.validFrom.getTime(), relation.validTo?.getTime() ?? null])).sort();
+  for (const scope of scopes)
+    all.push(...(await graphStore.neighbors({ scope, entities: ['user', 'lisbon', 'rex', 'bob'], limit: 1_000, includeInvalid: true })));
+  return all
+    .map((relation) =>
+      JSON.stringify([
+        relation.scope,
+        relation.source,
+        relation.relation,
+        relation.target,
+        relation.validFrom.getTime(),
+        relation.validTo?.getTime() ?? null,
+      ]),
+    )
+    .sort();
 }
 
 async function historyLengths(historyStore: HistoryStore, records: ReadonlyMap<string, MemoryRecord>): Promise<Map<string, number>> {
@@ -107,7 +164,11 @@ async function historyLengths(historyStore: HistoryStore, records: ReadonlyMap<s
 }
 
 /** The model that obeys the conversation: turns the attacks into operations, using what it was shown. */
-function obedientAnswer(request: ScriptedRequest, attacks: readonly Attack[], known: { foreign: readonly string[]; hiddenOwn: readonly string[]; foreignRelations: readonly string[] }): string {
+function obedientAnswer(
+  request: ScriptedRequest,
+  attacks: readonly Attack[],
+  known: { foreign: readonly string[]; hiddenOwn: readonly string[]; foreignRelations: readonly string[] },
+): string {
   const prompt = request.messages.map((message) => message.content).join('\n');
   const shown = [...prompt.matchAll(/^(m\d+): /gm)].map((match) => match[1]!);
   const operations: unknown[] = shown.map((alias) => ({ op: 'DELETE', id: alias, text: null }));
@@ -123,14 +184,29 @@ function obedientAnswer(request: ScriptedRequest, attacks: readonly Attack[], kn
         break;
       case 'delete-foreign':
       case 'delete-hidden-own':
-        operations.push({ op: 'DELETE', id: pick(attack.kind === 'delete-foreign' ? known.foreign : known.hiddenOwn, attack.index) ?? null, text: null });
+        operations.push({
+          op: 'DELETE',
+          id: pick(attack.kind === 'delete-foreign' ? known.foreign : known.hiddenOwn, attack.index) ?? null,
+          text: null,
+        });
         break;
       case 'update-foreign':
       case 'update-hidden-own':
-        operations.push({ op: 'UPDATE', id: pick(attack.kind === 'update-foreign' ? known.foreign : known.hiddenOwn, attack.index) ?? null, text: 'account closed' });
+        operations.push({
+          op: 'UPDATE',
+          id: pick(attack.kind === 'update-foreign' ? known.foreign : known.hiddenOwn, attack.index) ?? null,
+          text: 'account closed',
+        });
         break;
       case 'update-with-scope-fields':
-        operations.push({ op: 'UPDATE', id: `m${attack.alias}`, text: 'moved to bob', scope: { userId: 'bob' }, userId: 'bob', agentId: 'assistant' });
+        operations.push({
+          op: 'UPDATE',
+          id: `m${attack.alias}`,
+          text: 'moved to bob',
+          scope: { userId: 'bob' },
+          userId: 'bob',
+          agentId: 'assistant',
+        });
         break;
       case 'end-relation':
         ended.push(`g${attack.alias}`);
@@ -140,7 +216,12 @@ function obedientAnswer(request: ScriptedRequest, attacks: readonly Attack[], kn
         break;
     }
   }
-  return JSON.stringify({ operations, entities: [{ name: 'bob', type: 'person' }], relations: [{ source: 'bob', relation: 'owes_money_to', target: 'eve' }], ended });
+  return JSON.stringify({
+    operations,
+    entities: [{ name: 'bob', type: 'person' }],
+    relations: [{ source: 'bob', relation: 'owes_money_to', target: 'eve' }],
+    ended,
+  });
 }
 
 async function attackOnce(factory: Factory, attacks: readonly Attack[], injection: string): Promise<string[]> {
@@ -158,7 +239,9 @@ async function attackOnce(factory: Factory, attacks: readonly Attack[], injectio
     target.llm.push((request) => {
       const prompt = request.messages.map((message) => message.content).join('\n');
       shownTexts = new Set([...prompt.matchAll(/^m\d+: (.*)$/gm)].map((match) => match[1]!));
-      const foreignRelations = [...relationsBefore].map((relation) => JSON.parse(relation) as unknown[]).map((relation) => `${relation[1]} ${relation[2]} ${relation[3]}`);
+      const foreignRelations = [...relationsBefore]
+        .map((relation) => JSON.parse(relation) as unknown[])
+        .map((relation) => `${relation[1]} ${relation[2]} ${relation[3]}`);
       return obedientAnswer(request, attacks, { foreign: [...foreignBefore.keys()], hiddenOwn, foreignRelations });
     });
     try {
@@ -167,7 +250,11 @@ async function attackOnce(factory: Factory, attacks: readonly Attack[], injectio
       if (!MemError.is(error)) return [`crash: ${String(error)}`];
     }
     const violations: string[] = [];
-    violations.push(...diff(fingerprint(foreignBefore), fingerprint(await recordsOf(target.vectorStore, FOREIGN))).map((line) => `another user's memory: ${line}`));
+    violations.push(
+      ...diff(fingerprint(foreignBefore), fingerprint(await recordsOf(target.vectorStore, FOREIGN))).map(
+        (line) => `another user's memory: ${line}`,
+      ),
+    );
     for (const [id, length] of foreignHistory) {
       if ((await target.historyStore.list({ memoryId: id })).length !== length) violations.push(`another user's history changed: ${id}`);
     }
@@ -179,7 +266,8 @@ async function attackOnce(factory: Factory, attacks: readonly Attack[], injectio
       const before = visibleBefore.get(id);
       if (before && !shownTexts.has(before.text)) violations.push(`a memory of the caller that the model was not shown changed: ${line}`);
       const after = visibleAfter.get(id);
-      if (!before && after && JSON.stringify(after.scope) !== JSON.stringify(ATTACKER)) violations.push(`a new memory landed outside the caller's scope: ${JSON.stringify(after.scope)}`);
+      if (!before && after && JSON.stringify(after.scope) !== JSON.stringify(ATTACKER))
+        violations.push(`a new memory landed outside the caller's scope: ${JSON.stringify(after.scope)}`);
     }
     return violations;
   } finally {
@@ -190,17 +278,23 @@ async function attackOnce(factory: Factory, attacks: readonly Attack[], injectio
 async function campaign(backend: string, factory: Factory, runs: number): Promise<void> {
   let failure = '';
   const details = await fc.check(
-    fc.asyncProperty(fc.array(attackArbitrary, { minLength: 1, maxLength: 25 }), fc.constantFrom(...INJECTIONS), async (attacks, injection) => {
-      const violations = await attackOnce(factory, attacks, injection);
-      if (violations.length > 0) {
-        failure = violations.slice(0, 6).join('\n');
-        throw new Error(failure);
-      }
-    }),
+    fc.asyncProperty(
+      fc.array(attackArbitrary, { minLength: 1, maxLength: 25 }),
+      fc.constantFrom(...INJECTIONS),
+      async (attacks, injection) => {
+        const violations = await attackOnce(factory, attacks, injection);
+        if (violations.length > 0) {
+          failure = violations.slice(0, 6).join('\n');
+          throw new Error(failure);
+        }
+      },
+    ),
     { numRuns: runs },
   );
   recordFigure({ category: 'prompt injection (obedient model)', backend, cases: details.numRuns, violations: details.failed ? 1 : 0 });
-  expect(details.failed ? `${failure}\nseed ${details.seed} counterexample ${JSON.stringify(details.counterexample).slice(0, 2_000)}` : '').toBe('');
+  expect(
+    details.failed ? `${failure}\nseed ${details.seed} counterexample ${JSON.stringify(details.counterexample).slice(0, 2_000)}` : '',
+  ).toBe('');
 }
 
 describe('prompt injection: a model that obeys the conversation cannot reach other memories', () => {
@@ -220,7 +314,12 @@ describe('prompt injection: a model that obeys the conversation cannot reach oth
       async plan() {
         return {
           operations: smuggled.flatMap((record, index): PlannedOperation[] =>
-            index % 2 === 0 ? [{ kind: 'DELETE', id: record.id }] : [{ kind: 'UPDATE', id: record.id, text: `stolen ${index}` }, { kind: 'NONE', id: record.id }],
+            index % 2 === 0
+              ? [{ kind: 'DELETE', id: record.id }]
+              : [
+                  { kind: 'UPDATE', id: record.id, text: `stolen ${index}` },
+                  { kind: 'NONE', id: record.id },
+                ],
           ),
           candidates: new Map(smuggled.map((record) => [record.id, record])),
         };
@@ -232,7 +331,12 @@ describe('prompt injection: a model that obeys the conversation cannot reach oth
       await seed(base);
       const foreign = await recordsOf(base.vectorStore, FOREIGN);
       smuggled = [...foreign.values()];
-      const attacker = new Memory({ embedder: new HashEmbedder(), vectorStore: base.vectorStore, historyStore: base.historyStore, strategy: smuggler });
+      const attacker = new Memory({
+        embedder: new HashEmbedder(),
+        vectorStore: base.vectorStore,
+        historyStore: base.historyStore,
+        strategy: smuggler,
+      });
       await attacker.add('anything', { scope: ATTACKER });
       cases += smuggled.length;
       expect(diff(fingerprint(foreign), fingerprint(await recordsOf(base.vectorStore, FOREIGN)))).toEqual([]);
@@ -250,11 +354,20 @@ describe('prompt injection: a model that obeys the conversation cannot reach oth
         return super.get({ ...request, scope: { userId: 'bob' } });
       }
     }
-    const blind = world({ vectorStore: new ScopeBlindStore(), historyStore: new InMemoryHistoryStore(), graphStore: new InMemoryGraphStore() });
+    const blind = world({
+      vectorStore: new ScopeBlindStore(),
+      historyStore: new InMemoryHistoryStore(),
+      graphStore: new InMemoryGraphStore(),
+    });
     await seed(blind);
     const foreign = await recordsOf(blind.vectorStore, FOREIGN);
     smuggled = [...foreign.values()];
-    await new Memory({ embedder: new HashEmbedder(), vectorStore: blind.vectorStore, historyStore: blind.historyStore, strategy: smuggler }).add('anything', { scope: ATTACKER });
+    await new Memory({
+      embedder: new HashEmbedder(),
+      vectorStore: blind.vectorStore,
+      historyStore: blind.historyStore,
+      strategy: smuggler,
+    }).add('anything', { scope: ATTACKER });
     expect(diff(fingerprint(foreign), fingerprint(await recordsOf(blind.vectorStore, FOREIGN))).length).toBeGreaterThan(0);
   });
 

@@ -7,9 +7,21 @@ import { OpenAIEmbedder, OpenAILLM } from '@mem/llm-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The adapters' fake servers are package-internal test modules: imported by path.
 import anthropicToolUse from '../../llm-anthropic/src/__fixtures__/anthropic-messages-tool-use.json';
-import { startAnthropicFakeServer, type AnthropicFakeServer, type FakeReply as AnthropicReply, type FakeRequest as AnthropicRequest } from '../../llm-anthropic/src/testing/anthropic-fake-server';
+import {
+  startAnthropicFakeServer,
+  type AnthropicFakeServer,
+  type FakeReply as AnthropicReply,
+  type FakeRequest as AnthropicRequest,
+} from '../../llm-anthropic/src/testing/anthropic-fake-server';
 import openAIJsonSchema from '../../llm-openai/src/__fixtures__/openai-chat-json-schema.json';
-import { chatReply, lexicalEmbeddings, startOpenAIFakeServer, type FakeReply as OpenAIReply, type FakeRequest as OpenAIRequest, type OpenAIFakeServer } from '../../llm-openai/src/testing/openai-fake-server';
+import {
+  chatReply,
+  lexicalEmbeddings,
+  startOpenAIFakeServer,
+  type FakeReply as OpenAIReply,
+  type FakeRequest as OpenAIRequest,
+  type OpenAIFakeServer,
+} from '../../llm-openai/src/testing/openai-fake-server';
 import { recordFigure } from './support/figures';
 
 // Secrets: API keys, prompts and memory text never appear in errors or logs. Failures are driven
@@ -31,8 +43,15 @@ type Request = OpenAIRequest & AnthropicRequest;
 
 /** Echoes what a hostile or buggy server could: the credential headers and the request body. */
 const echo = (request: Request) => `headers=${JSON.stringify(request.headers)} body=${JSON.stringify(request.body)}`;
-const openAIError = (status: number) => (request: Request): Reply => ({ status, body: { error: { message: echo(request), type: 'invalid_request_error', param: null, code: null } } });
-const anthropicError = (status: number, type: string) => (request: Request): Reply => ({ status, body: { type: 'error', error: { type, message: echo(request) } } });
+const openAIError =
+  (status: number) =>
+  (request: Request): Reply => ({
+    status,
+    body: { error: { message: echo(request), type: 'invalid_request_error', param: null, code: null } },
+  });
+const anthropicError =
+  (status: number, type: string) =>
+  (request: Request): Reply => ({ status, body: { type: 'error', error: { type, message: echo(request) } } });
 
 interface Scenario {
   readonly name: string;
@@ -48,9 +67,17 @@ const OPENAI_SCENARIOS: readonly Scenario[] = [
   { name: '403 echoing', reply: openAIError(403), echoes: true },
   { name: '400 echoing the body', reply: openAIError(400), echoes: true },
   { name: '404 echoing', reply: openAIError(404), echoes: true },
-  { name: '429 (retried, then given up)', reply: (request) => ({ ...openAIError(429)(request), headers: { 'retry-after-ms': '1' } }), echoes: true },
+  {
+    name: '429 (retried, then given up)',
+    reply: (request) => ({ ...openAIError(429)(request), headers: { 'retry-after-ms': '1' } }),
+    echoes: true,
+  },
   { name: '500 echoing', reply: openAIError(500), echoes: true },
-  { name: '200 with a JSON string instead of a completion', reply: (request) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: undefined, ...{ raw: echo(request) } }), echoes: false },
+  {
+    name: '200 with a JSON string instead of a completion',
+    reply: (request) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: undefined, ...{ raw: echo(request) } }),
+    echoes: false,
+  },
   { name: '200 with the wrong shape', reply: (request) => ({ status: 200, body: { unexpected: echo(request) } }), echoes: true },
   { name: 'no answer (timeout)', reply: () => ({ hang: true }), echoes: false },
   { name: 'no answer (caller aborts)', reply: () => ({ hang: true }), echoes: false, abortAfterMs: 50 },
@@ -59,7 +86,11 @@ const OPENAI_SCENARIOS: readonly Scenario[] = [
 const ANTHROPIC_SCENARIOS: readonly Scenario[] = [
   { name: '401 echoing the key and the body', reply: anthropicError(401, 'authentication_error'), echoes: true },
   { name: '400 echoing the body', reply: anthropicError(400, 'invalid_request_error'), echoes: true },
-  { name: '429 (retried, then given up)', reply: (request) => ({ ...anthropicError(429, 'rate_limit_error')(request), headers: { 'retry-after': '0' } }), echoes: true },
+  {
+    name: '429 (retried, then given up)',
+    reply: (request) => ({ ...anthropicError(429, 'rate_limit_error')(request), headers: { 'retry-after': '0' } }),
+    echoes: true,
+  },
   { name: '529 overloaded echoing', reply: anthropicError(529, 'overloaded_error'), echoes: true },
   { name: '500 echoing', reply: anthropicError(500, 'api_error'), echoes: true },
   { name: '200 with the wrong shape', reply: (request) => ({ status: 200, body: { content: echo(request) } }), echoes: true },
@@ -74,7 +105,9 @@ async function capturingOutput<T>(work: () => Promise<T>): Promise<{ result: T |
   const saved = methods.map((method) => console[method]);
   const stdout = process.stdout.write.bind(process.stdout);
   const stderr = process.stderr.write.bind(process.stderr);
-  for (const method of methods) console[method] = (...args: unknown[]) => void chunks.push(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 8 }))).join(' '));
+  for (const method of methods)
+    console[method] = (...args: unknown[]) =>
+      void chunks.push(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 8 }))).join(' '));
   process.stdout.write = ((chunk: unknown) => chunks.push(String(chunk)) > 0) as typeof process.stdout.write;
   process.stderr.write = ((chunk: unknown) => chunks.push(String(chunk)) > 0) as typeof process.stderr.write;
   try {
@@ -102,7 +135,8 @@ function leaks(label: string, error: unknown, output: string, echoed: boolean): 
     if (surface.includes(sentinel)) found.push(`${label}: the ${what} appears in the error's message, stack or fields`);
     if (output.includes(sentinel)) found.push(`${label}: the ${what} was written to the console, stdout or stderr`);
     // The key must not be anywhere, even deep in the cause chain; request content only where the server put it there.
-    if ((what === 'key' || !echoed) && printed.includes(sentinel)) found.push(`${label}: the ${what} appears in the printed error (cause chain)`);
+    if ((what === 'key' || !echoed) && printed.includes(sentinel))
+      found.push(`${label}: the ${what} appears in the printed error (cause chain)`);
   }
   if (output.length > 0) found.push(`${label}: the adapter wrote to the console: ${output.slice(0, 200).replaceAll(KEY, '<key>')}`);
   return found;
@@ -143,7 +177,9 @@ async function drive(label: string, memory: Memory, scenario: Scenario): Promise
   current = scenario;
   const controller = new AbortController();
   if (scenario.abortAfterMs !== undefined) setTimeout(() => controller.abort(), scenario.abortAfterMs);
-  const { error, output } = await capturingOutput(() => memory.add([{ role: 'user', content: MEMORY_TEXT }], { scope: { userId: 'u1' }, prompt: PROMPT, signal: controller.signal }));
+  const { error, output } = await capturingOutput(() =>
+    memory.add([{ role: 'user', content: MEMORY_TEXT }], { scope: { userId: 'u1' }, prompt: PROMPT, signal: controller.signal }),
+  );
   return leaks(label, error, output, scenario.echoes);
 }
 
@@ -155,25 +191,66 @@ describe('secrets never reach errors or logs', () => {
     let cases = 0;
     for (const scenario of OPENAI_SCENARIOS) {
       // The LLM fails (embeddings work), then the embedder fails.
-      openai.fallback = (request) => (request.path.endsWith('/embeddings') ? lexicalEmbeddings(request) : current!.reply(request as Request) as OpenAIReply);
+      openai.fallback = (request) =>
+        request.path.endsWith('/embeddings') ? lexicalEmbeddings(request) : (current!.reply(request as Request) as OpenAIReply);
       current = scenario;
-      violations.push(...(await drive(`openai chat: ${scenario.name}`, memoryWith(new OpenAILLM({ ...connection, baseURL: openai.baseURL }), new OpenAIEmbedder({ ...connection, baseURL: openai.baseURL })), scenario)));
+      violations.push(
+        ...(await drive(
+          `openai chat: ${scenario.name}`,
+          memoryWith(
+            new OpenAILLM({ ...connection, baseURL: openai.baseURL }),
+            new OpenAIEmbedder({ ...connection, baseURL: openai.baseURL }),
+          ),
+          scenario,
+        )),
+      );
       openai.fallback = (request) => {
         const reply = current!.reply(request as Request);
         return 'hang' in reply ? new Promise<OpenAIReply>(() => undefined) : (reply as OpenAIReply);
       };
-      violations.push(...(await drive(`openai embeddings: ${scenario.name}`, memoryWith(new OpenAILLM({ ...connection, baseURL: openai.baseURL }), new OpenAIEmbedder({ ...connection, baseURL: openai.baseURL })), scenario)));
+      violations.push(
+        ...(await drive(
+          `openai embeddings: ${scenario.name}`,
+          memoryWith(
+            new OpenAILLM({ ...connection, baseURL: openai.baseURL }),
+            new OpenAIEmbedder({ ...connection, baseURL: openai.baseURL }),
+          ),
+          scenario,
+        )),
+      );
       cases += 2;
     }
     // A chat answer that stays unusable after the corrective retry: the model's text holds the memory.
     openai.fallback = (request) =>
-      request.path.endsWith('/embeddings') ? lexicalEmbeddings(request) : chatReply(openAIJsonSchema, { content: `I cannot format this. The user said: ${MEMORY_TEXT}; ${PROMPT}` });
-    violations.push(...(await drive('openai chat: unusable answer twice', memoryWith(new OpenAILLM({ ...connection, baseURL: openai.baseURL }), new OpenAIEmbedder({ ...connection, baseURL: openai.baseURL })), { name: 'unusable', reply: () => ({ hang: true }), echoes: false })));
+      request.path.endsWith('/embeddings')
+        ? lexicalEmbeddings(request)
+        : chatReply(openAIJsonSchema, { content: `I cannot format this. The user said: ${MEMORY_TEXT}; ${PROMPT}` });
+    violations.push(
+      ...(await drive(
+        'openai chat: unusable answer twice',
+        memoryWith(
+          new OpenAILLM({ ...connection, baseURL: openai.baseURL }),
+          new OpenAIEmbedder({ ...connection, baseURL: openai.baseURL }),
+        ),
+        { name: 'unusable', reply: () => ({ hang: true }), echoes: false },
+      )),
+    );
     // Nothing listening.
     const nowhere = `http://127.0.0.1:${closedPort}/v1`;
-    violations.push(...(await drive('openai: connection refused', memoryWith(new OpenAILLM({ ...connection, baseURL: nowhere }), new OpenAIEmbedder({ ...connection, baseURL: nowhere })), { name: 'refused', reply: () => ({ hang: true }), echoes: false })));
+    violations.push(
+      ...(await drive(
+        'openai: connection refused',
+        memoryWith(new OpenAILLM({ ...connection, baseURL: nowhere }), new OpenAIEmbedder({ ...connection, baseURL: nowhere })),
+        { name: 'refused', reply: () => ({ hang: true }), echoes: false },
+      )),
+    );
     cases += 2;
-    recordFigure({ category: 'secrets (errors and logs scanned)', backend: 'llm-openai (fake server)', cases, violations: violations.length });
+    recordFigure({
+      category: 'secrets (errors and logs scanned)',
+      backend: 'llm-openai (fake server)',
+      cases,
+      violations: violations.length,
+    });
     expect(violations).toEqual([]);
   });
 
@@ -185,14 +262,37 @@ describe('secrets never reach errors or logs', () => {
       return 'hang' in reply ? new Promise<AnthropicReply>(() => undefined) : (reply as AnthropicReply);
     };
     for (const scenario of ANTHROPIC_SCENARIOS) {
-      violations.push(...(await drive(`anthropic: ${scenario.name}`, memoryWith(new AnthropicLLM({ ...connection, baseURL: anthropic.baseURL }), new HashEmbedder()), scenario)));
+      violations.push(
+        ...(await drive(
+          `anthropic: ${scenario.name}`,
+          memoryWith(new AnthropicLLM({ ...connection, baseURL: anthropic.baseURL }), new HashEmbedder()),
+          scenario,
+        )),
+      );
       cases++;
     }
     anthropic.fallback = (request) => toolReply(request, `I refuse. The user said: ${MEMORY_TEXT}; ${PROMPT}`);
-    violations.push(...(await drive('anthropic: unusable answer twice', memoryWith(new AnthropicLLM({ ...connection, baseURL: anthropic.baseURL }), new HashEmbedder()), { name: 'unusable', reply: () => ({ hang: true }), echoes: false })));
-    violations.push(...(await drive('anthropic: connection refused', memoryWith(new AnthropicLLM({ ...connection, baseURL: `http://127.0.0.1:${closedPort}` }), new HashEmbedder()), { name: 'refused', reply: () => ({ hang: true }), echoes: false })));
+    violations.push(
+      ...(await drive(
+        'anthropic: unusable answer twice',
+        memoryWith(new AnthropicLLM({ ...connection, baseURL: anthropic.baseURL }), new HashEmbedder()),
+        { name: 'unusable', reply: () => ({ hang: true }), echoes: false },
+      )),
+    );
+    violations.push(
+      ...(await drive(
+        'anthropic: connection refused',
+        memoryWith(new AnthropicLLM({ ...connection, baseURL: `http://127.0.0.1:${closedPort}` }), new HashEmbedder()),
+        { name: 'refused', reply: () => ({ hang: true }), echoes: false },
+      )),
+    );
     cases += 2;
-    recordFigure({ category: 'secrets (errors and logs scanned)', backend: 'llm-anthropic (fake server)', cases, violations: violations.length });
+    recordFigure({
+      category: 'secrets (errors and logs scanned)',
+      backend: 'llm-anthropic (fake server)',
+      cases,
+      violations: violations.length,
+    });
     expect(violations).toEqual([]);
   });
 });

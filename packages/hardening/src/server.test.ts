@@ -21,12 +21,28 @@ const llm = new ScriptedLLM([], { repeatLast: true });
 beforeAll(async () => {
   llm.push(() => {
     // The provider fails and its error (kept as cause) quotes the conversation, as some do.
-    throw new ProviderRequestError({ provider: 'scripted', operation: 'generate', status: 500, message: 'the server failed', cause: new Error(`upstream said: ${SECRET_TEXT}`) });
+    throw new ProviderRequestError({
+      provider: 'scripted',
+      operation: 'generate',
+      status: 500,
+      message: 'the server failed',
+      cause: new Error(`upstream said: ${SECRET_TEXT}`),
+    });
   });
-  const memory = new Memory({ llm, embedder: new LexicalEmbedder(), vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore() });
+  const memory = new Memory({
+    llm,
+    embedder: new LexicalEmbedder(),
+    vectorStore: new InMemoryVectorStore(),
+    historyStore: new InMemoryHistoryStore(),
+  });
   server = await createServer({
     memory,
-    keys: ApiKeyStore.load({ keys: [{ id: 'alice-app', key: ALICE_KEY, userIds: ['alice'] }, { id: 'bob-app', key: BOB_KEY, userIds: ['bob'] }] }),
+    keys: ApiKeyStore.load({
+      keys: [
+        { id: 'alice-app', key: ALICE_KEY, userIds: ['alice'] },
+        { id: 'bob-app', key: BOB_KEY, userIds: ['bob'] },
+      ],
+    }),
     hasLlm: true,
     log: { write: (line: string) => void logs.push(line) },
     limits: { rateLimit: { burst: 10_000, perSecond: 10_000 } },
@@ -34,7 +50,12 @@ beforeAll(async () => {
 });
 afterAll(() => server.shutdown());
 
-async function call(method: string, url: string, key: string | undefined, body?: unknown): Promise<{ status: number; text: string; json: any }> {
+async function call(
+  method: string,
+  url: string,
+  key: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; text: string; json: any }> {
   const response = await server.app.inject({
     method: method as 'GET',
     url,
@@ -52,7 +73,12 @@ async function call(method: string, url: string, key: string | undefined, body?:
 
 describe('apps/server: tenants and secrets', () => {
   it("bob's key cannot read, change, delete or find alice's memories, whatever the request names", async () => {
-    const added = await call('POST', '/v1/memories', ALICE_KEY, { messages: [{ role: 'user', content: SECRET_TEXT }], scope: { userId: 'alice' }, infer: false, metadata: { topic: 'home' } });
+    const added = await call('POST', '/v1/memories', ALICE_KEY, {
+      messages: [{ role: 'user', content: SECRET_TEXT }],
+      scope: { userId: 'alice' },
+      infer: false,
+      metadata: { topic: 'home' },
+    });
     expect(added.status).toBe(200);
     const id = added.json.memories[0].id as string;
     const attempts: [string, string, unknown][] = [
@@ -78,14 +104,22 @@ describe('apps/server: tenants and secrets', () => {
     for (const [method, url, body] of attempts) {
       const response = await call(method, url, BOB_KEY, body);
       // The id in the URL is bob's own input and may be echoed; alice's text or a count of her memories may not.
-      if (response.text.includes('SENTINEL-TEXT')) leaks.push(`${method} ${url} ${JSON.stringify(body)}: ${response.status} ${response.text.slice(0, 200)}`);
-      if (response.json?.deleted === true || (typeof response.json?.deleted === 'number' && response.json.deleted > 0)) leaks.push(`${method} ${url}: deleted ${String(response.json.deleted)}`);
-      if (Array.isArray(response.json?.results) && response.json.results.length > 0) leaks.push(`${method} ${url}: ${response.json.results.length} results`);
+      if (response.text.includes('SENTINEL-TEXT'))
+        leaks.push(`${method} ${url} ${JSON.stringify(body)}: ${response.status} ${response.text.slice(0, 200)}`);
+      if (response.json?.deleted === true || (typeof response.json?.deleted === 'number' && response.json.deleted > 0))
+        leaks.push(`${method} ${url}: deleted ${String(response.json.deleted)}`);
+      if (Array.isArray(response.json?.results) && response.json.results.length > 0)
+        leaks.push(`${method} ${url}: ${response.json.results.length} results`);
     }
     const still = await call('GET', `/v1/memories/${id}`, ALICE_KEY);
     expect(still.json?.text).toBe(SECRET_TEXT);
     expect((await call('GET', `/v1/history/${id}`, ALICE_KEY)).json.results).toHaveLength(1);
-    recordFigure({ category: 'server: cross-tenant requests', backend: 'apps/server (in-memory stores)', cases: attempts.length, violations: leaks.length });
+    recordFigure({
+      category: 'server: cross-tenant requests',
+      backend: 'apps/server (in-memory stores)',
+      cases: attempts.length,
+      violations: leaks.length,
+    });
     expect(leaks).toEqual([]);
   });
 
@@ -101,11 +135,18 @@ describe('apps/server: tenants and secrets', () => {
     const found: string[] = [];
     for (const sentinel of [ALICE_KEY, BOB_KEY, WRONG_KEY, 'SENTINEL-TEXT', 'SENTINEL-PROMPT']) {
       if (logs.some((line) => line.includes(sentinel))) found.push(`a log line holds ${sentinel.slice(0, 14)}…`);
-      for (const response of responses) if (response.text.includes(sentinel) && !sentinel.startsWith('SENTINEL-TEXT')) found.push(`an error body holds ${sentinel.slice(0, 14)}…`);
+      for (const response of responses)
+        if (response.text.includes(sentinel) && !sentinel.startsWith('SENTINEL-TEXT'))
+          found.push(`an error body holds ${sentinel.slice(0, 14)}…`);
     }
     // The id in the URL is the caller's own input; the error may echo neither text nor key but may name the route.
     expect(logs.length).toBeGreaterThan(0);
-    recordFigure({ category: 'server: secrets in logs and error bodies', backend: 'apps/server (in-memory stores)', cases: responses.length * 5, violations: found.length });
+    recordFigure({
+      category: 'server: secrets in logs and error bodies',
+      backend: 'apps/server (in-memory stores)',
+      cases: responses.length * 5,
+      violations: found.length,
+    });
     expect(found).toEqual([]);
   });
 });

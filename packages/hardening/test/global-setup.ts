@@ -69,7 +69,8 @@ export function summaryTable(rows: readonly Figure[], profile: Profile, elapsedM
   const header = ['category', 'backend', 'cases', 'violations'];
   const table = [header, ...sorted.map((row) => [row.category, row.backend, String(row.cases), String(row.violations)])];
   const widths = header.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-  const format = (line: readonly string[]) => `| ${line.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
+  const format = (line: readonly string[]) =>
+    `| ${line.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
   const totalCases = sorted.reduce((sum, row) => sum + row.cases, 0);
   const totalViolations = sorted.reduce((sum, row) => sum + row.violations, 0);
   return [

@@ -169,14 +169,21 @@ describe('write-ahead log (pending events)', () => {
     // The table layout of the first release, without the pending column.
     old.exec(`CREATE TABLE memory_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, memory_id TEXT NOT NULL, kind TEXT NOT NULL,
       previous_text TEXT, text TEXT, user_id TEXT, agent_id TEXT, run_id TEXT, valid_at INTEGER NOT NULL, created_at INTEGER NOT NULL, actor TEXT NOT NULL)`);
-    old.prepare("INSERT INTO memory_history (id, memory_id, kind, previous_text, text, user_id, valid_at, created_at, actor) VALUES ('old-1', 'memory-1', 'ADD', NULL, 'Likes tea', 'u1', 1, 2, 'add')").run();
+    old
+      .prepare(
+        "INSERT INTO memory_history (id, memory_id, kind, previous_text, text, user_id, valid_at, created_at, actor) VALUES ('old-1', 'memory-1', 'ADD', NULL, 'Likes tea', 'u1', 1, 2, 'add')",
+      )
+      .run();
     old.close();
     // Two stores open the old file at once: the column is added once.
     const first = track(new SqliteHistoryStore({ path }));
     const second = track(new SqliteHistoryStore({ path }));
     expect((await first.list({ memoryId: 'memory-1' })).map((item) => item.id)).toEqual(['old-1']);
     expect((await second.list({ memoryId: 'memory-1' })).map((item) => item.id)).toEqual(['old-1']);
-    await second.append({ events: [event('new-1', { kind: 'UPDATE', previousText: 'Likes tea', text: 'Likes green tea' })], pending: true });
+    await second.append({
+      events: [event('new-1', { kind: 'UPDATE', previousText: 'Likes tea', text: 'Likes green tea' })],
+      pending: true,
+    });
     expect((await first.listPending({ limit: 5 })).map((item) => item.id)).toEqual(['new-1']);
     await first.settle({ commit: ['new-1'] });
     expect((await second.list({ memoryId: 'memory-1' })).map((item) => item.id)).toEqual(['old-1', 'new-1']);
@@ -196,6 +203,8 @@ describe('write-ahead log (pending events)', () => {
     const store = track(new SqliteHistoryStore({ path: ':memory:' }));
     expect((await rejection(() => store.listPending({ limit: 0 }))).message).toContain('limit');
     expect((await rejection(() => store.settle({ commit: 'a' as unknown as string[] }))).message).toContain('commit');
-    expect((await rejection(() => store.append({ events: [event('a')], pending: 'yes' as unknown as boolean }))).message).toContain('pending');
+    expect((await rejection(() => store.append({ events: [event('a')], pending: 'yes' as unknown as boolean }))).message).toContain(
+      'pending',
+    );
   });
 });

@@ -1,4 +1,13 @@
-import { InvalidInputError, MemError, ProviderRequestError, throwIfAborted, type Call, type HistoryEvent, type HistoryEventKind, type HistoryStore } from '@mem/core';
+import {
+  InvalidInputError,
+  MemError,
+  ProviderRequestError,
+  throwIfAborted,
+  type Call,
+  type HistoryEvent,
+  type HistoryEventKind,
+  type HistoryStore,
+} from '@mem/core';
 import type Database from 'better-sqlite3';
 import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
 import { DEFAULT_HISTORY_TABLE, DEFAULT_HISTORY_TABLE_EXAMPLE, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';
@@ -47,7 +56,14 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly ownsDatabase: boolean;
   private readonly sql: ReturnType<typeof buildStatements>;
   private statements:
-    | { insert: Database.Statement; list: Database.Statement; listPending: Database.Statement; commit: Database.Statement; discard: Database.Statement; reset: Database.Statement }
+    | {
+        insert: Database.Statement;
+        list: Database.Statement;
+        listPending: Database.Statement;
+        commit: Database.Statement;
+        discard: Database.Statement;
+        reset: Database.Statement;
+      }
     | undefined;
   private closed = false;
 
@@ -178,10 +194,19 @@ export class SqliteHistoryStore implements HistoryStore {
     });
   }
 
-  private execute<T>(operation: string, signal: AbortSignal | undefined, work: (statements: NonNullable<SqliteHistoryStore['statements']>) => T): T {
+  private execute<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    work: (statements: NonNullable<SqliteHistoryStore['statements']>) => T,
+  ): T {
     throwIfAborted(signal, `sqlite history ${operation}`);
     if (this.closed) {
-      throw new ProviderRequestError({ provider: SQLITE_PROVIDER, operation, message: 'the store is closed. Create a new SqliteHistoryStore.', retryable: false });
+      throw new ProviderRequestError({
+        provider: SQLITE_PROVIDER,
+        operation,
+        message: 'the store is closed. Create a new SqliteHistoryStore.',
+        retryable: false,
+      });
     }
     try {
       return work(this.prepare());
@@ -253,7 +278,10 @@ function buildStatements(table: string) {
 }
 
 function conflict(id: string, problem: string): MemError {
-  return new MemError('CONFLICT', `History event id "${id}" ${problem}; no event of the batch was stored. Give every event a fresh id (UUID v7).`);
+  return new MemError(
+    'CONFLICT',
+    `History event id "${id}" ${problem}; no event of the batch was stored. Give every event a fresh id (UUID v7).`,
+  );
 }
 
 function toRow(event: HistoryEvent, index: number): EventRow {
@@ -266,15 +294,18 @@ function toRow(event: HistoryEvent, index: number): EventRow {
       throw new InvalidInputError(`${at}.${field}`, 'expected a non-empty string', 'Use the ids mem created.');
     }
   }
-  if (!KINDS.includes(event.kind)) throw new InvalidInputError(`${at}.kind`, 'expected ADD, UPDATE or DELETE', 'Pass one of the three kinds.');
-  if (!ACTORS.includes(event.actor)) throw new InvalidInputError(`${at}.actor`, 'expected add, update, delete or deleteAll', 'Pass one of the four actors.');
+  if (!KINDS.includes(event.kind))
+    throw new InvalidInputError(`${at}.kind`, 'expected ADD, UPDATE or DELETE', 'Pass one of the three kinds.');
+  if (!ACTORS.includes(event.actor))
+    throw new InvalidInputError(`${at}.actor`, 'expected add, update, delete or deleteAll', 'Pass one of the four actors.');
   for (const field of ['previousText', 'text'] as const) {
     if (event[field] !== null && typeof event[field] !== 'string') {
       throw new InvalidInputError(`${at}.${field}`, 'expected a string or null', 'Pass null when there is no text.');
     }
   }
   const scope = event.scope as Record<string, unknown> | null;
-  if (typeof scope !== 'object' || scope === null) throw new InvalidInputError(`${at}.scope`, 'expected an object', 'Pass the scope of the memory.');
+  if (typeof scope !== 'object' || scope === null)
+    throw new InvalidInputError(`${at}.scope`, 'expected an object', 'Pass the scope of the memory.');
   for (const field of SCOPE_FIELDS) {
     if (scope[field] !== undefined && typeof scope[field] !== 'string') {
       throw new InvalidInputError(`${at}.scope.${field}`, 'expected a string', 'Pass ids as strings.');

@@ -74,7 +74,12 @@ export function toAnthropicError(error: unknown, context: AnthropicErrorContext)
       retryable: false,
     });
   }
-  return new ProviderResponseInvalidError(PROVIDER, operation, `the response could not be decoded (${errorName(error)}); see error.cause.`, { cause: error });
+  return new ProviderResponseInvalidError(
+    PROVIDER,
+    operation,
+    `the response could not be decoded (${errorName(error)}); see error.cause.`,
+    { cause: error },
+  );
 }
 
 function describeStatus(error: APIError, context: AnthropicErrorContext, retried: string): string {
@@ -107,7 +112,9 @@ function retriedText(retries: number): string {
 function retryAfterText(headers: Headers | undefined): string {
   const delayMs = retryAfterMs(headers);
   if (delayMs === undefined) return '';
-  return delayMs < 1000 ? `; the server asked to wait ${Math.round(delayMs)} ms` : `; the server asked to wait ${Math.round(delayMs / 1000)} s`;
+  return delayMs < 1000
+    ? `; the server asked to wait ${Math.round(delayMs)} ms`
+    : `; the server asked to wait ${Math.round(delayMs / 1000)} s`;
 }
 
 /**
@@ -122,7 +129,9 @@ export function retryAfterMs(headers: Headers | undefined, now: number = Date.no
 export function anthropicErrorHeaders(error: unknown): Headers | undefined {
   if (!isA(error, APIError)) return undefined;
   const headers: unknown = error.headers;
-  return typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function' ? (headers as Headers) : undefined;
+  return typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function'
+    ? (headers as Headers)
+    : undefined;
 }
 
 /**
@@ -131,7 +140,11 @@ export function anthropicErrorHeaders(error: unknown): Headers | undefined {
  */
 function isA<T>(error: unknown, type: abstract new (...args: never[]) => T): error is T {
   if ((error as object) instanceof type) return true;
-  for (let prototype = typeof error === 'object' && error !== null ? Object.getPrototypeOf(error) : null; prototype; prototype = Object.getPrototypeOf(prototype)) {
+  for (
+    let prototype = typeof error === 'object' && error !== null ? Object.getPrototypeOf(error) : null;
+    prototype;
+    prototype = Object.getPrototypeOf(prototype)
+  ) {
     if (prototype.constructor?.name === type.name) return true;
   }
   return false;

@@ -12,13 +12,25 @@ import messageText from './__fixtures__/anthropic-messages-text.json';
 import toolUse from './__fixtures__/anthropic-messages-tool-use.json';
 import { AnthropicLLM, type AnthropicLLMOptions } from './anthropic-llm';
 import type { AnthropicRetryEvent } from './index';
-import { messagesBody, startAnthropicFakeServer, stableHeaders, textReply, type AnthropicFakeServer, type FakeRequest } from './testing/anthropic-fake-server';
+import {
+  messagesBody,
+  startAnthropicFakeServer,
+  stableHeaders,
+  textReply,
+  type AnthropicFakeServer,
+  type FakeRequest,
+} from './testing/anthropic-fake-server';
 
 const API_KEY = 'sk-ant-test-0123456789abcdef';
 const FACTS: ResponseFormat = {
   type: 'json',
   name: 'facts',
-  schema: { type: 'object', properties: { facts: { type: 'array', items: { type: 'string' } } }, required: ['facts'], additionalProperties: false },
+  schema: {
+    type: 'object',
+    properties: { facts: { type: 'array', items: { type: 'string' } } },
+    required: ['facts'],
+    additionalProperties: false,
+  },
 };
 const MESSAGES = [
   { role: 'system', content: 'Extract facts. Reply with JSON only.' },
@@ -55,7 +67,11 @@ describe('requests', () => {
     server.enqueue(messageText);
     const response = await llm().generate({ messages: [{ role: 'user', content: 'Say hello' }] });
 
-    expect(response).toEqual({ text: 'Hello! How can I help you today?', finishReason: 'stop', usage: { promptTokens: 14, completionTokens: 12 } });
+    expect(response).toEqual({
+      text: 'Hello! How can I help you today?',
+      finishReason: 'stop',
+      usage: { promptTokens: 14, completionTokens: 12 },
+    });
     expect(server.requests).toHaveLength(1);
     const headers = server.requests[0]!.headers;
     expect(headers.authorization).toBe(`Bearer ${API_KEY}`); // SDK 1.14 sends the key as a bearer token
@@ -110,7 +126,11 @@ describe('requests', () => {
     const response = await subject.generate({ messages: MESSAGES, responseFormat: FACTS });
 
     expect(subject.capabilities.structuredOutput).toBe('json_object');
-    expect(response).toEqual({ text: '{"facts":["Is vegetarian","Lives in Lisbon"]}', finishReason: 'stop', usage: { promptTokens: 642, completionTokens: 58 } });
+    expect(response).toEqual({
+      text: '{"facts":["Is vegetarian","Lives in Lisbon"]}',
+      finishReason: 'stop',
+      usage: { promptTokens: 642, completionTokens: 58 },
+    });
     expect(wire(server.requests[0])).toMatchInlineSnapshot(`
       {
         "body": {
@@ -195,7 +215,11 @@ describe('answers core must act on', () => {
   test("stop_reason refusal comes back as finishReason 'refusal' with the text", async () => {
     server.enqueue(refusal);
     const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS });
-    expect(response).toEqual({ text: "I can't help with that.", finishReason: 'refusal', usage: { promptTokens: 630, completionTokens: 9 } });
+    expect(response).toEqual({
+      text: "I can't help with that.",
+      finishReason: 'refusal',
+      usage: { promptTokens: 630, completionTokens: 9 },
+    });
   });
 
   test('a JSON request answered with text instead of the tool returns the text, for core to parse or correct', async () => {
@@ -223,8 +247,16 @@ describe('failures and retries', () => {
     const error = await failure(new AnthropicLLM({ apiKey: API_KEY, baseURL: server.baseURL }).generate({ messages: MESSAGES }));
 
     expect(error).toBeInstanceOf(ProviderRequestError);
-    expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', provider: 'anthropic', operation: 'generate', status: 401, retryable: false });
-    expect(error.message).toMatchInlineSnapshot(`"anthropic generate failed (HTTP 401): the API key was rejected (type authentication_error). Check the apiKey option (it takes precedence over ANTHROPIC_API_KEY): it must be a valid Anthropic API key."`);
+    expect(error).toMatchObject({
+      code: 'PROVIDER_REQUEST_FAILED',
+      provider: 'anthropic',
+      operation: 'generate',
+      status: 401,
+      retryable: false,
+    });
+    expect(error.message).toMatchInlineSnapshot(
+      `"anthropic generate failed (HTTP 401): the API key was rejected (type authentication_error). Check the apiKey option (it takes precedence over ANTHROPIC_API_KEY): it must be a valid Anthropic API key."`,
+    );
     expect(error.message).not.toContain(API_KEY);
     expect(error.message).not.toContain('invalid x-api-key');
     expect(server.requests).toHaveLength(1);
@@ -233,7 +265,11 @@ describe('failures and retries', () => {
   test('429 with retry-after is retried after the asked delay (not the backoff) and then succeeds', async () => {
     const retries: AnthropicRetryEvent[] = [];
     server.enqueue(rateLimited, messageText);
-    const response = await llm({ retryInitialDelayMs: 600_000, retryMaxDelayMs: 600_000, onRetry: (event) => retries.push(event) }).generate({ messages: MESSAGES });
+    const response = await llm({
+      retryInitialDelayMs: 600_000,
+      retryMaxDelayMs: 600_000,
+      onRetry: (event) => retries.push(event),
+    }).generate({ messages: MESSAGES });
 
     expect(response.finishReason).toBe('stop');
     expect(server.requests).toHaveLength(2);
@@ -247,7 +283,9 @@ describe('failures and retries', () => {
     server.enqueue(rateLimited, rateLimited, rateLimited);
     const error = await failure(llm({ maxRetries: 2 }).generate({ messages: MESSAGES }));
     expect(error).toMatchObject({ status: 429, retryable: true });
-    expect(error.message).toMatchInlineSnapshot(`"anthropic generate failed (HTTP 429): rate limited (type rate_limit_error); retried 2 times; the server asked to wait 0 ms. Lower the request rate, raise maxRetries, or ask for a higher rate limit."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"anthropic generate failed (HTTP 429): rate limited (type rate_limit_error); retried 2 times; the server asked to wait 0 ms. Lower the request rate, raise maxRetries, or ask for a higher rate limit."`,
+    );
     expect(server.requests).toHaveLength(3);
   });
 
@@ -263,7 +301,9 @@ describe('failures and retries', () => {
     try {
       const error = await failure(llm({ maxRetries: 3 }).generate({ messages: MESSAGES }));
       expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: 500, retryable: true });
-      expect(error.message).toMatchInlineSnapshot(`"anthropic generate failed (HTTP 500): the server failed (type api_error); retried 3 times. Try again later."`);
+      expect(error.message).toMatchInlineSnapshot(
+        `"anthropic generate failed (HTTP 500): the server failed (type api_error); retried 3 times. Try again later."`,
+      );
       expect(server.requests).toHaveLength(4);
     } finally {
       server.fallback = undefined;
@@ -274,7 +314,9 @@ describe('failures and retries', () => {
     server.enqueue(badRequest, toolUse);
     const error = await failure(llm().generate({ messages: MESSAGES, responseFormat: FACTS }));
     expect(error).toMatchObject({ status: 400, retryable: false });
-    expect(error.message).toMatchInlineSnapshot(`"anthropic generate failed (HTTP 400): the request was rejected (type invalid_request_error). Check the model and the options (maxTokens, temperature); the provider's message is in error.cause."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"anthropic generate failed (HTTP 400): the request was rejected (type invalid_request_error). Check the model and the options (maxTokens, temperature); the provider's message is in error.cause."`,
+    );
     expect(server.requests).toHaveLength(1);
   });
 
@@ -282,16 +324,22 @@ describe('failures and retries', () => {
     const closed = await startAnthropicFakeServer();
     const baseURL = closed.baseURL;
     await closed.close();
-    const error = await failure(new AnthropicLLM({ apiKey: API_KEY, baseURL, maxRetries: 1, retryInitialDelayMs: 1 }).generate({ messages: MESSAGES }));
+    const error = await failure(
+      new AnthropicLLM({ apiKey: API_KEY, baseURL, maxRetries: 1, retryInitialDelayMs: 1 }).generate({ messages: MESSAGES }),
+    );
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
-    expect(error.message).toBe(`anthropic generate failed: could not connect to ${baseURL}; retried 1 time. Check the network and the baseURL option or ANTHROPIC_BASE_URL.`);
+    expect(error.message).toBe(
+      `anthropic generate failed: could not connect to ${baseURL}; retried 1 time. Check the network and the baseURL option or ANTHROPIC_BASE_URL.`,
+    );
   });
 
   test('an attempt over timeoutMs is a retryable timeout error, retried like a connection failure', async () => {
     server.enqueue({ hang: true }, { hang: true });
     const error = await failure(llm({ timeoutMs: 50, maxRetries: 1 }).generate({ messages: MESSAGES }));
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
-    expect(error.message).toBe(`anthropic generate failed: no answer from ${new URL(server.baseURL).origin} within the timeout of 50 ms; retried 1 time. Raise timeoutMs, or lower maxTokens.`);
+    expect(error.message).toBe(
+      `anthropic generate failed: no answer from ${new URL(server.baseURL).origin} within the timeout of 50 ms; retried 1 time. Raise timeoutMs, or lower maxTokens.`,
+    );
     expect(server.requests).toHaveLength(2);
   });
 
@@ -312,7 +360,10 @@ describe('failures and retries', () => {
     const controller = new AbortController();
     server.enqueue(overloaded, messageText);
     const error = await failure(
-      llm({ retryInitialDelayMs: 600_000, retryMaxDelayMs: 600_000, onRetry: () => controller.abort() }).generate({ messages: MESSAGES, signal: controller.signal }),
+      llm({ retryInitialDelayMs: 600_000, retryMaxDelayMs: 600_000, onRetry: () => controller.abort() }).generate({
+        messages: MESSAGES,
+        signal: controller.signal,
+      }),
     );
     expect(error.code).toBe('ABORTED');
     expect(server.requests).toHaveLength(1);

@@ -8,7 +8,10 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
-  withRetries, integerOption, redactSecrets } from '@mem/core';
+  withRetries,
+  integerOption,
+  redactSecrets,
+} from '@mem/core';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { anthropicErrorHeaders, retryAfterMs, toAnthropicError } from './anthropic-errors';
 import { resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';
@@ -81,7 +84,12 @@ export class AnthropicLLM implements LLM {
    * @throws {AbortedError} (code `ABORTED`) when `signal` aborts; nothing is retried then.
    */
   async generate(
-    request: Call<{ readonly messages: readonly LLMMessage[]; readonly responseFormat?: ResponseFormat; readonly temperature?: number; readonly maxTokens?: number }>,
+    request: Call<{
+      readonly messages: readonly LLMMessage[];
+      readonly responseFormat?: ResponseFormat;
+      readonly temperature?: number;
+      readonly maxTokens?: number;
+    }>,
   ): Promise<LLMResponse> {
     const body = this.buildBody(request);
     const { client, retry, timeoutMs } = this.settings;
@@ -112,13 +120,23 @@ export class AnthropicLLM implements LLM {
     return this.readMessage(message, request.responseFormat);
   }
 
-  private buildBody(request: { readonly messages: readonly LLMMessage[]; readonly responseFormat?: ResponseFormat; readonly temperature?: number; readonly maxTokens?: number }): MessageCreateParamsNonStreaming {
+  private buildBody(request: {
+    readonly messages: readonly LLMMessage[];
+    readonly responseFormat?: ResponseFormat;
+    readonly temperature?: number;
+    readonly maxTokens?: number;
+  }): MessageCreateParamsNonStreaming {
     const system = request.messages.filter((message) => message.role === 'system').map((message) => message.content);
     const turns = request.messages.filter((message) => message.role !== 'system');
     if (turns.length === 0) {
-      throw new InvalidInputError('request.messages', 'holds no user or assistant message', 'The Messages API needs at least one user message besides the system prompt.');
+      throw new InvalidInputError(
+        'request.messages',
+        'holds no user or assistant message',
+        'The Messages API needs at least one user message besides the system prompt.',
+      );
     }
-    const maxTokens = request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, 128_000);
+    const maxTokens =
+      request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, 128_000);
     const body: MessageCreateParamsNonStreaming = {
       model: this.model,
       max_tokens: maxTokens,
@@ -144,14 +162,22 @@ export class AnthropicLLM implements LLM {
 
   private readMessage(message: Message, format: ResponseFormat | undefined): LLMResponse {
     if (!Array.isArray(message?.content)) {
-      throw new ProviderResponseInvalidError(this.provider, 'generate', 'the response holds no content list. Check that baseURL points at the Messages API.');
+      throw new ProviderResponseInvalidError(
+        this.provider,
+        'generate',
+        'the response holds no content list. Check that baseURL points at the Messages API.',
+      );
     }
     const usage = {
       // Cached prompt tokens are billed too, but reported apart from input_tokens.
-      promptTokens: count(message.usage?.input_tokens) + count(message.usage?.cache_creation_input_tokens) + count(message.usage?.cache_read_input_tokens),
+      promptTokens:
+        count(message.usage?.input_tokens) +
+        count(message.usage?.cache_creation_input_tokens) +
+        count(message.usage?.cache_read_input_tokens),
       completionTokens: count(message.usage?.output_tokens),
     };
-    const toolUse = format?.type === 'json' ? message.content.find((block) => block.type === 'tool_use' && block.name === format.name) : undefined;
+    const toolUse =
+      format?.type === 'json' ? message.content.find((block) => block.type === 'tool_use' && block.name === format.name) : undefined;
     // The API parses tool input itself, so it arrives as an object; serialise it back to JSON text.
     const text =
       toolUse?.type === 'tool_use'

@@ -5,7 +5,14 @@ import { countTokens } from 'gpt-tokenizer';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import toolUse from './__fixtures__/anthropic-messages-tool-use.json';
 import { AnthropicLLM } from './anthropic-llm';
-import { messagesBody, startAnthropicFakeServer, toolReply, type AnthropicFakeServer, type FakeReply, type FakeRequest } from './testing/anthropic-fake-server';
+import {
+  messagesBody,
+  startAnthropicFakeServer,
+  toolReply,
+  type AnthropicFakeServer,
+  type FakeReply,
+  type FakeRequest,
+} from './testing/anthropic-fake-server';
 
 // Memory on the embedded default stores (SQLite), with AnthropicLLM against the local fixture server
 // and core's offline LexicalEmbedder (Anthropic has no embeddings API). The "model" is a script keyed
@@ -48,9 +55,16 @@ function scriptedModel(request: FakeRequest): FakeReply {
     return line.slice(0, line.indexOf(':'));
   };
   const input = { operations: step.operations(alias) };
-  const inputTokens = countTokens(typeof body.system === 'string' ? body.system : '') + messages.reduce((sum, message) => sum + countTokens(message.content), 0) + countTokens(JSON.stringify(body.tools ?? []));
+  const inputTokens =
+    countTokens(typeof body.system === 'string' ? body.system : '') +
+    messages.reduce((sum, message) => sum + countTokens(message.content), 0) +
+    countTokens(JSON.stringify(body.tools ?? []));
   const toolName = body.tool_choice?.type === 'tool' ? body.tool_choice.name : 'missing';
-  return toolReply(toolUse, { name: toolName, input, usage: { input_tokens: inputTokens, output_tokens: countTokens(JSON.stringify(input)) } });
+  return toolReply(toolUse, {
+    name: toolName,
+    input,
+    usage: { input_tokens: inputTokens, output_tokens: countTokens(JSON.stringify(input)) },
+  });
 }
 
 const scope = { userId: 'alice' };
@@ -91,7 +105,12 @@ test('add → update → delete → search → history through AnthropicLLM', as
   const request = server.requests[0]!;
   const body = messagesBody(request);
   expect(`${request.method} ${request.path}`).toBe('POST /v1/messages');
-  expect(body).toMatchObject({ model: 'claude-haiku-4-5', max_tokens: 4096, temperature: 0, tool_choice: { type: 'tool', name: 'memory_operations' } });
+  expect(body).toMatchObject({
+    model: 'claude-haiku-4-5',
+    max_tokens: 4096,
+    temperature: 0,
+    tool_choice: { type: 'tool', name: 'memory_operations' },
+  });
   expect(body.system).toContain('Reply with JSON only');
   expect(body.messages.map((message) => message.role)).toEqual(['user']);
   expect(body.tools).toMatchObject([{ name: 'memory_operations', input_schema: { required: ['operations'] } }]);
@@ -99,7 +118,9 @@ test('add → update → delete → search → history through AnthropicLLM', as
   // 2. update: the model sees "Lives in Lisbon" among the existing memories and updates it.
   const second = await memory.add([{ role: 'user', content: 'Big news: I moved to Porto last month.' }], { scope });
   usages.push(second.usage);
-  expect(second.events.map((event) => [event.kind, event.previousText ?? null, event.text])).toEqual([['UPDATE', 'Lives in Lisbon', 'Lives in Porto']]);
+  expect(second.events.map((event) => [event.kind, event.previousText ?? null, event.text])).toEqual([
+    ['UPDATE', 'Lives in Lisbon', 'Lives in Porto'],
+  ]);
 
   // 3. delete: the vegetarian memory is no longer true.
   const third = await memory.add([{ role: 'user', content: 'I eat fish again, so I am not vegetarian any more.' }], { scope });

@@ -9,7 +9,9 @@ describe('resolveAnthropicSettings', () => {
   test('no key anywhere is a MissingSettingError naming ANTHROPIC_API_KEY and the fix', () => {
     const error = catchError(() => resolveAnthropicSettings({}, 'AnthropicLLM', {}));
     expect(error).toMatchObject({ code: 'MISSING_SETTING', setting: 'ANTHROPIC_API_KEY' });
-    expect(error.message).toMatchInlineSnapshot(`"Missing setting ANTHROPIC_API_KEY. Set the ANTHROPIC_API_KEY environment variable or pass { apiKey } to AnthropicLLM. Keys are created in the Claude Console under API keys."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"Missing setting ANTHROPIC_API_KEY. Set the ANTHROPIC_API_KEY environment variable or pass { apiKey } to AnthropicLLM. Keys are created in the Claude Console under API keys."`,
+    );
   });
 
   test('the environment fills what the options leave out; options win', () => {
@@ -32,21 +34,32 @@ describe('resolveAnthropicSettings', () => {
   });
 
   test('a malformed base URL or an out-of-range number is an InvalidInputError', () => {
-    expect(catchError(() => resolveAnthropicSettings({ apiKey: 'key' }, 'AnthropicLLM', { ANTHROPIC_BASE_URL: 'api.anthropic.com' }))).toMatchObject({ field: 'ANTHROPIC_BASE_URL' });
-    expect(catchError(() => resolveAnthropicSettings({ apiKey: 'key', maxRetries: 1.5 }, 'AnthropicLLM', {}))).toMatchObject({ field: 'options.maxRetries' });
+    expect(
+      catchError(() => resolveAnthropicSettings({ apiKey: 'key' }, 'AnthropicLLM', { ANTHROPIC_BASE_URL: 'api.anthropic.com' })),
+    ).toMatchObject({ field: 'ANTHROPIC_BASE_URL' });
+    expect(catchError(() => resolveAnthropicSettings({ apiKey: 'key', maxRetries: 1.5 }, 'AnthropicLLM', {}))).toMatchObject({
+      field: 'options.maxRetries',
+    });
   });
 
   test('a client needs no key, and cannot be combined with connection options', () => {
     const client = new Anthropic({ apiKey: 'client-key', baseURL: 'http://127.0.0.1:9' });
     expect(resolveAnthropicSettings({ client }, 'AnthropicLLM', {}).client).toBe(client);
-    expect(catchError(() => resolveAnthropicSettings({ client, fetch }, 'AnthropicLLM', {}))).toMatchObject({ code: 'INVALID_INPUT', field: 'options.client' });
+    expect(catchError(() => resolveAnthropicSettings({ client, fetch }, 'AnthropicLLM', {}))).toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'options.client',
+    });
   });
 });
 
 test('invalid adapter options are rejected at construction', () => {
   expect(catchError(() => new AnthropicLLM({ apiKey: 'key', model: ' ' }))).toMatchObject({ field: 'options.model' });
   expect(catchError(() => new AnthropicLLM({ apiKey: 'key', maxTokens: 0 }))).toMatchObject({ field: 'options.maxTokens' });
-  expect(new AnthropicLLM({ apiKey: 'key' })).toMatchObject({ provider: 'anthropic', model: 'claude-haiku-4-5', capabilities: { structuredOutput: 'json_object' } });
+  expect(new AnthropicLLM({ apiKey: 'key' })).toMatchObject({
+    provider: 'anthropic',
+    model: 'claude-haiku-4-5',
+    capabilities: { structuredOutput: 'json_object' },
+  });
 });
 
 function catchError(run: () => unknown): MemError {

@@ -11,7 +11,13 @@ const KEY = 'sk-ant-echoed-0123456789abcdef';
 let server: AnthropicFakeServer;
 beforeAll(async () => {
   server = await startAnthropicFakeServer({
-    fallback: (request) => ({ status: 401, body: { type: 'error', error: { type: 'authentication_error', message: `invalid credentials in ${JSON.stringify(request.headers)}` } } }),
+    fallback: (request) => ({
+      status: 401,
+      body: {
+        type: 'error',
+        error: { type: 'authentication_error', message: `invalid credentials in ${JSON.stringify(request.headers)}` },
+      },
+    }),
   });
 });
 afterAll(() => server.close());
@@ -20,7 +26,9 @@ describe('an API key echoed by the server', () => {
   it('appears nowhere in the error of generate, cause chain included', async () => {
     let thrown: unknown;
     try {
-      await new AnthropicLLM({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 }).generate({ messages: [{ role: 'user', content: 'hi' }] });
+      await new AnthropicLLM({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 }).generate({
+        messages: [{ role: 'user', content: 'hi' }],
+      });
     } catch (error) {
       thrown = error;
     }

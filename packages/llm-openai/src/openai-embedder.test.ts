@@ -3,7 +3,13 @@ import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import rateLimited from './__fixtures__/openai-embedding-rate-limited.json';
 import embedding from './__fixtures__/openai-embedding.json';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder';
-import { embeddingBody, lexicalEmbeddings, startOpenAIFakeServer, stableHeaders, type OpenAIFakeServer } from './testing/openai-fake-server';
+import {
+  embeddingBody,
+  lexicalEmbeddings,
+  startOpenAIFakeServer,
+  stableHeaders,
+  type OpenAIFakeServer,
+} from './testing/openai-fake-server';
 
 let server: OpenAIFakeServer;
 beforeAll(async () => {
@@ -13,11 +19,21 @@ afterAll(() => server.close());
 beforeEach(() => server.reset());
 
 function embedder(options: OpenAIEmbedderOptions = {}): OpenAIEmbedder {
-  return new OpenAIEmbedder({ apiKey: 'sk-test', baseURL: server.baseURL, dimensions: 8, retryInitialDelayMs: 1, retryMaxDelayMs: 2, ...options });
+  return new OpenAIEmbedder({
+    apiKey: 'sk-test',
+    baseURL: server.baseURL,
+    dimensions: 8,
+    retryInitialDelayMs: 1,
+    retryMaxDelayMs: 2,
+    ...options,
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<MemError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!MemError.is(error)) throw new Error(`expected a MemError, got ${String(error)}`);
   return error;
 }
@@ -27,7 +43,12 @@ test('sends model, input and dimensions with the SDK default base64 encoding, an
   const result = await embedder().embed({ texts: ['Is vegetarian', 'Lives in Lisbon'], purpose: 'document' });
 
   const request = server.requests[0]!;
-  expect({ method: request.method, path: request.path, headers: stableHeaders(request.headers), body: request.body }).toMatchInlineSnapshot(`
+  expect({
+    method: request.method,
+    path: request.path,
+    headers: stableHeaders(request.headers),
+    body: request.body,
+  }).toMatchInlineSnapshot(`
     {
       "body": {
         "dimensions": 8,
@@ -75,7 +96,11 @@ test('splits by maxBatchSize, one request after another, and keeps the overall o
   try {
     const texts = ['one apple', 'two pears', 'three plums', 'four figs', 'five limes'];
     const result = await embedder({ maxBatchSize: 2 }).embed({ texts });
-    expect(server.requests.map((request) => embeddingBody(request).input)).toEqual([['one apple', 'two pears'], ['three plums', 'four figs'], ['five limes']]);
+    expect(server.requests.map((request) => embeddingBody(request).input)).toEqual([
+      ['one apple', 'two pears'],
+      ['three plums', 'four figs'],
+      ['five limes'],
+    ]);
     const single = await embedder().embed({ texts: ['four figs'] });
     expect(result.vectors[3]).toEqual(single.vectors[0]);
     expect(result.vectors).toHaveLength(5);
@@ -104,7 +129,11 @@ test('queryPrefix and documentPrefix are prepended by purpose', async () => {
     await subject.embed({ texts: ['tea'], purpose: 'query' });
     await subject.embed({ texts: ['tea'], purpose: 'document' });
     await subject.embed({ texts: ['tea'] });
-    expect(server.requests.map((request) => embeddingBody(request).input)).toEqual([['search_query: tea'], ['search_document: tea'], ['tea']]);
+    expect(server.requests.map((request) => embeddingBody(request).input)).toEqual([
+      ['search_query: tea'],
+      ['search_document: tea'],
+      ['tea'],
+    ]);
   } finally {
     server.fallback = undefined;
   }

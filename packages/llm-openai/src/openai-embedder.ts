@@ -1,4 +1,12 @@
-import { InvalidInputError, ProviderResponseInvalidError, type Call, type Embedder, withRetries, integerOption, redactSecrets } from '@mem/core';
+import {
+  InvalidInputError,
+  ProviderResponseInvalidError,
+  type Call,
+  type Embedder,
+  withRetries,
+  integerOption,
+  redactSecrets,
+} from '@mem/core';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
@@ -71,12 +79,19 @@ export class OpenAIEmbedder implements Embedder {
       throw new InvalidInputError('options.model', 'is empty', "Pass a model id such as 'text-embedding-3-small'.");
     }
     this.sendDimensions = options.dimensions !== undefined;
-    this.dimensions = options.dimensions === undefined ? NATIVE_DIMENSIONS[this.model] : integerOption(options.dimensions, 'options.dimensions', 1536, 1, 65_536);
+    this.dimensions =
+      options.dimensions === undefined
+        ? NATIVE_DIMENSIONS[this.model]
+        : integerOption(options.dimensions, 'options.dimensions', 1536, 1, 65_536);
     this.maxBatchSize = integerOption(options.maxBatchSize, 'options.maxBatchSize', 2048, 1, 2048);
     this.maxBatchTokens = integerOption(options.maxBatchTokens, 'options.maxBatchTokens', 250_000, 1, 10_000_000);
     this.encodingFormat = options.encodingFormat ?? 'base64';
     if (this.encodingFormat !== 'base64' && this.encodingFormat !== 'float') {
-      throw new InvalidInputError('options.encodingFormat', "is not 'base64' or 'float'", "Leave it out, or pass 'float' for a server that ignores it.");
+      throw new InvalidInputError(
+        'options.encodingFormat',
+        "is not 'base64' or 'float'",
+        "Leave it out, or pass 'float' for a server that ignores it.",
+      );
     }
     this.prefixes = { query: options.queryPrefix ?? '', document: options.documentPrefix ?? '' };
     this.settings = resolveOpenAISettings(options, 'OpenAIEmbedder');
@@ -89,7 +104,9 @@ export class OpenAIEmbedder implements Embedder {
    * @throws {ProviderResponseInvalidError} when vectors are missing, duplicated or of the wrong length.
    * @throws {AbortedError} (code `ABORTED`) when `signal` aborts.
    */
-  async embed(request: Call<{ readonly texts: readonly string[]; readonly purpose?: 'document' | 'query' }>): Promise<{ vectors: number[][]; tokens: number }> {
+  async embed(
+    request: Call<{ readonly texts: readonly string[]; readonly purpose?: 'document' | 'query' }>,
+  ): Promise<{ vectors: number[][]; tokens: number }> {
     const prefix = request.purpose === 'query' ? this.prefixes.query : request.purpose === 'document' ? this.prefixes.document : '';
     request.texts.forEach((text, index) => {
       if (typeof text !== 'string' || text.length === 0) {
@@ -145,7 +162,16 @@ export class OpenAIEmbedder implements Embedder {
           ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
         }),
       // A server or proxy may echo the key in its error message: scrub it before the SDK error is kept as `cause`.
-      toError: (error, retries) => toOpenAIError(redactSecrets(error, [client.apiKey]), { operation: 'embed', retries, signal, origin, model: this.model, keySource, timeoutMs }),
+      toError: (error, retries) =>
+        toOpenAIError(redactSecrets(error, [client.apiKey]), {
+          operation: 'embed',
+          retries,
+          signal,
+          origin,
+          model: this.model,
+          keySource,
+          timeoutMs,
+        }),
       retryAfterMs: (error) => retryAfterMs(openAIErrorHeaders(error)),
     });
     return { vectors: this.readVectors(response, texts.length), tokens: tokensOf(response) };
@@ -163,8 +189,14 @@ export class OpenAIEmbedder implements Embedder {
         throw invalid(`a vector has a missing, repeated or out-of-range index (${String(index)})`);
       }
       const embedding: unknown = item.embedding;
-      if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((value) => typeof value === 'number' && Number.isFinite(value))) {
-        throw invalid(`vector ${index} is not a non-empty list of finite numbers${this.encodingFormat === 'base64' ? "; if the server ignores encoding_format, pass encodingFormat: 'float'" : ''}`);
+      if (
+        !Array.isArray(embedding) ||
+        embedding.length === 0 ||
+        !embedding.every((value) => typeof value === 'number' && Number.isFinite(value))
+      ) {
+        throw invalid(
+          `vector ${index} is not a non-empty list of finite numbers${this.encodingFormat === 'base64' ? "; if the server ignores encoding_format, pass encodingFormat: 'float'" : ''}`,
+        );
       }
       if (this.dimensions !== undefined && embedding.length !== this.dimensions) {
         throw invalid(

@@ -1,11 +1,5 @@
 import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core';
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  OpenAIError,
-} from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
 
 /** What {@link toOpenAIError} needs to know about the failed call. */
 export interface OpenAIErrorContext {
@@ -82,9 +76,14 @@ export function toOpenAIError(error: unknown, context: OpenAIErrorContext): MemE
     });
   }
   // Anything else came out of decoding the response (bad JSON, a base64 embedding of the wrong length).
-  return new ProviderResponseInvalidError(PROVIDER, operation, `the response could not be decoded (${errorName(error)}); see error.cause.`, {
-    cause: error,
-  });
+  return new ProviderResponseInvalidError(
+    PROVIDER,
+    operation,
+    `the response could not be decoded (${errorName(error)}); see error.cause.`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function describeStatus(error: APIError, context: OpenAIErrorContext, retried: string): string {
@@ -128,7 +127,9 @@ function retriedText(retries: number): string {
 function retryAfterText(headers: Headers | undefined): string {
   const delayMs = retryAfterMs(headers);
   if (delayMs === undefined) return '';
-  return delayMs < 1000 ? `; the server asked to wait ${Math.round(delayMs)} ms` : `; the server asked to wait ${Math.round(delayMs / 1000)} s`;
+  return delayMs < 1000
+    ? `; the server asked to wait ${Math.round(delayMs)} ms`
+    : `; the server asked to wait ${Math.round(delayMs / 1000)} s`;
 }
 
 /**
@@ -143,7 +144,9 @@ export function retryAfterMs(headers: Headers | undefined, now: number = Date.no
 export function openAIErrorHeaders(error: unknown): Headers | undefined {
   if (!isA(error, APIError)) return undefined;
   const headers: unknown = error.headers;
-  return typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function' ? (headers as Headers) : undefined;
+  return typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function'
+    ? (headers as Headers)
+    : undefined;
 }
 
 /**
@@ -152,7 +155,11 @@ export function openAIErrorHeaders(error: unknown): Headers | undefined {
  */
 function isA<T>(error: unknown, type: abstract new (...args: never[]) => T): error is T {
   if ((error as object) instanceof type) return true;
-  for (let prototype = typeof error === 'object' && error !== null ? Object.getPrototypeOf(error) : null; prototype; prototype = Object.getPrototypeOf(prototype)) {
+  for (
+    let prototype = typeof error === 'object' && error !== null ? Object.getPrototypeOf(error) : null;
+    prototype;
+    prototype = Object.getPrototypeOf(prototype)
+  ) {
     if (prototype.constructor?.name === type.name) return true;
   }
   return false;

@@ -21,7 +21,12 @@ const API_KEY = 'sk-test-0123456789abcdef';
 const FACTS: ResponseFormat = {
   type: 'json',
   name: 'facts',
-  schema: { type: 'object', properties: { facts: { type: 'array', items: { type: 'string' } } }, required: ['facts'], additionalProperties: false },
+  schema: {
+    type: 'object',
+    properties: { facts: { type: 'array', items: { type: 'string' } } },
+    required: ['facts'],
+    additionalProperties: false,
+  },
 };
 const MESSAGES = [
   { role: 'system', content: 'Extract facts. Reply with JSON only.' },
@@ -58,7 +63,11 @@ describe('requests', () => {
     server.enqueue(chatText);
     const response = await llm().generate({ messages: [{ role: 'user', content: 'Say hello' }] });
 
-    expect(response).toEqual({ text: 'Hello! How can I help you today?', finishReason: 'stop', usage: { promptTokens: 9, completionTokens: 10 } });
+    expect(response).toEqual({
+      text: 'Hello! How can I help you today?',
+      finishReason: 'stop',
+      usage: { promptTokens: 9, completionTokens: 10 },
+    });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(server.requests[0]!.headers['x-stainless-retry-count']).toBe('0');
@@ -174,7 +183,11 @@ describe('requests', () => {
     const response = await subject.generate({ messages: MESSAGES, responseFormat: FACTS });
 
     expect(subject.capabilities.structuredOutput).toBe('json_object');
-    expect(response).toEqual({ text: '{"facts":["Is vegetarian","Lives in Lisbon"]}', finishReason: 'stop', usage: { promptTokens: 251, completionTokens: 18 } });
+    expect(response).toEqual({
+      text: '{"facts":["Is vegetarian","Lives in Lisbon"]}',
+      finishReason: 'stop',
+      usage: { promptTokens: 251, completionTokens: 18 },
+    });
     expect(wire(server.requests[0])?.body).toMatchInlineSnapshot(`
       {
         "messages": [
@@ -245,9 +258,17 @@ describe('requests', () => {
   });
 
   test('an AzureOpenAI client passed as client routes to its deployment with api-version, and its own retries are bypassed', async () => {
-    const client = new AzureOpenAI({ apiKey: 'azure-test-key', endpoint: server.baseURL.replace(/\/v1$/, ''), apiVersion: '2024-10-21', maxRetries: 5 });
+    const client = new AzureOpenAI({
+      apiKey: 'azure-test-key',
+      endpoint: server.baseURL.replace(/\/v1$/, ''),
+      apiVersion: '2024-10-21',
+      maxRetries: 5,
+    });
     server.enqueue(serverError, jsonSchema);
-    const response = await new OpenAILLM({ client, model: 'my-gpt-4o-deployment', maxRetries: 1, retryInitialDelayMs: 1 }).generate({ messages: MESSAGES, responseFormat: FACTS });
+    const response = await new OpenAILLM({ client, model: 'my-gpt-4o-deployment', maxRetries: 1, retryInitialDelayMs: 1 }).generate({
+      messages: MESSAGES,
+      responseFormat: FACTS,
+    });
 
     expect(JSON.parse(response.text)).toEqual({ facts: ['Is vegetarian', 'Lives in Lisbon'] });
     expect(server.requests).toHaveLength(2); // one failure + our one retry; the client's maxRetries: 5 did not apply
@@ -262,19 +283,31 @@ describe('answers core must act on', () => {
   test('finish_reason length comes back as finishReason length with the cut text', async () => {
     server.enqueue(length);
     const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS });
-    expect(response).toEqual({ text: '{"facts":["Is vegetarian","Lives in Lis', finishReason: 'length', usage: { promptTokens: 212, completionTokens: 8 } });
+    expect(response).toEqual({
+      text: '{"facts":["Is vegetarian","Lives in Lis',
+      finishReason: 'length',
+      usage: { promptTokens: 212, completionTokens: 8 },
+    });
   });
 
   test('a refusal comes back as finishReason refusal with the refusal text', async () => {
     server.enqueue(refusal);
     const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS });
-    expect(response).toEqual({ text: "I'm sorry, I can't help with that request.", finishReason: 'refusal', usage: { promptTokens: 205, completionTokens: 11 } });
+    expect(response).toEqual({
+      text: "I'm sorry, I can't help with that request.",
+      finishReason: 'refusal',
+      usage: { promptTokens: 205, completionTokens: 11 },
+    });
   });
 
   test('a tool call with invalid JSON arguments is returned raw, so core can make its corrective retry', async () => {
     server.enqueue(toolCallInvalid);
     const response = await llm({ structuredOutput: 'tool' }).generate({ messages: MESSAGES, responseFormat: FACTS });
-    expect(response).toEqual({ text: '{"facts":["Is vegetarian",]', finishReason: 'stop', usage: { promptTokens: 240, completionTokens: 15 } });
+    expect(response).toEqual({
+      text: '{"facts":["Is vegetarian",]',
+      finishReason: 'stop',
+      usage: { promptTokens: 240, completionTokens: 15 },
+    });
   });
 
   test('a response without choices is a ProviderResponseInvalidError', async () => {
@@ -298,8 +331,16 @@ describe('failures and retries', () => {
     const error = await failure(new OpenAILLM({ apiKey: API_KEY, baseURL: server.baseURL }).generate({ messages: MESSAGES }));
 
     expect(error).toBeInstanceOf(ProviderRequestError);
-    expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', provider: 'openai', operation: 'generate', status: 401, retryable: false });
-    expect(error.message).toMatchInlineSnapshot(`"openai generate failed (HTTP 401): the API key was rejected (code invalid_api_key, type invalid_request_error). Check the apiKey option (it takes precedence over OPENAI_API_KEY): it must be a valid key for this server."`);
+    expect(error).toMatchObject({
+      code: 'PROVIDER_REQUEST_FAILED',
+      provider: 'openai',
+      operation: 'generate',
+      status: 401,
+      retryable: false,
+    });
+    expect(error.message).toMatchInlineSnapshot(
+      `"openai generate failed (HTTP 401): the API key was rejected (code invalid_api_key, type invalid_request_error). Check the apiKey option (it takes precedence over OPENAI_API_KEY): it must be a valid key for this server."`,
+    );
     expect(error.message).not.toContain(API_KEY);
     expect(error.message).not.toContain('Incorrect API key');
     expect(server.requests).toHaveLength(1);
@@ -321,7 +362,9 @@ describe('failures and retries', () => {
   test('429 with only retry-after in seconds waits that long (here 0 s)', async () => {
     const retries: OpenAIRetryEvent[] = [];
     server.enqueue({ ...rateLimited, headers: { 'retry-after': '0' } }, chatText);
-    await llm({ retryInitialDelayMs: 60_000, retryMaxDelayMs: 60_000, onRetry: (event) => retries.push(event) }).generate({ messages: MESSAGES });
+    await llm({ retryInitialDelayMs: 60_000, retryMaxDelayMs: 60_000, onRetry: (event) => retries.push(event) }).generate({
+      messages: MESSAGES,
+    });
     expect(retries.map((event) => event.delayMs)).toEqual([0]);
   });
 
@@ -330,7 +373,9 @@ describe('failures and retries', () => {
     const error = await failure(llm({ maxRetries: 2 }).generate({ messages: MESSAGES }));
 
     expect(error).toMatchObject({ status: 429, retryable: true });
-    expect(error.message).toMatchInlineSnapshot(`"openai generate failed (HTTP 429): rate limited (code rate_limit_exceeded, type requests); retried 2 times; the server asked to wait 5 ms. Lower the request rate, raise maxRetries, or ask for a higher rate limit."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"openai generate failed (HTTP 429): rate limited (code rate_limit_exceeded, type requests); retried 2 times; the server asked to wait 5 ms. Lower the request rate, raise maxRetries, or ask for a higher rate limit."`,
+    );
     expect(server.requests).toHaveLength(3);
   });
 
@@ -362,7 +407,9 @@ describe('failures and retries', () => {
     try {
       const error = await failure(llm({ maxRetries: 3 }).generate({ messages: MESSAGES }));
       expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: 500, retryable: true });
-      expect(error.message).toMatchInlineSnapshot(`"openai generate failed (HTTP 500): the server failed (type server_error); retried 3 times. Try again later."`);
+      expect(error.message).toMatchInlineSnapshot(
+        `"openai generate failed (HTTP 500): the server failed (type server_error); retried 3 times. Try again later."`,
+      );
       expect(server.requests).toHaveLength(4);
     } finally {
       server.fallback = undefined;
@@ -373,7 +420,9 @@ describe('failures and retries', () => {
     server.enqueue(badRequest, chatText);
     const error = await failure(llm().generate({ messages: MESSAGES, responseFormat: FACTS }));
     expect(error).toMatchObject({ status: 400, retryable: false });
-    expect(error.message).toMatchInlineSnapshot(`"openai generate failed (HTTP 400): the request was rejected (type invalid_request_error, param response_format). Check the model's support for the structuredOutput mode and the options; the provider's message is in error.cause."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"openai generate failed (HTTP 400): the request was rejected (type invalid_request_error, param response_format). Check the model's support for the structuredOutput mode and the options; the provider's message is in error.cause."`,
+    );
     expect(server.requests).toHaveLength(1);
   });
 
@@ -381,16 +430,22 @@ describe('failures and retries', () => {
     const closed = await startOpenAIFakeServer();
     const baseURL = closed.baseURL;
     await closed.close();
-    const error = await failure(new OpenAILLM({ apiKey: API_KEY, baseURL, maxRetries: 1, retryInitialDelayMs: 1 }).generate({ messages: MESSAGES }));
+    const error = await failure(
+      new OpenAILLM({ apiKey: API_KEY, baseURL, maxRetries: 1, retryInitialDelayMs: 1 }).generate({ messages: MESSAGES }),
+    );
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
-    expect(error.message).toBe(`openai generate failed: could not connect to ${new URL(baseURL).origin}; retried 1 time. Check the network and the baseURL option or OPENAI_BASE_URL.`);
+    expect(error.message).toBe(
+      `openai generate failed: could not connect to ${new URL(baseURL).origin}; retried 1 time. Check the network and the baseURL option or OPENAI_BASE_URL.`,
+    );
   });
 
   test('an attempt over timeoutMs is a retryable timeout error, retried like a connection failure', async () => {
     server.enqueue({ hang: true }, { hang: true });
     const error = await failure(llm({ timeoutMs: 50, maxRetries: 1 }).generate({ messages: MESSAGES }));
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
-    expect(error.message).toBe(`openai generate failed: no answer from ${new URL(server.baseURL).origin} within the timeout of 50 ms; retried 1 time. Raise timeoutMs, or check the server's load.`);
+    expect(error.message).toBe(
+      `openai generate failed: no answer from ${new URL(server.baseURL).origin} within the timeout of 50 ms; retried 1 time. Raise timeoutMs, or check the server's load.`,
+    );
     expect(server.requests).toHaveLength(2);
   });
 
@@ -411,7 +466,10 @@ describe('failures and retries', () => {
     const controller = new AbortController();
     server.enqueue(serverError, chatText);
     const error = await failure(
-      llm({ retryInitialDelayMs: 600_000, retryMaxDelayMs: 600_000, onRetry: () => controller.abort() }).generate({ messages: MESSAGES, signal: controller.signal }),
+      llm({ retryInitialDelayMs: 600_000, retryMaxDelayMs: 600_000, onRetry: () => controller.abort() }).generate({
+        messages: MESSAGES,
+        signal: controller.signal,
+      }),
     );
     expect(error.code).toBe('ABORTED');
     expect(server.requests).toHaveLength(1);

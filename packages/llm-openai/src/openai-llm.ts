@@ -8,13 +8,26 @@ import {
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
-  withRetries, integerOption, redactSecrets } from '@mem/core';
+  withRetries,
+  integerOption,
+  redactSecrets,
+} from '@mem/core';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
 
 /** Chat model ids; any other id the server knows works too. */
-export type OpenAIChatModelId = 'gpt-4.1-mini' | 'gpt-4.1' | 'gpt-4.1-nano' | 'gpt-4o' | 'gpt-4o-mini' | 'gpt-5' | 'gpt-5-mini' | 'gpt-5-nano' | 'o4-mini' | (string & {});
+export type OpenAIChatModelId =
+  | 'gpt-4.1-mini'
+  | 'gpt-4.1'
+  | 'gpt-4.1-nano'
+  | 'gpt-4o'
+  | 'gpt-4o-mini'
+  | 'gpt-5'
+  | 'gpt-5-mini'
+  | 'gpt-5-nano'
+  | 'o4-mini'
+  | (string & {});
 
 /**
  * How {@link OpenAILLM} holds the model to a JSON schema when core asks for JSON.
@@ -82,13 +95,20 @@ export class OpenAILLM implements LLM {
     }
     this.structuredOutput = options.structuredOutput ?? 'json_schema';
     if (!['json_schema', 'json_object', 'tool'].includes(this.structuredOutput)) {
-      throw new InvalidInputError('options.structuredOutput', 'is not one of json_schema, json_object, tool', "Pass 'json_schema' unless the server lacks it.");
+      throw new InvalidInputError(
+        'options.structuredOutput',
+        'is not one of json_schema, json_object, tool',
+        "Pass 'json_schema' unless the server lacks it.",
+      );
     }
-    this.maxTokens = options.maxTokens === undefined ? undefined : integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, 1_000_000);
+    this.maxTokens =
+      options.maxTokens === undefined ? undefined : integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, 1_000_000);
     this.maxTokensField = options.maxTokensField ?? 'max_completion_tokens';
     this.sendTemperature = options.sendTemperature ?? !/^(o\d|gpt-5(?!.*chat))/.test(this.model);
     // A forced tool call yields valid JSON arguments, but only strict mode enforces the schema.
-    this.capabilities = defineLLMCapabilities({ structuredOutput: this.structuredOutput === 'json_schema' ? 'json_schema' : 'json_object' });
+    this.capabilities = defineLLMCapabilities({
+      structuredOutput: this.structuredOutput === 'json_schema' ? 'json_schema' : 'json_object',
+    });
     this.settings = resolveOpenAISettings(options, 'OpenAILLM');
   }
 
@@ -99,7 +119,12 @@ export class OpenAILLM implements LLM {
    * @throws {AbortedError} (code `ABORTED`) when `signal` aborts; nothing is retried then.
    */
   async generate(
-    request: Call<{ readonly messages: readonly LLMMessage[]; readonly responseFormat?: ResponseFormat; readonly temperature?: number; readonly maxTokens?: number }>,
+    request: Call<{
+      readonly messages: readonly LLMMessage[];
+      readonly responseFormat?: ResponseFormat;
+      readonly temperature?: number;
+      readonly maxTokens?: number;
+    }>,
   ): Promise<LLMResponse> {
     if (request.messages.length === 0) {
       throw new InvalidInputError('request.messages', 'is empty', 'Pass at least one message.');
@@ -118,13 +143,19 @@ export class OpenAILLM implements LLM {
           ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
         }),
       // A server or proxy may echo the key in its error message: scrub it before the SDK error is kept as `cause`.
-      toError: (error, retries) => toOpenAIError(redactSecrets(error, [client.apiKey]), this.errorContext('generate', retries, request.signal)),
+      toError: (error, retries) =>
+        toOpenAIError(redactSecrets(error, [client.apiKey]), this.errorContext('generate', retries, request.signal)),
       retryAfterMs: (error) => retryAfterMs(openAIErrorHeaders(error)),
     });
     return this.readCompletion(completion, request.responseFormat);
   }
 
-  private buildBody(request: { readonly messages: readonly LLMMessage[]; readonly responseFormat?: ResponseFormat; readonly temperature?: number; readonly maxTokens?: number }): ChatCompletionCreateParamsNonStreaming {
+  private buildBody(request: {
+    readonly messages: readonly LLMMessage[];
+    readonly responseFormat?: ResponseFormat;
+    readonly temperature?: number;
+    readonly maxTokens?: number;
+  }): ChatCompletionCreateParamsNonStreaming {
     const maxTokens = request.maxTokens ?? this.maxTokens;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
@@ -136,13 +167,21 @@ export class OpenAILLM implements LLM {
     if (format?.type !== 'json') return body;
     switch (this.structuredOutput) {
       case 'json_schema':
-        return { ...body, response_format: { type: 'json_schema', json_schema: { name: format.name, schema: { ...format.schema }, strict: true } } };
+        return {
+          ...body,
+          response_format: { type: 'json_schema', json_schema: { name: format.name, schema: { ...format.schema }, strict: true } },
+        };
       case 'json_object':
         return { ...body, response_format: { type: 'json_object' } };
       case 'tool':
         return {
           ...body,
-          tools: [{ type: 'function', function: { name: format.name, description: `Reply with the ${format.name} object.`, parameters: { ...format.schema } } }],
+          tools: [
+            {
+              type: 'function',
+              function: { name: format.name, description: `Reply with the ${format.name} object.`, parameters: { ...format.schema } },
+            },
+          ],
           tool_choice: { type: 'function', function: { name: format.name } },
         };
     }
@@ -151,7 +190,11 @@ export class OpenAILLM implements LLM {
   private readCompletion(completion: ChatCompletion, format: ResponseFormat | undefined): LLMResponse {
     const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
     if (!choice || typeof choice.message !== 'object' || choice.message === null) {
-      throw new ProviderResponseInvalidError(this.provider, 'generate', 'the response holds no choice with a message. Check that baseURL points at a Chat Completions API.');
+      throw new ProviderResponseInvalidError(
+        this.provider,
+        'generate',
+        'the response holds no choice with a message. Check that baseURL points at a Chat Completions API.',
+      );
     }
     const usage = {
       promptTokens: count(completion.usage?.prompt_tokens),
@@ -163,13 +206,24 @@ export class OpenAILLM implements LLM {
     }
     // In tool mode the answer is the arguments text, passed on unparsed: if the model wrote invalid
     // JSON, core's corrective retry shows it the problem, exactly as for a malformed content answer.
-    const toolCall = this.structuredOutput === 'tool' && format?.type === 'json' ? message.tool_calls?.find((call) => call.type === 'function') : undefined;
+    const toolCall =
+      this.structuredOutput === 'tool' && format?.type === 'json'
+        ? message.tool_calls?.find((call) => call.type === 'function')
+        : undefined;
     const text = toolCall?.type === 'function' ? toolCall.function.arguments : typeof message.content === 'string' ? message.content : '';
     return { text, finishReason: finishReasonOf(choice.finish_reason), usage };
   }
 
   private errorContext(operation: string, retries: number, signal: AbortSignal | undefined) {
-    return { operation, retries, signal, origin: this.settings.origin, model: this.model, keySource: this.settings.keySource, timeoutMs: this.settings.timeoutMs };
+    return {
+      operation,
+      retries,
+      signal,
+      origin: this.settings.origin,
+      model: this.model,
+      keySource: this.settings.keySource,
+      timeoutMs: this.settings.timeoutMs,
+    };
   }
 }
 

@@ -6,7 +6,16 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import jsonSchema from './__fixtures__/openai-chat-json-schema.json';
 import { OpenAIEmbedder } from './openai-embedder';
 import { OpenAILLM } from './openai-llm';
-import { chatBody, chatReply, embeddingBody, lexicalEmbeddings, startOpenAIFakeServer, type FakeReply, type FakeRequest, type OpenAIFakeServer } from './testing/openai-fake-server';
+import {
+  chatBody,
+  chatReply,
+  embeddingBody,
+  lexicalEmbeddings,
+  startOpenAIFakeServer,
+  type FakeReply,
+  type FakeRequest,
+  type OpenAIFakeServer,
+} from './testing/openai-fake-server';
 
 // Memory on the embedded default stores (SQLite), with OpenAILLM and OpenAIEmbedder against the
 // local fixture server. The "model" is a script keyed by the conversation; it finds the aliases core
@@ -49,7 +58,8 @@ function scriptedModel(request: FakeRequest): FakeReply {
     return line.slice(0, line.indexOf(':'));
   };
   const content = JSON.stringify({ operations: step.operations(alias) });
-  const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content) + 4, 3) + countTokens(JSON.stringify(body.response_format ?? ''));
+  const promptTokens =
+    messages.reduce((sum, message) => sum + countTokens(message.content) + 4, 3) + countTokens(JSON.stringify(body.response_format ?? ''));
   return chatReply(jsonSchema, { content, usage: { prompt_tokens: promptTokens, completion_tokens: countTokens(content) } });
 }
 
@@ -89,7 +99,11 @@ test('add → update → delete → search → history through OpenAILLM and Ope
     ['ADD', 'Lives in Lisbon'],
   ]);
   // One add = embed the conversation (query) → one chat completion → embed the new facts (document).
-  expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual(['POST /v1/embeddings', 'POST /v1/chat/completions', 'POST /v1/embeddings']);
+  expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+    'POST /v1/embeddings',
+    'POST /v1/chat/completions',
+    'POST /v1/embeddings',
+  ]);
   const [queryEmbedding, completion, documentEmbedding] = server.requests;
   expect(queryEmbedding!.body).toEqual({
     model: 'text-embedding-3-small',
@@ -108,7 +122,9 @@ test('add → update → delete → search → history through OpenAILLM and Ope
   // 2. update: the model sees "Lives in Lisbon" among the existing memories and updates it.
   const second = await memory.add([{ role: 'user', content: 'Big news: I moved to Porto last month.' }], { scope });
   usages.push(second.usage);
-  expect(second.events.map((event) => [event.kind, event.previousText ?? null, event.text])).toEqual([['UPDATE', 'Lives in Lisbon', 'Lives in Porto']]);
+  expect(second.events.map((event) => [event.kind, event.previousText ?? null, event.text])).toEqual([
+    ['UPDATE', 'Lives in Lisbon', 'Lives in Porto'],
+  ]);
 
   // 3. delete: the vegetarian memory is no longer true.
   const third = await memory.add([{ role: 'user', content: 'I eat fish again, so I am not vegetarian any more.' }], { scope });

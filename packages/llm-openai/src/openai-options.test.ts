@@ -10,7 +10,9 @@ describe('resolveOpenAISettings', () => {
   test('no key anywhere is a MissingSettingError naming OPENAI_API_KEY and the fix', () => {
     const error = catchError(() => resolveOpenAISettings({}, 'OpenAILLM', {}));
     expect(error).toMatchObject({ code: 'MISSING_SETTING', setting: 'OPENAI_API_KEY' });
-    expect(error.message).toMatchInlineSnapshot(`"Missing setting OPENAI_API_KEY. Set the OPENAI_API_KEY environment variable or pass { apiKey } to OpenAILLM. A local server that needs no key (Ollama, vLLM, LM Studio) still needs a placeholder, e.g. { apiKey: 'ollama' }."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"Missing setting OPENAI_API_KEY. Set the OPENAI_API_KEY environment variable or pass { apiKey } to OpenAILLM. A local server that needs no key (Ollama, vLLM, LM Studio) still needs a placeholder, e.g. { apiKey: 'ollama' }."`,
+    );
   });
 
   test('a blank key counts as missing', () => {
@@ -33,11 +35,15 @@ describe('resolveOpenAISettings', () => {
   });
 
   test('options win over the environment', () => {
-    const settings = resolveOpenAISettings({ apiKey: 'option-key', baseURL: 'http://127.0.0.1:8000/v1', organization: 'org-option' }, 'OpenAILLM', {
-      OPENAI_API_KEY: 'env-key',
-      OPENAI_BASE_URL: 'http://localhost:11434/v1',
-      OPENAI_ORG_ID: 'org-env',
-    });
+    const settings = resolveOpenAISettings(
+      { apiKey: 'option-key', baseURL: 'http://127.0.0.1:8000/v1', organization: 'org-option' },
+      'OpenAILLM',
+      {
+        OPENAI_API_KEY: 'env-key',
+        OPENAI_BASE_URL: 'http://localhost:11434/v1',
+        OPENAI_ORG_ID: 'org-env',
+      },
+    );
     expect(settings.client.apiKey).toBe('option-key');
     expect(settings.client.baseURL).toBe('http://127.0.0.1:8000/v1');
     expect(settings.client.organization).toBe('org-option');
@@ -63,8 +69,12 @@ describe('resolveOpenAISettings', () => {
   });
 
   test('out-of-range numbers are InvalidInputErrors', () => {
-    expect(catchError(() => resolveOpenAISettings({ apiKey: 'key', maxRetries: -1 }, 'OpenAILLM', {}))).toMatchObject({ field: 'options.maxRetries' });
-    expect(catchError(() => resolveOpenAISettings({ apiKey: 'key', timeoutMs: 0 }, 'OpenAILLM', {}))).toMatchObject({ field: 'options.timeoutMs' });
+    expect(catchError(() => resolveOpenAISettings({ apiKey: 'key', maxRetries: -1 }, 'OpenAILLM', {}))).toMatchObject({
+      field: 'options.maxRetries',
+    });
+    expect(catchError(() => resolveOpenAISettings({ apiKey: 'key', timeoutMs: 0 }, 'OpenAILLM', {}))).toMatchObject({
+      field: 'options.timeoutMs',
+    });
   });
 
   test('a client needs no key, and cannot be combined with connection options', () => {
@@ -75,7 +85,8 @@ describe('resolveOpenAISettings', () => {
     expect(catchError(() => resolveOpenAISettings({ client, apiKey: 'other', baseURL: 'http://x/v1' }, 'OpenAILLM', {}))).toMatchObject({
       code: 'INVALID_INPUT',
       field: 'options.client',
-      message: 'Invalid options.client: it was given together with apiKey, baseURL, which would be ignored. Configure those on the client you pass, or leave client out.',
+      message:
+        'Invalid options.client: it was given together with apiKey, baseURL, which would be ignored. Configure those on the client you pass, or leave client out.',
     });
   });
 });
@@ -83,7 +94,9 @@ describe('resolveOpenAISettings', () => {
 describe('constructor options', () => {
   test('invalid adapter options are rejected before any request', () => {
     expect(catchError(() => new OpenAILLM({ apiKey: 'key', model: '' }))).toMatchObject({ field: 'options.model' });
-    expect(catchError(() => new OpenAILLM({ apiKey: 'key', structuredOutput: 'xml' as never }))).toMatchObject({ field: 'options.structuredOutput' });
+    expect(catchError(() => new OpenAILLM({ apiKey: 'key', structuredOutput: 'xml' as never }))).toMatchObject({
+      field: 'options.structuredOutput',
+    });
     expect(catchError(() => new OpenAIEmbedder({ apiKey: 'key', dimensions: 0 }))).toMatchObject({ field: 'options.dimensions' });
     expect(catchError(() => new OpenAIEmbedder({ apiKey: 'key', maxBatchSize: 4096 }))).toMatchObject({ field: 'options.maxBatchSize' });
   });

@@ -84,7 +84,13 @@ export function resolveOpenAISettings(
         'Configure those on the client you pass, or leave client out.',
       );
     }
-    return { client: options.client, origin: urlOrigin(options.client.baseURL), keySource: 'the API key of the client you passed', timeoutMs: explicitTimeoutMs, retry };
+    return {
+      client: options.client,
+      origin: urlOrigin(options.client.baseURL),
+      keySource: 'the API key of the client you passed',
+      timeoutMs: explicitTimeoutMs,
+      retry,
+    };
   }
 
   const fromOption = nonEmptySetting(options.apiKey);

@@ -12,7 +12,17 @@ const KEY = 'sk-echoed-0123456789abcdef';
 let server: OpenAIFakeServer;
 beforeAll(async () => {
   server = await startOpenAIFakeServer({
-    fallback: (request) => ({ status: 401, body: { error: { message: `Incorrect API key provided: ${request.headers['authorization']}`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } }),
+    fallback: (request) => ({
+      status: 401,
+      body: {
+        error: {
+          message: `Incorrect API key provided: ${request.headers['authorization']}`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      },
+    }),
   });
 });
 afterAll(() => server.close());

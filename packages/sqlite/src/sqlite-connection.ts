@@ -45,7 +45,10 @@ export interface SqliteConnection {
  * caller is used as is (only sqlite-vec is loaded into it); one the store opens gets WAL (readers never wait for the writer, and a killed process loses no committed
  * transaction), a busy timeout, the chosen `synchronous` level, and 8 KiB pages when the file is new.
  */
-export function openSqliteConnection(options: SqliteConnectionOptions, extensions: { readonly sqliteVec?: boolean } = {}): SqliteConnection {
+export function openSqliteConnection(
+  options: SqliteConnectionOptions,
+  extensions: { readonly sqliteVec?: boolean } = {},
+): SqliteConnection {
   let database: Database.Database | undefined;
   if (options.database) {
     try {
@@ -137,7 +140,11 @@ export function validateConnectionOptions(options: {
   readonly synchronous?: unknown;
 }): void {
   if (options.path !== undefined && options.database !== undefined) {
-    throw new InvalidInputError('options', 'both path and database are set', 'Pass path to let the store open the file, or database to share your connection, not both.');
+    throw new InvalidInputError(
+      'options',
+      'both path and database are set',
+      'Pass path to let the store open the file, or database to share your connection, not both.',
+    );
   }
   if (options.path !== undefined && (typeof options.path !== 'string' || options.path.length === 0)) {
     throw new InvalidInputError('options.path', 'expected a non-empty string', 'Pass a file path such as "mem.db", or ":memory:".');
@@ -151,7 +158,10 @@ export function validateConnectionOptions(options: {
       throw new InvalidInputError('options.database', 'the connection is closed', 'Pass an open connection.');
     }
   }
-  if (options.busyTimeoutMs !== undefined && (typeof options.busyTimeoutMs !== 'number' || !Number.isInteger(options.busyTimeoutMs) || options.busyTimeoutMs < 0)) {
+  if (
+    options.busyTimeoutMs !== undefined &&
+    (typeof options.busyTimeoutMs !== 'number' || !Number.isInteger(options.busyTimeoutMs) || options.busyTimeoutMs < 0)
+  ) {
     throw new InvalidInputError('options.busyTimeoutMs', 'expected a non-negative integer number of milliseconds', 'Pass e.g. 5000.');
   }
   if (options.synchronous !== undefined && options.synchronous !== 'NORMAL' && options.synchronous !== 'FULL') {

@@ -26,7 +26,10 @@ const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
  */
 export function toSqliteError(error: unknown, operation: string): MemError {
   if (MemError.is(error)) return error;
-  const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
+  const code =
+    typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+      ? (error as { code: string }).code
+      : undefined;
   if (code?.startsWith('SQLITE_')) {
     const primary = code.split('_').slice(0, 2).join('_');
     return new ProviderRequestError({

@@ -100,7 +100,10 @@ async function main(): Promise<void> {
 
     console.log(`Chroma server ${url} (chroma 1.0.0 via chromadb ${'3.5.0'}), node ${process.version}`);
     console.log(`${RECORDS} records, ${DIMENSIONS} dimensions, ${SCOPES} scopes of ${RECORDS / SCOPES}; ${QUERIES} queries, topK ${TOP_K}`);
-    console.log(`insert (batches of ${store.capabilities.maxUpsertBatch})`.padEnd(44), `${(insertMs / 1000).toFixed(1)} s   ${Math.round(RECORDS / (insertMs / 1000))} records/s`);
+    console.log(
+      `insert (batches of ${store.capabilities.maxUpsertBatch})`.padEnd(44),
+      `${(insertMs / 1000).toFixed(1)} s   ${Math.round(RECORDS / (insertMs / 1000))} records/s`,
+    );
     console.log(summary('scoped query', plain));
     console.log(summary('scoped query + native occurredAt range', ranged));
     console.log(`recall@${TOP_K} of the scoped query vs exact scan`.padEnd(44), (hits / expectedHits).toFixed(4));

@@ -41,18 +41,49 @@ async function failure(action: () => Promise<unknown>): Promise<MemError> {
 }
 
 function store(options: { maxRetries?: number; retryDelayMs?: number } = {}) {
-  return new ChromaVectorStore({ url, collection: 'errors', apiKey: 'ck-very-secret', maxRetries: options.maxRetries ?? 0, retryDelayMs: options.retryDelayMs ?? 0 });
+  return new ChromaVectorStore({
+    url,
+    collection: 'errors',
+    apiKey: 'ck-very-secret',
+    maxRetries: options.maxRetries ?? 0,
+    retryDelayMs: options.retryDelayMs ?? 0,
+  });
 }
 
 describe('chromadb failures become typed errors', () => {
   const cases: { status: number; body: string; expected: number; retryable: boolean; mentions: RegExp; operation?: string }[] = [
-    { status: 400, body: JSON.stringify({ error: 'InvalidArgumentError', message: 'Collection expecting embedding with dimension of 3, got 4' }), expected: 400, retryable: false, mentions: /dimension of 3, got 4/ },
+    {
+      status: 400,
+      body: JSON.stringify({ error: 'InvalidArgumentError', message: 'Collection expecting embedding with dimension of 3, got 4' }),
+      expected: 400,
+      retryable: false,
+      mentions: /dimension of 3, got 4/,
+    },
     { status: 401, body: '{}', expected: 401, retryable: false, mentions: /apiKey \(or CHROMA_API_KEY\)/ },
     { status: 403, body: '{}', expected: 403, retryable: false, mentions: /tenant and database/ },
-    { status: 404, body: '{}', expected: 404, retryable: false, mentions: /tenant or database does not exist/, operation: 'createCollection' },
-    { status: 422, body: JSON.stringify({ message: 'Quota exceeded: too many records' }), expected: 422, retryable: false, mentions: /Quota exceeded/ },
+    {
+      status: 404,
+      body: '{}',
+      expected: 404,
+      retryable: false,
+      mentions: /tenant or database does not exist/,
+      operation: 'createCollection',
+    },
+    {
+      status: 422,
+      body: JSON.stringify({ message: 'Quota exceeded: too many records' }),
+      expected: 422,
+      retryable: false,
+      mentions: /Quota exceeded/,
+    },
     { status: 429, body: '{}', expected: 429, retryable: true, mentions: /rate limiting/ },
-    { status: 500, body: JSON.stringify({ error: 'Internal', message: 'database is locked' }), expected: 500, retryable: true, mentions: /database is locked/ },
+    {
+      status: 500,
+      body: JSON.stringify({ error: 'Internal', message: 'database is locked' }),
+      expected: 500,
+      retryable: true,
+      mentions: /database is locked/,
+    },
     { status: 503, body: 'unavailable', expected: 503, retryable: true, mentions: /503/ },
   ];
 
@@ -73,7 +104,9 @@ describe('chromadb failures become typed errors', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = (await failure(() => new ChromaVectorStore({ url: `http://127.0.0.1:${port}`, maxRetries: 0 }).get({ scope: { userId: 'u' }, ids: ['a'] }))) as ProviderRequestError;
+    const error = (await failure(() =>
+      new ChromaVectorStore({ url: `http://127.0.0.1:${port}`, maxRetries: 0 }).get({ scope: { userId: 'u' }, ids: ['a'] }),
+    )) as ProviderRequestError;
     expect(error).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', status: undefined, retryable: true });
     expect(error.message).toMatch(/could not reach the Chroma server \(http:\/\/127\.0\.0\.1:\d+\).*chroma run/);
   });
@@ -97,7 +130,9 @@ describe('retries', () => {
     answer = { status: 503, body: 'unavailable', contentType: 'text/plain' };
     const controller = new AbortController();
     onRequest = () => controller.abort();
-    const error = await failure(() => store({ maxRetries: 5, retryDelayMs: 60_000 }).ensureCollection({ dimensions: 3, signal: controller.signal }));
+    const error = await failure(() =>
+      store({ maxRetries: 5, retryDelayMs: 60_000 }).ensureCollection({ dimensions: 3, signal: controller.signal }),
+    );
     expect(error.code).toBe('ABORTED');
     expect(requests).toHaveLength(1);
   });

@@ -44,10 +44,18 @@ export function toChromaError(error: unknown, operation: string, context: Chroma
     });
   }
   if (error instanceof ChromaUnauthorizedError) {
-    return new ProviderRequestError({ ...base, status: 401, message: `${where} rejected the credentials. Set apiKey (or CHROMA_API_KEY) or the auth header the server expects.` });
+    return new ProviderRequestError({
+      ...base,
+      status: 401,
+      message: `${where} rejected the credentials. Set apiKey (or CHROMA_API_KEY) or the auth header the server expects.`,
+    });
   }
   if (error instanceof ChromaForbiddenError) {
-    return new ProviderRequestError({ ...base, status: 403, message: `${where} refused access. Check that the API key may use this tenant and database.` });
+    return new ProviderRequestError({
+      ...base,
+      status: 403,
+      message: `${where} refused access. Check that the API key may use this tenant and database.`,
+    });
   }
   if (error instanceof ChromaNotFoundError) {
     return new ProviderRequestError({
@@ -60,10 +68,18 @@ export function toChromaError(error: unknown, operation: string, context: Chroma
     return new ProviderRequestError({ ...base, status: 409, message: `${where}: the resource already exists.` });
   }
   if (error instanceof ChromaQuotaExceededError) {
-    return new ProviderRequestError({ ...base, status: 422, message: `${where}: ${reason(error.message)} Raise the quota or send smaller requests (pageSize, maxUpsertBatch).` });
+    return new ProviderRequestError({
+      ...base,
+      status: 422,
+      message: `${where}: ${reason(error.message)} Raise the quota or send smaller requests (pageSize, maxUpsertBatch).`,
+    });
   }
   if (error instanceof ChromaRateLimitError) {
-    return new ProviderRequestError({ ...base, status: 429, message: `${where} is rate limiting requests. Retry later or lower the request rate.` });
+    return new ProviderRequestError({
+      ...base,
+      status: 429,
+      message: `${where} is rate limiting requests. Retry later or lower the request rate.`,
+    });
   }
   if (error instanceof ChromaClientError) {
     // chromadb raises this for 400 and 422 answers; its message embeds the server's explanation.
@@ -75,10 +91,19 @@ export function toChromaError(error: unknown, operation: string, context: Chroma
   }
   if (error instanceof ChromaValueError || error instanceof InvalidArgumentError || error instanceof InvalidCollectionError) {
     // Raised by the SDK's own validation before any request: retrying cannot help.
-    return new ProviderRequestError({ ...base, retryable: false, message: `the chromadb client refused the request before sending it: ${reason(error.message)}` });
+    return new ProviderRequestError({
+      ...base,
+      retryable: false,
+      message: `the chromadb client refused the request before sending it: ${reason(error.message)}`,
+    });
   }
   if (error instanceof Error && error.name === 'AbortError') return new AbortedError(`chroma ${operation}`, { cause: error });
-  return new ProviderResponseInvalidError(PROVIDER, operation, `the chromadb client failed unexpectedly (${error instanceof Error ? error.name : typeof error})`, { cause: error });
+  return new ProviderResponseInvalidError(
+    PROVIDER,
+    operation,
+    `the chromadb client failed unexpectedly (${error instanceof Error ? error.name : typeof error})`,
+    { cause: error },
+  );
 }
 
 /** Chroma's explanation without the request URL chromadb prepends, cut to a readable length. */

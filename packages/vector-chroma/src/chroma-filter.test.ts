@@ -12,7 +12,9 @@ describe('filterToWhere', () => {
   });
 
   it('reads date fields from their epoch-millisecond keys and scope fields from their mem: keys', () => {
-    expect(filterToWhere({ op: 'gte', field: 'occurredAt', value: 1_714_521_600_000 })).toEqual({ 'mem:occurredAt': { $gte: 1_714_521_600_000 } });
+    expect(filterToWhere({ op: 'gte', field: 'occurredAt', value: 1_714_521_600_000 })).toEqual({
+      'mem:occurredAt': { $gte: 1_714_521_600_000 },
+    });
     expect(filterToWhere({ op: 'lt', field: 'createdAt', value: 5 })).toEqual({ 'mem:createdAt': { $lt: 5 } });
     expect(filterToWhere({ op: 'lte', field: 'updatedAt', value: 5 })).toEqual({ 'mem:updatedAt': { $lte: 5 } });
     // A range on a scope id (a string) never matches, in core and in Chroma alike.
@@ -28,7 +30,10 @@ describe('filterToWhere', () => {
     expect(filterToWhere({ op: 'and', filters: [rating('gt', 1)] })).toEqual({ rating: { $gt: 1 } });
     expect(filterToWhere({ op: 'or', filters: [rating('gt', 1)] })).toEqual({ rating: { $gt: 1 } });
     expect(
-      filterToWhere({ op: 'and', filters: [rating('gt', 1), { op: 'and', filters: [rating('lt', 9), { op: 'or', filters: [rating('lte', 2), rating('gte', 8)] }] }] }),
+      filterToWhere({
+        op: 'and',
+        filters: [rating('gt', 1), { op: 'and', filters: [rating('lt', 9), { op: 'or', filters: [rating('lte', 2), rating('gte', 8)] }] }],
+      }),
     ).toEqual({ $and: [{ rating: { $gt: 1 } }, { rating: { $lt: 9 } }, { $or: [{ rating: { $lte: 2 } }, { rating: { $gte: 8 } }] }] });
   });
 
@@ -49,7 +54,11 @@ describe('filterToWhere', () => {
       { op: 'not', filter: rating('gt', 1) },
     ];
     for (const filter of undeclared) {
-      for (const wrapped of [filter, { op: 'and', filters: [rating('gt', 1), filter] }, { op: 'or', filters: [{ op: 'and', filters: [filter] }] }] as Filter[]) {
+      for (const wrapped of [
+        filter,
+        { op: 'and', filters: [rating('gt', 1), filter] },
+        { op: 'or', filters: [{ op: 'and', filters: [filter] }] },
+      ] as Filter[]) {
         let thrown: unknown;
         try {
           filterToWhere(wrapped);
@@ -86,6 +95,8 @@ describe('allOf', () => {
   it('flattens nested $and and skips absent parts', () => {
     expect(allOf([undefined, undefined])).toBeUndefined();
     expect(allOf([{ a: { $gt: 1 } }, undefined])).toEqual({ a: { $gt: 1 } });
-    expect(allOf([{ $and: [{ a: { $gt: 1 } }, { b: { $gt: 1 } }] }, { c: { $lt: 1 } }])).toEqual({ $and: [{ a: { $gt: 1 } }, { b: { $gt: 1 } }, { c: { $lt: 1 } }] });
+    expect(allOf([{ $and: [{ a: { $gt: 1 } }, { b: { $gt: 1 } }] }, { c: { $lt: 1 } }])).toEqual({
+      $and: [{ a: { $gt: 1 } }, { b: { $gt: 1 } }, { c: { $lt: 1 } }],
+    });
   });
 });

@@ -92,7 +92,11 @@ function translate(filter: Filter): Where | undefined {
     case 'lt':
     case 'lte': {
       if (typeof filter.value !== 'number' || !Number.isFinite(filter.value)) {
-        throw new InvalidInputError(`filter.${filter.field}.$${filter.op}`, 'expected a finite number', 'Range operators compare numbers and dates only.');
+        throw new InvalidInputError(
+          `filter.${filter.field}.$${filter.op}`,
+          'expected a finite number',
+          'Range operators compare numbers and dates only.',
+        );
       }
       const key = chromaKey(filter.field);
       if (key === undefined) return MATCH_NOTHING;
@@ -106,7 +110,9 @@ function translate(filter: Filter): Where | undefined {
 
 /** The clause restricting a call to its scope: every id the scope sets must be equal. */
 export function scopeToWhere(scope: Scope): Where | undefined {
-  return allOf(SCOPE_FIELDS.filter((field) => scope[field] !== undefined).map((field) => ({ [CHROMA_KEYS[field]]: { $eq: scope[field]! } }) as Where));
+  return allOf(
+    SCOPE_FIELDS.filter((field) => scope[field] !== undefined).map((field) => ({ [CHROMA_KEYS[field]]: { $eq: scope[field]! } }) as Where),
+  );
 }
 
 /** ANDs clauses, flattening nested `$and`s; `undefined` parts are "no condition". chromadb rejects a one-element `$and`. */

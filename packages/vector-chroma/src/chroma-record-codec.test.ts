@@ -56,15 +56,24 @@ describe('encodeRecord', () => {
     expect(row.metadata.stale).toBe(ABSENT);
     expect(row.metadata.list).toBe(ABSENT);
     expect(row.metadata.kept).toBe('y');
-    expect(decodeRecord({ id: row.id, embedding: row.embedding, document: row.document, metadata: row.metadata }, 'get').metadata).toEqual({ kept: 'y', list: ['a'] });
+    expect(decodeRecord({ id: row.id, embedding: row.embedding, document: row.document, metadata: row.metadata }, 'get').metadata).toEqual({
+      kept: 'y',
+      list: ['a'],
+    });
   });
 });
 
 describe('decodeRecord', () => {
   it('round-trips every field, including false values, empty metadata and empty text', () => {
-    for (const original of [record(), record({ metadata: {}, text: '', scope: { agentId: 'a' } }), record({ metadata: { no: false, zero: 0, empty: '' } })]) {
+    for (const original of [
+      record(),
+      record({ metadata: {}, text: '', scope: { agentId: 'a' } }),
+      record({ metadata: { no: false, zero: 0, empty: '' } }),
+    ]) {
       const row = encodeRecord(original);
-      expect(decodeRecord({ id: row.id, embedding: row.embedding, document: row.document, metadata: row.metadata }, 'get')).toEqual(original);
+      expect(decodeRecord({ id: row.id, embedding: row.embedding, document: row.document, metadata: row.metadata }, 'get')).toEqual(
+        original,
+      );
     }
   });
 
@@ -83,8 +92,12 @@ describe('decodeRecord', () => {
       expect(codeOf(action)).toBe('PROVIDER_RESPONSE_INVALID');
       expect(action).toThrow(/record "foreign-1"/);
     }
-    expect(codeOf(() => decodeRecord({ id: 'x', embedding: [1, 0], document: 'x', metadata: null }, 'get'))).toBe('PROVIDER_RESPONSE_INVALID');
-    expect(codeOf(() => decodeRecord({ id: 'x', embedding: undefined, document: 'x', metadata: good }, 'get'))).toBe('PROVIDER_RESPONSE_INVALID');
+    expect(codeOf(() => decodeRecord({ id: 'x', embedding: [1, 0], document: 'x', metadata: null }, 'get'))).toBe(
+      'PROVIDER_RESPONSE_INVALID',
+    );
+    expect(codeOf(() => decodeRecord({ id: 'x', embedding: undefined, document: 'x', metadata: good }, 'get'))).toBe(
+      'PROVIDER_RESPONSE_INVALID',
+    );
   });
 });
 

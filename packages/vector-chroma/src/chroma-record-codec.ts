@@ -74,9 +74,12 @@ const MAX_DATE_MS = 8.64e15;
  */
 export function validateRecord(record: MemoryRecord, index: number, dimensions: number | undefined, where: string): void {
   const at = `records[${index}]`;
-  if (typeof record !== 'object' || record === null) throw new InvalidInputError(at, 'expected a MemoryRecord', 'Pass records with id, vector, text, hash, scope, metadata and dates.');
-  if (typeof record.id !== 'string' || record.id.length === 0) throw new InvalidInputError(`${at}.id`, 'expected a non-empty string', 'Give every record an id.');
-  if (!Array.isArray(record.vector)) throw new InvalidInputError(`${at}.vector`, 'expected an array of numbers', 'Pass the embedding of the text.');
+  if (typeof record !== 'object' || record === null)
+    throw new InvalidInputError(at, 'expected a MemoryRecord', 'Pass records with id, vector, text, hash, scope, metadata and dates.');
+  if (typeof record.id !== 'string' || record.id.length === 0)
+    throw new InvalidInputError(`${at}.id`, 'expected a non-empty string', 'Give every record an id.');
+  if (!Array.isArray(record.vector))
+    throw new InvalidInputError(`${at}.vector`, 'expected an array of numbers', 'Pass the embedding of the text.');
   if (dimensions !== undefined && record.vector.length !== dimensions) {
     throw new DimensionMismatchError(where, dimensions, record.vector.length, 'Embed with the same model the collection was created with.');
   }
@@ -84,11 +87,13 @@ export function validateRecord(record: MemoryRecord, index: number, dimensions: 
     throw new InvalidInputError(`${at}.vector`, 'expected a non-empty array of finite numbers', 'Check the embedder output.');
   }
   if (typeof record.text !== 'string') throw new InvalidInputError(`${at}.text`, 'expected a string', 'Pass the memory text.');
-  if (typeof record.hash !== 'string') throw new InvalidInputError(`${at}.hash`, 'expected a string', 'Pass the SHA-256 hex digest of the text.');
+  if (typeof record.hash !== 'string')
+    throw new InvalidInputError(`${at}.hash`, 'expected a string', 'Pass the SHA-256 hex digest of the text.');
   validateScope(record.scope, `${at}.scope`);
   for (const field of ['createdAt', 'updatedAt', 'occurredAt'] as const) {
     const value = record[field];
-    if (!(value instanceof Date) || !Number.isFinite(value.getTime())) throw new InvalidInputError(`${at}.${field}`, 'expected a valid Date', 'Pass a Date.');
+    if (!(value instanceof Date) || !Number.isFinite(value.getTime()))
+      throw new InvalidInputError(`${at}.${field}`, 'expected a valid Date', 'Pass a Date.');
   }
   const metadata = record.metadata as unknown;
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
@@ -97,7 +102,11 @@ export function validateRecord(record: MemoryRecord, index: number, dimensions: 
   for (const [key, value] of Object.entries(metadata)) {
     const path = `${at}.metadata.${key}`;
     if (!FIELD_NAME_PATTERN.test(key)) {
-      throw new InvalidInputError(path, 'keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the key.');
+      throw new InvalidInputError(
+        path,
+        'keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"',
+        'Rename the key.',
+      );
     }
     if (typeof value === 'number' ? !Number.isFinite(value) : !isMetadataValue(value)) {
       throw new InvalidInputError(path, 'expected a string, a finite number, a boolean or an array of strings', 'Convert the value.');

@@ -20,7 +20,12 @@ export interface ChromaRetryPolicy extends ChromaErrorContext {
  *
  * @throws {MemError} the mapped error of the last attempt, or `ABORTED`.
  */
-export function callChroma<T>(operation: string, policy: ChromaRetryPolicy, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+export function callChroma<T>(
+  operation: string,
+  policy: ChromaRetryPolicy,
+  signal: AbortSignal | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
   return withRetries({
     provider: 'chroma',
     operation,

@@ -14,7 +14,15 @@ function invalidField(action: () => unknown): string | undefined {
 describe('resolveChromaSettings', () => {
   it('defaults to a local server at localhost:8000, default tenant and database, collection "mem"', () => {
     const settings = resolveChromaSettings({}, {});
-    expect(settings).toMatchObject({ collection: 'mem', host: 'localhost', port: 8000, ssl: false, tenant: 'default_tenant', database: 'default_database', headers: {} });
+    expect(settings).toMatchObject({
+      collection: 'mem',
+      host: 'localhost',
+      port: 8000,
+      ssl: false,
+      tenant: 'default_tenant',
+      database: 'default_database',
+      headers: {},
+    });
     expect(chromaEndpoint(settings)).toBe('http://localhost:8000');
   });
 
@@ -30,7 +38,10 @@ describe('resolveChromaSettings', () => {
 
   it('lets options win over the environment', () => {
     const env = { CHROMA_URL: 'http://env:1', CHROMA_TENANT: 'env', CHROMA_DATABASE: 'env', CHROMA_API_KEY: 'env-key' };
-    const settings = resolveChromaSettings({ host: 'opt', tenant: 'opt', database: 'opt', apiKey: 'opt-key', headers: { authorization: 'Bearer x' } }, env);
+    const settings = resolveChromaSettings(
+      { host: 'opt', tenant: 'opt', database: 'opt', apiKey: 'opt-key', headers: { authorization: 'Bearer x' } },
+      env,
+    );
     expect(chromaEndpoint(settings)).toBe('http://opt:8000');
     expect(settings).toMatchObject({ tenant: 'opt', database: 'opt', headers: { authorization: 'Bearer x', 'x-chroma-token': 'opt-key' } });
     expect(chromaEndpoint(resolveChromaSettings({ url: 'http://127.0.0.1:8123' }, env))).toBe('http://127.0.0.1:8123');

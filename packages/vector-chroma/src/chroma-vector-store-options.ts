@@ -106,15 +106,25 @@ export function resolveChromaSettings(options: ChromaVectorStoreOptions = {}, en
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (apiKey !== undefined) {
     if (typeof apiKey !== 'string' || apiKey.length === 0) {
-      throw new InvalidInputError('options.apiKey', 'expected a non-empty string', 'Pass the Chroma Cloud API key, or leave it out for a local server.');
+      throw new InvalidInputError(
+        'options.apiKey',
+        'expected a non-empty string',
+        'Pass the Chroma Cloud API key, or leave it out for a local server.',
+      );
     }
     headers['x-chroma-token'] = apiKey;
   }
   return {
     collection,
     ...endpoint,
-    tenant: checkName(options.tenant ?? nonEmpty(env.CHROMA_TENANT) ?? CHROMA_DEFAULTS.tenant, options.tenant === undefined ? 'CHROMA_TENANT' : 'options.tenant'),
-    database: checkName(options.database ?? nonEmpty(env.CHROMA_DATABASE) ?? CHROMA_DEFAULTS.database, options.database === undefined ? 'CHROMA_DATABASE' : 'options.database'),
+    tenant: checkName(
+      options.tenant ?? nonEmpty(env.CHROMA_TENANT) ?? CHROMA_DEFAULTS.tenant,
+      options.tenant === undefined ? 'CHROMA_TENANT' : 'options.tenant',
+    ),
+    database: checkName(
+      options.database ?? nonEmpty(env.CHROMA_DATABASE) ?? CHROMA_DEFAULTS.database,
+      options.database === undefined ? 'CHROMA_DATABASE' : 'options.database',
+    ),
     headers,
     pageSize: checkInteger(options.pageSize, 'options.pageSize', 1, 100_000, CHROMA_DEFAULTS.pageSize),
     maxUpsertBatch: checkInteger(options.maxUpsertBatch, 'options.maxUpsertBatch', 1, 100_000, CHROMA_DEFAULTS.maxUpsertBatch),
@@ -160,13 +170,25 @@ function parseUrl(value: string, field: string): { host: string; port: number; s
     throw new InvalidInputError(field, 'not a valid URL', 'Write e.g. http://localhost:8000.');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidInputError(field, `the scheme must be http or https, got ${url.protocol.replace(':', '')}`, 'Write e.g. http://localhost:8000.');
+    throw new InvalidInputError(
+      field,
+      `the scheme must be http or https, got ${url.protocol.replace(':', '')}`,
+      'Write e.g. http://localhost:8000.',
+    );
   }
   if (url.username !== '' || url.password !== '') {
-    throw new InvalidInputError(field, 'the URL holds credentials', 'Pass them as apiKey or headers instead, so they never appear in errors.');
+    throw new InvalidInputError(
+      field,
+      'the URL holds credentials',
+      'Pass them as apiKey or headers instead, so they never appear in errors.',
+    );
   }
   if (url.pathname !== '/' && url.pathname !== '') {
-    throw new InvalidInputError(field, 'the chromadb client cannot use a path after the host', 'Serve Chroma at the root of its host, e.g. http://localhost:8000.');
+    throw new InvalidInputError(
+      field,
+      'the chromadb client cannot use a path after the host',
+      'Serve Chroma at the root of its host, e.g. http://localhost:8000.',
+    );
   }
   const ssl = url.protocol === 'https:';
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -188,7 +210,8 @@ function checkPort(value: unknown, field: string): number {
 }
 
 function checkName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidInputError(field, 'expected a non-empty string', 'Pass the name, or leave it out for the default.');
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidInputError(field, 'expected a non-empty string', 'Pass the name, or leave it out for the default.');
   return value;
 }
 

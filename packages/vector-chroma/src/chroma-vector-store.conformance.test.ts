@@ -91,7 +91,11 @@ describeVectorStore(
             .filter((record) => Object.entries(scope).every(([key, value]) => record.scope[key as keyof Scope] === value))
             .map((record) => record.id)
             .sort();
-          assert.deepEqual((await collect(store.list({ scope }))).map((record) => record.id), expected, `records left in scope ${JSON.stringify(scope)}`);
+          assert.deepEqual(
+            (await collect(store.list({ scope }))).map((record) => record.id),
+            expected,
+            `records left in scope ${JSON.stringify(scope)}`,
+          );
           assert.equal((await store.get({ scope, ids: everyId })).length, expected.length, `get in scope ${JSON.stringify(scope)}`);
         }
       });
@@ -101,11 +105,28 @@ describeVectorStore(
         const store = use();
         const query = [1, 0, 0, 0, 0, 0, 0, 0];
         // 30 records very close to the query fail the filter; 5 farther ones pass it; 5 more pass it in another scope.
-        const close = Array.from({ length: 30 }, (_, n) => ({ ...bulkRecord(n, { userId: 'u1' }), vector: [1, 0.001 * (n + 1), 0, 0, 0, 0, 0, 0], metadata: { rank: 1 } }));
-        const passing = Array.from({ length: 5 }, (_, n) => ({ ...bulkRecord(100 + n, { userId: 'u1' }), vector: [0.5, 0.5 + 0.01 * n, 0, 0, 0, 0, 0, 0], metadata: { rank: 9 } }));
-        const elsewhere = Array.from({ length: 5 }, (_, n) => ({ ...bulkRecord(200 + n, { userId: 'u2' }), vector: query, metadata: { rank: 9 } }));
+        const close = Array.from({ length: 30 }, (_, n) => ({
+          ...bulkRecord(n, { userId: 'u1' }),
+          vector: [1, 0.001 * (n + 1), 0, 0, 0, 0, 0, 0],
+          metadata: { rank: 1 },
+        }));
+        const passing = Array.from({ length: 5 }, (_, n) => ({
+          ...bulkRecord(100 + n, { userId: 'u1' }),
+          vector: [0.5, 0.5 + 0.01 * n, 0, 0, 0, 0, 0, 0],
+          metadata: { rank: 9 },
+        }));
+        const elsewhere = Array.from({ length: 5 }, (_, n) => ({
+          ...bulkRecord(200 + n, { userId: 'u2' }),
+          vector: query,
+          metadata: { rank: 9 },
+        }));
         await store.upsert({ records: [...close, ...passing, ...elsewhere] });
-        const matches = await store.query({ scope: { userId: 'u1' }, vector: query, topK: 3, filter: { op: 'gte', field: 'rank', value: 5 } });
+        const matches = await store.query({
+          scope: { userId: 'u1' },
+          vector: query,
+          topK: 3,
+          filter: { op: 'gte', field: 'rank', value: 5 },
+        });
         assert.deepEqual(
           matches.map((match) => match.record.id),
           passing.slice(0, 3).map((record) => record.id),
@@ -116,7 +137,9 @@ describeVectorStore(
         const store = use();
         const records = Array.from({ length: 30 }, (_, n) => bulkRecord(n, { userId: 'u1' }));
         await store.upsert({ records });
-        const listed = await collect(store.list({ scope: { userId: 'u1' }, after: records[12]!.id, filter: { op: 'lt', field: 'n', value: 20 } }));
+        const listed = await collect(
+          store.list({ scope: { userId: 'u1' }, after: records[12]!.id, filter: { op: 'lt', field: 'n', value: 20 } }),
+        );
         assert.deepEqual(
           listed.map((record) => record.id),
           records.slice(13, 20).map((record) => record.id),
@@ -128,7 +151,18 @@ describeVectorStore(
         const records = Array.from({ length: 40 }, (_, n) => bulkRecord(n, { userId: 'u1' }));
         await store.upsert({ records });
         const from = records[10]!.occurredAt.getTime();
-        const listed = await collect(store.list({ scope: { userId: 'u1' }, filter: { op: 'and', filters: [{ op: 'gte', field: 'occurredAt', value: from }, { op: 'lt', field: 'n', value: 30 }] } }));
+        const listed = await collect(
+          store.list({
+            scope: { userId: 'u1' },
+            filter: {
+              op: 'and',
+              filters: [
+                { op: 'gte', field: 'occurredAt', value: from },
+                { op: 'lt', field: 'n', value: 30 },
+              ],
+            },
+          }),
+        );
         assert.deepEqual(
           listed.map((record) => record.id),
           records.slice(10, 30).map((record) => record.id),

@@ -80,7 +80,11 @@ describe.skipIf(skip !== '')(`ChromaVectorStore against a real server${skip ? ` 
 
   it('learns the dimensions of a collection mem did not create from a stored vector', async () => {
     const store = newStore();
-    const collection = await sdk().createCollection({ name: store.collectionName, embeddingFunction: null, metadata: { 'hnsw:space': 'cosine' } });
+    const collection = await sdk().createCollection({
+      name: store.collectionName,
+      embeddingFunction: null,
+      metadata: { 'hnsw:space': 'cosine' },
+    });
     await collection.add({ ids: ['x'], embeddings: [[1, 0, 0, 0]] });
     expect(await codeOf(() => store.ensureCollection({ dimensions: 3 }))).toBe('DIMENSION_MISMATCH');
     // A record without mem's fields is reported, not half-read.
@@ -168,7 +172,12 @@ describe.skipIf(skip !== '')(`ChromaVectorStore against a real server${skip ? ` 
     await store.ensureCollection({ dimensions: 3 });
     const scope: Scope = { userId: 'u1' };
     // "closest" is most similar to the query; its first version had rating 9, its second has none.
-    await store.upsert({ records: [record('closest', { vector: [1, 0, 0], metadata: { rating: 9 } }), record('farther', { vector: [0.5, 0.5, 0], metadata: { rating: 7 } })] });
+    await store.upsert({
+      records: [
+        record('closest', { vector: [1, 0, 0], metadata: { rating: 9 } }),
+        record('farther', { vector: [0.5, 0.5, 0], metadata: { rating: 7 } }),
+      ],
+    });
     await store.upsert({ records: [record('closest', { vector: [1, 0, 0], metadata: { note: 'rating removed' } })] });
     const matches = await store.query({ scope, vector: [1, 0, 0], topK: 1, filter: { op: 'gt', field: 'rating', value: 5 } });
     expect(matches.map((match) => match.record.id)).toEqual(['farther']);

@@ -113,12 +113,20 @@ export class ChromaVectorStore implements VectorStore {
     if (!state) {
       const created = await this.call('createCollection', signal, () =>
         this.client
-          .createCollection({ name: this.collectionName, embeddingFunction: null, metadata: { 'hnsw:space': 'cosine', [DIMENSIONS_KEY]: dimensions } })
+          .createCollection({
+            name: this.collectionName,
+            embeddingFunction: null,
+            metadata: { 'hnsw:space': 'cosine', [DIMENSIONS_KEY]: dimensions },
+          })
           // Another caller created it first: use theirs (and check it below).
           .catch((error: unknown) => (error instanceof ChromaUniqueError ? undefined : Promise.reject(error))),
       );
       state = created ? { collection: created, dimensions } : await this.lookup(signal);
-      if (!state) throw new MemError('CONFLICT', `The Chroma collection "${this.collectionName}" was deleted while it was being created. Call ensureCollection again.`);
+      if (!state)
+        throw new MemError(
+          'CONFLICT',
+          `The Chroma collection "${this.collectionName}" was deleted while it was being created. Call ensureCollection again.`,
+        );
     }
     if (state.dimensions !== undefined && state.dimensions !== dimensions) {
       throw new DimensionMismatchError(
@@ -171,7 +179,9 @@ export class ChromaVectorStore implements VectorStore {
    * @throws {UnsupportedCapabilityError} for a filter operator outside `capabilities.filterOperators`.
    * @throws {DimensionMismatchError} when `vector` has another length than the collection's vectors.
    */
-  async query(request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async query(
+    request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     const { scope, vector, topK, filter, signal } = request;
     throwIfAborted(signal, 'chroma query');
     const where = this.whereFor(scope, filter);
@@ -185,7 +195,12 @@ export class ChromaVectorStore implements VectorStore {
     }
     if (topK === 0) return [];
     const result = await this.call('query', signal, () =>
-      state.collection.query({ queryEmbeddings: [[...vector]], nResults: topK, where, include: ['documents', 'metadatas', 'embeddings', 'distances'] }),
+      state.collection.query({
+        queryEmbeddings: [[...vector]],
+        nResults: topK,
+        where,
+        include: ['documents', 'metadatas', 'embeddings', 'distances'],
+      }),
     );
     const ids = result.ids[0] ?? [];
     const matches: VectorMatch[] = ids.map((id, index) => {
@@ -209,7 +224,9 @@ export class ChromaVectorStore implements VectorStore {
    *
    * @throws {UnsupportedCapabilityError} always; `capabilities.keywordSearch` is false.
    */
-  async keywordQuery(_request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async keywordQuery(
+    _request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     throw new UnsupportedCapabilityError(
       this.provider,
       'keyword search',
@@ -265,12 +282,15 @@ export class ChromaVectorStore implements VectorStore {
     const { scope, filter, after, signal } = request;
     throwIfAborted(signal, 'chroma list');
     const where = this.whereFor(scope, filter);
-    if (after !== undefined && typeof after !== 'string') throw new InvalidInputError('after', 'expected an id (a string)', 'Pass the id of the last record you received.');
+    if (after !== undefined && typeof after !== 'string')
+      throw new InvalidInputError('after', 'expected an id (a string)', 'Pass the id of the last record you received.');
     const state = await this.current(signal);
     if (!state) return;
     const ids = new Set<string>();
     for (let offset = 0; ; offset += this.settings.pageSize) {
-      const page = await this.call('list', signal, () => state.collection.get({ where, limit: this.settings.pageSize, offset, include: [] }));
+      const page = await this.call('list', signal, () =>
+        state.collection.get({ where, limit: this.settings.pageSize, offset, include: [] }),
+      );
       for (const id of page.ids) if (after === undefined || compareIds(id, after) > 0) ids.add(id);
       if (page.ids.length < this.settings.pageSize) break;
     }
@@ -332,11 +352,22 @@ export class ChromaVectorStore implements VectorStore {
     return scopeContains(scope, record.scope) && (!filter || evaluateFilter(filter, record));
   }
 
-  private async fetchRecords(state: CollectionState, ids: string[], where: Where, operation: string, signal: AbortSignal | undefined): Promise<MemoryRecord[]> {
+  private async fetchRecords(
+    state: CollectionState,
+    ids: string[],
+    where: Where,
+    operation: string,
+    signal: AbortSignal | undefined,
+  ): Promise<MemoryRecord[]> {
     const result = await this.call(operation, signal, () => state.collection.get({ ids, where, include: RECORD_FIELDS }));
     return result.ids.map((id, index) =>
       decodeRecord(
-        { id, embedding: result.embeddings[index], document: result.documents[index], metadata: result.metadatas[index] } satisfies ChromaResultRow,
+        {
+          id,
+          embedding: result.embeddings[index],
+          document: result.documents[index],
+          metadata: result.metadatas[index],
+        } satisfies ChromaResultRow,
         operation,
       ),
     );
@@ -393,7 +424,10 @@ export class ChromaVectorStore implements VectorStore {
   private async require(operation: string, signal: AbortSignal | undefined): Promise<CollectionState> {
     const state = await this.current(signal);
     if (!state) {
-      throw new MemError('CONFLICT', `${this.where()} does not exist yet, so ${operation} cannot run. Call ensureCollection({ dimensions }) first.`);
+      throw new MemError(
+        'CONFLICT',
+        `${this.where()} does not exist yet, so ${operation} cannot run. Call ensureCollection({ dimensions }) first.`,
+      );
     }
     return state;
   }
@@ -420,7 +454,8 @@ function decodeRecordError(operation: string, id: string, problem: string): Prov
 function uniqueIds(ids: readonly string[], field: string): string[] {
   if (!Array.isArray(ids)) throw new InvalidInputError(field, 'expected an array of ids', 'Pass e.g. { ids: ["…"] }.');
   ids.forEach((id, index) => {
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidInputError(`${field}[${index}]`, 'expected a non-empty string', 'Pass memory ids.');
+    if (typeof id !== 'string' || id.length === 0)
+      throw new InvalidInputError(`${field}[${index}]`, 'expected a non-empty string', 'Pass memory ids.');
   });
   return [...new Set(ids)];
 }

@@ -1,9 +1,13 @@
-import { MemError, ProviderRequestError } from '@mem/core';
+import { MemError, type ProviderRequestError } from '@mem/core';
 import { Errors } from '@pinecone-database/pinecone';
 import { describe, expect, it } from 'vitest';
 import { PineconeIndexNotFoundError, toMemError } from './pinecone-errors';
 
-const request = (status: number, message = 'Vector dimension 3 does not match; metadata "my secret memory"') => ({ status, url: 'https://idx.svc.pinecone.io/vectors/upsert', message });
+const request = (status: number, message = 'Vector dimension 3 does not match; metadata "my secret memory"') => ({
+  status,
+  url: 'https://idx.svc.pinecone.io/vectors/upsert',
+  message,
+});
 
 function asRequestError(error: MemError): ProviderRequestError {
   expect(error.code).toBe('PROVIDER_REQUEST_FAILED');
@@ -26,7 +30,9 @@ describe('toMemError', () => {
       [new Errors.PineconeMaxRetriesExceededError(0), 502, 502, true],
     ];
     for (const [error, observed, status, retryable] of cases) {
-      const mapped = asRequestError(toMemError(error, { operation: 'upsert', responded: true, ...(observed === undefined ? {} : { status: observed }) }));
+      const mapped = asRequestError(
+        toMemError(error, { operation: 'upsert', responded: true, ...(observed === undefined ? {} : { status: observed }) }),
+      );
       expect({ name: error.name, status: mapped.status, retryable: mapped.retryable }).toEqual({ name: error.name, status, retryable });
       expect(mapped.provider).toBe('pinecone');
       expect(mapped.operation).toBe('upsert');
@@ -38,7 +44,9 @@ describe('toMemError', () => {
 
   it('names the setting to fix for a rejected key', () => {
     const mapped = toMemError(new Errors.PineconeAuthorizationError(request(401)), { operation: 'query', responded: true, status: 401 });
-    expect(mapped.message).toBe('pinecone query failed (HTTP 401): Pinecone rejected the API key. Check the apiKey option or PINECONE_API_KEY');
+    expect(mapped.message).toBe(
+      'pinecone query failed (HTTP 401): Pinecone rejected the API key. Check the apiKey option or PINECONE_API_KEY',
+    );
   });
 
   it('treats a request that got no answer as a retryable connection failure', () => {
@@ -52,16 +60,26 @@ describe('toMemError', () => {
   it('turns a fired AbortSignal into ABORTED, whatever the SDK threw', () => {
     const controller = new AbortController();
     controller.abort();
-    const mapped = toMemError(new Errors.PineconeConnectionError(new Error('aborted')), { operation: 'list', responded: false, signal: controller.signal });
+    const mapped = toMemError(new Errors.PineconeConnectionError(new Error('aborted')), {
+      operation: 'list',
+      responded: false,
+      signal: controller.signal,
+    });
     expect(MemError.is(mapped, 'ABORTED')).toBe(true);
   });
 
   it('does not retry what the client rejected before sending, or a broken answer', () => {
-    const argument = asRequestError(toMemError(new Errors.PineconeArgumentError('Must pass in at least 1 record to upsert.'), { operation: 'upsert', responded: false }));
+    const argument = asRequestError(
+      toMemError(new Errors.PineconeArgumentError('Must pass in at least 1 record to upsert.'), { operation: 'upsert', responded: false }),
+    );
     expect(argument.retryable).toBe(false);
     const unparsable = toMemError(new SyntaxError('Unexpected token < in JSON'), { operation: 'query', responded: true, status: 200 });
     expect(unparsable.code).toBe('PROVIDER_RESPONSE_INVALID');
-    const noHost = toMemError(new Errors.PineconeUnableToResolveHostError('no host'), { operation: 'ensureCollection', responded: true, status: 200 });
+    const noHost = toMemError(new Errors.PineconeUnableToResolveHostError('no host'), {
+      operation: 'ensureCollection',
+      responded: true,
+      status: 200,
+    });
     expect(noHost.code).toBe('PROVIDER_RESPONSE_INVALID');
   });
 

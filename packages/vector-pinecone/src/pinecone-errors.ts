@@ -76,10 +76,18 @@ export function toMemError(error: unknown, context: PineconeFailureContext): Mem
     case 'PineconeArgumentError':
     case 'PineconeConfigurationError':
     case 'PineconeEnvironmentVarsNotSupportedError':
-      return failed({ message: 'the Pinecone client rejected the request before sending it; this is a bug in @mem/vector-pinecone, please report it', retryable: false });
+      return failed({
+        message: 'the Pinecone client rejected the request before sending it; this is a bug in @mem/vector-pinecone, please report it',
+        retryable: false,
+      });
     case 'PineconeUnexpectedResponseError':
     case 'PineconeUnableToResolveHostError':
-      return new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, 'the answer lacked fields the Pinecone client needs (for example the index host)', { cause: error });
+      return new ProviderResponseInvalidError(
+        PINECONE_PROVIDER,
+        operation,
+        'the answer lacked fields the Pinecone client needs (for example the index host)',
+        { cause: error },
+      );
     case 'PineconeTimeoutError':
     case 'PineconeIndexInitializationFailedError':
     case 'PineconeIndexTerminatedError':
@@ -87,7 +95,10 @@ export function toMemError(error: unknown, context: PineconeFailureContext): Mem
     case 'PineconeConnectionError':
     case 'PineconeRequestError':
       if (!context.responded) {
-        return failed({ message: 'could not reach Pinecone. Check the network, the host option (PINECONE_HOST) or controllerHostUrl, and https://status.pinecone.io' });
+        return failed({
+          message:
+            'could not reach Pinecone. Check the network, the host option (PINECONE_HOST) or controllerHostUrl, and https://status.pinecone.io',
+        });
       }
       break;
     default:
@@ -99,7 +110,12 @@ export function toMemError(error: unknown, context: PineconeFailureContext): Mem
     return failed({ message: 'could not reach Pinecone. Check the network and the host option (PINECONE_HOST)' });
   }
   if (context.responded) {
-    return new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, `the Pinecone client could not read the answer (${name || typeof error})`, { cause: error });
+    return new ProviderResponseInvalidError(
+      PINECONE_PROVIDER,
+      operation,
+      `the Pinecone client could not read the answer (${name || typeof error})`,
+      { cause: error },
+    );
   }
   return failed({ message: `the Pinecone client failed unexpectedly (${name || typeof error})`, retryable: false });
 }
@@ -113,7 +129,7 @@ function describeStatus(status: number): string {
     case 402:
       return 'the Pinecone project needs a paid plan or a payment method for this operation';
     case 403:
-      return 'the API key may not do this (or a project quota is reached). Check the key\'s permissions and the project limits in the Pinecone console';
+      return "the API key may not do this (or a project quota is reached). Check the key's permissions and the project limits in the Pinecone console";
     case 404:
       return 'Pinecone found no such index or namespace. Check the index option (PINECONE_INDEX) or host (PINECONE_HOST)';
     case 409:
@@ -123,7 +139,7 @@ function describeStatus(status: number): string {
     case 422:
       return 'Pinecone could not process the request (see the cause for its message)';
     case 429:
-      return 'Pinecone is rate limiting this project. Slow down, or raise the project\'s limits';
+      return "Pinecone is rate limiting this project. Slow down, or raise the project's limits";
     default:
       return status >= 500 ? 'Pinecone had a server error. See https://status.pinecone.io' : `Pinecone answered with HTTP ${status}`;
   }

@@ -1,6 +1,21 @@
-import { MemError, evaluateFilter, scopeContains, type Filter, type FilterScalar, type MemoryRecord, type Metadata, type Scope } from '@mem/core';
+import {
+  MemError,
+  evaluateFilter,
+  scopeContains,
+  type Filter,
+  type FilterScalar,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+} from '@mem/core';
 import { describe, expect, it } from 'vitest';
-import { PINECONE_FILTER_OPERATORS, assertNativeFilter, scopeToPineconeFilter, scopedPineconeFilter, toPineconeFilter } from './pinecone-filter';
+import {
+  PINECONE_FILTER_OPERATORS,
+  assertNativeFilter,
+  scopeToPineconeFilter,
+  scopedPineconeFilter,
+  toPineconeFilter,
+} from './pinecone-filter';
 import { encodeRecord } from './pinecone-record';
 import { compileFilter } from './testing/pinecone-emulator-filter';
 
@@ -8,7 +23,9 @@ describe('toPineconeFilter', () => {
   it('maps metadata, scope and date fields to their stored keys', () => {
     expect(toPineconeFilter({ op: 'eq', field: 'category', value: 'food' })).toEqual({ category: { $eq: 'food' } });
     expect(toPineconeFilter({ op: 'eq', field: 'agentId', value: 'a1' })).toEqual({ _mem_agentId: { $eq: 'a1' } });
-    expect(toPineconeFilter({ op: 'gte', field: 'occurredAt', value: 1_700_000_000_000 })).toEqual({ _mem_occurredAt: { $gte: 1_700_000_000_000 } });
+    expect(toPineconeFilter({ op: 'gte', field: 'occurredAt', value: 1_700_000_000_000 })).toEqual({
+      _mem_occurredAt: { $gte: 1_700_000_000_000 },
+    });
     // A user key that looks like mem's own keys is stored with the prefix doubled.
     expect(toPineconeFilter({ op: 'eq', field: '_mem_text', value: 'x' })).toEqual({ _mem__mem_text: { $eq: 'x' } });
     // text and hash are mem's record fields, not filter fields: a filter on them means user metadata.
@@ -19,7 +36,14 @@ describe('toPineconeFilter', () => {
     const filter: Filter = {
       op: 'or',
       filters: [
-        { op: 'and', filters: [{ op: 'gt', field: 'rating', value: 3 }, { op: 'lt', field: 'rating', value: 5 }, { op: 'lte', field: 'n', value: 1 }] },
+        {
+          op: 'and',
+          filters: [
+            { op: 'gt', field: 'rating', value: 3 },
+            { op: 'lt', field: 'rating', value: 5 },
+            { op: 'lte', field: 'n', value: 1 },
+          ],
+        },
         { op: 'in', field: 'tags', values: ['a', 'b', 'a'] },
       ],
     };
@@ -77,7 +101,13 @@ describe('toPineconeFilter', () => {
       { op: 'nin', field: 'a', values: [1] },
       { op: 'contains', field: 'a', value: 'x' },
       { op: 'not', filter: { op: 'eq', field: 'a', value: 1 } },
-      { op: 'and', filters: [{ op: 'eq', field: 'a', value: 1 }, { op: 'or', filters: [{ op: 'ne', field: 'b', value: 2 }] }] },
+      {
+        op: 'and',
+        filters: [
+          { op: 'eq', field: 'a', value: 1 },
+          { op: 'or', filters: [{ op: 'ne', field: 'b', value: 2 }] },
+        ],
+      },
     ] satisfies Filter[]) {
       let thrown: unknown;
       try {
@@ -87,13 +117,25 @@ describe('toPineconeFilter', () => {
       }
       expect(MemError.is(thrown, 'UNSUPPORTED_CAPABILITY'), JSON.stringify(filter)).toBe(true);
     }
-    expect(() => assertNativeFilter({ op: 'and', filters: [{ op: 'eq', field: 'a', value: 1 }, { op: 'in', field: 'b', values: [1] }] })).not.toThrow();
+    expect(() =>
+      assertNativeFilter({
+        op: 'and',
+        filters: [
+          { op: 'eq', field: 'a', value: 1 },
+          { op: 'in', field: 'b', values: [1] },
+        ],
+      }),
+    ).not.toThrow();
   });
 
   it('confines every call to its scope: each id the scope sets must be equal', () => {
     expect(scopeToPineconeFilter({ userId: 'u1' })).toEqual({ _mem_userId: { $eq: 'u1' } });
-    expect(scopeToPineconeFilter({ userId: 'u1', runId: 'r' })).toEqual({ $and: [{ _mem_userId: { $eq: 'u1' } }, { _mem_runId: { $eq: 'r' } }] });
-    expect(scopedPineconeFilter({ agentId: 'a' }, { op: 'eq', field: 'k', value: true })).toEqual({ $and: [{ _mem_agentId: { $eq: 'a' } }, { k: { $eq: true } }] });
+    expect(scopeToPineconeFilter({ userId: 'u1', runId: 'r' })).toEqual({
+      $and: [{ _mem_userId: { $eq: 'u1' } }, { _mem_runId: { $eq: 'r' } }],
+    });
+    expect(scopedPineconeFilter({ agentId: 'a' }, { op: 'eq', field: 'k', value: true })).toEqual({
+      $and: [{ _mem_agentId: { $eq: 'a' } }, { k: { $eq: true } }],
+    });
   });
 });
 
@@ -106,7 +148,26 @@ describe('translation agrees with core evaluateFilter under Pinecone semantics',
   const random = mulberry32(20_240_517);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const fields = ['category', 'rating', 'flag', 'tags', 'note', 'missing', 'userId', 'agentId', 'runId', 'createdAt', 'occurredAt'];
-  const scalars: FilterScalar[] = ['food', 'travel', 'Food', '5', 'true', 5, 3.5, -2, 0, 1, 1_700_000_000_000, true, false, 'u1', 'u2', 'a1', 'r1', 'x'];
+  const scalars: FilterScalar[] = [
+    'food',
+    'travel',
+    'Food',
+    '5',
+    'true',
+    5,
+    3.5,
+    -2,
+    0,
+    1,
+    1_700_000_000_000,
+    true,
+    false,
+    'u1',
+    'u2',
+    'a1',
+    'r1',
+    'x',
+  ];
   const numbers = [-3, 0, 1, 3.5, 5, 1_000_000, 1_700_000_000_000, 1_700_000_000_500];
 
   function randomMetadata(): Metadata {
@@ -114,7 +175,8 @@ describe('translation agrees with core evaluateFilter under Pinecone semantics',
     if (random() < 0.7) metadata['category'] = pick(['food', 'travel', 'Food', 'sport']);
     if (random() < 0.7) metadata['rating'] = random() < 0.8 ? pick([5, 3.5, -2, 0, 1_000_000]) : pick(['5', 'high']);
     if (random() < 0.6) metadata['flag'] = pick<string | number | boolean>([true, false, 1, 0, 'true']);
-    if (random() < 0.6) metadata['tags'] = Array.from({ length: Math.floor(random() * 3) }, () => pick(['food', 'travel', 'x', '5', 'true']));
+    if (random() < 0.6)
+      metadata['tags'] = Array.from({ length: Math.floor(random() * 3) }, () => pick(['food', 'travel', 'x', '5', 'true']));
     if (random() < 0.4) metadata['note'] = pick(['tea', 'green tea', 'x']);
     return metadata;
   }
@@ -162,12 +224,21 @@ describe('translation agrees with core evaluateFilter under Pinecone semantics',
     let selected = 0;
     for (let round = 0; round < 400; round++) {
       const filter = randomFilter(0);
-      const scope = pick<Scope>([{ userId: 'u1' }, { userId: 'u2', agentId: 'a1' }, { agentId: 'a2' }, { runId: 'r1' }, { userId: 'u1', agentId: 'a1', runId: 'r2' }]);
+      const scope = pick<Scope>([
+        { userId: 'u1' },
+        { userId: 'u2', agentId: 'a1' },
+        { agentId: 'a2' },
+        { runId: 'r1' },
+        { userId: 'u1', agentId: 'a1', runId: 'r2' },
+      ]);
       const predicate = compileFilter(scopedPineconeFilter(scope, filter));
       records.forEach((record, index) => {
         const expected = scopeContains(scope, record.scope) && evaluateFilter(filter, record);
         if (expected) selected++;
-        expect(predicate(stored[index]!.metadata), `${JSON.stringify(filter)} in ${JSON.stringify(scope)} on ${JSON.stringify(record)}`).toBe(expected);
+        expect(
+          predicate(stored[index]!.metadata),
+          `${JSON.stringify(filter)} in ${JSON.stringify(scope)} on ${JSON.stringify(record)}`,
+        ).toBe(expected);
       });
     }
     // The generated cases select something (a generator that never matches would prove nothing).

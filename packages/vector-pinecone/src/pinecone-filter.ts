@@ -1,4 +1,12 @@
-import { InvalidInputError, SCOPE_FIELDS, UnsupportedCapabilityError, type Filter, type FilterOperator, type FilterScalar, type Scope } from '@mem/core';
+import {
+  InvalidInputError,
+  SCOPE_FIELDS,
+  UnsupportedCapabilityError,
+  type Filter,
+  type FilterOperator,
+  type FilterScalar,
+  type Scope,
+} from '@mem/core';
 import { PINECONE_PROVIDER, reservedKey, storedFilterKey } from './pinecone-record';
 
 /**
@@ -56,7 +64,11 @@ export function toPineconeFilter(filter: Filter): PineconeFilter {
     case 'lt':
     case 'lte':
       if (typeof filter.value !== 'number' || !Number.isFinite(filter.value)) {
-        throw new InvalidInputError(`filter.${filter.field}.$${filter.op}`, 'expected a finite number', 'Range operators compare numbers and dates only.');
+        throw new InvalidInputError(
+          `filter.${filter.field}.$${filter.op}`,
+          'expected a finite number',
+          'Range operators compare numbers and dates only.',
+        );
       }
       return { [storedFilterKey(filter.field)]: { [`$${filter.op}`]: filter.value } };
     default:
@@ -84,7 +96,8 @@ function checkScalar(value: FilterScalar, field: string): FilterScalar {
 /** The filter that confines a call to `scope`: every id the scope sets must be equal. */
 export function scopeToPineconeFilter(scope: Scope): PineconeFilter {
   const parts = SCOPE_FIELDS.flatMap((key) => (scope[key] === undefined ? [] : [{ [reservedKey(key)]: { $eq: scope[key] } }]));
-  if (parts.length === 0) throw new InvalidInputError('scope', 'no userId, agentId or runId was given', 'Pass at least one, e.g. { userId: "u1" }.');
+  if (parts.length === 0)
+    throw new InvalidInputError('scope', 'no userId, agentId or runId was given', 'Pass at least one, e.g. { userId: "u1" }.');
   return parts.length === 1 ? parts[0]! : { $and: parts };
 }
 

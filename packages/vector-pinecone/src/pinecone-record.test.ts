@@ -80,7 +80,9 @@ describe('encodeRecord', () => {
       thrown = error;
     }
     expect(MemError.is(thrown, 'INVALID_INPUT')).toBe(true);
-    expect((thrown as Error).message).toMatch(/^Invalid records\[2\]\.metadata: .* more than Pinecone's limit of 40960 per record\. Shorten the memory text or the metadata values\.$/);
+    expect((thrown as Error).message).toMatch(
+      /^Invalid records\[2\]\.metadata: .* more than Pinecone's limit of 40960 per record\. Shorten the memory text or the metadata values\.$/,
+    );
     // The memory text itself never appears in the message.
     expect((thrown as Error).message).not.toContain('éé');
   });
@@ -88,7 +90,18 @@ describe('encodeRecord', () => {
 
 describe('stored ids', () => {
   it('leave printable ASCII ids alone and percent-encode the rest, reversibly', () => {
-    for (const id of ['0190a1b2-0000-7000-8000-00000000002a', 'mem_1', "it's \"quoted\"", 'with space', '100%', '%41', 'Zoë', '🍣', 'tab\there', 'x'.repeat(512)]) {
+    for (const id of [
+      '0190a1b2-0000-7000-8000-00000000002a',
+      'mem_1',
+      'it\'s "quoted"',
+      'with space',
+      '100%',
+      '%41',
+      'Zoë',
+      '🍣',
+      'tab\there',
+      'x'.repeat(512),
+    ]) {
       const stored = toStoredId(id)!;
       expect(stored).toMatch(/^[!-~]+$/);
       expect(fromStoredId(stored)).toBe(id);
@@ -107,9 +120,13 @@ describe('stored ids', () => {
 
 describe('decodeRecord', () => {
   it('treats a record without mem fields as an unusable answer, not a TypeError', () => {
-    expect(codeOf(() => decodeRecord({ id: 'foreign', values: [1, 0, 0], metadata: { genre: 'drama' } }, 'get'))).toBe('PROVIDER_RESPONSE_INVALID');
+    expect(codeOf(() => decodeRecord({ id: 'foreign', values: [1, 0, 0], metadata: { genre: 'drama' } }, 'get'))).toBe(
+      'PROVIDER_RESPONSE_INVALID',
+    );
     expect(codeOf(() => decodeRecord({ id: 'no-values', metadata: {} }, 'get'))).toBe('PROVIDER_RESPONSE_INVALID');
     const stored = encodeRecord(record, 'r', 3);
-    expect(codeOf(() => decodeRecord({ ...stored, metadata: { ...stored.metadata, _mem_createdAt: 'yesterday' } }, 'get'))).toBe('PROVIDER_RESPONSE_INVALID');
+    expect(codeOf(() => decodeRecord({ ...stored, metadata: { ...stored.metadata, _mem_createdAt: 'yesterday' } }, 'get'))).toBe(
+      'PROVIDER_RESPONSE_INVALID',
+    );
   });
 });

@@ -106,9 +106,15 @@ export function encodeRecord(record: MemoryRecord, field: string, dimensions: nu
       'Pinecone limits record ids to 512 ASCII characters; use shorter ids such as UUIDs.',
     );
   }
-  const values = encodeVector(record.vector, `${field}.vector`, dimensions, 'Embed with the model the index was created for, or point the store at an index of matching dimension.');
+  const values = encodeVector(
+    record.vector,
+    `${field}.vector`,
+    dimensions,
+    'Embed with the model the index was created for, or point the store at an index of matching dimension.',
+  );
   if (typeof record.text !== 'string') throw new InvalidInputError(`${field}.text`, 'expected a string', 'Pass the memory text.');
-  if (typeof record.hash !== 'string') throw new InvalidInputError(`${field}.hash`, 'expected a string', 'Pass the SHA-256 hex digest of the text.');
+  if (typeof record.hash !== 'string')
+    throw new InvalidInputError(`${field}.hash`, 'expected a string', 'Pass the SHA-256 hex digest of the text.');
   const scope = validateScope(record.scope, `${field}.scope`);
   const metadata: PineconeMetadata = {};
   for (const [key, value] of Object.entries(record.metadata ?? {})) {
@@ -159,7 +165,11 @@ export function isZeroVector(vector: readonly number[]): boolean {
 
 function checkMetadataKey(key: string, field: string): string {
   if (!FIELD_NAME_PATTERN.test(key)) {
-    throw new InvalidInputError(`${field}.${key}`, 'metadata keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the metadata key.');
+    throw new InvalidInputError(
+      `${field}.${key}`,
+      'metadata keys must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"',
+      'Rename the metadata key.',
+    );
   }
   return key;
 }
@@ -171,7 +181,11 @@ function encodeMetadataValue(value: MetadataValue, field: string): PineconeMetad
     return value;
   }
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return [...value];
-  throw new InvalidInputError(field, 'expected a string, a finite number, a boolean or an array of strings', 'Pinecone metadata holds only these types; convert the value.');
+  throw new InvalidInputError(
+    field,
+    'expected a string, a finite number, a boolean or an array of strings',
+    'Pinecone metadata holds only these types; convert the value.',
+  );
 }
 
 function encodeDate(value: Date, field: string): number {
@@ -204,16 +218,19 @@ export interface StoredVector {
  * @throws {ProviderResponseInvalidError} when mem's fields are missing or have the wrong type.
  */
 export function decodeRecord(vector: StoredVector, operation: string): MemoryRecord {
-  const invalid = (problem: string) => new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, `record ${JSON.stringify(vector.id ?? '?')} ${problem}`);
+  const invalid = (problem: string) =>
+    new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, `record ${JSON.stringify(vector.id ?? '?')} ${problem}`);
   if (typeof vector.id !== 'string' || vector.id.length === 0) throw invalid('has no id');
   const id = fromStoredId(vector.id);
   const values = vector.values;
-  if (!Array.isArray(values) || values.length === 0 || !values.every((value) => typeof value === 'number')) throw invalid('has no vector values');
+  if (!Array.isArray(values) || values.length === 0 || !values.every((value) => typeof value === 'number'))
+    throw invalid('has no vector values');
   const stored = vector.metadata;
   if (typeof stored !== 'object' || stored === null) throw invalid('has no metadata');
   const text = stored[reservedKey('text')];
   const hash = stored[reservedKey('hash')];
-  if (typeof text !== 'string' || typeof hash !== 'string') throw invalid(`lacks the ${reservedKey('text')} or ${reservedKey('hash')} metadata mem writes`);
+  if (typeof text !== 'string' || typeof hash !== 'string')
+    throw invalid(`lacks the ${reservedKey('text')} or ${reservedKey('hash')} metadata mem writes`);
   const dates = {} as Record<DateField, Date>;
   for (const key of DATE_FIELDS) {
     const ms = stored[reservedKey(key)];

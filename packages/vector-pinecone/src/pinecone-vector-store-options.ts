@@ -85,30 +85,50 @@ type Environment = Readonly<Record<string, string | undefined>>;
  * @throws {InvalidInputError} for an option Pinecone would reject.
  */
 export function resolvePineconeSettings(options: PineconeVectorStoreOptions, env: Environment = process.env): PineconeSettings {
-  const setting = (value: string | undefined, variable: string) => (value !== undefined && value !== '' ? value : nonEmptySetting(env[variable]));
+  const setting = (value: string | undefined, variable: string) =>
+    value !== undefined && value !== '' ? value : nonEmptySetting(env[variable]);
   const apiKey = setting(options.apiKey, 'PINECONE_API_KEY');
   if (apiKey === undefined) {
-    throw new MissingSettingError('PINECONE_API_KEY', 'Pass apiKey or set PINECONE_API_KEY (create a key in the Pinecone console under API Keys).');
+    throw new MissingSettingError(
+      'PINECONE_API_KEY',
+      'Pass apiKey or set PINECONE_API_KEY (create a key in the Pinecone console under API Keys).',
+    );
   }
   const index = setting(options.index, 'PINECONE_INDEX');
   const host = setting(options.host, 'PINECONE_HOST');
   if (index === undefined && host === undefined) {
-    throw new MissingSettingError('PINECONE_INDEX', 'Pass index: "<index name>" (or host: "<index host>"), or set PINECONE_INDEX or PINECONE_HOST.');
+    throw new MissingSettingError(
+      'PINECONE_INDEX',
+      'Pass index: "<index name>" (or host: "<index host>"), or set PINECONE_INDEX or PINECONE_HOST.',
+    );
   }
   if (index !== undefined && !INDEX_NAME_PATTERN.test(index)) {
-    throw new InvalidInputError('index', 'Pinecone index names are 1-45 lowercase letters, digits or "-", starting and ending with a letter or digit', 'Pass the name exactly as the Pinecone console shows it.');
+    throw new InvalidInputError(
+      'index',
+      'Pinecone index names are 1-45 lowercase letters, digits or "-", starting and ending with a letter or digit',
+      'Pass the name exactly as the Pinecone console shows it.',
+    );
   }
   if (options.createIndex !== undefined) {
     if (index === undefined) {
-      throw new InvalidInputError('createIndex', 'creating an index needs its name', 'Pass index: "<new index name>" along with createIndex.');
+      throw new InvalidInputError(
+        'createIndex',
+        'creating an index needs its name',
+        'Pass index: "<new index name>" along with createIndex.',
+      );
     }
     const { cloud, region } = options.createIndex;
     if (typeof cloud !== 'string' || cloud === '' || typeof region !== 'string' || region === '') {
-      throw new InvalidInputError('createIndex', 'cloud and region are required', 'Pass e.g. createIndex: { cloud: "aws", region: "us-east-1" }.');
+      throw new InvalidInputError(
+        'createIndex',
+        'cloud and region are required',
+        'Pass e.g. createIndex: { cloud: "aws", region: "us-east-1" }.',
+      );
     }
   }
   const namespace = options.namespace ?? '';
-  if (typeof namespace !== 'string') throw new InvalidInputError('namespace', 'expected a string', 'Pass a namespace name, or leave it out for the default namespace.');
+  if (typeof namespace !== 'string')
+    throw new InvalidInputError('namespace', 'expected a string', 'Pass a namespace name, or leave it out for the default namespace.');
   return {
     apiKey,
     index,

@@ -52,7 +52,10 @@ describeVectorStore(
         }
         expect(emulator.ids(INDEX, store.namespace)).toHaveLength(2_500);
         for (const scope of [...scopes, { userId: 'user-a' }, { agentId: 'agent-1' }]) {
-          const expected = records.filter((record) => inScope(scope, record.scope)).map((record) => record.id).sort(compareIds);
+          const expected = records
+            .filter((record) => inScope(scope, record.scope))
+            .map((record) => record.id)
+            .sort(compareIds);
           const listed = await ids(store.list({ scope }));
           expect(listed).toEqual(expected);
           const cursor = expected[Math.floor(expected.length / 3)]!;
@@ -71,11 +74,17 @@ describeVectorStore(
         expect(doomedIds.length).toBe(records.filter((record) => inScope(doomed, record.scope)).length);
         // Every id of the namespace is named, but only the scope's own records may go.
         await store.delete({ scope: doomed, ids: records.map((record) => record.id) });
-        const survivors = records.filter((record) => !inScope(doomed, record.scope)).map((record) => record.id).sort(compareIds);
+        const survivors = records
+          .filter((record) => !inScope(doomed, record.scope))
+          .map((record) => record.id)
+          .sort(compareIds);
         expect(emulator.ids(INDEX, store.namespace).sort(compareIds)).toEqual(survivors);
         expect(await ids(store.list({ scope: doomed }))).toEqual([]);
         expect(await ids(store.list({ scope: { userId: 'user-a' } }))).toEqual(
-          records.filter((record) => inScope({ userId: 'user-a' }, record.scope) && !inScope(doomed, record.scope)).map((record) => record.id).sort(compareIds),
+          records
+            .filter((record) => inScope({ userId: 'user-a' }, record.scope) && !inScope(doomed, record.scope))
+            .map((record) => record.id)
+            .sort(compareIds),
         );
       });
     },

@@ -1,5 +1,5 @@
 import { runVectorStoreCase, vectorStoreCases } from '@mem/conformance';
-import { MemError, ProviderRequestError, compareIds, cosineSimilarity, type MemoryRecord, type Scope } from '@mem/core';
+import { MemError, type ProviderRequestError, compareIds, cosineSimilarity, type MemoryRecord, type Scope } from '@mem/core';
 import { X_PINECONE_API_VERSION } from '@pinecone-database/pinecone/dist/pinecone-generated-ts-fetch/db_data';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PineconeVectorStore } from './pinecone-vector-store';
@@ -18,7 +18,13 @@ async function startEmulator(options: PineconeEmulatorOptions = {}): Promise<Pin
 }
 
 function storeFor(emulator: PineconeEmulator, options: Partial<PineconeVectorStoreOptions> = {}): PineconeVectorStore {
-  return new PineconeVectorStore({ apiKey: 'test-key', index: 'memories', controllerHostUrl: emulator.controllerHostUrl, retryDelayMs: 0, ...options });
+  return new PineconeVectorStore({
+    apiKey: 'test-key',
+    index: 'memories',
+    controllerHostUrl: emulator.controllerHostUrl,
+    retryDelayMs: 0,
+    ...options,
+  });
 }
 
 const AT = new Date(Date.UTC(2024, 4, 17, 9, 30, 15, 123));
@@ -63,7 +69,12 @@ describe('requests', () => {
     await emulator.createIndex({ name: 'memories', dimension: 3 });
     const store = storeFor(emulator, { namespace: 'tenant-1' });
     await store.upsert({ records: [record('m1', [0.5, 0, 1], { userId: 'u1', agentId: 'a1' }, { category: 'food', tags: ['diet'] })] });
-    await store.query({ scope: { userId: 'u1', agentId: 'a1' }, vector: [1, 0, 0], topK: 5, filter: { op: 'in', field: 'category', values: ['food', 'drink'] } });
+    await store.query({
+      scope: { userId: 'u1', agentId: 'a1' },
+      vector: [1, 0, 0],
+      topK: 5,
+      filter: { op: 'in', field: 'category', values: ['food', 'drink'] },
+    });
     const [upsert, query] = emulator.requests.filter((request) => request.plane === 'data');
     expect(upsert).toMatchObject({ method: 'POST', path: '/vectors/upsert' });
     expect(upsert!.body).toMatchInlineSnapshot(`
@@ -169,7 +180,12 @@ describe('requests', () => {
     const emulator = await startEmulator();
     await emulator.createIndex({ name: 'memories', dimension: 2_048 });
     const store = storeFor(emulator);
-    const records = Array.from({ length: 100 }, (_, index) => record(`r${index}`, Array.from({ length: 2_048 }, (_, position) => Math.sin(index * 2_048 + position + 1) / 3)));
+    const records = Array.from({ length: 100 }, (_, index) =>
+      record(
+        `r${index}`,
+        Array.from({ length: 2_048 }, (_, position) => Math.sin(index * 2_048 + position + 1) / 3),
+      ),
+    );
     await store.upsert({ records });
     const upserts = emulator.requests.filter((request) => request.path === '/vectors/upsert');
     expect(upserts.length).toBeGreaterThan(1);
@@ -184,7 +200,9 @@ describe('requests', () => {
     const emulator = await startEmulator();
     await emulator.createIndex({ name: 'memories', dimension: 2 });
     const store = storeFor(emulator);
-    const records = Array.from({ length: 1_200 }, (_, index) => record(`r${String(index).padStart(4, '0')}`, [Math.cos(index / 100), Math.sin(index / 100)]));
+    const records = Array.from({ length: 1_200 }, (_, index) =>
+      record(`r${String(index).padStart(4, '0')}`, [Math.cos(index / 100), Math.sin(index / 100)]),
+    );
     for (let start = 0; start < records.length; start += 100) await store.upsert({ records: records.slice(start, start + 100) });
     const vector = [1, 0.2];
     const matches = await store.query({ scope: { userId: 'u1' }, vector, topK: 1_100 });
@@ -217,7 +235,9 @@ describe('requests', () => {
     await emulator.createIndex({ name: 'memories', dimension: 2 });
     const store = storeFor(emulator);
     const zero = await errorOf(() => store.upsert({ records: [record('ok', [1, 0]), record('zero', [0, 0])] }));
-    expect(zero.message).toBe("Invalid records[1].vector: every component is zero. Pinecone's cosine metric cannot store a zero vector; check the embedder output.");
+    expect(zero.message).toBe(
+      "Invalid records[1].vector: every component is zero. Pinecone's cosine metric cannot store a zero vector; check the embedder output.",
+    );
     const large = await errorOf(() => store.upsert({ records: [record('big', [1, 0], { userId: 'u1' }, { note: 'x'.repeat(41_000) })] }));
     expect(large.code).toBe('INVALID_INPUT');
     expect(emulator.requests.filter((request) => request.path === '/vectors/upsert')).toEqual([]);
@@ -229,7 +249,10 @@ describe('requests', () => {
     const store = storeFor(emulator, { namespace: 'never-written' });
     await store.reset();
     await store.dropNamespace();
-    expect(paths(emulator).filter((path) => path.includes('404'))).toEqual(['POST /vectors/delete 404', 'DELETE /namespaces/never-written 404']);
+    expect(paths(emulator).filter((path) => path.includes('404'))).toEqual([
+      'POST /vectors/delete 404',
+      'DELETE /namespaces/never-written 404',
+    ]);
     await store.upsert({ records: [record('a', [1, 0])] });
     await store.dropNamespace();
     expect(emulator.namespaces('memories')).toEqual([]);
@@ -252,9 +275,22 @@ describe('ensureCollection', () => {
     const store = storeFor(emulator, { createIndex: { cloud: 'gcp', region: 'us-central1', tags: { app: 'mem-test' } } });
     await store.ensureCollection({ dimensions: 4 });
     const create = emulator.requests.find((request) => request.method === 'POST' && request.path === '/indexes');
-    expect(create!.body).toEqual({ name: 'memories', dimension: 4, metric: 'cosine', vector_type: 'dense', tags: { app: 'mem-test' }, spec: { serverless: { cloud: 'gcp', region: 'us-central1' } } });
+    expect(create!.body).toEqual({
+      name: 'memories',
+      dimension: 4,
+      metric: 'cosine',
+      vector_type: 'dense',
+      tags: { app: 'mem-test' },
+      spec: { serverless: { cloud: 'gcp', region: 'us-central1' } },
+    });
     // Created, then described twice while Initializing, then Ready.
-    expect(paths(emulator)).toEqual(['GET /indexes/memories 404', 'POST /indexes 201', 'GET /indexes/memories 200', 'GET /indexes/memories 200', 'GET /indexes/memories 200']);
+    expect(paths(emulator)).toEqual([
+      'GET /indexes/memories 404',
+      'POST /indexes 201',
+      'GET /indexes/memories 200',
+      'GET /indexes/memories 200',
+      'GET /indexes/memories 200',
+    ]);
     await store.ensureCollection({ dimensions: 4 });
     expect((await errorOf(() => store.ensureCollection({ dimensions: 5 }))).code).toBe('DIMENSION_MISMATCH');
   });
@@ -273,12 +309,15 @@ describe('ensureCollection', () => {
     const emulator = await startEmulator();
     const dotHost = await emulator.createIndex({ name: 'dot', dimension: 3, metric: 'dotproduct' });
     const cosineHost = await emulator.createIndex({ name: 'cos', dimension: 3 });
-    const hostOnly = (host: string) => new PineconeVectorStore({ apiKey: 'k', host, controllerHostUrl: emulator.controllerHostUrl, retryDelayMs: 0 });
+    const hostOnly = (host: string) =>
+      new PineconeVectorStore({ apiKey: 'k', host, controllerHostUrl: emulator.controllerHostUrl, retryDelayMs: 0 });
     expect((await errorOf(() => hostOnly(dotHost).ensureCollection({ dimensions: 3 }))).code).toBe('INVALID_INPUT');
     await hostOnly(cosineHost).ensureCollection({ dimensions: 3 });
     // The same server under another name is not in the project's list: only the dimension can be checked.
     const unlisted = hostOnly(cosineHost.replace('127.0.0.1', 'localhost'));
-    expect((await errorOf(() => unlisted.ensureCollection({ dimensions: 8 }))).message).toMatch(/^The Pinecone index at http:\/\/localhost:\d+ holds vectors of 3 dimensions but got 8\./);
+    expect((await errorOf(() => unlisted.ensureCollection({ dimensions: 8 }))).message).toMatch(
+      /^The Pinecone index at http:\/\/localhost:\d+ holds vectors of 3 dimensions but got 8\./,
+    );
     expect(paths(emulator).filter((path) => path.startsWith('POST /describe_index_stats'))).toEqual(['POST /describe_index_stats 200']);
   });
 });
@@ -293,7 +332,11 @@ describe('retries and cancellation', () => {
     emulator.failNext({ path: '/query', status: 429 });
     const matches = await store.query({ scope: { userId: 'u1' }, vector: [1, 0], topK: 1 });
     expect(matches.map((match) => match.record.id)).toEqual(['a']);
-    expect(paths(emulator).filter((path) => path.startsWith('POST /query'))).toEqual(['POST /query 503', 'POST /query 429', 'POST /query 200']);
+    expect(paths(emulator).filter((path) => path.startsWith('POST /query'))).toEqual([
+      'POST /query 503',
+      'POST /query 429',
+      'POST /query 200',
+    ]);
   });
 
   it('does not retry a 400, and reports the status with retryable false', async () => {

@@ -144,7 +144,11 @@ export class PineconeVectorStore implements VectorStore {
     throwIfAborted(request.signal, 'pinecone ensureCollection');
     const { dimensions } = request;
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
-      throw new InvalidInputError('dimensions', `expected an integer from 1 to ${MAX_DIMENSIONS}`, 'Pass the embedding length of your embedder.');
+      throw new InvalidInputError(
+        'dimensions',
+        `expected an integer from 1 to ${MAX_DIMENSIONS}`,
+        'Pass the embedding length of your embedder.',
+      );
     }
     const target = await this.resolveTarget(request.signal, dimensions);
     if (target.dimensions !== dimensions) {
@@ -175,7 +179,11 @@ export class PineconeVectorStore implements VectorStore {
     request.records.forEach((record, index) => {
       const vector = encodeRecord(record, `records[${index}]`, target.dimensions);
       if (isZeroVector(vector.values)) {
-        throw new InvalidInputError(`records[${index}].vector`, 'every component is zero', "Pinecone's cosine metric cannot store a zero vector; check the embedder output.");
+        throw new InvalidInputError(
+          `records[${index}].vector`,
+          'every component is zero',
+          "Pinecone's cosine metric cannot store a zero vector; check the embedder output.",
+        );
       }
       // The same id twice in one batch: the last version wins, as with one upsert after the other.
       latest.delete(vector.id);
@@ -193,13 +201,19 @@ export class PineconeVectorStore implements VectorStore {
    * @throws {UnsupportedCapabilityError} for a filter operator outside `capabilities.filterOperators`.
    * @throws {InvalidInputError} for a `topK` above 10,000 (Pinecone's limit).
    */
-  async query(request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async query(
+    request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     throwIfAborted(request.signal, 'pinecone query');
     const scope = validateScope(request.scope);
     assertNativeFilter(request.filter);
     const topK = request.topK;
     if (!Number.isInteger(topK) || topK < 0 || topK > MAX_TOP_K) {
-      throw new InvalidInputError('topK', `expected an integer from 0 to ${MAX_TOP_K}`, 'Pinecone returns at most 10,000 matches per query.');
+      throw new InvalidInputError(
+        'topK',
+        `expected an integer from 0 to ${MAX_TOP_K}`,
+        'Pinecone returns at most 10,000 matches per query.',
+      );
     }
     const target = await this.resolveTarget(request.signal);
     const vector = encodeVector(request.vector, 'vector', target.dimensions, 'Embed queries with the model the index was created for.');
@@ -221,19 +235,27 @@ export class PineconeVectorStore implements VectorStore {
       }
     } else {
       // Ids and scores first, then the records; one changed in between is dropped if it left the scope or filter.
-      const stored = await this.fetchStored(target, response.matches.map((match) => fromStoredId(match.id)), 'query', request.signal);
+      const stored = await this.fetchStored(
+        target,
+        response.matches.map((match) => fromStoredId(match.id)),
+        'query',
+        request.signal,
+      );
       for (const match of response.matches) {
         const vector = stored.get(fromStoredId(match.id));
         if (!vector) continue;
         const record = decodeRecord(vector, 'query');
-        if (scopeContains(scope, record.scope) && (!request.filter || evaluateFilter(request.filter, record))) matches.push({ record, score: scoreOf(match) });
+        if (scopeContains(scope, record.scope) && (!request.filter || evaluateFilter(request.filter, record)))
+          matches.push({ record, score: scoreOf(match) });
       }
     }
     return matches.sort((a, b) => b.score - a.score || compareIds(a.record.id, b.record.id)).slice(0, topK);
   }
 
   /** @throws {UnsupportedCapabilityError} always: keyword search needs sparse vectors, which this adapter does not write. */
-  async keywordQuery(request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async keywordQuery(
+    request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     throwIfAborted(request.signal, 'pinecone keywordQuery');
     throw new UnsupportedCapabilityError(
       PINECONE_PROVIDER,
@@ -292,7 +314,8 @@ export class PineconeVectorStore implements VectorStore {
     const scope = validateScope(request.scope);
     assertNativeFilter(request.filter);
     const { after } = request;
-    if (after !== undefined && typeof after !== 'string') throw new InvalidInputError('after', 'expected a record id', 'Pass the id of the last record you received.');
+    if (after !== undefined && typeof after !== 'string')
+      throw new InvalidInputError('after', 'expected a record id', 'Pass the id of the last record you received.');
     const target = await this.resolveTarget(request.signal);
     const filter = scopedPineconeFilter(scope, request.filter);
     const ids = new Set<string>();
@@ -302,7 +325,8 @@ export class PineconeVectorStore implements VectorStore {
       const page = await this.call<FetchByMetadataResponse<PineconeMetadata>>(
         'list',
         request.signal,
-        () => target.data.fetchByMetadata({ filter, limit: LIST_PAGE_SIZE, ...(previous === undefined ? {} : { paginationToken: previous }) }),
+        () =>
+          target.data.fetchByMetadata({ filter, limit: LIST_PAGE_SIZE, ...(previous === undefined ? {} : { paginationToken: previous }) }),
         { onNotFound: () => ({ records: {}, namespace: this.settings.namespace }) },
       );
       for (const [key, vector] of Object.entries(page.records ?? {})) ids.add(fromStoredId(vector.id ?? key));
@@ -373,7 +397,9 @@ export class PineconeVectorStore implements VectorStore {
     } else {
       const dataHost = host!;
       const listed = await this.call('ensureCollection', signal, () => this.client.listIndexes());
-      const model = (listed.indexes ?? []).find((candidate) => sameHost(candidate.host, dataHost) || sameHost(candidate.privateHost, dataHost));
+      const model = (listed.indexes ?? []).find(
+        (candidate) => sameHost(candidate.host, dataHost) || sameHost(candidate.privateHost, dataHost),
+      );
       if (model) {
         target = this.targetOf(model, dataHost);
       } else {
@@ -382,7 +408,11 @@ export class PineconeVectorStore implements VectorStore {
         const data = this.client.index<PineconeMetadata>({ host: dataHost, namespace });
         const stats = await this.call('ensureCollection', signal, () => data.describeIndexStats());
         if (typeof stats.dimension !== 'number') {
-          throw new ProviderResponseInvalidError(PINECONE_PROVIDER, 'ensureCollection', 'describe_index_stats returned no dimension (is this a sparse index?)');
+          throw new ProviderResponseInvalidError(
+            PINECONE_PROVIDER,
+            'ensureCollection',
+            'describe_index_stats returned no dimension (is this a sparse index?)',
+          );
         }
         target = { dimensions: stats.dimension, data, label: `The Pinecone index at ${dataHost}` };
       }
@@ -394,7 +424,11 @@ export class PineconeVectorStore implements VectorStore {
   private targetOf(model: IndexModel, dataHost: string): Target {
     const label = `The Pinecone index "${model.name}"`;
     if (model.vectorType !== undefined && model.vectorType !== 'dense') {
-      throw new InvalidInputError('index', `${label} holds ${model.vectorType} vectors`, 'mem stores dense embeddings: use a dense index with metric "cosine".');
+      throw new InvalidInputError(
+        'index',
+        `${label} holds ${model.vectorType} vectors`,
+        'mem stores dense embeddings: use a dense index with metric "cosine".',
+      );
     }
     if (model.metric !== 'cosine') {
       throw new InvalidInputError(
@@ -404,9 +438,17 @@ export class PineconeVectorStore implements VectorStore {
       );
     }
     if (typeof model.dimension !== 'number') {
-      throw new ProviderResponseInvalidError(PINECONE_PROVIDER, 'ensureCollection', `the description of index "${model.name}" has no dimension`);
+      throw new ProviderResponseInvalidError(
+        PINECONE_PROVIDER,
+        'ensureCollection',
+        `the description of index "${model.name}" has no dimension`,
+      );
     }
-    return { dimensions: model.dimension, data: this.client.index<PineconeMetadata>({ host: dataHost, namespace: this.settings.namespace }), label };
+    return {
+      dimensions: model.dimension,
+      data: this.client.index<PineconeMetadata>({ host: dataHost, namespace: this.settings.namespace }),
+      label,
+    };
   }
 
   /** The index description, or `undefined` when the index does not exist. */
@@ -451,7 +493,12 @@ export class PineconeVectorStore implements VectorStore {
       if (model.status?.ready) return model;
       const state = model.status?.state;
       if (state === 'InitializationFailed' || state === 'Terminating' || state === 'Disabled') {
-        throw new ProviderRequestError({ provider: PINECONE_PROVIDER, operation: 'ensureCollection', message: `the index is in state ${state} and will not become ready`, retryable: false });
+        throw new ProviderRequestError({
+          provider: PINECONE_PROVIDER,
+          operation: 'ensureCollection',
+          message: `the index is in state ${state} and will not become ready`,
+          retryable: false,
+        });
       }
       if (Date.now() >= deadline) {
         throw new ProviderRequestError({
@@ -467,7 +514,12 @@ export class PineconeVectorStore implements VectorStore {
   // Requests
 
   /** Fetches records by (record) id in batches; the map is keyed by record id, and ids Pinecone does not have are absent. */
-  private async fetchStored(target: Target, ids: readonly string[], operation: string, signal: AbortSignal | undefined): Promise<Map<string, StoredVector>> {
+  private async fetchStored(
+    target: Target,
+    ids: readonly string[],
+    operation: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Map<string, StoredVector>> {
     const found = new Map<string, StoredVector>();
     const storedIds = ids.flatMap((id) => toStoredId(id) ?? []);
     for (const batch of fetchBatches(storedIds)) {
@@ -480,7 +532,12 @@ export class PineconeVectorStore implements VectorStore {
   }
 
   /** The first `topK` records of the scope in id order, all scored 0 (the answer for a zero query vector). */
-  private async firstInScope(scope: Scope, filter: Filter | undefined, topK: number, signal: AbortSignal | undefined): Promise<VectorMatch[]> {
+  private async firstInScope(
+    scope: Scope,
+    filter: Filter | undefined,
+    topK: number,
+    signal: AbortSignal | undefined,
+  ): Promise<VectorMatch[]> {
     const matches: VectorMatch[] = [];
     for await (const record of this.list({ scope, ...(filter ? { filter } : {}), ...(signal ? { signal } : {}) })) {
       matches.push({ record, score: 0 });
@@ -504,20 +561,30 @@ export class PineconeVectorStore implements VectorStore {
         provider: 'pinecone',
         operation,
         signal,
-        policy: resolveRetryPolicy({ maxRetries: this.settings.maxRetries, initialDelayMs: this.settings.retryDelayMs, maxDelayMs: 20_000 }),
+        policy: resolveRetryPolicy({
+          maxRetries: this.settings.maxRetries,
+          initialDelayMs: this.settings.retryDelayMs,
+          maxDelayMs: 20_000,
+        }),
         ...(options.retryConflicts === false ? { shouldRetry: (error: ProviderRequestError) => error.status !== 409 } : {}),
         attempt: async () => {
           const context: CallContext = { signal, status: undefined, responded: false };
           try {
             return await this.calls.run(context, send);
           } catch (error) {
-            throw toMemError(error, { operation, signal, responded: context.responded, ...(context.status === undefined ? {} : { status: context.status }) });
+            throw toMemError(error, {
+              operation,
+              signal,
+              responded: context.responded,
+              ...(context.status === undefined ? {} : { status: context.status }),
+            });
           }
         },
         toError: (error) => (MemError.is(error) ? error : toMemError(error, { operation, signal, responded: false })),
       });
     } catch (error) {
-      if (options.onNotFound && MemError.is(error, 'PROVIDER_REQUEST_FAILED') && (error as ProviderRequestError).status === 404) return options.onNotFound();
+      if (options.onNotFound && MemError.is(error, 'PROVIDER_REQUEST_FAILED') && (error as ProviderRequestError).status === 404)
+        return options.onNotFound();
       throw error;
     }
   }
@@ -530,7 +597,10 @@ export class PineconeVectorStore implements VectorStore {
     const context = this.calls.getStore();
     const signal = context?.signal;
     // AbortSignal.any arrived in Node 20.3; the SDK passes no signal of its own today anyway.
-    const combined = signal && init?.signal && typeof AbortSignal.any === 'function' ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal ?? undefined);
+    const combined =
+      signal && init?.signal && typeof AbortSignal.any === 'function'
+        ? AbortSignal.any([signal, init.signal])
+        : (signal ?? init?.signal ?? undefined);
     const response = await this.settings.fetch(input, combined ? { ...init, signal: combined } : init);
     if (context) {
       context.responded = true;
@@ -593,7 +663,11 @@ function scoreOf(match: { readonly id: string; readonly score?: number }): numbe
 }
 
 function outsideScope(operation: string, id: string): ProviderResponseInvalidError {
-  return new ProviderResponseInvalidError(PINECONE_PROVIDER, operation, `record ${JSON.stringify(id)} is outside the requested scope although the scope was part of the filter`);
+  return new ProviderResponseInvalidError(
+    PINECONE_PROVIDER,
+    operation,
+    `record ${JSON.stringify(id)} is outside the requested scope although the scope was part of the filter`,
+  );
 }
 
 function withScheme(host: string): string {
@@ -601,6 +675,10 @@ function withScheme(host: string): string {
 }
 
 function sameHost(a: string | undefined, b: string): boolean {
-  const bare = (host: string) => host.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  const bare = (host: string) =>
+    host
+      .replace(/^https?:\/\//i, '')
+      .replace(/\/+$/, '')
+      .toLowerCase();
   return a !== undefined && a !== '' && bare(a) === bare(b);
 }

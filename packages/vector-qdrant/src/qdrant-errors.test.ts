@@ -10,12 +10,28 @@ import { retryAfterMs, toMemError } from './qdrant-errors';
 
 /** An HTTP error answer as the SDK's fetcher throws it (its ApiError is not exported). */
 function apiError(status: number, data: unknown, headers: Record<string, string> = {}): Error {
-  return Object.assign(new Error(`HTTP ${status}`), { name: 'ApiError', status, statusText: '', data, headers: new Headers(headers), url: 'http://x' });
+  return Object.assign(new Error(`HTTP ${status}`), {
+    name: 'ApiError',
+    status,
+    statusText: '',
+    data,
+    headers: new Headers(headers),
+    url: 'http://x',
+  });
 }
 
 describe('toMemError', () => {
   it('maps an HTTP error answer to ProviderRequestError with the status, core deciding retryable', () => {
-    for (const [status, retryable] of [[400, false], [401, false], [404, false], [408, true], [409, true], [429, true], [500, true], [503, true]] as const) {
+    for (const [status, retryable] of [
+      [400, false],
+      [401, false],
+      [404, false],
+      [408, true],
+      [409, true],
+      [429, true],
+      [500, true],
+      [503, true],
+    ] as const) {
       const error = toMemError(apiError(status, { status: { error: 'boom' }, time: 0 }), { operation: 'upsert' }) as ProviderRequestError;
       expect(error).toBeInstanceOf(ProviderRequestError);
       expect([error.provider, error.operation, error.status, error.retryable]).toEqual(['qdrant', 'upsert', status, retryable]);
@@ -23,9 +39,16 @@ describe('toMemError', () => {
   });
 
   it("keeps Qdrant's error text but drops quoted strings, which may echo request data", () => {
-    const error = toMemError(apiError(400, { status: { error: 'Format error in JSON body: invalid type: string "my secret memory", expected u64 at line 1' } }), { operation: 'upsert' });
-    expect(error.message).toBe('qdrant upsert failed (HTTP 400): Qdrant said: Format error in JSON body: invalid type: string "…", expected u64 at line 1. The request was rejected as invalid');
-    expect(toMemError(apiError(502, '<html>bad gateway</html>'), { operation: 'get' }).message).toMatch(/Qdrant said: <html>bad gateway<\/html>/);
+    const error = toMemError(
+      apiError(400, { status: { error: 'Format error in JSON body: invalid type: string "my secret memory", expected u64 at line 1' } }),
+      { operation: 'upsert' },
+    );
+    expect(error.message).toBe(
+      'qdrant upsert failed (HTTP 400): Qdrant said: Format error in JSON body: invalid type: string "…", expected u64 at line 1. The request was rejected as invalid',
+    );
+    expect(toMemError(apiError(502, '<html>bad gateway</html>'), { operation: 'get' }).message).toMatch(
+      /Qdrant said: <html>bad gateway<\/html>/,
+    );
     expect(toMemError(apiError(503, undefined), { operation: 'get' }).message).toMatch(/Qdrant gave no error text/);
   });
 
@@ -38,14 +61,31 @@ describe('toMemError', () => {
   });
 
   it('maps the other SDK errors and unknown failures', () => {
-    expect(toMemError(QdrantClientUnexpectedResponseError.forResponse({ status: 202, statusText: 'Accepted', data: {}, headers: new Headers(), url: '', ok: true }), { operation: 'upsert' }).code).toBe(
-      'PROVIDER_RESPONSE_INVALID',
-    );
+    expect(
+      toMemError(
+        QdrantClientUnexpectedResponseError.forResponse({
+          status: 202,
+          statusText: 'Accepted',
+          data: {},
+          headers: new Headers(),
+          url: '',
+          ok: true,
+        }),
+        { operation: 'upsert' },
+      ).code,
+    ).toBe('PROVIDER_RESPONSE_INVALID');
     expect(toMemError(new QdrantClientConfigError('bad url'), { operation: 'connect' }).code).toBe('INVALID_INPUT');
     const timeout = toMemError(new QdrantClientTimeoutError('aborted'), { operation: 'query', timeoutMs: 1_000 }) as ProviderRequestError;
     expect([timeout.status, timeout.retryable]).toEqual([undefined, true]);
-    const refused = toMemError(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) }), { operation: 'get' }) as ProviderRequestError;
-    expect([refused.status, refused.retryable, refused.message]).toEqual([undefined, true, expect.stringContaining('could not reach Qdrant (ECONNREFUSED)')]);
+    const refused = toMemError(
+      new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) }),
+      { operation: 'get' },
+    ) as ProviderRequestError;
+    expect([refused.status, refused.retryable, refused.message]).toEqual([
+      undefined,
+      true,
+      expect.stringContaining('could not reach Qdrant (ECONNREFUSED)'),
+    ]);
     const unknown = toMemError(new RangeError('bug'), { operation: 'get' }) as ProviderRequestError;
     expect([unknown.code, unknown.retryable]).toEqual(['PROVIDER_REQUEST_FAILED', false]);
   });

@@ -1,10 +1,4 @@
-import {
-  AbortedError,
-  InvalidInputError,
-  MemError,
-  ProviderRequestError,
-  ProviderResponseInvalidError,
-} from '@mem/core';
+import { AbortedError, InvalidInputError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core';
 import { QDRANT_PROVIDER, isObject } from './qdrant-payload';
 
 /** What {@link toMemError} needs to know about the failed call. */
@@ -80,10 +74,19 @@ export function toMemError(error: unknown, context: QdrantFailureContext): MemEr
     return mapped;
   }
   if (name === 'QdrantClientUnexpectedResponseError') {
-    return new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'Qdrant answered with an unexpected success status (not 200 or 201)', { cause: error });
+    return new ProviderResponseInvalidError(
+      QDRANT_PROVIDER,
+      operation,
+      'Qdrant answered with an unexpected success status (not 200 or 201)',
+      { cause: error },
+    );
   }
   if (name === 'QdrantClientConfigError') {
-    return new InvalidInputError('url', 'the Qdrant client rejected the connection settings', 'Pass url as "http(s)://host:port", or host without protocol and port.');
+    return new InvalidInputError(
+      'url',
+      'the Qdrant client rejected the connection settings',
+      'Pass url as "http(s)://host:port", or host without protocol and port.',
+    );
   }
   const code = connectionErrorCode(error);
   if (code !== undefined) {
@@ -123,7 +126,10 @@ function serverMessage(data: unknown): string | undefined {
   if (isObject(data) && isObject(data['status'])) text = data['status']['error'];
   else if (typeof data === 'string') text = data;
   if (typeof text !== 'string' || text.length === 0) return undefined;
-  const redacted = text.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\s+/g, ' ').trim();
+  const redacted = text
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/\s+/g, ' ')
+    .trim();
   return redacted.length > MAX_SERVER_MESSAGE ? `${redacted.slice(0, MAX_SERVER_MESSAGE)}…` : redacted;
 }
 

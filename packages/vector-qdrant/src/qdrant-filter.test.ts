@@ -33,7 +33,13 @@ describe('toQdrantFilter', () => {
   });
 
   it('flattens a top-level and into the must list and appends extra conditions last', () => {
-    const filter: Filter = { op: 'and', filters: [{ op: 'gt', field: 'rating', value: 3 }, { op: 'lte', field: 'createdAt', value: 1_700_000_000_000 }] };
+    const filter: Filter = {
+      op: 'and',
+      filters: [
+        { op: 'gt', field: 'rating', value: 3 },
+        { op: 'lte', field: 'createdAt', value: 1_700_000_000_000 },
+      ],
+    };
     expect(toQdrantFilter({ agentId: 'a' }, filter, [{ has_id: ['018f0000-0000-7000-8000-000000000001'] }])).toMatchInlineSnapshot(`
       {
         "must": [
@@ -78,7 +84,9 @@ describe('toCondition', () => {
 
   it('ne and nin: must_not of eq and in, so a missing field matches', () => {
     expect(toCondition({ op: 'ne', field: 'userId', value: 'u' })).toEqual({ must_not: [{ key: 'userId', match: { value: 'u' } }] });
-    expect(toCondition({ op: 'nin', field: 'tag', values: ['a', 'b'] })).toEqual({ must_not: [{ key: 'metadata.tag', match: { any: ['a', 'b'] } }] });
+    expect(toCondition({ op: 'nin', field: 'tag', values: ['a', 'b'] })).toEqual({
+      must_not: [{ key: 'metadata.tag', match: { any: ['a', 'b'] } }],
+    });
   });
 
   it('in: one match.any per type Qdrant accepts (strings, integers), every other value on its own, ORed', () => {
@@ -134,9 +142,13 @@ describe('toCondition', () => {
   });
 
   it('rejects what Qdrant cannot express exactly', () => {
-    expect(() => toCondition({ op: 'gt', field: 'rating', value: Number.POSITIVE_INFINITY })).toThrow(/Invalid filter.value: expected a finite number/);
+    expect(() => toCondition({ op: 'gt', field: 'rating', value: Number.POSITIVE_INFINITY })).toThrow(
+      /Invalid filter.value: expected a finite number/,
+    );
     expect(() => toCondition({ op: 'eq', field: 'bad"key', value: 1 })).toThrow(/Invalid filter.field/);
-    expect(() => toCondition({ op: 'contains', field: 'note', value: 'tea' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CAPABILITY' }));
+    expect(() => toCondition({ op: 'contains', field: 'note', value: 'tea' })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_CAPABILITY' }),
+    );
   });
 });
 
@@ -154,7 +166,13 @@ describe('payloadKey', () => {
 describe('checkNativeOperators', () => {
   it('declares every operator but contains, and rejects contains anywhere in the tree', () => {
     expect(new Set(QDRANT_FILTER_OPERATORS)).toEqual(new Set(FILTER_OPERATORS.filter((op) => op !== 'contains')));
-    const nested: Filter = { op: 'or', filters: [{ op: 'eq', field: 'a', value: 1 }, { op: 'not', filter: { op: 'contains', field: 'b', value: 'x' } }] };
+    const nested: Filter = {
+      op: 'or',
+      filters: [
+        { op: 'eq', field: 'a', value: 1 },
+        { op: 'not', filter: { op: 'contains', field: 'b', value: 'x' } },
+      ],
+    };
     expect(() => checkNativeOperators(nested)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CAPABILITY' }));
     expect(() => checkNativeOperators({ op: 'nin', field: 'a', values: [1] })).not.toThrow();
   });
@@ -191,9 +209,62 @@ const records: MemoryRecord[] = metadataRows.map((metadata, index) => {
   };
 });
 
-const fields = ['category', 'rating', 'vegan', 'tags', 'note', 'flag', 'count', 'source.app', 'tiny', 'missing', 'userId', 'agentId', 'runId', 'createdAt', 'updatedAt'];
-const values: FilterScalar[] = ['food', 'Food', 'travel', 'tea', '5', 'true', '1', 'a1', 'r1', 'u', 5, 3.5, -2, 0, 1, 4, 1_000_000, 2 ** 60, 1.5e-7, -0.5, true, false];
-const numbers = [-1e9, -2, -0.5, 0, 1.5e-7, 1, 3.5, 4, 5, 1_000_000, 2 ** 60, records[2]!.createdAt.getTime(), records[5]!.updatedAt.getTime()];
+const fields = [
+  'category',
+  'rating',
+  'vegan',
+  'tags',
+  'note',
+  'flag',
+  'count',
+  'source.app',
+  'tiny',
+  'missing',
+  'userId',
+  'agentId',
+  'runId',
+  'createdAt',
+  'updatedAt',
+];
+const values: FilterScalar[] = [
+  'food',
+  'Food',
+  'travel',
+  'tea',
+  '5',
+  'true',
+  '1',
+  'a1',
+  'r1',
+  'u',
+  5,
+  3.5,
+  -2,
+  0,
+  1,
+  4,
+  1_000_000,
+  2 ** 60,
+  1.5e-7,
+  -0.5,
+  true,
+  false,
+];
+const numbers = [
+  -1e9,
+  -2,
+  -0.5,
+  0,
+  1.5e-7,
+  1,
+  3.5,
+  4,
+  5,
+  1_000_000,
+  2 ** 60,
+  records[2]!.createdAt.getTime(),
+  records[5]!.updatedAt.getTime(),
+];
 
 function leafFilters(): Filter[] {
   const filters: Filter[] = [];

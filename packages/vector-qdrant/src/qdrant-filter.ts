@@ -29,7 +29,19 @@ export type QdrantCondition = Schemas['Condition'];
  * exists (and substring-based before), and on an array it tests each element as text rather than
  * for equality, so it never equals "substring of a string, or element of an array".
  */
-export const QDRANT_FILTER_OPERATORS = ['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'and', 'or', 'not'] as const satisfies readonly FilterOperator[];
+export const QDRANT_FILTER_OPERATORS = [
+  'eq',
+  'ne',
+  'in',
+  'nin',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'and',
+  'or',
+  'not',
+] as const satisfies readonly FilterOperator[];
 
 const NATIVE = new Set<FilterOperator>(QDRANT_FILTER_OPERATORS);
 
@@ -47,7 +59,11 @@ export function checkNativeOperators(filter: Filter | undefined): void {
   if (!filter) return;
   for (const op of filterOperatorsUsed(filter)) {
     if (!NATIVE.has(op)) {
-      throw new UnsupportedCapabilityError(QDRANT_PROVIDER, `the filter operator "${op}"`, 'Core evaluates it itself; do not pass it to this store.');
+      throw new UnsupportedCapabilityError(
+        QDRANT_PROVIDER,
+        `the filter operator "${op}"`,
+        'Core evaluates it itself; do not pass it to this store.',
+      );
     }
   }
 }
@@ -81,7 +97,11 @@ export function scopeConditions(scope: Scope): QdrantCondition[] {
 export function payloadKey(field: string, path = 'filter.field'): string {
   if (fieldKind(field) !== 'metadata') return field;
   if (!FIELD_NAME_PATTERN.test(field)) {
-    throw new InvalidInputError(path, 'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the metadata key.');
+    throw new InvalidInputError(
+      path,
+      'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"',
+      'Rename the metadata key.',
+    );
   }
   return /^[A-Za-z_-][A-Za-z0-9_-]*$/.test(field) ? `metadata.${field}` : `metadata."${field}"`;
 }
@@ -90,9 +110,13 @@ export function payloadKey(field: string, path = 'filter.field'): string {
 export function toCondition(filter: Filter, path = 'filter'): QdrantCondition {
   switch (filter.op) {
     case 'and':
-      return filter.filters.length === 0 ? ALWAYS : { must: filter.filters.map((child, index) => toCondition(child, `${path}.filters[${index}]`)) };
+      return filter.filters.length === 0
+        ? ALWAYS
+        : { must: filter.filters.map((child, index) => toCondition(child, `${path}.filters[${index}]`)) };
     case 'or':
-      return filter.filters.length === 0 ? NEVER : { should: filter.filters.map((child, index) => toCondition(child, `${path}.filters[${index}]`)) };
+      return filter.filters.length === 0
+        ? NEVER
+        : { should: filter.filters.map((child, index) => toCondition(child, `${path}.filters[${index}]`)) };
     case 'not':
       return { must_not: [toCondition(filter.filter, `${path}.filter`)] };
     case 'eq':
@@ -109,7 +133,11 @@ export function toCondition(filter: Filter, path = 'filter'): QdrantCondition {
     case 'lte':
       return { key: payloadKey(filter.field, `${path}.field`), range: { [filter.op]: finite(filter.value, `${path}.value`) } };
     default:
-      throw new UnsupportedCapabilityError(QDRANT_PROVIDER, `the filter operator "${(filter as { op: string }).op}"`, 'Core evaluates it itself; do not pass it to this store.');
+      throw new UnsupportedCapabilityError(
+        QDRANT_PROVIDER,
+        `the filter operator "${(filter as { op: string }).op}"`,
+        'Core evaluates it itself; do not pass it to this store.',
+      );
   }
 }
 
@@ -125,7 +153,11 @@ function equals(key: string, value: FilterScalar, path: string): QdrantCondition
     const number = finite(value, path);
     return { key, range: { gte: number, lte: number } };
   }
-  throw new InvalidInputError(path, `expected a string, number or boolean, got ${value === null ? 'null' : typeof value}`, 'Build filters with parseFilter.');
+  throw new InvalidInputError(
+    path,
+    `expected a string, number or boolean, got ${value === null ? 'null' : typeof value}`,
+    'Build filters with parseFilter.',
+  );
 }
 
 /**

@@ -1,11 +1,4 @@
-import {
-  ProviderResponseInvalidError,
-  SCOPE_FIELDS,
-  type MemoryRecord,
-  type Metadata,
-  type MetadataValue,
-  type Scope,
-} from '@mem/core';
+import { ProviderResponseInvalidError, SCOPE_FIELDS, type MemoryRecord, type Metadata, type MetadataValue, type Scope } from '@mem/core';
 import { isNativePointId, toPointId } from './qdrant-point-id';
 
 /** Provider name used in errors. */
@@ -88,7 +81,8 @@ export function fromPoint(point: unknown, operation: string): MemoryRecord {
   }
   const dates = (['createdAt', 'updatedAt', 'occurredAt'] as const).map((key) => {
     const value = payload[key];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`the point of memory "${id}" has no epoch-millisecond "${key}"`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw invalid(`the point of memory "${id}" has no epoch-millisecond "${key}"`);
     return new Date(value);
   });
   return {
@@ -109,7 +103,11 @@ export function payloadId(point: unknown, operation: string): string {
   const payload = isObject(point) ? point['payload'] : undefined;
   const id = isObject(payload) ? payload['id'] : undefined;
   if (typeof id !== 'string') {
-    throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'a point payload has no string "id"; the collection may hold points mem did not write');
+    throw new ProviderResponseInvalidError(
+      QDRANT_PROVIDER,
+      operation,
+      'a point payload has no string "id"; the collection may hold points mem did not write',
+    );
   }
   return id;
 }
@@ -125,7 +123,10 @@ function readMetadata(value: unknown, invalid: () => Error): Metadata {
   const metadata: Record<string, MetadataValue> = {};
   for (const [key, item] of Object.entries(value)) {
     const valid =
-      typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' || (Array.isArray(item) && item.every((element) => typeof element === 'string'));
+      typeof item === 'string' ||
+      typeof item === 'number' ||
+      typeof item === 'boolean' ||
+      (Array.isArray(item) && item.every((element) => typeof element === 'string'));
     if (!valid) throw invalid();
     // defineProperty, not assignment: a key such as "__proto__" stays an ordinary key.
     Object.defineProperty(metadata, key, { value: item as MetadataValue, enumerable: true, writable: true, configurable: true });

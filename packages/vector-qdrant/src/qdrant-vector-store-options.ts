@@ -134,13 +134,25 @@ export function resolveQdrantOptions(options: QdrantVectorStoreOptions = {}): Re
     try {
       parsed = new URL(url);
     } catch {
-      throw new InvalidInputError(options.url === undefined ? 'QDRANT_URL' : 'options.url', 'not a valid URL', 'Pass e.g. "http://localhost:6333".');
+      throw new InvalidInputError(
+        options.url === undefined ? 'QDRANT_URL' : 'options.url',
+        'not a valid URL',
+        'Pass e.g. "http://localhost:6333".',
+      );
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new InvalidInputError(options.url === undefined ? 'QDRANT_URL' : 'options.url', 'the protocol must be http or https', 'Pass e.g. "http://localhost:6333".');
+      throw new InvalidInputError(
+        options.url === undefined ? 'QDRANT_URL' : 'options.url',
+        'the protocol must be http or https',
+        'Pass e.g. "http://localhost:6333".',
+      );
     }
     if (parsed.username || parsed.password) {
-      throw new InvalidInputError(options.url === undefined ? 'QDRANT_URL' : 'options.url', 'credentials in the URL are not sent by the Qdrant client', 'Pass the key as apiKey (or QDRANT_API_KEY).');
+      throw new InvalidInputError(
+        options.url === undefined ? 'QDRANT_URL' : 'options.url',
+        'credentials in the URL are not sent by the Qdrant client',
+        'Pass the key as apiKey (or QDRANT_API_KEY).',
+      );
     }
     connection = { url: url.replace(/\/+$/, '') };
   } else {
@@ -163,12 +175,14 @@ export function resolveQdrantOptions(options: QdrantVectorStoreOptions = {}): Re
   }
   if (options.quantization?.type === 'scalar' && options.quantization.quantile !== undefined) {
     const quantile = options.quantization.quantile;
-    if (!(quantile >= 0.5 && quantile <= 1)) throw new InvalidInputError('options.quantization.quantile', 'expected a number from 0.5 to 1', 'Pass e.g. 0.99.');
+    if (!(quantile >= 0.5 && quantile <= 1))
+      throw new InvalidInputError('options.quantization.quantile', 'expected a number from 0.5 to 1', 'Pass e.g. 0.99.');
   }
   const hnsw = options.hnsw;
   if (hnsw?.m !== undefined) integerIn(hnsw.m, 0, 1_000, 'options.hnsw.m');
   if (hnsw?.efConstruct !== undefined) integerIn(hnsw.efConstruct, 4, 100_000, 'options.hnsw.efConstruct');
-  if (hnsw?.fullScanThreshold !== undefined) integerIn(hnsw.fullScanThreshold, 10, Number.MAX_SAFE_INTEGER, 'options.hnsw.fullScanThreshold');
+  if (hnsw?.fullScanThreshold !== undefined)
+    integerIn(hnsw.fullScanThreshold, 10, Number.MAX_SAFE_INTEGER, 'options.hnsw.fullScanThreshold');
   if (options.search?.hnswEf !== undefined) integerIn(options.search.hnswEf, 1, 1_000_000, 'options.search.hnswEf');
   return {
     connection,

@@ -96,7 +96,7 @@ describeVectorStore(
           'zzz',
           '018F0001-0000-7000-8000-000000000001', // uppercase: Qdrant would answer it lowercased
           '018f0001-0000-7000-8000-000000000002',
-          '018f0001-0000-7000-8000-00000000000',  // one digit short
+          '018f0001-0000-7000-8000-00000000000', // one digit short
           '018f0001-0000-7000-8000-000000000003',
           'ffffffff-ffff-ffff-ffff-ffffffffffff',
           '😀 emoji id',
@@ -107,14 +107,26 @@ describeVectorStore(
         const sorted = [...ids].sort(compareIds);
         assert.deepEqual(await listIds(store, scope), sorted, 'list order');
         for (const after of [...sorted, '', '0', '018f', '018f0001-0000-7000-8000-000000000002x', 'note', '~']) {
-          assert.deepEqual(await listIds(store, scope, after), sorted.filter((id) => compareIds(id, after) > 0), `list after "${after}"`);
+          assert.deepEqual(
+            await listIds(store, scope, after),
+            sorted.filter((id) => compareIds(id, after) > 0),
+            `list after "${after}"`,
+          );
         }
         const found = await store.get({ scope, ids: [...ids].reverse() });
-        assert.deepEqual(found.map((item) => item.id), [...ids].reverse(), 'get returns every id as given, in the order asked');
+        assert.deepEqual(
+          found.map((item) => item.id),
+          [...ids].reverse(),
+          'get returns every id as given, in the order asked',
+        );
         const [best] = await store.query({ scope, vector: records[4]!.vector, topK: 1 });
         assert.equal(best?.record.id, ids[4], 'query returns the original id');
         await store.delete({ scope, ids: ['note-1', '018F0001-0000-7000-8000-000000000001'] });
-        assert.deepEqual(await listIds(store, scope), sorted.filter((id) => id !== 'note-1' && id !== '018F0001-0000-7000-8000-000000000001'), 'after deleting two mapped ids');
+        assert.deepEqual(
+          await listIds(store, scope),
+          sorted.filter((id) => id !== 'note-1' && id !== '018F0001-0000-7000-8000-000000000001'),
+          'after deleting two mapped ids',
+        );
       });
 
       it('a filtered list merges mapped and UUID ids and keeps to the filter', async () => {
@@ -122,7 +134,10 @@ describeVectorStore(
         const scope: Scope = { agentId: 'filtered' };
         const records = Array.from({ length: 600 }, (_, n) => record(n % 3 === 0 ? `m-${String(n).padStart(4, '0')}` : uuid(n), scope, n));
         await store.upsert({ records });
-        const expected = records.filter((item) => item.metadata['parity'] === 'even').map((item) => item.id).sort(compareIds);
+        const expected = records
+          .filter((item) => item.metadata['parity'] === 'even')
+          .map((item) => item.id)
+          .sort(compareIds);
         const listed: string[] = [];
         for await (const item of store.list({ scope, filter: { op: 'eq', field: 'parity', value: 'even' } })) listed.push(item.id);
         assert.deepEqual(listed, expected);

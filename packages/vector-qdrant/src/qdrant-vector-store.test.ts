@@ -21,7 +21,18 @@ function store(options: QdrantVectorStoreOptions = {}): QdrantVectorStore {
 
 function record(id: string, scope: Scope = { userId: 'u1' }, extra: Partial<MemoryRecord> = {}): MemoryRecord {
   const date = new Date(Date.UTC(2024, 4, 17, 9, 30, 15, 123));
-  return { id, vector: [1, 0, 0], text: `text of ${id}`, hash: `hash-${id}`, scope, metadata: {}, createdAt: date, updatedAt: date, occurredAt: date, ...extra };
+  return {
+    id,
+    vector: [1, 0, 0],
+    text: `text of ${id}`,
+    hash: `hash-${id}`,
+    scope,
+    metadata: {},
+    createdAt: date,
+    updatedAt: date,
+    occurredAt: date,
+    ...extra,
+  };
 }
 
 /** Requests the emulator received for one collection since `from`, as "METHOD path?query". */
@@ -29,11 +40,17 @@ function requestsOf(collection: string, from = 0): string[] {
   return emulator.requests
     .slice(from)
     .filter((request) => request.path.startsWith(`/collections/${collection}`))
-    .map((request) => `${request.method} ${request.path.replace(`/collections/${collection}`, '…')}${Object.keys(request.query).length ? `?${new URLSearchParams(request.query as Record<string, string>)}` : ''}`);
+    .map(
+      (request) =>
+        `${request.method} ${request.path.replace(`/collections/${collection}`, '…')}${Object.keys(request.query).length ? `?${new URLSearchParams(request.query as Record<string, string>)}` : ''}`,
+    );
 }
 
 function bodiesOf(collection: string, method: string, suffix: string, from = 0): unknown[] {
-  return emulator.requests.slice(from).filter((request) => request.method === method && request.path === `/collections/${collection}${suffix}`).map((request) => request.body);
+  return emulator.requests
+    .slice(from)
+    .filter((request) => request.method === method && request.path === `/collections/${collection}${suffix}`)
+    .map((request) => request.body);
 }
 
 async function rejection(action: () => Promise<unknown>): Promise<MemError> {
@@ -62,7 +79,9 @@ describe('ensureCollection', () => {
       'GET …',
     ]);
     expect(bodiesOf(subject.collection, 'PUT', '')).toEqual([{ vectors: { size: 3, distance: 'Cosine' } }]);
-    expect(bodiesOf(subject.collection, 'PUT', '/index')).toEqual(['userId', 'agentId', 'runId'].map((field_name) => ({ field_name, field_schema: 'keyword' })));
+    expect(bodiesOf(subject.collection, 'PUT', '/index')).toEqual(
+      ['userId', 'agentId', 'runId'].map((field_name) => ({ field_name, field_schema: 'keyword' })),
+    );
   });
 
   it('passes the on-disk, HNSW and quantization options to a new collection', async () => {
@@ -99,7 +118,10 @@ describe('ensureCollection', () => {
         },
       ]
     `);
-    expect(bodiesOf(subject.collection, 'PUT', '/index')[0]).toEqual({ field_name: 'userId', field_schema: { type: 'keyword', on_disk: true } });
+    expect(bodiesOf(subject.collection, 'PUT', '/index')[0]).toEqual({
+      field_name: 'userId',
+      field_schema: { type: 'keyword', on_disk: true },
+    });
   });
 
   it('names the fix when the collection exists with other dimensions or another distance', async () => {
@@ -111,7 +133,11 @@ describe('ensureCollection', () => {
     expect(mismatch.message).toContain('dropCollection()');
 
     const euclid = store();
-    await fetch(`${emulator.url}/collections/${euclid.collection}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vectors: { size: 3, distance: 'Euclid' } }) });
+    await fetch(`${emulator.url}/collections/${euclid.collection}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vectors: { size: 3, distance: 'Euclid' } }),
+    });
     const distance = await rejection(() => euclid.ensureCollection({ dimensions: 3 }));
     expect(distance.code).toBe('INVALID_INPUT');
     expect(distance.message).toMatch(/uses Euclid distance, and mem needs Cosine\. Pass another collection option/);
@@ -126,7 +152,11 @@ describe('ensureCollection', () => {
     await second.ensureCollection({ dimensions: 3 });
     held.release();
     await pending;
-    expect(emulator.requests.filter((request) => request.path === `/collections/${first.collection}` && request.method === 'PUT').map((request) => request.status)).toEqual([409, 200]); // in arrival order: the held create lost
+    expect(
+      emulator.requests
+        .filter((request) => request.path === `/collections/${first.collection}` && request.method === 'PUT')
+        .map((request) => request.status),
+    ).toEqual([409, 200]); // in arrival order: the held create lost
   });
 
   it('rejects dimensions that are not a positive integer before sending anything', async () => {
@@ -205,7 +235,9 @@ describe('data calls', () => {
     const records = Array.from({ length: 600 }, (_, index) => record(`id-${index}`));
     await subject.upsert({ records: [...records, record('id-0', { userId: 'u1' }, { text: 'last version' })] });
     expect(requestsOf(subject.collection, from)).toEqual(['PUT …/points?wait=true', 'PUT …/points?wait=true', 'PUT …/points?wait=true']);
-    expect(bodiesOf(subject.collection, 'PUT', '/points', from).map((body) => (body as { points: unknown[] }).points.length)).toEqual([256, 256, 88]);
+    expect(bodiesOf(subject.collection, 'PUT', '/points', from).map((body) => (body as { points: unknown[] }).points.length)).toEqual([
+      256, 256, 88,
+    ]);
     const [found] = await subject.get({ scope: { userId: 'u1' }, ids: ['id-0'] });
     expect(found?.text).toBe('last version');
   });
@@ -214,7 +246,12 @@ describe('data calls', () => {
     const subject = store({ search: { hnswEf: 128, exact: true } });
     await subject.ensureCollection({ dimensions: 3 });
     const from = emulator.requests.length;
-    await subject.query({ scope: { userId: 'u1', agentId: 'a1' }, vector: [0.5, 0.5, 0], topK: 4, filter: { op: 'ne', field: 'source.app', value: 'cli' } });
+    await subject.query({
+      scope: { userId: 'u1', agentId: 'a1' },
+      vector: [0.5, 0.5, 0],
+      topK: 4,
+      filter: { op: 'ne', field: 'source.app', value: 'cli' },
+    });
     expect(bodiesOf(subject.collection, 'POST', '/points/query', from)).toMatchInlineSnapshot(`
       [
         {
@@ -276,9 +313,19 @@ describe('data calls', () => {
     await subject.ensureCollection({ dimensions: 3 });
     const before = emulator.requests.length;
     const filter = { op: 'contains', field: 'note', value: 'tea' } as const;
-    expect((await rejection(() => subject.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 1, filter }))).code).toBe('UNSUPPORTED_CAPABILITY');
-    expect((await rejection(async () => { for await (const item of subject.list({ scope: { userId: 'u1' }, filter })) void item; })).code).toBe('UNSUPPORTED_CAPABILITY');
-    expect((await rejection(() => subject.keywordQuery({ scope: { userId: 'u1' }, text: 'tea', topK: 1 }))).code).toBe('UNSUPPORTED_CAPABILITY');
+    expect((await rejection(() => subject.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 1, filter }))).code).toBe(
+      'UNSUPPORTED_CAPABILITY',
+    );
+    expect(
+      (
+        await rejection(async () => {
+          for await (const item of subject.list({ scope: { userId: 'u1' }, filter })) void item;
+        })
+      ).code,
+    ).toBe('UNSUPPORTED_CAPABILITY');
+    expect((await rejection(() => subject.keywordQuery({ scope: { userId: 'u1' }, text: 'tea', topK: 1 }))).code).toBe(
+      'UNSUPPORTED_CAPABILITY',
+    );
     expect(subject.capabilities.keywordSearch).toBe(false);
     expect(emulator.requests.length).toBe(before);
   });
@@ -288,8 +335,12 @@ describe('data calls', () => {
     await subject.ensureCollection({ dimensions: 3 });
     const before = emulator.requests.length;
     expect((await rejection(() => subject.upsert({ records: [record('a', {})] }))).message).toMatch(/records\[0\]\.scope/);
-    expect((await rejection(() => subject.upsert({ records: [record('a', undefined, { vector: [1, Number.NaN, 0] })] }))).message).toMatch(/records\[0\]\.vector\[1\]/);
-    expect((await rejection(() => subject.upsert({ records: [record('a', undefined, { createdAt: new Date(Number.NaN) })] }))).message).toMatch(/records\[0\]\.createdAt/);
+    expect((await rejection(() => subject.upsert({ records: [record('a', undefined, { vector: [1, Number.NaN, 0] })] }))).message).toMatch(
+      /records\[0\]\.vector\[1\]/,
+    );
+    expect(
+      (await rejection(() => subject.upsert({ records: [record('a', undefined, { createdAt: new Date(Number.NaN) })] }))).message,
+    ).toMatch(/records\[0\]\.createdAt/);
     expect((await rejection(() => subject.get({ scope: {}, ids: ['a'] }))).code).toBe('INVALID_INPUT');
     expect((await rejection(() => subject.query({ scope: { userId: 'u' }, vector: [1, 0, 0], topK: -1 }))).code).toBe('INVALID_INPUT');
     expect(emulator.requests.length).toBe(before);
@@ -298,7 +349,9 @@ describe('data calls', () => {
   it('before ensureCollection: writes and queries fail with CONFLICT, reads find nothing', async () => {
     const subject = store();
     expect((await rejection(() => subject.upsert({ records: [record('a')] }))).code).toBe('CONFLICT');
-    expect((await rejection(() => subject.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 1 }))).message).toMatch(/does not exist yet\. Call ensureCollection/);
+    expect((await rejection(() => subject.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 1 }))).message).toMatch(
+      /does not exist yet\. Call ensureCollection/,
+    );
     expect(await subject.get({ scope: { userId: 'u1' }, ids: ['a'] })).toEqual([]);
     const listed: MemoryRecord[] = [];
     for await (const item of subject.list({ scope: { userId: 'u1' } })) listed.push(item);
@@ -313,7 +366,9 @@ describe('data calls', () => {
     await creator.ensureCollection({ dimensions: 3 });
     const reader = new QdrantVectorStore({ url: emulator.url, collection: creator.collection, env: {} });
     await reader.upsert({ records: [record('a')] });
-    expect((await rejection(() => reader.upsert({ records: [record('b', undefined, { vector: [1, 0] })] }))).code).toBe('DIMENSION_MISMATCH');
+    expect((await rejection(() => reader.upsert({ records: [record('b', undefined, { vector: [1, 0] })] }))).code).toBe(
+      'DIMENSION_MISMATCH',
+    );
     expect((await reader.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 1 }))[0]?.record.id).toBe('a');
   });
 
@@ -325,7 +380,9 @@ describe('data calls', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ points: [{ id: 5, vector: [1, 0, 0], payload: { userId: 'u1', title: 'foreign' } }] }),
     });
-    const error = await rejection(async () => { for await (const item of subject.list({ scope: { userId: 'u1' } })) void item; });
+    const error = await rejection(async () => {
+      for await (const item of subject.list({ scope: { userId: 'u1' } })) void item;
+    });
     expect(error.code).toBe('PROVIDER_RESPONSE_INVALID');
     expect(error.message).toMatch(/no string "id"; the collection may hold points mem did not write/);
   });
@@ -404,14 +461,19 @@ describe('failures', () => {
     const subject = store();
     await subject.ensureCollection({ dimensions: 3 });
     const client = new QdrantClient({ url: emulator.url, checkCompatibility: false });
-    const error = await client.api().scrollPoints({ collection_name: subject.collection, limit: 0 }).then(
-      () => undefined,
-      (failure: unknown) => toMemError(failure, { operation: 'list' }),
-    );
+    const error = await client
+      .api()
+      .scrollPoints({ collection_name: subject.collection, limit: 0 })
+      .then(
+        () => undefined,
+        (failure: unknown) => toMemError(failure, { operation: 'list' }),
+      );
     expect(error).toBeInstanceOf(ProviderRequestError);
     expect((error as ProviderRequestError).status).toBe(400);
     expect((error as ProviderRequestError).retryable).toBe(false);
-    expect(error?.message).toMatch(/qdrant list failed \(HTTP 400\): Qdrant said: Format error in request \(scroll_points\): body: \/limit must be >= 1/);
+    expect(error?.message).toMatch(
+      /qdrant list failed \(HTTP 400\): Qdrant said: Format error in request \(scroll_points\): body: \/limit must be >= 1/,
+    );
   });
 
   it('aborts an in-flight request with ABORTED when the caller signal fires', async () => {

@@ -103,16 +103,25 @@ export class QdrantVectorStore implements VectorStore {
   async ensureCollection(request: Call<{ readonly dimensions: number }>): Promise<void> {
     const { dimensions, signal } = request;
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
-      throw new InvalidInputError('dimensions', `expected an integer from 1 to ${MAX_DIMENSIONS}`, 'Pass the length of your embedder\'s vectors.');
+      throw new InvalidInputError(
+        'dimensions',
+        `expected an integer from 1 to ${MAX_DIMENSIONS}`,
+        "Pass the length of your embedder's vectors.",
+      );
     }
     const operation = 'ensureCollection';
     const exists = await this.send(operation, signal, (init) => this.api.collectionExists({ collection_name: this.collection }, init));
     if (!readExists(exists, operation)) {
       try {
-        await this.send(operation, signal, (init) => this.api.createCollection({ collection_name: this.collection, ...this.createCollectionBody(dimensions) }, init), {
-          // 409: another process created it meanwhile; it is checked below like any existing one.
-          retryWhen: (error) => error.status !== 409,
-        });
+        await this.send(
+          operation,
+          signal,
+          (init) => this.api.createCollection({ collection_name: this.collection, ...this.createCollectionBody(dimensions) }, init),
+          {
+            // 409: another process created it meanwhile; it is checked below like any existing one.
+            retryWhen: (error) => error.status !== 409,
+          },
+        );
       } catch (error) {
         if (!(MemError.is(error, 'PROVIDER_REQUEST_FAILED') && (error as ProviderRequestError).status === 409)) throw error;
       }
@@ -181,7 +190,9 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   /** The `topK` records in scope most similar to `vector` (Cosine similarity), best first. */
-  async query(request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async query(
+    request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     const { vector, topK, filter, signal } = request;
     const scope = validateScope(request.scope);
     throwIfAborted(signal, `${QDRANT_PROVIDER} query`);
@@ -190,7 +201,12 @@ export class QdrantVectorStore implements VectorStore {
     const qdrantFilter = toQdrantFilter(scope, filter);
     const dimensions = await this.requireDimensions(signal, 'query');
     if (!Array.isArray(vector) || vector.length !== dimensions) {
-      throw new DimensionMismatchError(`The Qdrant collection "${this.collection}"`, dimensions, Array.isArray(vector) ? vector.length : 0, 'Embed queries with the same model as the memories.');
+      throw new DimensionMismatchError(
+        `The Qdrant collection "${this.collection}"`,
+        dimensions,
+        Array.isArray(vector) ? vector.length : 0,
+        'Embed queries with the same model as the memories.',
+      );
     }
     checkVector(vector, 'vector');
     if (topK === 0) return [];
@@ -204,7 +220,9 @@ export class QdrantVectorStore implements VectorStore {
           limit: topK,
           with_payload: true,
           with_vector: true,
-          ...(hnswEf === undefined && exact === undefined ? {} : { params: { ...(hnswEf === undefined ? {} : { hnsw_ef: hnswEf }), ...(exact === undefined ? {} : { exact }) } }),
+          ...(hnswEf === undefined && exact === undefined
+            ? {}
+            : { params: { ...(hnswEf === undefined ? {} : { hnsw_ef: hnswEf }), ...(exact === undefined ? {} : { exact }) } }),
         },
         init,
       ),
@@ -228,8 +246,14 @@ export class QdrantVectorStore implements VectorStore {
    *
    * @throws {UnsupportedCapabilityError} always.
    */
-  async keywordQuery(_request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
-    throw new UnsupportedCapabilityError(QDRANT_PROVIDER, 'keyword search', 'Use vector search (query); capabilities.keywordSearch is false.');
+  async keywordQuery(
+    _request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
+    throw new UnsupportedCapabilityError(
+      QDRANT_PROVIDER,
+      'keyword search',
+      'Use vector search (query); capabilities.keywordSearch is false.',
+    );
   }
 
   /** The records in scope with these ids, in the order of `ids`; missing ids are left out. */
@@ -257,7 +281,9 @@ export class QdrantVectorStore implements VectorStore {
     for (let start = 0; start < ids.length; start += PAGE_SIZE) {
       const pointIds = ids.slice(start, start + PAGE_SIZE).map(toPointId);
       const filter = toQdrantFilter(scope, undefined, [{ has_id: pointIds }]);
-      const done = await this.sendUnlessMissing('delete', signal, (init) => this.api.deletePoints({ collection_name: this.collection, wait: true, filter }, init));
+      const done = await this.sendUnlessMissing('delete', signal, (init) =>
+        this.api.deletePoints({ collection_name: this.collection, wait: true, filter }, init),
+      );
       if (done === undefined) return;
     }
   }
@@ -271,7 +297,8 @@ export class QdrantVectorStore implements VectorStore {
   async *list(request: ScopedCall<{ readonly filter?: Filter; readonly after?: string }>): AsyncIterable<MemoryRecord> {
     const { filter, after, signal } = request;
     const scope = validateScope(request.scope);
-    if (after !== undefined && typeof after !== 'string') throw new InvalidInputError('after', 'expected a memory id', 'Pass the id of the last record you saw.');
+    if (after !== undefined && typeof after !== 'string')
+      throw new InvalidInputError('after', 'expected a memory id', 'Pass the id of the last record you saw.');
     throwIfAborted(signal, `${QDRANT_PROVIDER} list`);
     checkNativeOperators(filter);
     const mappedFilter = toQdrantFilter(scope, filter, [IS_MAPPED]);
@@ -328,7 +355,9 @@ export class QdrantVectorStore implements VectorStore {
 
   /** Deletes every record in every scope; the collection and its indexes stay. */
   async reset(request: Call<object> = {}): Promise<void> {
-    await this.sendUnlessMissing('reset', request.signal, (init) => this.api.deletePoints({ collection_name: this.collection, wait: true, filter: {} }, init));
+    await this.sendUnlessMissing('reset', request.signal, (init) =>
+      this.api.deletePoints({ collection_name: this.collection, wait: true, filter: {} }, init),
+    );
   }
 
   /**
@@ -336,7 +365,9 @@ export class QdrantVectorStore implements VectorStore {
    * The next write needs `ensureCollection` again.
    */
   async dropCollection(request: Call<object> = {}): Promise<void> {
-    await this.sendUnlessMissing('dropCollection', request.signal, (init) => this.api.deleteCollection({ collection_name: this.collection }, init));
+    await this.sendUnlessMissing('dropCollection', request.signal, (init) =>
+      this.api.deleteCollection({ collection_name: this.collection }, init),
+    );
     this.dimensions = undefined;
   }
 
@@ -410,7 +441,8 @@ export class QdrantVectorStore implements VectorStore {
       );
       if (answer === undefined) return;
       const result = readResult(answer, 'list');
-      if (!isObject(result) || !Array.isArray(result['points'])) throw new ProviderResponseInvalidError(QDRANT_PROVIDER, 'list', 'the scroll answer has no points list');
+      if (!isObject(result) || !Array.isArray(result['points']))
+        throw new ProviderResponseInvalidError(QDRANT_PROVIDER, 'list', 'the scroll answer has no points list');
       if (result['points'].length > 0) yield result['points'];
       const pageOffset = result['next_page_offset'];
       if (pageOffset === undefined || pageOffset === null) return;
@@ -424,20 +456,33 @@ export class QdrantVectorStore implements VectorStore {
   /** The collection's vector length, read from Qdrant once when `ensureCollection` was not called here. */
   private async requireDimensions(signal: AbortSignal | undefined, operation: string): Promise<number> {
     if (this.dimensions !== undefined) return this.dimensions;
-    const info = await this.sendUnlessMissing(operation, signal, (init) => this.api.getCollection({ collection_name: this.collection }, init));
+    const info = await this.sendUnlessMissing(operation, signal, (init) =>
+      this.api.getCollection({ collection_name: this.collection }, init),
+    );
     if (info === undefined) {
-      throw new MemError('CONFLICT', `The Qdrant collection "${this.collection}" does not exist yet. Call ensureCollection({ dimensions }) first.`);
+      throw new MemError(
+        'CONFLICT',
+        `The Qdrant collection "${this.collection}" does not exist yet. Call ensureCollection({ dimensions }) first.`,
+      );
     }
     const { size, distance } = readCollectionInfo(info, operation);
     if (distance !== 'Cosine') {
-      throw new InvalidInputError('collection', `the Qdrant collection "${this.collection}" uses ${distance} distance, and mem needs Cosine`, 'Pass another collection option.');
+      throw new InvalidInputError(
+        'collection',
+        `the Qdrant collection "${this.collection}" uses ${distance} distance, and mem needs Cosine`,
+        'Pass another collection option.',
+      );
     }
     this.dimensions = size;
     return size;
   }
 
   /** Like {@link send}, but answers `undefined` when the collection does not exist (404). */
-  private async sendUnlessMissing<T>(operation: string, signal: AbortSignal | undefined, call: (init: RequestInit) => Promise<T>): Promise<T | undefined> {
+  private async sendUnlessMissing<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    call: (init: RequestInit) => Promise<T>,
+  ): Promise<T | undefined> {
     try {
       return await this.send(operation, signal, call);
     } catch (error) {
@@ -465,7 +510,12 @@ export class QdrantVectorStore implements VectorStore {
       provider: QDRANT_PROVIDER,
       operation,
       signal,
-      policy: resolveRetryPolicy({ maxRetries, initialDelayMs: retryDelayMs, maxDelayMs: MAX_RETRY_DELAY_MS, maxRetryAfterMs: Number.POSITIVE_INFINITY }),
+      policy: resolveRetryPolicy({
+        maxRetries,
+        initialDelayMs: retryDelayMs,
+        maxDelayMs: MAX_RETRY_DELAY_MS,
+        maxRetryAfterMs: Number.POSITIVE_INFINITY,
+      }),
       ...(options.retryWhen ? { shouldRetry: options.retryWhen } : {}),
       retryAfterMs: (_raw, failure) => {
         const asked = retryAfterMs(failure);
@@ -500,13 +550,15 @@ async function* emptyPages(): AsyncIterable<unknown[]> {}
 /** `result` of Qdrant's `{ result, status, time }` answer. */
 function readResult(answer: unknown, operation: string): unknown {
   const data = isObject(answer) ? answer['data'] : undefined;
-  if (!isObject(data) || !('result' in data)) throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'the answer has no "result"');
+  if (!isObject(data) || !('result' in data))
+    throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'the answer has no "result"');
   return data['result'];
 }
 
 function readExists(answer: unknown, operation: string): boolean {
   const result = readResult(answer, operation);
-  if (!isObject(result) || typeof result['exists'] !== 'boolean') throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'the exists answer has no boolean "exists"');
+  if (!isObject(result) || typeof result['exists'] !== 'boolean')
+    throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'the exists answer has no boolean "exists"');
   return result['exists'];
 }
 
@@ -516,9 +568,14 @@ function readCollectionInfo(answer: unknown, operation: string): { size: number;
   const config = isObject(result) ? result['config'] : undefined;
   const params = isObject(config) ? config['params'] : undefined;
   const vectors = isObject(params) ? params['vectors'] : undefined;
-  if (!isObject(vectors)) throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'the collection info has no config.params.vectors');
+  if (!isObject(vectors))
+    throw new ProviderResponseInvalidError(QDRANT_PROVIDER, operation, 'the collection info has no config.params.vectors');
   if (typeof vectors['size'] !== 'number' || typeof vectors['distance'] !== 'string') {
-    throw new InvalidInputError('collection', 'the Qdrant collection uses named vectors, and mem stores one unnamed vector per point', 'Pass another collection option; mem creates its own collection.');
+    throw new InvalidInputError(
+      'collection',
+      'the Qdrant collection uses named vectors, and mem stores one unnamed vector per point',
+      'Pass another collection option; mem creates its own collection.',
+    );
   }
   const schema = isObject(result) && isObject(result['payload_schema']) ? result['payload_schema'] : {};
   return { size: vectors['size'], distance: vectors['distance'], indexed: new Set(Object.keys(schema)) };
@@ -527,7 +584,8 @@ function readCollectionInfo(answer: unknown, operation: string): { size: number;
 function uniqueIds(ids: unknown): string[] {
   if (!Array.isArray(ids)) throw new InvalidInputError('ids', 'expected an array of memory ids', 'Pass { ids: ["…"] }.');
   ids.forEach((id, index) => {
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidInputError(`ids[${index}]`, 'expected a non-empty string', 'Pass memory ids.');
+    if (typeof id !== 'string' || id.length === 0)
+      throw new InvalidInputError(`ids[${index}]`, 'expected a non-empty string', 'Pass memory ids.');
   });
   return [...new Set(ids as string[])];
 }
@@ -543,10 +601,16 @@ function checkVector(vector: readonly number[], field: string): void {
 function checkRecord(record: MemoryRecord, index: number, dimensions: number, collection: string): void {
   const at = `records[${index}]`;
   if (!isObject(record)) throw new InvalidInputError(at, 'expected a memory record', 'Pass objects with id, vector, text, scope, …');
-  if (typeof record.id !== 'string' || record.id.length === 0) throw new InvalidInputError(`${at}.id`, 'expected a non-empty string', 'Give every record an id.');
+  if (typeof record.id !== 'string' || record.id.length === 0)
+    throw new InvalidInputError(`${at}.id`, 'expected a non-empty string', 'Give every record an id.');
   if (!Array.isArray(record.vector)) throw new InvalidInputError(`${at}.vector`, 'expected an array of numbers', 'Embed the text first.');
   if (record.vector.length !== dimensions) {
-    throw new DimensionMismatchError(`The Qdrant collection "${collection}"`, dimensions, record.vector.length, 'Embed with the same model the collection was created with.');
+    throw new DimensionMismatchError(
+      `The Qdrant collection "${collection}"`,
+      dimensions,
+      record.vector.length,
+      'Embed with the same model the collection was created with.',
+    );
   }
   checkVector(record.vector, `${at}.vector`);
   if (typeof record.text !== 'string') throw new InvalidInputError(`${at}.text`, 'expected a string', 'Pass the memory text.');
@@ -555,6 +619,7 @@ function checkRecord(record: MemoryRecord, index: number, dimensions: number, co
   if (!isObject(record.metadata)) throw new InvalidInputError(`${at}.metadata`, 'expected a plain object', 'Pass {} when there is none.');
   for (const key of ['createdAt', 'updatedAt', 'occurredAt'] as const) {
     const date = record[key];
-    if (!(date instanceof Date) || !Number.isFinite(date.getTime())) throw new InvalidInputError(`${at}.${key}`, 'expected a valid Date', 'Pass a Date.');
+    if (!(date instanceof Date) || !Number.isFinite(date.getTime()))
+      throw new InvalidInputError(`${at}.${key}`, 'expected a valid Date', 'Pass a Date.');
   }
 }

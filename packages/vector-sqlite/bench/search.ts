@@ -49,7 +49,9 @@ function percentile(samples: number[], p: number): number {
 
 function report(label: string, samples: number[], unit = 'ms'): void {
   const digits = unit === 'µs' ? 1 : 3;
-  console.log(`${label.padEnd(46)} median ${percentile(samples, 0.5).toFixed(digits).padStart(9)} ${unit}   p95 ${percentile(samples, 0.95).toFixed(digits).padStart(9)} ${unit}`);
+  console.log(
+    `${label.padEnd(46)} median ${percentile(samples, 0.5).toFixed(digits).padStart(9)} ${unit}   p95 ${percentile(samples, 0.95).toFixed(digits).padStart(9)} ${unit}`,
+  );
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-bench-'));
@@ -117,8 +119,10 @@ for (let index = 0; index < QUERIES; index++) {
   if (!Number.isFinite(best)) throw new Error('unreachable');
 }
 
-const sizeMb = (statSync(path).size + statSync(`${path}-wal`, { throwIfNoEntry: false })?.size! || 0) / 1e6;
-console.log(`SqliteVectorStore: ${RECORDS} records, ${DIMENSIONS} dimensions, ${SCOPES} scopes (${RECORDS / SCOPES} per scope), file ${sizeMb.toFixed(0)} MB`);
+const sizeMb = (statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 1e6;
+console.log(
+  `SqliteVectorStore: ${RECORDS} records, ${DIMENSIONS} dimensions, ${SCOPES} scopes (${RECORDS / SCOPES} per scope), file ${sizeMb.toFixed(0)} MB`,
+);
 console.log(`Node ${process.version}, ${QUERIES} queries, topK ${TOP_K}, upsert batches of ${BATCH}`);
 report('upsert, per record', perRecordUpsertUs, 'µs');
 report('scoped query (userId)', queryMs);

@@ -1,4 +1,13 @@
-import { MemError, compareIds, evaluateFilter, type Filter, type FilterScalar, type MemoryRecord, type Metadata, type Scope } from '@mem/core';
+import {
+  MemError,
+  compareIds,
+  evaluateFilter,
+  type Filter,
+  type FilterScalar,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+} from '@mem/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterToSql } from './sqlite-filter';
 import { SqliteVectorStore } from './sqlite-vector-store';
@@ -20,12 +29,49 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.le
 
 // Values chosen to trip SQLite: look-alike types (1 vs true vs '1'), integers beyond 2^53 (JSON text
 // parses to an exact int64), 1e21 (exponent notation), -0, astral characters, LIKE/GLOB wildcards.
-const STRINGS = ['food', 'Food', 'travel', '5', '1', 'true', '', 'green tea', 'Green Tea in Kyoto', '🍣 sushi', '\u{1F600}', '\uFFFD', '%', '_', "O'Reilly", 'a"b'];
-const NUMBERS = [0, -0, 1, 5, 3.5, -2, 0.1, 0.30000000000000004, 1_000_000, 2 ** 53 + 2, 88_523_708_544_661_340, 1e21, -1e-7, Number.MAX_SAFE_INTEGER];
+const STRINGS = [
+  'food',
+  'Food',
+  'travel',
+  '5',
+  '1',
+  'true',
+  '',
+  'green tea',
+  'Green Tea in Kyoto',
+  '🍣 sushi',
+  '\u{1F600}',
+  '\uFFFD',
+  '%',
+  '_',
+  "O'Reilly",
+  'a"b',
+];
+const NUMBERS = [
+  0,
+  -0,
+  1,
+  5,
+  3.5,
+  -2,
+  0.1,
+  0.30000000000000004,
+  1_000_000,
+  2 ** 53 + 2,
+  88_523_708_544_661_340,
+  1e21,
+  -1e-7,
+  Number.MAX_SAFE_INTEGER,
+];
 const BOOLEANS = [true, false];
 const SCALARS: readonly FilterScalar[] = [...STRINGS, ...NUMBERS, ...BOOLEANS];
 const METADATA_FIELDS = ['category', 'rating', 'flag', 'tags', 'note', 'dotted.key-1', 'missing'];
-const SCOPES: readonly Scope[] = [{ userId: 'u1' }, { userId: 'u1', agentId: 'a1' }, { userId: 'u1', agentId: 'a2', runId: 'r1' }, { userId: 'u1', runId: 'r2' }];
+const SCOPES: readonly Scope[] = [
+  { userId: 'u1' },
+  { userId: 'u1', agentId: 'a1' },
+  { userId: 'u1', agentId: 'a2', runId: 'r1' },
+  { userId: 'u1', runId: 'r2' },
+];
 const BASE_MS = Date.UTC(2024, 0, 1);
 
 function randomMetadata(): Metadata {
@@ -61,7 +107,12 @@ function makeRecords(count: number): MemoryRecord[] {
 
 function randomLeaf(records: readonly MemoryRecord[]): Filter {
   const kind = random();
-  const field = kind < 0.7 ? pick(METADATA_FIELDS) : kind < 0.85 ? pick(['userId', 'agentId', 'runId']) : pick(['createdAt', 'updatedAt', 'occurredAt']);
+  const field =
+    kind < 0.7
+      ? pick(METADATA_FIELDS)
+      : kind < 0.85
+        ? pick(['userId', 'agentId', 'runId'])
+        : pick(['createdAt', 'updatedAt', 'occurredAt']);
   const isDate = ['createdAt', 'updatedAt', 'occurredAt'].includes(field);
   const sample = (): FilterScalar => {
     if (isDate) {
@@ -93,7 +144,11 @@ function randomLeaf(records: readonly MemoryRecord[]): Filter {
       // Slice by code points: half an astral character is not well-formed text (checked separately).
       const source = Array.from(pick(STRINGS.filter((value) => value.length > 0)));
       const start = Math.floor(random() * source.length);
-      return { op: 'contains', field, value: (random() < 0.3 ? source : source.slice(start, start + 1 + Math.floor(random() * 3))).join('') };
+      return {
+        op: 'contains',
+        field,
+        value: (random() < 0.3 ? source : source.slice(start, start + 1 + Math.floor(random() * 3))).join(''),
+      };
     }
   }
 }
@@ -127,9 +182,14 @@ describe('filterToSql agrees with core evaluateFilter on a real SQLite engine', 
     const mismatches: string[] = [];
     for (let index = 0; index < 800; index++) {
       const filter = randomFilter(records, 3);
-      const expected = records.filter((record) => evaluateFilter(filter, record)).map((record) => record.id).sort(compareIds);
+      const expected = records
+        .filter((record) => evaluateFilter(filter, record))
+        .map((record) => record.id)
+        .sort(compareIds);
       const listed = (await collect(store.list({ scope, filter }))).map((record) => record.id);
-      const queried = (await store.query({ scope, vector: [1, 0, 0, 0], topK: 1000, filter })).map((match) => match.record.id).sort(compareIds);
+      const queried = (await store.query({ scope, vector: [1, 0, 0, 0], topK: 1000, filter }))
+        .map((match) => match.record.id)
+        .sort(compareIds);
       if (JSON.stringify(listed) !== JSON.stringify(expected) || JSON.stringify(queried) !== JSON.stringify(expected)) {
         mismatches.push(JSON.stringify(filter));
       }

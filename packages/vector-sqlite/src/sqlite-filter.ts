@@ -105,7 +105,11 @@ function translate(filter: Filter, alias: string, path: string, depth: number, c
       return contains(filter.field, filter.value, alias);
     }
     default:
-      throw new InvalidInputError(`${path}.op`, 'unknown filter operator', 'Use eq, ne, in, nin, gt, gte, lt, lte, contains, and, or or not.');
+      throw new InvalidInputError(
+        `${path}.op`,
+        'unknown filter operator',
+        'Use eq, ne, in, nin, gt, gte, lt, lte, contains, and, or or not.',
+      );
   }
 }
 
@@ -193,14 +197,26 @@ function negateIf(negate: boolean, condition: SqlCondition): SqlCondition {
 
 function checkField(field: unknown, path: string): void {
   if (typeof field !== 'string' || !FIELD_NAME_PATTERN.test(field)) {
-    throw new InvalidInputError(`${path}.field`, 'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"', 'Rename the metadata key.');
+    throw new InvalidInputError(
+      `${path}.field`,
+      'field names must be 1-64 letters, digits, "_", "-" or "." and start with a letter or "_"',
+      'Rename the metadata key.',
+    );
   }
 }
 
 function checkScalar(value: unknown, path: string): void {
   if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
-    throw new InvalidInputError(path, 'the string holds a lone UTF-16 surrogate (not well-formed Unicode)', 'Compare against well-formed text.');
+    throw new InvalidInputError(
+      path,
+      'the string holds a lone UTF-16 surrogate (not well-formed Unicode)',
+      'Compare against well-formed text.',
+    );
   }
   if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return;
-  throw new InvalidInputError(path, 'expected a string, a finite number or a boolean', 'Compare against a scalar; use contains for arrays.');
+  throw new InvalidInputError(
+    path,
+    'expected a string, a finite number or a boolean',
+    'Compare against a scalar; use contains for arrays.',
+  );
 }

@@ -25,7 +25,11 @@ export function toFtsQuery(text: string, scope?: Scope): string | undefined {
  */
 export function scopeTokenQuery(scope: Scope): string[] {
   const terms: string[] = [];
-  for (const [prefix, id] of [['u', scope.userId], ['a', scope.agentId], ['r', scope.runId]] as const) {
+  for (const [prefix, id] of [
+    ['u', scope.userId],
+    ['a', scope.agentId],
+    ['r', scope.runId],
+  ] as const) {
     if (id !== undefined) terms.push(`scope : "${prefix}${Buffer.from(id, 'utf8').toString('hex').toUpperCase()}"`);
   }
   return terms;

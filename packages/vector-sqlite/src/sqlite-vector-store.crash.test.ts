@@ -20,7 +20,11 @@ const DIMENSIONS = 16;
  * it writes the next ones. Returns the number of batches it reported.
  */
 async function writeUntilKilled(path: string, killAfter: number, delayMs: number): Promise<number> {
-  const child = fork(writer, [path, String(BATCH_SIZE), String(DIMENSIONS)], { cwd: packageDirectory, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(writer, [path, String(BATCH_SIZE), String(DIMENSIONS)], {
+    cwd: packageDirectory,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
@@ -38,7 +42,11 @@ async function writeUntilKilled(path: string, killAfter: number, delayMs: number
 
 it('a writer killed with SIGKILL mid-stream leaves a readable database holding only whole batches', { timeout: 60_000 }, async () => {
   // Different points in the stream; a batch takes a few milliseconds, so the kill lands inside one.
-  for (const [trial, [killAfter, delayMs]] of [[3, 0], [5, 2], [8, 5]].entries()) {
+  for (const [trial, [killAfter, delayMs]] of [
+    [3, 0],
+    [5, 2],
+    [8, 5],
+  ].entries()) {
     const path = join(directory, `crash-${trial}.db`);
     const reported = await writeUntilKilled(path, killAfter!, delayMs!);
 
@@ -46,7 +54,10 @@ it('a writer killed with SIGKILL mid-stream leaves a readable database holding o
     expect(database.pragma('integrity_check', { simple: true })).toBe('ok');
     // The keyword index was written in the same transactions, so it matches the table exactly.
     expect(() => database.exec("INSERT INTO memories_kw (memories_kw, rank) VALUES ('integrity-check', 1)")).not.toThrow();
-    const batches = database.prepare("SELECT substr(id, 1, 12) AS batch, count(*) AS count FROM memories GROUP BY batch").all() as { batch: string; count: number }[];
+    const batches = database.prepare('SELECT substr(id, 1, 12) AS batch, count(*) AS count FROM memories GROUP BY batch').all() as {
+      batch: string;
+      count: number;
+    }[];
     database.close();
 
     // Every batch the writer saw committed survived; any batch cut by the kill left no record.

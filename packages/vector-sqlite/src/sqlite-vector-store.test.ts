@@ -151,7 +151,9 @@ describe('hostile input is stored inertly', () => {
   it('rejects a filter field that could escape the JSON path', async () => {
     const store = track(new SqliteVectorStore({ path: ':memory:' }));
     await store.ensureCollection({ dimensions: 3 });
-    const error = await rejection(() => store.query({ scope, vector: [1, 0, 0], topK: 3, filter: { op: 'eq', field: 'a"] OR 1=1 --', value: 1 } }));
+    const error = await rejection(() =>
+      store.query({ scope, vector: [1, 0, 0], topK: 3, filter: { op: 'eq', field: 'a"] OR 1=1 --', value: 1 } }),
+    );
     expect(error.code).toBe('INVALID_INPUT');
   });
 });
@@ -167,7 +169,20 @@ describe('keyword search', () => {
         record('other', { text: 'Completely unrelated' }),
       ],
     });
-    for (const text of ['"', '"unbalanced', 'pep*', 'NEAR(station live, 2)', 'salt AND', 'OR', '-pepper', 'text: salt', '^station', '()', '*', "'); DROP TABLE memories; --"]) {
+    for (const text of [
+      '"',
+      '"unbalanced',
+      'pep*',
+      'NEAR(station live, 2)',
+      'salt AND',
+      'OR',
+      '-pepper',
+      'text: salt',
+      '^station',
+      '()',
+      '*',
+      "'); DROP TABLE memories; --",
+    ]) {
       await expect(store.keywordQuery({ scope, text, topK: 5 }), text).resolves.toBeInstanceOf(Array);
     }
     expect((await store.keywordQuery({ scope, text: 'NEAR', topK: 5 })).map((match) => match.record.id)).toEqual(['near']);
@@ -209,7 +224,9 @@ describe('keyword search', () => {
       INSERT INTO "memories_meta" VALUES ('schema_version', '1'), ('dimensions', '3');
     `);
     database
-      .prepare('INSERT INTO "memories" (id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)')
+      .prepare(
+        'INSERT INTO "memories" (id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)',
+      )
       .run('old', Buffer.from('old'), 'u1', 'likes rooibos', 'h', '{}', Buffer.from(new Float32Array([1, 0, 0]).buffer));
     database.close();
     const store = track(new SqliteVectorStore({ path }));
@@ -263,7 +280,8 @@ describe('ordering and scoring', () => {
     await store.query({ scope: { agentId: 'x' }, vector: [1, 0, 0], topK: 5 });
     const [userQuery, agentQuery] = statements;
     sqliteVec.load(database);
-    const plan = (sql: string) => (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
+    const plan = (sql: string) =>
+      (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
     expect(plan(userQuery!)).toMatch(/SEARCH m USING INDEX memories_user_id \(user_id=\?\)/);
     expect(plan(agentQuery!)).toMatch(/SEARCH m USING INDEX memories_agent_id \(agent_id=\?\)/);
     expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);

@@ -19,7 +19,14 @@ import {
   type VectorStore,
 } from '@mem/core';
 import type Database from 'better-sqlite3';
-import { SQLITE_PROVIDER, StatementCache, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
+import {
+  SQLITE_PROVIDER,
+  StatementCache,
+  openSqliteConnection,
+  toSqliteError,
+  validateConnectionOptions,
+  validateTableName,
+} from '@mem/sqlite';
 import { filterToSql, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { toFtsQuery } from './sqlite-fts-query';
 import { idOrderKey } from './sqlite-id-order';
@@ -42,7 +49,8 @@ const SCOPE_COLUMNS = [
 ] as const;
 
 /** Columns a record is rebuilt from, read through the alias `m`. */
-const RECORD_COLUMNS = 'm.id, m.user_id, m.agent_id, m.run_id, m.text, m.hash, m.metadata, m.created_at, m.updated_at, m.occurred_at, m.embedding';
+const RECORD_COLUMNS =
+  'm.id, m.user_id, m.agent_id, m.run_id, m.text, m.hash, m.metadata, m.created_at, m.updated_at, m.occurred_at, m.embedding';
 
 interface MemoryRow {
   readonly id: string;
@@ -133,7 +141,11 @@ export class SqliteVectorStore implements VectorStore {
   async ensureCollection(request: Call<{ readonly dimensions: number }>): Promise<void> {
     const { dimensions } = request;
     if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
-      throw new InvalidInputError('dimensions', `expected an integer from 1 to ${MAX_DIMENSIONS}`, "Pass the embedder's vector length, e.g. 1536.");
+      throw new InvalidInputError(
+        'dimensions',
+        `expected an integer from 1 to ${MAX_DIMENSIONS}`,
+        "Pass the embedder's vector length, e.g. 1536.",
+      );
     }
     this.execute('ensureCollection', request.signal, () => {
       this.database
@@ -142,7 +154,11 @@ export class SqliteVectorStore implements VectorStore {
           if (stored === undefined) {
             this.statement(this.sql.writeMeta).run('dimensions', String(dimensions));
           } else if (stored !== dimensions) {
-            throw this.dimensionMismatch(stored, dimensions, 'Use a new path or table for this embedder, or re-embed every memory into a new table.');
+            throw this.dimensionMismatch(
+              stored,
+              dimensions,
+              'Use a new path or table for this embedder, or re-embed every memory into a new table.',
+            );
           }
         })
         .immediate();
@@ -174,7 +190,9 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /** The `topK` records in scope nearest to `vector` by exact cosine similarity, best first. */
-  async query(request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async query(
+    request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     return this.execute('query', request.signal, () => {
       const scope = validateScope(request.scope);
       const topK = validateTopK(request.topK);
@@ -195,7 +213,9 @@ export class SqliteVectorStore implements VectorStore {
    * The `topK` records in scope ranked by FTS5 BM25 relevance to the words of `text`, best first;
    * score is the BM25 relevance (positive, higher is better). Records sharing no word are left out.
    */
-  async keywordQuery(request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]> {
+  async keywordQuery(
+    request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
     return this.execute('keywordQuery', request.signal, () => {
       const scope = validateScope(request.scope);
       const topK = validateTopK(request.topK);
@@ -286,7 +306,10 @@ export class SqliteVectorStore implements VectorStore {
       if (request.after !== undefined && typeof request.after !== 'string') {
         throw new InvalidInputError('after', 'expected an id string', 'Pass the id of the last record you received.');
       }
-      return { where: this.whereClause(scope, request.filter), cursor: request.after === undefined ? EMPTY_KEY : idOrderKey(request.after) };
+      return {
+        where: this.whereClause(scope, request.filter),
+        cursor: request.after === undefined ? EMPTY_KEY : idOrderKey(request.after),
+      };
     });
     let cursor = start;
     for (;;) {
@@ -303,7 +326,12 @@ export class SqliteVectorStore implements VectorStore {
   private execute<T>(operation: string, signal: AbortSignal | undefined, work: () => T): T {
     throwIfAborted(signal, `sqlite ${operation}`);
     if (this.closed) {
-      throw new ProviderRequestError({ provider: SQLITE_PROVIDER, operation, message: 'the store is closed. Create a new SqliteVectorStore.', retryable: false });
+      throw new ProviderRequestError({
+        provider: SQLITE_PROVIDER,
+        operation,
+        message: 'the store is closed. Create a new SqliteVectorStore.',
+        retryable: false,
+      });
     }
     try {
       this.ensureSchema();
@@ -357,7 +385,11 @@ export class SqliteVectorStore implements VectorStore {
     if (filter === undefined) return scopeCondition;
     for (const op of filterOperatorsUsed(filter)) {
       if (!this.capabilities.filterOperators.has(op)) {
-        throw new UnsupportedCapabilityError(this.provider, `the filter operator "${String(op)}"`, 'Use one of eq, ne, in, nin, gt, gte, lt, lte, contains, and, or, not.');
+        throw new UnsupportedCapabilityError(
+          this.provider,
+          `the filter operator "${String(op)}"`,
+          'Use one of eq, ne, in, nin, gt, gte, lt, lte, contains, and, or, not.',
+        );
       }
     }
     const filterCondition = filterToSql(filter, 'm');
@@ -378,7 +410,8 @@ export class SqliteVectorStore implements VectorStore {
       throw this.dimensionMismatch(dimensions, vectorLength(record.vector), 'Embed with the same model the collection was created with.');
     }
     for (const field of ['text', 'hash'] as const) {
-      if (typeof record[field] !== 'string') throw new InvalidInputError(`${at}.${field}`, 'expected a string', 'Pass the memory text and its SHA-256 hex digest.');
+      if (typeof record[field] !== 'string')
+        throw new InvalidInputError(`${at}.${field}`, 'expected a string', 'Pass the memory text and its SHA-256 hex digest.');
     }
     const scope = validateScope(record.scope, `${at}.scope`);
     return {
@@ -487,7 +520,8 @@ function buildStatements(table: string) {
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
     get: (scope: string) => `SELECT ${RECORD_COLUMNS} FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
     delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
-    list: (where: string) => `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
+    list: (where: string) =>
+      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
 }
@@ -570,7 +604,11 @@ function encodeMetadata(metadata: unknown, field: string): string {
   for (const [key, value] of Object.entries(metadata)) {
     const ok = isScalar(value) || (Array.isArray(value) && value.every(isScalar));
     if (!ok) {
-      throw new InvalidInputError(`${field}.${key}`, 'expected a string, a finite number, a boolean or an array of strings', 'Flatten nested values into separate keys.');
+      throw new InvalidInputError(
+        `${field}.${key}`,
+        'expected a string, a finite number, a boolean or an array of strings',
+        'Flatten nested values into separate keys.',
+      );
     }
   }
   return JSON.stringify(metadata);

@@ -42,13 +42,13 @@ export function textTable(table: Table): string {
 
 /** The same table in GitHub Markdown. */
 export function markdownTable(table: Table, level = 3): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
   return [
     `${'#'.repeat(level)} ${table.title}`,
     '',
-    `| ${table.headers.map(escape).join(' | ')} |`,
+    `| ${table.headers.map(escapeCell).join(' | ')} |`,
     `| ${table.headers.map((_, column) => (column === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+    ...table.rows.map((row) => `| ${row.map(escapeCell).join(' | ')} |`),
     ...(table.notes && table.notes.length > 0 ? ['', ...table.notes.map((note) => `${note}  `)] : []),
     '',
   ].join('\n');

@@ -53,14 +53,35 @@ describe('statistics and charts', () => {
   });
 
   it('draws a log-scale line chart with escaped labels', () => {
-    const svg = logLineChart({ title: 'a < b', xLabel: 'x', yLabel: 'y', series: [{ name: 'mem & co', points: [{ x: 1000, y: 0.5 }, { x: 100000, y: 3 }] }] });
+    const svg = logLineChart({
+      title: 'a < b',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'mem & co',
+          points: [
+            { x: 1000, y: 0.5 },
+            { x: 100000, y: 3 },
+          ],
+        },
+      ],
+    });
     expect(svg).toContain('<polyline');
     expect(svg).toContain('a &lt; b');
     expect(svg).toContain('mem &amp; co');
   });
 
   it('draws one bar per series and group', () => {
-    const svg = groupedBars({ title: 't', groups: ['1', '2'], series: [{ name: 'k5', values: [0.1, 0.2] }, { name: 'k10', values: [0.3, 0.4] }], yLabel: 'recall' });
+    const svg = groupedBars({
+      title: 't',
+      groups: ['1', '2'],
+      series: [
+        { name: 'k5', values: [0.1, 0.2] },
+        { name: 'k10', values: [0.3, 0.4] },
+      ],
+      yLabel: 'recall',
+    });
     expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width/g)?.length).toBeGreaterThanOrEqual(4);
   });
 });

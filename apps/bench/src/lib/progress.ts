@@ -7,7 +7,10 @@ export class Progress {
   private lastPrinted = -1;
   private readonly tty = process.stderr.isTTY === true;
 
-  constructor(private readonly label: string, private readonly total: number) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {}
 
   tick(done: number, detail = ''): void {
     const fraction = this.total === 0 ? 1 : done / this.total;

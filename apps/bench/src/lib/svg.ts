@@ -63,11 +63,18 @@ export function barPanels(title: string, subtitle: string | undefined, panels: r
       const y = top + 24 + row * (barHeight + 8);
       const length = Number.isFinite(bar.value) ? Math.max(1, (bar.value / max) * plotWidth) : 0;
       const color = COLORS[Math.max(0, series.indexOf(bar.label)) % COLORS.length];
-      body.push(`<text x="${x0 + labelWidth - 6}" y="${y + barHeight / 2 + 4}" font-size="11.5" text-anchor="end" fill="#374151">${escapeXml(bar.label)}</text>`);
+      body.push(
+        `<text x="${x0 + labelWidth - 6}" y="${y + barHeight / 2 + 4}" font-size="11.5" text-anchor="end" fill="#374151">${escapeXml(bar.label)}</text>`,
+      );
       body.push(`<rect x="${x0 + labelWidth}" y="${y}" width="${length.toFixed(1)}" height="${barHeight}" rx="3" fill="${color}"/>`);
-      body.push(`<text x="${x0 + labelWidth + length + 5}" y="${y + barHeight / 2 + 4}" font-size="11.5" fill="#111827">${escapeXml(label(bar.value))}</text>`);
+      body.push(
+        `<text x="${x0 + labelWidth + length + 5}" y="${y + barHeight / 2 + 4}" font-size="11.5" fill="#111827">${escapeXml(label(bar.value))}</text>`,
+      );
     });
-    if (panel.note) body.push(`<text x="${x0}" y="${top + 24 + rows * (barHeight + 8) + 14}" font-size="11.5" fill="#4b5563">${escapeXml(panel.note)}</text>`);
+    if (panel.note)
+      body.push(
+        `<text x="${x0}" y="${top + 24 + rows * (barHeight + 8) + 14}" font-size="11.5" fill="#4b5563">${escapeXml(panel.note)}</text>`,
+      );
   });
   return document(width, height, title, subtitle, body);
 }
@@ -98,32 +105,45 @@ export function logLineChart(options: {
   const bottom = 50;
   const plotWidth = width - left - right;
   const plotHeight = height - top - bottom;
-  const points = options.series.flatMap((series) => series.points).filter((point) => point.x > 0 && point.y > 0 && Number.isFinite(point.y));
+  const points = options.series
+    .flatMap((series) => series.points)
+    .filter((point) => point.x > 0 && point.y > 0 && Number.isFinite(point.y));
   const ys = [...points.map((point) => point.y), ...(options.references ?? []).map((reference) => reference.y)];
   const xMin = 10 ** Math.floor(Math.log10(Math.min(...points.map((point) => point.x))));
   const xMax = 10 ** Math.ceil(Math.log10(Math.max(...points.map((point) => point.x))));
   const yMin = 10 ** Math.floor(Math.log10(Math.min(...ys)));
   const yMax = 10 ** Math.ceil(Math.log10(Math.max(...ys)));
   const sx = (x: number) => left + ((Math.log10(x) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin) || 1)) * plotWidth;
-  const sy = (y: number) => top + plotHeight - ((Math.log10(y) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin) || 1)) * plotHeight;
+  const sy = (y: number) =>
+    top + plotHeight - ((Math.log10(y) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin) || 1)) * plotHeight;
   const body: string[] = [];
   for (let exponent = Math.log10(yMin); exponent <= Math.log10(yMax) + 1e-9; exponent++) {
     const y = sy(10 ** exponent);
     body.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`);
-    body.push(`<text x="${left - 8}" y="${y + 4}" font-size="11" text-anchor="end" fill="#4b5563">${escapeXml(tickLabel(10 ** exponent))}</text>`);
+    body.push(
+      `<text x="${left - 8}" y="${y + 4}" font-size="11" text-anchor="end" fill="#4b5563">${escapeXml(tickLabel(10 ** exponent))}</text>`,
+    );
   }
   for (let exponent = Math.log10(xMin); exponent <= Math.log10(xMax) + 1e-9; exponent++) {
     const x = sx(10 ** exponent);
     body.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + plotHeight}" stroke="#f3f4f6"/>`);
-    body.push(`<text x="${x}" y="${top + plotHeight + 18}" font-size="11" text-anchor="middle" fill="#4b5563">${escapeXml(tickLabel(10 ** exponent))}</text>`);
+    body.push(
+      `<text x="${x}" y="${top + plotHeight + 18}" font-size="11" text-anchor="middle" fill="#4b5563">${escapeXml(tickLabel(10 ** exponent))}</text>`,
+    );
   }
   body.push(`<rect x="${left}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#9ca3af"/>`);
-  body.push(`<text x="${left + plotWidth / 2}" y="${height - 12}" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.xLabel)}</text>`);
-  body.push(`<text transform="translate(18 ${top + plotHeight / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.yLabel)}</text>`);
+  body.push(
+    `<text x="${left + plotWidth / 2}" y="${height - 12}" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.xLabel)}</text>`,
+  );
+  body.push(
+    `<text transform="translate(18 ${top + plotHeight / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.yLabel)}</text>`,
+  );
   for (const reference of options.references ?? []) {
     const y = sy(reference.y);
     body.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${y}" y2="${y}" stroke="#dc2626" stroke-dasharray="2 3"/>`);
-    body.push(`<text x="${left + plotWidth - 4}" y="${y - 4}" font-size="10.5" text-anchor="end" fill="#dc2626">${escapeXml(reference.label)}</text>`);
+    body.push(
+      `<text x="${left + plotWidth - 4}" y="${y - 4}" font-size="10.5" text-anchor="end" fill="#dc2626">${escapeXml(reference.label)}</text>`,
+    );
   }
   options.series.forEach((series, index) => {
     const color = COLORS[(series.color ?? index) % COLORS.length];
@@ -132,9 +152,14 @@ export function logLineChart(options: {
     body.push(
       `<polyline fill="none" stroke="${color}" stroke-width="2.2"${series.dashed ? ' stroke-dasharray="6 4"' : ''} points="${valid.map((point) => `${sx(point.x).toFixed(1)},${sy(point.y).toFixed(1)}`).join(' ')}"/>`,
     );
-    for (const point of valid) body.push(`<circle cx="${sx(point.x).toFixed(1)}" cy="${sy(point.y).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${series.name}: ${label(point.y)} at ${label(point.x)}`)}</title></circle>`);
+    for (const point of valid)
+      body.push(
+        `<circle cx="${sx(point.x).toFixed(1)}" cy="${sy(point.y).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${series.name}: ${label(point.y)} at ${label(point.x)}`)}</title></circle>`,
+      );
     const y = top + 10 + index * 20;
-    body.push(`<line x1="${left + plotWidth + 14}" x2="${left + plotWidth + 38}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2.2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    body.push(
+      `<line x1="${left + plotWidth + 14}" x2="${left + plotWidth + 38}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2.2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     body.push(`<text x="${left + plotWidth + 44}" y="${y + 4}" font-size="11.5" fill="#111827">${escapeXml(series.name)}</text>`);
   });
   return document(width, height, options.title, options.subtitle, body);
@@ -170,13 +195,21 @@ export function groupedBars(options: {
       const value = series.values[groupIndex] ?? Number.NaN;
       const barHeight = Number.isFinite(value) ? value * plotHeight : 0;
       const x = x0 + seriesIndex * barWidth;
-      body.push(`<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${COLORS[seriesIndex % COLORS.length]}"/>`);
-      body.push(`<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(top + plotHeight - barHeight - 4).toFixed(1)}" font-size="9.5" text-anchor="middle" fill="#111827">${Number.isFinite(value) ? Math.round(value * 100) : '–'}</text>`);
+      body.push(
+        `<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${COLORS[seriesIndex % COLORS.length]}"/>`,
+      );
+      body.push(
+        `<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(top + plotHeight - barHeight - 4).toFixed(1)}" font-size="9.5" text-anchor="middle" fill="#111827">${Number.isFinite(value) ? Math.round(value * 100) : '–'}</text>`,
+      );
     });
-    body.push(`<text x="${(x0 + groupWidth * 0.375).toFixed(1)}" y="${top + plotHeight + 18}" font-size="11.5" text-anchor="middle" fill="#374151">${escapeXml(group)}</text>`);
+    body.push(
+      `<text x="${(x0 + groupWidth * 0.375).toFixed(1)}" y="${top + plotHeight + 18}" font-size="11.5" text-anchor="middle" fill="#374151">${escapeXml(group)}</text>`,
+    );
   });
   body.push(`<rect x="${left}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#9ca3af"/>`);
-  body.push(`<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.yLabel)}</text>`);
+  body.push(
+    `<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#374151">${escapeXml(options.yLabel)}</text>`,
+  );
   options.series.forEach((series, index) => {
     const y = top + 10 + index * 20;
     body.push(`<rect x="${left + plotWidth + 14}" y="${y - 7}" width="14" height="14" fill="${COLORS[index % COLORS.length]}"/>`);

@@ -2,11 +2,37 @@ import { hashText, type MemoryRecord } from '@mem/core';
 import { seededRandom } from './stats';
 
 /** Metadata categories of the synthetic memories; a filter on one keeps about 1/12 of a scope. */
-export const CATEGORIES = ['food', 'travel', 'work', 'family', 'health', 'hobby', 'pets', 'music', 'sport', 'finance', 'home', 'education'] as const;
+export const CATEGORIES = [
+  'food',
+  'travel',
+  'work',
+  'family',
+  'health',
+  'hobby',
+  'pets',
+  'music',
+  'sport',
+  'finance',
+  'home',
+  'education',
+] as const;
 const SOURCES = ['chat', 'email', 'calendar', 'notes'] as const;
 const SUBJECTS = ['Alice', 'Bob', 'the user', 'Priya', 'Marco', 'Chen', 'Fatima', 'Jonas'];
 const VERBS = ['likes', 'visited', 'plans to try', 'stopped', 'bought', 'talked about', 'is learning', 'recommended'];
-const OBJECTS = ['green tea', 'Lisbon', 'a new job', 'the piano', 'a road bike', 'vegan recipes', 'a golden retriever', 'jazz records', 'a pottery class', 'index funds', 'the garden', 'a history course'];
+const OBJECTS = [
+  'green tea',
+  'Lisbon',
+  'a new job',
+  'the piano',
+  'a road bike',
+  'vegan recipes',
+  'a golden retriever',
+  'jazz records',
+  'a pottery class',
+  'index funds',
+  'the garden',
+  'a history course',
+];
 
 /** The scope of the `index`-th synthetic memory: records are spread round-robin over `scopes` users. */
 export const scopeOf = (index: number, scopes: number): { userId: string } => ({ userId: `user-${index % scopes}` });
@@ -20,7 +46,11 @@ export class SyntheticMemories {
   private readonly random: () => number;
   private readonly epoch = Date.UTC(2023, 0, 1);
 
-  constructor(readonly dimensions: number, readonly scopes: number, seed = 7) {
+  constructor(
+    readonly dimensions: number,
+    readonly scopes: number,
+    seed = 7,
+  ) {
     this.random = seededRandom(seed);
   }
 

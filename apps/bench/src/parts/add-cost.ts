@@ -8,7 +8,7 @@ import { Progress, status } from '../lib/progress';
 import { median, ratio, summarize, type Summary } from '../lib/stats';
 import { SyntheticMemories } from '../lib/synthetic';
 import { BenchServer, statsDelta, type StatsDelta } from '../server/client';
-import { BusyClock, createMem, createMem0, type Mem0Build, type SystemUnderTest } from './systems';
+import { type BusyClock, createMem, createMem0, type Mem0Build, type SystemUnderTest } from './systems';
 
 export interface AddCostOptions {
   readonly locomoPath: string;
@@ -67,20 +67,36 @@ export interface Breakdown {
   readonly coreMs: number;
 }
 
-function breakdownOf(clock: BusyClock | undefined, before: Record<string, number>, calls: number, wallMs: number, serverMs: number): Breakdown | undefined {
+function breakdownOf(
+  clock: BusyClock | undefined,
+  before: Record<string, number>,
+  calls: number,
+  wallMs: number,
+  serverMs: number,
+): Breakdown | undefined {
   if (!clock?.enabled || calls === 0) return undefined;
   const spent = (kind: string) => ((clock.totals[kind] ?? 0) - (before[kind] ?? 0)) / calls;
   const httpClientMs = spent('http') - serverMs / calls;
   const vectorStoreMs = spent('vectorStore');
   const historyStoreMs = spent('historyStore');
-  return { httpClientMs, vectorStoreMs, historyStoreMs, coreMs: (wallMs - serverMs) / calls - httpClientMs - vectorStoreMs - historyStoreMs };
+  return {
+    httpClientMs,
+    vectorStoreMs,
+    historyStoreMs,
+    coreMs: (wallMs - serverMs) / calls - httpClientMs - vectorStoreMs - historyStoreMs,
+  };
 }
 
 function averageBreakdown(list: readonly (Breakdown | undefined)[]): Breakdown | undefined {
   const present = list.filter((entry): entry is Breakdown => entry !== undefined);
   if (present.length === 0) return undefined;
   const average = (key: keyof Breakdown) => present.reduce((total, entry) => total + entry[key], 0) / present.length;
-  return { httpClientMs: average('httpClientMs'), vectorStoreMs: average('vectorStoreMs'), historyStoreMs: average('historyStoreMs'), coreMs: average('coreMs') };
+  return {
+    httpClientMs: average('httpClientMs'),
+    vectorStoreMs: average('vectorStoreMs'),
+    historyStoreMs: average('historyStoreMs'),
+    coreMs: average('coreMs'),
+  };
 }
 
 export interface SizedFigures {
@@ -91,7 +107,13 @@ export interface SizedFigures {
 }
 
 export interface AddCostResult {
-  readonly conversation: { readonly index: number; readonly turns: number; readonly sessions: number; readonly adds: number; readonly speakers: readonly string[] };
+  readonly conversation: {
+    readonly index: number;
+    readonly turns: number;
+    readonly sessions: number;
+    readonly adds: number;
+    readonly speakers: readonly string[];
+  };
   readonly latencyMs: number;
   readonly add: Record<string, CallFigures>;
   readonly search: Record<string, CallFigures>;
@@ -124,7 +146,11 @@ async function measure(server: BenchServer, call: () => Promise<unknown>): Promi
   };
 }
 
-function figures(runs: readonly (readonly CallSample[])[], deltas: readonly StatsDelta[], breakdowns: readonly (Breakdown | undefined)[] = []): CallFigures {
+function figures(
+  runs: readonly (readonly CallSample[])[],
+  deltas: readonly StatsDelta[],
+  breakdowns: readonly (Breakdown | undefined)[] = [],
+): CallFigures {
   const breakdown = averageBreakdown(breakdowns);
   const all = runs.flat();
   const pick = (key: keyof CallSample) => all.map((sample) => sample[key]);
@@ -182,10 +208,31 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
     const contenders: Contender[] = [
       { key: 'mem', create: async (directory) => createMem({ baseURL: server.baseURL, directory }), adds: adds.length, runs: options.runs },
       // One more run of mem with the clock on, only for the breakdown (the clock's own cost stays out of the headline).
-      { key: 'mem-breakdown', create: async (directory) => { const system = createMem({ baseURL: server.baseURL, directory }); system.clock.enabled = true; return system; }, adds: adds.length, runs: 1 },
-      { key: 'mem0ai-cjs', create: (directory) => createMem0({ baseURL: server.baseURL, directory, build: 'cjs' }), adds: adds.length, runs: options.runs },
+      {
+        key: 'mem-breakdown',
+        create: async (directory) => {
+          const system = createMem({ baseURL: server.baseURL, directory });
+          system.clock.enabled = true;
+          return system;
+        },
+        adds: adds.length,
+        runs: 1,
+      },
+      {
+        key: 'mem0ai-cjs',
+        create: (directory) => createMem0({ baseURL: server.baseURL, directory, build: 'cjs' }),
+        adds: adds.length,
+        runs: options.runs,
+      },
       ...(options.esmAdds > 0
-        ? [{ key: 'mem0ai-esm', create: (directory: string) => createMem0({ baseURL: server.baseURL, directory, build: 'esm' as Mem0Build }), adds: Math.min(options.esmAdds, adds.length), runs: 1 }]
+        ? [
+            {
+              key: 'mem0ai-esm',
+              create: (directory: string) => createMem0({ baseURL: server.baseURL, directory, build: 'esm' as Mem0Build }),
+              adds: Math.min(options.esmAdds, adds.length),
+              runs: 1,
+            },
+          ]
         : []),
     ];
     const addFigures: Record<string, CallFigures> = {};
@@ -232,7 +279,9 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
         searchProgress.done(`pipeline median ${median(searchSamples.map((s) => s.pipelineMs)).toFixed(1)} ms`);
         searchRuns.push(searchSamples);
         searchDeltas.push(statsDelta(searchBefore, await server.stats()));
-        searchBreakdowns.push(breakdownOf(clock, clockBefore, searchSamples.length, sumOf(searchSamples, 'wallMs'), sumOf(searchSamples, 'serverMs')));
+        searchBreakdowns.push(
+          breakdownOf(clock, clockBefore, searchSamples.length, sumOf(searchSamples, 'wallMs'), sumOf(searchSamples, 'serverMs')),
+        );
         await system.close();
         rmSync(directory, { recursive: true, force: true });
       }
@@ -252,7 +301,9 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
     const esmFigures = addFigures['mem0ai-esm'];
     const esmCalls = esmFigures?.calls ?? 0;
     const cjsSameAdds = median((firstRunSamples['mem0ai-cjs'] ?? []).slice(0, esmCalls).map((sample) => sample.pipelineMs));
-    const esmRatio = esmFigures ? ratio(median((firstRunSamples['mem0ai-esm'] ?? []).map((sample) => sample.pipelineMs)), cjsSameAdds) : Number.NaN;
+    const esmRatio = esmFigures
+      ? ratio(median((firstRunSamples['mem0ai-esm'] ?? []).map((sample) => sample.pipelineMs)), cjsSameAdds)
+      : Number.NaN;
     const esmWhole = esmFigures !== undefined && esmCalls === cjsFigures.calls;
     const baselineKey = esmWhole && esmRatio < 1 ? 'mem0ai-esm' : 'mem0ai-cjs';
     const baselineBuild: Mem0Build = baselineKey === 'mem0ai-esm' ? 'esm' : 'cjs';
@@ -261,7 +312,11 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
     const sized: Record<string, SizedFigures[]> = { mem: [], mem0ai: [] };
     const sizedPlan: { key: string; sizes: readonly number[]; create: (directory: string) => Promise<SystemUnderTest> }[] = [
       { key: 'mem', sizes: options.memSizes, create: async (directory) => createMem({ baseURL: server.baseURL, directory }) },
-      { key: 'mem0ai', sizes: options.mem0Sizes, create: (directory) => createMem0({ baseURL: server.baseURL, directory, build: baselineBuild }) },
+      {
+        key: 'mem0ai',
+        sizes: options.mem0Sizes,
+        create: (directory) => createMem0({ baseURL: server.baseURL, directory, build: baselineBuild }),
+      },
     ];
     for (const plan of sizedPlan) {
       for (const size of plan.sizes) {
@@ -276,7 +331,8 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
         const clock = (system as { clock?: BusyClock }).clock;
         const total = (list: CallSample[], key: keyof CallSample) => list.reduce((sum, sample) => sum + sample[key], 0);
         const addSamples: CallSample[] = [];
-        for (const add of adds.slice(0, options.sizedAdds)) addSamples.push((await measure(server, () => system.add(add, 'user-0'))).sample);
+        for (const add of adds.slice(0, options.sizedAdds))
+          addSamples.push((await measure(server, () => system.add(add, 'user-0'))).sample);
         const searchSamples: CallSample[] = [];
         for (const question of questions.slice(0, options.sizedSearches)) {
           searchSamples.push((await measure(server, () => system.search(question.query, 'user-0', 30))).sample);
@@ -288,22 +344,44 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
           clock.enabled = true;
           let clockBefore = { ...clock.totals };
           const timedAdds: CallSample[] = [];
-          for (const add of adds.slice(options.sizedAdds, 2 * options.sizedAdds)) timedAdds.push((await measure(server, () => system.add(add, 'user-0'))).sample);
+          for (const add of adds.slice(options.sizedAdds, 2 * options.sizedAdds))
+            timedAdds.push((await measure(server, () => system.add(add, 'user-0'))).sample);
           addBreakdown = breakdownOf(clock, clockBefore, timedAdds.length, total(timedAdds, 'wallMs'), total(timedAdds, 'serverMs'));
           clockBefore = { ...clock.totals };
           const timedSearches: CallSample[] = [];
-          for (const question of questions.slice(0, options.sizedSearches)) timedSearches.push((await measure(server, () => system.search(question.query, 'user-0', 30))).sample);
-          searchBreakdown = breakdownOf(clock, clockBefore, timedSearches.length, total(timedSearches, 'wallMs'), total(timedSearches, 'serverMs'));
+          for (const question of questions.slice(0, options.sizedSearches))
+            timedSearches.push((await measure(server, () => system.search(question.query, 'user-0', 30))).sample);
+          searchBreakdown = breakdownOf(
+            clock,
+            clockBefore,
+            timedSearches.length,
+            total(timedSearches, 'wallMs'),
+            total(timedSearches, 'serverMs'),
+          );
           clock.enabled = false;
         }
         const entry: SizedFigures = {
           size,
           scopeSize: Math.ceil(size / 100),
-          add: addSamples.length > 0 ? { pipelineMs: summarize(addSamples.map((sample) => sample.pipelineMs)), ...(addBreakdown ? { breakdown: addBreakdown } : {}) } : undefined,
-          search: searchSamples.length > 0 ? { pipelineMs: summarize(searchSamples.map((sample) => sample.pipelineMs)), ...(searchBreakdown ? { breakdown: searchBreakdown } : {}) } : undefined,
+          add:
+            addSamples.length > 0
+              ? {
+                  pipelineMs: summarize(addSamples.map((sample) => sample.pipelineMs)),
+                  ...(addBreakdown ? { breakdown: addBreakdown } : {}),
+                }
+              : undefined,
+          search:
+            searchSamples.length > 0
+              ? {
+                  pipelineMs: summarize(searchSamples.map((sample) => sample.pipelineMs)),
+                  ...(searchBreakdown ? { breakdown: searchBreakdown } : {}),
+                }
+              : undefined,
         };
         sized[plan.key]!.push(entry);
-        status(`  ${system.name} at ${size.toLocaleString('en-US')}: add pipeline median ${entry.add?.pipelineMs.median.toFixed(1)} ms, search ${entry.search?.pipelineMs.median.toFixed(1)} ms`);
+        status(
+          `  ${system.name} at ${size.toLocaleString('en-US')}: add pipeline median ${entry.add?.pipelineMs.median.toFixed(1)} ms, search ${entry.search?.pipelineMs.median.toFixed(1)} ms`,
+        );
         await system.close();
         rmSync(directory, { recursive: true, force: true });
       }
@@ -319,7 +397,13 @@ export async function runAddCost(options: AddCostOptions): Promise<AddCostResult
           : `mem0ai's CommonJS build (loaded with require). Its ESM build was ${esmRatio.toFixed(2)}× its time on the first ${esmCalls} adds only (${same}); pass --esm-adds ${cjsFigures.calls} to compare them over the whole conversation.`;
     if (options.maxAdds !== undefined) notes.push(`Smoke run: only the first ${adds.length} of ${allAdds.length} adds.`);
     return {
-      conversation: { index: 0, turns, sessions: conversation.sessions.length, adds: adds.length, speakers: [conversation.speakerA, conversation.speakerB] },
+      conversation: {
+        index: 0,
+        turns,
+        sessions: conversation.sessions.length,
+        adds: adds.length,
+        speakers: [conversation.speakerA, conversation.speakerB],
+      },
       latencyMs: options.latencyMs,
       add: addFigures,
       search: searchFigures,

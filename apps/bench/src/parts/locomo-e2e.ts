@@ -127,9 +127,23 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
   const embedder = new OpenAIEmbedder({ ...connection, model: options.embeddingModel });
   const directory = mkdtempSync(join(tmpdir(), 'mem-bench-e2e-'));
   const path = join(directory, 'e2e.db');
-  const memory = new Memory({ llm: extraction, embedder, vectorStore: new SqliteVectorStore({ path }), historyStore: new SqliteHistoryStore({ path }) });
+  const memory = new Memory({
+    llm: extraction,
+    embedder,
+    vectorStore: new SqliteVectorStore({ path }),
+    historyStore: new SqliteHistoryStore({ path }),
+  });
   const addUsage = { llmCalls: 0, promptTokens: 0, completionTokens: 0 };
-  const perQuestion: { category: number; j: number; f1: number; bleu1: number; jCorrected: number; f1Corrected: number; bleu1Corrected: number; contextTokens: number }[] = [];
+  const perQuestion: {
+    category: number;
+    j: number;
+    f1: number;
+    bleu1: number;
+    jCorrected: number;
+    f1Corrected: number;
+    bleu1Corrected: number;
+    contextTokens: number;
+  }[] = [];
   const storedTokens: number[] = [];
   const memoryCounts: number[] = [];
   try {
@@ -162,13 +176,18 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       }
       storedTokens.push(tokens);
       memoryCounts.push(count);
-      const questions = conversation.questions.filter((question) => question.category >= 1 && question.category <= 4).slice(0, options.maxQuestions);
+      const questions = conversation.questions
+        .filter((question) => question.category >= 1 && question.category <= 4)
+        .slice(0, options.maxQuestions);
       const answering = new Progress(`conversation ${conversation.index}: questions`, questions.length);
       for (const [index, question] of questions.entries()) {
         const sections: string[] = [];
         let contextTokens = 0;
         for (const self of [conversation.speakerA, conversation.speakerB]) {
-          const { results } = await memory.search(question.question, { scope: { userId: userOf(conversation, self) }, limit: options.perSpeaker });
+          const { results } = await memory.search(question.question, {
+            scope: { userId: userOf(conversation, self) },
+            limit: options.perSpeaker,
+          });
           const lines = results.map((result) => `- [${result.occurredAt.toISOString().slice(0, 10)}] ${result.text}`);
           contextTokens += countTokens(lines.join('\n'));
           sections.push(`Memories of ${self}:\n${lines.join('\n') || '(none)'}`);
@@ -177,7 +196,12 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
         const fix = audit?.get(question.id);
         const correctedGold = fix && fix.question.trim() === question.question.trim() ? fix.correctAnswer : question.answer;
         const grade = async (gold: string) => {
-          const text = await ask(judge, JUDGE_SYSTEM, `Question: ${question.question}\nGold answer: ${gold}\nGenerated answer: ${answer}`, true);
+          const text = await ask(
+            judge,
+            JUDGE_SYSTEM,
+            `Question: ${question.question}\nGold answer: ${gold}\nGenerated answer: ${answer}`,
+            true,
+          );
           return /"label"\s*:\s*"CORRECT"/i.test(text) ? 1 : 0;
         };
         const j = await grade(question.answer);
@@ -195,12 +219,22 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
         if (index % 20 === 19) answering.tick(index + 1);
       }
       answering.done();
-      status(`  conversation ${conversation.index}: ${count} memories, ${tokens} stored memory tokens, J so far ${mean(perQuestion.map((entry) => entry.j)).toFixed(3)}`);
+      status(
+        `  conversation ${conversation.index}: ${count} memories, ${tokens} stored memory tokens, J so far ${mean(perQuestion.map((entry) => entry.j)).toFixed(3)}`,
+      );
     }
-    const groups: [string, typeof perQuestion][] = [1, 2, 3, 4].map((category) => [String(category), perQuestion.filter((entry) => entry.category === category)]);
+    const groups: [string, typeof perQuestion][] = [1, 2, 3, 4].map((category) => [
+      String(category),
+      perQuestion.filter((entry) => entry.category === category),
+    ]);
     groups.push(['all (1–4)', perQuestion]);
     return {
-      models: { extraction: options.extractionModel, answer: options.answerModel, judge: options.judgeModel, embedding: options.embeddingModel },
+      models: {
+        extraction: options.extractionModel,
+        answer: options.answerModel,
+        judge: options.judgeModel,
+        embedding: options.embeddingModel,
+      },
       perSpeaker: options.perSpeaker,
       rows: groups.map(([category, entries]) => ({
         category,
@@ -231,7 +265,18 @@ async function ask(llm: LLM, system: string, user: string, json = false): Promis
     ],
     temperature: 0,
     ...(json
-      ? { responseFormat: { type: 'json', name: 'judgement', schema: { type: 'object', properties: { label: { type: 'string', enum: ['CORRECT', 'WRONG'] } }, required: ['label'], additionalProperties: false } } }
+      ? {
+          responseFormat: {
+            type: 'json',
+            name: 'judgement',
+            schema: {
+              type: 'object',
+              properties: { label: { type: 'string', enum: ['CORRECT', 'WRONG'] } },
+              required: ['label'],
+              additionalProperties: false,
+            },
+          },
+        }
       : {}),
   });
   return response.text;

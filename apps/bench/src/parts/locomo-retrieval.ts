@@ -72,7 +72,10 @@ interface Scored {
 }
 
 function rows(scored: readonly Scored[], ks: readonly number[], which: 'original' | 'corrected'): CoverageRow[] {
-  const groups: [string, Scored[]][] = [1, 2, 3, 4].map((category) => [String(category), scored.filter((entry) => entry.category === category)]);
+  const groups: [string, Scored[]][] = [1, 2, 3, 4].map((category) => [
+    String(category),
+    scored.filter((entry) => entry.category === category),
+  ]);
   groups.push(['all (1–4)', [...scored]]);
   return groups.map(([category, entries]) => {
     const usable = entries.filter((entry) => entry[which].length > 0);
@@ -96,7 +99,10 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
   const memory = new Memory({ embedder, vectorStore: new SqliteVectorStore({ path }), historyStore: new SqliteHistoryStore({ path }) });
   const ks = [...options.ks].sort((a, b) => a - b);
   try {
-    const totalTurns = conversations.reduce((count, conversation) => count + conversation.sessions.reduce((sum, session) => sum + session.turns.length, 0), 0);
+    const totalTurns = conversations.reduce(
+      (count, conversation) => count + conversation.sessions.reduce((sum, session) => sum + session.turns.length, 0),
+      0,
+    );
     const ingest = new Progress('ingest LOCOMO turns (infer: false)', totalTurns);
     const ingestStart = performance.now();
     let stored = 0;
@@ -124,7 +130,11 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
     let danglingEvidence = 0;
     let questionsWithoutEvidence = 0;
     const searchTimes: number[] = [];
-    const questions = conversations.flatMap((conversation) => conversation.questions.filter((question) => question.category >= 1 && question.category <= 4).map((question) => ({ conversation, question })));
+    const questions = conversations.flatMap((conversation) =>
+      conversation.questions
+        .filter((question) => question.category >= 1 && question.category <= 4)
+        .map((question) => ({ conversation, question })),
+    );
     const progress = new Progress('search LOCOMO questions (categories 1–4)', questions.length);
     for (const [index, { conversation, question }] of questions.entries()) {
       const turnIds = new Set(conversation.sessions.flatMap((session) => session.turns.map((turn) => turn.diaId)));
@@ -138,7 +148,11 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
       const retrieved: Record<number, Set<string>> = {};
       for (const k of ks) {
         const start = performance.now();
-        const { results } = await memory.search(question.question, { scope: { userId: scopeOf(conversation) }, limit: k, keyword: options.keyword });
+        const { results } = await memory.search(question.question, {
+          scope: { userId: scopeOf(conversation) },
+          limit: k,
+          keyword: options.keyword,
+        });
         searchTimes.push(performance.now() - start);
         retrieved[k] = new Set(results.map((result) => String(result.metadata['dia_id'])));
       }

@@ -40,7 +40,16 @@ export interface ScaleWorkerResult {
   readonly scanLowerBoundFiltered: Summary;
 }
 
-const QUERY_TEXTS = ['what does Alice like to drink', 'trip to Lisbon', 'new job', 'road bike', 'jazz records', 'pottery class', 'history course', 'garden'];
+const QUERY_TEXTS = [
+  'what does Alice like to drink',
+  'trip to Lisbon',
+  'new job',
+  'road bike',
+  'jazz records',
+  'pottery class',
+  'history course',
+  'garden',
+];
 
 async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'mem-bench-scale-'));

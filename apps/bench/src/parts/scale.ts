@@ -29,17 +29,23 @@ function runWorker(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     let result: ScaleWorkerResult | undefined;
     child.on('message', (message) => (result = message as ScaleWorkerResult));
     child.on('error', reject);
-    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`the scale worker for ${options.size} records exited with code ${code}`))));
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`the scale worker for ${options.size} records exited with code ${code}`)),
+    );
   });
 }
 
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const rows: ScaleWorkerResult[] = [];
   for (const size of options.sizes) {
-    status(`  store size ${size.toLocaleString('en-US')}: ${options.dimensions} dims, ${options.scopes} scopes, ${options.queries} queries per kind`);
+    status(
+      `  store size ${size.toLocaleString('en-US')}: ${options.dimensions} dims, ${options.scopes} scopes, ${options.queries} queries per kind`,
+    );
     rows.push(await runWorker({ size, dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, batch: 1000 }));
     const row = rows.at(-1)!;
-    status(`    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms`);
+    status(
+      `    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms`,
+    );
   }
   return { dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, rows };
 }

@@ -45,8 +45,10 @@ export class BusyClock {
     return new Proxy(target, {
       get(object, property, receiver) {
         const value = Reflect.get(object, property, receiver);
-        if (typeof value !== 'function' || property === 'constructor' || property === 'list') return typeof value === 'function' ? value.bind(object) : value;
-        return (...args: unknown[]) => (clock.enabled ? clock.time(kind, () => Promise.resolve(value.apply(object, args))) : value.apply(object, args));
+        if (typeof value !== 'function' || property === 'constructor' || property === 'list')
+          return typeof value === 'function' ? value.bind(object) : value;
+        return (...args: unknown[]) =>
+          clock.enabled ? clock.time(kind, () => Promise.resolve(value.apply(object, args))) : value.apply(object, args);
       },
     });
   }
@@ -60,7 +62,11 @@ export const EMBEDDING_MODEL = 'text-embedding-3-small';
  * mem on the embedded default (SqliteVectorStore + SqliteHistoryStore in one file) with the
  * OpenAI adapters pointed at `baseURL`, so the real adapter path (SDK, HTTP, JSON) is measured.
  */
-export function createMem(options: { baseURL: string; directory: string; strategy?: 'reconcile' | 'additive' }): SystemUnderTest & { memory: Memory; clock: BusyClock } {
+export function createMem(options: {
+  baseURL: string;
+  directory: string;
+  strategy?: 'reconcile' | 'additive';
+}): SystemUnderTest & { memory: Memory; clock: BusyClock } {
   mkdirSync(options.directory, { recursive: true });
   const path = join(options.directory, 'mem.db');
   const clock = new BusyClock();
@@ -69,10 +75,10 @@ export function createMem(options: { baseURL: string; directory: string; strateg
     !clock.enabled
       ? fetch(input, init)
       : clock.time('http', async () => {
-      const response = await fetch(input, init);
-      const body = await response.arrayBuffer();
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-    });
+          const response = await fetch(input, init);
+          const body = await response.arrayBuffer();
+          return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+        });
   const memory = new Memory({
     llm: new OpenAILLM({ apiKey: 'bench', baseURL: options.baseURL, model: CHAT_MODEL, maxRetries: 0, fetch: timedFetch }),
     embedder: new OpenAIEmbedder({ apiKey: 'bench', baseURL: options.baseURL, model: EMBEDDING_MODEL, maxRetries: 0, fetch: timedFetch }),
@@ -126,7 +132,10 @@ export async function createMem0(options: { baseURL: string; directory: string; 
   const memory = new module.Memory({
     version: 'v1.1',
     embedder: { provider: 'openai', config: { apiKey: 'bench', baseURL: options.baseURL, model: EMBEDDING_MODEL } },
-    vectorStore: { provider: 'memory', config: { collectionName: 'memories', dimension: 1536, dbPath: join(options.directory, 'vector_store.db') } },
+    vectorStore: {
+      provider: 'memory',
+      config: { collectionName: 'memories', dimension: 1536, dbPath: join(options.directory, 'vector_store.db') },
+    },
     llm: { provider: 'openai', config: { apiKey: 'bench', baseURL: options.baseURL, model: CHAT_MODEL } },
     historyStore: { provider: 'sqlite', config: { historyDbPath: join(options.directory, 'history.db') } },
   });

@@ -125,7 +125,9 @@ function readMemPrompt(user: string): { existing: { alias: string; text: string 
  * `{id, text}` and `## New Messages` as `role: content` lines; the answer is
  * `{"memory":[{"id","text","attributed_to","linked_memory_ids"}]}` (its `AdditiveExtractionSchema`).
  */
-export function answerMem0Extract(user: string): { memory: { id: string; text: string; attributed_to: 'user' | 'assistant'; linked_memory_ids?: string[] }[] } {
+export function answerMem0Extract(user: string): {
+  memory: { id: string; text: string; attributed_to: 'user' | 'assistant'; linked_memory_ids?: string[] }[];
+} {
   const sections = new Map<string, string>();
   for (const part of user.split(/^## /m)) {
     const newline = part.indexOf('\n');
@@ -148,7 +150,12 @@ export function answerMem0Extract(user: string): { memory: { id: string; text: s
     if (!fact || seen.has(fact) || existing.some((entry) => entry.text === fact)) continue;
     seen.add(fact);
     const linked = existing.filter((entry) => overlap(entry.text, fact) >= UPDATE_OVERLAP).map((entry) => String(entry.id));
-    memory.push({ id: String(memory.length), text: fact, attributed_to: match[1] as 'user' | 'assistant', ...(linked.length > 0 ? { linked_memory_ids: linked } : {}) });
+    memory.push({
+      id: String(memory.length),
+      text: fact,
+      attributed_to: match[1] as 'user' | 'assistant',
+      ...(linked.length > 0 ? { linked_memory_ids: linked } : {}),
+    });
   }
   return { memory };
 }
@@ -159,7 +166,10 @@ export function answerMem0Extract(user: string): { memory: { id: string; text: s
  */
 export function answerBenchQuestion(user: string): string {
   const question = /^Question: (.*)$/m.exec(user)?.[1] ?? '';
-  const memories = user.split('\n').filter((line) => /^- /.test(line)).map((line) => line.replace(/^- (\[[^\]]*\] )?/, ''));
+  const memories = user
+    .split('\n')
+    .filter((line) => /^- /.test(line))
+    .map((line) => line.replace(/^- (\[[^\]]*\] )?/, ''));
   let best = '';
   let bestScore = -1;
   for (const memory of memories) {
@@ -169,7 +179,13 @@ export function answerBenchQuestion(user: string): string {
       best = memory;
     }
   }
-  return best.replace(/^[^:]{1,40}: /, '').split(' ').slice(0, 12).join(' ') || 'No information.';
+  return (
+    best
+      .replace(/^[^:]{1,40}: /, '')
+      .split(' ')
+      .slice(0, 12)
+      .join(' ') || 'No information.'
+  );
 }
 
 /** The bench's judge prompt, answered offline: CORRECT when the answers share at least half the gold words. */

@@ -4,7 +4,10 @@ import type { KindStats, ServerStats } from './fake-openai';
 
 /** The local server running in a child process, and how to read its counters. */
 export class BenchServer {
-  private constructor(readonly url: string, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
 
   /** Starts `main.ts` in a child process (tsx's loader is inherited from this process). */
   static async start(options: { latencyMs?: number } = {}): Promise<BenchServer> {
@@ -86,5 +89,14 @@ export function statsDelta(before: ServerStats, after: ServerStats): StatsDelta 
       completionTokens += delta.completionTokens;
     }
   }
-  return { llmCalls, promptTokens, completionTokens, embeddingCalls, embeddingInputs, embeddingTokens, serverMs: after.totalServerMs - before.totalServerMs, byKind };
+  return {
+    llmCalls,
+    promptTokens,
+    completionTokens,
+    embeddingCalls,
+    embeddingInputs,
+    embeddingTokens,
+    serverMs: after.totalServerMs - before.totalServerMs,
+    byKind,
+  };
 }

@@ -43,7 +43,9 @@ describe('the local OpenAI-compatible server', () => {
   it("answers mem's reconcile call in the shape mem parses: one fact per substantive message, NONE when already stored", async () => {
     const mem = memory('reconcile');
     const first = await mem.add(conversation, { scope: { userId: 'caroline' } });
-    expect(first.events.map((event) => [event.kind, event.text])).toEqual([['ADD', 'Caroline: I went to the LGBTQ support group yesterday and it was so powerful.']]);
+    expect(first.events.map((event) => [event.kind, event.text])).toEqual([
+      ['ADD', 'Caroline: I went to the LGBTQ support group yesterday and it was so powerful.'],
+    ]);
     expect(first.usage.llmCalls).toBe(1);
     const again = await mem.add(conversation, { scope: { userId: 'caroline' } });
     expect(again.events.map((event) => event.kind)).toEqual(['NONE']);
@@ -68,7 +70,10 @@ describe('the local OpenAI-compatible server', () => {
   });
 
   it('serves the same unit vector as floats and as base64, at the requested dimensions', async () => {
-    const post = async (body: object) => (await (await fetch(`${baseURL}/embeddings`, { method: 'POST', body: JSON.stringify(body) })).json()) as { data: { embedding: number[] | string }[] };
+    const post = async (body: object) =>
+      (await (await fetch(`${baseURL}/embeddings`, { method: 'POST', body: JSON.stringify(body) })).json()) as {
+        data: { embedding: number[] | string }[];
+      };
     const floats = (await post({ input: ['likes green tea'], model: 'text-embedding-3-small' })).data[0]!.embedding as number[];
     const encoded = (await post({ input: 'likes green tea', encoding_format: 'base64' })).data[0]!.embedding as string;
     const decoded = [...new Float32Array(Buffer.from(encoded, 'base64').buffer.slice(0))];
@@ -114,7 +119,9 @@ describe("answers to mem0ai's extraction prompt", () => {
   });
 
   it('derives the same fact text mem gets for the same message', () => {
-    expect(factOf('Caroline', 'Hey Mel! Good to see you! How have you been?')).toBe('Caroline: Hey Mel! Good to see you! How have you been?');
+    expect(factOf('Caroline', 'Hey Mel! Good to see you! How have you been?')).toBe(
+      'Caroline: Hey Mel! Good to see you! How have you been?',
+    );
     expect(factOf('Melanie', 'Thanks!')).toBeUndefined();
   });
 });

@@ -113,7 +113,9 @@ export class FakeOpenAIServer {
       }
       return send(response, 404, { error: { message: `No route ${request.method} ${path}`, type: 'invalid_request_error' } });
     } catch (error) {
-      return send(response, 400, { error: { message: error instanceof Error ? error.message : 'bad request', type: 'invalid_request_error' } });
+      return send(response, 400, {
+        error: { message: error instanceof Error ? error.message : 'bad request', type: 'invalid_request_error' },
+      });
     }
   }
 
@@ -132,7 +134,11 @@ export class FakeOpenAIServer {
     const tool = body.tools?.[0]?.function?.name;
     const message =
       tool && body.tool_choice !== 'none'
-        ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_bench', type: 'function', function: { name: tool, arguments: text } }] }
+        ? {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'call_bench', type: 'function', function: { name: tool, arguments: text } }],
+          }
         : { role: 'assistant', content: text, refusal: null };
     return {
       id: `chatcmpl-bench-${stats.calls}`,

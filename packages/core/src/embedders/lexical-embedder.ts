@@ -36,7 +36,9 @@ export class LexicalEmbedder implements Embedder {
     this.model = `hashing-${this.dimensions}`;
   }
 
-  async embed(request: Call<{ texts: readonly string[]; purpose?: 'document' | 'query' }>): Promise<{ vectors: number[][]; tokens: number }> {
+  async embed(
+    request: Call<{ texts: readonly string[]; purpose?: 'document' | 'query' }>,
+  ): Promise<{ vectors: number[][]; tokens: number }> {
     throwIfAborted(request.signal, `${this.provider} embed`);
     return { vectors: request.texts.map((text) => this.vectorOf(text)), tokens: 0 };
   }

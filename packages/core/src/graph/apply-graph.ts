@@ -58,7 +58,9 @@ export async function applyGraph(options: {
     const sources = [...new Set(singleValued.map((relation) => relation.source))];
     const current = await store.neighbors({ scope, entities: sources, limit: settings.neighborLimit, ...signal });
     for (const stored of current) {
-      const replaced = singleValued.some((relation) => relation.source === stored.source && relation.relation === stored.relation && relation.target !== stored.target);
+      const replaced = singleValued.some(
+        (relation) => relation.source === stored.source && relation.relation === stored.relation && relation.target !== stored.target,
+      );
       const key = { source: stored.source, relation: stored.relation, target: stored.target };
       if (replaced && !relations.has(keyId(key))) closing.set(keyId(key), key);
     }

@@ -14,9 +14,17 @@ import type { GraphPlan } from './prepare-graph';
  */
 export async function extractGraph(context: AddContext, settings: GraphSettings): Promise<GraphPlan> {
   if (!context.llm) {
-    throw new MissingSettingError('llm', 'Graph memory extracts entities and relations with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
+    throw new MissingSettingError(
+      'llm',
+      'Graph memory extracts entities and relations with an LLM: pass { llm } to new Memory(), or add with { infer: false }.',
+    );
   }
-  const shown = await retrieveGraphContext({ settings, scope: context.scope, vectors: [], ...(context.signal ? { signal: context.signal } : {}) });
+  const shown = await retrieveGraphContext({
+    settings,
+    scope: context.scope,
+    vectors: [],
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
   const extraction = await generateJson({
     llm: context.llm,
     name: 'memory_graph',

@@ -73,6 +73,8 @@ export function readGraphExtraction(value: unknown): GraphExtraction {
       const read = strings(item, ['source', 'relation', 'target']);
       return read ? [{ source: read.source!, relation: read.relation!, target: read.target! }] : [];
     }),
-    ended: (Array.isArray(ended) ? ended : []).flatMap((item) => (typeof item === 'string' ? [item.trim()] : typeof item === 'number' ? [`g${item}`] : [])),
+    ended: (Array.isArray(ended) ? ended : []).flatMap((item) =>
+      typeof item === 'string' ? [item.trim()] : typeof item === 'number' ? [`g${item}`] : [],
+    ),
   };
 }

@@ -15,10 +15,18 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** A non-empty string of at most {@link MAX_NAME_LENGTH} code units that survives UTF-8 (Bolt) intact. */
 export function checkName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
-    throw new InvalidInputError(field, `expected a string of 1 to ${MAX_NAME_LENGTH} characters`, 'Pass names as core normalises them, e.g. "alice".');
+    throw new InvalidInputError(
+      field,
+      `expected a string of 1 to ${MAX_NAME_LENGTH} characters`,
+      'Pass names as core normalises them, e.g. "alice".',
+    );
   }
   if (LONE_SURROGATE.test(value)) {
-    throw new InvalidInputError(field, 'contains a lone UTF-16 surrogate, which cannot be stored as UTF-8', 'Pass well-formed Unicode text.');
+    throw new InvalidInputError(
+      field,
+      'contains a lone UTF-16 surrogate, which cannot be stored as UTF-8',
+      'Pass well-formed Unicode text.',
+    );
   }
   return value;
 }
@@ -26,17 +34,29 @@ export function checkName(value: unknown, field: string): string {
 /** A relation key with checked names. */
 export function checkKey(value: unknown, field: string): GraphRelationKey {
   if (typeof value !== 'object' || value === null) {
-    throw new InvalidInputError(field, 'expected { source, relation, target }', 'Pass e.g. { source: "alice", relation: "works_at", target: "acme" }.');
+    throw new InvalidInputError(
+      field,
+      'expected { source, relation, target }',
+      'Pass e.g. { source: "alice", relation: "works_at", target: "acme" }.',
+    );
   }
   const key = value as GraphRelationKey;
-  return { source: checkName(key.source, `${field}.source`), relation: checkName(key.relation, `${field}.relation`), target: checkName(key.target, `${field}.target`) };
+  return {
+    source: checkName(key.source, `${field}.source`),
+    relation: checkName(key.relation, `${field}.relation`),
+    target: checkName(key.target, `${field}.target`),
+  };
 }
 
 /** An array of at most `max` items. */
 export function checkBatch<T>(value: readonly T[] | undefined, field: string, max: number): readonly T[] {
   if (!Array.isArray(value)) throw new InvalidInputError(field, 'expected an array', `Pass { ${field}: [...] }.`);
   if (value.length > max) {
-    throw new InvalidInputError(field, `holds ${value.length} items, more than the ${max} one call accepts`, `Split it into batches of at most ${max} (capabilities.maxBatchSize).`);
+    throw new InvalidInputError(
+      field,
+      `holds ${value.length} items, more than the ${max} one call accepts`,
+      `Split it into batches of at most ${max} (capabilities.maxBatchSize).`,
+    );
   }
   return value;
 }
@@ -72,7 +92,7 @@ export function checkVector(value: unknown, field: string, dimensions: number, w
   for (let index = 0; index < vector.length; index++) {
     const item = vector[index];
     if (typeof item !== 'number' || !Number.isFinite(item)) {
-      throw new InvalidInputError(`${field}[${index}]`, 'expected a finite number', 'Pass the embedder\'s output unchanged.');
+      throw new InvalidInputError(`${field}[${index}]`, 'expected a finite number', "Pass the embedder's output unchanged.");
     }
   }
   return [...(vector as readonly number[])];
@@ -85,7 +105,11 @@ export function checkVector(value: unknown, field: string, dimensions: number, w
  */
 export function checkDimensions(value: unknown, max = MAX_GRAPH_DIMENSIONS, why = ''): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidInputError('dimensions', `expected an integer from 1 to ${max}${why ? ` (${why})` : ''}`, "Pass the embedder's vector length, e.g. 1536.");
+    throw new InvalidInputError(
+      'dimensions',
+      `expected an integer from 1 to ${max}${why ? ` (${why})` : ''}`,
+      "Pass the embedder's vector length, e.g. 1536.",
+    );
   }
   return value;
 }

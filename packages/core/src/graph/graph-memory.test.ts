@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemError } from '../errors';
-import { InMemoryGraphStore, InMemoryHistoryStore, InMemoryVectorStore, Memory, normalize, type Embedder, type GraphOptions } from '../index';
+import {
+  InMemoryGraphStore,
+  InMemoryHistoryStore,
+  InMemoryVectorStore,
+  Memory,
+  normalize,
+  type Embedder,
+  type GraphOptions,
+} from '../index';
 import { HashEmbedder, ScriptedLLM, type ScriptStep } from '../testing';
 
 const alice = { userId: 'alice' };
@@ -18,7 +26,10 @@ class TableEmbedder implements Embedder {
   }
 }
 
-function setup(script: ScriptStep[] = [], options: { graph?: GraphOptions; embedder?: Embedder; strategy?: 'reconcile' | 'additive' } = {}) {
+function setup(
+  script: ScriptStep[] = [],
+  options: { graph?: GraphOptions; embedder?: Embedder; strategy?: 'reconcile' | 'additive' } = {},
+) {
   const llm = new ScriptedLLM(script);
   const graphStore = new InMemoryGraphStore();
   const memory = new Memory({
@@ -43,12 +54,20 @@ const answer = (parts: { facts?: string[]; entities?: [string, string][]; relati
   },
 });
 
-const triples = (relations: readonly { source: string; relation: string; target: string }[]) => relations.map((r) => [r.source, r.relation, r.target]);
+const triples = (relations: readonly { source: string; relation: string; target: string }[]) =>
+  relations.map((r) => [r.source, r.relation, r.target]);
 
 describe('graph memory: add', () => {
   it('extracts entities and relations in the SAME single LLM call, one more embedding call (entity names)', async () => {
     const { memory, llm } = setup([
-      answer({ facts: ['Works at Acme as an engineer'], entities: [['user', 'person'], ['Acme', 'Company']], relations: [['user', 'works at', 'Acme']] }),
+      answer({
+        facts: ['Works at Acme as an engineer'],
+        entities: [
+          ['user', 'person'],
+          ['Acme', 'Company'],
+        ],
+        relations: [['user', 'works at', 'Acme']],
+      }),
     ]);
     const result = await memory.add('I work at Acme as an engineer', { scope: alice, occurredAt: '2024-03-01T09:00:00Z' });
     expect(result.usage.llmCalls).toBe(1);
@@ -72,7 +91,12 @@ describe('graph memory: add', () => {
 
   it('leaves the reconcile call exactly as it was when no graph store is configured', async () => {
     const llm = new ScriptedLLM([{ json: { operations: [] } }]);
-    const memory = new Memory({ llm, embedder: new HashEmbedder(), vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore() });
+    const memory = new Memory({
+      llm,
+      embedder: new HashEmbedder(),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+    });
     const result = await memory.add('hello', { scope: alice });
     expect(result.graph).toBeUndefined();
     const schema = (llm.requests[0]!.responseFormat as unknown as { schema: { properties: object } }).schema;
@@ -84,11 +108,29 @@ describe('graph memory: add', () => {
     const base = normalize(Array.from({ length: 64 }, (_, index) => (index === 0 ? 1 : 0)));
     const near = normalize(Array.from({ length: 64 }, (_, index) => (index === 0 ? 1 : index === 1 ? 0.2 : 0))); // cosine 0.98
     const far = normalize(Array.from({ length: 64 }, (_, index) => (index === 0 ? 1 : index === 1 ? 0.75 : 0))); // cosine 0.8
-    const embedder = new TableEmbedder(new Map([['acme corporation', base], ['acme corp.', near], ['acme industries', far]]));
+    const embedder = new TableEmbedder(
+      new Map([
+        ['acme corporation', base],
+        ['acme corp.', near],
+        ['acme industries', far],
+      ]),
+    );
     const { memory, graphStore } = setup(
       [
-        answer({ entities: [['Alice', 'person'], ['Acme Corporation', 'company']], relations: [['Alice', 'works_at', 'Acme Corporation']] }),
-        answer({ entities: [['alice', 'person'], ['ACME Corp.', 'company']], relations: [['alice', 'likes', 'ACME  corp.']] }),
+        answer({
+          entities: [
+            ['Alice', 'person'],
+            ['Acme Corporation', 'company'],
+          ],
+          relations: [['Alice', 'works_at', 'Acme Corporation']],
+        }),
+        answer({
+          entities: [
+            ['alice', 'person'],
+            ['ACME Corp.', 'company'],
+          ],
+          relations: [['alice', 'likes', 'ACME  corp.']],
+        }),
         answer({ relations: [['ALICE', 'visited', 'Acme Industries']] }),
       ],
       { embedder },
@@ -110,9 +152,17 @@ describe('graph memory: add', () => {
   it('a lower entityThreshold merges what the default keeps apart', async () => {
     const base = normalize(Array.from({ length: 64 }, (_, index) => (index === 0 ? 1 : 0)));
     const far = normalize(Array.from({ length: 64 }, (_, index) => (index === 0 ? 1 : index === 1 ? 0.75 : 0))); // cosine 0.8
-    const embedder = new TableEmbedder(new Map([['acme corporation', base], ['acme industries', far]]));
+    const embedder = new TableEmbedder(
+      new Map([
+        ['acme corporation', base],
+        ['acme industries', far],
+      ]),
+    );
     const { memory } = setup(
-      [answer({ relations: [['alice', 'works_at', 'Acme Corporation']] }), answer({ relations: [['alice', 'visited', 'Acme Industries']] })],
+      [
+        answer({ relations: [['alice', 'works_at', 'Acme Corporation']] }),
+        answer({ relations: [['alice', 'visited', 'Acme Industries']] }),
+      ],
       { embedder, graph: { entityThreshold: 0.75 } },
     );
     await memory.add('Alice works at Acme Corporation', { scope: alice });
@@ -122,7 +172,17 @@ describe('graph memory: add', () => {
 
   it('a contradicting single-valued relation closes the old one with validTo = occurredAt, never deletes it', async () => {
     const { memory, graphStore } = setup([
-      answer({ facts: ['Lives in Lisbon'], entities: [['user', 'person'], ['Lisbon', 'city']], relations: [['user', 'lives_in', 'Lisbon'], ['user', 'likes', 'surfing']] }),
+      answer({
+        facts: ['Lives in Lisbon'],
+        entities: [
+          ['user', 'person'],
+          ['Lisbon', 'city'],
+        ],
+        relations: [
+          ['user', 'lives_in', 'Lisbon'],
+          ['user', 'likes', 'surfing'],
+        ],
+      }),
       answer({ facts: ['Moved to Porto'], entities: [['Porto', 'city']], relations: [['user', 'lives_in', 'Porto']] }),
     ]);
     await memory.add('I live in Lisbon and love surfing', { scope: alice, occurredAt: '2024-01-10T08:00:00Z' });
@@ -146,7 +206,12 @@ describe('graph memory: add', () => {
   it('shows stored relations to the model as aliases; an ended alias closes that relation', async () => {
     let prompt = '';
     const { memory, llm, graphStore } = setup([
-      answer({ relations: [['user', 'works_at', 'Acme'], ['user', 'plays', 'chess']] }),
+      answer({
+        relations: [
+          ['user', 'works_at', 'Acme'],
+          ['user', 'plays', 'chess'],
+        ],
+      }),
       (request) => {
         prompt = request.messages[1]!.content;
         const chess = /^(g\d+): user plays chess$/m.exec(prompt)![1]!;
@@ -167,16 +232,25 @@ describe('graph memory: add', () => {
     const raw = await memory.add('Alice works at Acme', { scope: alice, infer: false });
     expect(raw.graph).toBeUndefined();
     expect(llm.requests).toHaveLength(0);
-    const additive = setup([{ json: { facts: ['Works at Acme'] } }, answer({ relations: [['user', 'works_at', 'Acme']] })], { strategy: 'additive' });
+    const additive = setup([{ json: { facts: ['Works at Acme'] } }, answer({ relations: [['user', 'works_at', 'Acme']] })], {
+      strategy: 'additive',
+    });
     const result = await additive.memory.add('I work at Acme', { scope: alice });
     expect(result.usage.llmCalls).toBe(2);
     expect(additive.llm.requests[1]!.responseFormat).toMatchObject({ name: 'memory_graph' });
-    expect(triples(await additive.graphStore.neighbors({ scope: alice, entities: ['user'], limit: 10 }))).toEqual([['user', 'works_at', 'acme']]);
+    expect(triples(await additive.graphStore.neighbors({ scope: alice, entities: ['user'], limit: 10 }))).toEqual([
+      ['user', 'works_at', 'acme'],
+    ]);
     expect(await graphStore.neighbors({ scope: alice, entities: ['alice', 'acme'], limit: 10 })).toEqual([]);
   });
 
   it('requires an LLM when a graph store is configured (unless infer: false)', async () => {
-    const memory = new Memory({ embedder: new HashEmbedder(), vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore(), graphStore: new InMemoryGraphStore() });
+    const memory = new Memory({
+      embedder: new HashEmbedder(),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+      graphStore: new InMemoryGraphStore(),
+    });
     const error = await memory.add('hi', { scope: alice }).catch((caught: unknown) => caught);
     expect(MemError.is(error, 'MISSING_SETTING')).toBe(true);
     await expect(memory.add('hi', { scope: alice, infer: false })).resolves.toMatchObject({ events: [{ kind: 'ADD' }] });
@@ -184,9 +258,14 @@ describe('graph memory: add', () => {
 });
 
 describe('graph memory: scope', () => {
-  it('search returns the relations of the query\'s entities only, and only within scope', async () => {
+  it("search returns the relations of the query's entities only, and only within scope", async () => {
     const { memory } = setup([
-      answer({ relations: [['carol', 'works_at', 'globex'], ['dave', 'plays', 'tennis']] }),
+      answer({
+        relations: [
+          ['carol', 'works_at', 'globex'],
+          ['dave', 'plays', 'tennis'],
+        ],
+      }),
       answer({ relations: [['carol', 'works_at', 'initech']] }),
     ]);
     await memory.add('Carol works at Globex, Dave plays tennis', { scope: alice });
@@ -202,12 +281,23 @@ describe('graph memory: scope', () => {
     expect(forNobody.relations).toEqual([]);
   });
 
-  it('prompt injection cannot touch another scope\'s graph: only own relations are shown, other aliases and names stay in scope', async () => {
+  it("prompt injection cannot touch another scope's graph: only own relations are shown, other aliases and names stay in scope", async () => {
     const { memory, llm, graphStore } = setup([
-      answer({ relations: [['user', 'lives_in', 'Lisbon'], ['user', 'works_at', 'Acme']] }),
+      answer({
+        relations: [
+          ['user', 'lives_in', 'Lisbon'],
+          ['user', 'works_at', 'Acme'],
+        ],
+      }),
       answer({ relations: [['user', 'knows', 'alice']] }),
       // The attacker's conversation makes the model end every alias it can think of and rewrite alice's facts.
-      answer({ ended: ['g1', 'g2', 'g3', 'g4', 'g5'], relations: [['user', 'lives_in', 'Atlantis'], ['alice', 'lives_in', 'Nowhere']] }),
+      answer({
+        ended: ['g1', 'g2', 'g3', 'g4', 'g5'],
+        relations: [
+          ['user', 'lives_in', 'Atlantis'],
+          ['alice', 'lives_in', 'Nowhere'],
+        ],
+      }),
     ]);
     await memory.add('I live in Lisbon and work at Acme', { scope: alice, occurredAt: '2024-01-01T00:00:00Z' });
     await memory.add('I know alice', { scope: bob, occurredAt: '2024-01-01T00:00:00Z' });
@@ -230,7 +320,10 @@ describe('graph memory: scope', () => {
   });
 
   it('deleteAll clears the graph of its scope only (not with a filter); reset clears every scope', async () => {
-    const { memory, graphStore } = setup([answer({ relations: [['user', 'likes', 'tea']] }), answer({ relations: [['user', 'likes', 'coffee']] })]);
+    const { memory, graphStore } = setup([
+      answer({ relations: [['user', 'likes', 'tea']] }),
+      answer({ relations: [['user', 'likes', 'coffee']] }),
+    ]);
     await memory.add('I like tea', { scope: alice });
     await memory.add('I like coffee', { scope: bob });
     await memory.deleteAll({ scope: alice, filter: { category: 'food' } });

@@ -29,13 +29,17 @@ export function normalizeRelationName(name: string): string {
     .normalize('NFKC')
     .trim()
     .toLowerCase()
-    .replace(/[\s\-]+/gu, '_');
+    .replace(/[\s-]+/gu, '_');
 }
 
 /** Checks a normalised name's length. @throws {InvalidInputError} */
 export function checkGraphName(name: string, field: string): string {
   if (name.length === 0 || name.length > MAX_GRAPH_NAME_LENGTH) {
-    throw new InvalidInputError(field, `expected 1 to ${MAX_GRAPH_NAME_LENGTH} characters`, 'Give a short name such as "alice" or "works_at".');
+    throw new InvalidInputError(
+      field,
+      `expected 1 to ${MAX_GRAPH_NAME_LENGTH} characters`,
+      'Give a short name such as "alice" or "works_at".',
+    );
   }
   return name;
 }

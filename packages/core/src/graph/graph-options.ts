@@ -70,9 +70,23 @@ export const USER_ENTITY = 'user';
  * @throws {InvalidInputError} for an option out of range, or a store that is not a GraphStore.
  */
 export function resolveGraphSettings(store: GraphStore, options: GraphOptions = {}): GraphSettings {
-  for (const method of ['ensureSchema', 'upsertEntities', 'upsertRelations', 'invalidateRelations', 'neighbors', 'searchEntities', 'deleteAll', 'reset', 'close'] as const) {
+  for (const method of [
+    'ensureSchema',
+    'upsertEntities',
+    'upsertRelations',
+    'invalidateRelations',
+    'neighbors',
+    'searchEntities',
+    'deleteAll',
+    'reset',
+    'close',
+  ] as const) {
     if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
-      throw new InvalidInputError('options.graphStore', `expected a GraphStore, but ${method}() is missing`, 'Pass e.g. new SqliteGraphStore() from @mem/graph-sqlite, or InMemoryGraphStore.');
+      throw new InvalidInputError(
+        'options.graphStore',
+        `expected a GraphStore, but ${method}() is missing`,
+        'Pass e.g. new SqliteGraphStore() from @mem/graph-sqlite, or InMemoryGraphStore.',
+      );
     }
   }
   const similarity = (value: unknown, field: string, fallback: number): number => {
@@ -82,8 +96,15 @@ export function resolveGraphSettings(store: GraphStore, options: GraphOptions = 
     }
     return value;
   };
-  if (options.singleValuedRelations !== undefined && (!Array.isArray(options.singleValuedRelations) || options.singleValuedRelations.some((name) => typeof name !== 'string'))) {
-    throw new InvalidInputError('options.graph.singleValuedRelations', 'expected an array of relation names', 'Pass e.g. ["lives_in", "works_at"], or [] for none.');
+  if (
+    options.singleValuedRelations !== undefined &&
+    (!Array.isArray(options.singleValuedRelations) || options.singleValuedRelations.some((name) => typeof name !== 'string'))
+  ) {
+    throw new InvalidInputError(
+      'options.graph.singleValuedRelations',
+      'expected an array of relation names',
+      'Pass e.g. ["lives_in", "works_at"], or [] for none.',
+    );
   }
   return {
     store,

@@ -50,10 +50,15 @@ export class InMemoryGraphStore implements GraphStore {
   async ensureSchema(request: Call<{ dimensions: number }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory ensureSchema');
     if (!Number.isInteger(request.dimensions) || request.dimensions < 1) {
-      throw new InvalidInputError('dimensions', 'expected a positive integer', 'Pass the embedder\'s vector length.');
+      throw new InvalidInputError('dimensions', 'expected a positive integer', "Pass the embedder's vector length.");
     }
     if (this.dimensions !== undefined && this.dimensions !== request.dimensions) {
-      throw new DimensionMismatchError('The in-memory graph', this.dimensions, request.dimensions, 'Use one embedder per graph store, or create a new store.');
+      throw new DimensionMismatchError(
+        'The in-memory graph',
+        this.dimensions,
+        request.dimensions,
+        'Use one embedder per graph store, or create a new store.',
+      );
     }
     this.dimensions = request.dimensions;
   }
@@ -64,7 +69,12 @@ export class InMemoryGraphStore implements GraphStore {
     // Validate the whole batch first: all of it or none of it.
     for (const entity of request.entities) {
       if (entity.embedding.length !== dimensions) {
-        throw new DimensionMismatchError('The in-memory graph', dimensions, entity.embedding.length, 'Embed entity names with the same model the graph was created with.');
+        throw new DimensionMismatchError(
+          'The in-memory graph',
+          dimensions,
+          entity.embedding.length,
+          'Embed entity names with the same model the graph was created with.',
+        );
       }
     }
     const scope = ownScope(request.scope);
@@ -91,9 +101,7 @@ export class InMemoryGraphStore implements GraphStore {
         const id = entityKey(scope, name);
         if (!this.entities.has(id)) this.entities.set(id, { scope, name, type: 'entity', embedding: undefined });
       }
-      const open = this.relations.some(
-        (stored) => stored.validTo === null && stored.scopeKey === key && sameKey(stored, relation),
-      );
+      const open = this.relations.some((stored) => stored.validTo === null && stored.scopeKey === key && sameKey(stored, relation));
       if (open) continue;
       this.relations.push({
         scope,
@@ -108,7 +116,9 @@ export class InMemoryGraphStore implements GraphStore {
     }
   }
 
-  async invalidateRelations(request: ScopedCall<{ relations: readonly GraphRelationKey[]; validTo: Date }>): Promise<{ invalidated: number }> {
+  async invalidateRelations(
+    request: ScopedCall<{ relations: readonly GraphRelationKey[]; validTo: Date }>,
+  ): Promise<{ invalidated: number }> {
     throwIfAborted(request.signal, 'in-memory invalidateRelations');
     const validTo = checkDate(request.validTo, 'validTo');
     let invalidated = 0;
@@ -140,7 +150,12 @@ export class InMemoryGraphStore implements GraphStore {
     throwIfAborted(request.signal, 'in-memory searchEntities');
     const dimensions = this.requireDimensions();
     if (request.vector.length !== dimensions) {
-      throw new DimensionMismatchError('The in-memory graph', dimensions, request.vector.length, 'Embed queries with the same model as the entities.');
+      throw new DimensionMismatchError(
+        'The in-memory graph',
+        dimensions,
+        request.vector.length,
+        'Embed queries with the same model as the entities.',
+      );
     }
     const matches: GraphEntityMatch[] = [];
     for (const entity of this.entities.values()) {

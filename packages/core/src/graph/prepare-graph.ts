@@ -41,12 +41,17 @@ export async function prepareGraph(context: AddContext, plan: GraphPlan): Promis
     const type = normalizeRelationName(entity.type);
     if (!usable(name)) continue;
     // The first specific type wins; a generic 'entity' never replaces a specific one.
-    if (!types.has(name) || (types.get(name) === 'entity' && usable(type) && type !== 'entity')) types.set(name, usable(type) ? type : 'entity');
+    if (!types.has(name) || (types.get(name) === 'entity' && usable(type) && type !== 'entity'))
+      types.set(name, usable(type) ? type : 'entity');
   }
   const relations: GraphRelationKey[] = [];
   const seen = new Set<string>();
   for (const item of plan.extraction.relations) {
-    const key = { source: normalizeEntityName(item.source), relation: normalizeRelationName(item.relation), target: normalizeEntityName(item.target) };
+    const key = {
+      source: normalizeEntityName(item.source),
+      relation: normalizeRelationName(item.relation),
+      target: normalizeEntityName(item.target),
+    };
     if (!usable(key.source) || !usable(key.relation) || !usable(key.target)) continue;
     const id = JSON.stringify([key.source, key.relation, key.target]);
     if (seen.has(id)) continue;
@@ -60,6 +65,10 @@ export async function prepareGraph(context: AddContext, plan: GraphPlan): Promis
     return key ? [key] : [];
   });
   const names = [...types.keys()];
-  const vectors = await context.meter.embed(context.embedder, { texts: names, purpose: 'document', ...(context.signal ? { signal: context.signal } : {}) });
+  const vectors = await context.meter.embed(context.embedder, {
+    texts: names,
+    purpose: 'document',
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
   return { entities: names.map((name, index) => ({ name, type: types.get(name)!, vector: vectors[index]! })), relations, ended };
 }

@@ -36,7 +36,9 @@ export async function resolveEntities(options: {
   const resolved = new Map<string, string>();
   const accepted: PreparedEntity[] = [];
   const stored = await Promise.all(
-    entities.map((entity) => settings.store.searchEntities({ scope, vector: entity.vector, topK: 1, threshold: settings.entityThreshold, ...signal })),
+    entities.map((entity) =>
+      settings.store.searchEntities({ scope, vector: entity.vector, topK: 1, threshold: settings.entityThreshold, ...signal }),
+    ),
   );
   entities.forEach((entity, index) => {
     const earlier = accepted.find((candidate) => cosineSimilarity(candidate.vector, entity.vector) >= settings.entityThreshold);
@@ -50,7 +52,8 @@ export async function resolveEntities(options: {
       canonical.set(entity.name, match.entity.name);
       if (!resolved.has(match.entity.name)) resolved.set(match.entity.name, match.entity.type);
       // Relations are written in this exact scope, so the entity must exist here too.
-      if (scopeKey(match.entity.scope) !== ownScope) upserts.push({ name: match.entity.name, type: match.entity.type, embedding: entity.vector });
+      if (scopeKey(match.entity.scope) !== ownScope)
+        upserts.push({ name: match.entity.name, type: match.entity.type, embedding: entity.vector });
       return;
     }
     canonical.set(entity.name, entity.name);

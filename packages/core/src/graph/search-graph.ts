@@ -44,10 +44,17 @@ export async function searchGraph(options: {
   const { settings, scope, query, vector, limit } = options;
   const signal = options.signal ? { signal: options.signal } : {};
   await ensureGraphSchema(settings, vector.length, options.signal);
-  const matches = await settings.store.searchEntities({ scope, vector, topK: settings.searchEntityLimit, threshold: settings.searchThreshold, ...signal });
+  const matches = await settings.store.searchEntities({
+    scope,
+    vector,
+    topK: settings.searchEntityLimit,
+    threshold: settings.searchThreshold,
+    ...signal,
+  });
   const entities: GraphSearchEntity[] = matches.map((match) => ({ ...match.entity, score: match.score }));
   const seedScores = new Map<string, number>();
-  for (const entity of entities) seedScores.set(entity.name, Math.max(seedScores.get(entity.name) ?? Number.NEGATIVE_INFINITY, entity.score));
+  for (const entity of entities)
+    seedScores.set(entity.name, Math.max(seedScores.get(entity.name) ?? Number.NEGATIVE_INFINITY, entity.score));
   if (FIRST_PERSON.test(query) && !seedScores.has(USER_ENTITY)) {
     seedScores.set(USER_ENTITY, 1);
     entities.push({ name: USER_ENTITY, type: 'person', scope, score: 1 });

@@ -34,8 +34,14 @@ describe('apply step', () => {
     const otherId = other.events[0]!.id;
     // A call for { userId } sees the memories of { userId, agentId } and changes them.
     llm.push((request) => {
-      const alias = (text: string) => /(m\d+): (.*)/g.exec(request.messages[1]!.content.split('\n').find((line) => line.endsWith(text))!)![1]!;
-      return JSON.stringify({ operations: [{ op: 'UPDATE', id: alias('Lives in Lisbon'), text: 'Lives in Porto' }, { op: 'DELETE', id: alias('Is vegetarian'), text: null }] });
+      const alias = (text: string) =>
+        /(m\d+): (.*)/g.exec(request.messages[1]!.content.split('\n').find((line) => line.endsWith(text))!)![1]!;
+      return JSON.stringify({
+        operations: [
+          { op: 'UPDATE', id: alias('Lives in Lisbon'), text: 'Lives in Porto' },
+          { op: 'DELETE', id: alias('Is vegetarian'), text: null },
+        ],
+      });
     });
     await memory.add('I moved to Porto and I eat fish now', { scope: alice });
     const history = await memory.history(id, { scope: aliceWithAgent });

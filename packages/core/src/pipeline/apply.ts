@@ -109,7 +109,13 @@ export async function applyPlan(options: {
   const deletes: string[] = [];
   // An event carries the scope of the memory it changes, which may be narrower than the call's
   // (a call for { userId } updates a memory stored with { userId, agentId }); history() filters by it.
-  const historyEvent = (memoryId: string, kind: HistoryEvent['kind'], previousText: string | null, text: string | null, memoryScope: Scope): HistoryEvent => ({
+  const historyEvent = (
+    memoryId: string,
+    kind: HistoryEvent['kind'],
+    previousText: string | null,
+    text: string | null,
+    memoryScope: Scope,
+  ): HistoryEvent => ({
     id: uuidv7(now.getTime()),
     memoryId,
     kind,
@@ -144,7 +150,17 @@ export async function applyPlan(options: {
         continue;
       }
       const id = uuidv7(now.getTime());
-      upserts.push({ id, vector, text: step.text, hash: step.hash, scope, metadata, createdAt: now, updatedAt: now, occurredAt: context.occurredAt });
+      upserts.push({
+        id,
+        vector,
+        text: step.text,
+        hash: step.hash,
+        scope,
+        metadata,
+        createdAt: now,
+        updatedAt: now,
+        occurredAt: context.occurredAt,
+      });
       history.push(historyEvent(id, 'ADD', null, step.text, scope));
       events.push({ kind: 'ADD', id, text: step.text });
       planned.set(step.hash, { id, text: step.text });
@@ -181,7 +197,11 @@ export async function applyPlan(options: {
 }
 
 /** Splits an upsert into batches of the store's `maxUpsertBatch`. */
-export async function upsertInBatches(vectorStore: AddContext['vectorStore'], records: readonly MemoryRecord[], signal?: AbortSignal): Promise<void> {
+export async function upsertInBatches(
+  vectorStore: AddContext['vectorStore'],
+  records: readonly MemoryRecord[],
+  signal?: AbortSignal,
+): Promise<void> {
   const size = vectorStore.capabilities.maxUpsertBatch;
   for (let start = 0; start < records.length; start += size) {
     await vectorStore.upsert({ records: records.slice(start, start + size), ...(signal ? { signal } : {}) });
@@ -192,8 +212,18 @@ export async function upsertInBatches(vectorStore: AddContext['vectorStore'], re
  * A stored memory of the scope with this text hash, leaving out `exclude`. Identical texts embed to
  * identical vectors, so a duplicate is among the nearest few records.
  */
-async function findByHash(context: AddContext, vector: readonly number[], hash: string, exclude: ReadonlySet<string>): Promise<MemoryRecord | undefined> {
+async function findByHash(
+  context: AddContext,
+  vector: readonly number[],
+  hash: string,
+  exclude: ReadonlySet<string>,
+): Promise<MemoryRecord | undefined> {
   const topK = 5 + Math.min(exclude.size, 100);
-  const matches = await context.vectorStore.query({ scope: context.scope, vector, topK, ...(context.signal ? { signal: context.signal } : {}) });
+  const matches = await context.vectorStore.query({
+    scope: context.scope,
+    vector,
+    topK,
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
   return matches.find((match) => match.record.hash === hash && !exclude.has(match.record.id))?.record;
 }

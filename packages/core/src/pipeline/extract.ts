@@ -17,9 +17,15 @@ const validateFacts: Validator<string[]> = (value) => {
   if (!Array.isArray(list)) return { ok: false, problem: 'expected an object with a "facts" array' };
   const facts: string[] = [];
   for (const [index, fact] of list.entries()) {
-    const text = typeof fact === 'string' ? fact : typeof fact === 'object' && fact !== null && typeof (fact as { text?: unknown }).text === 'string' ? (fact as { text: string }).text : undefined;
+    const text =
+      typeof fact === 'string'
+        ? fact
+        : typeof fact === 'object' && fact !== null && typeof (fact as { text?: unknown }).text === 'string'
+          ? (fact as { text: string }).text
+          : undefined;
     if (text === undefined) return { ok: false, problem: `facts[${index}] is not a string` };
-    if (text.length > INPUT_LIMITS.maxMemoryTextLength) return { ok: false, problem: `facts[${index}] is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
+    if (text.length > INPUT_LIMITS.maxMemoryTextLength)
+      return { ok: false, problem: `facts[${index}] is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
     if (text.trim() !== '') facts.push(toWellFormed(text).trim());
   }
   return { ok: true, value: facts };
@@ -28,7 +34,10 @@ const validateFacts: Validator<string[]> = (value) => {
 /** Stage 1 of the pipeline when extraction runs alone (the `additive` strategy): one LLM call, facts only. */
 export async function extractFacts(context: AddContext): Promise<string[]> {
   if (!context.llm) {
-    throw new MissingSettingError('llm', 'The additive strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
+    throw new MissingSettingError(
+      'llm',
+      'The additive strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.',
+    );
   }
   return generateJson({
     llm: context.llm,

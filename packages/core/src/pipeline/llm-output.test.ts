@@ -33,7 +33,7 @@ describe('parseLenientJson', () => {
         fc.constantFrom('', '\nThanks!'),
         (value, prefix, fenced, suffix) => {
           const json = JSON.stringify(value);
-          const text = `${prefix}${fenced ? '```json\n' + json + '\n```' : json}${suffix}`;
+          const text = `${prefix}${fenced ? `\`\`\`json\n${json}\n\`\`\`` : json}${suffix}`;
           const result = parseLenientJson(text);
           expect(result).toEqual({ ok: true, value: JSON.parse(json) });
         },

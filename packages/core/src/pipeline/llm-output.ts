@@ -86,7 +86,11 @@ export async function generateJson<T>(options: {
       ...(signal ? { signal } : {}),
     });
     if (response.finishReason === 'refusal') {
-      throw new ProviderResponseInvalidError(llm.provider, 'generate', 'the model refused to answer; nothing was stored. Retry, or check the conversation for content the model will not process.');
+      throw new ProviderResponseInvalidError(
+        llm.provider,
+        'generate',
+        'the model refused to answer; nothing was stored. Retry, or check the conversation for content the model will not process.',
+      );
     }
     const parsed = parseLenientJson(response.text);
     const checked = parsed.ok ? validate(parsed.value) : parsed;

@@ -59,14 +59,19 @@ const validateOperations: Validator<RawOperation[]> = (value) => {
     if (kind !== 'ADD' && kind !== 'UPDATE' && kind !== 'DELETE' && kind !== 'NONE') {
       return { ok: false, problem: `operations[${index}].op must be ADD, UPDATE, DELETE or NONE` };
     }
-    if (text !== undefined && text !== null && typeof text !== 'string') return { ok: false, problem: `operations[${index}].text must be a string or null` };
+    if (text !== undefined && text !== null && typeof text !== 'string')
+      return { ok: false, problem: `operations[${index}].text must be a string or null` };
     if ((kind === 'ADD' || kind === 'UPDATE') && (typeof text !== 'string' || text.trim() === '')) {
       return { ok: false, problem: `operations[${index}] is ${kind} without a text` };
     }
     if (typeof text === 'string' && text.length > INPUT_LIMITS.maxMemoryTextLength) {
       return { ok: false, problem: `operations[${index}].text is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
     }
-    operations.push({ op: kind, id: typeof id === 'string' || typeof id === 'number' ? String(id) : null, text: typeof text === 'string' ? toWellFormed(text).trim() : null });
+    operations.push({
+      op: kind,
+      id: typeof id === 'string' || typeof id === 'number' ? String(id) : null,
+      text: typeof text === 'string' ? toWellFormed(text).trim() : null,
+    });
   }
   return { ok: true, value: operations };
 };
@@ -90,7 +95,10 @@ export async function reconcile(
   shownRelations?: readonly ShownRelation[],
 ): Promise<{ operations: PlannedOperation[]; graph?: GraphPlan }> {
   if (!context.llm) {
-    throw new MissingSettingError('llm', 'The reconcile strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.');
+    throw new MissingSettingError(
+      'llm',
+      'The reconcile strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.',
+    );
   }
   const aliases = new Map<string, string>();
   const existing = candidates.map((record, index) => {
@@ -105,7 +113,9 @@ export async function reconcile(
     schema: graph ? OPERATIONS_WITH_GRAPH_SCHEMA : OPERATIONS_SCHEMA,
     validate: (value) => {
       const checked = validateOperations(value);
-      return checked.ok ? { ok: true as const, value: { operations: checked.value, graph: graph ? readGraphExtraction(value) : undefined } } : checked;
+      return checked.ok
+        ? { ok: true as const, value: { operations: checked.value, graph: graph ? readGraphExtraction(value) : undefined } }
+        : checked;
     },
     meter: context.meter,
     ...(context.signal ? { signal: context.signal } : {}),
@@ -113,7 +123,12 @@ export async function reconcile(
       { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update, { graph }) },
       {
         role: 'user',
-        content: conversationPrompt({ occurredAt: context.occurredAt, existing, ...(graph ? { relations: shownRelations } : {}), messages: context.messages }),
+        content: conversationPrompt({
+          occurredAt: context.occurredAt,
+          existing,
+          ...(graph ? { relations: shownRelations } : {}),
+          messages: context.messages,
+        }),
       },
     ],
   });

@@ -30,7 +30,12 @@ export async function filteredQuery(
   request: { scope: Scope; vector: readonly number[]; topK: number; filter?: Filter; signal?: AbortSignal },
 ): Promise<VectorMatch[]> {
   const { native, residual } = splitFilter(request.filter, store.capabilities.filterOperators);
-  const base = { scope: request.scope, vector: request.vector, ...(native ? { filter: native } : {}), ...(request.signal ? { signal: request.signal } : {}) };
+  const base = {
+    scope: request.scope,
+    vector: request.vector,
+    ...(native ? { filter: native } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
   if (!residual) return store.query({ ...base, topK: request.topK });
   for (let topK = Math.max(request.topK * 4, 32); topK <= MAX_OVERFETCH; topK *= 2) {
     const matches = await store.query({ ...base, topK });
@@ -38,7 +43,11 @@ export async function filteredQuery(
     if (passing.length >= request.topK || matches.length < topK) return passing.slice(0, request.topK);
   }
   const scanned: VectorMatch[] = [];
-  for await (const record of store.list({ scope: request.scope, ...(native ? { filter: native } : {}), ...(request.signal ? { signal: request.signal } : {}) })) {
+  for await (const record of store.list({
+    scope: request.scope,
+    ...(native ? { filter: native } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+  })) {
     if (evaluateFilter(residual, record)) scanned.push({ record, score: cosineSimilarity(request.vector, record.vector) });
   }
   return scanned.sort((a, b) => b.score - a.score).slice(0, request.topK);
@@ -50,7 +59,12 @@ async function filteredKeywordQuery(
   request: { scope: Scope; text: string; topK: number; filter?: Filter; signal?: AbortSignal },
 ): Promise<VectorMatch[]> {
   const { native, residual } = splitFilter(request.filter, store.capabilities.filterOperators);
-  const base = { scope: request.scope, text: request.text, ...(native ? { filter: native } : {}), ...(request.signal ? { signal: request.signal } : {}) };
+  const base = {
+    scope: request.scope,
+    text: request.text,
+    ...(native ? { filter: native } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
   if (!residual) return store.keywordQuery({ ...base, topK: request.topK });
   const matches = await store.keywordQuery({ ...base, topK: Math.min(request.topK * 8, MAX_OVERFETCH) });
   return matches.filter((match) => evaluateFilter(residual, match.record)).slice(0, request.topK);
@@ -63,10 +77,24 @@ async function filteredKeywordQuery(
  */
 export async function hybridSearch(
   store: VectorStore,
-  request: { scope: Scope; vector: readonly number[]; text: string; limit: number; filter?: Filter; threshold?: number; keyword: boolean; signal?: AbortSignal },
+  request: {
+    scope: Scope;
+    vector: readonly number[];
+    text: string;
+    limit: number;
+    filter?: Filter;
+    threshold?: number;
+    keyword: boolean;
+    signal?: AbortSignal;
+  },
 ): Promise<RankedMatch[]> {
   const candidates = Math.max(request.limit * 2, 20);
-  const common = { scope: request.scope, topK: candidates, ...(request.filter ? { filter: request.filter } : {}), ...(request.signal ? { signal: request.signal } : {}) };
+  const common = {
+    scope: request.scope,
+    topK: candidates,
+    ...(request.filter ? { filter: request.filter } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+  };
   const useKeyword = request.keyword && store.capabilities.keywordSearch;
   const [semantic, keyword] = await Promise.all([
     filteredQuery(store, { ...common, vector: request.vector }),

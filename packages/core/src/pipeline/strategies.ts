@@ -19,7 +19,12 @@ export const reconcileStrategy: AddStrategy = {
   async plan(context) {
     const { candidates, vectors } = await retrieveCandidatesWithVectors(context);
     const shown = context.graph
-      ? await retrieveGraphContext({ settings: context.graph, scope: context.scope, vectors, ...(context.signal ? { signal: context.signal } : {}) })
+      ? await retrieveGraphContext({
+          settings: context.graph,
+          scope: context.scope,
+          vectors,
+          ...(context.signal ? { signal: context.signal } : {}),
+        })
       : undefined;
     const { operations, graph } = await reconcile(context, candidates, shown);
     return { operations, candidates: new Map(candidates.map((record) => [record.id, record])), ...(graph ? { graph } : {}) };
@@ -43,7 +48,10 @@ export const rawStrategy: AddStrategy = {
   async plan(context) {
     const operations = context.messages
       .filter((message) => message.role !== 'system' && message.content.trim() !== '')
-      .map((message) => ({ kind: 'ADD' as const, text: message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim() }));
+      .map((message) => ({
+        kind: 'ADD' as const,
+        text: message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim(),
+      }));
     return { operations, candidates: NO_CANDIDATES };
   },
 };

@@ -21,7 +21,11 @@ export class UsageMeter {
     this.usage.embeddingTokens += result.tokens;
     const { vectors } = result;
     if (!Array.isArray(vectors) || vectors.length !== request.texts.length) {
-      throw new ProviderResponseInvalidError(embedder.provider, 'embed', `expected ${request.texts.length} vectors, got ${Array.isArray(vectors) ? vectors.length : 'none'}`);
+      throw new ProviderResponseInvalidError(
+        embedder.provider,
+        'embed',
+        `expected ${request.texts.length} vectors, got ${Array.isArray(vectors) ? vectors.length : 'none'}`,
+      );
     }
     const dimensions = vectors[0]?.length ?? 0;
     for (const vector of vectors) {

@@ -16,12 +16,15 @@ class FlakyVectorStore extends InMemoryVectorStore {
   failUpsertsAfterWriting = 0;
   failDeletes = 0;
   override async upsert(request: Call<{ records: readonly MemoryRecord[] }>): Promise<void> {
-    if (this.failUpserts > 0 && this.failUpserts--) throw new ProviderRequestError({ provider: 'flaky', operation: 'upsert', status: 503, message: 'unavailable' });
+    if (this.failUpserts > 0 && this.failUpserts--)
+      throw new ProviderRequestError({ provider: 'flaky', operation: 'upsert', status: 503, message: 'unavailable' });
     await super.upsert(request);
-    if (this.failUpsertsAfterWriting > 0 && this.failUpsertsAfterWriting--) throw new ProviderRequestError({ provider: 'flaky', operation: 'upsert', message: 'the answer was lost' });
+    if (this.failUpsertsAfterWriting > 0 && this.failUpsertsAfterWriting--)
+      throw new ProviderRequestError({ provider: 'flaky', operation: 'upsert', message: 'the answer was lost' });
   }
   override async delete(request: Parameters<InMemoryVectorStore['delete']>[0]): Promise<void> {
-    if (this.failDeletes > 0 && this.failDeletes--) throw new ProviderRequestError({ provider: 'flaky', operation: 'delete', status: 503, message: 'unavailable' });
+    if (this.failDeletes > 0 && this.failDeletes--)
+      throw new ProviderRequestError({ provider: 'flaky', operation: 'delete', status: 503, message: 'unavailable' });
     await super.delete(request);
   }
 }

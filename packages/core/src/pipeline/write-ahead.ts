@@ -85,7 +85,8 @@ export async function settlePending(options: {
   for (const { scope, ids } of scopes.values()) {
     const all = [...ids];
     for (let start = 0; start < all.length; start += READ_BATCH) {
-      for (const record of await vectorStore.get({ scope, ids: all.slice(start, start + READ_BATCH), ...call })) stored.set(record.id, record);
+      for (const record of await vectorStore.get({ scope, ids: all.slice(start, start + READ_BATCH), ...call }))
+        stored.set(record.id, record);
     }
   }
   const report: SettleReport = { committed: 0, discarded: 0, completed: 0 };

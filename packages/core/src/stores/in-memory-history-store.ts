@@ -15,7 +15,10 @@ export class InMemoryHistoryStore implements HistoryStore {
     const seen = new Set(this.events.map((event) => event.id));
     for (const event of request.events) {
       if (seen.has(event.id)) {
-        throw new MemError('CONFLICT', 'A history event with this id is already stored (or appears twice in the batch). Give every event a fresh id; nothing was appended.');
+        throw new MemError(
+          'CONFLICT',
+          'A history event with this id is already stored (or appears twice in the batch). Give every event a fresh id; nothing was appended.',
+        );
       }
       seen.add(event.id);
     }
@@ -25,12 +28,17 @@ export class InMemoryHistoryStore implements HistoryStore {
 
   async list(request: Call<{ memoryId: string }>): Promise<HistoryEvent[]> {
     throwIfAborted(request.signal, 'in-memory history list');
-    return this.events.filter((event) => event.memoryId === request.memoryId && !this.pending.has(event.id)).map((event) => structuredClone(event));
+    return this.events
+      .filter((event) => event.memoryId === request.memoryId && !this.pending.has(event.id))
+      .map((event) => structuredClone(event));
   }
 
   async listPending(request: Call<{ limit: number }>): Promise<HistoryEvent[]> {
     throwIfAborted(request.signal, 'in-memory history listPending');
-    return this.events.filter((event) => this.pending.has(event.id)).slice(0, request.limit).map((event) => structuredClone(event));
+    return this.events
+      .filter((event) => this.pending.has(event.id))
+      .slice(0, request.limit)
+      .map((event) => structuredClone(event));
   }
 
   async settle(request: Call<{ commit?: readonly string[]; discard?: readonly string[] }>): Promise<void> {

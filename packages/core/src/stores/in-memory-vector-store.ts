@@ -27,7 +27,12 @@ export class InMemoryVectorStore implements VectorStore {
   async ensureCollection(request: Call<{ dimensions: number }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory ensureCollection');
     if (this.dimensions !== undefined && this.dimensions !== request.dimensions) {
-      throw new DimensionMismatchError('The in-memory collection', this.dimensions, request.dimensions, 'Use one embedder per store, or create a new store.');
+      throw new DimensionMismatchError(
+        'The in-memory collection',
+        this.dimensions,
+        request.dimensions,
+        'Use one embedder per store, or create a new store.',
+      );
     }
     this.dimensions = request.dimensions;
   }
@@ -38,7 +43,12 @@ export class InMemoryVectorStore implements VectorStore {
     const dimensions = this.requireDimensions();
     for (const record of request.records) {
       if (record.vector.length !== dimensions) {
-        throw new DimensionMismatchError('The in-memory collection', dimensions, record.vector.length, 'Embed with the same model the collection was created with.');
+        throw new DimensionMismatchError(
+          'The in-memory collection',
+          dimensions,
+          record.vector.length,
+          'Embed with the same model the collection was created with.',
+        );
       }
     }
     for (const record of request.records) this.records.set(record.id, copyRecord(record));
@@ -49,7 +59,12 @@ export class InMemoryVectorStore implements VectorStore {
     validateScope(request.scope);
     const dimensions = this.requireDimensions();
     if (request.vector.length !== dimensions) {
-      throw new DimensionMismatchError('The in-memory collection', dimensions, request.vector.length, 'Embed queries with the same model as the memories.');
+      throw new DimensionMismatchError(
+        'The in-memory collection',
+        dimensions,
+        request.vector.length,
+        'Embed queries with the same model as the memories.',
+      );
     }
     this.checkFilter(request.filter);
     return this.matching(request)
@@ -63,7 +78,10 @@ export class InMemoryVectorStore implements VectorStore {
     validateScope(request.scope);
     this.checkFilter(request.filter);
     const candidates = this.matching(request);
-    const scores = bm25Scores(request.text, candidates.map((record) => record.text));
+    const scores = bm25Scores(
+      request.text,
+      candidates.map((record) => record.text),
+    );
     return candidates
       .map((record, index) => ({ record: copyRecord(record), score: scores[index]! }))
       .filter((match) => match.score > 0)
@@ -109,16 +127,18 @@ export class InMemoryVectorStore implements VectorStore {
 
   private matching(request: ScopedCall<{ filter?: Filter }>): MemoryRecord[] {
     const { filter, scope } = request;
-    return [...this.records.values()].filter(
-      (record) => scopeContains(scope, record.scope) && (!filter || evaluateFilter(filter, record)),
-    );
+    return [...this.records.values()].filter((record) => scopeContains(scope, record.scope) && (!filter || evaluateFilter(filter, record)));
   }
 
   private checkFilter(filter: Filter | undefined): void {
     if (!filter) return;
     for (const op of filterOperatorsUsed(filter)) {
       if (!this.capabilities.filterOperators.has(op)) {
-        throw new UnsupportedCapabilityError(this.provider, `the filter operator "${op}"`, 'Core evaluates it; do not pass it to this store.');
+        throw new UnsupportedCapabilityError(
+          this.provider,
+          `the filter operator "${op}"`,
+          'Core evaluates it; do not pass it to this store.',
+        );
       }
     }
   }

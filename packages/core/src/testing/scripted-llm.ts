@@ -55,7 +55,10 @@ export class ScriptedLLM implements LLM {
     this.requests.push(structuredClone(recorded));
     const step = this.repeatLast && this.script.length === 1 ? this.script[0] : this.script.shift();
     if (step === undefined) {
-      throw new MemError('PROVIDER_REQUEST_FAILED', `ScriptedLLM ran out of answers after ${this.requests.length - 1} calls. Add more steps to the script.`);
+      throw new MemError(
+        'PROVIDER_REQUEST_FAILED',
+        `ScriptedLLM ran out of answers after ${this.requests.length - 1} calls. Add more steps to the script.`,
+      );
     }
     const answer = typeof step === 'function' ? await step(recorded) : step;
     const response: LLMResponse =

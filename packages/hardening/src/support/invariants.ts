@@ -90,9 +90,11 @@ export function chainViolations(id: string, events: readonly HistoryEvent[]): st
     if (deleted) violations.push(`${id}: event ${index} (${event.kind}) after a DELETE`);
     if (index === 0 && event.kind !== 'ADD') violations.push(`${id}: first event is ${event.kind}, not ADD`);
     if (index > 0 && event.kind === 'ADD') violations.push(`${id}: second ADD at event ${index}`);
-    if (index > 0 && event.previousText !== text) violations.push(`${id}: event ${index} (${event.kind}) does not start from the previous text`);
+    if (index > 0 && event.previousText !== text)
+      violations.push(`${id}: event ${index} (${event.kind}) does not start from the previous text`);
     if (index > 0 && !sameScope(event.scope, events[0]!.scope)) violations.push(`${id}: event ${index} moved the memory to another scope`);
-    if (index > 0 && event.createdAt.getTime() < events[index - 1]!.createdAt.getTime()) violations.push(`${id}: event ${index} is older than event ${index - 1}`);
+    if (index > 0 && event.createdAt.getTime() < events[index - 1]!.createdAt.getTime())
+      violations.push(`${id}: event ${index} is older than event ${index - 1}`);
     text = event.text;
     if (event.kind === 'DELETE') deleted = true;
   });

@@ -76,7 +76,10 @@ const textArbitrary: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 40 }).map((text) => `fact ${text}`) },
   { weight: 1, arbitrary: fc.constantFrom<unknown>(null, '', '   ', 42, true, ['Is vegetarian'], { text: 'Is vegetarian' }) },
   { weight: 1, arbitrary: fc.constantFrom<unknown>('x'.repeat(10_001), `${'y'.repeat(9_990)} long fact`) },
-  { weight: 1, arbitrary: fc.constantFrom<unknown>('Lone \uD800 surrogate', 'Trailing \uDC00', 'Pair 😀 ok', 'NUL \u0000 inside', 'Line\nbreak\ttab') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<unknown>('Lone \uD800 surrogate', 'Trailing \uDC00', 'Pair 😀 ok', 'NUL \u0000 inside', 'Line\nbreak\ttab'),
+  },
 );
 
 const opArbitrary: fc.Arbitrary<unknown> = fc.oneof(
@@ -91,7 +94,9 @@ export const idChoiceArbitrary: fc.Arbitrary<IdChoice> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 20 }).map((index): IdChoice => ({ kind: 'foreign-real-id', index })) },
   {
     weight: 3,
-    arbitrary: fc.constantFrom<unknown>(null, 'm0', 'm99', ' m1 ', 'M1', 'm1; DROP TABLE memories', '', 1, 2.5, { id: 'm1' }, '../m1', 'g1').map((value): IdChoice => ({ kind: 'literal', value })),
+    arbitrary: fc
+      .constantFrom<unknown>(null, 'm0', 'm99', ' m1 ', 'M1', 'm1; DROP TABLE memories', '', 1, 2.5, { id: 'm1' }, '../m1', 'g1')
+      .map((value): IdChoice => ({ kind: 'literal', value })),
   },
 );
 
@@ -122,7 +127,17 @@ const encodingArbitrary: fc.Arbitrary<Encoding> = fc.oneof(
   { weight: 10, arbitrary: fc.constant<Encoding>('object') },
   {
     weight: 8,
-    arbitrary: fc.constantFrom<Encoding>('bare-array', 'fenced', 'prose-around', 'think-block', 'trailing-commas', 'duplicated', 'truncated', 'wrong-top-level', 'decoy-json-before'),
+    arbitrary: fc.constantFrom<Encoding>(
+      'bare-array',
+      'fenced',
+      'prose-around',
+      'think-block',
+      'trailing-commas',
+      'duplicated',
+      'truncated',
+      'wrong-top-level',
+      'decoy-json-before',
+    ),
   },
   { weight: 1, arbitrary: fc.constantFrom<Encoding>('empty', 'whitespace', 'random-text') },
 );
@@ -142,12 +157,18 @@ export function symbolicAnswerArbitrary(operations: { readonly min: number; read
     encoding: encodingArbitrary,
     cut: fc.double({ min: 0, max: 1, noNaN: true }),
     noise: fc.string({ maxLength: 80 }),
-    finishReason: fc.oneof({ weight: 20, arbitrary: fc.constant<'stop'>('stop') }, { weight: 1, arbitrary: fc.constantFrom<'length' | 'refusal'>('length', 'refusal') }),
+    finishReason: fc.oneof(
+      { weight: 20, arbitrary: fc.constant<'stop'>('stop') },
+      { weight: 1, arbitrary: fc.constantFrom<'length' | 'refusal'>('length', 'refusal') },
+    ),
   });
 }
 
 /** Resolves symbolic ids against the world: aliases shown, real ids of the caller's scope and of others. */
-export function resolveAnswer(answer: SymbolicAnswer, world: { readonly ownIds: readonly string[]; readonly foreignIds: readonly string[] }): Answer {
+export function resolveAnswer(
+  answer: SymbolicAnswer,
+  world: { readonly ownIds: readonly string[]; readonly foreignIds: readonly string[] },
+): Answer {
   const resolveId = (choice: IdChoice): unknown => {
     switch (choice.kind) {
       case 'alias':
@@ -204,7 +225,9 @@ function encode(answer: Answer, object: Record<string, unknown[]>, list: unknown
     case 'think-block':
       return `<think>The user said several things. Maybe {"operations": []}? No: list them all.</think>\n${json}`;
     case 'trailing-commas':
-      return JSON.stringify(object, null, 1).replace(/\n(\s*)([}\]])/g, ',\n$1$2').replace(/^,\n/, '');
+      return JSON.stringify(object, null, 1)
+        .replace(/\n(\s*)([}\]])/g, ',\n$1$2')
+        .replace(/^,\n/, '');
     case 'duplicated': {
       const key = Object.keys(object)[0]!;
       return JSON.stringify({ [key]: [...list, ...list] });
@@ -235,12 +258,23 @@ export function expectedFacts(answer: Answer, strategy: 'reconcile' | 'additive'
   for (const operation of answer.operations) {
     if (strategy === 'additive') {
       const value = operation.text as { text?: unknown } | string | null | undefined;
-      const text = typeof value === 'string' ? value : typeof value === 'object' && value !== null && typeof value.text === 'string' ? value.text : undefined;
+      const text =
+        typeof value === 'string'
+          ? value
+          : typeof value === 'object' && value !== null && typeof value.text === 'string'
+            ? value.text
+            : undefined;
       if (text !== undefined && text.trim() !== '') facts.push(wellFormed(text).trim());
       continue;
     }
-    const kind = typeof operation.op === 'string' ? operation.op.trim().toUpperCase() : operation.op === undefined && typeof operation.text === 'string' ? 'ADD' : undefined;
-    if ((kind === 'ADD' || kind === 'UPDATE') && typeof operation.text === 'string' && operation.text.trim() !== '') facts.push(wellFormed(operation.text).trim());
+    const kind =
+      typeof operation.op === 'string'
+        ? operation.op.trim().toUpperCase()
+        : operation.op === undefined && typeof operation.text === 'string'
+          ? 'ADD'
+          : undefined;
+    if ((kind === 'ADD' || kind === 'UPDATE') && typeof operation.text === 'string' && operation.text.trim() !== '')
+      facts.push(wellFormed(operation.text).trim());
   }
   return facts;
 }

@@ -16,6 +16,7 @@ export function anthropicConformanceReplies(request: FakeRequest): FakeReply {
   const sameAs = (prompt: { readonly messages: readonly unknown[] }) => messages === JSON.stringify(prompt.messages);
   if (sameAs(llmCasePrompts.plain)) return messageText;
   if (sameAs(llmCasePrompts.systemAndUser)) return cachedPrompt;
-  if (sameAs(llmCasePrompts.json) && body.tool_choice?.type === 'tool' && body.tool_choice.name === llmCasePrompts.json.responseFormat.name) return toolUse;
+  if (sameAs(llmCasePrompts.json) && body.tool_choice?.type === 'tool' && body.tool_choice.name === llmCasePrompts.json.responseFormat.name)
+    return toolUse;
   return { status: 400, body: errorBody('invalid_request_error', 'fake server: not a conformance request') };
 }

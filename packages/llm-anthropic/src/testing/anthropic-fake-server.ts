@@ -65,7 +65,9 @@ export async function startAnthropicFakeServer(options: { fallback?: FakeRespond
     const request: FakeRequest = {
       method: incoming.method ?? 'GET',
       path: url.pathname,
-      headers: Object.fromEntries(Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')])),
+      headers: Object.fromEntries(
+        Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
+      ),
       body: text.length > 0 ? JSON.parse(text) : undefined,
     };
     requests.push(request);
@@ -92,7 +94,8 @@ export async function startAnthropicFakeServer(options: { fallback?: FakeRespond
     const missing = (['model', 'max_tokens', 'messages'] as const).filter((field) => body[field] === undefined);
     if (missing.length > 0) return { status: 400, body: errorBody('invalid_request_error', `${missing[0]}: Field required`) };
     const responder = queue.shift() ?? fallback;
-    if (responder === undefined) return { status: 400, body: errorBody('invalid_request_error', `fake server: no reply scripted for request ${requests.length}`) };
+    if (responder === undefined)
+      return { status: 400, body: errorBody('invalid_request_error', `fake server: no reply scripted for request ${requests.length}`) };
     return typeof responder === 'function' ? responder(request) : responder;
   }
 
@@ -139,7 +142,14 @@ export function errorBody(type: string, message: string): unknown {
 type FixtureReply = { readonly status: number; readonly headers?: { readonly [name: string]: string }; readonly body?: unknown };
 
 /** A text reply built on a fixture envelope: `text` replaces the content, `usage` the token counts. */
-export function textReply(fixture: FixtureReply, answer: { readonly text: string; readonly stopReason?: string; readonly usage?: { readonly input_tokens: number; readonly output_tokens: number } }): FakeReply {
+export function textReply(
+  fixture: FixtureReply,
+  answer: {
+    readonly text: string;
+    readonly stopReason?: string;
+    readonly usage?: { readonly input_tokens: number; readonly output_tokens: number };
+  },
+): FakeReply {
   const body = structuredClone(fixture.body) as { content: unknown[]; stop_reason: string; usage: object };
   body.content = [{ type: 'text', text: answer.text }];
   if (answer.stopReason) body.stop_reason = answer.stopReason;
@@ -148,7 +158,14 @@ export function textReply(fixture: FixtureReply, answer: { readonly text: string
 }
 
 /** A forced-tool reply built on a fixture envelope: `input` replaces the tool input, `name` the tool name. */
-export function toolReply(fixture: FixtureReply, answer: { readonly name: string; readonly input: unknown; readonly usage?: { readonly input_tokens: number; readonly output_tokens: number } }): FakeReply {
+export function toolReply(
+  fixture: FixtureReply,
+  answer: {
+    readonly name: string;
+    readonly input: unknown;
+    readonly usage?: { readonly input_tokens: number; readonly output_tokens: number };
+  },
+): FakeReply {
   const body = structuredClone(fixture.body) as { content: { type: string; name?: string; input?: unknown }[]; usage: object };
   const block = body.content.find((candidate) => candidate.type === 'tool_use');
   if (!block) throw new Error('toolReply needs a fixture with a tool_use block');
@@ -160,6 +177,11 @@ export function toolReply(fixture: FixtureReply, answer: { readonly name: string
 
 /** Headers worth asserting: drops the credential, user agent, SDK telemetry and per-connection noise. */
 export function stableHeaders(headers: { readonly [name: string]: string }): { [name: string]: string } {
-  const noise = /^(authorization|x-api-key|user-agent|x-stainless-.*|host|connection|content-length|accept-encoding|accept-language|sec-fetch-mode|traceparent|tracestate)$/;
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !noise.test(name)).sort(([a], [b]) => a.localeCompare(b)));
+  const noise =
+    /^(authorization|x-api-key|user-agent|x-stainless-.*|host|connection|content-length|accept-encoding|accept-language|sec-fetch-mode|traceparent|tracestate)$/;
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([name]) => !noise.test(name))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }

@@ -15,7 +15,8 @@ export function openAIConformanceReplies(request: FakeRequest): FakeReply {
   const messages = JSON.stringify(body.messages);
   const sameAs = (prompt: { readonly messages: readonly unknown[] }) => messages === JSON.stringify(prompt.messages);
   if (sameAs(llmCasePrompts.plain)) return chatText;
-  if (sameAs(llmCasePrompts.systemAndUser)) return chatReply(chatText, { content: 'Red.', usage: { prompt_tokens: 31, completion_tokens: 2 } });
+  if (sameAs(llmCasePrompts.systemAndUser))
+    return chatReply(chatText, { content: 'Red.', usage: { prompt_tokens: 31, completion_tokens: 2 } });
   if (sameAs(llmCasePrompts.json)) return body.tools ? toolCall : jsonSchema;
   return { status: 400, body: errorBody('fake server: not a conformance request', 'invalid_request_error') };
 }

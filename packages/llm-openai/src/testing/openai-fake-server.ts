@@ -59,7 +59,9 @@ export async function startOpenAIFakeServer(options: { fallback?: FakeResponder 
   const server = createServer((incoming, outgoing) => {
     void handle(incoming, outgoing).catch((error: unknown) => {
       if (!outgoing.headersSent) outgoing.writeHead(500, { 'content-type': 'application/json' });
-      outgoing.end(JSON.stringify({ error: { message: `fake server failure: ${String(error)}`, type: 'server_error', param: null, code: null } }));
+      outgoing.end(
+        JSON.stringify({ error: { message: `fake server failure: ${String(error)}`, type: 'server_error', param: null, code: null } }),
+      );
     });
   });
 
@@ -72,7 +74,9 @@ export async function startOpenAIFakeServer(options: { fallback?: FakeResponder 
       method: incoming.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')])),
+      headers: Object.fromEntries(
+        Object.entries(incoming.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
+      ),
       body: text.length > 0 ? JSON.parse(text) : undefined,
     };
     requests.push(request);
@@ -84,10 +88,21 @@ export async function startOpenAIFakeServer(options: { fallback?: FakeResponder 
 
     // Azure puts the deployment in the path: /openai/deployments/<name>/chat/completions.
     const route = `${request.method} ${request.path.replace(/^\/openai\/deployments\/[^/]+/, '/v1')}`;
-    const responder = ROUTES.has(route) ? (queue.shift() ?? fallback) : { status: 404, body: errorBody(`Unknown route ${route}`, 'invalid_request_error') };
-    const reply = responder === undefined ? { status: 400, body: errorBody(`fake server: no reply scripted for request ${requests.length} (${route})`, 'invalid_request_error') } : typeof responder === 'function' ? await responder(request) : responder;
+    const responder = ROUTES.has(route)
+      ? (queue.shift() ?? fallback)
+      : { status: 404, body: errorBody(`Unknown route ${route}`, 'invalid_request_error') };
+    const reply =
+      responder === undefined
+        ? {
+            status: 400,
+            body: errorBody(`fake server: no reply scripted for request ${requests.length} (${route})`, 'invalid_request_error'),
+          }
+        : typeof responder === 'function'
+          ? await responder(request)
+          : responder;
     if ('hang' in reply) return; // answered never; the client aborts or the server closes
-    const body = route === 'POST /v1/embeddings' && embeddingBody(request).encoding_format === 'base64' ? encodeEmbeddings(reply.body) : reply.body;
+    const body =
+      route === 'POST /v1/embeddings' && embeddingBody(request).encoding_format === 'base64' ? encodeEmbeddings(reply.body) : reply.body;
     outgoing.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     outgoing.end(body === undefined ? '' : JSON.stringify(body));
   }
@@ -159,7 +174,11 @@ function encodeEmbeddings(body: unknown): unknown {
  */
 export function chatReply(
   fixture: { readonly status: number; readonly headers?: { readonly [name: string]: string }; readonly body?: unknown },
-  answer: { readonly content: string; readonly finishReason?: string; readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number } },
+  answer: {
+    readonly content: string;
+    readonly finishReason?: string;
+    readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number };
+  },
 ): FakeReply {
   const body = structuredClone(fixture.body) as {
     choices: { message: { content: string | null }; finish_reason: string }[];
@@ -198,6 +217,11 @@ function countWords(text: string): number {
 
 /** Headers worth asserting: drops the credential, user agent, SDK telemetry and per-connection noise. */
 export function stableHeaders(headers: { readonly [name: string]: string }): { [name: string]: string } {
-  const noise = /^(authorization|api-key|user-agent|x-stainless-.*|host|connection|content-length|accept-encoding|accept-language|sec-fetch-mode|traceparent|tracestate)$/;
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !noise.test(name)).sort(([a], [b]) => a.localeCompare(b)));
+  const noise =
+    /^(authorization|api-key|user-agent|x-stainless-.*|host|connection|content-length|accept-encoding|accept-language|sec-fetch-mode|traceparent|tracestate)$/;
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([name]) => !noise.test(name))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }

@@ -40,7 +40,9 @@ export function compileFilter(filter: unknown, path = 'filter'): MetadataPredica
     if (key === '$and' || key === '$or') {
       if (!Array.isArray(value) || value.length === 0) throw new FilterSyntaxError(`${at} must be a non-empty array of filters`);
       const children = value.map((child, index) => compileFilter(child, `${at}[${index}]`));
-      parts.push(key === '$and' ? (metadata) => children.every((child) => child(metadata)) : (metadata) => children.some((child) => child(metadata)));
+      parts.push(
+        key === '$and' ? (metadata) => children.every((child) => child(metadata)) : (metadata) => children.some((child) => child(metadata)),
+      );
     } else if (key.startsWith('$')) {
       throw new FilterSyntaxError(`${at}: unsupported logical operator ${key}; use $and or $or`);
     } else {
@@ -57,7 +59,7 @@ function compileField(field: string, condition: unknown, path: string): Metadata
   if (entries.length === 0) throw new FilterSyntaxError(`${path} has no operator`);
   const tests = entries.map(([op, operand]) => compileOperator(op, operand, `${path}.${op}`));
   return (metadata) => {
-    const value = metadata !== undefined && Object.prototype.hasOwnProperty.call(metadata, field) ? metadata[field] : undefined;
+    const value = metadata !== undefined && Object.hasOwn(metadata, field) ? metadata[field] : undefined;
     return tests.every((test) => test(value));
   };
 }
@@ -74,11 +76,16 @@ function compileOperator(op: string, operand: unknown, path: string): ValueTest 
     }
     case '$in':
     case '$nin': {
-      if (!Array.isArray(operand) || operand.length === 0 || !operand.every((item) => typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item)))) {
+      if (
+        !Array.isArray(operand) ||
+        operand.length === 0 ||
+        !operand.every((item) => typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item)))
+      ) {
         throw new FilterSyntaxError(`${path} takes a non-empty array of strings or numbers`);
       }
       const set: readonly Scalar[] = operand;
-      const member: ValueTest = (value) => value !== undefined && (isList(value) ? value.some((item) => set.includes(item)) : set.includes(value as Scalar));
+      const member: ValueTest = (value) =>
+        value !== undefined && (isList(value) ? value.some((item) => set.includes(item)) : set.includes(value as Scalar));
       return op === '$in' ? member : (value) => value !== undefined && !member(value);
     }
     case '$gt':
@@ -88,7 +95,8 @@ function compileOperator(op: string, operand: unknown, path: string): ValueTest 
       if (typeof operand !== 'number' || !Number.isFinite(operand)) throw new FilterSyntaxError(`${path} takes a number`);
       const bound = operand;
       return (value) =>
-        typeof value === 'number' && (op === '$gt' ? value > bound : op === '$gte' ? value >= bound : op === '$lt' ? value < bound : value <= bound);
+        typeof value === 'number' &&
+        (op === '$gt' ? value > bound : op === '$gte' ? value >= bound : op === '$lt' ? value < bound : value <= bound);
     }
     case '$exists': {
       if (typeof operand !== 'boolean') throw new FilterSyntaxError(`${path} takes a boolean`);

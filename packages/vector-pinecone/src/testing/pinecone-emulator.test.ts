@@ -21,7 +21,10 @@ async function started(options: Parameters<typeof PineconeEmulator.start>[0] = {
 }
 
 /** A raw request as the SDK would send it (headers included), so the emulator's checks are seen directly. */
-async function send(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: unknown }> {
+async function send(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { 'Api-Key': 'k', 'X-Pinecone-Api-Version': PINECONE_API_VERSION, 'Content-Type': 'application/json', ...init.headers },
@@ -33,43 +36,54 @@ async function send(url: string, init: { method?: string; body?: unknown; header
 
 const vector = (id: string, values: number[], metadata?: Record<string, unknown>) => ({ id, values, ...(metadata ? { metadata } : {}) });
 
-describe.skipIf(specMissing !== undefined)(`validation against the published spec${specMissing ? ` (skipped: ${specMissing})` : ''}`, () => {
-  it('rejects a body that violates the spec with 400 in the data plane error shape', async () => {
-    const { host } = await started();
-    const wrongType = await send(`${host}/vectors/upsert`, { body: { vectors: 'not an array' } });
-    expect(wrongType).toEqual({ status: 400, body: { code: 3, message: 'Invalid request: body/vectors must be array', details: [] } });
-    const misspelt = await send(`${host}/query`, { body: { vector: [1, 0], topk: 3 } });
-    expect(misspelt.status).toBe(400);
-    expect((misspelt.body as { message: string }).message).toContain('body must NOT have additional properties (topk)');
-    const badValue = await send(`${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 'x'] }] } });
-    expect((badValue.body as { message: string }).message).toBe('Invalid request: body/vectors/0/values/1 must be number');
-  });
+describe.skipIf(specMissing !== undefined)(
+  `validation against the published spec${specMissing ? ` (skipped: ${specMissing})` : ''}`,
+  () => {
+    it('rejects a body that violates the spec with 400 in the data plane error shape', async () => {
+      const { host } = await started();
+      const wrongType = await send(`${host}/vectors/upsert`, { body: { vectors: 'not an array' } });
+      expect(wrongType).toEqual({ status: 400, body: { code: 3, message: 'Invalid request: body/vectors must be array', details: [] } });
+      const misspelt = await send(`${host}/query`, { body: { vector: [1, 0], topk: 3 } });
+      expect(misspelt.status).toBe(400);
+      expect((misspelt.body as { message: string }).message).toContain('body must NOT have additional properties (topk)');
+      const badValue = await send(`${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 'x'] }] } });
+      expect((badValue.body as { message: string }).message).toBe('Invalid request: body/vectors/0/values/1 must be number');
+    });
 
-  it('validates query parameters and the control plane too', async () => {
-    const { emulator, host } = await started();
-    const list = await send(`${host}/vectors/list?limit=many`);
-    expect(list.status).toBe(400);
-    expect((list.body as { message: string }).message).toContain('query/limit must be integer');
-    const create = await send(`${emulator.controllerHostUrl}/indexes`, { body: { name: 'x', dimension: '8', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } } });
-    expect(create).toEqual({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message: 'Invalid request: body/dimension must be integer' }, status: 400 } });
-  });
+    it('validates query parameters and the control plane too', async () => {
+      const { emulator, host } = await started();
+      const list = await send(`${host}/vectors/list?limit=many`);
+      expect(list.status).toBe(400);
+      expect((list.body as { message: string }).message).toContain('query/limit must be integer');
+      const create = await send(`${emulator.controllerHostUrl}/indexes`, {
+        body: { name: 'x', dimension: '8', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } },
+      });
+      expect(create).toEqual({
+        status: 400,
+        body: { error: { code: 'INVALID_ARGUMENT', message: 'Invalid request: body/dimension must be integer' }, status: 400 },
+      });
+    });
 
-  it('asserts the API version header and the API key', async () => {
-    const { host } = await started({ apiKey: 'right' });
-    const version = await send(`${host}/describe_index_stats`, { body: {}, headers: { 'Api-Key': 'right', 'X-Pinecone-Api-Version': '2025-10' } });
-    expect(version.status).toBe(400);
-    expect((version.body as { message: string }).message).toMatch(/Unsupported X-Pinecone-Api-Version "2025-10"/);
-    expect((await send(`${host}/describe_index_stats`, { body: {}, headers: { 'Api-Key': 'wrong' } })).status).toBe(401);
-    expect((await send(`${host}/describe_index_stats`, { body: {}, headers: { 'Api-Key': 'right' } })).status).toBe(200);
-  });
+    it('asserts the API version header and the API key', async () => {
+      const { host } = await started({ apiKey: 'right' });
+      const version = await send(`${host}/describe_index_stats`, {
+        body: {},
+        headers: { 'Api-Key': 'right', 'X-Pinecone-Api-Version': '2025-10' },
+      });
+      expect(version.status).toBe(400);
+      expect((version.body as { message: string }).message).toMatch(/Unsupported X-Pinecone-Api-Version "2025-10"/);
+      expect((await send(`${host}/describe_index_stats`, { body: {}, headers: { 'Api-Key': 'wrong' } })).status).toBe(401);
+      expect((await send(`${host}/describe_index_stats`, { body: {}, headers: { 'Api-Key': 'right' } })).status).toBe(200);
+    });
 
-  it('checks answers against the documented response schemas', () => {
-    const query = spec!.find('data', 'POST', '/query')!;
-    expect(query.validateResponse(200, { matches: [{ id: 'a', score: 0.5 }], namespace: 'n' })).toEqual([]);
-    expect(query.validateResponse(200, { matches: 'none' })).toEqual(['response/matches must be array']);
-    expect(spec!.find('control', 'GET', '/indexes/my-index')!.pathParams).toEqual({ index_name: 'my-index' });
-  });
-});
+    it('checks answers against the documented response schemas', () => {
+      const query = spec!.find('data', 'POST', '/query')!;
+      expect(query.validateResponse(200, { matches: [{ id: 'a', score: 0.5 }], namespace: 'n' })).toEqual([]);
+      expect(query.validateResponse(200, { matches: 'none' })).toEqual(['response/matches must be array']);
+      expect(spec!.find('control', 'GET', '/indexes/my-index')!.pathParams).toEqual({ index_name: 'my-index' });
+    });
+  },
+);
 
 describe('without the spec', () => {
   it('runs unvalidated and says so in one line', async () => {
@@ -77,7 +91,9 @@ describe('without the spec', () => {
     const { emulator, host } = await started({ specDirectory: '/nonexistent/specs' });
     expect(emulator.spec).toBeUndefined();
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toMatch(/^\[pinecone-emulator\] Pinecone OpenAPI spec 2026-04 not found under \/nonexistent\/specs; requests are NOT validated\.$/);
+    expect(String(warn.mock.calls[0]![0])).toMatch(
+      /^\[pinecone-emulator\] Pinecone OpenAPI spec 2026-04 not found under \/nonexistent\/specs; requests are NOT validated\.$/,
+    );
     // Pinecone's own rules still apply.
     expect((await send(`${host}/vectors/upsert`, { body: { vectors: [vector('a', [1, 2, 3])] } })).status).toBe(400);
   });
@@ -86,24 +102,34 @@ describe('without the spec', () => {
 describe("Pinecone's semantics", () => {
   it('enforces the documented limits', async () => {
     const { host } = await started();
-    expect((await send(`${host}/vectors/upsert`, { body: { vectors: [vector('café', [1, 0])] } })).body).toMatchObject({ message: 'ID must be ASCII, but got "café"' });
+    expect((await send(`${host}/vectors/upsert`, { body: { vectors: [vector('café', [1, 0])] } })).body).toMatchObject({
+      message: 'ID must be ASCII, but got "café"',
+    });
     expect((await send(`${host}/vectors/fetch?ids=with%20space`)).status).toBe(400);
     const many = Array.from({ length: 1_001 }, (_, index) => vector(`v${index}`, [1, 0]));
     expect((await send(`${host}/vectors/upsert`, { body: { vectors: many } })).status).toBe(400);
-    expect((await send(`${host}/vectors/upsert`, { body: { vectors: [vector('big', [1, 0], { note: 'x'.repeat(41_000) })] } })).body).toMatchObject({
+    expect(
+      (await send(`${host}/vectors/upsert`, { body: { vectors: [vector('big', [1, 0], { note: 'x'.repeat(41_000) })] } })).body,
+    ).toMatchObject({
       message: 'Metadata size is 41011 bytes, which exceeds the limit of 40960 bytes per vector',
     });
     expect((await send(`${host}/vectors/upsert`, { body: { vectors: [vector('zero', [0, 0])] } })).status).toBe(400);
     expect((await send(`${host}/query`, { body: { vector: [1, 0], topK: 1_001, includeMetadata: true } })).status).toBe(400);
     expect((await send(`${host}/query`, { body: { vector: [1, 0], topK: 1_001 } })).status).toBe(200);
-    expect((await send(`${host}/vectors/delete`, { body: { ids: Array.from({ length: 1_001 }, (_, index) => `v${index}`) } })).status).toBe(400);
+    expect((await send(`${host}/vectors/delete`, { body: { ids: Array.from({ length: 1_001 }, (_, index) => `v${index}`) } })).status).toBe(
+      400,
+    );
     expect((await send(`${host}/vectors/delete`, { body: { ids: ['a'], namespace: 'nobody-wrote-here' } })).status).toBe(404);
   });
 
   it('scores by cosine similarity over float32 values', async () => {
     const { host } = await started();
-    await send(`${host}/vectors/upsert`, { body: { vectors: [vector('same', [0.1, 0.2]), vector('opposite', [-1, -2]), vector('orthogonal', [2, -1])] } });
-    const answer = (await send(`${host}/query`, { body: { vector: [1, 2], topK: 3, includeValues: true } })).body as { matches: { id: string; score: number; values: number[] }[] };
+    await send(`${host}/vectors/upsert`, {
+      body: { vectors: [vector('same', [0.1, 0.2]), vector('opposite', [-1, -2]), vector('orthogonal', [2, -1])] },
+    });
+    const answer = (await send(`${host}/query`, { body: { vector: [1, 2], topK: 3, includeValues: true } })).body as {
+      matches: { id: string; score: number; values: number[] }[];
+    };
     expect(answer.matches.map((match) => [match.id, Math.round(match.score * 1e6) / 1e6])).toEqual([
       ['same', 1],
       ['orthogonal', 0],
@@ -119,7 +145,10 @@ describe("Pinecone's semantics", () => {
     const listed: string[] = [];
     let token: string | undefined;
     do {
-      const page = (await send(`${host}/vectors/list?limit=10${token ? `&paginationToken=${encodeURIComponent(token)}` : ''}`)).body as { vectors: { id: string }[]; pagination?: { next: string } };
+      const page = (await send(`${host}/vectors/list?limit=10${token ? `&paginationToken=${encodeURIComponent(token)}` : ''}`)).body as {
+        vectors: { id: string }[];
+        pagination?: { next: string };
+      };
       listed.push(...page.vectors.map((item) => item.id));
       token = page.pagination?.next;
     } while (token);
@@ -127,7 +156,11 @@ describe("Pinecone's semantics", () => {
     expect(listed.slice(0, 2)).toEqual(['ID-1', '_x']);
     const fetched: string[] = [];
     do {
-      const page = (await send(`${host}/vectors/fetch_by_metadata`, { body: { filter: { even: true }, limit: 4, ...(token ? { paginationToken: token } : {}) } })).body as {
+      const page = (
+        await send(`${host}/vectors/fetch_by_metadata`, {
+          body: { filter: { even: true }, limit: 4, ...(token ? { paginationToken: token } : {}) },
+        })
+      ).body as {
         vectors: Record<string, unknown>;
         pagination?: { next: string };
       };
@@ -170,7 +203,16 @@ describe('filter evaluation', () => {
   });
 
   it('rejects what Pinecone documents as invalid', () => {
-    for (const filter of [{ $not: { a: 1 } }, { a: { $contains: 'x' } }, { a: { $in: [true] } }, { a: { $in: [] } }, { a: { $gt: '1' } }, { $and: [] }, { a: {} }, { a: null }]) {
+    for (const filter of [
+      { $not: { a: 1 } },
+      { a: { $contains: 'x' } },
+      { a: { $in: [true] } },
+      { a: { $in: [] } },
+      { a: { $gt: '1' } },
+      { $and: [] },
+      { a: {} },
+      { a: null },
+    ]) {
       expect(() => compileFilter(filter), JSON.stringify(filter)).toThrow(FilterSyntaxError);
     }
   });

@@ -99,7 +99,19 @@ const MAX_TOP_K = 10_000;
 const MAX_TOP_K_WITH_DATA = 1_000;
 const INDEX_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?$/;
 /** gRPC status codes Pinecone's data plane puts in `rpcStatus.code`. */
-const GRPC_CODES: Readonly<Record<number, number>> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 412: 9, 422: 3, 429: 8, 500: 13, 501: 12, 503: 14 };
+const GRPC_CODES: Readonly<Record<number, number>> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  409: 6,
+  412: 9,
+  422: 3,
+  429: 8,
+  500: 13,
+  501: 12,
+  503: 14,
+};
 /** Error codes of the control plane's `ErrorResponse`. */
 const CONTROL_CODES: Readonly<Record<number, string>> = {
   400: 'INVALID_ARGUMENT',
@@ -159,7 +171,9 @@ export class PineconeEmulator {
       spec = directory === undefined ? undefined : loadPineconeSpec(directory, PINECONE_API_VERSION);
       if (!spec) {
         // One line, once per emulator: a fresh clone without ../shared/specs still runs the tests.
-        console.warn(`[pinecone-emulator] Pinecone OpenAPI spec ${PINECONE_API_VERSION} not found under ${directory ?? '../shared/specs/pinecone'}; requests are NOT validated.`);
+        console.warn(
+          `[pinecone-emulator] Pinecone OpenAPI spec ${PINECONE_API_VERSION} not found under ${directory ?? '../shared/specs/pinecone'}; requests are NOT validated.`,
+        );
       }
     }
     const server = createServer();
@@ -171,14 +185,25 @@ export class PineconeEmulator {
 
   /** Creates an index directly (without a request), e.g. one with another metric. Returns its host URL. */
   async createIndex(index: { name: string; dimension: number; metric?: 'cosine' | 'euclidean' | 'dotproduct' }): Promise<string> {
-    const created = await this.addIndex({ name: index.name, dimension: index.dimension, metric: index.metric ?? 'cosine', cloud: 'aws', region: 'us-east-1', deletionProtection: 'disabled' });
+    const created = await this.addIndex({
+      name: index.name,
+      dimension: index.dimension,
+      metric: index.metric ?? 'cosine',
+      cloud: 'aws',
+      region: 'us-east-1',
+      deletionProtection: 'disabled',
+    });
     created.describesUntilReady = 0;
     return created.host;
   }
 
   /** Makes the next `times` requests (to `path`, if given) fail with `status`, in Pinecone's error shape. */
   failNext(failure: InjectedFailure): void {
-    this.failures.push({ ...(failure.path === undefined ? {} : { path: failure.path }), status: failure.status, remaining: failure.times ?? 1 });
+    this.failures.push({
+      ...(failure.path === undefined ? {} : { path: failure.path }),
+      status: failure.status,
+      remaining: failure.times ?? 1,
+    });
   }
 
   /** Ids stored in a namespace as reads currently see them, in ascending order; for assertions. */
@@ -206,7 +231,12 @@ export class PineconeEmulator {
 
   // -------------------------------------------------------------------------------------------
 
-  private async handle(plane: PineconePlane, index: EmulatedIndex | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private async handle(
+    plane: PineconePlane,
+    index: EmulatedIndex | undefined,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://emulator');
     const method = (request.method ?? 'GET').toUpperCase();
     const record: RecordedRequest = {
@@ -236,7 +266,10 @@ export class PineconeEmulator {
       const apiKey = header(request, 'api-key');
       if (!apiKey || (this.options.apiKey !== undefined && apiKey !== this.options.apiKey)) throw new HttpError(401, 'Invalid API key.');
       if (record.apiVersion !== PINECONE_API_VERSION) {
-        throw new HttpError(400, `Unsupported X-Pinecone-Api-Version ${JSON.stringify(record.apiVersion ?? null)}; this emulator implements ${PINECONE_API_VERSION}.`);
+        throw new HttpError(
+          400,
+          `Unsupported X-Pinecone-Api-Version ${JSON.stringify(record.apiVersion ?? null)}; this emulator implements ${PINECONE_API_VERSION}.`,
+        );
       }
       const failure = this.failures.find((candidate) => candidate.path === undefined || candidate.path === url.pathname);
       if (failure) {
@@ -245,7 +278,8 @@ export class PineconeEmulator {
         throw new HttpError(failure.status, `Injected failure (HTTP ${failure.status}).`);
       }
       operation = this.spec?.find(plane, method, url.pathname);
-      if (this.spec && !operation) throw new HttpError(404, `${method} ${url.pathname} is not an operation of the ${plane} API ${PINECONE_API_VERSION}.`);
+      if (this.spec && !operation)
+        throw new HttpError(404, `${method} ${url.pathname} is not an operation of the ${plane} API ${PINECONE_API_VERSION}.`);
       const problems = operation?.validateRequest({ headers: request.headers, query: url.searchParams, body }) ?? [];
       if (problems.length > 0) throw new HttpError(400, `Invalid request: ${problems.join('; ')}`);
       const result =
@@ -283,7 +317,11 @@ export class PineconeEmulator {
     if (path === '/indexes' && method === 'POST') {
       const request = body as Record<string, unknown>;
       const name = String(request['name']);
-      if (!INDEX_NAME_PATTERN.test(name)) throw new HttpError(400, 'Name must consist of lowercase alphanumeric characters or "-", and start and end with an alphanumeric character.');
+      if (!INDEX_NAME_PATTERN.test(name))
+        throw new HttpError(
+          400,
+          'Name must consist of lowercase alphanumeric characters or "-", and start and end with an alphanumeric character.',
+        );
       if (this.indexes.has(name)) throw new HttpError(409, `Resource ${name} already exists`);
       const vectorType = request['vector_type'] ?? 'dense';
       if (vectorType !== 'dense') throw new HttpError(501, 'This emulator implements dense indexes only.');
@@ -324,7 +362,9 @@ export class PineconeEmulator {
     throw new HttpError(501, `${method} ${path} is not implemented by the emulator.`);
   }
 
-  private async addIndex(spec: Omit<EmulatedIndex, 'host' | 'server' | 'describesUntilReady' | 'latest' | 'visible' | 'pending' | 'vectorType'>): Promise<EmulatedIndex> {
+  private async addIndex(
+    spec: Omit<EmulatedIndex, 'host' | 'server' | 'describesUntilReady' | 'latest' | 'visible' | 'pending' | 'vectorType'>,
+  ): Promise<EmulatedIndex> {
     const server = createServer();
     await listen(server);
     const index: EmulatedIndex = {
@@ -344,11 +384,20 @@ export class PineconeEmulator {
 
   // Data plane ---------------------------------------------------------------------------------
 
-  private data(index: EmulatedIndex, method: string, path: string, query: URLSearchParams, body: unknown, bodyBytes: number): { status: number; body?: unknown } {
+  private data(
+    index: EmulatedIndex,
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: unknown,
+    bodyBytes: number,
+  ): { status: number; body?: unknown } {
     if (!this.indexes.has(index.name)) throw new HttpError(404, 'Index not found.');
     this.applyDue(index);
     const request = (body ?? {}) as Record<string, unknown>;
-    const namespace = namespaceName(method === 'GET' ? (query.get('namespace') ?? '') : typeof request['namespace'] === 'string' ? request['namespace'] : '');
+    const namespace = namespaceName(
+      method === 'GET' ? (query.get('namespace') ?? '') : typeof request['namespace'] === 'string' ? request['namespace'] : '',
+    );
     const read = index.visible.get(namespace);
     if (method === 'POST' && path === '/vectors/upsert') return { status: 200, body: this.upsert(index, namespace, request, bodyBytes) };
     if (method === 'POST' && path === '/query') return { status: 200, body: query_(index, namespace, read, request) };
@@ -369,10 +418,21 @@ export class PineconeEmulator {
     if (method === 'GET' && path === '/vectors/list') return { status: 200, body: listIds(namespace, read, query) };
     if (method === 'POST' && path === '/vectors/delete') return { status: 200, body: this.deleteVectors(index, namespace, request) };
     if (method === 'POST' && path === '/describe_index_stats') {
-      if (request['filter'] !== undefined) throw new HttpError(400, 'Serverless indexes do not support filtering describe_index_stats by metadata.');
+      if (request['filter'] !== undefined)
+        throw new HttpError(400, 'Serverless indexes do not support filtering describe_index_stats by metadata.');
       const namespaces = Object.fromEntries([...index.visible].map(([name, vectors]) => [name, { vectorCount: vectors.size }]));
       const total = [...index.visible.values()].reduce((sum, vectors) => sum + vectors.size, 0);
-      return { status: 200, body: { namespaces, dimension: index.dimension, indexFullness: 0, totalVectorCount: total, metric: index.metric, vectorType: index.vectorType } };
+      return {
+        status: 200,
+        body: {
+          namespaces,
+          dimension: index.dimension,
+          indexFullness: 0,
+          totalVectorCount: total,
+          metric: index.metric,
+          vectorType: index.vectorType,
+        },
+      };
     }
     const namespaceMatch = /^\/namespaces\/([^/]+)$/.exec(path);
     if (method === 'DELETE' && namespaceMatch) {
@@ -385,24 +445,33 @@ export class PineconeEmulator {
   }
 
   private upsert(index: EmulatedIndex, namespace: string, request: Record<string, unknown>, bodyBytes: number): unknown {
-    if (bodyBytes > MAX_UPSERT_BYTES) throw new HttpError(400, `Request size ${bodyBytes} bytes exceeds the maximum supported size of ${MAX_UPSERT_BYTES} bytes.`);
+    if (bodyBytes > MAX_UPSERT_BYTES)
+      throw new HttpError(400, `Request size ${bodyBytes} bytes exceeds the maximum supported size of ${MAX_UPSERT_BYTES} bytes.`);
     const vectors = request['vectors'];
     if (!Array.isArray(vectors) || vectors.length === 0) throw new HttpError(400, 'At least one vector is required.');
-    if (vectors.length > MAX_VECTORS_PER_UPSERT) throw new HttpError(400, `At most ${MAX_VECTORS_PER_UPSERT} vectors can be upserted at once.`);
+    if (vectors.length > MAX_VECTORS_PER_UPSERT)
+      throw new HttpError(400, `At most ${MAX_VECTORS_PER_UPSERT} vectors can be upserted at once.`);
     const accepted = vectors.map((vector: Record<string, unknown>, position): StoredVector => {
       const id = vector['id'];
       if (typeof id !== 'string' || id.length === 0) throw new HttpError(400, `vectors[${position}]: id is required.`);
       // eslint-disable-next-line no-control-regex
       if (/[^\x00-\x7f]/.test(id)) throw new HttpError(400, `ID must be ASCII, but got ${JSON.stringify(id)}`);
-      if (vector['sparseValues'] !== undefined) throw new HttpError(400, 'Sparse values are not supported by a dense index with metric cosine.');
+      if (vector['sparseValues'] !== undefined)
+        throw new HttpError(400, 'Sparse values are not supported by a dense index with metric cosine.');
       const values = vector['values'];
       if (!Array.isArray(values)) throw new HttpError(400, `vectors[${position}]: values are required for a dense index.`);
-      if (values.length !== index.dimension) throw new HttpError(400, `Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
-      if (index.metric === 'cosine' && values.every((value) => value === 0)) throw new HttpError(400, 'Dense vectors must contain at least one non-zero value.');
+      if (values.length !== index.dimension)
+        throw new HttpError(400, `Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
+      if (index.metric === 'cosine' && values.every((value) => value === 0))
+        throw new HttpError(400, 'Dense vectors must contain at least one non-zero value.');
       const metadata = vector['metadata'];
       if (metadata !== undefined) checkMetadata(metadata, position);
       // Pinecone keeps float32 values.
-      return { id, values: values.map((value: number) => Math.fround(value)), ...(metadata === undefined ? {} : { metadata: structuredClone(metadata as EmulatorMetadata) }) };
+      return {
+        id,
+        values: values.map((value: number) => Math.fround(value)),
+        ...(metadata === undefined ? {} : { metadata: structuredClone(metadata as EmulatorMetadata) }),
+      };
     });
     this.write(index, (namespaces) => {
       let target = namespaces.get(namespace);
@@ -421,7 +490,8 @@ export class PineconeEmulator {
     }
     let predicate: MetadataPredicate | undefined;
     if (filter !== undefined) predicate = compile(filter);
-    if (Array.isArray(ids) && (ids.length === 0 || ids.length > MAX_IDS_PER_REQUEST)) throw new HttpError(400, `Between 1 and ${MAX_IDS_PER_REQUEST} ids can be deleted at once.`);
+    if (Array.isArray(ids) && (ids.length === 0 || ids.length > MAX_IDS_PER_REQUEST))
+      throw new HttpError(400, `Between 1 and ${MAX_IDS_PER_REQUEST} ids can be deleted at once.`);
     if (!index.latest.has(namespace)) throw new HttpError(404, 'Namespace not found');
     this.write(index, (namespaces) => {
       const target = namespaces.get(namespace);
@@ -453,31 +523,44 @@ export class PineconeEmulator {
 
 // Data-plane operations ------------------------------------------------------------------------
 
-function query_(index: EmulatedIndex, namespace: string, read: Map<string, StoredVector> | undefined, request: Record<string, unknown>): unknown {
+function query_(
+  index: EmulatedIndex,
+  namespace: string,
+  read: Map<string, StoredVector> | undefined,
+  request: Record<string, unknown>,
+): unknown {
   const topK = request['topK'];
-  if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw new HttpError(400, `topK must be an integer from 1 to ${MAX_TOP_K}.`);
+  if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K)
+    throw new HttpError(400, `topK must be an integer from 1 to ${MAX_TOP_K}.`);
   const includeValues = request['includeValues'] === true;
   const includeMetadata = request['includeMetadata'] === true;
   if ((includeValues || includeMetadata) && topK > MAX_TOP_K_WITH_DATA) {
     throw new HttpError(400, `topK must be at most ${MAX_TOP_K_WITH_DATA} when includeValues or includeMetadata is true.`);
   }
   if (request['queries'] !== undefined) throw new HttpError(400, 'The queries parameter is no longer supported; pass vector or id.');
-  if ((request['vector'] === undefined) === (request['id'] === undefined)) throw new HttpError(400, 'Exactly one of vector and id must be given.');
+  if ((request['vector'] === undefined) === (request['id'] === undefined))
+    throw new HttpError(400, 'Exactly one of vector and id must be given.');
   let vector = request['vector'] as number[] | undefined;
   if (vector === undefined) {
     const byId = read?.get(String(request['id']));
     if (!byId) return { matches: [], namespace, usage: { readUnits: 1 } };
     vector = [...byId.values];
   }
-  if (vector.length !== index.dimension) throw new HttpError(400, `Query vector dimension ${vector.length} does not match the dimension of the index ${index.dimension}`);
-  if (index.metric === 'cosine' && vector.every((value) => value === 0)) throw new HttpError(400, 'Query vector must contain at least one non-zero value.');
+  if (vector.length !== index.dimension)
+    throw new HttpError(400, `Query vector dimension ${vector.length} does not match the dimension of the index ${index.dimension}`);
+  if (index.metric === 'cosine' && vector.every((value) => value === 0))
+    throw new HttpError(400, 'Query vector must contain at least one non-zero value.');
   const predicate = request['filter'] === undefined ? undefined : compile(request['filter']);
   const query = vector.map((value) => Math.fround(value));
   const scored = [...(read?.values() ?? [])]
     .filter((stored) => !predicate || predicate(stored.metadata))
     .map((stored) => ({ stored, score: Math.fround(score(index.metric, query, stored.values)) }))
     // Pinecone does not order equal scores; the emulator orders them by a hash, not by id.
-    .sort((a, b) => (index.metric === 'euclidean' ? a.score - b.score : b.score - a.score) || orderKey(a.stored.id).localeCompare(orderKey(b.stored.id)))
+    .sort(
+      (a, b) =>
+        (index.metric === 'euclidean' ? a.score - b.score : b.score - a.score) ||
+        orderKey(a.stored.id).localeCompare(orderKey(b.stored.id)),
+    )
     .slice(0, topK);
   return {
     matches: scored.map(({ stored, score }) => ({ ...vectorJson(stored, includeValues, includeMetadata), score })),
@@ -488,10 +571,12 @@ function query_(index: EmulatedIndex, namespace: string, read: Map<string, Store
 
 function fetchByMetadata(namespace: string, read: Map<string, StoredVector> | undefined, request: Record<string, unknown>): unknown {
   const filter = request['filter'];
-  if (typeof filter !== 'object' || filter === null || Object.keys(filter).length === 0) throw new HttpError(400, 'A non-empty filter is required.');
+  if (typeof filter !== 'object' || filter === null || Object.keys(filter).length === 0)
+    throw new HttpError(400, 'A non-empty filter is required.');
   const predicate = compile(filter);
   const limit = request['limit'] ?? 100;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, 'limit must be an integer from 1 to 10000.');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw new HttpError(400, 'limit must be an integer from 1 to 10000.');
   const start = decodeToken(request['paginationToken']);
   // Pinecone does not define the order of fetch_by_metadata; the emulator pages in hash order so a
   // caller that needs id order has to sort.
@@ -537,7 +622,8 @@ function namespaceName(namespace: string): string {
 }
 
 function checkMetadata(metadata: unknown, position: number): void {
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new HttpError(400, `vectors[${position}]: metadata must be an object.`);
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    throw new HttpError(400, `vectors[${position}]: metadata must be an object.`);
   for (const [key, value] of Object.entries(metadata)) {
     if (key.startsWith('$')) throw new HttpError(400, `vectors[${position}]: metadata keys must not start with "$".`);
     const valid =
@@ -545,10 +631,12 @@ function checkMetadata(metadata: unknown, position: number): void {
       typeof value === 'boolean' ||
       (typeof value === 'number' && Number.isFinite(value)) ||
       (Array.isArray(value) && value.every((item) => typeof item === 'string'));
-    if (!valid) throw new HttpError(400, `vectors[${position}]: metadata value of key ${key} must be a string, number, boolean or list of strings.`);
+    if (!valid)
+      throw new HttpError(400, `vectors[${position}]: metadata value of key ${key} must be a string, number, boolean or list of strings.`);
   }
   const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
-  if (bytes > MAX_METADATA_BYTES) throw new HttpError(400, `Metadata size is ${bytes} bytes, which exceeds the limit of ${MAX_METADATA_BYTES} bytes per vector`);
+  if (bytes > MAX_METADATA_BYTES)
+    throw new HttpError(400, `Metadata size is ${bytes} bytes, which exceeds the limit of ${MAX_METADATA_BYTES} bytes per vector`);
 }
 
 function compile(filter: unknown): MetadataPredicate {
@@ -580,7 +668,11 @@ function score(metric: EmulatedIndex['metric'], a: readonly number[], b: readonl
 
 function vectorJson(vector: StoredVector, includeValues: boolean, includeMetadata: boolean): Record<string, unknown> {
   // Pinecone answers values: [] when values were not requested, and leaves metadata out.
-  return { id: vector.id, values: includeValues ? [...vector.values] : [], ...(includeMetadata && vector.metadata ? { metadata: structuredClone(vector.metadata) } : {}) };
+  return {
+    id: vector.id,
+    values: includeValues ? [...vector.values] : [],
+    ...(includeMetadata && vector.metadata ? { metadata: structuredClone(vector.metadata) } : {}),
+  };
 }
 
 function orderKey(id: string): string {

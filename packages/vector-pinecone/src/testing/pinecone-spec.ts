@@ -95,7 +95,11 @@ type JsonObject = { [key: string]: unknown };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
-function compileDocument(plane: PineconePlane, document: OpenApiDocument, version: string): (method: string, pathname: string) => SpecOperation | undefined {
+function compileDocument(
+  plane: PineconePlane,
+  document: OpenApiDocument,
+  version: string,
+): (method: string, pathname: string) => SpecOperation | undefined {
   if (String(document.info?.version) !== version) {
     throw new Error(`The ${plane} spec declares version ${String(document.info?.version)}, expected ${version}.`);
   }
@@ -112,7 +116,14 @@ function compileDocument(plane: PineconePlane, document: OpenApiDocument, versio
   };
   const strict = makeAjv(false);
   const coercing = makeAjv('array');
-  const routes: { pattern: RegExp; names: string[]; template: string; method: string; operation: OpenApiOperation; compiled?: CompiledOperation }[] = [];
+  const routes: {
+    pattern: RegExp;
+    names: string[];
+    template: string;
+    method: string;
+    operation: OpenApiOperation;
+    compiled?: CompiledOperation;
+  }[] = [];
   for (const [template, item] of Object.entries(document.paths)) {
     const names: string[] = [];
     const pattern = new RegExp(
@@ -155,32 +166,46 @@ function compileOperation(
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(
-      parameters.flatMap((parameter, index) => (parameter.in === 'query' ? [[parameter.name, { $ref: `${context.requestId}${pointer}/parameters/${index}/schema` }]] : [])),
+      parameters.flatMap((parameter, index) =>
+        parameter.in === 'query' ? [[parameter.name, { $ref: `${context.requestId}${pointer}/parameters/${index}/schema` }]] : [],
+      ),
     ),
     required: queryParameters.filter((parameter) => parameter.required).map((parameter) => parameter.name),
   });
   const headerValidator = context.strict.compile({
     type: 'object',
     properties: Object.fromEntries(
-      parameters.flatMap((parameter, index) => (parameter.in === 'header' ? [[parameter.name.toLowerCase(), { $ref: `${context.requestId}${pointer}/parameters/${index}/schema` }]] : [])),
+      parameters.flatMap((parameter, index) =>
+        parameter.in === 'header'
+          ? [[parameter.name.toLowerCase(), { $ref: `${context.requestId}${pointer}/parameters/${index}/schema` }]]
+          : [],
+      ),
     ),
     required: headerParameters.filter((parameter) => parameter.required).map((parameter) => parameter.name.toLowerCase()),
   });
   const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
-  const bodyValidator = bodySchema ? context.strict.compile({ $ref: `${context.requestId}${pointer}/requestBody/content/application~1json/schema` }) : undefined;
+  const bodyValidator = bodySchema
+    ? context.strict.compile({ $ref: `${context.requestId}${pointer}/requestBody/content/application~1json/schema` })
+    : undefined;
   const responseValidators = new Map<string, ValidateFunction | null>();
   for (const [code, response] of Object.entries(operation.responses ?? {})) {
     const schema = response.content?.['application/json']?.schema;
     responseValidators.set(
       code.toUpperCase(),
-      schema ? context.strict.compile({ $ref: `${context.responseId}${pointer}/responses/${escapePointer(code)}/content/application~1json/schema` }) : null,
+      schema
+        ? context.strict.compile({
+            $ref: `${context.responseId}${pointer}/responses/${escapePointer(code)}/content/application~1json/schema`,
+          })
+        : null,
     );
   }
   return {
     operationId: operation.operationId ?? `${method} ${template}`,
     validateRequest(request) {
       const errors: string[] = [];
-      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value]));
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value]),
+      );
       if (!headerValidator(headers)) errors.push(...describe('header', headerValidator.errors));
       const query: Record<string, string | string[]> = {};
       for (const name of new Set(request.query.keys())) {
@@ -202,7 +227,13 @@ function compileOperation(
     },
     validateResponse(status, body) {
       const code = String(status);
-      const key = responseValidators.has(code) ? code : responseValidators.has(`${code[0]}XX`) ? `${code[0]}XX` : responseValidators.has('DEFAULT') ? 'DEFAULT' : undefined;
+      const key = responseValidators.has(code)
+        ? code
+        : responseValidators.has(`${code[0]}XX`)
+          ? `${code[0]}XX`
+          : responseValidators.has('DEFAULT')
+            ? 'DEFAULT'
+            : undefined;
       if (key === undefined) return [`status ${status} is not a documented response of ${operation.operationId ?? template}`];
       const validator = responseValidators.get(key);
       if (!validator) return [];
@@ -231,7 +262,8 @@ function escapePointer(segment: string): string {
 
 function describe(where: string, errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((error) => {
-    const extra = error.keyword === 'additionalProperties' ? ` (${String((error.params as { additionalProperty?: unknown }).additionalProperty)})` : '';
+    const extra =
+      error.keyword === 'additionalProperties' ? ` (${String((error.params as { additionalProperty?: unknown }).additionalProperty)})` : '';
     return `${where}${error.instancePath} ${error.message ?? error.keyword}${extra}`;
   });
 }

@@ -70,7 +70,7 @@ export function valuesAt(payload: Record<string, unknown>, key: string): unknown
     const next: unknown[] = [];
     for (const value of current) {
       if ('key' in item) {
-        if (isRecord(value) && Object.prototype.hasOwnProperty.call(value, item.key)) next.push(value[item.key]);
+        if (isRecord(value) && Object.hasOwn(value, item.key)) next.push(value[item.key]);
       } else if ('index' in item) {
         if (Array.isArray(value) && item.index < value.length) next.push(value[item.index]);
       } else if (Array.isArray(value)) {
@@ -145,7 +145,8 @@ function matchesFieldCondition(condition: Record<string, unknown>, point: Filter
   const range = condition['range'];
   if (isRecord(range)) {
     const bounds = Object.entries(range).filter(([, bound]) => bound !== null && bound !== undefined);
-    if (bounds.some(([, bound]) => typeof bound !== 'number')) throw new EmulatorNotImplementedError('emulator: datetime ranges are not modelled');
+    if (bounds.some(([, bound]) => typeof bound !== 'number'))
+      throw new EmulatorNotImplementedError('emulator: datetime ranges are not modelled');
     checks.push(
       values().some(
         (value) =>
@@ -191,7 +192,7 @@ function valuesAtRaw(payload: Record<string, unknown>, key: string): unknown[] {
   let current: unknown[] = [payload];
   for (const item of items) {
     current = current.flatMap((value) => {
-      if ('key' in item) return isRecord(value) && Object.prototype.hasOwnProperty.call(value, item.key) ? [value[item.key]] : [];
+      if ('key' in item) return isRecord(value) && Object.hasOwn(value, item.key) ? [value[item.key]] : [];
       if ('index' in item) return Array.isArray(value) && item.index < value.length ? [value[item.index]] : [];
       return Array.isArray(value) ? value : [];
     });
@@ -218,8 +219,13 @@ function keyOf(field: unknown): string {
 export function canonicalPointId(id: unknown): PointId {
   if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
   if (typeof id === 'string') {
-    const hex = id.replace(/^urn:uuid:/i, '').replace(/^\{|\}$/g, '').replace(/-/g, '').toLowerCase();
-    if (/^[0-9a-f]{32}$/.test(hex)) return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const hex = id
+      .replace(/^urn:uuid:/i, '')
+      .replace(/^\{|\}$/g, '')
+      .replace(/-/g, '')
+      .toLowerCase();
+    if (/^[0-9a-f]{32}$/.test(hex))
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
   throw new EmulatorBadRequestError('Bad request: a point id must be an unsigned integer or a UUID');
 }

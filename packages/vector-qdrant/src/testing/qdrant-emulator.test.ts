@@ -9,7 +9,12 @@ const specPresent = specPath !== undefined && existsSync(specPath);
 // CI=true, where the spec is always laid beside the clone, so validation can never silently stop.
 const requireSpec = process.env['CI'] === 'true';
 
-async function call(emulator: QdrantEmulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  emulator: QdrantEmulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${emulator.url}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -18,45 +23,73 @@ async function call(emulator: QdrantEmulator, method: string, path: string, body
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-describe.skipIf(!specPresent && !requireSpec)(`QdrantEmulator validates against the OpenAPI spec${specPresent ? '' : ` (skipped: no spec at ${specPath})`}`, () => {
-  let emulator: QdrantEmulator;
-  beforeAll(async () => {
-    emulator = await QdrantEmulator.start();
-    await call(emulator, 'PUT', '/collections/c', { vectors: { size: 2, distance: 'Cosine' } });
-  });
-  afterAll(() => emulator.stop());
+describe.skipIf(!specPresent && !requireSpec)(
+  `QdrantEmulator validates against the OpenAPI spec${specPresent ? '' : ` (skipped: no spec at ${specPath})`}`,
+  () => {
+    let emulator: QdrantEmulator;
+    beforeAll(async () => {
+      emulator = await QdrantEmulator.start();
+      await call(emulator, 'PUT', '/collections/c', { vectors: { size: 2, distance: 'Cosine' } });
+    });
+    afterAll(() => emulator.stop());
 
-  it('loads the spec', () => {
-    expect(specPresent, `the Qdrant OpenAPI spec must exist at ${specPath} under CI`).toBe(true);
-    expect(emulator.validating).toBe(true);
-  });
+    it('loads the spec', () => {
+      expect(specPresent, `the Qdrant OpenAPI spec must exist at ${specPath} under CI`).toBe(true);
+      expect(emulator.validating).toBe(true);
+    });
 
-  it.each([
-    ['a scroll limit of 0', 'POST', '/collections/c/points/scroll', { limit: 0 }, /limit must be >= 1/],
-    ['an unknown filter clause', 'POST', '/collections/c/points/scroll', { filter: { must_be: [] } }, /must NOT have additional properties/],
-    ['a point id that is neither a UUID nor an unsigned integer', 'PUT', '/collections/c/points', { points: [{ id: 'note-1', vector: [1, 0] }] }, /body/],
-    ['a match on a float', 'POST', '/collections/c/points/scroll', { filter: { must: [{ key: 'a', match: { value: 1.5 } }] } }, /body/],
-    ['a match.any mixing strings and integers', 'POST', '/collections/c/points/count', { filter: { must: [{ key: 'a', match: { any: ['x', 1] } }] } }, /body/],
-    ['a distance that does not exist', 'PUT', '/collections/d', { vectors: { size: 2, distance: 'Cosinus' } }, /distance/],
-    ['a query parameter of the wrong type', 'PUT', '/collections/c/points?wait=maybe', { points: [] }, /query parameter "wait"/],
-    ['an undeclared query parameter', 'POST', '/collections/c/points/scroll?limit=3', {}, /unknown query parameter "limit"/],
-  ])('rejects %s with 400 and Qdrant\'s error shape', async (_, method, path, body, message) => {
-    const { status, json } = await call(emulator, method, path, body);
-    expect(status).toBe(400);
-    expect(json).toEqual({ status: { error: expect.stringMatching(message) }, time: expect.any(Number), result: null });
-  });
+    it.each([
+      ['a scroll limit of 0', 'POST', '/collections/c/points/scroll', { limit: 0 }, /limit must be >= 1/],
+      [
+        'an unknown filter clause',
+        'POST',
+        '/collections/c/points/scroll',
+        { filter: { must_be: [] } },
+        /must NOT have additional properties/,
+      ],
+      [
+        'a point id that is neither a UUID nor an unsigned integer',
+        'PUT',
+        '/collections/c/points',
+        { points: [{ id: 'note-1', vector: [1, 0] }] },
+        /body/,
+      ],
+      ['a match on a float', 'POST', '/collections/c/points/scroll', { filter: { must: [{ key: 'a', match: { value: 1.5 } }] } }, /body/],
+      [
+        'a match.any mixing strings and integers',
+        'POST',
+        '/collections/c/points/count',
+        { filter: { must: [{ key: 'a', match: { any: ['x', 1] } }] } },
+        /body/,
+      ],
+      ['a distance that does not exist', 'PUT', '/collections/d', { vectors: { size: 2, distance: 'Cosinus' } }, /distance/],
+      ['a query parameter of the wrong type', 'PUT', '/collections/c/points?wait=maybe', { points: [] }, /query parameter "wait"/],
+      ['an undeclared query parameter', 'POST', '/collections/c/points/scroll?limit=3', {}, /unknown query parameter "limit"/],
+    ])("rejects %s with 400 and Qdrant's error shape", async (_, method, path, body, message) => {
+      const { status, json } = await call(emulator, method, path, body);
+      expect(status).toBe(400);
+      expect(json).toEqual({ status: { error: expect.stringMatching(message) }, time: expect.any(Number), result: null });
+    });
 
-  it('rejects a body that is not JSON, and answers 404 to an unknown route', async () => {
-    expect((await call(emulator, 'POST', '/collections/c/points/scroll', '{"limit":')).status).toBe(400);
-    expect((await call(emulator, 'POST', '/collections/c/points/teleport', {})).status).toBe(404);
-  });
+    it('rejects a body that is not JSON, and answers 404 to an unknown route', async () => {
+      expect((await call(emulator, 'POST', '/collections/c/points/scroll', '{"limit":')).status).toBe(400);
+      expect((await call(emulator, 'POST', '/collections/c/points/teleport', {})).status).toBe(404);
+    });
 
-  it('accepts what the spec allows: keyword index params with on_disk, quoted key paths, nested filters', async () => {
-    expect((await call(emulator, 'PUT', '/collections/c/index?wait=true', { field_name: 'userId', field_schema: { type: 'keyword', on_disk: true } })).status).toBe(200);
-    const filter = { must: [{ should: [{ key: 'metadata."a.b"', match: { value: true } }, { must_not: [{ has_id: [] }] }] }] };
-    expect((await call(emulator, 'POST', '/collections/c/points/scroll', { filter, limit: 5, with_payload: ['id'] })).status).toBe(200);
-  });
-});
+    it('accepts what the spec allows: keyword index params with on_disk, quoted key paths, nested filters', async () => {
+      expect(
+        (
+          await call(emulator, 'PUT', '/collections/c/index?wait=true', {
+            field_name: 'userId',
+            field_schema: { type: 'keyword', on_disk: true },
+          })
+        ).status,
+      ).toBe(200);
+      const filter = { must: [{ should: [{ key: 'metadata."a.b"', match: { value: true } }, { must_not: [{ has_id: [] }] }] }] };
+      expect((await call(emulator, 'POST', '/collections/c/points/scroll', { filter, limit: 5, with_payload: ['id'] })).status).toBe(200);
+    });
+  },
+);
 
 describe('QdrantEmulator without the spec', () => {
   it('prints one line saying so, once, and still serves requests', async () => {
@@ -66,7 +99,10 @@ describe('QdrantEmulator without the spec', () => {
     try {
       expect(lines).toEqual([expect.stringMatching(/spec not found at \/nonexistent\/openapi\.json; requests are NOT validated/)]);
       expect(first.validating).toBe(false);
-      expect((await call(first, 'PUT', '/collections/c', { vectors: { size: 2, distance: 'Cosine' } })).json).toMatchObject({ result: true, status: 'ok' });
+      expect((await call(first, 'PUT', '/collections/c', { vectors: { size: 2, distance: 'Cosine' } })).json).toMatchObject({
+        result: true,
+        status: 'ok',
+      });
     } finally {
       await first.stop();
       await second.stop();
@@ -112,7 +148,13 @@ describe('QdrantEmulator semantics', () => {
 
   it('scrolls in point-id order (integers, then UUIDs) with an inclusive offset and next_page_offset', async () => {
     await call(emulator, 'PUT', '/collections/ids', { vectors: { size: 1, distance: 'Euclid' } });
-    const ids = ['ffffffff-0000-4000-8000-000000000000', 7, '00000000-0000-4000-8000-000000000001', 3, 'A0000000-0000-4000-8000-000000000000'];
+    const ids = [
+      'ffffffff-0000-4000-8000-000000000000',
+      7,
+      '00000000-0000-4000-8000-000000000001',
+      3,
+      'A0000000-0000-4000-8000-000000000000',
+    ];
     await call(emulator, 'PUT', '/collections/ids/points', { points: ids.map((id) => ({ id, vector: [1] })) });
     const first = await call(emulator, 'POST', '/collections/ids/points/scroll', { limit: 2 });
     expect(first.json['result']).toEqual({
@@ -122,9 +164,15 @@ describe('QdrantEmulator semantics', () => {
       ],
       next_page_offset: '00000000-0000-4000-8000-000000000001',
     });
-    const second = await call(emulator, 'POST', '/collections/ids/points/scroll', { limit: 5, offset: '00000000-0000-4000-8000-000000000001', with_payload: false });
+    const second = await call(emulator, 'POST', '/collections/ids/points/scroll', {
+      limit: 5,
+      offset: '00000000-0000-4000-8000-000000000001',
+      with_payload: false,
+    });
     expect(second.json['result']).toEqual({
-      points: ['00000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000000', 'ffffffff-0000-4000-8000-000000000000'].map((id) => ({ id, payload: null, vector: null })),
+      points: ['00000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000000', 'ffffffff-0000-4000-8000-000000000000'].map(
+        (id) => ({ id, payload: null, vector: null }),
+      ),
       next_page_offset: null,
     });
   });
@@ -139,7 +187,10 @@ describe('QdrantEmulator semantics', () => {
         { id: 4, vector: [1], payload: {} },
       ],
     });
-    const count = async (filter: unknown) => ((await call(emulator, 'POST', '/collections/f/points/scroll', { filter })).json['result'] as { points: { id: number }[] }).points.map((point) => point.id);
+    const count = async (filter: unknown) =>
+      (
+        (await call(emulator, 'POST', '/collections/f/points/scroll', { filter })).json['result'] as { points: { id: number }[] }
+      ).points.map((point) => point.id);
     expect(await count({ must: [{ key: 'm.tags', match: { value: 'x' } }] })).toEqual([1, 2]);
     expect(await count({ must: [{ key: 'm.n', match: { value: 1 } }] })).toEqual([3]);
     expect(await count({ must: [{ key: 'm.flag', match: { value: 1 } }] })).toEqual([]);
@@ -147,7 +198,9 @@ describe('QdrantEmulator semantics', () => {
     expect(await count({ must: [{ key: 'm."a.b"', range: { gte: 1, lte: 1 } }] })).toEqual([1]);
     expect(await count({ must: [{ key: 'm.a.b', range: { gte: 1 } }] })).toEqual([]);
     expect(await count({ should: [{ has_id: [4] }, { is_empty: { key: 'm.tags' } }] })).toEqual([3, 4]);
-    expect(await count({ min_should: { conditions: [{ has_id: [1, 2] }, { key: 'm.tags', match: { value: 'y' } }], min_count: 2 } })).toEqual([1]);
+    expect(
+      await count({ min_should: { conditions: [{ has_id: [1, 2] }, { key: 'm.tags', match: { value: 'y' } }], min_count: 2 } }),
+    ).toEqual([1]);
   });
 
   it('fails injected requests with the given status and Retry-After, then recovers', async () => {

@@ -105,7 +105,9 @@ export class QdrantEmulator {
       validator = QdrantOpenApiValidator.fromFile(specPath);
     } else if (specPath !== null && !missingSpecNoticePrinted) {
       missingSpecNoticePrinted = true;
-      (options.log ?? console.warn)(`Qdrant emulator: OpenAPI spec not found at ${specPath ?? '../shared/specs/qdrant/openapi.json'}; requests are NOT validated.`);
+      (options.log ?? console.warn)(
+        `Qdrant emulator: OpenAPI spec not found at ${specPath ?? '../shared/specs/qdrant/openapi.json'}; requests are NOT validated.`,
+      );
     }
     let emulator: QdrantEmulator | undefined;
     const server = createServer((request, response) => {
@@ -152,7 +154,9 @@ export class QdrantEmulator {
   points(collection: string): { id: PointId; vector: number[]; payload: Record<string, unknown> }[] {
     const stored = this.collections.get(collection);
     if (!stored) return [];
-    return [...stored.points.values()].sort((a, b) => comparePointIds(a.id, b.id)).map(({ id, vector, payload }) => ({ id, vector: [...vector], payload: structuredClone(payload) }));
+    return [...stored.points.values()]
+      .sort((a, b) => comparePointIds(a.id, b.id))
+      .map(({ id, vector, payload }) => ({ id, vector: [...vector], payload: structuredClone(payload) }));
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -201,7 +205,11 @@ export class QdrantEmulator {
       }
       const injected = this.failures.shift();
       if (injected) {
-        fail(injected.status, `Service internal error: injected failure ${injected.status}`, injected.retryAfterSeconds === undefined ? {} : { 'retry-after': String(injected.retryAfterSeconds) });
+        fail(
+          injected.status,
+          `Service internal error: injected failure ${injected.status}`,
+          injected.retryAfterSeconds === undefined ? {} : { 'retry-after': String(injected.retryAfterSeconds) },
+        );
         return;
       }
       const operation = this.route(recorded.method, url, body);
@@ -229,11 +237,17 @@ export class QdrantEmulator {
     if (this.validator) {
       const outcome = this.validator.validateRequest(method, url.pathname, url.searchParams, body);
       if (!outcome.ok) throw new HttpError(outcome.status, outcome.message);
-      return { operationId: outcome.operation.operationId, parameters: { ...outcome.pathParameters }, query: url.searchParams, spec: outcome.operation };
+      return {
+        operationId: outcome.operation.operationId,
+        parameters: { ...outcome.pathParameters },
+        query: url.searchParams,
+        spec: outcome.operation,
+      };
     }
     for (const [operationId, routeMethod, pattern] of ROUTES) {
       const match = pattern.exec(url.pathname);
-      if (match && routeMethod === method) return { operationId, parameters: { collection_name: decodeURIComponent(match[1] ?? '') }, query: url.searchParams };
+      if (match && routeMethod === method)
+        return { operationId, parameters: { collection_name: decodeURIComponent(match[1] ?? '') }, query: url.searchParams };
     }
     throw new HttpError(404, `No route for ${method} ${url.pathname}`);
   }
@@ -255,9 +269,18 @@ export class QdrantEmulator {
       case 'create_field_index': {
         const collection = this.collection(name);
         const schema = body['field_schema'];
-        const type = typeof schema === 'string' ? schema : typeof (schema as Record<string, unknown> | null)?.['type'] === 'string' ? String((schema as Record<string, unknown>)['type']) : undefined;
-        if (type === undefined) throw new EmulatorBadRequestError('Bad request: field_schema is required to create an index in this emulator');
-        collection.indexes.set(String(body['field_name']), { type, params: typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : undefined });
+        const type =
+          typeof schema === 'string'
+            ? schema
+            : typeof (schema as Record<string, unknown> | null)?.['type'] === 'string'
+              ? String((schema as Record<string, unknown>)['type'])
+              : undefined;
+        if (type === undefined)
+          throw new EmulatorBadRequestError('Bad request: field_schema is required to create an index in this emulator');
+        collection.indexes.set(String(body['field_name']), {
+          type,
+          params: typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : undefined,
+        });
         return this.updated();
       }
       case 'upsert_points':
@@ -301,7 +324,8 @@ export class QdrantEmulator {
   private createCollection(name: string, body: Record<string, unknown>): boolean {
     if (this.collections.has(name)) throw new HttpError(409, `Wrong input: Collection \`${name}\` already exists!`);
     const vectors = body['vectors'] as Record<string, unknown> | undefined;
-    if (!vectors || typeof vectors['size'] !== 'number') throw new EmulatorNotImplementedError('emulator: only one unnamed dense vector per collection is modelled');
+    if (!vectors || typeof vectors['size'] !== 'number')
+      throw new EmulatorNotImplementedError('emulator: only one unnamed dense vector per collection is modelled');
     this.collections.set(name, {
       size: vectors['size'],
       distance: vectors['distance'] as Collection['distance'],
@@ -324,7 +348,13 @@ export class QdrantEmulator {
       points_count: collection.points.size,
       segments_count: 1,
       config: {
-        params: { vectors: { size: collection.size, distance: collection.distance }, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: collection.onDiskPayload },
+        params: {
+          vectors: { size: collection.size, distance: collection.distance },
+          shard_number: 1,
+          replication_factor: 1,
+          write_consistency_factor: 1,
+          on_disk_payload: collection.onDiskPayload,
+        },
         hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10_000, max_indexing_threads: 0, on_disk: false, ...collection.hnsw },
         optimizer_config: {
           deleted_threshold: 0.2,
@@ -340,7 +370,10 @@ export class QdrantEmulator {
         quantization_config: collection.quantization,
       },
       payload_schema: Object.fromEntries(
-        [...collection.indexes].map(([key, index]) => [key, { data_type: index.type, ...(index.params ? { params: index.params } : {}), points: indexedPoints(key) }]),
+        [...collection.indexes].map(([key, index]) => [
+          key,
+          { data_type: index.type, ...(index.params ? { params: index.params } : {}), points: indexedPoints(key) },
+        ]),
       ),
     };
   }
@@ -349,13 +382,18 @@ export class QdrantEmulator {
     const collection = this.collection(name);
     let incoming: { id: unknown; vector: unknown; payload: unknown }[];
     if (Array.isArray(body['points'])) {
-      incoming = (body['points'] as Record<string, unknown>[]).map((point) => ({ id: point['id'], vector: point['vector'], payload: point['payload'] }));
+      incoming = (body['points'] as Record<string, unknown>[]).map((point) => ({
+        id: point['id'],
+        vector: point['vector'],
+        payload: point['payload'],
+      }));
     } else {
       const batch = body['batch'] as Record<string, unknown>;
       const ids = batch['ids'] as unknown[];
       const vectors = batch['vectors'] as unknown[];
       const payloads = (batch['payloads'] as unknown[] | null | undefined) ?? [];
-      if (!Array.isArray(vectors) || vectors.length !== ids.length) throw new EmulatorBadRequestError('Wrong input: the batch has a different number of ids and vectors');
+      if (!Array.isArray(vectors) || vectors.length !== ids.length)
+        throw new EmulatorBadRequestError('Wrong input: the batch has a different number of ids and vectors');
       incoming = ids.map((id, index) => ({ id, vector: vectors[index], payload: payloads[index] }));
     }
     // Validate the whole request before applying any of it, as the server does.
@@ -364,9 +402,15 @@ export class QdrantEmulator {
         throw new EmulatorNotImplementedError('emulator: only unnamed dense vectors are modelled');
       }
       if (point.vector.length !== collection.size) {
-        throw new EmulatorBadRequestError(`Wrong input: Vector dimension error: expected dim: ${collection.size}, got ${point.vector.length}`);
+        throw new EmulatorBadRequestError(
+          `Wrong input: Vector dimension error: expected dim: ${collection.size}, got ${point.vector.length}`,
+        );
       }
-      return { id: canonicalPointId(point.id), vector: this.storedVector(collection, point.vector as number[]), payload: structuredClone((point.payload ?? {}) as Record<string, unknown>) };
+      return {
+        id: canonicalPointId(point.id),
+        vector: this.storedVector(collection, point.vector as number[]),
+        payload: structuredClone((point.payload ?? {}) as Record<string, unknown>),
+      };
     });
     const version = ++this.operationCounter;
     for (const point of prepared) collection.points.set(point.id, { ...point, version });
@@ -386,10 +430,13 @@ export class QdrantEmulator {
 
   private scroll(name: string, body: Record<string, unknown>): unknown {
     const collection = this.collection(name);
-    if (body['order_by'] !== undefined && body['order_by'] !== null) throw new EmulatorNotImplementedError('emulator: scroll order_by is not modelled');
+    if (body['order_by'] !== undefined && body['order_by'] !== null)
+      throw new EmulatorNotImplementedError('emulator: scroll order_by is not modelled');
     const limit = (body['limit'] as number | null | undefined) ?? 10;
     const offset = body['offset'] === undefined || body['offset'] === null ? undefined : canonicalPointId(body['offset']);
-    const points = this.matching(collection, body['filter']).filter((point) => offset === undefined || comparePointIds(point.id, offset) >= 0);
+    const points = this.matching(collection, body['filter']).filter(
+      (point) => offset === undefined || comparePointIds(point.id, offset) >= 0,
+    );
     const page = points.slice(0, limit);
     return {
       points: page.map((point) => this.render(point, body['with_payload'] ?? true, body['with_vector'] ?? false)),
@@ -399,26 +446,33 @@ export class QdrantEmulator {
 
   private query(name: string, body: Record<string, unknown>): unknown {
     const collection = this.collection(name);
-    if (body['prefetch'] !== undefined && body['prefetch'] !== null) throw new EmulatorNotImplementedError('emulator: prefetch is not modelled');
-    if (body['using'] !== undefined && body['using'] !== null && body['using'] !== '') throw new EmulatorBadRequestError('Wrong input: Not existing vector name error');
+    if (body['prefetch'] !== undefined && body['prefetch'] !== null)
+      throw new EmulatorNotImplementedError('emulator: prefetch is not modelled');
+    if (body['using'] !== undefined && body['using'] !== null && body['using'] !== '')
+      throw new EmulatorBadRequestError('Wrong input: Not existing vector name error');
     const limit = (body['limit'] as number | null | undefined) ?? 10;
     const offset = (body['offset'] as number | null | undefined) ?? 0;
     const threshold = body['score_threshold'] as number | null | undefined;
     const raw = body['query'];
     const vector = Array.isArray(raw) ? raw : isNearest(raw) ? raw.nearest : undefined;
-    if (raw !== undefined && raw !== null && vector === undefined) throw new EmulatorNotImplementedError('emulator: only nearest-vector queries are modelled');
+    if (raw !== undefined && raw !== null && vector === undefined)
+      throw new EmulatorNotImplementedError('emulator: only nearest-vector queries are modelled');
     const candidates = this.matching(collection, body['filter']);
     let scored: { point: StoredPoint; score: number }[];
     if (vector === undefined) {
       scored = candidates.map((point) => ({ point, score: 0 }));
     } else {
-      if (!vector.every((x) => typeof x === 'number')) throw new EmulatorNotImplementedError('emulator: only dense query vectors are modelled');
-      if (vector.length !== collection.size) throw new EmulatorBadRequestError(`Wrong input: Vector dimension error: expected dim: ${collection.size}, got ${vector.length}`);
+      if (!vector.every((x) => typeof x === 'number'))
+        throw new EmulatorNotImplementedError('emulator: only dense query vectors are modelled');
+      if (vector.length !== collection.size)
+        throw new EmulatorBadRequestError(`Wrong input: Vector dimension error: expected dim: ${collection.size}, got ${vector.length}`);
       const query = this.storedVector(collection, vector as number[]);
       const higherIsBetter = collection.distance === 'Cosine' || collection.distance === 'Dot';
       scored = candidates
         .map((point) => ({ point, score: Math.fround(score(collection.distance, query, point.vector)) }))
-        .filter(({ score: value }) => threshold === undefined || threshold === null || (higherIsBetter ? value >= threshold : value <= threshold))
+        .filter(
+          ({ score: value }) => threshold === undefined || threshold === null || (higherIsBetter ? value >= threshold : value <= threshold),
+        )
         .sort((a, b) => (higherIsBetter ? b.score - a.score : a.score - b.score) || comparePointIds(a.point.id, b.point.id));
     }
     return {

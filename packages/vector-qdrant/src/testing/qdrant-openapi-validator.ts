@@ -21,7 +21,10 @@ export interface QdrantOperation {
   readonly pattern: RegExp;
   readonly pathParameters: readonly string[];
   /** Query parameters the spec declares, with their validators. */
-  readonly queryParameters: ReadonlyMap<string, { readonly required: boolean; readonly type: string | undefined; readonly validate: ValidateFunction }>;
+  readonly queryParameters: ReadonlyMap<
+    string,
+    { readonly required: boolean; readonly type: string | undefined; readonly validate: ValidateFunction }
+  >;
   readonly body: { readonly required: boolean; readonly validate: ValidateFunction } | undefined;
   /** Validator of the 200 answer, when the spec gives a JSON schema for it. */
   readonly response: ValidateFunction | undefined;
@@ -68,7 +71,8 @@ export class QdrantOpenApiValidator {
       const unsigned = format.startsWith('u');
       ajv.addFormat(format, { type: 'number', validate: (value: number) => Number.isInteger(value) && (!unsigned || value >= 0) });
     }
-    for (const format of ['float', 'double']) ajv.addFormat(format, { type: 'number', validate: (value: number) => Number.isFinite(value) });
+    for (const format of ['float', 'double'])
+      ajv.addFormat(format, { type: 'number', validate: (value: number) => Number.isFinite(value) });
     ajv.addFormat('partial-date-time', true);
     const components = (spec['components'] as JsonObject | undefined)?.['schemas'] ?? {};
     ajv.addSchema({ $id: SCHEMA_ID, components: { schemas: mapValues(components as JsonObject, toJsonSchema) } } as object);
@@ -98,10 +102,14 @@ export class QdrantOpenApiValidator {
           });
         }
         const requestBody = operation['requestBody'] as JsonObject | undefined;
-        const bodySchema = ((requestBody?.['content'] as JsonObject | undefined)?.['application/json'] as JsonObject | undefined)?.['schema'];
-        const okSchema = ((((operation['responses'] as JsonObject | undefined)?.['200'] as JsonObject | undefined)?.['content'] as JsonObject | undefined)?.['application/json'] as
-          | JsonObject
-          | undefined)?.['schema'];
+        const bodySchema = ((requestBody?.['content'] as JsonObject | undefined)?.['application/json'] as JsonObject | undefined)?.[
+          'schema'
+        ];
+        const okSchema = (
+          (
+            ((operation['responses'] as JsonObject | undefined)?.['200'] as JsonObject | undefined)?.['content'] as JsonObject | undefined
+          )?.['application/json'] as JsonObject | undefined
+        )?.['schema'];
         this.operations.push({
           operationId: String(operation['operationId'] ?? `${method} ${template}`),
           method: method.toUpperCase(),
@@ -154,10 +162,15 @@ export class QdrantOpenApiValidator {
           problems.push(`body: ${describeErrors(operation.body.validate.errors)}`);
         }
       }
-      if (problems.length > 0) return { ok: false, status: 400, message: `Format error in request (${operation.operationId}): ${problems.join('; ')}` };
+      if (problems.length > 0)
+        return { ok: false, status: 400, message: `Format error in request (${operation.operationId}): ${problems.join('; ')}` };
       return { ok: true, operation, pathParameters };
     }
-    return { ok: false, status: 404, message: matchedPath ? `Method ${method} is not allowed on ${path}` : `No route for ${method} ${path}` };
+    return {
+      ok: false,
+      status: 404,
+      message: matchedPath ? `Method ${method} is not allowed on ${path}` : `No route for ${method} ${path}`,
+    };
   }
 
   /** Errors of a 200 answer body against the spec, or `undefined` when it conforms. */
@@ -171,7 +184,8 @@ function resolveParameter(parameter: JsonObject, spec: JsonObject): JsonObject {
   const ref = parameter['$ref'];
   if (typeof ref !== 'string') return parameter;
   let target: Json = spec;
-  for (const part of ref.replace(/^#\//, '').split('/')) target = (target as JsonObject)[part.replace(/~1/g, '/').replace(/~0/g, '~')] as Json;
+  for (const part of ref.replace(/^#\//, '').split('/'))
+    target = (target as JsonObject)[part.replace(/~1/g, '/').replace(/~0/g, '~')] as Json;
   return target as JsonObject;
 }
 
@@ -224,7 +238,10 @@ function rebase(schema: Json): Json {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (schema === null || typeof schema !== 'object') return schema;
   return Object.fromEntries(
-    Object.entries(schema).map(([key, value]) => [key, key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `${SCHEMA_ID}${value}` : rebase(value)]),
+    Object.entries(schema).map(([key, value]) => [
+      key,
+      key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `${SCHEMA_ID}${value}` : rebase(value),
+    ]),
   );
 }
 
