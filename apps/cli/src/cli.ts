@@ -11,16 +11,8 @@ import {
   type Metadata,
   type Scope,
 } from '@mem/core';
-import {
-  ApiKeyStore,
-  DEFAULT_KEYS_FILE,
-  createMemoryFromConfig,
-  handleSignals,
-  loadConfig,
-  startServer,
-  type Allowed,
-  type ConfiguredMemory,
-} from '@mem/server';
+import { createMemoryFromConfig, loadConfig, type ConfiguredMemory } from '@mem/config';
+import { ApiKeyStore, DEFAULT_KEYS_FILE, handleSignals, startServer, type Allowed } from '@mem/server';
 import { detectFormat, parseJsonl, parseLocomo, type ImportItem } from './import-formats';
 import { progressBar, shortDate, table, truncate, type CliIo } from './output';
 

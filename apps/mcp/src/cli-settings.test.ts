@@ -98,7 +98,7 @@ describe('resolveCliSettings', () => {
   });
 });
 
-describe('createMemoryFromEnvironment (the shared @mem/server/config)', () => {
+describe('createMemoryFromEnvironment (the shared @mem/config)', () => {
   it('needs no setting: SQLite file, no LLM (infer off), the offline lexical embedder', async () => {
     const { memory, infer, description } = await createMemoryFromEnvironment({}, { db: ':memory:' });
     try {

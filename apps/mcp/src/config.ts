@@ -1,5 +1,5 @@
 import type { Environment, Memory } from '@mem/core';
-import { createMemoryFromConfig, loadConfig } from '@mem/server/config';
+import { createMemoryFromConfig, loadConfig } from '@mem/config';
 
 /** A {@link Memory} built from the shared mem configuration, with what was chosen. */
 export interface ConfiguredMemory {
@@ -12,7 +12,7 @@ export interface ConfiguredMemory {
 
 /**
  * Builds the {@link Memory} the MCP server serves, with the configuration the REST server and the
- * `mem` CLI use (`@mem/server/config`): `MEM_DB` (default `./mem.db`, the embedded SQLite stores),
+ * `mem` CLI use (`@mem/config`): `MEM_DB` (default `./mem.db`, the embedded SQLite stores),
  * `MEM_CONFIG` (a JSON or YAML file choosing LLM, embedder, vector, history and graph stores),
  * `MEM_LLM`, `MEM_EMBEDDER`, `MEM_LLM_MODEL`, `MEM_EMBEDDING_MODEL`, `MEM_VECTOR_STORE`,
  * `MEM_GRAPH_STORE`, `MEM_STRATEGY`. Providers are picked from their own variables: Claude for

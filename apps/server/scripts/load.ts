@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LexicalEmbedder, hashText, uuidv7, type MemoryRecord } from '@mem/core';
 import autocannon from 'autocannon';
-import { createMemoryFromConfig, loadConfig } from '../src/config';
+import { createMemoryFromConfig, loadConfig } from '@mem/config';
 
 const MEMORIES = Number(process.env.LOAD_MEMORIES ?? 10_000);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 16);

@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { RateLimitConfig, ServerConfig } from './config';
+import type { RateLimitConfig, ServerConfig } from '@mem/config';
 import { HttpError, toErrorResponse } from './http-errors';
 import type { ApiKey, ApiKeyStore } from './keys';
 import { createLogger, type LogSink, type Logger } from './logger';

@@ -14,4 +14,3 @@ export {
 } from './keys';
 export { createLogger, type Logger, type LogSink, type LogFields } from './logger';
 export { ERROR_CODES, type ErrorCode } from './schemas';
-export * from './config';

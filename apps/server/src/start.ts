@@ -1,7 +1,7 @@
 import type { Environment } from '@mem/core';
 import { processEnvironment } from '@mem/core';
 import { createServer, type MemServer } from './app';
-import { createMemoryFromConfig, loadConfig, type ConfiguredMemory, type MemConfigInput, type MemoryOverrides } from './config';
+import { createMemoryFromConfig, loadConfig, type ConfiguredMemory, type MemConfigInput, type MemoryOverrides } from '@mem/config';
 import { ApiKeyStore } from './keys';
 import type { LogSink } from './logger';
 

@@ -6,7 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import { expect } from 'vitest';
 import { createServer, type MemServer } from '../src/app';
-import { createMemoryFromConfig, loadConfig, type MemConfigInput, type MemoryOverrides, type RateLimitConfig } from '../src/config';
+import { createMemoryFromConfig, loadConfig, type MemConfigInput, type MemoryOverrides, type RateLimitConfig } from '@mem/config';
 import { ApiKeyStore, type PlainKeyDefinition } from '../src/keys';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;

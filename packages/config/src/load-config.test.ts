@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemError } from '@mem/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMemoryFromConfig, loadConfig } from '../src/config';
-import { ApiKeyStore, hashKey } from '../src/keys';
+import { loadConfig } from './load-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'mem-config-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,77 +103,5 @@ describe('loadConfig', () => {
     writeFileSync(bad, '{ not json');
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), 'MEM_CONFIG');
     invalid(() => loadConfig({ env: { MEM_CONFIG: join(dir, 'missing.yaml') } }), 'MEM_CONFIG');
-  });
-});
-
-describe('createMemoryFromConfig', () => {
-  it('builds the embedded default on one SQLite file, with graph memory when asked', async () => {
-    const db = join(dir, 'built.db');
-    const configured = await createMemoryFromConfig(loadConfig({ env: { MEM_DB: db, MEM_GRAPH_STORE: 'sqlite' } }));
-    try {
-      expect(configured.description).toBe(`llm none, embedder lexical/hashing-512, vector sqlite, history sqlite, graph sqlite (${db})`);
-      expect(configured.llm).toBeUndefined();
-      await configured.memory.add('I like tea', { scope: { userId: 'u' }, infer: false });
-      expect((await configured.memory.getAll({ scope: { userId: 'u' } })).results).toHaveLength(1);
-    } finally {
-      await configured.close();
-    }
-  });
-
-  it('builds the OpenAI adapters from the configuration without calling them', async () => {
-    const config = loadConfig({
-      env: { MEM_DB: join(dir, 'openai.db') },
-      overrides: {
-        llm: { provider: 'openai', model: 'gpt-4.1-mini', options: { apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' } },
-        embedder: { provider: 'openai', dimensions: 64, options: { apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' } },
-      },
-    });
-    const configured = await createMemoryFromConfig(config);
-    try {
-      expect(configured.description).toContain('llm openai/gpt-4.1-mini, embedder openai/text-embedding-3-small');
-      expect(configured.description).not.toContain('sk-test');
-    } finally {
-      await configured.close();
-    }
-  });
-});
-
-describe('API keys from the environment and files', () => {
-  it('reads MEM_API_KEYS and MEM_ADMIN_KEY, keeping only hashes', () => {
-    const definitions = ApiKeyStore.definitionsFromEnvironment({
-      MEM_API_KEYS: JSON.stringify([{ id: 'app', key: 'k'.repeat(32), userIds: ['u1'] }]),
-      MEM_ADMIN_KEY: 'a'.repeat(32),
-    });
-    const store = ApiKeyStore.load({ keys: definitions });
-    expect(store.authenticate('k'.repeat(32))).toMatchObject({
-      id: 'app',
-      userIds: ['u1'],
-      agentIds: '*',
-      admin: false,
-      hash: hashKey('k'.repeat(32)),
-    });
-    expect(store.authenticate('a'.repeat(32))).toMatchObject({ id: 'admin', admin: true });
-    expect(JSON.stringify(store.list())).not.toContain('k'.repeat(32));
-  });
-
-  it('refuses short keys, repeated ids, plain keys in the keys file and malformed entries, naming the entry', () => {
-    invalid(() => ApiKeyStore.load({ keys: [{ id: 'short', key: 'abc' }] }), 'MEM_API_KEYS[0].key');
-    invalid(
-      () =>
-        ApiKeyStore.load({
-          keys: [
-            { id: 'same', key: 'x'.repeat(20) },
-            { id: 'same', key: 'y'.repeat(20) },
-          ],
-        }),
-      'MEM_API_KEYS: same',
-    );
-    invalid(() => ApiKeyStore.load({ keys: [{ id: 'u', key: 'x'.repeat(20), userIds: [] }] }), 'MEM_API_KEYS[0].userIds');
-    invalid(() => ApiKeyStore.definitionsFromEnvironment({ MEM_API_KEYS: '{"id":"x"}' }), 'MEM_API_KEYS');
-    const file = join(dir, 'keys.json');
-    writeFileSync(file, JSON.stringify({ keys: [{ id: 'plain', key: 'x'.repeat(20) }] }));
-    invalid(() => ApiKeyStore.load({ file }), 'MEM_KEYS_FILE: keys[0].key');
-    writeFileSync(file, JSON.stringify({ keys: [{ id: 'bad', hash: 'md5:abc' }] }));
-    invalid(() => ApiKeyStore.load({ file }), 'MEM_KEYS_FILE: keys[0].hash');
   });
 });

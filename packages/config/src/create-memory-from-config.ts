@@ -1,0 +1,142 @@
+import { LexicalEmbedder, Memory, type Embedder, type GraphStore, type HistoryStore, type LLM, type VectorStore } from '@mem/core';
+import type { EmbedderConfig, LlmConfig, MemConfig } from './load-config';
+
+/** A {@link Memory} built from a {@link MemConfig}, with the parts it was built from. */
+export interface ConfiguredMemory {
+  readonly memory: Memory;
+  readonly config: MemConfig;
+  /** The LLM, or `undefined` when none is configured (then `add` must use `infer: false`). */
+  readonly llm: LLM | undefined;
+  readonly embedder: Embedder;
+  readonly vectorStore: VectorStore;
+  readonly historyStore: HistoryStore;
+  readonly graphStore: GraphStore | undefined;
+  /** One line naming the providers, e.g. `llm none, embedder lexical/hashing-512, vector sqlite, history sqlite (./mem.db)`; never a secret. */
+  readonly description: string;
+  /** Closes the stores (the same as `memory.close()`). */
+  close(): Promise<void>;
+}
+
+/** Parts a caller builds itself instead (tests: a scripted LLM, a slow embedder). */
+export interface MemoryOverrides {
+  readonly llm?: LLM;
+  readonly embedder?: Embedder;
+  readonly vectorStore?: VectorStore;
+  readonly historyStore?: HistoryStore;
+  readonly graphStore?: GraphStore;
+}
+
+/**
+ * Builds a {@link Memory} from a configuration: the embedded SQLite stores share the `db` file;
+ * remote adapters are imported only when configured.
+ *
+ * @throws {InvalidInputError} or {@link MissingSettingError} from the adapters (e.g. a missing `OPENAI_API_KEY`).
+ * @example
+ * import { createMemoryFromConfig, loadConfig } from '@mem/config';
+ * const { memory, description, close } = await createMemoryFromConfig(loadConfig());
+ */
+export async function createMemoryFromConfig(config: MemConfig, overrides: MemoryOverrides = {}): Promise<ConfiguredMemory> {
+  const llm = overrides.llm ?? (await createLlm(config.llm));
+  const embedder = overrides.embedder ?? (await createEmbedder(config.embedder));
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const vectorStore = overrides.vectorStore ?? (await createVectorStore(config));
+    opened.push(vectorStore);
+    const historyStore = overrides.historyStore ?? (await createHistoryStore(config));
+    opened.push(historyStore);
+    const graphStore = overrides.graphStore ?? (await createGraphStore(config));
+    if (graphStore) opened.push(graphStore);
+    const memory = new Memory({
+      embedder,
+      vectorStore,
+      historyStore,
+      strategy: config.strategy,
+      ...(llm ? { llm } : {}),
+      ...(graphStore ? { graphStore } : {}),
+    });
+    const parts = [
+      `llm ${llm ? `${llm.provider}/${llm.model}` : 'none'}`,
+      `embedder ${embedder.provider}/${embedder.model}`,
+      `vector ${vectorStore.provider}`,
+      `history ${historyStore.provider}`,
+      ...(graphStore ? [`graph ${graphStore.provider}`] : []),
+    ];
+    const usesFile =
+      config.vectorStore.provider === 'sqlite' || config.historyStore.provider === 'sqlite' || config.graphStore.provider === 'sqlite';
+    return {
+      memory,
+      config,
+      llm,
+      embedder,
+      vectorStore,
+      historyStore,
+      graphStore,
+      description: `${parts.join(', ')}${usesFile ? ` (${config.db})` : ''}`,
+      close: () => memory.close(),
+    };
+  } catch (error) {
+    await Promise.allSettled(opened.map((store) => store.close()));
+    throw error;
+  }
+}
+
+async function createLlm(config: LlmConfig): Promise<LLM | undefined> {
+  switch (config.provider) {
+    case 'none':
+      return undefined;
+    case 'openai': {
+      const { OpenAILLM } = await import('@mem/llm-openai');
+      return new OpenAILLM({ ...config.options, ...(config.model ? { model: config.model } : {}) });
+    }
+    case 'anthropic': {
+      const { AnthropicLLM } = await import('@mem/llm-anthropic');
+      return new AnthropicLLM({ ...config.options, ...(config.model ? { model: config.model } : {}) });
+    }
+  }
+}
+
+async function createEmbedder(config: EmbedderConfig): Promise<Embedder> {
+  if (config.provider === 'lexical') return new LexicalEmbedder(config.dimensions ? { dimensions: config.dimensions } : {});
+  const { OpenAIEmbedder } = await import('@mem/llm-openai');
+  return new OpenAIEmbedder({
+    ...config.options,
+    ...(config.model ? { model: config.model } : {}),
+    ...(config.dimensions ? { dimensions: config.dimensions } : {}),
+  });
+}
+
+async function createVectorStore(config: MemConfig): Promise<VectorStore> {
+  const store = config.vectorStore;
+  switch (store.provider) {
+    case 'sqlite': {
+      const { SqliteVectorStore } = await import('@mem/vector-sqlite');
+      return new SqliteVectorStore({ path: config.db, ...(store.table ? { table: store.table } : {}) });
+    }
+    case 'chroma': {
+      const { ChromaVectorStore } = await import('@mem/vector-chroma');
+      return new ChromaVectorStore({ ...store.options });
+    }
+    case 'qdrant': {
+      const { QdrantVectorStore } = await import('@mem/vector-qdrant');
+      return new QdrantVectorStore({ ...store.options });
+    }
+    case 'pinecone': {
+      const { PineconeVectorStore } = await import('@mem/vector-pinecone');
+      return new PineconeVectorStore({ ...store.options });
+    }
+  }
+}
+
+async function createHistoryStore(config: MemConfig): Promise<HistoryStore> {
+  const { SqliteHistoryStore } = await import('@mem/history-sqlite');
+  return new SqliteHistoryStore({ path: config.db, ...(config.historyStore.table ? { table: config.historyStore.table } : {}) });
+}
+
+async function createGraphStore(config: MemConfig): Promise<GraphStore | undefined> {
+  if (config.graphStore.provider === 'none') return undefined;
+  const { SqliteGraphStore } = await import('@mem/graph-sqlite');
+  return new SqliteGraphStore({
+    path: config.db,
+    ...(config.graphStore.tablePrefix ? { tablePrefix: config.graphStore.tablePrefix } : {}),
+  });
+}

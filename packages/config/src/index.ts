@@ -1,0 +1,17 @@
+export {
+  loadConfig,
+  readConfigFile,
+  DEFAULT_DB_PATH,
+  DEFAULT_PORT,
+  type LoadConfigOptions,
+  type MemConfig,
+  type MemConfigInput,
+  type LlmConfig,
+  type EmbedderConfig,
+  type VectorStoreConfig,
+  type HistoryStoreConfig,
+  type GraphStoreConfig,
+  type ServerConfig,
+  type RateLimitConfig,
+} from './load-config';
+export { createMemoryFromConfig, type ConfiguredMemory, type MemoryOverrides } from './create-memory-from-config';
