@@ -332,3 +332,60 @@ describe('errors', () => {
     expect(await ids(store.list({ scope }))).toEqual([]);
   });
 });
+
+describe('for the memory browser: newest first, and the scopes with their counts', () => {
+  it('lists newest first (descending id order), before a cursor, with the filter and scope applied, across pages', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    // More than one page of 500 rows, so the backwards keyset pagination is exercised.
+    const written = Array.from({ length: 1203 }, (_, index) => `id-${String(index).padStart(5, '0')}`);
+    await store.upsert({
+      records: written.map((id, index) => record(id, { metadata: { even: index % 2 === 0 } })),
+    });
+    await store.upsert({ records: [record('id-99999', { scope: { userId: 'u2' } })] });
+    const descending = [...written].reverse();
+    expect(await ids(store.listNewestFirst({ scope }))).toEqual(descending);
+    expect(await ids(store.listNewestFirst({ scope, before: 'id-00700' }))).toEqual(descending.slice(descending.indexOf('id-00700') + 1));
+    expect(await ids(store.listNewestFirst({ scope, before: 'id-00000' }))).toEqual([]);
+    const even = await ids(store.listNewestFirst({ scope, filter: { op: 'eq', field: 'even', value: true } }));
+    expect(even).toEqual(descending.filter((id) => Number(id.slice(3)) % 2 === 0));
+    expect(await ids(store.listNewestFirst({ scope: { userId: 'u2' } }))).toEqual(['id-99999']);
+  });
+
+  it('counts the memories of every exact scope, restricted to allowed ids, and says when the list was cut', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({
+      records: [
+        record('a1', { scope: { userId: 'alice' } }),
+        record('a2', { scope: { userId: 'alice' } }),
+        record('a3', { scope: { userId: 'alice', agentId: 'helper' } }),
+        record('b1', { scope: { userId: 'bob', agentId: 'helper', runId: 'r1' } }),
+        record('h1', { scope: { agentId: 'helper' } }),
+      ],
+    });
+    expect(await store.scopes({ limit: 100 })).toEqual({
+      scopes: [
+        { scope: { agentId: 'helper' }, count: 1 },
+        { scope: { userId: 'alice' }, count: 2 },
+        { scope: { userId: 'alice', agentId: 'helper' }, count: 1 },
+        { scope: { userId: 'bob', agentId: 'helper', runId: 'r1' }, count: 1 },
+      ],
+      truncated: false,
+    });
+    expect(await store.scopes({ limit: 100, only: { userIds: ['alice'] } })).toEqual({
+      scopes: [
+        { scope: { userId: 'alice' }, count: 2 },
+        { scope: { userId: 'alice', agentId: 'helper' }, count: 1 },
+      ],
+      truncated: false,
+    });
+    // A restricted field must be set: agent-only memories are not "alice's".
+    expect((await store.scopes({ limit: 100, only: { agentIds: ['helper'], userIds: ['alice', 'bob'] } })).scopes).toEqual([
+      { scope: { userId: 'alice', agentId: 'helper' }, count: 1 },
+      { scope: { userId: 'bob', agentId: 'helper', runId: 'r1' }, count: 1 },
+    ]);
+    expect(await store.scopes({ limit: 2 })).toMatchObject({ truncated: true, scopes: [{ count: 1 }, { count: 2 }] });
+    expect((await rejection(() => store.scopes({ limit: 0 }))).message).toContain('Invalid limit');
+  });
+});

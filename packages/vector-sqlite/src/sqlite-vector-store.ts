@@ -266,6 +266,67 @@ export class SqliteVectorStore implements VectorStore {
     return this.listPages(request);
   }
 
+  /**
+   * Like {@link list}, newest first: every record in scope matching `filter` in descending id order
+   * (the reverse of `list`, so newest first for ids mem made), before `before` if given. Reads pages
+   * of 500 rows backwards along the scope's index, so the first page costs the same at 10 or 100,000
+   * records. Not part of the `VectorStore` interface: the REST server's memory browser uses it.
+   */
+  listNewestFirst(request: ScopedCall<{ readonly filter?: Filter; readonly before?: string }>): AsyncIterable<MemoryRecord> {
+    return this.listPages({ ...request, descending: true, ...(request.before === undefined ? {} : { after: request.before }) });
+  }
+
+  /**
+   * The scopes that hold memories, with how many each holds: one entry per exact combination of
+   * userId, agentId and runId, ordered by userId, agentId, runId (a missing id first). `only`
+   * restricts a field to some values (and then requires it to be set), e.g. the ids an API key may
+   * use. At most `limit` entries; `truncated` says whether more exist. Not part of the `VectorStore`
+   * interface: the REST server's memory browser uses it.
+   *
+   * @throws {InvalidInputError} when `limit` is not a positive integer or an `only` list is not a list of strings.
+   */
+  async scopes(
+    request: Call<{
+      readonly limit: number;
+      readonly only?: { readonly userIds?: readonly string[]; readonly agentIds?: readonly string[]; readonly runIds?: readonly string[] };
+    }>,
+  ): Promise<{ scopes: { scope: Scope; count: number }[]; truncated: boolean }> {
+    return this.execute('scopes', request.signal, () => {
+      const limit = request.limit;
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+        throw new InvalidInputError('limit', 'expected a positive integer', 'Pass e.g. limit: 1000.');
+      }
+      const conditions: string[] = [];
+      const params: SqlValue[] = [];
+      for (const [field, column] of SCOPE_COLUMNS) {
+        const values = request.only?.[`${field}s`];
+        if (values === undefined) continue;
+        if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
+          throw new InvalidInputError(`only.${field}s`, 'expected a list of ids', `Pass e.g. { ${field}s: ["a"] }, or leave it out.`);
+        }
+        conditions.push(`m.${column} IN (SELECT value FROM json_each(?))`);
+        params.push(JSON.stringify(values));
+      }
+      const rows = this.statement(this.sql.scopes(conditions.length === 0 ? '1' : conditions.join(' AND '))).all(...params, limit + 1) as {
+        user_id: string | null;
+        agent_id: string | null;
+        run_id: string | null;
+        count: number;
+      }[];
+      return {
+        scopes: rows.slice(0, limit).map((row) => ({
+          scope: {
+            ...(row.user_id === null ? {} : { userId: row.user_id }),
+            ...(row.agent_id === null ? {} : { agentId: row.agent_id }),
+            ...(row.run_id === null ? {} : { runId: row.run_id }),
+          },
+          count: row.count,
+        })),
+        truncated: rows.length > limit,
+      };
+    });
+  }
+
   /** Deletes every record in every scope; the table and its dimensions stay. */
   async reset(request?: Call<object>): Promise<void> {
     this.execute('reset', request?.signal, () => {
@@ -300,21 +361,32 @@ export class SqliteVectorStore implements VectorStore {
     }
   }
 
-  private async *listPages(request: ScopedCall<{ readonly filter?: Filter; readonly after?: string }>): AsyncGenerator<MemoryRecord> {
+  private async *listPages(
+    request: ScopedCall<{ readonly filter?: Filter; readonly after?: string; readonly descending?: boolean }>,
+  ): AsyncGenerator<MemoryRecord> {
+    const descending = request.descending === true;
     const { where, cursor: start } = this.execute('list', request.signal, () => {
       const scope = validateScope(request.scope);
       if (request.after !== undefined && typeof request.after !== 'string') {
-        throw new InvalidInputError('after', 'expected an id string', 'Pass the id of the last record you received.');
+        throw new InvalidInputError(
+          descending ? 'before' : 'after',
+          'expected an id string',
+          'Pass the id of the last record you received.',
+        );
       }
       return {
         where: this.whereClause(scope, request.filter),
-        cursor: request.after === undefined ? EMPTY_KEY : idOrderKey(request.after),
+        cursor: request.after === undefined ? undefined : idOrderKey(request.after),
       };
     });
     let cursor = start;
     for (;;) {
       const rows = this.execute('list', request.signal, () =>
-        this.statement(this.sql.list(where.sql)).all(cursor, ...where.params, LIST_PAGE_SIZE),
+        descending
+          ? cursor === undefined
+            ? this.statement(this.sql.listDescending(where.sql, false)).all(...where.params, LIST_PAGE_SIZE)
+            : this.statement(this.sql.listDescending(where.sql, true)).all(cursor, ...where.params, LIST_PAGE_SIZE)
+          : this.statement(this.sql.list(where.sql)).all(cursor ?? EMPTY_KEY, ...where.params, LIST_PAGE_SIZE),
       ) as (MemoryRow & { readonly id_order: Buffer })[];
       for (const row of rows) yield toRecord(row);
       if (rows.length < LIST_PAGE_SIZE) return;
@@ -522,6 +594,11 @@ function buildStatements(table: string) {
     delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
     list: (where: string) =>
       `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
+    listDescending: (where: string, bounded: boolean) =>
+      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`,
+    scopes: (where: string) =>
+      `SELECT m.user_id, m.agent_id, m.run_id, COUNT(*) AS count FROM ${t} AS m WHERE ${where}
+       GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
 }
