@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { MemError, type Memory } from '@mem/core';
+import { MemError, type Embedder, type Memory, type VectorStore } from '@mem/core';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RateLimitConfig, ServerConfig } from '@mem/config';
+import { memoryCatalog } from './browse';
 import { HttpError, toErrorResponse } from './http-errors';
 import type { ApiKey, ApiKeyStore } from './keys';
 import { createLogger, type LogSink, type Logger } from './logger';
@@ -13,6 +14,7 @@ import { buildOpenApiDocument, type RouteAuth, type RouteDocumentation } from '.
 import { RateLimiter } from './rate-limit';
 import { COMPONENTS, ERROR_CODES } from './schemas';
 import { memoryRoutes, type RouteContext } from './routes';
+import { UsageLog } from './usage-log';
 
 // ajv-formats is CommonJS with a default export; under ESM interop the function may sit on `.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -27,6 +29,18 @@ export interface CreateServerOptions {
   readonly keys: ApiKeyStore;
   /** Whether the memory has an LLM: decides the default of `infer` and what the document allows. */
   readonly hasLlm: boolean;
+  /** Whether the memory has a graph store (the memory browser then shows the graph). @default false */
+  readonly hasGraph?: boolean;
+  /**
+   * The memory's vector store. The embedded SQLite store lets `GET /v1/scopes` list scopes and
+   * `order=newest` read its index backwards; other stores (or none given) list newest first by
+   * reading the whole scope, and cannot list scopes.
+   */
+  readonly vectorStore?: VectorStore;
+  /** The memory's embedder: `POST /v1/memories/import` re-embeds with it (without it, import answers 400 MISSING_SETTING). */
+  readonly embedder?: Embedder;
+  /** How many add / search / update / import requests `GET /v1/usage` remembers. @default 500 */
+  readonly usageCapacity?: number;
   /** Limits; missing ones take the defaults of `loadConfig`. */
   readonly limits?: Partial<Pick<ServerConfig, 'bodyLimitBytes' | 'requestTimeoutMs'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
   /** Where the structured log lines go. @default process.stderr */
@@ -223,6 +237,10 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     hasLlm: options.hasLlm,
     isShuttingDown: () => shuttingDown,
     document: () => document,
+    catalog: memoryCatalog(options.memory, options.vectorStore),
+    usage: new UsageLog(options.usageCapacity),
+    embedder: options.embedder,
+    hasGraph: options.hasGraph ?? false,
   };
   for (const route of memoryRoutes(context)) {
     routes.push(route);

@@ -1,8 +1,25 @@
-import { NotFoundError, type HistoryEvent, type Memory, type MemoryItem, type SearchResponse, type AddResult } from '@mem/core';
+import {
+  MissingSettingError,
+  NotFoundError,
+  UsageMeter,
+  hashText,
+  uuidv7,
+  type AddResult,
+  type Embedder,
+  type HistoryEvent,
+  type Memory,
+  type MemoryItem,
+  type MemoryRecord,
+  type Scope,
+  type SearchResponse,
+  type Usage,
+} from '@mem/core';
 import type { FastifyRequest } from 'fastify';
+import type { MemoryCatalog } from './browse';
 import { HttpError } from './http-errors';
 import { authorizeScope, type ApiKey, type ApiKeyStore } from './keys';
 import type { RouteDocumentation } from './openapi';
+import type { UsageEntry, UsageLog } from './usage-log';
 import {
   AddResponseSchema,
   CreateKeyRequestSchema,
@@ -13,25 +30,32 @@ import {
   HealthResponseSchema,
   HistoryResponseSchema,
   IdParamsSchema,
+  ImportRequestSchema,
+  ImportResponseSchema,
   KeyIdParamsSchema,
   KeyListResponseSchema,
   ListQuerySchema,
   ListRequestSchema,
   ListResponseSchema,
+  LimitQuerySchema,
   MemoryItemSchema,
   OpenApiDocumentSchema,
   ReadyResponseSchema,
   ResetResponseSchema,
   RevokeKeyResponseSchema,
+  ScopeListResponseSchema,
   ScopeQuerySchema,
   SearchRequestSchema,
   SearchResponseSchema,
   UpdateRequestSchema,
   UpdateResponseSchema,
+  UsageResponseSchema,
+  WhoAmIResponseSchema,
   addRequestSchema,
   type AddRequest,
   type CreateKeyRequest,
   type DeleteAllRequest,
+  type ImportRequest,
   type ListQuery,
   type ListRequest,
   type ScopeQuery,
@@ -47,6 +71,14 @@ export interface RouteContext {
   readonly isShuttingDown: () => boolean;
   /** The OpenAPI document (built after the routes). */
   readonly document: () => Record<string, unknown>;
+  /** Scopes with counts and newest-first listing (the memory browser's needs). */
+  readonly catalog: MemoryCatalog;
+  /** What the last add / search / update / import requests cost. */
+  readonly usage: UsageLog;
+  /** Re-embeds imported memories; without it, import answers MISSING_SETTING. */
+  readonly embedder: Embedder | undefined;
+  /** Whether the memory has a graph store. */
+  readonly hasGraph: boolean;
 }
 
 /** A route: its documentation (which the server also validates with) and its handler. */
@@ -78,6 +110,44 @@ export function memoryRoutes(context: RouteContext): Route[] {
     );
   };
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
+  /** Remembers what a request spent (counts only, never its content). */
+  const recordUsage = (operation: UsageEntry['operation'], key: ApiKey | undefined, scope: Scope, started: number, usage: Usage) =>
+    context.usage.record({
+      at: new Date(),
+      operation,
+      keyId: keyOf(key).id,
+      scope,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      usage,
+    });
+  /** A page of a scope, in id order or newest first. */
+  const listPage = async (request: {
+    scope: Scope;
+    filter?: ListRequest['filter'];
+    pageSize?: number;
+    cursor?: string;
+    order?: ListRequest['order'];
+    signal: AbortSignal;
+  }) => {
+    const { scope, filter, pageSize, cursor, order, signal } = request;
+    const page =
+      order === 'newest'
+        ? await context.catalog.newest({
+            scope,
+            pageSize: pageSize ?? 100,
+            ...(filter ? { filter } : {}),
+            ...(cursor ? { cursor } : {}),
+            signal,
+          })
+        : await memory.getAll({
+            scope,
+            ...(filter ? { filter } : {}),
+            ...(pageSize ? { pageSize } : {}),
+            ...(cursor ? { cursor } : {}),
+            signal,
+          });
+    return { results: page.results.map(itemJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  };
 
   return [
     {
@@ -105,6 +175,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
       async handle({ request, key, signal }) {
         const body = request.body as AddRequest;
         const scope = authorizeScope(keyOf(key), body.scope);
+        const started = performance.now();
         const result = await memory.add(body.messages, {
           scope,
           infer: body.infer ?? context.hasLlm,
@@ -113,6 +184,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
           ...(body.occurredAt !== undefined ? { occurredAt: body.occurredAt } : {}),
           signal,
         });
+        recordUsage('add', key, scope, started, result.usage);
         return addResultJson(result);
       },
     },
@@ -122,7 +194,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
       operationId: 'listMemories',
       summary: 'List the memories of a scope',
       description:
-        'Pages through the memories of a scope in id (creation) order. Pass nextCursor as cursor for the next page. To filter by metadata, use POST /v1/memories/list.',
+        'Pages through the memories of a scope in id (creation) order, or newest first with order=newest. Pass nextCursor as cursor for the next page. To filter by metadata, use POST /v1/memories/list.',
       tag: 'memories',
       auth: 'key',
       querystring: ListQuerySchema,
@@ -131,13 +203,13 @@ export function memoryRoutes(context: RouteContext): Route[] {
       errors: KEY_ERRORS,
       async handle({ request, key, signal }) {
         const query = request.query as ListQuery;
-        const page = await memory.getAll({
+        return listPage({
           scope: queryScope(request, key),
           ...(query.pageSize ? { pageSize: query.pageSize } : {}),
           ...(query.cursor ? { cursor: query.cursor } : {}),
+          ...(query.order ? { order: query.order } : {}),
           signal,
         });
-        return { results: page.results.map(itemJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       },
     },
     {
@@ -154,14 +226,14 @@ export function memoryRoutes(context: RouteContext): Route[] {
       errors: BODY_ERRORS,
       async handle({ request, key, signal }) {
         const body = request.body as ListRequest;
-        const page = await memory.getAll({
+        return listPage({
           scope: authorizeScope(keyOf(key), body.scope),
           ...(body.filter ? { filter: body.filter } : {}),
           ...(body.pageSize ? { pageSize: body.pageSize } : {}),
           ...(body.cursor ? { cursor: body.cursor } : {}),
+          ...(body.order ? { order: body.order } : {}),
           signal,
         });
-        return { results: page.results.map(itemJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
       },
     },
     {
@@ -234,7 +306,10 @@ export function memoryRoutes(context: RouteContext): Route[] {
       errors: [...BODY_ERRORS, 404],
       async handle({ request, key, signal }) {
         const body = request.body as UpdateRequest;
-        const { memory: updated, usage } = await memory.update(idOf(request), body, { scope: queryScope(request, key), signal });
+        const scope = queryScope(request, key);
+        const started = performance.now();
+        const { memory: updated, usage } = await memory.update(idOf(request), body, { scope, signal });
+        recordUsage('update', key, scope, started, usage);
         return { memory: itemJson(updated), usage };
       },
     },
@@ -290,8 +365,128 @@ export function memoryRoutes(context: RouteContext): Route[] {
       async handle({ request, key, signal }) {
         const body = request.body as SearchRequest;
         const { query, scope, ...rest } = body;
-        const response = await memory.search(query, { ...rest, scope: authorizeScope(keyOf(key), scope), signal });
+        const authorized = authorizeScope(keyOf(key), scope);
+        const started = performance.now();
+        const response = await memory.search(query, { ...rest, scope: authorized, signal });
+        recordUsage('search', key, authorized, started, response.usage);
         return searchJson(response);
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/memories/import',
+      operationId: 'importMemories',
+      summary: 'Restore memories as they were',
+      description: `Stores memories with their ids, dates and metadata (lines of an export), re-embedding each text; no LLM is involved. A record whose id is already stored in its scope is replaced (an UPDATE in its history), a new one is added (an ADD). Up to 500 records per request, all checked before any is written.`,
+      tag: 'memories',
+      auth: 'key',
+      body: ImportRequestSchema,
+      status: 200,
+      response: ImportResponseSchema,
+      errors: BODY_ERRORS,
+      async handle({ request, key, signal }) {
+        const body = request.body as ImportRequest;
+        const apiKey = keyOf(key);
+        const scopes = body.records.map((record, index) => authorizeScope(apiKey, record.scope, `records[${index}].scope.`));
+        if (!context.embedder) {
+          throw new MissingSettingError(
+            'embedder',
+            'This server was started without its embedder, so it cannot re-embed imported memories.',
+          );
+        }
+        const started = performance.now();
+        const meter = new UsageMeter();
+        const vectors = await meter.embed(context.embedder, {
+          texts: body.records.map((record) => record.text),
+          purpose: 'document',
+          signal,
+        });
+        const now = new Date();
+        const records: MemoryRecord[] = body.records.map((record, index) => {
+          const createdAt = record.createdAt === undefined ? now : new Date(record.createdAt);
+          return {
+            id: record.id ?? uuidv7(createdAt.getTime()),
+            vector: vectors[index]!,
+            text: record.text,
+            hash: hashText(record.text),
+            scope: scopes[index]!,
+            metadata: record.metadata ?? {},
+            createdAt,
+            updatedAt: record.updatedAt === undefined ? createdAt : new Date(record.updatedAt),
+            occurredAt: record.occurredAt === undefined ? createdAt : new Date(record.occurredAt),
+          };
+        });
+        const counts = await memory.importRecords(records, { signal });
+        recordUsage('import', key, scopes[0]!, started, meter.usage);
+        return { ...counts, usage: meter.usage };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/scopes',
+      operationId: 'listScopes',
+      summary: 'The scopes this key may use that hold memories, with counts',
+      description:
+        'One entry per exact combination of userId, agentId and runId holding memories, ordered by userId, agentId, runId; only those the key may read (every field the key restricts is set to one of its ids). 400 UNSUPPORTED_CAPABILITY when the vector store cannot list its scopes (only the embedded SQLite store can).',
+      tag: 'memories',
+      auth: 'key',
+      querystring: LimitQuerySchema(1000, 10_000),
+      status: 200,
+      response: ScopeListResponseSchema,
+      errors: KEY_ERRORS,
+      async handle({ request, key, signal }) {
+        const { limit } = request.query as { limit?: number };
+        return context.catalog.scopes({ key: keyOf(key), limit: limit ?? 1000, signal });
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/usage',
+      operationId: 'listUsage',
+      summary: 'What the last add, search, update and import requests cost',
+      description:
+        'LLM calls, tokens and embedding calls of the last requests the server remembers (in memory, newest first, lost on restart), with totals. A key sees its own requests; an admin key sees every key’s.',
+      tag: 'memories',
+      auth: 'key',
+      querystring: LimitQuerySchema(50, 500),
+      status: 200,
+      response: UsageResponseSchema,
+      errors: KEY_ERRORS,
+      async handle({ request, key }) {
+        const apiKey = keyOf(key);
+        const { limit } = request.query as { limit?: number };
+        const { entries, totals, requests } = context.usage.list({ keyId: apiKey.admin ? undefined : apiKey.id, limit: limit ?? 50 });
+        return {
+          entries: entries.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
+          totals,
+          requests,
+          capacity: context.usage.capacity,
+        };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/me',
+      operationId: 'whoAmI',
+      summary: 'The calling key and what this server offers',
+      description:
+        'The scopes the key may use and whether it is an admin key, and what the server has: an LLM, graph memory, scope listing, import. The memory browser signs in with it.',
+      tag: 'memories',
+      auth: 'key',
+      status: 200,
+      response: WhoAmIResponseSchema,
+      errors: KEY_ERRORS,
+      async handle({ key }) {
+        const apiKey = keyOf(key);
+        return {
+          key: { id: apiKey.id, userIds: apiKey.userIds, agentIds: apiKey.agentIds, runIds: apiKey.runIds, admin: apiKey.admin },
+          server: {
+            llm: context.hasLlm,
+            graph: context.hasGraph,
+            scopes: context.catalog.listsScopes,
+            import: context.embedder !== undefined,
+          },
+        };
       },
     },
     {

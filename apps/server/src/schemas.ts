@@ -188,16 +188,24 @@ export type AddRequest = Omit<Static<ReturnType<typeof addRequestSchema>>, 'meta
 };
 type Scope = Static<typeof ScopeSchema>;
 
+/** Order of a listing: id order (creation order for ids mem made), oldest or newest first. */
+const ListOrder = StringEnum(['oldest', 'newest'] as const, {
+  description:
+    'oldest: ascending id order (creation order for ids mem made); newest: the reverse, newest first. Default: oldest. The cursor continues in the same order.',
+});
+export type ListOrderValue = 'oldest' | 'newest';
+
 export const ListRequestSchema = Type.Object(
   {
     scope: Type.Ref('Scope'),
     filter: Type.Optional(Type.Ref('Filter')),
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 100.' })),
     cursor: Type.Optional(IdString('The nextCursor of the previous page.')),
+    order: Type.Optional(ListOrder),
   },
   { additionalProperties: false },
 );
-export type ListRequest = { scope: Scope; filter?: FilterInput; pageSize?: number; cursor?: string };
+export type ListRequest = { scope: Scope; filter?: FilterInput; pageSize?: number; cursor?: string; order?: ListOrderValue };
 
 /** Query of `GET /v1/memories`: the scope ids and paging (filters go through `POST /v1/memories/list`). */
 export const ScopeQuerySchema = Type.Object(
@@ -213,6 +221,7 @@ export const ListQuerySchema = Type.Object(
     ...ScopeQuerySchema.properties,
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 100.' })),
     cursor: Type.Optional(IdString('The nextCursor of the previous page.')),
+    order: Type.Optional(ListOrder),
   },
   { additionalProperties: false },
 );
@@ -237,6 +246,46 @@ export const DeleteAllRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 export type DeleteAllRequest = { scope: Scope; filter?: FilterInput };
+
+/** Most records one import request may carry (the browser sends an export in batches). */
+export const MAX_IMPORT_RECORDS = 500;
+
+/** One memory to restore, as `mem export` and the memory browser write it (the vector is made again). */
+export const ImportRecordSchema = Type.Object(
+  {
+    id: Type.Optional(IdString('Keeps the memory id (importing the same id again replaces it). Default: a new id.')),
+    text: Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxMemoryTextLength, pattern: NOT_BLANK }),
+    scope: Type.Ref('Scope'),
+    metadata: Type.Optional(Type.Ref('MetadataInput')),
+    createdAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: now.' })),
+    updatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: createdAt.' })),
+    occurredAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: createdAt.' })),
+    hash: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored (an export carries it); the hash is computed from text.' })),
+  },
+  { $id: 'ImportRecord', additionalProperties: false },
+);
+
+export const ImportRequestSchema = Type.Object(
+  { records: Type.Array(Type.Ref('ImportRecord'), { minItems: 1, maxItems: MAX_IMPORT_RECORDS }) },
+  { additionalProperties: false },
+);
+export type ImportRecordInput = {
+  id?: string;
+  text: string;
+  scope: Scope;
+  metadata?: Metadata;
+  createdAt?: string;
+  updatedAt?: string;
+  occurredAt?: string;
+};
+export type ImportRequest = { records: ImportRecordInput[] };
+
+/** Query of `GET /v1/scopes` and `GET /v1/usage`. */
+export const LimitQuerySchema = (defaultLimit: number, maximum: number) =>
+  Type.Object(
+    { limit: Type.Optional(Type.Integer({ minimum: 1, maximum, description: `Default: ${defaultLimit}.` })) },
+    { additionalProperties: false },
+  );
 
 /** Body of `POST /v1/search`. `rerank` is documented per server: without a reranker only `false` is accepted. */
 export const SearchRequestSchema = Type.Object(
@@ -374,6 +423,75 @@ export const DeleteResponseSchema = Type.Object({ deleted: Type.Boolean() }, { $
 export const DeleteAllResponseSchema = Type.Object(
   { deleted: Type.Integer({ minimum: 0 }) },
   { $id: 'DeleteAllResponse', additionalProperties: false },
+);
+
+export const ImportResponseSchema = Type.Object(
+  {
+    added: Type.Integer({ minimum: 0, description: 'Records whose id was new in its scope.' }),
+    updated: Type.Integer({ minimum: 0, description: 'Records that replaced a memory with the same id.' }),
+    usage: Type.Ref('Usage'),
+  },
+  { $id: 'ImportResponse', additionalProperties: false },
+);
+
+export const ScopeListResponseSchema = Type.Object(
+  {
+    scopes: Type.Array(
+      Type.Object(
+        { scope: Type.Ref('StoredScope'), count: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false, description: 'One exact combination of scope ids and how many memories it holds.' },
+      ),
+    ),
+    truncated: Type.Boolean({ description: 'More scopes exist than limit.' }),
+  },
+  { $id: 'ScopeListResponse', additionalProperties: false },
+);
+
+export const UsageEntrySchema = Type.Object(
+  {
+    at: DateTime,
+    operation: StringEnum(['add', 'search', 'update', 'import'] as const),
+    keyId: Type.String(),
+    scope: Type.Ref('StoredScope'),
+    durationMs: Type.Number({ minimum: 0 }),
+    usage: Type.Ref('Usage'),
+  },
+  { $id: 'UsageEntry', additionalProperties: false },
+);
+
+export const UsageResponseSchema = Type.Object(
+  {
+    entries: Type.Array(Type.Ref('UsageEntry'), { description: 'Newest first.' }),
+    totals: Type.Ref('Usage'),
+    requests: Type.Integer({ minimum: 0, description: 'How many entries the totals add up.' }),
+    capacity: Type.Integer({ minimum: 1, description: 'How many requests the server remembers (the oldest are dropped).' }),
+  },
+  { $id: 'UsageResponse', additionalProperties: false },
+);
+
+export const WhoAmIResponseSchema = Type.Object(
+  {
+    key: Type.Object(
+      {
+        id: Type.String(),
+        userIds: Type.Union([Type.Literal('*'), Type.Array(Type.String())]),
+        agentIds: Type.Union([Type.Literal('*'), Type.Array(Type.String())]),
+        runIds: Type.Union([Type.Literal('*'), Type.Array(Type.String())]),
+        admin: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    server: Type.Object(
+      {
+        llm: Type.Boolean({ description: 'add extracts facts (infer defaults to true).' }),
+        graph: Type.Boolean({ description: 'Graph memory: search returns relations and entities.' }),
+        scopes: Type.Boolean({ description: 'GET /v1/scopes works (the vector store can list its scopes).' }),
+        import: Type.Boolean({ description: 'POST /v1/memories/import works (the server has an embedder to re-embed with).' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'WhoAmIResponse', additionalProperties: false },
 );
 
 export const HistoryEventSchema = Type.Object(
@@ -529,5 +647,11 @@ export const COMPONENTS: readonly TSchema[] = [
   HistoryEventSchema,
   HistoryResponseSchema,
   ApiKeyInfoSchema,
+  ImportRecordSchema,
+  ImportResponseSchema,
+  ScopeListResponseSchema,
+  UsageEntrySchema,
+  UsageResponseSchema,
+  WhoAmIResponseSchema,
   ErrorResponseSchema,
 ];

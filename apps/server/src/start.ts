@@ -59,6 +59,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       memory: configured.memory,
       keys,
       hasLlm: configured.llm !== undefined,
+      hasGraph: configured.graphStore !== undefined,
+      vectorStore: configured.vectorStore,
+      embedder: configured.embedder,
       limits: config.server,
       ...(options.log ? { log: options.log } : {}),
     });

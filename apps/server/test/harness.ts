@@ -76,6 +76,9 @@ export async function startTestServer(
     memory: configured.memory,
     keys,
     hasLlm: options.hasLlm ?? configured.llm !== undefined,
+    hasGraph: configured.graphStore !== undefined,
+    vectorStore: configured.vectorStore,
+    embedder: configured.embedder,
     limits: {
       rateLimit: { burst: 10_000, perSecond: 10_000, ...options.rateLimit },
       ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
@@ -138,10 +141,14 @@ async function documentValidator(url: string) {
     }
     return validate;
   };
-  const templates = Object.keys(document.paths).map((template) => ({
-    template,
-    regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-  }));
+  // A static path (`/v1/memories/import`) shadows a parametric one (`/v1/memories/{id}`), as in the server's router.
+  const templates = Object.keys(document.paths)
+    .map((template) => ({
+      template,
+      regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      parameters: (template.match(/\{/g) ?? []).length,
+    }))
+    .sort((a, b) => a.parameters - b.parameters);
   const escapeSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
   return (method: string, path: string, status: number, body: unknown, headers: Headers) => {

@@ -89,6 +89,35 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
       const own = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: BOB_TEXT, scope: {}, limit: 100 } });
       expect(texts(own)).toEqual(['Alice likes savings accounts']);
     },
+    importMemories: async () => {
+      const response = await api.request('POST', '/v1/memories/import', {
+        key: KEYS.alice,
+        body: {
+          records: [
+            { text: 'alice writes this', scope: { userId: 'alice' } },
+            { id: bobId, text: 'hacked', scope: { userId: 'bob' } },
+          ],
+        },
+      });
+      forbidden(response, 'records[1].scope.userId');
+      // Nothing of the batch was written, and bob's memory id in alice's scope is a new memory of alice's.
+      expect(texts(await api.request('GET', '/v1/memories', { key: KEYS.alice }))).toEqual(['Alice likes savings accounts']);
+    },
+    listScopes: async () => {
+      const response = await api.request('GET', '/v1/scopes', { key: KEYS.alice });
+      expect(response.status).toBe(200);
+      expect(response.body.scopes).toEqual([{ scope: { userId: 'alice' }, count: 1 }]);
+    },
+    listUsage: async () => {
+      const response = await api.request('GET', '/v1/usage', { key: KEYS.alice });
+      expect(response.status).toBe(200);
+      expect(response.body.entries.length).toBeGreaterThan(0);
+      expect(response.body.entries.every((entry: { keyId: string }) => entry.keyId === 'alice-app')).toBe(true);
+    },
+    whoAmI: async () => {
+      const response = await api.request('GET', '/v1/me', { key: KEYS.alice });
+      expect(response.body.key).toEqual({ id: 'alice-app', userIds: ['alice'], agentIds: '*', runIds: '*', admin: false });
+    },
     reset: async () => {
       const response = await api.request('POST', '/v1/admin/reset', { key: KEYS.alice });
       expect(response.status).toBe(403);

@@ -238,11 +238,14 @@ describe('coverage of the document', () => {
       const document = (await api.request('GET', '/openapi.json')).body as {
         paths: Record<string, Record<string, { operationId: string }>>;
       };
-      const admin = new Set(['reset', 'listKeys', 'createKey', 'revokeKey']); // covered in admin.test.ts
+      const elsewhere = new Set([
+        ...['reset', 'listKeys', 'createKey', 'revokeKey'], // covered in admin.test.ts
+        ...['whoAmI', 'listScopes', 'importMemories', 'listUsage'], // covered in browse-api.test.ts
+      ]);
       const operations = Object.values(document.paths).flatMap((methods) =>
         Object.values(methods).map((operation) => operation.operationId),
       );
-      for (const operationId of operations.filter((id) => !admin.has(id))) {
+      for (const operationId of operations.filter((id) => !elsewhere.has(id))) {
         const statuses = [...(validatedResponses.get(operationId) ?? [])];
         expect(
           statuses.some((status) => status >= 200 && status < 300),
