@@ -17,9 +17,14 @@ export interface FakeRequest {
   readonly body: unknown;
 }
 
-/** An HTTP answer: a fixture file has exactly this shape. `hang` never answers (for abort tests). */
+/**
+ * An HTTP answer: a fixture file has exactly this shape. `events` answers as a server-sent event
+ * stream (`data: <json>` per event, then `data: [DONE]`), as the API does for `stream: true`; build
+ * one with {@link chatStreamReply}. `hang` never answers (for abort tests).
+ */
 export type FakeReply =
   | { readonly status: number; readonly headers?: { readonly [name: string]: string }; readonly body?: unknown }
+  | { readonly status: number; readonly headers?: { readonly [name: string]: string }; readonly events: readonly unknown[] }
   | { readonly hang: true };
 
 /** A reply, or a function computing one from the request. */
@@ -101,6 +106,12 @@ export async function startOpenAIFakeServer(options: { fallback?: FakeResponder 
           ? await responder(request)
           : responder;
     if ('hang' in reply) return; // answered never; the client aborts or the server closes
+    if ('events' in reply) {
+      outgoing.writeHead(reply.status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
+      for (const event of reply.events) outgoing.write(`data: ${JSON.stringify(event)}\n\n`);
+      outgoing.end('data: [DONE]\n\n');
+      return;
+    }
     const body =
       route === 'POST /v1/embeddings' && embeddingBody(request).encoding_format === 'base64' ? encodeEmbeddings(reply.body) : reply.body;
     outgoing.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
@@ -188,6 +199,36 @@ export function chatReply(
   if (answer.finishReason) body.choices[0]!.finish_reason = answer.finishReason;
   if (answer.usage) body.usage = { ...answer.usage, total_tokens: answer.usage.prompt_tokens + answer.usage.completion_tokens };
   return { ...fixture, body };
+}
+
+/**
+ * A streamed chat completion (`stream: true`) answering `content`: a role chunk, the content in
+ * word-sized chunks, a chunk with `finish_reason`, and, when the request asked for it with
+ * `stream_options.include_usage`, a last chunk with `usage` and no choices, as the API sends them.
+ */
+export function chatStreamReply(
+  request: FakeRequest,
+  answer: { readonly content: string; readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number } },
+): FakeReply {
+  const body = chatBody(request) as { model?: string; stream_options?: { include_usage?: boolean } };
+  const envelope = { id: 'chatcmpl-fake-stream', object: 'chat.completion.chunk', created: 1751026135, model: body.model ?? 'unknown' };
+  const chunk = (delta: object, finishReason: string | null = null) => ({
+    ...envelope,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+  });
+  const pieces = answer.content.match(/\S+\s*|\s+/g) ?? [];
+  const usage = answer.usage ?? { prompt_tokens: 0, completion_tokens: pieces.length };
+  return {
+    status: 200,
+    events: [
+      chunk({ role: 'assistant', content: '', refusal: null }),
+      ...pieces.map((piece) => chunk({ content: piece })),
+      chunk({}, 'stop'),
+      ...(body.stream_options?.include_usage
+        ? [{ ...envelope, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }]
+        : []),
+    ],
+  };
 }
 
 /**
