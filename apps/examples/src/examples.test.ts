@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -7,10 +10,13 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs an example as a user would, offline: no provider variables, so no LLM and the lexical embedder. */
-async function example(name: string): Promise<string> {
+async function example(name: string, args: readonly string[] = [], settings: { readonly MEM_DB?: string } = {}): Promise<string> {
   const env = { ...process.env };
   for (const key of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_API_KEY', 'MEM_DB']) delete env[key];
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', `src/${name}.ts`], { cwd: root, env });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `src/${name}.ts`, ...args], {
+    cwd: root,
+    env: { ...env, ...settings },
+  });
   return stdout;
 }
 
@@ -54,5 +60,30 @@ describe('examples run offline and print what they stored and found', () => {
     const out = await example('custom-update-prompt');
     expect(out).toContain('Never use DELETE.');
     expect(out).toContain('I moved to Porto last week.  [ADD]');
+  });
+
+  it('ai-sdk-chat: the second run remembers the first (withMemory, generateText then streamText)', async () => {
+    const MEM_DB = join(mkdtempSync(join(tmpdir(), 'mem-example-')), 'chat.db');
+    const first = await example('ai-sdk-chat', [], { MEM_DB });
+    expect(first).toContain('OFFLINE (no OPENAI_API_KEY). A local stand-in server plays the model');
+    expect(first).toContain("== alice: I'm vegetarian and I live in Lisbon.");
+    expect(first).toContain('(generateText; memories in the prompt: 0, about 0 tokens)');
+    expect(first.split('alice now remembers')[1]).toContain("- I'm vegetarian and I live in Lisbon.");
+
+    const second = await example('ai-sdk-chat', ['--stream'], { MEM_DB });
+    expect(second).toContain('alice has 2 memories before this run');
+    expect(second).toContain('== alice: What should I cook tonight?');
+    // What reached the model (the stand-in repeats it): the first run's message, from memory.
+    expect(second).toMatch(/The memories I was given: .*- I'm vegetarian and I live in Lisbon\. \(\d{4}-\d\d-\d\d\)/);
+    expect(second).toMatch(/\(streamText; memories in the prompt: 2, about \d+ tokens\)/);
+  });
+
+  it('ai-sdk-tools: the agent saves a fact with addMemory and lists it with listMemories', async () => {
+    const out = await example('ai-sdk-tools', [], { MEM_DB: join(mkdtempSync(join(tmpdir(), 'mem-example-')), 'tools.db') });
+    expect(out).toContain('OFFLINE (no OPENAI_API_KEY)');
+    expect(out).toContain('step 1: addMemory({"text":"Is allergic to peanuts"})');
+    expect(out).toMatch(/-> \{"events":\[\{"kind":"ADD","id":"[^"]+","text":"Is allergic to peanuts"\}\]\}/);
+    expect(out).toContain('step 2: listMemories({})');
+    expect(out).toContain('What I know about you: Is allergic to peanuts.');
   });
 });
