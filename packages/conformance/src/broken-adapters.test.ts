@@ -3,6 +3,7 @@ import type { ConformanceCase, CaseOutcome, RunCaseOptions } from './case';
 import { embedderCases, runEmbedderCase } from './embedder-cases';
 import { historyStoreCases, runHistoryStoreCase } from './history-store-cases';
 import { llmCases, runLLMCase } from './llm-cases';
+import { rerankerCases, runRerankerCase } from './reranker-cases';
 import {
   AcceptsUndeclaredOperatorsVectorStore,
   DropsMetadataVectorStore,
@@ -11,6 +12,7 @@ import {
   HalfBatchHistoryStore,
   ListsPendingHistoryStore,
   IgnoresAbortEmbedder,
+  IgnoresAbortReranker,
   IgnoresAbortVectorStore,
   IgnoresScopeVectorStore,
   LikeContainsVectorStore,
@@ -21,6 +23,7 @@ import {
   NewestFirstHistoryStore,
   NullAsEmptyHistoryStore,
   PartialBatchVectorStore,
+  PositionalReranker,
   PostFiltersTopKVectorStore,
   ReversedBatchEmbedder,
   StringifiesBooleansVectorStore,
@@ -155,6 +158,19 @@ describe('the embedder and LLM cases catch broken adapters', () => {
     expect(await failingCases(embedderCases, runEmbedderCase, () => new IgnoresAbortEmbedder())).toContain(
       'embed: an already aborted signal throws a MemError with code ABORTED',
     );
+  });
+
+  it('a reranker that scores positions instead of documents', async () => {
+    expect(await failingCases(rerankerCases, runRerankerCase, () => new PositionalReranker())).toEqual([
+      'rerank: a relevant document scores above an unrelated one, in either order',
+      'rerank: a document scores the same alone and in a batch (scores follow the documents, not their positions)',
+    ]);
+  });
+
+  it('a reranker that ignores an aborted signal', async () => {
+    expect(await failingCases(rerankerCases, runRerankerCase, () => new IgnoresAbortReranker())).toEqual([
+      'rerank: an already aborted signal throws a MemError with code ABORTED',
+    ]);
   });
 
   it('an LLM that wraps JSON in a markdown fence', async () => {

@@ -1,10 +1,11 @@
-import type { Embedder, GraphStore, HistoryStore, LLM, VectorStore } from '@mem/core';
+import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from '@mem/core';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'vitest';
 import { DEFAULT_EVENTUALLY_TIMEOUT_MS, createNamespace, type CaseOutcome, type RunCaseOptions } from './case';
 import { embedderCases, runEmbedderCase, type EmbedderCase } from './embedder-cases';
 import { graphStoreCases, runGraphStoreCase, type GraphStoreCase } from './graph-store-cases';
 import { historyStoreCases, runHistoryStoreCase, type HistoryStoreCase } from './history-store-cases';
 import { llmCases, runLLMCase, type LLMCase } from './llm-cases';
+import { rerankerCases, runRerankerCase, type RerankerCase } from './reranker-cases';
 import { runVectorStoreCase, vectorStoreCases, type VectorStoreCase } from './vector-store-cases';
 import { CONFORMANCE_DIMENSIONS } from './vector-store-helpers';
 
@@ -166,6 +167,21 @@ export function describeHistoryStore(
  */
 export function describeEmbedder(name: string, createHarness: CreateHarness<Embedder>, options: SuiteOptions<Embedder> = {}): void {
   defineSuite<Embedder, EmbedderCase>(name, createHarness, options, embedderCases, runEmbedderCase);
+}
+
+/**
+ * Registers the reranker conformance suite ({@link rerankerCases}): one finite score per document,
+ * relevant above unrelated, scores independent of the batch, empty input, unicode, bad input and
+ * abort. The texts it sends are {@link rerankerCaseTexts}.
+ *
+ * @example
+ * describeReranker('TransformersReranker', async () => {
+ *   const reranker = new TransformersReranker({ localModelPath: './models' });
+ *   return { subject: reranker, dispose: () => reranker.close() };
+ * });
+ */
+export function describeReranker(name: string, createHarness: CreateHarness<Reranker>, options: SuiteOptions<Reranker> = {}): void {
+  defineSuite<Reranker, RerankerCase>(name, createHarness, options, rerankerCases, runRerankerCase);
 }
 
 /**

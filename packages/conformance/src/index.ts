@@ -10,6 +10,7 @@ export {
   describeEmbedder,
   describeLLM,
   describeGraphStore,
+  describeReranker,
   DEFAULT_TIMEOUT_MS,
   type Harness,
   type CreateHarness,
@@ -37,4 +38,5 @@ export {
 export { embedderCases, embedderCaseTexts, runEmbedderCase, type EmbedderCase } from './embedder-cases';
 export { graphStoreCases, runGraphStoreCase, TRICKY_GRAPH_NAMES, type GraphStoreCase } from './graph-store-cases';
 export { createGraphStoreHelpers, type GraphStoreCaseHelpers } from './graph-store-helpers';
+export { rerankerCases, rerankerCaseTexts, runRerankerCase, type RerankerCase } from './reranker-cases';
 export { llmCases, llmCasePrompts, runLLMCase, type LLMCase } from './llm-cases';

@@ -1,7 +1,7 @@
 import { InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder } from '@mem/core';
 import { HashEmbedder } from '@mem/core/testing';
-import { describeEmbedder, describeHistoryStore, describeLLM, describeVectorStore } from './describe';
-import { LaggingVectorStore, MinimalVectorStore, RangeOnlyVectorStore, wellBehavedLLM } from './test-adapters';
+import { describeEmbedder, describeHistoryStore, describeLLM, describeReranker, describeVectorStore } from './describe';
+import { LaggingVectorStore, MinimalVectorStore, RangeOnlyVectorStore, WordOverlapReranker, wellBehavedLLM } from './test-adapters';
 
 // core's reference adapters pass the whole suite: the cases are satisfiable as written.
 describeVectorStore('InMemoryVectorStore', async () => {
@@ -36,3 +36,5 @@ describeEmbedder('LexicalEmbedder', async () => ({ subject: new LexicalEmbedder(
 describeEmbedder('HashEmbedder', async () => ({ subject: new HashEmbedder({ dimensions: 32 }), dispose: async () => {} }));
 
 describeLLM('ScriptedLLM', async () => ({ subject: wellBehavedLLM(), dispose: async () => {} }));
+
+describeReranker('WordOverlapReranker', async () => ({ subject: new WordOverlapReranker(), dispose: async () => {} }));

@@ -8,14 +8,17 @@ import {
   InMemoryHistoryStore,
   InMemoryVectorStore,
   LexicalEmbedder,
+  InvalidInputError,
   UnsupportedCapabilityError,
   throwIfAborted,
+  tokenize,
   validateScope,
   type Call,
   type Filter,
   type HistoryEvent,
   type MemoryRecord,
   type Metadata,
+  type Reranker,
   type Scope,
   type ScopedCall,
   type VectorMatch,
@@ -382,6 +385,41 @@ export class ReversedBatchEmbedder extends LexicalEmbedder {
 export class IgnoresAbortEmbedder extends LexicalEmbedder {
   override embed(request: Call<{ texts: readonly string[]; purpose?: 'document' | 'query' }>) {
     return super.embed({ texts: request.texts, purpose: request.purpose });
+  }
+}
+
+/**
+ * A correct reranker for the suite's self-test: the score is the share of the query's distinct words
+ * that the document holds (pointwise, so it does not depend on the other documents).
+ */
+export class WordOverlapReranker implements Reranker {
+  readonly provider: string = 'word-overlap';
+
+  async rerank(request: Call<{ readonly query: string; readonly documents: readonly string[] }>): Promise<number[]> {
+    throwIfAborted(request.signal, `${this.provider} rerank`);
+    if (!Array.isArray(request.documents) || request.documents.some((document) => typeof document !== 'string')) {
+      throw new InvalidInputError('request.documents', 'expected an array of strings', 'Pass the texts to score.');
+    }
+    const words = new Set(tokenize(request.query));
+    return request.documents.map((document) => {
+      const present = new Set(tokenize(document));
+      return words.size === 0 ? 0 : [...words].filter((word) => present.has(word)).length / words.size;
+    });
+  }
+}
+
+/** Scores documents by their position in the request, not by their text. */
+export class PositionalReranker extends WordOverlapReranker {
+  override async rerank(request: Call<{ readonly query: string; readonly documents: readonly string[] }>): Promise<number[]> {
+    const scores = await super.rerank(request);
+    return scores.map((score, index) => score - index);
+  }
+}
+
+/** Ignores the caller's AbortSignal. */
+export class IgnoresAbortReranker extends WordOverlapReranker {
+  override rerank(request: Call<{ readonly query: string; readonly documents: readonly string[] }>): Promise<number[]> {
+    return super.rerank({ query: request.query, documents: request.documents });
   }
 }
 
