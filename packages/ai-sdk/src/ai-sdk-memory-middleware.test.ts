@@ -169,6 +169,25 @@ describe('withMemory with generateText (ai 6, MockLanguageModelV3)', () => {
     expect(await textsOf(memory, alice)).toHaveLength(3);
   });
 
+  it('a background add starts only after generateText has returned', async () => {
+    const started: string[] = [];
+    const watched = {
+      search: memory.search.bind(memory),
+      add: (messages: Parameters<Memory['add']>[0], options: Parameters<Memory['add']>[1]) => {
+        started.push('add');
+        return memory.add(messages, options);
+      },
+    };
+    const added = deferred<AddResult>();
+    await generateText({
+      model: withMemory(textModel('Ok.'), { memory: watched, scope: alice, addOptions: { infer: false }, onAdded: added.resolve }),
+      prompt: 'I play chess.',
+    });
+    expect(started).toEqual([]);
+    await added.promise;
+    expect(started).toEqual(['add']);
+  });
+
   it('hands each background add to waitUntil', async () => {
     const pending: Promise<unknown>[] = [];
     await generateText({

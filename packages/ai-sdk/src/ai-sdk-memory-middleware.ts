@@ -151,18 +151,21 @@ export function memoryMiddleware(options: MemoryMiddlewareOptions): MemoryMiddle
     if (settings.add === 'off') return undefined;
     const user = latestUserMessage(params.prompt);
     if (!user || answer.trim().length === 0) return undefined;
-    const task = settings.memory
-      .add(
+    const add = () =>
+      settings.memory.add(
         [
           { role: 'user', content: user.text },
           { role: 'assistant', content: answer },
         ],
         { ...settings.addOptions, scope: settings.scope },
-      )
-      .then(
-        (result) => report(settings.onAdded, result),
-        (error: unknown) => report(settings.onError, error, { phase: 'add' }),
       );
+    // In the background the add starts in a later task: on the embedded default (synchronous SQLite,
+    // an in-process embedder) it would otherwise run its CPU work between the AI SDK's own steps
+    // and delay the answer it must not delay (measured in apps/bench, part ai-sdk).
+    const task = (settings.add === 'await' ? add() : nextTask().then(add)).then(
+      (result) => report(settings.onAdded, result),
+      (error: unknown) => report(settings.onError, error, { phase: 'add' }),
+    );
     if (settings.add === 'await') return task;
     settings.waitUntil?.(task);
     return undefined;
@@ -339,6 +342,11 @@ function resolveSettings(options: MemoryMiddlewareOptions): Settings {
 function withMetadata(metadata: { readonly [provider: string]: unknown } | undefined, block: MemoryBlock) {
   const mem: MemoryInjectionMetadata = { memories: block.memories, injectedTokens: block.tokens };
   return { ...metadata, mem };
+}
+
+/** Resolves in a later macrotask, after the current call's promise chain has run (any runtime). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Calls a user hook; a hook that throws must not turn into an unhandled rejection or fail the response. */
