@@ -28,6 +28,7 @@ Parts (default: add-cost scale locomo):
   scale        SqliteVectorStore at 1k/10k/100k memories (1M with --1m): latency, inserts, disk, memory
   locomo       LOCOMO retrieval quality, offline (evidence turns retrieved at k = 5, 10, 30)
   locomo-e2e   LOCOMO end to end with OPENAI_API_KEY (J, F1, BLEU-1); without a key it says what it would run
+  ai-sdk       @mem/ai-sdk's withMemory middleware: tokens it adds to each prompt, milliseconds it adds per call
   report       only rewrite docs/bench/README.md and the README's quoted tables from the saved results
 
 Options:
@@ -56,6 +57,8 @@ Options:
   --conversations N      locomo-e2e: how many conversations (default 10)
   --max-questions N      locomo-e2e: questions per conversation (default all of categories 1-4)
   --fake                 locomo-e2e: run against the local server instead of OpenAI (exercises the code path)
+  --ai-sdk-calls N       ai-sdk: measured calls per variant (default 300)
+  --ai-sdk-memories N    ai-sdk: memories of the measured user, in a store of 10 users (default 1000)
   --quick                small sizes everywhere (a smoke run of every part in about a minute)
   --help`;
 
@@ -87,6 +90,8 @@ const { values, positionals } = parseArgs({
     conversations: { type: 'string' },
     'max-questions': { type: 'string' },
     fake: { type: 'boolean', default: false },
+    'ai-sdk-calls': { type: 'string', default: '300' },
+    'ai-sdk-memories': { type: 'string', default: '1000' },
     quick: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -97,7 +102,7 @@ if (values.help) {
   process.exit(0);
 }
 
-const PARTS = ['add-cost', 'scale', 'locomo', 'locomo-e2e'] as const;
+const PARTS = ['add-cost', 'scale', 'locomo', 'locomo-e2e', 'ai-sdk'] as const;
 type Part = (typeof PARTS)[number];
 const unknown = positionals.filter((name) => !(PARTS as readonly string[]).includes(name) && name !== 'all' && name !== 'report');
 if (unknown.length > 0) {
@@ -208,6 +213,18 @@ for (const part of parts) {
       seconds,
     );
     print(report.retrievalTables(saved));
+  } else if (part === 'ai-sdk') {
+    const { runAISDK, aiSDKTables } = await import('./parts/ai-sdk');
+    const { result, seconds } = await timed(() =>
+      runAISDK({
+        memoriesPerUser: quick ? 200 : integer('ai-sdk-memories', values['ai-sdk-memories']),
+        users: 10,
+        calls: quick ? 30 : Math.max(1, integer('ai-sdk-calls', values['ai-sdk-calls'])),
+        warmup: quick ? 5 : 30,
+      }),
+    );
+    save('ai-sdk', result, seconds);
+    print(aiSDKTables(result));
   } else if (part === 'locomo-e2e') {
     const { describeEndToEnd, runEndToEnd } = await import('./parts/locomo-e2e');
     const options = {
