@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RateLimitConfig, ServerConfig } from '@mem/config';
 import { memoryCatalog } from './browse';
+import { registerBrowser } from './browser-assets';
 import { HttpError, toErrorResponse } from './http-errors';
 import type { ApiKey, ApiKeyStore } from './keys';
 import { createLogger, type LogSink, type Logger } from './logger';
@@ -41,6 +42,11 @@ export interface CreateServerOptions {
   readonly embedder?: Embedder;
   /** How many add / search / update / import requests `GET /v1/usage` remembers. @default 500 */
   readonly usageCapacity?: number;
+  /**
+   * Folder of the memory browser's built files (`index.html`, `app.js`, `app.css`), served at `/`;
+   * `false` serves no page. @default the package's `dist/browser`
+   */
+  readonly browserAssets?: string | false;
   /** Limits; missing ones take the defaults of `loadConfig`. */
   readonly limits?: Partial<Pick<ServerConfig, 'bodyLimitBytes' | 'requestTimeoutMs'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
   /** Where the structured log lines go. @default process.stderr */
@@ -296,6 +302,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
 
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true });
+  if (options.browserAssets !== false) registerBrowser(app, options.browserAssets);
 
   return {
     app,

@@ -6,7 +6,14 @@ import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import { expect } from 'vitest';
 import { createServer, type MemServer } from '../src/app';
-import { createMemoryFromConfig, loadConfig, type MemConfigInput, type MemoryOverrides, type RateLimitConfig } from '@mem/config';
+import {
+  createMemoryFromConfig,
+  loadConfig,
+  type ConfiguredMemory,
+  type MemConfigInput,
+  type MemoryOverrides,
+  type RateLimitConfig,
+} from '@mem/config';
 import { ApiKeyStore, type PlainKeyDefinition } from '../src/keys';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
@@ -35,6 +42,8 @@ export interface Response<T = any> {
 export interface TestServer {
   readonly url: string;
   readonly server: MemServer;
+  /** The memory and the parts it was built from (e.g. to seed a graph store directly). */
+  readonly configured: ConfiguredMemory;
   readonly dir: string;
   /** Every log line the server wrote. */
   readonly logs: string[];
@@ -65,6 +74,8 @@ export async function startTestServer(
     requestTimeoutMs?: number;
     now?: () => number;
     config?: MemConfigInput;
+    /** Folder of the memory browser's files; default: none served. */
+    browserAssets?: string;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mem-server-test-'));
@@ -85,6 +96,7 @@ export async function startTestServer(
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     },
     log: { write: (line: string) => logs.push(line) },
+    browserAssets: options.browserAssets ?? false,
     ...(options.now ? { now: options.now } : {}),
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -93,6 +105,7 @@ export async function startTestServer(
   return {
     url,
     server,
+    configured,
     dir,
     logs,
     async request(method, path, requestOptions = {}) {

@@ -1,0 +1,3 @@
+import { start } from './browser-app';
+
+void start();
