@@ -164,6 +164,8 @@ async function signIn(key: string): Promise<void> {
   byId('who').textContent = `${me.key.id}${me.key.admin ? ' (admin)' : ''}`;
   byId('tab-graph').hidden = !me.server.graph;
   byId('import').hidden = !me.server.import;
+  // Without a list of scopes, ids are the only way in.
+  byId<HTMLDetailsElement>('custom-scope-box').open = !me.server.scopes;
   const fromHash = scopeFromHash();
   const view = new URLSearchParams(location.hash.slice(1)).get('view');
   await loadScopes();
