@@ -119,6 +119,7 @@ function scanningCatalog(memory: Memory, provider: string | undefined): MemoryCa
   };
 }
 
+/** A record as `Memory` returns it (core's own conversion is private to `Memory`). */
 function toItem(record: MemoryRecord): MemoryItem {
   return {
     id: record.id,

@@ -419,7 +419,8 @@ describe.skipIf(skip !== undefined)(`the memory browser in headless Chromium${sk
       }, KEYS.alice);
       await page.goto(`${api.url}/#user=alice`);
       await page.waitForSelector('body[data-ready="list"]');
-      await page.waitForTimeout(300);
+      // Layout shifts are reported once a frame is drawn: let two more frames pass.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
       const layout = await page.evaluate(() => ({
         shifts: (window as { __shifts?: number }).__shifts,
         scrollWidth: document.documentElement.scrollWidth,
