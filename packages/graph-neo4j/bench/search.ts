@@ -1,7 +1,7 @@
 /**
  * Graph search latency of Neo4jGraphStore on a real Neo4j 5.26 (not a test).
  *
- *   pnpm --filter @mem/graph-neo4j bench                 # builds/starts Neo4j from server/ (Maven)
+ *   pnpm --filter @mem/graph-neo4j bench                 # builds/starts Neo4j (@mem/test-servers, Maven)
  *   NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=… pnpm --filter @mem/graph-neo4j bench
  *   pnpm --filter @mem/graph-neo4j bench -- --sizes 1000,10000 --queries 300
  *
@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normalize, type Scope } from '@mem/core';
 import { Neo4jGraphStore } from '../src/neo4j-graph-store';
-import { startNeo4jServer, type Neo4jTestServer } from '../test/neo4j-server';
+import { startNeo4jServer, type Neo4jTestServer } from '@mem/test-servers/neo4j';
 
 const { values: args } = parseArgs({
   options: {

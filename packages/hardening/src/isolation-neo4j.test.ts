@@ -1,7 +1,6 @@
 import { Neo4jGraphStore } from '@mem/graph-neo4j';
+import { startNeo4jServer, type Neo4jTestServer } from '@mem/test-servers/neo4j';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The Neo4j test server of @mem/graph-neo4j (a real Neo4j 5.26 Community from Maven Central), by path.
-import { startNeo4jServer, type Neo4jTestServer } from '../../graph-neo4j/test/neo4j-server';
 import { profile, recordFigure } from './support/figures';
 import { graphIsolation } from './support/graph-isolation';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findOrStartChroma } from '@mem/test-servers/chroma';
 import type { TestProject } from 'vitest/node';
-import { startChromaServer, waitForHeartbeat, type ChromaServer } from '../../vector-chroma/test/chroma-server';
 import type { Figure, Profile } from '../src/support/figures';
 
 declare module 'vitest' {
@@ -28,25 +28,11 @@ export function hardeningSetup(profile: Profile) {
     const startedAt = Date.now();
     project.provide('hardeningProfile', profile);
     project.provide('hardeningFigures', figures);
-    let server: ChromaServer | undefined;
-    const configured = process.env.CHROMA_URL;
-    if (configured) {
-      await waitForHeartbeat(configured.replace(/\/$/, ''), undefined, 10_000);
-      project.provide('chromaUrl', configured);
-      project.provide('chromaSkip', '');
-    } else {
-      try {
-        server = await startChromaServer();
-        project.provide('chromaUrl', server.url);
-        project.provide('chromaSkip', '');
-      } catch (error) {
-        if (process.env.CI === 'true') throw error;
-        project.provide('chromaUrl', '');
-        project.provide('chromaSkip', `no Chroma server: set CHROMA_URL or fix the local one (${(error as Error).message.split('\n')[0]})`);
-      }
-    }
+    const server = await findOrStartChroma();
+    project.provide('chromaUrl', server.url);
+    project.provide('chromaSkip', server.skip);
     return async () => {
-      await server?.stop();
+      await server.stop();
       const rows: Figure[] = [];
       for (const file of readdirSync(figures)) {
         for (const line of readFileSync(join(figures, file), 'utf8').split('\n')) if (line.trim()) rows.push(JSON.parse(line) as Figure);

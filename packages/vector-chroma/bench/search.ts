@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { cosineSimilarity, hashText, type MemoryRecord, type Scope } from '@mem/core';
 import { ChromaVectorStore } from '../src/chroma-vector-store';
-import { startChromaServer } from '../test/chroma-server';
+import { startChromaServer } from '@mem/test-servers/chroma';
 
 const RECORDS = 10_000;
 const DIMENSIONS = 1_536;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import neo4j from 'neo4j-driver';
 
-/** A real Neo4j 5.26 Community server run by `server/` (embedded database + Bolt connector). */
+/** A real Neo4j 5.26 Community server run by `neo4j-server/` (embedded database + Bolt connector). */
 export interface Neo4jTestServer {
   /** e.g. `bolt://127.0.0.1:41234` */
   readonly uri: string;
@@ -20,7 +20,7 @@ export interface Neo4jTestServer {
 }
 
 /** Folder of the Maven project that builds the launcher. */
-export const SERVER_DIRECTORY = fileURLToPath(new URL('../server/', import.meta.url));
+export const SERVER_DIRECTORY = fileURLToPath(new URL('../neo4j-server/', import.meta.url));
 const SOURCES = ['pom.xml', 'src/main/java/dev/mem/neo4j/Neo4jTestServer.java'];
 const STAMP = join(SERVER_DIRECTORY, 'target', 'mem-build-stamp');
 /** Neo4j requires passwords of at least 8 characters; authentication is on, as in production. */
@@ -30,8 +30,8 @@ const START_TIMEOUT_MS = 180_000;
 const JAVA_OPTIONS = ['-Xms256m', '-XX:+ExitOnOutOfMemoryError'];
 
 /**
- * Builds the launcher with `mvn -q -B package` (jars from Maven Central into `server/target/lib`)
- * unless `server/target` already holds a build of the current `pom.xml` and Java source.
+ * Builds the launcher with `mvn -q -B package` (jars from Maven Central into `neo4j-server/target/lib`)
+ * unless `neo4j-server/target` already holds a build of the current `pom.xml` and Java source.
  *
  * @returns whether a build ran, and how long it took.
  * @throws Error with the tail of Maven's output when the build fails or Maven/Java is missing.
@@ -120,6 +120,54 @@ export async function startNeo4jServer(
   } catch (error) {
     await stop();
     throw new Error(`The Neo4j test server did not start: ${(error as Error).message}\n--- server output ---\n${output}`);
+  }
+}
+
+/** A Neo4j server for a test run: its address, or why there is none. */
+export interface FoundNeo4j {
+  /** Bolt URI; `''` when there is no server (then {@link FoundNeo4j.skip} says why). */
+  readonly uri: string;
+  readonly username: string;
+  readonly password: string;
+  /** Database name; `''` for the server's default database. */
+  readonly database: string;
+  /** Why there is no server, to show as the skip reason; `''` when there is one. */
+  readonly skip: string;
+  /** Stops the server if this call started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Finds or starts the Neo4j server a test run uses: `NEO4J_URI` (with `NEO4J_USERNAME`,
+ * `NEO4J_PASSWORD`, `NEO4J_DATABASE`) when set, otherwise {@link startNeo4jServer}. A server that
+ * cannot be had **throws under `CI=true`** and elsewhere returns the reason as `skip`, so tests skip
+ * visibly instead of passing.
+ */
+export async function findOrStartNeo4j(
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+  options: { readonly pageCacheMb?: number; readonly heapMb?: number } = {},
+): Promise<FoundNeo4j> {
+  const configured = environment['NEO4J_URI'];
+  if (configured) {
+    const username = environment['NEO4J_USERNAME'] || 'neo4j';
+    const password = environment['NEO4J_PASSWORD'] ?? '';
+    await waitForBolt(configured, username, password, 10_000);
+    return { uri: configured, username, password, database: environment['NEO4J_DATABASE'] ?? '', skip: '', stop: async () => {} };
+  }
+  try {
+    const server = await startNeo4jServer(options);
+    return { uri: server.uri, username: server.username, password: server.password, database: '', skip: '', stop: server.stop };
+  } catch (error) {
+    if (environment['CI'] === 'true') throw error;
+    const reason = (error as Error).message.split('\n')[0];
+    return {
+      uri: '',
+      username: '',
+      password: '',
+      database: '',
+      skip: `no Neo4j server: set NEO4J_URI or fix the local one (${reason})`,
+      stop: async () => {},
+    };
   }
 }
 

@@ -51,6 +51,37 @@ export async function startChromaServer(): Promise<ChromaServer> {
   return { url, stop };
 }
 
+/** A Chroma server for a test run: its address, or why there is none. */
+export interface FoundChroma {
+  /** Base URL; `''` when there is no server (then {@link FoundChroma.skip} says why). */
+  readonly url: string;
+  /** Why there is no server, to show as the skip reason; `''` when there is one. */
+  readonly skip: string;
+  /** Stops the server if this call started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Finds or starts the Chroma server a test run uses: `CHROMA_URL` when set, otherwise
+ * {@link startChromaServer}. A server that cannot be had **throws under `CI=true`** and elsewhere
+ * returns the reason as `skip`, so tests skip visibly instead of passing.
+ */
+export async function findOrStartChroma(environment: Readonly<Record<string, string | undefined>> = process.env): Promise<FoundChroma> {
+  const configured = environment['CHROMA_URL'];
+  if (configured) {
+    await waitForHeartbeat(configured.replace(/\/$/, ''), undefined, 10_000);
+    return { url: configured, skip: '', stop: async () => {} };
+  }
+  try {
+    const server = await startChromaServer();
+    return { url: server.url, skip: '', stop: server.stop };
+  } catch (error) {
+    if (environment['CI'] === 'true') throw error;
+    const reason = (error as Error).message.split('\n')[0];
+    return { url: '', skip: `no Chroma server: set CHROMA_URL or fix the local one (${reason})`, stop: async () => {} };
+  }
+}
+
 /** Resolves once `url` answers its heartbeat. */
 export async function waitForHeartbeat(url: string, exited?: Promise<number | null>, timeoutMs = START_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
