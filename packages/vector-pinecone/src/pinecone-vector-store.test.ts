@@ -52,9 +52,11 @@ async function collect(records: AsyncIterable<MemoryRecord>): Promise<string[]> 
 const paths = (emulator: PineconeEmulator) => emulator.requests.map((request) => `${request.method} ${request.path} ${request.status}`);
 
 describe('requests', () => {
-  it('sends the X-Pinecone-Api-Version of the pinned SDK, the version whose spec the emulator validates against', async () => {
+  it('sends the X-Pinecone-Api-Version of the pinned SDK, the version whose spec the emulator validates against', async (context) => {
     expect(PINECONE_API_VERSION).toBe(X_PINECONE_API_VERSION);
     const emulator = await startEmulator();
+    // Without the spec files the emulator warned and validates nothing (under CI=true it refused to start).
+    if (!emulator.spec) context.skip('the Pinecone spec is missing (../shared/specs/pinecone): nothing to validate against');
     expect(emulator.spec?.version).toBe(PINECONE_API_VERSION);
     const store = storeFor(emulator, { createIndex: { cloud: 'aws', region: 'us-east-1' } });
     await store.ensureCollection({ dimensions: 3 });

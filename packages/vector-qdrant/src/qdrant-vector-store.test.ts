@@ -457,7 +457,9 @@ describe('failures', () => {
     expect(emulator.requests.length - from).toBe(1);
   });
 
-  it('maps a request the OpenAPI spec rejects to a non-retryable 400 naming the problem', async () => {
+  it('maps a request the OpenAPI spec rejects to a non-retryable 400 naming the problem', async (context) => {
+    // Without the spec file the emulator warned and validates nothing (under CI=true it refused to start).
+    if (!emulator.validating) context.skip('the Qdrant OpenAPI spec is missing (../shared/specs/qdrant): nothing rejects the request');
     const subject = store();
     await subject.ensureCollection({ dimensions: 3 });
     const client = new QdrantClient({ url: emulator.url, checkCompatibility: false });

@@ -5,12 +5,11 @@ import { InMemoryHistoryStore, InMemoryVectorStore, type HistoryStore, type Vect
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { ChromaVectorStore } from '@mem/vector-chroma';
 import { PineconeVectorStore } from '@mem/vector-pinecone';
+import { PineconeEmulator } from '@mem/vector-pinecone/testing';
 import { QdrantVectorStore } from '@mem/vector-qdrant';
+import { QdrantEmulator } from '@mem/vector-qdrant/testing';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { inject } from 'vitest';
-// The emulators are package-internal test modules (not exported): imported by path, as the brief allows.
-import { PineconeEmulator } from '../../../vector-pinecone/src/testing/pinecone-emulator';
-import { QdrantEmulator } from '../../../vector-qdrant/src/testing/qdrant-emulator';
 
 /** A vector store and a history store for one test, and how to dispose of them. */
 export interface Stores {

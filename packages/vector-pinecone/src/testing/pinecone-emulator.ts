@@ -16,9 +16,15 @@ export interface PineconeEmulatorOptions {
   /**
    * Directory holding `db_control_<version>.oas.yaml` and `db_data_<version>.oas.yaml`.
    * @default `../shared/specs/pinecone` relative to the repository root. When the files are missing
-   * the emulator runs without validation and prints one line saying so; `null` turns validation off silently.
+   * `start` throws if the spec is required ({@link PineconeEmulatorOptions.requireSpec}), else the
+   * emulator runs without validation and prints one line saying so; `null` turns validation off silently.
    */
   readonly specDirectory?: string | null;
+  /**
+   * Whether missing spec files are an error (`start` throws) instead of a warning and a run without
+   * validation. @default true under `CI=true`, so CI can never silently stop validating requests
+   */
+  readonly requireSpec?: boolean;
   /** When set, every request must carry this `Api-Key` (401 otherwise). Any non-empty key is accepted by default. */
   readonly apiKey?: string;
   /**
@@ -170,9 +176,16 @@ export class PineconeEmulator {
       const directory = options.specDirectory ?? defaultSpecDirectory();
       spec = directory === undefined ? undefined : loadPineconeSpec(directory, PINECONE_API_VERSION);
       if (!spec) {
+        const where = directory ?? '../shared/specs/pinecone';
+        if (options.requireSpec ?? process.env['CI'] === 'true') {
+          throw new Error(
+            `[pinecone-emulator] Pinecone OpenAPI spec ${PINECONE_API_VERSION} not found under ${where}, and it is required (CI=true): ` +
+              'requests must be validated. Lay the specs beside the repository (../shared/specs), or pass specDirectory.',
+          );
+        }
         // One line, once per emulator: a fresh clone without ../shared/specs still runs the tests.
         console.warn(
-          `[pinecone-emulator] Pinecone OpenAPI spec ${PINECONE_API_VERSION} not found under ${directory ?? '../shared/specs/pinecone'}; requests are NOT validated.`,
+          `[pinecone-emulator] Pinecone OpenAPI spec ${PINECONE_API_VERSION} not found under ${where}; requests are NOT validated (under CI=true this fails).`,
         );
       }
     }

@@ -92,12 +92,23 @@ describe.skipIf(!specPresent && !requireSpec)(
 );
 
 describe('QdrantEmulator without the spec', () => {
-  it('prints one line saying so, once, and still serves requests', async () => {
+  it('refuses to start when the spec is required (the default under CI=true)', async () => {
     const lines: string[] = [];
-    const first = await QdrantEmulator.start({ specPath: '/nonexistent/openapi.json', log: (line) => lines.push(line) });
-    const second = await QdrantEmulator.start({ specPath: '/nonexistent/openapi.json', log: (line) => lines.push(line) });
+    await expect(
+      QdrantEmulator.start({ specPath: '/nonexistent/openapi.json', requireSpec: true, log: (line) => lines.push(line) }),
+    ).rejects.toThrow(/spec not found at \/nonexistent\/openapi\.json, and it is required \(CI=true\)/);
+    expect(lines).toEqual([]);
+  });
+
+  it('elsewhere prints one line saying so, once, and still serves requests', async () => {
+    const lines: string[] = [];
+    const options = { specPath: '/nonexistent/openapi.json', requireSpec: false, log: (line: string) => lines.push(line) };
+    const first = await QdrantEmulator.start(options);
+    const second = await QdrantEmulator.start(options);
     try {
-      expect(lines).toEqual([expect.stringMatching(/spec not found at \/nonexistent\/openapi\.json; requests are NOT validated/)]);
+      expect(lines).toEqual([
+        expect.stringMatching(/spec not found at \/nonexistent\/openapi\.json; requests are NOT validated \(under CI=true this fails\)/),
+      ]);
       expect(first.validating).toBe(false);
       expect((await call(first, 'PUT', '/collections/c', { vectors: { size: 2, distance: 'Cosine' } })).json).toMatchObject({
         result: true,

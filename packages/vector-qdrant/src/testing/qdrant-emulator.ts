@@ -16,21 +16,26 @@ import { QdrantOpenApiValidator, defaultSpecPath, type QdrantOperation } from '.
  * request is validated against Qdrant's published OpenAPI document (400 with Qdrant's error shape
  * when it does not conform), and so is every answer the emulator gives (500 when its own answer
  * would not conform). Collections, points, filters, Cosine/Dot/Euclid/Manhattan scores, scroll
- * pages and id order follow the real server. Not exported from the package.
+ * pages and id order follow the real server. Exported as `@mem/vector-qdrant/testing`, for tests only.
  */
 
 /** Options of {@link QdrantEmulator.start}. */
 export interface QdrantEmulatorOptions {
   /**
    * The OpenAPI document to validate against. `undefined`: the repository's
-   * `../shared/specs/qdrant/openapi.json`; `null`: no validation.
+   * `../shared/specs/qdrant/openapi.json`; `null`: no validation (on purpose, silently).
    */
   readonly specPath?: string | null;
+  /**
+   * Whether a missing spec file is an error (`start` throws) instead of a warning and a run without
+   * validation. @default true under `CI=true`, so CI can never silently stop validating requests
+   */
+  readonly requireSpec?: boolean;
   /** Version reported by `GET /`. @default '1.18.0' (the pinned client's own, so its check passes) */
   readonly version?: string;
   /** When set, requests must carry it in the `api-key` header (else 401). */
   readonly apiKey?: string;
-  /** Where the one-line notice about a missing spec goes. @default console.warn */
+  /** Where the one-line warning about a missing spec goes (when it is not required). @default console.warn */
   readonly log?: (line: string) => void;
 }
 
@@ -103,11 +108,20 @@ export class QdrantEmulator {
     let validator: QdrantOpenApiValidator | undefined;
     if (specPath !== null && specPath !== undefined && existsSync(specPath)) {
       validator = QdrantOpenApiValidator.fromFile(specPath);
-    } else if (specPath !== null && !missingSpecNoticePrinted) {
-      missingSpecNoticePrinted = true;
-      (options.log ?? console.warn)(
-        `Qdrant emulator: OpenAPI spec not found at ${specPath ?? '../shared/specs/qdrant/openapi.json'}; requests are NOT validated.`,
-      );
+    } else if (specPath !== null) {
+      const where = specPath ?? '../shared/specs/qdrant/openapi.json';
+      if (options.requireSpec ?? process.env['CI'] === 'true') {
+        throw new Error(
+          `Qdrant emulator: OpenAPI spec not found at ${where}, and it is required (CI=true): requests must be validated. ` +
+            'Lay the specs beside the repository (../shared/specs), or pass specPath.',
+        );
+      }
+      if (!missingSpecNoticePrinted) {
+        missingSpecNoticePrinted = true;
+        (options.log ?? console.warn)(
+          `Qdrant emulator: OpenAPI spec not found at ${where}; requests are NOT validated (under CI=true this fails).`,
+        );
+      }
     }
     let emulator: QdrantEmulator | undefined;
     const server = createServer((request, response) => {
