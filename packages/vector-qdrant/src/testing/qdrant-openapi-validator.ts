@@ -51,15 +51,24 @@ export function defaultSpecPath(): string | undefined {
   }
 }
 
+/** Compiled documents by path. */
+const compiled = new Map<string, QdrantOpenApiValidator>();
+
 /** Request validation for every operation of Qdrant's OpenAPI document. */
 export class QdrantOpenApiValidator {
   /** The `info.version` of the document, e.g. `master` or `v1.15.0`. */
   readonly specVersion: string;
   private readonly operations: QdrantOperation[] = [];
 
-  /** Reads and compiles the OpenAPI document at `specPath`. */
+  /** Reads and compiles the OpenAPI document at `specPath`, once per path: compiling takes seconds, so emulators share it. */
   static fromFile(specPath: string): QdrantOpenApiValidator {
-    return new QdrantOpenApiValidator(JSON.parse(readFileSync(specPath, 'utf8')) as JsonObject);
+    const key = resolve(specPath);
+    let validator = compiled.get(key);
+    if (!validator) {
+      validator = new QdrantOpenApiValidator(JSON.parse(readFileSync(specPath, 'utf8')) as JsonObject);
+      compiled.set(key, validator);
+    }
+    return validator;
   }
 
   constructor(spec: JsonObject) {
