@@ -6,5 +6,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     globalSetup: ['test/global-setup-fast.ts'],
     testTimeout: 60_000,
+    // Hooks start emulators that compile their provider's OpenAPI spec: seconds on a busy machine.
+    hookTimeout: 60_000,
   },
 });
