@@ -4,13 +4,33 @@ import { tokenize, type Scope } from '@mem/core';
 export const MAX_KEYWORD_TERMS = 64;
 
 /**
+ * English function words left out of keyword queries: they match almost every memory, so they only
+ * add noise to BM25 (question words such as "what" or "when" above all). The index keeps them, so a
+ * query made only of such words still finds memories that hold them.
+ */
+export const KEYWORD_STOP_WORDS: ReadonlySet<string> = new Set(
+  (
+    'a about above after again against all am an and any are as at be because been before being below between both but by ' +
+    'can could did do does doing down during each few for from further had has have having he her here hers herself him ' +
+    'himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other ' +
+    'our ours ourselves out over own same she should so some such than that the their theirs them themselves then there ' +
+    'these they this those through to too under until up very was we were what when where which while who whom why will ' +
+    'with would you your yours yourself yourselves ever also s t d ll m re ve'
+  ).split(' '),
+);
+
+/**
  * Turns user text into an FTS5 query that matches any of its words, or `undefined` when the text
- * holds no word. Words are split like core's BM25 (letters and digits, lowercased) and each one is
- * a quoted string, so user text is never read as FTS5 syntax: `"`, `*`, `-`, `NEAR`, `AND`, `OR`,
- * `NOT`, `:` and parentheses are either separators or plain words.
+ * holds no word. Words are split like core's BM25 (letters and digits, lowercased), stop words are
+ * dropped (unless nothing else is left), and each word is a quoted string, so user text is never
+ * read as FTS5 syntax: `"`, `*`, `-`, `NEAR`, `AND`, `OR`, `NOT`, `:` and parentheses are either
+ * separators or plain words. FTS5 stems each quoted word with the index's Porter tokenizer, so
+ * "researching" finds "researched".
  */
 export function toFtsQuery(text: string, scope?: Scope): string | undefined {
-  const words = [...new Set(tokenize(text))].slice(0, MAX_KEYWORD_TERMS);
+  const all = [...new Set(tokenize(text))];
+  const content = all.filter((word) => !KEYWORD_STOP_WORDS.has(word));
+  const words = (content.length > 0 ? content : all).slice(0, MAX_KEYWORD_TERMS);
   if (words.length === 0) return undefined;
   // Words hold only letters and digits; doubling quotes keeps the quoting sound regardless.
   const anyWord = words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' OR ');
@@ -19,9 +39,11 @@ export function toFtsQuery(text: string, scope?: Scope): string | undefined {
 }
 
 /**
- * The scope column terms of a keyword query: `u`, `a` or `r` followed by the upper-case hex of the
- * id's UTF-8 bytes, the same token the index triggers write with SQLite's `hex()`. Hex digits are
- * letters and digits only, so an id can never be read as FTS5 syntax.
+ * The scope column terms of a keyword query: `u`, `a` or `r`, the upper-case hex of the id's UTF-8
+ * bytes, then `0`; the same token the index triggers write with SQLite's `hex()`. Hex digits are
+ * letters and digits only, so an id can never be read as FTS5 syntax. The final `0` keeps the
+ * index's Porter stemmer off the token (it strips letter suffixes such as `e` and `ed`), so the
+ * token is exactly the id's bytes.
  */
 export function scopeTokenQuery(scope: Scope): string[] {
   const terms: string[] = [];
@@ -30,7 +52,7 @@ export function scopeTokenQuery(scope: Scope): string[] {
     ['a', scope.agentId],
     ['r', scope.runId],
   ] as const) {
-    if (id !== undefined) terms.push(`scope : "${prefix}${Buffer.from(id, 'utf8').toString('hex').toUpperCase()}"`);
+    if (id !== undefined) terms.push(`scope : "${prefix}${Buffer.from(id, 'utf8').toString('hex').toUpperCase()}0"`);
   }
   return terms;
 }

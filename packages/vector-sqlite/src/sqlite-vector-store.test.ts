@@ -192,13 +192,48 @@ describe('keyword search', () => {
   });
 
   it('quotes every word of the FTS5 query', () => {
-    expect(toFtsQuery('Salt AND "pepper" NEAR*')).toBe('"salt" OR "and" OR "pepper" OR "near"');
+    expect(toFtsQuery('Salt AND "pepper" NEAR*')).toBe('"salt" OR "pepper" OR "near"');
     expect(toFtsQuery(' -*"() ')).toBeUndefined();
   });
 
   it('narrows the keyword index by scope tokens that no scope id can break out of', () => {
-    expect(toFtsQuery('tea', { userId: 'u"1', runId: 'r 1' })).toBe('scope : "u752231" AND scope : "r722031" AND text : ("tea")');
+    expect(toFtsQuery('tea', { userId: 'u"1', runId: 'r 1' })).toBe('scope : "u7522310" AND scope : "r7220310" AND text : ("tea")');
     expect(toFtsQuery('tea', {})).toBe('"tea"');
+  });
+
+  it('leaves stop words out of the query unless the query has nothing else', () => {
+    expect(toFtsQuery('When did Caroline go to the support group?')).toBe('"caroline" OR "go" OR "support" OR "group"');
+    expect(toFtsQuery('who are you')).toBe('"who" OR "are" OR "you"');
+  });
+
+  it('stems words in the index and in the query (Porter), so inflections match', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({
+      records: [
+        record('researched', { text: 'Caroline researched adoption agencies' }),
+        record('running', { text: 'Melanie goes running every morning' }),
+        record('other', { text: 'Painting a sunset by the lake' }),
+      ],
+    });
+    expect((await store.keywordQuery({ scope, text: 'What is Caroline researching?', topK: 5 })).map((match) => match.record.id)).toEqual([
+      'researched',
+    ]);
+    expect((await store.keywordQuery({ scope, text: 'runs', topK: 5 })).map((match) => match.record.id)).toEqual(['running']);
+    expect((await store.keywordQuery({ scope, text: 'agency', topK: 5 })).map((match) => match.record.id)).toEqual(['researched']);
+  });
+
+  it('keeps scopes apart whose tokens the stemmer would otherwise touch', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    // hex("an") = 616E and hex("a") = 61: "e"/"ed" endings are what the Porter stemmer strips.
+    const ids = ['an', 'a', 'a\u00ed', 'ne', 'n'];
+    await store.upsert({ records: ids.map((userId) => record(`m-${userId}`, { text: 'likes oolong', scope: { userId } })) });
+    for (const userId of ids) {
+      expect((await store.keywordQuery({ scope: { userId }, text: 'oolong', topK: 5 })).map((match) => match.record.id)).toEqual([
+        `m-${userId}`,
+      ]);
+    }
   });
 
   it('moves a memory between scopes in the keyword index when an upsert changes its scope', async () => {
@@ -233,6 +268,40 @@ describe('keyword search', () => {
     expect((await store.keywordQuery({ scope, text: 'rooibos', topK: 5 })).map((match) => match.record.id)).toEqual(['old']);
     await store.upsert({ records: [record('new', { text: 'likes rooibos too' })] });
     expect((await store.keywordQuery({ scope, text: 'rooibos', topK: 5 })).map((match) => match.record.id).sort()).toEqual(['new', 'old']);
+  });
+
+  it('migrates a layout-2 file (keyword index without stemming) to the stemmed index, keeping scopes apart', async () => {
+    const path = join(directory, 'layout2.db');
+    const database = new Database(path);
+    // The layout @mem/vector-sqlite wrote before Porter stemming: unicode61, scope tokens without the final 0.
+    const tokens = (row: string) =>
+      `trim(coalesce('u' || hex(${row}.user_id), '') || ' ' || coalesce('a' || hex(${row}.agent_id), '') || ' ' || coalesce('r' || hex(${row}.run_id), ''))`;
+    database.exec(`
+      CREATE TABLE "memories" (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, id_order BLOB NOT NULL, user_id TEXT, agent_id TEXT, run_id TEXT,
+        text TEXT NOT NULL, hash TEXT NOT NULL, metadata TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        occurred_at INTEGER NOT NULL, embedding BLOB NOT NULL);
+      CREATE VIRTUAL TABLE "memories_kw" USING fts5(text, scope, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+      CREATE TRIGGER "memories_kw_insert" AFTER INSERT ON "memories" BEGIN
+        INSERT INTO "memories_kw" (rowid, text, scope) VALUES (new.seq, new.text, ${tokens('new')});
+      END;
+      CREATE TABLE "memories_meta" (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO "memories_meta" VALUES ('schema_version', '2'), ('dimensions', '3');
+    `);
+    const insert = database.prepare(
+      'INSERT INTO "memories" (id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)',
+    );
+    const vector = Buffer.from(new Float32Array([1, 0, 0]).buffer);
+    insert.run('old', Buffer.from('old'), 'u1', 'went hiking in the mountains', 'h', '{}', vector);
+    insert.run('theirs', Buffer.from('theirs'), 'u2', 'went hiking too', 'h', '{}', vector);
+    database.close();
+    const store = track(new SqliteVectorStore({ path }));
+    expect((await store.keywordQuery({ scope, text: 'hikes', topK: 5 })).map((match) => match.record.id)).toEqual(['old']);
+    await store.upsert({ records: [record('new', { text: 'loves hiking' })] });
+    expect((await store.keywordQuery({ scope, text: 'hike', topK: 5 })).map((match) => match.record.id).sort()).toEqual(['new', 'old']);
+    const reopened = new Database(path);
+    expect(reopened.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('3');
+    expect(reopened.prepare(`SELECT sql FROM sqlite_master WHERE name = 'memories_kw'`).pluck().get()).toContain('porter');
+    reopened.close();
   });
 
   it('follows upserts that change the text, deletes and reset', async () => {

@@ -36,7 +36,7 @@ import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorSt
 const LIST_PAGE_SIZE = 500;
 /** Prepared statements kept per store (statements differ by scope shape and filter shape). */
 /** Version of the table layout, kept in `<table>_meta` for future migrations. */
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -421,8 +421,8 @@ export class SqliteVectorStore implements VectorStore {
         const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
         if (version === undefined) {
           this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
-        } else if (version === '1') {
-          this.database.exec(this.sql.migrateFrom1);
+        } else if (version === '1' || version === '2') {
+          this.database.exec(this.sql.rebuildKeywordIndex);
           this.database.prepare(`UPDATE "${this.table}_meta" SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
         } else if (version !== SCHEMA_VERSION) {
           throw new MemError(
@@ -507,6 +507,22 @@ function buildStatements(table: string) {
   const t = `"${table}"`;
   const kw = `"${table}_kw"`;
   const meta = `"${table}_meta"`;
+  // The keyword index holds each memory's words and its scope as tokens ("u" + hex of the userId
+  // + "0", "a" agentId, "r" runId), so a scoped keyword query intersects posting lists inside FTS5
+  // instead of matching every scope's memories and filtering afterwards. The Porter tokenizer stems
+  // words in the index and in queries alike ("researching" and "researched" are one term).
+  const keywordIndex = `
+      CREATE VIRTUAL TABLE IF NOT EXISTS ${kw} USING fts5(text, scope, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 0');
+      CREATE TRIGGER IF NOT EXISTS "${table}_kw_insert" AFTER INSERT ON ${t} BEGIN
+        INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_kw_delete" AFTER DELETE ON ${t} BEGIN
+        DELETE FROM ${kw} WHERE rowid = old.seq;
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_kw_update" AFTER UPDATE OF text, user_id, agent_id, run_id ON ${t} BEGIN
+        DELETE FROM ${kw} WHERE rowid = old.seq;
+        INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
+      END;`;
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
@@ -530,29 +546,21 @@ function buildStatements(table: string) {
       CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_agent_id" ON ${t} (agent_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_run_id" ON ${t} (run_id, id_order);
-      -- The keyword index holds each memory's words and its scope as tokens ("u" + hex of the
-      -- userId, "a" agentId, "r" runId), so a scoped keyword query intersects posting lists
-      -- inside FTS5 instead of matching every scope's memories and filtering afterwards.
-      CREATE VIRTUAL TABLE IF NOT EXISTS ${kw} USING fts5(text, scope, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
-      CREATE TRIGGER IF NOT EXISTS "${table}_kw_insert" AFTER INSERT ON ${t} BEGIN
-        INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
-      END;
-      CREATE TRIGGER IF NOT EXISTS "${table}_kw_delete" AFTER DELETE ON ${t} BEGIN
-        DELETE FROM ${kw} WHERE rowid = old.seq;
-      END;
-      CREATE TRIGGER IF NOT EXISTS "${table}_kw_update" AFTER UPDATE OF text, user_id, agent_id, run_id ON ${t} BEGIN
-        DELETE FROM ${kw} WHERE rowid = old.seq;
-        INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
-      END;
+      ${keywordIndex}
       CREATE TABLE IF NOT EXISTS ${meta} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `,
-    // Layout 1 kept an external-content FTS5 index of the text alone; layout 2 replaces it.
-    migrateFrom1: `
+    // Layout 1 kept an external-content FTS5 index of the text alone; layout 2 a scoped index without
+    // stemming. Layout 3 (Porter stemming, stemmer-proof scope tokens) is rebuilt from the table.
+    rebuildKeywordIndex: `
       DROP TRIGGER IF EXISTS "${table}_fts_insert";
       DROP TRIGGER IF EXISTS "${table}_fts_delete";
       DROP TRIGGER IF EXISTS "${table}_fts_update";
       DROP TABLE IF EXISTS "${table}_fts";
-      DELETE FROM ${kw};
+      DROP TRIGGER IF EXISTS "${table}_kw_insert";
+      DROP TRIGGER IF EXISTS "${table}_kw_delete";
+      DROP TRIGGER IF EXISTS "${table}_kw_update";
+      DROP TABLE IF EXISTS ${kw};
+      ${keywordIndex}
       INSERT INTO ${kw} (rowid, text, scope) SELECT seq, text, ${scopeTokens(t)} FROM ${t};
     `,
     drop: `
@@ -605,7 +613,7 @@ function buildStatements(table: string) {
 
 /** The scope tokens of a row (`new`, or a table name) as an SQL expression: see {@link scopeTokenQuery}. */
 function scopeTokens(row: string): string {
-  return `trim(coalesce('u' || hex(${row}.user_id), '') || ' ' || coalesce('a' || hex(${row}.agent_id), '') || ' ' || coalesce('r' || hex(${row}.run_id), ''))`;
+  return `trim(coalesce('u' || hex(${row}.user_id) || '0', '') || ' ' || coalesce('a' || hex(${row}.agent_id) || '0', '') || ' ' || coalesce('r' || hex(${row}.run_id) || '0', ''))`;
 }
 
 /** `m.user_id = ? AND …` for every id the scope sets (validated: at least one). */
