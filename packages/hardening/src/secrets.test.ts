@@ -3,17 +3,14 @@ import { inspect } from 'node:util';
 import { InMemoryHistoryStore, InMemoryVectorStore, Memory, MemError, type Embedder, type LLM } from '@mem/core';
 import { HashEmbedder } from '@mem/core/testing';
 import { AnthropicLLM } from '@mem/llm-anthropic';
-import { OpenAIEmbedder, OpenAILLM } from '@mem/llm-openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The adapters' fake servers are package-internal test modules: imported by path.
-import anthropicToolUse from '../../llm-anthropic/src/__fixtures__/anthropic-messages-tool-use.json';
 import {
   startAnthropicFakeServer,
+  toolReply as anthropicToolReply,
   type AnthropicFakeServer,
   type FakeReply as AnthropicReply,
   type FakeRequest as AnthropicRequest,
-} from '../../llm-anthropic/src/testing/anthropic-fake-server';
-import openAIJsonSchema from '../../llm-openai/src/__fixtures__/openai-chat-json-schema.json';
+} from '@mem/llm-anthropic/testing';
+import { OpenAIEmbedder, OpenAILLM } from '@mem/llm-openai';
 import {
   chatReply,
   lexicalEmbeddings,
@@ -21,7 +18,8 @@ import {
   type FakeReply as OpenAIReply,
   type FakeRequest as OpenAIRequest,
   type OpenAIFakeServer,
-} from '../../llm-openai/src/testing/openai-fake-server';
+} from '@mem/llm-openai/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigure } from './support/figures';
 
 // Secrets: API keys, prompts and memory text never appear in errors or logs. Failures are driven
@@ -224,7 +222,7 @@ describe('secrets never reach errors or logs', () => {
     openai.fallback = (request) =>
       request.path.endsWith('/embeddings')
         ? lexicalEmbeddings(request)
-        : chatReply(openAIJsonSchema, { content: `I cannot format this. The user said: ${MEMORY_TEXT}; ${PROMPT}` });
+        : chatReply(OPENAI_COMPLETION, { content: `I cannot format this. The user said: ${MEMORY_TEXT}; ${PROMPT}` });
     violations.push(
       ...(await drive(
         'openai chat: unusable answer twice',
@@ -297,12 +295,38 @@ describe('secrets never reach errors or logs', () => {
   });
 });
 
+/** A chat completion in the documented shape; `chatReply` puts the answer in. */
+const OPENAI_COMPLETION = {
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: {
+    id: 'chatcmpl-hardening',
+    object: 'chat.completion',
+    created: 1751026198,
+    model: 'gpt-4.1-mini-2025-04-14',
+    choices: [{ index: 0, message: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 212, completion_tokens: 14, total_tokens: 226 },
+  },
+};
+
+/** A forced-tool message in the documented shape; `toolReply` puts the tool name and input in. */
+const ANTHROPIC_TOOL_USE = {
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: {
+    id: 'msg_hardening',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-haiku-4-5-20251001',
+    content: [{ type: 'tool_use', id: 'toolu_hardening', name: 'facts', input: {} }],
+    stop_reason: 'tool_use',
+    stop_sequence: null,
+    usage: { input_tokens: 642, output_tokens: 58 },
+  },
+};
+
 /** A forced-tool answer whose input is not the operations object. */
 function toolReply(request: AnthropicRequest, text: string): AnthropicReply {
-  const body = structuredClone(anthropicToolUse.body) as { content: { type: string; name?: string; input?: unknown }[] };
-  const block = body.content.find((candidate) => candidate.type === 'tool_use')!;
   const sent = request.body as { tool_choice?: { name?: string } };
-  block.name = sent.tool_choice?.name ?? 'memory_operations';
-  block.input = { note: text };
-  return { status: 200, body };
+  return anthropicToolReply(ANTHROPIC_TOOL_USE, { name: sent.tool_choice?.name ?? 'memory_operations', input: { note: text } });
 }
