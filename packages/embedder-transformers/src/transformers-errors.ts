@@ -10,12 +10,15 @@ export class MissingModelFilesError extends Error {
   readonly folder: string;
   /** Paths relative to `folder`, e.g. `onnx/model.onnx`. */
   readonly missing: readonly string[];
+  /** PyTorch weights found in the folder instead of ONNX (e.g. `model.safetensors`): a sentence-transformers folder. */
+  readonly pytorchWeights: string | undefined;
 
-  constructor(folder: string, missing: readonly string[]) {
+  constructor(folder: string, missing: readonly string[], pytorchWeights?: string) {
     super(`missing in "${folder}": ${missing.join(', ')}`);
     this.name = 'MissingModelFilesError';
     this.folder = folder;
     this.missing = missing;
+    this.pytorchWeights = pytorchWeights;
   }
 }
 
@@ -68,9 +71,13 @@ export function toLoadError(error: unknown, options: ResolvedTransformersEmbedde
           : /invalid model id/i.test(message)
             ? `"${model}" is not a Hub model id, so it cannot be downloaded`
             : 'the file could not be downloaded';
+    const pytorch =
+      error instanceof MissingModelFilesError && error.pytorchWeights
+        ? `The folder holds PyTorch weights (${error.pytorchWeights}), as a sentence-transformers download does; transformers.js runs ONNX only, so add an ONNX export of the same model as onnx/${onnxFileName(options.dtype)} beside them. `
+        : '';
     return new MissingSettingError(
       'localModelPath',
-      `Model "${model}" was not found in ${where}${missing ? `: missing ${missing}` : ''} (${why}). ` +
+      `Model "${model}" was not found in ${where}${missing ? `: missing ${missing}` : ''} (${why}). ${pytorch}` +
         `Fix: download the model folder (config.json, tokenizer.json, tokenizer_config.json and onnx/${onnxFileName(options.dtype)}) ` +
         `to <localModelPath>/${model}/ and set localModelPath, or leave localModelPath unset with allowRemoteModels: true ` +
         'to download it once into cacheDir.',
