@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markdownTable, textTable, type Table } from './lib/format';
 import { DEFAULT_AUDIT_PATH, DEFAULT_LOCOMO_PATH } from './lib/locomo';
+import { DEFAULT_LONGMEMEVAL_PATH } from './lib/longmemeval';
 import { machineInfo } from './lib/machine';
 import { status } from './lib/progress';
 import * as report from './report';
@@ -26,7 +27,8 @@ Usage: pnpm bench [part ...] [options]        (from the repository root)
 Parts (default: add-cost scale locomo):
   add-cost     mem vs mem0ai: LLM calls, tokens, embedding calls and pipeline time per add and per search
   scale        SqliteVectorStore at 1k/10k/100k memories (1M with --1m): latency, inserts, disk, memory
-  locomo       LOCOMO retrieval quality, offline (evidence turns retrieved at k = 5, 10, 30)
+  locomo       retrieval quality, offline: LOCOMO (any@k / all@k, k = 5, 10, 30, tuning and held-out halves)
+               and LongMemEval pooled turn recall, for lexical, MiniLM and MiniLM + reranker, beside plain BM25
   locomo-e2e   LOCOMO end to end with OPENAI_API_KEY (J, F1, BLEU-1); without a key it says what it would run
   ai-sdk       @mem/ai-sdk's withMemory middleware: tokens it adds to each prompt, milliseconds it adds per call
   report       only rewrite docs/bench/README.md and the README's quoted tables from the saved results
@@ -48,10 +50,14 @@ Options:
   --1m                   scale: add 1,000,000 (about 6 GB on disk; slow)
   --queries N            scale: queries per kind and size (default 300)
   --dimensions N         scale: vector dimensions (default 1536)
-  --embedder NAME        locomo: lexical (default, offline) or transformers (needs --model-path)
-  --model-path DIR       locomo: folder of local Hugging Face models for --embedder transformers
-  --model ID             locomo: the model id for --embedder transformers; locomo-e2e: the extraction model (default gpt-4o-mini)
-  --semantic-only        locomo: no keyword search fused in
+  --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
+                         is reported as not run, with the reason)
+  --model-path DIR       locomo: where scripts/install-models.sh put all-MiniLM-L6-v2 (default apps/bench/models)
+  --reranker-path DIR    locomo: a folder holding a transformers.js cross-encoder, for minilm+reranker
+  --reranker-model ID    locomo: the cross-encoder's id under --reranker-path (default Xenova/ms-marco-MiniLM-L-6-v2)
+  --longmemeval DIR      locomo: LongMemEval oracle questions (default ../shared/data/longmemeval-oracle/questions)
+  --longmemeval-questions N  locomo: pool the first N questions (by id; default all 500; 0 skips LongMemEval)
+  --model ID             locomo-e2e: the extraction model (default gpt-4o-mini)
   --answer-model ID      locomo-e2e: answer model (default gpt-4o-mini)
   --judge-model ID       locomo-e2e: judge model (default gpt-4o-mini)
   --conversations N      locomo-e2e: how many conversations (default 10)
@@ -81,10 +87,13 @@ const { values, positionals } = parseArgs({
     '1m': { type: 'boolean', default: false },
     queries: { type: 'string', default: '300' },
     dimensions: { type: 'string', default: '1536' },
-    embedder: { type: 'string', default: 'lexical' },
+    systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
+    'reranker-path': { type: 'string' },
+    'reranker-model': { type: 'string' },
+    longmemeval: { type: 'string', default: DEFAULT_LONGMEMEVAL_PATH },
+    'longmemeval-questions': { type: 'string' },
     model: { type: 'string' },
-    'semantic-only': { type: 'boolean', default: false },
     'answer-model': { type: 'string', default: 'gpt-4o-mini' },
     'judge-model': { type: 'string', default: 'gpt-4o-mini' },
     conversations: { type: 'string' },
@@ -190,28 +199,31 @@ for (const part of parts) {
     const saved = save('scale', result, seconds);
     print(report.scaleTables(saved));
   } else if (part === 'locomo') {
-    const { runRetrieval } = await import('./parts/locomo-retrieval');
-    const embedder = values.embedder === 'transformers' ? 'transformers' : 'lexical';
-    if (values.embedder !== embedder) {
-      process.stderr.write(`--embedder must be lexical or transformers, got ${values.embedder}.\n`);
+    const { DEFAULT_MODEL_PATH, runRetrieval } = await import('./parts/locomo-retrieval');
+    const known = ['lexical', 'minilm', 'minilm+reranker'] as const;
+    const systems = values.systems!.split(',').map((name) => name.trim());
+    const wrong = systems.filter((name) => !(known as readonly string[]).includes(name));
+    if (wrong.length > 0) {
+      process.stderr.write(`--systems takes ${known.join(', ')}; got ${wrong.join(', ')}.\n`);
       process.exit(2);
     }
     const { result, seconds } = await timed(() =>
       runRetrieval({
         locomoPath: values.locomo!,
-        auditPath: values.audit!,
+        longMemEvalPath: values.longmemeval!,
         ks: [5, 10, 30],
-        embedder,
-        keyword: !values['semantic-only'],
-        ...(values['model-path'] ? { modelPath: values['model-path'] } : {}),
-        ...(values.model && embedder === 'transformers' ? { model: values.model } : {}),
+        systems: systems as (typeof known)[number][],
+        modelPath: values['model-path'] ?? DEFAULT_MODEL_PATH,
+        ...(values['reranker-path'] ? { rerankerPath: values['reranker-path'] } : {}),
+        ...(values['reranker-model'] ? { rerankerModel: values['reranker-model'] } : {}),
+        ...(values['longmemeval-questions'] !== undefined
+          ? { longMemEvalQuestions: integer('longmemeval-questions', values['longmemeval-questions']) }
+          : quick
+            ? { longMemEvalQuestions: 20 }
+            : {}),
       }),
     );
-    const saved = save(
-      embedder === 'lexical' && !values['semantic-only'] ? 'locomo' : `locomo-${embedder}${values['semantic-only'] ? '-semantic' : ''}`,
-      result,
-      seconds,
-    );
+    const saved = save('locomo', result, seconds);
     print(report.retrievalTables(saved));
   } else if (part === 'ai-sdk') {
     const { runAISDK, aiSDKTables } = await import('./parts/ai-sdk');
@@ -299,7 +311,9 @@ if (scale)
     '![search latency at scale](scale-latency.svg)',
     '',
   );
-const retrieval = load<import('./parts/locomo-retrieval').RetrievalResult>('locomo');
+// A locomo.json written before the systems layout (one embedder per file) is left out of the summary.
+const savedRetrieval = load<import('./parts/locomo-retrieval').RetrievalResult>('locomo');
+const retrieval = Array.isArray(savedRetrieval?.result.systems) ? savedRetrieval : undefined;
 if (retrieval)
   sections.push(
     '## 3. LOCOMO retrieval (offline)',

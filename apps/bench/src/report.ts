@@ -5,7 +5,7 @@ import { ratio } from './lib/stats';
 import { barPanels, groupedBars, logLineChart } from './lib/svg';
 import type { AddCostResult, CallFigures } from './parts/add-cost';
 import type { EndToEndResult } from './parts/locomo-e2e';
-import type { RetrievalResult } from './parts/locomo-retrieval';
+import type { HalfCoverage, RetrievalResult, SystemResult } from './parts/locomo-retrieval';
 import type { ScaleResult } from './parts/scale';
 
 /** What a results file holds. */
@@ -218,39 +218,88 @@ export function scaleTables(saved: Saved<ScaleResult>): Table[] {
   ];
 }
 
+/** One row of the headline: a system's any@k / all@k on one LOCOMO half, as in issue 14's table. */
+function headlineRow(system: SystemResult, half: HalfCoverage['half']): string[] {
+  const coverage = system.locomo?.find((entry) => entry.half === half);
+  const overall = coverage?.rows[coverage.rows.length - 1];
+  const categoryOne = coverage?.rows.find((row) => row.group === '1');
+  if (!overall) return [system.name, half, ...new Array<string>(6).fill('–')];
+  return [
+    system.name,
+    half,
+    fmt(overall.any['5'], 3),
+    fmt(overall.any['10'], 3),
+    fmt(overall.all['10'], 3),
+    fmt(overall.any['30'], 3),
+    fmt(overall.all['30'], 3),
+    fmt(categoryOne?.all['10'], 3),
+  ];
+}
+
 export function retrievalTables(saved: Saved<RetrievalResult>): Table[] {
   const { result } = saved;
-  const table = (title: string, rows: RetrievalResult['original']): Table => ({
-    title,
-    headers: ['category', 'questions', ...result.ks.map((k) => `recall@${k}`), ...result.ks.map((k) => `all@${k}`)],
-    rows: rows.map((row) => [
-      row.category,
-      String(row.questions),
-      ...result.ks.map((k) => percent(row.recall[k]!)),
-      ...result.ks.map((k) => percent(row.fullCoverage[k]!)),
-    ]),
-  });
-  const tables = [
+  const ran = result.systems.filter((system) => !system.skipped);
+  const tables: Table[] = [
     {
-      ...table(
-        `LOCOMO retrieval, offline: evidence turns retrieved (${result.memories} turns stored with infer: false; ${result.embedder}${result.keyword ? ' + keyword search' : ''})`,
-        result.original,
-      ),
+      title: `LOCOMO retrieval, offline (${result.locomo.questions} questions of categories 1–4 with evidence; ${result.locomo.turns} turns, each one memory with infer: false; one scope per conversation)`,
+      headers: ['system', 'half', 'any@5', 'any@10', 'all@10', 'any@30', 'all@30', 'cat 1 all@10'],
+      rows: ran.flatMap((system) => (['tuning', 'held-out', 'all'] as const).map((half) => headlineRow(system, half))),
       notes: [
-        "recall@k: mean share of a question's gold evidence turns among the k memories retrieved; all@k: share of questions whose evidence turns were all retrieved.",
-        'Categories by number: the LoCoMo paper and later tables (Mem0, Zep, ...) disagree on which number is multi-hop, temporal, open-domain or single-hop, so none is named here. Category 5 (adversarial) has no answer to retrieve and is left out.',
-        `${result.questionsWithoutEvidence} questions without evidence are left out; ${result.danglingEvidence} evidence ids name no turn (counted as missed). Search median ${ms(result.searchMs.median)} ms per call.`,
+        'any@k: share of questions with at least one evidence turn in the top k; all@k: share with every evidence turn in the top k.',
+        `Halves: every weight and setting was chosen on the tuning half (conversations ${result.locomo.tuning.join(', ')}); the held-out half (the others) was not looked at while tuning.`,
+        ...ran.map((system) => `${system.name}: ${system.description}.`),
+        ...result.systems.filter((system) => system.skipped).map((system) => `${system.name}: not run, ${system.skipped}.`),
       ],
     },
-  ];
-  if (result.corrected) {
-    tables.push({
-      ...table(
-        'The same against the locomo-audit corrections (evidence replaced where the audit gives correct_evidence)',
-        result.corrected,
+    {
+      title: 'LOCOMO retrieval by category (both halves)',
+      headers: ['system', 'category', 'questions', ...result.ks.map((k) => `any@${k}`), ...result.ks.map((k) => `all@${k}`)],
+      rows: ran.flatMap((system) =>
+        (system.locomo?.find((entry) => entry.half === 'all')?.rows ?? []).map((row) => [
+          system.name,
+          row.group,
+          String(row.questions),
+          ...result.ks.map((k) => fmt(row.any[k], 3)),
+          ...result.ks.map((k) => fmt(row.all[k], 3)),
+        ]),
       ),
       notes: [
-        `The audit has entries for ${result.auditedQuestions} of these questions; ${result.evidenceChanged} have different evidence.`,
+        'Categories by number: the LoCoMo paper and later tables (Mem0, Zep, ...) disagree on which number is multi-hop, temporal, open-domain or single-hop, so none is named here. Category 5 (adversarial) has no evidence to retrieve and is left out.',
+      ],
+    },
+    {
+      title: 'Cost of retrieval (LOCOMO)',
+      headers: ['system', 'ingest s', 'add ms per turn', 'search p50 ms', 'search p95 ms', 'searches'],
+      rows: ran
+        .filter((system) => system.searchMs)
+        .map((system) => [
+          system.name,
+          fmt(system.ingestSeconds, 1),
+          fmt(((system.ingestSeconds ?? Number.NaN) * 1000) / result.locomo.turns, 2),
+          fmt(system.searchMs!.median, 2),
+          fmt(system.searchMs!.p95, 2),
+          String(system.searchMs!.n),
+        ]),
+      notes: ['Wall time of Memory.add per turn and of Memory.search per call (query embedding included), on the machine named above.'],
+    },
+  ];
+  const lme = result.longMemEval;
+  if (lme) {
+    tables.push({
+      title: `LongMemEval oracle, pooled turn-level recall (${lme.questions} questions; their ${lme.sessions} evidence sessions, ${lme.turns} turns, in ONE scope)`,
+      headers: ['system', 'question type', 'questions', ...result.ks.map((k) => `any@${k}`), ...result.ks.map((k) => `all@${k}`)],
+      rows: ran.flatMap((system) =>
+        (system.longMemEval ?? []).map((row) => [
+          system.name,
+          row.group,
+          String(row.questions),
+          ...result.ks.map((k) => fmt(row.any[k], 3)),
+          ...result.ks.map((k) => fmt(row.all[k], 3)),
+        ]),
+      ),
+      notes: [
+        `Pooling: every session of every question is stored once, all in one scope, so each question searches ${lme.turns} turns instead of its own 1–6 sessions. Evidence = turns marked has_answer (${lme.evidenceTurns} in all); questions without any are left out.`,
+        'One search per question with the largest k; any@k / all@k read its first k results.',
       ],
     });
   }
@@ -351,14 +400,16 @@ export function scaleCharts(result: ScaleResult): Record<string, string> {
 }
 
 export function retrievalCharts(result: RetrievalResult): Record<string, string> {
-  const groups = result.original.map((row) => (row.category.startsWith('all') ? 'all' : `cat ${row.category}`));
+  const ran = result.systems.filter((system) => system.locomo);
+  const held = (system: SystemResult) => system.locomo!.find((entry) => entry.half === 'held-out')!.rows;
+  const groups = held(ran[0]!).map((row) => (row.group.startsWith('all') ? 'all' : `cat ${row.group}`));
   return {
     'locomo-retrieval.svg': groupedBars({
-      title: 'LOCOMO retrieval, offline: share of gold evidence turns retrieved',
-      subtitle: `${result.memories} turns stored as memories (infer: false), ${result.embedder}${result.keyword ? ' + keyword search' : ''}; higher is better.`,
+      title: 'LOCOMO retrieval, offline, held-out half: any evidence turn in the top 10',
+      subtitle: `${result.locomo.turns} turns stored as memories (infer: false); conversations ${result.locomo.tuning.join(', ')} chose the weights; higher is better.`,
       groups,
-      series: result.ks.map((k) => ({ name: `recall@${k}`, values: result.original.map((row) => row.recall[k]!) })),
-      yLabel: 'evidence recall',
+      series: ran.map((system) => ({ name: system.name, values: held(system).map((row) => row.any['10']!) })),
+      yLabel: 'any@10',
     }),
   };
 }

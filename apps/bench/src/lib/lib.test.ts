@@ -85,3 +85,36 @@ describe('statistics and charts', () => {
     expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width/g)?.length).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('retrieval coverage', () => {
+  it('counts any@k and all@k per group and overall', async () => {
+    const { coverageByGroup } = await import('./coverage');
+    const rows = coverageByGroup(
+      [
+        { group: '1', evidence: ['a', 'b'], retrieved: { 1: ['a'], 2: ['a', 'b'] } },
+        { group: '1', evidence: ['c'], retrieved: { 1: ['x'], 2: ['x', 'y'] } },
+        { group: '2', evidence: ['d'], retrieved: { 1: ['d'], 2: ['d', 'e'] } },
+      ],
+      ['1', '2'],
+      [1, 2],
+    );
+    expect(rows.map((row) => [row.group, row.questions, row.any['1'], row.all['1'], row.any['2'], row.all['2']])).toEqual([
+      ['1', 2, 0.5, 0, 0.5, 0.5],
+      ['2', 1, 1, 1, 1, 1],
+      ['all', 3, 2 / 3, 1 / 3, 2 / 3, 2 / 3],
+    ]);
+  });
+
+  it('plain BM25 ranks the document sharing the rare word first and ignores stop words', async () => {
+    const { PlainBm25 } = await import('./plain-bm25');
+    const bm25 = new PlainBm25(['the cat sat on the mat', 'what is the time', 'a dog chased the cat', 'pottery class on monday']);
+    expect(bm25.top('What did she do on Monday?', 1)).toEqual([3]);
+    expect(bm25.top('the dog', 1)).toEqual([2]);
+  });
+
+  it('reads LongMemEval dates', async () => {
+    const { parseLongMemEvalDate } = await import('./longmemeval');
+    expect(parseLongMemEvalDate('2023/05/21 (Sun) 19:50').toISOString()).toBe('2023-05-21T19:50:00.000Z');
+    expect(parseLongMemEvalDate('soon').getTime()).toBe(0);
+  });
+});

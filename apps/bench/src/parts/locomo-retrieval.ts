@@ -1,184 +1,408 @@
-// Part 3, offline: LOCOMO retrieval quality. Every turn of every conversation is stored as it is
-// (`infer: false`, the turn's dia_id in metadata); each question of categories 1–4 is searched in
-// its conversation and scored by whether the retrieved turns cover the gold evidence turns.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Part 3: retrieval quality, offline. LOCOMO (categories 1–4) and the LongMemEval oracle, each turn
+// stored as one memory with infer: false, searched through Memory.search, for several systems in one
+// run: the no-model default (lexical embedder), all-MiniLM-L6-v2 from a registry package, the same
+// with a cross-encoder reranker when one is given, beside plain BM25 and mem's own keyword leg.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LexicalEmbedder, Memory, type Embedder } from '@mem/core';
+import { join, resolve } from 'node:path';
+import { LexicalEmbedder, Memory, type Embedder, type Reranker } from '@mem/core';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
-import { loadAudit, loadLocomo, type AuditEntry, type LocomoConversation } from '../lib/locomo';
-import { Progress } from '../lib/progress';
-import { mean, median } from '../lib/stats';
+import { coverageByGroup, type Coverage, type SearchedQuestion } from '../lib/coverage';
+import type { LocomoConversation } from '../lib/locomo';
+import { loadLocomo } from '../lib/locomo';
+import { loadLongMemEval, type LongMemEvalQuestion } from '../lib/longmemeval';
+import { PlainBm25 } from '../lib/plain-bm25';
+import { Progress, status } from '../lib/progress';
+import { summarize, type Summary } from '../lib/stats';
+
+/** Where `apps/bench/scripts/install-models.sh` puts the models by default. */
+export const DEFAULT_MODEL_PATH = resolve(import.meta.dirname, '../../models');
+/** The embedding model the bench runs, as installed by the script. */
+export const MINILM_MODEL = 'Xenova/all-MiniLM-L6-v2';
+
+/** Conversations whose questions choose every weight and setting; the others are held out. */
+export const TUNING_CONVERSATIONS: readonly number[] = [0, 1, 2, 3, 4];
+
+export type SystemName = 'lexical' | 'minilm' | 'minilm+reranker';
 
 export interface RetrievalOptions {
   readonly locomoPath: string;
-  readonly auditPath: string;
+  readonly longMemEvalPath: string;
   readonly ks: readonly number[];
-  /** `lexical` (core's LexicalEmbedder, always offline) or `transformers` (a local model folder). */
-  readonly embedder: 'lexical' | 'transformers';
-  readonly modelPath?: string;
-  readonly model?: string;
-  /** Fuse keyword (BM25) search in, as Memory.search does by default. */
-  readonly keyword: boolean;
+  readonly systems: readonly SystemName[];
+  /** Folder holding `Xenova/all-MiniLM-L6-v2/` (see scripts/install-models.sh). */
+  readonly modelPath: string;
+  /** Folder holding the cross-encoder for `minilm+reranker`, and its id under that folder. */
+  readonly rerankerPath?: string;
+  readonly rerankerModel?: string;
+  /** LongMemEval questions to pool (first N by id); 0 skips LongMemEval. @default all */
+  readonly longMemEvalQuestions?: number;
 }
 
-/** Scores of one category (or all): means over the questions. */
-export interface CoverageRow {
-  readonly category: string;
-  readonly questions: number;
-  /** Per k: the mean share of gold evidence turns retrieved (evidence recall). */
-  readonly recall: Record<string, number>;
-  /** Per k: the share of questions whose evidence turns were all retrieved. */
-  readonly fullCoverage: Record<string, number>;
+/** Coverage of one system on one data set: per LOCOMO half (tuning, held-out, all) and category. */
+export interface HalfCoverage {
+  readonly half: 'tuning' | 'held-out' | 'all';
+  readonly conversations: readonly number[];
+  /** Categories 1–4, then all of them. */
+  readonly rows: Coverage[];
+}
+
+export interface SystemResult {
+  readonly name: string;
+  readonly description: string;
+  /** Why the system did not run, when it did not. */
+  readonly skipped?: string;
+  readonly locomo?: HalfCoverage[];
+  /** By question type, then all. */
+  readonly longMemEval?: Coverage[];
+  /** LOCOMO ingest: every turn added with `infer: false`, one `add` per turn. */
+  readonly ingestSeconds?: number;
+  /** Wall time of each `Memory.search` call on LOCOMO (query embedding included). */
+  readonly searchMs?: Summary;
 }
 
 export interface RetrievalResult {
-  readonly embedder: string;
-  readonly keyword: boolean;
-  readonly conversations: number;
-  readonly memories: number;
   readonly ks: readonly number[];
-  /** Against the evidence as published in locomo10.json. */
-  readonly original: CoverageRow[];
-  /** Against the evidence corrected by the locomo-audit, where it has an entry for the question. */
-  readonly corrected: CoverageRow[] | undefined;
-  readonly auditedQuestions: number;
-  readonly evidenceChanged: number;
-  /** Evidence ids that name no turn of the conversation (counted as not retrieved). */
-  readonly danglingEvidence: number;
-  readonly questionsWithoutEvidence: number;
-  readonly ingestSeconds: number;
-  readonly searchMs: { readonly median: number };
-}
-
-async function createEmbedder(options: RetrievalOptions): Promise<Embedder & { dimensions?: number }> {
-  if (options.embedder === 'lexical') return new LexicalEmbedder({ dimensions: 1024 });
-  const module = (await import('@mem/embedder-transformers')) as {
-    TransformersEmbedder: new (options: Record<string, unknown>) => Embedder;
+  readonly locomo: {
+    readonly conversations: number;
+    readonly turns: number;
+    readonly questions: number;
+    readonly tuning: readonly number[];
   };
-  return new module.TransformersEmbedder({
-    ...(options.model ? { model: options.model } : {}),
-    ...(options.modelPath ? { localModelPath: options.modelPath } : {}),
+  readonly longMemEval?: { readonly questions: number; readonly sessions: number; readonly turns: number; readonly evidenceTurns: number };
+  /** BM25 over the raw turns, mem's FTS5 keyword leg alone, then mem's systems. */
+  readonly systems: SystemResult[];
+}
+
+interface System {
+  readonly name: SystemName;
+  readonly description: string;
+  readonly embedder: Embedder;
+  readonly reranker?: Reranker;
+  close(): Promise<void>;
+}
+
+const CATEGORIES = ['1', '2', '3', '4'];
+
+async function createSystem(name: SystemName, options: RetrievalOptions): Promise<System | { skipped: string; description: string }> {
+  if (name === 'lexical') {
+    const embedder = new LexicalEmbedder({ dimensions: 1024 });
+    return {
+      name,
+      description: 'mem default: lexical hashing embedder (1024 dims) + FTS5 keyword search',
+      embedder,
+      close: async () => {},
+    };
+  }
+  const description =
+    name === 'minilm'
+      ? 'mem with all-MiniLM-L6-v2 (int8 ONNX, from PyPI packages) + FTS5 keyword search'
+      : `mem with all-MiniLM-L6-v2 + FTS5, reranked by ${options.rerankerModel ?? 'a cross-encoder'}`;
+  if (!existsSync(join(options.modelPath, ...MINILM_MODEL.split('/'), 'onnx', 'model.onnx'))) {
+    return { skipped: `no model in ${options.modelPath}: run bash apps/bench/scripts/install-models.sh`, description };
+  }
+  const { TransformersEmbedder } = await import('@mem/embedder-transformers');
+  const embedder = new TransformersEmbedder({ model: MINILM_MODEL, localModelPath: options.modelPath, allowRemoteModels: false });
+  if (name === 'minilm') return { name, description, embedder, close: () => embedder.close() };
+  if (!options.rerankerPath) {
+    return {
+      skipped:
+        'no cross-encoder: none installs from a package registry here. Pass --reranker-path DIR (and --reranker-model ID) with a transformers.js cross-encoder folder, e.g. Xenova/ms-marco-MiniLM-L-6-v2',
+      description,
+    };
+  }
+  const { TransformersReranker } = await import('@mem/reranker-transformers');
+  const reranker = new TransformersReranker({
+    localModelPath: options.rerankerPath,
     allowRemoteModels: false,
+    ...(options.rerankerModel ? { model: options.rerankerModel } : {}),
   });
+  return {
+    name,
+    description,
+    embedder,
+    reranker,
+    close: async () => {
+      await embedder.close();
+      await reranker.close();
+    },
+  };
 }
 
-interface Scored {
+interface LocomoQuestionRef {
+  readonly conversation: LocomoConversation;
   readonly category: number;
-  readonly retrieved: Record<number, ReadonlySet<string>>;
-  readonly original: readonly string[];
-  readonly corrected: readonly string[];
+  readonly question: string;
+  readonly evidence: readonly string[];
 }
 
-function rows(scored: readonly Scored[], ks: readonly number[], which: 'original' | 'corrected'): CoverageRow[] {
-  const groups: [string, Scored[]][] = [1, 2, 3, 4].map((category) => [
-    String(category),
-    scored.filter((entry) => entry.category === category),
-  ]);
-  groups.push(['all (1–4)', [...scored]]);
-  return groups.map(([category, entries]) => {
-    const usable = entries.filter((entry) => entry[which].length > 0);
-    const recall: Record<string, number> = {};
-    const fullCoverage: Record<string, number> = {};
-    for (const k of ks) {
-      const shares = usable.map((entry) => entry[which].filter((id) => entry.retrieved[k]!.has(id)).length / entry[which].length);
-      recall[k] = mean(shares);
-      fullCoverage[k] = mean(shares.map((share) => (share === 1 ? 1 : 0)));
-    }
-    return { category, questions: usable.length, recall, fullCoverage };
+const scopeOf = (conversation: LocomoConversation) => ({ userId: `locomo-${conversation.index}` });
+const turnText = (turn: { text: string; imageCaption?: string }) =>
+  turn.imageCaption ? `${turn.text} [shared an image: ${turn.imageCaption}]` : turn.text;
+
+function locomoHalves(searched: readonly (SearchedQuestion & { conversation: number })[], ks: readonly number[]): HalfCoverage[] {
+  const all = [...new Set(searched.map((question) => question.conversation))].sort((a, b) => a - b);
+  const heldOut = all.filter((index) => !TUNING_CONVERSATIONS.includes(index));
+  return [
+    { half: 'tuning' as const, conversations: TUNING_CONVERSATIONS },
+    { half: 'held-out' as const, conversations: heldOut },
+    { half: 'all' as const, conversations: all },
+  ].map(({ half, conversations }) => ({
+    half,
+    conversations,
+    rows: coverageByGroup(
+      searched.filter((question) => conversations.includes(question.conversation)),
+      CATEGORIES,
+      ks,
+      'all (1–4)',
+    ),
+  }));
+}
+
+function openMemory(directory: string, name: string, system: Pick<System, 'embedder' | 'reranker'>): Memory {
+  const path = join(directory, `${name}.db`);
+  return new Memory({
+    embedder: system.embedder,
+    vectorStore: new SqliteVectorStore({ path }),
+    historyStore: new SqliteHistoryStore({ path }),
+    ...(system.reranker ? { reranker: system.reranker } : {}),
   });
 }
 
 export async function runRetrieval(options: RetrievalOptions): Promise<RetrievalResult> {
   const conversations = loadLocomo(options.locomoPath);
-  const audit = loadAudit(options.auditPath);
-  const embedder = await createEmbedder(options);
-  const directory = mkdtempSync(join(tmpdir(), 'mem-bench-locomo-'));
-  const path = join(directory, 'locomo.db');
-  const memory = new Memory({ embedder, vectorStore: new SqliteVectorStore({ path }), historyStore: new SqliteHistoryStore({ path }) });
   const ks = [...options.ks].sort((a, b) => a - b);
+  const maxK = ks[ks.length - 1]!;
+  const questions: LocomoQuestionRef[] = conversations.flatMap((conversation) =>
+    conversation.questions
+      .filter((question) => question.category >= 1 && question.category <= 4 && question.evidence.length > 0)
+      .map((question) => ({ conversation, category: question.category, question: question.question, evidence: question.evidence })),
+  );
+  const turns = conversations.reduce(
+    (count, conversation) => count + conversation.sessions.reduce((sum, session) => sum + session.turns.length, 0),
+    0,
+  );
+  const lmeLimit = options.longMemEvalQuestions;
+  const lme =
+    lmeLimit === 0
+      ? []
+      : loadLongMemEval(options.longMemEvalPath)
+          .filter((question) => question.evidence.length > 0)
+          .slice(0, lmeLimit ?? Number.POSITIVE_INFINITY);
+  const systems: SystemResult[] = [plainBm25(conversations, questions, ks)];
+  const directory = mkdtempSync(join(tmpdir(), 'mem-bench-retrieval-'));
   try {
-    const totalTurns = conversations.reduce(
-      (count, conversation) => count + conversation.sessions.reduce((sum, session) => sum + session.turns.length, 0),
-      0,
-    );
-    const ingest = new Progress('ingest LOCOMO turns (infer: false)', totalTurns);
-    const ingestStart = performance.now();
-    let stored = 0;
-    for (const conversation of conversations) {
-      for (const session of conversation.sessions) {
-        for (const turn of session.turns) {
-          const text = turn.imageCaption ? `${turn.text} [shared an image: ${turn.imageCaption}]` : turn.text;
-          await memory.add([{ role: 'user', content: text, name: turn.speaker }], {
-            scope: { userId: scopeOf(conversation) },
-            infer: false,
-            occurredAt: session.date,
-            metadata: { dia_id: turn.diaId, session: session.index },
+    let keywordLeg: SystemResult | undefined;
+    for (const name of options.systems) {
+      const created = await createSystem(name, options);
+      if ('skipped' in created) {
+        status(`${name}: skipped (${created.skipped})`);
+        systems.push({ name, description: created.description, skipped: created.skipped });
+        continue;
+      }
+      try {
+        const memory = openMemory(directory, name, created);
+        const ingestSeconds = await ingestLocomo(memory, conversations, `${name}: add LOCOMO turns (infer: false)`);
+        const searchTimes: number[] = [];
+        const searched: (SearchedQuestion & { conversation: number })[] = [];
+        const progress = new Progress(`${name}: search LOCOMO questions (categories 1–4)`, questions.length);
+        for (const [index, question] of questions.entries()) {
+          const retrieved: Record<number, string[]> = {};
+          for (const k of ks) {
+            const start = performance.now();
+            const { results } = await memory.search(question.question, {
+              scope: scopeOf(question.conversation),
+              limit: k,
+              ...(created.reranker ? { rerank: true } : {}),
+            });
+            searchTimes.push(performance.now() - start);
+            retrieved[k] = results.map((result) => String(result.metadata['dia_id']));
+          }
+          searched.push({
+            group: String(question.category),
+            evidence: question.evidence,
+            retrieved,
+            conversation: question.conversation.index,
           });
-          stored++;
-          if (stored % 200 === 0) ingest.tick(stored);
+          if (index % 100 === 99) progress.tick(index + 1);
         }
-      }
-    }
-    ingest.done();
-    const ingestSeconds = (performance.now() - ingestStart) / 1000;
-
-    const scored: Scored[] = [];
-    let auditedQuestions = 0;
-    let evidenceChanged = 0;
-    let danglingEvidence = 0;
-    let questionsWithoutEvidence = 0;
-    const searchTimes: number[] = [];
-    const questions = conversations.flatMap((conversation) =>
-      conversation.questions
-        .filter((question) => question.category >= 1 && question.category <= 4)
-        .map((question) => ({ conversation, question })),
-    );
-    const progress = new Progress('search LOCOMO questions (categories 1–4)', questions.length);
-    for (const [index, { conversation, question }] of questions.entries()) {
-      const turnIds = new Set(conversation.sessions.flatMap((session) => session.turns.map((turn) => turn.diaId)));
-      const fix: AuditEntry | undefined = audit?.get(question.id);
-      const sameQuestion = fix && fix.question.trim() === question.question.trim() ? fix : undefined;
-      if (sameQuestion) auditedQuestions++;
-      const corrected = sameQuestion && sameQuestion.correctEvidence.length > 0 ? sameQuestion.correctEvidence : question.evidence;
-      if (sameQuestion && corrected.join(',') !== question.evidence.join(',')) evidenceChanged++;
-      danglingEvidence += question.evidence.filter((id) => !turnIds.has(id)).length;
-      if (question.evidence.length === 0) questionsWithoutEvidence++;
-      const retrieved: Record<number, Set<string>> = {};
-      for (const k of ks) {
-        const start = performance.now();
-        const { results } = await memory.search(question.question, {
-          scope: { userId: scopeOf(conversation) },
-          limit: k,
-          keyword: options.keyword,
+        progress.done();
+        // mem's keyword leg alone (the store's FTS5 search), from the first store: it is the same for every embedder.
+        keywordLeg ??= await keywordLegOf(join(directory, `${name}.db`), questions, ks);
+        const longMemEval = lme.length > 0 ? await searchLongMemEval(directory, created, lme, maxK, ks) : undefined;
+        systems.push({
+          name,
+          description: created.description,
+          locomo: locomoHalves(searched, ks),
+          ...(longMemEval ? { longMemEval } : {}),
+          ingestSeconds,
+          searchMs: summarize(searchTimes),
         });
-        searchTimes.push(performance.now() - start);
-        retrieved[k] = new Set(results.map((result) => String(result.metadata['dia_id'])));
+        await memory.close();
+      } finally {
+        await created.close();
       }
-      scored.push({ category: question.category, retrieved, original: question.evidence, corrected });
-      if (index % 100 === 99) progress.tick(index + 1);
     }
-    progress.done();
+    if (keywordLeg) systems.splice(1, 0, keywordLeg);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+  return {
+    ks,
+    locomo: { conversations: conversations.length, turns, questions: questions.length, tuning: TUNING_CONVERSATIONS },
+    ...(lme.length > 0
+      ? {
+          longMemEval: {
+            questions: lme.length,
+            sessions: new Set(lme.flatMap((question) => question.sessions.map((session) => session.id))).size,
+            turns: pooledSessions(lme).reduce((sum, session) => sum + session.turns.length, 0),
+            evidenceTurns: lme.reduce((sum, question) => sum + question.evidence.length, 0),
+          },
+        }
+      : {}),
+    systems,
+  };
+}
+
+async function ingestLocomo(memory: Memory, conversations: readonly LocomoConversation[], label: string): Promise<number> {
+  const total = conversations.reduce(
+    (count, conversation) => count + conversation.sessions.reduce((sum, session) => sum + session.turns.length, 0),
+    0,
+  );
+  const progress = new Progress(label, total);
+  const start = performance.now();
+  let stored = 0;
+  for (const conversation of conversations) {
+    for (const session of conversation.sessions) {
+      for (const turn of session.turns) {
+        await memory.add([{ role: 'user', content: turnText(turn), name: turn.speaker }], {
+          scope: scopeOf(conversation),
+          infer: false,
+          occurredAt: session.date,
+          metadata: { dia_id: turn.diaId, session: session.index },
+        });
+        if (++stored % 200 === 0) progress.tick(stored);
+      }
+    }
+  }
+  progress.done();
+  return (performance.now() - start) / 1000;
+}
+
+function plainBm25(
+  conversations: readonly LocomoConversation[],
+  questions: readonly LocomoQuestionRef[],
+  ks: readonly number[],
+): SystemResult {
+  const maxK = Math.max(...ks);
+  const indexes = new Map(
+    conversations.map((conversation) => {
+      const all = conversation.sessions.flatMap((session) => session.turns);
+      return [conversation.index, { turns: all, bm25: new PlainBm25(all.map((turn) => `${turn.speaker}: ${turnText(turn)}`)) }] as const;
+    }),
+  );
+  const searched = questions.map((question) => {
+    const { turns, bm25 } = indexes.get(question.conversation.index)!;
+    const top = bm25.top(question.question, maxK).map((index) => turns[index]!.diaId);
     return {
-      embedder: `${embedder.provider}/${embedder.model}`,
-      keyword: options.keyword,
-      conversations: conversations.length,
-      memories: stored,
-      ks,
-      original: rows(scored, ks, 'original'),
-      corrected: audit ? rows(scored, ks, 'corrected') : undefined,
-      auditedQuestions,
-      evidenceChanged,
-      danglingEvidence,
-      questionsWithoutEvidence,
-      ingestSeconds,
-      searchMs: { median: median(searchTimes) },
+      group: String(question.category),
+      evidence: question.evidence,
+      retrieved: Object.fromEntries(ks.map((k) => [k, top.slice(0, k)])),
+      conversation: question.conversation.index,
+    };
+  });
+  return {
+    name: 'bm25',
+    description:
+      'plain BM25 (BM25Okapi) over the raw turns: speaker + text + caption, 40 stop words, no stemming, one index per conversation',
+    locomo: locomoHalves(searched, ks),
+  };
+}
+
+async function keywordLegOf(path: string, questions: readonly LocomoQuestionRef[], ks: readonly number[]): Promise<SystemResult> {
+  const store = new SqliteVectorStore({ path });
+  try {
+    const maxK = Math.max(...ks);
+    const searched: (SearchedQuestion & { conversation: number })[] = [];
+    for (const question of questions) {
+      const matches = await store.keywordQuery({ scope: scopeOf(question.conversation), text: question.question, topK: maxK });
+      const top = matches.map((match) => String(match.record.metadata['dia_id']));
+      searched.push({
+        group: String(question.category),
+        evidence: question.evidence,
+        retrieved: Object.fromEntries(ks.map((k) => [k, top.slice(0, k)])),
+        conversation: question.conversation.index,
+      });
+    }
+    return {
+      name: 'keyword leg',
+      description: "mem's FTS5 keyword search alone (SqliteVectorStore.keywordQuery: Porter stemming, stop words left out of the query)",
+      locomo: locomoHalves(searched, ks),
     };
   } finally {
-    await memory.close();
-    rmSync(directory, { recursive: true, force: true });
+    await store.close();
   }
 }
 
-const scopeOf = (conversation: LocomoConversation) => `locomo-${conversation.index}`;
+/** Every session of the pooled questions, once each (sessions shared by several questions are stored once). */
+function pooledSessions(questions: readonly LongMemEvalQuestion[]) {
+  const sessions = new Map<string, LongMemEvalQuestion['sessions'][number]>();
+  for (const question of questions) for (const session of question.sessions) sessions.set(session.id, session);
+  return [...sessions.values()];
+}
+
+/**
+ * LongMemEval, pooled: the evidence sessions of every question in the run go into ONE scope, so each
+ * question searches all the pooled turns (about 11k for the 500 questions) instead of its own 1–6
+ * sessions. One search per question with the largest k; any@k / all@k read its first k results.
+ */
+async function searchLongMemEval(
+  directory: string,
+  system: System,
+  questions: readonly LongMemEvalQuestion[],
+  maxK: number,
+  ks: readonly number[],
+): Promise<Coverage[]> {
+  const memory = openMemory(directory, `${system.name}-longmemeval`, system);
+  const scope = { userId: 'longmemeval' };
+  try {
+    const sessions = pooledSessions(questions);
+    const progress = new Progress(
+      `${system.name}: add LongMemEval turns (pooled)`,
+      sessions.reduce((sum, session) => sum + session.turns.length, 0),
+    );
+    let stored = 0;
+    for (const session of sessions) {
+      for (const turn of session.turns) {
+        if (turn.content.trim() === '') continue;
+        await memory.add([{ role: 'user', content: turn.content, name: turn.role }], {
+          scope,
+          infer: false,
+          occurredAt: session.date,
+          metadata: { turn: turn.id },
+        });
+        if (++stored % 200 === 0) progress.tick(stored);
+      }
+    }
+    progress.done();
+    const searched: SearchedQuestion[] = [];
+    for (const question of questions) {
+      const { results } = await memory.search(question.question, {
+        scope,
+        limit: maxK,
+        ...(system.reranker ? { rerank: true } : {}),
+      });
+      const top = results.map((result) => String(result.metadata['turn']));
+      searched.push({
+        group: question.type,
+        evidence: question.evidence,
+        retrieved: Object.fromEntries(ks.map((k) => [k, top.slice(0, k)])),
+      });
+    }
+    const types = [...new Set(questions.map((question) => question.type))].sort();
+    return coverageByGroup(searched, types, ks);
+  } finally {
+    await memory.close();
+  }
+}
