@@ -104,6 +104,28 @@ describe.skipIf(skip !== undefined)(`the memory browser in headless Chromium${sk
     await page.close();
   });
 
+  it('pages a long scope 50 at a time, newest first, with “Load more”', async () => {
+    const records = Array.from({ length: 62 }, (_, index) => ({
+      id: `paged-${String(index).padStart(3, '0')}`,
+      text: `Paged memory ${index}`,
+      scope: { userId: 'paged' },
+      createdAt: new Date(Date.UTC(2025, 0, 1, 0, index)).toISOString(),
+    }));
+    expect((await api.request('POST', '/v1/memories/import', { key: KEYS.admin, body: { records } })).body).toMatchObject({ added: 62 });
+    const page = await openPage({ key: KEYS.admin, hash: '#user=paged' });
+    await expect.poll(() => page.textContent('#status')).toContain('62 memories, newest first');
+    const newestFirst = records.map((record) => record.text).reverse();
+    expect(await texts(page)).toEqual(newestFirst.slice(0, 50));
+    await page.click('#more');
+    await expect.poll(() => texts(page)).toEqual(newestFirst);
+    expect(await page.isHidden('#more')).toBe(true);
+    // The focus went to the first memory of the new page.
+    expect(await page.evaluate(() => document.activeElement?.closest('.memory')?.querySelector('.text')?.textContent)).toBe(
+      'Paged memory 11',
+    );
+    await page.close();
+  });
+
   it('searches with scores, filters by metadata, and shows the API’s errors for a bad filter', async () => {
     const page = await openPage({ key: KEYS.alice });
     await page.fill('#query', 'green tea');
