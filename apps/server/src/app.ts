@@ -120,6 +120,9 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     exposeHeadRoutes: false,
   });
 
+  // The API takes JSON only (415 for anything else, as documented); fastify also parses text/plain by default.
+  app.removeContentTypeParser('text/plain');
+
   // Bodies are validated strictly (no type coercion, unknown properties rejected); query strings and
   // path parameters are text, so numbers in them are coerced.
   const ajvOptions = { allErrors: false, strict: true, removeAdditional: false, useDefaults: false } as const;
@@ -157,7 +160,15 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     return reply.code(status).headers(headers).send(body);
   };
 
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setErrorHandler((error, request, reply) => {
+    // A body over the limit is refused before it is read, and fastify then closes the connection
+    // (`connection: close`): a client still sending the rest (fetch sends the whole body before
+    // reading) gets EPIPE or a reset instead of the 413. Keeping the connection lets Node read and
+    // discard the rest of the body, so the client can read the answer; a client that never finishes
+    // sending is cut by the server's request timeout, as any slow request is.
+    if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && !shuttingDown) reply.removeHeader('connection');
+    return sendError(request, reply, error);
+  });
 
   const routes: RouteDocumentation[] = [];
   let document: Record<string, unknown> = {};
