@@ -21,6 +21,13 @@ pnpm exec turbo run build --output-logs=errors-only
 
 case "${1:-}" in
   demo) shift; exec pnpm --filter @mem/examples run quickstart "$@" ;;
-  test) shift; exec node scripts/test.mjs "$@" ;;
+  test)
+    shift
+    # The PostgreSQL stores' tests need PostgreSQL 15 + pgvector; install them when missing and
+    # possible (root on Debian). Otherwise those tests skip, and say why.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      bash scripts/install-postgres.sh || echo "PostgreSQL 15 + pgvector could not be installed; their tests will skip." >&2
+    fi
+    exec node scripts/test.mjs "$@" ;;
   *) echo "usage: scripts/run.sh demo|test" >&2; exit 2 ;;
 esac

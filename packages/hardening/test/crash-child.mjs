@@ -1,12 +1,18 @@
-// Child process of src/crash-consistency.test.ts: works on one SQLite file (the embedded default:
-// vector store and history store on the same path) until the parent kills it with SIGKILL.
-// argv: <database path> <seed>. Sends { ready: true } once it starts writing, { pending: true } after each pending history append.
+// Child process of src/crash-consistency.test.ts: works on one database until the parent kills it
+// with SIGKILL: a SQLite file (the embedded default: vector store and history store on the same
+// path), or a PostgreSQL schema (@mem/vector-postgres and @mem/history-postgres on one pool).
+// argv: <database path> <seed>, or <postgres URL> <seed> <schema>. Sends { ready: true } once it
+// starts writing, { pending: true } after each pending history append.
 // Plain JavaScript on the built packages, so a trial costs one Node start-up, not a TypeScript loader.
 import { LexicalEmbedder, Memory } from '@mem/core';
+import { PostgresHistoryStore } from '@mem/history-postgres';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
+import { PostgresVectorStore } from '@mem/vector-postgres';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
+import pg from 'pg';
 
-const [path, seedArgument] = process.argv.slice(2);
+const [path, seedArgument, schema] = process.argv.slice(2);
+const pool = path.startsWith('postgres://') ? new pg.Pool({ connectionString: path, max: 4 }) : undefined;
 let state = Number(seedArgument) >>> 0;
 const random = () => {
   state = (state + 0x6d2b79f5) >>> 0;
@@ -19,9 +25,9 @@ const pick = (items) => items[Math.floor(random() * items.length)];
 
 // A vector store a network hop away: a short, random wait before each write, the window in which a
 // kill lands between the history write and the vector write (as it would with Qdrant or Pinecone).
-const sqlite = new SqliteVectorStore({ path });
+const store = pool ? new PostgresVectorStore({ pool, schema }) : new SqliteVectorStore({ path });
 const pause = () => new Promise((resolve) => (random() < 0.5 ? setImmediate(resolve) : setTimeout(resolve, Math.floor(random() * 3))));
-const vectorStore = new Proxy(sqlite, {
+const vectorStore = new Proxy(store, {
   get(target, property) {
     const value = Reflect.get(target, property);
     if (property === 'upsert' || property === 'delete') {
@@ -35,8 +41,8 @@ const vectorStore = new Proxy(sqlite, {
 });
 // Tells the parent each time a change is logged as pending (its vector write not done yet), so some
 // kills can aim at that window instead of landing at a random moment.
-const sqliteHistory = new SqliteHistoryStore({ path });
-const historyStore = new Proxy(sqliteHistory, {
+const history = pool ? new PostgresHistoryStore({ pool, schema }) : new SqliteHistoryStore({ path });
+const historyStore = new Proxy(history, {
   get(target, property) {
     const value = Reflect.get(target, property);
     if (property === 'append') {

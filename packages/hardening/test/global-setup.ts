@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresForTests } from '@mem/postgres/testing';
 import { findOrStartChroma } from '@mem/test-servers/chroma';
 import type { TestProject } from 'vitest/node';
 import type { Figure, Profile } from '../src/support/figures';
@@ -15,12 +16,17 @@ declare module 'vitest' {
     chromaUrl: string;
     /** Why there is no Chroma server, shown as the skip reason; `''` when there is one. */
     chromaSkip: string;
+    /** URL of a real PostgreSQL 15 + pgvector server; `''` when none could be started (laptop only). */
+    postgresUrl: string;
+    /** Why there is no PostgreSQL server, shown as the skip reason; `''` when there is one. */
+    postgresSkip: string;
   }
 }
 
 /**
  * Starts what the hardening tests share (a real Chroma server from the chromadb npm CLI, or
- * CHROMA_URL), gives the tests a figures directory, and prints the summary table on teardown.
+ * CHROMA_URL; a real PostgreSQL 15 + pgvector server from Debian's packages), gives the tests a
+ * figures directory, and prints the summary table on teardown.
  */
 export function hardeningSetup(profile: Profile) {
   return async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -31,8 +37,12 @@ export function hardeningSetup(profile: Profile) {
     const server = await findOrStartChroma();
     project.provide('chromaUrl', server.url);
     project.provide('chromaSkip', server.skip);
+    const postgres = await postgresForTests();
+    project.provide('postgresUrl', postgres.url);
+    project.provide('postgresSkip', postgres.skip);
     return async () => {
       await server.stop();
+      await postgres.stop();
       const rows: Figure[] = [];
       for (const file of readdirSync(figures)) {
         for (const line of readFileSync(join(figures, file), 'utf8').split('\n')) if (line.trim()) rows.push(JSON.parse(line) as Figure);

@@ -1,0 +1,2 @@
+export { PostgresHistoryStore } from './postgres-history-store';
+export type { PostgresHistoryStoreOptions } from './postgres-history-store-options';

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { type HistoryEvent, MemError, uuidv7 } from '@mem/core/adapter';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PostgresHistoryStore } from './postgres-history-store';
+
+const url = inject('postgresUrl');
+const skip = inject('postgresSkip');
+
+function event(memoryId: string, fields: Partial<HistoryEvent> = {}): HistoryEvent {
+  return {
+    id: uuidv7(),
+    memoryId,
+    kind: 'ADD',
+    previousText: null,
+    text: 'Likes tea',
+    scope: { userId: 'u1' },
+    validAt: new Date(Date.UTC(2024, 4, 1, 12, 0, 0, 123)),
+    createdAt: new Date(Date.UTC(2024, 4, 1, 12, 0, 0, 456)),
+    actor: 'add',
+    ...fields,
+  };
+}
+
+function table(): string {
+  return `h_${randomBytes(6).toString('hex')}`;
+}
+
+describe.skipIf(skip !== '')(`PostgresHistoryStore on a real PostgreSQL 15${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let admin: pg.Pool;
+  beforeAll(() => {
+    admin = new pg.Pool({ connectionString: url, max: 2 });
+  });
+  afterAll(async () => {
+    await admin.end();
+  });
+
+  it('eight stores on separate pools start at once: one table, one layout version, every append kept in order', async () => {
+    const name = table();
+    const stores = Array.from({ length: 8 }, () => new PostgresHistoryStore({ connectionString: url, table: name, maxConnections: 2 }));
+    try {
+      const memoryId = 'm-1';
+      const events = stores.map((_, index) => event(`m-${index}`));
+      await Promise.all(stores.map((store, index) => store.append({ events: [events[index]!] })));
+      const versions = await admin.query('SELECT version FROM mem_schema_versions WHERE component = $1', [`history:${name}`]);
+      assert.deepEqual(versions.rows, [{ version: 1 }]);
+      for (const [index, store] of stores.entries()) {
+        assert.deepEqual(await store.list({ memoryId: `m-${(index + 1) % stores.length}` }), [events[(index + 1) % stores.length]]);
+      }
+      // Sequential appends from alternating stores keep their order.
+      const chain = Array.from({ length: 10 }, (_, index) => event(memoryId, { kind: 'UPDATE', text: `v${index}`, actor: 'update' }));
+      for (const [index, item] of chain.entries()) await stores[index % stores.length]!.append({ events: [item] });
+      const listed = await stores[3]!.list({ memoryId });
+      assert.deepEqual(
+        listed.slice(-10).map((item) => item.text),
+        chain.map((item) => item.text),
+      );
+    } finally {
+      await stores[0]!.dropTable();
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('events persist across stores; a stored id still conflicts from another store, and the batch stores nothing', async () => {
+    const name = table();
+    const first = new PostgresHistoryStore({ connectionString: url, table: name });
+    const second = new PostgresHistoryStore({ connectionString: url, table: name });
+    try {
+      const stored = event('m-1');
+      await first.append({ events: [stored] });
+      await first.close();
+      const fresh = event('m-2');
+      await expect(second.append({ events: [fresh, { ...event('m-3'), id: stored.id }] })).rejects.toSatisfy(
+        (error: unknown) => MemError.is(error, 'CONFLICT') && (error as Error).message.includes(stored.id),
+      );
+      assert.deepEqual(await second.list({ memoryId: 'm-2' }), [], 'no event of the rejected batch was stored');
+      assert.deepEqual(await second.list({ memoryId: 'm-1' }), [stored]);
+    } finally {
+      await second.dropTable();
+      await second.close();
+    }
+  });
+
+  it('text PostgreSQL cannot store (U+0000) is refused with INVALID_INPUT naming the field; nothing is stored', async () => {
+    const store = new PostgresHistoryStore({ connectionString: url, table: table() });
+    try {
+      const cases: [HistoryEvent, string][] = [
+        [event('m-1', { text: 'a\u0000b' }), 'events[1].text'],
+        [event('m-1', { previousText: '\u0000', kind: 'UPDATE' }), 'events[1].previousText'],
+        [event('m-1', { memoryId: 'm\u0000' }), 'events[1].memoryId'],
+      ];
+      for (const [bad, field] of cases) {
+        await expect(store.append({ events: [event('m-1'), bad] })).rejects.toSatisfy(
+          (error: unknown) => MemError.is(error, 'INVALID_INPUT') && (error as { field?: string }).field === field,
+        );
+      }
+      assert.deepEqual(await store.list({ memoryId: 'm-1' }), []);
+      assert.deepEqual(await store.list({ memoryId: 'm\u0000' }), []);
+    } finally {
+      await store.dropTable();
+      await store.close();
+    }
+  });
+
+  it("a caller's pool is shared and left open by close(); calls on a closed store fail", async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const store = new PostgresHistoryStore({ pool, table: table() });
+    try {
+      await store.append({ events: [event('m-1')] });
+      await store.dropTable();
+      await store.close();
+      assert.equal((await pool.query('SELECT 1 AS one')).rows[0]?.one, 1, 'the pool is still open');
+      await expect(store.list({ memoryId: 'm-1' })).rejects.toSatisfy(
+        (error: unknown) => MemError.is(error, 'PROVIDER_REQUEST_FAILED') && /closed/.test((error as Error).message),
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('settle commits and discards in one statement: a concurrent reader sees both changes or neither', async () => {
+    const store = new PostgresHistoryStore({ connectionString: url, table: table(), maxConnections: 4 });
+    try {
+      const pending = Array.from({ length: 200 }, (_, index) => event(`m-${index % 2}`));
+      await store.append({ events: pending, pending: true });
+      const commit = pending.filter((_, index) => index % 2 === 0).map((item) => item.id);
+      const discard = pending.filter((_, index) => index % 2 === 1).map((item) => item.id);
+      const observations: number[][] = [];
+      const settling = store.settle({ commit, discard });
+      while (observations.length < 20) {
+        const [committed, left] = await Promise.all([store.list({ memoryId: 'm-0' }), store.listPending({ limit: 1_000 })]);
+        observations.push([committed.length, left.length]);
+      }
+      await settling;
+      assert.deepEqual(await store.list({ memoryId: 'm-1' }), [], 'discarded events are gone');
+      assert.equal((await store.list({ memoryId: 'm-0' })).length, 100);
+      assert.deepEqual(await store.listPending({ limit: 10 }), []);
+      for (const [committed] of observations) assert.ok(committed === 0 || committed === 100, `a reader saw ${committed} of 100 commits`);
+    } finally {
+      await store.dropTable();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,374 @@
+import {
+  type Call,
+  type HistoryEvent,
+  type HistoryEventKind,
+  type HistoryStore,
+  InvalidInputError,
+  MemError,
+  ProviderRequestError,
+  throwIfAborted,
+} from '@mem/core/adapter';
+import {
+  DEFAULT_POSTGRES_SCHEMA,
+  POSTGRES_PROVIDER,
+  type PostgresMigration,
+  checkStorableText,
+  dropComponent,
+  epochMs,
+  isStorableText,
+  migrate,
+  openPostgresPool,
+  qualifiedName,
+  sqlState,
+  toPostgresError,
+  validateConnectionOptions,
+  validateIdentifier,
+} from '@mem/postgres';
+import type pg from 'pg';
+import { DEFAULT_HISTORY_TABLE, type PostgresHistoryStoreOptions } from './postgres-history-store-options';
+
+const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
+const ACTORS: readonly HistoryEvent['actor'][] = ['add', 'update', 'delete', 'deleteAll'];
+const SCOPE_FIELDS = ['userId', 'agentId', 'runId'] as const;
+const UNIQUE_VIOLATION = '23505';
+
+const EVENT_COLUMNS = 'id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor';
+
+interface EventRow {
+  readonly id: string;
+  readonly memory_id: string;
+  readonly kind: string;
+  readonly previous_text: string | null;
+  readonly text: string | null;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+  readonly valid_at: string | number;
+  readonly created_at: string | number;
+  readonly actor: string;
+}
+
+/**
+ * A {@link HistoryStore} in PostgreSQL: the change log of every memory, in append order, shared by
+ * every process that uses the database. It can share the database (and the pool) of
+ * `@mem/vector-postgres`.
+ *
+ * Each `append` is one statement, so a batch is stored whole or not at all; order is a
+ * `bigint` identity sequence, not a timestamp, so events written in the same millisecond keep
+ * their append order. Events appended as `pending` (mem's write-ahead log) carry a flag until
+ * `settle` commits or deletes them, in one statement per call. The table is created (and later
+ * migrated) on first use, under an advisory lock, so several processes may start at once.
+ *
+ * @example
+ * import { PostgresHistoryStore } from '@mem/history-postgres';
+ * const history = new PostgresHistoryStore({ connectionString: process.env.DATABASE_URL });
+ * const events = await history.list({ memoryId });
+ * await history.close();
+ */
+export class PostgresHistoryStore implements HistoryStore {
+  /** `'postgres'`. */
+  readonly provider = POSTGRES_PROVIDER;
+  /** Name of the table holding the events. */
+  readonly table: string;
+  /** Schema holding the table. */
+  readonly schema: string;
+
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly qualified: string;
+  private readonly component: string;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  /**
+   * Opens a pool (or adopts yours). The table is created on first use.
+   * @throws {InvalidInputError} for invalid options (both `connectionString` and `pool`, a bad table name, …).
+   * @throws {MissingSettingError} when neither `connectionString`, `pool` nor `DATABASE_URL` is given.
+   */
+  constructor(options: PostgresHistoryStoreOptions = {}) {
+    validateConnectionOptions(options);
+    this.schema = options.schema ?? DEFAULT_POSTGRES_SCHEMA;
+    this.table = validateIdentifier(options.table ?? DEFAULT_HISTORY_TABLE, 'options.table', '"memory_history"');
+    this.qualified = qualifiedName(this.schema, this.table);
+    this.component = `history:${this.table}`;
+    const connection = openPostgresPool(options);
+    this.pool = connection.pool;
+    this.ownsPool = connection.owned;
+  }
+
+  /**
+   * Appends events in one statement: all or none. With `pending: true` they are stored but not
+   * listed by {@link list} until {@link settle} commits them (mem's write-ahead log).
+   * @throws {MemError} with code `CONFLICT` when an event id is already stored or appears twice in the batch (nothing is stored).
+   * @throws {InvalidInputError} when an event is malformed, or holds text PostgreSQL cannot store (U+0000) (nothing is stored).
+   */
+  async append(request: Call<{ readonly events: readonly HistoryEvent[]; readonly pending?: boolean }>): Promise<void> {
+    await this.execute('append', request.signal, async () => {
+      if (!Array.isArray(request.events)) {
+        throw new InvalidInputError('events', 'expected an array of history events', 'Pass { events: [event] }.');
+      }
+      if (request.pending !== undefined && typeof request.pending !== 'boolean') {
+        throw new InvalidInputError('pending', 'expected a boolean', 'Pass pending: true to append events the caller will settle.');
+      }
+      const rows = request.events.map((event, index) => toRow(event, index));
+      const seen = new Set<string>();
+      for (const row of rows) {
+        if (seen.has(row.id)) throw conflict(row.id, 'appears twice in the batch');
+        seen.add(row.id);
+      }
+      if (rows.length === 0) return;
+      const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
+      try {
+        // WITH ORDINALITY keeps the batch's order in the identity sequence.
+        await this.pool.query(
+          `INSERT INTO ${this.qualified} (${EVENT_COLUMNS}, pending)
+           SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, $12
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[])
+             WITH ORDINALITY AS batch (id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, position)
+           ORDER BY position`,
+          [
+            column('id'),
+            column('memory_id'),
+            column('kind'),
+            column('previous_text'),
+            column('text'),
+            column('user_id'),
+            column('agent_id'),
+            column('run_id'),
+            column('valid_at'),
+            column('created_at'),
+            column('actor'),
+            request.pending === true,
+          ],
+        );
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) throw conflict(duplicateId(error, rows), 'is already stored');
+        throw error;
+      }
+    });
+  }
+
+  /** The committed events of one memory, oldest first (append order); pending events are left out. */
+  async list(request: Call<{ readonly memoryId: string }>): Promise<HistoryEvent[]> {
+    return this.execute('list', request.signal, async () => {
+      if (typeof request.memoryId !== 'string') {
+        throw new InvalidInputError('memoryId', 'expected a string', 'Pass the id of a memory.');
+      }
+      if (!isStorableText(request.memoryId)) return [];
+      const result = await this.pool.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM ${this.qualified} WHERE memory_id = $1 AND NOT pending ORDER BY seq`,
+        [request.memoryId],
+      );
+      return result.rows.map(toEvent);
+    });
+  }
+
+  /** Pending events of every memory, oldest first (append order), at most `limit`. */
+  async listPending(request: Call<{ readonly limit: number }>): Promise<HistoryEvent[]> {
+    return this.execute('listPending', request.signal, async () => {
+      if (typeof request.limit !== 'number' || !Number.isInteger(request.limit) || request.limit < 1) {
+        throw new InvalidInputError('limit', 'expected a positive integer', 'Pass e.g. limit: 500.');
+      }
+      const result = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM ${this.qualified} WHERE pending ORDER BY seq LIMIT $1`, [
+        request.limit,
+      ]);
+      return result.rows.map(toEvent);
+    });
+  }
+
+  /**
+   * Commits (`commit`) or deletes (`discard`) pending events, in one statement. Ids that are not
+   * pending are ignored, so a committed event is never deleted.
+   */
+  async settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void> {
+    await this.execute('settle', request.signal, async () => {
+      const ids = (field: 'commit' | 'discard'): string[] => {
+        const value = request[field];
+        if (value === undefined) return [];
+        if (!Array.isArray(value) || !value.every((id) => typeof id === 'string')) {
+          throw new InvalidInputError(field, 'expected an array of event ids', `Pass ${field}: [eventId].`);
+        }
+        return value.filter(isStorableText);
+      };
+      const commit = ids('commit');
+      const discard = ids('discard');
+      if (commit.length === 0 && discard.length === 0) return;
+      // One statement: both changes become visible together, or neither does.
+      await this.pool.query(
+        `WITH committed AS (UPDATE ${this.qualified} SET pending = false WHERE pending AND id = ANY($1::text[]) RETURNING 1),
+              discarded AS (DELETE FROM ${this.qualified} WHERE pending AND id = ANY($2::text[]) AND NOT (id = ANY($1::text[])) RETURNING 1)
+         SELECT (SELECT count(*) FROM committed) + (SELECT count(*) FROM discarded) AS settled`,
+        [commit, discard],
+      );
+    });
+  }
+
+  /** Deletes every event. */
+  async reset(request?: Call<object>): Promise<void> {
+    await this.execute('reset', request?.signal, async () => {
+      await this.pool.query(`TRUNCATE ${this.qualified}`);
+    });
+  }
+
+  /** Ends the pool if the store opened it (a pool passed as `pool` stays open). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) {
+      try {
+        await this.pool.end();
+      } catch (error) {
+        throw toPostgresError(error, 'close');
+      }
+    }
+  }
+
+  /** Drops the table and forgets its layout version, e.g. to dispose of a test table; the next call recreates it empty. */
+  async dropTable(request?: Call<object>): Promise<void> {
+    await this.execute('dropTable', request?.signal, async () => {
+      await dropComponent(this.pool, this.schema, this.component, [`DROP TABLE IF EXISTS ${this.qualified}`]);
+      this.ready = undefined;
+    });
+  }
+
+  private async execute<T>(operation: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    throwIfAborted(signal, `postgres history ${operation}`);
+    if (this.closed) {
+      throw new ProviderRequestError({
+        provider: POSTGRES_PROVIDER,
+        operation,
+        message: 'the store is closed. Create a new PostgresHistoryStore.',
+        retryable: false,
+      });
+    }
+    try {
+      await this.prepare();
+      return await work();
+    } catch (error) {
+      throw toPostgresError(error, operation);
+    }
+  }
+
+  /** Creates or migrates the table once per store (a failed attempt is retried by the next call). */
+  private prepare(): Promise<void> {
+    this.ready ??= migrate(this.pool, { schema: this.schema, component: this.component, migrations: this.migrations() }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      },
+    );
+    return this.ready;
+  }
+
+  private migrations(): PostgresMigration[] {
+    const t = this.qualified;
+    return [
+      {
+        version: 1,
+        description: 'history table: one row per event, append order as an identity sequence, pending flag of the write-ahead log',
+        statements: [
+          `CREATE TABLE ${t} (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL UNIQUE,
+            memory_id text NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('ADD', 'UPDATE', 'DELETE')),
+            previous_text text,
+            text text,
+            user_id text,
+            agent_id text,
+            run_id text,
+            valid_at bigint NOT NULL,
+            created_at bigint NOT NULL,
+            actor text NOT NULL,
+            pending boolean NOT NULL DEFAULT false
+          )`,
+          `CREATE INDEX "${this.table}_memory_id" ON ${t} (memory_id, seq)`,
+          // Pending events are few (changes in flight, or cut by a crash): a partial index finds them.
+          `CREATE INDEX "${this.table}_pending" ON ${t} (seq) WHERE pending`,
+        ],
+      },
+    ];
+  }
+}
+
+function conflict(id: string, problem: string): MemError {
+  return new MemError(
+    'CONFLICT',
+    `History event id "${id}" ${problem}; no event of the batch was stored. Give every event a fresh id (UUID v7).`,
+  );
+}
+
+/** The id a unique violation names (`Key (id)=(…)`), when it is one of the batch's; else the first id. */
+function duplicateId(error: unknown, rows: readonly EventRow[]): string {
+  const detail = typeof error === 'object' && error !== null ? String((error as { detail?: unknown }).detail ?? '') : '';
+  return rows.find((row) => detail.includes(`=(${row.id})`))?.id ?? rows[0]!.id;
+}
+
+function toRow(event: HistoryEvent, index: number): EventRow {
+  const at = `events[${index}]`;
+  if (typeof event !== 'object' || event === null) {
+    throw new InvalidInputError(at, 'expected a history event', 'Pass objects with id, memoryId, kind, texts, scope, dates and actor.');
+  }
+  for (const field of ['id', 'memoryId'] as const) {
+    if (typeof event[field] !== 'string' || event[field].length === 0) {
+      throw new InvalidInputError(`${at}.${field}`, 'expected a non-empty string', 'Use the ids mem created.');
+    }
+    checkStorableText(event[field], `${at}.${field}`);
+  }
+  if (!KINDS.includes(event.kind)) {
+    throw new InvalidInputError(`${at}.kind`, 'expected ADD, UPDATE or DELETE', 'Pass one of the three kinds.');
+  }
+  if (!ACTORS.includes(event.actor)) {
+    throw new InvalidInputError(`${at}.actor`, 'expected add, update, delete or deleteAll', 'Pass one of the four actors.');
+  }
+  for (const field of ['previousText', 'text'] as const) {
+    const value = event[field];
+    if (value !== null && typeof value !== 'string') {
+      throw new InvalidInputError(`${at}.${field}`, 'expected a string or null', 'Pass null when there is no text.');
+    }
+    if (value !== null) checkStorableText(value, `${at}.${field}`);
+  }
+  const scope = event.scope as Record<string, unknown> | null;
+  if (typeof scope !== 'object' || scope === null) {
+    throw new InvalidInputError(`${at}.scope`, 'expected an object', 'Pass the scope of the memory.');
+  }
+  for (const field of SCOPE_FIELDS) {
+    const value = scope[field];
+    if (value !== undefined && typeof value !== 'string') {
+      throw new InvalidInputError(`${at}.scope.${field}`, 'expected a string', 'Pass ids as strings.');
+    }
+    if (typeof value === 'string') checkStorableText(value, `${at}.scope.${field}`);
+  }
+  return {
+    id: event.id,
+    memory_id: event.memoryId,
+    kind: event.kind,
+    previous_text: event.previousText,
+    text: event.text,
+    user_id: (scope.userId as string | undefined) ?? null,
+    agent_id: (scope.agentId as string | undefined) ?? null,
+    run_id: (scope.runId as string | undefined) ?? null,
+    valid_at: epochMs(event.validAt, `${at}.validAt`),
+    created_at: epochMs(event.createdAt, `${at}.createdAt`),
+    actor: event.actor,
+  };
+}
+
+function toEvent(row: EventRow): HistoryEvent {
+  const scope: { userId?: string; agentId?: string; runId?: string } = {};
+  if (row.user_id !== null) scope.userId = row.user_id;
+  if (row.agent_id !== null) scope.agentId = row.agent_id;
+  if (row.run_id !== null) scope.runId = row.run_id;
+  return {
+    id: row.id,
+    memoryId: row.memory_id,
+    kind: row.kind as HistoryEventKind,
+    previousText: row.previous_text,
+    text: row.text,
+    scope,
+    validAt: new Date(Number(row.valid_at)),
+    createdAt: new Date(Number(row.created_at)),
+    actor: row.actor as HistoryEvent['actor'],
+  };
+}

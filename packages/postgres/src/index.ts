@@ -1,0 +1,22 @@
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_POSTGRES_SCHEMA,
+  openPostgresPool,
+  qualifiedName,
+  validateConnectionOptions,
+  validateIdentifier,
+  type PostgresConnection,
+  type PostgresConnectionOptions,
+} from './postgres-connection';
+export { POSTGRES_PROVIDER, sqlState, toPostgresError } from './postgres-errors';
+export {
+  MIGRATION_LOCK_KEY,
+  VERSIONS_TABLE,
+  dropComponent,
+  migrate,
+  readComponent,
+  withTransaction,
+  type MigrationResult,
+  type PostgresMigration,
+} from './postgres-migrations';
+export { checkStorableText, epochMs, isStorableText } from './postgres-text';

@@ -1,0 +1,2 @@
+export { PostgresVectorStore } from './postgres-vector-store';
+export type { PostgresVectorStoreOptions } from './postgres-vector-store-options';

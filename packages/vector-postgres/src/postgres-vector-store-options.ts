@@ -1,0 +1,51 @@
+import type { PostgresConnectionOptions } from '@mem/postgres';
+
+/**
+ * Options of {@link PostgresVectorStore}: where the connections come from (`connectionString`, a
+ * `pool` you own, or `DATABASE_URL`; see {@link PostgresConnectionOptions}), and the table, keyword
+ * language and search settings.
+ */
+export interface PostgresVectorStoreOptions extends PostgresConnectionOptions {
+  /**
+   * Name of the table holding the memories (in `schema`); its indexes are named after it. Use one
+   * name per collection to keep several in one schema. A letter or `_`, then letters, digits or
+   * `_`; at most 40 characters; not starting with `pg_`.
+   * @default 'memories'
+   */
+  readonly table?: string;
+  /**
+   * PostgreSQL text search configuration of the keyword index (`tsvector` column), e.g.
+   * `'english'` (stemming, stop words) or `'simple'` (lower-cased words, any language). Fixed when
+   * the table is created; a store opened later with another value is refused.
+   * @default 'simple'
+   */
+  readonly textSearchConfig?: string;
+  /**
+   * Scopes holding at most this many memories are searched exactly (every vector of the scope
+   * compared, through the scope's B-tree index); larger ones through the HNSW index, which is
+   * approximate. `0` sends every search through the index.
+   * @default 10_000
+   */
+  readonly exactSearchLimit?: number;
+  /**
+   * `hnsw.ef_search` of index searches: candidates kept while walking the graph. Higher finds
+   * more of the true nearest neighbours, slower. Raised to `topK` when a search asks for more.
+   * @default 100
+   */
+  readonly efSearch?: number;
+  /** HNSW `m` (links per node) of a new table's index. @default 16 */
+  readonly hnswM?: number;
+  /** HNSW `ef_construction` of a new table's index. @default 64 */
+  readonly hnswEfConstruction?: number;
+}
+
+/** Default of {@link PostgresVectorStoreOptions.table}. */
+export const DEFAULT_VECTOR_TABLE = 'memories';
+/** Default of {@link PostgresVectorStoreOptions.textSearchConfig}. */
+export const DEFAULT_TEXT_SEARCH_CONFIG = 'simple';
+/** Default of {@link PostgresVectorStoreOptions.exactSearchLimit}. */
+export const DEFAULT_EXACT_SEARCH_LIMIT = 10_000;
+/** Default of {@link PostgresVectorStoreOptions.efSearch}. */
+export const DEFAULT_EF_SEARCH = 100;
+/** pgvector's HNSW index takes `vector` columns of at most this many dimensions. */
+export const MAX_HNSW_DIMENSIONS = 2_000;
