@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createMemoryFromConfig } from './create-memory-from-config';
 import { loadConfig } from './load-config';
 
@@ -38,4 +38,31 @@ describe('createMemoryFromConfig', () => {
       await configured.close();
     }
   });
+
+  const postgresSkip = inject('postgresSkip');
+  it.skipIf(postgresSkip !== '')(
+    `builds the PostgreSQL stores (MEM_VECTOR_STORE=postgres, MEM_HISTORY_STORE=postgres, DATABASE_URL)${postgresSkip ? ` (skipped: ${postgresSkip})` : ''}`,
+    async () => {
+      const schema = `config_${Date.now()}`;
+      const config = loadConfig({
+        env: { MEM_VECTOR_STORE: 'postgres', MEM_HISTORY_STORE: 'postgres' },
+        overrides: {
+          vectorStore: { provider: 'postgres', options: { connectionString: inject('postgresUrl'), schema } },
+          historyStore: { provider: 'postgres', options: { connectionString: inject('postgresUrl'), schema } },
+        },
+      });
+      expect(config.vectorStore.provider).toBe('postgres');
+      expect(config.historyStore.provider).toBe('postgres');
+      const configured = await createMemoryFromConfig(config);
+      try {
+        expect(configured.description).toBe('llm none, embedder lexical/hashing-512, vector postgres, history postgres');
+        const scope = { userId: 'u' };
+        const { memories } = await configured.memory.add('I like tea', { scope, infer: false });
+        expect((await configured.memory.getAll({ scope })).results.map((item) => item.text)).toEqual(['I like tea']);
+        expect((await configured.memory.history(memories[0]!.id, { scope })).map((event) => event.kind)).toEqual(['ADD']);
+      } finally {
+        await configured.close();
+      }
+    },
+  );
 });

@@ -124,12 +124,21 @@ async function createVectorStore(config: MemConfig): Promise<VectorStore> {
       const { PineconeVectorStore } = await import('@mem/vector-pinecone');
       return new PineconeVectorStore({ ...store.options });
     }
+    case 'postgres': {
+      const { PostgresVectorStore } = await import('@mem/vector-postgres');
+      return new PostgresVectorStore({ ...store.options });
+    }
   }
 }
 
 async function createHistoryStore(config: MemConfig): Promise<HistoryStore> {
+  const store = config.historyStore;
+  if (store.provider === 'postgres') {
+    const { PostgresHistoryStore } = await import('@mem/history-postgres');
+    return new PostgresHistoryStore({ ...store.options });
+  }
   const { SqliteHistoryStore } = await import('@mem/history-sqlite');
-  return new SqliteHistoryStore({ path: config.db, ...(config.historyStore.table ? { table: config.historyStore.table } : {}) });
+  return new SqliteHistoryStore({ path: config.db, ...(store.table ? { table: store.table } : {}) });
 }
 
 async function createGraphStore(config: MemConfig): Promise<GraphStore | undefined> {

@@ -32,15 +32,21 @@ export type EmbedderConfig =
 
 /**
  * Where memories live. `sqlite` is the embedded default (the `db` file); the others take their
- * adapter's options (`url`, `collection`, `index`, …) in `options`, and read their own environment
- * variables for the rest.
+ * adapter's options (`url`, `collection`, `index`, `connectionString`, `table`, …) in `options`, and
+ * read their own environment variables for the rest (`postgres`: `DATABASE_URL`).
  */
 export type VectorStoreConfig =
   | { readonly provider: 'sqlite'; readonly table?: string }
-  | { readonly provider: 'chroma' | 'qdrant' | 'pinecone'; readonly options?: Readonly<Record<string, unknown>> };
+  | { readonly provider: 'chroma' | 'qdrant' | 'pinecone' | 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
-/** Where the change log lives: the `db` file. */
-export type HistoryStoreConfig = { readonly provider: 'sqlite'; readonly table?: string };
+/**
+ * Where the change log (and write-ahead log) lives: the `db` file (`sqlite`), or PostgreSQL
+ * (`postgres`: `@mem/history-postgres` options such as `connectionString`, `schema`, `table` in
+ * `options`; the connection from `DATABASE_URL` by default), which every instance of a program shares.
+ */
+export type HistoryStoreConfig =
+  | { readonly provider: 'sqlite'; readonly table?: string }
+  | { readonly provider: 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
 /** Graph memory: off (`none`, the default) or in the `db` file (`sqlite`). */
 export type GraphStoreConfig = { readonly provider: 'none' } | { readonly provider: 'sqlite'; readonly tablePrefix?: string };
@@ -110,7 +116,8 @@ export const DEFAULT_PORT = 8420;
 
 const LLM_PROVIDERS = ['auto', 'none', 'openai', 'anthropic'] as const;
 const EMBEDDER_PROVIDERS = ['auto', 'lexical', 'openai'] as const;
-const VECTOR_PROVIDERS = ['sqlite', 'chroma', 'qdrant', 'pinecone'] as const;
+const VECTOR_PROVIDERS = ['sqlite', 'chroma', 'qdrant', 'pinecone', 'postgres'] as const;
+const HISTORY_PROVIDERS = ['sqlite', 'postgres'] as const;
 const GRAPH_PROVIDERS = ['none', 'sqlite'] as const;
 const STRATEGIES = ['reconcile', 'additive'] as const;
 
@@ -171,6 +178,7 @@ function configFromEnvironment(env: Environment): MemConfigInput {
   const embedder = value('MEM_EMBEDDER');
   const embeddingModel = value('MEM_EMBEDDING_MODEL');
   const vectorStore = value('MEM_VECTOR_STORE');
+  const historyStore = value('MEM_HISTORY_STORE');
   const graphStore = value('MEM_GRAPH_STORE');
   const server: Record<string, unknown> = {};
   const rateLimit: Record<string, unknown> = {};
@@ -190,6 +198,7 @@ function configFromEnvironment(env: Environment): MemConfigInput {
       ? { embedder: { provider: embedder ?? 'auto', ...(embeddingModel ? { model: embeddingModel } : {}) } as MemConfigInput['embedder'] }
       : {}),
     ...(vectorStore ? { vectorStore: { provider: vectorStore } as VectorStoreConfig } : {}),
+    ...(historyStore ? { historyStore: { provider: historyStore } as HistoryStoreConfig } : {}),
     ...(graphStore ? { graphStore: { provider: graphStore } as GraphStoreConfig } : {}),
     ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
     ...(Object.keys(server).length > 0 ? { server: server as MemConfigInput['server'] } : {}),
@@ -277,8 +286,11 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
       : { provider: vectorInput.provider, ...optionsOf(vectorInput, at('vectorStore.options')) };
 
   const historyInput = input.historyStore ?? { provider: 'sqlite' };
-  checkSection(historyInput, at('historyStore'), ['sqlite'] as const);
-  const historyStore: HistoryStoreConfig = { provider: 'sqlite', ...tableOf(historyInput, 'table', at('historyStore.table')) };
+  checkSection(historyInput, at('historyStore'), HISTORY_PROVIDERS);
+  const historyStore: HistoryStoreConfig =
+    historyInput.provider === 'sqlite'
+      ? { provider: 'sqlite', ...tableOf(historyInput, 'table', at('historyStore.table')) }
+      : { provider: 'postgres', ...optionsOf(historyInput, at('historyStore.options')) };
 
   const graphInput = input.graphStore ?? { provider: 'none' };
   checkSection(graphInput, at('graphStore'), GRAPH_PROVIDERS);
