@@ -23,6 +23,7 @@ import {
   toPostgresError,
   validateConnectionOptions,
   validateIdentifier,
+  writeStatement,
 } from '@mem/postgres';
 import type pg from 'pg';
 import { DEFAULT_HISTORY_TABLE, type PostgresHistoryStoreOptions } from './postgres-history-store-options';
@@ -120,7 +121,8 @@ export class PostgresHistoryStore implements HistoryStore {
       const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
       try {
         // WITH ORDINALITY keeps the batch's order in the identity sequence.
-        await this.pool.query(
+        await writeStatement(
+          this.pool,
           `INSERT INTO ${this.qualified} (${EVENT_COLUMNS}, pending)
            SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, $12
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[])
@@ -194,7 +196,8 @@ export class PostgresHistoryStore implements HistoryStore {
       const discard = ids('discard');
       if (commit.length === 0 && discard.length === 0) return;
       // One statement: both changes become visible together, or neither does.
-      await this.pool.query(
+      await writeStatement(
+        this.pool,
         `WITH committed AS (UPDATE ${this.qualified} SET pending = false WHERE pending AND id = ANY($1::text[]) RETURNING 1),
               discarded AS (DELETE FROM ${this.qualified} WHERE pending AND id = ANY($2::text[]) AND NOT (id = ANY($1::text[])) RETURNING 1)
          SELECT (SELECT count(*) FROM committed) + (SELECT count(*) FROM discarded) AS settled`,

@@ -16,6 +16,7 @@ export {
   migrate,
   readComponent,
   withTransaction,
+  writeStatement,
   type MigrationResult,
   type PostgresMigration,
 } from './postgres-migrations';

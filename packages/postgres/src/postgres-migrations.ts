@@ -166,3 +166,18 @@ export async function withTransaction<T>(
     client.release(broken);
   }
 }
+
+/**
+ * Runs one write statement in an explicit transaction: `BEGIN`, the statement, and `COMMIT` only
+ * once the statement's reply is back, each its own round trip. A process killed while the statement
+ * runs never sends `COMMIT`, so the server rolls the write back when the connection closes. A lone
+ * (autocommit) statement would commit after its writer died, possibly after `Memory.recover()` in
+ * another process had settled the change as never written: a memory without history.
+ */
+export async function writeStatement<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+  pool: pg.Pool,
+  sql: string,
+  values: readonly unknown[] = [],
+): Promise<pg.QueryResult<Row>> {
+  return withTransaction(pool, (client) => client.query<Row>(sql, values as unknown[]));
+}

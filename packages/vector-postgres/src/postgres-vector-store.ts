@@ -36,6 +36,7 @@ import {
   validateConnectionOptions,
   validateIdentifier,
   withTransaction,
+  writeStatement,
 } from '@mem/postgres';
 import type pg from 'pg';
 import { SqlParameters, filterToSql } from './postgres-filter';
@@ -252,7 +253,8 @@ export class PostgresVectorStore implements VectorStore {
       });
       if (latest.size === 0) return;
       const columns = toColumns([...latest.values()]);
-      await this.pool.query(
+      await writeStatement(
+        this.pool,
         `INSERT INTO ${this.qualified} AS m (id, id_order, user_id, agent_id, run_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding)
          SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::int8[], $10::int8[], $11::int8[], $12::vector[])
          ON CONFLICT (id) DO UPDATE SET
@@ -505,7 +507,7 @@ export class PostgresVectorStore implements VectorStore {
   /** A delete or truncate; on a table that does not exist yet there is nothing to do. */
   private async writeIfTable(sql: string, values: readonly unknown[]): Promise<void> {
     try {
-      await this.pool.query(sql, values as unknown[]);
+      await writeStatement(this.pool, sql, values);
     } catch (error) {
       if (sqlState(error) !== UNDEFINED_TABLE) throw error;
     }
