@@ -1,16 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import {
-  InvalidInputError,
-  MemError,
-  hashText,
-  validateScope,
-  type FilterInput,
-  type MemoryItem,
-  type MemoryRecord,
-  type Metadata,
-  type Scope,
-} from '@mem/core';
+import { hashText, validateScope } from '@mem/core/adapter';
+import { InvalidInputError, MemError, type FilterInput, type MemoryItem, type MemoryRecord, type Metadata, type Scope } from '@mem/core';
 import { createMemoryFromConfig, loadConfig, type ConfiguredMemory } from '@mem/config';
 import { ApiKeyStore, DEFAULT_KEYS_FILE, handleSignals, startServer, type Allowed } from '@mem/server';
 import { detectFormat, parseJsonl, parseLocomo, type ImportItem } from './import-formats';

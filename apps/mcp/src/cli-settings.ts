@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { InvalidInputError, MissingSettingError, nonEmptySetting, type Environment, type Scope } from '@mem/core';
+import { nonEmptySetting, type Environment } from '@mem/core/adapter';
+import { InvalidInputError, MissingSettingError, type Scope } from '@mem/core';
 import { DEFAULT_HTTP_PORT } from './http-server';
 import { checkUserScope } from './mcp-server';
 

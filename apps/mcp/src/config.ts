@@ -1,4 +1,5 @@
-import type { Environment, Memory } from '@mem/core';
+import type { Environment } from '@mem/core/adapter';
+import type { Memory } from '@mem/core';
 import { createMemoryFromConfig, loadConfig } from '@mem/config';
 
 /** A {@link Memory} built from the shared mem configuration, with what was chosen. */

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidInputError, MissingSettingError, integerOption, type Memory, type Scope } from '@mem/core';
+import { integerOption } from '@mem/core/adapter';
+import { InvalidInputError, MissingSettingError, type Memory, type Scope } from '@mem/core';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { checkUserScope, createMemMcpServer } from './mcp-server';
 

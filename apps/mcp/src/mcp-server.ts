@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { InvalidInputError, MemError, validateScope, type Memory, type Scope } from '@mem/core';
+import { validateScope } from '@mem/core/adapter';
+import { InvalidInputError, MemError, type Memory, type Scope } from '@mem/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,

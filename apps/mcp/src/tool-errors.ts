@@ -1,4 +1,5 @@
-import { InvalidInputError, MemError, SCOPE_FIELDS } from '@mem/core';
+import { SCOPE_FIELDS } from '@mem/core/adapter';
+import { InvalidInputError, MemError } from '@mem/core';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type * as z from 'zod';
 

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LexicalEmbedder, hashText, uuidv7, type MemoryRecord } from '@mem/core';
+import { hashText, uuidv7 } from '@mem/core/adapter';
+import { LexicalEmbedder, type MemoryRecord } from '@mem/core';
 import autocannon from 'autocannon';
 import { createMemoryFromConfig, loadConfig } from '@mem/config';
 

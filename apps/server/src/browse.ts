@@ -1,9 +1,6 @@
+import { evaluateFilter, parseFilter, splitFilter, validateScope } from '@mem/core/adapter';
 import {
   UnsupportedCapabilityError,
-  evaluateFilter,
-  parseFilter,
-  splitFilter,
-  validateScope,
   type FilterInput,
   type Memory,
   type MemoryItem,

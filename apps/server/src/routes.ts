@@ -1,9 +1,8 @@
+import { hashText, uuidv7 } from '@mem/core/adapter';
 import {
   MissingSettingError,
   NotFoundError,
   UsageMeter,
-  hashText,
-  uuidv7,
   type AddResult,
   type Embedder,
   type HistoryEvent,

@@ -1,5 +1,5 @@
-import type { Environment } from '@mem/core';
-import { processEnvironment } from '@mem/core';
+import type { Environment } from '@mem/core/adapter';
+import { processEnvironment } from '@mem/core/adapter';
 import { createServer, type MemServer } from './app';
 import { createMemoryFromConfig, loadConfig, type ConfiguredMemory, type MemConfigInput, type MemoryOverrides } from '@mem/config';
 import { ApiKeyStore } from './keys';

@@ -1,4 +1,5 @@
-import { emptyUsage, type Scope, type Usage } from '@mem/core';
+import { emptyUsage } from '@mem/core/adapter';
+import type { Scope, Usage } from '@mem/core';
 
 /** One request that spent provider calls, as `GET /v1/usage` returns it. */
 export interface UsageEntry {

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAI as createOpenAIV2 } from '@ai-sdk/openai-v2';
 import { InvalidResponseDataError, LoadAPIKeyError, UnsupportedFunctionalityError } from '@ai-sdk/provider';
-import { MemError, type ProviderRequestError } from '@mem/core';
+import { MemError, type ProviderRequestError } from '@mem/core/adapter';
 import { chatBody, errorBody, startOpenAIFakeServer, type OpenAIFakeServer } from '@mem/llm-openai/testing';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import type { AddOptions, AddResult, FilterInput, Memory, Scope, SearchResult } from '@mem/core';
+import type { FilterInput, Scope } from '@mem/core/adapter';
+import type { AddOptions, AddResult, Memory, SearchResult } from '@mem/core';
 import { InvalidInputError, integerOption, MemError, validateScope } from '@mem/core/adapter';
 import { checkModel } from './ai-sdk-call';
 import {

@@ -1,4 +1,5 @@
-import type { AddOptions, Memory, MemoryItem, Scope } from '@mem/core';
+import type { Scope } from '@mem/core/adapter';
+import type { AddOptions, Memory, MemoryItem } from '@mem/core';
 import { INPUT_LIMITS, InvalidInputError, integerOption, MemError, validateScope } from '@mem/core/adapter';
 import { jsonSchema, tool, type Tool } from 'ai';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { InvalidInputError, nonEmptySetting, processEnvironment, type Environment } from '@mem/core';
+import { nonEmptySetting, processEnvironment, type Environment } from '@mem/core/adapter';
+import { InvalidInputError } from '@mem/core';
 import { parse as parseYaml } from 'yaml';
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MemError, type MemErrorCode } from '@mem/core';
+import { MemError, type MemErrorCode } from '@mem/core/adapter';
 
 /** Collects an async iterable into an array. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -1,4 +1,4 @@
-import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from '@mem/core';
+import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from '@mem/core/adapter';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'vitest';
 import { DEFAULT_EVENTUALLY_TIMEOUT_MS, createNamespace, type CaseOutcome, type RunCaseOptions } from './case';
 import { embedderCases, runEmbedderCase, type EmbedderCase } from './embedder-cases';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cosineSimilarity, type Embedder } from '@mem/core';
+import { cosineSimilarity, type Embedder } from '@mem/core/adapter';
 import { assertRejectsWithCode } from './assertions';
 import {
   baseHelpers,

@@ -1,4 +1,4 @@
-import { MemError } from '@mem/core';
+import { MemError } from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { resolveLiveEnv, resolveServerEnv } from './env';
 

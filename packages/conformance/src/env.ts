@@ -1,4 +1,4 @@
-import { MissingSettingError } from '@mem/core';
+import { MissingSettingError } from '@mem/core/adapter';
 
 /** What {@link serverEnv} and {@link liveEnv} return. */
 export interface EnvResult<Name extends string = string> {

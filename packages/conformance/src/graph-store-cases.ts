@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { cosineSimilarity, scopeContains, type GraphEntityMatch, type GraphRelationInput, type GraphStore, type Scope } from '@mem/core';
+import {
+  cosineSimilarity,
+  scopeContains,
+  type GraphEntityMatch,
+  type GraphRelationInput,
+  type GraphStore,
+  type Scope,
+} from '@mem/core/adapter';
 import { assertClose, assertRejectsWithCode } from './assertions';
 import { createNamespace, runPrepared, type CaseOutcome, type ConformanceCase, type RunCaseOptions } from './case';
 import {

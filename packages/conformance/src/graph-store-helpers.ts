@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { GraphEntityInput, GraphRelation, GraphRelationInput, GraphStore, Scope } from '@mem/core';
+import type { GraphEntityInput, GraphRelation, GraphRelationInput, GraphStore, Scope } from '@mem/core/adapter';
 import { baseHelpers, type CaseHelpers, type RunCaseOptions } from './case';
 import { CONFORMANCE_DIMENSIONS } from './vector-store-helpers';
 

@@ -1,4 +1,5 @@
-import { InMemoryGraphStore, type GraphStore } from '@mem/core';
+import type { GraphStore } from '@mem/core/adapter';
+import { InMemoryGraphStore } from '@mem/core';
 import { describe, expect, it } from 'vitest';
 import { describeGraphStore } from './describe';
 import { graphStoreCases, runGraphStoreCase } from './graph-store-cases';

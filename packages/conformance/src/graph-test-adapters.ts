@@ -2,14 +2,14 @@
 // Only the self-tests import this file; it is not exported.
 import {
   defineGraphStoreCapabilities,
-  InMemoryGraphStore,
   type GraphEntityInput,
   type GraphEntityMatch,
   type GraphRelation,
   type GraphRelationInput,
   type GraphRelationKey,
   type ScopedCall,
-} from '@mem/core';
+} from '@mem/core/adapter';
+import { InMemoryGraphStore } from '@mem/core';
 
 type NeighborsRequest = ScopedCall<{ entities: readonly string[]; limit: number; includeInvalid?: boolean }>;
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { JsonSchema, LLM, LLMMessage, LLMResponse, ResponseFormat } from '@mem/core';
+import type { JsonSchema, LLM, LLMMessage, LLMResponse, ResponseFormat } from '@mem/core/adapter';
 import { assertRejectsWithCode } from './assertions';
 import {
   baseHelpers,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Reranker } from '@mem/core';
+import type { Reranker } from '@mem/core/adapter';
 import { assertRejectsWithCode } from './assertions';
 import {
   baseHelpers,

@@ -5,9 +5,6 @@ import {
   evaluateFilter,
   fieldValue,
   SCOPE_FIELDS,
-  InMemoryHistoryStore,
-  InMemoryVectorStore,
-  LexicalEmbedder,
   InvalidInputError,
   UnsupportedCapabilityError,
   throwIfAborted,
@@ -22,7 +19,8 @@ import {
   type Scope,
   type ScopedCall,
   type VectorMatch,
-} from '@mem/core';
+} from '@mem/core/adapter';
+import { InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder } from '@mem/core';
 import { ScriptedLLM } from '@mem/core/testing';
 
 type QueryRequest = ScopedCall<{ vector: readonly number[]; topK: number; filter?: Filter }>;

@@ -9,7 +9,7 @@ import {
   type Scope,
   type VectorMatch,
   type VectorStore,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { assertClose, sortedIds } from './assertions';
 import type { VectorStoreCaseHelpers } from './vector-store-helpers';
 

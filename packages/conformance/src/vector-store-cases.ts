@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { cosineSimilarity, scopeContains, type Filter, type MemoryRecord, type Metadata, type Scope, type VectorStore } from '@mem/core';
+import {
+  cosineSimilarity,
+  scopeContains,
+  type Filter,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+  type VectorStore,
+} from '@mem/core/adapter';
 import { assertClose, assertRejectsWithCode, collect, compareStrings, sortedIds } from './assertions';
 import { createNamespace, runPrepared, type CaseOutcome, type ConformanceCase, type RunCaseOptions } from './case';
 import {

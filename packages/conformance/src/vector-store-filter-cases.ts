@@ -7,7 +7,7 @@ import {
   type Metadata,
   type Scope,
   type VectorStore,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { assertRejectsWithCode, collect } from './assertions';
 import { ALL, expectedInScope, matchIds, waitUntilVisible } from './vector-store-case-support';
 import type { VectorStoreCase } from './vector-store-cases';

@@ -1,4 +1,4 @@
-import { hashText, type MemoryRecord, type Scope, type VectorStore } from '@mem/core';
+import { hashText, type MemoryRecord, type Scope, type VectorStore } from '@mem/core/adapter';
 import { baseHelpers, type CaseHelpers, type RunCaseOptions } from './case';
 
 /** Vector length the suite creates collections with: small, so every backend accepts it. */

@@ -4,20 +4,21 @@
  * its reference evaluator, scopes, and the retry, settings and graph-input helpers every adapter
  * shares. Versioned like a public API. People using mem import `@mem/core` instead.
  */
-export * from './errors';
-export * from './types';
-export * from './filter';
-export * from './scope';
-export * from './capabilities';
-export type * from './interfaces';
-export { cosineSimilarity, normalize } from './vector-math';
-export { tokenize, bm25Scores } from './bm25';
-export { compareIds } from './stores/in-memory-vector-store';
-export { uuidv7, hashText } from './ids';
-export { redactSecrets } from './redact';
-export { INPUT_LIMITS } from './validation';
-export { normalizeEntityName, normalizeRelationName, MAX_GRAPH_NAME_LENGTH } from './graph/graph-names';
-export { parseLenientJson } from './pipeline/llm-output';
+
+// The contract: interfaces, capabilities, errors, data types, filter language, scopes.
+export type * from './contract/interfaces';
+export * from './contract/capabilities';
+export * from './contract/errors';
+export * from './contract/types';
+export * from './contract/filter';
+export * from './contract/scope';
+export { INPUT_LIMITS } from './contract/validation';
+
+// Helpers every adapter shares.
+export { cosineSimilarity, normalize } from './kit/vector-math';
+export { tokenize, bm25Scores } from './kit/bm25';
+export { uuidv7, hashText, compareIds } from './kit/ids';
+export { redactSecrets } from './kit/redact';
 export {
   withRetries,
   abortableDelay,
@@ -27,8 +28,12 @@ export {
   retryAfterFromHeaders,
   type RetryPolicy,
   type RetryEvent,
-} from './retry';
-export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './settings';
+} from './kit/retry';
+export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './kit/settings';
+export { parseLenientJson } from './llm/structured-output';
+
+// Graph stores: the names core stores, and the checks of GraphStore requests.
+export { normalizeEntityName, normalizeRelationName, MAX_GRAPH_NAME_LENGTH } from './graph/graph-names';
 export {
   checkBatch as checkGraphBatch,
   checkCount as checkGraphCount,

@@ -1,43 +1,66 @@
-export * from './errors';
-export * from './types';
-export * from './filter';
-export * from './scope';
-export * from './capabilities';
-export type * from './interfaces';
-export { cosineSimilarity, normalize } from './vector-math';
-export { tokenize, bm25Scores } from './bm25';
-export { LexicalEmbedder, type LexicalEmbedderOptions } from './embedders/lexical-embedder';
-export { InMemoryVectorStore, compareIds } from './stores/in-memory-vector-store';
-export { InMemoryHistoryStore } from './stores/in-memory-history-store';
-export { InMemoryGraphStore } from './graph/in-memory-graph-store';
-export { normalizeEntityName, normalizeRelationName, MAX_GRAPH_NAME_LENGTH } from './graph/graph-names';
-export { uuidv7, hashText } from './ids';
-export { redactSecrets } from './redact';
-export { INPUT_LIMITS } from './validation';
-export {
-  Memory,
-  type MemoryOptions,
-  type MemoryItem,
-  type SearchResult,
-  type AddOptions,
-  type AddResult,
-  type SearchOptions,
-  type ScopeOptions,
-  type SearchResponse,
-} from './memory';
+/**
+ * `@mem/core`: the door for people using mem. The `Memory` API with its options and results, the
+ * strategy API for custom `add` pipelines, the built-in in-memory stores and lexical embedder, the
+ * filter syntax, the typed errors, and the types of the parts `Memory` takes. People writing
+ * adapters import `@mem/core/adapter` instead (see ARCHITECTURE.md).
+ */
+
+// The Memory API.
+export { Memory } from './memory/memory';
+export type { MemoryOptions, AddOptions, SearchOptions, ScopeOptions } from './memory/memory-options';
+export type { AddResult } from './add/run-add';
+export type { MemoryEvent } from './add/apply-plan';
+export type { SearchResult, SearchResponse } from './search/run-search';
+export type { SettleReport } from './store/write-ahead';
+export { INPUT_LIMITS } from './contract/validation';
+export type { MemoryItem } from './contract/memory-item';
+export type {
+  ChatMessage,
+  HistoryEvent,
+  HistoryEventKind,
+  MemoryRecord,
+  Metadata,
+  MetadataValue,
+  Scope,
+  Usage,
+} from './contract/types';
+export type { FilterInput, FieldOperators, FilterScalar } from './contract/filter';
+
+// Graph memory.
 export { DEFAULT_SINGLE_VALUED_RELATIONS, USER_ENTITY, type GraphOptions } from './graph/graph-options';
-export type { GraphAddResult } from './graph/apply-graph';
-export type { GraphSearchEntity, GraphSearchRelation } from './graph/search-graph';
-export type { GraphPlan } from './graph/prepare-graph';
-export type { GraphExtraction } from './graph/graph-extraction';
-export type { ShownRelation } from './graph/graph-context';
-export type { MemoryEvent } from './pipeline/apply';
-export type { SettleReport } from './pipeline/write-ahead';
-export type { AddContext, AddPlan, AddStrategy, PlannedOperation } from './pipeline/strategy';
-export { reconcileStrategy, additiveStrategy, rawStrategy } from './pipeline/strategies';
-export { retrieveCandidates, retrieveCandidatesWithVectors } from './pipeline/retrieve';
-export { parseLenientJson } from './pipeline/llm-output';
-export { UsageMeter } from './pipeline/usage';
+export type { GraphAddResult } from './add/apply-graph';
+export type { GraphSearchEntity, GraphSearchRelation } from './search/search-graph';
+export type { GraphRelation, GraphRelationKey } from './contract/interfaces';
+
+// Errors.
+export {
+  MemError,
+  InvalidInputError,
+  MissingSettingError,
+  UnsupportedCapabilityError,
+  DimensionMismatchError,
+  NotFoundError,
+  ProviderRequestError,
+  ProviderResponseInvalidError,
+  AbortedError,
+  type MemErrorCode,
+} from './contract/errors';
+
+// The parts Memory takes, and the ones built in.
+export type { Embedder, LLM, VectorStore, HistoryStore, GraphStore, Reranker } from './contract/interfaces';
+export { LexicalEmbedder, type LexicalEmbedderOptions } from './builtin/lexical-embedder';
+export { InMemoryVectorStore } from './builtin/in-memory-vector-store';
+export { InMemoryHistoryStore } from './builtin/in-memory-history-store';
+export { InMemoryGraphStore } from './builtin/in-memory-graph-store';
+
+// Custom add strategies.
+export type { AddContext, AddPlan, AddStrategy, GraphPlan, PlannedOperation } from './add/add-strategy';
+export type { GraphExtraction } from './add/graph-answer';
+export type { ShownRelation } from './add/shown-relations';
+export { reconcileStrategy, additiveStrategy, rawStrategy } from './add/built-in-strategies';
+export { retrieveCandidates, retrieveCandidatesWithVectors } from './add/retrieve-candidates';
+export { parseLenientJson } from './llm/structured-output';
+export { UsageMeter } from './llm/usage-meter';
 export {
   DEFAULT_EXTRACTION_INSTRUCTIONS,
   DEFAULT_UPDATE_INSTRUCTIONS,
@@ -46,18 +69,17 @@ export {
   GRAPH_INSTRUCTIONS,
   additiveSystemPrompt,
   conversationPrompt,
-} from './prompts';
-export {
-  withRetries,
-  abortableDelay,
-  resolveRetryPolicy,
-  retryPolicyFromOptions,
-  type RetryOptions,
-  retryAfterFromHeaders,
-  type RetryPolicy,
-  type RetryEvent,
-} from './retry';
-export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './settings';
+} from './llm/prompts';
+
+// TODO(#13): adapter-kit names kept on this door only until @mem/graph-neo4j and @mem/graph-memgraph
+// (being merged into @mem/cypher) import them from `@mem/core/adapter`; then delete this block.
+export type { Call, ScopedCall } from './contract/types';
+export type { GraphEntityInput, GraphEntityMatch, GraphRelationInput } from './contract/interfaces';
+export { defineGraphStoreCapabilities } from './contract/capabilities';
+export { throwIfAborted } from './contract/errors';
+export { scopeKey, validateScope } from './contract/scope';
+export { cosineSimilarity, normalize } from './kit/vector-math';
+export { processEnvironment, nonEmptySetting, integerOption, type Environment } from './kit/settings';
 export {
   checkBatch as checkGraphBatch,
   checkCount as checkGraphCount,
@@ -66,5 +88,4 @@ export {
   checkName as checkGraphName,
   checkVector as checkGraphVector,
   epochMs as graphEpochMs,
-  MAX_GRAPH_DIMENSIONS,
 } from './graph/graph-input';

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cosineSimilarity, MemError, MissingSettingError, ProviderRequestError } from '@mem/core';
+import { cosineSimilarity, MemError, MissingSettingError, ProviderRequestError } from '@mem/core/adapter';
 import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyModelFolder, TINY_MODEL_ID, type TinyModelFolder } from '../test/tiny-model-folder';

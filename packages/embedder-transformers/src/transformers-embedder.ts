@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { AbortedError, InvalidInputError, ProviderResponseInvalidError, throwIfAborted } from '@mem/core';
-import type { Call, Embedder } from '@mem/core';
+import { AbortedError, InvalidInputError, ProviderResponseInvalidError, throwIfAborted } from '@mem/core/adapter';
+import type { Call, Embedder } from '@mem/core/adapter';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import {
   resolveTransformersEmbedderOptions,

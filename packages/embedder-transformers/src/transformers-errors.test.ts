@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core';
+import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core/adapter';
 import { ModelFileNotFoundError } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { resolveTransformersEmbedderOptions } from './transformers-embedder-options';

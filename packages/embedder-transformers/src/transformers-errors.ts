@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core';
+import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core/adapter';
 import type { ResolvedTransformersEmbedderOptions } from './transformers-embedder-options';
 
 /** Provider name used in errors. */

@@ -22,7 +22,7 @@ import {
   checkGraphRelationKey as checkKey,
   checkGraphName as checkName,
   graphEpochMs as epochMs,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type Database from 'better-sqlite3';
 import {
   SQLITE_PROVIDER,

@@ -1,12 +1,9 @@
+import { evaluateFilter, hashText, normalize, type Filter } from '@mem/core/adapter';
 import {
   InMemoryGraphStore,
   InMemoryHistoryStore,
   InMemoryVectorStore,
   Memory,
-  evaluateFilter,
-  hashText,
-  normalize,
-  type Filter,
   type FilterInput,
   type GraphStore,
   type MemoryRecord,

@@ -1,10 +1,10 @@
+import type { LLMResponse } from '@mem/core/adapter';
 import {
   InMemoryHistoryStore,
   InMemoryVectorStore,
   Memory,
   MemError,
   type HistoryStore,
-  type LLMResponse,
   type MemoryRecord,
   type Scope,
   type VectorStore,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemError, type HistoryEvent } from '@mem/core';
+import { MemError, type HistoryEvent } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteHistoryStore } from './sqlite-history-store';

@@ -7,7 +7,7 @@ import {
   type HistoryEvent,
   type HistoryEventKind,
   type HistoryStore,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type Database from 'better-sqlite3';
 import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
 import { DEFAULT_HISTORY_TABLE, DEFAULT_HISTORY_TABLE_EXAMPLE, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';

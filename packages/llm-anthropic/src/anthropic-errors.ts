@@ -1,4 +1,4 @@
-import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core';
+import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core/adapter';
 import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 
 /** What {@link toAnthropicError} needs to know about the failed call. */

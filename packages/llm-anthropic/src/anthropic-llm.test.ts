@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError, type ResponseFormat } from '@mem/core';
+import { MemError, ProviderRequestError, type ResponseFormat } from '@mem/core/adapter';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import badRequest from './__fixtures__/anthropic-error-bad-request.json';
 import overloaded from './__fixtures__/anthropic-error-overloaded.json';

@@ -11,7 +11,7 @@ import {
   withRetries,
   integerOption,
   redactSecrets,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { anthropicErrorHeaders, retryAfterMs, toAnthropicError } from './anthropic-errors';
 import { resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';

@@ -1,5 +1,5 @@
 import { Anthropic } from '@anthropic-ai/sdk';
-import { MemError } from '@mem/core';
+import { MemError } from '@mem/core/adapter';
 import { describe, expect, test } from 'vitest';
 import { AnthropicLLM } from './anthropic-llm';
 import { resolveAnthropicSettings } from './anthropic-options';

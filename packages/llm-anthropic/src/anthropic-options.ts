@@ -8,8 +8,8 @@ import {
   retryPolicyFromOptions,
   urlOrigin,
   type Environment,
-} from '@mem/core';
-import type { RetryOptions, RetryPolicy } from '@mem/core';
+} from '@mem/core/adapter';
+import type { RetryOptions, RetryPolicy } from '@mem/core/adapter';
 import { Anthropic } from '@anthropic-ai/sdk';
 
 /** The provider's environment variables, as settings resolution reads them. */

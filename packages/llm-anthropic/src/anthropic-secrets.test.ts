@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { MemError } from '@mem/core';
+import { MemError } from '@mem/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnthropicLLM } from './anthropic-llm';
 import { startAnthropicFakeServer, type AnthropicFakeServer } from './testing/anthropic-fake-server';

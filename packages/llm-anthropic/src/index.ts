@@ -1,3 +1,3 @@
 export { AnthropicLLM, type AnthropicLLMOptions, type AnthropicModelId } from './anthropic-llm';
 export type { AnthropicConnectionOptions } from './anthropic-options';
-export type { RetryEvent as AnthropicRetryEvent } from '@mem/core';
+export type { RetryEvent as AnthropicRetryEvent } from '@mem/core/adapter';

@@ -1,4 +1,4 @@
-import { MemError } from '@mem/core';
+import { MemError } from '@mem/core/adapter';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import rateLimited from './__fixtures__/openai-embedding-rate-limited.json';
 import embedding from './__fixtures__/openai-embedding.json';

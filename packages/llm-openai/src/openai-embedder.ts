@@ -6,7 +6,7 @@ import {
   withRetries,
   integerOption,
   redactSecrets,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';

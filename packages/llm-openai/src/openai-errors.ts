@@ -1,4 +1,4 @@
-import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core';
+import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError, retryAfterFromHeaders } from '@mem/core/adapter';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
 
 /** What {@link toOpenAIError} needs to know about the failed call. */

@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError, type ResponseFormat } from '@mem/core';
+import { MemError, ProviderRequestError, type ResponseFormat } from '@mem/core/adapter';
 import { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import badRequest from './__fixtures__/openai-chat-bad-request.json';

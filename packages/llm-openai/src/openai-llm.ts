@@ -11,7 +11,7 @@ import {
   withRetries,
   integerOption,
   redactSecrets,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';

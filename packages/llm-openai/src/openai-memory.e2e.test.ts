@@ -1,4 +1,5 @@
-import { Memory, type Usage } from '@mem/core';
+import type { Usage } from '@mem/core/adapter';
+import { Memory } from '@mem/core';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { countTokens } from 'gpt-tokenizer';

@@ -1,4 +1,4 @@
-import { MemError } from '@mem/core';
+import { MemError } from '@mem/core/adapter';
 import { OpenAI } from 'openai';
 import { describe, expect, test } from 'vitest';
 import { OpenAIEmbedder } from './openai-embedder';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core';
+import { MemError, MissingSettingError, ProviderRequestError } from '@mem/core/adapter';
 import type { ResolvedTransformersRerankerOptions } from './transformers-reranker-options';
 
 /** Provider name used in errors. */

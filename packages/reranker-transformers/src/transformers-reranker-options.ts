@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { InvalidInputError } from '@mem/core';
+import { InvalidInputError } from '@mem/core/adapter';
 
 /**
  * Id of a cross-encoder on the Hugging Face Hub with ONNX weights in `onnx/` (the `Xenova/*` and

@@ -1,4 +1,5 @@
-import { InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder, MemError, Memory } from '@mem/core';
+import { MemError } from '@mem/core/adapter';
+import { InMemoryHistoryStore, InMemoryVectorStore, LexicalEmbedder, Memory } from '@mem/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyCrossEncoderFolder, TINY_CROSS_ENCODER_ID, type TinyCrossEncoderFolder } from '../test/tiny-cross-encoder';
 import { TransformersReranker } from './transformers-reranker';

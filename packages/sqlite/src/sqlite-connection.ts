@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@mem/core';
+import { InvalidInputError } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { toSqliteError } from './sqlite-errors';

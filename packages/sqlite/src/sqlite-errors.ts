@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError } from '@mem/core';
+import { MemError, ProviderRequestError } from '@mem/core/adapter';
 
 /** Provider name used in errors and in every SQLite store's `provider`. */
 export const SQLITE_PROVIDER = 'sqlite';

@@ -8,7 +8,7 @@
  * with and without a native date-range filter, and reports recall@10 against an exact scan.
  */
 import { randomUUID } from 'node:crypto';
-import { cosineSimilarity, hashText, type MemoryRecord, type Scope } from '@mem/core';
+import { cosineSimilarity, hashText, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { ChromaVectorStore } from '../src/chroma-vector-store';
 import { startChromaServer } from '@mem/test-servers/chroma';
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MemError, type ProviderRequestError } from '@mem/core';
+import { MemError, type ProviderRequestError } from '@mem/core/adapter';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChromaVectorStore } from './chroma-vector-store';
 

@@ -1,4 +1,4 @@
-import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core';
+import { AbortedError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core/adapter';
 import {
   ChromaClientError,
   ChromaConnectionError,

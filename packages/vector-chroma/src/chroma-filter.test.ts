@@ -1,4 +1,4 @@
-import { MemError, type Filter, type FilterOperator } from '@mem/core';
+import { MemError, type Filter, type FilterOperator } from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { CHROMA_FILTER_OPERATORS, MATCH_NOTHING, allOf, filterToWhere, scopeToWhere } from './chroma-filter';
 

@@ -9,7 +9,7 @@ import {
   type FilterOperator,
   type Scope,
   type ScopeField,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type { Where } from 'chromadb';
 import { CHROMA_KEYS } from './chroma-record-codec';
 

@@ -1,4 +1,4 @@
-import { MemError, hashText, type MemoryRecord } from '@mem/core';
+import { MemError, hashText, type MemoryRecord } from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { ABSENT, decodeRecord, encodeRecord, validateRecord } from './chroma-record-codec';
 

@@ -8,7 +8,7 @@ import {
   type MemoryRecord,
   type Metadata,
   type MetadataValue,
-} from '@mem/core';
+} from '@mem/core/adapter';
 
 /**
  * How a {@link MemoryRecord} is laid out in Chroma.

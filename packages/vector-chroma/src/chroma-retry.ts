@@ -1,4 +1,4 @@
-import { resolveRetryPolicy, withRetries } from '@mem/core';
+import { resolveRetryPolicy, withRetries } from '@mem/core/adapter';
 import { toChromaError, type ChromaErrorContext } from './chroma-errors';
 
 /** Longest pause between two attempts, in milliseconds. */

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@mem/core';
+import { InvalidInputError } from '@mem/core/adapter';
 import type { ChromaClient } from 'chromadb';
 
 /** Options of {@link ChromaVectorStore}. Every setting falls back to Chroma's own environment variables, then to a default. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describeVectorStore } from '@mem/conformance';
-import { hashText, type MemoryRecord, type Scope } from '@mem/core';
+import { hashText, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { inject, it } from 'vitest';
 import { ChromaVectorStore } from './chroma-vector-store';
 

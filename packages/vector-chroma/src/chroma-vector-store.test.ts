@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemError, hashText, type MemoryRecord, type Scope } from '@mem/core';
+import { MemError, hashText, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { ChromaClient } from 'chromadb';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ChromaVectorStore } from './chroma-vector-store';

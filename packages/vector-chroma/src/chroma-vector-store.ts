@@ -19,7 +19,7 @@ import {
   type VectorMatch,
   type VectorStore,
   type VectorStoreCapabilities,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { ChromaClient, ChromaNotFoundError, ChromaUniqueError, type Collection, type EmbeddingFunction, type Where } from 'chromadb';
 import { CHROMA_FILTER_OPERATORS, allOf, assertNativeFilter, filterToWhere, scopeToWhere } from './chroma-filter';
 import { decodeRecord, encodeRecord, validateRecord, type ChromaResultRow } from './chroma-record-codec';

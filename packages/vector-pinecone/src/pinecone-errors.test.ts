@@ -1,4 +1,4 @@
-import { MemError, type ProviderRequestError } from '@mem/core';
+import { MemError, type ProviderRequestError } from '@mem/core/adapter';
 import { Errors } from '@pinecone-database/pinecone';
 import { describe, expect, it } from 'vitest';
 import { PineconeIndexNotFoundError, toMemError } from './pinecone-errors';

@@ -7,7 +7,7 @@ import {
   type MemoryRecord,
   type Metadata,
   type Scope,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import {
   PINECONE_FILTER_OPERATORS,

@@ -6,7 +6,7 @@ import {
   type FilterOperator,
   type FilterScalar,
   type Scope,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { PINECONE_PROVIDER, reservedKey, storedFilterKey } from './pinecone-record';
 
 /**

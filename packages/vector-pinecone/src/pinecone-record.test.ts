@@ -1,4 +1,4 @@
-import { MemError, type MemoryRecord } from '@mem/core';
+import { MemError, type MemoryRecord } from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { MAX_METADATA_BYTES, decodeRecord, encodeRecord, fromStoredId, storedScope, toStoredId } from './pinecone-record';
 

@@ -13,7 +13,7 @@ import {
   type MetadataValue,
   type Scope,
   type ScopeField,
-} from '@mem/core';
+} from '@mem/core/adapter';
 
 /** Provider name used in errors and `VectorStore.provider`. */
 export const PINECONE_PROVIDER = 'pinecone';

@@ -1,4 +1,4 @@
-import { InvalidInputError, MissingSettingError, integerOption, nonEmptySetting } from '@mem/core';
+import { InvalidInputError, MissingSettingError, integerOption, nonEmptySetting } from '@mem/core/adapter';
 
 /** Cloud of a serverless index. */
 export type PineconeCloud = 'aws' | 'gcp' | 'azure' | (string & {});

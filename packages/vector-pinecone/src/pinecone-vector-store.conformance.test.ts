@@ -1,5 +1,5 @@
 import { describeVectorStore } from '@mem/conformance';
-import { compareIds, type MemoryRecord, type Scope } from '@mem/core';
+import { compareIds, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PineconeEmulator } from './testing/pinecone-emulator';
 import { PineconeVectorStore } from './pinecone-vector-store';

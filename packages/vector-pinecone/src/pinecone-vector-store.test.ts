@@ -1,5 +1,5 @@
 import { runVectorStoreCase, vectorStoreCases } from '@mem/conformance';
-import { MemError, type ProviderRequestError, compareIds, cosineSimilarity, type MemoryRecord, type Scope } from '@mem/core';
+import { MemError, type ProviderRequestError, compareIds, cosineSimilarity, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { X_PINECONE_API_VERSION } from '@pinecone-database/pinecone/dist/pinecone-generated-ts-fetch/db_data';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PineconeVectorStore } from './pinecone-vector-store';

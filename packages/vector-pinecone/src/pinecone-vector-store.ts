@@ -22,7 +22,7 @@ import {
   type ScopedCall,
   type VectorMatch,
   type VectorStore,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { Pinecone, type FetchByMetadataResponse, type FetchResponse, type Index, type IndexModel } from '@pinecone-database/pinecone';
 import { PineconeIndexNotFoundError, toMemError } from './pinecone-errors';
 import { PINECONE_FILTER_OPERATORS, assertNativeFilter, scopedPineconeFilter } from './pinecone-filter';

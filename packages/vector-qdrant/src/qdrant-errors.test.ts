@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError } from '@mem/core';
+import { MemError, ProviderRequestError } from '@mem/core/adapter';
 import {
   QdrantClientConfigError,
   QdrantClientResourceExhaustedError,

@@ -1,4 +1,4 @@
-import { AbortedError, InvalidInputError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core';
+import { AbortedError, InvalidInputError, MemError, ProviderRequestError, ProviderResponseInvalidError } from '@mem/core/adapter';
 import { QDRANT_PROVIDER, isObject } from './qdrant-payload';
 
 /** What {@link toMemError} needs to know about the failed call. */

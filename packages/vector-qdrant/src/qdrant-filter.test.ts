@@ -1,4 +1,12 @@
-import { FILTER_OPERATORS, evaluateFilter, type Filter, type FilterScalar, type MemoryRecord, type Metadata, type Scope } from '@mem/core';
+import {
+  FILTER_OPERATORS,
+  evaluateFilter,
+  type Filter,
+  type FilterScalar,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+} from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { QDRANT_FILTER_OPERATORS, checkNativeOperators, payloadKey, toCondition, toQdrantFilter } from './qdrant-filter';
 import { toPoint } from './qdrant-payload';

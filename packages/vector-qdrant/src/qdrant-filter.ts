@@ -9,7 +9,7 @@ import {
   type FilterOperator,
   type FilterScalar,
   type Scope,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { QDRANT_PROVIDER } from './qdrant-payload';
 

@@ -1,4 +1,11 @@
-import { ProviderResponseInvalidError, SCOPE_FIELDS, type MemoryRecord, type Metadata, type MetadataValue, type Scope } from '@mem/core';
+import {
+  ProviderResponseInvalidError,
+  SCOPE_FIELDS,
+  type MemoryRecord,
+  type Metadata,
+  type MetadataValue,
+  type Scope,
+} from '@mem/core/adapter';
 import { isNativePointId, toPointId } from './qdrant-point-id';
 
 /** Provider name used in errors. */

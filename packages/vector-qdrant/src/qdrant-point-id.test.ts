@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { compareIds } from '@mem/core';
+import { compareIds } from '@mem/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { firstUuidAfter, isNativePointId, toPointId } from './qdrant-point-id';
 

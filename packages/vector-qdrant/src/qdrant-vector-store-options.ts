@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@mem/core';
+import { InvalidInputError } from '@mem/core/adapter';
 
 /** HNSW index settings of a new collection (Qdrant's `hnsw_config`); unset fields keep Qdrant's defaults. */
 export interface QdrantHnswOptions {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describeVectorStore } from '@mem/conformance';
-import { compareIds, type MemoryRecord, type Scope } from '@mem/core';
+import { compareIds, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { afterAll, it } from 'vitest';
 import { QdrantVectorStore } from './qdrant-vector-store';
 import { QdrantEmulator } from './testing/qdrant-emulator';

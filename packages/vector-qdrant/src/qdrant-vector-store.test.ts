@@ -1,4 +1,4 @@
-import { MemError, ProviderRequestError, type MemoryRecord, type Scope } from '@mem/core';
+import { MemError, ProviderRequestError, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMemError } from './qdrant-errors';

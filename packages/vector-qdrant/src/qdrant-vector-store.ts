@@ -20,7 +20,7 @@ import {
   type VectorMatch,
   type VectorStore,
   type VectorStoreCapabilities,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { retryAfterMs, toMemError } from './qdrant-errors';
 import { QDRANT_FILTER_OPERATORS, checkNativeOperators, toQdrantFilter, type QdrantCondition, type QdrantFilter } from './qdrant-filter';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { MemoryRecord } from '@mem/core';
+import type { MemoryRecord } from '@mem/core/adapter';
 import { SqliteVectorStore } from '../src/index';
 
 const { values } = parseArgs({

@@ -7,7 +7,7 @@ import {
   type MemoryRecord,
   type Metadata,
   type Scope,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterToSql } from './sqlite-filter';
 import { SqliteVectorStore } from './sqlite-vector-store';

@@ -1,4 +1,4 @@
-import { FIELD_NAME_PATTERN, FILTER_LIMITS, InvalidInputError, fieldKind, type Filter, type FilterScalar } from '@mem/core';
+import { FIELD_NAME_PATTERN, FILTER_LIMITS, InvalidInputError, fieldKind, type Filter, type FilterScalar } from '@mem/core/adapter';
 
 /** A value bound to a `?` placeholder. better-sqlite3 binds no booleans, so none appear here. */
 export type SqlValue = string | number | null;

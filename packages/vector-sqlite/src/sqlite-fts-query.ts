@@ -1,4 +1,4 @@
-import { tokenize, type Scope } from '@mem/core';
+import { tokenize, type Scope } from '@mem/core/adapter';
 
 /** Most distinct words of a keyword query that reach FTS5; the rest are ignored. */
 export const MAX_KEYWORD_TERMS = 64;

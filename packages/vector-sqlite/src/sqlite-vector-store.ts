@@ -17,7 +17,7 @@ import {
   type ScopedCall,
   type VectorMatch,
   type VectorStore,
-} from '@mem/core';
+} from '@mem/core/adapter';
 import type Database from 'better-sqlite3';
 import {
   SQLITE_PROVIDER,

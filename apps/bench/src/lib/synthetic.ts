@@ -1,4 +1,5 @@
-import { hashText, type MemoryRecord } from '@mem/core';
+import { hashText } from '@mem/core/adapter';
+import type { MemoryRecord } from '@mem/core';
 import { seededRandom } from './stats';
 
 /** Metadata categories of the synthetic memories; a filter on one keeps about 1/12 of a scope. */

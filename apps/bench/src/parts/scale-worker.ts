@@ -3,7 +3,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryHistoryStore, Memory, type Embedder, type Filter } from '@mem/core';
+import type { Filter } from '@mem/core/adapter';
+import { InMemoryHistoryStore, Memory, type Embedder } from '@mem/core';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { Progress } from '../lib/progress';
 import { seededRandom, summarize, type Summary } from '../lib/stats';

@@ -1,5 +1,6 @@
 import type { LanguageModelV3GenerateResult, LanguageModelV3StreamPart } from '@ai-sdk/provider';
-import { LexicalEmbedder, Memory, type Scope } from '@mem/core';
+import type { Scope } from '@mem/core/adapter';
+import { LexicalEmbedder, Memory } from '@mem/core';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';

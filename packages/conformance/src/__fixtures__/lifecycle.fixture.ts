@@ -1,6 +1,7 @@
 // Run by lifecycle.test.ts in a nested vitest: every harness logs its creation and disposal.
 import { appendFileSync } from 'node:fs';
-import { InMemoryHistoryStore, InMemoryVectorStore, type LLM, type VectorStore } from '@mem/core';
+import { type LLM, type VectorStore } from '@mem/core/adapter';
+import { InMemoryHistoryStore, InMemoryVectorStore } from '@mem/core';
 import { expect, inject, it } from 'vitest';
 import { describeEmbedder, describeHistoryStore, describeLLM, describeVectorStore } from '../describe';
 import { TopKPlusOneVectorStore } from '../test-adapters';

@@ -1,5 +1,5 @@
-import { DimensionMismatchError, InvalidInputError } from '../errors';
-import type { GraphRelationKey } from '../interfaces';
+import { DimensionMismatchError, InvalidInputError } from '../contract/errors';
+import type { GraphRelationKey } from '../contract/interfaces';
 
 /**
  * Validation of `GraphStore` request values, shared by graph adapters: run it before anything is

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors';
+import { InvalidInputError } from '../contract/errors';
 
 /** Longest entity or relation name core stores, in characters after normalisation. */
 export const MAX_GRAPH_NAME_LENGTH = 256;

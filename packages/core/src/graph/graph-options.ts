@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../errors';
-import type { GraphStore } from '../interfaces';
-import { checkInteger } from '../validation';
+import { InvalidInputError } from '../contract/errors';
+import type { GraphStore } from '../contract/interfaces';
+import { checkInteger } from '../contract/validation';
 import { normalizeRelationName } from './graph-names';
 
 /**

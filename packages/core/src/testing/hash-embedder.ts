@@ -1,5 +1,5 @@
-import { LexicalEmbedder } from '../embedders/lexical-embedder';
-import type { Call } from '../types';
+import { LexicalEmbedder } from '../builtin/lexical-embedder';
+import type { Call } from '../contract/types';
 
 /**
  * A deterministic, offline, unit-length embedder for tests: the same text always gives the same

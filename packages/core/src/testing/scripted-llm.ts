@@ -1,7 +1,7 @@
-import { defineLLMCapabilities, type LLMCapabilities } from '../capabilities';
-import { MemError, throwIfAborted } from '../errors';
-import type { LLM, LLMMessage, LLMResponse, ResponseFormat } from '../interfaces';
-import type { Call } from '../types';
+import { defineLLMCapabilities, type LLMCapabilities } from '../contract/capabilities';
+import { MemError, throwIfAborted } from '../contract/errors';
+import type { LLM, LLMMessage, LLMResponse, ResponseFormat } from '../contract/interfaces';
+import type { Call } from '../contract/types';
 
 /** What {@link ScriptedLLM} received in one call. */
 export interface ScriptedRequest {

@@ -1,4 +1,5 @@
-import { MemError, SCOPE_FIELDS, type HistoryEvent, type HistoryStore, type MemoryRecord, type Scope, type VectorStore } from '@mem/core';
+import { SCOPE_FIELDS } from '@mem/core/adapter';
+import { MemError, type HistoryEvent, type HistoryStore, type MemoryRecord, type Scope, type VectorStore } from '@mem/core';
 
 /** Whether two scopes set exactly the same ids. */
 export function sameScope(a: Scope, b: Scope): boolean {

@@ -1,0 +1,69 @@
+import type { Embedder, LLM, VectorStore } from '../contract/interfaces';
+import type { ChatMessage, MemoryRecord, Scope } from '../contract/types';
+import type { GraphSettings } from '../graph/graph-options';
+import type { UsageMeter } from '../llm/usage-meter';
+import type { GraphExtraction } from './graph-answer';
+import type { ShownRelation } from './shown-relations';
+
+/** Everything a strategy may use to plan one `add`. */
+export interface AddContext {
+  readonly messages: readonly ChatMessage[];
+  readonly scope: Scope;
+  /** When the conversation happened; relative dates resolve against it. */
+  readonly occurredAt: Date;
+  /** The configured LLM; `undefined` when none is. */
+  readonly llm: LLM | undefined;
+  readonly embedder: Embedder;
+  readonly vectorStore: VectorStore;
+  /** Route every LLM and embedder call through it, so `add` reports what it spent. */
+  readonly meter: UsageMeter;
+  /** Extraction and update instructions in force for this call. */
+  readonly prompts: { readonly extraction: string; readonly update: string };
+  /** How many existing memories to show the LLM. */
+  readonly candidateLimit: number;
+  /** Graph memory settings when a graph store is configured (and `infer` is not false). */
+  readonly graph?: GraphSettings;
+  readonly signal?: AbortSignal;
+}
+
+/** What `add` found for the graph, as it leaves the LLM: the extraction and the relations it was shown. */
+export interface GraphPlan {
+  readonly extraction: GraphExtraction;
+  readonly shown: readonly ShownRelation[];
+}
+
+/** One change a strategy wants. Ids must name records of `AddPlan.candidates`. */
+export type PlannedOperation =
+  | { readonly kind: 'ADD'; readonly text: string }
+  | { readonly kind: 'UPDATE'; readonly id: string; readonly text: string }
+  | { readonly kind: 'DELETE'; readonly id: string }
+  | { readonly kind: 'NONE'; readonly id: string };
+
+/** What a strategy returns: the operations, and the existing records they may touch. */
+export interface AddPlan {
+  readonly operations: readonly PlannedOperation[];
+  /**
+   * The records the strategy looked at, by id. The apply step touches no other record: an
+   * UPDATE of an id outside this set (or outside the call's scope) becomes an ADD of its text,
+   * a DELETE or NONE of such an id is ignored.
+   */
+  readonly candidates: ReadonlyMap<string, MemoryRecord>;
+  /**
+   * The graph part of the conversation, when the strategy extracted it in its own call (the
+   * built-in `reconcile` strategy does, when `context.graph` is set). Left out, core extracts the
+   * graph with one more LLM call.
+   */
+  readonly graph?: GraphPlan;
+}
+
+/**
+ * How `add` turns messages into changes. Built in: {@link reconcileStrategy} (the default),
+ * {@link additiveStrategy}, and {@link rawStrategy} (`infer: false`). Write your own to change
+ * the pipeline; core still validates and applies the plan.
+ */
+export interface AddStrategy {
+  readonly name: string;
+  /** Whether the strategy needs `Memory`'s `llm`. */
+  readonly needsLLM: boolean;
+  plan(context: AddContext): Promise<AddPlan>;
+}

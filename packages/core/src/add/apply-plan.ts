@@ -1,0 +1,204 @@
+import type { HistoryEvent, MemoryRecord, Metadata, Scope } from '../contract/types';
+import { hashText, uuidv7 } from '../kit/ids';
+import { historyEvent } from '../store/history-event';
+import type { WriteSession } from '../store/memory-writer';
+import { ensureDimensions } from '../store/readiness';
+import type { AddPlan } from './add-strategy';
+
+/** One change `add` made (or chose not to make). */
+export interface MemoryEvent {
+  readonly kind: 'ADD' | 'UPDATE' | 'DELETE' | 'NONE';
+  readonly id: string;
+  /** The memory's text after the event; for DELETE, the text that was removed. */
+  readonly text: string;
+  /** The text before an UPDATE. */
+  readonly previousText?: string;
+}
+
+type Step =
+  | { kind: 'ADD'; text: string; hash: string }
+  | { kind: 'UPDATE'; current: MemoryRecord; text: string; hash: string }
+  | { kind: 'DELETE'; current: MemoryRecord }
+  | { kind: 'NONE'; current: MemoryRecord };
+
+/**
+ * Stage 4 of `add` (under the locks): validates a plan against the store and applies it.
+ *
+ * Guarantees, whatever the model answered:
+ * - only records that are in `plan.candidates` AND found by a scoped `get` are updated or deleted;
+ * - no fact is dropped: an UPDATE that cannot apply (unknown id, record gone, id already used in
+ *   this plan) becomes an ADD of its text;
+ * - no duplicate: an ADD whose text is already stored in scope (same hash), or stored by another
+ *   step of the plan, becomes NONE; an UPDATE to such a text deletes the memory it would have
+ *   rewritten (the other copy stays);
+ * - a memory the plan rewrites or deletes never counts as the stored copy of an ADD's text, so
+ *   "ADD x" next to "DELETE the memory saying x" still leaves x stored;
+ * - the change is committed through the write protocol (`session.commit`): history ahead, then
+ *   the vector store, so every stored memory has its history and, once settled, the history holds
+ *   no change that did not happen.
+ *
+ * The session holds the scope's lock, so concurrent adds of one scope apply one after another.
+ */
+export async function applyPlan(options: {
+  readonly plan: AddPlan;
+  /** Holds the locks of the scope and of {@link planTargets}. */
+  readonly session: WriteSession;
+  /** Embeds documents through the call's usage meter. */
+  readonly embed: (texts: readonly string[]) => Promise<number[][]>;
+  readonly metadata: Metadata;
+  readonly occurredAt: Date;
+  readonly now: Date;
+}): Promise<{ events: MemoryEvent[]; records: MemoryRecord[] }> {
+  const { plan, session, embed, metadata, occurredAt, now } = options;
+  const { scope } = session;
+  const current = await session.read(planTargets(plan));
+
+  const steps: Step[] = [];
+  const touched = new Set<string>();
+  const addedHashes = new Set<string>();
+  const pushAdd = (text: string) => {
+    const hash = hashText(text);
+    if (addedHashes.has(hash)) return;
+    addedHashes.add(hash);
+    steps.push({ kind: 'ADD', text, hash });
+  };
+  for (const operation of plan.operations) {
+    const record = operation.kind === 'ADD' ? undefined : current.get(operation.id);
+    switch (operation.kind) {
+      case 'ADD':
+        pushAdd(operation.text);
+        break;
+      case 'UPDATE': {
+        const hash = hashText(operation.text);
+        if (!record || touched.has(record.id)) pushAdd(operation.text);
+        else if (hash === record.hash) {
+          // The model restated the memory: it holds, so a DELETE of it later in the answer is ignored,
+          // as after any UPDATE (the fact wins over a contradictory deletion).
+          touched.add(record.id);
+          steps.push({ kind: 'NONE', current: record });
+        } else {
+          touched.add(record.id);
+          steps.push({ kind: 'UPDATE', current: record, text: operation.text, hash });
+        }
+        break;
+      }
+      case 'DELETE':
+        if (record && !touched.has(record.id)) {
+          touched.add(record.id);
+          steps.push({ kind: 'DELETE', current: record });
+        }
+        break;
+      case 'NONE':
+        if (record) steps.push({ kind: 'NONE', current: record });
+        break;
+    }
+  }
+
+  const texts = steps.flatMap((step) => (step.kind === 'ADD' || step.kind === 'UPDATE' ? [step.text] : []));
+  const vectors = await embed(texts);
+  if (vectors.length > 0) await ensureDimensions(session.vectorStore, vectors[0]!.length, session.signal);
+
+  const events: MemoryEvent[] = [];
+  const history: HistoryEvent[] = [];
+  const upserts: MemoryRecord[] = [];
+  const deletes: string[] = [];
+  // An event carries the scope of the memory it changes, which may be narrower than the call's
+  // (a call for { userId } updates a memory stored with { userId, agentId }); history() filters by it.
+  const event = (memoryId: string, kind: HistoryEvent['kind'], previousText: string | null, text: string | null, memoryScope: Scope) =>
+    historyEvent({ memoryId, scope: memoryScope, kind, previousText, text, actor: 'add', now, validAt: occurredAt });
+  // Memories this plan rewrites or removes: a duplicate check must not point at them, their text is going away.
+  const changing = new Set(steps.flatMap((step) => (step.kind === 'UPDATE' || step.kind === 'DELETE' ? [step.current.id] : [])));
+  // Texts the plan leaves in the store (by hash), with the memory holding each, so no two steps store one text twice.
+  const planned = new Map<string, { id: string; text: string }>();
+  let vectorIndex = 0;
+  for (const step of steps) {
+    if (step.kind === 'NONE') {
+      events.push({ kind: 'NONE', id: step.current.id, text: step.current.text });
+      continue;
+    }
+    if (step.kind === 'DELETE') {
+      deletes.push(step.current.id);
+      history.push(event(step.current.id, 'DELETE', step.current.text, null, step.current.scope));
+      events.push({ kind: 'DELETE', id: step.current.id, text: step.current.text });
+      continue;
+    }
+    const vector = vectors[vectorIndex++]!;
+    const holder = planned.get(step.hash) ?? (await findByHash(session, vector, step.hash, changing));
+    if (step.kind === 'ADD') {
+      if (holder) {
+        events.push({ kind: 'NONE', id: holder.id, text: holder.text });
+        continue;
+      }
+      const id = uuidv7(now.getTime());
+      upserts.push({
+        id,
+        vector,
+        text: step.text,
+        hash: step.hash,
+        scope,
+        metadata,
+        createdAt: now,
+        updatedAt: now,
+        occurredAt,
+      });
+      history.push(event(id, 'ADD', null, step.text, scope));
+      events.push({ kind: 'ADD', id, text: step.text });
+      planned.set(step.hash, { id, text: step.text });
+    } else {
+      const { current: record } = step;
+      if (holder) {
+        // The new text is already stored (or is stored by another step of this plan): rewriting this
+        // memory to it would leave two copies, so this memory goes and the other copy stays.
+        deletes.push(record.id);
+        history.push(event(record.id, 'DELETE', record.text, null, record.scope));
+        events.push({ kind: 'DELETE', id: record.id, text: record.text }, { kind: 'NONE', id: holder.id, text: holder.text });
+        continue;
+      }
+      upserts.push({
+        ...record,
+        vector,
+        text: step.text,
+        hash: step.hash,
+        metadata: { ...record.metadata, ...metadata },
+        updatedAt: now,
+        occurredAt,
+      });
+      history.push(event(record.id, 'UPDATE', record.text, step.text, record.scope));
+      events.push({ kind: 'UPDATE', id: record.id, text: step.text, previousText: record.text });
+      planned.set(step.hash, { id: record.id, text: step.text });
+    }
+  }
+
+  await session.commit({ events: history, upserts, deletes });
+  return { events, records: upserts };
+}
+
+/**
+ * The stored memories a plan may change: ids of its UPDATE, DELETE and NONE operations that are
+ * among its candidates. Stage 3 locks them (with the scope), stage 4 re-reads them under the locks.
+ */
+export function planTargets(plan: AddPlan): string[] {
+  const targets = new Set<string>();
+  for (const operation of plan.operations) if (operation.kind !== 'ADD' && plan.candidates.has(operation.id)) targets.add(operation.id);
+  return [...targets];
+}
+
+/**
+ * A stored memory of the scope with this text hash, leaving out `exclude`. Identical texts embed to
+ * identical vectors, so a duplicate is among the nearest few records.
+ */
+async function findByHash(
+  session: WriteSession,
+  vector: readonly number[],
+  hash: string,
+  exclude: ReadonlySet<string>,
+): Promise<MemoryRecord | undefined> {
+  const topK = 5 + Math.min(exclude.size, 100);
+  const matches = await session.vectorStore.query({
+    scope: session.scope,
+    vector,
+    topK,
+    ...(session.signal ? { signal: session.signal } : {}),
+  });
+  return matches.find((match) => match.record.hash === hash && !exclude.has(match.record.id))?.record;
+}

@@ -1,0 +1,57 @@
+import type { MemoryRecord } from '../contract/types';
+import type { AddStrategy } from './add-strategy';
+import { extractFacts } from './extract-facts';
+import { reconcile } from './reconcile';
+import { retrieveCandidatesWithVectors } from './retrieve-candidates';
+import { retrieveGraphContext } from './shown-relations';
+
+const NO_CANDIDATES: ReadonlyMap<string, MemoryRecord> = new Map();
+
+/**
+ * The default strategy: retrieve the closest memories, then ONE LLM call extracts the facts and
+ * decides ADD / UPDATE / DELETE / NONE for each. Two embedding calls per `add` (messages, new texts).
+ * With graph memory the same call also extracts entities and relations (shown the stored relations
+ * it may end); the graph adds one embedding call (entity names) and no LLM call.
+ */
+export const reconcileStrategy: AddStrategy = {
+  name: 'reconcile',
+  needsLLM: true,
+  async plan(context) {
+    const { candidates, vectors } = await retrieveCandidatesWithVectors(context);
+    const shown = context.graph
+      ? await retrieveGraphContext({
+          settings: context.graph,
+          scope: context.scope,
+          vectors,
+          ...(context.signal ? { signal: context.signal } : {}),
+        })
+      : undefined;
+    const { operations, graph } = await reconcile(context, candidates, shown);
+    return { operations, candidates: new Map(candidates.map((record) => [record.id, record])), ...(graph ? { graph } : {}) };
+  },
+};
+
+/** ADD only: one LLM call extracts facts; exact duplicates (same hash in scope) are skipped. */
+export const additiveStrategy: AddStrategy = {
+  name: 'additive',
+  needsLLM: true,
+  async plan(context) {
+    const facts = await extractFacts(context);
+    return { operations: facts.map((text) => ({ kind: 'ADD', text })), candidates: NO_CANDIDATES };
+  },
+};
+
+/** `infer: false`: every non-empty, non-system message is stored as given ("name: content" when named). No LLM. */
+export const rawStrategy: AddStrategy = {
+  name: 'raw',
+  needsLLM: false,
+  async plan(context) {
+    const operations = context.messages
+      .filter((message) => message.role !== 'system' && message.content.trim() !== '')
+      .map((message) => ({
+        kind: 'ADD' as const,
+        text: message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim(),
+      }));
+    return { operations, candidates: NO_CANDIDATES };
+  },
+};

@@ -1,0 +1,48 @@
+import type { MemoryRecord } from '../contract/types';
+import { ensureDimensions } from '../store/readiness';
+import type { AddContext } from './add-strategy';
+
+/**
+ * The `reconcile` strategy's retrieval, also for custom strategies: finds the stored memories
+ * closest to the new messages, in scope. One embedding call for all messages, one query per
+ * message, merged by best score.
+ */
+export async function retrieveCandidates(context: AddContext): Promise<MemoryRecord[]> {
+  return (await retrieveCandidatesWithVectors(context)).candidates;
+}
+
+/** {@link retrieveCandidates}, also returning the message vectors it computed (graph memory reuses them). */
+export async function retrieveCandidatesWithVectors(context: AddContext): Promise<{ candidates: MemoryRecord[]; vectors: number[][] }> {
+  const texts = context.messages
+    .filter((message) => message.role !== 'system' && message.content.trim() !== '')
+    .map((message) => message.content);
+  if (texts.length === 0 || context.candidateLimit === 0) return { candidates: [], vectors: [] };
+  const vectors = await context.meter.embed(context.embedder, {
+    texts,
+    purpose: 'query',
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  await ensureDimensions(context.vectorStore, vectors[0]!.length, context.signal);
+  const best = new Map<string, { record: MemoryRecord; score: number }>();
+  const results = await Promise.all(
+    vectors.map((vector) =>
+      context.vectorStore.query({
+        scope: context.scope,
+        vector,
+        topK: context.candidateLimit,
+        ...(context.signal ? { signal: context.signal } : {}),
+      }),
+    ),
+  );
+  for (const matches of results) {
+    for (const match of matches) {
+      const seen = best.get(match.record.id);
+      if (!seen || seen.score < match.score) best.set(match.record.id, match);
+    }
+  }
+  const candidates = [...best.values()]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, context.candidateLimit)
+    .map((match) => match.record);
+  return { candidates, vectors };
+}

@@ -1,0 +1,107 @@
+import type { Embedder, LLM } from '../contract/interfaces';
+import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
+import type { ChatMessage, Metadata, Scope, Usage } from '../contract/types';
+import type { GraphSettings } from '../graph/graph-options';
+import { UsageMeter } from '../llm/usage-meter';
+import type { MemoryWriter } from '../store/memory-writer';
+import type { AddContext, AddStrategy } from './add-strategy';
+import { applyGraph, type GraphAddResult } from './apply-graph';
+import { applyPlan, planTargets, type MemoryEvent } from './apply-plan';
+import { extractGraph } from './extract-graph';
+import { prepareGraph } from './prepare-graph';
+
+/** One `add` call, validated by `Memory`. */
+export interface AddRequest {
+  readonly messages: readonly ChatMessage[];
+  readonly scope: Scope;
+  /** Stored on every memory the call creates (and merged into updated ones). */
+  readonly metadata: Metadata;
+  readonly occurredAt: Date;
+  /** The configured strategy, or `rawStrategy` for `infer: false`. */
+  readonly strategy: AddStrategy;
+  /** Extraction and update instructions in force for this call. */
+  readonly prompts: { readonly extraction: string; readonly update: string };
+  /** Graph memory settings, when a graph store is configured and the call infers. */
+  readonly graph: GraphSettings | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The parts of a `Memory` that `add` uses. */
+export interface AddParts {
+  readonly llm: LLM | undefined;
+  readonly embedder: Embedder;
+  readonly writer: MemoryWriter;
+  readonly candidateLimit: number;
+  readonly now: () => Date;
+}
+
+/** What {@link Memory.add} did. */
+export interface AddResult {
+  /** One event per fact: ADD, UPDATE (with `previousText`), DELETE, or NONE (already known). */
+  readonly events: MemoryEvent[];
+  /** The memories created or updated, as stored. */
+  readonly memories: MemoryItem[];
+  readonly usage: Usage;
+  /** What the conversation changed in the graph; present when a graph store is configured and `infer` is not false. */
+  readonly graph?: GraphAddResult;
+}
+
+/**
+ * The `add` pipeline. Each stage takes what it needs and returns what the next one takes:
+ *
+ * 1. plan (`AddStrategy.plan`, outside the locks: the LLM call) → `AddPlan`
+ * 2. prepare graph ({@link extractGraph} when the strategy left the graph out, then
+ *    {@link prepareGraph}: names normalised and embedded, outside the locks) → `PreparedGraph`
+ * 3. lock (`MemoryWriter.locked`: the scope and the memories the plan may change) → `WriteSession`
+ * 4. apply ({@link applyPlan}: the plan checked against the store, committed write-ahead) → events and records
+ * 5. apply graph ({@link applyGraph}, still under the locks, after the memories) → `GraphAddResult`
+ */
+export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddResult> {
+  const { scope, signal, graph } = request;
+  const meter = new UsageMeter();
+  const embedDocuments = (texts: readonly string[]) =>
+    meter.embed(parts.embedder, { texts, purpose: 'document', ...(signal ? { signal } : {}) });
+  const context: AddContext = {
+    messages: request.messages,
+    scope,
+    occurredAt: request.occurredAt,
+    llm: parts.llm,
+    embedder: parts.embedder,
+    vectorStore: parts.writer.vectorStore,
+    meter,
+    prompts: request.prompts,
+    candidateLimit: parts.candidateLimit,
+    ...(graph ? { graph } : {}),
+    ...(signal ? { signal } : {}),
+  };
+  // 1. Plan: the strategy's LLM call runs outside the locks; stage 4 re-reads the records under them.
+  const plan = await request.strategy.plan(context);
+  // 2. Prepare graph: extracted in the strategy's call when it can (reconcile), else in one more call.
+  const preparedGraph = graph ? await prepareGraph(plan.graph ?? (await extractGraph(context, graph)), embedDocuments) : undefined;
+  // 3. Lock: the scope's lock serialises adds (no duplicates); the locks of the memories the plan may
+  // change serialise it with update/delete calls made through another, overlapping scope.
+  const { events, records, graphResult } = await parts.writer.locked({ scope, ids: planTargets(plan), signal }, async (session) => {
+    // 4. Apply.
+    const applied = await applyPlan({
+      plan,
+      session,
+      embed: embedDocuments,
+      metadata: request.metadata,
+      occurredAt: request.occurredAt,
+      now: parts.now(),
+    });
+    // 5. Apply graph: after the memories; a graph store failure leaves the memories written.
+    const graphResult =
+      graph && preparedGraph
+        ? await applyGraph({
+            settings: graph,
+            scope,
+            occurredAt: request.occurredAt,
+            prepared: preparedGraph,
+            ...(signal ? { signal } : {}),
+          })
+        : undefined;
+    return { ...applied, graphResult };
+  });
+  return { events, memories: records.map(toMemoryItem), usage: meter.usage, ...(graphResult ? { graph: graphResult } : {}) };
+}

@@ -1,0 +1,58 @@
+import { MemError, throwIfAborted } from '../contract/errors';
+import type { HistoryStore } from '../contract/interfaces';
+import type { Call, HistoryEvent } from '../contract/types';
+
+/** A {@link HistoryStore} in process memory. Use `@mem/history-sqlite` to keep history. */
+export class InMemoryHistoryStore implements HistoryStore {
+  readonly provider = 'in-memory';
+  private readonly events: HistoryEvent[] = [];
+  /** Ids of the events appended as pending and not settled yet. */
+  private readonly pending = new Set<string>();
+
+  async append(request: Call<{ events: readonly HistoryEvent[]; pending?: boolean }>): Promise<void> {
+    throwIfAborted(request.signal, 'in-memory history append');
+    // All or none: check every id (against the store and within the batch) before storing any.
+    const seen = new Set(this.events.map((event) => event.id));
+    for (const event of request.events) {
+      if (seen.has(event.id)) {
+        throw new MemError(
+          'CONFLICT',
+          'A history event with this id is already stored (or appears twice in the batch). Give every event a fresh id; nothing was appended.',
+        );
+      }
+      seen.add(event.id);
+    }
+    this.events.push(...request.events.map((event) => structuredClone(event)));
+    if (request.pending === true) for (const event of request.events) this.pending.add(event.id);
+  }
+
+  async list(request: Call<{ memoryId: string }>): Promise<HistoryEvent[]> {
+    throwIfAborted(request.signal, 'in-memory history list');
+    return this.events
+      .filter((event) => event.memoryId === request.memoryId && !this.pending.has(event.id))
+      .map((event) => structuredClone(event));
+  }
+
+  async listPending(request: Call<{ limit: number }>): Promise<HistoryEvent[]> {
+    throwIfAborted(request.signal, 'in-memory history listPending');
+    return this.events
+      .filter((event) => this.pending.has(event.id))
+      .slice(0, request.limit)
+      .map((event) => structuredClone(event));
+  }
+
+  async settle(request: Call<{ commit?: readonly string[]; discard?: readonly string[] }>): Promise<void> {
+    throwIfAborted(request.signal, 'in-memory history settle');
+    for (const id of request.commit ?? []) this.pending.delete(id);
+    const discard = new Set((request.discard ?? []).filter((id) => this.pending.has(id)));
+    for (let index = this.events.length - 1; index >= 0; index--) if (discard.has(this.events[index]!.id)) this.events.splice(index, 1);
+    for (const id of discard) this.pending.delete(id);
+  }
+
+  async reset(): Promise<void> {
+    this.events.length = 0;
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,74 @@
+import type { FilterInput } from '../contract/filter';
+import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
+import type { Metadata, Scope } from '../contract/types';
+import type { AddStrategy } from '../add/add-strategy';
+import type { GraphOptions } from '../graph/graph-options';
+
+/** Settings of a {@link Memory}. */
+export interface MemoryOptions {
+  /** Turns texts into vectors. */
+  readonly embedder: Embedder;
+  /** Where memories live, e.g. `SqliteVectorStore` from `@mem/vector-sqlite`. */
+  readonly vectorStore: VectorStore;
+  /** Where the change log lives, e.g. `SqliteHistoryStore` from `@mem/history-sqlite`. */
+  readonly historyStore: HistoryStore;
+  /** The model that extracts facts. Required unless every `add` passes `infer: false`. */
+  readonly llm?: LLM;
+  /** How `add` works: `'reconcile'` (default), `'additive'`, or your own {@link AddStrategy}. */
+  readonly strategy?: 'reconcile' | 'additive' | AddStrategy;
+  /** Replace the built-in instructions: `extraction` (what to remember), `update` (how to reconcile). */
+  readonly prompts?: { readonly extraction?: string; readonly update?: string };
+  /** Re-orders search results when a search asks for `rerank: true`. */
+  readonly reranker?: Reranker;
+  /** How many existing memories `add` shows the LLM. @default 10 */
+  readonly candidateLimit?: number;
+  /** The clock, for tests. @default () => new Date() */
+  readonly now?: () => Date;
+  /**
+   * Switches graph memory on: `add` also extracts entities and relations (in the same LLM call
+   * with the default strategy) and `search` returns the relations around the query's entities.
+   * E.g. `SqliteGraphStore` from `@mem/graph-sqlite`.
+   */
+  readonly graphStore?: GraphStore;
+  /** Tuning of graph memory (entity resolution threshold, single-valued relations, search seeds). */
+  readonly graph?: GraphOptions;
+}
+
+/** Options of {@link Memory.add}. */
+export interface AddOptions {
+  readonly scope: Scope;
+  /** Stored on every memory the call creates (and merged into updated ones). */
+  readonly metadata?: Metadata;
+  /** `false` stores the messages as given, without an LLM. @default true */
+  readonly infer?: boolean;
+  /** Custom extraction instructions for this call; overrides `prompts.extraction`. */
+  readonly prompt?: string;
+  /** When the conversation happened; relative dates resolve against it. @default now */
+  readonly occurredAt?: Date | string | number;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Memory.search}. */
+export interface SearchOptions {
+  readonly scope: Scope;
+  readonly filter?: FilterInput;
+  /** How many results. @default 10 */
+  readonly limit?: number;
+  /** Drops results whose `score` (cosine similarity) is below it. */
+  readonly threshold?: number;
+  /** Fuse keyword (BM25) search in, where the store has it. @default true */
+  readonly keyword?: boolean;
+  /** Re-order with the configured reranker. @default false */
+  readonly rerank?: boolean;
+  /** Graph memory: how many relations to return. @default limit */
+  readonly relationLimit?: number;
+  /** Graph memory: also return relations that have ended (with their `validTo`). @default false */
+  readonly includeInvalidRelations?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** A scoped call. */
+export interface ScopeOptions {
+  readonly scope: Scope;
+  readonly signal?: AbortSignal;
+}

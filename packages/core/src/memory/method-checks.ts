@@ -1,0 +1,123 @@
+import { InvalidInputError, MissingSettingError } from '../contract/errors';
+import { parseFilter, type Filter, type FilterInput } from '../contract/filter';
+import { validateScope } from '../contract/scope';
+import type { MemoryRecord, Metadata, Scope } from '../contract/types';
+import { INPUT_LIMITS, checkId, checkInteger, checkString, validateMetadata } from '../contract/validation';
+import { hashText } from '../kit/ids';
+import type { AddOptions, ScopeOptions, SearchOptions } from './memory-options';
+
+// The checks `Memory` runs on each method's input before anything is read or written. Each failure
+// is an InvalidInputError (or MissingSettingError) naming the field and the fix.
+
+/** Longest custom prompt accepted (`prompts.*`, `add(..., { prompt })`). */
+export const MAX_PROMPT_LENGTH = 20_000;
+
+/** The scope and the signal of a scoped call. */
+export function checkScopeOptions(options: ScopeOptions): { scope: Scope; signal: AbortSignal | undefined } {
+  return { scope: validateScope(options?.scope, 'options.scope'), signal: options.signal };
+}
+
+/** `options.filter`, parsed; `undefined` when absent. */
+export function checkFilterOption(filter: FilterInput | undefined): Filter | undefined {
+  return filter === undefined ? undefined : parseFilter(filter, 'options.filter');
+}
+
+/** `add`'s `infer` option. */
+export function checkInfer(infer: AddOptions['infer']): void {
+  if (infer !== undefined && typeof infer !== 'boolean') {
+    throw new InvalidInputError('options.infer', 'expected a boolean', 'Pass infer: false to store messages as given.');
+  }
+}
+
+/** `search`'s numeric and boolean options (the query, scope and filter are checked on their own). */
+export function checkSearchOptions(
+  options: SearchOptions,
+  hasReranker: boolean,
+): { limit: number; threshold: number | undefined; relationLimit: number; includeInvalidRelations: boolean } {
+  const limit = checkInteger(options.limit, 'options.limit', 1, INPUT_LIMITS.maxLimit, 10);
+  if (options.threshold !== undefined && (typeof options.threshold !== 'number' || !(options.threshold >= -1 && options.threshold <= 1))) {
+    throw new InvalidInputError('options.threshold', 'expected a number from -1 to 1 (cosine similarity)', 'Pass e.g. threshold: 0.3.');
+  }
+  if (options.rerank && !hasReranker) {
+    throw new MissingSettingError('reranker', 'Pass { reranker } to new Memory() to search with rerank: true.');
+  }
+  const relationLimit = checkInteger(options.relationLimit, 'options.relationLimit', 1, INPUT_LIMITS.maxLimit, limit);
+  if (options.includeInvalidRelations !== undefined && typeof options.includeInvalidRelations !== 'boolean') {
+    throw new InvalidInputError(
+      'options.includeInvalidRelations',
+      'expected a boolean',
+      'Pass includeInvalidRelations: true to see ended relations too.',
+    );
+  }
+  return { limit, threshold: options.threshold, relationLimit, includeInvalidRelations: options.includeInvalidRelations === true };
+}
+
+/** `update`'s change: a new text (trimmed) and/or metadata keys to merge. */
+export function checkChange(change: string | { text?: string; metadata?: Metadata }): {
+  text: string | undefined;
+  metadata: Metadata | undefined;
+} {
+  const patch = typeof change === 'string' ? { text: change } : change;
+  if (typeof patch !== 'object' || patch === null || (patch.text === undefined && patch.metadata === undefined)) {
+    throw new InvalidInputError(
+      'change',
+      'expected a text or { text?, metadata? }',
+      'Pass the new text, e.g. memory.update(id, "Lives in Porto", { scope }).',
+    );
+  }
+  return {
+    text: patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim(),
+    metadata: patch.metadata === undefined ? undefined : validateMetadata(patch.metadata, 'change.metadata'),
+  };
+}
+
+/**
+ * `importRecords`' records, each checked like API input (id, scope, text, metadata, dates, a finite
+ * vector of one length for all); returns copies with recomputed hashes.
+ * @throws {InvalidInputError} naming `records[i].<field>`.
+ */
+export function checkRecords(records: readonly MemoryRecord[]): MemoryRecord[] {
+  if (!Array.isArray(records))
+    throw new InvalidInputError('records', 'expected an array of memory records', 'Pass the records of an export.');
+  const dimensions = Array.isArray(records[0]?.vector) ? records[0]!.vector.length : 0;
+  return records.map((record, index) => checkRecord(record, `records[${index}]`, dimensions));
+}
+
+function checkRecord(record: MemoryRecord, field: string, dimensions: number): MemoryRecord {
+  if (typeof record !== 'object' || record === null)
+    throw new InvalidInputError(field, 'expected a memory record', 'Pass the records of an export.');
+  const id = checkId(record.id, `${field}.id`);
+  const scope = validateScope(record.scope, `${field}.scope`);
+  const text = checkString(record.text, `${field}.text`, { max: INPUT_LIMITS.maxMessageLength });
+  const metadata = validateMetadata(record.metadata, `${field}.metadata`);
+  const vector = record.vector;
+  if (
+    !Array.isArray(vector) ||
+    vector.length === 0 ||
+    vector.length !== dimensions ||
+    !vector.every((x) => typeof x === 'number' && Number.isFinite(x))
+  ) {
+    throw new InvalidInputError(
+      `${field}.vector`,
+      `expected ${dimensions || 'some'} finite numbers, like the first record`,
+      'Import records embedded by one model.',
+    );
+  }
+  const date = (key: 'createdAt' | 'updatedAt' | 'occurredAt') => {
+    const value = record[key];
+    if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+      throw new InvalidInputError(`${field}.${key}`, 'expected a valid Date', 'Parse the dates of the export into Date objects.');
+    return value;
+  };
+  return {
+    id,
+    vector: [...vector],
+    text,
+    hash: hashText(text),
+    scope,
+    metadata,
+    createdAt: date('createdAt'),
+    updatedAt: date('updatedAt'),
+    occurredAt: date('occurredAt'),
+  };
+}
