@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // The browser tests wait for the page to show a result (expect.poll): give a loaded machine time.
     expect: { poll: { timeout: 15_000 } },
+    // A real PostgreSQL 15 + pgvector server for the two-instance test (scripts/install-postgres.sh).
+    globalSetup: ['test/postgres-global-setup.ts'],
   },
 });
