@@ -195,7 +195,8 @@ describe('filterToSql agrees with core evaluateFilter on a real SQLite engine', 
       }
     }
     expect(mismatches.slice(0, 5)).toEqual([]);
-  });
+    // 1,600 SQLite queries: well under a second on a quiet machine, many more on a loaded one.
+  }, 60_000);
 
   it('tells booleans, numbers and numeric strings apart', async () => {
     const typed = new SqliteVectorStore({ path: ':memory:' });
