@@ -6,6 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import neo4j from 'neo4j-driver';
+// Brings the module into this file so that the augmentation below can find it.
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Bolt URI of the Neo4j server the tests use; `''` when none could be had (laptop only). */
+    neo4jUri: string;
+    neo4jUsername: string;
+    neo4jPassword: string;
+    /** Database name; `''` for the server's default database. */
+    neo4jDatabase: string;
+    /** Why there is no server, shown as the skip reason; `''` when there is one. */
+    neo4jSkip: string;
+  }
+}
 
 /** A real Neo4j 5.26 Community server run by `neo4j-server/` (embedded database + Bolt connector). */
 export interface Neo4jTestServer {
@@ -142,6 +158,10 @@ export interface FoundNeo4j {
  * `NEO4J_PASSWORD`, `NEO4J_DATABASE`) when set, otherwise {@link startNeo4jServer}. A server that
  * cannot be had **throws under `CI=true`** and elsewhere returns the reason as `skip`, so tests skip
  * visibly instead of passing.
+ *
+ * The vitest global setups of one run share the server it starts (they run in one process): the
+ * first call starts it, the last `stop()` stops it, so several packages cost one JVM. Tests keep
+ * apart by namespace.
  */
 export async function findOrStartNeo4j(
   environment: Readonly<Record<string, string | undefined>> = process.env,
@@ -155,7 +175,7 @@ export async function findOrStartNeo4j(
     return { uri: configured, username, password, database: environment['NEO4J_DATABASE'] ?? '', skip: '', stop: async () => {} };
   }
   try {
-    const server = await startNeo4jServer(options);
+    const server = await sharedNeo4jServer(options);
     return { uri: server.uri, username: server.username, password: server.password, database: '', skip: '', stop: server.stop };
   } catch (error) {
     if (environment['CI'] === 'true') throw error;
@@ -169,6 +189,49 @@ export async function findOrStartNeo4j(
       stop: async () => {},
     };
   }
+}
+
+/**
+ * A vitest global setup (`export { setupNeo4j as default } from '@mem/test-servers/neo4j'`): finds
+ * or starts Neo4j with {@link findOrStartNeo4j} and provides `neo4jUri`, `neo4jUsername`,
+ * `neo4jPassword`, `neo4jDatabase` and `neo4jSkip` to the tests (`inject('neo4jUri')`).
+ */
+export async function setupNeo4j(project: TestProject): Promise<() => Promise<void>> {
+  const server = await findOrStartNeo4j();
+  project.provide('neo4jUri', server.uri);
+  project.provide('neo4jUsername', server.username);
+  project.provide('neo4jPassword', server.password);
+  project.provide('neo4jDatabase', server.database);
+  project.provide('neo4jSkip', server.skip);
+  return () => server.stop();
+}
+
+/** The server this process's global setups share, on `globalThis` so that every module instance sees it. */
+const SHARED = Symbol.for('mem.test-servers.neo4j');
+
+interface SharedNeo4j {
+  readonly started: Promise<Neo4jTestServer>;
+  users: number;
+}
+
+/** {@link startNeo4jServer} once per process; `stop()` stops it when its last user has called it. */
+async function sharedNeo4jServer(options: { readonly pageCacheMb?: number; readonly heapMb?: number }): Promise<Neo4jTestServer> {
+  const registry = globalThis as { [SHARED]?: SharedNeo4j };
+  const shared = (registry[SHARED] ??= { started: startNeo4jServer(options), users: 0 });
+  shared.users++;
+  const server = await shared.started;
+  let stopped = false;
+  return {
+    ...server,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      shared.users--;
+      if (shared.users > 0) return;
+      if (registry[SHARED] === shared) delete registry[SHARED];
+      await server.stop();
+    },
+  };
 }
 
 /** Resolves once a Bolt server at `uri` accepts these credentials. */
