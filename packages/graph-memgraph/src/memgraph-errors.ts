@@ -1,13 +1,8 @@
-import { MemError, ProviderRequestError } from '@mem/core';
+import { MemError, ProviderRequestError } from '@mem/core/adapter';
+import { describeBoltServer, type CypherErrorContext } from '@mem/cypher';
 
 /** Provider name used in errors and in `GraphStore.provider`. */
 export const MEMGRAPH_PROVIDER = 'memgraph';
-
-/** Where the store connects, for messages: scheme, host and port only (never credentials). */
-export interface MemgraphErrorContext {
-  readonly server: string;
-  readonly database?: string | undefined;
-}
 
 function codeOf(error: unknown): string {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
@@ -39,7 +34,7 @@ export function isUniqueConflict(error: unknown): boolean {
  * messages can quote property values, so a message names the code only; the original error is
  * kept as `cause`. The password never appears anywhere.
  */
-export function toMemgraphError(error: unknown, operation: string, context: MemgraphErrorContext): MemError {
+export function toMemgraphError(error: unknown, operation: string, context: CypherErrorContext): MemError {
   if (MemError.is(error)) return error;
   const code = codeOf(error);
   const fail = (message: string, extra: { status?: number; retryable?: boolean } = {}) =>
@@ -78,10 +73,5 @@ export function toMemgraphError(error: unknown, operation: string, context: Memg
 
 /** Scheme, host and port of a Bolt URI, safe to name in errors (user info and query dropped). */
 export function describeServer(uri: string): string {
-  try {
-    const url = new URL(uri);
-    return `${url.protocol}//${url.host}`;
-  } catch {
-    return 'the configured MEMGRAPH_URI';
-  }
+  return describeBoltServer(uri, 'the configured MEMGRAPH_URI');
 }

@@ -1,4 +1,5 @@
-import { InvalidInputError, MissingSettingError, integerOption, nonEmptySetting, processEnvironment, type Environment } from '@mem/core';
+import { integerOption, type Environment } from '@mem/core/adapter';
+import { resolveCypherOptions, type ResolvedCypherOptions } from '@mem/cypher';
 import type { Driver } from 'neo4j-driver';
 
 /** Options of {@link MemgraphGraphStore}. */
@@ -44,16 +45,8 @@ export interface MemgraphGraphStoreOptions {
 }
 
 /** Options after defaults and environment fallbacks. */
-export interface ResolvedMemgraphOptions {
-  readonly connection:
-    | { readonly kind: 'driver'; readonly driver: Driver }
-    | { readonly kind: 'uri'; readonly uri: string; readonly username: string; readonly password: string };
-  readonly database: string | undefined;
-  readonly namespace: string;
-  readonly exactSearchLimit: number;
+export interface ResolvedMemgraphOptions extends ResolvedCypherOptions {
   readonly vectorIndexCapacity: number;
-  readonly maxTransactionRetryTimeMs: number;
-  readonly connectionTimeoutMs: number;
 }
 
 /** Documented defaults. */
@@ -65,9 +58,6 @@ export const MEMGRAPH_DEFAULTS = {
   connectionTimeoutMs: 30_000,
 } as const;
 
-const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
-const BOLT_SCHEMES = new Set(['bolt:', 'bolt+s:', 'bolt+ssc:', 'neo4j:', 'neo4j+s:', 'neo4j+ssc:']);
-
 /**
  * Applies defaults and the `MEMGRAPH_URI` / `MEMGRAPH_USERNAME` / `MEMGRAPH_PASSWORD` /
  * `MEMGRAPH_DATABASE` fallbacks, and validates every option.
@@ -76,67 +66,19 @@ const BOLT_SCHEMES = new Set(['bolt:', 'bolt+s:', 'bolt+ssc:', 'neo4j:', 'neo4j+
  * @throws {MissingSettingError} when neither `uri`, `MEMGRAPH_URI` nor `driver` is given.
  */
 export function resolveMemgraphOptions(options: MemgraphGraphStoreOptions = {}): ResolvedMemgraphOptions {
-  const env = options.env ?? processEnvironment();
-  const namespace = options.namespace ?? MEMGRAPH_DEFAULTS.namespace;
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    throw new InvalidInputError(
-      'options.namespace',
-      'expected a letter followed by up to 47 letters, digits or underscores',
-      'Pass e.g. "mem" or "assistant_graph".',
-    );
-  }
-  const common = {
-    database: nonEmptySetting(options.database) ?? nonEmptySetting(env.MEMGRAPH_DATABASE),
-    namespace,
-    exactSearchLimit: integerOption(options.exactSearchLimit, 'options.exactSearchLimit', MEMGRAPH_DEFAULTS.exactSearchLimit, 0, 1_000_000),
-    vectorIndexCapacity: integerOption(
-      options.vectorIndexCapacity,
-      'options.vectorIndexCapacity',
-      MEMGRAPH_DEFAULTS.vectorIndexCapacity,
-      1,
-      1_000_000_000,
-    ),
-    maxTransactionRetryTimeMs: integerOption(
-      options.maxTransactionRetryTimeMs,
-      'options.maxTransactionRetryTimeMs',
-      MEMGRAPH_DEFAULTS.maxTransactionRetryTimeMs,
-      0,
-      600_000,
-    ),
-    connectionTimeoutMs: integerOption(
-      options.connectionTimeoutMs,
-      'options.connectionTimeoutMs',
-      MEMGRAPH_DEFAULTS.connectionTimeoutMs,
-      1,
-      600_000,
-    ),
-  };
-  if (options.driver !== undefined) {
-    if (typeof options.driver !== 'object' || options.driver === null || typeof (options.driver as Driver).session !== 'function') {
-      throw new InvalidInputError(
-        'options.driver',
-        'expected a neo4j-driver Driver',
-        'Pass neo4j.driver(uri, auth), or leave it out and pass uri/username/password.',
-      );
-    }
-    return { connection: { kind: 'driver', driver: options.driver }, ...common };
-  }
-  const fromOption = nonEmptySetting(options.uri);
-  const uri = fromOption ?? nonEmptySetting(env.MEMGRAPH_URI);
-  if (uri === undefined) {
-    throw new MissingSettingError('MEMGRAPH_URI', 'Pass { uri: "bolt://localhost:7687" } or set MEMGRAPH_URI (or pass your own driver).');
-  }
-  const setting = fromOption === undefined ? 'MEMGRAPH_URI' : 'options.uri';
-  let protocol: string;
-  try {
-    protocol = new URL(uri).protocol;
-  } catch {
-    throw new InvalidInputError(setting, 'is not an absolute URI', 'Use e.g. bolt://localhost:7687.');
-  }
-  if (!BOLT_SCHEMES.has(protocol)) {
-    throw new InvalidInputError(setting, `uses the ${protocol} scheme`, 'Use a Bolt URI: bolt://, bolt+s:// (or neo4j://).');
-  }
-  const username = nonEmptySetting(options.username) ?? nonEmptySetting(env.MEMGRAPH_USERNAME) ?? '';
-  const password = options.password ?? env.MEMGRAPH_PASSWORD ?? '';
-  return { connection: { kind: 'uri', uri, username, password }, ...common };
+  const vectorIndexCapacity = integerOption(
+    options.vectorIndexCapacity,
+    'options.vectorIndexCapacity',
+    MEMGRAPH_DEFAULTS.vectorIndexCapacity,
+    1,
+    1_000_000_000,
+  );
+  const resolved = resolveCypherOptions(options, {
+    variables: { uri: 'MEMGRAPH_URI', username: 'MEMGRAPH_USERNAME', password: 'MEMGRAPH_PASSWORD', database: 'MEMGRAPH_DATABASE' },
+    defaults: { ...MEMGRAPH_DEFAULTS, username: '' },
+    uriExample: 'bolt://localhost:7687',
+    notUriFix: 'Use e.g. bolt://localhost:7687.',
+    schemeFix: 'Use a Bolt URI: bolt://, bolt+s:// (or neo4j://).',
+  });
+  return { ...resolved, vectorIndexCapacity };
 }

@@ -1,7 +1,7 @@
 import { MemError } from '@mem/core';
 import neo4j from 'neo4j-driver';
 import { describe, expect, it } from 'vitest';
-import { RecordingDriver, type Answer } from '../test/recording-driver';
+import { RecordingDriver, type Answer } from '@mem/cypher/testing';
 import { MemgraphGraphStore } from './memgraph-graph-store';
 
 // What the store sends to Memgraph for every operation: the Cypher text and its parameters,

@@ -1,4 +1,5 @@
-import { MemError, ProviderRequestError } from '@mem/core';
+import { MemError, ProviderRequestError } from '@mem/core/adapter';
+import { describeBoltServer, type CypherErrorContext } from '@mem/cypher';
 
 /** Provider name used in errors and in `GraphStore.provider`. */
 export const NEO4J_PROVIDER = 'neo4j';
@@ -8,14 +9,6 @@ interface DriverError {
   readonly name?: unknown;
   readonly code?: unknown;
   readonly gqlStatus?: unknown;
-}
-
-/** Where the store connects, for messages: scheme, host and port only (never credentials). */
-export interface Neo4jErrorContext {
-  /** e.g. `bolt://127.0.0.1:7687`, or `the configured driver`. */
-  readonly server: string;
-  /** The database name, when one was configured. */
-  readonly database?: string | undefined;
 }
 
 /**
@@ -29,7 +22,7 @@ export interface Neo4jErrorContext {
  * Messages name the Neo4j status code only: the server's own message can quote property values
  * (user data) and is kept only on `cause`; the password never appears anywhere.
  */
-export function toNeo4jError(error: unknown, operation: string, context: Neo4jErrorContext): MemError {
+export function toNeo4jError(error: unknown, operation: string, context: CypherErrorContext): MemError {
   if (MemError.is(error)) return error;
   const { code, gqlStatus } = readDriverError(error);
   const status = gqlStatus === undefined ? code : `${code}, GQL status ${gqlStatus}`;
@@ -104,10 +97,5 @@ function readDriverError(error: unknown): { code: string; gqlStatus: string | un
 
 /** Scheme, host and port of a Bolt URI, safe to name in errors (user info and query dropped). */
 export function describeServer(uri: string): string {
-  try {
-    const url = new URL(uri);
-    return `${url.protocol}//${url.host}`;
-  } catch {
-    return 'the configured NEO4J_URI';
-  }
+  return describeBoltServer(uri, 'the configured NEO4J_URI');
 }
