@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { normalize, type Scope } from '@mem/core';
+import { normalize, type Scope } from '@mem/core/adapter';
 import { Neo4jGraphStore } from '../src/neo4j-graph-store';
 import { startNeo4jServer, type Neo4jTestServer } from '@mem/test-servers/neo4j';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { MemError, ProviderRequestError, cosineSimilarity, normalize, type Scope } from '@mem/core';
+import { MemError, ProviderRequestError, cosineSimilarity, normalize, type Scope } from '@mem/core/adapter';
 import neo4j from 'neo4j-driver';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Neo4jGraphStore } from './neo4j-graph-store';
