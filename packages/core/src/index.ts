@@ -11,6 +11,7 @@ export type { MemoryOptions, AddOptions, SearchOptions, ScopeOptions } from './m
 export type { AddResult } from './add/run-add';
 export type { MemoryEvent } from './add/apply-plan';
 export type { SearchResult, SearchResponse } from './search/run-search';
+export type { RankingOptions } from './search/ranking';
 export type { SettleReport } from './store/write-ahead';
 export { INPUT_LIMITS } from './contract/validation';
 export type { MemoryItem } from './contract/memory-item';

@@ -3,6 +3,7 @@ import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } f
 import type { Metadata, Scope } from '../contract/types';
 import type { AddStrategy } from '../add/add-strategy';
 import type { GraphOptions } from '../graph/graph-options';
+import type { RankingOptions } from '../search/ranking';
 
 /** Settings of a {@link Memory}. */
 export interface MemoryOptions {
@@ -20,6 +21,8 @@ export interface MemoryOptions {
   readonly prompts?: { readonly extraction?: string; readonly update?: string };
   /** Re-orders search results when a search asks for `rerank: true`. */
   readonly reranker?: Reranker;
+  /** How `search` weighs keyword against semantic relevance, and memories of the same conversation. */
+  readonly ranking?: RankingOptions;
   /** How many existing memories `add` shows the LLM. @default 10 */
   readonly candidateLimit?: number;
   /** The clock, for tests. @default () => new Date() */

@@ -347,3 +347,37 @@ describe('Memory.importRecords', () => {
     expect((await memory.getAll({ scope: alice })).results).toEqual([]);
   });
 });
+
+describe('Memory: ranking options and the rerank stage', () => {
+  it('rejects ranking weights outside 0–1 with INVALID_INPUT naming the option', () => {
+    const parts = {
+      embedder: new HashEmbedder({ dimensions: 8 }),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+    };
+    expect(() => new Memory({ ...parts, ranking: { keywordWeight: 1.5 } })).toThrow(/options\.ranking\.keywordWeight/);
+    expect(() => new Memory({ ...parts, ranking: { conversationWeight: -0.1 } })).toThrow(/options\.ranking\.conversationWeight/);
+    expect(() => new Memory({ ...parts, ranking: { keywordWeight: 0, conversationWeight: 1 } })).not.toThrow();
+  });
+
+  it('reranks the best 30 fused candidates (or limit, when larger), not every candidate', async () => {
+    const seen: number[] = [];
+    const reranker = {
+      provider: 'counting',
+      async rerank(request: { readonly documents: readonly string[] }) {
+        seen.push(request.documents.length);
+        return request.documents.map((_, index) => -index);
+      },
+    };
+    const memory = new Memory({
+      embedder: new HashEmbedder({ dimensions: 16 }),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+      reranker,
+    });
+    for (let index = 0; index < 80; index++) await memory.add(`note ${index} about tea`, { scope: alice, infer: false });
+    await memory.search('tea', { scope: alice, limit: 5, rerank: true });
+    await memory.search('tea', { scope: alice, limit: 45, rerank: true });
+    expect(seen).toEqual([30, 45]);
+  });
+});

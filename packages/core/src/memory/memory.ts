@@ -13,6 +13,7 @@ import { importRecords } from '../edit/import-records';
 import { updateMemory } from '../edit/update-memory';
 import { resolveGraphSettings, type GraphSettings } from '../graph/graph-options';
 import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from '../llm/prompts';
+import { resolveRanking, type RankingSettings } from '../search/ranking';
 import { runSearch, type SearchResponse } from '../search/run-search';
 import { scanScope } from '../store/filtered-reads';
 import { MemoryWriter } from '../store/memory-writer';
@@ -56,6 +57,7 @@ export class Memory {
   private readonly strategy: AddStrategy;
   private readonly prompts: { extraction: string; update: string };
   private readonly reranker: Reranker | undefined;
+  private readonly ranking: RankingSettings;
   private readonly candidateLimit: number;
   private readonly now: () => Date;
   private readonly graph: GraphSettings | undefined;
@@ -96,6 +98,7 @@ export class Memory {
           : checkString(options.prompts.update, 'options.prompts.update', { max: MAX_PROMPT_LENGTH }),
     };
     this.reranker = options.reranker;
+    this.ranking = resolveRanking(options.ranking, options.embedder);
     this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
     this.now = options.now ?? (() => new Date());
     this.graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
@@ -178,7 +181,7 @@ export class Memory {
         reranker: options.rerank ? this.reranker : undefined,
         signal: options.signal,
       },
-      { embedder: this.embedder, vectorStore: this.vectorStore, graph: this.graph },
+      { embedder: this.embedder, vectorStore: this.vectorStore, ranking: this.ranking, graph: this.graph },
     );
   }
 

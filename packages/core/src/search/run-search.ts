@@ -6,7 +6,11 @@ import type { GraphSettings } from '../graph/graph-options';
 import { UsageMeter } from '../llm/usage-meter';
 import { ensureDimensions } from '../store/readiness';
 import { hybridSearch } from './hybrid-search';
+import type { RankingSettings } from './ranking';
 import { rerankMatches, type RerankedMatch } from './rerank';
+
+/** The best fused candidates a reranker scores (or `limit`, when larger): a cross-encoder costs per document. */
+export const RERANK_CANDIDATES = 30;
 import { searchGraph, type GraphSearchEntity, type GraphSearchRelation } from './search-graph';
 
 /** A search result. */
@@ -49,6 +53,8 @@ export interface SearchRequest {
 export interface SearchParts {
   readonly embedder: Embedder;
   readonly vectorStore: VectorStore;
+  /** How candidates are weighed (resolved once, in the `Memory` constructor). */
+  readonly ranking: RankingSettings;
   readonly graph: GraphSettings | undefined;
 }
 
@@ -58,7 +64,7 @@ export interface SearchParts {
  * 1. embed the query (one embedding call) and check the store's dimensions;
  * 2. graph ({@link searchGraph}, started alongside, reusing the query vector) when graph memory is on;
  * 3. hybrid ({@link hybridSearch}: semantic and keyword results fused, filtered, thresholded);
- * 4. rerank ({@link rerankMatches}) when asked;
+ * 4. rerank ({@link rerankMatches}) the best {@link RERANK_CANDIDATES} (or `limit`) when asked;
  * 5. shape: the first `limit` matches as {@link SearchResult}s, with the graph's relations and entities.
  */
 export async function runSearch(request: SearchRequest, parts: SearchParts): Promise<SearchResponse> {
@@ -89,12 +95,13 @@ export async function runSearch(request: SearchRequest, parts: SearchParts): Pro
     text: query,
     limit: request.limit,
     keyword: request.keyword,
+    ranking: parts.ranking,
     ...(request.filter ? { filter: request.filter } : {}),
     ...(request.threshold === undefined ? {} : { threshold: request.threshold }),
     ...signal,
   });
   // 4. Rerank.
-  const ranked = await rerankMatches(request.reranker, query, matches, request.signal);
+  const ranked = await rerankMatches(request.reranker, query, matches.slice(0, Math.max(request.limit, RERANK_CANDIDATES)), request.signal);
   // 5. Shape.
   const results = ranked.slice(0, request.limit).map(toSearchResult);
   const graph = graphSearch ? await graphSearch : undefined;

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { defineVectorStoreCapabilities } from '../contract/capabilities';
+import type { MemoryRecord, VectorMatch } from '../contract/types';
+import { InMemoryVectorStore } from '../builtin/in-memory-vector-store';
+import { hybridSearch } from './hybrid-search';
+
+const scope = { userId: 'u1' };
+
+function record(
+  id: string,
+  text: string,
+  vector: number[],
+  occurredAt = new Date(Date.UTC(2024, 0, Number(id.replace(/\D/g, '')) || 1)),
+): MemoryRecord {
+  const at = new Date(Date.UTC(2024, 0, 1));
+  return { id, text, vector, hash: id, scope, metadata: {}, createdAt: at, updatedAt: at, occurredAt };
+}
+
+async function storeWith(records: readonly MemoryRecord[]): Promise<InMemoryVectorStore> {
+  const store = new InMemoryVectorStore();
+  await store.ensureCollection({ dimensions: 3 });
+  await store.upsert({ records });
+  return store;
+}
+
+const search = (
+  store: InMemoryVectorStore,
+  text: string,
+  vector: number[],
+  ranking: { keywordWeight: number; conversationWeight: number },
+  keyword = true,
+) => hybridSearch(store, { scope, vector, text, limit: 10, keyword, ranking });
+
+describe('hybridSearch: score fusion', () => {
+  // m1 is the semantic best and shares no word with the query; m2 the keyword best and semantically far.
+  const records = [
+    record('m1', 'enjoys oolong in the morning', [1, 0, 0]),
+    record('m2', 'bought a bicycle helmet', [0, 1, 0]),
+    record('m3', 'a bicycle and oolong', [0.6, 0.4, 0.2]),
+  ];
+
+  it('orders by semantic similarity alone with keywordWeight 0, by keyword relevance alone with 1', async () => {
+    const store = await storeWith(records);
+    const query = [1, 0, 0];
+    expect((await search(store, 'bicycle', query, { keywordWeight: 0, conversationWeight: 0 })).map((match) => match.record.id)).toEqual([
+      'm1',
+      'm3',
+      'm2',
+    ]);
+    // Keyword only: m2 (both words) first, although it is the semantic worst.
+    const keywordFirst = await search(store, 'helmet bicycle', query, { keywordWeight: 1, conversationWeight: 0 });
+    expect(keywordFirst[0]!.record.id).toBe('m2');
+    expect(keywordFirst[0]!.score).toBeCloseTo(0, 6);
+  });
+
+  it('ranks a memory both lists found above one only a single list found, with balanced weights', async () => {
+    const store = await storeWith(records);
+    const ranked = await search(store, 'oolong bicycle', [0.7, 0.7, 0], { keywordWeight: 0.5, conversationWeight: 0 });
+    expect(ranked[0]!.record.id).toBe('m3');
+    expect(ranked[0]!.keywordScore).toBeGreaterThan(0);
+  });
+
+  it('keeps working on a store without keyword search: the semantic order', async () => {
+    const inner = await storeWith(records);
+    const semanticOnly = Object.assign(Object.create(inner) as InMemoryVectorStore, {
+      capabilities: defineVectorStoreCapabilities({ filterOperators: inner.capabilities.filterOperators, keywordSearch: false }),
+      keywordQuery: async (): Promise<VectorMatch[]> => {
+        throw new Error('keywordQuery must not be called on a store without keyword search');
+      },
+    });
+    const ranked = await hybridSearch(semanticOnly, {
+      scope,
+      vector: [1, 0, 0],
+      text: 'bicycle helmet',
+      limit: 3,
+      keyword: true,
+      ranking: { keywordWeight: 0.9, conversationWeight: 0 },
+    });
+    expect(ranked.map((match) => match.record.id)).toEqual(['m1', 'm3', 'm2']);
+    expect(ranked.every((match) => match.keywordScore === undefined)).toBe(true);
+  });
+
+  it('carries the cosine similarity as score and applies threshold to it', async () => {
+    const store = await storeWith(records);
+    const ranked = await hybridSearch(store, {
+      scope,
+      vector: [1, 0, 0],
+      text: 'helmet',
+      limit: 3,
+      keyword: true,
+      threshold: 0.5,
+      ranking: { keywordWeight: 0.9, conversationWeight: 0 },
+    });
+    expect(ranked.map((match) => match.record.id).sort()).toEqual(['m1', 'm3']);
+    expect(ranked.find((match) => match.record.id === 'm1')!.score).toBeCloseTo(1, 6);
+  });
+});
+
+describe('hybridSearch: memories of one conversation support each other', () => {
+  const day = (n: number) => new Date(Date.UTC(2024, 4, n));
+  // q1 answers the query; q2 (same conversation) and x2 (another) tie on their own scores.
+  const records = [
+    record('q1', 'adopted a puppy named rex', [1, 0, 0], day(1)),
+    record('q2', 'rex chewed the sofa', [0, 1, 0], day(1)),
+    record('x2', 'rex bought a new sofa', [0, 1, 0], day(2)),
+  ];
+
+  it('lifts the memory whose conversation holds the best match, only when conversationWeight > 0', async () => {
+    const store = await storeWith(records);
+    const without = await search(store, 'puppy', [1, 0, 0], { keywordWeight: 0.5, conversationWeight: 0 });
+    const tied = without.filter((match) => match.record.id !== 'q1');
+    expect(tied[0]!.fusedScore).toBeCloseTo(tied[1]!.fusedScore, 9);
+    const ranked = await search(store, 'puppy', [1, 0, 0], { keywordWeight: 0.5, conversationWeight: 0.2 });
+    expect(ranked.map((match) => match.record.id)).toEqual(['q1', 'q2', 'x2']);
+    expect(ranked[1]!.fusedScore - ranked[2]!.fusedScore).toBeCloseTo(0.2 * ranked[0]!.fusedScore, 6);
+  });
+});

@@ -1,0 +1,60 @@
+import { InvalidInputError } from '../contract/errors';
+import type { Embedder } from '../contract/interfaces';
+
+/**
+ * How `search` weighs what it knows about each candidate. The defaults were chosen on LOCOMO
+ * conversations 0–4 and checked on 5–9 (`pnpm bench locomo`, apps/bench).
+ */
+export interface RankingOptions {
+  /**
+   * Weight of keyword (BM25) relevance against semantic similarity, from 0 (semantic only) to 1
+   * (keyword only), after each is scaled to 0–1 over its own candidates.
+   * @default 0.7; 0.9 with core's `LexicalEmbedder`, whose similarity is itself a word overlap, weaker than BM25
+   */
+  readonly keywordWeight?: number;
+  /**
+   * Share of the best score of another candidate from the same conversation (same `occurredAt`)
+   * added to a candidate's own, from 0 to 1: memories learned together support each other, which
+   * brings in the second and third memory a question needs.
+   * @default 0.2
+   */
+  readonly conversationWeight?: number;
+}
+
+/** {@link RankingOptions} with the defaults filled in. */
+export interface RankingSettings {
+  readonly keywordWeight: number;
+  readonly conversationWeight: number;
+}
+
+/** Keyword weight for model embedders (chosen on LOCOMO conversations 0–4 with all-MiniLM-L6-v2). */
+const KEYWORD_WEIGHT = 0.7;
+/** Keyword weight for core's lexical embedder (chosen on the same conversations). */
+const LEXICAL_KEYWORD_WEIGHT = 0.9;
+const CONVERSATION_WEIGHT = 0.2;
+
+/**
+ * Fills the defaults of {@link RankingOptions} for an embedder.
+ * @throws {InvalidInputError} when a weight is not a number from 0 to 1.
+ */
+export function resolveRanking(options: RankingOptions | undefined, embedder: Embedder): RankingSettings {
+  const weight = (value: unknown, field: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+      throw new InvalidInputError(
+        `options.ranking.${field}`,
+        'expected a number from 0 to 1',
+        `Pass e.g. { ranking: { ${field}: ${fallback} } }.`,
+      );
+    }
+    return value;
+  };
+  return {
+    keywordWeight: weight(
+      options?.keywordWeight,
+      'keywordWeight',
+      embedder.provider === 'lexical' ? LEXICAL_KEYWORD_WEIGHT : KEYWORD_WEIGHT,
+    ),
+    conversationWeight: weight(options?.conversationWeight, 'conversationWeight', CONVERSATION_WEIGHT),
+  };
+}
