@@ -49,6 +49,7 @@ Options:
   --sizes LIST           scale: store sizes (default 1000,10000,100000)
   --1m                   scale: add 1,000,000 (about 6 GB on disk; slow)
   --queries N            scale: queries per kind and size (default 300)
+  --scopes N             scale: scopes the memories are spread over (default 100; 1 puts every memory in one scope)
   --dimensions N         scale: vector dimensions (default 1536)
   --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
                          is reported as not run, with the reason)
@@ -57,6 +58,8 @@ Options:
   --reranker-model ID    locomo: the cross-encoder's id under --reranker-path (default Xenova/ms-marco-MiniLM-L-6-v2)
   --longmemeval DIR      locomo: LongMemEval oracle questions (default ../shared/data/longmemeval-oracle/questions)
   --longmemeval-questions N  locomo: pool the first N questions (by id; default all 500; 0 skips LongMemEval)
+  --longmemeval-systems LIST locomo: the systems that also run LongMemEval (default all; MiniLM embeds its
+                         10,960 long turns in about an hour on 2 cores)
   --model ID             locomo-e2e: the extraction model (default gpt-4o-mini)
   --answer-model ID      locomo-e2e: answer model (default gpt-4o-mini)
   --judge-model ID       locomo-e2e: judge model (default gpt-4o-mini)
@@ -86,6 +89,7 @@ const { values, positionals } = parseArgs({
     sizes: { type: 'string', default: '1000,10000,100000' },
     '1m': { type: 'boolean', default: false },
     queries: { type: 'string', default: '300' },
+    scopes: { type: 'string', default: '100' },
     dimensions: { type: 'string', default: '1536' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
@@ -93,6 +97,7 @@ const { values, positionals } = parseArgs({
     'reranker-model': { type: 'string' },
     longmemeval: { type: 'string', default: DEFAULT_LONGMEMEVAL_PATH },
     'longmemeval-questions': { type: 'string' },
+    'longmemeval-systems': { type: 'string' },
     model: { type: 'string' },
     'answer-model': { type: 'string', default: 'gpt-4o-mini' },
     'judge-model': { type: 'string', default: 'gpt-4o-mini' },
@@ -192,7 +197,7 @@ for (const part of parts) {
       runScale({
         sizes,
         dimensions: integer('dimensions', values.dimensions),
-        scopes: 100,
+        scopes: Math.max(1, integer('scopes', values.scopes)),
         queries: quick ? 50 : integer('queries', values.queries),
       }),
     );
@@ -216,6 +221,9 @@ for (const part of parts) {
         modelPath: values['model-path'] ?? DEFAULT_MODEL_PATH,
         ...(values['reranker-path'] ? { rerankerPath: values['reranker-path'] } : {}),
         ...(values['reranker-model'] ? { rerankerModel: values['reranker-model'] } : {}),
+        ...(values['longmemeval-systems']
+          ? { longMemEvalSystems: values['longmemeval-systems'].split(',').map((name) => name.trim()) as (typeof known)[number][] }
+          : {}),
         ...(values['longmemeval-questions'] !== undefined
           ? { longMemEvalQuestions: integer('longmemeval-questions', values['longmemeval-questions']) }
           : quick

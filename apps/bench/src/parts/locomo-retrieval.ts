@@ -38,6 +38,8 @@ export interface RetrievalOptions {
   readonly rerankerModel?: string;
   /** LongMemEval questions to pool (first N by id); 0 skips LongMemEval. @default all */
   readonly longMemEvalQuestions?: number;
+  /** The systems that also run LongMemEval. @default every system */
+  readonly longMemEvalSystems?: readonly SystemName[];
 }
 
 /** Coverage of one system on one data set: per LOCOMO half (tuning, held-out, all) and category. */
@@ -230,7 +232,8 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
         progress.done();
         // mem's keyword leg alone (the store's FTS5 search), from the first store: it is the same for every embedder.
         keywordLeg ??= await keywordLegOf(join(directory, `${name}.db`), questions, ks);
-        const longMemEval = lme.length > 0 ? await searchLongMemEval(directory, created, lme, maxK, ks) : undefined;
+        const runsLongMemEval = lme.length > 0 && (options.longMemEvalSystems ?? options.systems).includes(name);
+        const longMemEval = runsLongMemEval ? await searchLongMemEval(directory, created, lme, maxK, ks) : undefined;
         systems.push({
           name,
           description: created.description,
