@@ -17,6 +17,8 @@ export {
   type SuiteOptions,
 } from './describe';
 export { serverEnv, liveEnv, type EnvResult } from './env';
+export { describeMultiProcessWrites, type MultiProcessOptions } from './multi-process-writes';
+export type { MultiProcessScenario } from './multi-process-protocol';
 export {
   eventually,
   CaseSkipped,

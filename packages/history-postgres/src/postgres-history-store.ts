@@ -5,12 +5,14 @@ import {
   type HistoryStore,
   InvalidInputError,
   MemError,
+  defineHistoryStoreCapabilities,
   ProviderRequestError,
   throwIfAborted,
 } from '@mem/core/adapter';
 import {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_PROVIDER,
+  PostgresAdvisoryLocks,
   type PostgresMigration,
   checkStorableText,
   dropComponent,
@@ -73,6 +75,9 @@ export class PostgresHistoryStore implements HistoryStore {
   readonly table: string;
   /** Schema holding the table. */
   readonly schema: string;
+  /** Locks reach every process using the database (PostgreSQL advisory locks). */
+  readonly capabilities = defineHistoryStoreCapabilities({ writeLocks: 'database' });
+  private readonly locks: PostgresAdvisoryLocks;
 
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
@@ -95,6 +100,25 @@ export class PostgresHistoryStore implements HistoryStore {
     const connection = openPostgresPool(options);
     this.pool = connection.pool;
     this.ownsPool = connection.owned;
+    this.locks = new PostgresAdvisoryLocks(this.pool, `${this.schema}.${this.table}`);
+  }
+
+  /**
+   * Runs `work` holding `keys` in every process on the database: session-level advisory locks (one
+   * pooled connection held meanwhile), released when `work` settles or the holder's connection dies.
+   * @throws {MemError} with code `CONFLICT` when a key stays taken for more than 30 s (`work` did not run).
+   */
+  async lock<T>(request: Call<{ readonly keys: readonly string[] }>, work: () => Promise<T>): Promise<T> {
+    throwIfAborted(request.signal, 'postgres history lock');
+    if (this.closed) {
+      throw new ProviderRequestError({
+        provider: POSTGRES_PROVIDER,
+        operation: 'lock',
+        message: 'the store is closed. Create a new PostgresHistoryStore.',
+        retryable: false,
+      });
+    }
+    return this.locks.run(request.keys, work, request.signal);
   }
 
   /**

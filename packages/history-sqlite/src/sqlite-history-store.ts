@@ -1,15 +1,25 @@
 import {
   InvalidInputError,
   MemError,
+  defineHistoryStoreCapabilities,
   ProviderRequestError,
   throwIfAborted,
   type Call,
   type HistoryEvent,
   type HistoryEventKind,
   type HistoryStore,
+  type HistoryStoreCapabilities,
 } from '@mem/core/adapter';
+import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { SQLITE_PROVIDER, openSqliteConnection, toSqliteError, validateConnectionOptions, validateTableName } from '@mem/sqlite';
+import {
+  SQLITE_PROVIDER,
+  SqliteFileLock,
+  openSqliteConnection,
+  toSqliteError,
+  validateConnectionOptions,
+  validateTableName,
+} from '@mem/sqlite';
 import { DEFAULT_HISTORY_TABLE, DEFAULT_HISTORY_TABLE_EXAMPLE, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';
 
 const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
@@ -51,6 +61,9 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly provider = SQLITE_PROVIDER;
   /** Name of the table holding the events. */
   readonly table: string;
+  /** `writeLocks: 'database'` for a file (every process on it), `'process'` for `':memory:'`. */
+  readonly capabilities: HistoryStoreCapabilities;
+  private readonly fileLock: SqliteFileLock | undefined;
 
   private readonly database: Database.Database;
   private readonly ownsDatabase: boolean;
@@ -79,6 +92,21 @@ export class SqliteHistoryStore implements HistoryStore {
     const connection = openSqliteConnection(options);
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
+    // A file on disk can be opened by other processes: their writes are kept apart by a lock on a
+    // companion file. A private in-memory database has no other process.
+    this.fileLock = this.database.memory ? undefined : SqliteFileLock.for(resolve(this.database.name));
+    this.capabilities = defineHistoryStoreCapabilities({ writeLocks: this.fileLock ? 'database' : 'process' });
+  }
+
+  /**
+   * Runs `work` holding the write lock of the database file (`<file>.lock`, an open `BEGIN
+   * IMMEDIATE`), so `Memory` processes sharing the file never interleave their writes; the operating
+   * system releases it when a process dies. A private in-memory database just runs `work`.
+   * @throws {MemError} with code `CONFLICT` when another process held the lock for more than 30 s (`work` did not run).
+   */
+  async lock<T>(request: Call<{ readonly keys: readonly string[] }>, work: () => Promise<T>): Promise<T> {
+    throwIfAborted(request.signal, 'sqlite history lock');
+    return this.fileLock ? this.fileLock.run(work, request.signal) : work();
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MemError, throwIfAborted } from '@mem/core/adapter';
 import type pg from 'pg';
-import { sqlState } from './postgres-errors';
+import { sqlState, toPostgresError } from './postgres-errors';
 
 /** Default of {@link PostgresAdvisoryLocks}' `timeoutMs`. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -49,9 +49,15 @@ export class PostgresAdvisoryLocks {
     const taken: string[] = [];
     try {
       throwIfAborted(signal, 'postgres lock');
-      client = await this.pool.connect();
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw toPostgresError(error, 'lock');
+      }
       client.on('error', onError);
-      await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(this.timeoutMs))}`);
+      await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(this.timeoutMs))}`).catch((error: unknown) => {
+        throw toPostgresError(error, 'lock');
+      });
       for (const key of sorted) {
         const id = this.lockId(key);
         try {
@@ -64,7 +70,7 @@ export class PostgresAdvisoryLocks {
               { cause: error },
             );
           }
-          throw error;
+          throw toPostgresError(error, 'lock');
         }
         taken.push(id);
       }

@@ -9,3 +9,4 @@ export {
   type SqliteConnectionOptions,
 } from './sqlite-connection';
 export { SQLITE_PROVIDER, toSqliteError } from './sqlite-errors';
+export { DEFAULT_FILE_LOCK_TIMEOUT_MS, SqliteFileLock } from './sqlite-file-lock';

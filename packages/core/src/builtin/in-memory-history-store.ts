@@ -1,13 +1,27 @@
+import { defineHistoryStoreCapabilities } from '../contract/capabilities';
 import { MemError, throwIfAborted } from '../contract/errors';
 import type { HistoryStore } from '../contract/interfaces';
 import type { Call, HistoryEvent } from '../contract/types';
 
-/** A {@link HistoryStore} in process memory. Use `@mem/history-sqlite` to keep history. */
+/**
+ * A {@link HistoryStore} in process memory. Use `@mem/history-sqlite` to keep history.
+ *
+ * Single-process by nature: its data and its locks live in this process (`writeLocks: 'process'`),
+ * so a `Memory` on it must be the only writer of its vector store.
+ */
 export class InMemoryHistoryStore implements HistoryStore {
   readonly provider = 'in-memory';
+  /** Locks reach this process only (core already orders its writers). */
+  readonly capabilities = defineHistoryStoreCapabilities({ writeLocks: 'process' });
   private readonly events: HistoryEvent[] = [];
   /** Ids of the events appended as pending and not settled yet. */
   private readonly pending = new Set<string>();
+
+  /** Runs `work`: within one process, core's own locks already keep writers apart. */
+  async lock<T>(request: Call<{ keys: readonly string[] }>, work: () => Promise<T>): Promise<T> {
+    throwIfAborted(request.signal, 'in-memory history lock');
+    return work();
+  }
 
   async append(request: Call<{ events: readonly HistoryEvent[]; pending?: boolean }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory history append');

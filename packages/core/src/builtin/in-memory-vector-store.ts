@@ -10,7 +10,8 @@ import { cosineSimilarity } from '../kit/vector-math';
 
 /**
  * A {@link VectorStore} in process memory: exact search, every filter operator, BM25 keyword search.
- * Nothing survives the process; use `@mem/vector-sqlite` to keep memories.
+ * Nothing survives the process, and nothing is shared with another: single-process only. Use
+ * `@mem/vector-sqlite` (one file, several processes) or `@mem/vector-postgres` to keep memories.
  *
  * @example
  * const memory = new Memory({ embedder, vectorStore: new InMemoryVectorStore(), historyStore: new InMemoryHistoryStore() });

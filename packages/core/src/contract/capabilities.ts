@@ -78,3 +78,18 @@ export function defineGraphStoreCapabilities(capabilities: Partial<GraphStoreCap
     readAfterWrite: capabilities.readAfterWrite ?? 'immediate',
   });
 }
+
+/** What a {@link HistoryStore} can do. Build it with {@link defineHistoryStoreCapabilities}. */
+export interface HistoryStoreCapabilities {
+  /**
+   * Who `lock` keeps out: `'database'`, every process using the same database (several `Memory`
+   * processes may then write one database safely); `'process'`, only callers in this process (core
+   * already orders those), so one process per database. @default 'process'
+   */
+  readonly writeLocks: 'process' | 'database';
+}
+
+/** Fills the documented defaults and freezes the result. */
+export function defineHistoryStoreCapabilities(capabilities: Partial<HistoryStoreCapabilities> = {}): HistoryStoreCapabilities {
+  return Object.freeze({ writeLocks: capabilities.writeLocks ?? 'process' });
+}

@@ -1,4 +1,4 @@
-import type { GraphStoreCapabilities, LLMCapabilities, VectorStoreCapabilities } from './capabilities';
+import type { GraphStoreCapabilities, HistoryStoreCapabilities, LLMCapabilities, VectorStoreCapabilities } from './capabilities';
 import type { Filter } from './filter';
 import type { Call, HistoryEvent, MemoryRecord, Scope, ScopedCall, VectorMatch } from './types';
 
@@ -107,6 +107,18 @@ export interface VectorStore {
  */
 export interface HistoryStore {
   readonly provider: string;
+  /** How far {@link lock} reaches. Build it with `defineHistoryStoreCapabilities`. */
+  readonly capabilities: HistoryStoreCapabilities;
+  /**
+   * Runs `work` holding exclusive write locks on `keys` (core's scope and memory keys, taken in
+   * sorted order). `Memory` takes every write's locks through it, after its own in-process locks, so
+   * with `capabilities.writeLocks: 'database'` writers in other processes on the same database wait
+   * too: no duplicate add, no lost update, one history chain per memory. A store whose locks reach
+   * only its process (`'process'`) just runs `work`. Locks must be released when `work` settles, and
+   * when the process holding them dies.
+   * @throws {MemError} with code `CONFLICT` when the keys stay taken past the store's lock timeout (`work` did not run).
+   */
+  lock<T>(request: Call<{ readonly keys: readonly string[] }>, work: () => Promise<T>): Promise<T>;
   /**
    * Appends events: all or none. Event ids are unique: a batch holding an id that is already
    * stored (or twice in the batch) throws a `MemError` with code `CONFLICT` and stores none of the batch.

@@ -1,5 +1,6 @@
 import { MemError } from '../contract/errors';
 import type { HistoryStore, VectorStore } from '../contract/interfaces';
+import { scopeKey } from '../contract/scope';
 import type { HistoryEvent, MemoryRecord, Scope } from '../contract/types';
 import { KeyedMutex, recordLock, scopeLock } from './locks';
 import { settlePending, writeAhead, type SettleReport } from './write-ahead';
@@ -51,13 +52,25 @@ export class MemoryWriter {
     readonly historyStore: HistoryStore,
   ) {}
 
-  /** Runs `work` holding the lock of `scope` and of each memory in `ids`. */
+  /**
+   * Runs `work` holding the lock of `scope` and of each memory in `ids`: first in this process, then
+   * through the history store's `lock`, which reaches every process on the same database when the
+   * store declares `writeLocks: 'database'`.
+   */
   locked<T>(
     request: { readonly scope: Scope; readonly ids?: readonly string[]; readonly signal?: AbortSignal | undefined },
     work: (session: WriteSession) => Promise<T>,
   ): Promise<T> {
     const ids = request.ids ?? [];
-    return this.locks.runAll([scopeLock(request.scope), ...ids.map(recordLock)], () => work(this.session(request.scope, request.signal)));
+    return this.lockAll([scopeLock(request.scope), ...ids.map(recordLock)], request.signal, () =>
+      work(this.session(request.scope, request.signal)),
+    );
+  }
+
+  /** Takes `keys` in this process (in sorted order), then through the history store, and runs `work`. */
+  private lockAll<T>(keys: readonly string[], signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    return this.locks.runAll(sorted, () => this.historyStore.lock({ keys: sorted, ...(signal ? { signal } : {}) }, work));
   }
 
   /**
@@ -78,17 +91,32 @@ export class MemoryWriter {
           `${this.historyStore.provider} history store still lists events as pending after settling them. Check that its settle() commits and discards them.`,
         );
       }
-      const report = await settlePending({
-        historyStore: this.historyStore,
-        vectorStore: this.vectorStore,
-        events,
-        finishDeletes: true,
-        ...call,
-      });
+      // Settled under the locks of each memory (and of its scope, which an add holds): an event another
+      // process is still writing is pending by design, and its writer holds those locks until it has
+      // committed the event (settling an event that is no longer pending changes nothing).
+      const groups = new Map<string, { scope: Scope; events: HistoryEvent[] }>();
+      for (const event of events) {
+        const key = scopeKey(event.scope);
+        const group = groups.get(key) ?? { scope: event.scope, events: [] };
+        group.events.push(event);
+        groups.set(key, group);
+      }
+      for (const group of groups.values()) {
+        const keys = [scopeLock(group.scope), ...group.events.map((event) => recordLock(event.memoryId))];
+        const report = await this.lockAll(keys, signal, () =>
+          settlePending({
+            historyStore: this.historyStore,
+            vectorStore: this.vectorStore,
+            events: group.events,
+            finishDeletes: true,
+            ...call,
+          }),
+        );
+        total.committed += report.committed;
+        total.discarded += report.discarded;
+        total.completed += report.completed;
+      }
       for (const event of events) settled.add(event.id);
-      total.committed += report.committed;
-      total.discarded += report.discarded;
-      total.completed += report.completed;
     }
   }
 
@@ -108,7 +136,7 @@ export class MemoryWriter {
           await upsertInBatches(vectorStore, change.upserts, signal);
           if (change.deletes.length > 0) await vectorStore.delete({ scope, ids: change.deletes, ...call });
         }),
-      lockRecords: (ids, work) => this.locks.runAll(ids.map(recordLock), () => work(this.session(scope, signal))),
+      lockRecords: (ids, work) => this.lockAll(ids.map(recordLock), signal, () => work(this.session(scope, signal))),
     };
   }
 }
