@@ -71,22 +71,3 @@ export {
   additiveSystemPrompt,
   conversationPrompt,
 } from './llm/prompts';
-
-// TODO(#13): adapter-kit names kept on this door only until @mem/graph-neo4j and @mem/graph-memgraph
-// (being merged into @mem/cypher) import them from `@mem/core/adapter`; then delete this block.
-export type { Call, ScopedCall } from './contract/types';
-export type { GraphEntityInput, GraphEntityMatch, GraphRelationInput } from './contract/interfaces';
-export { defineGraphStoreCapabilities } from './contract/capabilities';
-export { throwIfAborted } from './contract/errors';
-export { scopeKey, validateScope } from './contract/scope';
-export { cosineSimilarity, normalize } from './kit/vector-math';
-export { processEnvironment, nonEmptySetting, integerOption, type Environment } from './kit/settings';
-export {
-  checkBatch as checkGraphBatch,
-  checkCount as checkGraphCount,
-  checkDimensions as checkGraphDimensions,
-  checkKey as checkGraphRelationKey,
-  checkName as checkGraphName,
-  checkVector as checkGraphVector,
-  epochMs as graphEpochMs,
-} from './graph/graph-input';
