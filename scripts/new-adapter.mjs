@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// Scaffolds a provider package: `pnpm new-adapter <kind> <name> [sdk@version]`
+// Scaffolds a provider package: `npm run new-adapter -- <kind> <name> [sdk@version]`
 // kind: vector | history | llm | embedder | graph. Writes packages/<kind>-<name> with the
 // house layout (tsup ESM+CJS+d.ts, vitest, conformance test) and prints the next steps.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [kind, name, sdk] = process.argv.slice(2);
 const kinds = { vector: 'VectorStore', history: 'HistoryStore', llm: 'LLM', embedder: 'Embedder', graph: 'GraphStore' };
 if (!kinds[kind] || !/^[a-z][a-z0-9-]*$/.test(name ?? '')) {
-  console.error('Usage: pnpm new-adapter <vector|history|llm|embedder|graph> <name> [sdk@exact-version]');
+  console.error('Usage: npm run new-adapter -- <vector|history|llm|embedder|graph> <name> [sdk@exact-version]');
   process.exit(2);
 }
 const dir = join('packages', `${kind}-${name}`);
@@ -27,6 +27,9 @@ if (sdk) {
   }
   dependencies[sdk.slice(0, at)] = sdk.slice(at + 1);
 }
+// repository, homepage and bugs point into this repository, as in every sibling (packages/packaging checks them).
+const root = JSON.parse(readFileSync('package.json', 'utf8'));
+const directory = `packages/${kind}-${name}`;
 const files = {
   'package.json': `${JSON.stringify(
     {
@@ -34,9 +37,21 @@ const files = {
       version: '0.0.0',
       description: `${pascal} ${kinds[kind]} adapter for mem.`,
       license: 'Apache-2.0',
+      repository: { ...root.repository, directory },
+      homepage: `${root.homepage.replace(/#readme$/, '')}/tree/main/${directory}#readme`,
+      bugs: root.bugs,
+      keywords: [
+        'mem',
+        'memory',
+        'long-term-memory',
+        'ai',
+        'llm',
+        { vector: 'vector-store', history: 'history', llm: 'llm-adapter', embedder: 'embeddings', graph: 'graph' }[kind],
+        name,
+      ],
+      engines: root.engines,
       type: 'module',
       sideEffects: false,
-      engines: { node: '>=20' },
       exports: {
         '.': {
           import: { types: './dist/index.d.ts', default: './dist/index.js' },
@@ -66,8 +81,9 @@ for (const [file, content] of Object.entries(files)) {
   mkdirSync(join(dir, file, '..'), { recursive: true });
   writeFileSync(join(dir, file), content);
 }
+copyFileSync('LICENSE', join(dir, 'LICENSE'));
 console.log(`Created ${dir}. Next:
   1. implement ${className} in ${dir}/src/${kind}-${name}.ts
-  2. pnpm install && pnpm --filter @mem/${kind}-${name} test   (runs describe${kinds[kind]} from @mem/conformance)
-  3. fill in README.md (options, env variables, capabilities, how CI verifies it)
-  4. pnpm changeset`);
+  2. npm run pnpm -- install && npm run pnpm -- --filter @mem/${kind}-${name} test   (runs describe${kinds[kind]} from @mem/conformance)
+  3. fill in README.md (options, env variables, capabilities, how CI verifies it) and the keywords of package.json
+  4. npm run changeset`);
