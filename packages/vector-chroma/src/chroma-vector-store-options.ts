@@ -1,5 +1,18 @@
 import { InvalidInputError } from '@mem/core/adapter';
-import type { ChromaClient } from 'chromadb';
+
+/**
+ * What `client` must be: a `ChromaClient` of chromadb 3.x (any object with these methods type-checks,
+ * but the store calls them as chromadb's). Declared here rather than as chromadb's own type so that
+ * mem's published declarations do not load chromadb's: those of chromadb 3.5.0 import
+ * `@hey-api/client-fetch`, which chromadb does not install, so `tsc` without `skipLibCheck` fails in
+ * every app that imports them.
+ */
+export interface ChromaClientLike {
+  getMaxBatchSize(): Promise<number>;
+  createCollection(...args: never[]): Promise<unknown>;
+  getCollection(...args: never[]): Promise<unknown>;
+  deleteCollection(...args: never[]): Promise<unknown>;
+}
 
 /** Options of {@link ChromaVectorStore}. Every setting falls back to Chroma's own environment variables, then to a default. */
 export interface ChromaVectorStoreOptions {
@@ -33,7 +46,7 @@ export interface ChromaVectorStoreOptions {
    * A ready `ChromaClient` (chromadb 3.x), for settings this adapter does not expose
    * (`fetchOptions`, a proxy). The connection options above are then ignored.
    */
-  readonly client?: ChromaClient;
+  readonly client?: ChromaClientLike;
   /**
    * Records per request when reading (`get`, `list`, `reset`) and ids per delete. Chroma Cloud
    * returns at most 300 records per request.

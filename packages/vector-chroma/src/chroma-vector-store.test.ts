@@ -57,6 +57,13 @@ async function codeOf(action: () => Promise<unknown>): Promise<string | undefine
 }
 
 describe.skipIf(skip !== '')(`ChromaVectorStore against a real server${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it('works through a ready ChromaClient given as client, ignoring the connection options', async () => {
+    const store = newStore({ url: 'http://127.0.0.1:9', client: sdk() });
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('a')] });
+    expect((await store.get({ ids: ['a'], scope: { userId: 'u1' } })).map((item) => item.text)).toEqual(['memory a']);
+  });
+
   it('creates the collection with cosine distance, no embedding function and its dimensions in the metadata', async () => {
     const store = newStore();
     await store.ensureCollection({ dimensions: 3 });

@@ -81,7 +81,9 @@ export class ChromaVectorStore implements VectorStore {
   constructor(options: ChromaVectorStoreOptions = {}) {
     this.settings = resolveChromaSettings(options);
     const { host, port, ssl, tenant, database, headers } = this.settings;
-    this.client = options.client ?? new ChromaClient({ host, port, ssl, tenant, database, headers: { ...headers } });
+    // `client` is typed structurally (ChromaClientLike); what it must be is a chromadb ChromaClient.
+    this.client =
+      (options.client as ChromaClient | undefined) ?? new ChromaClient({ host, port, ssl, tenant, database, headers: { ...headers } });
     this.collectionName = this.settings.collection;
     this.capabilities = defineVectorStoreCapabilities({
       filterOperators: CHROMA_FILTER_OPERATORS,

@@ -1,3 +1,3 @@
 export { ChromaVectorStore } from './chroma-vector-store';
 export { CHROMA_FILTER_OPERATORS } from './chroma-filter';
-export type { ChromaVectorStoreOptions } from './chroma-vector-store-options';
+export type { ChromaClientLike, ChromaVectorStoreOptions } from './chroma-vector-store-options';
