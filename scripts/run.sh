@@ -1,26 +1,25 @@
 #!/usr/bin/env bash
 # The entry point of the README's two commands: `npm run demo` and `npm test`.
-# Installs pnpm 12.4.2 when it is missing, installs the workspace from the lockfile, builds every
-# package (turbo caches), then runs the demo or the whole test suite.
+# Installs pnpm 12.4.2 when it is missing (scripts/pnpm.sh), installs the workspace from the
+# lockfile, builds every package (turbo caches; one line per package), then runs the demo or the
+# whole test suite.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-source scripts/env.sh
+pnpm=(bash scripts/pnpm.sh)
 
-want=12.4.2
-if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
-  if [ "$(.tools/node_modules/.bin/pnpm --version 2>/dev/null || true)" != "$want" ]; then
-    echo "Installing pnpm $want into .tools/ ..."
-    npm install --silent --no-audit --no-fund --prefix .tools "pnpm@$want" >/dev/null
-  fi
-  export PATH="$root/.tools/node_modules/.bin:$PATH"
+echo "Installing the workspace (pnpm install; the first time compiles better-sqlite3 and takes a few minutes) ..."
+"${pnpm[@]}" install --frozen-lockfile --reporter=silent
+echo "Building every package (turbo: a line as each package starts; 'cache hit' ones are unchanged) ..."
+if ! "${pnpm[@]}" exec turbo run build --output-logs=hash-only; then
+  # hash-only hides the compiler's output: run again to show it (finished packages replay from the cache).
+  echo "The build failed; its output:" >&2
+  "${pnpm[@]}" exec turbo run build --output-logs=errors-only
+  exit 1
 fi
 
-pnpm install --frozen-lockfile --reporter=silent
-pnpm exec turbo run build --output-logs=errors-only
-
 case "${1:-}" in
-  demo) shift; exec pnpm --filter @mem/examples run quickstart "$@" ;;
+  demo) shift; exec "${pnpm[@]}" --filter @mem/examples run quickstart "$@" ;;
   test)
     shift
     # The PostgreSQL stores' tests need PostgreSQL 15 + pgvector; install them when missing and
@@ -28,6 +27,6 @@ case "${1:-}" in
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       bash scripts/install-postgres.sh || echo "PostgreSQL 15 + pgvector could not be installed; their tests will skip." >&2
     fi
-    exec node scripts/test.mjs "$@" ;;
+    exec "${pnpm[@]}" exec node scripts/test.mjs "$@" ;;
   *) echo "usage: scripts/run.sh demo|test" >&2; exit 2 ;;
 esac

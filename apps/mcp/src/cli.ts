@@ -17,6 +17,9 @@ function logUnexpected(tool: string, error: unknown): void {
 }
 
 async function main(): Promise<void> {
+  // Started as a package script (`npm run mcp`, `pnpm --filter @mem/mcp start`), relative paths such as
+  // ./mem.db mean the directory the command was typed in, as for the REST server and the CLI.
+  if (process.env.npm_lifecycle_event && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   const settings = resolveCliSettings(process.argv.slice(2), process.env);
   if (settings.command !== 'serve') {
     process.stdout.write(settings.command === 'help' ? USAGE : `${SERVER_INFO.version}\n`);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,16 @@ describe('mem-mcp over stdio (SDK client, child process)', () => {
     const bob = await startStdio(['--user-id', 'bob'], { MEM_DB: db });
     expect((await callOk<{ memories: MemoryOutput[] }>(bob, 'list_memories', {})).memories).toEqual([]);
     expect((await callOk<{ results: MemoryOutput[] }>(bob, 'search_memories', { query: 'peanuts allergy' })).results).toEqual([]);
+  });
+
+  it('started as a package script (npm run mcp), keeps ./mem.db in the directory the command was typed in, like the server and CLI', async () => {
+    // npm and pnpm run scripts in the package's folder and name the caller's folder in INIT_CWD.
+    const caller = join(directory, 'caller');
+    mkdirSync(caller);
+    const client = await startStdio(['--user-id', 'alice'], { npm_lifecycle_event: 'mcp', INIT_CWD: caller });
+    await callOk(client, 'add_memory', { text: 'Drinks green tea' });
+    expect(existsSync(join(caller, 'mem.db'))).toBe(true);
+    expect(existsSync(join(packageDir, 'mem.db'))).toBe(false);
   });
 
   it('refuses to start without a user, naming the flag and its variable (exit code 2)', () => {
