@@ -1,9 +1,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { hashText, validateScope } from '@mem/core/adapter';
-import { InvalidInputError, MemError, type FilterInput, type MemoryItem, type MemoryRecord, type Metadata, type Scope } from '@mem/core';
+import { hashText, uuidv7, validateScope } from '@mem/core/adapter';
+import {
+  INPUT_LIMITS,
+  InvalidInputError,
+  MemError,
+  type FilterInput,
+  type MemoryItem,
+  type MemoryRecord,
+  type Metadata,
+  type Scope,
+} from '@mem/core';
 import { createMemoryFromConfig, loadConfig, type ConfiguredMemory } from '@mem/config';
-import { ApiKeyStore, DEFAULT_KEYS_FILE, handleSignals, startServer, type Allowed } from '@mem/server';
+import { ApiKeyStore, DEFAULT_KEYS_FILE, ERROR_CODES, handleSignals, startServer, type Allowed } from '@mem/server';
 import { detectFormat, parseJsonl, parseLocomo, type ImportItem } from './import-formats';
 import { progressBar, shortDate, table, truncate, type CliIo } from './output';
 
@@ -80,7 +89,9 @@ Commands:
   get <id>                  Show one memory
   history <id>              Show the change log of a memory
   delete <id> | --all       Delete one memory, or every one in the scope (--filter to narrow)
-  import <file>             Import JSONL (messages or a mem export) or LOCOMO conversations
+  import <file>             Import JSONL (messages or a mem export) or LOCOMO conversations;
+                            --user/--agent/--run re-scope every line (mem export of bob, then
+                            mem import --user carol, gives carol copies with new ids)
   export                    Write the scope's memories as JSONL (stdout, or -o file)
   serve                     Start the REST server (see apps/server/README.md)
   keys create|list|revoke   Manage the API keys of the keys file (hashes only)
@@ -173,7 +184,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 function report(error: unknown, io: CliIo, json: boolean): number {
-  const code = error instanceof UsageError ? EXIT.USAGE : error instanceof NotFound ? EXIT.NOT_FOUND : exitCodeOf(error);
+  const documented = documentedError(error);
+  const code =
+    error instanceof UsageError
+      ? EXIT.USAGE
+      : error instanceof NotFound
+        ? EXIT.NOT_FOUND
+        : documented
+          ? documented.exitCode
+          : exitCodeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
     const memCode = MemError.is(error)
@@ -182,16 +201,27 @@ function report(error: unknown, io: CliIo, json: boolean): number {
         ? 'NOT_FOUND'
         : error instanceof UsageError
           ? 'USAGE'
-          : 'ERROR';
-    io.stderr.write(
-      `${JSON.stringify({ error: { code: memCode, message, ...(MemError.is(error) && 'field' in error ? { field: error.field } : {}) } })}\n`,
-    );
+          : (documented?.code ?? 'ERROR');
+    const field = MemError.is(error) && 'field' in error ? error.field : documented?.field;
+    io.stderr.write(`${JSON.stringify({ error: { code: memCode, message, ...(field ? { field } : {}) } })}\n`);
   } else {
-    io.stderr.write(
-      `mem: ${MemError.is(error) || error instanceof UsageError || error instanceof NotFound ? message : `${(error as Error)?.name ?? 'Error'}: ${message}`}\n`,
-    );
+    const userFacing = MemError.is(error) || error instanceof UsageError || error instanceof NotFound || documented !== undefined;
+    io.stderr.write(`mem: ${userFacing ? message : `${(error as Error)?.name ?? 'Error'}: ${message}`}\n`);
   }
   return code;
+}
+
+/**
+ * The errors `@mem/server`'s key store throws for the user's own mistakes (a key id that is taken, a
+ * key that does not exist) carry an HTTP status and one of the server's documented codes; their
+ * messages are written for people, so the CLI prints them as they are, like a MemError.
+ */
+function documentedError(error: unknown): { code: string; field?: string; exitCode: number } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, code, field } = error as { status?: unknown; code?: unknown; field?: unknown };
+  if (typeof status !== 'number' || typeof code !== 'string' || !(ERROR_CODES as readonly string[]).includes(code)) return undefined;
+  const exitCode = status === 404 ? EXIT.NOT_FOUND : status >= 400 && status < 500 ? EXIT.USAGE : EXIT.RUNTIME;
+  return { code, exitCode, ...(typeof field === 'string' ? { field } : {}) };
 }
 
 /** The exit code of a failure: 2 for invalid input or settings, 3 for not found, else 1. */
@@ -229,12 +259,48 @@ function jsonOption<T>(values: Record<string, unknown>, name: string): T | undef
   }
 }
 
-function integerOption(values: Record<string, unknown>, name: string): number | undefined {
+function integerOption(
+  values: Record<string, unknown>,
+  name: string,
+  range: { readonly min: number; readonly max: number; readonly example: number },
+): number | undefined {
   const text = values[name];
   if (typeof text !== 'string') return undefined;
-  const number = Number(text);
-  if (!Number.isInteger(number)) throw new InvalidInputError(`--${name}`, 'is not an integer', `Pass e.g. --${name} 10.`);
+  const number = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isInteger(number) || number < range.min || number > range.max) {
+    throw new InvalidInputError(
+      `--${name}`,
+      `expected an integer from ${range.min} to ${range.max}, got "${text}"`,
+      `Pass e.g. --${name} ${range.example}.`,
+    );
+  }
   return number;
+}
+
+/** `--limit` and `--page-size`: what core accepts. */
+const COUNT = { min: 1, max: INPUT_LIMITS.maxLimit, example: 20 } as const;
+
+/** Quotes a value for a POSIX shell when it needs it, so a printed command can be pasted back. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The options of this run that choose what is listed (scope, filter, page size, database, config), as command-line words. */
+function listingArguments(values: Record<string, unknown>): string {
+  const words: string[] = [];
+  for (const [option, flag] of [
+    ['user', '--user'],
+    ['agent', '--agent'],
+    ['run', '--run'],
+    ['filter', '--filter'],
+    ['page-size', '--page-size'],
+    ['db', '--db'],
+    ['config', '--config'],
+  ] as const) {
+    const value = values[option];
+    if (typeof value === 'string') words.push(flag, shellWord(value));
+  }
+  return words.join(' ');
 }
 
 function inferOption(values: Record<string, unknown>, configured: ConfiguredMemory): boolean {
@@ -300,7 +366,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const query = context.positionals.join(' ');
     if (query.trim() === '') throw new UsageError('mem search needs a query, e.g. mem search "what does alice eat?" --user alice.');
     const configured = await context.open();
-    const limit = integerOption(context.values, 'limit');
+    const limit = integerOption(context.values, 'limit', { ...COUNT, example: 10 });
     const filter = jsonOption<FilterInput>(context.values, 'filter');
     const threshold = typeof context.values.threshold === 'string' ? Number(context.values.threshold) : undefined;
     const response = await configured.memory.search(query, {
@@ -317,8 +383,14 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     } else {
       context.io.stdout.write(
         table(
-          ['SCORE', 'ID', 'UPDATED', 'TEXT'],
-          response.results.map((result) => [result.score.toFixed(3), result.id, shortDate(result.updatedAt), result.text]),
+          ['SCORE', 'ID', 'OCCURRED', 'UPDATED', 'TEXT'],
+          response.results.map((result) => [
+            result.score.toFixed(3),
+            result.id,
+            shortDate(result.occurredAt),
+            shortDate(result.updatedAt),
+            result.text,
+          ]),
           width(context),
         ),
       );
@@ -329,7 +401,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
   async list(context) {
     const configured = await context.open();
     const filter = jsonOption<FilterInput>(context.values, 'filter');
-    const pageSize = integerOption(context.values, 'page-size');
+    const pageSize = integerOption(context.values, 'page-size', COUNT);
     let cursor = typeof context.values.cursor === 'string' ? context.values.cursor : undefined;
     const items: MemoryItem[] = [];
     let nextCursor: string | undefined;
@@ -337,7 +409,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       const page = await configured.memory.getAll({
         scope: context.scope,
         ...(filter ? { filter } : {}),
-        ...(pageSize ? { pageSize } : {}),
+        ...(pageSize !== undefined ? { pageSize } : {}),
         ...(cursor ? { cursor } : {}),
       });
       items.push(...page.results);
@@ -351,12 +423,12 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     } else {
       context.io.stdout.write(
         table(
-          ['ID', 'UPDATED', 'TEXT'],
-          items.map((item) => [item.id, shortDate(item.updatedAt), item.text]),
+          ['ID', 'OCCURRED', 'UPDATED', 'TEXT'],
+          items.map((item) => [item.id, shortDate(item.occurredAt), shortDate(item.updatedAt), item.text]),
           width(context),
         ),
       );
-      if (nextCursor) context.io.stdout.write(`More: mem list --cursor ${nextCursor} (or --all)\n`);
+      if (nextCursor) context.io.stdout.write(`More: mem list ${listingArguments(context.values)} --cursor ${nextCursor} (or --all)\n`);
     }
     return EXIT.OK;
   },
@@ -453,6 +525,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const counts = { ADD: 0, UPDATE: 0, DELETE: 0, NONE: 0 };
     const failures: { source: string; message: string }[] = [];
     let records = 0;
+    const rescoped = items.filter((item) => item.rescoped).length;
     const bar = progressBar(context.io.stderr, items.length, format === 'locomo' ? 'sessions' : 'lines');
     try {
       for (const item of items) {
@@ -481,7 +554,15 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     } finally {
       bar.done();
     }
-    const summary = { format, items: items.length, events: counts, records, failed: failures.length, failures: failures.slice(0, 20) };
+    const summary = {
+      format,
+      items: items.length,
+      events: counts,
+      records,
+      rescoped,
+      failed: failures.length,
+      failures: failures.slice(0, 20),
+    };
     if (context.json) {
       print(context, summary);
     } else {
@@ -489,6 +570,11 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         `Imported ${items.length - failures.length} of ${items.length} ${format === 'locomo' ? 'sessions' : 'lines'} (${format}, infer ${infer ? 'on' : 'off'}): ` +
           `${counts.ADD} added, ${counts.UPDATE} updated, ${counts.DELETE} deleted, ${counts.NONE} unchanged${records ? `, ${records} records restored` : ''}.\n`,
       );
+      if (rescoped > 0) {
+        context.io.stdout.write(
+          `${rescoped} ${rescoped === 1 ? 'line named' : 'lines named'} another scope and went to ${describeScope(context.scope)} as asked (exported memories among them are new memories there, with new ids; the originals are untouched).\n`,
+        );
+      }
       for (const failure of failures.slice(0, 20))
         context.io.stderr.write(`  failed ${failure.source}: ${truncate(failure.message, 200)}\n`);
       if (failures.length > 20) context.io.stderr.write(`  … and ${failures.length - 20} more\n`);
@@ -522,7 +608,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
   },
 
   async serve(context) {
-    const port = integerOption(context.values, 'port');
+    const port = integerOption(context.values, 'port', { min: 0, max: 65_535, example: 8420 });
     const started = await startServer({
       env: context.io.env,
       overrides: {
@@ -597,7 +683,21 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
   },
 };
 
-/** Re-embeds an exported memory and stores it with its id and dates. */
+/** `user carol, agent support` */
+function describeScope(scope: Scope): string {
+  return [
+    scope.userId !== undefined ? `user ${scope.userId}` : undefined,
+    scope.agentId !== undefined ? `agent ${scope.agentId}` : undefined,
+    scope.runId !== undefined ? `run ${scope.runId}` : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join(', ');
+}
+
+/**
+ * Re-embeds an exported memory and stores it with its id and dates, or, re-scoped, as a new memory
+ * (new id): the original may live in this very store, and keeping its id would move it.
+ */
 async function importRecord(configured: ConfiguredMemory, item: Extract<ImportItem, { kind: 'record' }>): Promise<void> {
   // importRecords stores records as given, so check what a hand-edited export could get wrong.
   const scope = validateScope(item.scope, `${item.source}.scope`);
@@ -613,7 +713,7 @@ async function importRecord(configured: ConfiguredMemory, item: Extract<ImportIt
     return parsed;
   };
   const record: MemoryRecord = {
-    id: item.id,
+    id: item.rescoped ? uuidv7() : item.id,
     vector: vectors[0]!,
     text: item.text,
     hash: hashText(item.text),

@@ -9,6 +9,8 @@ export type ImportItem =
       readonly source: string;
       readonly messages: string | ChatMessage[];
       readonly scope: Scope;
+      /** The command's `--user` / `--agent` / `--run` replaced a scope id the line named. */
+      readonly rescoped: boolean;
       readonly metadata?: Metadata;
       readonly occurredAt?: string | number;
     }
@@ -19,6 +21,8 @@ export type ImportItem =
       readonly id: string;
       readonly text: string;
       readonly scope: Scope;
+      /** The command's `--user` / `--agent` / `--run` replaced a scope id the line named: stored as a new memory (new id). */
+      readonly rescoped: boolean;
       readonly metadata: Metadata;
       readonly createdAt: string;
       readonly updatedAt: string;
@@ -45,16 +49,28 @@ export function detectFormat(text: string): ImportFormat {
 
 const SCOPE_KEYS = ['userId', 'agentId', 'runId'] as const;
 
-function scopeOf(value: Record<string, unknown>, fallback: Scope, source: string): Scope {
+/**
+ * The scope a line is stored under: the line's own ids, with each id the command gives
+ * (`--user`, `--agent`, `--run`) put in its place. `rescoped` says whether a given id replaced a
+ * different one the line named (bob's export imported with `--user carol`).
+ */
+function scopeOf(value: Record<string, unknown>, given: Scope, source: string): { scope: Scope; rescoped: boolean } {
   const fromLine = typeof value.scope === 'object' && value.scope !== null ? (value.scope as Record<string, unknown>) : value;
-  const scope: Record<string, string> = { ...fallback } as Record<string, string>;
+  const scope: Record<string, string> = {};
+  let rescoped = false;
   for (const key of SCOPE_KEYS) {
     const id = fromLine[key];
-    if (id === undefined) continue;
-    if (typeof id !== 'string') throw new InvalidInputError(`${source}.${key}`, 'expected a string', 'Write scope ids as strings.');
-    scope[key] = id;
+    if (id !== undefined && typeof id !== 'string')
+      throw new InvalidInputError(`${source}.${key}`, 'expected a string', 'Write scope ids as strings.');
+    const override = given[key];
+    if (override !== undefined) {
+      rescoped ||= id !== undefined && id !== override;
+      scope[key] = override;
+    } else if (id !== undefined) {
+      scope[key] = id;
+    }
   }
-  return scope;
+  return { scope, rescoped };
 }
 
 /**
@@ -62,7 +78,9 @@ function scopeOf(value: Record<string, unknown>, fallback: Scope, source: string
  * - `{ "messages": "text" | [{ "role", "content", "name"? }], "userId"?, "agentId"?, "runId"?, "scope"?, "metadata"?, "occurredAt"? }`: one `add`;
  * - `{ "role", "content", "name"? }`: one message, one `add`;
  * - `{ "id", "text", "scope", "metadata", "createdAt", "updatedAt", "occurredAt" }` (a line of `mem export`): the memory as it was.
- * Scope ids on a line win over the command's `--user`, `--agent`, `--run`. Blank lines are skipped.
+ * The command's `--user`, `--agent`, `--run` re-scope: each replaces that id on every line (an
+ * exported memory re-scoped this way is stored as a new memory, with a new id); ids the command does
+ * not give come from the line. Blank lines are skipped.
  *
  * @throws {InvalidInputError} naming the line, for a line that is not JSON or none of the shapes.
  */
@@ -88,7 +106,7 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
         kind: 'add',
         source,
         messages: object.messages as string | ChatMessage[],
-        scope: scopeOf(object, scope, source),
+        ...scopeOf(object, scope, source),
         ...(metadata ? { metadata } : {}),
         ...(occurredAt !== undefined ? { occurredAt } : {}),
       });
@@ -99,7 +117,7 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
         messages: [
           { role: object.role, content: object.content, ...(object.name === undefined ? {} : { name: object.name }) } as ChatMessage,
         ],
-        scope: scopeOf(object, scope, source),
+        ...scopeOf(object, scope, source),
       });
     } else if (typeof object.id === 'string' && typeof object.text === 'string' && typeof object.createdAt === 'string') {
       items.push({
@@ -107,7 +125,7 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
         source,
         id: object.id,
         text: object.text,
-        scope: scopeOf(object, scope, source),
+        ...scopeOf(object, scope, source),
         metadata: metadata ?? {},
         createdAt: object.createdAt,
         updatedAt: typeof object.updatedAt === 'string' ? object.updatedAt : object.createdAt,
@@ -199,6 +217,7 @@ export function parseLocomo(text: string, scope: Scope): ImportItem[] {
         source: `${sampleId} session_${session}`,
         messages,
         scope: itemScope,
+        rescoped: false,
         metadata: { source: 'locomo', sample: sampleId, session },
         ...(occurredAt ? { occurredAt } : {}),
       });

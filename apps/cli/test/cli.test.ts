@@ -65,7 +65,18 @@ describe('mem: add, search, list, get, history, delete', () => {
     expect(search.code).toBe(0);
     const rows = search.stdout.trim().split('\n').slice(2);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatch(/^\d\.\d{3}\s+\S+\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+I drink green tea every morning$/);
+    expect(search.stdout).toMatch(/^SCORE\s+ID\s+OCCURRED\s+UPDATED\s+TEXT\n/);
+    expect(rows[0]).toMatch(
+      /^\d\.\d{3}\s+\S+\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+I drink green tea every morning$/,
+    );
+    // The date the fact happened (--occurred-at), not only when it was stored.
+    const lisbon = await mem(['search', 'Lisbon', '--user', 'alice', '--limit', '1'], { env });
+    expect(lisbon.stdout.split('\n')[2]).toMatch(/^\d\.\d{3}\s+\S+\s+2024-05-08 10:00\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+I live in Lisbon$/);
+    for (const limit of ['0', '1001', 'ten']) {
+      const refused = await mem(['search', 'tea', '--user', 'alice', '--limit', limit], { env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe(`mem: Invalid --limit: expected an integer from 1 to 1000, got "${limit}". Pass e.g. --limit 10.\n`);
+    }
     const filtered = JSON.parse(
       (await mem(['search', 'Lisbon', '-u', 'alice', '--filter', '{"category":"food"}', '--json'], { env })).stdout,
     );
@@ -74,10 +85,30 @@ describe('mem: add, search, list, get, history, delete', () => {
     expect(otherUser.stdout).toBe('No memories found.\n');
   });
 
-  it('lists a page at a time, or every page with --all', async () => {
+  it('lists a page at a time (with the occurred-at date), or every page with --all', async () => {
     const page = await mem(['list', '--user', 'alice', '--page-size', '2'], { env });
     expect(page.code).toBe(0);
-    expect(page.stdout).toContain('More: mem list --cursor');
+    expect(page.stdout).toMatch(/^ID\s+OCCURRED\s+UPDATED\s+TEXT\n/);
+    expect(page.stdout).toMatch(/\n\S+\s+2024-05-08 10:00\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+I live in Lisbon\n/);
+    // The hint is a command that works when pasted: same scope and page size, the next cursor.
+    const hint = /^More: mem (list .*) \(or --all\)$/m.exec(page.stdout);
+    expect(hint?.[1]).toMatch(/^list --user alice --page-size 2 --cursor \S+$/);
+    const next = await mem(hint![1]!.split(' '), { env });
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain('I have a cat called Miso');
+    expect(next.stdout).not.toContain('More:');
+    const quoted = await mem(['list', '--user', "o'brien", '--filter', '{"category":"food"}', '--page-size', '1'], { env });
+    expect(quoted.stdout).toBe('No memories.\n');
+
+    for (const size of ['0', '1001', 'two']) {
+      const refused = await mem(['list', '--user', 'alice', '--page-size', size], { env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe(
+        `mem: Invalid --page-size: expected an integer from 1 to 1000, got "${size}". Pass e.g. --page-size 20.\n`,
+      );
+    }
+    const refusedJson = await mem(['list', '--user', 'alice', '--page-size', '0', '--json'], { env });
+    expect(JSON.parse(refusedJson.stderr).error).toMatchObject({ code: 'INVALID_INPUT', field: '--page-size' });
     const all = JSON.parse((await mem(['list', '--user', 'alice', '--page-size', '2', '--all', '--json'], { env })).stdout);
     expect(all.results.map((item: { text: string }) => item.text)).toEqual([
       'I drink green tea every morning',
@@ -132,15 +163,27 @@ describe('mem import and export', () => {
         JSON.stringify({ messages: 'I run every Sunday' }),
       ].join('\n'),
     );
+    // Without --user, each line's own scope; a line without one fails (and the others go on).
+    const ownScopes = await mem(['import', file, '--json'], { env: database('jsonl-own-scopes') });
+    expect(ownScopes.code).toBe(1);
+    expect(JSON.parse(ownScopes.stdout)).toMatchObject({ items: 3, failed: 2, rescoped: 0, events: { ADD: 1 } });
+
     const imported = await mem(['import', file, '--user', 'alice'], { env });
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toBe('Imported 3 of 3 lines (jsonl, infer off): 3 added, 0 updated, 0 deleted, 0 unchanged.\n');
+    expect(imported.stdout).toBe(
+      'Imported 3 of 3 lines (jsonl, infer off): 3 added, 0 updated, 0 deleted, 0 unchanged.\n' +
+        '1 line named another scope and went to user alice as asked (exported memories among them are new memories there, with new ids; the originals are untouched).\n',
+    );
     expect(imported.stderr).toBe('');
     const alice = JSON.parse((await mem(['list', '--user', 'alice', '--json'], { env })).stdout);
-    expect(alice.results.map((item: { text: string }) => item.text)).toEqual(['I am allergic to peanuts', 'I run every Sunday']);
+    expect(alice.results.map((item: { text: string }) => item.text)).toEqual([
+      'I am allergic to peanuts',
+      'My sister lives in Porto',
+      'I run every Sunday',
+    ]);
     expect(alice.results[0]).toMatchObject({ metadata: { topic: 'health' }, occurredAt: '2024-01-02T00:00:00.000Z' });
     const carol = JSON.parse((await mem(['list', '--user', 'carol', '--json'], { env })).stdout);
-    expect(carol.results.map((item: { text: string }) => item.text)).toEqual(['My sister lives in Porto']);
+    expect(carol.results).toEqual([]);
   });
 
   it('reports lines that fail and exits 1; exits 2 for a line that is not JSON', async () => {
@@ -246,6 +289,43 @@ describe('mem import and export', () => {
     const search = JSON.parse((await mem(['search', 'cello', '--user', 'dan', '--json'], { env: target })).stdout);
     expect(search.results[0].text).toBe('I play the cello');
   });
+
+  it("imports bob's export with --user carol as carol's copies (new ids, same texts and dates), leaving bob's memories as they were", async () => {
+    const env = database('rescope');
+    await mem(['add', 'I play the cello', '--user', 'bob', '--occurred-at', '2022-03-04T05:06:07Z'], { env });
+    await mem(['add', 'I work night shifts', '--user', 'bob', '--metadata', '{"shift":"night"}'], { env });
+    const file = join(dir, 'bob.jsonl');
+    await mem(['export', '--user', 'bob', '-o', file], { env });
+    const bobBefore = (await mem(['export', '--user', 'bob'], { env })).stdout;
+
+    const imported = await mem(['import', file, '--user', 'carol'], { env });
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain('2 records restored');
+    expect(imported.stdout).toContain('2 lines named another scope and went to user carol as asked');
+
+    const bob = (await mem(['export', '--user', 'bob'], { env })).stdout;
+    expect(bob).toBe(bobBefore);
+    const carol = JSON.parse((await mem(['list', '--user', 'carol', '--json'], { env })).stdout).results;
+    const bobs = bob
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(carol).toHaveLength(2);
+    carol.forEach((copy: Record<string, unknown>, index: number) => {
+      const original = bobs[index];
+      expect(copy).toMatchObject({
+        text: original.text,
+        metadata: original.metadata,
+        scope: { userId: 'carol' },
+        createdAt: original.createdAt,
+        occurredAt: original.occurredAt,
+      });
+      expect(copy.id).not.toBe(original.id);
+    });
+    // Imported again without --user, the same export restores bob's memories in place: no copy.
+    expect((await mem(['import', file], { env })).stdout).not.toContain('another scope');
+    expect((await mem(['export', '--user', 'bob'], { env })).stdout).toBe(bobBefore);
+  });
 });
 
 describe('mem keys and mem serve', () => {
@@ -259,6 +339,14 @@ describe('mem keys and mem serve', () => {
     const listed = await mem(['keys', 'list', '--keys-file', keysFile]);
     expect(listed.stdout).toMatch(/alice-app\s+no\s+alice\s+\*\s+\*/);
     expect((await mem(['keys', 'create', '--id', 'x', '--keys-file', keysFile])).code).toBe(2);
+    // A key id that is taken: the server's message, as for every other mistake (no internal class name).
+    const taken = await mem(['keys', 'create', '--id', 'alice-app', '--user-id', 'alice', '--keys-file', keysFile]);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toBe('mem: A key with id "alice-app" exists. Pick another id, or revoke that key first.\n');
+    const takenJson = await mem(['keys', 'create', '--id', 'alice-app', '--user-id', 'alice', '--keys-file', keysFile, '--json']);
+    expect(JSON.parse(takenJson.stderr)).toEqual({
+      error: { code: 'CONFLICT', message: 'A key with id "alice-app" exists. Pick another id, or revoke that key first.', field: 'id' },
+    });
     expect((await mem(['keys', 'revoke', 'alice-app', '--keys-file', keysFile])).code).toBe(0);
     expect((await mem(['keys', 'revoke', 'alice-app', '--keys-file', keysFile])).code).toBe(3);
   });
