@@ -1,7 +1,9 @@
 // Custom update instructions: change how new facts are reconciled with stored ones.
 // Here: never delete; when a fact changes, keep both the old and new state in one memory.
+// Without an LLM configured, core's ScriptedLLM answers as a model following these instructions does.
 import { DEFAULT_EXTRACTION_INSTRUCTIONS, reconcileSystemPrompt } from '@mem/core';
-import { createExampleMemory, heading } from './setup';
+import type { ScriptedRequest } from '@mem/core/testing';
+import { announceScripted, createExampleMemory, heading } from './setup';
 
 const update = `For each fact, pick one operation:
 - ADD: a new fact. "id": null.
@@ -9,7 +11,26 @@ const update = `For each fact, pick one operation:
 - NONE: the fact is already stored. "id": that memory; "text": null.
 Never use DELETE. Use only ids from "Existing memories".`;
 
-const { memory, infer, description } = createExampleMemory({ prompts: { update } });
+/** The id the prompt gives a stored memory ("m1: Lives in Lisbon"), as a model reads it. */
+function aliasOf(request: ScriptedRequest, text: string): string | null {
+  const prompt = request.messages.map((message) => message.content).join('\n');
+  return new RegExp(`^(m\\d+): ${text}$`, 'm').exec(prompt)?.[1] ?? null;
+}
+
+const { memory, infer, description, scripted } = createExampleMemory({
+  prompts: { update },
+  // The replies of a model that follows the instructions above: first a new fact; then, told of the
+  // move, an UPDATE of that memory keeping the previous city, where the default instructions could
+  // have replaced the text outright.
+  script: [
+    { json: { operations: [{ op: 'ADD', id: null, text: 'Lives in Lisbon' }] } },
+    (request) =>
+      JSON.stringify({
+        operations: [{ op: 'UPDATE', id: aliasOf(request, 'Lives in Lisbon'), text: 'Lives in Porto (previously Lisbon)' }],
+      }),
+  ],
+});
+if (scripted) announceScripted('an UPDATE that keeps the previous state, as the instructions ask.');
 console.log(`custom update prompt: ${description}`);
 heading('the system prompt the LLM receives');
 console.log(reconcileSystemPrompt(DEFAULT_EXTRACTION_INSTRUCTIONS, update));

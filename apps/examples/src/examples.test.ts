@@ -50,16 +50,24 @@ describe('examples run offline and print what they stored and found', () => {
     expect(now).not.toContain('lisbon');
   });
 
-  it('custom-fact-prompt', async () => {
+  // Without a key these two show their feature through core's ScriptedLLM, and say so first.
+  it('custom-fact-prompt: only the dietary facts, labelled as a scripted demonstration', async () => {
     const out = await example('custom-fact-prompt');
+    expect(
+      out.startsWith("DEMONSTRATION: no LLM is configured (OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL), so core's ScriptedLLM"),
+    ).toBe(true);
+    expect(out).toContain('SCRIPTED LLM (prepared replies, not a model)');
     expect(out).toContain('Remember only facts about what the user eats');
-    expect(out).toContain("I've gone vegan");
+    expect(out).toContain('(the request carried the custom system prompt above: yes)');
+    expect(out.split('== stored\n')[1]).toBe('Is vegan\nIs lactose intolerant\n');
   });
 
-  it('custom-update-prompt', async () => {
+  it('custom-update-prompt: the move is an UPDATE keeping the previous city, labelled as a scripted demonstration', async () => {
     const out = await example('custom-update-prompt');
+    expect(out.startsWith('DEMONSTRATION: no LLM is configured')).toBe(true);
     expect(out).toContain('Never use DELETE.');
-    expect(out).toContain('I moved to Porto last week.  [ADD]');
+    expect(out).toContain('2024-06-10  UPDATE Lives in Porto (previously Lisbon)  (was: Lives in Lisbon)');
+    expect(out.split('== stored, with history\n')[1]).toBe('Lives in Porto (previously Lisbon)  [ADD -> UPDATE]\n');
   });
 
   it('ai-sdk-chat: the second run remembers the first (withMemory, generateText then streamText)', async () => {
