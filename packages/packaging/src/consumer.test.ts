@@ -24,6 +24,17 @@ const typesNode = `@types/node@${readJson<{ devDependencies: Record<string, stri
 const timings: string[] = [];
 
 /**
+ * What an app needs, besides @types/node, to type-check a package because of a third-party
+ * dependency's own declarations (not mem's): the AI SDK's (`ai`, `@ai-sdk/provider`) use DOM types
+ * (HeadersInit, RequestCredentials, FileList) and import `json-schema` without depending on its
+ * types. Such a package is checked in a program of its own with that environment, so every other
+ * package stays proven without DOM types. packages/ai-sdk/README.md tells users the same.
+ */
+const THIRD_PARTY_NEEDS: Readonly<Record<string, { readonly lib: readonly string[]; readonly types: readonly string[] }>> = {
+  '@mem/ai-sdk': { lib: ['dom'], types: ['@types/json-schema@7.0.15'] },
+};
+
+/**
  * The child processes' environment: this machine's, without what npm or pnpm set for the workspace
  * script that runs this test (`npm_*`, INIT_CWD, CI, which turns on pnpm's frozen lockfile), plus
  * what installs need here (scripts/env.sh: Node's headers for node-gyp, no CUDA download).
@@ -83,18 +94,24 @@ function newApp(name: string): string {
 }
 
 /**
- * Writes `src/all.mts` and `src/all.cts`, importing every entry point (`exports` subpath) of the
- * given packages, so tsc loads and checks every published declaration file, ESM and CommonJS.
+ * Writes `<folder>/all.mts` and `<folder>/all.cts`, importing every entry point (`exports` subpath)
+ * of the given packages, so tsc loads and checks every published declaration file, ESM and CommonJS.
  */
-function importEverything(app: string, names: readonly string[]): void {
+function importEverything(folder: string, names: readonly string[]): void {
   const specifiers = publicPackages()
     .filter(({ manifest }) => names.includes(manifest.name))
     .flatMap(({ manifest }) => exportedSubpaths(manifest.exports).map((subpath) => `${manifest.name}${subpath.slice(1)}`));
   const source = `${specifiers.map((specifier, index) => `import * as entry${index} from '${specifier}';`).join('\n')}
 export const entries = [${specifiers.map((_, index) => `entry${index}`).join(', ')}];
 `;
-  writeFileSync(join(app, 'src/all.mts'), source);
-  writeFileSync(join(app, 'src/all.cts'), source);
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'all.mts'), source);
+  writeFileSync(join(folder, 'all.cts'), source);
+}
+
+/** `@mem/ai-sdk` → `types-ai-sdk`: the folder holding the imports of a package with third-party needs. */
+function folderOf(name: string): string {
+  return `types-${name.replace(/^@mem\//, '')}`;
 }
 
 const STRICT = { target: 'es2022', lib: ['es2023'], strict: true, skipLibCheck: false, types: ['node'] };
@@ -105,20 +122,30 @@ const RESOLUTIONS = {
   bundler: { module: 'preserve', moduleResolution: 'bundler' },
 } as const;
 
-/** tsc under the three resolutions at once (two cores: about half the time of one after another). */
-async function typeCheck(app: string): Promise<Record<string, string>> {
+/**
+ * tsc under the three resolutions at once (two cores: about half the time of one after another),
+ * over `src` (the nodenext program also emits esm.mjs and cjs.cjs for the runtime check) and over
+ * each folder of {@link THIRD_PARTY_NEEDS} with its extra `lib`.
+ */
+async function typeCheck(app: string, extra: Readonly<Record<string, readonly string[]>> = {}): Promise<Record<string, string>> {
+  const programs = Object.entries(RESOLUTIONS).flatMap(([name, resolution]) => [
+    {
+      name,
+      include: 'src',
+      compilerOptions: { ...STRICT, ...resolution, ...(name === 'nodenext' ? { outDir: 'out' } : { noEmit: true }) },
+    },
+    ...Object.entries(extra).map(([folder, lib]) => ({
+      name: `${name} ${folder}`,
+      include: folder,
+      compilerOptions: { ...STRICT, ...resolution, lib: [...STRICT.lib, ...lib], noEmit: true },
+    })),
+  ]);
   const outcomes = await Promise.all(
-    Object.entries(RESOLUTIONS).map(async ([name, resolution]) => {
-      const emit = name === 'nodenext';
-      writeFileSync(
-        join(app, `tsconfig.${name}.json`),
-        JSON.stringify({
-          compilerOptions: { ...STRICT, ...resolution, ...(emit ? { outDir: 'out' } : { noEmit: true }) },
-          include: ['src'],
-        }),
-      );
+    programs.map(async ({ name, include, compilerOptions }) => {
+      const file = `tsconfig.${name.replace(/\W+/g, '-')}.json`;
+      writeFileSync(join(app, file), JSON.stringify({ compilerOptions, include: [include] }));
       try {
-        await execFileAsync(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: app, maxBuffer: 64 * 1024 * 1024 });
+        await execFileAsync(process.execPath, [tsc, '-p', file], { cwd: app, maxBuffer: 64 * 1024 * 1024 });
         return [name, 'ok'] as const;
       } catch (error) {
         const failed = error as { stdout?: string; stderr?: string };
@@ -221,17 +248,21 @@ describe('an app outside the workspace, installed with pnpm as INSTALL.md says',
     await timed('pnpm install', () => {
       pnpm(words(pnpmLine!).slice(1));
       // Then every other public package, so every published declaration file gets type-checked.
-      pnpm(['add', ...everyTarball, typesNode]);
+      pnpm(['add', ...everyTarball, typesNode, ...Object.values(THIRD_PARTY_NEEDS).flatMap((needs) => needs.types)]);
     });
+    const names = publicPackages().map(({ manifest }) => manifest.name);
     importEverything(
-      app,
-      publicPackages().map(({ manifest }) => manifest.name),
+      join(app, 'src'),
+      names.filter((name) => !(name in THIRD_PARTY_NEEDS)),
     );
+    for (const name of Object.keys(THIRD_PARTY_NEEDS)) importEverything(join(app, folderOf(name)), [name]);
   });
 
   it('type-checks every entry of every public package with --strict and no skipLibCheck under node16, nodenext and bundler, ESM and CommonJS', async () => {
-    const outcomes = await timed('pnpm app tsc', () => typeCheck(app));
-    expect(outcomes).toEqual({ node16: 'ok', nodenext: 'ok', bundler: 'ok' });
+    const extra = Object.fromEntries(Object.entries(THIRD_PARTY_NEEDS).map(([name, needs]) => [folderOf(name), needs.lib]));
+    const outcomes = await timed('pnpm app tsc', () => typeCheck(app, extra));
+    const expected = Object.keys(RESOLUTIONS).flatMap((name) => [name, ...Object.keys(extra).map((folder) => `${name} ${folder}`)]);
+    expect(outcomes).toEqual(Object.fromEntries(expected.map((name) => [name, 'ok'])));
   });
 
   it('adds, searches and reads history through the ESM and the CommonJS entry point', () => {

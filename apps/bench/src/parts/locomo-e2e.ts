@@ -62,7 +62,7 @@ export function describeEndToEnd(options: EndToEndOptions): string {
     `  2. for each question of categories 1-4: retrieve ${options.perSpeaker} memories per speaker, answer briefly with ${options.answerModel},`,
     `     grade with ${options.judgeModel} as judge (J), and compute token F1 and BLEU-1 against the gold answer and the locomo-audit's corrected answer;`,
     '  3. record retrieved context tokens per question and stored memory tokens per conversation (o200k).',
-    '  Run: OPENAI_API_KEY=... pnpm bench locomo-e2e   (or --fake to exercise it against the local server)',
+    '  Run: OPENAI_API_KEY=... npm run bench -- locomo-e2e   (or --fake to exercise it against the local server)',
   ].join('\n');
 }
 
