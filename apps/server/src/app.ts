@@ -125,7 +125,8 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
 
   // Bodies are validated strictly (no type coercion, unknown properties rejected); query strings and
   // path parameters are text, so numbers in them are coerced.
-  const ajvOptions = { allErrors: false, strict: true, removeAdditional: false, useDefaults: false } as const;
+  // verbose: a violation carries the rejected value and its schema, so the error can name the bounds.
+  const ajvOptions = { allErrors: false, strict: true, removeAdditional: false, useDefaults: false, verbose: true } as const;
   const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
   const textAjv = new Ajv({ ...ajvOptions, coerceTypes: true });
   for (const ajv of [bodyAjv, textAjv]) {
@@ -137,7 +138,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   const sendError = (request: FastifyRequest, reply: FastifyReply, error: unknown) => {
-    const { status, body, headers } = toErrorResponse(error, request.id);
+    const { status, body, headers } = toErrorResponse(error, request.id, request.body);
     if (status >= 500) {
       logger.error({
         msg: 'request failed',

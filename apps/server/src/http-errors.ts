@@ -1,4 +1,5 @@
 import { MemError, type ProviderRequestError, type MemErrorCode } from '@mem/core';
+import { parseFilter } from '@mem/core/adapter';
 import type { ErrorCode } from './schemas';
 
 /** An error the server answers with a status and one of the documented codes. */
@@ -38,11 +39,24 @@ export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
 }
 
+/**
+ * One schema violation as Ajv reports it. The server's Ajv runs with `verbose`, so `data` is the
+ * rejected value and `parentSchema` the schema it failed (its bounds, its description).
+ */
+interface ValidationIssue {
+  readonly instancePath: string;
+  readonly keyword: string;
+  readonly message?: string;
+  readonly params: Record<string, unknown>;
+  readonly data?: unknown;
+  readonly parentSchema?: Readonly<Record<string, unknown>>;
+}
+
 /** Fastify's own errors carry a `code` such as `FST_ERR_CTP_BODY_TOO_LARGE` and a `statusCode`. */
 interface FrameworkError {
   readonly code?: string;
   readonly statusCode?: number;
-  readonly validation?: readonly { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[];
+  readonly validation?: readonly ValidationIssue[];
   readonly validationContext?: string;
 }
 
@@ -50,8 +64,16 @@ interface FrameworkError {
  * Turns anything thrown while handling a request into a status and the documented error body.
  * Messages of `MemError`s are safe to return (core never puts memory text, prompts or keys in them);
  * anything unexpected becomes a generic INTERNAL error whose message names only the request id.
+ * A request that fails the schema gets what the library would say: the field, the problem and the
+ * fix (a filter is explained by core's own filter parser, which lists the valid operators).
+ *
+ * @param requestBody - the parsed JSON body, when there is one (for filter problems)
  */
-export function toErrorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
+export function toErrorResponse(
+  error: unknown,
+  requestId: string,
+  requestBody?: unknown,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
   if (error instanceof HttpError) {
     return { status: error.status, body: body(error.code, error.message, error.field), headers: { ...error.headers } };
   }
@@ -69,7 +91,12 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
       depth(candidate) > depth(best) && candidate.keyword !== 'anyOf' && candidate.keyword !== 'oneOf' ? candidate : best,
     );
     const field = validationField(first);
-    const message = `Invalid ${field ?? framework.validationContext ?? 'request'}: ${validationProblem(first)}. See /openapi.json for the request schema.`;
+    if (framework.validationContext === 'body' && (field === 'filter' || field?.startsWith('filter.') || field?.startsWith('filter['))) {
+      const fromCore = filterProblem(requestBody);
+      if (fromCore) return { status: 400, body: body('INVALID_INPUT', fromCore.message, fromCore.field), headers: {} };
+    }
+    const { problem, fix } = explain(first, field);
+    const message = `Invalid ${field ?? framework.validationContext ?? 'request'}: ${problem}. ${fix}`;
     return { status: 400, body: body('INVALID_INPUT', message, field), headers: {} };
   }
   switch (framework.code) {
@@ -144,9 +171,135 @@ function validationField(error: { instancePath: string; keyword: string; params:
   return field === '' ? undefined : field;
 }
 
-function validationProblem(error: { keyword: string; message?: string; params: Record<string, unknown> }): string {
-  if (error.keyword === 'additionalProperties') return 'unknown property';
-  if (error.keyword === 'required') return 'is required';
-  if (error.keyword === 'propertyNames') return 'the key is not allowed (1-64 letters, digits, "_", "-", "."; not a reserved name)';
-  return error.message ?? 'does not match the schema';
+/**
+ * Core's own account of a filter the schema rejected: the same parser the library runs names the
+ * offending part and lists the valid operators. Undefined when core would accept the filter (the
+ * document is stricter in places, e.g. string lengths), so the schema's reason is given instead.
+ */
+function filterProblem(requestBody: unknown): { message: string; field: string } | undefined {
+  if (typeof requestBody !== 'object' || requestBody === null || !('filter' in requestBody)) return undefined;
+  try {
+    parseFilter((requestBody as { filter: unknown }).filter, 'filter');
+  } catch (error) {
+    if (MemError.is(error, 'INVALID_INPUT') && 'field' in error && typeof error.field === 'string')
+      return { message: error.message, field: error.field };
+  }
+  return undefined;
+}
+
+const SCHEMA_FIX = 'See /openapi.json for the request schema.';
+
+/** The problem and the fix of one schema violation, in the words the library uses. */
+function explain(issue: ValidationIssue, field: string | undefined): { problem: string; fix: string } {
+  const schema = issue.parentSchema ?? {};
+  const params = issue.params;
+  switch (issue.keyword) {
+    case 'required':
+      return { problem: 'is required', fix: `Add it. ${SCHEMA_FIX}` };
+    case 'additionalProperties':
+      return { problem: 'unknown property', fix: `Remove it (names are case-sensitive). ${SCHEMA_FIX}` };
+    case 'propertyNames':
+      return {
+        problem: 'the key is not allowed (1-64 letters, digits, "_", "-", "."; not a reserved name)',
+        fix: 'Rename it; userId, agentId, runId, id, text, hash and the dates are reserved.',
+      };
+    case 'const':
+      // The one constant of the API: `infer` on a server without an LLM.
+      if (field === 'infer' && params.allowedValue === false) {
+        return {
+          problem: 'this server has no LLM, so it stores messages as given and accepts only false',
+          fix: 'Leave infer out, or configure an LLM on the server (OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL).',
+        };
+      }
+      return { problem: `expected ${JSON.stringify(params.allowedValue)}`, fix: `Send ${JSON.stringify(params.allowedValue)}.` };
+    case 'enum': {
+      const values = Array.isArray(params.allowedValues) ? params.allowedValues.map((value) => JSON.stringify(value)) : [];
+      return { problem: `expected one of ${values.join(', ')}`, fix: `Use one of them, e.g. ${values[0] ?? 'the first'}.` };
+    }
+    case 'type':
+      return { problem: `expected ${describeType(params.type)}, got ${describeValue(issue.data)}`, fix: typeFix(params.type) };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return {
+        problem: `expected ${describeRange(schema)}, got ${describeValue(issue.data)}`,
+        fix: 'Pass a value in that range, or leave it out.',
+      };
+    case 'minLength':
+      return params.limit === 1
+        ? { problem: 'is empty', fix: 'Send a non-empty value, or leave it out if it is optional.' }
+        : { problem: `is shorter than ${String(params.limit)} characters`, fix: 'Send a longer value.' };
+    case 'maxLength':
+      return { problem: `is longer than ${String(params.limit)} characters`, fix: 'Send a shorter value.' };
+    case 'pattern':
+      if (typeof issue.data === 'string' && issue.data.trim() === '')
+        return { problem: 'is blank', fix: 'Send some text, not only spaces.' };
+      if (typeof issue.data === 'string' && /[\u0000-\u001f\u007f]/.test(issue.data))
+        return { problem: 'contains control characters (newlines, tabs, …)', fix: 'Remove them.' };
+      return { problem: `does not match the pattern ${String(params.pattern)}`, fix: SCHEMA_FIX };
+    case 'format':
+      return params.format === 'date-time'
+        ? {
+            problem: 'expected an RFC 3339 date-time with a time zone, up to year 9999',
+            fix: 'Send e.g. "2024-06-10T12:00:00Z" (or, for dates, epoch milliseconds).',
+          }
+        : { problem: `expected the ${String(params.format)} format`, fix: SCHEMA_FIX };
+    case 'minItems':
+      return params.limit === 1
+        ? { problem: 'is empty', fix: 'Send at least one item.' }
+        : { problem: `has fewer than ${String(params.limit)} items`, fix: 'Send more items.' };
+    case 'maxItems':
+      return { problem: `has more than ${String(params.limit)} items`, fix: 'Send fewer, or split the request.' };
+    case 'minProperties':
+      return { problem: 'is empty', fix: `Set at least one of its properties. ${SCHEMA_FIX}` };
+    case 'maxProperties':
+      return { problem: `has more than ${String(params.limit)} properties`, fix: 'Send fewer.' };
+    default:
+      return { problem: issue.message ?? 'does not match the schema', fix: SCHEMA_FIX };
+  }
+}
+
+function describeType(type: unknown): string {
+  const names: Record<string, string> = {
+    integer: 'an integer',
+    number: 'a number',
+    string: 'a string',
+    boolean: 'true or false',
+    object: 'a JSON object',
+    array: 'a JSON array',
+    null: 'null',
+  };
+  return String(type)
+    .split(',')
+    .map((name) => names[name] ?? name)
+    .join(' or ');
+}
+
+function typeFix(type: unknown): string {
+  if (type === 'integer' || type === 'number' || type === 'boolean') return 'Write it without quotes.';
+  return `Send ${describeType(type)}.`;
+}
+
+/** `a string`, `the number 3`, `an array`: what was sent, never its content. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
+}
+
+/** `an integer from 1 to 1000`, `a number from -1 to 1`, `a number above 0`. */
+function describeRange(schema: Readonly<Record<string, unknown>>): string {
+  const kind = schema.type === 'integer' ? 'an integer' : 'a number';
+  const low = typeof schema.minimum === 'number' ? schema.minimum : undefined;
+  const high = typeof schema.maximum === 'number' ? schema.maximum : undefined;
+  if (low !== undefined && high !== undefined) return `${kind} from ${low} to ${high}`;
+  if (low !== undefined) return `${kind} of at least ${low}`;
+  if (high !== undefined) return `${kind} of at most ${high}`;
+  if (typeof schema.exclusiveMinimum === 'number') return `${kind} above ${schema.exclusiveMinimum}`;
+  if (typeof schema.exclusiveMaximum === 'number') return `${kind} below ${schema.exclusiveMaximum}`;
+  return kind;
 }

@@ -34,7 +34,12 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
   it('refuses infer: true when the server has no LLM, and says so in its document', async () => {
     const response = await add('I like hiking', { infer: true });
     expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'infer' });
+    expect(response.body.error).toEqual({
+      code: 'INVALID_INPUT',
+      field: 'infer',
+      message:
+        'Invalid infer: this server has no LLM, so it stores messages as given and accepts only false. Leave infer out, or configure an LLM on the server (OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL).',
+    });
     const document = (await api.request('GET', '/openapi.json')).body;
     expect(document.paths['/v1/memories'].post.requestBody.content['application/json'].schema).toBeDefined();
   });

@@ -90,6 +90,76 @@ describe('validation errors', () => {
     );
   });
 
+  // The messages say what to do, as the library's do: never Ajv's own text.
+  it('explains each problem and its fix like the library: ranges with both bounds, types, enums, blanks, dates', async () => {
+    const cases: [Promise<{ status: number; body: any }>, string, string][] = [
+      [
+        api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, limit: '5' } }),
+        'limit',
+        'Invalid limit: expected an integer, got a string. Write it without quotes.',
+      ],
+      [
+        api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, limit: 1001 } }),
+        'limit',
+        'Invalid limit: expected an integer from 1 to 1000, got 1001. Pass a value in that range, or leave it out.',
+      ],
+      [
+        api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, threshold: 2 } }),
+        'threshold',
+        'Invalid threshold: expected a number from -1 to 1, got 2. Pass a value in that range, or leave it out.',
+      ],
+      [
+        api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: '   ', scope: {} } }),
+        'query',
+        'Invalid query: is blank. Send some text, not only spaces.',
+      ],
+      [
+        api.request('POST', '/v1/memories', {
+          key: KEYS.alice,
+          body: { messages: [{ role: 'robot', content: 'b' }], scope: {} },
+        }),
+        'messages[0].role',
+        'Invalid messages[0].role: expected one of "user", "assistant", "system", "tool". Use one of them, e.g. "user".',
+      ],
+      [
+        api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 'last tuesday' } }),
+        'occurredAt',
+        'Invalid occurredAt: expected an RFC 3339 date-time with a time zone, up to year 9999. Send e.g. "2024-06-10T12:00:00Z" (or, for dates, epoch milliseconds).',
+      ],
+      [
+        api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, topK: 3 } }),
+        'topK',
+        'Invalid topK: unknown property. Remove it (names are case-sensitive). See /openapi.json for the request schema.',
+      ],
+    ];
+    for (const [response, field, message] of cases) {
+      const { status, body } = await response;
+      expect(status).toBe(400);
+      expect(body.error).toEqual({ code: 'INVALID_INPUT', field, message });
+      expect(body.error.message).not.toMatch(/must (be|match|have|NOT)/);
+    }
+  });
+
+  it("explains a bad filter with core's own words, listing the valid operators", async () => {
+    const typo = await api.request('POST', '/v1/search', {
+      key: KEYS.alice,
+      body: { query: 'tea', scope: {}, filter: { rating: { $gtt: 3 } } },
+    });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error).toEqual({
+      code: 'INVALID_INPUT',
+      field: 'filter.rating.$gtt',
+      message: 'Invalid filter.rating.$gtt: unknown operator. Use one of $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $contains.',
+    });
+    const listed = await api.request('POST', '/v1/memories/list', {
+      key: KEYS.alice,
+      body: { scope: {}, filter: { $or: [] } },
+    });
+    expect(listed.body.error.field).toBe('filter.$or');
+    expect(listed.body.error.message).toMatch(/^Invalid filter\.\$or: .+\. .+\.$/);
+    expect(listed.body.error.message).not.toMatch(/must (be|match|have|NOT)/);
+  });
+
   it('rejects unknown properties instead of dropping them', async () => {
     await expectInvalid(api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'tea', scope: {}, topK: 3 } }), 'topK');
     await expectInvalid(api.request('GET', '/v1/memories?user=alice', { key: KEYS.alice }), 'user');
