@@ -22,7 +22,7 @@ process.env['MEM0_DIR'] ??= join(tmpdir(), 'mem-bench-mem0');
 const HELP = `mem benchmark suite
 
 Usage: npm run bench -- [part ...] [options]        (from the repository root)
-       pnpm --filter @mem/bench run bench -- [part ...] [options]
+       npm run pnpm -- --filter @mem/bench run bench -- [part ...] [options]
 
 Parts (default: add-cost scale locomo):
   add-cost     mem vs mem0ai: LLM calls, tokens, embedding calls and pipeline time per add and per search
