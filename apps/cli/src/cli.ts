@@ -135,7 +135,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.OK;
   }
   if (!(first in COMMAND_OPTIONS)) {
-    io.stderr.write(`mem: unknown command "${first}". Run mem --help.\n`);
+    io.stderr.write(`mem: unknown command "${first}". Run ${typedAs(io.env)} --help.\n`);
     return EXIT.USAGE;
   }
   const command = first as Command;
@@ -148,7 +148,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       strict: true,
     }) as typeof parsed;
   } catch (error) {
-    io.stderr.write(`mem ${command}: ${(error as Error).message}. Run mem --help.\n`);
+    io.stderr.write(`mem ${command}: ${(error as Error).message}. Run ${typedAs(io.env)} --help.\n`);
     return EXIT.USAGE;
   }
   if (parsed.values.help) {
@@ -286,6 +286,15 @@ function shellWord(value: string): string {
 }
 
 /** The options of this run that choose what is listed (scope, filter, page size, database, config), as command-line words. */
+/**
+ * How the user started `mem`, for the commands it prints to paste: `npm run mem --` when started by
+ * the repository root's `npm run mem -- …` (the README's form, where no `mem` is on the PATH),
+ * else `mem` (the bin, or the alias the CLI README suggests).
+ */
+function typedAs(env: CliIo['env']): string {
+  return env['npm_lifecycle_event'] === 'mem' ? 'npm run mem --' : 'mem';
+}
+
 function listingArguments(values: Record<string, unknown>): string {
   const words: string[] = [];
   for (const [option, flag] of [
@@ -428,7 +437,11 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
           width(context),
         ),
       );
-      if (nextCursor) context.io.stdout.write(`More: mem list ${listingArguments(context.values)} --cursor ${nextCursor} (or --all)\n`);
+      if (nextCursor) {
+        context.io.stdout.write(
+          `More: ${typedAs(context.io.env)} list ${listingArguments(context.values)} --cursor ${nextCursor} (or --all)\n`,
+        );
+      }
     }
     return EXIT.OK;
   },

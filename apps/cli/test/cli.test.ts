@@ -19,7 +19,9 @@ describe('mem: usage and exit codes', () => {
     expect((await mem([])).code).toBe(2);
     const unknown = await mem(['remember', 'x']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "remember"');
+    expect(unknown.stderr).toContain('unknown command "remember". Run mem --help.');
+    const throughNpm = await mem(['remember', 'x'], { env: { npm_lifecycle_event: 'mem', INIT_CWD: cliRoot } });
+    expect(throughNpm.stderr).toContain('Run npm run mem -- --help.');
     const option = await mem(['list', '--colour'], { env: database('usage') });
     expect(option.code).toBe(2);
     expect(option.stderr).toContain('--colour');
@@ -97,6 +99,11 @@ describe('mem: add, search, list, get, history, delete', () => {
     expect(next.code).toBe(0);
     expect(next.stdout).toContain('I have a cat called Miso');
     expect(next.stdout).not.toContain('More:');
+    // Started as the README says (`npm run mem -- list …` at the repository root), the hint is in that form.
+    const throughNpm = await mem(['list', '--user', 'alice', '--page-size', '2'], {
+      env: { ...env, npm_lifecycle_event: 'mem', INIT_CWD: cliRoot },
+    });
+    expect(throughNpm.stdout).toMatch(/^More: npm run mem -- list --user alice --page-size 2 --cursor \S+ \(or --all\)$/m);
     const quoted = await mem(['list', '--user', "o'brien", '--filter', '{"category":"food"}', '--page-size', '1'], { env });
     expect(quoted.stdout).toBe('No memories.\n');
 
