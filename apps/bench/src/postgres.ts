@@ -1,16 +1,23 @@
-// pgvector beside the embedded default: insert rate, scoped search p50/p95, recall@10 against exact
-// search, HNSW build time, and write throughput of 1, 2 and 4 processes on one database.
+// pgvector beside the embedded default (SQLite): insert rate, scoped search p50/p95, recall@10
+// against exact search, HNSW build time, and write throughput of 1, 2 and 4 processes on one database.
 //
-//   pnpm --filter @mem/bench run postgres [-- --sizes 10000,100000 --dimensions 384,1536 --queries 200 --processes 1,2,4 --adds 200]
+//   pnpm --filter @mem/bench run postgres [-- --sizes 10000,100000 --dimensions 384,1536 --queries 200
+//     --large-scope-queries 50 --indexed-inserts 1000 --processes 1,2,4 --adds 200 --output docs/bench/postgres.json]
 //
-// Starts its own PostgreSQL 15 + pgvector server (@mem/postgres/testing, durable settings: fsync and
-// synchronous_commit on), prints markdown tables, and writes docs/bench/postgres.json.
+// Starts its own PostgreSQL 15 + pgvector server (@mem/postgres/testing, durable: fsync and
+// synchronous_commit on), writes docs/bench/postgres.json after every row (an interrupted run keeps
+// what it measured), and prints markdown tables at the end. For each size and dimension, one table
+// holds every memory: 100 users (the 100-scope layout) and one agent (the one-scope layout).
+// PostgreSQL is loaded the way a bulk import should be (without the HNSW index, then the index is
+// built and timed), then `--indexed-inserts` more records are upserted with the index in place,
+// which is what `Memory.add` pays. Each layout is searched by the store's default path (exact up to
+// 10,000 memories per scope, the HNSW index above) and, where that is exact, through the index too.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MemoryRecord, Scope, VectorStore } from '@mem/core';
+import type { Scope, VectorStore } from '@mem/core';
 import { startPostgresServer } from '@mem/postgres/testing';
 import { PostgresVectorStore } from '@mem/vector-postgres';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
@@ -23,8 +30,12 @@ interface Options {
   readonly sizes: number[];
   readonly dimensions: number[];
   readonly queries: number;
+  /** Queries of the one-scope layout, whose exact answers scan every memory (slow at 100k on 2 cores). */
+  readonly largeScopeQueries: number;
   readonly processes: number[];
   readonly adds: number;
+  /** Records inserted into the indexed table to time inserts that maintain the HNSW index. */
+  readonly indexedInserts: number;
   readonly output: string;
 }
 
@@ -33,31 +44,55 @@ function parseOptions(argv: readonly string[]): Options {
     const index = argv.indexOf(`--${name}`);
     return index >= 0 && argv[index + 1] ? argv[index + 1]! : fallback;
   };
-  const list = (name: string, fallback: string) => value(name, fallback).split(',').map(Number);
+  const list = (name: string, fallback: string) =>
+    value(name, fallback)
+      .split(',')
+      .filter((item) => item !== '')
+      .map(Number);
   return {
     sizes: list('sizes', '10000,100000'),
     dimensions: list('dimensions', '384,1536'),
     queries: Number(value('queries', '200')),
+    largeScopeQueries: Number(value('large-scope-queries', '50')),
     processes: list('processes', '1,2,4'),
     adds: Number(value('adds', '200')),
+    indexedInserts: Number(value('indexed-inserts', '1000')),
     output: value('output', fileURLToPath(new URL('../../../docs/bench/postgres.json', import.meta.url))),
   };
 }
+
+type Layout = '100 scopes' | 'one scope';
 
 interface SearchRow {
   readonly store: 'sqlite' | 'postgres';
   readonly dimensions: number;
   readonly size: number;
-  readonly layout: '100 scopes' | 'one scope';
+  readonly layout: Layout;
   readonly scopeSize: number;
-  readonly insertPerSecond: number;
-  /** Seconds to build the HNSW index over the whole table (`REINDEX`); postgres only. */
-  readonly hnswBuildSeconds?: number;
+  /** Which search path answered: exact (every vector of the scope compared) or the HNSW index. */
+  readonly path: 'exact' | 'hnsw';
+  readonly queries: number;
   readonly query: Summary;
   /** Mean share of the exact top 10 among the 10 returned. */
   readonly recallAt10: number;
-  /** Which search path answered: exact (scope scan) or the HNSW index. */
-  readonly path: 'exact' | 'hnsw';
+  /** 1-minute load average when this row finished. */
+  readonly loadAverage: number;
+}
+
+interface LoadRow {
+  readonly store: 'sqlite' | 'postgres';
+  readonly dimensions: number;
+  readonly size: number;
+  /**
+   * Records per second of batched upserts (1,000 per call). PostgreSQL: into the table without its
+   * HNSW index (the bulk-load path: load, then build the index).
+   */
+  readonly bulkInsertPerSecond: number;
+  /** PostgreSQL: seconds to build the HNSW index over the loaded table (`CREATE INDEX`). */
+  readonly hnswBuildSeconds?: number;
+  /** PostgreSQL: records per second of batched upserts into the full table with its HNSW index (what `Memory.add` pays). */
+  readonly indexedInsertPerSecond?: number;
+  readonly loadAverage: number;
 }
 
 interface WriteRow {
@@ -66,89 +101,158 @@ interface WriteRow {
   readonly seconds: number;
   readonly addsPerSecond: number;
   readonly add: Summary;
+  readonly loadAverage: number;
 }
 
+/** The store's default: scopes of at most this many memories are searched exactly. */
 const EXACT_SEARCH_LIMIT = 10_000;
+/** Durable (fsync, synchronous_commit on), with room for an HNSW build in memory. */
+const SERVER_SETTINGS = { shared_buffers: '1GB', maintenance_work_mem: '2GB', max_parallel_maintenance_workers: '1' };
+const SCOPES = 100;
+const load = () => Math.round(loadavg()[0]! * 100) / 100;
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-async function searchRows(url: string, options: Options, dimensions: number, size: number): Promise<SearchRow[]> {
-  const rows: SearchRow[] = [];
-  for (const layout of ['100 scopes', 'one scope'] as const) {
-    const scopes = layout === '100 scopes' ? 100 : 1;
-    const synthetic = new SyntheticMemories(dimensions, scopes, 11);
-    const queryVectors = Array.from({ length: options.queries }, () => synthetic.vector());
-    const scopeOf = (q: number): Scope => ({ userId: `user-${q % scopes}` });
-    const directory = mkdtempSync(join(tmpdir(), 'mem-bench-pg-'));
-    const table = `bench_${dimensions}_${size}_${scopes}`;
-    const postgres = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: EXACT_SEARCH_LIMIT });
-    const exact = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: 10_000_000 });
-    const sqlite = new SqliteVectorStore({ path: join(directory, 'bench.db') });
-    try {
-      for (const [name, store] of [
-        ['sqlite', sqlite],
-        ['postgres', postgres],
-      ] as const) {
-        await store.ensureCollection({ dimensions });
-        const insertMs = await insert(store, synthetic, size);
-        process.stderr.write(`  ${name} ${dimensions}d ${size} ${layout}: ${Math.round(size / (insertMs / 1000))} inserts/s\n`);
-        let hnswBuildSeconds: number | undefined;
-        if (name === 'postgres') {
-          const admin = new pg.Client({ connectionString: url });
-          await admin.connect();
-          await admin.query(`ANALYZE "${table}"`);
-          const begin = performance.now();
-          await admin.query(`REINDEX INDEX "${table}_embedding"`);
-          hnswBuildSeconds = (performance.now() - begin) / 1000;
-          await admin.end();
-        }
-        const samples: number[] = [];
-        let found = 0;
-        for (let q = -Math.min(20, options.queries); q < options.queries; q++) {
-          const vector = queryVectors[Math.abs(q)]!;
-          const begin = performance.now();
-          const matches = await store.query({ scope: scopeOf(Math.abs(q)), vector, topK: 10 });
-          if (q < 0) continue; // warm-up
-          samples.push(performance.now() - begin);
-          const truth = name === 'sqlite' ? matches : await exact.query({ scope: scopeOf(q), vector, topK: 10 });
-          const ids = new Set(truth.map((match) => match.record.id));
-          found += matches.filter((match) => ids.has(match.record.id)).length / Math.max(1, truth.length);
-        }
-        const scopeSize = Math.ceil(size / scopes);
-        rows.push({
-          store: name,
+// Every memory belongs to one of 100 users (`userId`: the 100-scope layout) and to one agent
+// (`agentId: 'all'`: the one-scope layout), so one table serves both layouts. The records come from
+// the same seed for every store, so both hold the same memories.
+async function insert(store: VectorStore, dimensions: number, from: number, to: number): Promise<number> {
+  const generator = new SyntheticMemories(dimensions, SCOPES, 11);
+  if (from > 0) generator.batch(0, from);
+  let elapsed = 0;
+  for (let start = from; start < to; start += 1000) {
+    const batch = generator
+      .batch(start, Math.min(1000, to - start))
+      .map((record) => ({ ...record, scope: { ...record.scope, agentId: 'all' } }));
+    const begin = performance.now();
+    await store.upsert({ records: batch });
+    elapsed += performance.now() - begin;
+  }
+  return (to - from) / (elapsed / 1000);
+}
+
+const scopeFor = (layout: Layout, q: number): Scope => (layout === '100 scopes' ? { userId: `user-${q % SCOPES}` } : { agentId: 'all' });
+
+/** Times `store.query` over the layout's queries and measures recall@10 against `truth`. */
+async function measureQueries(
+  store: VectorStore,
+  layout: Layout,
+  queryVectors: readonly number[][],
+  truth: readonly (readonly string[])[],
+): Promise<{ query: Summary; recallAt10: number }> {
+  for (let q = 0; q < Math.min(10, queryVectors.length); q++)
+    await store.query({ scope: scopeFor(layout, q), vector: queryVectors[q]!, topK: 10 });
+  const samples: number[] = [];
+  let found = 0;
+  for (const [q, vector] of queryVectors.entries()) {
+    const begin = performance.now();
+    const matches = await store.query({ scope: scopeFor(layout, q), vector, topK: 10 });
+    samples.push(performance.now() - begin);
+    const ids = new Set(truth[q]);
+    found += matches.filter((match) => ids.has(match.record.id)).length / Math.max(1, ids.size);
+  }
+  return { query: summarize(samples), recallAt10: found / queryVectors.length };
+}
+
+async function sizeRows(
+  url: string,
+  options: Options,
+  dimensions: number,
+  size: number,
+  save: (load?: LoadRow, search?: SearchRow[]) => void,
+): Promise<void> {
+  const querySource = new SyntheticMemories(dimensions, SCOPES, 12345);
+  const queryVectors: Record<Layout, number[][]> = {
+    '100 scopes': Array.from({ length: options.queries }, () => querySource.vector()),
+    'one scope': Array.from({ length: Math.min(options.queries, options.largeScopeQueries) }, () => querySource.vector()),
+  };
+  const scopeSize = (layout: Layout) => (layout === '100 scopes' ? Math.ceil(size / SCOPES) : size);
+  const directory = mkdtempSync(join(tmpdir(), 'mem-bench-pg-'));
+  const table = `bench_${dimensions}_${size}`;
+  const exact = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: 10_000_000 });
+  const automatic = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: EXACT_SEARCH_LIMIT });
+  const indexOnly = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: 0 });
+  const sqlite = new SqliteVectorStore({ path: join(directory, 'bench.db') });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    // SQLite (the embedded default): exact search, so its answers are the truth.
+    await sqlite.ensureCollection({ dimensions });
+    const sqliteRate = await insert(sqlite, dimensions, 0, size);
+    save({ store: 'sqlite', dimensions, size, bulkInsertPerSecond: sqliteRate, loadAverage: load() });
+    log(`sqlite ${dimensions}d ${size}: ${Math.round(sqliteRate)} inserts/s`);
+    for (const layout of ['100 scopes', 'one scope'] as const) {
+      const truth: string[][] = [];
+      for (const [q, vector] of queryVectors[layout].entries()) {
+        truth.push((await sqlite.query({ scope: scopeFor(layout, q), vector, topK: 10 })).map((match) => match.record.id));
+      }
+      const measured = await measureQueries(sqlite, layout, queryVectors[layout], truth);
+      const row: SearchRow = {
+        store: 'sqlite',
+        dimensions,
+        size,
+        layout,
+        scopeSize: scopeSize(layout),
+        path: 'exact',
+        queries: queryVectors[layout].length,
+        ...measured,
+        loadAverage: load(),
+      };
+      save(undefined, [row]);
+      log(
+        `  sqlite ${layout}: p50 ${row.query.median.toFixed(1)} ms, p95 ${row.query.p95.toFixed(1)} ms, recall@10 ${row.recallAt10.toFixed(3)}`,
+      );
+    }
+    await sqlite.close();
+
+    // PostgreSQL: bulk load without the HNSW index, build it, then time inserts that maintain it.
+    await exact.ensureCollection({ dimensions });
+    const indexName = `${table}_embedding`;
+    const definition = (await admin.query<{ definition: string }>('SELECT pg_get_indexdef($1::regclass) AS definition', [indexName]))
+      .rows[0]!.definition;
+    await admin.query(`DROP INDEX "${indexName}"`);
+    const loaded = Math.max(0, size - options.indexedInserts);
+    const bulkInsertPerSecond = await insert(exact, dimensions, 0, loaded);
+    await admin.query(`VACUUM ANALYZE "${table}"`);
+    log(`postgres ${dimensions}d ${size}: ${Math.round(bulkInsertPerSecond)} inserts/s without the HNSW index; building it`);
+    const begin = performance.now();
+    await admin.query(definition);
+    const hnswBuildSeconds = (performance.now() - begin) / 1000;
+    const indexedInsertPerSecond = await insert(exact, dimensions, loaded, size);
+    await admin.query(`ANALYZE "${table}"`);
+    save({ store: 'postgres', dimensions, size, bulkInsertPerSecond, hnswBuildSeconds, indexedInsertPerSecond, loadAverage: load() });
+    log(`  HNSW build ${hnswBuildSeconds.toFixed(1)} s; ${Math.round(indexedInsertPerSecond)} inserts/s with it`);
+    for (const layout of ['100 scopes', 'one scope'] as const) {
+      const truth: string[][] = [];
+      for (const [q, vector] of queryVectors[layout].entries()) {
+        truth.push((await exact.query({ scope: scopeFor(layout, q), vector, topK: 10 })).map((match) => match.record.id));
+      }
+      const automaticPath = scopeSize(layout) > EXACT_SEARCH_LIMIT ? 'hnsw' : 'exact';
+      const paths: [VectorStore, 'exact' | 'hnsw'][] = [[automatic, automaticPath]];
+      if (automaticPath === 'exact') paths.push([indexOnly, 'hnsw']);
+      for (const [store, path] of paths) {
+        const measured = await measureQueries(store, layout, queryVectors[layout], truth);
+        const row: SearchRow = {
+          store: 'postgres',
           dimensions,
           size,
           layout,
-          scopeSize,
-          insertPerSecond: size / (insertMs / 1000),
-          ...(hnswBuildSeconds === undefined ? {} : { hnswBuildSeconds }),
-          query: summarize(samples),
-          recallAt10: found / options.queries,
-          path: name === 'postgres' && scopeSize > EXACT_SEARCH_LIMIT ? 'hnsw' : 'exact',
-        });
-        process.stderr.write(
-          `    query p50 ${rows.at(-1)!.query.median.toFixed(2)} ms p95 ${rows.at(-1)!.query.p95.toFixed(2)} ms, recall@10 ${rows.at(-1)!.recallAt10.toFixed(3)}\n`,
+          scopeSize: scopeSize(layout),
+          path,
+          queries: queryVectors[layout].length,
+          ...measured,
+          loadAverage: load(),
+        };
+        save(undefined, [row]);
+        log(
+          `  postgres ${layout} ${path}: p50 ${row.query.median.toFixed(1)} ms, p95 ${row.query.p95.toFixed(1)} ms, recall@10 ${row.recallAt10.toFixed(3)}`,
         );
       }
-    } finally {
-      await postgres.dropCollection().catch(() => undefined);
-      await Promise.all([postgres.close(), exact.close(), sqlite.close()]);
-      rmSync(directory, { recursive: true, force: true });
     }
+  } finally {
+    await exact.dropCollection().catch(() => undefined);
+    await Promise.all([exact.close(), automatic.close(), indexOnly.close(), sqlite.close(), admin.end()]);
+    rmSync(directory, { recursive: true, force: true });
   }
-  return rows;
-}
-
-async function insert(store: VectorStore, synthetic: SyntheticMemories, size: number): Promise<number> {
-  // The same records for both stores: regenerate from the same seed.
-  const generator = new SyntheticMemories(synthetic.dimensions, synthetic.scopes, 11);
-  let elapsed = 0;
-  for (let start = 0; start < size; start += 1000) {
-    const records: MemoryRecord[] = generator.batch(start, Math.min(1000, size - start));
-    const begin = performance.now();
-    await store.upsert({ records });
-    elapsed += performance.now() - begin;
-  }
-  return elapsed;
 }
 
 /** N processes adding distinct memories to one user's scope at once (Memory.add, infer: false). */
@@ -179,7 +283,14 @@ async function writeRows(url: string, options: Options): Promise<WriteRow[]> {
     );
     const seconds = (performance.now() - begin) / 1000;
     const latencies = results.flat();
-    rows.push({ processes, adds: latencies.length, seconds, addsPerSecond: latencies.length / seconds, add: summarize(latencies) });
+    rows.push({
+      processes,
+      adds: latencies.length,
+      seconds,
+      addsPerSecond: latencies.length / seconds,
+      add: summarize(latencies),
+      loadAverage: load(),
+    });
     process.stderr.write(
       `  ${processes} process(es): ${Math.round(latencies.length / seconds)} adds/s, p95 ${rows.at(-1)!.add.p95.toFixed(1)} ms\n`,
     );
@@ -200,41 +311,63 @@ function table(header: string[], lines: string[][]): string {
 }
 
 const options = parseOptions(process.argv.slice(2));
-const startedAt = new Date();
 const about = machineInfo();
-const server = await startPostgresServer({
-  durable: true,
-  settings: { shared_buffers: '1GB', maintenance_work_mem: '1GB', max_parallel_maintenance_workers: '1' },
-});
-try {
-  const search: SearchRow[] = [];
-  for (const dimensions of options.dimensions) {
-    for (const size of options.sizes) search.push(...(await searchRows(server.url, options, dimensions, size)));
-  }
-  const writes = await writeRows(server.url, options);
-  const result = { measuredAt: startedAt.toISOString(), machine: about, options, search, writes };
+const result = {
+  measuredAt: about.date,
+  machine: about,
+  settings: { ...SERVER_SETTINGS, exactSearchLimit: EXACT_SEARCH_LIMIT, efSearch: 100, hnswM: 16, hnswEfConstruction: 64 },
+  options,
+  loads: [] as LoadRow[],
+  search: [] as SearchRow[],
+  writes: [] as WriteRow[],
+  finishedAt: undefined as string | undefined,
+};
+// Written after every row, so an interrupted run keeps what it measured.
+const save = (loadRow?: LoadRow, searchRows: readonly SearchRow[] = [], writeRows: readonly WriteRow[] = []) => {
+  if (loadRow) result.loads.push(loadRow);
+  result.search.push(...searchRows);
+  result.writes.push(...writeRows);
   mkdirSync(join(options.output, '..'), { recursive: true });
   writeFileSync(options.output, `${JSON.stringify(result, null, 2)}\n`);
-  const ms = (summary: Summary) => `${summary.median.toFixed(2)} / ${summary.p95.toFixed(2)}`;
+};
+const server = await startPostgresServer({ durable: true, settings: SERVER_SETTINGS });
+try {
+  log(`PostgreSQL at ${server.url.replace(/\/\/[^@]*@/, '//')}; writing ${options.output}`);
+  save(undefined, [], await writeRows(server.url, options));
+  for (const size of options.sizes) {
+    for (const dimensions of options.dimensions) await sizeRows(server.url, options, dimensions, size, save);
+  }
+  result.finishedAt = new Date().toISOString();
+  save();
+  const ms = (summary: Summary) => `${summary.median.toFixed(1)} / ${summary.p95.toFixed(1)}`;
+  const rate = (value: number | undefined) => (value === undefined ? '–' : Math.round(value).toLocaleString('en-US'));
   process.stdout.write(
     `${table(
-      ['store', 'dims', 'memories', 'layout', 'per scope', 'insert/s', 'HNSW build s', 'query ms p50 / p95', 'recall@10', 'path'],
-      search.map((row) => [
+      ['store', 'dims', 'memories', 'bulk insert/s', 'HNSW build s', 'insert/s with HNSW'],
+      result.loads.map((row) => [
+        row.store,
+        String(row.dimensions),
+        row.size.toLocaleString('en-US'),
+        rate(row.bulkInsertPerSecond),
+        row.hnswBuildSeconds === undefined ? '–' : row.hnswBuildSeconds.toFixed(1),
+        rate(row.indexedInsertPerSecond),
+      ]),
+    )}\n\n${table(
+      ['store', 'dims', 'memories', 'layout', 'per scope', 'path', 'query ms p50 / p95', 'recall@10'],
+      result.search.map((row) => [
         row.store,
         String(row.dimensions),
         row.size.toLocaleString('en-US'),
         row.layout,
         row.scopeSize.toLocaleString('en-US'),
-        Math.round(row.insertPerSecond).toLocaleString('en-US'),
-        row.hnswBuildSeconds === undefined ? '–' : row.hnswBuildSeconds.toFixed(1),
+        row.path,
         ms(row.query),
         row.recallAt10.toFixed(3),
-        row.path,
       ]),
     )}\n\n${table(
       ['writer processes', 'adds', 'adds/s', 'add ms p50 / p95'],
-      writes.map((row) => [String(row.processes), String(row.adds), row.addsPerSecond.toFixed(1), ms(row.add)]),
-    )}\n\nMeasured ${describeMachine(about)}, load average at the end ${machineInfo().loadAverage}.\n`,
+      result.writes.map((row) => [String(row.processes), String(row.adds), row.addsPerSecond.toFixed(1), ms(row.add)]),
+    )}\n\nMeasured ${describeMachine(about)}, load average at the end ${load()}.\n`,
   );
 } finally {
   await server.stop();
