@@ -1,7 +1,7 @@
 // pgvector beside the embedded default (SQLite): insert rate, scoped search p50/p95, recall@10
 // against exact search, HNSW build time, and write throughput of 1, 2 and 4 processes on one database.
 //
-//   pnpm --filter @mem/bench run postgres [-- --sizes 10000,100000 --dimensions 384,1536 --queries 200
+//   pnpm --filter @mem/bench run postgres [-- --sizes 10000,100000 (none: only the write part) --dimensions 384,1536 --queries 200
 //     --large-scope-queries 50 --indexed-inserts 1000 --processes 1,2,4 --adds 200 --output docs/bench/postgres.json]
 //
 // Starts its own PostgreSQL 15 + pgvector server (@mem/postgres/testing, durable: fsync and
@@ -47,7 +47,7 @@ function parseOptions(argv: readonly string[]): Options {
   const list = (name: string, fallback: string) =>
     value(name, fallback)
       .split(',')
-      .filter((item) => item !== '')
+      .filter((item) => item !== '' && item !== 'none')
       .map(Number);
   return {
     sizes: list('sizes', '10000,100000'),
@@ -97,6 +97,8 @@ interface LoadRow {
 
 interface WriteRow {
   readonly processes: number;
+  /** Where the adds go: all to one user, or each process to its own user. */
+  readonly scopes: 'one scope' | 'a scope per process';
   readonly adds: number;
   readonly seconds: number;
   readonly addsPerSecond: number;
@@ -252,50 +254,67 @@ async function sizeRows(
   }
 }
 
-/** N processes adding distinct memories to one user's scope at once (Memory.add, infer: false). */
+/**
+ * N processes adding distinct memories at once (Memory.add, infer: false), all to one user's scope
+ * (every add waits for the scope's lock, whichever process holds it) or each process to its own.
+ */
 async function writeRows(url: string, options: Options): Promise<WriteRow[]> {
   const rows: WriteRow[] = [];
   const worker = fileURLToPath(new URL('./postgres-writer.ts', import.meta.url));
-  for (const processes of options.processes) {
-    const schema = `writers_${processes}_${Date.now()}`;
-    const perProcess = Math.ceil(options.adds / processes);
-    const children = Array.from({ length: processes }, (_, index) =>
-      fork(worker, [JSON.stringify({ url, schema, adds: perProcess, prefix: `p${index}` })], {
-        execArgv: ['--import', 'tsx'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
-    );
-    // Every child prepares (connects, creates the tables) and reports ready; then all start at once.
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => child.once('message', () => resolve()))));
-    const begin = performance.now();
-    const results = await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<number[]>((resolve, reject) => {
-            child.once('message', (message) => resolve((message as { latencies: number[] }).latencies));
-            child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`a writer exited with code ${code}`))));
-            child.send('go');
-          }),
-      ),
-    );
-    const seconds = (performance.now() - begin) / 1000;
-    const latencies = results.flat();
-    rows.push({
-      processes,
-      adds: latencies.length,
-      seconds,
-      addsPerSecond: latencies.length / seconds,
-      add: summarize(latencies),
-      loadAverage: load(),
-    });
-    process.stderr.write(
-      `  ${processes} process(es): ${Math.round(latencies.length / seconds)} adds/s, p95 ${rows.at(-1)!.add.p95.toFixed(1)} ms\n`,
-    );
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-    await admin.end();
-  }
+  for (const scopes of ['one scope', 'a scope per process'] as const)
+    for (const processes of options.processes) {
+      const schema = `writers_${processes}_${Date.now()}`;
+      const perProcess = Math.ceil(options.adds / processes);
+      const children = Array.from({ length: processes }, (_, index) =>
+        fork(
+          worker,
+          [
+            JSON.stringify({
+              url,
+              schema,
+              adds: perProcess,
+              prefix: `p${index}`,
+              userId: scopes === 'one scope' ? 'tenant' : `tenant-${index}`,
+            }),
+          ],
+          {
+            execArgv: ['--import', 'tsx'],
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          },
+        ),
+      );
+      // Every child prepares (connects, creates the tables) and reports ready; then all start at once.
+      await Promise.all(children.map((child) => new Promise<void>((resolve) => child.once('message', () => resolve()))));
+      const begin = performance.now();
+      const results = await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<number[]>((resolve, reject) => {
+              child.once('message', (message) => resolve((message as { latencies: number[] }).latencies));
+              child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`a writer exited with code ${code}`))));
+              child.send('go');
+            }),
+        ),
+      );
+      const seconds = (performance.now() - begin) / 1000;
+      const latencies = results.flat();
+      rows.push({
+        processes,
+        scopes,
+        adds: latencies.length,
+        seconds,
+        addsPerSecond: latencies.length / seconds,
+        add: summarize(latencies),
+        loadAverage: load(),
+      });
+      process.stderr.write(
+        `  ${processes} process(es), ${scopes}: ${Math.round(latencies.length / seconds)} adds/s, p95 ${rows.at(-1)!.add.p95.toFixed(1)} ms\n`,
+      );
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await admin.end();
+    }
   return rows;
 }
 
@@ -362,8 +381,8 @@ try {
         row.recallAt10.toFixed(3),
       ]),
     )}\n\n${table(
-      ['writer processes', 'adds', 'adds/s', 'add ms p50 / p95'],
-      result.writes.map((row) => [String(row.processes), String(row.adds), row.addsPerSecond.toFixed(1), ms(row.add)]),
+      ['writer processes', 'scopes', 'adds', 'adds/s', 'add ms p50 / p95'],
+      result.writes.map((row) => [String(row.processes), row.scopes, String(row.adds), row.addsPerSecond.toFixed(1), ms(row.add)]),
     )}\n\nMeasured ${describeMachine(about)}, load average at the end ${load()}.\n`,
   );
 } finally {
