@@ -2,7 +2,7 @@
 // against exact search, HNSW build time, and write throughput of 1, 2 and 4 processes on one database.
 //
 //   pnpm --filter @mem/bench run postgres [-- --sizes 10000,100000 (none: only the write part) --dimensions 384,1536 --queries 200
-//     --large-scope-queries 50 --indexed-inserts 1000 --processes 1,2,4 --adds 200 --output docs/bench/postgres.json]
+//     --large-scope-queries 50 --indexed-inserts 1000 --ef-search 100,400,1000 --processes 1,2,4 --adds 200 --output docs/bench/postgres.json]
 //
 // Starts its own PostgreSQL 15 + pgvector server (@mem/postgres/testing, durable: fsync and
 // synchronous_commit on), writes docs/bench/postgres.json after every row (an interrupted run keeps
@@ -36,6 +36,8 @@ interface Options {
   readonly adds: number;
   /** Records inserted into the indexed table to time inserts that maintain the HNSW index. */
   readonly indexedInserts: number;
+  /** `efSearch` values of the index-only searches (recall against latency). */
+  readonly efSearch: number[];
   readonly output: string;
 }
 
@@ -57,6 +59,7 @@ function parseOptions(argv: readonly string[]): Options {
     processes: list('processes', '1,2,4'),
     adds: Number(value('adds', '200')),
     indexedInserts: Number(value('indexed-inserts', '1000')),
+    efSearch: list('ef-search', '100'),
     output: value('output', fileURLToPath(new URL('../../../docs/bench/postgres.json', import.meta.url))),
   };
 }
@@ -71,6 +74,8 @@ interface SearchRow {
   readonly scopeSize: number;
   /** Which search path answered: exact (every vector of the scope compared) or the HNSW index. */
   readonly path: 'exact' | 'hnsw';
+  /** `efSearch` of index searches (the store's default is 100). */
+  readonly efSearch?: number;
   readonly queries: number;
   readonly query: Summary;
   /** Mean share of the exact top 10 among the 10 returned. */
@@ -108,6 +113,8 @@ interface WriteRow {
 
 /** The store's default: scopes of at most this many memories are searched exactly. */
 const EXACT_SEARCH_LIMIT = 10_000;
+/** The store's default `efSearch`. */
+const DEFAULT_EF_SEARCH = 100;
 /** Durable (fsync, synchronous_commit on), with room for an HNSW build in memory. */
 const SERVER_SETTINGS = { shared_buffers: '1GB', maintenance_work_mem: '2GB', max_parallel_maintenance_workers: '1' };
 const SCOPES = 100;
@@ -171,8 +178,15 @@ async function sizeRows(
   const directory = mkdtempSync(join(tmpdir(), 'mem-bench-pg-'));
   const table = `bench_${dimensions}_${size}`;
   const exact = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: 10_000_000 });
+  // The store's defaults (exact up to 10,000 memories per scope, the index above, efSearch 100), and
+  // index-only stores at each --ef-search.
   const automatic = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: EXACT_SEARCH_LIMIT });
-  const indexOnly = new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: 0 });
+  const indexOnly = new Map(
+    options.efSearch.map((efSearch) => [
+      efSearch,
+      new PostgresVectorStore({ connectionString: url, table, exactSearchLimit: 0, efSearch }),
+    ]),
+  );
   const sqlite = new SqliteVectorStore({ path: join(directory, 'bench.db') });
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -226,9 +240,13 @@ async function sizeRows(
         truth.push((await exact.query({ scope: scopeFor(layout, q), vector, topK: 10 })).map((match) => match.record.id));
       }
       const automaticPath = scopeSize(layout) > EXACT_SEARCH_LIMIT ? 'hnsw' : 'exact';
-      const paths: [VectorStore, 'exact' | 'hnsw'][] = [[automatic, automaticPath]];
-      if (automaticPath === 'exact') paths.push([indexOnly, 'hnsw']);
-      for (const [store, path] of paths) {
+      const paths: [VectorStore, 'exact' | 'hnsw', number | undefined][] = [
+        [automatic, automaticPath, automaticPath === 'hnsw' ? DEFAULT_EF_SEARCH : undefined],
+      ];
+      for (const [efSearch, store] of indexOnly) {
+        if (automaticPath === 'exact' || efSearch !== DEFAULT_EF_SEARCH) paths.push([store, 'hnsw', efSearch]);
+      }
+      for (const [store, path, efSearch] of paths) {
         const measured = await measureQueries(store, layout, queryVectors[layout], truth);
         const row: SearchRow = {
           store: 'postgres',
@@ -237,19 +255,26 @@ async function sizeRows(
           layout,
           scopeSize: scopeSize(layout),
           path,
+          ...(efSearch === undefined ? {} : { efSearch }),
           queries: queryVectors[layout].length,
           ...measured,
           loadAverage: load(),
         };
         save(undefined, [row]);
         log(
-          `  postgres ${layout} ${path}: p50 ${row.query.median.toFixed(1)} ms, p95 ${row.query.p95.toFixed(1)} ms, recall@10 ${row.recallAt10.toFixed(3)}`,
+          `  postgres ${layout} ${path}${efSearch === undefined ? '' : ` ef ${efSearch}`}: p50 ${row.query.median.toFixed(1)} ms, p95 ${row.query.p95.toFixed(1)} ms, recall@10 ${row.recallAt10.toFixed(3)}`,
         );
       }
     }
   } finally {
     await exact.dropCollection().catch(() => undefined);
-    await Promise.all([exact.close(), automatic.close(), indexOnly.close(), sqlite.close(), admin.end()]);
+    await Promise.all([
+      exact.close(),
+      automatic.close(),
+      ...[...indexOnly.values()].map((store) => store.close()),
+      sqlite.close(),
+      admin.end(),
+    ]);
     rmSync(directory, { recursive: true, force: true });
   }
 }
@@ -331,7 +356,7 @@ const about = machineInfo();
 const result = {
   measuredAt: about.date,
   machine: about,
-  settings: { ...SERVER_SETTINGS, exactSearchLimit: EXACT_SEARCH_LIMIT, efSearch: 100, hnswM: 16, hnswEfConstruction: 64 },
+  settings: { ...SERVER_SETTINGS, exactSearchLimit: EXACT_SEARCH_LIMIT, efSearch: DEFAULT_EF_SEARCH, hnswM: 16, hnswEfConstruction: 64 },
   options,
   loads: [] as LoadRow[],
   search: [] as SearchRow[],
@@ -369,7 +394,7 @@ try {
         rate(row.indexedInsertPerSecond),
       ]),
     )}\n\n${table(
-      ['store', 'dims', 'memories', 'layout', 'per scope', 'path', 'query ms p50 / p95', 'recall@10'],
+      ['store', 'dims', 'memories', 'layout', 'per scope', 'path', 'efSearch', 'query ms p50 / p95', 'recall@10'],
       result.search.map((row) => [
         row.store,
         String(row.dimensions),
@@ -377,6 +402,7 @@ try {
         row.layout,
         row.scopeSize.toLocaleString('en-US'),
         row.path,
+        row.efSearch === undefined ? '–' : String(row.efSearch),
         ms(row.query),
         row.recallAt10.toFixed(3),
       ]),
