@@ -5,24 +5,25 @@
 //     --large-scope-queries 50 --indexed-inserts 1000 --ef-search 100,400,1000 --processes 1,2,4 --adds 200 --output docs/bench/postgres.json]
 //
 // Starts its own PostgreSQL 15 + pgvector server (@mem/postgres/testing, durable: fsync and
-// synchronous_commit on), writes docs/bench/postgres.json after every row (an interrupted run keeps
-// what it measured), and prints markdown tables at the end. For each size and dimension, one table
-// holds every memory: 100 users (the 100-scope layout) and one agent (the one-scope layout).
+// synchronous_commit on), writes docs/bench/postgres.json and its markdown, postgres.md, after every
+// row (an interrupted run keeps what it measured), and prints the markdown at the end;
+// `--render <file.json>` writes the markdown of a stored run again. For each size and dimension, one
+// table holds every memory: 100 users (the 100-scope layout) and one agent (the one-scope layout).
 // PostgreSQL is loaded the way a bulk import should be (without the HNSW index, then the index is
 // built and timed), then `--indexed-inserts` more records are upserted with the index in place,
 // which is what `Memory.add` pays. Each layout is searched by the store's default path (exact up to
 // 10,000 memories per scope, the HNSW index above) and, where that is exact, through the index too.
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scope, VectorStore } from '@mem/core';
-import { startPostgresServer } from '@mem/postgres/testing';
+import { PGVECTOR_VERSION, startPostgresServer } from '@mem/postgres/testing';
 import { PostgresVectorStore } from '@mem/vector-postgres';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import pg from 'pg';
-import { describeMachine, machineInfo } from './lib/machine';
+import { describeMachine, type MachineInfo, machineInfo } from './lib/machine';
 import { type Summary, summarize } from './lib/stats';
 import { SyntheticMemories } from './lib/synthetic';
 
@@ -351,25 +352,129 @@ function table(header: string[], lines: string[][]): string {
   ].join('\n');
 }
 
+type Result = {
+  readonly measuredAt: string;
+  readonly machine: MachineInfo;
+  readonly settings: Readonly<Record<string, string | number>>;
+  readonly options: Options;
+  readonly loads: LoadRow[];
+  readonly search: SearchRow[];
+  readonly writes: WriteRow[];
+  finishedAt?: string;
+};
+
+/** The command that reproduces a run. */
+function command(options: Options): string {
+  const flags = [
+    `--sizes ${options.sizes.length === 0 ? 'none' : options.sizes.join(',')}`,
+    `--dimensions ${options.dimensions.join(',')}`,
+    `--queries ${options.queries}`,
+    `--large-scope-queries ${options.largeScopeQueries}`,
+    `--indexed-inserts ${options.indexedInserts}`,
+    ...(options.efSearch ? [`--ef-search ${options.efSearch.join(',')}`] : []),
+    `--processes ${options.processes.join(',')}`,
+    `--adds ${options.adds}`,
+  ];
+  return `pnpm --filter @mem/bench run postgres -- ${flags.join(' ')} --output docs/bench/${basename(options.output)}`;
+}
+
+/** The run as markdown: what was measured, how, on what, and the three tables. */
+function render(result: Result): string {
+  const ms = (summary: Summary) => `${summary.median.toFixed(1)} / ${summary.p95.toFixed(1)}`;
+  const rate = (value: number | undefined) => (value === undefined ? '–' : Math.round(value).toLocaleString('en-US'));
+  const ef = (row: SearchRow) => row.efSearch ?? (row.path === 'hnsw' ? DEFAULT_EF_SEARCH : undefined);
+  const settings = Object.entries(result.settings)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ');
+  return `# PostgreSQL + pgvector beside the embedded default (SQLite)
+
+Written, with ${basename(result.options.output)}, by \`${command(result.options)}\` (apps/bench/src/postgres.ts); do not edit by hand.
+
+Measured ${describeMachine(result.machine)}${result.finishedAt ? `; finished ${result.finishedAt.slice(11, 16)} UTC` : ' (interrupted: the rows below are what it measured)'}. The machine is shared: the \`load\` columns give the 1-minute load average when each row finished, so timings are upper bounds. PostgreSQL 15 + pgvector ${PGVECTOR_VERSION}, durable (fsync and synchronous_commit on); ${settings}. Synthetic memories: unit vectors drawn uniformly at random, the same for both stores, over 100 users (100 scopes) and one agent (one scope); queries are fresh random unit vectors, top 10.
+
+## Loading
+
+${table(
+  ['store', 'dims', 'memories', 'bulk insert/s', 'HNSW build s', 'insert/s with HNSW', 'load'],
+  result.loads.map((row) => [
+    row.store,
+    String(row.dimensions),
+    row.size.toLocaleString('en-US'),
+    rate(row.bulkInsertPerSecond),
+    row.hnswBuildSeconds === undefined ? '–' : row.hnswBuildSeconds.toFixed(1),
+    rate(row.indexedInsertPerSecond),
+    String(row.loadAverage),
+  ]),
+)}
+
+Batched upserts of 1,000 records. PostgreSQL: bulk insert into the table without its HNSW index, then \`CREATE INDEX\` timed, then ${result.options.indexedInserts.toLocaleString('en-US')} more records upserted with the index in place (what \`Memory.add\` pays).
+
+## Search (ms p50 / p95, recall@10 against exact search)
+
+${table(
+  ['store', 'dims', 'memories', 'layout', 'per scope', 'path', 'efSearch', 'queries', 'query ms p50 / p95', 'recall@10', 'load'],
+  result.search.map((row) => [
+    row.store,
+    String(row.dimensions),
+    row.size.toLocaleString('en-US'),
+    row.layout,
+    row.scopeSize.toLocaleString('en-US'),
+    row.path,
+    ef(row) === undefined ? '–' : String(ef(row)),
+    String(row.queries),
+    ms(row.query),
+    row.recallAt10.toFixed(3),
+    String(row.loadAverage),
+  ]),
+)}
+
+Path \`exact\` compares every vector of the scope; \`hnsw\` goes through the index with iterative scan (strict order). The store's default takes \`exact\` up to ${EXACT_SEARCH_LIMIT.toLocaleString('en-US')} memories per scope; the other \`hnsw\` rows force the index (\`exactSearchLimit: 0\`) at that \`efSearch\`.
+
+## Write throughput (Memory.add, infer: false; 4 calls in flight per process)
+
+${table(
+  ['writer processes', 'scopes', 'adds', 'adds/s', 'add ms p50 / p95', 'load'],
+  result.writes.map((row) => [
+    String(row.processes),
+    row.scopes ?? 'one scope',
+    String(row.adds),
+    row.addsPerSecond.toFixed(1),
+    ms(row.add),
+    String(row.loadAverage ?? '–'),
+  ]),
+)}
+
+Each process: one \`Memory\` with \`PostgresVectorStore\` and \`PostgresHistoryStore\` on one pool of 8; every add takes its scope's lock through the history store's advisory locks, writes a pending history event, the vector row and the commit.
+`;
+}
+
 const options = parseOptions(process.argv.slice(2));
+const renderIndex = process.argv.indexOf('--render');
+if (renderIndex >= 0) {
+  // Re-renders the markdown of a finished (or interrupted) run from its JSON.
+  const file = process.argv[renderIndex + 1]!;
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as Result;
+  writeFileSync(file.replace(/\.json$/, '.md'), render({ ...stored, options: { ...stored.options, output: file } }));
+  process.exit(0);
+}
 const about = machineInfo();
-const result = {
+const result: Result = {
   measuredAt: about.date,
   machine: about,
   settings: { ...SERVER_SETTINGS, exactSearchLimit: EXACT_SEARCH_LIMIT, efSearch: DEFAULT_EF_SEARCH, hnswM: 16, hnswEfConstruction: 64 },
   options,
-  loads: [] as LoadRow[],
-  search: [] as SearchRow[],
-  writes: [] as WriteRow[],
-  finishedAt: undefined as string | undefined,
+  loads: [],
+  search: [],
+  writes: [],
 };
 // Written after every row, so an interrupted run keeps what it measured.
 const save = (loadRow?: LoadRow, searchRows: readonly SearchRow[] = [], writeRows: readonly WriteRow[] = []) => {
   if (loadRow) result.loads.push(loadRow);
   result.search.push(...searchRows);
   result.writes.push(...writeRows);
-  mkdirSync(join(options.output, '..'), { recursive: true });
+  mkdirSync(dirname(options.output), { recursive: true });
   writeFileSync(options.output, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(options.output.replace(/\.json$/, '.md'), render(result));
 };
 const server = await startPostgresServer({ durable: true, settings: SERVER_SETTINGS });
 try {
@@ -380,37 +485,7 @@ try {
   }
   result.finishedAt = new Date().toISOString();
   save();
-  const ms = (summary: Summary) => `${summary.median.toFixed(1)} / ${summary.p95.toFixed(1)}`;
-  const rate = (value: number | undefined) => (value === undefined ? '–' : Math.round(value).toLocaleString('en-US'));
-  process.stdout.write(
-    `${table(
-      ['store', 'dims', 'memories', 'bulk insert/s', 'HNSW build s', 'insert/s with HNSW'],
-      result.loads.map((row) => [
-        row.store,
-        String(row.dimensions),
-        row.size.toLocaleString('en-US'),
-        rate(row.bulkInsertPerSecond),
-        row.hnswBuildSeconds === undefined ? '–' : row.hnswBuildSeconds.toFixed(1),
-        rate(row.indexedInsertPerSecond),
-      ]),
-    )}\n\n${table(
-      ['store', 'dims', 'memories', 'layout', 'per scope', 'path', 'efSearch', 'query ms p50 / p95', 'recall@10'],
-      result.search.map((row) => [
-        row.store,
-        String(row.dimensions),
-        row.size.toLocaleString('en-US'),
-        row.layout,
-        row.scopeSize.toLocaleString('en-US'),
-        row.path,
-        row.efSearch === undefined ? '–' : String(row.efSearch),
-        ms(row.query),
-        row.recallAt10.toFixed(3),
-      ]),
-    )}\n\n${table(
-      ['writer processes', 'scopes', 'adds', 'adds/s', 'add ms p50 / p95'],
-      result.writes.map((row) => [String(row.processes), row.scopes, String(row.adds), row.addsPerSecond.toFixed(1), ms(row.add)]),
-    )}\n\nMeasured ${describeMachine(about)}, load average at the end ${load()}.\n`,
-  );
+  process.stdout.write(render(result));
 } finally {
   await server.stop();
 }
