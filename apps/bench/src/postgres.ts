@@ -1,8 +1,8 @@
 // pgvector beside the embedded default (SQLite): insert rate, scoped search p50/p95, recall@10
 // against exact search, HNSW build time, and write throughput of 1, 2 and 4 processes on one database.
 //
-//   pnpm --filter @mem/bench run postgres [-- --sizes 10000,100000 (none: only the write part) --dimensions 384,1536 --queries 200
-//     --large-scope-queries 50 --indexed-inserts 1000 --ef-search 100,400,1000 --processes 1,2,4 --adds 200 --output docs/bench/postgres.json]
+//   npm run bench:postgres [-- --sizes 10000,100000 (none: only the write part) --dimensions 384,1536 --queries 200
+//     --large-scope-queries 50 --indexed-inserts 1000 --ef-search 100,400,1000 --processes 1,2,4 --adds 200 --output ../../docs/bench/postgres.json]
 //
 // Starts its own PostgreSQL 15 + pgvector server (@mem/postgres/testing, durable: fsync and
 // synchronous_commit on), writes docs/bench/postgres.json and its markdown, postgres.md, after every
@@ -375,7 +375,9 @@ function command(options: Options): string {
     `--processes ${options.processes.join(',')}`,
     `--adds ${options.adds}`,
   ];
-  return `pnpm --filter @mem/bench run postgres -- ${flags.join(' ')} --output docs/bench/${basename(options.output)}`;
+  // pnpm runs the script in apps/bench; the default output is docs/bench/postgres.json.
+  const name = basename(options.output);
+  return `npm run bench:postgres -- ${flags.join(' ')}${name === 'postgres.json' ? '' : ` --output ../../docs/bench/${name}`}`;
 }
 
 /** The run as markdown: what was measured, how, on what, and the three tables. */
