@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Runs every package's tests in one vitest process (root vitest.config.ts lists the projects),
 // then prints one closing line, "N passed, N failed, N skipped", that CI reads. The formatter and
-// linter (Biome, `pnpm lint`) run first; a finding counts as one failed test and fails the run.
+// linter (Biome, `npm run lint`) run first; a finding counts as one failed test and fails the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const lint = spawnSync('pnpm', ['exec', 'biome', 'ci', '.', '--max-diagnostics=50'], { stdio: 'inherit' });
 const lintFailed = lint.status !== 0;
-if (lintFailed) console.error('\nFormatting or lint findings above: run `pnpm format` to fix what Biome can fix.\n');
+if (lintFailed) console.error('\nFormatting or lint findings above: run `npm run format` to fix what Biome can fix.\n');
 
 mkdirSync('.tmp', { recursive: true });
 const report = '.tmp/vitest-report.json';

@@ -1,8 +1,9 @@
 // A chat turn with the Vercel AI SDK and mem's withMemory middleware: run it twice and the second run
 // remembers the first. Usage:
-//   pnpm --filter @mem/examples run ai-sdk-chat                  first run: tells the assistant about you
-//   pnpm --filter @mem/examples run ai-sdk-chat -- --stream      second run: asks a question, streamed
-//   pnpm --filter @mem/examples run ai-sdk-chat -- "any message" [--stream]
+//   npm run example -- ai-sdk-chat                       first run: tells the assistant about you
+//   npm run example -- ai-sdk-chat --stream              second run: asks a question, streamed
+//   npm run example -- ai-sdk-chat "any message" [--stream]
+// (from the repository root; MEM_DB picks the database, default a file in the temp folder)
 // With OPENAI_API_KEY it runs on gpt-4.1-mini; without, offline against a local stand-in server.
 import { withMemory } from '@mem/ai-sdk';
 import { chatBody, chatStreamReply, type FakeReply, type FakeRequest } from '@mem/llm-openai/testing';

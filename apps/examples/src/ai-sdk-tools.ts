@@ -1,5 +1,5 @@
 // An agent with mem's memory tools (Vercel AI SDK): the model decides when to remember and recall.
-//   pnpm --filter @mem/examples run ai-sdk-tools [-- "message"]
+//   npm run example -- ai-sdk-tools ["message"]          (from the repository root)
 // With OPENAI_API_KEY it runs on gpt-4.1-mini; without, a scripted local stand-in plays the model
 // (it calls addMemory, then listMemories, then answers from what the tools returned).
 import { memoryTools } from '@mem/ai-sdk';

@@ -46,7 +46,7 @@ export function registerBrowser(app: FastifyInstance, folder: string = DEFAULT_A
         throw new HttpError(
           503,
           'NOT_READY',
-          'The memory browser is not built: run `pnpm --filter @mem/server build` (the REST API works without it).',
+          'The memory browser is not built: run `npm run pnpm -- --filter @mem/server build` at the repository root (the REST API works without it).',
         );
       }
       void reply.headers({ ...SECURITY_HEADERS, etag: file.etag });
