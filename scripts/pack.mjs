@@ -7,10 +7,11 @@
 // Builds the public packages first (turbo, cached), packs each with pnpm (which turns `workspace:^`
 // into `^<version>`), then checks every tarball: it holds LICENSE, README.md and the files its
 // `exports` name, and each @mem dependency is another tarball of the folder at a version its range
-// accepts. Writes INSTALL.md into the folder with the npm and pnpm lines for this very folder.
+// accepts. Writes INSTALL.md into the folder with the npm and pnpm lines for this very folder, and
+// for every package the tarballs npm needs for it (its @mem dependencies, direct or not).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,6 +79,9 @@ for (const [name, tarball] of packed) {
   const listed = spawnSync('tar', ['-xzOf', tarball.filename, 'package/package.json'], { encoding: 'utf8' });
   if (listed.status !== 0) fail(`cannot read package.json from ${tarball.filename}: ${listed.stderr}`);
   const manifest = JSON.parse(listed.stdout);
+  tarball.memDependencies = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }).filter((dependency) =>
+    dependency.startsWith('@mem/'),
+  );
   for (const required of ['LICENSE', 'README.md', 'package.json']) {
     if (!tarball.files.includes(required)) problems.push(`${name}: the tarball has no ${required}`);
   }
@@ -107,6 +111,19 @@ const overrides = [...packed.keys()].map((name) => `  '${name}': file:${tarballO
 const pnpmLine = `pnpm add ${EMBEDDED_DEFAULT.filter((name) => name !== '@mem/sqlite')
   .map((name) => tarballOf(name))
   .join(' ')}`;
+/** A package and every `@mem` package it needs, directly or not: what npm must be given for it. */
+function withMemDependencies(name, seen = new Set()) {
+  if (seen.has(name)) return seen;
+  seen.add(name);
+  for (const dependency of packed.get(name)?.memDependencies ?? []) withMemDependencies(dependency, seen);
+  return seen;
+}
+const perPackage = [...packed.keys()]
+  .map((name) => {
+    const needed = [...withMemDependencies(name)].sort((a, b) => (a === name ? -1 : b === name ? 1 : a.localeCompare(b)));
+    return `- \`${name}\`: ${needed.map((dependency) => `\`${basename(tarballOf(dependency))}\``).join(' ')}`;
+  })
+  .join('\n');
 const install = `# Installing these tarballs
 
 Packed from the mem workspace by \`npm run pack:all\`: ${packed.size} packages, each with its
@@ -121,6 +138,11 @@ Give npm the tarball of every \`@mem\` package you use **and of the \`@mem\` pac
 \`\`\`sh
 ${npmLine}
 \`\`\`
+
+Each package with the tarballs npm needs for it (itself and the \`@mem\` packages it depends on,
+directly or not; all in this folder):
+
+${perPackage}
 
 ## pnpm
 

@@ -206,6 +206,29 @@ describe('the packed tarballs', () => {
       expect(run('tar', ['-tzf', join(packs, tarball)], packs).split('\n'), tarball).toContain('package/LICENSE');
     }
   });
+
+  it("are listed in INSTALL.md with the tarballs npm needs for each, which for the embedded default's stores is its npm line", () => {
+    const listed = new Map(
+      [...readFileSync(join(packs, 'INSTALL.md'), 'utf8').matchAll(/^- `(@mem\/[^`]+)`: (.+)$/gm)].map((match) => [
+        match[1]!,
+        [...match[2]!.matchAll(/`([^`]+\.tgz)`/g)].map((tarball) => tarball[1]!),
+      ]),
+    );
+    expect([...listed.keys()].sort()).toEqual(
+      publicPackages()
+        .map(({ manifest }) => manifest.name)
+        .sort(),
+    );
+    // The npm app below installs exactly this union and runs: a list missing a dependency fails here.
+    const union = new Set(['@mem/vector-sqlite', '@mem/history-sqlite'].flatMap((name) => listed.get(name) ?? []));
+    const npmLine = installBlocks().sh.find((line) => line.startsWith('npm install '))!;
+    expect([...union].sort()).toEqual(
+      words(npmLine)
+        .slice(2)
+        .map((path) => path.split('/').pop())
+        .sort(),
+    );
+  });
 });
 
 describe('an app outside the workspace, installed with npm as INSTALL.md says', () => {
