@@ -151,14 +151,15 @@ describe('errors', () => {
     expect(await rejection(() => store.list({ memoryId: 'x' }))).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', retryable: false });
   });
 
-  it('fails to open a path in a missing directory with a ProviderRequestError', () => {
+  it('refuses a path in a missing directory with an InvalidInputError naming the folder (SQLite creates files, not folders)', () => {
     let thrown: unknown;
     try {
       new SqliteHistoryStore({ path: join(directory, 'missing', 'dir', 'mem.db') });
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ code: 'PROVIDER_REQUEST_FAILED', operation: 'open', retryable: false });
+    expect(thrown).toMatchObject({ code: 'INVALID_INPUT', field: 'options.path' });
+    expect((thrown as Error).message).toContain(`the folder ${join(directory, 'missing', 'dir')} does not exist`);
   });
 });
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InvalidInputError } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
@@ -58,8 +60,17 @@ export function openSqliteConnection(
     }
     return { database: options.database, owned: false };
   }
+  const path = options.path ?? DEFAULT_SQLITE_PATH;
+  // SQLite creates the file but not its folder; better-sqlite3 then throws a bare TypeError.
+  if (path !== ':memory:' && path !== '' && !existsSync(dirname(resolve(path)))) {
+    throw new InvalidInputError(
+      'options.path',
+      `the folder ${dirname(resolve(path))} does not exist`,
+      'Create the folder first (SQLite creates the database file, not its folders), or give a path in an existing folder.',
+    );
+  }
   try {
-    database = new Database(options.path ?? DEFAULT_SQLITE_PATH, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    database = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // 8 KiB pages hold a 1536-dimension float32 vector (6 KiB) and its row in one page instead of
     // a chain of overflow pages. Only a new, empty file takes it; an existing one keeps its size.
     if (database.pragma('page_count', { simple: true }) === 0) database.pragma('page_size = 8192');
