@@ -71,6 +71,32 @@ describe('the server process', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('refuses arguments (exit 2, saying where settings go) instead of ignoring them, and prints that help for --help', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', MEM_PORT: '0', MEM_DB: join(dir, 'arguments.db') },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    // What npm passes for `npm run server -- --port 9000`.
+    const refused = await run(['--', '--port', '9000']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('mem server: unexpected argument "--port".');
+    expect(refused.stderr).toContain('MEM_PORT=9000 npm run server');
+    expect(refused.stderr).toContain('npm run mem -- serve --port 9000');
+    expect(refused.stderr).not.toContain('listening');
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('It takes no arguments');
+  });
+
   it('exits with code 1 and a message naming the setting when the configuration is wrong', async () => {
     const server = startProcess({ MEM_DB: join(dir, 'bad.db'), MEM_VECTOR_STORE: 'mongo', MEM_ADMIN_KEY: 'x'.repeat(32) });
     await expect(server.url).rejects.toThrow();
