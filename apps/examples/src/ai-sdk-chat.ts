@@ -16,8 +16,14 @@ function standIn(request: FakeRequest): FakeReply {
   const messages = chatBody(request).messages as { role: string; content: string }[];
   const block = messages.find((message) => message.role === 'system' && message.content.startsWith('Long-term memories'));
   const memories = block ? block.content.split('\n').slice(1) : [];
+  // Offline, mem stores the stand-in's replies too (as given): quoting them again would nest every
+  // earlier reply in the next one, run after run. It counts them instead.
+  const own = memories.filter((memory) => memory.includes('[offline stand-in]')).length;
+  const quoted = memories.filter((memory) => !memory.includes('[offline stand-in]'));
   const content =
-    memories.length === 0 ? '[offline stand-in] Noted.' : `[offline stand-in] The memories I was given: ${memories.join(' ')}`;
+    memories.length === 0
+      ? '[offline stand-in] Noted.'
+      : `[offline stand-in] The memories I was given: ${quoted.join(' ')}${own > 0 ? ` (and ${own} of my own earlier replies)` : ''}`;
   const usage = { prompt_tokens: 0, completion_tokens: 0 };
   if ((chatBody(request) as { stream?: boolean }).stream) return chatStreamReply(request, { content, usage });
   return {

@@ -84,6 +84,12 @@ describe('examples run offline and print what they stored and found', () => {
     // What reached the model (the stand-in repeats it): the first run's message, from memory.
     expect(second).toMatch(/The memories I was given: .*- I'm vegetarian and I live in Lisbon\. \(\d{4}-\d\d-\d\d\)/);
     expect(second).toMatch(/\(streamText; memories in the prompt: 2, about \d+ tokens\)/);
+    // A third run: the stand-in's earlier replies (stored as given) are counted, not quoted inside each other.
+    const third = await example('ai-sdk-chat', ['What did I say?'], { MEM_DB });
+    expect(third).toContain('alice has 4 memories before this run');
+    const reply = third.split('== alice: What did I say?\n')[1]!.split('\n')[0]!;
+    expect(reply).toMatch(/^\[offline stand-in\] The memories I was given: .*\(and \d of my own earlier replies\)$/);
+    expect(reply.match(/\[offline stand-in\]/g)).toHaveLength(1);
   });
 
   it('ai-sdk-tools: the agent saves a fact with addMemory and lists it with listMemories', async () => {
