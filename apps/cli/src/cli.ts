@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { hashText, uuidv7, validateScope } from '@mem/core/adapter';
+import { EXPIRES_AT_KEY, hashText, uuidv7, validateScope } from '@mem/core/adapter';
 import {
   INPUT_LIMITS,
   InvalidInputError,
@@ -51,6 +51,7 @@ const COMMAND_OPTIONS = {
     infer: { type: 'boolean' },
     'no-infer': { type: 'boolean' },
     'occurred-at': { type: 'string' },
+    'expires-at': { type: 'string' },
     prompt: { type: 'string' },
   },
   search: {
@@ -58,11 +59,18 @@ const COMMAND_OPTIONS = {
     filter: { type: 'string' },
     threshold: { type: 'string' },
     'no-keyword': { type: 'boolean' },
+    'include-expired': { type: 'boolean' },
   },
-  list: { filter: { type: 'string' }, 'page-size': { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean' } },
+  list: {
+    filter: { type: 'string' },
+    'page-size': { type: 'string' },
+    cursor: { type: 'string' },
+    all: { type: 'boolean' },
+    'include-expired': { type: 'boolean' },
+  },
   get: {},
   history: {},
-  delete: { all: { type: 'boolean' }, filter: { type: 'string' } },
+  delete: { all: { type: 'boolean' }, filter: { type: 'string' }, expired: { type: 'boolean' } },
   import: { format: { type: 'string' }, infer: { type: 'boolean' }, 'no-infer': { type: 'boolean' }, 'stop-on-error': { type: 'boolean' } },
   export: { filter: { type: 'string' }, output: { type: 'string', short: 'o' } },
   serve: { host: { type: 'string' }, port: { type: 'string' } },
@@ -88,7 +96,7 @@ Commands:
   list                      List memories (--all for every page)
   get <id>                  Show one memory
   history <id>              Show the change log of a memory
-  delete <id> | --all       Delete one memory, or every one in the scope (--filter to narrow)
+  delete <id> | --all       Delete one memory, or every one in the scope (--filter to narrow; --expired: the expired ones)
   import <file>             Import JSONL (messages or a mem export) or LOCOMO conversations;
                             --user/--agent/--run re-scope every line (mem export of bob, then
                             mem import --user carol, gives carol copies with new ids)
@@ -106,10 +114,10 @@ Options:
   -h, --help         Help for a command: mem <command> --help
 
 Command options:
-  add      --metadata <json>  --infer | --no-infer  --occurred-at <date>  --prompt <text>
-  search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword
-  list     --filter <json>  --page-size <n>  --cursor <id>  --all
-  delete   --all  --filter <json>
+  add      --metadata <json>  --infer | --no-infer  --occurred-at <date>  --expires-at <date>  --prompt <text>
+  search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword  --include-expired
+  list     --filter <json>  --page-size <n>  --cursor <id>  --all  --include-expired
+  delete   --all  --filter <json>  --expired
   import   --format auto|jsonl|locomo  --infer | --no-infer  --stop-on-error
   export   --filter <json>  -o, --output <file>
   serve    --host <address>  --port <port>
@@ -309,6 +317,8 @@ function listingArguments(values: Record<string, unknown>): string {
     const value = values[option];
     if (typeof value === 'string') words.push(flag, shellWord(value));
   }
+  // The next page lists the same memories: expired ones too when this one did.
+  if (values['include-expired'] === true) words.push('--include-expired');
   return words.join(' ');
 }
 
@@ -334,6 +344,7 @@ function itemJson(item: MemoryItem) {
     createdAt: item.createdAt.toISOString(),
     updatedAt: item.updatedAt.toISOString(),
     occurredAt: item.occurredAt.toISOString(),
+    ...(item.expiresAt ? { expiresAt: item.expiresAt.toISOString() } : {}),
   };
 }
 
@@ -347,12 +358,14 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     if (text.trim() === '') throw new UsageError('mem add needs the text to remember, e.g. mem add "I am vegetarian" --user alice.');
     const configured = await context.open();
     const occurredAt = context.values['occurred-at'];
+    const expiresAt = context.values['expires-at'];
     const metadata = jsonOption<Metadata>(context.values, 'metadata');
     const result = await configured.memory.add(text, {
       scope: context.scope,
       infer: inferOption(context.values, configured),
       ...(metadata ? { metadata } : {}),
       ...(typeof occurredAt === 'string' ? { occurredAt } : {}),
+      ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
       ...(typeof context.values.prompt === 'string' ? { prompt: context.values.prompt } : {}),
     });
     if (context.json) {
@@ -384,6 +397,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       ...(filter ? { filter } : {}),
       ...(threshold !== undefined ? { threshold } : {}),
       ...(context.values['no-keyword'] === true ? { keyword: false } : {}),
+      ...(context.values['include-expired'] === true ? { includeExpired: true } : {}),
     });
     if (context.json) {
       print(context, { results: response.results.map((result) => ({ ...itemJson(result), score: result.score })), usage: response.usage });
@@ -420,6 +434,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         ...(filter ? { filter } : {}),
         ...(pageSize !== undefined ? { pageSize } : {}),
         ...(cursor ? { cursor } : {}),
+        ...(context.values['include-expired'] === true ? { includeExpired: true } : {}),
       });
       items.push(...page.results);
       nextCursor = page.nextCursor;
@@ -467,6 +482,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         ['created', shortDate(item.createdAt)],
         ['updated', shortDate(item.updatedAt)],
         ['occurred', shortDate(item.occurredAt)],
+        ...(item.expiresAt ? [['expires', shortDate(item.expiresAt)] as [string, string]] : []),
       ];
       context.io.stdout.write(`${rows.map(([key, value]) => `${key.padEnd(9)}${value}`).join('\n')}\n`);
     }
@@ -505,6 +521,16 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
 
   async delete(context) {
     const configured = await context.open();
+    if (context.values.expired === true) {
+      if (context.positionals.length > 0 || context.values.all === true || context.values.filter !== undefined)
+        throw new UsageError('mem delete --expired takes no id, --all or --filter: it deletes every expired memory of the scope.');
+      const { deleted } = await configured.memory.purgeExpired({ scope: context.scope });
+      if (context.json) print(context, { deleted });
+      else
+        context.io.stdout.write(`Deleted ${deleted} expired ${deleted === 1 ? 'memory' : 'memories'}.
+`);
+      return EXIT.OK;
+    }
     if (context.values.all === true) {
       if (context.positionals.length > 0) throw new UsageError('mem delete --all takes no id.');
       const filter = jsonOption<FilterInput>(context.values, 'filter');
@@ -606,6 +632,8 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         pageSize: 1000,
         ...(filter ? { filter } : {}),
         ...(cursor ? { cursor } : {}),
+        // An export is a backup: expired memories are still stored, so they go too (with their expiresAt).
+        includeExpired: true,
       });
       for (const item of page.results) lines.push(JSON.stringify(itemJson(item)));
       cursor = page.nextCursor;
@@ -731,7 +759,8 @@ async function importRecord(configured: ConfiguredMemory, item: Extract<ImportIt
     text: item.text,
     hash: hashText(item.text),
     scope,
-    metadata: item.metadata,
+    metadata:
+      item.expiresAt === undefined ? item.metadata : { ...item.metadata, [EXPIRES_AT_KEY]: date(item.expiresAt, 'expiresAt').getTime() },
     createdAt: date(item.createdAt, 'createdAt'),
     updatedAt: date(item.updatedAt, 'updatedAt'),
     occurredAt: date(item.occurredAt, 'occurredAt'),

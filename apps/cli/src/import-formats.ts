@@ -27,6 +27,7 @@ export type ImportItem =
       readonly createdAt: string;
       readonly updatedAt: string;
       readonly occurredAt: string;
+      readonly expiresAt?: string;
     };
 
 /** Formats `mem import` reads. */
@@ -77,7 +78,7 @@ function scopeOf(value: Record<string, unknown>, given: Scope, source: string): 
  * Reads JSONL: one JSON object per line, each one of
  * - `{ "messages": "text" | [{ "role", "content", "name"? }], "userId"?, "agentId"?, "runId"?, "scope"?, "metadata"?, "occurredAt"? }`: one `add`;
  * - `{ "role", "content", "name"? }`: one message, one `add`;
- * - `{ "id", "text", "scope", "metadata", "createdAt", "updatedAt", "occurredAt" }` (a line of `mem export`): the memory as it was.
+ * - `{ "id", "text", "scope", "metadata", "createdAt", "updatedAt", "occurredAt", "expiresAt"? }` (a line of `mem export`): the memory as it was.
  * The command's `--user`, `--agent`, `--run` re-scope: each replaces that id on every line (an
  * exported memory re-scoped this way is stored as a new memory, with a new id); ids the command does
  * not give come from the line. Blank lines are skipped.
@@ -130,6 +131,7 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
         createdAt: object.createdAt,
         updatedAt: typeof object.updatedAt === 'string' ? object.updatedAt : object.createdAt,
         occurredAt: typeof object.occurredAt === 'string' ? object.occurredAt : object.createdAt,
+        ...(typeof object.expiresAt === 'string' ? { expiresAt: object.expiresAt } : {}),
       });
     } else {
       throw new InvalidInputError(

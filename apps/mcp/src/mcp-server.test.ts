@@ -61,6 +61,28 @@ describe('createMemMcpServer (in-process client)', () => {
     await expectInvalidInputErrors(await connect(newMemory(), { userId: 'alice' }));
   });
 
+  it('add_memory and update_memory take expiresAt: an expired memory leaves search and list, and null brings it back', async () => {
+    const memory = newMemory();
+    const client = await connect(memory, { userId: 'alice' });
+    const past = '2001-02-03T04:05:06.789Z';
+    const added = await callOk<{ memories: MemoryOutput[] }>(client, 'add_memory', { text: 'Trial code XK-42', expiresAt: past });
+    expect(added.memories[0]).toMatchObject({ text: 'Trial code XK-42', expiresAt: past });
+    await callOk(client, 'add_memory', { text: 'Plays the cello' });
+    const listed = async () => (await callOk<{ memories: MemoryOutput[] }>(client, 'list_memories', {})).memories.map((item) => item.text);
+    expect(await listed()).toEqual(['Plays the cello']);
+    const found = await callOk<{ results: MemoryOutput[] }>(client, 'search_memories', { query: 'trial code' });
+    expect(found.results.map((item) => item.text)).toEqual(['Plays the cello']);
+    // get_memory still reads it by id; clearing the expiry brings it back.
+    const id = added.memories[0]!.id;
+    expect((await callOk<{ memory: MemoryOutput }>(client, 'get_memory', { id })).memory.expiresAt).toBe(past);
+    const cleared = await callOk<{ memory: MemoryOutput }>(client, 'update_memory', { id, expiresAt: null });
+    expect(cleared.memory.expiresAt).toBeUndefined();
+    expect(await listed()).toEqual(['Trial code XK-42', 'Plays the cello']);
+    expect(await callError(client, 'add_memory', { text: 'x', expiresAt: 'next week' }, 'INVALID_INPUT')).toContain(
+      'Invalid expiresAt: expected a Date',
+    );
+  });
+
   it('keeps memories in the configured scope: agentId narrows, and other scopes stay invisible', async () => {
     const memory = newMemory();
     await memory.add('Likes green tea', { scope: { userId: 'alice' }, infer: false });

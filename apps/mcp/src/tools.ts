@@ -53,6 +53,7 @@ const memoryOutput = z.object({
   createdAt: z.string().describe('When the memory was stored (ISO 8601).'),
   updatedAt: z.string().describe('When the memory last changed (ISO 8601).'),
   occurredAt: z.string().describe('When the conversation it came from happened (ISO 8601).'),
+  expiresAt: z.string().optional().describe('When the memory expires (ISO 8601): from then on search and list leave it out.'),
 });
 
 function toOutput(item: MemoryItem): z.infer<typeof memoryOutput> {
@@ -63,8 +64,12 @@ function toOutput(item: MemoryItem): z.infer<typeof memoryOutput> {
     createdAt: item.createdAt.toISOString(),
     updatedAt: item.updatedAt.toISOString(),
     occurredAt: item.occurredAt.toISOString(),
+    ...(item.expiresAt ? { expiresAt: item.expiresAt.toISOString() } : {}),
   };
 }
+
+const EXPIRES_AT =
+  'ISO 8601 (e.g. "2024-06-30T23:59:59Z"). Use it for facts that stop being true on a known date (a trial, an offer, a temporary address): from then on search and list leave the memory out.';
 
 function call(context: ToolContext): { scope: Scope; signal: AbortSignal } {
   return { scope: context.scope, signal: context.signal };
@@ -107,6 +112,7 @@ const addInput = z.strictObject({
     .describe(
       'true: an LLM extracts the facts and updates or removes outdated memories. false: store the text as given. Default: true when the server has an LLM, else false.',
     ),
+  expiresAt: z.string().max(64).optional().describe(`When the memories this call stores expire, ${EXPIRES_AT} Default: never.`),
 });
 
 const addTool: MemTool = {
@@ -155,6 +161,7 @@ const addTool: MemTool = {
       infer: input.infer ?? context.inferByDefault,
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.occurredAt === undefined ? {} : { occurredAt: input.occurredAt }),
+      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     });
     return {
       events: result.events.map((event) => ({
@@ -291,6 +298,7 @@ const updateInput = z.strictObject({
   id: idInput,
   text: z.string().min(1).max(10_000).optional().describe('The whole new text of the memory (not a diff), e.g. "Lives in Porto".'),
   metadata: metadataInput.optional().describe('Metadata keys to set; merged into the existing metadata.'),
+  expiresAt: z.string().max(64).nullable().optional().describe(`When the memory expires, ${EXPIRES_AT} null: it never expires.`),
 });
 
 const updateTool: MemTool = {
@@ -298,7 +306,7 @@ const updateTool: MemTool = {
   title: 'Correct a memory',
   description: [
     'Change one memory: when the user corrects something you stored, or a fact has changed ("I moved to Porto" → change the "Lives in Lisbon" memory).',
-    'Pass the whole new `text` and/or `metadata` keys to set (merged into the existing metadata).',
+    'Pass the whole new `text`, `metadata` keys to set (merged into the existing metadata), and/or `expiresAt` (null: never expires).',
     `${ID_SOURCE} Search first to find it.`,
     'Fails with NOT_FOUND when this user has no memory with that id. (add_memory with inference on also updates outdated memories by itself.)',
   ].join(' '),
@@ -307,12 +315,20 @@ const updateTool: MemTool = {
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async run(raw, context) {
     const input = raw as z.infer<typeof updateInput>;
-    if (input.text === undefined && input.metadata === undefined) {
-      throw new InvalidInputError('text', 'pass a new text, metadata, or both', 'E.g. { "id": "...", "text": "Lives in Porto" }.');
+    if (input.text === undefined && input.metadata === undefined && input.expiresAt === undefined) {
+      throw new InvalidInputError(
+        'text',
+        'pass a new text, metadata, expiresAt, or several',
+        'E.g. { "id": "...", "text": "Lives in Porto" }.',
+      );
     }
     const { memory } = await context.memory.update(
       input.id,
-      { ...(input.text === undefined ? {} : { text: input.text }), ...(input.metadata ? { metadata: input.metadata } : {}) },
+      {
+        ...(input.text === undefined ? {} : { text: input.text }),
+        ...(input.metadata ? { metadata: input.metadata } : {}),
+        ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
+      },
       call(context),
     );
     return { memory: toOutput(memory) };

@@ -49,6 +49,7 @@ export interface MemoryOutput {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly occurredAt: string;
+  readonly expiresAt?: string;
   readonly score?: number;
 }
 
@@ -74,11 +75,11 @@ export async function expectAllTools(client: Client): Promise<void> {
   }
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const properties = (name: string) => Object.keys(byName.get(name)!.inputSchema.properties ?? {}).sort();
-  expect(properties('add_memory')).toEqual(['infer', 'messages', 'metadata', 'occurredAt', 'text']);
+  expect(properties('add_memory')).toEqual(['expiresAt', 'infer', 'messages', 'metadata', 'occurredAt', 'text']);
   expect(properties('search_memories')).toEqual(['filter', 'limit', 'query', 'threshold']);
   expect(properties('list_memories')).toEqual(['cursor', 'filter', 'pageSize']);
   expect(properties('get_memory')).toEqual(['id']);
-  expect(properties('update_memory')).toEqual(['id', 'metadata', 'text']);
+  expect(properties('update_memory')).toEqual(['expiresAt', 'id', 'metadata', 'text']);
   expect(properties('delete_memory')).toEqual(['id']);
   expect(byName.get('search_memories')!.inputSchema.required).toEqual(['query']);
   expect(byName.get('get_memory')!.inputSchema.required).toEqual(['id']);
@@ -176,7 +177,7 @@ export async function expectInvalidInputErrors(client: Client): Promise<void> {
     /^INVALID_INPUT: Invalid userId: is not an argument of this tool\. The server decides whose memories you see/,
   );
   expect(await callError(client, 'update_memory', { id: 'x' }, 'INVALID_INPUT')).toMatch(
-    /^INVALID_INPUT: Invalid text: pass a new text, metadata, or both/,
+    /^INVALID_INPUT: Invalid text: pass a new text, metadata, expiresAt, or several/,
   );
   // Nothing was written by any of the failed calls.
   const after = (await callOk<{ memories: MemoryOutput[] }>(client, 'list_memories', { pageSize: 100 })).memories;

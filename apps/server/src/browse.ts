@@ -1,13 +1,5 @@
-import { evaluateFilter, parseFilter, splitFilter, validateScope } from '@mem/core/adapter';
-import {
-  UnsupportedCapabilityError,
-  type FilterInput,
-  type Memory,
-  type MemoryItem,
-  type MemoryRecord,
-  type Scope,
-  type VectorStore,
-} from '@mem/core';
+import { andFilters, evaluateFilter, notExpiredFilter, parseFilter, splitFilter, toMemoryItem, validateScope } from '@mem/core/adapter';
+import { UnsupportedCapabilityError, type FilterInput, type Memory, type MemoryItem, type Scope, type VectorStore } from '@mem/core';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import type { ApiKey } from './keys';
 
@@ -38,6 +30,8 @@ export interface MemoryCatalog {
     filter?: FilterInput;
     pageSize: number;
     cursor?: string;
+    /** Also list memories whose expiresAt has passed (as `Memory.getAll`). */
+    includeExpired?: boolean;
     signal?: AbortSignal;
   }): Promise<{ results: MemoryItem[]; nextCursor?: string }>;
 }
@@ -58,10 +52,11 @@ function sqliteCatalog(store: SqliteVectorStore): MemoryCatalog {
       };
       return store.scopes({ limit, only, ...(signal ? { signal } : {}) });
     },
-    async newest({ scope, filter, pageSize, cursor, signal }) {
+    async newest({ scope, filter, pageSize, cursor, includeExpired, signal }) {
       // The same checks and filter handling as Memory.getAll, walking the index the other way.
       const checkedScope = validateScope(scope, 'scope');
-      const parsed = filter === undefined ? undefined : parseFilter(filter, 'filter');
+      const userFilter = filter === undefined ? undefined : parseFilter(filter, 'filter');
+      const parsed = includeExpired ? userFilter : andFilters(userFilter, notExpiredFilter(new Date()));
       const { native, residual } = splitFilter(parsed, store.capabilities.filterOperators);
       const results: MemoryItem[] = [];
       let more = false;
@@ -76,7 +71,7 @@ function sqliteCatalog(store: SqliteVectorStore): MemoryCatalog {
           more = true;
           break;
         }
-        results.push(toItem(record));
+        results.push(toMemoryItem(record));
       }
       return { results, ...(more ? { nextCursor: results[results.length - 1]!.id } : {}) };
     },
@@ -89,7 +84,7 @@ function scanningCatalog(memory: Memory, provider: string | undefined): MemoryCa
     async scopes() {
       throw new UnsupportedCapabilityError(provider ?? 'this vector store', 'listing its scopes', 'Pick a scope by its ids.');
     },
-    async newest({ scope, filter, pageSize, cursor, signal }) {
+    async newest({ scope, filter, pageSize, cursor, includeExpired, signal }) {
       // Keep the last pageSize + 1 items before the cursor while reading the scope in id order.
       const window: MemoryItem[] = [];
       let after: string | undefined;
@@ -99,6 +94,7 @@ function scanningCatalog(memory: Memory, provider: string | undefined): MemoryCa
           pageSize: 1000,
           ...(filter === undefined ? {} : { filter }),
           ...(after === undefined ? {} : { cursor: after }),
+          ...(includeExpired ? { includeExpired } : {}),
           ...(signal ? { signal } : {}),
         });
         for (const item of page.results) {
@@ -113,19 +109,5 @@ function scanningCatalog(memory: Memory, provider: string | undefined): MemoryCa
       const results = window.reverse().slice(0, pageSize);
       return { results, ...(window.length > pageSize ? { nextCursor: results[results.length - 1]!.id } : {}) };
     },
-  };
-}
-
-/** A record as `Memory` returns it (core's own conversion is private to `Memory`). */
-function toItem(record: MemoryRecord): MemoryItem {
-  return {
-    id: record.id,
-    text: record.text,
-    hash: record.hash,
-    metadata: record.metadata,
-    scope: record.scope,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-    occurredAt: record.occurredAt,
   };
 }

@@ -1,4 +1,4 @@
-import { hashText, uuidv7 } from '@mem/core/adapter';
+import { EXPIRES_AT_KEY, hashText, uuidv7 } from '@mem/core/adapter';
 import {
   MissingSettingError,
   NotFoundError,
@@ -44,6 +44,7 @@ import {
   RevokeKeyResponseSchema,
   ScopeListResponseSchema,
   ScopeQuerySchema,
+  ScopeRequestSchema,
   SearchRequestSchema,
   SearchResponseSchema,
   UpdateRequestSchema,
@@ -58,6 +59,7 @@ import {
   type ListQuery,
   type ListRequest,
   type ScopeQuery,
+  type ScopeRequest,
   type SearchRequest,
   type UpdateRequest,
 } from './schemas';
@@ -126,9 +128,11 @@ export function memoryRoutes(context: RouteContext): Route[] {
     pageSize?: number;
     cursor?: string;
     order?: ListRequest['order'];
+    includeExpired?: boolean;
     signal: AbortSignal;
   }) => {
     const { scope, filter, pageSize, cursor, order, signal } = request;
+    const includeExpired = request.includeExpired === true ? { includeExpired: true } : {};
     const page =
       order === 'newest'
         ? await context.catalog.newest({
@@ -136,6 +140,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
             pageSize: pageSize ?? 100,
             ...(filter ? { filter } : {}),
             ...(cursor ? { cursor } : {}),
+            ...includeExpired,
             signal,
           })
         : await memory.getAll({
@@ -143,6 +148,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
             ...(filter ? { filter } : {}),
             ...(pageSize ? { pageSize } : {}),
             ...(cursor ? { cursor } : {}),
+            ...includeExpired,
             signal,
           });
     return { results: page.results.map(itemJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
@@ -181,6 +187,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
           ...(body.metadata ? { metadata: body.metadata } : {}),
           ...(body.prompt ? { prompt: body.prompt } : {}),
           ...(body.occurredAt !== undefined ? { occurredAt: body.occurredAt } : {}),
+          ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
           signal,
         });
         recordUsage('add', key, scope, started, result.usage);
@@ -207,6 +214,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
           ...(query.pageSize ? { pageSize: query.pageSize } : {}),
           ...(query.cursor ? { cursor: query.cursor } : {}),
           ...(query.order ? { order: query.order } : {}),
+          ...(query.includeExpired ? { includeExpired: true } : {}),
           signal,
         });
       },
@@ -231,6 +239,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
           ...(body.pageSize ? { pageSize: body.pageSize } : {}),
           ...(body.cursor ? { cursor: body.cursor } : {}),
           ...(body.order ? { order: body.order } : {}),
+          ...(body.includeExpired ? { includeExpired: true } : {}),
           signal,
         });
       },
@@ -270,6 +279,24 @@ export function memoryRoutes(context: RouteContext): Route[] {
       },
     },
     {
+      method: 'POST',
+      url: '/v1/memories/purge-expired',
+      operationId: 'purgeExpiredMemories',
+      summary: 'Delete the expired memories of a scope',
+      description:
+        'Deletes every memory of the scope whose expiresAt has passed, however many (each gets a DELETE in its history). Expired memories are already left out of search and list; this removes them for good.',
+      tag: 'memories',
+      auth: 'key',
+      body: ScopeRequestSchema,
+      status: 200,
+      response: DeleteAllResponseSchema,
+      errors: BODY_ERRORS,
+      async handle({ request, key, signal }) {
+        const body = request.body as ScopeRequest;
+        return memory.purgeExpired({ scope: authorizeScope(keyOf(key), body.scope), signal });
+      },
+    },
+    {
       method: 'GET',
       url: '/v1/memories/:id',
       operationId: 'getMemory',
@@ -294,7 +321,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/v1/memories/:id',
       operationId: 'updateMemory',
       summary: 'Update a memory',
-      description: 'Changes the text (re-embedded) and/or merges metadata keys. Scope ids never change.',
+      description:
+        'Changes the text (re-embedded), merges metadata keys and/or sets the expiry (null: never expires). Scope ids never change. Expired memories can be updated.',
       tag: 'memories',
       auth: 'key',
       params: IdParamsSchema,
@@ -409,7 +437,10 @@ export function memoryRoutes(context: RouteContext): Route[] {
             text: record.text,
             hash: hashText(record.text),
             scope: scopes[index]!,
-            metadata: record.metadata ?? {},
+            metadata: {
+              ...record.metadata,
+              ...(record.expiresAt === undefined ? {} : { [EXPIRES_AT_KEY]: Date.parse(record.expiresAt) }),
+            },
             createdAt,
             updatedAt: record.updatedAt === undefined ? createdAt : new Date(record.updatedAt),
             occurredAt: record.occurredAt === undefined ? createdAt : new Date(record.occurredAt),
@@ -621,6 +652,7 @@ function itemJson(item: MemoryItem) {
     createdAt: item.createdAt.toISOString(),
     updatedAt: item.updatedAt.toISOString(),
     occurredAt: item.occurredAt.toISOString(),
+    ...(item.expiresAt ? { expiresAt: item.expiresAt.toISOString() } : {}),
   };
 }
 

@@ -21,7 +21,9 @@ const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]+$';
 /** Metadata keys and filter fields. */
 const FIELD_NAME = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
 const DATE_FIELDS = ['createdAt', 'updatedAt', 'occurredAt'] as const;
-const RESERVED_METADATA_KEYS = ['userId', 'agentId', 'runId', ...DATE_FIELDS, 'id', 'text', 'hash'];
+/** Fields a filter compares as dates: the date fields and the expiry. */
+const FILTER_DATE_FIELDS = [...DATE_FIELDS, 'expiresAt'] as const;
+const RESERVED_METADATA_KEYS = ['userId', 'agentId', 'runId', ...FILTER_DATE_FIELDS, 'id', 'text', 'hash'];
 
 /** Longest id (memory ids, scope ids, cursors) the API documents. */
 export const MAX_ID_CHARACTERS = INPUT_LIMITS.maxIdLength / 2;
@@ -80,7 +82,7 @@ export const MetadataInputSchema = Type.Object(
     maxProperties: INPUT_LIMITS.maxMetadataKeys,
     propertyNames: { pattern: FIELD_NAME, not: { enum: RESERVED_METADATA_KEYS } },
     description:
-      'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, id, text or hash) with a string, number, boolean or non-empty string array value.',
+      'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, expiresAt, id, text or hash) with a string, number, boolean or non-empty string array value.',
   },
 );
 
@@ -121,15 +123,15 @@ export const FilterSchema = Type.Unsafe<FilterInput>({
   type: 'object',
   minProperties: 1,
   description:
-    'Metadata filter in the style of MongoDB: a field (metadata key, createdAt/updatedAt/occurredAt, or userId/agentId/runId) with a value or operators ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $contains), combined with $and, $or, $not. Several conditions in one object must all hold. At most 8 levels and 256 conditions.',
+    'Metadata filter in the style of MongoDB: a field (metadata key, createdAt/updatedAt/occurredAt/expiresAt, or userId/agentId/runId) with a value or operators ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $contains), combined with $and, $or, $not. Several conditions in one object must all hold. At most 8 levels and 256 conditions.',
   properties: {
     $and: { type: 'array', minItems: 1, maxItems: 64, items: { $ref: 'Filter' } },
     $or: { type: 'array', minItems: 1, maxItems: 64, items: { $ref: 'Filter' } },
     $not: { $ref: 'Filter' },
-    ...Object.fromEntries(DATE_FIELDS.map((field) => [field, DateCondition])),
+    ...Object.fromEntries(FILTER_DATE_FIELDS.map((field) => [field, DateCondition])),
   },
   patternProperties: {
-    [`^(?!(?:${DATE_FIELDS.join('|')})$)[A-Za-z_][A-Za-z0-9_.-]{0,63}$`]: FieldCondition,
+    [`^(?!(?:${FILTER_DATE_FIELDS.join('|')})$)[A-Za-z_][A-Za-z0-9_.-]{0,63}$`]: FieldCondition,
   },
   additionalProperties: false,
 });
@@ -146,14 +148,21 @@ export const ChatMessageSchema = Type.Object(
   { $id: 'ChatMessage', additionalProperties: false },
 );
 
-const OccurredAt = Type.Union(
-  // Years 0000-9999 only: beyond them a date has no RFC 3339 form, so responses could not carry it.
-  [
-    Type.String({ format: 'date-time' }),
-    Type.Integer({ minimum: -62_167_219_200_000, maximum: 253_402_300_799_999, description: 'Epoch milliseconds (years 0000-9999)' }),
-  ],
-  { description: 'When the conversation happened; relative dates resolve against it. Default: now.' },
+/** A date in a request: RFC 3339, or epoch milliseconds. */
+const DateInput = (description: string) =>
+  Type.Union(
+    // Years 0000-9999 only: beyond them a date has no RFC 3339 form, so responses could not carry it.
+    [
+      Type.String({ format: 'date-time' }),
+      Type.Integer({ minimum: -62_167_219_200_000, maximum: 253_402_300_799_999, description: 'Epoch milliseconds (years 0000-9999)' }),
+    ],
+    { description },
+  );
+const OccurredAt = DateInput('When the conversation happened; relative dates resolve against it. Default: now.');
+const ExpiresAt = DateInput(
+  'When the memories expire: from then on search and list leave them out (unless includeExpired), GET by id still returns them, and POST /v1/memories/purge-expired deletes them. Default: never.',
 );
+const IncludeExpired = Type.Boolean({ description: 'Also return memories whose expiresAt has passed. Default: false.' });
 
 /** Body of `POST /v1/memories`. `infer` is documented per server: without an LLM only `false` is accepted. */
 export function addRequestSchema(hasLlm: boolean) {
@@ -177,6 +186,7 @@ export function addRequestSchema(hasLlm: boolean) {
         Type.String({ minLength: 1, maxLength: 20_000, pattern: NOT_BLANK, description: 'Custom extraction instructions for this call.' }),
       ),
       occurredAt: Type.Optional(OccurredAt),
+      expiresAt: Type.Optional(ExpiresAt),
     },
     { additionalProperties: false },
   );
@@ -202,10 +212,18 @@ export const ListRequestSchema = Type.Object(
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 100.' })),
     cursor: Type.Optional(IdString('The nextCursor of the previous page.')),
     order: Type.Optional(ListOrder),
+    includeExpired: Type.Optional(IncludeExpired),
   },
   { additionalProperties: false },
 );
-export type ListRequest = { scope: Scope; filter?: FilterInput; pageSize?: number; cursor?: string; order?: ListOrderValue };
+export type ListRequest = {
+  scope: Scope;
+  filter?: FilterInput;
+  pageSize?: number;
+  cursor?: string;
+  order?: ListOrderValue;
+  includeExpired?: boolean;
+};
 
 /** Query of `GET /v1/memories`: the scope ids and paging (filters go through `POST /v1/memories/list`). */
 export const ScopeQuerySchema = Type.Object(
@@ -222,6 +240,7 @@ export const ListQuerySchema = Type.Object(
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 100.' })),
     cursor: Type.Optional(IdString('The nextCursor of the previous page.')),
     order: Type.Optional(ListOrder),
+    includeExpired: Type.Optional(IncludeExpired),
   },
   { additionalProperties: false },
 );
@@ -236,16 +255,26 @@ export const UpdateRequestSchema = Type.Object(
       Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxMemoryTextLength, pattern: NOT_BLANK, description: 'New text; re-embedded.' }),
     ),
     metadata: Type.Optional(Type.Ref('MetadataInput')),
+    expiresAt: Type.Optional(
+      Type.Union([DateInput('When the memory expires.'), Type.Null()], { description: 'When the memory expires; null: never.' }),
+    ),
   },
-  { additionalProperties: false, minProperties: 1, description: 'The new text and/or metadata keys to merge in. Scope ids never change.' },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'The new text, metadata keys to merge in, and/or the expiry. Scope ids never change.',
+  },
 );
-export type UpdateRequest = { text?: string; metadata?: Metadata };
+export type UpdateRequest = { text?: string; metadata?: Metadata; expiresAt?: string | number | null };
 
 export const DeleteAllRequestSchema = Type.Object(
   { scope: Type.Ref('Scope'), filter: Type.Optional(Type.Ref('Filter')) },
   { additionalProperties: false },
 );
 export type DeleteAllRequest = { scope: Scope; filter?: FilterInput };
+
+export const ScopeRequestSchema = Type.Object({ scope: Type.Ref('Scope') }, { additionalProperties: false });
+export type ScopeRequest = { scope: Scope };
 
 /** Most records one import request may carry (the browser sends an export in batches). */
 export const MAX_IMPORT_RECORDS = 500;
@@ -260,6 +289,7 @@ export const ImportRecordSchema = Type.Object(
     createdAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: now.' })),
     updatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: createdAt.' })),
     occurredAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: createdAt.' })),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the memory expires. Default: never.' })),
     hash: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored (an export carries it); the hash is computed from text.' })),
   },
   { $id: 'ImportRecord', additionalProperties: false },
@@ -277,6 +307,7 @@ export type ImportRecordInput = {
   createdAt?: string;
   updatedAt?: string;
   occurredAt?: string;
+  expiresAt?: string;
 };
 export type ImportRequest = { records: ImportRecordInput[] };
 
@@ -300,6 +331,7 @@ export const SearchRequestSchema = Type.Object(
       Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Graph memory: how many relations. Default: limit.' }),
     ),
     includeInvalidRelations: Type.Optional(Type.Boolean({ description: 'Graph memory: also relations that have ended. Default: false.' })),
+    includeExpired: Type.Optional(IncludeExpired),
   },
   { additionalProperties: false },
 );
@@ -330,6 +362,7 @@ const memoryItemProperties = {
   createdAt: DateTime,
   updatedAt: DateTime,
   occurredAt: DateTime,
+  expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the memory expires; absent when it never does.' })),
 };
 
 export const MemoryItemSchema = Type.Object(memoryItemProperties, { $id: 'MemoryItem', additionalProperties: false });

@@ -66,6 +66,12 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
       const own = await api.request('POST', '/v1/memories/delete', { key: KEYS.alice, body: { scope: {}, filter: { secret: true } } });
       expect(own.body).toEqual({ deleted: 0 });
     },
+    purgeExpiredMemories: async () => {
+      forbidden(await api.request('POST', '/v1/memories/purge-expired', { key: KEYS.alice, body: { scope: { userId: 'bob' } } }));
+      expect((await api.request('POST', '/v1/memories/purge-expired', { key: KEYS.alice, body: { scope: {} } })).body).toEqual({
+        deleted: 0,
+      });
+    },
     getMemory: async () => {
       forbidden(await api.request('GET', `/v1/memories/${bobId}?userId=bob`, { key: KEYS.alice }), 'userId');
       const response = await api.request('GET', `/v1/memories/${bobId}`, { key: KEYS.alice });

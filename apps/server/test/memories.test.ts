@@ -137,6 +137,47 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
     expect((await api.request('GET', '/v1/memories', { key: KEYS.alice })).body.results).toEqual([]);
   });
 
+  it('expiring memories: expiresAt on add and update, hidden from list and search unless includeExpired, purged in one call', async () => {
+    const past = '2001-02-03T04:05:06.789Z';
+    const future = '2999-01-01T00:00:00.000Z';
+    const gone = await add('Trial code XK-42', { expiresAt: past, metadata: { kind: 'code' } });
+    expect(gone.status).toBe(200);
+    expect(gone.body.memories[0]).toMatchObject({ expiresAt: past, metadata: { kind: 'code' } });
+    const later = await add('Conference rate until 2999', { expiresAt: Date.parse(future) });
+    expect(later.body.memories[0].expiresAt).toBe(future);
+    const textsOf = (response: { body: { results: { text: string }[] } }) => response.body.results.map((item) => item.text);
+    const listed = textsOf(await api.request('GET', '/v1/memories?pageSize=1000', { key: KEYS.alice }));
+    expect(listed).toContain('Conference rate until 2999');
+    expect(listed).not.toContain('Trial code XK-42');
+    expect(textsOf(await api.request('GET', '/v1/memories?pageSize=1000&includeExpired=true', { key: KEYS.alice }))).toContain(
+      'Trial code XK-42',
+    );
+    const newest = await api.request('POST', '/v1/memories/list', { key: KEYS.alice, body: { scope: {}, order: 'newest' } });
+    expect(textsOf(newest)).not.toContain('Trial code XK-42');
+    const search = (extra: Record<string, unknown> = {}) =>
+      api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'Trial code XK-42', scope: {}, ...extra } });
+    expect(textsOf(await search())).not.toContain('Trial code XK-42');
+    expect(textsOf(await search({ includeExpired: true }))).toContain('Trial code XK-42');
+    const filtered = await api.request('POST', '/v1/memories/list', {
+      key: KEYS.alice,
+      body: { scope: {}, includeExpired: true, filter: { expiresAt: { $lt: '2500-01-01T00:00:00Z' } } },
+    });
+    expect(textsOf(filtered)).toEqual(['Trial code XK-42']);
+    // GET by id still returns it; PATCH moves or clears the expiry.
+    const id = gone.body.memories[0].id;
+    expect((await api.request('GET', `/v1/memories/${id}`, { key: KEYS.alice })).body.expiresAt).toBe(past);
+    const cleared = await api.request('PATCH', `/v1/memories/${id}`, { key: KEYS.alice, body: { expiresAt: null } });
+    expect(cleared.body.memory.expiresAt).toBeUndefined();
+    await api.request('PATCH', `/v1/memories/${id}`, { key: KEYS.alice, body: { expiresAt: past } });
+    const bad = await add('x', { expiresAt: 'tomorrow' });
+    expect(bad.status).toBe(400);
+    expect((await add('x', { metadata: { expiresAt: 5 } })).status).toBe(400);
+    const purged = await api.request('POST', '/v1/memories/purge-expired', { key: KEYS.alice, body: { scope: {} } });
+    expect(purged.body).toEqual({ deleted: 1 });
+    expect((await api.request('GET', `/v1/memories/${id}`, { key: KEYS.alice })).status).toBe(404);
+    await api.request('DELETE', `/v1/memories/${later.body.memories[0].id}`, { key: KEYS.alice });
+  });
+
   it('answers health and readiness without a key', async () => {
     expect((await api.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await api.request('GET', '/readyz')).body).toEqual({ status: 'ready' });

@@ -22,6 +22,7 @@ import {
   pickFilter,
   waitUntilVisible,
 } from './vector-store-case-support';
+import { EXPIRY_CASES } from './vector-store-expiry-cases';
 import { filterCase } from './vector-store-filter-cases';
 import { CONFORMANCE_DIMENSIONS, createVectorStoreHelpers, type VectorStoreCaseHelpers } from './vector-store-helpers';
 
@@ -272,6 +273,7 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   filterCase('and', 'and'),
   filterCase('or', 'or, including nested and'),
   filterCase('not', 'not, double not, and not inside and/or'),
+  ...EXPIRY_CASES,
 
   // Scores and topK ---------------------------------------------------------------------------
   {

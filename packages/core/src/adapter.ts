@@ -13,6 +13,7 @@ export * from './contract/types';
 export * from './contract/filter';
 export * from './contract/scope';
 export { INPUT_LIMITS } from './contract/validation';
+export { toMemoryItem, type MemoryItem } from './contract/memory-item';
 
 // Helpers every adapter shares.
 export { cosineSimilarity, normalize } from './kit/vector-math';

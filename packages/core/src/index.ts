@@ -7,7 +7,7 @@
 
 // The Memory API.
 export { Memory } from './memory/memory';
-export type { MemoryOptions, AddOptions, SearchOptions, ScopeOptions } from './memory/memory-options';
+export type { MemoryOptions, AddOptions, SearchOptions, ScopeOptions, GetAllOptions, MemoryChange } from './memory/memory-options';
 export type { AddResult } from './add/run-add';
 export type { MemoryEvent } from './add/apply-plan';
 export type { SearchResult, SearchResponse } from './search/run-search';

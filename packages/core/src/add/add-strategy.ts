@@ -11,6 +11,8 @@ export interface AddContext {
   readonly scope: Scope;
   /** When the conversation happened; relative dates resolve against it. */
   readonly occurredAt: Date;
+  /** When the call started; memories that expired by then are not candidates ({@link retrieveCandidates} leaves them out). */
+  readonly now: Date;
   /** The configured LLM; `undefined` when none is. */
   readonly llm: LLM | undefined;
   readonly embedder: Embedder;

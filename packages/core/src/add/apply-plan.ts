@@ -1,4 +1,5 @@
-import type { HistoryEvent, MemoryRecord, Metadata, Scope } from '../contract/types';
+import { withExpiry } from '../contract/memory-item';
+import { isExpired, type HistoryEvent, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
 import { hashText, uuidv7 } from '../kit/ids';
 import { historyEvent } from '../store/history-event';
 import type { WriteSession } from '../store/memory-writer';
@@ -47,9 +48,12 @@ export async function applyPlan(options: {
   readonly embed: (texts: readonly string[]) => Promise<number[][]>;
   readonly metadata: Metadata;
   readonly occurredAt: Date;
+  /** When created and updated memories expire (epoch ms); `undefined`: new ones never do, updated ones keep theirs. */
+  readonly expiresAt?: number | undefined;
   readonly now: Date;
 }): Promise<{ events: MemoryEvent[]; records: MemoryRecord[] }> {
-  const { plan, session, embed, metadata, occurredAt, now } = options;
+  const { plan, session, embed, occurredAt, now, expiresAt } = options;
+  const metadata = withExpiry(options.metadata, expiresAt);
   const { scope } = session;
   const current = await session.read(planTargets(plan));
 
@@ -123,7 +127,7 @@ export async function applyPlan(options: {
       continue;
     }
     const vector = vectors[vectorIndex++]!;
-    const holder = planned.get(step.hash) ?? (await findByHash(session, vector, step.hash, changing));
+    const holder = planned.get(step.hash) ?? (await findByHash(session, vector, step.hash, changing, now));
     if (step.kind === 'ADD') {
       if (holder) {
         events.push({ kind: 'NONE', id: holder.id, text: holder.text });
@@ -184,14 +188,16 @@ export function planTargets(plan: AddPlan): string[] {
 }
 
 /**
- * A stored memory of the scope with this text hash, leaving out `exclude`. Identical texts embed to
- * identical vectors, so a duplicate is among the nearest few records.
+ * A stored memory of the scope with this text hash, leaving out `exclude` and memories expired at
+ * `now` (a fact stated again is stored again, not matched to a hidden copy). Identical texts embed
+ * to identical vectors, so a duplicate is among the nearest few records.
  */
 async function findByHash(
   session: WriteSession,
   vector: readonly number[],
   hash: string,
   exclude: ReadonlySet<string>,
+  now: Date,
 ): Promise<MemoryRecord | undefined> {
   const topK = 5 + Math.min(exclude.size, 100);
   const matches = await session.vectorStore.query({
@@ -200,5 +206,5 @@ async function findByHash(
     topK,
     ...(session.signal ? { signal: session.signal } : {}),
   });
-  return matches.find((match) => match.record.hash === hash && !exclude.has(match.record.id))?.record;
+  return matches.find((match) => match.record.hash === hash && !exclude.has(match.record.id) && !isExpired(match.record, now))?.record;
 }

@@ -1,11 +1,13 @@
+import { notExpiredFilter } from '../contract/filter';
 import type { MemoryRecord } from '../contract/types';
+import { filteredQuery } from '../store/filtered-reads';
 import { ensureDimensions } from '../store/readiness';
 import type { AddContext } from './add-strategy';
 
 /**
  * The `reconcile` strategy's retrieval, also for custom strategies: finds the stored memories
- * closest to the new messages, in scope. One embedding call for all messages, one query per
- * message, merged by best score.
+ * closest to the new messages, in scope, leaving out those expired at `context.now`. One embedding
+ * call for all messages, one query per message, merged by best score.
  */
 export async function retrieveCandidates(context: AddContext): Promise<MemoryRecord[]> {
   return (await retrieveCandidatesWithVectors(context)).candidates;
@@ -24,12 +26,14 @@ export async function retrieveCandidatesWithVectors(context: AddContext): Promis
   });
   await ensureDimensions(context.vectorStore, vectors[0]!.length, context.signal);
   const best = new Map<string, { record: MemoryRecord; score: number }>();
+  const filter = notExpiredFilter(context.now);
   const results = await Promise.all(
     vectors.map((vector) =>
-      context.vectorStore.query({
+      filteredQuery(context.vectorStore, {
         scope: context.scope,
         vector,
         topK: context.candidateLimit,
+        filter,
         ...(context.signal ? { signal: context.signal } : {}),
       }),
     ),

@@ -17,6 +17,8 @@ export interface AddRequest {
   /** Stored on every memory the call creates (and merged into updated ones). */
   readonly metadata: Metadata;
   readonly occurredAt: Date;
+  /** When the memories the call creates or updates expire (epoch ms); `undefined` leaves updated ones as they were. */
+  readonly expiresAt: number | undefined;
   /** The configured strategy, or `rawStrategy` for `infer: false`. */
   readonly strategy: AddStrategy;
   /** Extraction and update instructions in force for this call. */
@@ -65,6 +67,7 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
     messages: request.messages,
     scope,
     occurredAt: request.occurredAt,
+    now: parts.now(),
     llm: parts.llm,
     embedder: parts.embedder,
     vectorStore: parts.writer.vectorStore,
@@ -88,6 +91,7 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
       embed: embedDocuments,
       metadata: request.metadata,
       occurredAt: request.occurredAt,
+      expiresAt: request.expiresAt,
       now: parts.now(),
     });
     // 5. Apply graph: after the memories; a graph store failure leaves the memories written.

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors';
-import { DATE_FIELDS, SCOPE_FIELDS, type DateField, type MemoryRecord, type ScopeField } from './types';
+import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type DateField, type MemoryRecord, type ScopeField } from './types';
 
 /** A scalar a filter compares against. */
 export type FilterScalar = string | number | boolean;
@@ -14,7 +14,8 @@ export type FilterOperator = (typeof FILTER_OPERATORS)[number];
  * Semantics (the reference is {@link evaluateFilter}; every adapter must agree with it):
  * - A field is a metadata key, a date field (`createdAt`, `updatedAt`, `occurredAt`, compared as epoch
  *   milliseconds) or a scope field (`userId`, `agentId`, `runId`). Scope fields only narrow: the call's
- *   scope always applies as well.
+ *   scope always applies as well. `expiresAt` is a metadata key holding epoch milliseconds
+ *   ({@link EXPIRES_AT_KEY}); {@link parseFilter} reads dates for it like for the date fields.
  * - `eq` and `in` match a scalar field of the same type and value, or an array field with any element
  *   that matches. A missing field never matches them.
  * - `ne` and `nin` are their exact negations, so they match missing fields.
@@ -184,8 +185,13 @@ function parseField(field: string, value: unknown, path: string): Filter[] {
   return parts;
 }
 
+/** Whether the filter input of `field` is a date (turned into epoch milliseconds by {@link parseFilter}). */
+function holdsDates(field: string): boolean {
+  return fieldKind(field) === 'date' || field === EXPIRES_AT_KEY;
+}
+
 function scalar(field: string, value: unknown, path: string): FilterScalar {
-  if (fieldKind(field) === 'date') return toEpochMs(value, path);
+  if (holdsDates(field)) return toEpochMs(value, path);
   if (typeof value === 'string') {
     if (value.length > FILTER_LIMITS.maxStringLength) {
       throw new InvalidInputError(
@@ -209,7 +215,7 @@ function scalar(field: string, value: unknown, path: string): FilterScalar {
 }
 
 function rangeOperand(field: string, value: unknown, path: string): number {
-  if (fieldKind(field) === 'date') return toEpochMs(value, path);
+  if (holdsDates(field)) return toEpochMs(value, path);
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   throw new InvalidInputError(path, `expected a finite number, got ${describe(value)}`, 'Range operators compare numbers and dates only.');
 }
@@ -344,4 +350,18 @@ export function andFilters(a: Filter | undefined, b: Filter | undefined): Filter
   if (!a) return b;
   if (!b) return a;
   return { op: 'and', filters: [a, b] };
+}
+
+/**
+ * The records that have not expired at `now`: no {@link EXPIRES_AT_KEY}, or one after `now`. It is
+ * the filter `Memory` adds to `search` and `getAll` (unless `includeExpired`); a store declaring
+ * `not` and `lte` evaluates it natively, core evaluates it for the others.
+ */
+export function notExpiredFilter(now: Date): Filter {
+  return { op: 'not', filter: expiredFilter(now) };
+}
+
+/** The records that have expired at `now` ({@link EXPIRES_AT_KEY} at or before `now`): what `Memory.purgeExpired` deletes. */
+export function expiredFilter(now: Date): Filter {
+  return { op: 'lte', field: EXPIRES_AT_KEY, value: now.getTime() };
 }

@@ -19,6 +19,14 @@ export type MetadataValue = string | number | boolean | readonly string[];
 /** User metadata of a memory. Keys are 1–64 characters of letters, digits, `_`, `-` and `.`. */
 export type Metadata = { readonly [key: string]: MetadataValue };
 
+/**
+ * The metadata key that holds when a memory expires, as epoch milliseconds (a finite number). Core
+ * writes it from `add`'s and `update`'s `expiresAt`, and users cannot set it as metadata; stores keep
+ * it like any other key, so every store filters on it with the filter language it already speaks.
+ * A record without the key (or with a value that is not a finite number) never expires.
+ */
+export const EXPIRES_AT_KEY = 'expiresAt';
+
 /** Date fields every memory carries; filters may name them. */
 export const DATE_FIELDS = ['createdAt', 'updatedAt', 'occurredAt'] as const;
 export type DateField = (typeof DATE_FIELDS)[number];
@@ -34,11 +42,24 @@ export interface MemoryRecord {
   /** SHA-256 hex digest of `text`, used to de-duplicate. */
   readonly hash: string;
   readonly scope: Scope;
+  /** User metadata, plus {@link EXPIRES_AT_KEY} (epoch ms) when the memory expires. */
   readonly metadata: Metadata;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** When the conversation the memory came from took place. */
   readonly occurredAt: Date;
+}
+
+/** When `record` expires, or `undefined` when it never does (no {@link EXPIRES_AT_KEY}, or not a finite number). */
+export function expiresAtOf(record: { readonly metadata: Metadata }): Date | undefined {
+  const value = Object.hasOwn(record.metadata, EXPIRES_AT_KEY) ? record.metadata[EXPIRES_AT_KEY] : undefined;
+  return typeof value === 'number' && Number.isFinite(value) ? new Date(value) : undefined;
+}
+
+/** Whether `record` has expired at `now`: it expires at or before `now`. */
+export function isExpired(record: { readonly metadata: Metadata }, now: Date): boolean {
+  const expiresAt = expiresAtOf(record);
+  return expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
 }
 
 /** A record with its similarity to a query. */

@@ -1,6 +1,6 @@
 import { InvalidInputError } from './errors';
 import { FIELD_NAME_PATTERN } from './filter';
-import { DATE_FIELDS, SCOPE_FIELDS, type ChatMessage, type Metadata, type MetadataValue } from './types';
+import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type ChatMessage, type Metadata, type MetadataValue } from './types';
 
 /** Limits on what callers may pass; each violation is an {@link InvalidInputError} naming the field. */
 export const INPUT_LIMITS = {
@@ -17,7 +17,7 @@ export const INPUT_LIMITS = {
   maxLimit: 1_000,
 } as const;
 
-const RESERVED_METADATA_KEYS = new Set<string>([...SCOPE_FIELDS, ...DATE_FIELDS, 'id', 'text', 'hash']);
+const RESERVED_METADATA_KEYS = new Set<string>([...SCOPE_FIELDS, ...DATE_FIELDS, EXPIRES_AT_KEY, 'id', 'text', 'hash']);
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
 /** Checks a string is well-formed UTF-16 (no lone surrogates), so it survives UTF-8 storage intact. */
@@ -115,6 +115,9 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
       // Assigning it would set the object's prototype: the value would vanish instead of being stored.
       throw new InvalidInputError(at, 'the key "__proto__" cannot be stored', 'Rename the key.');
     }
+    if (key === EXPIRES_AT_KEY) {
+      throw new InvalidInputError(at, 'the key is reserved', 'Pass the expiry as the expiresAt option of add or update, not as metadata.');
+    }
     if (RESERVED_METADATA_KEYS.has(key)) {
       throw new InvalidInputError(
         at,
@@ -184,4 +187,24 @@ export function checkDate(value: unknown, field: string, fallback: () => Date): 
     );
   }
   return date;
+}
+
+/** Latest date every store and the REST API can carry (the last millisecond of year 9999, UTC). */
+const MAX_DATE_MS = 253_402_300_799_999;
+
+/**
+ * Validates an expiry: a Date, an ISO 8601 string or epoch milliseconds, within years 0000-9999.
+ * A date in the past is allowed (the memory is hidden at once). Returns epoch milliseconds.
+ */
+export function checkExpiresAt(value: unknown, field: string): number {
+  const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
+  const ms = date?.getTime();
+  if (ms === undefined || Number.isNaN(ms) || ms < -62_167_219_200_000 || ms > MAX_DATE_MS) {
+    throw new InvalidInputError(
+      field,
+      'expected a Date, an ISO 8601 string or epoch milliseconds in years 0000-9999',
+      'Pass e.g. new Date("2025-01-31T23:59:59Z"), or leave it out for a memory that never expires.',
+    );
+  }
+  return ms;
 }

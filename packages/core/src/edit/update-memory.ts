@@ -1,6 +1,6 @@
 import { NotFoundError } from '../contract/errors';
 import type { Embedder } from '../contract/interfaces';
-import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
+import { toMemoryItem, withExpiry, type MemoryItem } from '../contract/memory-item';
 import type { MemoryRecord, Metadata, Scope, Usage } from '../contract/types';
 import { hashText } from '../kit/ids';
 import { UsageMeter } from '../llm/usage-meter';
@@ -9,7 +9,7 @@ import type { MemoryWriter } from '../store/memory-writer';
 
 /**
  * `Memory.update`: under the locks of the scope and the memory, re-reads it, re-embeds a changed
- * text, merges metadata keys, and commits one UPDATE through the write protocol.
+ * text, merges metadata keys, sets or clears the expiry, and commits one UPDATE through the write protocol.
  * @throws {NotFoundError} when no memory with this id is in `scope`.
  */
 export async function updateMemory(
@@ -20,6 +20,8 @@ export async function updateMemory(
     readonly text: string | undefined;
     /** Keys to merge into the metadata; `undefined` keeps it. */
     readonly metadata: Metadata | undefined;
+    /** The new expiry (epoch ms), `null` to make it never expire, `undefined` to keep it. */
+    readonly expiresAt?: number | null | undefined;
     readonly signal?: AbortSignal | undefined;
   },
   parts: { readonly writer: MemoryWriter; readonly embedder: Embedder; readonly now: () => Date },
@@ -38,7 +40,7 @@ export async function updateMemory(
       vector,
       text: textChanged ? text : record.text,
       hash: textChanged ? hashText(text) : record.hash,
-      metadata: metadata ? { ...record.metadata, ...metadata } : record.metadata,
+      metadata: withExpiry(metadata ? { ...record.metadata, ...metadata } : record.metadata, request.expiresAt),
       updatedAt: now,
     };
     const event = historyEvent({

@@ -48,6 +48,12 @@ export interface AddOptions {
   readonly prompt?: string;
   /** When the conversation happened; relative dates resolve against it. @default now */
   readonly occurredAt?: Date | string | number;
+  /**
+   * When the memories this call creates or updates expire: from then on `search` and `getAll` leave
+   * them out (unless `includeExpired`), `get` still returns them, and `purgeExpired` deletes them.
+   * @default never
+   */
+  readonly expiresAt?: Date | string | number;
   readonly signal?: AbortSignal;
 }
 
@@ -67,7 +73,30 @@ export interface SearchOptions {
   readonly relationLimit?: number;
   /** Graph memory: also return relations that have ended (with their `validTo`). @default false */
   readonly includeInvalidRelations?: boolean;
+  /** Also return memories whose `expiresAt` has passed. @default false */
+  readonly includeExpired?: boolean;
   readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Memory.getAll}. */
+export interface GetAllOptions extends ScopeOptions {
+  readonly filter?: FilterInput;
+  /** Memories per page, 1 to 1000. @default 100 */
+  readonly pageSize?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+  /** Also list memories whose `expiresAt` has passed. @default false */
+  readonly includeExpired?: boolean;
+}
+
+/** A change {@link Memory.update} makes: a new text, metadata keys to merge, and/or a new expiry. */
+export interface MemoryChange {
+  /** The new text (re-embedded). */
+  readonly text?: string;
+  /** Keys to merge into the metadata. */
+  readonly metadata?: Metadata;
+  /** When the memory expires; `null` makes it never expire. */
+  readonly expiresAt?: Date | string | number | null;
 }
 
 /** A scoped call. */

@@ -2,12 +2,21 @@ import { type AddResult, runAdd } from '../add/run-add';
 import type { AddStrategy } from '../add/add-strategy';
 import { additiveStrategy, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
 import { InvalidInputError, MissingSettingError } from '../contract/errors';
-import type { FilterInput } from '../contract/filter';
+import { andFilters, expiredFilter, notExpiredFilter, type Filter, type FilterInput } from '../contract/filter';
 import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
 import { scopeContains, validateScope } from '../contract/scope';
 import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
-import type { ChatMessage, HistoryEvent, MemoryRecord, Metadata, Usage } from '../contract/types';
-import { INPUT_LIMITS, checkDate, checkId, checkInteger, checkString, validateMessages, validateMetadata } from '../contract/validation';
+import type { ChatMessage, HistoryEvent, MemoryRecord, Usage } from '../contract/types';
+import {
+  INPUT_LIMITS,
+  checkDate,
+  checkExpiresAt,
+  checkId,
+  checkInteger,
+  checkString,
+  validateMessages,
+  validateMetadata,
+} from '../contract/validation';
 import { deleteMemories, deleteMemory } from '../edit/delete-memories';
 import { importRecords } from '../edit/import-records';
 import { updateMemory } from '../edit/update-memory';
@@ -18,11 +27,12 @@ import { runSearch, type SearchResponse } from '../search/run-search';
 import { scanScope } from '../store/filtered-reads';
 import { MemoryWriter } from '../store/memory-writer';
 import type { SettleReport } from '../store/write-ahead';
-import type { AddOptions, MemoryOptions, ScopeOptions, SearchOptions } from './memory-options';
+import type { AddOptions, GetAllOptions, MemoryChange, MemoryOptions, ScopeOptions, SearchOptions } from './memory-options';
 import {
   MAX_PROMPT_LENGTH,
   checkChange,
   checkFilterOption,
+  checkIncludeExpired,
   checkInfer,
   checkRecords,
   checkScopeOptions,
@@ -124,6 +134,7 @@ export class Memory {
     const checked = validateMessages(messages);
     const metadata = validateMetadata(options.metadata, 'options.metadata');
     const occurredAt = checkDate(options.occurredAt, 'options.occurredAt', this.now);
+    const expiresAt = options.expiresAt === undefined ? undefined : checkExpiresAt(options.expiresAt, 'options.expiresAt');
     checkInfer(options.infer);
     const infer = options.infer !== false;
     const strategy = infer ? this.strategy : rawStrategy;
@@ -147,6 +158,7 @@ export class Memory {
         scope,
         metadata,
         occurredAt,
+        expiresAt,
         strategy,
         prompts: { extraction, update: this.prompts.update },
         graph: infer ? this.graph : undefined,
@@ -169,7 +181,7 @@ export class Memory {
   async search(query: string, options: SearchOptions): Promise<SearchResponse> {
     const scope = validateScope(options?.scope, 'options.scope');
     checkString(query, 'query', { max: INPUT_LIMITS.maxQueryLength });
-    const filter = checkFilterOption(options.filter);
+    const filter = this.unexpired(checkFilterOption(options.filter), checkIncludeExpired(options.includeExpired));
     const checked = checkSearchOptions(options, this.reranker !== undefined);
     return runSearch(
       {
@@ -197,11 +209,9 @@ export class Memory {
    * Lists the memories of a scope in id order (creation order for ids mem made), a page at a time.
    * Pass the returned `nextCursor` as `cursor` to get the next page.
    */
-  async getAll(
-    options: ScopeOptions & { filter?: FilterInput; pageSize?: number; cursor?: string },
-  ): Promise<{ results: MemoryItem[]; nextCursor?: string }> {
+  async getAll(options: GetAllOptions): Promise<{ results: MemoryItem[]; nextCursor?: string }> {
     const { scope, signal } = checkScopeOptions(options);
-    const filter = checkFilterOption(options.filter);
+    const filter = this.unexpired(checkFilterOption(options.filter), checkIncludeExpired(options.includeExpired));
     const pageSize = checkInteger(options.pageSize, 'options.pageSize', 1, INPUT_LIMITS.maxLimit, 100);
     const after = options.cursor === undefined ? undefined : checkId(options.cursor, 'options.cursor');
     const results: MemoryItem[] = [];
@@ -217,19 +227,15 @@ export class Memory {
   }
 
   /**
-   * Changes a memory's text and/or metadata. Scope ids can never change; metadata keys are merged.
-   * A new text is re-embedded (reported in `usage`).
-   * @throws {NotFoundError} when no memory with this id is in `scope`.
+   * Changes a memory's text, metadata and/or expiry. Scope ids can never change; metadata keys are
+   * merged; `expiresAt: null` makes the memory never expire. A new text is re-embedded (reported in `usage`).
+   * @throws {NotFoundError} when no memory with this id is in `scope` (expired memories can be updated).
    */
-  async update(
-    id: string,
-    change: string | { text?: string; metadata?: Metadata },
-    options: ScopeOptions,
-  ): Promise<{ memory: MemoryItem; usage: Usage }> {
+  async update(id: string, change: string | MemoryChange, options: ScopeOptions): Promise<{ memory: MemoryItem; usage: Usage }> {
     const { scope, signal } = checkScopeOptions(options);
     checkId(id);
-    const { text, metadata } = checkChange(change);
-    return updateMemory({ id, scope, text, metadata, signal }, { writer: this.writer, embedder: this.embedder, now: this.now });
+    const { text, metadata, expiresAt } = checkChange(change);
+    return updateMemory({ id, scope, text, metadata, expiresAt, signal }, { writer: this.writer, embedder: this.embedder, now: this.now });
   }
 
   /** Deletes one memory of `scope`; its history is kept. @returns whether a memory was deleted. */
@@ -247,6 +253,17 @@ export class Memory {
     const { scope, signal } = checkScopeOptions(options);
     const filter = checkFilterOption(options.filter);
     return deleteMemories({ scope, filter, signal }, { writer: this.writer, graph: this.graph, now: this.now });
+  }
+
+  /**
+   * Deletes every memory of `scope` whose `expiresAt` has passed, however many (each gets a DELETE
+   * in its history, actor `deleteAll`). The graph is left as it is.
+   * @example
+   * const { deleted } = await memory.purgeExpired({ scope: { userId: 'alice' } });
+   */
+  async purgeExpired(options: ScopeOptions): Promise<{ deleted: number }> {
+    const { scope, signal } = checkScopeOptions(options);
+    return deleteMemories({ scope, filter: expiredFilter(this.now()), signal }, { writer: this.writer, graph: this.graph, now: this.now });
   }
 
   /** The change log of one memory, oldest first. Only events of memories in `scope` are returned. */
@@ -288,6 +305,11 @@ export class Memory {
   /** Closes the stores. */
   async close(): Promise<void> {
     await Promise.all([this.vectorStore.close(), this.historyStore.close(), ...(this.graph ? [this.graph.store.close()] : [])]);
+  }
+
+  /** `filter`, narrowed to the memories that have not expired now unless `includeExpired`. */
+  private unexpired(filter: Filter | undefined, includeExpired: boolean): Filter | undefined {
+    return includeExpired ? filter : andFilters(filter, notExpiredFilter(this.now()));
   }
 
   /**

@@ -1,10 +1,10 @@
 import { InvalidInputError, MissingSettingError } from '../contract/errors';
 import { parseFilter, type Filter, type FilterInput } from '../contract/filter';
 import { validateScope } from '../contract/scope';
-import type { MemoryRecord, Metadata, Scope } from '../contract/types';
-import { INPUT_LIMITS, checkId, checkInteger, checkString, validateMetadata } from '../contract/validation';
+import { EXPIRES_AT_KEY, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
+import { INPUT_LIMITS, checkExpiresAt, checkId, checkInteger, checkString, validateMetadata } from '../contract/validation';
 import { hashText } from '../kit/ids';
-import type { AddOptions, ScopeOptions, SearchOptions } from './memory-options';
+import type { AddOptions, MemoryChange, ScopeOptions, SearchOptions } from './memory-options';
 
 // The checks `Memory` runs on each method's input before anything is read or written. Each failure
 // is an InvalidInputError (or MissingSettingError) naming the field and the fix.
@@ -52,23 +52,38 @@ export function checkSearchOptions(
   return { limit, threshold: options.threshold, relationLimit, includeInvalidRelations: options.includeInvalidRelations === true };
 }
 
-/** `update`'s change: a new text (trimmed) and/or metadata keys to merge. */
-export function checkChange(change: string | { text?: string; metadata?: Metadata }): {
+/** `update`'s change: a new text (trimmed), metadata keys to merge, and/or an expiry (epoch ms, `null` to clear). */
+export function checkChange(change: string | MemoryChange): {
   text: string | undefined;
   metadata: Metadata | undefined;
+  expiresAt: number | null | undefined;
 } {
   const patch = typeof change === 'string' ? { text: change } : change;
-  if (typeof patch !== 'object' || patch === null || (patch.text === undefined && patch.metadata === undefined)) {
+  if (
+    typeof patch !== 'object' ||
+    patch === null ||
+    (patch.text === undefined && patch.metadata === undefined && patch.expiresAt === undefined)
+  ) {
     throw new InvalidInputError(
       'change',
-      'expected a text or { text?, metadata? }',
+      'expected a text or { text?, metadata?, expiresAt? }',
       'Pass the new text, e.g. memory.update(id, "Lives in Porto", { scope }).',
     );
   }
   return {
     text: patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim(),
     metadata: patch.metadata === undefined ? undefined : validateMetadata(patch.metadata, 'change.metadata'),
+    expiresAt:
+      patch.expiresAt === undefined || patch.expiresAt === null ? patch.expiresAt : checkExpiresAt(patch.expiresAt, 'change.expiresAt'),
   };
+}
+
+/** An `includeExpired` option: a boolean, `false` when absent. */
+export function checkIncludeExpired(value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidInputError('options.includeExpired', 'expected a boolean', 'Pass includeExpired: true to see expired memories too.');
+  }
+  return value === true;
 }
 
 /**
@@ -89,7 +104,15 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
   const id = checkId(record.id, `${field}.id`);
   const scope = validateScope(record.scope, `${field}.scope`);
   const text = checkString(record.text, `${field}.text`, { max: INPUT_LIMITS.maxMessageLength });
-  const metadata = validateMetadata(record.metadata, `${field}.metadata`);
+  // An export carries the expiry in the metadata, where core keeps it: take it out before the check.
+  const plain =
+    typeof record.metadata === 'object' &&
+    record.metadata !== null &&
+    !Array.isArray(record.metadata) &&
+    !(record.metadata instanceof Date);
+  const { [EXPIRES_AT_KEY]: expiry, ...userMetadata } = plain ? record.metadata : {};
+  const metadata = validateMetadata(plain ? userMetadata : record.metadata, `${field}.metadata`);
+  const expiresAt = expiry === undefined ? undefined : checkExpiresAt(expiry, `${field}.metadata.${EXPIRES_AT_KEY}`);
   const vector = record.vector;
   if (
     !Array.isArray(vector) ||
@@ -115,7 +138,7 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
     text,
     hash: hashText(text),
     scope,
-    metadata,
+    metadata: expiresAt === undefined ? metadata : { ...metadata, [EXPIRES_AT_KEY]: expiresAt },
     createdAt: date('createdAt'),
     updatedAt: date('updatedAt'),
     occurredAt: date('occurredAt'),
