@@ -39,6 +39,7 @@ const VALID_BODIES: Record<string, unknown> = {
   addMemories: { messages: 'Drinks green tea', scope: { userId: 'alice' } },
   listMemoriesFiltered: { scope: { userId: 'alice' } },
   deleteMemoriesFiltered: { scope: { userId: 'alice' }, filter: { op: 'eq', field: 'topic', value: 'none' } },
+  purgeExpiredMemories: { scope: { userId: 'alice' } },
   updateMemory: { text: 'Drinks black tea' },
   searchMemories: { query: 'tea', scope: { userId: 'alice' } },
   importMemories: { records: [{ text: 'Drinks green tea', scope: { userId: 'alice' } }] },
