@@ -108,7 +108,10 @@ export class SqliteFileLock {
   private release(): void {
     this.holders -= 1;
     if (this.holders > 0) return;
-    this.connection?.exec('COMMIT');
+    // ROLLBACK, not COMMIT: the lock's transaction writes nothing, and a COMMIT answers SQLITE_BUSY
+    // while another process holds the companion file's shared lock for a moment (as every `take()`
+    // of theirs does), which would leave the lock held and fail a write that already happened.
+    this.connection?.exec('ROLLBACK');
     const waiting = this.released;
     this.released = [];
     for (const resolve of waiting) resolve();
