@@ -27,9 +27,9 @@ const search = (
   store: InMemoryVectorStore,
   text: string,
   vector: number[],
-  ranking: { keywordWeight: number; conversationWeight: number },
+  ranking: { keywordWeight: number; conversationWeight: number; neighborWeight?: number },
   keyword = true,
-) => hybridSearch(store, { scope, vector, text, limit: 10, keyword, ranking });
+) => hybridSearch(store, { scope, vector, text, limit: 10, keyword, ranking: { neighborWeight: 0, ...ranking } });
 
 describe('hybridSearch: score fusion', () => {
   // m1 is the semantic best and shares no word with the query; m2 the keyword best and semantically far.
@@ -74,7 +74,7 @@ describe('hybridSearch: score fusion', () => {
       text: 'bicycle helmet',
       limit: 3,
       keyword: true,
-      ranking: { keywordWeight: 0.9, conversationWeight: 0 },
+      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0 },
     });
     expect(ranked.map((match) => match.record.id)).toEqual(['m1', 'm3', 'm2']);
     expect(ranked.every((match) => match.keywordScore === undefined)).toBe(true);
@@ -89,7 +89,7 @@ describe('hybridSearch: score fusion', () => {
       limit: 3,
       keyword: true,
       threshold: 0.5,
-      ranking: { keywordWeight: 0.9, conversationWeight: 0 },
+      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0 },
     });
     expect(ranked.map((match) => match.record.id).sort()).toEqual(['m1', 'm3']);
     expect(ranked.find((match) => match.record.id === 'm1')!.score).toBeCloseTo(1, 6);
@@ -113,5 +113,65 @@ describe('hybridSearch: memories of one conversation support each other', () => 
     const ranked = await search(store, 'puppy', [1, 0, 0], { keywordWeight: 0.5, conversationWeight: 0.2 });
     expect(ranked.map((match) => match.record.id)).toEqual(['q1', 'q2', 'x2']);
     expect(ranked[1]!.fusedScore - ranked[2]!.fusedScore).toBeCloseTo(0.2 * ranked[0]!.fusedScore, 6);
+  });
+});
+
+describe('hybridSearch: the memories stored next to a strong match come with it', () => {
+  const day = new Date(Date.UTC(2024, 4, 1));
+  const stored = (id: string, text: string, vector: number[], minute: number, occurredAt = day): MemoryRecord => {
+    const at = new Date(Date.UTC(2024, 4, 1, 12, minute));
+    return { id, text, vector, hash: id, scope, metadata: { minute }, createdAt: at, updatedAt: at, occurredAt };
+  };
+  // One conversation, stored in this order: the question matches the query, the answer shares no
+  // word with it and is the semantic worst of the scope, so neither list finds it.
+  const conversation = [
+    stored('c1', 'we talked about the weather', [0, 1, 0], 1),
+    stored('c2', 'did you adopt anything lately', [0.5, 0.5, 0], 2),
+    stored('c3', 'yes a beagle from the shelter', [-1, 0, 0], 3),
+    stored('c4', 'then we cooked dinner', [0, 1, 0], 4),
+    stored('c5', 'and watched a film', [0, 1, 0], 5),
+  ];
+  // 60 memories of other conversations, all semantically nearer the query than the answer.
+  const others = Array.from({ length: 60 }, (_, index) =>
+    stored(`o${index}`, `unrelated note ${index}`, [0.3, 0, 1], 10 + index, new Date(Date.UTC(2024, 5, 1 + (index % 20)))),
+  );
+
+  it('brings in a neighbour neither list found, only when neighborWeight > 0', async () => {
+    const store = await storeWith([...conversation, ...others]);
+    const ids = async (neighborWeight: number) =>
+      (await search(store, 'adopt', [1, 0, 0], { keywordWeight: 0.7, conversationWeight: 0, neighborWeight }))
+        .slice(0, 10)
+        .map((match) => match.record.id);
+    expect(await ids(0)).not.toContain('c3');
+    const withNeighbors = await ids(0.35);
+    expect(withNeighbors[0]).toBe('c2');
+    expect(withNeighbors).toContain('c3');
+  });
+
+  it('gives the support by distance in storing order: two places away at most', async () => {
+    const store = await storeWith([...conversation, ...others]);
+    const ranked = await search(store, 'adopt', [1, 0, 0], { keywordWeight: 1, conversationWeight: 0, neighborWeight: 0.35 });
+    const fused = new Map(ranked.map((match) => [match.record.id, match.fusedScore]));
+    const best = fused.get('c2')!;
+    expect(fused.get('c3')).toBeCloseTo(0.35 * best, 9);
+    expect(fused.get('c4')).toBeCloseTo(0.35 * best, 9);
+    expect(fused.get('c1')).toBeCloseTo(0.35 * best, 9);
+    expect(fused.has('c5')).toBe(false);
+    expect(ranked.find((match) => match.record.id === 'c3')!.score).toBeCloseTo(-1, 6);
+  });
+
+  it('adds no neighbour that the search filter excludes', async () => {
+    const store = await storeWith([...conversation, ...others]);
+    const ranked = await hybridSearch(store, {
+      scope,
+      vector: [1, 0, 0],
+      text: 'adopt',
+      limit: 10,
+      keyword: true,
+      filter: { op: 'ne', field: 'minute', value: 3 },
+      ranking: { keywordWeight: 1, conversationWeight: 0, neighborWeight: 0.35 },
+    });
+    expect(ranked.map((match) => match.record.id)).not.toContain('c3');
+    expect(ranked.map((match) => match.record.id)).toContain('c4');
   });
 });

@@ -2,7 +2,7 @@ import type { Filter } from '../contract/filter';
 import type { VectorStore } from '../contract/interfaces';
 import type { MemoryRecord, Scope, VectorMatch } from '../contract/types';
 import { cosineSimilarity } from '../kit/vector-math';
-import { filteredKeywordQuery, filteredQuery } from '../store/filtered-reads';
+import { filteredKeywordQuery, filteredQuery, scanScope } from '../store/filtered-reads';
 import type { RankingSettings } from './ranking';
 
 /** A search candidate with the scores it earned. */
@@ -18,6 +18,12 @@ export interface RankedMatch {
 
 /** Fewest candidates asked of each list, however small the limit: the fusion needs a pool to compare. */
 const MIN_CANDIDATES = 40;
+/** The best candidates (by their own score) whose conversations are read for neighbours. */
+const NEIGHBOR_SEEDS = 5;
+/** How many memories away, in the order they were stored, a neighbour may be on either side. */
+const NEIGHBOR_DISTANCE = 2;
+/** Most memories read for neighbours in one search; past it the search goes on without them. */
+const NEIGHBOR_READ_LIMIT = 400;
 
 /**
  * Semantic search fused with keyword search where the store has it, by score:
@@ -26,8 +32,12 @@ const MIN_CANDIDATES = 40;
  *    an embedder nor BM25's unbounded scale decides the mix;
  * 2. `own = (1 − keywordWeight) · semantic + keywordWeight · keyword` (0 for the list that missed
  *    it); without keyword search (store or call), `own` is the semantic score alone;
- * 3. `fused = own + conversationWeight · (best own of another candidate with the same occurredAt)`:
- *    memories learned in the same conversation support each other.
+ * 3. neighbours: the conversations (same `occurredAt`) of the best {@link NEIGHBOR_SEEDS} candidates
+ *    are read, and every memory stored up to {@link NEIGHBOR_DISTANCE} places before or after a
+ *    candidate joins the pool (own 0 when neither list found it);
+ * 4. `fused = own + conversationWeight · (best own of another candidate with the same occurredAt)
+ *    + neighborWeight · (best own of a neighbour)`: memories learned in the same conversation support
+ *    each other, the next and previous ones most.
  *
  * Every result carries its cosine similarity as `score` (computed from the stored vector when only
  * the keyword search found it); `threshold` applies to it.
@@ -76,6 +86,8 @@ export async function hybridSearch(
   for (const id of candidates.keys()) {
     own.set(id, (1 - keywordWeight) * (semanticShare.get(id) ?? 0) + keywordWeight * (keywordShare.get(id) ?? 0));
   }
+  const neighborSupport =
+    request.ranking.neighborWeight > 0 && own.size > 0 ? await readNeighbors(store, request, candidates, own) : new Map<string, number>();
   const conversationBest = bestPerConversation([...candidates.values()].map(({ record }) => ({ record, own: own.get(record.id)! })));
   return [...candidates.values()]
     .map((candidate) => {
@@ -83,10 +95,67 @@ export async function hybridSearch(
       const others = conversationBest.get(candidate.record.occurredAt.getTime());
       // The best other member of the conversation: the runner-up when this one is the best.
       const support = others === undefined ? 0 : others.bestId === candidate.record.id ? others.second : others.best;
-      return { ...candidate, fusedScore: mine + request.ranking.conversationWeight * support };
+      const neighbor = neighborSupport.get(candidate.record.id) ?? 0;
+      return {
+        ...candidate,
+        fusedScore: mine + request.ranking.conversationWeight * support + request.ranking.neighborWeight * neighbor,
+      };
     })
     .filter((match) => request.threshold === undefined || match.score >= request.threshold)
     .sort((a, b) => b.fusedScore - a.fusedScore || b.score - a.score);
+}
+
+/**
+ * Reads the conversations of the best {@link NEIGHBOR_SEEDS} candidates (one `list` of the scope,
+ * filtered by their `occurredAt` and the search's filter), adds each memory within
+ * {@link NEIGHBOR_DISTANCE} places of a candidate to `candidates` (own score 0), and returns, per
+ * memory of those conversations, the best own score among its neighbours. Order within a
+ * conversation is the order of storing (`createdAt`, then id). When the conversations hold more than
+ * {@link NEIGHBOR_READ_LIMIT} memories, nothing is added and no support is given.
+ */
+async function readNeighbors(
+  store: VectorStore,
+  request: { scope: Scope; vector: readonly number[]; filter?: Filter; signal?: AbortSignal },
+  candidates: Map<string, { record: MemoryRecord; score: number; keywordScore?: number }>,
+  own: Map<string, number>,
+): Promise<Map<string, number>> {
+  const seeds = [...own.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, NEIGHBOR_SEEDS)
+    .map(([id]) => candidates.get(id)!.record);
+  const times = [...new Set(seeds.map((record) => record.occurredAt.getTime()))];
+  const conversation: Filter = { op: 'in', field: 'occurredAt', values: times };
+  const conversations = new Map<number, MemoryRecord[]>();
+  let read = 0;
+  for await (const record of scanScope(store, {
+    scope: request.scope,
+    filter: request.filter ? { op: 'and', filters: [request.filter, conversation] } : conversation,
+    signal: request.signal,
+  })) {
+    if (++read > NEIGHBOR_READ_LIMIT) return new Map();
+    const key = record.occurredAt.getTime();
+    const members = conversations.get(key);
+    if (members) members.push(record);
+    else conversations.set(key, [record]);
+  }
+  const support = new Map<string, number>();
+  for (const members of conversations.values()) {
+    members.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    members.forEach((record, index) => {
+      let best = 0;
+      for (let step = -NEIGHBOR_DISTANCE; step <= NEIGHBOR_DISTANCE; step++) {
+        const neighbor = step === 0 ? undefined : members[index + step];
+        if (neighbor) best = Math.max(best, own.get(neighbor.id) ?? 0);
+      }
+      if (best === 0) return;
+      support.set(record.id, best);
+      if (!candidates.has(record.id)) {
+        candidates.set(record.id, { record, score: cosineSimilarity(request.vector, record.vector) });
+        own.set(record.id, 0);
+      }
+    });
+  }
+  return support;
 }
 
 /** Each match's score scaled to 0–1 over its list (min–max); every score 1 when they are all equal. */

@@ -19,12 +19,22 @@ export interface RankingOptions {
    * @default 0.2
    */
   readonly conversationWeight?: number;
+  /**
+   * Share of a strong candidate's score given to the memories stored just before and after it (up to
+   * two on each side) in the same conversation (same `occurredAt`), from 0 to 1. Search reads the
+   * conversations of its best few candidates for them, so the turn that answers a matched question,
+   * or the one it follows, comes back too even when it shares no word with the query. 0 turns it off
+   * (and saves one store read per search).
+   * @default 0.35
+   */
+  readonly neighborWeight?: number;
 }
 
 /** {@link RankingOptions} with the defaults filled in. */
 export interface RankingSettings {
   readonly keywordWeight: number;
   readonly conversationWeight: number;
+  readonly neighborWeight: number;
 }
 
 /** Keyword weight for model embedders (chosen on LOCOMO conversations 0–4 with all-MiniLM-L6-v2). */
@@ -32,6 +42,7 @@ const KEYWORD_WEIGHT = 0.7;
 /** Keyword weight for core's lexical embedder (chosen on the same conversations). */
 const LEXICAL_KEYWORD_WEIGHT = 0.9;
 const CONVERSATION_WEIGHT = 0.2;
+const NEIGHBOR_WEIGHT = 0.35;
 
 /**
  * Fills the defaults of {@link RankingOptions} for an embedder.
@@ -56,5 +67,6 @@ export function resolveRanking(options: RankingOptions | undefined, embedder: Em
       embedder.provider === 'lexical' ? LEXICAL_KEYWORD_WEIGHT : KEYWORD_WEIGHT,
     ),
     conversationWeight: weight(options?.conversationWeight, 'conversationWeight', CONVERSATION_WEIGHT),
+    neighborWeight: weight(options?.neighborWeight, 'neighborWeight', NEIGHBOR_WEIGHT),
   };
 }
