@@ -56,6 +56,8 @@ Options:
   --model-path DIR       locomo: where scripts/install-models.sh put all-MiniLM-L6-v2 (default apps/bench/models)
   --reranker-path DIR    locomo: a folder holding a transformers.js cross-encoder, for minilm+reranker
   --reranker-model ID    locomo: the cross-encoder's id under --reranker-path (default Xenova/ms-marco-MiniLM-L-6-v2)
+  --stores DIR           locomo: keep each system's LOCOMO store in DIR (<system>.db) and reuse one already
+                         there instead of adding the turns again (MiniLM embeds every turn: the slow part)
   --longmemeval DIR      locomo: LongMemEval oracle questions (default ../shared/data/longmemeval-oracle/questions)
   --longmemeval-questions N  locomo: pool the first N questions (by id; default all 500; 0 skips LongMemEval)
   --longmemeval-systems LIST locomo: the systems that also run LongMemEval (default all; MiniLM embeds its
@@ -95,6 +97,7 @@ const { values, positionals } = parseArgs({
     'model-path': { type: 'string' },
     'reranker-path': { type: 'string' },
     'reranker-model': { type: 'string' },
+    stores: { type: 'string' },
     longmemeval: { type: 'string', default: DEFAULT_LONGMEMEVAL_PATH },
     'longmemeval-questions': { type: 'string' },
     'longmemeval-systems': { type: 'string' },
@@ -221,6 +224,7 @@ for (const part of parts) {
         modelPath: values['model-path'] ?? DEFAULT_MODEL_PATH,
         ...(values['reranker-path'] ? { rerankerPath: values['reranker-path'] } : {}),
         ...(values['reranker-model'] ? { rerankerModel: values['reranker-model'] } : {}),
+        ...(values.stores ? { storeDirectory: resolve(values.stores) } : {}),
         ...(values['longmemeval-systems']
           ? { longMemEvalSystems: values['longmemeval-systems'].split(',').map((name) => name.trim()) as (typeof known)[number][] }
           : {}),

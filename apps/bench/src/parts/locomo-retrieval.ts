@@ -2,7 +2,7 @@
 // stored as one memory with infer: false, searched through Memory.search, for several systems in one
 // run: the no-model default (lexical embedder), all-MiniLM-L6-v2 from a registry package, the same
 // with a cross-encoder reranker when one is given, beside plain BM25 and mem's own keyword leg.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LexicalEmbedder, Memory, type Embedder, type Reranker } from '@mem/core';
@@ -36,6 +36,12 @@ export interface RetrievalOptions {
   /** Folder holding the cross-encoder for `minilm+reranker`, and its id under that folder. */
   readonly rerankerPath?: string;
   readonly rerankerModel?: string;
+  /**
+   * Where each system's LOCOMO store is kept (`<system>.db`): a store already there with every turn
+   * is searched as it is, without adding the turns again (its ingest time is then not measured).
+   * @default a temporary folder, removed at the end
+   */
+  readonly storeDirectory?: string;
   /** LongMemEval questions to pool (first N by id); 0 skips LongMemEval. @default all */
   readonly longMemEvalQuestions?: number;
   /** The systems that also run LongMemEval. @default every system */
@@ -58,8 +64,10 @@ export interface SystemResult {
   readonly locomo?: HalfCoverage[];
   /** By question type, then all. */
   readonly longMemEval?: Coverage[];
-  /** LOCOMO ingest: every turn added with `infer: false`, one `add` per turn. */
+  /** LOCOMO ingest: every turn added with `infer: false`, one `add` per turn (absent when a kept store was reused). */
   readonly ingestSeconds?: number;
+  /** The kept store searched instead of adding the turns again (`--stores`). */
+  readonly reusedStore?: string;
   /** Wall time of each `Memory.search` call on LOCOMO (query embedding included). */
   readonly searchMs?: Summary;
 }
@@ -163,7 +171,7 @@ function locomoHalves(searched: readonly (SearchedQuestion & { conversation: num
 }
 
 function openMemory(directory: string, name: string, system: Pick<System, 'embedder' | 'reranker'>): Memory {
-  const path = join(directory, `${name}.db`);
+  const path = join(directory, `${name.replace('+', '-')}.db`);
   return new Memory({
     embedder: system.embedder,
     vectorStore: new SqliteVectorStore({ path }),
@@ -194,6 +202,8 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
           .slice(0, lmeLimit ?? Number.POSITIVE_INFINITY);
   const systems: SystemResult[] = [plainBm25(conversations, questions, ks)];
   const directory = mkdtempSync(join(tmpdir(), 'mem-bench-retrieval-'));
+  const locomoDirectory = options.storeDirectory ?? directory;
+  if (options.storeDirectory) mkdirSync(options.storeDirectory, { recursive: true });
   try {
     let keywordLeg: SystemResult | undefined;
     for (const name of options.systems) {
@@ -204,8 +214,23 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
         continue;
       }
       try {
-        const memory = openMemory(directory, name, created);
-        const ingestSeconds = await ingestLocomo(memory, conversations, `${name}: add LOCOMO turns (infer: false)`);
+        const storePath = join(locomoDirectory, `${name.replace('+', '-')}.db`);
+        const memory = openMemory(locomoDirectory, name, created);
+        const kept = options.storeDirectory === undefined ? 0 : await storedTurns(storePath, conversations);
+        // add skips a turn whose text its scope already holds, so a complete store has one memory per distinct text.
+        const expected = conversations.reduce(
+          (sum, conversation) =>
+            sum +
+            new Set(conversation.sessions.flatMap((session) => session.turns.map((turn) => `${turn.speaker}: ${turnText(turn).trim()}`)))
+              .size,
+          0,
+        );
+        if (kept > 0 && kept !== expected) {
+          throw new Error(`${storePath} holds ${kept} of the ${expected} LOCOMO memories (an interrupted run?): delete it and run again.`);
+        }
+        const reused = kept === expected;
+        if (reused) status(`${name}: searching the kept store ${storePath} (all ${expected} memories already added)`);
+        const ingestSeconds = reused ? undefined : await ingestLocomo(memory, conversations, `${name}: add LOCOMO turns (infer: false)`);
         const searchTimes: number[] = [];
         const searched: (SearchedQuestion & { conversation: number })[] = [];
         const progress = new Progress(`${name}: search LOCOMO questions (categories 1–4)`, questions.length);
@@ -231,7 +256,7 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
         }
         progress.done();
         // mem's keyword leg alone (the store's FTS5 search), from the first store: it is the same for every embedder.
-        keywordLeg ??= await keywordLegOf(join(directory, `${name}.db`), questions, ks);
+        keywordLeg ??= await keywordLegOf(storePath, questions, ks);
         const runsLongMemEval = lme.length > 0 && (options.longMemEvalSystems ?? options.systems).includes(name);
         const longMemEval = runsLongMemEval ? await searchLongMemEval(directory, created, lme, maxK, ks) : undefined;
         systems.push({
@@ -239,7 +264,7 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
           description: created.description,
           locomo: locomoHalves(searched, ks),
           ...(longMemEval ? { longMemEval } : {}),
-          ingestSeconds,
+          ...(ingestSeconds === undefined ? { reusedStore: storePath } : { ingestSeconds }),
           searchMs: summarize(searchTimes),
         });
         await memory.close();
@@ -266,6 +291,19 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
       : {}),
     systems,
   };
+}
+
+/** How many memories a kept store holds over the LOCOMO scopes (0 when there is no store yet). */
+async function storedTurns(path: string, conversations: readonly LocomoConversation[]): Promise<number> {
+  if (!existsSync(path)) return 0;
+  const store = new SqliteVectorStore({ path });
+  try {
+    let count = 0;
+    for (const conversation of conversations) for await (const _ of store.list({ scope: scopeOf(conversation) })) count++;
+    return count;
+  } finally {
+    await store.close();
+  }
 }
 
 async function ingestLocomo(memory: Memory, conversations: readonly LocomoConversation[], label: string): Promise<number> {
