@@ -32,17 +32,20 @@ function writes(memory: Memory, command: WriterCommand): Promise<WriteOutcome>[]
         return outcome(async () => (await memory.add('the one identical fact', { scope, infer: false })).memories[0]?.id);
       case 'metadata updates':
         return outcome(async () => {
-          await memory.update(command.memoryId!, { text: `version ${tag}`, metadata: { [`key_${tag}`]: true } }, { scope });
-          return command.memoryId;
+          const id = command.memoryIds![writer % command.memoryIds!.length]!;
+          await memory.update(id, { text: `version ${tag}`, metadata: { [`key_${tag}`]: true } }, { scope });
+          return id;
         });
       case 'updates racing a delete':
         return outcome(async () => {
+          const id = command.memoryIds![0]!;
           if (start.process === 0 && writer === Math.floor(command.writers / 2)) {
-            await memory.delete(command.memoryId!, { scope });
-            return `deleted:${command.memoryId}`;
+            await memory.delete(id, { scope });
+            return `deleted:${id}`;
           }
-          await memory.update(command.memoryId!, { text: `racing ${tag}`, metadata: { [`key_${tag}`]: true } }, { scope });
-          return command.memoryId;
+          // One key, overwritten by every update (distinct keys from 100 writers would pass the limit of a memory's metadata keys).
+          await memory.update(id, { text: `racing ${tag}`, metadata: { writer: tag } }, { scope });
+          return id;
         });
     }
   });

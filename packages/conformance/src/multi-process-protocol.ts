@@ -17,8 +17,11 @@ export interface WriterStart {
 export interface WriterCommand {
   readonly scenario: MultiProcessScenario;
   readonly writers: number;
-  /** The memory the updates (and the delete) target. */
-  readonly memoryId?: string;
+  /**
+   * The memories the updates target: writer `w` of every process updates `memoryIds[w % length]`
+   * (and the delete, `memoryIds[0]`).
+   */
+  readonly memoryIds?: readonly string[];
 }
 
 /** How one call ended: acknowledged (with the memory id it reported) or failed with a typed code. */

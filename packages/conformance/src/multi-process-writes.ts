@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type HistoryEvent, Memory, type MemoryItem } from '@mem/core';
+import { type HistoryEvent, INPUT_LIMITS, Memory, type MemoryItem } from '@mem/core';
 import { HashEmbedder } from '@mem/core/testing';
 import { describe, it } from 'vitest';
 import type { MultiProcessScenario, WriteOutcome, WriterCommand, WriterStart } from './multi-process-protocol';
@@ -35,7 +35,8 @@ const USER = 'multi-process-user';
 /**
  * Registers the multi-process write case: two `Memory` instances in separate processes over one
  * database, 50 concurrent writers each, for each of four patterns (distinct adds, identical adds,
- * updates with distinct metadata keys on one memory, updates racing a delete). Afterwards, read
+ * updates with distinct metadata keys on a few memories — as many as keep each within the limit of
+ * a memory's metadata keys —, updates racing a delete). Afterwards, read
  * through a third `Memory`: every acknowledged write is there, nothing is stored twice, every
  * memory has one unbroken history chain (first an ADD, each event starting from the text the
  * previous one left, nothing after a DELETE), and every call that was not acknowledged failed with
@@ -86,16 +87,25 @@ async function runScenario(scenario: MultiProcessScenario, options: MultiProcess
   const scope = { userId: USER };
   const children: ChildProcess[] = [];
   try {
-    let memoryId: string | undefined;
-    if (scenario === 'metadata updates' || scenario === 'updates racing a delete') {
-      memoryId = (await memory.add('the memory every writer changes', { scope, infer: false })).memories[0]!.id;
-    }
     const processes = options.processes ?? 2;
+    const writers = options.writers ?? 50;
+    // Distinct metadata keys from every writer: spread over as many memories as keep each within
+    // the limit of a memory's metadata keys (a merge past it is refused); a delete races on one.
+    const targets =
+      scenario === 'metadata updates'
+        ? Math.ceil((processes * writers) / INPUT_LIMITS.maxMetadataKeys)
+        : scenario === 'updates racing a delete'
+          ? 1
+          : 0;
+    const memoryIds: string[] = [];
+    for (let index = 0; index < targets; index++) {
+      memoryIds.push((await memory.add(`the memory writers change, number ${index}`, { scope, infer: false })).memories[0]!.id);
+    }
     for (let index = 0; index < processes; index++) {
       children.push(startWriter({ storesModule, context: prepared.context, process: index, userId: USER }));
     }
     await Promise.all(children.map((child) => message(child)));
-    const command: WriterCommand = { scenario, writers: options.writers ?? 50, ...(memoryId ? { memoryId } : {}) };
+    const command: WriterCommand = { scenario, writers, ...(memoryIds.length > 0 ? { memoryIds } : {}) };
     const rounds = await Promise.all(
       children.map(async (child) => {
         const answer = message(child);
@@ -107,7 +117,7 @@ async function runScenario(scenario: MultiProcessScenario, options: MultiProcess
     const untyped = outcomes.filter((outcome) => !outcome.ok && outcome.code === 'UNTYPED');
     assert.deepEqual(untyped, [], 'every failed call must fail with a typed MemError');
     const items = await listAll(memory, scope);
-    await check(scenario, { memory, scope, items, outcomes, memoryId: memoryId ?? '' });
+    await check(scenario, { memory, scope, items, outcomes, memoryIds });
   } finally {
     await Promise.all(children.map((child) => stop(child)));
     await memory.close();
@@ -118,9 +128,10 @@ async function runScenario(scenario: MultiProcessScenario, options: MultiProcess
 
 async function check(
   scenario: MultiProcessScenario,
-  state: { memory: Memory; scope: { userId: string }; items: MemoryItem[]; outcomes: WriteOutcome[]; memoryId: string },
+  state: { memory: Memory; scope: { userId: string }; items: MemoryItem[]; outcomes: WriteOutcome[]; memoryIds: readonly string[] },
 ): Promise<void> {
-  const { memory, scope, items, outcomes, memoryId } = state;
+  const { memory, scope, items, outcomes, memoryIds } = state;
+  const memoryId = memoryIds[0] ?? '';
   const acknowledged = outcomes.filter((outcome): outcome is Extract<WriteOutcome, { ok: true }> => outcome.ok);
   const failures = outcomes.filter((outcome): outcome is Extract<WriteOutcome, { ok: false }> => !outcome.ok);
   const texts = items.map((item) => item.text);
@@ -149,16 +160,15 @@ async function check(
     }
     case 'metadata updates': {
       assert.deepEqual(failures, [], 'updates that failed');
-      const item = items.find((candidate) => candidate.id === memoryId);
-      assert.ok(item, 'the updated memory is stored');
-      const keys = Object.keys(item.metadata).filter((key) => key.startsWith('key_'));
-      assert.equal(keys.length, acknowledged.length, `${acknowledged.length} acknowledged metadata keys, ${keys.length} kept`);
-      const events = await memory.history(memoryId, { scope });
-      assert.equal(
-        events.filter((event) => event.kind === 'UPDATE').length,
-        acknowledged.length,
-        'one UPDATE event per acknowledged update',
-      );
+      for (const id of memoryIds) {
+        const item = items.find((candidate) => candidate.id === id);
+        assert.ok(item, `the updated memory ${id} is stored`);
+        const updates = acknowledged.filter((outcome) => outcome.id === id).length;
+        const keys = Object.keys(item.metadata).filter((key) => key.startsWith('key_'));
+        assert.equal(keys.length, updates, `${id}: ${updates} acknowledged metadata keys, ${keys.length} kept`);
+        const events = await memory.history(id, { scope });
+        assert.equal(events.filter((event) => event.kind === 'UPDATE').length, updates, `${id}: one UPDATE event per acknowledged update`);
+      }
       break;
     }
     case 'updates racing a delete': {

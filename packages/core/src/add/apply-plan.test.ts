@@ -119,3 +119,69 @@ describe('apply step: no fact dropped, no duplicate', () => {
     expect(await stored(memory)).toEqual(['Works in Braga']);
   });
 });
+
+describe('apply step: decided by records of exactly their own scope (#18)', () => {
+  it('a fact added for a broader scope is stored there although a narrower scope holds the same text, and survives its deletion', async () => {
+    const { memory } = setup();
+    const shared: Scope = { agentId: 'shared' };
+    const narrow = await memory.add('Speaks Portuguese', { scope: { userId: 'alice', agentId: 'shared' }, infer: false });
+    const broad = await memory.add('Speaks Portuguese', { scope: shared, infer: false });
+    expect(broad.events.map((event) => event.kind)).toEqual(['ADD']);
+    expect(broad.events[0]!.id).not.toBe(narrow.events[0]!.id);
+    await memory.delete(narrow.events[0]!.id, { scope: { userId: 'alice', agentId: 'shared' } });
+    expect((await memory.getAll({ scope: shared })).results.map((item) => [item.text, item.scope])).toEqual([
+      ['Speaks Portuguese', shared],
+    ]);
+    // Within one scope a repeated text is still one memory.
+    expect((await memory.add('Speaks Portuguese', { scope: shared, infer: false })).events.map((event) => event.kind)).toEqual(['NONE']);
+  });
+});
+
+describe('apply step: a text carried by a DELETE or NONE is kept (#18)', () => {
+  const alias = (request: { messages: readonly { content: string }[] }, text: string) =>
+    /^(m\d+): /m.exec(request.messages[1]!.content.split('\n').find((line) => line.endsWith(`: ${text}`))!)![1]!;
+
+  it('DELETE of a memory with a new text is an UPDATE (the old text stays in history), with its own text a DELETE', async () => {
+    const { memory, llm } = setup();
+    const lisbon = (await memory.add('Lives in Lisbon', { scope: alice, infer: false })).events[0]!.id;
+    const tea = (await memory.add('Drinks tea', { scope: alice, infer: false })).events[0]!.id;
+    llm.push((request) =>
+      JSON.stringify({
+        operations: [
+          { op: 'DELETE', id: alias(request, 'Lives in Lisbon'), text: 'Lives in Porto' },
+          { op: 'DELETE', id: alias(request, 'Drinks tea'), text: '  drinks TEA ' },
+        ],
+      }),
+    );
+    const { events } = await memory.add('I moved to Porto and I stopped drinking tea', { scope: alice });
+    expect(events.map((event) => [event.kind, event.id, event.text])).toEqual([
+      ['UPDATE', lisbon, 'Lives in Porto'],
+      ['DELETE', tea, 'Drinks tea'],
+    ]);
+    expect((await memory.history(lisbon, { scope: alice })).map((event) => event.kind)).toEqual(['ADD', 'UPDATE']);
+  });
+
+  it('NONE with another text adds the text; NONE or UPDATE of an unknown id with a text adds it; DELETE of an unknown id with a text is refused, then retried', async () => {
+    const { memory, llm } = setup();
+    await memory.add('Likes jazz', { scope: alice, infer: false });
+    llm.push(
+      (request) =>
+        JSON.stringify({
+          operations: [
+            { op: 'NONE', id: alias(request, 'Likes jazz'), text: 'Likes bebop jazz' },
+            { op: 'NONE', id: 'm42', text: 'Plays the piano' },
+            { op: 'DELETE', id: 'm43', text: 'Owns a cat' },
+          ],
+        }),
+      ops({ op: 'NONE', id: 'm42', text: 'Plays the piano' }, { op: 'NONE', id: 'm1', text: 'Likes bebop jazz' }),
+    );
+    const { events } = await memory.add('I play the piano and love bebop', { scope: alice });
+    expect(llm.requests).toHaveLength(2);
+    expect(llm.requests[1]!.messages.at(-1)!.content).toMatch(/DELETE with a text, but its id is not one of the existing memories/);
+    expect(events.map((event) => [event.kind, event.text])).toEqual([
+      ['ADD', 'Plays the piano'],
+      ['NONE', 'Likes jazz'],
+      ['ADD', 'Likes bebop jazz'],
+    ]);
+  });
+});

@@ -1,5 +1,7 @@
 import { withExpiry } from '../contract/memory-item';
+import { scopeKey } from '../contract/scope';
 import { isExpired, type HistoryEvent, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
+import { checkMemoryText, mergeMetadata } from '../contract/validation';
 import { hashText, uuidv7 } from '../kit/ids';
 import { historyEvent } from '../store/history-event';
 import type { WriteSession } from '../store/memory-writer';
@@ -29,9 +31,14 @@ type Step =
  * - only records that are in `plan.candidates` AND found by a scoped `get` are updated or deleted;
  * - no fact is dropped: an UPDATE that cannot apply (unknown id, record gone, id already used in
  *   this plan) becomes an ADD of its text;
- * - no duplicate: an ADD whose text is already stored in scope (same hash), or stored by another
- *   step of the plan, becomes NONE; an UPDATE to such a text deletes the memory it would have
- *   rewritten (the other copy stays);
+ * - no duplicate: an ADD whose text is already stored in the call's scope (same hash), or stored
+ *   by another step of the plan, becomes NONE; an UPDATE to a text already stored in the
+ *   memory's own scope deletes the memory it would have rewritten (the other copy stays).
+ *   Duplicates are looked for in exactly the scope the text is written to: a copy held by a
+ *   narrower scope (which a scoped read also returns) belongs to that scope, and taking it for
+ *   this one would lose the fact here when the other scope deletes its copy;
+ * - texts keep the limit of a memory's text, and merged metadata the metadata limits, whatever
+ *   strategy planned them;
  * - a memory the plan rewrites or deletes never counts as the stored copy of an ADD's text, so
  *   "ADD x" next to "DELETE the memory saying x" still leaves x stored;
  * - the change is committed through the write protocol (`session.commit`): history ahead, then
@@ -66,15 +73,16 @@ export async function applyPlan(options: {
     addedHashes.add(hash);
     steps.push({ kind: 'ADD', text, hash });
   };
-  for (const operation of plan.operations) {
+  for (const [index, operation] of plan.operations.entries()) {
     const record = operation.kind === 'ADD' ? undefined : current.get(operation.id);
     switch (operation.kind) {
       case 'ADD':
-        pushAdd(operation.text);
+        pushAdd(checkMemoryText(operation.text, `plan.operations[${index}].text`));
         break;
       case 'UPDATE': {
-        const hash = hashText(operation.text);
-        if (!record || touched.has(record.id)) pushAdd(operation.text);
+        const text = checkMemoryText(operation.text, `plan.operations[${index}].text`);
+        const hash = hashText(text);
+        if (!record || touched.has(record.id)) pushAdd(text);
         else if (hash === record.hash) {
           // The model restated the memory: it holds, so a DELETE of it later in the answer is ignored,
           // as after any UPDATE (the fact wins over a contradictory deletion).
@@ -82,7 +90,7 @@ export async function applyPlan(options: {
           steps.push({ kind: 'NONE', current: record });
         } else {
           touched.add(record.id);
-          steps.push({ kind: 'UPDATE', current: record, text: operation.text, hash });
+          steps.push({ kind: 'UPDATE', current: record, text, hash });
         }
         break;
       }
@@ -98,6 +106,12 @@ export async function applyPlan(options: {
     }
   }
 
+  // Metadata an UPDATE leaves on its memory, checked (limits) before anything is embedded or written.
+  const mergedMetadata = new Map(
+    steps.flatMap((step) =>
+      step.kind === 'UPDATE' ? [[step.current.id, mergeMetadata(step.current.metadata, metadata, 'options.metadata')] as const] : [],
+    ),
+  );
   const texts = steps.flatMap((step) => (step.kind === 'ADD' || step.kind === 'UPDATE' ? [step.text] : []));
   const vectors = await embed(texts);
   if (vectors.length > 0) await ensureDimensions(session.vectorStore, vectors[0]!.length, session.signal);
@@ -112,8 +126,10 @@ export async function applyPlan(options: {
     historyEvent({ memoryId, scope: memoryScope, kind, previousText, text, actor: 'add', now, validAt: occurredAt });
   // Memories this plan rewrites or removes: a duplicate check must not point at them, their text is going away.
   const changing = new Set(steps.flatMap((step) => (step.kind === 'UPDATE' || step.kind === 'DELETE' ? [step.current.id] : [])));
-  // Texts the plan leaves in the store (by hash), with the memory holding each, so no two steps store one text twice.
+  // Texts the plan leaves in the store (by scope and hash), with the memory holding each, so no two
+  // steps store one text twice in one scope.
   const planned = new Map<string, { id: string; text: string }>();
+  const plannedKey = (target: Scope, hash: string) => `${scopeKey(target)}\u0000${hash}`;
   let vectorIndex = 0;
   for (const step of steps) {
     if (step.kind === 'NONE') {
@@ -127,7 +143,9 @@ export async function applyPlan(options: {
       continue;
     }
     const vector = vectors[vectorIndex++]!;
-    const holder = planned.get(step.hash) ?? (await findByHash(session, vector, step.hash, changing, now));
+    // The scope the text is written to: the call's for an ADD, the memory's own for an UPDATE.
+    const target = step.kind === 'ADD' ? scope : step.current.scope;
+    const holder = planned.get(plannedKey(target, step.hash)) ?? (await findByHash(session, target, vector, step.hash, changing, now));
     if (step.kind === 'ADD') {
       if (holder) {
         events.push({ kind: 'NONE', id: holder.id, text: holder.text });
@@ -147,7 +165,7 @@ export async function applyPlan(options: {
       });
       history.push(event(id, 'ADD', null, step.text, scope));
       events.push({ kind: 'ADD', id, text: step.text });
-      planned.set(step.hash, { id, text: step.text });
+      planned.set(plannedKey(scope, step.hash), { id, text: step.text });
     } else {
       const { current: record } = step;
       if (holder) {
@@ -163,13 +181,13 @@ export async function applyPlan(options: {
         vector,
         text: step.text,
         hash: step.hash,
-        metadata: { ...record.metadata, ...metadata },
+        metadata: mergedMetadata.get(record.id)!,
         updatedAt: now,
         occurredAt,
       });
       history.push(event(record.id, 'UPDATE', record.text, step.text, record.scope));
       events.push({ kind: 'UPDATE', id: record.id, text: step.text, previousText: record.text });
-      planned.set(step.hash, { id: record.id, text: step.text });
+      planned.set(plannedKey(record.scope, step.hash), { id: record.id, text: step.text });
     }
   }
 
@@ -187,24 +205,36 @@ export function planTargets(plan: AddPlan): string[] {
   return [...targets];
 }
 
+/** Widest query {@link findByHash} makes before it stops looking (then, at worst, a text is stored twice, never lost). */
+const MAX_HASH_QUERY = 10_000;
+
 /**
- * A stored memory of the scope with this text hash, leaving out `exclude` and memories expired at
- * `now` (a fact stated again is stored again, not matched to a hidden copy). Identical texts embed
- * to identical vectors, so a duplicate is among the nearest few records.
+ * A stored memory of exactly `scope` with this text hash, leaving out `exclude` and memories
+ * expired at `now` (a fact stated again is stored again, not matched to a hidden copy). Identical
+ * texts embed to identical vectors, so copies rank first; copies held by narrower scopes (which a
+ * query of `scope` also returns) may fill the first places, so the query widens until a match of
+ * another text shows every copy was seen, or the store has no more.
  */
 async function findByHash(
   session: WriteSession,
+  scope: Scope,
   vector: readonly number[],
   hash: string,
   exclude: ReadonlySet<string>,
   now: Date,
 ): Promise<MemoryRecord | undefined> {
-  const topK = 5 + Math.min(exclude.size, 100);
-  const matches = await session.vectorStore.query({
-    scope: session.scope,
-    vector,
-    topK,
-    ...(session.signal ? { signal: session.signal } : {}),
-  });
-  return matches.find((match) => match.record.hash === hash && !exclude.has(match.record.id) && !isExpired(match.record, now))?.record;
+  const key = scopeKey(scope);
+  for (let topK = 5 + Math.min(exclude.size, 100); ; topK *= 4) {
+    const matches = await session.vectorStore.query({ scope, vector, topK, ...(session.signal ? { signal: session.signal } : {}) });
+    const found = matches.find(
+      (match) =>
+        match.record.hash === hash &&
+        !exclude.has(match.record.id) &&
+        scopeKey(match.record.scope) === key &&
+        !isExpired(match.record, now),
+    );
+    if (found) return found.record;
+    const onlyCopies = matches.every((match) => match.record.hash === hash || exclude.has(match.record.id));
+    if (!onlyCopies || matches.length < topK || topK >= MAX_HASH_QUERY) return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import type { MemoryRecord } from '../contract/types';
+import type { ChatMessage, MemoryRecord } from '../contract/types';
 import type { AddStrategy } from './add-strategy';
 import { extractFacts } from './extract-facts';
 import { reconcile } from './reconcile';
@@ -46,12 +46,16 @@ export const rawStrategy: AddStrategy = {
   name: 'raw',
   needsLLM: false,
   async plan(context) {
-    const operations = context.messages
-      .filter((message) => message.role !== 'system' && message.content.trim() !== '')
-      .map((message) => ({
-        kind: 'ADD' as const,
-        text: message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim(),
-      }));
+    const operations = context.messages.flatMap((message) => {
+      const text = rawMemoryText(message);
+      return text === undefined ? [] : [{ kind: 'ADD' as const, text }];
+    });
     return { operations, candidates: NO_CANDIDATES };
   },
 };
+
+/** The memory `infer: false` stores for a message ("name: content" when named), or undefined for a system or empty message. */
+export function rawMemoryText(message: ChatMessage): string | undefined {
+  if (message.role === 'system' || message.content.trim() === '') return undefined;
+  return message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim();
+}

@@ -1,6 +1,6 @@
 import { MissingSettingError } from '../contract/errors';
 import type { JsonSchema } from '../contract/interfaces';
-import { INPUT_LIMITS, toWellFormed } from '../contract/validation';
+import { memoryTextProblem, toWellFormed } from '../contract/validation';
 import { additiveSystemPrompt, conversationPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext } from './add-strategy';
@@ -24,9 +24,10 @@ const validateFacts: Validator<string[]> = (value) => {
           ? (fact as { text: string }).text
           : undefined;
     if (text === undefined) return { ok: false, problem: `facts[${index}] is not a string` };
-    if (text.length > INPUT_LIMITS.maxMemoryTextLength)
-      return { ok: false, problem: `facts[${index}] is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
-    if (text.trim() !== '') facts.push(toWellFormed(text).trim());
+    const trimmed = toWellFormed(text).trim();
+    const tooLong = memoryTextProblem(trimmed);
+    if (tooLong) return { ok: false, problem: `facts[${index}]: ${tooLong}` };
+    if (trimmed !== '') facts.push(trimmed);
   }
   return { ok: true, value: facts };
 };

@@ -1,7 +1,7 @@
 import { MissingSettingError } from '../contract/errors';
 import type { JsonSchema } from '../contract/interfaces';
 import type { MemoryRecord } from '../contract/types';
-import { INPUT_LIMITS, toWellFormed } from '../contract/validation';
+import { memoryTextProblem, toWellFormed } from '../contract/validation';
 import { conversationPrompt, reconcileSystemPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext, GraphPlan, PlannedOperation } from './add-strategy';
@@ -45,9 +45,11 @@ interface RawOperation {
 /**
  * Accepts the operations leniently where no fact can be lost (lower-case ops, a missing `op`
  * with a text means ADD, a numeric id) and rejects what cannot be read, which triggers the
- * corrective retry.
+ * corrective retry: an unknown op, an ADD or UPDATE without a text, a text over the limit of a
+ * memory's text, and a DELETE carrying a text whose id is not one of the memories shown (`shown`,
+ * by alias): its text may be the memory to delete or a new fact, and neither can be kept safely.
  */
-const validateOperations: Validator<RawOperation[]> = (value) => {
+const validateOperations = (value: unknown, shown: ReadonlyMap<string, unknown>): ReturnType<Validator<RawOperation[]>> => {
   const list = Array.isArray(value) ? value : (value as { operations?: unknown } | null)?.operations;
   if (!Array.isArray(list)) return { ok: false, problem: 'expected an object with an "operations" array' };
   const operations: RawOperation[] = [];
@@ -63,17 +65,26 @@ const validateOperations: Validator<RawOperation[]> = (value) => {
     if ((kind === 'ADD' || kind === 'UPDATE') && (typeof text !== 'string' || text.trim() === '')) {
       return { ok: false, problem: `operations[${index}] is ${kind} without a text` };
     }
-    if (typeof text === 'string' && text.length > INPUT_LIMITS.maxMemoryTextLength) {
-      return { ok: false, problem: `operations[${index}].text is longer than ${INPUT_LIMITS.maxMemoryTextLength} characters` };
+    const trimmed = typeof text === 'string' && text.trim() !== '' ? toWellFormed(text).trim() : null;
+    const tooLong = trimmed === null ? undefined : memoryTextProblem(trimmed);
+    if (tooLong) return { ok: false, problem: `operations[${index}].text: ${tooLong}` };
+    const known = typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+    if (kind === 'DELETE' && trimmed !== null && (known === null || !shown.has(known.trim()))) {
+      return {
+        ok: false,
+        problem: `operations[${index}] is a DELETE with a text, but its id is not one of the existing memories shown: use an id from "Existing memories", or ADD the fact`,
+      };
     }
-    operations.push({
-      op: kind,
-      id: typeof id === 'string' || typeof id === 'number' ? String(id) : null,
-      text: typeof text === 'string' ? toWellFormed(text).trim() : null,
-    });
+    operations.push({ op: kind, id: known, text: trimmed });
   }
   return { ok: true, value: operations };
 };
+
+/** Equal up to case and runs of whitespace: the model repeating a memory's text. */
+function sameWords(text: string, other: string | undefined): boolean {
+  const words = (value: string) => value.trim().replace(/\s+/g, ' ').toLowerCase();
+  return other !== undefined && words(text) === words(other);
+}
 
 /**
  * The `reconcile` strategy's decision: ONE LLM call that extracts the facts and
@@ -111,7 +122,7 @@ export async function reconcile(
     name: 'memory_operations',
     schema: graph ? OPERATIONS_WITH_GRAPH_SCHEMA : OPERATIONS_SCHEMA,
     validate: (value) => {
-      const checked = validateOperations(value);
+      const checked = validateOperations(value, aliases);
       return checked.ok
         ? { ok: true as const, value: { operations: checked.value, graph: graph ? readGraphExtraction(value) : undefined } }
         : checked;
@@ -131,17 +142,35 @@ export async function reconcile(
       },
     ],
   });
+  const shownText = new Map(existing.map((memory) => [memory.alias, memory.text]));
   const operations = answer.operations.flatMap((operation): PlannedOperation[] => {
-    const id = operation.id === null ? undefined : aliases.get(operation.id.trim());
+    const alias = operation.id?.trim();
+    const id = alias === undefined ? undefined : aliases.get(alias);
+    const { text } = operation;
+    // A text that only repeats the memory named by the id is no new fact.
+    const newText = text !== null && !(alias !== undefined && sameWords(text, shownText.get(alias))) ? text : null;
     switch (operation.op) {
       case 'ADD':
-        return [{ kind: 'ADD', text: operation.text! }];
+        return [{ kind: 'ADD', text: text! }];
       case 'UPDATE':
         // An unknown id must not lose the fact: the apply step turns it into an ADD.
-        return [id ? { kind: 'UPDATE', id, text: operation.text! } : { kind: 'ADD', text: operation.text! }];
+        return [id ? { kind: 'UPDATE', id, text: text! } : { kind: 'ADD', text: text! }];
       case 'DELETE':
-        return id ? [{ kind: 'DELETE', id }] : [];
+        // A DELETE that carries a new fact replaces the memory: an UPDATE, so the old text stays in
+        // history and the new one is stored (dropping it is how contradictions lose facts). A DELETE
+        // of an unknown id with a text was refused by the validator; without a text it touches nothing.
+        if (!id) return [];
+        return newText === null ? [{ kind: 'DELETE', id }] : [{ kind: 'UPDATE', id, text: newText }];
       case 'NONE':
+        // "Already stored" with another text: the memory stays as it is and the text is added too
+        // (an exact duplicate becomes NONE when applied), so neither is lost.
+        if (newText !== null)
+          return id
+            ? [
+                { kind: 'NONE', id },
+                { kind: 'ADD', text: newText },
+              ]
+            : [{ kind: 'ADD', text: newText }];
         return id ? [{ kind: 'NONE', id }] : [];
     }
   });

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { denseItems } from './dense-array';
 import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type DateField, type MemoryRecord, type ScopeField } from './types';
 
 /** A scalar a filter compares against. */
@@ -113,7 +114,7 @@ function parseNode(input: unknown, path: string, depth: number, counter: { nodes
       }
       parts.push({
         op: key === '$and' ? 'and' : 'or',
-        filters: value.map((child, index) => parseNode(child, `${at}[${index}]`, depth + 1, counter)),
+        filters: denseItems(value, at).map((child, index) => parseNode(child, `${at}[${index}]`, depth + 1, counter)),
       });
     } else if (key === '$not') {
       parts.push({ op: 'not', filter: parseNode(value, at, depth + 1, counter) });
@@ -162,7 +163,7 @@ function parseField(field: string, value: unknown, path: string): Filter[] {
             `Write { ${field}: { ${op}: ["a", "b"] } }.`,
           );
         }
-        const values = operand.map((item, index) => scalar(field, item, `${at}[${index}]`));
+        const values = denseItems(operand, at).map((item, index) => scalar(field, item, `${at}[${index}]`));
         parts.push({ op: op === '$in' ? 'in' : 'nin', field, values });
         break;
       }

@@ -1,8 +1,9 @@
 import { InvalidInputError } from './errors';
 import { SCOPE_FIELDS, type Scope } from './types';
+import { INPUT_LIMITS } from './validation';
 
-/** Scope ids: 1–256 characters, no control characters, no lone UTF-16 surrogates. */
-const MAX_SCOPE_ID_LENGTH = 256;
+/** Scope ids: 1–256 characters (`INPUT_LIMITS.maxIdLength`), no control characters, no lone UTF-16 surrogates. */
+const MAX_SCOPE_ID_LENGTH = INPUT_LIMITS.maxIdLength;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /**

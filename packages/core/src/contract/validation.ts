@@ -1,11 +1,18 @@
+import { denseItems } from './dense-array';
 import { InvalidInputError } from './errors';
 import { FIELD_NAME_PATTERN } from './filter';
 import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type ChatMessage, type Metadata, type MetadataValue } from './types';
 
-/** Limits on what callers may pass; each violation is an {@link InvalidInputError} naming the field. */
+/**
+ * Limits on what callers may pass; each violation is an {@link InvalidInputError} naming the field.
+ * One limit per field, on every path that writes it: a memory's text is at most
+ * `maxMemoryTextLength` UTF-16 units once trimmed, whether it comes from `add` without inference,
+ * the model's answer, `update` or `importRecords`; metadata keeps its limits after a merge.
+ */
 export const INPUT_LIMITS = {
   maxMessages: 200,
   maxMessageLength: 100_000,
+  /** A memory's text as stored (trimmed), in UTF-16 units. */
   maxMemoryTextLength: 10_000,
   maxQueryLength: 10_000,
   maxMetadataKeys: 64,
@@ -13,6 +20,7 @@ export const INPUT_LIMITS = {
   maxMetadataArrayLength: 100,
   /** All metadata of one memory, as UTF-8 JSON: the per-key limits alone would allow 50 MB. */
   maxMetadataBytes: 65_536,
+  /** Memory ids, scope ids and cursors. */
   maxIdLength: 256,
   maxLimit: 1_000,
 } as const;
@@ -54,6 +62,30 @@ export function toWellFormed(value: string): string {
   return value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
+/**
+ * A memory's text as it will be stored: a well-formed string, trimmed, not empty, at most
+ * {@link INPUT_LIMITS}.maxMemoryTextLength UTF-16 units.
+ * @throws {InvalidInputError} naming `field` and the limit.
+ */
+export function checkMemoryText(value: unknown, field: string): string {
+  const text = checkString(value, field, { max: Number.POSITIVE_INFINITY }).trim();
+  return checkMemoryTextLength(text, field);
+}
+
+/** Throws when a text to store (already trimmed) is over {@link INPUT_LIMITS}.maxMemoryTextLength. */
+export function checkMemoryTextLength(text: string, field: string): string {
+  const problem = memoryTextProblem(text);
+  if (problem) throw new InvalidInputError(field, problem, 'Shorten it, or split it into several memories.');
+  return text;
+}
+
+/** Why a trimmed text cannot be stored as a memory (too long), or undefined. Model output is checked with it too. */
+export function memoryTextProblem(text: string): string | undefined {
+  return text.length > INPUT_LIMITS.maxMemoryTextLength
+    ? `the text has ${text.length} characters once trimmed, more than ${INPUT_LIMITS.maxMemoryTextLength} (the limit of a memory's text)`
+    : undefined;
+}
+
 /** Validates the id of a memory. */
 export function checkId(value: unknown, field = 'id'): string {
   return checkString(value, field, { max: INPUT_LIMITS.maxIdLength });
@@ -74,7 +106,7 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
   if (input.length > INPUT_LIMITS.maxMessages) {
     throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMessages} messages`, 'Add long conversations in several calls.');
   }
-  return input.map((message: unknown, index) => {
+  return denseItems(input as unknown[], field).map((message: unknown, index) => {
     const at = `${field}[${index}]`;
     if (typeof message !== 'object' || message === null)
       throw new InvalidInputError(at, 'expected { role, content }', 'Pass objects with role and content.');
@@ -98,9 +130,7 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
     throw new InvalidInputError(field, 'expected a plain object', 'Pass e.g. { category: "food" }.');
   }
   const keys = Object.keys(input);
-  if (keys.length > INPUT_LIMITS.maxMetadataKeys) {
-    throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMetadataKeys} keys`, 'Store fewer metadata keys.');
-  }
+  checkMetadataKeys(keys.length, field);
   const result: Record<string, MetadataValue> = {};
   for (const key of keys) {
     const at = `${field}.${key}`;
@@ -127,15 +157,38 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
     }
     result[key] = metadataValue((input as Record<string, unknown>)[key], at);
   }
-  const bytes = new TextEncoder().encode(JSON.stringify(result)).length;
+  checkMetadataBytes(result, field);
+  return result;
+}
+
+/**
+ * Metadata merged into a stored memory's (`update`, an UPDATE of `add`): the result keeps the
+ * limits on the number of keys and the size, as if it had been passed whole.
+ * @throws {InvalidInputError} naming `field`.
+ */
+export function mergeMetadata(stored: Metadata, added: Metadata, field: string): Metadata {
+  const merged = { ...stored, ...added };
+  const note = ` once merged with the ${Object.keys(stored).length} keys the memory holds`;
+  checkMetadataKeys(Object.keys(merged).length, field, note);
+  checkMetadataBytes(merged, field, note);
+  return merged;
+}
+
+function checkMetadataKeys(count: number, field: string, note = ''): void {
+  if (count > INPUT_LIMITS.maxMetadataKeys) {
+    throw new InvalidInputError(field, `${count} keys${note}, more than ${INPUT_LIMITS.maxMetadataKeys}`, 'Store fewer metadata keys.');
+  }
+}
+
+function checkMetadataBytes(metadata: Metadata, field: string, note = ''): void {
+  const bytes = new TextEncoder().encode(JSON.stringify(metadata)).length;
   if (bytes > INPUT_LIMITS.maxMetadataBytes) {
     throw new InvalidInputError(
       field,
-      `the metadata is ${bytes} bytes of JSON, more than ${INPUT_LIMITS.maxMetadataBytes}`,
+      `the metadata is ${bytes} bytes of JSON${note}, more than ${INPUT_LIMITS.maxMetadataBytes}`,
       'Store large content elsewhere and keep a short reference in metadata.',
     );
   }
-  return result;
 }
 
 function metadataValue(value: unknown, field: string): MetadataValue {
@@ -153,7 +206,7 @@ function metadataValue(value: unknown, field: string): MetadataValue {
         'Leave the key out instead of an empty array.',
       );
     }
-    return value.map((item, index) => {
+    return denseItems(value, field).map((item, index) => {
       if (typeof item !== 'string')
         throw new InvalidInputError(`${field}[${index}]`, 'arrays hold strings only', 'Convert the items to strings.');
       return checkString(item, `${field}[${index}]`, { max: INPUT_LIMITS.maxMetadataStringLength, allowEmpty: true });

@@ -2,6 +2,7 @@ import { NotFoundError } from '../contract/errors';
 import type { Embedder } from '../contract/interfaces';
 import { toMemoryItem, withExpiry, type MemoryItem } from '../contract/memory-item';
 import type { MemoryRecord, Metadata, Scope, Usage } from '../contract/types';
+import { mergeMetadata } from '../contract/validation';
 import { hashText } from '../kit/ids';
 import { UsageMeter } from '../llm/usage-meter';
 import { historyEvent } from '../store/history-event';
@@ -33,6 +34,7 @@ export async function updateMemory(
     if (!record) throw new NotFoundError('memory', id);
     const now = parts.now();
     const meter = new UsageMeter();
+    const merged = metadata ? mergeMetadata(record.metadata, metadata, 'change.metadata') : record.metadata;
     const textChanged = text !== undefined && text !== record.text;
     const vector = textChanged ? (await meter.embed(parts.embedder, { texts: [text], purpose: 'document', ...signal }))[0]! : record.vector;
     const updated: MemoryRecord = {
@@ -40,7 +42,7 @@ export async function updateMemory(
       vector,
       text: textChanged ? text : record.text,
       hash: textChanged ? hashText(text) : record.hash,
-      metadata: withExpiry(metadata ? { ...record.metadata, ...metadata } : record.metadata, request.expiresAt),
+      metadata: withExpiry(merged, request.expiresAt),
       updatedAt: now,
     };
     const event = historyEvent({

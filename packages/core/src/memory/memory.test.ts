@@ -342,7 +342,7 @@ describe('Memory.importRecords', () => {
     const error = await memory.importRecords([good, { ...good, id: 'b', scope: {} }]).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_INPUT', field: 'records[1].scope' });
     await expect(memory.importRecords([good, { ...good, id: 'c', vector: [1, Number.NaN] }])).rejects.toMatchObject({
-      field: 'records[1].vector',
+      field: 'records[1].vector[1]',
     });
     expect((await memory.getAll({ scope: alice })).results).toEqual([]);
   });

@@ -1,18 +1,19 @@
 import { type AddResult, runAdd } from '../add/run-add';
 import type { AddStrategy } from '../add/add-strategy';
-import { additiveStrategy, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
+import { additiveStrategy, rawMemoryText, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
 import { InvalidInputError, MissingSettingError } from '../contract/errors';
 import { andFilters, expiredFilter, notExpiredFilter, type Filter, type FilterInput } from '../contract/filter';
 import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
 import { scopeContains, validateScope } from '../contract/scope';
 import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
-import type { ChatMessage, HistoryEvent, MemoryRecord, Usage } from '../contract/types';
+import type { ChatMessage, HistoryEvent, MemoryRecord, Metadata, Usage } from '../contract/types';
 import {
   INPUT_LIMITS,
   checkDate,
   checkExpiresAt,
   checkId,
   checkInteger,
+  checkMemoryTextLength,
   checkString,
   validateMessages,
   validateMetadata,
@@ -138,6 +139,13 @@ export class Memory {
     checkInfer(options.infer);
     const infer = options.infer !== false;
     const strategy = infer ? this.strategy : rawStrategy;
+    // Without inference each message becomes a memory: its text keeps the limit of a memory's text.
+    if (!infer) {
+      checked.forEach((message, index) => {
+        const text = rawMemoryText(message);
+        if (text !== undefined) checkMemoryTextLength(text, typeof messages === 'string' ? 'messages' : `messages[${index}].content`);
+      });
+    }
     if (this.graph && infer && !this.llm) {
       throw new MissingSettingError(
         'llm',

@@ -1,8 +1,9 @@
 import { InvalidInputError, MissingSettingError } from '../contract/errors';
 import { parseFilter, type Filter, type FilterInput } from '../contract/filter';
 import { validateScope } from '../contract/scope';
+import { denseItems } from '../contract/dense-array';
 import { EXPIRES_AT_KEY, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
-import { INPUT_LIMITS, checkExpiresAt, checkId, checkInteger, checkString, validateMetadata } from '../contract/validation';
+import { INPUT_LIMITS, checkExpiresAt, checkId, checkInteger, checkMemoryText, validateMetadata } from '../contract/validation';
 import { hashText } from '../kit/ids';
 import type { AddOptions, MemoryChange, ScopeOptions, SearchOptions } from './memory-options';
 
@@ -71,7 +72,7 @@ export function checkChange(change: string | MemoryChange): {
     );
   }
   return {
-    text: patch.text === undefined ? undefined : checkString(patch.text, 'change.text', { max: INPUT_LIMITS.maxMemoryTextLength }).trim(),
+    text: patch.text === undefined ? undefined : checkMemoryText(patch.text, 'change.text'),
     metadata: patch.metadata === undefined ? undefined : validateMetadata(patch.metadata, 'change.metadata'),
     expiresAt:
       patch.expiresAt === undefined || patch.expiresAt === null ? patch.expiresAt : checkExpiresAt(patch.expiresAt, 'change.expiresAt'),
@@ -94,8 +95,18 @@ export function checkIncludeExpired(value: unknown): boolean {
 export function checkRecords(records: readonly MemoryRecord[]): MemoryRecord[] {
   if (!Array.isArray(records))
     throw new InvalidInputError('records', 'expected an array of memory records', 'Pass the records of an export.');
-  const dimensions = Array.isArray(records[0]?.vector) ? records[0]!.vector.length : 0;
-  return records.map((record, index) => checkRecord(record, `records[${index}]`, dimensions));
+  const items = denseItems(records, 'records');
+  const dimensions = Array.isArray(items[0]?.vector) ? items[0]!.vector.length : 0;
+  const checked = items.map((record, index) => checkRecord(record, `records[${index}]`, dimensions));
+  // One id names one memory: a repeated id would write one record over the other (in another scope, even).
+  const first = new Map<string, number>();
+  checked.forEach((record, index) => {
+    const earlier = first.get(record.id);
+    if (earlier !== undefined)
+      throw new InvalidInputError(`records[${index}].id`, `repeats the id of records[${earlier}]`, 'Give each record its own id.');
+    first.set(record.id, index);
+  });
+  return checked;
 }
 
 function checkRecord(record: MemoryRecord, field: string, dimensions: number): MemoryRecord {
@@ -103,7 +114,7 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
     throw new InvalidInputError(field, 'expected a memory record', 'Pass the records of an export.');
   const id = checkId(record.id, `${field}.id`);
   const scope = validateScope(record.scope, `${field}.scope`);
-  const text = checkString(record.text, `${field}.text`, { max: INPUT_LIMITS.maxMessageLength });
+  const text = checkMemoryText(record.text, `${field}.text`);
   // An export carries the expiry in the metadata, where core keeps it: take it out before the check.
   const plain =
     typeof record.metadata === 'object' &&
@@ -114,18 +125,17 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
   const metadata = validateMetadata(plain ? userMetadata : record.metadata, `${field}.metadata`);
   const expiresAt = expiry === undefined ? undefined : checkExpiresAt(expiry, `${field}.metadata.${EXPIRES_AT_KEY}`);
   const vector = record.vector;
-  if (
-    !Array.isArray(vector) ||
-    vector.length === 0 ||
-    vector.length !== dimensions ||
-    !vector.every((x) => typeof x === 'number' && Number.isFinite(x))
-  ) {
+  if (!Array.isArray(vector) || vector.length === 0 || vector.length !== dimensions) {
     throw new InvalidInputError(
       `${field}.vector`,
       `expected ${dimensions || 'some'} finite numbers, like the first record`,
       'Import records embedded by one model.',
     );
   }
+  denseItems(vector, `${field}.vector`).forEach((value, index) => {
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new InvalidInputError(`${field}.vector[${index}]`, 'is not a finite number', 'Import records embedded by one model.');
+  });
   const date = (key: 'createdAt' | 'updatedAt' | 'occurredAt') => {
     const value = record[key];
     if (!(value instanceof Date) || Number.isNaN(value.getTime()))
