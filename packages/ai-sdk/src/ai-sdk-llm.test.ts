@@ -162,6 +162,17 @@ describe('results', () => {
     expect((await llm().generate({ messages })).finishReason).toBe('refusal');
   });
 
+  it('a response carries the answer token limit the call ran with, and a request may ask up to maxOutputTokens', async () => {
+    server.enqueue(completion({ content: '{"facts":["Is veg', finishReason: 'length' }), completion({ content: 'Hi' }));
+    const cut = await llm().generate({ messages, maxTokens: 16 });
+    expect([cut.finishReason, cut.maxTokens]).toEqual(['length', 16]);
+    expect(chatBody(server.requests[0]!)).toMatchObject({ max_tokens: 16 });
+    // None asked, none configured: none sent, none reported.
+    expect(await llm().generate({ messages })).not.toHaveProperty('maxTokens');
+    expect(llm().capabilities.maxOutputTokens).toBe(1_000_000);
+    await expect(llm().generate({ messages, maxTokens: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'request.maxTokens' });
+  });
+
   it('usage is mapped from a V2 model (flat counts) as from a V3 model (nested counts)', async () => {
     server.enqueue(completion({ content: 'Hi', usage: { prompt_tokens: 40, completion_tokens: 3 } }));
     const v2 = new AISDKLLM({ model: createOpenAIV2({ apiKey: KEY, baseURL: server.baseURL }).chat('gpt-4.1-mini') });

@@ -95,12 +95,14 @@ export class AISDKLLM implements LLM {
       );
     }
     this.maxTokens =
-      options.maxTokens === undefined ? undefined : integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, 1_000_000);
+      options.maxTokens === undefined ? undefined : integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     this.sendTemperature = options.sendTemperature ?? true;
     this.providerOptions = options.providerOptions;
     this.capabilities = defineLLMCapabilities({
       // A forced tool call and JSON mode give valid JSON; only a native schema enforces its shape.
       structuredOutput: this.structuredOutput === 'json_schema' ? 'json_schema' : this.structuredOutput === 'text' ? 'none' : 'json_object',
+      // request.maxTokens is passed as maxOutputTokens; the provider may accept less (its error says so).
+      maxOutputTokens: MAX_TOKENS_LIMIT,
     });
     this.settings = resolveCallSettings(options);
   }
@@ -132,7 +134,8 @@ export class AISDKLLM implements LLM {
       signal: request.signal,
       attempt: (signal) => this.languageModel.doGenerate({ ...options, abortSignal: signal }),
     });
-    return this.readResult(result, request.responseFormat);
+    const limit = options.maxOutputTokens;
+    return { ...this.readResult(result, request.responseFormat), ...(limit !== undefined ? { maxTokens: limit } : {}) };
   }
 
   private callOptions(request: {
@@ -141,7 +144,8 @@ export class AISDKLLM implements LLM {
     readonly temperature?: number;
     readonly maxTokens?: number;
   }): AISDKCallOptions {
-    const maxTokens = request.maxTokens ?? this.maxTokens;
+    const maxTokens =
+      request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     const base: AISDKCallOptions = {
       prompt: request.messages.map(toPromptMessage),
       ...(this.sendTemperature ? { temperature: request.temperature ?? 0 } : {}),
@@ -212,6 +216,9 @@ function toPromptMessage(message: LLMMessage, index: number): AISDKPromptMessage
       throw new InvalidInputError(`request.messages[${index}].role`, 'is not system, user or assistant', 'Use one of those roles.');
   }
 }
+
+/** The largest answer token limit this adapter passes on. */
+const MAX_TOKENS_LIMIT = 1_000_000;
 
 function finishReasonOf(reason: string): LLMResponse['finishReason'] {
   switch (reason) {

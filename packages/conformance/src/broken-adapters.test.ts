@@ -8,6 +8,7 @@ import {
   AcceptsUndeclaredOperatorsVectorStore,
   DropsMetadataVectorStore,
   fencedJsonLLM,
+  silentlyCutLLM,
   CommitsDiscardedHistoryStore,
   HalfBatchHistoryStore,
   ListsPendingHistoryStore,
@@ -176,6 +177,12 @@ describe('the embedder and LLM cases catch broken adapters', () => {
   it('an LLM that wraps JSON in a markdown fence', async () => {
     expect(await failingCases(llmCases, runLLMCase, fencedJsonLLM)).toEqual([
       'generate: responseFormat json returns JSON text matching the schema ({ facts: string[] })',
+    ]);
+  });
+
+  it('an LLM that reports a cut-off answer as complete', async () => {
+    expect(await failingCases(llmCases, runLLMCase, silentlyCutLLM)).toEqual([
+      'generate: an answer cut off by maxTokens finishes with "length" and reports the limit it ran with',
     ]);
   });
 

@@ -49,7 +49,15 @@ export const llmCasePrompts = {
   aborted: {
     messages: [{ role: 'user', content: 'This request is aborted before it is sent.' }],
   },
-} as const satisfies Record<string, { readonly messages: readonly LLMMessage[]; readonly responseFormat?: ResponseFormat }>;
+  /** A long answer asked for with a limit of 5 answer tokens: it is cut off. */
+  cutOff: {
+    messages: [{ role: 'user', content: 'List the first 100 prime numbers, separated by commas.' }],
+    maxTokens: 5,
+  },
+} as const satisfies Record<
+  string,
+  { readonly messages: readonly LLMMessage[]; readonly responseFormat?: ResponseFormat; readonly maxTokens?: number }
+>;
 
 const FINISH_REASONS: readonly LLMResponse['finishReason'][] = ['stop', 'length', 'refusal', 'other'];
 
@@ -68,6 +76,10 @@ function assertResponse(response: LLMResponse, where: string): void {
       `${where}: usage.${field} must be a number ≥ 0, got ${String(value)}`,
     );
   }
+  assert.ok(
+    response.maxTokens === undefined || (Number.isInteger(response.maxTokens) && response.maxTokens > 0),
+    `${where}: maxTokens, when reported, must be a positive integer, got ${String(response.maxTokens)}`,
+  );
 }
 
 /** Every LLM case, in the order the suite runs them. */
@@ -106,6 +118,20 @@ export const llmCases: readonly LLMCase[] = [
         response.finishReason !== 'length' && response.finishReason !== 'refusal',
         `json request: a complete JSON answer cannot finish with "${response.finishReason}"`,
       );
+    },
+  },
+  {
+    name: 'generate: an answer cut off by maxTokens finishes with "length" and reports the limit it ran with',
+    async run(llm, helpers) {
+      const ceiling = llm.capabilities.maxOutputTokens;
+      assert.ok(Number.isInteger(ceiling) && ceiling >= 0, `capabilities.maxOutputTokens must be an integer ≥ 0, got ${String(ceiling)}`);
+      const { maxTokens } = llmCasePrompts.cutOff;
+      if (ceiling < maxTokens) helpers.skip('the adapter does not honour request.maxTokens (capabilities.maxOutputTokens is 0)');
+      // Core never acts on a cut-off answer and retries it with a larger limit: both need this report.
+      const response = await llm.generate({ ...llmCasePrompts.cutOff, temperature: 0 });
+      assert.equal(typeof response.text, 'string', 'cut-off request: text must be a string');
+      assert.equal(response.finishReason, 'length', `cut-off request: a 100-prime answer in ${maxTokens} tokens must finish with "length"`);
+      assert.equal(response.maxTokens, maxTokens, `cut-off request: maxTokens must report the limit the call ran with (${maxTokens})`);
     },
   },
   {

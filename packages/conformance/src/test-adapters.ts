@@ -16,6 +16,7 @@ import {
   type MemoryRecord,
   type Metadata,
   type Reranker,
+  type ResponseFormat,
   type Scope,
   type ScopedCall,
   type VectorMatch,
@@ -440,13 +441,46 @@ export function untypedAbortLLM(): ScriptedLLM {
   return llm;
 }
 
-/** A well-behaved scripted LLM: JSON when asked for it, a sentence otherwise. */
+/**
+ * A well-behaved scripted LLM: JSON when asked for it, a sentence otherwise; with `maxTokens`, the
+ * answer is cut to that many words, finishes with 'length' and reports the limit.
+ */
 export function wellBehavedLLM(): ScriptedLLM {
+  return cutting((request) =>
+    request.responseFormat?.type === 'json'
+      ? JSON.stringify({ facts: ['Is vegetarian', 'Lives in Lisbon'] })
+      : request.maxTokens !== undefined
+        ? '2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31'
+        : 'Hello there!',
+  );
+}
+
+/** Cuts a cut-off answer short but reports it as a complete one ('stop', no limit): core would act on a partial answer. */
+export function silentlyCutLLM(): ScriptedLLM {
+  const llm = wellBehavedLLM();
+  const generate = llm.generate.bind(llm);
+  llm.generate = async (request) => {
+    const { maxTokens: _limit, ...response } = await generate(request);
+    return { ...response, finishReason: 'stop' };
+  };
+  return llm;
+}
+
+function cutting(answer: (request: { readonly responseFormat?: ResponseFormat; readonly maxTokens?: number }) => string): ScriptedLLM {
   return new ScriptedLLM(
     [
-      (request) =>
-        request.responseFormat?.type === 'json' ? JSON.stringify({ facts: ['Is vegetarian', 'Lives in Lisbon'] }) : 'Hello there!',
+      (request) => {
+        const text = answer(request);
+        const words = text.split(' ');
+        const cut = request.maxTokens !== undefined && words.length > request.maxTokens;
+        return {
+          text: cut ? words.slice(0, request.maxTokens).join(' ') : text,
+          finishReason: cut ? 'length' : 'stop',
+          usage: { promptTokens: 0, completionTokens: 0 },
+          ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+        };
+      },
     ],
-    { repeatLast: true },
+    { repeatLast: true, capabilities: { maxOutputTokens: 4_096 } },
   );
 }

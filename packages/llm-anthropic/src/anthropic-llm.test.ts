@@ -71,6 +71,7 @@ describe('requests', () => {
       text: 'Hello! How can I help you today?',
       finishReason: 'stop',
       usage: { promptTokens: 14, completionTokens: 12 },
+      maxTokens: 4096,
     });
     expect(server.requests).toHaveLength(1);
     const headers = server.requests[0]!.headers;
@@ -130,6 +131,7 @@ describe('requests', () => {
       text: '{"facts":["Is vegetarian","Lives in Lisbon"]}',
       finishReason: 'stop',
       usage: { promptTokens: 642, completionTokens: 58 },
+      maxTokens: 4096,
     });
     expect(wire(server.requests[0])).toMatchInlineSnapshot(`
       {
@@ -206,10 +208,26 @@ describe('requests', () => {
 });
 
 describe('answers core must act on', () => {
-  test("stop_reason max_tokens comes back as finishReason 'length' (a cut tool call gives its partial input)", async () => {
+  test("stop_reason max_tokens comes back as finishReason 'length' with the limit it ran with (a cut tool call gives its partial input)", async () => {
     server.enqueue(maxTokens);
-    const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS });
-    expect(response).toEqual({ text: '{}', finishReason: 'length', usage: { promptTokens: 642, completionTokens: 16 } });
+    const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS, maxTokens: 16 });
+    expect(response).toEqual({ text: '{}', finishReason: 'length', usage: { promptTokens: 642, completionTokens: 16 }, maxTokens: 16 });
+    expect((server.requests[0]!.body as { max_tokens: number }).max_tokens).toBe(16);
+  });
+
+  test("stop_reasons that leave the answer unfinished (model_context_window_exceeded, pause_turn) are 'length' too", async () => {
+    for (const stopReason of ['model_context_window_exceeded', 'pause_turn']) {
+      server.enqueue({ ...maxTokens, body: { ...(maxTokens.body as object), stop_reason: stopReason } });
+      const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS });
+      expect(response.finishReason).toBe('length');
+    }
+  });
+
+  test('the largest maxTokens a request may ask for is a capability; more is refused before any request', async () => {
+    expect(llm().capabilities.maxOutputTokens).toBe(128_000);
+    const error = await failure(llm().generate({ messages: MESSAGES, maxTokens: 128_001 }));
+    expect(error).toMatchObject({ code: 'INVALID_INPUT', field: 'request.maxTokens' });
+    expect(server.requests).toHaveLength(0);
   });
 
   test("stop_reason refusal comes back as finishReason 'refusal' with the text", async () => {
@@ -219,6 +237,7 @@ describe('answers core must act on', () => {
       text: "I can't help with that.",
       finishReason: 'refusal',
       usage: { promptTokens: 630, completionTokens: 9 },
+      maxTokens: 4096,
     });
   });
 

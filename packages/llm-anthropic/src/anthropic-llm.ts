@@ -68,11 +68,15 @@ export class AnthropicLLM implements LLM {
     if (typeof this.model !== 'string' || this.model.trim() === '') {
       throw new InvalidInputError('options.model', 'is empty', "Pass a model id such as 'claude-haiku-4-5'.");
     }
-    this.maxTokens = integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, 128_000);
+    this.maxTokens = integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     this.strictTool = options.strictTool ?? false;
     this.sendTemperature = options.sendTemperature ?? true;
     // Tool input is always a JSON object; only a strict tool guarantees it matches the schema.
-    this.capabilities = defineLLMCapabilities({ structuredOutput: this.strictTool ? 'json_schema' : 'json_object' });
+    this.capabilities = defineLLMCapabilities({
+      structuredOutput: this.strictTool ? 'json_schema' : 'json_object',
+      // request.maxTokens is sent as max_tokens, up to the largest this adapter accepts.
+      maxOutputTokens: MAX_TOKENS_LIMIT,
+    });
     this.settings = resolveAnthropicSettings(options, 'AnthropicLLM');
   }
 
@@ -117,7 +121,7 @@ export class AnthropicLLM implements LLM {
         }),
       retryAfterMs: (error) => retryAfterMs(anthropicErrorHeaders(error)),
     });
-    return this.readMessage(message, request.responseFormat);
+    return { ...this.readMessage(message, request.responseFormat), maxTokens: body.max_tokens };
   }
 
   private buildBody(request: {
@@ -136,7 +140,7 @@ export class AnthropicLLM implements LLM {
       );
     }
     const maxTokens =
-      request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, 128_000);
+      request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     const body: MessageCreateParamsNonStreaming = {
       model: this.model,
       max_tokens: maxTokens,
@@ -190,6 +194,9 @@ export class AnthropicLLM implements LLM {
   }
 }
 
+/** The largest max_tokens this adapter sends (the Messages API's largest output for any model). */
+const MAX_TOKENS_LIMIT = 128_000;
+
 function finishReasonOf(reason: string | null | undefined): LLMResponse['finishReason'] {
   switch (reason) {
     case 'end_turn':
@@ -198,6 +205,7 @@ function finishReasonOf(reason: string | null | undefined): LLMResponse['finishR
       return 'stop';
     case 'max_tokens':
     case 'model_context_window_exceeded':
+    case 'pause_turn': // a long turn paused before its end: the answer is unfinished
       return 'length';
     case 'refusal':
       return 'refusal';

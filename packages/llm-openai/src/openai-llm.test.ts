@@ -280,14 +280,17 @@ describe('requests', () => {
 });
 
 describe('answers core must act on', () => {
-  test('finish_reason length comes back as finishReason length with the cut text', async () => {
-    server.enqueue(length);
-    const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS });
+  test('finish_reason length comes back as finishReason length with the cut text and the limit it ran with', async () => {
+    server.enqueue(length, length);
+    const response = await llm().generate({ messages: MESSAGES, responseFormat: FACTS, maxTokens: 8 });
     expect(response).toEqual({
       text: '{"facts":["Is vegetarian","Lives in Lis',
       finishReason: 'length',
       usage: { promptTokens: 212, completionTokens: 8 },
+      maxTokens: 8,
     });
+    // No limit sent (none configured, none asked): none reported, the model's own maximum applied.
+    expect(await llm().generate({ messages: MESSAGES, responseFormat: FACTS })).not.toHaveProperty('maxTokens');
   });
 
   test('a refusal comes back as finishReason refusal with the refusal text', async () => {

@@ -102,12 +102,14 @@ export class OpenAILLM implements LLM {
       );
     }
     this.maxTokens =
-      options.maxTokens === undefined ? undefined : integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, 1_000_000);
+      options.maxTokens === undefined ? undefined : integerOption(options.maxTokens, 'options.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     this.maxTokensField = options.maxTokensField ?? 'max_completion_tokens';
     this.sendTemperature = options.sendTemperature ?? !/^(o\d|gpt-5(?!.*chat))/.test(this.model);
     // A forced tool call yields valid JSON arguments, but only strict mode enforces the schema.
     this.capabilities = defineLLMCapabilities({
       structuredOutput: this.structuredOutput === 'json_schema' ? 'json_schema' : 'json_object',
+      // request.maxTokens is sent as maxTokensField; the model may accept less (its error says so).
+      maxOutputTokens: MAX_TOKENS_LIMIT,
     });
     this.settings = resolveOpenAISettings(options, 'OpenAILLM');
   }
@@ -147,7 +149,8 @@ export class OpenAILLM implements LLM {
         toOpenAIError(redactSecrets(error, [client.apiKey]), this.errorContext('generate', retries, request.signal)),
       retryAfterMs: (error) => retryAfterMs(openAIErrorHeaders(error)),
     });
-    return this.readCompletion(completion, request.responseFormat);
+    const limit = (body as unknown as Record<string, unknown>)[this.maxTokensField];
+    return { ...this.readCompletion(completion, request.responseFormat), ...(typeof limit === 'number' ? { maxTokens: limit } : {}) };
   }
 
   private buildBody(request: {
@@ -156,7 +159,8 @@ export class OpenAILLM implements LLM {
     readonly temperature?: number;
     readonly maxTokens?: number;
   }): ChatCompletionCreateParamsNonStreaming {
-    const maxTokens = request.maxTokens ?? this.maxTokens;
+    const maxTokens =
+      request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
       messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
@@ -226,6 +230,9 @@ export class OpenAILLM implements LLM {
     };
   }
 }
+
+/** The largest answer token limit this adapter sends. */
+const MAX_TOKENS_LIMIT = 1_000_000;
 
 function finishReasonOf(reason: string | null | undefined): LLMResponse['finishReason'] {
   switch (reason) {

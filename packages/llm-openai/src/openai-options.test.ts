@@ -102,9 +102,15 @@ describe('constructor options', () => {
   });
 
   test('capabilities: json_schema only when the schema is enforced', () => {
-    expect(new OpenAILLM({ apiKey: 'key' }).capabilities).toEqual({ structuredOutput: 'json_schema' });
-    expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'json_object' }).capabilities).toEqual({ structuredOutput: 'json_object' });
-    expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'tool' }).capabilities).toEqual({ structuredOutput: 'json_object' });
+    expect(new OpenAILLM({ apiKey: 'key' }).capabilities).toEqual({ structuredOutput: 'json_schema', maxOutputTokens: 1_000_000 });
+    expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'json_object' }).capabilities).toEqual({
+      structuredOutput: 'json_object',
+      maxOutputTokens: 1_000_000,
+    });
+    expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'tool' }).capabilities).toEqual({
+      structuredOutput: 'json_object',
+      maxOutputTokens: 1_000_000,
+    });
     expect(Object.isFrozen(new OpenAILLM({ apiKey: 'key' }).capabilities)).toBe(true);
   });
 

@@ -64,6 +64,9 @@ export function conformanceReplies(request: FakeRequest): FakeReply {
   if (user === llmCasePrompts.systemAndUser.messages[1].content) {
     return completion({ content: 'Red.', usage: { prompt_tokens: 31, completion_tokens: 2 } });
   }
+  if (user === llmCasePrompts.cutOff.messages[0].content) {
+    return completion({ content: '2, 3, 5, 7,', finishReason: 'length', usage: { prompt_tokens: 19, completion_tokens: 5 } });
+  }
   if (user === llmCasePrompts.json.messages[1].content) {
     return body.tools ? completion({ toolCalls: [{ name: 'facts', arguments: facts }] }) : completion({ content: JSON.stringify(facts) });
   }

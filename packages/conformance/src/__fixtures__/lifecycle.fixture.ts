@@ -40,11 +40,12 @@ describeVectorStore('passing', async ({ namespace }) => harness('passing', new I
 
 describeVectorStore('broken', async ({ namespace }) => harness('broken', new TopKPlusOneVectorStore(), namespace));
 
-// generate never answers unless aborted: three cases time out, the aborted one passes.
+// generate never answers unless aborted: every other case times out (the cut-off case too: the
+// adapter claims to honour maxTokens), the aborted one passes.
 const hanging: LLM = {
   provider: 'hanging',
   model: 'hanging',
-  capabilities: { structuredOutput: 'none' },
+  capabilities: { structuredOutput: 'none', maxOutputTokens: 1_000 },
   generate: (request) =>
     request.signal?.aborted ? Promise.reject(Object.assign(new Error('aborted'), { code: 'ABORTED' })) : new Promise(() => {}),
 };

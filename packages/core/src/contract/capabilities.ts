@@ -53,11 +53,27 @@ export interface LLMCapabilities {
    * @default 'none'
    */
   readonly structuredOutput: 'json_schema' | 'json_object' | 'none';
+  /**
+   * Largest answer token limit a request may ask for (`maxTokens` of `generate`), or `0` when the
+   * adapter does not honour `request.maxTokens`. When an answer is cut off by its limit
+   * (`finishReason: 'length'`, `maxTokens` reported), core retries once with twice that limit, up
+   * to this; with `0` it retries with the same limit. The provider may accept less for some models.
+   * @default 0
+   */
+  readonly maxOutputTokens: number;
 }
 
 /** Fills the documented defaults and freezes the result. */
 export function defineLLMCapabilities(capabilities: Partial<LLMCapabilities> = {}): LLMCapabilities {
-  return Object.freeze({ structuredOutput: capabilities.structuredOutput ?? 'none' });
+  const maxOutputTokens = capabilities.maxOutputTokens ?? 0;
+  if (!Number.isInteger(maxOutputTokens) || maxOutputTokens < 0) {
+    throw new InvalidInputError(
+      'capabilities.maxOutputTokens',
+      'expected an integer ≥ 0',
+      'Pass the largest maxTokens the adapter sends on, or 0.',
+    );
+  }
+  return Object.freeze({ structuredOutput: capabilities.structuredOutput ?? 'none', maxOutputTokens });
 }
 
 /** What a {@link GraphStore} can do. Build it with {@link defineGraphStoreCapabilities}. */

@@ -27,9 +27,19 @@ export interface TokenUsage {
 export interface LLMResponse {
   /** The answer text; for `responseFormat: json`, the JSON text (adapters serialise tool-call input). */
   readonly text: string;
-  /** `'length'`: the answer was cut by the token limit; `'refusal'`: the model declined. */
+  /**
+   * How the answer ended. `'length'`: cut off by the token limit (or otherwise unfinished, e.g. a
+   * paused turn): core never acts on it, however it parses; `'refusal'`: the model declined;
+   * `'other'`: any other reason the provider gave (or none).
+   */
   readonly finishReason: 'stop' | 'length' | 'refusal' | 'other';
   readonly usage: TokenUsage;
+  /**
+   * The answer token limit the call ran with: the request's `maxTokens`, or the adapter's default.
+   * Absent when no limit was sent (the model's own maximum applied). Core doubles it, up to
+   * `capabilities.maxOutputTokens`, for the one retry of a cut-off answer.
+   */
+  readonly maxTokens?: number;
 }
 
 /** A chat model. Adapters: `@mem/llm-openai`, `@mem/llm-anthropic`. */
