@@ -347,8 +347,8 @@ describe('prompt injection: a model that obeys the conversation cannot reach oth
     }
     recordFigure({ category: 'prompt injection (smuggling strategy)', backend: 'in-memory + sqlite', cases, violations: 0 });
 
-    // Control: the same strategy against a store whose get() ignores the scope does reach bob's
-    // memories, so the assertion above can fail.
+    // A store whose get() ignores the scope returns bob's records: Memory reads each result against
+    // the call's scope and refuses it before anything is written.
     class ScopeBlindStore extends InMemoryVectorStore {
       override get(request: Parameters<InMemoryVectorStore['get']>[0]) {
         return super.get({ ...request, scope: { userId: 'bob' } });
@@ -360,15 +360,41 @@ describe('prompt injection: a model that obeys the conversation cannot reach oth
       graphStore: new InMemoryGraphStore(),
     });
     await seed(blind);
-    const foreign = await recordsOf(blind.vectorStore, FOREIGN);
+    const blindForeign = await recordsOf(blind.vectorStore, FOREIGN);
+    smuggled = [...blindForeign.values()];
+    await expect(
+      new Memory({
+        embedder: new HashEmbedder(),
+        vectorStore: blind.vectorStore,
+        historyStore: blind.historyStore,
+        strategy: smuggler,
+      }).add('anything', { scope: ATTACKER }),
+    ).rejects.toMatchObject({ code: 'PROVIDER_RESPONSE_INVALID' });
+    expect(diff(fingerprint(blindForeign), fingerprint(await recordsOf(blind.vectorStore, FOREIGN)))).toEqual([]);
+
+    // Control: a store that also relabels bob's records with the caller's scope cannot be caught by
+    // reading its results, and the same strategy then does change bob's memories, so the
+    // assertions above can fail.
+    class ScopeLyingStore extends InMemoryVectorStore {
+      override async get(request: Parameters<InMemoryVectorStore['get']>[0]) {
+        return (await super.get({ ...request, scope: { userId: 'bob' } })).map((record) => ({ ...record, scope: request.scope }));
+      }
+    }
+    const lying = world({
+      vectorStore: new ScopeLyingStore(),
+      historyStore: new InMemoryHistoryStore(),
+      graphStore: new InMemoryGraphStore(),
+    });
+    await seed(lying);
+    const foreign = await recordsOf(lying.vectorStore, FOREIGN);
     smuggled = [...foreign.values()];
     await new Memory({
       embedder: new HashEmbedder(),
-      vectorStore: blind.vectorStore,
-      historyStore: blind.historyStore,
+      vectorStore: lying.vectorStore,
+      historyStore: lying.historyStore,
       strategy: smuggler,
     }).add('anything', { scope: ATTACKER });
-    expect(diff(fingerprint(foreign), fingerprint(await recordsOf(blind.vectorStore, FOREIGN))).length).toBeGreaterThan(0);
+    expect(diff(fingerprint(foreign), fingerprint(await recordsOf(lying.vectorStore, FOREIGN))).length).toBeGreaterThan(0);
   });
 
   it('the public API: another scope’s ids are not found, not changed, not deleted and show no history', async () => {

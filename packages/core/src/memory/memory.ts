@@ -25,6 +25,7 @@ import { resolveGraphSettings, type GraphSettings } from '../graph/graph-options
 import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from '../llm/prompts';
 import { resolveRanking, type RankingSettings } from '../search/ranking';
 import { runSearch, type SearchResponse } from '../search/run-search';
+import { checkedGraphStore, checkedHistoryStore, checkedVectorStore } from '../store/checked-stores';
 import { scanScope } from '../store/filtered-reads';
 import { MemoryWriter } from '../store/memory-writer';
 import type { SettleReport } from '../store/write-ahead';
@@ -82,8 +83,9 @@ export class Memory {
         throw new MissingSettingError(part, `Pass { ${part} } to new Memory(); see the README for the embedded SQLite default.`);
     }
     this.embedder = options.embedder;
-    this.vectorStore = options.vectorStore;
-    this.historyStore = options.historyStore;
+    // Every result of the stores is read against the contract before use (store/checked-stores.ts).
+    this.vectorStore = checkedVectorStore(options.vectorStore);
+    this.historyStore = checkedHistoryStore(options.historyStore);
     this.llm = options.llm;
     this.strategy =
       options.strategy === undefined || options.strategy === 'reconcile'
@@ -112,7 +114,8 @@ export class Memory {
     this.ranking = resolveRanking(options.ranking, options.embedder);
     this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
     this.now = options.now ?? (() => new Date());
-    this.graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
+    const graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
+    this.graph = graph && { ...graph, store: checkedGraphStore(graph.store) };
     this.writer = new MemoryWriter(this.vectorStore, this.historyStore);
   }
 

@@ -1,3 +1,4 @@
+import { readScores } from '../contract/adapter-results';
 import type { Reranker } from '../contract/interfaces';
 import type { RankedMatch } from './hybrid-search';
 
@@ -8,8 +9,8 @@ export interface RerankedMatch {
 }
 
 /**
- * The rerank stage of `search`: re-orders the fused matches by the reranker's scores (a match the
- * reranker gave no score sorts last). Without a reranker, or with nothing to rerank, the order stays.
+ * The rerank stage of `search`: re-orders the fused matches by the reranker's scores (one finite
+ * score per match, checked). Without a reranker, or with nothing to rerank, the order stays.
  */
 export async function rerankMatches(
   reranker: Reranker | undefined,
@@ -19,11 +20,11 @@ export async function rerankMatches(
 ): Promise<RerankedMatch[]> {
   const ranked: RerankedMatch[] = matches.map((match) => ({ match }));
   if (!reranker || ranked.length === 0) return ranked;
-  const scores = await reranker.rerank({
-    query,
-    documents: ranked.map(({ match }) => match.record.text),
-    ...(signal ? { signal } : {}),
+  const documents = ranked.map(({ match }) => match.record.text);
+  const scores = readScores(await reranker.rerank({ query, documents, ...(signal ? { signal } : {}) }), documents.length, {
+    provider: reranker.provider,
+    operation: 'rerank',
   });
-  const reranked = ranked.map((entry, index) => ({ ...entry, rerankScore: scores[index] ?? Number.NEGATIVE_INFINITY }));
+  const reranked = ranked.map((entry, index) => ({ ...entry, rerankScore: scores[index]! }));
   return reranked.sort((a, b) => b.rerankScore - a.rerankScore);
 }
