@@ -22,6 +22,10 @@ export type Encoding =
   | 'fenced'
   | 'prose-around'
   | 'think-block'
+  | 'think-nested'
+  | 'think-orphan-close'
+  | 'think-open'
+  | 'think-open-after-answer'
   | 'trailing-commas'
   | 'duplicated'
   | 'truncated'
@@ -39,8 +43,17 @@ export interface Answer {
   readonly cut: number;
   /** For `random-text`: the text. */
   readonly noise: string;
-  readonly finishReason: 'stop' | 'length' | 'refusal';
+  readonly finishReason: FinishReason;
 }
+
+/** What the model reports about how its answer ended. */
+export type FinishReason = 'stop' | 'length' | 'refusal' | 'other';
+
+/**
+ * Encodings whose answer must never be acted on: the model's reasoning is still open (`<think>`
+ * without `</think>`, before or after the JSON), whatever JSON it holds.
+ */
+export const UNTERMINATED_REASONING: ReadonlySet<Encoding> = new Set<Encoding>(['think-open', 'think-open-after-answer']);
 
 /** Ids a model may put in an operation, resolved against the world of the case when encoded. */
 export type IdChoice =
@@ -132,6 +145,10 @@ const encodingArbitrary: fc.Arbitrary<Encoding> = fc.oneof(
       'fenced',
       'prose-around',
       'think-block',
+      'think-nested',
+      'think-orphan-close',
+      'think-open',
+      'think-open-after-answer',
       'trailing-commas',
       'duplicated',
       'truncated',
@@ -148,7 +165,7 @@ export interface SymbolicAnswer {
   readonly encoding: Encoding;
   readonly cut: number;
   readonly noise: string;
-  readonly finishReason: 'stop' | 'length' | 'refusal';
+  readonly finishReason: FinishReason;
 }
 
 export function symbolicAnswerArbitrary(operations: { readonly min: number; readonly max: number }): fc.Arbitrary<SymbolicAnswer> {
@@ -158,8 +175,9 @@ export function symbolicAnswerArbitrary(operations: { readonly min: number; read
     cut: fc.double({ min: 0, max: 1, noNaN: true }),
     noise: fc.string({ maxLength: 80 }),
     finishReason: fc.oneof(
-      { weight: 20, arbitrary: fc.constant<'stop'>('stop') },
-      { weight: 1, arbitrary: fc.constantFrom<'length' | 'refusal'>('length', 'refusal') },
+      { weight: 16, arbitrary: fc.constant<FinishReason>('stop') },
+      { weight: 3, arbitrary: fc.constant<FinishReason>('length') },
+      { weight: 1, arbitrary: fc.constantFrom<FinishReason>('refusal', 'other') },
     ),
   });
 }
@@ -211,6 +229,10 @@ export function encodeFacts(answer: Answer): string {
   return encode(answer, { facts }, facts);
 }
 
+/** JSON inside reasoning that must never be acted on (deletes the first memory shown, adds a fact). */
+export const DECOY_FACT = 'Decoy fact from the reasoning';
+const DECOY = '{"operations":[{"op":"DELETE","id":"m1","text":null}],"facts":["Decoy fact from the reasoning"]}';
+
 function encode(answer: Answer, object: Record<string, unknown[]>, list: unknown[]): string {
   const json = JSON.stringify(object);
   switch (answer.encoding) {
@@ -223,7 +245,18 @@ function encode(answer: Answer, object: Record<string, unknown[]>, list: unknown
     case 'prose-around':
       return `Sure! Here is the result you asked for:\n${json}\nLet me know if anything else should be remembered.`;
     case 'think-block':
-      return `<think>The user said several things. Maybe {"operations": []}? No: list them all.</think>\n${json}`;
+      return `<think>The user said several things. Maybe ${DECOY}? No: list them all.</think>\n${json}`;
+    case 'think-nested':
+      return `<think>First <think>inner: ${DECOY}</think> then more thought ${DECOY}</think>\n${json}`;
+    case 'think-orphan-close':
+      // Some chat templates send the opening tag in the prompt: the answer starts inside the reasoning.
+      return `the user moved, so ${DECOY} maybe</think>\n${json}`;
+    case 'think-open':
+      // Still reasoning when the answer stopped: whatever JSON it holds (the decoy, a draft, the whole
+      // answer) is never acted on.
+      return `<think>${answer.cut < 0.2 ? DECOY : answer.cut < 0.6 ? json.slice(0, Math.floor(json.length * answer.cut)) : `Let me draft it: ${json}`}`;
+    case 'think-open-after-answer':
+      return `${json}\n<think>Wait, maybe ${DECOY} instead`;
     case 'trailing-commas':
       return JSON.stringify(object, null, 1)
         .replace(/\n(\s*)([}\]])/g, ',\n$1$2')
@@ -247,13 +280,25 @@ function encode(answer: Answer, object: Record<string, unknown[]>, list: unknown
   }
 }
 
+/** Whether an answer may be acted on at all: reasoning closed, not cut off, not refused. */
+export function mayBeAccepted(answer: Answer): boolean {
+  return !UNTERMINATED_REASONING.has(answer.encoding) && answer.finishReason !== 'length' && answer.finishReason !== 'refusal';
+}
+
 /**
  * The facts an accepted answer carries, as core must store them: for each operation that core's
- * lenient reader accepts as ADD or UPDATE with a text, the trimmed text. Undefined when the
- * encoding leaves nothing a reader could recover the logical operations from.
+ * lenient reader accepts as ADD or UPDATE with a text, the trimmed text; and a text carried by a
+ * DELETE or NONE of a memory shown (`shown`: alias → text), unless it only repeats that memory's
+ * text, or by a NONE of an id never shown. Undefined when the encoding leaves nothing a reader
+ * could recover the logical operations from.
  */
-export function expectedFacts(answer: Answer, strategy: 'reconcile' | 'additive'): string[] | undefined {
+export function expectedFacts(
+  answer: Answer,
+  strategy: 'reconcile' | 'additive',
+  shown: ReadonlyMap<string, string> = new Map(),
+): string[] | undefined {
   if (['empty', 'whitespace', 'random-text', 'wrong-top-level', 'truncated'].includes(answer.encoding)) return undefined;
+  if (UNTERMINATED_REASONING.has(answer.encoding)) return undefined;
   const facts: string[] = [];
   for (const operation of answer.operations) {
     if (strategy === 'additive') {
@@ -267,16 +312,52 @@ export function expectedFacts(answer: Answer, strategy: 'reconcile' | 'additive'
       if (text !== undefined && text.trim() !== '') facts.push(wellFormed(text).trim());
       continue;
     }
-    const kind =
-      typeof operation.op === 'string'
-        ? operation.op.trim().toUpperCase()
-        : operation.op === undefined && typeof operation.text === 'string'
-          ? 'ADD'
-          : undefined;
-    if ((kind === 'ADD' || kind === 'UPDATE') && typeof operation.text === 'string' && operation.text.trim() !== '')
-      facts.push(wellFormed(operation.text).trim());
+    const kind = operationKind(operation);
+    if (typeof operation.text !== 'string' || operation.text.trim() === '') continue;
+    const text = wellFormed(operation.text).trim();
+    if (kind === 'ADD' || kind === 'UPDATE') facts.push(text);
+    else if (kind === 'DELETE' || kind === 'NONE') {
+      const target = shownText(operation.id, shown);
+      if (target === undefined ? kind === 'NONE' : !sameWords(target, text)) facts.push(text);
+    }
   }
   return facts;
+}
+
+/**
+ * Whether core's reader must refuse the answer (then it is retried, never applied): a DELETE of an
+ * id never shown that carries a text (the text may be the memory to delete or a new fact; neither
+ * can be kept safely).
+ */
+export function mustBeRefused(answer: Answer, strategy: 'reconcile' | 'additive', shown: ReadonlyMap<string, string>): boolean {
+  if (strategy === 'additive') return false;
+  return answer.operations.some(
+    (operation) =>
+      operationKind(operation) === 'DELETE' &&
+      typeof operation.text === 'string' &&
+      operation.text.trim() !== '' &&
+      shownText(operation.id, shown) === undefined,
+  );
+}
+
+function operationKind(operation: LogicalOperation): string | undefined {
+  return typeof operation.op === 'string'
+    ? operation.op.trim().toUpperCase()
+    : operation.op === undefined && typeof operation.text === 'string'
+      ? 'ADD'
+      : undefined;
+}
+
+/** The text of the memory shown under this id (an alias, trimmed), or undefined when the id names none. */
+function shownText(id: unknown, shown: ReadonlyMap<string, string>): string | undefined {
+  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+  return shown.get(String(id).trim());
+}
+
+/** Equal up to case and runs of whitespace: the model repeating a memory's text. */
+function sameWords(a: string, b: string): boolean {
+  const words = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
+  return words(a) === words(b);
 }
 
 /** Lone surrogates become U+FFFD: model output is kept, but stored the same way by every store. */
