@@ -6,7 +6,7 @@ import { andFilters, expiredFilter, notExpiredFilter, type Filter, type FilterIn
 import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
 import { scopeContains, validateScope } from '../contract/scope';
 import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
-import type { ChatMessage, HistoryEvent, MemoryRecord, Metadata, Usage } from '../contract/types';
+import type { ChatMessage, HistoryEvent, MemoryRecord, Usage } from '../contract/types';
 import {
   INPUT_LIMITS,
   checkDate,
