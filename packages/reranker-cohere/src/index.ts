@@ -1,0 +1,1 @@
+export { CohereReranker, type CohereRerankerOptions, type CohereRerankModelId } from './cohere-reranker';
