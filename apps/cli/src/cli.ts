@@ -60,6 +60,7 @@ const COMMAND_OPTIONS = {
     threshold: { type: 'string' },
     'no-keyword': { type: 'boolean' },
     'include-expired': { type: 'boolean' },
+    rerank: { type: 'boolean' },
   },
   list: {
     filter: { type: 'string' },
@@ -115,7 +116,7 @@ Options:
 
 Command options:
   add      --metadata <json>  --infer | --no-infer  --occurred-at <date>  --expires-at <date>  --prompt <text>
-  search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword  --include-expired
+  search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword  --include-expired  --rerank
   list     --filter <json>  --page-size <n>  --cursor <id>  --all  --include-expired
   delete   --all  --filter <json>  --expired
   import   --format auto|jsonl|locomo  --infer | --no-infer  --stop-on-error
@@ -398,9 +399,17 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       ...(threshold !== undefined ? { threshold } : {}),
       ...(context.values['no-keyword'] === true ? { keyword: false } : {}),
       ...(context.values['include-expired'] === true ? { includeExpired: true } : {}),
+      ...(context.values.rerank === true ? { rerank: true } : {}),
     });
     if (context.json) {
-      print(context, { results: response.results.map((result) => ({ ...itemJson(result), score: result.score })), usage: response.usage });
+      print(context, {
+        results: response.results.map((result) => ({
+          ...itemJson(result),
+          score: result.score,
+          ...(result.rerankScore === undefined ? {} : { rerankScore: result.rerankScore }),
+        })),
+        usage: response.usage,
+      });
     } else if (response.results.length === 0) {
       context.io.stdout.write('No memories found.\n');
     } else {

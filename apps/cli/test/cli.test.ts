@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +87,37 @@ describe('mem: add, search, list, get, history, delete', () => {
     expect(filtered.results.map((item: { text: string }) => item.text)).toEqual(['I drink green tea every morning']);
     const otherUser = await mem(['search', 'tea', '--user', 'bob'], { env });
     expect(otherUser.stdout).toBe('No memories found.\n');
+  });
+
+  it('searches with --rerank through the reranker of MEM_RERANKER, and refuses it without one', async () => {
+    const refused = await mem(['search', 'tea', '--user', 'alice', '--rerank', '--json'], { env });
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stderr).error).toMatchObject({ code: 'MISSING_SETTING' });
+    // A local server speaking Cohere's v2 Rerank API that ranks the Lisbon memory first.
+    const server = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk) => {
+        text += chunk;
+      });
+      request.on('end', () => {
+        const { documents } = JSON.parse(text) as { documents: string[] };
+        const results = documents.map((document, index) => ({ index, relevance_score: document.includes('Lisbon') ? 0.8 : 0.2 }));
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ id: 'r', results: results.sort((a, b) => b.relevance_score - a.relevance_score), meta: {} }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const reranked = await mem(['search', 'green', 'tea', '--user', 'alice', '--rerank', '--json'], {
+        env: { ...env, MEM_RERANKER: 'cohere', CO_API_KEY: 'co-test', CO_API_URL: url },
+      });
+      expect(reranked.code).toBe(0);
+      const { results } = JSON.parse(reranked.stdout) as { results: { text: string; rerankScore?: number }[] };
+      expect(results[0]).toMatchObject({ text: 'I live in Lisbon', rerankScore: 0.8 });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('lists a page at a time (with the occurred-at date), or every page with --all', async () => {

@@ -30,6 +30,8 @@ export interface CreateServerOptions {
   readonly keys: ApiKeyStore;
   /** Whether the memory has an LLM: decides the default of `infer` and what the document allows. */
   readonly hasLlm: boolean;
+  /** Whether the memory has a reranker (`MEM_RERANKER`): decides what `rerank` on search the document allows. @default false */
+  readonly hasReranker?: boolean;
   /** Whether the memory has a graph store (the memory browser then shows the graph). @default false */
   readonly hasGraph?: boolean;
   /**
@@ -253,6 +255,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
     memory: options.memory,
     keys: options.keys,
     hasLlm: options.hasLlm,
+    hasReranker: options.hasReranker ?? false,
     isShuttingDown: () => shuttingDown,
     document: () => document,
     catalog: memoryCatalog(options.memory, options.vectorStore),

@@ -204,11 +204,17 @@ function explain(issue: ValidationIssue, field: string | undefined): { problem: 
         fix: 'Rename it; userId, agentId, runId, id, text, hash and the dates are reserved.',
       };
     case 'const':
-      // The one constant of the API: `infer` on a server without an LLM.
+      // The two constants of the API: `infer` on a server without an LLM, `rerank` on one without a reranker.
       if (field === 'infer' && params.allowedValue === false) {
         return {
           problem: 'this server has no LLM, so it stores messages as given and accepts only false',
           fix: 'Leave infer out, or configure an LLM on the server (OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL).',
+        };
+      }
+      if (field === 'rerank' && params.allowedValue === false) {
+        return {
+          problem: 'this server has no reranker, so it accepts only false',
+          fix: 'Leave rerank out, or configure a reranker on the server (MEM_RERANKER=cohere with CO_API_KEY, or MEM_RERANKER=transformers).',
         };
       }
       return { problem: `expected ${JSON.stringify(params.allowedValue)}`, fix: `Send ${JSON.stringify(params.allowedValue)}.` };

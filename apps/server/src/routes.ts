@@ -45,7 +45,7 @@ import {
   ScopeListResponseSchema,
   ScopeQuerySchema,
   ScopeRequestSchema,
-  SearchRequestSchema,
+  searchRequestSchema,
   SearchResponseSchema,
   UpdateRequestSchema,
   UpdateResponseSchema,
@@ -69,6 +69,8 @@ export interface RouteContext {
   readonly memory: Memory;
   readonly keys: ApiKeyStore;
   readonly hasLlm: boolean;
+  /** Whether the memory has a reranker: decides what `rerank` the document allows. */
+  readonly hasReranker: boolean;
   readonly isShuttingDown: () => boolean;
   /** The OpenAPI document (built after the routes). */
   readonly document: () => Record<string, unknown>;
@@ -385,7 +387,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
         'Semantic similarity fused with keyword (BM25) search, filtered by metadata, best first. With graph memory, also the relations around the query.',
       tag: 'search',
       auth: 'key',
-      body: SearchRequestSchema,
+      body: searchRequestSchema(context.hasReranker),
       status: 200,
       response: SearchResponseSchema,
       errors: BODY_ERRORS,
@@ -515,6 +517,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
             graph: context.hasGraph,
             scopes: context.catalog.listsScopes,
             import: context.embedder !== undefined,
+            rerank: context.hasReranker,
           },
         };
       },

@@ -319,23 +319,38 @@ export const LimitQuerySchema = (defaultLimit: number, maximum: number) =>
   );
 
 /** Body of `POST /v1/search`. `rerank` is documented per server: without a reranker only `false` is accepted. */
-export const SearchRequestSchema = Type.Object(
-  {
-    query: Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxQueryLength, pattern: NOT_BLANK }),
-    scope: Type.Ref('Scope'),
-    filter: Type.Optional(Type.Ref('Filter')),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 10.' })),
-    threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Drops results whose cosine similarity is below it.' })),
-    keyword: Type.Optional(Type.Boolean({ description: 'Fuse keyword (BM25) search in. Default: true.' })),
-    relationLimit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Graph memory: how many relations. Default: limit.' }),
-    ),
-    includeInvalidRelations: Type.Optional(Type.Boolean({ description: 'Graph memory: also relations that have ended. Default: false.' })),
-    includeExpired: Type.Optional(IncludeExpired),
-  },
-  { additionalProperties: false },
-);
-export type SearchRequest = Omit<Static<typeof SearchRequestSchema>, 'scope' | 'filter'> & { scope: Scope; filter?: FilterInput };
+export function searchRequestSchema(hasReranker: boolean) {
+  return Type.Object(
+    {
+      query: Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxQueryLength, pattern: NOT_BLANK }),
+      scope: Type.Ref('Scope'),
+      filter: Type.Optional(Type.Ref('Filter')),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Default: 10.' })),
+      threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Drops results whose cosine similarity is below it.' })),
+      keyword: Type.Optional(Type.Boolean({ description: 'Fuse keyword (BM25) search in. Default: true.' })),
+      relationLimit: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: INPUT_LIMITS.maxLimit, description: 'Graph memory: how many relations. Default: limit.' }),
+      ),
+      includeInvalidRelations: Type.Optional(
+        Type.Boolean({ description: 'Graph memory: also relations that have ended. Default: false.' }),
+      ),
+      includeExpired: Type.Optional(IncludeExpired),
+      rerank: Type.Optional(
+        hasReranker
+          ? Type.Boolean({
+              description:
+                "Re-order the best 30 candidates (or limit, when larger) with the server's reranker; results carry rerankScore. Default: false.",
+            })
+          : Type.Literal(false, { description: 'This server has no reranker (MEM_RERANKER). Default: false.' }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+}
+export type SearchRequest = Omit<Static<ReturnType<typeof searchRequestSchema>>, 'scope' | 'filter'> & {
+  scope: Scope;
+  filter?: FilterInput;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Responses (dates are ISO 8601 strings)
@@ -520,6 +535,7 @@ export const WhoAmIResponseSchema = Type.Object(
         graph: Type.Boolean({ description: 'Graph memory: search returns relations and entities.' }),
         scopes: Type.Boolean({ description: 'GET /v1/scopes works (the vector store can list its scopes).' }),
         import: Type.Boolean({ description: 'POST /v1/memories/import works (the server has an embedder to re-embed with).' }),
+        rerank: Type.Boolean({ description: 'POST /v1/search takes rerank: true (the server has a reranker).' }),
       },
       { additionalProperties: false },
     ),

@@ -60,6 +60,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       keys,
       hasLlm: configured.llm !== undefined,
       hasGraph: configured.graphStore !== undefined,
+      hasReranker: configured.reranker !== undefined,
       vectorStore: configured.vectorStore,
       embedder: configured.embedder,
       limits: config.server,

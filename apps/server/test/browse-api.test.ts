@@ -31,7 +31,7 @@ describe('REST API for the memory browser', () => {
     expect(admin.status).toBe(200);
     expect(admin.body).toEqual({
       key: { id: 'ops', userIds: '*', agentIds: '*', runIds: '*', admin: true },
-      server: { llm: false, graph: false, scopes: true, import: true },
+      server: { llm: false, graph: false, scopes: true, import: true, rerank: false },
     });
     const team = await api.request('GET', '/v1/me', { key: KEYS.team });
     expect(team.body.key).toMatchObject({ userIds: ['carol', 'dave'], agentIds: ['helper'], admin: false });

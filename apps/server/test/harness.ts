@@ -88,6 +88,7 @@ export async function startTestServer(
     keys,
     hasLlm: options.hasLlm ?? configured.llm !== undefined,
     hasGraph: configured.graphStore !== undefined,
+    hasReranker: configured.reranker !== undefined,
     vectorStore: configured.vectorStore,
     embedder: configured.embedder,
     limits: {

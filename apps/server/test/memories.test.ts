@@ -277,6 +277,49 @@ describe('the REST API with graph memory (SQLite graph store in the same file)',
   });
 });
 
+describe('the REST API with a reranker (MEM_RERANKER)', () => {
+  it('re-orders a search with rerank: true; a server without a reranker refuses it naming the setting', async () => {
+    // A reranker that prefers memories about pets, whatever the query: the order shows it was used.
+    const reranker = {
+      provider: 'test',
+      rerank: async ({ documents }: { documents: readonly string[] }) => documents.map((text) => (text.includes('dog') ? 0.9 : 0.1)),
+    };
+    const api = await startTestServer({ parts: { reranker } });
+    try {
+      const add = (text: string) =>
+        api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: text, scope: { userId: 'alice' } } });
+      await add('I live in Lisbon');
+      await add('I have a dog called Bolt');
+      const plain = await api.request('POST', '/v1/search', { key: KEYS.alice, body: { query: 'Lisbon', scope: { userId: 'alice' } } });
+      expect(plain.body.results[0]).toMatchObject({ text: 'I live in Lisbon' });
+      expect(plain.body.results[0].rerankScore).toBeUndefined();
+      const reranked = await api.request('POST', '/v1/search', {
+        key: KEYS.alice,
+        body: { query: 'Lisbon', scope: { userId: 'alice' }, rerank: true },
+      });
+      expect(reranked.status).toBe(200);
+      expect(reranked.body.results[0]).toMatchObject({ text: 'I have a dog called Bolt', rerankScore: 0.9 });
+      expect((await api.request('GET', '/v1/me', { key: KEYS.alice })).body.server.rerank).toBe(true);
+    } finally {
+      await api.close();
+    }
+    const without = await startTestServer();
+    try {
+      const refused = await without.request('POST', '/v1/search', {
+        key: KEYS.alice,
+        body: { query: 'Lisbon', scope: { userId: 'alice' }, rerank: true },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'rerank' });
+      expect(refused.body.error.message).toContain('MEM_RERANKER');
+      const document = (await without.request('GET', '/openapi.json')).body;
+      expect(JSON.stringify(document.paths['/v1/search'])).toContain('This server has no reranker');
+    } finally {
+      await without.close();
+    }
+  });
+});
+
 describe('coverage of the document', () => {
   it('every operation of the document had a success response validated by the tests above', async () => {
     const api = await startTestServer();

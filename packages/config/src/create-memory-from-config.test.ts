@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -34,6 +36,66 @@ describe('createMemoryFromConfig', () => {
     try {
       expect(configured.description).toContain('llm openai/gpt-4.1-mini, embedder openai/text-embedding-3-small');
       expect(configured.description).not.toContain('sk-test');
+    } finally {
+      await configured.close();
+    }
+  });
+
+  it('builds the reranker of MEM_RERANKER: search({ rerank: true }) goes to it (cohere, against a local v2 rerank endpoint)', async () => {
+    const bodies: { model: string; query: string; documents: string[] }[] = [];
+    const server = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk) => {
+        text += chunk;
+      });
+      request.on('end', () => {
+        const body = JSON.parse(text) as { model: string; query: string; documents: string[] };
+        bodies.push(body);
+        // The document holding 'chess' is the most relevant, whatever the hybrid order was.
+        const results = body.documents
+          .map((document, index) => ({ index, relevance_score: document.includes('chess') ? 0.9 : 0.1 }))
+          .sort((a, b) => b.relevance_score - a.relevance_score);
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ id: 'r', results, meta: {} }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const configured = await createMemoryFromConfig(
+      loadConfig({
+        env: { MEM_DB: join(dir, 'reranked.db'), MEM_RERANKER: 'cohere', MEM_RERANKER_MODEL: 'rerank-v3.5' },
+        overrides: { reranker: { provider: 'cohere', options: { apiKey: 'co-test', baseUrl } } },
+      }),
+    );
+    try {
+      expect(configured.description).toContain('reranker cohere/rerank-v3.5');
+      expect(configured.description).not.toContain('co-test');
+      const scope = { userId: 'u' };
+      await configured.memory.add('I like green tea', { scope, infer: false });
+      await configured.memory.add('My brother plays chess', { scope, infer: false });
+      const { results } = await configured.memory.search('green tea', { scope, rerank: true });
+      expect(results[0]).toMatchObject({ text: 'My brother plays chess', rerankScore: 0.9 });
+      expect(bodies[0]).toMatchObject({ model: 'rerank-v3.5', query: 'green tea' });
+    } finally {
+      await configured.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('builds a local cross-encoder reranker (transformers) without loading its model until a reranked search', async () => {
+    const configured = await createMemoryFromConfig(
+      loadConfig({
+        env: { MEM_DB: join(dir, 'transformers.db'), MEM_RERANKER: 'transformers' },
+        overrides: { reranker: { provider: 'transformers', options: { localModelPath: join(dir, 'no-models') } } },
+      }),
+    );
+    try {
+      expect(configured.description).toContain('reranker transformers/Xenova/ms-marco-MiniLM-L-6-v2');
+      const scope = { userId: 'u' };
+      await configured.memory.add('I like green tea', { scope, infer: false });
+      // The model folder is empty: the reranked search names the missing files.
+      await expect(configured.memory.search('tea', { scope, rerank: true })).rejects.toMatchObject({ code: 'MISSING_SETTING' });
+      expect((await configured.memory.search('tea', { scope })).results).toHaveLength(1);
     } finally {
       await configured.close();
     }

@@ -1,5 +1,14 @@
-import { LexicalEmbedder, Memory, type Embedder, type GraphStore, type HistoryStore, type LLM, type VectorStore } from '@mem/core';
-import type { EmbedderConfig, LlmConfig, MemConfig } from './load-config';
+import {
+  LexicalEmbedder,
+  Memory,
+  type Embedder,
+  type GraphStore,
+  type HistoryStore,
+  type LLM,
+  type Reranker,
+  type VectorStore,
+} from '@mem/core';
+import type { EmbedderConfig, LlmConfig, MemConfig, RerankerConfig } from './load-config';
 
 /** A {@link Memory} built from a {@link MemConfig}, with the parts it was built from. */
 export interface ConfiguredMemory {
@@ -11,9 +20,11 @@ export interface ConfiguredMemory {
   readonly vectorStore: VectorStore;
   readonly historyStore: HistoryStore;
   readonly graphStore: GraphStore | undefined;
+  /** The reranker of `search({ rerank: true })`, or `undefined` when none is configured. */
+  readonly reranker: Reranker | undefined;
   /** One line naming the providers, e.g. `llm none, embedder lexical/hashing-512, vector sqlite, history sqlite (./mem.db)`; never a secret. */
   readonly description: string;
-  /** Closes the stores (the same as `memory.close()`). */
+  /** Closes the stores (`memory.close()`) and the reranker's model, if it has one. */
   close(): Promise<void>;
 }
 
@@ -24,6 +35,7 @@ export interface MemoryOverrides {
   readonly vectorStore?: VectorStore;
   readonly historyStore?: HistoryStore;
   readonly graphStore?: GraphStore;
+  readonly reranker?: Reranker;
 }
 
 /**
@@ -38,6 +50,7 @@ export interface MemoryOverrides {
 export async function createMemoryFromConfig(config: MemConfig, overrides: MemoryOverrides = {}): Promise<ConfiguredMemory> {
   const llm = overrides.llm ?? (await createLlm(config.llm));
   const embedder = overrides.embedder ?? (await createEmbedder(config.embedder));
+  const reranker = overrides.reranker ?? (await createReranker(config.reranker));
   const opened: { close(): Promise<void> }[] = [];
   try {
     const vectorStore = overrides.vectorStore ?? (await createVectorStore(config));
@@ -53,6 +66,7 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       strategy: config.strategy,
       ...(llm ? { llm } : {}),
       ...(graphStore ? { graphStore } : {}),
+      ...(reranker ? { reranker } : {}),
     });
     const parts = [
       `llm ${llm ? `${llm.provider}/${llm.model}` : 'none'}`,
@@ -60,6 +74,7 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       `vector ${vectorStore.provider}`,
       `history ${historyStore.provider}`,
       ...(graphStore ? [`graph ${graphStore.provider}`] : []),
+      ...(reranker ? [`reranker ${reranker.provider}${'model' in reranker ? `/${String(reranker.model)}` : ''}`] : []),
     ];
     const usesFile =
       config.vectorStore.provider === 'sqlite' || config.historyStore.provider === 'sqlite' || config.graphStore.provider === 'sqlite';
@@ -71,8 +86,13 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       vectorStore,
       historyStore,
       graphStore,
+      reranker,
       description: `${parts.join(', ')}${usesFile ? ` (${config.db})` : ''}`,
-      close: () => memory.close(),
+      close: async () => {
+        await memory.close();
+        // A local cross-encoder holds an onnxruntime session; a remote reranker has nothing to close.
+        await (reranker as { close?: () => Promise<void> } | undefined)?.close?.();
+      },
     };
   } catch (error) {
     await Promise.allSettled(opened.map((store) => store.close()));
@@ -103,6 +123,21 @@ async function createEmbedder(config: EmbedderConfig): Promise<Embedder> {
     ...(config.model ? { model: config.model } : {}),
     ...(config.dimensions ? { dimensions: config.dimensions } : {}),
   });
+}
+
+async function createReranker(config: RerankerConfig): Promise<Reranker | undefined> {
+  switch (config.provider) {
+    case 'none':
+      return undefined;
+    case 'cohere': {
+      const { CohereReranker } = await import('@mem/reranker-cohere');
+      return new CohereReranker({ ...config.options, ...(config.model ? { model: config.model } : {}) });
+    }
+    case 'transformers': {
+      const { TransformersReranker } = await import('@mem/reranker-transformers');
+      return new TransformersReranker({ ...config.options, ...(config.model ? { model: config.model } : {}) });
+    }
+  }
 }
 
 async function createVectorStore(config: MemConfig): Promise<VectorStore> {

@@ -11,6 +11,7 @@ export {
   type VectorStoreConfig,
   type HistoryStoreConfig,
   type GraphStoreConfig,
+  type RerankerConfig,
   type ServerConfig,
   type RateLimitConfig,
 } from './load-config';

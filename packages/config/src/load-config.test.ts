@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       vectorStore: { provider: 'sqlite' },
       historyStore: { provider: 'sqlite' },
       graphStore: { provider: 'none' },
+      reranker: { provider: 'none' },
       strategy: 'reconcile',
       server: {
         host: '127.0.0.1',
@@ -103,5 +104,21 @@ describe('loadConfig', () => {
     writeFileSync(bad, '{ not json');
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), 'MEM_CONFIG');
     invalid(() => loadConfig({ env: { MEM_CONFIG: join(dir, 'missing.yaml') } }), 'MEM_CONFIG');
+    invalid(() => loadConfig({ env: { MEM_RERANKER: 'jina' } }), 'config: reranker.provider');
+    invalid(() => loadConfig({ env: { MEM_RERANKER_MODEL: 'rerank-v3.5' } }), 'config: reranker.model');
+  });
+
+  it('reads the reranker from MEM_RERANKER and MEM_RERANKER_MODEL, with options from the file', () => {
+    expect(loadConfig({ env: { MEM_RERANKER: 'cohere', MEM_RERANKER_MODEL: 'rerank-v4.0-fast' } }).reranker).toEqual({
+      provider: 'cohere',
+      model: 'rerank-v4.0-fast',
+    });
+    const file = join(dir, 'reranker.yaml');
+    writeFileSync(file, 'reranker:\n  provider: transformers\n  options:\n    localModelPath: ./models\n');
+    expect(loadConfig({ env: { MEM_CONFIG: file } }).reranker).toEqual({
+      provider: 'transformers',
+      options: { localModelPath: './models' },
+    });
+    expect(loadConfig({ env: { MEM_CONFIG: file, MEM_RERANKER: 'none' } }).reranker).toEqual({ provider: 'none' });
   });
 });

@@ -49,6 +49,16 @@ export type HistoryStoreConfig =
   | { readonly provider: 'sqlite'; readonly table?: string }
   | { readonly provider: 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
+/**
+ * What `search({ rerank: true })` uses: none (the default; such searches are refused), Cohere's
+ * Rerank API or a server that speaks it (`cohere`: `@mem/reranker-cohere`, key from `CO_API_KEY`,
+ * `baseUrl` and the rest in `options`), or a local cross-encoder (`transformers`:
+ * `@mem/reranker-transformers`, `localModelPath` and the rest in `options`).
+ */
+export type RerankerConfig =
+  | { readonly provider: 'none' }
+  | { readonly provider: 'cohere' | 'transformers'; readonly model?: string; readonly options?: Readonly<Record<string, unknown>> };
+
 /** Graph memory: off (`none`, the default) or in the `db` file (`sqlite`). */
 export type GraphStoreConfig = { readonly provider: 'none' } | { readonly provider: 'sqlite'; readonly tablePrefix?: string };
 
@@ -83,6 +93,8 @@ export interface MemConfig {
   readonly vectorStore: VectorStoreConfig;
   readonly historyStore: HistoryStoreConfig;
   readonly graphStore: GraphStoreConfig;
+  /** The reranker of `search({ rerank: true })`. @default { provider: 'none' } (`MEM_RERANKER`, `MEM_RERANKER_MODEL`) */
+  readonly reranker: RerankerConfig;
   /** How `add` reconciles new facts. @default 'reconcile' (`MEM_STRATEGY`) */
   readonly strategy: 'reconcile' | 'additive';
   readonly server: ServerConfig;
@@ -96,6 +108,7 @@ export interface MemConfigInput {
   readonly vectorStore?: VectorStoreConfig;
   readonly historyStore?: HistoryStoreConfig;
   readonly graphStore?: GraphStoreConfig;
+  readonly reranker?: RerankerConfig;
   readonly strategy?: 'reconcile' | 'additive';
   readonly server?: Partial<Omit<ServerConfig, 'rateLimit'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
 }
@@ -120,6 +133,7 @@ const EMBEDDER_PROVIDERS = ['auto', 'lexical', 'openai'] as const;
 const VECTOR_PROVIDERS = ['sqlite', 'chroma', 'qdrant', 'pinecone', 'postgres'] as const;
 const HISTORY_PROVIDERS = ['sqlite', 'postgres'] as const;
 const GRAPH_PROVIDERS = ['none', 'sqlite'] as const;
+const RERANKER_PROVIDERS = ['none', 'cohere', 'transformers'] as const;
 const STRATEGIES = ['reconcile', 'additive'] as const;
 
 /**
@@ -181,6 +195,8 @@ function configFromEnvironment(env: Environment): MemConfigInput {
   const vectorStore = value('MEM_VECTOR_STORE');
   const historyStore = value('MEM_HISTORY_STORE');
   const graphStore = value('MEM_GRAPH_STORE');
+  const reranker = value('MEM_RERANKER');
+  const rerankerModel = value('MEM_RERANKER_MODEL');
   const server: Record<string, unknown> = {};
   const rateLimit: Record<string, unknown> = {};
   if (value('MEM_HOST')) server.host = value('MEM_HOST');
@@ -201,6 +217,9 @@ function configFromEnvironment(env: Environment): MemConfigInput {
     ...(vectorStore ? { vectorStore: { provider: vectorStore } as VectorStoreConfig } : {}),
     ...(historyStore ? { historyStore: { provider: historyStore } as HistoryStoreConfig } : {}),
     ...(graphStore ? { graphStore: { provider: graphStore } as GraphStoreConfig } : {}),
+    ...(reranker || rerankerModel
+      ? { reranker: { provider: reranker ?? 'none', ...(rerankerModel ? { model: rerankerModel } : {}) } as RerankerConfig }
+      : {}),
     ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
     ...(Object.keys(server).length > 0 ? { server: server as MemConfigInput['server'] } : {}),
   };
@@ -232,6 +251,7 @@ function mergeInputs(base: MemConfigInput, over: MemConfigInput): MemConfigInput
     vectorStore: section(base.vectorStore, over.vectorStore),
     historyStore: section(base.historyStore, over.historyStore),
     graphStore: section(base.graphStore, over.graphStore),
+    reranker: section(base.reranker, over.reranker),
     server: {
       ...base.server,
       ...over.server,
@@ -300,6 +320,23 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
       ? { provider: 'sqlite', ...tableOf(graphInput, 'tablePrefix', at('graphStore.tablePrefix')) }
       : { provider: 'none' };
 
+  const rerankerInput = input.reranker ?? { provider: 'none' };
+  checkSection(rerankerInput, at('reranker'), RERANKER_PROVIDERS);
+  let reranker: RerankerConfig;
+  if (rerankerInput.provider === 'none') {
+    if ('model' in rerankerInput && rerankerInput.model !== undefined) {
+      throw new InvalidInputError(
+        at('reranker.model'),
+        'was given without a reranker',
+        'Set MEM_RERANKER (reranker.provider) to cohere or transformers too, or leave the model out.',
+      );
+    }
+    reranker = { provider: 'none' };
+  } else {
+    const model = 'model' in rerankerInput ? optionalString(rerankerInput.model, at('reranker.model')) : undefined;
+    reranker = { provider: rerankerInput.provider, ...(model ? { model } : {}), ...optionsOf(rerankerInput, at('reranker.options')) };
+  }
+
   const strategy = input.strategy ?? 'reconcile';
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
     throw new InvalidInputError(
@@ -329,7 +366,7 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
       perSecond: optionalNumber(rateInput.perSecond, at('server.rateLimit.perSecond (MEM_RATE_LIMIT_PER_SECOND)'), 0, 1_000_000) ?? 20,
     },
   };
-  return { db, llm, embedder, vectorStore, historyStore, graphStore, strategy, server };
+  return { db, llm, embedder, vectorStore, historyStore, graphStore, reranker, strategy, server };
 }
 
 function checkObject(value: unknown, field: string): void {
