@@ -12,6 +12,7 @@ export type { AddResult } from './add/run-add';
 export type { MemoryEvent } from './add/apply-plan';
 export type { SearchResult, SearchResponse } from './search/run-search';
 export type { RankingOptions } from './search/ranking';
+export type { IdempotencyOptions } from './add/idempotency';
 export type { SettleReport } from './store/write-ahead';
 export { INPUT_LIMITS } from './contract/validation';
 export type { MemoryItem } from './contract/memory-item';
@@ -44,6 +45,7 @@ export {
   ProviderRequestError,
   ProviderResponseInvalidError,
   AbortedError,
+  IdempotencyKeyReusedError,
   type MemErrorCode,
 } from './contract/errors';
 

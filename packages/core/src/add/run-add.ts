@@ -8,6 +8,7 @@ import type { AddContext, AddStrategy } from './add-strategy';
 import { applyGraph, type GraphAddResult } from './apply-graph';
 import { applyPlan, planTargets, type MemoryEvent } from './apply-plan';
 import { extractGraph } from './extract-graph';
+import type { IdempotencyHooks } from './idempotency';
 import { prepareGraph } from './prepare-graph';
 
 /** One `add` call, validated by `Memory`. */
@@ -25,6 +26,8 @@ export interface AddRequest {
   readonly prompts: { readonly extraction: string; readonly update: string };
   /** Graph memory settings, when a graph store is configured and the call infers. */
   readonly graph: GraphSettings | undefined;
+  /** With an `idempotencyKey`: the first call's result is looked up under the scope's lock, and this call's recorded there. */
+  readonly idempotency?: IdempotencyHooks | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -57,6 +60,9 @@ export interface AddResult {
  * 3. lock (`MemoryWriter.locked`: the scope and the memories the plan may change) → `WriteSession`
  * 4. apply ({@link applyPlan}: the plan checked against the store, committed write-ahead) → events and records
  * 5. apply graph ({@link applyGraph}, still under the locks, after the memories) → `GraphAddResult`
+ *
+ * With an idempotency key, a result recorded for it is looked up under the locks before stage 4
+ * (and returned instead of writing), and the call's result is recorded under them after stage 5.
  */
 export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddResult> {
   const { scope, signal, graph } = request;
@@ -83,7 +89,13 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
   const preparedGraph = graph ? await prepareGraph(plan.graph ?? (await extractGraph(context, graph)), embedDocuments) : undefined;
   // 3. Lock: the scope's lock serialises adds (no duplicates); the locks of the memories the plan may
   // change serialise it with update/delete calls made through another, overlapping scope.
-  const { events, records, graphResult } = await parts.writer.locked({ scope, ids: planTargets(plan), signal }, async (session) => {
+  // With an idempotency key, the key is looked up again under the scope's lock (another process may
+  // have finished the same request meanwhile: its result is returned, nothing is written), and this
+  // call's result is recorded under the same lock, after its writes.
+  const { idempotency } = request;
+  return parts.writer.locked({ scope, ids: planTargets(plan), signal }, async (session): Promise<AddResult> => {
+    const replayed = await idempotency?.replay();
+    if (replayed) return replayed;
     // 4. Apply.
     const applied = await applyPlan({
       plan,
@@ -105,7 +117,13 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
             ...(signal ? { signal } : {}),
           })
         : undefined;
-    return { ...applied, graphResult };
+    const result: AddResult = {
+      events: applied.events,
+      memories: applied.records.map(toMemoryItem),
+      usage: meter.usage,
+      ...(graphResult ? { graph: graphResult } : {}),
+    };
+    await idempotency?.record(result);
+    return result;
   });
-  return { events, memories: records.map(toMemoryItem), usage: meter.usage, ...(graphResult ? { graph: graphResult } : {}) };
 }

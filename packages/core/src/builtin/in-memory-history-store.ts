@@ -1,7 +1,8 @@
 import { defineHistoryStoreCapabilities } from '../contract/capabilities';
-import { MemError, throwIfAborted } from '../contract/errors';
+import { InvalidInputError, MemError, throwIfAborted } from '../contract/errors';
 import type { HistoryStore } from '../contract/interfaces';
-import type { Call, HistoryEvent } from '../contract/types';
+import { scopeKey } from '../contract/scope';
+import type { Call, HistoryEvent, IdempotencyRecord, Scope } from '../contract/types';
 
 /**
  * A {@link HistoryStore} in process memory. Use `@mem/history-sqlite` to keep history.
@@ -11,11 +12,13 @@ import type { Call, HistoryEvent } from '../contract/types';
  */
 export class InMemoryHistoryStore implements HistoryStore {
   readonly provider = 'in-memory';
-  /** Locks reach this process only (core already orders its writers). */
-  readonly capabilities = defineHistoryStoreCapabilities({ writeLocks: 'process' });
+  /** Locks reach this process only (core already orders its writers); keeps idempotency records. */
+  readonly capabilities = defineHistoryStoreCapabilities({ writeLocks: 'process', idempotencyRecords: true });
   private readonly events: HistoryEvent[] = [];
   /** Ids of the events appended as pending and not settled yet. */
   private readonly pending = new Set<string>();
+  /** Idempotency records by exact scope and key. */
+  private readonly records = new Map<string, IdempotencyRecord>();
 
   /** Runs `work`: within one process, core's own locks already keep writers apart. */
   async lock<T>(request: Call<{ keys: readonly string[] }>, work: () => Promise<T>): Promise<T> {
@@ -63,10 +66,42 @@ export class InMemoryHistoryStore implements HistoryStore {
     for (const id of discard) this.pending.delete(id);
   }
 
+  async getIdempotencyRecord(request: Call<{ scope: Scope; key: string; now: Date }>): Promise<IdempotencyRecord | null> {
+    throwIfAborted(request.signal, 'in-memory history getIdempotencyRecord');
+    const record = this.records.get(recordKey(request.scope, request.key));
+    return record && record.expiresAt.getTime() > request.now.getTime() ? structuredClone(record) : null;
+  }
+
+  async putIdempotencyRecord(request: Call<{ record: IdempotencyRecord }>): Promise<void> {
+    throwIfAborted(request.signal, 'in-memory history putIdempotencyRecord');
+    const { record } = request;
+    if (typeof record?.key !== 'string' || typeof record.result !== 'string' || typeof record.requestHash !== 'string') {
+      throw new InvalidInputError('record', 'expected an idempotency record', 'Pass { scope, key, requestHash, result, createdAt, expiresAt }.');
+    }
+    this.records.set(recordKey(record.scope, record.key), structuredClone(record));
+  }
+
+  async purgeIdempotencyRecords(request: Call<{ before: Date }>): Promise<{ purged: number }> {
+    throwIfAborted(request.signal, 'in-memory history purgeIdempotencyRecords');
+    let purged = 0;
+    for (const [key, record] of this.records) {
+      if (record.expiresAt.getTime() <= request.before.getTime()) {
+        this.records.delete(key);
+        purged++;
+      }
+    }
+    return { purged };
+  }
+
   async reset(): Promise<void> {
     this.events.length = 0;
     this.pending.clear();
+    this.records.clear();
   }
 
   async close(): Promise<void> {}
+}
+
+function recordKey(scope: Scope, key: string): string {
+  return JSON.stringify([scopeKey(scope), key]);
 }

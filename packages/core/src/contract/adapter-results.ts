@@ -1,7 +1,7 @@
 import { ProviderResponseInvalidError } from './errors';
 import type { GraphEntityMatch, GraphRelation, LLMResponse } from './interfaces';
-import { scopeContains } from './scope';
-import { SCOPE_FIELDS, type HistoryEvent, type MemoryRecord, type Scope, type VectorMatch } from './types';
+import { scopeContains, scopeKey } from './scope';
+import { SCOPE_FIELDS, type HistoryEvent, type IdempotencyRecord, type MemoryRecord, type Scope, type VectorMatch } from './types';
 
 // Every result an adapter returns is read against the contract before core uses it. A result that
 // does not match is a ProviderResponseInvalidError naming the adapter (its provider), the operation
@@ -178,6 +178,30 @@ export function readEvents(value: unknown, source: ResultSource & { readonly mem
     if (!ACTORS.has(item.actor as string)) fail(`${at}.actor is not add, update, delete or deleteAll`);
     return item as unknown as HistoryEvent;
   });
+}
+
+/** The idempotency record of `getIdempotencyRecord`: `null`, or a record of exactly the call's scope and key, not expired at `now`. */
+export function readIdempotencyRecord(
+  value: unknown,
+  source: ResultSource & { readonly scope: Scope; readonly key: string; readonly now: Date },
+): IdempotencyRecord | null {
+  if (value === null) return null;
+  const fail = failure(source);
+  if (!isObject(value)) return fail(`expected an idempotency record or null, got ${describe(value)}`);
+  const scope = readScope(value.scope, 'record.scope', undefined, fail);
+  if (scopeKey(scope) !== scopeKey(source.scope)) fail('record.scope is not the exact scope of the call (the store ignored the scope)');
+  if (value.key !== source.key) fail('record.key is not the key asked for');
+  for (const key of ['requestHash', 'result'] as const) if (typeof value[key] !== 'string') fail(`record.${key} is not a string`);
+  for (const key of ['createdAt', 'expiresAt'] as const) if (!isDate(value[key])) fail(`record.${key} is not a valid Date`);
+  if ((value.expiresAt as Date).getTime() <= source.now.getTime()) fail('record.expiresAt has passed (expired records are not returned)');
+  return value as unknown as IdempotencyRecord;
+}
+
+/** The count of `purgeIdempotencyRecords`. */
+export function readPurged(value: unknown, source: ResultSource): { purged: number } {
+  const fail = failure(source);
+  if (!isObject(value) || !Number.isInteger(value.purged) || !isCount(value.purged)) return fail('expected { purged } with an integer ≥ 0');
+  return { purged: value.purged as number };
 }
 
 /** Relations of `neighbors`, inside the call's scope. */

@@ -103,9 +103,15 @@ export interface HistoryStoreCapabilities {
    * already orders those), so one process per database. @default 'process'
    */
   readonly writeLocks: 'process' | 'database';
+  /**
+   * Whether the store keeps idempotency records (`getIdempotencyRecord`, `putIdempotencyRecord`,
+   * `purgeIdempotencyRecords`). Without it, `Memory.add` refuses an `idempotencyKey` with
+   * `UnsupportedCapabilityError` before anything runs. @default false
+   */
+  readonly idempotencyRecords: boolean;
 }
 
 /** Fills the documented defaults and freezes the result. */
 export function defineHistoryStoreCapabilities(capabilities: Partial<HistoryStoreCapabilities> = {}): HistoryStoreCapabilities {
-  return Object.freeze({ writeLocks: capabilities.writeLocks ?? 'process' });
+  return Object.freeze({ writeLocks: capabilities.writeLocks ?? 'process', idempotencyRecords: capabilities.idempotencyRecords ?? false });
 }

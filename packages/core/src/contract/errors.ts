@@ -10,6 +10,7 @@ export type MemErrorCode =
   | 'PROVIDER_RESPONSE_INVALID'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'ABORTED';
 
 /**
@@ -96,6 +97,23 @@ export class NotFoundError extends MemError {
   constructor(what: string, id: string) {
     super('NOT_FOUND', `No ${what} with id "${id}" exists in this scope. Check the id and the scope.`);
     this.id = id;
+  }
+}
+
+/**
+ * An `idempotencyKey` was given again in the same scope with another request (other messages or
+ * options) while the first request's record is kept. Nothing was written; retrying does not help.
+ */
+export class IdempotencyKeyReusedError extends MemError {
+  /** `options.idempotencyKey`. */
+  readonly field: string;
+
+  constructor(field: string) {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      `Invalid ${field}: this key was already used in this scope for a different request (other messages or options); nothing was written. Send a retry with exactly the same messages and options, or use a fresh key for a new request.`,
+    );
+    this.field = field;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { GraphStoreCapabilities, HistoryStoreCapabilities, LLMCapabilities, VectorStoreCapabilities } from './capabilities';
 import type { Filter } from './filter';
-import type { Call, HistoryEvent, MemoryRecord, Scope, ScopedCall, VectorMatch } from './types';
+import type { Call, HistoryEvent, IdempotencyRecord, MemoryRecord, Scope, ScopedCall, VectorMatch } from './types';
 
 /** A JSON Schema object (draft 2020-12 subset that OpenAI strict mode and Anthropic tools accept). */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -145,7 +145,27 @@ export interface HistoryStore {
    * committed) are ignored, so a committed event can never be discarded.
    */
   settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void>;
-  /** Deletes every event. */
+  /**
+   * The live idempotency record of exactly this scope (compared id by id, unset ids included) and
+   * key (compared exactly), or `null` when there is none or it has expired (`expiresAt` ≤ `now`).
+   * Only on stores that declare `capabilities.idempotencyRecords`; core never calls it otherwise.
+   */
+  getIdempotencyRecord?(
+    request: Call<{ readonly scope: Scope; readonly key: string; readonly now: Date }>,
+  ): Promise<IdempotencyRecord | null>;
+  /**
+   * Stores an idempotency record, replacing any record of the same exact scope and key (core puts
+   * one only after finding none live, holding the scope's lock). Durable once it resolves.
+   * Only on stores that declare `capabilities.idempotencyRecords`.
+   */
+  putIdempotencyRecord?(request: Call<{ readonly record: IdempotencyRecord }>): Promise<void>;
+  /**
+   * Deletes every idempotency record, of every scope, whose `expiresAt` is at or before `before`.
+   * Only on stores that declare `capabilities.idempotencyRecords`.
+   * @returns how many records were deleted.
+   */
+  purgeIdempotencyRecords?(request: Call<{ readonly before: Date }>): Promise<{ readonly purged: number }>;
+  /** Deletes every event (and every idempotency record). */
   reset(request?: Call<object>): Promise<void>;
   close(): Promise<void>;
 }

@@ -80,6 +80,26 @@ export interface ChatMessage {
 /** The kinds of change a history event records. */
 export type HistoryEventKind = 'ADD' | 'UPDATE' | 'DELETE';
 
+/**
+ * What an `add` with an `idempotencyKey` leaves in the {@link HistoryStore}: the key, a hash of the
+ * request and the result, so a retry with the same key in the same scope gets the same result and
+ * writes nothing. Kept until `expiresAt`; after that it is ignored and may be purged.
+ */
+export interface IdempotencyRecord {
+  /** The exact scope of the add (only the ids that were set): records of different scopes never meet. */
+  readonly scope: Scope;
+  /** The caller's key, 1 to `INPUT_LIMITS.maxIdempotencyKeyLength` printable characters, compared exactly. */
+  readonly key: string;
+  /** SHA-256 (hex) of the normalised request: the same key with another request is refused. */
+  readonly requestHash: string;
+  /** The add's result as JSON text, written and read by core only (opaque to the store). */
+  readonly result: string;
+  /** When the add finished. */
+  readonly createdAt: Date;
+  /** From this moment on the record is ignored (`getIdempotencyRecord` returns null) and purgeable. */
+  readonly expiresAt: Date;
+}
+
 /** One change to one memory, as every {@link HistoryStore} keeps it. */
 export interface HistoryEvent {
   /** Unique id of the event (UUID v7, so ids sort in creation order). */

@@ -23,6 +23,8 @@ export const INPUT_LIMITS = {
   /** Memory ids, scope ids and cursors. */
   maxIdLength: 256,
   maxLimit: 1_000,
+  /** The `idempotencyKey` of `add` (printable characters). */
+  maxIdempotencyKeyLength: 255,
 } as const;
 
 const RESERVED_METADATA_KEYS = new Set<string>([...SCOPE_FIELDS, ...DATE_FIELDS, EXPIRES_AT_KEY, 'id', 'text', 'hash']);

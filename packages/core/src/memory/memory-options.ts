@@ -2,6 +2,7 @@ import type { FilterInput } from '../contract/filter';
 import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
 import type { Metadata, Scope } from '../contract/types';
 import type { AddStrategy } from '../add/add-strategy';
+import type { IdempotencyOptions } from '../add/idempotency';
 import type { GraphOptions } from '../graph/graph-options';
 import type { RankingOptions } from '../search/ranking';
 
@@ -35,6 +36,8 @@ export interface MemoryOptions {
   readonly graphStore?: GraphStore;
   /** Tuning of graph memory (entity resolution threshold, single-valued relations, search seeds). */
   readonly graph?: GraphOptions;
+  /** How long `add`'s idempotency keys are kept (`retentionMs`, default 24 hours). */
+  readonly idempotency?: IdempotencyOptions;
 }
 
 /** Options of {@link Memory.add}. */
@@ -54,6 +57,15 @@ export interface AddOptions {
    * @default never
    */
   readonly expiresAt?: Date | string | number;
+  /**
+   * Makes the call safe to retry: a later call with the same key in the same scope (exactly the same
+   * ids) returns this call's result (the same events, ids and memories) and writes nothing, for
+   * `idempotency.retentionMs` (24 hours by default). Concurrent calls with one key run the add once.
+   * The same key with other messages or options is refused with `IdempotencyKeyReusedError`. A call
+   * that fails records nothing, so its retry runs again. 1 to 255 printable characters, e.g. a UUID.
+   * Needs a history store that keeps idempotency records (SQLite, PostgreSQL, in-memory).
+   */
+  readonly idempotencyKey?: string;
   readonly signal?: AbortSignal;
 }
 

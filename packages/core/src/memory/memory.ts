@@ -1,3 +1,4 @@
+import { checkIdempotencyKey, type IdempotencyHooks, IdempotentAdds, requestHash, resolveIdempotency } from '../add/idempotency';
 import { type AddResult, runAdd } from '../add/run-add';
 import type { AddStrategy } from '../add/add-strategy';
 import { additiveStrategy, rawMemoryText, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
@@ -75,6 +76,8 @@ export class Memory {
   private readonly graph: GraphSettings | undefined;
   /** The write protocol (locks, history written ahead) every change goes through. */
   private readonly writer: MemoryWriter;
+  /** The keys and results of idempotent adds, kept in the history store. */
+  private readonly idempotentAdds: IdempotentAdds;
 
   /** @throws {InvalidInputError} when a required part is missing. */
   constructor(options: MemoryOptions) {
@@ -117,6 +120,7 @@ export class Memory {
     const graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
     this.graph = graph && { ...graph, store: checkedGraphStore(graph.store) };
     this.writer = new MemoryWriter(this.vectorStore, this.historyStore);
+    this.idempotentAdds = new IdempotentAdds(this.historyStore, resolveIdempotency(options.idempotency).retentionMs, this.now);
   }
 
   /**
@@ -125,8 +129,13 @@ export class Memory {
    * concurrent callers lose nothing and create no duplicates.
    *
    * @param messages - one user message as a string, or chat messages
+   * With `idempotencyKey`, a retry of the same call (same key, scope, messages and options) returns
+   * the first call's result and writes nothing; see {@link AddOptions.idempotencyKey}.
+   *
    * @throws {InvalidInputError} for bad input; nothing is written.
    * @throws {ProviderResponseInvalidError} when the LLM's answer stays unusable after one corrective retry; nothing is written.
+   * @throws {IdempotencyKeyReusedError} when `idempotencyKey` was used in this scope for another request; nothing is written.
+   * @throws {UnsupportedCapabilityError} for an `idempotencyKey` when the history store keeps no idempotency records.
    * @example
    * const { events } = await memory.add(
    *   [{ role: 'user', content: 'I moved to Lisbon last month' }],
@@ -139,6 +148,7 @@ export class Memory {
     const metadata = validateMetadata(options.metadata, 'options.metadata');
     const occurredAt = checkDate(options.occurredAt, 'options.occurredAt', this.now);
     const expiresAt = options.expiresAt === undefined ? undefined : checkExpiresAt(options.expiresAt, 'options.expiresAt');
+    const idempotencyKey = options.idempotencyKey === undefined ? undefined : checkIdempotencyKey(options.idempotencyKey);
     checkInfer(options.infer);
     const infer = options.infer !== false;
     const strategy = infer ? this.strategy : rawStrategy;
@@ -163,20 +173,45 @@ export class Memory {
     }
     const extraction =
       options.prompt === undefined ? this.prompts.extraction : checkString(options.prompt, 'options.prompt', { max: MAX_PROMPT_LENGTH });
-    return runAdd(
-      {
-        messages: checked,
-        scope,
-        metadata,
-        occurredAt,
-        expiresAt,
-        strategy,
-        prompts: { extraction, update: this.prompts.update },
-        graph: infer ? this.graph : undefined,
-        signal: options.signal,
-      },
-      { llm: this.llm, embedder: this.embedder, writer: this.writer, candidateLimit: this.candidateLimit, now: this.now },
-    );
+    const run = (idempotency?: IdempotencyHooks) =>
+      runAdd(
+        {
+          messages: checked,
+          scope,
+          metadata,
+          occurredAt,
+          expiresAt,
+          strategy,
+          prompts: { extraction, update: this.prompts.update },
+          graph: infer ? this.graph : undefined,
+          idempotency,
+          signal: options.signal,
+        },
+        { llm: this.llm, embedder: this.embedder, writer: this.writer, candidateLimit: this.candidateLimit, now: this.now },
+      );
+    if (idempotencyKey === undefined) return run();
+    this.idempotentAdds.assertSupported();
+    const hash = requestHash({
+      messages: checked,
+      metadata,
+      infer,
+      prompt: options.prompt,
+      // As the caller gave them: a retry that leaves occurredAt to the clock is still the same request.
+      occurredAt: options.occurredAt === undefined ? undefined : occurredAt.getTime(),
+      expiresAt,
+    });
+    return this.idempotentAdds.run({ scope, key: idempotencyKey, hash, signal: options.signal }, run);
+  }
+
+  /**
+   * Deletes the idempotency keys of `add` whose retention (`idempotency.retentionMs`) has passed, in
+   * every scope. Expired keys are already ignored by `add`; this frees their space.
+   * @throws {UnsupportedCapabilityError} when the history store keeps no idempotency records.
+   * @example
+   * const { purged } = await memory.purgeIdempotencyKeys();
+   */
+  async purgeIdempotencyKeys(options: { readonly signal?: AbortSignal } = {}): Promise<{ purged: number }> {
+    return this.idempotentAdds.purge(options.signal);
   }
 
   /**

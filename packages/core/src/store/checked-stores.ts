@@ -1,12 +1,15 @@
 import {
   readEntityMatches,
   readEvents,
+  readIdempotencyRecord,
+  readPurged,
   readInvalidated,
   readListedRecord,
   readMatches,
   readRecords,
   readRelations,
 } from '../contract/adapter-results';
+import { UnsupportedCapabilityError } from '../contract/errors';
 import type { GraphStore, HistoryStore, VectorStore } from '../contract/interfaces';
 import type { MemoryRecord } from '../contract/types';
 
@@ -44,9 +47,20 @@ async function* checkedListing(
   for await (const record of records) yield readListedRecord(record, index++, source);
 }
 
-/** `store`, with the events of list and listPending checked. */
+/**
+ * `store`, with the events of list and listPending, and the record of getIdempotencyRecord, checked.
+ * The idempotency methods are always there: on a store that lacks one (whatever its capabilities
+ * say), they throw UnsupportedCapabilityError.
+ */
 export function checkedHistoryStore(store: HistoryStore): HistoryStore {
   const { provider } = store;
+  const missing = (method: string): never => {
+    throw new UnsupportedCapabilityError(
+      `${provider} history store`,
+      method,
+      'Its capabilities declare idempotencyRecords without the method: fix the adapter, or add without idempotencyKey.',
+    );
+  };
   return {
     provider,
     get capabilities() {
@@ -59,6 +73,16 @@ export function checkedHistoryStore(store: HistoryStore): HistoryStore {
     close: () => store.close(),
     list: async (request) => readEvents(await store.list(request), { provider, operation: 'list', memoryId: request.memoryId }),
     listPending: async (request) => readEvents(await store.listPending(request), { provider, operation: 'listPending' }),
+    getIdempotencyRecord: async (request) =>
+      readIdempotencyRecord(
+        await (store.getIdempotencyRecord ? store.getIdempotencyRecord(request) : missing('getIdempotencyRecord')),
+        { provider, operation: 'getIdempotencyRecord', scope: request.scope, key: request.key, now: request.now },
+      ),
+    putIdempotencyRecord: (request) => (store.putIdempotencyRecord ? store.putIdempotencyRecord(request) : missing('putIdempotencyRecord')),
+    purgeIdempotencyRecords: async (request) => {
+      const result = await (store.purgeIdempotencyRecords ? store.purgeIdempotencyRecords(request) : missing('purgeIdempotencyRecords'));
+      return readPurged(result, { provider, operation: 'purgeIdempotencyRecords' });
+    },
   };
 }
 
