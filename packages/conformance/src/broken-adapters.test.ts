@@ -23,6 +23,8 @@ import {
   NeSkipsMissingFieldsVectorStore,
   NewestFirstHistoryStore,
   NullAsEmptyHistoryStore,
+  NeverExpiringIdempotencyHistoryStore,
+  ScopelessIdempotencyHistoryStore,
   PartialBatchVectorStore,
   PositionalReranker,
   PostFiltersTopKVectorStore,
@@ -141,6 +143,16 @@ describe('the history store cases catch broken adapters', () => {
       broken: 'commits discarded events',
       create: () => new CommitsDiscardedHistoryStore(),
       caughtBy: 'settle: discard deletes pending events only',
+    },
+    {
+      broken: 'keeps idempotency records by key only',
+      create: () => new ScopelessIdempotencyHistoryStore(),
+      caughtBy: 'idempotency records: exact scope',
+    },
+    {
+      broken: 'returns expired idempotency records',
+      create: () => new NeverExpiringIdempotencyHistoryStore(),
+      caughtBy: 'idempotency records: a record is returned until expiresAt',
     },
   ])('$broken', async ({ create, caughtBy }) => {
     const failed = await failingCases(historyStoreCases, runHistoryStoreCase, create);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { HistoryEvent, HistoryStore } from '@mem/core/adapter';
+import type { HistoryEvent, HistoryStore, IdempotencyRecord, Scope } from '@mem/core/adapter';
 import { assertRejectsWithCode } from './assertions';
 import {
   baseHelpers,
@@ -74,6 +74,181 @@ function assertEventEqual(actual: HistoryEvent | undefined, expected: HistoryEve
   }
   assert.equal(actual.actor, expected.actor, `${where}: actor of ${expected.id}`);
 }
+
+/** `requires` of the idempotency record cases. */
+const needsIdempotencyRecords = (store: HistoryStore): string | undefined =>
+  store.capabilities.idempotencyRecords ? undefined : 'needs capabilities.idempotencyRecords';
+
+const RECORD_TIME = Date.UTC(2024, 4, 17, 9, 0, 0, 123);
+
+/** An idempotency record; `expiresAt` one hour after `createdAt` unless given. */
+function idempotencyRecord(fields: Partial<IdempotencyRecord> & { readonly key: string }): IdempotencyRecord {
+  const createdAt = fields.createdAt ?? new Date(RECORD_TIME);
+  return {
+    scope: fields.scope ?? { userId: 'user-a' },
+    key: fields.key,
+    requestHash: fields.requestHash ?? 'a'.repeat(64),
+    result: fields.result ?? JSON.stringify({ events: [{ kind: 'ADD', id: 'm-1', text: 'Likes tea' }] }),
+    createdAt,
+    expiresAt: fields.expiresAt ?? new Date(createdAt.getTime() + 3_600_000),
+  };
+}
+
+/** Calls a method the store declares by its capability (the cases require it). */
+function idempotencyMethods(store: HistoryStore) {
+  const missing = (method: string): never => assert.fail(`capabilities.idempotencyRecords is true but ${method} is missing`);
+  return {
+    get: (request: Parameters<NonNullable<HistoryStore['getIdempotencyRecord']>>[0]) =>
+      store.getIdempotencyRecord ? store.getIdempotencyRecord(request) : missing('getIdempotencyRecord'),
+    put: (request: Parameters<NonNullable<HistoryStore['putIdempotencyRecord']>>[0]) =>
+      store.putIdempotencyRecord ? store.putIdempotencyRecord(request) : missing('putIdempotencyRecord'),
+    purge: (request: Parameters<NonNullable<HistoryStore['purgeIdempotencyRecords']>>[0]) =>
+      store.purgeIdempotencyRecords ? store.purgeIdempotencyRecords(request) : missing('purgeIdempotencyRecords'),
+  };
+}
+
+function assertRecordEqual(actual: IdempotencyRecord | null, expected: IdempotencyRecord, where: string): void {
+  assert.ok(actual, `${where}: the record of key ${JSON.stringify(expected.key)} is missing`);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(actual.scope).filter(([, value]) => value !== undefined)),
+    expected.scope,
+    `${where}: scope`,
+  );
+  assert.equal(actual.key, expected.key, `${where}: key`);
+  assert.equal(actual.requestHash, expected.requestHash, `${where}: requestHash`);
+  assert.equal(actual.result, expected.result, `${where}: result (stored as given, byte for byte)`);
+  for (const field of ['createdAt', 'expiresAt'] as const) {
+    assert.ok(actual[field] instanceof Date, `${where}: ${field} must be a Date`);
+    assert.equal(actual[field].getTime(), expected[field].getTime(), `${where}: ${field} at millisecond precision`);
+  }
+}
+
+/** The idempotency record cases (stores that declare `idempotencyRecords`). */
+const idempotencyCases: readonly HistoryStoreCase[] = [
+  {
+    name: 'idempotency records: put then get round-trips every field; an unknown key is null',
+    requires: needsIdempotencyRecords,
+    async run(store) {
+      const records = idempotencyMethods(store);
+      const now = new Date(RECORD_TIME + 1);
+      const record = idempotencyRecord({
+        scope: { userId: 'user-a', agentId: 'agent-x', runId: 'run-r' },
+        key: `retry-Zoë-🍣-'; DROP TABLE x; --`,
+        requestHash: 'f'.repeat(64),
+        result: JSON.stringify({ text: `日本語 "quoted" \\ back\nslash 🍣`, big: 'x'.repeat(100_000) }),
+      });
+      await records.put({ record });
+      assertRecordEqual(await records.get({ scope: record.scope, key: record.key, now }), record, 'get after put');
+      assert.equal(await records.get({ scope: record.scope, key: 'never-stored', now }), null, 'an unknown key');
+    },
+  },
+  {
+    name: 'idempotency records: exact scope (narrower, wider and other scopes see nothing) and exact keys; one key in two scopes is two records',
+    requires: needsIdempotencyRecords,
+    async run(store) {
+      const records = idempotencyMethods(store);
+      const now = new Date(RECORD_TIME + 1);
+      const scope: Scope = { userId: 'user-a', agentId: 'agent-x' };
+      const record = idempotencyRecord({ scope, key: 'Key-1' });
+      await records.put({ record });
+      for (const other of [
+        { userId: 'user-a' },
+        { agentId: 'agent-x' },
+        { userId: 'user-a', agentId: 'agent-x', runId: 'r' },
+        { userId: 'user-b', agentId: 'agent-x' },
+      ]) {
+        assert.equal(
+          await records.get({ scope: other, key: 'Key-1', now }),
+          null,
+          `scope ${JSON.stringify(other)} sees no record of ${JSON.stringify(scope)}`,
+        );
+      }
+      for (const key of ['key-1', 'Key-1 ', ' Key-1', 'Key-']) {
+        assert.equal(await records.get({ scope, key, now }), null, `key ${JSON.stringify(key)} is not "Key-1"`);
+      }
+      const elsewhere = idempotencyRecord({ scope: { userId: 'user-a' }, key: 'Key-1', requestHash: 'b'.repeat(64), result: '"other"' });
+      await records.put({ record: elsewhere });
+      assertRecordEqual(await records.get({ scope, key: 'Key-1', now }), record, 'the first scope keeps its record');
+      assertRecordEqual(await records.get({ scope: { userId: 'user-a' }, key: 'Key-1', now }), elsewhere, 'the second scope has its own');
+    },
+  },
+  {
+    name: 'idempotency records: a record is returned until expiresAt, null from then on; put replaces the record of the same scope and key',
+    requires: needsIdempotencyRecords,
+    async run(store) {
+      const records = idempotencyMethods(store);
+      const record = idempotencyRecord({ key: 'expiring' });
+      await records.put({ record });
+      const expiresAt = record.expiresAt.getTime();
+      assertRecordEqual(
+        await records.get({ scope: record.scope, key: record.key, now: new Date(expiresAt - 1) }),
+        record,
+        'one millisecond before expiresAt',
+      );
+      assert.equal(await records.get({ scope: record.scope, key: record.key, now: new Date(expiresAt) }), null, 'at expiresAt');
+      assert.equal(await records.get({ scope: record.scope, key: record.key, now: new Date(expiresAt + 86_400_000) }), null, 'a day later');
+      const replacement = idempotencyRecord({
+        key: 'expiring',
+        requestHash: 'c'.repeat(64),
+        result: '"replaced"',
+        createdAt: new Date(expiresAt + 10),
+        expiresAt: new Date(expiresAt + 20),
+      });
+      await records.put({ record: replacement });
+      assertRecordEqual(
+        await records.get({ scope: record.scope, key: record.key, now: new Date(expiresAt + 11) }),
+        replacement,
+        'the replacement',
+      );
+    },
+  },
+  {
+    name: 'idempotency records: purge deletes the records of every scope expired at `before`, counts them, and keeps the live ones',
+    requires: needsIdempotencyRecords,
+    async run(store) {
+      const records = idempotencyMethods(store);
+      const expired = [
+        idempotencyRecord({ key: 'old-1', expiresAt: new Date(RECORD_TIME + 10) }),
+        idempotencyRecord({ key: 'old-2', scope: { runId: 'run-r' }, expiresAt: new Date(RECORD_TIME + 20) }),
+      ];
+      const live = idempotencyRecord({ key: 'live', expiresAt: new Date(RECORD_TIME + 21) });
+      for (const record of [...expired, live]) await records.put({ record });
+      assert.deepEqual(await records.purge({ before: new Date(RECORD_TIME + 20) }), { purged: 2 }, 'records expired at or before `before`');
+      assert.deepEqual(await records.purge({ before: new Date(RECORD_TIME + 20) }), { purged: 0 }, 'purging again');
+      // Purged records are gone even for a `now` before their expiry.
+      for (const record of expired)
+        assert.equal(await records.get({ scope: record.scope, key: record.key, now: new Date(RECORD_TIME) }), null, `${record.key} purged`);
+      assertRecordEqual(await records.get({ scope: live.scope, key: live.key, now: new Date(RECORD_TIME) }), live, 'the live record');
+    },
+  },
+  {
+    name: 'idempotency records: reset deletes them; an aborted signal throws ABORTED and stores nothing',
+    requires: needsIdempotencyRecords,
+    async run(store) {
+      const records = idempotencyMethods(store);
+      const now = new Date(RECORD_TIME);
+      const record = idempotencyRecord({ key: 'reset-me' });
+      await records.put({ record });
+      await store.reset();
+      assert.equal(await records.get({ scope: record.scope, key: record.key, now }), null, 'a record after reset');
+      const controller = new AbortController();
+      controller.abort();
+      const signal = controller.signal;
+      await assertRejectsWithCode(() => records.put({ record, signal }), 'ABORTED', 'putIdempotencyRecord with an aborted signal');
+      await assertRejectsWithCode(
+        () => records.get({ scope: record.scope, key: record.key, now, signal }),
+        'ABORTED',
+        'getIdempotencyRecord with an aborted signal',
+      );
+      await assertRejectsWithCode(
+        () => records.purge({ before: now, signal }),
+        'ABORTED',
+        'purgeIdempotencyRecords with an aborted signal',
+      );
+      assert.equal(await records.get({ scope: record.scope, key: record.key, now }), null, 'nothing was stored by the aborted put');
+    },
+  },
+];
 
 /** Every history store case, in the order the suite runs them. */
 export const historyStoreCases: readonly HistoryStoreCase[] = [
@@ -401,6 +576,7 @@ export const historyStoreCases: readonly HistoryStoreCase[] = [
       );
     },
   },
+  ...idempotencyCases,
 ];
 
 /**

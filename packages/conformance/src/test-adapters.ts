@@ -13,6 +13,7 @@ import {
   type Call,
   type Filter,
   type HistoryEvent,
+  type IdempotencyRecord,
   type MemoryRecord,
   type Metadata,
   type Reranker,
@@ -366,6 +367,25 @@ export class NullAsEmptyHistoryStore extends InMemoryHistoryStore {
       ...request,
       events: request.events.map((event) => ({ ...event, previousText: event.previousText ?? '', text: event.text ?? '' })),
     });
+  }
+}
+
+/** Keeps idempotency records by key only: a key given in one scope answers for every scope. */
+export class ScopelessIdempotencyHistoryStore extends InMemoryHistoryStore {
+  private readonly byKey = new Map<string, IdempotencyRecord>();
+  override async getIdempotencyRecord(request: Call<{ scope: Scope; key: string; now: Date }>): Promise<IdempotencyRecord | null> {
+    const record = this.byKey.get(request.key);
+    return record && record.expiresAt > request.now ? record : null;
+  }
+  override async putIdempotencyRecord(request: Call<{ record: IdempotencyRecord }>): Promise<void> {
+    this.byKey.set(request.record.key, request.record);
+  }
+}
+
+/** Returns idempotency records whatever their expiresAt. */
+export class NeverExpiringIdempotencyHistoryStore extends InMemoryHistoryStore {
+  override async getIdempotencyRecord(request: Call<{ scope: Scope; key: string; now: Date }>): Promise<IdempotencyRecord | null> {
+    return super.getIdempotencyRecord({ ...request, now: new Date(0) });
   }
 }
 

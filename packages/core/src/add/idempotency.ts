@@ -6,7 +6,7 @@ import { scopeKey } from '../contract/scope';
 import type { ChatMessage, Metadata, Scope } from '../contract/types';
 import { INPUT_LIMITS } from '../contract/validation';
 import { KeyedMutex } from '../store/locks';
-import type { AddResult } from './run-add';
+import type { AddResult, IdempotencyHooks } from './run-add';
 
 // Idempotent adds: `add(messages, { idempotencyKey })` stores, in the history store, the key, a hash
 // of the request and the result. A retry with the same key in the same scope gets that result back
@@ -110,14 +110,6 @@ export function requestHash(request: IdempotentRequest): string {
     expiresAt: request.expiresAt ?? null,
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
-}
-
-/** How an add with a key looks its key up and records its result; handed to `runAdd`. */
-export interface IdempotencyHooks {
-  /** The first call's result when the key is recorded (same request), `undefined` when it is not. */
-  replay(): Promise<AddResult | undefined>;
-  /** Records the key with `result`; called under the scope's lock after the add's writes. */
-  record(result: AddResult): Promise<void>;
 }
 
 /** The idempotent adds of one `Memory`: the in-process waiting per key, and the records in the history store. */

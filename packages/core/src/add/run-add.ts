@@ -8,7 +8,6 @@ import type { AddContext, AddStrategy } from './add-strategy';
 import { applyGraph, type GraphAddResult } from './apply-graph';
 import { applyPlan, planTargets, type MemoryEvent } from './apply-plan';
 import { extractGraph } from './extract-graph';
-import type { IdempotencyHooks } from './idempotency';
 import { prepareGraph } from './prepare-graph';
 
 /** One `add` call, validated by `Memory`. */
@@ -38,6 +37,14 @@ export interface AddParts {
   readonly writer: MemoryWriter;
   readonly candidateLimit: number;
   readonly now: () => Date;
+}
+
+/** How an add with a key looks its key up and records its result; handed to `runAdd`. */
+export interface IdempotencyHooks {
+  /** The first call's result when the key is recorded (same request), `undefined` when it is not. */
+  replay(): Promise<AddResult | undefined>;
+  /** Records the key with `result`; called under the scope's lock after the add's writes. */
+  record(result: AddResult): Promise<void>;
 }
 
 /** What {@link Memory.add} did. */

@@ -76,7 +76,11 @@ export class InMemoryHistoryStore implements HistoryStore {
     throwIfAborted(request.signal, 'in-memory history putIdempotencyRecord');
     const { record } = request;
     if (typeof record?.key !== 'string' || typeof record.result !== 'string' || typeof record.requestHash !== 'string') {
-      throw new InvalidInputError('record', 'expected an idempotency record', 'Pass { scope, key, requestHash, result, createdAt, expiresAt }.');
+      throw new InvalidInputError(
+        'record',
+        'expected an idempotency record',
+        'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
+      );
     }
     this.records.set(recordKey(record.scope, record.key), structuredClone(record));
   }

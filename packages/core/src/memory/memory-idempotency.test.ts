@@ -14,7 +14,10 @@ const HOUR = 3_600_000;
 const ops = (...texts: string[]) => ({ json: { operations: texts.map((text) => ({ op: 'ADD', id: null, text })) } });
 
 /** A memory on in-memory stores, with a scripted model and a clock the test moves. */
-function setup(script: ScriptStep[] = [], options: { retentionMs?: number; historyStore?: HistoryStore; vectorStore?: InMemoryVectorStore } = {}) {
+function setup(
+  script: ScriptStep[] = [],
+  options: { retentionMs?: number; historyStore?: HistoryStore; vectorStore?: InMemoryVectorStore } = {},
+) {
   const llm = new ScriptedLLM(script);
   const clock = { now: T0 };
   const vectorStore = options.vectorStore ?? new InMemoryVectorStore();
@@ -179,7 +182,9 @@ describe('idempotent adds', () => {
       if (fail) throw new ProviderRequestError({ provider: 'flaky', operation: 'upsert', status: 503, message: 'unavailable' });
       return upsert(request);
     };
-    expect((await rejection(memory.add('I have a dog', { scope: alice, idempotencyKey: 'retry-me' }))).code).toBe('PROVIDER_REQUEST_FAILED');
+    expect((await rejection(memory.add('I have a dog', { scope: alice, idempotencyKey: 'retry-me' }))).code).toBe(
+      'PROVIDER_REQUEST_FAILED',
+    );
     expect(await texts(memory)).toEqual([]);
     fail = false;
     const second = await memory.add('I have a dog', { scope: alice, idempotencyKey: 'retry-me' });

@@ -1,5 +1,5 @@
-import { checkIdempotencyKey, type IdempotencyHooks, IdempotentAdds, requestHash, resolveIdempotency } from '../add/idempotency';
-import { type AddResult, runAdd } from '../add/run-add';
+import { checkIdempotencyKey, IdempotentAdds, requestHash, resolveIdempotency } from '../add/idempotency';
+import { type AddResult, type IdempotencyHooks, runAdd } from '../add/run-add';
 import type { AddStrategy } from '../add/add-strategy';
 import { additiveStrategy, rawMemoryText, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
 import { InvalidInputError, MissingSettingError } from '../contract/errors';

@@ -74,10 +74,13 @@ export function checkedHistoryStore(store: HistoryStore): HistoryStore {
     list: async (request) => readEvents(await store.list(request), { provider, operation: 'list', memoryId: request.memoryId }),
     listPending: async (request) => readEvents(await store.listPending(request), { provider, operation: 'listPending' }),
     getIdempotencyRecord: async (request) =>
-      readIdempotencyRecord(
-        await (store.getIdempotencyRecord ? store.getIdempotencyRecord(request) : missing('getIdempotencyRecord')),
-        { provider, operation: 'getIdempotencyRecord', scope: request.scope, key: request.key, now: request.now },
-      ),
+      readIdempotencyRecord(await (store.getIdempotencyRecord ? store.getIdempotencyRecord(request) : missing('getIdempotencyRecord')), {
+        provider,
+        operation: 'getIdempotencyRecord',
+        scope: request.scope,
+        key: request.key,
+        now: request.now,
+      }),
     putIdempotencyRecord: (request) => (store.putIdempotencyRecord ? store.putIdempotencyRecord(request) : missing('putIdempotencyRecord')),
     purgeIdempotencyRecords: async (request) => {
       const result = await (store.purgeIdempotencyRecords ? store.purgeIdempotencyRecords(request) : missing('purgeIdempotencyRecords'));
