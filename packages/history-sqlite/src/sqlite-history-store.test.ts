@@ -208,4 +208,46 @@ describe('write-ahead log (pending events)', () => {
       'pending',
     );
   });
+
+  it('gives a file made before idempotency records their table on first use, and keeps records across a reopen', async () => {
+    const path = join(directory, 'before-idempotency.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE memory_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, memory_id TEXT NOT NULL, kind TEXT NOT NULL,
+      previous_text TEXT, text TEXT, user_id TEXT, agent_id TEXT, run_id TEXT, valid_at INTEGER NOT NULL, created_at INTEGER NOT NULL, actor TEXT NOT NULL,
+      pending INTEGER NOT NULL DEFAULT 0)`);
+    old.close();
+    const record = {
+      scope: { userId: 'u1', runId: 'r1' },
+      key: 'retry-1',
+      requestHash: 'a'.repeat(64),
+      result: '{"format":1}',
+      createdAt: new Date(Date.UTC(2024, 4, 17, 9, 0, 0, 5)),
+      expiresAt: new Date(Date.UTC(2024, 4, 18, 9, 0, 0, 5)),
+    };
+    const writer = new SqliteHistoryStore({ path });
+    await writer.putIdempotencyRecord({ record });
+    await writer.close();
+    const reader = track(new SqliteHistoryStore({ path }));
+    expect(await reader.getIdempotencyRecord({ scope: record.scope, key: 'retry-1', now: record.createdAt })).toEqual(record);
+    expect(reader.capabilities.idempotencyRecords).toBe(true);
+  });
+
+  it('rejects a malformed idempotency record with the field named, storing nothing', async () => {
+    const store = track(new SqliteHistoryStore({ path: ':memory:' }));
+    const record = {
+      scope: { userId: 'u1' },
+      key: 'k',
+      requestHash: 'h',
+      result: '{}',
+      createdAt: new Date(1),
+      expiresAt: new Date(2),
+    };
+    expect(
+      (await rejection(() => store.putIdempotencyRecord({ record: { ...record, expiresAt: new Date(Number.NaN) } }))).message,
+    ).toContain('record.expiresAt');
+    expect(
+      (await rejection(() => store.putIdempotencyRecord({ record: { ...record, result: 5 as unknown as string } }))).message,
+    ).toContain('record.result');
+    expect(await store.getIdempotencyRecord({ scope: record.scope, key: 'k', now: new Date(0) })).toBeNull();
+  });
 });

@@ -9,6 +9,9 @@ import {
   type HistoryEventKind,
   type HistoryStore,
   type HistoryStoreCapabilities,
+  type IdempotencyRecord,
+  type Scope,
+  scopeKey,
 } from '@mem/core/adapter';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -25,6 +28,15 @@ import { DEFAULT_HISTORY_TABLE, DEFAULT_HISTORY_TABLE_EXAMPLE, type SqliteHistor
 const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
 const ACTORS: readonly HistoryEvent['actor'][] = ['add', 'update', 'delete', 'deleteAll'];
 const SCOPE_FIELDS = ['userId', 'agentId', 'runId'] as const;
+
+interface RecordRow {
+  readonly scope_key: string;
+  readonly key: string;
+  readonly request_hash: string;
+  readonly result: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+}
 
 interface EventRow {
   readonly id: string;
@@ -48,7 +60,8 @@ interface EventRow {
  * committed batch when the process dies. Order is an autoincrement sequence, not a timestamp, so
  * events written in the same millisecond keep their append order. Events appended as `pending`
  * (mem's write-ahead log) carry a flag until `settle` commits or deletes them; tables created
- * before the flag existed get the column on first use.
+ * before the flag existed get the column on first use. Idempotency records of `add` live in a second
+ * table, `<table>_idempotency`, keyed by exact scope and key, created on first use too.
  *
  * @example
  * import { SqliteHistoryStore } from '@mem/history-sqlite';
@@ -61,7 +74,7 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly provider = SQLITE_PROVIDER;
   /** Name of the table holding the events. */
   readonly table: string;
-  /** `writeLocks: 'database'` for a file (every process on it), `'process'` for `':memory:'`. */
+  /** `writeLocks: 'database'` for a file (every process on it), `'process'` for `':memory:'`; keeps idempotency records. */
   readonly capabilities: HistoryStoreCapabilities;
   private readonly fileLock: SqliteFileLock | undefined;
 
@@ -76,6 +89,10 @@ export class SqliteHistoryStore implements HistoryStore {
         commit: Database.Statement;
         discard: Database.Statement;
         reset: Database.Statement;
+        getRecord: Database.Statement;
+        putRecord: Database.Statement;
+        purgeRecords: Database.Statement;
+        resetRecords: Database.Statement;
       }
     | undefined;
   private closed = false;
@@ -95,7 +112,7 @@ export class SqliteHistoryStore implements HistoryStore {
     // A file on disk can be opened by other processes: their writes are kept apart by a lock on a
     // companion file. A private in-memory database has no other process.
     this.fileLock = this.database.memory ? undefined : SqliteFileLock.for(resolve(this.database.name));
-    this.capabilities = defineHistoryStoreCapabilities({ writeLocks: this.fileLock ? 'database' : 'process' });
+    this.capabilities = defineHistoryStoreCapabilities({ writeLocks: this.fileLock ? 'database' : 'process', idempotencyRecords: true });
   }
 
   /**
@@ -193,10 +210,40 @@ export class SqliteHistoryStore implements HistoryStore {
     });
   }
 
-  /** Deletes every event. */
+  /** The idempotency record of exactly this scope and key, or `null` when there is none or it has expired at `now`. */
+  async getIdempotencyRecord(
+    request: Call<{ readonly scope: Scope; readonly key: string; readonly now: Date }>,
+  ): Promise<IdempotencyRecord | null> {
+    return this.execute('getIdempotencyRecord', request.signal, (statements) => {
+      if (typeof request.key !== 'string') throw new InvalidInputError('key', 'expected a string', 'Pass the idempotency key.');
+      const row = statements.getRecord.get(scopeKey(request.scope), request.key, epochMs(request.now, 'now')) as RecordRow | undefined;
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  /** Stores an idempotency record, replacing the record of the same exact scope and key, in one transaction. */
+  async putIdempotencyRecord(request: Call<{ readonly record: IdempotencyRecord }>): Promise<void> {
+    this.execute('putIdempotencyRecord', request.signal, (statements) => {
+      statements.putRecord.run(toRecordRow(request.record));
+    });
+  }
+
+  /** Deletes the idempotency records of every scope whose `expiresAt` is at or before `before`. */
+  async purgeIdempotencyRecords(request: Call<{ readonly before: Date }>): Promise<{ readonly purged: number }> {
+    return this.execute('purgeIdempotencyRecords', request.signal, (statements) => ({
+      purged: statements.purgeRecords.run(epochMs(request.before, 'before')).changes,
+    }));
+  }
+
+  /** Deletes every event and every idempotency record. */
   async reset(request?: Call<object>): Promise<void> {
     this.execute('reset', request?.signal, (statements) => {
-      statements.reset.run();
+      this.database
+        .transaction(() => {
+          statements.reset.run();
+          statements.resetRecords.run();
+        })
+        .immediate();
     });
   }
 
@@ -214,7 +261,7 @@ export class SqliteHistoryStore implements HistoryStore {
     }
   }
 
-  /** Drops the table, e.g. to dispose of a test collection; the next call recreates it empty. */
+  /** Drops the table (and its idempotency records' table), e.g. to dispose of a test collection; the next call recreates them empty. */
   async dropTable(request?: Call<object>): Promise<void> {
     this.execute('dropTable', request?.signal, () => {
       this.database.exec(this.sql.drop);
@@ -261,6 +308,10 @@ export class SqliteHistoryStore implements HistoryStore {
         commit: this.database.prepare(this.sql.commit),
         discard: this.database.prepare(this.sql.discard),
         reset: this.database.prepare(this.sql.reset),
+        getRecord: this.database.prepare(this.sql.getRecord),
+        putRecord: this.database.prepare(this.sql.putRecord),
+        purgeRecords: this.database.prepare(this.sql.purgeRecords),
+        resetRecords: this.database.prepare(this.sql.resetRecords),
       };
     }
     return this.statements;
@@ -269,6 +320,8 @@ export class SqliteHistoryStore implements HistoryStore {
 
 function buildStatements(table: string) {
   const t = `"${table}"`;
+  // The idempotency records of add: scope_key is core's scopeKey (the exact scope, unset ids as null).
+  const r = `"${table}_idempotency"`;
   return {
     // AUTOINCREMENT: seq never goes backwards, even after the newest events are deleted.
     schema: `
@@ -288,12 +341,28 @@ function buildStatements(table: string) {
         pending INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS "${table}_memory_id" ON ${t} (memory_id, seq);
+      CREATE TABLE IF NOT EXISTS ${r} (
+        scope_key TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (scope_key, key)
+      );
+      CREATE INDEX IF NOT EXISTS "${table}_idempotency_expires_at" ON ${r} (expires_at);
     `,
     columns: `SELECT name FROM pragma_table_info('${table}')`,
     addPending: `ALTER TABLE ${t} ADD COLUMN pending INTEGER NOT NULL DEFAULT 0`,
     // Pending events are few (only changes in flight or cut by a crash): a partial index finds them.
     pendingIndex: `CREATE INDEX IF NOT EXISTS "${table}_pending" ON ${t} (seq) WHERE pending = 1`,
-    drop: `DROP TABLE IF EXISTS ${t}`,
+    drop: `DROP TABLE IF EXISTS ${t}; DROP TABLE IF EXISTS ${r}`,
+    getRecord: `SELECT scope_key, key, request_hash, result, created_at, expires_at FROM ${r} WHERE scope_key = ? AND key = ? AND expires_at > ?`,
+    putRecord: `
+      INSERT OR REPLACE INTO ${r} (scope_key, key, request_hash, result, created_at, expires_at)
+      VALUES (@scope_key, @key, @request_hash, @result, @created_at, @expires_at)`,
+    purgeRecords: `DELETE FROM ${r} WHERE expires_at <= ?`,
+    resetRecords: `DELETE FROM ${r}`,
     insert: `
       INSERT INTO ${t} (id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, pending)
       VALUES (@id, @memory_id, @kind, @previous_text, @text, @user_id, @agent_id, @run_id, @valid_at, @created_at, @actor, @pending)`,
@@ -358,6 +427,53 @@ function epochMs(date: unknown, field: string): number {
   const ms = date instanceof Date ? date.getTime() : Number.NaN;
   if (!Number.isFinite(ms)) throw new InvalidInputError(field, 'expected a valid Date', 'Pass a Date such as new Date().');
   return ms;
+}
+
+function toRecordRow(record: IdempotencyRecord): RecordRow {
+  if (typeof record !== 'object' || record === null) {
+    throw new InvalidInputError(
+      'record',
+      'expected an idempotency record',
+      'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
+    );
+  }
+  for (const field of ['key', 'requestHash', 'result'] as const) {
+    if (typeof record[field] !== 'string')
+      throw new InvalidInputError(`record.${field}`, 'expected a string', 'Pass the record core built.');
+  }
+  const scope = record.scope as Record<string, unknown> | null;
+  if (typeof scope !== 'object' || scope === null)
+    throw new InvalidInputError('record.scope', 'expected an object', 'Pass the scope of the add.');
+  for (const field of SCOPE_FIELDS) {
+    if (scope[field] !== undefined && typeof scope[field] !== 'string') {
+      throw new InvalidInputError(`record.scope.${field}`, 'expected a string', 'Pass ids as strings.');
+    }
+  }
+  return {
+    scope_key: scopeKey(record.scope),
+    key: record.key,
+    request_hash: record.requestHash,
+    result: record.result,
+    created_at: epochMs(record.createdAt, 'record.createdAt'),
+    expires_at: epochMs(record.expiresAt, 'record.expiresAt'),
+  };
+}
+
+function toRecord(row: RecordRow): IdempotencyRecord {
+  const ids = JSON.parse(row.scope_key) as (string | null)[];
+  const scope: { userId?: string; agentId?: string; runId?: string } = {};
+  SCOPE_FIELDS.forEach((field, index) => {
+    const id = ids[index];
+    if (typeof id === 'string') scope[field] = id;
+  });
+  return {
+    scope,
+    key: row.key,
+    requestHash: row.request_hash,
+    result: row.result,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+  };
 }
 
 function toEvent(row: EventRow): HistoryEvent {
