@@ -36,7 +36,7 @@ describe.skipIf(skip !== '')(`PostgresHistoryStore on a real PostgreSQL 15${skip
     await admin.end();
   });
 
-  it('eight stores on separate pools start at once: one table, one layout version, every append kept in order', async () => {
+  it('eight stores on separate pools start at once: one layout (version 2: events and idempotency records), every append kept in order', async () => {
     const name = table();
     const stores = Array.from({ length: 8 }, () => new PostgresHistoryStore({ connectionString: url, table: name, maxConnections: 2 }));
     try {
@@ -44,7 +44,7 @@ describe.skipIf(skip !== '')(`PostgresHistoryStore on a real PostgreSQL 15${skip
       const events = stores.map((_, index) => event(`m-${index}`));
       await Promise.all(stores.map((store, index) => store.append({ events: [events[index]!] })));
       const versions = await admin.query('SELECT version FROM mem_schema_versions WHERE component = $1', [`history:${name}`]);
-      assert.deepEqual(versions.rows, [{ version: 1 }]);
+      assert.deepEqual(versions.rows, [{ version: 2 }]);
       for (const [index, store] of stores.entries()) {
         assert.deepEqual(await store.list({ memoryId: `m-${(index + 1) % stores.length}` }), [events[(index + 1) % stores.length]]);
       }
@@ -140,6 +140,40 @@ describe.skipIf(skip !== '')(`PostgresHistoryStore on a real PostgreSQL 15${skip
     } finally {
       await store.dropTable();
       await store.close();
+    }
+  });
+
+  it('a table of layout version 1 (before idempotency records) is migrated to version 2, keeping its events', async () => {
+    const name = table();
+    const first = new PostgresHistoryStore({ connectionString: url, table: name });
+    const kept = event('m-1');
+    try {
+      await first.append({ events: [kept] });
+      // What the previous release left: the events table at version 1, no table of idempotency records.
+      await admin.query(`DROP TABLE "${name}_idempotency"`);
+      await admin.query('UPDATE mem_schema_versions SET version = 1 WHERE component = $1', [`history:${name}`]);
+      await first.close();
+      const second = new PostgresHistoryStore({ connectionString: url, table: name });
+      try {
+        assert.deepEqual(await second.list({ memoryId: 'm-1' }), [kept]);
+        const versions = await admin.query('SELECT version FROM mem_schema_versions WHERE component = $1', [`history:${name}`]);
+        assert.deepEqual(versions.rows, [{ version: 2 }]);
+        const record = {
+          scope: { userId: 'u1' },
+          key: 'retry-1',
+          requestHash: 'a'.repeat(64),
+          result: '{"format":1}',
+          createdAt: new Date(Date.UTC(2024, 4, 1, 12, 0, 0, 1)),
+          expiresAt: new Date(Date.UTC(2024, 4, 2, 12, 0, 0, 1)),
+        };
+        await second.putIdempotencyRecord({ record });
+        assert.deepEqual(await second.getIdempotencyRecord({ scope: record.scope, key: 'retry-1', now: record.createdAt }), record);
+      } finally {
+        await second.dropTable();
+        await second.close();
+      }
+    } finally {
+      await first.close();
     }
   });
 });

@@ -3,10 +3,13 @@ import {
   type HistoryEvent,
   type HistoryEventKind,
   type HistoryStore,
+  type IdempotencyRecord,
   InvalidInputError,
   MemError,
   defineHistoryStoreCapabilities,
   ProviderRequestError,
+  type Scope,
+  scopeKey,
   throwIfAborted,
 } from '@mem/core/adapter';
 import {
@@ -37,6 +40,15 @@ const UNIQUE_VIOLATION = '23505';
 
 const EVENT_COLUMNS = 'id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor';
 
+interface RecordRow {
+  readonly scope_key: string;
+  readonly key: string;
+  readonly request_hash: string;
+  readonly result: string;
+  readonly created_at: string | number;
+  readonly expires_at: string | number;
+}
+
 interface EventRow {
   readonly id: string;
   readonly memory_id: string;
@@ -59,8 +71,10 @@ interface EventRow {
  * Each `append` is one statement, so a batch is stored whole or not at all; order is a
  * `bigint` identity sequence, not a timestamp, so events written in the same millisecond keep
  * their append order. Events appended as `pending` (mem's write-ahead log) carry a flag until
- * `settle` commits or deletes them, in one statement per call. The table is created (and later
- * migrated) on first use, under an advisory lock, so several processes may start at once.
+ * `settle` commits or deletes them, in one statement per call. Idempotency records of `add` live
+ * in a second table, `<table>_idempotency`, keyed by exact scope and key (layout version 2). The
+ * tables are created (and later migrated) on first use, under an advisory lock, so several
+ * processes may start at once.
  *
  * @example
  * import { PostgresHistoryStore } from '@mem/history-postgres';
@@ -75,13 +89,15 @@ export class PostgresHistoryStore implements HistoryStore {
   readonly table: string;
   /** Schema holding the table. */
   readonly schema: string;
-  /** Locks reach every process using the database (PostgreSQL advisory locks). */
-  readonly capabilities = defineHistoryStoreCapabilities({ writeLocks: 'database' });
+  /** Locks reach every process using the database (PostgreSQL advisory locks); keeps idempotency records. */
+  readonly capabilities = defineHistoryStoreCapabilities({ writeLocks: 'database', idempotencyRecords: true });
   private readonly locks: PostgresAdvisoryLocks;
 
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly qualified: string;
+  /** The table of idempotency records. */
+  private readonly records: string;
   private readonly component: string;
   private ready: Promise<void> | undefined;
   private closed = false;
@@ -96,6 +112,7 @@ export class PostgresHistoryStore implements HistoryStore {
     this.schema = options.schema ?? DEFAULT_POSTGRES_SCHEMA;
     this.table = validateIdentifier(options.table ?? DEFAULT_HISTORY_TABLE, 'options.table', '"memory_history"');
     this.qualified = qualifiedName(this.schema, this.table);
+    this.records = qualifiedName(this.schema, `${this.table}_idempotency`);
     this.component = `history:${this.table}`;
     const connection = openPostgresPool(options);
     this.pool = connection.pool;
@@ -230,10 +247,54 @@ export class PostgresHistoryStore implements HistoryStore {
     });
   }
 
-  /** Deletes every event. */
+  /** The idempotency record of exactly this scope and key, or `null` when there is none or it has expired at `now`. */
+  async getIdempotencyRecord(
+    request: Call<{ readonly scope: Scope; readonly key: string; readonly now: Date }>,
+  ): Promise<IdempotencyRecord | null> {
+    return this.execute('getIdempotencyRecord', request.signal, async () => {
+      if (typeof request.key !== 'string') throw new InvalidInputError('key', 'expected a string', 'Pass the idempotency key.');
+      const key = scopeKey(request.scope);
+      // Text PostgreSQL cannot store was never stored.
+      if (!isStorableText(request.key) || !isStorableText(key)) return null;
+      const result = await this.pool.query<RecordRow>(
+        `SELECT scope_key, key, request_hash, result, created_at, expires_at FROM ${this.records}
+         WHERE scope_key = $1 AND key = $2 AND expires_at > $3`,
+        [key, request.key, epochMs(request.now, 'now')],
+      );
+      const row = result.rows[0];
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  /** Stores an idempotency record, replacing the record of the same exact scope and key, in one statement. */
+  async putIdempotencyRecord(request: Call<{ readonly record: IdempotencyRecord }>): Promise<void> {
+    await this.execute('putIdempotencyRecord', request.signal, async () => {
+      const row = toRecordRow(request.record);
+      await writeStatement(
+        this.pool,
+        `INSERT INTO ${this.records} (scope_key, key, request_hash, result, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (scope_key, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, result = EXCLUDED.result,
+           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+        [row.scope_key, row.key, row.request_hash, row.result, row.created_at, row.expires_at],
+      );
+    });
+  }
+
+  /** Deletes the idempotency records of every scope whose `expiresAt` is at or before `before`. */
+  async purgeIdempotencyRecords(request: Call<{ readonly before: Date }>): Promise<{ readonly purged: number }> {
+    return this.execute('purgeIdempotencyRecords', request.signal, async () => {
+      const result = await writeStatement(this.pool, `DELETE FROM ${this.records} WHERE expires_at <= $1`, [
+        epochMs(request.before, 'before'),
+      ]);
+      return { purged: result.rowCount ?? 0 };
+    });
+  }
+
+  /** Deletes every event and every idempotency record. */
   async reset(request?: Call<object>): Promise<void> {
     await this.execute('reset', request?.signal, async () => {
-      await this.pool.query(`TRUNCATE ${this.qualified}`);
+      await this.pool.query(`TRUNCATE ${this.qualified}, ${this.records}`);
     });
   }
 
@@ -250,10 +311,13 @@ export class PostgresHistoryStore implements HistoryStore {
     }
   }
 
-  /** Drops the table and forgets its layout version, e.g. to dispose of a test table; the next call recreates it empty. */
+  /** Drops the tables and forgets their layout version, e.g. to dispose of a test table; the next call recreates them empty. */
   async dropTable(request?: Call<object>): Promise<void> {
     await this.execute('dropTable', request?.signal, async () => {
-      await dropComponent(this.pool, this.schema, this.component, [`DROP TABLE IF EXISTS ${this.qualified}`]);
+      await dropComponent(this.pool, this.schema, this.component, [
+        `DROP TABLE IF EXISTS ${this.qualified}`,
+        `DROP TABLE IF EXISTS ${this.records}`,
+      ]);
       this.ready = undefined;
     });
   }
@@ -313,6 +377,23 @@ export class PostgresHistoryStore implements HistoryStore {
           `CREATE INDEX "${this.table}_memory_id" ON ${t} (memory_id, seq)`,
           // Pending events are few (changes in flight, or cut by a crash): a partial index finds them.
           `CREATE INDEX "${this.table}_pending" ON ${t} (seq) WHERE pending`,
+        ],
+      },
+      {
+        version: 2,
+        description:
+          "idempotency records of add: one row per exact scope (core's scopeKey) and key, with the request hash, the result and the expiry",
+        statements: [
+          `CREATE TABLE ${this.records} (
+            scope_key text NOT NULL,
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            result text NOT NULL,
+            created_at bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            PRIMARY KEY (scope_key, key)
+          )`,
+          `CREATE INDEX "${this.table}_idempotency_expires_at" ON ${this.records} (expires_at)`,
         ],
       },
     ];
@@ -379,6 +460,56 @@ function toRow(event: HistoryEvent, index: number): EventRow {
     valid_at: epochMs(event.validAt, `${at}.validAt`),
     created_at: epochMs(event.createdAt, `${at}.createdAt`),
     actor: event.actor,
+  };
+}
+
+function toRecordRow(record: IdempotencyRecord): RecordRow & { created_at: number; expires_at: number } {
+  if (typeof record !== 'object' || record === null) {
+    throw new InvalidInputError(
+      'record',
+      'expected an idempotency record',
+      'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
+    );
+  }
+  for (const field of ['key', 'requestHash', 'result'] as const) {
+    if (typeof record[field] !== 'string')
+      throw new InvalidInputError(`record.${field}`, 'expected a string', 'Pass the record core built.');
+    checkStorableText(record[field], `record.${field}`);
+  }
+  const scope = record.scope as Record<string, unknown> | null;
+  if (typeof scope !== 'object' || scope === null)
+    throw new InvalidInputError('record.scope', 'expected an object', 'Pass the scope of the add.');
+  for (const field of SCOPE_FIELDS) {
+    const value = scope[field];
+    if (value !== undefined && typeof value !== 'string') {
+      throw new InvalidInputError(`record.scope.${field}`, 'expected a string', 'Pass ids as strings.');
+    }
+    if (typeof value === 'string') checkStorableText(value, `record.scope.${field}`);
+  }
+  return {
+    scope_key: scopeKey(record.scope),
+    key: record.key,
+    request_hash: record.requestHash,
+    result: record.result,
+    created_at: epochMs(record.createdAt, 'record.createdAt'),
+    expires_at: epochMs(record.expiresAt, 'record.expiresAt'),
+  };
+}
+
+function toRecord(row: RecordRow): IdempotencyRecord {
+  const ids = JSON.parse(row.scope_key) as (string | null)[];
+  const scope: { userId?: string; agentId?: string; runId?: string } = {};
+  SCOPE_FIELDS.forEach((field, index) => {
+    const id = ids[index];
+    if (typeof id === 'string') scope[field] = id;
+  });
+  return {
+    scope,
+    key: row.key,
+    requestHash: row.request_hash,
+    result: row.result,
+    createdAt: new Date(Number(row.created_at)),
+    expiresAt: new Date(Number(row.expires_at)),
   };
 }
 
