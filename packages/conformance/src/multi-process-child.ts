@@ -30,6 +30,12 @@ function writes(memory: Memory, command: WriterCommand): Promise<WriteOutcome>[]
         return outcome(async () => (await memory.add(`fact ${tag}`, { scope, infer: false })).memories[0]?.id);
       case 'identical adds':
         return outcome(async () => (await memory.add('the one identical fact', { scope, infer: false })).memories[0]?.id);
+      case 'idempotent retries':
+        // The same call with one key from every writer of every process: the first call's ADD
+        // (its memory's id) comes back to all of them, where plain identical adds would get NONE.
+        return outcome(
+          async () => (await memory.add('the retried fact', { scope, infer: false, idempotencyKey: 'retried-call' })).memories[0]?.id,
+        );
       case 'metadata updates':
         return outcome(async () => {
           const id = command.memoryIds![writer % command.memoryIds!.length]!;

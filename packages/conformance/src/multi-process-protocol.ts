@@ -1,5 +1,10 @@
-/** The four write patterns every process runs at once (see `describeMultiProcessWrites`). */
-export type MultiProcessScenario = 'distinct adds' | 'identical adds' | 'metadata updates' | 'updates racing a delete';
+/** The write patterns every process runs at once (see `describeMultiProcessWrites`). */
+export type MultiProcessScenario =
+  | 'distinct adds'
+  | 'identical adds'
+  | 'idempotent retries'
+  | 'metadata updates'
+  | 'updates racing a delete';
 
 /** What a writer process is started with (JSON in argv[2]). */
 export interface WriterStart {

@@ -29,13 +29,20 @@ export interface MultiProcessOptions {
   readonly timeoutMs?: number;
 }
 
-const SCENARIOS: readonly MultiProcessScenario[] = ['distinct adds', 'identical adds', 'metadata updates', 'updates racing a delete'];
+const SCENARIOS: readonly MultiProcessScenario[] = [
+  'distinct adds',
+  'identical adds',
+  'idempotent retries',
+  'metadata updates',
+  'updates racing a delete',
+];
 const USER = 'multi-process-user';
 
 /**
  * Registers the multi-process write case: two `Memory` instances in separate processes over one
- * database, 50 concurrent writers each, for each of four patterns (distinct adds, identical adds,
- * updates with distinct metadata keys on a few memories — as many as keep each within the limit of
+ * database, 50 concurrent writers each, for each of five patterns (distinct adds, identical adds,
+ * retries of one add with one `idempotencyKey` (which need a history store that keeps idempotency
+ * records), updates with distinct metadata keys on a few memories — as many as keep each within the limit of
  * a memory's metadata keys —, updates racing a delete). Afterwards, read
  * through a third `Memory`: every acknowledged write is there, nothing is stored twice, every
  * memory has one unbroken history chain (first an ADD, each event starting from the text the
@@ -153,6 +160,18 @@ async function check(
       const events = await memory.history(items[0]!.id, { scope });
       assert.deepEqual(
         events.map((event) => event.kind),
+        ['ADD'],
+        'one ADD, nothing else',
+      );
+      break;
+    }
+    case 'idempotent retries': {
+      assert.deepEqual(failures, [], 'retries that failed');
+      assert.equal(items.length, 1, `one add retried ${outcomes.length} times with one key is stored ${items.length} times`);
+      const ids = new Set(acknowledged.map((outcome) => outcome.id));
+      assert.deepEqual([...ids], [items[0]!.id], "every retry returns the first call's memory (its ADD), none a NONE");
+      assert.deepEqual(
+        (await memory.history(items[0]!.id, { scope })).map((event) => event.kind),
         ['ADD'],
         'one ADD, nothing else',
       );
