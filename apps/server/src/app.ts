@@ -277,6 +277,7 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
         ...(route.body ? { body: route.body } : {}),
         ...(route.querystring ? { querystring: route.querystring } : {}),
         ...(route.params ? { params: route.params } : {}),
+        ...(route.headers ? { headers: route.headers } : {}),
       },
       handler: async (request, reply) => {
         const signal = AbortSignal.timeout(requestTimeoutMs);

@@ -1,5 +1,6 @@
 import { MemError, type ProviderRequestError, type MemErrorCode } from '@mem/core';
 import { parseFilter } from '@mem/core/adapter';
+import { headerName } from './openapi';
 import type { ErrorCode } from './schemas';
 
 /** An error the server answers with a status and one of the documented codes. */
@@ -31,6 +32,8 @@ const MEM_ERROR_STATUS: Record<MemErrorCode, number> = {
   PROVIDER_RESPONSE_INVALID: 502,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  // The same Idempotency-Key with another request: the request is understood but cannot be processed.
+  IDEMPOTENCY_KEY_REUSED: 422,
   ABORTED: 504,
 };
 
@@ -90,13 +93,17 @@ export function toErrorResponse(
     const first = framework.validation.reduce((best, candidate) =>
       depth(candidate) > depth(best) && candidate.keyword !== 'anyOf' && candidate.keyword !== 'oneOf' ? candidate : best,
     );
-    const field = validationField(first);
+    const named = validationField(first);
+    // Headers are named as clients write them, and said to be headers: `Idempotency-Key header`.
+    const field = framework.validationContext === 'headers' && named ? headerName(named) : named;
     if (framework.validationContext === 'body' && (field === 'filter' || field?.startsWith('filter.') || field?.startsWith('filter['))) {
       const fromCore = filterProblem(requestBody);
       if (fromCore) return { status: 400, body: body('INVALID_INPUT', fromCore.message, fromCore.field), headers: {} };
     }
     const { problem, fix } = explain(first, field);
-    const message = `Invalid ${field ?? framework.validationContext ?? 'request'}: ${problem}. ${fix}`;
+    const what =
+      framework.validationContext === 'headers' && field ? `${field} header` : (field ?? framework.validationContext ?? 'request');
+    const message = `Invalid ${what}: ${problem}. ${fix}`;
     return { status: 400, body: body('INVALID_INPUT', message, field), headers: {} };
   }
   switch (framework.code) {

@@ -17,6 +17,8 @@ export interface RouteDocumentation {
   readonly body?: TSchema;
   readonly querystring?: TSchema;
   readonly params?: TSchema;
+  /** Request headers the route reads (names in lower case, as Fastify gives them), validated like the rest. */
+  readonly headers?: TSchema;
   readonly status: number;
   readonly response: TSchema;
   /** Error statuses this route can answer with (each with the one error shape). */
@@ -32,6 +34,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'No memory (or key) with this id in the scope (NOT_FOUND).',
   405: 'Method not allowed on this path (METHOD_NOT_ALLOWED).',
   409: 'Conflicts with the current state (CONFLICT).',
+  422: 'The Idempotency-Key was used in this scope for a different request (IDEMPOTENCY_KEY_REUSED); nothing was written.',
   413: 'Body larger than the server accepts (PAYLOAD_TOO_LARGE).',
   415: 'Body is not JSON (UNSUPPORTED_MEDIA_TYPE).',
   429: 'Rate limit of the key exceeded (RATE_LIMITED); see Retry-After.',
@@ -63,14 +66,19 @@ function schemaOrRef(schema: TSchema): Record<string, unknown> {
   return typeof id === 'string' ? { $ref: `#/components/schemas/${id}` } : toDocumentSchema(schema);
 }
 
-function parameters(schema: TSchema | undefined, where: 'query' | 'path'): Record<string, unknown>[] {
+/** `idempotency-key` → `Idempotency-Key`: header names as documents and clients write them. */
+export function headerName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => `${dash}${letter.toUpperCase()}`);
+}
+
+function parameters(schema: TSchema | undefined, where: 'query' | 'path' | 'header'): Record<string, unknown>[] {
   if (!schema) return [];
   const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
   const required = new Set((schema as { required?: string[] }).required ?? []);
   return Object.entries(properties).map(([name, property]) => {
     const { description, ...rest } = toDocumentSchema(property);
     return {
-      name,
+      name: where === 'header' ? headerName(name) : name,
       in: where,
       required: where === 'path' || required.has(name),
       ...(typeof description === 'string' ? { description } : {}),
@@ -113,7 +121,7 @@ export function buildOpenApiDocument(
       ...(route.description ? { description: route.description } : {}),
       tags: [route.tag],
       security: route.auth === 'none' ? [] : [{ apiKey: [] }],
-      parameters: [...parameters(route.params, 'path'), ...parameters(route.querystring, 'query')],
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.querystring, 'query'), ...parameters(route.headers, 'header')],
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOrRef(route.body) } } } } : {}),
       responses,
     };

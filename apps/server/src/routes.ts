@@ -1,5 +1,6 @@
 import { EXPIRES_AT_KEY, hashText, uuidv7 } from '@mem/core/adapter';
 import {
+  MemError,
   MissingSettingError,
   NotFoundError,
   UsageMeter,
@@ -20,6 +21,7 @@ import { authorizeScope, type ApiKey, type ApiKeyStore } from './keys';
 import type { RouteDocumentation } from './openapi';
 import type { UsageEntry, UsageLog } from './usage-log';
 import {
+  AddHeadersSchema,
   AddResponseSchema,
   CreateKeyRequestSchema,
   CreateKeyResponseSchema,
@@ -52,6 +54,8 @@ import {
   UsageResponseSchema,
   WhoAmIResponseSchema,
   addRequestSchema,
+  IDEMPOTENCY_KEY_HEADER,
+  type AddHeaders,
   type AddRequest,
   type CreateKeyRequest,
   type DeleteAllRequest,
@@ -163,13 +167,14 @@ export function memoryRoutes(context: RouteContext): Route[] {
       operationId: 'addMemories',
       summary: 'Add memories from a conversation',
       description:
-        'Learns from messages: with an LLM (infer: true), extracts facts and reconciles them with what is stored (ADD, UPDATE, DELETE, NONE); with infer: false, stores the messages as given. Returns one event per fact, the memories created or updated, and the providers usage.',
+        'Learns from messages: with an LLM (infer: true), extracts facts and reconciles them with what is stored (ADD, UPDATE, DELETE, NONE); with infer: false, stores the messages as given. Returns one event per fact, the memories created or updated, and the providers usage. With an Idempotency-Key header the request is safe to retry: a retry (same key, scope and body) gets the first response and writes nothing.',
       tag: 'memories',
       auth: 'key',
       body: addRequestSchema(context.hasLlm),
+      headers: AddHeadersSchema,
       status: 200,
       response: AddResponseSchema,
-      errors: BODY_ERRORS,
+      errors: [...BODY_ERRORS, 422],
       links: Object.fromEntries(
         (['getMemory', 'updateMemory', 'deleteMemory', 'memoryHistory'] as const).map((operationId) => [
           operationId,
@@ -182,16 +187,28 @@ export function memoryRoutes(context: RouteContext): Route[] {
       async handle({ request, key, signal }) {
         const body = request.body as AddRequest;
         const scope = authorizeScope(keyOf(key), body.scope);
+        const idempotencyKey = (request.headers as AddHeaders)['idempotency-key'];
         const started = performance.now();
-        const result = await memory.add(body.messages, {
-          scope,
-          infer: body.infer ?? context.hasLlm,
-          ...(body.metadata ? { metadata: body.metadata } : {}),
-          ...(body.prompt ? { prompt: body.prompt } : {}),
-          ...(body.occurredAt !== undefined ? { occurredAt: body.occurredAt } : {}),
-          ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
-          signal,
-        });
+        const result = await memory
+          .add(body.messages, {
+            scope,
+            infer: body.infer ?? context.hasLlm,
+            ...(body.metadata ? { metadata: body.metadata } : {}),
+            ...(body.prompt ? { prompt: body.prompt } : {}),
+            ...(body.occurredAt !== undefined ? { occurredAt: body.occurredAt } : {}),
+            ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
+            ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+            signal,
+          })
+          .catch((error: unknown) => {
+            if (!MemError.is(error, 'IDEMPOTENCY_KEY_REUSED')) throw error;
+            throw new HttpError(
+              422,
+              'IDEMPOTENCY_KEY_REUSED',
+              `The ${IDEMPOTENCY_KEY_HEADER} header was already used in this scope for a request with a different body; nothing was written. Retry with exactly the same body, or send a fresh key for a new request.`,
+              { field: IDEMPOTENCY_KEY_HEADER },
+            );
+          });
         recordUsage('add', key, scope, started, result.usage);
         return addResultJson(result);
       },

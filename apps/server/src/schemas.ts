@@ -198,6 +198,22 @@ export type AddRequest = Omit<Static<ReturnType<typeof addRequestSchema>>, 'meta
 };
 type Scope = Static<typeof ScopeSchema>;
 
+/** The header that makes an add safe to retry (mapped to `add`'s `idempotencyKey`). */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/** Headers of the add route. Fastify gives header names in lower case. */
+export const AddHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: INPUT_LIMITS.maxIdempotencyKeyLength,
+      pattern: '^[!-~]+$',
+      description: `Makes the add safe to retry: a request with the same key and scope within the server's retention (24 hours by default) gets the first request's response (the same events and ids) and writes nothing; concurrent requests with one key run the add once. The same key with another body in the scope is refused (422 IDEMPOTENCY_KEY_REUSED). 1 to ${INPUT_LIMITS.maxIdempotencyKeyLength} visible ASCII characters, e.g. a UUID.`,
+    }),
+  ),
+});
+export type AddHeaders = Static<typeof AddHeadersSchema>;
+
 /** Order of a listing: id order (creation order for ids mem made), oldest or newest first. */
 const ListOrder = StringEnum(['oldest', 'newest'] as const, {
   description:
@@ -645,6 +661,7 @@ export const ERROR_CODES = [
   'PROVIDER_RESPONSE_INVALID',
   'NOT_FOUND',
   'CONFLICT',
+  'IDEMPOTENCY_KEY_REUSED',
   'ABORTED',
   'UNAUTHENTICATED',
   'FORBIDDEN',

@@ -178,6 +178,80 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
     await api.request('DELETE', `/v1/memories/${later.body.memories[0].id}`, { key: KEYS.alice });
   });
 
+  it('idempotent adds: 20 concurrent requests with one Idempotency-Key store one set of memories and get identical responses', async () => {
+    const key = 'retry-7f3c2a9e-0b1d-4c5e-8f60-123456789abc';
+    const body = { messages: 'I keep bees on the roof', scope: { userId: 'alice' }, metadata: { source: 'retry-test' } };
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => api.request('POST', '/v1/memories', { key: KEYS.alice, body, headers: { 'Idempotency-Key': key } })),
+    );
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual(responses[0]!.body);
+    }
+    expect(responses[0]!.body.events).toEqual([{ kind: 'ADD', id: expect.any(String), text: 'I keep bees on the roof' }]);
+    const stored = await api.request('POST', '/v1/memories/list', {
+      key: KEYS.alice,
+      body: { scope: {}, filter: { source: 'retry-test' } },
+    });
+    expect(stored.body.results.map((item: { id: string }) => item.id)).toEqual([responses[0]!.body.events[0].id]);
+    // A later retry still gets the first response; without the header the same body is a NONE.
+    const later = await api.request('POST', '/v1/memories', { key: KEYS.alice, body, headers: { 'idempotency-key': key } });
+    expect(later.body).toEqual(responses[0]!.body);
+    expect((await api.request('POST', '/v1/memories', { key: KEYS.alice, body })).body.events[0].kind).toBe('NONE');
+
+    // The same key with another body: 422, naming the header, nothing written.
+    const other = await api.request('POST', '/v1/memories', {
+      key: KEYS.alice,
+      body: { ...body, messages: 'I keep wasps on the roof' },
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(other.status).toBe(422);
+    expect(other.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' });
+    expect(other.body.error.message).toContain('different body');
+    const after = await api.request('POST', '/v1/memories/list', {
+      key: KEYS.alice,
+      body: { scope: {}, filter: { source: 'retry-test' } },
+    });
+    expect(after.body.results).toHaveLength(1);
+
+    // The same key for another user is independent.
+    const forBob = await api.request('POST', '/v1/memories', {
+      key: KEYS.bob,
+      body: { ...body, scope: { userId: 'bob' } },
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(forBob.status).toBe(200);
+    expect(forBob.body.events[0]).toMatchObject({ kind: 'ADD' });
+    expect(forBob.body.events[0].id).not.toBe(responses[0]!.body.events[0].id);
+
+    // Bad keys: 400 naming the header, nothing written.
+    for (const bad of ['x'.repeat(256), 'two words', '']) {
+      const refused = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { ...body, messages: 'Never stored' },
+        headers: { 'Idempotency-Key': bad },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'Idempotency-Key' });
+      expect(refused.body.error.message).toMatch(/^Invalid Idempotency-Key header: /);
+    }
+    const everything = await api.request('GET', '/v1/memories?pageSize=1000', { key: KEYS.alice });
+    expect(everything.body.results.map((item: { text: string }) => item.text)).not.toContain('Never stored');
+
+    // The document describes the header and the 422.
+    const document = (await api.request('GET', '/openapi.json')).body;
+    const operation = document.paths['/v1/memories'].post;
+    expect(operation.parameters).toContainEqual(
+      expect.objectContaining({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: expect.objectContaining({ maxLength: 255 }),
+      }),
+    );
+    expect(operation.responses['422']).toBeDefined();
+  });
+
   it('answers health and readiness without a key', async () => {
     expect((await api.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await api.request('GET', '/readyz')).body).toEqual({ status: 'ready' });
