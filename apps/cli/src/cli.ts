@@ -53,6 +53,7 @@ const COMMAND_OPTIONS = {
     'occurred-at': { type: 'string' },
     'expires-at': { type: 'string' },
     prompt: { type: 'string' },
+    'idempotency-key': { type: 'string' },
   },
   search: {
     limit: { type: 'string', short: 'n' },
@@ -116,6 +117,7 @@ Options:
 
 Command options:
   add      --metadata <json>  --infer | --no-infer  --occurred-at <date>  --expires-at <date>  --prompt <text>
+           --idempotency-key <key>   (a retry with the same key and text prints the first result, writes nothing)
   search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword  --include-expired  --rerank
   list     --filter <json>  --page-size <n>  --cursor <id>  --all  --include-expired
   delete   --all  --filter <json>  --expired
@@ -233,9 +235,14 @@ function documentedError(error: unknown): { code: string; field?: string; exitCo
   return { code, exitCode, ...(typeof field === 'string' ? { field } : {}) };
 }
 
-/** The exit code of a failure: 2 for invalid input or settings, 3 for not found, else 1. */
+/** The exit code of a failure: 2 for invalid input or settings (a reused idempotency key too), 3 for not found, else 1. */
 export function exitCodeOf(error: unknown): number {
-  if (MemError.is(error, 'INVALID_INPUT') || MemError.is(error, 'MISSING_SETTING') || MemError.is(error, 'UNSUPPORTED_CAPABILITY'))
+  if (
+    MemError.is(error, 'INVALID_INPUT') ||
+    MemError.is(error, 'MISSING_SETTING') ||
+    MemError.is(error, 'UNSUPPORTED_CAPABILITY') ||
+    MemError.is(error, 'IDEMPOTENCY_KEY_REUSED')
+  )
     return EXIT.USAGE;
   if (MemError.is(error, 'NOT_FOUND')) return EXIT.NOT_FOUND;
   return EXIT.RUNTIME;
@@ -360,6 +367,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const configured = await context.open();
     const occurredAt = context.values['occurred-at'];
     const expiresAt = context.values['expires-at'];
+    const idempotencyKey = context.values['idempotency-key'];
     const metadata = jsonOption<Metadata>(context.values, 'metadata');
     const result = await configured.memory.add(text, {
       scope: context.scope,
@@ -368,6 +376,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       ...(typeof occurredAt === 'string' ? { occurredAt } : {}),
       ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
       ...(typeof context.values.prompt === 'string' ? { prompt: context.values.prompt } : {}),
+      ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
     });
     if (context.json) {
       print(context, { events: result.events, memories: result.memories.map(itemJson), usage: result.usage });

@@ -83,6 +83,27 @@ describe('createMemMcpServer (in-process client)', () => {
     );
   });
 
+  it('add_memory takes idempotencyKey: a retry returns the first result and stores nothing; another text with the key is refused', async () => {
+    const memory = newMemory();
+    const client = await connect(memory, { userId: 'alice' });
+    const first = await callOk<{ events: { kind: string; id: string }[] }>(client, 'add_memory', {
+      text: 'Plays the cello',
+      idempotencyKey: 'turn-42',
+    });
+    const retry = await callOk<{ events: { kind: string; id: string }[] }>(client, 'add_memory', {
+      text: 'Plays the cello',
+      idempotencyKey: 'turn-42',
+    });
+    expect(retry).toEqual(first);
+    expect(first.events[0]!.kind).toBe('ADD');
+    expect((await memory.getAll({ scope: { userId: 'alice' } })).results).toHaveLength(1);
+    expect(
+      await callError(client, 'add_memory', { text: 'Plays the violin', idempotencyKey: 'turn-42' }, 'IDEMPOTENCY_KEY_REUSED'),
+    ).toContain('idempotencyKey');
+    expect(await callError(client, 'add_memory', { text: 'x', idempotencyKey: '' }, 'INVALID_INPUT')).toContain('idempotencyKey');
+    expect((await memory.getAll({ scope: { userId: 'alice' } })).results).toHaveLength(1);
+  });
+
   it('keeps memories in the configured scope: agentId narrows, and other scopes stay invisible', async () => {
     const memory = newMemory();
     await memory.add('Likes green tea', { scope: { userId: 'alice' }, infer: false });

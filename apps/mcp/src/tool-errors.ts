@@ -42,6 +42,7 @@ const FIXES: { readonly [argument: string]: string } = {
   infer: 'Pass true or false, or leave it out.',
   occurredAt: 'Pass an ISO 8601 date such as "2024-06-10", or leave it out.',
   filter: 'Write filters like {"category": "food"}.',
+  idempotencyKey: 'Pass a fresh key such as a UUID, or leave it out.',
 };
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -113,6 +113,12 @@ const addInput = z.strictObject({
       'true: an LLM extracts the facts and updates or removes outdated memories. false: store the text as given. Default: true when the server has an LLM, else false.',
     ),
   expiresAt: z.string().max(64).optional().describe(`When the memories this call stores expire, ${EXPIRES_AT} Default: never.`),
+  idempotencyKey: z
+    .string()
+    .optional()
+    .describe(
+      "Makes the call safe to retry: a later call with the same key (and the same text or messages and options) returns the first call's result and stores nothing again. Use a fresh key (e.g. a UUID) for each new thing to remember; 1 to 255 printable characters.",
+    ),
 });
 
 const addTool: MemTool = {
@@ -162,6 +168,7 @@ const addTool: MemTool = {
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.occurredAt === undefined ? {} : { occurredAt: input.occurredAt }),
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     });
     return {
       events: result.events.map((event) => ({
