@@ -77,6 +77,7 @@ function fileState(file = path): string {
         .raw()
         .get(),
       database.prepare('SELECT count(*), max(seq) FROM memory_history').raw().get(),
+      database.prepare('SELECT count(*), total(length(result)) FROM memory_history_idempotency').raw().get(),
     ]);
   } finally {
     database.close();
@@ -432,7 +433,45 @@ const messageProbes: Probe[] = [
   },
 ];
 
-const PROBES: readonly Probe[] = [...textProbes, ...metadataProbes, ...mergeProbes, ...scopeProbes, ...idProbes, ...messageProbes];
+// An idempotency key is kept (with the add's result) in the history store: its limit holds on both
+// kinds of add, and a refused key writes no memory, no history and no record.
+const idempotencyKeyProbes: Probe[] = [
+  {
+    limit: 'maxIdempotencyKeyLength',
+    path: 'add, infer: false, idempotencyKey',
+    field: 'options.idempotencyKey',
+    write: async (size, unit, seed) =>
+      (
+        await plain.add(`idempotent probe ${seed}`, {
+          scope,
+          infer: false,
+          idempotencyKey: textOf(size, unit === 'padded' ? 'ascii' : unit, seed),
+        })
+      ).events[0]?.text,
+  },
+  {
+    limit: 'maxIdempotencyKeyLength',
+    path: 'add, reconcile, idempotencyKey',
+    field: 'options.idempotencyKey',
+    write: async (size, unit, seed) =>
+      withMemory(
+        memoryWith(scripted({ operations: [{ op: 'ADD', id: null, text: `idempotent reconcile probe ${seed}` }] })),
+        async (memory) =>
+          (await memory.add(`conversation ${seed}`, { scope, idempotencyKey: textOf(size, unit === 'padded' ? 'ascii' : unit, seed) }))
+            .events[0]?.text,
+      ),
+  },
+];
+
+const PROBES: readonly Probe[] = [
+  ...textProbes,
+  ...metadataProbes,
+  ...mergeProbes,
+  ...scopeProbes,
+  ...idProbes,
+  ...messageProbes,
+  ...idempotencyKeyProbes,
+];
 
 /** Every limit of INPUT_LIMITS that bounds a stored field or the add input has probes: a new limit without them fails here. */
 const READ_ONLY_LIMITS = new Set(['maxQueryLength', 'maxLimit']);
