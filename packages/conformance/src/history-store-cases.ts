@@ -222,6 +222,28 @@ const idempotencyCases: readonly HistoryStoreCase[] = [
     },
   },
   {
+    name: 'idempotency records: settle stores idempotencyRecord with the commit, and on its own when there is nothing to settle',
+    requires: needsIdempotencyRecords,
+    async run(store, helpers) {
+      const records = idempotencyMethods(store);
+      const now = new Date(RECORD_TIME);
+      const memoryId = helpers.id(1);
+      const added = helpers.event({ id: helpers.id(10), memoryId, text: 'Keeps bees' });
+      await store.append({ events: [added], pending: true });
+      const withCommit = idempotencyRecord({ key: 'with-commit' });
+      await store.settle({ commit: [added.id], idempotencyRecord: withCommit });
+      assert.deepEqual(
+        (await store.list({ memoryId })).map((event) => event.id),
+        [added.id],
+        'the event is committed',
+      );
+      assertRecordEqual(await records.get({ scope: withCommit.scope, key: withCommit.key, now }), withCommit, 'the record settled with it');
+      const alone = idempotencyRecord({ key: 'alone', scope: { agentId: 'agent-x' } });
+      await store.settle({ idempotencyRecord: alone });
+      assertRecordEqual(await records.get({ scope: alone.scope, key: alone.key, now }), alone, 'a record settled alone');
+    },
+  },
+  {
     name: 'idempotency records: reset deletes them; an aborted signal throws ABORTED and stores nothing',
     requires: needsIdempotencyRecords,
     async run(store) {

@@ -28,6 +28,7 @@ import {
   toPostgresError,
   validateConnectionOptions,
   validateIdentifier,
+  withTransaction,
   writeStatement,
 } from '@mem/postgres';
 import type pg from 'pg';
@@ -220,10 +221,17 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /**
-   * Commits (`commit`) or deletes (`discard`) pending events, in one statement. Ids that are not
-   * pending are ignored, so a committed event is never deleted.
+   * Commits (`commit`) or deletes (`discard`) pending events, in one statement, and stores
+   * `idempotencyRecord` in the same transaction. Ids that are not pending are ignored, so a
+   * committed event is never deleted.
    */
-  async settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void> {
+  async settle(
+    request: Call<{
+      readonly commit?: readonly string[];
+      readonly discard?: readonly string[];
+      readonly idempotencyRecord?: IdempotencyRecord;
+    }>,
+  ): Promise<void> {
     await this.execute('settle', request.signal, async () => {
       const ids = (field: 'commit' | 'discard'): string[] => {
         const value = request[field];
@@ -235,15 +243,20 @@ export class PostgresHistoryStore implements HistoryStore {
       };
       const commit = ids('commit');
       const discard = ids('discard');
-      if (commit.length === 0 && discard.length === 0) return;
-      // One statement: both changes become visible together, or neither does.
-      await writeStatement(
-        this.pool,
-        `WITH committed AS (UPDATE ${this.qualified} SET pending = false WHERE pending AND id = ANY($1::text[]) RETURNING 1),
-              discarded AS (DELETE FROM ${this.qualified} WHERE pending AND id = ANY($2::text[]) AND NOT (id = ANY($1::text[])) RETURNING 1)
-         SELECT (SELECT count(*) FROM committed) + (SELECT count(*) FROM discarded) AS settled`,
-        [commit, discard],
-      );
+      const record = request.idempotencyRecord === undefined ? undefined : toRecordRow(request.idempotencyRecord);
+      if (commit.length === 0 && discard.length === 0 && !record) return;
+      // One statement: both changes become visible together, or neither does; the record in the same transaction.
+      await withTransaction(this.pool, async (client) => {
+        if (commit.length > 0 || discard.length > 0) {
+          await client.query(
+            `WITH committed AS (UPDATE ${this.qualified} SET pending = false WHERE pending AND id = ANY($1::text[]) RETURNING 1),
+                  discarded AS (DELETE FROM ${this.qualified} WHERE pending AND id = ANY($2::text[]) AND NOT (id = ANY($1::text[])) RETURNING 1)
+             SELECT (SELECT count(*) FROM committed) + (SELECT count(*) FROM discarded) AS settled`,
+            [commit, discard],
+          );
+        }
+        if (record) await client.query(this.putRecordStatement, recordValues(record));
+      });
     });
   }
 
@@ -269,16 +282,16 @@ export class PostgresHistoryStore implements HistoryStore {
   /** Stores an idempotency record, replacing the record of the same exact scope and key, in one statement. */
   async putIdempotencyRecord(request: Call<{ readonly record: IdempotencyRecord }>): Promise<void> {
     await this.execute('putIdempotencyRecord', request.signal, async () => {
-      const row = toRecordRow(request.record);
-      await writeStatement(
-        this.pool,
-        `INSERT INTO ${this.records} (scope_key, key, request_hash, result, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (scope_key, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, result = EXCLUDED.result,
-           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
-        [row.scope_key, row.key, row.request_hash, row.result, row.created_at, row.expires_at],
-      );
+      await writeStatement(this.pool, this.putRecordStatement, recordValues(toRecordRow(request.record)));
     });
+  }
+
+  /** Inserts a record, or replaces the record of the same scope and key. */
+  private get putRecordStatement(): string {
+    return `INSERT INTO ${this.records} (scope_key, key, request_hash, result, created_at, expires_at)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (scope_key, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, result = EXCLUDED.result,
+        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`;
   }
 
   /** Deletes the idempotency records of every scope whose `expiresAt` is at or before `before`. */
@@ -494,6 +507,10 @@ function toRecordRow(record: IdempotencyRecord): RecordRow & { created_at: numbe
     created_at: epochMs(record.createdAt, 'record.createdAt'),
     expires_at: epochMs(record.expiresAt, 'record.expiresAt'),
   };
+}
+
+function recordValues(row: RecordRow): unknown[] {
+  return [row.scope_key, row.key, row.request_hash, row.result, row.created_at, row.expires_at];
 }
 
 function toRecord(row: RecordRow): IdempotencyRecord {

@@ -185,10 +185,16 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /**
-   * Commits (`commit`) or deletes (`discard`) pending events, in one transaction. Ids that are not
-   * pending are ignored, so a committed event is never deleted.
+   * Commits (`commit`) or deletes (`discard`) pending events, and stores `idempotencyRecord`, in one
+   * transaction. Ids that are not pending are ignored, so a committed event is never deleted.
    */
-  async settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void> {
+  async settle(
+    request: Call<{
+      readonly commit?: readonly string[];
+      readonly discard?: readonly string[];
+      readonly idempotencyRecord?: IdempotencyRecord;
+    }>,
+  ): Promise<void> {
     this.execute('settle', request.signal, (statements) => {
       const ids = (field: 'commit' | 'discard'): readonly string[] => {
         const value = request[field];
@@ -200,11 +206,13 @@ export class SqliteHistoryStore implements HistoryStore {
       };
       const commit = ids('commit');
       const discard = ids('discard');
-      if (commit.length === 0 && discard.length === 0) return;
+      const record = request.idempotencyRecord === undefined ? undefined : toRecordRow(request.idempotencyRecord);
+      if (commit.length === 0 && discard.length === 0 && !record) return;
       this.database
         .transaction(() => {
           for (const id of commit) statements.commit.run(id);
           for (const id of discard) statements.discard.run(id);
+          if (record) statements.putRecord.run(record);
         })
         .immediate();
     });

@@ -1,6 +1,6 @@
 import { withExpiry } from '../contract/memory-item';
 import { scopeKey } from '../contract/scope';
-import { isExpired, type HistoryEvent, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
+import { isExpired, type HistoryEvent, type IdempotencyRecord, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
 import { checkMemoryText, mergeMetadata } from '../contract/validation';
 import { hashText, uuidv7 } from '../kit/ids';
 import { historyEvent } from '../store/history-event';
@@ -58,6 +58,8 @@ export async function applyPlan(options: {
   /** When created and updated memories expire (epoch ms); `undefined`: new ones never do, updated ones keep theirs. */
   readonly expiresAt?: number | undefined;
   readonly now: Date;
+  /** An idempotent add's record of what it did, committed with the change (see `writeAhead`). */
+  readonly idempotencyRecord?: ((applied: { events: MemoryEvent[]; records: MemoryRecord[] }) => IdempotencyRecord) | undefined;
 }): Promise<{ events: MemoryEvent[]; records: MemoryRecord[] }> {
   const { plan, session, embed, occurredAt, now, expiresAt } = options;
   const metadata = withExpiry(options.metadata, expiresAt);
@@ -191,7 +193,8 @@ export async function applyPlan(options: {
     }
   }
 
-  await session.commit({ events: history, upserts, deletes });
+  const idempotencyRecord = options.idempotencyRecord?.({ events, records: upserts });
+  await session.commit({ events: history, upserts, deletes, ...(idempotencyRecord ? { idempotencyRecord } : {}) });
   return { events, records: upserts };
 }
 

@@ -3,7 +3,7 @@ import { IdempotencyKeyReusedError, InvalidInputError, ProviderResponseInvalidEr
 import type { HistoryStore } from '../contract/interfaces';
 import type { MemoryItem } from '../contract/memory-item';
 import { scopeKey } from '../contract/scope';
-import type { ChatMessage, Metadata, Scope } from '../contract/types';
+import type { ChatMessage, IdempotencyRecord, Metadata, Scope } from '../contract/types';
 import { INPUT_LIMITS } from '../contract/validation';
 import { KeyedMutex } from '../store/locks';
 import type { AddResult, IdempotencyHooks } from './run-add';
@@ -13,8 +13,9 @@ import type { AddResult, IdempotencyHooks } from './run-add';
 // and writes nothing. The key is looked up
 // - before the add runs (a finished first call: no LLM call, no lock), and
 // - again under the scope's write lock, just before anything is written (a first call in another
-//   process that finished meanwhile), and the record is stored under the same lock after the add's
-//   writes, so two callers with one key never both write.
+//   process that finished meanwhile), and the record is stored under the same lock with the add's
+//   writes (in the settle that commits its history; after the graph write with graph memory), so
+//   two callers with one key never both write.
 // Within one process, callers with the same key also wait for each other from the start, so a
 // retry sent while the first call runs spends no LLM call.
 
@@ -144,7 +145,8 @@ export class IdempotentAdds {
   ): Promise<AddResult> {
     const hooks: IdempotencyHooks = {
       replay: () => this.replay(request),
-      record: (result) => this.record(request, result),
+      recordOf: (result) => this.recordOf(request, result),
+      store: (record) => this.store(record),
     };
     return this.waiting.run(JSON.stringify([scopeKey(request.scope), request.key]), async () => (await hooks.replay()) ?? add(hooks));
   }
@@ -173,19 +175,21 @@ export class IdempotentAdds {
     return decodeAddResult(found.result, this.historyStore.provider);
   }
 
-  private async record(request: { readonly scope: Scope; readonly key: string; readonly hash: string }, result: AddResult): Promise<void> {
+  private recordOf(request: { readonly scope: Scope; readonly key: string; readonly hash: string }, result: AddResult): IdempotencyRecord {
     const createdAt = this.now();
+    return {
+      scope: request.scope,
+      key: request.key,
+      requestHash: request.hash,
+      result: encodeAddResult(result),
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + this.retentionMs),
+    };
+  }
+
+  private async store(record: IdempotencyRecord): Promise<void> {
     // No signal: the add's writes are done, so its key must be recorded even if the caller gave up.
-    await this.historyStore.putIdempotencyRecord!({
-      record: {
-        scope: request.scope,
-        key: request.key,
-        requestHash: request.hash,
-        result: encodeAddResult(result),
-        createdAt,
-        expiresAt: new Date(createdAt.getTime() + this.retentionMs),
-      },
-    });
+    await this.historyStore.putIdempotencyRecord!({ record });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Embedder, LLM } from '../contract/interfaces';
 import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
-import type { ChatMessage, Metadata, Scope, Usage } from '../contract/types';
+import type { ChatMessage, IdempotencyRecord, MemoryRecord, Metadata, Scope, Usage } from '../contract/types';
 import type { GraphSettings } from '../graph/graph-options';
 import { UsageMeter } from '../llm/usage-meter';
 import type { MemoryWriter } from '../store/memory-writer';
@@ -43,8 +43,10 @@ export interface AddParts {
 export interface IdempotencyHooks {
   /** The first call's result when the key is recorded (same request), `undefined` when it is not. */
   replay(): Promise<AddResult | undefined>;
-  /** Records the key with `result`; called under the scope's lock after the add's writes. */
-  record(result: AddResult): Promise<void>;
+  /** The record of `result` under the call's key, to store with the add's writes. */
+  recordOf(result: AddResult): IdempotencyRecord;
+  /** Stores a record on its own (after a graph write, which comes after the memories' commit). */
+  store(record: IdempotencyRecord): Promise<void>;
 }
 
 /** What {@link Memory.add} did. */
@@ -69,7 +71,9 @@ export interface AddResult {
  * 5. apply graph ({@link applyGraph}, still under the locks, after the memories) → `GraphAddResult`
  *
  * With an idempotency key, a result recorded for it is looked up under the locks before stage 4
- * (and returned instead of writing), and the call's result is recorded under them after stage 5.
+ * (and returned instead of writing), and the call's result is recorded under them: with the
+ * commit of stage 4 (the same settle of the history store), or after stage 5 when the graph is
+ * written, so a call that fails records nothing.
  */
 export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddResult> {
   const { scope, signal, graph } = request;
@@ -98,12 +102,19 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
   // change serialise it with update/delete calls made through another, overlapping scope.
   // With an idempotency key, the key is looked up again under the scope's lock (another process may
   // have finished the same request meanwhile: its result is returned, nothing is written), and this
-  // call's result is recorded under the same lock, after its writes.
+  // call's result is recorded under the same lock, with its writes.
   const { idempotency } = request;
+  const writesGraph = graph !== undefined && preparedGraph !== undefined;
   return parts.writer.locked({ scope, ids: planTargets(plan), signal }, async (session): Promise<AddResult> => {
     const replayed = await idempotency?.replay();
     if (replayed) return replayed;
-    // 4. Apply.
+    const resultOf = (applied: { events: MemoryEvent[]; records: MemoryRecord[] }, graphResult?: GraphAddResult): AddResult => ({
+      events: applied.events,
+      memories: applied.records.map(toMemoryItem),
+      usage: { ...meter.usage },
+      ...(graphResult ? { graph: graphResult } : {}),
+    });
+    // 4. Apply. Without a graph to write, the result is complete here: recorded in the commit itself.
     const applied = await applyPlan({
       plan,
       session,
@@ -112,25 +123,19 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
       occurredAt: request.occurredAt,
       expiresAt: request.expiresAt,
       now: parts.now(),
+      idempotencyRecord: idempotency && !writesGraph ? (done) => idempotency.recordOf(resultOf(done)) : undefined,
     });
+    if (!writesGraph) return resultOf(applied);
     // 5. Apply graph: after the memories; a graph store failure leaves the memories written.
-    const graphResult =
-      graph && preparedGraph
-        ? await applyGraph({
-            settings: graph,
-            scope,
-            occurredAt: request.occurredAt,
-            prepared: preparedGraph,
-            ...(signal ? { signal } : {}),
-          })
-        : undefined;
-    const result: AddResult = {
-      events: applied.events,
-      memories: applied.records.map(toMemoryItem),
-      usage: meter.usage,
-      ...(graphResult ? { graph: graphResult } : {}),
-    };
-    await idempotency?.record(result);
+    const graphResult = await applyGraph({
+      settings: graph,
+      scope,
+      occurredAt: request.occurredAt,
+      prepared: preparedGraph,
+      ...(signal ? { signal } : {}),
+    });
+    const result = resultOf(applied, graphResult);
+    if (idempotency) await idempotency.store(idempotency.recordOf(result));
     return result;
   });
 }

@@ -58,8 +58,11 @@ export class InMemoryHistoryStore implements HistoryStore {
       .map((event) => structuredClone(event));
   }
 
-  async settle(request: Call<{ commit?: readonly string[]; discard?: readonly string[] }>): Promise<void> {
+  async settle(
+    request: Call<{ commit?: readonly string[]; discard?: readonly string[]; idempotencyRecord?: IdempotencyRecord }>,
+  ): Promise<void> {
     throwIfAborted(request.signal, 'in-memory history settle');
+    if (request.idempotencyRecord !== undefined) this.storeRecord(request.idempotencyRecord);
     for (const id of request.commit ?? []) this.pending.delete(id);
     const discard = new Set((request.discard ?? []).filter((id) => this.pending.has(id)));
     for (let index = this.events.length - 1; index >= 0; index--) if (discard.has(this.events[index]!.id)) this.events.splice(index, 1);
@@ -74,15 +77,7 @@ export class InMemoryHistoryStore implements HistoryStore {
 
   async putIdempotencyRecord(request: Call<{ record: IdempotencyRecord }>): Promise<void> {
     throwIfAborted(request.signal, 'in-memory history putIdempotencyRecord');
-    const { record } = request;
-    if (typeof record?.key !== 'string' || typeof record.result !== 'string' || typeof record.requestHash !== 'string') {
-      throw new InvalidInputError(
-        'record',
-        'expected an idempotency record',
-        'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
-      );
-    }
-    this.records.set(recordKey(record.scope, record.key), structuredClone(record));
+    this.storeRecord(request.record);
   }
 
   async purgeIdempotencyRecords(request: Call<{ before: Date }>): Promise<{ purged: number }> {
@@ -95,6 +90,17 @@ export class InMemoryHistoryStore implements HistoryStore {
       }
     }
     return { purged };
+  }
+
+  private storeRecord(record: IdempotencyRecord): void {
+    if (typeof record?.key !== 'string' || typeof record.result !== 'string' || typeof record.requestHash !== 'string') {
+      throw new InvalidInputError(
+        'record',
+        'expected an idempotency record',
+        'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
+      );
+    }
+    this.records.set(recordKey(record.scope, record.key), structuredClone(record));
   }
 
   async reset(): Promise<void> {

@@ -142,9 +142,17 @@ export interface HistoryStore {
   /**
    * Settles pending events, all in one step: `commit` makes them committed (listed, in their
    * original append order), `discard` deletes them. Ids that are not pending (unknown, or already
-   * committed) are ignored, so a committed event can never be discarded.
+   * committed) are ignored, so a committed event can never be discarded. With `idempotencyRecord`
+   * (given only to stores that declare `capabilities.idempotencyRecords`), the record is stored as
+   * by {@link putIdempotencyRecord} in the same step: the add's history and its key, both or neither.
    */
-  settle(request: Call<{ readonly commit?: readonly string[]; readonly discard?: readonly string[] }>): Promise<void>;
+  settle(
+    request: Call<{
+      readonly commit?: readonly string[];
+      readonly discard?: readonly string[];
+      readonly idempotencyRecord?: IdempotencyRecord;
+    }>,
+  ): Promise<void>;
   /**
    * The live idempotency record of exactly this scope (compared id by id, unset ids included) and
    * key (compared exactly), or `null` when there is none or it has expired (`expiresAt` ≤ `now`).

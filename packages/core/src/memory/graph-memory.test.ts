@@ -51,6 +51,52 @@ const triples = (relations: readonly { source: string; relation: string; target:
   relations.map((r) => [r.source, r.relation, r.target]);
 
 describe('graph memory: add', () => {
+  it('an idempotent add returns its graph result again on a retry, and a graph store failure records nothing', async () => {
+    const { memory, llm, graphStore } = setup([
+      answer({
+        facts: ['Works at Acme'],
+        entities: [
+          ['user', 'person'],
+          ['Acme', 'company'],
+        ],
+        relations: [['user', 'works_at', 'Acme']],
+      }),
+      answer({
+        facts: ['Lives in Porto'],
+        entities: [
+          ['user', 'person'],
+          ['Porto', 'city'],
+        ],
+        relations: [['user', 'lives_in', 'Porto']],
+      }),
+      answer({
+        facts: ['Lives in Porto'],
+        entities: [
+          ['user', 'person'],
+          ['Porto', 'city'],
+        ],
+        relations: [['user', 'lives_in', 'Porto']],
+      }),
+    ]);
+    const first = await memory.add('I work at Acme', { scope: alice, idempotencyKey: 'graph-1' });
+    expect(triples(first.graph!.relations)).toEqual([['user', 'works_at', 'acme']]);
+    expect(await memory.add('I work at Acme', { scope: alice, idempotencyKey: 'graph-1' })).toEqual(first);
+    expect(llm.requests).toHaveLength(1);
+    // The graph write fails after the memories were written: nothing is recorded, the retry runs again.
+    const upsert = graphStore.upsertRelations.bind(graphStore);
+    graphStore.upsertRelations = async () => {
+      throw new MemError('PROVIDER_REQUEST_FAILED', 'graph store unavailable');
+    };
+    await expect(memory.add('I live in Porto', { scope: alice, idempotencyKey: 'graph-2' })).rejects.toMatchObject({
+      code: 'PROVIDER_REQUEST_FAILED',
+    });
+    graphStore.upsertRelations = upsert;
+    const retry = await memory.add('I live in Porto', { scope: alice, idempotencyKey: 'graph-2' });
+    expect(llm.requests).toHaveLength(3);
+    expect(triples(retry.graph!.relations)).toEqual([['user', 'lives_in', 'porto']]);
+    expect(await memory.add('I live in Porto', { scope: alice, idempotencyKey: 'graph-2' })).toEqual(retry);
+  });
+
   it('extracts entities and relations in the SAME single LLM call, one more embedding call (entity names)', async () => {
     const { memory, llm } = setup([
       answer({

@@ -252,4 +252,49 @@ describe('idempotent adds', () => {
       'PROVIDER_RESPONSE_INVALID',
     );
   });
+
+  it('the record is stored by the settle that commits the add (one step), and on its own for an add that wrote nothing', async () => {
+    const settles: boolean[] = [];
+    const puts: string[] = [];
+    class WatchedHistoryStore extends InMemoryHistoryStore {
+      override async settle(request: Parameters<InMemoryHistoryStore['settle']>[0]) {
+        settles.push(request.idempotencyRecord !== undefined);
+        return super.settle(request);
+      }
+      override async putIdempotencyRecord(request: Parameters<InMemoryHistoryStore['putIdempotencyRecord']>[0]) {
+        puts.push(request.record.key);
+        return super.putIdempotencyRecord(request);
+      }
+    }
+    const { memory } = setup([], { historyStore: new WatchedHistoryStore() });
+    const first = await memory.add('Plays cello', { scope: alice, infer: false, idempotencyKey: 'k1' });
+    expect(settles).toEqual([true]);
+    expect(puts).toEqual([]);
+    expect(await memory.add('Plays cello', { scope: alice, infer: false, idempotencyKey: 'k1' })).toEqual(first);
+    // Already stored: a NONE, no history to commit, so the record is put alone.
+    const none = await memory.add('Plays cello', { scope: alice, infer: false, idempotencyKey: 'k2' });
+    expect(none.events.map((event) => event.kind)).toEqual(['NONE']);
+    expect(puts).toEqual(['k2']);
+    expect(await memory.add('Plays cello', { scope: alice, infer: false, idempotencyKey: 'k2' })).toEqual(none);
+  });
+
+  it('a process that dies before the settle leaves no record: after recover() the retry runs again, and the stored text is a NONE, not a duplicate', async () => {
+    class DyingHistoryStore extends InMemoryHistoryStore {
+      dead = false;
+      override async settle(request: Parameters<InMemoryHistoryStore['settle']>[0]) {
+        if (this.dead) throw new ProviderRequestError({ provider: 'dying', operation: 'settle', message: 'gone' });
+        return super.settle(request);
+      }
+    }
+    const historyStore = new DyingHistoryStore();
+    const { memory, vectorStore } = setup([], { historyStore });
+    historyStore.dead = true;
+    await rejection(memory.add('Owns a dog', { scope: alice, infer: false, idempotencyKey: 'k' }));
+    historyStore.dead = false;
+    const restarted = setup([], { historyStore, vectorStore }).memory;
+    expect(await restarted.recover()).toEqual({ committed: 1, discarded: 0, completed: 0 });
+    const retry = await restarted.add('Owns a dog', { scope: alice, infer: false, idempotencyKey: 'k' });
+    expect(retry.events.map((event) => event.kind)).toEqual(['NONE']);
+    expect(await texts(restarted)).toEqual(['Owns a dog']);
+  });
 });

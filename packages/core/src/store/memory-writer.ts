@@ -1,7 +1,7 @@
 import { MemError } from '../contract/errors';
 import type { HistoryStore, VectorStore } from '../contract/interfaces';
 import { scopeKey } from '../contract/scope';
-import type { HistoryEvent, MemoryRecord, Scope } from '../contract/types';
+import type { HistoryEvent, IdempotencyRecord, MemoryRecord, Scope } from '../contract/types';
 import { KeyedMutex, recordLock, scopeLock } from './locks';
 import { settlePending, writeAhead, type SettleReport } from './write-ahead';
 
@@ -13,6 +13,8 @@ export interface Change {
   readonly upserts: readonly MemoryRecord[];
   /** Ids to delete, within the session's scope. */
   readonly deletes: readonly string[];
+  /** An idempotent add's key and result: stored by the settle that commits `events` (or alone when there are none). */
+  readonly idempotencyRecord?: IdempotencyRecord | undefined;
 }
 
 /** What a write sees while it holds its locks. It exists only inside {@link MemoryWriter.locked}. */
@@ -132,10 +134,13 @@ export class MemoryWriter {
         return new Map((await vectorStore.get({ scope, ids, ...call })).map((record) => [record.id, record] as const));
       },
       commit: (change) =>
-        writeAhead({ historyStore, vectorStore, events: change.events, inFlight, ...call }, async () => {
-          await upsertInBatches(vectorStore, change.upserts, signal);
-          if (change.deletes.length > 0) await vectorStore.delete({ scope, ids: change.deletes, ...call });
-        }),
+        writeAhead(
+          { historyStore, vectorStore, events: change.events, idempotencyRecord: change.idempotencyRecord, inFlight, ...call },
+          async () => {
+            await upsertInBatches(vectorStore, change.upserts, signal);
+            if (change.deletes.length > 0) await vectorStore.delete({ scope, ids: change.deletes, ...call });
+          },
+        ),
       lockRecords: (ids, work) => this.lockAll(ids.map(recordLock), signal, () => work(this.session(scope, signal))),
     };
   }

@@ -1,6 +1,6 @@
 import type { HistoryStore, VectorStore } from '../contract/interfaces';
 import { scopeKey } from '../contract/scope';
-import type { HistoryEvent, MemoryRecord, Scope } from '../contract/types';
+import type { HistoryEvent, IdempotencyRecord, MemoryRecord, Scope } from '../contract/types';
 
 /**
  * The history store is the write-ahead log of every change: a change's events are appended as
@@ -8,20 +8,30 @@ import type { HistoryEvent, MemoryRecord, Scope } from '../contract/types';
  * between leaves pending events, which {@link settlePending} (run by `Memory.recover()`) settles by
  * what the vector store holds. So the history never shows a change that did not happen, and every
  * stored memory has its history.
+ *
+ * An `idempotencyRecord` (an idempotent add's key and result) is stored by the settle that commits
+ * the events, in the same step, so a change is never committed without its key; a change with no
+ * events stores it on its own after `write`. It is never stored when `write` fails.
  */
 export async function writeAhead<T>(
   options: {
     historyStore: HistoryStore;
     vectorStore: VectorStore;
     events: readonly HistoryEvent[];
+    /** Stored with the commit of `events` (see above). */
+    idempotencyRecord?: IdempotencyRecord | undefined;
     /** Ids of the events this process is writing, which its own `recover()` must leave alone. */
     inFlight?: Set<string>;
     signal?: AbortSignal;
   },
   write: () => Promise<T>,
 ): Promise<T> {
-  const { historyStore, vectorStore, events, inFlight, signal } = options;
-  if (events.length === 0) return write();
+  const { historyStore, vectorStore, events, idempotencyRecord, inFlight, signal } = options;
+  if (events.length === 0) {
+    const result = await write();
+    if (idempotencyRecord) await historyStore.putIdempotencyRecord!({ record: idempotencyRecord });
+    return result;
+  }
   for (const event of events) inFlight?.add(event.id);
   try {
     await historyStore.append({ events, pending: true, ...(signal ? { signal } : {}) });
@@ -38,7 +48,7 @@ export async function writeAhead<T>(
       throw error;
     }
     // No signal: the vector store is written, so the log must say so even if the caller gave up.
-    await historyStore.settle({ commit: events.map((event) => event.id) });
+    await historyStore.settle({ commit: events.map((event) => event.id), ...(idempotencyRecord ? { idempotencyRecord } : {}) });
     return result;
   } finally {
     for (const event of events) inFlight?.delete(event.id);
