@@ -124,7 +124,8 @@ export class IdempotentAdds {
   ) {}
 
   /**
-   * @throws {UnsupportedCapabilityError} when the history store keeps no idempotency records.
+   * Refuses idempotency keys on a history store that keeps no idempotency records.
+   * @throws {UnsupportedCapabilityError} naming the stores that keep them.
    */
   assertSupported(): void {
     if (this.historyStore.capabilities.idempotencyRecords) return;
