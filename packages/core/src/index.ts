@@ -27,6 +27,7 @@ export type {
   Usage,
 } from './contract/types';
 export type { FilterInput, FieldOperators, FilterScalar } from './contract/filter';
+export type { TelemetryOptions, TelemetryTracer, TelemetrySpan, TelemetryAttributes, TelemetryAttributeValue } from './telemetry/telemetry';
 
 // Graph memory.
 export { DEFAULT_SINGLE_VALUED_RELATIONS, USER_ENTITY, type GraphOptions } from './graph/graph-options';

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: readonly (readonly string[])[] = [
   ['contract'], // interfaces, capabilities, errors, filter, scope, data types, input validation
   ['kit'], // stateless helpers adapters share: ids, vector math, BM25, retry, settings, redaction
-  ['graph', 'llm', 'store', 'builtin'], // graph settings and names; LLM output and usage; the write protocol; in-memory parts
+  ['graph', 'llm', 'store', 'builtin', 'telemetry'], // graph settings and names; LLM output and usage; the write protocol; in-memory parts; OpenTelemetry spans
   ['add', 'search', 'edit'], // the operations
   ['memory'], // the Memory class: validates and delegates
   ['index.ts', 'adapter.ts', 'testing'], // the package's entries: @mem/core, @mem/core/adapter, @mem/core/testing

@@ -5,6 +5,7 @@ import type { AddStrategy } from '../add/add-strategy';
 import type { IdempotencyOptions } from '../add/idempotency';
 import type { GraphOptions } from '../graph/graph-options';
 import type { RankingOptions } from '../search/ranking';
+import type { TelemetryOptions } from '../telemetry/telemetry';
 
 /** Settings of a {@link Memory}. */
 export interface MemoryOptions {
@@ -38,6 +39,15 @@ export interface MemoryOptions {
   readonly graph?: GraphOptions;
   /** How long `add`'s idempotency keys are kept (`retentionMs`, default 24 hours). */
   readonly idempotency?: IdempotencyOptions;
+  /**
+   * OpenTelemetry spans (GenAI memory conventions) for add, search, update, delete, deleteAll,
+   * purgeExpired and importRecords, with child spans for the LLM, embedder, reranker and store
+   * calls. Through `@opentelemetry/api` when it is installed (an optional peer dependency); nothing
+   * is recorded until an OpenTelemetry SDK is registered. Memory text and scope ids are left out
+   * unless `recordContent` / `recordScope`. `false` turns it off.
+   * @default {} (the global tracer, no content, no scope ids)
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 /** Options of {@link Memory.add}. */

@@ -29,6 +29,14 @@ import { runSearch, type SearchResponse } from '../search/run-search';
 import { checkedGraphStore, checkedHistoryStore, checkedVectorStore } from '../store/checked-stores';
 import { scanScope } from '../store/filtered-reads';
 import { MemoryWriter } from '../store/memory-writer';
+import {
+  tracedEmbedder,
+  tracedGraphStore,
+  tracedHistoryStore,
+  tracedLLM,
+  tracedReranker,
+  tracedVectorStore,
+} from '../telemetry/traced-parts';
 import type { SettleReport } from '../store/write-ahead';
 import type { AddOptions, GetAllOptions, MemoryChange, MemoryOptions, ScopeOptions, SearchOptions } from './memory-options';
 import {
@@ -41,6 +49,7 @@ import {
   checkScopeOptions,
   checkSearchOptions,
 } from './method-checks';
+import { setUpTelemetry, traceOperations } from './memory-spans';
 
 /**
  * Long-term memory for an assistant: `add` conversations, `search` what was learned.
@@ -85,11 +94,17 @@ export class Memory {
       if (!options?.[part])
         throw new MissingSettingError(part, `Pass { ${part} } to new Memory(); see the README for the embedded SQLite default.`);
     }
-    this.embedder = options.embedder;
+    // OpenTelemetry (memory/memory-spans.ts): each operation in a span, each call of a part in a child span.
+    const traced = setUpTelemetry(this, options.telemetry);
+    this.embedder = traced ? tracedEmbedder(options.embedder) : options.embedder;
     // Every result of the stores is read against the contract before use (store/checked-stores.ts).
     this.vectorStore = checkedVectorStore(options.vectorStore);
     this.historyStore = checkedHistoryStore(options.historyStore);
-    this.llm = options.llm;
+    if (traced) {
+      this.vectorStore = tracedVectorStore(this.vectorStore);
+      this.historyStore = tracedHistoryStore(this.historyStore);
+    }
+    this.llm = traced && options.llm ? tracedLLM(options.llm) : options.llm;
     this.strategy =
       options.strategy === undefined || options.strategy === 'reconcile'
         ? reconcileStrategy
@@ -113,12 +128,12 @@ export class Memory {
           ? DEFAULT_UPDATE_INSTRUCTIONS
           : checkString(options.prompts.update, 'options.prompts.update', { max: MAX_PROMPT_LENGTH }),
     };
-    this.reranker = options.reranker;
+    this.reranker = traced && options.reranker ? tracedReranker(options.reranker) : options.reranker;
     this.ranking = resolveRanking(options.ranking, options.embedder);
     this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
     this.now = options.now ?? (() => new Date());
     const graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
-    this.graph = graph && { ...graph, store: checkedGraphStore(graph.store) };
+    this.graph = graph && { ...graph, store: traced ? tracedGraphStore(checkedGraphStore(graph.store)) : checkedGraphStore(graph.store) };
     this.writer = new MemoryWriter(this.vectorStore, this.historyStore);
     this.idempotentAdds = new IdempotentAdds(this.historyStore, resolveIdempotency(options.idempotency).retentionMs, this.now);
   }
@@ -373,3 +388,7 @@ export class Memory {
     return importRecords(checkRecords(records), { writer: this.writer, now: this.now }, options.signal);
   }
 }
+
+// add, search, update, delete, deleteAll, purgeExpired and importRecords each run in an OpenTelemetry
+// GenAI memory span when the instance has telemetry (memory/memory-spans.ts).
+traceOperations(Memory.prototype);
