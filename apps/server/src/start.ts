@@ -4,6 +4,7 @@ import { createServer, type MemServer } from './app';
 import { createMemoryFromConfig, loadConfig, type ConfiguredMemory, type MemConfigInput, type MemoryOverrides } from '@mem/config';
 import { ApiKeyStore } from './keys';
 import type { LogSink } from './logger';
+import { startTracing } from './tracing';
 
 /** Keys file used when no key source is configured at all (created with one admin key on first start). */
 export const DEFAULT_KEYS_FILE = './mem-keys.json';
@@ -50,7 +51,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const { key } = await keys.create({ id: 'admin', admin: true, userIds: '*', agentIds: '*', runIds: '*' });
     (options.onBootstrapKey ?? printBootstrapKey)(key, keysFile);
   }
-  const configured = await createMemoryFromConfig(config, options.parts);
+  // Before the memory is built, so that it is given the server's tracer (README, Tracing).
+  const tracing = await startTracing(env);
+  const parts = tracing ? { telemetry: tracing.telemetry, ...options.parts } : options.parts;
+  let configured: ConfiguredMemory;
+  try {
+    configured = await createMemoryFromConfig(config, parts);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
   try {
     // Settle what a crashed previous run left half done (pending history events) before serving.
     // The server is meant to be the only writer of its database while it runs.
@@ -66,11 +76,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       limits: config.server,
       ...(options.log ? { log: options.log } : {}),
     });
-    server.logger.info({ msg: 'starting', description: configured.description, recovered });
+    server.logger.info({ msg: 'starting', description: configured.description, recovered, ...(tracing ? { traces: tracing.url } : {}) });
     const url = await server.listen({ host: config.server.host, port: config.server.port });
-    return { server, configured, url };
+    // The spans of the last requests are exported once the server has stopped.
+    const traced: MemServer = tracing ? { ...server, shutdown: () => server.shutdown().finally(() => tracing.shutdown()) } : server;
+    return { server: traced, configured, url };
   } catch (error) {
     await configured.close();
+    await tracing?.shutdown();
     throw error;
   }
 }

@@ -6,6 +6,7 @@ import {
   type HistoryStore,
   type LLM,
   type Reranker,
+  type TelemetryOptions,
   type VectorStore,
 } from '@mem/core';
 import type { EmbedderConfig, LlmConfig, MemConfig, RerankerConfig } from './load-config';
@@ -36,6 +37,8 @@ export interface MemoryOverrides {
   readonly historyStore?: HistoryStore;
   readonly graphStore?: GraphStore;
   readonly reranker?: Reranker;
+  /** The memory's OpenTelemetry settings (e.g. the server's tracer). @default the global tracer, no memory text */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       ...(llm ? { llm } : {}),
       ...(graphStore ? { graphStore } : {}),
       ...(reranker ? { reranker } : {}),
+      ...(overrides.telemetry === undefined ? {} : { telemetry: overrides.telemetry }),
     });
     const parts = [
       `llm ${llm ? `${llm.provider}/${llm.model}` : 'none'}`,
