@@ -233,6 +233,70 @@ describe('Memory telemetry: operation spans', () => {
   });
 });
 
+describe('Memory telemetry: graph memory and reranking', () => {
+  it('traces the graph store and reranker calls inside add and search, and changes no result', async () => {
+    const answer = {
+      json: {
+        operations: [{ op: 'ADD', id: null, text: 'Works at Acme' }],
+        entities: [
+          { name: 'user', type: 'person' },
+          { name: 'Acme', type: 'company' },
+        ],
+        relations: [{ source: 'user', relation: 'works_at', target: 'Acme' }],
+        ended: [],
+      },
+    };
+    const run = async (telemetry: TelemetryOptions | false) => {
+      const reranker = {
+        provider: 'length',
+        rerank: async ({ documents }: { documents: readonly string[] }) => documents.map((d) => d.length),
+      };
+      const memory = new Memory({
+        llm: new ScriptedLLM([answer]),
+        embedder: new HashEmbedder({ dimensions: 32 }),
+        vectorStore: new InMemoryVectorStore(),
+        historyStore: new InMemoryHistoryStore(),
+        graphStore: new InMemoryGraphStore(),
+        reranker,
+        now: () => new Date('2024-05-08T10:00:00Z'),
+        telemetry,
+      });
+      const added = await memory.add('I work at Acme', { scope: alice });
+      const found = await memory.search('where does the user work? Acme', { scope: alice, rerank: true });
+      return {
+        added: { events: added.events.map((event) => [event.kind, event.text]), graph: added.graph },
+        found: {
+          results: found.results.map((result) => [result.text, result.score, result.rerankScore]),
+          relations: found.relations?.map((relation) => [relation.source, relation.relation, relation.target]),
+        },
+      };
+    };
+    const exporter = new InMemorySpanExporter();
+    const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
+    const traced = await run({ tracer });
+    expect(traced).toEqual(await run(false));
+    expect(traced.found.relations).toEqual([['user', 'works_at', 'acme']]);
+
+    const spans = exporter.getFinishedSpans();
+    const add = one(spans, 'upsert_memory');
+    const search = one(spans, 'search_memory');
+    const descendsFrom = (span: ReadableSpan, ancestor: ReadableSpan): boolean => {
+      const parent = spans.find((candidate) => idOf(candidate) === parentOf(span));
+      return parent !== undefined && (parent === ancestor || descendsFrom(parent, ancestor));
+    };
+    const relations = one(spans, 'upsertRelations graph_store');
+    expect(descendsFrom(relations, add)).toBe(true);
+    expect(relations.attributes).toMatchObject({ 'mem.store.kind': 'graph_store', 'mem.store.request_count': 1 });
+    const neighbors = named(spans, 'neighbors graph_store').filter((span) => descendsFrom(span, search));
+    expect(neighbors.map((span) => span.attributes['mem.store.result_count'])).toContain(1);
+    const rerank = one(spans, 'rerank');
+    expect(parentOf(rerank)).toBe(idOf(search));
+    expect(rerank.attributes).toMatchObject({ 'mem.store.provider': 'length', 'mem.store.request_count': 1 });
+    expect(search.attributes['mem.graph.relation_count']).toBe(1);
+    expect(everything(spans).toLowerCase()).not.toContain('acme');
+  });
+});
+
 describe('Memory telemetry: errors', () => {
   it('marks the operation span ERROR with the error class and code, never its message', async () => {
     const { memory, exporter } = setup([]);
