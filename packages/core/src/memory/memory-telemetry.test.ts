@@ -1,4 +1,5 @@
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AlwaysOffSampler,
   BasicTracerProvider,
@@ -50,6 +51,7 @@ const everything = (spans: readonly ReadableSpan[]) =>
 
 afterEach(() => {
   trace.disable();
+  context.disable();
 });
 
 describe('Memory telemetry: operation spans', () => {
@@ -294,6 +296,30 @@ describe('Memory telemetry: graph memory and reranking', () => {
     expect(rerank.attributes).toMatchObject({ 'mem.store.provider': 'length', 'mem.store.request_count': 1 });
     expect(search.attributes['mem.graph.relation_count']).toBe(1);
     expect(everything(spans).toLowerCase()).not.toContain('acme');
+  });
+});
+
+describe("Memory telemetry: the app's context", () => {
+  it("nests the operation under the app's active span, and makes each child span active for the code it calls", async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    let activeInLLM: string | undefined;
+    const { memory, exporter, tracer } = setup([
+      () => {
+        // What an HTTP instrumentation inside an LLM SDK would see as its parent.
+        activeInLLM = trace.getActiveSpan()?.spanContext().spanId;
+        return JSON.stringify(ops({ op: 'ADD', text: FACTS[0] }).json);
+      },
+    ]);
+    await tracer.startActiveSpan('POST /chat', async (request) => {
+      await memory.add(SECRET_MESSAGE, { scope: alice });
+      request.end();
+    });
+    const spans = exporter.getFinishedSpans();
+    const request = one(spans, 'POST /chat');
+    const add = one(spans, 'upsert_memory');
+    expect(parentOf(add)).toBe(idOf(request));
+    expect(add.spanContext().traceId).toBe(request.spanContext().traceId);
+    expect(activeInLLM).toBe(idOf(one(spans, 'chat scripted')));
   });
 });
 
