@@ -155,14 +155,13 @@ export function traceOperations(prototype: { [name in TracedMethod]: Method }): 
     const original = prototype[method];
     prototype[method] = function traced(this: object, ...args: never[]) {
       const telemetry = telemetryOf.get(this);
-      if (!telemetry) return original.apply(this, args);
-      const options = spec.optionsAt >= 0 ? (args[spec.optionsAt] as { scope?: Scope } | undefined) : undefined;
-      return telemetry.operation(
-        spec.name(args),
-        { ...telemetry.scopeAttributes(options?.scope), ...spec.before?.(args, telemetry.recordContent) },
-        () => original.apply(this, args),
-        spec.describe as Describe<unknown>,
-      );
+      if (!telemetry || telemetry.unavailable) return original.apply(this, args);
+      // Attributes are worked out only for a span that is recorded.
+      const attributes = () => {
+        const options = spec.optionsAt >= 0 ? (args[spec.optionsAt] as { scope?: Scope } | undefined) : undefined;
+        return { ...telemetry.scopeAttributes(options?.scope), ...spec.before?.(args, telemetry.recordContent) };
+      };
+      return telemetry.operation(spec.name(args), attributes, () => original.apply(this, args), spec.describe as Describe<unknown>);
     };
   }
 }

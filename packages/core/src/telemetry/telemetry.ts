@@ -124,7 +124,7 @@ export class Telemetry {
    * span. On success `describe` adds what the result holds; on failure the span gets status ERROR
    * and `error.type` (the error's class name), never its message.
    */
-  async operation<T>(name: string, attributes: TelemetryAttributes, work: () => Promise<T>, describe: Describe<T>): Promise<T> {
+  async operation<T>(name: string, attributes: () => TelemetryAttributes, work: () => Promise<T>, describe: Describe<T>): Promise<T> {
     const api = loadedApi === undefined ? await loadApi() : loadedApi;
     if (api === null) {
       if (this.tracer) {
@@ -138,7 +138,11 @@ export class Telemetry {
     const tracer = this.tracer ?? (this.defaultTracer ??= api.trace.getTracer('@mem/core'));
     // The caller's active span is the parent: the app's own, or a mem operation this one runs in.
     const parent = operations.getStore()?.context ?? api.context.active();
-    const span = tracer.startSpan(name, { kind: SPAN_KIND.internal, attributes: { 'gen_ai.operation.name': name, ...attributes } }, parent);
+    const span = tracer.startSpan(
+      name,
+      { kind: SPAN_KIND.internal, attributes: { 'gen_ai.operation.name': name, ...attributes() } },
+      parent,
+    );
     if (!span.isRecording()) {
       span.end();
       return work();
@@ -146,6 +150,14 @@ export class Telemetry {
     return runInSpan({ api, tracer, context: parent, recordContent: this.recordContent }, span, work, (result) =>
       describe(result, this.recordContent),
     );
+  }
+
+  /**
+   * Whether tracing is known to be impossible: `@opentelemetry/api` is not installed and no tracer
+   * was given. Operations then skip the span machinery altogether.
+   */
+  get unavailable(): boolean {
+    return loadedApi === null && this.tracer === undefined;
   }
 
   /** The scope attributes of an operation span: the ids when `recordScope` is on, nothing otherwise. */
