@@ -215,6 +215,28 @@ describe('Memory telemetry: operation spans', () => {
     expect(everything(exporter.getFinishedSpans())).not.toContain('tea');
   });
 
+  it('traces an idempotent add and its retry: the idempotency record is looked up inside the span, and the retry reports the first result', async () => {
+    const { memory, llm, exporter } = setup([ops({ op: 'ADD', text: FACTS[0] })]);
+    const first = await memory.add(SECRET_MESSAGE, { scope: alice, idempotencyKey: 'request-1' });
+    const retry = await memory.add(SECRET_MESSAGE, { scope: alice, idempotencyKey: 'request-1' });
+    expect(retry.events).toEqual(first.events);
+    expect(llm.requests).toHaveLength(1);
+    const spans = exporter.getFinishedSpans();
+    const adds = named(spans, 'upsert_memory');
+    expect(adds.map((span) => span.attributes['mem.memory.record.ids'])).toEqual([[first.events[0]!.id], [first.events[0]!.id]]);
+    expect(adds.every((span) => span.status.code === 0)).toBe(true);
+    const lookups = named(spans, 'getIdempotencyRecord history_store');
+    expect(lookups.length).toBeGreaterThan(0);
+    expect(
+      lookups.every((span) =>
+        adds.some(
+          (add) => parentOf(span) === idOf(add) || spans.some((lock) => idOf(lock) === parentOf(span) && parentOf(lock) === idOf(add)),
+        ),
+      ),
+    ).toBe(true);
+    expect(everything(spans)).not.toContain('request-1');
+  });
+
   it('records importRecords as upsert_memory with what it added and updated', async () => {
     const source = setup([]);
     await source.memory.add('Likes green tea', { scope: alice, infer: false });

@@ -174,6 +174,22 @@ export function tracedHistoryStore(store: HistoryStore): HistoryStore {
     settle: (request) => call('settle', (request.commit?.length ?? 0) + (request.discard?.length ?? 0), () => store.settle(request)),
     reset: (request) => call('reset', undefined, () => store.reset(request)),
     close: () => store.close(),
+    // The optional idempotency methods stay absent where the store has none.
+    ...(store.getIdempotencyRecord && {
+      getIdempotencyRecord: (request) => call('getIdempotencyRecord', undefined, () => store.getIdempotencyRecord!(request)),
+    }),
+    ...(store.putIdempotencyRecord && {
+      putIdempotencyRecord: (request) => call('putIdempotencyRecord', 1, () => store.putIdempotencyRecord!(request)),
+    }),
+    ...(store.purgeIdempotencyRecords && {
+      purgeIdempotencyRecords: (request) =>
+        call(
+          'purgeIdempotencyRecords',
+          undefined,
+          () => store.purgeIdempotencyRecords!(request),
+          (result) => finiteCount(result?.purged) ?? 0,
+        ),
+    }),
   };
 }
 
