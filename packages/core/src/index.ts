@@ -14,16 +14,18 @@ export type { SearchResult, SearchResponse } from './search/run-search';
 export type { RankingOptions } from './search/ranking';
 export type { IdempotencyOptions } from './add/idempotency';
 export type { SettleReport } from './store/write-ahead';
-export { INPUT_LIMITS } from './contract/validation';
+export { INPUT_LIMITS, type CategoryDefinition } from './contract/validation';
 export type { MemoryItem } from './contract/memory-item';
 export type {
   ChatMessage,
   HistoryEvent,
   HistoryEventKind,
   MemoryRecord,
+  MemoryType,
   Metadata,
   MetadataValue,
   Scope,
+  ToolCall,
   Usage,
 } from './contract/types';
 export type { FilterInput, FieldOperators, FilterScalar } from './contract/filter';
@@ -62,12 +64,17 @@ export type { AddContext, AddPlan, AddStrategy, GraphPlan, PlannedOperation } fr
 export type { GraphExtraction } from './add/graph-answer';
 export type { ShownRelation } from './add/shown-relations';
 export { reconcileStrategy, additiveStrategy, rawStrategy } from './add/built-in-strategies';
+export { proceduralStrategy, summarizeRun } from './add/summarize-run';
 export { retrieveCandidates, retrieveCandidatesWithVectors } from './add/retrieve-candidates';
 export { parseLenientJson } from './llm/structured-output';
 export { UsageMeter } from './llm/usage-meter';
 export {
   DEFAULT_EXTRACTION_INSTRUCTIONS,
   DEFAULT_UPDATE_INSTRUCTIONS,
+  DEFAULT_PROCEDURAL_INSTRUCTIONS,
+  LANGUAGE_INSTRUCTION,
+  proceduralSystemPrompt,
+  categoriesInstructions,
   reconcileSystemPrompt,
   graphSystemPrompt,
   GRAPH_INSTRUCTIONS,

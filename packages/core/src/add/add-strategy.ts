@@ -1,5 +1,6 @@
 import type { Embedder, LLM, VectorStore } from '../contract/interfaces';
 import type { ChatMessage, MemoryRecord, Scope } from '../contract/types';
+import type { CategoryDefinition } from '../contract/validation';
 import type { GraphSettings } from '../graph/graph-options';
 import type { UsageMeter } from '../llm/usage-meter';
 import type { GraphExtraction } from './graph-answer';
@@ -23,6 +24,11 @@ export interface AddContext {
   readonly prompts: { readonly extraction: string; readonly update: string };
   /** How many existing memories to show the LLM. */
   readonly candidateLimit: number;
+  /**
+   * Custom categories the extraction call assigns to the facts (names only, from this list), when
+   * configured; the built-in strategies ask for them in the same call and put them on ADD and UPDATE.
+   */
+  readonly categories?: readonly CategoryDefinition[];
   /** Graph memory settings when a graph store is configured (and `infer` is not false). */
   readonly graph?: GraphSettings;
   readonly signal?: AbortSignal;
@@ -34,10 +40,14 @@ export interface GraphPlan {
   readonly shown: readonly ShownRelation[];
 }
 
-/** One change a strategy wants. Ids must name records of `AddPlan.candidates`. */
+/**
+ * One change a strategy wants. Ids must name records of `AddPlan.candidates`. `categories` (names
+ * of `AddContext.categories`; others are dropped) replace the memory's categories; left out, an ADD
+ * has none and an UPDATE keeps its memory's.
+ */
 export type PlannedOperation =
-  | { readonly kind: 'ADD'; readonly text: string }
-  | { readonly kind: 'UPDATE'; readonly id: string; readonly text: string }
+  | { readonly kind: 'ADD'; readonly text: string; readonly categories?: readonly string[] }
+  | { readonly kind: 'UPDATE'; readonly id: string; readonly text: string; readonly categories?: readonly string[] }
   | { readonly kind: 'DELETE'; readonly id: string }
   | { readonly kind: 'NONE'; readonly id: string };
 

@@ -1,6 +1,15 @@
-import { withExpiry } from '../contract/memory-item';
+import { withCategories, withExpiry } from '../contract/memory-item';
 import { scopeKey } from '../contract/scope';
-import { isExpired, type HistoryEvent, type IdempotencyRecord, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
+import {
+  isExpired,
+  memoryTypeOf,
+  type HistoryEvent,
+  type IdempotencyRecord,
+  type MemoryRecord,
+  type MemoryType,
+  type Metadata,
+  type Scope,
+} from '../contract/types';
 import { checkMemoryText, mergeMetadata } from '../contract/validation';
 import { hashText, uuidv7 } from '../kit/ids';
 import { historyEvent } from '../store/history-event';
@@ -19,8 +28,8 @@ export interface MemoryEvent {
 }
 
 type Step =
-  | { kind: 'ADD'; text: string; hash: string }
-  | { kind: 'UPDATE'; current: MemoryRecord; text: string; hash: string }
+  | { kind: 'ADD'; text: string; hash: string; categories: readonly string[] | undefined }
+  | { kind: 'UPDATE'; current: MemoryRecord; text: string; hash: string; categories: readonly string[] | undefined }
   | { kind: 'DELETE'; current: MemoryRecord }
   | { kind: 'NONE'; current: MemoryRecord };
 
@@ -69,22 +78,22 @@ export async function applyPlan(options: {
   const steps: Step[] = [];
   const touched = new Set<string>();
   const addedHashes = new Set<string>();
-  const pushAdd = (text: string) => {
+  const pushAdd = (text: string, categories: readonly string[] | undefined) => {
     const hash = hashText(text);
     if (addedHashes.has(hash)) return;
     addedHashes.add(hash);
-    steps.push({ kind: 'ADD', text, hash });
+    steps.push({ kind: 'ADD', text, hash, categories });
   };
   for (const [index, operation] of plan.operations.entries()) {
     const record = operation.kind === 'ADD' ? undefined : current.get(operation.id);
     switch (operation.kind) {
       case 'ADD':
-        pushAdd(checkMemoryText(operation.text, `plan.operations[${index}].text`));
+        pushAdd(checkMemoryText(operation.text, `plan.operations[${index}].text`), operation.categories);
         break;
       case 'UPDATE': {
         const text = checkMemoryText(operation.text, `plan.operations[${index}].text`);
         const hash = hashText(text);
-        if (!record || touched.has(record.id)) pushAdd(text);
+        if (!record || touched.has(record.id)) pushAdd(text, operation.categories);
         else if (hash === record.hash) {
           // The model restated the memory: it holds, so a DELETE of it later in the answer is ignored,
           // as after any UPDATE (the fact wins over a contradictory deletion).
@@ -92,7 +101,7 @@ export async function applyPlan(options: {
           steps.push({ kind: 'NONE', current: record });
         } else {
           touched.add(record.id);
-          steps.push({ kind: 'UPDATE', current: record, text, hash });
+          steps.push({ kind: 'UPDATE', current: record, text, hash, categories: operation.categories });
         }
         break;
       }
@@ -111,7 +120,9 @@ export async function applyPlan(options: {
   // Metadata an UPDATE leaves on its memory, checked (limits) before anything is embedded or written.
   const mergedMetadata = new Map(
     steps.flatMap((step) =>
-      step.kind === 'UPDATE' ? [[step.current.id, mergeMetadata(step.current.metadata, metadata, 'options.metadata')] as const] : [],
+      step.kind === 'UPDATE'
+        ? [[step.current.id, withCategories(mergeMetadata(step.current.metadata, metadata, 'options.metadata'), step.categories)] as const]
+        : [],
     ),
   );
   const texts = steps.flatMap((step) => (step.kind === 'ADD' || step.kind === 'UPDATE' ? [step.text] : []));
@@ -147,7 +158,10 @@ export async function applyPlan(options: {
     const vector = vectors[vectorIndex++]!;
     // The scope the text is written to: the call's for an ADD, the memory's own for an UPDATE.
     const target = step.kind === 'ADD' ? scope : step.current.scope;
-    const holder = planned.get(plannedKey(target, step.hash)) ?? (await findByHash(session, target, vector, step.hash, changing, now));
+    // A copy counts only if it is of the same type: a procedural summary is never matched to a fact.
+    const type = memoryTypeOf(step.kind === 'ADD' ? { metadata } : step.current);
+    const holder =
+      planned.get(plannedKey(target, step.hash)) ?? (await findByHash(session, target, vector, step.hash, changing, now, type));
     if (step.kind === 'ADD') {
       if (holder) {
         events.push({ kind: 'NONE', id: holder.id, text: holder.text });
@@ -160,7 +174,7 @@ export async function applyPlan(options: {
         text: step.text,
         hash: step.hash,
         scope,
-        metadata,
+        metadata: withCategories(metadata, step.categories),
         createdAt: now,
         updatedAt: now,
         occurredAt,
@@ -212,7 +226,7 @@ export function planTargets(plan: AddPlan): string[] {
 const MAX_HASH_QUERY = 10_000;
 
 /**
- * A stored memory of exactly `scope` with this text hash, leaving out `exclude` and memories
+ * A stored memory of exactly `scope` and `type` with this text hash, leaving out `exclude` and memories
  * expired at `now` (a fact stated again is stored again, not matched to a hidden copy). Identical
  * texts embed to identical vectors, so copies rank first; copies held by narrower scopes (which a
  * query of `scope` also returns) may fill the first places, so the query widens until a match of
@@ -225,6 +239,7 @@ async function findByHash(
   hash: string,
   exclude: ReadonlySet<string>,
   now: Date,
+  type: MemoryType,
 ): Promise<MemoryRecord | undefined> {
   const key = scopeKey(scope);
   for (let topK = 5 + Math.min(exclude.size, 100); ; topK *= 4) {
@@ -234,7 +249,8 @@ async function findByHash(
         match.record.hash === hash &&
         !exclude.has(match.record.id) &&
         scopeKey(match.record.scope) === key &&
-        !isExpired(match.record, now),
+        !isExpired(match.record, now) &&
+        memoryTypeOf(match.record) === type,
     );
     if (found) return found.record;
     const onlyCopies = matches.every((match) => match.record.hash === hash || exclude.has(match.record.id));

@@ -1,6 +1,6 @@
 import type { ChatMessage, MemoryRecord } from '../contract/types';
 import type { AddStrategy } from './add-strategy';
-import { extractFacts } from './extract-facts';
+import { extractCategorizedFacts } from './extract-facts';
 import { reconcile } from './reconcile';
 import { retrieveCandidatesWithVectors } from './retrieve-candidates';
 import { retrieveGraphContext } from './shown-relations';
@@ -36,8 +36,12 @@ export const additiveStrategy: AddStrategy = {
   name: 'additive',
   needsLLM: true,
   async plan(context) {
-    const facts = await extractFacts(context);
-    return { operations: facts.map((text) => ({ kind: 'ADD', text })), candidates: NO_CANDIDATES };
+    const facts = await extractCategorizedFacts(context);
+    const categorized = (context.categories ?? []).length > 0;
+    return {
+      operations: facts.map((fact) => ({ kind: 'ADD', text: fact.text, ...(categorized ? { categories: fact.categories } : {}) })),
+      candidates: NO_CANDIDATES,
+    };
   },
 };
 
@@ -56,6 +60,7 @@ export const rawStrategy: AddStrategy = {
 
 /** The memory `infer: false` stores for a message ("name: content" when named), or undefined for a system or empty message. */
 export function rawMemoryText(message: ChatMessage): string | undefined {
+  // An assistant message that only calls tools has no text to store.
   if (message.role === 'system' || message.content.trim() === '') return undefined;
   return message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim();
 }

@@ -3,8 +3,8 @@ import { IdempotencyKeyReusedError, InvalidInputError, ProviderResponseInvalidEr
 import type { HistoryStore } from '../contract/interfaces';
 import type { MemoryItem } from '../contract/memory-item';
 import { scopeKey } from '../contract/scope';
-import type { ChatMessage, IdempotencyRecord, Metadata, Scope } from '../contract/types';
-import { INPUT_LIMITS } from '../contract/validation';
+import type { ChatMessage, IdempotencyRecord, MemoryType, Metadata, Scope } from '../contract/types';
+import { INPUT_LIMITS, type CategoryDefinition } from '../contract/validation';
 import { KeyedMutex } from '../store/locks';
 import type { AddResult, IdempotencyHooks } from './run-add';
 
@@ -96,12 +96,21 @@ export interface IdempotentRequest {
   /** As given (epoch ms), or `undefined` when the call left it to the clock (a retry does too). */
   readonly occurredAt: number | undefined;
   readonly expiresAt: number | undefined;
+  /** Left out of the hash when `'semantic'` (the default), like the categories when absent. */
+  readonly memoryType?: MemoryType;
+  readonly categories?: readonly CategoryDefinition[] | undefined;
 }
 
 /** SHA-256 (hex) of a request in a canonical form: messages in order, metadata keys sorted, absent options as null. */
 export function requestHash(request: IdempotentRequest): string {
   const canonical = {
-    messages: request.messages.map((message) => [message.role, message.content, message.name ?? null]),
+    messages: request.messages.map((message) => [
+      message.role,
+      message.content,
+      message.name ?? null,
+      // Tool calls and results only when present, so the hash of a plain conversation is as before.
+      ...(message.toolCalls || message.toolCallId !== undefined ? [message.toolCalls ?? null, message.toolCallId ?? null] : []),
+    ]),
     metadata: Object.keys(request.metadata)
       .sort()
       .map((key) => [key, request.metadata[key]]),
@@ -109,6 +118,10 @@ export function requestHash(request: IdempotentRequest): string {
     prompt: request.prompt ?? null,
     occurredAt: request.occurredAt ?? null,
     expiresAt: request.expiresAt ?? null,
+    ...(request.memoryType === undefined || request.memoryType === 'semantic' ? {} : { memoryType: request.memoryType }),
+    ...(request.categories === undefined
+      ? {}
+      : { categories: request.categories.map((category) => [category.name, category.description ?? null]) }),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

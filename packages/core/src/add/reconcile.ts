@@ -1,10 +1,11 @@
 import { MissingSettingError } from '../contract/errors';
 import type { JsonSchema } from '../contract/interfaces';
 import type { MemoryRecord } from '../contract/types';
-import { memoryTextProblem, toWellFormed } from '../contract/validation';
+import { memoryTextProblem, toWellFormed, type CategoryDefinition } from '../contract/validation';
 import { conversationPrompt, reconcileSystemPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext, GraphPlan, PlannedOperation } from './add-strategy';
+import { categoriesProperty, readCategories } from './assign-categories';
 import { GRAPH_OUTPUT_PROPERTIES, readGraphExtraction } from './graph-answer';
 import type { ShownRelation } from './shown-relations';
 
@@ -29,17 +30,36 @@ const OPERATIONS_SCHEMA: JsonSchema = {
   additionalProperties: false,
 };
 
-/** The reconcile schema with the graph part (entities, relations, ended) beside the operations. */
-const OPERATIONS_WITH_GRAPH_SCHEMA: JsonSchema = {
-  ...OPERATIONS_SCHEMA,
-  properties: { ...(OPERATIONS_SCHEMA.properties as object), ...GRAPH_OUTPUT_PROPERTIES },
-  required: ['operations', ...Object.keys(GRAPH_OUTPUT_PROPERTIES)],
-};
+/**
+ * The reconcile schema: with the graph part (entities, relations, ended) beside the operations
+ * when `graph`, and a `categories` list on each operation when custom categories are configured.
+ */
+function operationsSchema(graph: boolean, categories: readonly CategoryDefinition[]): JsonSchema {
+  const operation = (OPERATIONS_SCHEMA.properties as { operations: { items: JsonSchema } }).operations.items as {
+    properties: object;
+    required: string[];
+  };
+  const items =
+    categories.length === 0
+      ? operation
+      : {
+          ...operation,
+          properties: { ...operation.properties, categories: categoriesProperty(categories) },
+          required: [...operation.required, 'categories'],
+        };
+  return {
+    ...OPERATIONS_SCHEMA,
+    properties: { operations: { type: 'array', items }, ...(graph ? GRAPH_OUTPUT_PROPERTIES : {}) },
+    required: ['operations', ...(graph ? Object.keys(GRAPH_OUTPUT_PROPERTIES) : [])],
+  };
+}
 
 interface RawOperation {
   op: 'ADD' | 'UPDATE' | 'DELETE' | 'NONE';
   id: string | null;
   text: string | null;
+  /** What the model answered for the categories, read by {@link readCategories}. */
+  categories: unknown;
 }
 
 /**
@@ -55,7 +75,7 @@ const validateOperations = (value: unknown, shown: ReadonlyMap<string, unknown>)
   const operations: RawOperation[] = [];
   for (const [index, item] of list.entries()) {
     if (typeof item !== 'object' || item === null) return { ok: false, problem: `operations[${index}] is not an object` };
-    const { op, id, text } = item as Record<string, unknown>;
+    const { op, id, text, categories } = item as Record<string, unknown>;
     const kind = typeof op === 'string' ? op.trim().toUpperCase() : op === undefined && typeof text === 'string' ? 'ADD' : undefined;
     if (kind !== 'ADD' && kind !== 'UPDATE' && kind !== 'DELETE' && kind !== 'NONE') {
       return { ok: false, problem: `operations[${index}].op must be ADD, UPDATE, DELETE or NONE` };
@@ -75,7 +95,7 @@ const validateOperations = (value: unknown, shown: ReadonlyMap<string, unknown>)
         problem: `operations[${index}] is a DELETE with a text, but its id is not one of the existing memories shown: use an id from "Existing memories", or ADD the fact`,
       };
     }
-    operations.push({ op: kind, id: known, text: trimmed });
+    operations.push({ op: kind, id: known, text: trimmed, categories });
   }
   return { ok: true, value: operations };
 };
@@ -117,10 +137,11 @@ export async function reconcile(
     return { alias, text: record.text };
   });
   const graph = shownRelations !== undefined;
+  const categories = context.categories ?? [];
   const answer = await generateJson({
     llm: context.llm,
     name: 'memory_operations',
-    schema: graph ? OPERATIONS_WITH_GRAPH_SCHEMA : OPERATIONS_SCHEMA,
+    schema: graph || categories.length > 0 ? operationsSchema(graph, categories) : OPERATIONS_SCHEMA,
     validate: (value) => {
       const checked = validateOperations(value, aliases);
       return checked.ok
@@ -130,7 +151,7 @@ export async function reconcile(
     meter: context.meter,
     ...(context.signal ? { signal: context.signal } : {}),
     messages: [
-      { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update, { graph }) },
+      { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update, { graph, categories }) },
       {
         role: 'user',
         content: conversationPrompt({
@@ -149,18 +170,19 @@ export async function reconcile(
     const { text } = operation;
     // A text that only repeats the memory named by the id is no new fact.
     const newText = text !== null && !(alias !== undefined && sameWords(text, shownText.get(alias))) ? text : null;
+    const assigned = categories.length === 0 ? {} : { categories: readCategories(operation.categories, categories) };
     switch (operation.op) {
       case 'ADD':
-        return [{ kind: 'ADD', text: text! }];
+        return [{ kind: 'ADD', text: text!, ...assigned }];
       case 'UPDATE':
         // An unknown id must not lose the fact: the apply step turns it into an ADD.
-        return [id ? { kind: 'UPDATE', id, text: text! } : { kind: 'ADD', text: text! }];
+        return [id ? { kind: 'UPDATE', id, text: text!, ...assigned } : { kind: 'ADD', text: text!, ...assigned }];
       case 'DELETE':
         // A DELETE that carries a new fact replaces the memory: an UPDATE, so the old text stays in
         // history and the new one is stored (dropping it is how contradictions lose facts). A DELETE
         // of an unknown id with a text was refused by the validator; without a text it touches nothing.
         if (!id) return [];
-        return newText === null ? [{ kind: 'DELETE', id }] : [{ kind: 'UPDATE', id, text: newText }];
+        return newText === null ? [{ kind: 'DELETE', id }] : [{ kind: 'UPDATE', id, text: newText, ...assigned }];
       case 'NONE':
         // "Already stored" with another text: the memory stays as it is and the text is added too
         // (an exact duplicate becomes NONE when applied), so neither is lost.
@@ -168,9 +190,9 @@ export async function reconcile(
           return id
             ? [
                 { kind: 'NONE', id },
-                { kind: 'ADD', text: newText },
+                { kind: 'ADD', text: newText, ...assigned },
               ]
-            : [{ kind: 'ADD', text: newText }];
+            : [{ kind: 'ADD', text: newText, ...assigned }];
         return id ? [{ kind: 'NONE', id }] : [];
     }
   });

@@ -1,4 +1,4 @@
-import { notExpiredFilter } from '../contract/filter';
+import { andFilters, notExpiredFilter, notProceduralFilter } from '../contract/filter';
 import type { MemoryRecord } from '../contract/types';
 import { filteredQuery } from '../store/filtered-reads';
 import { ensureDimensions } from '../store/readiness';
@@ -6,7 +6,7 @@ import type { AddContext } from './add-strategy';
 
 /**
  * The `reconcile` strategy's retrieval, also for custom strategies: finds the stored memories
- * closest to the new messages, in scope, leaving out those expired at `context.now`. One embedding
+ * closest to the new messages, in scope, leaving out those expired at `context.now` and procedural ones. One embedding
  * call for all messages, one query per message, merged by best score.
  */
 export async function retrieveCandidates(context: AddContext): Promise<MemoryRecord[]> {
@@ -26,7 +26,8 @@ export async function retrieveCandidatesWithVectors(context: AddContext): Promis
   });
   await ensureDimensions(context.vectorStore, vectors[0]!.length, context.signal);
   const best = new Map<string, { record: MemoryRecord; score: number }>();
-  const filter = notExpiredFilter(context.now);
+  // Procedural memories (summaries of an agent's runs) are never reconciled with facts.
+  const filter = andFilters(notExpiredFilter(context.now), notProceduralFilter());
   const results = await Promise.all(
     vectors.map((vector) =>
       filteredQuery(context.vectorStore, {

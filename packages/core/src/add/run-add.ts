@@ -1,10 +1,12 @@
 import type { Embedder, LLM } from '../contract/interfaces';
-import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
-import type { ChatMessage, IdempotencyRecord, MemoryRecord, Metadata, Scope, Usage } from '../contract/types';
+import { toMemoryItem, withMemoryType, type MemoryItem } from '../contract/memory-item';
+import type { ChatMessage, IdempotencyRecord, MemoryRecord, MemoryType, Metadata, Scope, Usage } from '../contract/types';
+import type { CategoryDefinition } from '../contract/validation';
 import type { GraphSettings } from '../graph/graph-options';
 import { UsageMeter } from '../llm/usage-meter';
 import type { MemoryWriter } from '../store/memory-writer';
-import type { AddContext, AddStrategy } from './add-strategy';
+import type { AddContext, AddPlan, AddStrategy } from './add-strategy';
+import { readCategories } from './assign-categories';
 import { applyGraph, type GraphAddResult } from './apply-graph';
 import { applyPlan, planTargets, type MemoryEvent } from './apply-plan';
 import { extractGraph } from './extract-graph';
@@ -27,6 +29,10 @@ export interface AddRequest {
   readonly graph: GraphSettings | undefined;
   /** With an `idempotencyKey`: the first call's result is looked up under the scope's lock, and this call's recorded there. */
   readonly idempotency?: IdempotencyHooks | undefined;
+  /** The type of the memories the call creates: `procedural` for the summary of an agent's run. @default 'semantic' */
+  readonly memoryType?: MemoryType;
+  /** Custom categories extraction assigns (empty or absent: none). */
+  readonly categories?: readonly CategoryDefinition[];
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -91,11 +97,12 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
     meter,
     prompts: request.prompts,
     candidateLimit: parts.candidateLimit,
+    ...(request.categories && request.categories.length > 0 ? { categories: request.categories } : {}),
     ...(graph ? { graph } : {}),
     ...(signal ? { signal } : {}),
   };
   // 1. Plan: the strategy's LLM call runs outside the locks; stage 4 re-reads the records under them.
-  const plan = await request.strategy.plan(context);
+  const plan = knownCategories(await request.strategy.plan(context), request.categories ?? []);
   // 2. Prepare graph: extracted in the strategy's call when it can (reconcile), else in one more call.
   const preparedGraph = graph ? await prepareGraph(plan.graph ?? (await extractGraph(context, graph)), embedDocuments) : undefined;
   // 3. Lock: the scope's lock serialises adds (no duplicates); the locks of the memories the plan may
@@ -119,7 +126,7 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
       plan,
       session,
       embed: embedDocuments,
-      metadata: request.metadata,
+      metadata: withMemoryType(request.metadata, request.memoryType ?? 'semantic'),
       occurredAt: request.occurredAt,
       expiresAt: request.expiresAt,
       now: parts.now(),
@@ -138,4 +145,20 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
     if (idempotency) await idempotency.store(idempotency.recordOf(result));
     return result;
   });
+}
+
+/**
+ * The plan with each operation's categories narrowed to the configured ones (a custom strategy may
+ * name others; they are dropped like a model's); without configured categories, none are stored.
+ */
+function knownCategories(plan: AddPlan, categories: readonly CategoryDefinition[]): AddPlan {
+  if (!plan.operations.some((operation) => (operation.kind === 'ADD' || operation.kind === 'UPDATE') && operation.categories)) return plan;
+  return {
+    ...plan,
+    operations: plan.operations.map((operation) => {
+      if ((operation.kind !== 'ADD' && operation.kind !== 'UPDATE') || operation.categories === undefined) return operation;
+      const { categories: given, ...rest } = operation;
+      return categories.length === 0 ? rest : { ...rest, categories: readCategories(given, categories) };
+    }),
+  };
 }

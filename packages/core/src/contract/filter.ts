@@ -1,6 +1,6 @@
 import { InvalidInputError } from './errors';
 import { denseItems } from './dense-array';
-import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type DateField, type MemoryRecord, type ScopeField } from './types';
+import { DATE_FIELDS, EXPIRES_AT_KEY, MEMORY_TYPE_KEY, SCOPE_FIELDS, type DateField, type MemoryRecord, type ScopeField } from './types';
 
 /** A scalar a filter compares against. */
 export type FilterScalar = string | number | boolean;
@@ -365,4 +365,12 @@ export function notExpiredFilter(now: Date): Filter {
 /** The records that have expired at `now` ({@link EXPIRES_AT_KEY} at or before `now`): what `Memory.purgeExpired` deletes. */
 export function expiredFilter(now: Date): Filter {
   return { op: 'lte', field: EXPIRES_AT_KEY, value: now.getTime() };
+}
+
+/**
+ * The records that are not procedural memories (no {@link MEMORY_TYPE_KEY} of `'procedural'`): the
+ * candidates `add` reconciles facts with. Uses `not` and `eq`, like {@link notExpiredFilter}.
+ */
+export function notProceduralFilter(): Filter {
+  return { op: 'not', filter: { op: 'eq', field: MEMORY_TYPE_KEY, value: 'procedural' } };
 }

@@ -27,6 +27,24 @@ export type Metadata = { readonly [key: string]: MetadataValue };
  */
 export const EXPIRES_AT_KEY = 'expiresAt';
 
+/**
+ * The metadata key that holds a memory's type when it is not the default: `'procedural'` for the
+ * summary of an agent's run (`add(messages, { memoryType: 'procedural' })`). Ordinary (`'semantic'`)
+ * memories do not carry the key. Reserved like {@link EXPIRES_AT_KEY}, so every store filters on it
+ * natively: `{ memoryType: 'procedural' }`, or `{ memoryType: { $ne: 'procedural' } }` for the others.
+ */
+export const MEMORY_TYPE_KEY = 'memoryType';
+
+/** The kinds of memory: facts (`semantic`, the default) and summaries of an agent's runs (`procedural`). */
+export const MEMORY_TYPES = ['semantic', 'procedural'] as const;
+export type MemoryType = (typeof MEMORY_TYPES)[number];
+
+/**
+ * The metadata key that holds the custom categories extraction assigned to a memory (a non-empty
+ * array of category names). Reserved; filter with `{ categories: 'food' }` (any element) or `$in`.
+ */
+export const CATEGORIES_KEY = 'categories';
+
 /** Date fields every memory carries; filters may name them. */
 export const DATE_FIELDS = ['createdAt', 'updatedAt', 'occurredAt'] as const;
 export type DateField = (typeof DATE_FIELDS)[number];
@@ -62,6 +80,17 @@ export function isExpired(record: { readonly metadata: Metadata }, now: Date): b
   return expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
 }
 
+/** The type of `record`: `'procedural'` when its {@link MEMORY_TYPE_KEY} says so, else `'semantic'`. */
+export function memoryTypeOf(record: { readonly metadata: Metadata }): MemoryType {
+  return Object.hasOwn(record.metadata, MEMORY_TYPE_KEY) && record.metadata[MEMORY_TYPE_KEY] === 'procedural' ? 'procedural' : 'semantic';
+}
+
+/** The categories of `record` ({@link CATEGORIES_KEY}), or `undefined` when it has none. */
+export function categoriesOf(record: { readonly metadata: Metadata }): readonly string[] | undefined {
+  const value = Object.hasOwn(record.metadata, CATEGORIES_KEY) ? record.metadata[CATEGORIES_KEY] : undefined;
+  return Array.isArray(value) && value.length > 0 ? value : undefined;
+}
+
 /** A record with its similarity to a query. */
 export interface VectorMatch {
   readonly record: MemoryRecord;
@@ -72,9 +101,24 @@ export interface VectorMatch {
 /** One message of a conversation given to `add`. */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The text; may be empty (or, on input, `null`) for an assistant message that only calls tools. */
   readonly content: string;
-  /** Speaker name, e.g. "Caroline"; used by extraction to attribute facts. */
+  /** Speaker name, e.g. "Caroline"; used by extraction to attribute facts. For a `tool` message: the tool's name. */
   readonly name?: string;
+  /** The tools an `assistant` message calls (an agent's run). */
+  readonly toolCalls?: readonly ToolCall[];
+  /** On a `tool` message: the id of the {@link ToolCall} whose result it carries. */
+  readonly toolCallId?: string;
+}
+
+/** One tool call of an assistant message. */
+export interface ToolCall {
+  /** The call's id, which the `tool` message with its result names as `toolCallId`. */
+  readonly id?: string;
+  /** The tool's name, e.g. "search_flights". */
+  readonly name: string;
+  /** The arguments as JSON text (an object given on input is serialised). */
+  readonly arguments?: string;
 }
 
 /** The kinds of change a history event records. */

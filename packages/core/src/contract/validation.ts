@@ -1,7 +1,17 @@
 import { denseItems } from './dense-array';
 import { InvalidInputError } from './errors';
 import { FIELD_NAME_PATTERN } from './filter';
-import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type ChatMessage, type Metadata, type MetadataValue } from './types';
+import {
+  CATEGORIES_KEY,
+  DATE_FIELDS,
+  EXPIRES_AT_KEY,
+  MEMORY_TYPE_KEY,
+  SCOPE_FIELDS,
+  type ChatMessage,
+  type Metadata,
+  type MetadataValue,
+  type ToolCall,
+} from './types';
 
 /**
  * Limits on what callers may pass; each violation is an {@link InvalidInputError} naming the field.
@@ -12,6 +22,8 @@ import { DATE_FIELDS, EXPIRES_AT_KEY, SCOPE_FIELDS, type ChatMessage, type Metad
 export const INPUT_LIMITS = {
   maxMessages: 200,
   maxMessageLength: 100_000,
+  /** Tool calls of one assistant message (`messages[i].toolCalls`). */
+  maxToolCalls: 64,
   /** A memory's text as stored (trimmed), in UTF-16 units. */
   maxMemoryTextLength: 10_000,
   maxQueryLength: 10_000,
@@ -25,9 +37,24 @@ export const INPUT_LIMITS = {
   maxLimit: 1_000,
   /** The `idempotencyKey` of `add` (printable characters). */
   maxIdempotencyKeyLength: 255,
+  /** Custom categories of a `Memory` or of one `add` (`categories`). */
+  maxCategories: 50,
+  /** A custom category's name, in UTF-16 units once trimmed. */
+  maxCategoryNameLength: 64,
+  /** A custom category's description, in UTF-16 units. */
+  maxCategoryDescriptionLength: 500,
 } as const;
 
-const RESERVED_METADATA_KEYS = new Set<string>([...SCOPE_FIELDS, ...DATE_FIELDS, EXPIRES_AT_KEY, 'id', 'text', 'hash']);
+const RESERVED_METADATA_KEYS = new Set<string>([
+  ...SCOPE_FIELDS,
+  ...DATE_FIELDS,
+  EXPIRES_AT_KEY,
+  MEMORY_TYPE_KEY,
+  CATEGORIES_KEY,
+  'id',
+  'text',
+  'hash',
+]);
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
 /** Checks a string is well-formed UTF-16 (no lone surrogates), so it survives UTF-8 storage intact. */
@@ -112,16 +139,91 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
     const at = `${field}[${index}]`;
     if (typeof message !== 'object' || message === null)
       throw new InvalidInputError(at, 'expected { role, content }', 'Pass objects with role and content.');
-    const { role, content, name } = message as Record<string, unknown>;
+    const { role, content, name, toolCalls, toolCallId } = message as Record<string, unknown>;
     if (typeof role !== 'string' || !ROLES.has(role)) {
       throw new InvalidInputError(`${at}.role`, 'expected "user", "assistant", "system" or "tool"', 'Set the role of each message.');
     }
+    // OpenAI's wire names: say which names mem takes instead of dropping the calls unseen.
+    for (const [wire, ours] of [
+      ['tool_calls', 'toolCalls: [{ id, name, arguments }]'],
+      ['tool_call_id', 'toolCallId'],
+    ] as const) {
+      if (Object.hasOwn(message, wire))
+        throw new InvalidInputError(
+          `${at}.${wire}`,
+          'is not a field mem reads',
+          `Pass ${ours} (camelCase, the function's name and arguments flattened).`,
+        );
+    }
+    const calls = toolCalls === undefined ? undefined : checkToolCalls(toolCalls, role, `${at}.toolCalls`);
+    if (toolCallId !== undefined && role !== 'tool')
+      throw new InvalidInputError(
+        `${at}.toolCallId`,
+        `is set on a "${role}" message`,
+        'Only a "tool" message (a tool\'s result) names a toolCallId.',
+      );
+    // An assistant message that only calls tools may have no text (OpenAI sends content: null).
+    const text =
+      calls && calls.length > 0 && (content === null || content === undefined)
+        ? ''
+        : checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true });
     const checked: ChatMessage = {
       role: role as ChatMessage['role'],
-      content: checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true }),
+      content: text,
       ...(name === undefined ? {} : { name: checkString(name, `${at}.name`, { max: 128 }) }),
+      ...(calls && calls.length > 0 ? { toolCalls: calls } : {}),
+      ...(toolCallId === undefined ? {} : { toolCallId: checkId(toolCallId, `${at}.toolCallId`) }),
     };
     return checked;
+  });
+}
+
+/** An assistant message's tool calls: at most {@link INPUT_LIMITS}.maxToolCalls of `{ id?, name, arguments? }`. */
+function checkToolCalls(value: unknown, role: string, field: string): ToolCall[] {
+  if (role !== 'assistant')
+    throw new InvalidInputError(
+      field,
+      `is set on a "${role}" message`,
+      'Tool calls belong to "assistant" messages; results go in "tool" messages.',
+    );
+  if (!Array.isArray(value))
+    throw new InvalidInputError(
+      field,
+      'expected an array of { id?, name, arguments? }',
+      'Pass e.g. [{ id: "call_1", name: "search", arguments: "{}" }].',
+    );
+  if (value.length > INPUT_LIMITS.maxToolCalls)
+    throw new InvalidInputError(
+      field,
+      `${value.length} tool calls, more than ${INPUT_LIMITS.maxToolCalls}`,
+      'Split the run into several messages.',
+    );
+  return denseItems(value as unknown[], field).map((call, index) => {
+    const at = `${field}[${index}]`;
+    if (typeof call !== 'object' || call === null || Array.isArray(call))
+      throw new InvalidInputError(at, 'expected { id?, name, arguments? }', 'Pass e.g. { id: "call_1", name: "search", arguments: "{}" }.');
+    const { id, name, arguments: args } = call as Record<string, unknown>;
+    let argumentsText: string | undefined;
+    if (typeof args === 'string') argumentsText = args;
+    else if (typeof args === 'object' && args !== null) {
+      try {
+        argumentsText = JSON.stringify(args);
+      } catch {
+        throw new InvalidInputError(`${at}.arguments`, 'cannot be serialised as JSON', 'Pass the arguments as JSON text.');
+      }
+    } else if (args !== undefined)
+      throw new InvalidInputError(
+        `${at}.arguments`,
+        `expected JSON text or an object, got ${args === null ? 'null' : typeof args}`,
+        'Pass the arguments as JSON text.',
+      );
+    return {
+      ...(id === undefined ? {} : { id: checkId(id, `${at}.id`) }),
+      name: checkString(name, `${at}.name`, { max: 128 }),
+      ...(argumentsText === undefined
+        ? {}
+        : { arguments: checkString(argumentsText, `${at}.arguments`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true }) }),
+    };
   });
 }
 
@@ -149,6 +251,16 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
     }
     if (key === EXPIRES_AT_KEY) {
       throw new InvalidInputError(at, 'the key is reserved', 'Pass the expiry as the expiresAt option of add or update, not as metadata.');
+    }
+    if (key === MEMORY_TYPE_KEY) {
+      throw new InvalidInputError(at, 'the key is reserved', 'Pass memoryType as an option of add, not as metadata.');
+    }
+    if (key === CATEGORIES_KEY) {
+      throw new InvalidInputError(
+        at,
+        'the key is reserved',
+        'Categories are assigned at extraction from the categories option of Memory or add; name your own key otherwise (e.g. "tags").',
+      );
     }
     if (RESERVED_METADATA_KEYS.has(key)) {
       throw new InvalidInputError(
@@ -262,4 +374,58 @@ export function checkExpiresAt(value: unknown, field: string): number {
     );
   }
   return ms;
+}
+
+/** A custom category: extraction may assign it to a fact. */
+export interface CategoryDefinition {
+  /** What is stored and filtered on, e.g. "food". 1-64 characters, unique within the list. */
+  readonly name: string;
+  /** What belongs in it, shown to the model. */
+  readonly description?: string;
+}
+
+/**
+ * Validates custom categories: an array of at most {@link INPUT_LIMITS}.maxCategories
+ * `{ name, description? }`, names trimmed, non-empty, at most maxCategoryNameLength, unique (ignoring case).
+ * @throws {InvalidInputError} naming `field[i].name` (or the list).
+ */
+export function checkCategories(value: unknown, field: string): CategoryDefinition[] {
+  if (!Array.isArray(value))
+    throw new InvalidInputError(
+      field,
+      'expected an array of { name, description? }',
+      'Pass e.g. [{ name: "food", description: "Diet, dishes" }].',
+    );
+  if (value.length > INPUT_LIMITS.maxCategories)
+    throw new InvalidInputError(field, `${value.length} categories, more than ${INPUT_LIMITS.maxCategories}`, 'Merge related categories.');
+  const seen = new Map<string, number>();
+  return denseItems(value as unknown[], field).map((category, index) => {
+    const at = `${field}[${index}]`;
+    if (typeof category !== 'object' || category === null || Array.isArray(category))
+      throw new InvalidInputError(at, 'expected { name, description? }', 'Pass e.g. { name: "food", description: "Diet, dishes" }.');
+    const { name, description } = category as Record<string, unknown>;
+    const trimmed = checkString(name, `${at}.name`, { max: Number.POSITIVE_INFINITY }).trim();
+    if (trimmed.length > INPUT_LIMITS.maxCategoryNameLength)
+      throw new InvalidInputError(
+        `${at}.name`,
+        `the name has ${trimmed.length} characters once trimmed, more than ${INPUT_LIMITS.maxCategoryNameLength}`,
+        'Use a short name and put the detail in the description.',
+      );
+    const key = trimmed.toLowerCase();
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      throw new InvalidInputError(`${at}.name`, `repeats the name of ${field}[${earlier}]`, 'Give each category its own name.');
+    seen.set(key, index);
+    return {
+      name: trimmed,
+      ...(description === undefined
+        ? {}
+        : {
+            description: checkString(description, `${at}.description`, {
+              max: INPUT_LIMITS.maxCategoryDescriptionLength,
+              allowEmpty: true,
+            }).trim(),
+          }),
+    };
+  });
 }

@@ -1,6 +1,7 @@
 import type { FilterInput } from '../contract/filter';
 import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
-import type { Metadata, Scope } from '../contract/types';
+import type { MemoryType, Metadata, Scope } from '../contract/types';
+import type { CategoryDefinition } from '../contract/validation';
 import type { AddStrategy } from '../add/add-strategy';
 import type { IdempotencyOptions } from '../add/idempotency';
 import type { GraphOptions } from '../graph/graph-options';
@@ -19,8 +20,17 @@ export interface MemoryOptions {
   readonly llm?: LLM;
   /** How `add` works: `'reconcile'` (default), `'additive'`, or your own {@link AddStrategy}. */
   readonly strategy?: 'reconcile' | 'additive' | AddStrategy;
-  /** Replace the built-in instructions: `extraction` (what to remember), `update` (how to reconcile). */
-  readonly prompts?: { readonly extraction?: string; readonly update?: string };
+  /**
+   * Replace the built-in instructions: `extraction` (what to remember), `update` (how to reconcile),
+   * `procedural` (how to summarise an agent's run, for `add` with `memoryType: 'procedural'`).
+   */
+  readonly prompts?: { readonly extraction?: string; readonly update?: string; readonly procedural?: string };
+  /**
+   * Custom categories (Mem0's `custom_categories`): the extraction call assigns each fact zero or
+   * more of them (names from this list only), stored as the memory's `categories` and filterable
+   * (`filter: { categories: 'food' }`). At most 50, names 1-64 characters and unique. @default none
+   */
+  readonly categories?: readonly CategoryDefinition[];
   /** Re-orders search results when a search asks for `rerank: true`. */
   readonly reranker?: Reranker;
   /** How `search` weighs keyword against semantic relevance, and memories of the same conversation. */
@@ -57,8 +67,17 @@ export interface AddOptions {
   readonly metadata?: Metadata;
   /** `false` stores the messages as given, without an LLM. @default true */
   readonly infer?: boolean;
-  /** Custom extraction instructions for this call; overrides `prompts.extraction`. */
+  /** Custom instructions for this call; overrides `prompts.extraction` (or `prompts.procedural` with `memoryType: 'procedural'`). */
   readonly prompt?: string;
+  /**
+   * `'procedural'`: the messages are an agent's run (steps, tool calls and their results); ONE LLM
+   * call summarises it into ONE new memory of that type, keeping commands, ids, values and errors
+   * verbatim. Nothing stored is reconciled or changed. Needs an LLM (not `infer: false`).
+   * @default 'semantic' (facts extracted and reconciled)
+   */
+  readonly memoryType?: MemoryType;
+  /** Custom categories for this call, replacing the `Memory`'s (`[]`: none). Not with `infer: false` or `memoryType: 'procedural'`. */
+  readonly categories?: readonly CategoryDefinition[];
   /** When the conversation happened; relative dates resolve against it. @default now */
   readonly occurredAt?: Date | string | number;
   /**

@@ -2,6 +2,7 @@ import { checkIdempotencyKey, IdempotentAdds, requestHash, resolveIdempotency } 
 import { type AddResult, type IdempotencyHooks, runAdd } from '../add/run-add';
 import type { AddStrategy } from '../add/add-strategy';
 import { additiveStrategy, rawMemoryText, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
+import { proceduralStrategy } from '../add/summarize-run';
 import { InvalidInputError, MissingSettingError } from '../contract/errors';
 import { andFilters, expiredFilter, notExpiredFilter, type Filter, type FilterInput } from '../contract/filter';
 import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
@@ -10,6 +11,7 @@ import { toMemoryItem, type MemoryItem } from '../contract/memory-item';
 import type { ChatMessage, HistoryEvent, MemoryRecord, Usage } from '../contract/types';
 import {
   INPUT_LIMITS,
+  checkCategories,
   checkDate,
   checkExpiresAt,
   checkId,
@@ -18,12 +20,13 @@ import {
   checkString,
   validateMessages,
   validateMetadata,
+  type CategoryDefinition,
 } from '../contract/validation';
 import { deleteMemories, deleteMemory } from '../edit/delete-memories';
 import { importRecords } from '../edit/import-records';
 import { updateMemory } from '../edit/update-memory';
 import { resolveGraphSettings, type GraphSettings } from '../graph/graph-options';
-import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from '../llm/prompts';
+import { DEFAULT_EXTRACTION_INSTRUCTIONS, DEFAULT_PROCEDURAL_INSTRUCTIONS, DEFAULT_UPDATE_INSTRUCTIONS } from '../llm/prompts';
 import { resolveRanking, type RankingSettings } from '../search/ranking';
 import { runSearch, type SearchResponse } from '../search/run-search';
 import { checkedGraphStore, checkedHistoryStore, checkedVectorStore } from '../store/checked-stores';
@@ -45,6 +48,7 @@ import {
   checkFilterOption,
   checkIncludeExpired,
   checkInfer,
+  checkMemoryType,
   checkRecords,
   checkScopeOptions,
   checkSearchOptions,
@@ -77,7 +81,8 @@ export class Memory {
   private readonly historyStore: HistoryStore;
   private readonly llm: LLM | undefined;
   private readonly strategy: AddStrategy;
-  private readonly prompts: { extraction: string; update: string };
+  private readonly prompts: { extraction: string; update: string; procedural: string };
+  private readonly categories: readonly CategoryDefinition[];
   private readonly reranker: Reranker | undefined;
   private readonly ranking: RankingSettings;
   private readonly candidateLimit: number;
@@ -127,7 +132,12 @@ export class Memory {
         options.prompts?.update === undefined
           ? DEFAULT_UPDATE_INSTRUCTIONS
           : checkString(options.prompts.update, 'options.prompts.update', { max: MAX_PROMPT_LENGTH }),
+      procedural:
+        options.prompts?.procedural === undefined
+          ? DEFAULT_PROCEDURAL_INSTRUCTIONS
+          : checkString(options.prompts.procedural, 'options.prompts.procedural', { max: MAX_PROMPT_LENGTH }),
     };
+    this.categories = options.categories === undefined ? [] : checkCategories(options.categories, 'options.categories');
     this.reranker = traced && options.reranker ? tracedReranker(options.reranker) : options.reranker;
     this.ranking = resolveRanking(options.ranking, options.embedder);
     this.candidateLimit = checkInteger(options.candidateLimit, 'options.candidateLimit', 0, 100, 10);
@@ -140,14 +150,16 @@ export class Memory {
 
   /**
    * Learns from a conversation: extracts facts and reconciles them with what is stored (or, with
-   * `infer: false`, stores the messages as given). Adds for one scope apply one at a time, so
+   * `infer: false`, stores the messages as given; with `memoryType: 'procedural'`, summarises an
+   * agent's run into one new procedural memory). Adds for one scope apply one at a time, so
    * concurrent callers lose nothing and create no duplicates.
    *
    * @param messages - one user message as a string, or chat messages
    * With `idempotencyKey`, a retry of the same call (same key, scope, messages and options) returns
    * the first call's result and writes nothing; see {@link AddOptions.idempotencyKey}.
    *
-   * @throws {InvalidInputError} for bad input; nothing is written.
+   * @throws {InvalidInputError} for bad input (messages, tool calls, metadata, categories, options); nothing is written.
+   * @throws {MissingSettingError} when the call needs an LLM (inference, a procedural summary) and none is configured.
    * @throws {ProviderResponseInvalidError} when the LLM's answer stays unusable after one corrective retry; nothing is written.
    * @throws {IdempotencyKeyReusedError} when `idempotencyKey` was used in this scope for another request; nothing is written.
    * @throws {UnsupportedCapabilityError} for an `idempotencyKey` when the history store keeps no idempotency records.
@@ -165,8 +177,25 @@ export class Memory {
     const expiresAt = options.expiresAt === undefined ? undefined : checkExpiresAt(options.expiresAt, 'options.expiresAt');
     const idempotencyKey = options.idempotencyKey === undefined ? undefined : checkIdempotencyKey(options.idempotencyKey);
     checkInfer(options.infer);
+    const memoryType = checkMemoryType(options.memoryType);
+    const procedural = memoryType === 'procedural';
     const infer = options.infer !== false;
-    const strategy = infer ? this.strategy : rawStrategy;
+    if (procedural && !infer) {
+      throw new InvalidInputError(
+        'options.infer',
+        'a procedural memory is a summary of the run written by an LLM, so it cannot be stored with infer: false',
+        'Leave infer out (with { llm } passed to new Memory()), or add the messages without memoryType.',
+      );
+    }
+    const categories = options.categories === undefined ? this.categories : checkCategories(options.categories, 'options.categories');
+    if (options.categories !== undefined && (!infer || procedural)) {
+      throw new InvalidInputError(
+        'options.categories',
+        procedural ? 'a procedural memory gets no categories' : 'categories are assigned at extraction, which infer: false skips',
+        'Leave categories out of this call, or filter on your own metadata key.',
+      );
+    }
+    const strategy = procedural ? proceduralStrategy : infer ? this.strategy : rawStrategy;
     // Without inference each message becomes a memory: its text keeps the limit of a memory's text.
     if (!infer) {
       checked.forEach((message, index) => {
@@ -174,7 +203,13 @@ export class Memory {
         if (text !== undefined) checkMemoryTextLength(text, typeof messages === 'string' ? 'messages' : `messages[${index}].content`);
       });
     }
-    if (this.graph && infer && !this.llm) {
+    if (procedural && !this.llm) {
+      throw new MissingSettingError(
+        'llm',
+        'A procedural memory is a summary of the run written by an LLM: pass { llm } to new Memory() to add with memoryType: "procedural".',
+      );
+    }
+    if (this.graph && infer && !procedural && !this.llm) {
       throw new MissingSettingError(
         'llm',
         'Graph memory extracts entities and relations with an LLM: pass { llm } to new Memory(), or add with { infer: false }.',
@@ -186,8 +221,9 @@ export class Memory {
         `The ${strategy.name} strategy extracts facts with an LLM: pass { llm } to new Memory(), or add with { infer: false }.`,
       );
     }
+    const instructions = procedural ? this.prompts.procedural : this.prompts.extraction;
     const extraction =
-      options.prompt === undefined ? this.prompts.extraction : checkString(options.prompt, 'options.prompt', { max: MAX_PROMPT_LENGTH });
+      options.prompt === undefined ? instructions : checkString(options.prompt, 'options.prompt', { max: MAX_PROMPT_LENGTH });
     const run = (idempotency?: IdempotencyHooks) =>
       runAdd(
         {
@@ -198,7 +234,10 @@ export class Memory {
           expiresAt,
           strategy,
           prompts: { extraction, update: this.prompts.update },
-          graph: infer ? this.graph : undefined,
+          // A procedural summary is about how a task was done, not facts about people: no graph, no categories.
+          graph: infer && !procedural ? this.graph : undefined,
+          memoryType,
+          categories: infer && !procedural ? categories : [],
           idempotency,
           signal: options.signal,
         },
@@ -214,6 +253,9 @@ export class Memory {
       // As the caller gave them: a retry that leaves occurredAt to the clock is still the same request.
       occurredAt: options.occurredAt === undefined ? undefined : occurredAt.getTime(),
       expiresAt,
+      memoryType,
+      // The call's own list (the Memory's is the same for every retry).
+      categories: options.categories === undefined ? undefined : categories,
     });
     return this.idempotentAdds.run({ scope, key: idempotencyKey, hash, signal: options.signal }, run);
   }

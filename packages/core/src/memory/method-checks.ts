@@ -2,8 +2,25 @@ import { InvalidInputError, MissingSettingError } from '../contract/errors';
 import { parseFilter, type Filter, type FilterInput } from '../contract/filter';
 import { validateScope } from '../contract/scope';
 import { denseItems } from '../contract/dense-array';
-import { EXPIRES_AT_KEY, type MemoryRecord, type Metadata, type Scope } from '../contract/types';
-import { INPUT_LIMITS, checkExpiresAt, checkId, checkInteger, checkMemoryText, validateMetadata } from '../contract/validation';
+import {
+  CATEGORIES_KEY,
+  EXPIRES_AT_KEY,
+  MEMORY_TYPE_KEY,
+  MEMORY_TYPES,
+  type MemoryRecord,
+  type MemoryType,
+  type Metadata,
+  type Scope,
+} from '../contract/types';
+import {
+  INPUT_LIMITS,
+  checkCategories,
+  checkExpiresAt,
+  checkId,
+  checkInteger,
+  checkMemoryText,
+  validateMetadata,
+} from '../contract/validation';
 import { hashText } from '../kit/ids';
 import type { AddOptions, MemoryChange, ScopeOptions, SearchOptions } from './memory-options';
 
@@ -79,6 +96,19 @@ export function checkChange(change: string | MemoryChange): {
   };
 }
 
+/** `add`'s `memoryType` option: `'semantic'` when absent. */
+export function checkMemoryType(value: unknown): MemoryType {
+  if (value === undefined) return 'semantic';
+  if (typeof value !== 'string' || !(MEMORY_TYPES as readonly string[]).includes(value)) {
+    throw new InvalidInputError(
+      'options.memoryType',
+      `expected ${MEMORY_TYPES.map((type) => `"${type}"`).join(' or ')}`,
+      'Pass memoryType: "procedural" to summarise an agent\'s run, or leave it out for facts.',
+    );
+  }
+  return value as MemoryType;
+}
+
 /** An `includeExpired` option: a boolean, `false` when absent. */
 export function checkIncludeExpired(value: unknown): boolean {
   if (value !== undefined && typeof value !== 'boolean') {
@@ -121,9 +151,17 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
     record.metadata !== null &&
     !Array.isArray(record.metadata) &&
     !(record.metadata instanceof Date);
-  const { [EXPIRES_AT_KEY]: expiry, ...userMetadata } = plain ? record.metadata : {};
+  // The same for the type and the categories.
+  const { [EXPIRES_AT_KEY]: expiry, [MEMORY_TYPE_KEY]: type, [CATEGORIES_KEY]: categories, ...userMetadata } = plain ? record.metadata : {};
   const metadata = validateMetadata(plain ? userMetadata : record.metadata, `${field}.metadata`);
   const expiresAt = expiry === undefined ? undefined : checkExpiresAt(expiry, `${field}.metadata.${EXPIRES_AT_KEY}`);
+  if (type !== undefined && type !== 'procedural')
+    throw new InvalidInputError(
+      `${field}.metadata.${MEMORY_TYPE_KEY}`,
+      'expected "procedural" (ordinary memories carry no type)',
+      'Leave the key out for an ordinary memory.',
+    );
+  const names = categories === undefined ? undefined : checkStoredCategories(categories, `${field}.metadata.${CATEGORIES_KEY}`);
   const vector = record.vector;
   if (!Array.isArray(vector) || vector.length === 0 || vector.length !== dimensions) {
     throw new InvalidInputError(
@@ -148,9 +186,28 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
     text,
     hash: hashText(text),
     scope,
-    metadata: expiresAt === undefined ? metadata : { ...metadata, [EXPIRES_AT_KEY]: expiresAt },
+    metadata: {
+      ...metadata,
+      ...(expiresAt === undefined ? {} : { [EXPIRES_AT_KEY]: expiresAt }),
+      ...(type === undefined ? {} : { [MEMORY_TYPE_KEY]: type }),
+      ...(names === undefined ? {} : { [CATEGORIES_KEY]: names }),
+    },
     createdAt: date('createdAt'),
     updatedAt: date('updatedAt'),
     occurredAt: date('occurredAt'),
   };
+}
+
+/** Stored categories (an import): 1 to maxCategories distinct names, each as a category name is checked. */
+function checkStoredCategories(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw new InvalidInputError(
+      field,
+      'expected a non-empty array of category names',
+      'Leave the key out for a memory without categories.',
+    );
+  return checkCategories(
+    denseItems(value as unknown[], field).map((name) => ({ name })),
+    field,
+  ).map((category) => category.name);
 }
