@@ -117,8 +117,8 @@ export interface ToolCall {
   readonly id?: string;
   /** The tool's name, e.g. "search_flights". */
   readonly name: string;
-  /** The arguments as JSON text (an object given on input is serialised). */
-  readonly arguments?: string;
+  /** The arguments: JSON text, or an object (`add` serialises it to JSON text). */
+  readonly arguments?: string | { readonly [key: string]: unknown };
 }
 
 /** The kinds of change a history event records. */

@@ -123,7 +123,7 @@ export function conversationPrompt(options: {
     role: string;
     content: string;
     name?: string;
-    toolCalls?: readonly { id?: string; name: string; arguments?: string }[];
+    toolCalls?: readonly { id?: string; name: string; arguments?: string | { readonly [key: string]: unknown } }[];
     toolCallId?: string;
   }[];
 }): string {
@@ -146,7 +146,10 @@ export function conversationPrompt(options: {
     const speaker = [message.name, message.toolCallId && `result of ${message.toolCallId}`].filter(Boolean).join(', ');
     const who = speaker ? `${message.role} (${speaker})` : message.role;
     if (message.content.trim() !== '') lines.push(`${who}: ${message.content}`);
-    for (const call of calls) lines.push(`${who} calls ${call.name}(${call.arguments ?? ''})${call.id ? ` [${call.id}]` : ''}`);
+    for (const call of calls) {
+      const args = call.arguments === undefined ? '' : typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
+      lines.push(`${who} calls ${call.name}(${args})${call.id ? ` [${call.id}]` : ''}`);
+    }
   }
   return lines.join('\n');
 }
