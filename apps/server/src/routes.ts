@@ -1,4 +1,4 @@
-import { EXPIRES_AT_KEY, hashText, uuidv7 } from '@mem/core/adapter';
+import { CATEGORIES_KEY, EXPIRES_AT_KEY, MEMORY_TYPE_KEY, hashText, uuidv7 } from '@mem/core/adapter';
 import {
   MemError,
   MissingSettingError,
@@ -167,7 +167,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
       operationId: 'addMemories',
       summary: 'Add memories from a conversation',
       description:
-        'Learns from messages: with an LLM (infer: true), extracts facts and reconciles them with what is stored (ADD, UPDATE, DELETE, NONE); with infer: false, stores the messages as given. Returns one event per fact, the memories created or updated, and the providers usage. With an Idempotency-Key header the request is safe to retry: a retry (same key, scope and body) gets the first response and writes nothing.',
+        'Learns from messages: with an LLM (infer: true), extracts facts and reconciles them with what is stored (ADD, UPDATE, DELETE, NONE); with infer: false, stores the messages as given; with memoryType: procedural, summarises the run of an agent (tool calls and results included) into one new procedural memory with one LLM call. Returns one event per fact, the memories created or updated, and the providers usage. With an Idempotency-Key header the request is safe to retry: a retry (same key, scope and body) gets the first response and writes nothing.',
       tag: 'memories',
       auth: 'key',
       body: addRequestSchema(context.hasLlm),
@@ -192,11 +192,14 @@ export function memoryRoutes(context: RouteContext): Route[] {
         const result = await memory
           .add(body.messages, {
             scope,
-            infer: body.infer ?? context.hasLlm,
+            // A procedural memory always needs the LLM: without one, core says so (MISSING_SETTING).
+            infer: body.infer ?? (context.hasLlm || body.memoryType === 'procedural'),
             ...(body.metadata ? { metadata: body.metadata } : {}),
             ...(body.prompt ? { prompt: body.prompt } : {}),
             ...(body.occurredAt !== undefined ? { occurredAt: body.occurredAt } : {}),
             ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
+            ...(body.memoryType !== undefined ? { memoryType: body.memoryType } : {}),
+            ...(body.categories !== undefined ? { categories: body.categories } : {}),
             ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
             signal,
           })
@@ -459,6 +462,8 @@ export function memoryRoutes(context: RouteContext): Route[] {
             metadata: {
               ...record.metadata,
               ...(record.expiresAt === undefined ? {} : { [EXPIRES_AT_KEY]: Date.parse(record.expiresAt) }),
+              ...(record.memoryType === 'procedural' ? { [MEMORY_TYPE_KEY]: record.memoryType } : {}),
+              ...(record.categories === undefined ? {} : { [CATEGORIES_KEY]: record.categories }),
             },
             createdAt,
             updatedAt: record.updatedAt === undefined ? createdAt : new Date(record.updatedAt),
@@ -673,6 +678,8 @@ function itemJson(item: MemoryItem) {
     updatedAt: item.updatedAt.toISOString(),
     occurredAt: item.occurredAt.toISOString(),
     ...(item.expiresAt ? { expiresAt: item.expiresAt.toISOString() } : {}),
+    ...(item.memoryType ? { memoryType: item.memoryType } : {}),
+    ...(item.categories ? { categories: [...item.categories] } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { INPUT_LIMITS, type FilterInput, type Metadata } from '@mem/core';
+import { INPUT_LIMITS, type CategoryDefinition, type ChatMessage, type FilterInput, type Metadata } from '@mem/core';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
@@ -23,7 +23,7 @@ const FIELD_NAME = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
 const DATE_FIELDS = ['createdAt', 'updatedAt', 'occurredAt'] as const;
 /** Fields a filter compares as dates: the date fields and the expiry. */
 const FILTER_DATE_FIELDS = [...DATE_FIELDS, 'expiresAt'] as const;
-const RESERVED_METADATA_KEYS = ['userId', 'agentId', 'runId', ...FILTER_DATE_FIELDS, 'id', 'text', 'hash'];
+const RESERVED_METADATA_KEYS = ['userId', 'agentId', 'runId', ...FILTER_DATE_FIELDS, 'memoryType', 'categories', 'id', 'text', 'hash'];
 
 /** Longest id (memory ids, scope ids, cursors) the API documents. */
 export const MAX_ID_CHARACTERS = INPUT_LIMITS.maxIdLength / 2;
@@ -82,7 +82,7 @@ export const MetadataInputSchema = Type.Object(
     maxProperties: INPUT_LIMITS.maxMetadataKeys,
     propertyNames: { pattern: FIELD_NAME, not: { enum: RESERVED_METADATA_KEYS } },
     description:
-      'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, expiresAt, id, text or hash) with a string, number, boolean or non-empty string array value.',
+      'Up to 64 keys (letters, digits, "_", "-", "."; not a scope or date field, expiresAt, memoryType, categories, id, text or hash) with a string, number, boolean or non-empty string array value.',
   },
 );
 
@@ -139,13 +139,60 @@ export const FilterSchema = Type.Unsafe<FilterInput>({
 // ---------------------------------------------------------------------------------------------
 // Requests
 
+/** One tool call of an assistant message (an agent's run). */
+export const ToolCallSchema = Type.Object(
+  {
+    id: Type.Optional(IdString('The call id, which the tool message with its result names as toolCallId.')),
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: NOT_BLANK, description: 'The tool\'s name, e.g. "search_flights".' }),
+    arguments: Type.Optional(
+      Type.Union([Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }), Type.Object({})], {
+        description: 'The arguments: JSON text, or an object (serialised to JSON).',
+      }),
+    ),
+  },
+  { $id: 'ToolCall', additionalProperties: false },
+);
+
 export const ChatMessageSchema = Type.Object(
   {
     role: StringEnum(['user', 'assistant', 'system', 'tool'] as const),
-    content: Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NOT_BLANK, description: 'Speaker name, e.g. "Caroline".' })),
+    content: Type.Union([Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }), Type.Null()], {
+      description: 'The text. null only on an assistant message with toolCalls.',
+    }),
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: NOT_BLANK,
+        description: 'Speaker name, e.g. "Caroline"; on a tool message, the tool\'s name.',
+      }),
+    ),
+    toolCalls: Type.Optional(
+      Type.Array(Type.Ref('ToolCall'), {
+        minItems: 1,
+        maxItems: INPUT_LIMITS.maxToolCalls,
+        description: 'Assistant messages only: the tools the agent called.',
+      }),
+    ),
+    toolCallId: Type.Optional(IdString('Tool messages only: the id of the tool call whose result this is.')),
   },
   { $id: 'ChatMessage', additionalProperties: false },
+);
+
+/** A custom category extraction may assign. */
+export const CategorySchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: INPUT_LIMITS.maxCategoryNameLength / 2,
+      pattern: NOT_BLANK,
+      description: 'Stored and filtered on (filter: { categories: name }); unique within the list, ignoring case.',
+    }),
+    description: Type.Optional(
+      Type.String({ maxLength: INPUT_LIMITS.maxCategoryDescriptionLength / 2, description: 'What belongs in it, shown to the model.' }),
+    ),
+  },
+  { $id: 'Category', additionalProperties: false },
 );
 
 /** A date in a request: RFC 3339, or epoch milliseconds. */
@@ -187,14 +234,29 @@ export function addRequestSchema(hasLlm: boolean) {
       ),
       occurredAt: Type.Optional(OccurredAt),
       expiresAt: Type.Optional(ExpiresAt),
+      memoryType: Type.Optional(
+        StringEnum(['semantic', 'procedural'] as const, {
+          description: hasLlm
+            ? "procedural: the messages are an agent's run (tool calls and results included); one LLM call summarises it into ONE new memory of that type, keeping commands, ids, values and errors verbatim, reconciled with nothing. prompt replaces the summary instructions. Default: semantic (facts)."
+            : 'Only semantic: this server has no LLM, and a procedural memory is a summary written by one (400 MISSING_SETTING). Default: semantic.',
+        }),
+      ),
+      categories: Type.Optional(
+        Type.Array(Type.Ref('Category'), {
+          maxItems: INPUT_LIMITS.maxCategories,
+          description:
+            'Custom categories the extraction call assigns to each fact (zero or more, names from this list only), returned as categories and filterable ({ categories: "food" }). Not with infer: false or memoryType procedural. Default: the server\'s (none).',
+        }),
+      ),
     },
     { additionalProperties: false },
   );
 }
-export type AddRequest = Omit<Static<ReturnType<typeof addRequestSchema>>, 'metadata' | 'scope' | 'messages'> & {
+export type AddRequest = Omit<Static<ReturnType<typeof addRequestSchema>>, 'metadata' | 'scope' | 'messages' | 'categories'> & {
   scope: Scope;
-  messages: string | Static<typeof ChatMessageSchema>[];
+  messages: string | ChatMessage[];
   metadata?: Metadata;
+  categories?: CategoryDefinition[];
 };
 type Scope = Static<typeof ScopeSchema>;
 
@@ -306,6 +368,14 @@ export const ImportRecordSchema = Type.Object(
     updatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: createdAt.' })),
     occurredAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: createdAt.' })),
     expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the memory expires. Default: never.' })),
+    memoryType: Type.Optional(StringEnum(['semantic', 'procedural'] as const, { description: 'Default: semantic.' })),
+    categories: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: INPUT_LIMITS.maxCategoryNameLength / 2, pattern: NOT_BLANK }), {
+        minItems: 1,
+        maxItems: INPUT_LIMITS.maxCategories,
+        description: 'Category names. Default: none.',
+      }),
+    ),
     hash: Type.Optional(Type.String({ maxLength: 128, description: 'Ignored (an export carries it); the hash is computed from text.' })),
   },
   { $id: 'ImportRecord', additionalProperties: false },
@@ -324,6 +394,8 @@ export type ImportRecordInput = {
   updatedAt?: string;
   occurredAt?: string;
   expiresAt?: string;
+  memoryType?: 'semantic' | 'procedural';
+  categories?: string[];
 };
 export type ImportRequest = { records: ImportRecordInput[] };
 
@@ -394,6 +466,12 @@ const memoryItemProperties = {
   updatedAt: DateTime,
   occurredAt: DateTime,
   expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the memory expires; absent when it never does.' })),
+  memoryType: Type.Optional(
+    Type.Literal('procedural', { description: "procedural: the summary of an agent's run; absent for ordinary memories (facts)." }),
+  ),
+  categories: Type.Optional(
+    Type.Array(Type.String(), { minItems: 1, description: 'The custom categories extraction assigned; absent when none.' }),
+  ),
 };
 
 export const MemoryItemSchema = Type.Object(memoryItemProperties, { $id: 'MemoryItem', additionalProperties: false });
@@ -698,7 +776,9 @@ export const COMPONENTS: readonly TSchema[] = [
   MetadataInputSchema,
   MetadataSchema,
   FilterSchema,
+  ToolCallSchema,
   ChatMessageSchema,
+  CategorySchema,
   UsageSchema,
   MemoryItemSchema,
   SearchResultSchema,

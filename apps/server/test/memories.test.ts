@@ -302,6 +302,134 @@ describe('the REST API with an LLM', () => {
   });
 });
 
+describe('the REST API: procedural memories and custom categories', () => {
+  const run = [
+    { role: 'user', content: 'Rotate the API key of project p-77.' },
+    { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'rotate_key', arguments: { project: 'p-77' } }] },
+    { role: 'tool', toolCallId: 'call_1', name: 'rotate_key', content: '{"keyId":"k_9f2","expires":"2025-01-01"}' },
+    { role: 'assistant', content: 'Rotated: new key k_9f2.' },
+  ];
+
+  it('memoryType procedural: one LLM call summarises a run with tool calls into one procedural memory, filterable by memoryType', async () => {
+    const summary = 'Task: rotate the API key of project p-77 (completed). 1. rotate_key {"project":"p-77"} returned keyId k_9f2.';
+    const llm = new ScriptedLLM([{ json: { summary } }, { json: { operations: [{ op: 'ADD', id: null, text: 'Owns project p-77' }] } }]);
+    const api = await startTestServer({ parts: { llm } });
+    try {
+      const added = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: run, scope: { userId: 'alice' }, memoryType: 'procedural', prompt: 'Keep ids verbatim.' },
+      });
+      expect(added.status).toBe(200);
+      expect(added.body.memories).toEqual([expect.objectContaining({ text: summary, memoryType: 'procedural', metadata: {} })]);
+      expect(added.body.usage.llmCalls).toBe(1);
+      const prompt = llm.requests[0]!.messages.map((message) => message.content).join('\n');
+      expect(prompt).toContain('Keep ids verbatim.');
+      expect(prompt).toContain('assistant calls rotate_key({"project":"p-77"}) [call_1]');
+      expect(prompt).toContain('tool (rotate_key, result of call_1): {"keyId":"k_9f2","expires":"2025-01-01"}');
+      await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'I own project p-77', scope: {} } });
+      const texts = (response: { body: { results: { text: string }[] } }) => response.body.results.map((item) => item.text);
+      const procedural = await api.request('POST', '/v1/memories/list', {
+        key: KEYS.alice,
+        body: { scope: {}, filter: { memoryType: 'procedural' } },
+      });
+      expect(texts(procedural)).toEqual([summary]);
+      const found = await api.request('POST', '/v1/search', {
+        key: KEYS.alice,
+        body: { query: 'project p-77', scope: {}, filter: { memoryType: { $ne: 'procedural' } } },
+      });
+      expect(texts(found)).toEqual(['Owns project p-77']);
+      // Bad shapes are typed 400s naming the field; OpenAI's wire names are refused by the document.
+      const bad = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: [{ role: 'user', content: 'x', toolCalls: [{ name: 'a' }] }], scope: {}, memoryType: 'procedural' },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'messages[0].toolCalls' });
+      const wire = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: [{ role: 'assistant', content: null, tool_calls: [] }], scope: {} },
+      });
+      expect(wire.status).toBe(400);
+      const noInfer = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: run, scope: {}, memoryType: 'procedural', infer: false },
+      });
+      expect(noInfer.status).toBe(400);
+      expect(noInfer.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'infer' });
+      expect(llm.requests).toHaveLength(2);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a server without an LLM refuses a procedural add with MISSING_SETTING, writing nothing', async () => {
+    const api = await startTestServer();
+    try {
+      const response = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: run, scope: { userId: 'alice' }, memoryType: 'procedural' },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('MISSING_SETTING');
+      expect(response.body.error.message).toContain('procedural memory is a summary of the run written by an LLM');
+      expect((await api.request('GET', '/v1/memories', { key: KEYS.alice })).body.results).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('categories: assigned by the extraction call, returned, filterable; bad categories are 400 naming the field', async () => {
+    const llm = new ScriptedLLM([
+      {
+        json: {
+          operations: [
+            { op: 'ADD', id: null, text: 'É vegetariana', categories: ['comida', 'desporto'] },
+            { op: 'ADD', id: null, text: 'Vai a Tóquio em junho', categories: ['viagens'] },
+          ],
+        },
+      },
+    ]);
+    const api = await startTestServer({ parts: { llm } });
+    try {
+      const categories = [{ name: 'comida', description: 'Dieta e pratos' }, { name: 'viagens' }];
+      const added = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: 'Sou vegetariana e vou a Tóquio em junho.', scope: { userId: 'alice' }, categories },
+      });
+      expect(added.status).toBe(200);
+      expect(added.body.memories.map((item: { text: string; categories?: string[] }) => [item.text, item.categories])).toEqual([
+        ['É vegetariana', ['comida']],
+        ['Vai a Tóquio em junho', ['viagens']],
+      ]);
+      expect(llm.requests[0]!.messages[0]!.content).toContain('- comida: Dieta e pratos');
+      const listed = await api.request('POST', '/v1/memories/list', {
+        key: KEYS.alice,
+        body: { scope: {}, filter: { categories: 'comida' } },
+      });
+      expect(listed.body.results.map((item: { text: string }) => item.text)).toEqual(['É vegetariana']);
+      for (const [body, field] of [
+        [[{ name: 'comida' }, { name: 'Comida' }], 'categories[1].name'],
+        [[{ name: '' }], 'categories[0].name'],
+      ] as const) {
+        const refused = await api.request('POST', '/v1/memories', {
+          key: KEYS.alice,
+          body: { messages: 'x', scope: {}, categories: body },
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.field).toBe(field);
+      }
+      const reserved = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: 'x', scope: {}, metadata: { categories: ['a'] }, infer: false },
+      });
+      expect(reserved.status).toBe(400);
+      expect(llm.requests).toHaveLength(1);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('the REST API with graph memory (SQLite graph store in the same file)', () => {
   it('returns what add changed in the graph, and the relations and entities around a search', async () => {
     const llm = new ScriptedLLM([
