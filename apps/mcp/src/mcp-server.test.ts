@@ -61,6 +61,34 @@ describe('createMemMcpServer (in-process client)', () => {
     await expectInvalidInputErrors(await connect(newMemory(), { userId: 'alice' }));
   });
 
+  it('add_memory with memoryType procedural: the run (tool calls and results) becomes one procedural memory, found by its type', async () => {
+    const summary =
+      'Task: book a table for 4 at Tasca do Chico (done). 1. search_restaurants {"q":"Tasca do Chico"} gave id r-19. 2. book r-19 at 20:00: confirmation C-5521.';
+    const llm = new ScriptedLLM([{ json: { summary } }]);
+    const client = await connect(newMemory({ llm }), { userId: 'alice' }, { inferByDefault: true });
+    const added = await callOk<{ memories: MemoryOutput[] }>(client, 'add_memory', {
+      memoryType: 'procedural',
+      messages: [
+        { role: 'user', content: 'Book a table for 4 at Tasca do Chico at 8pm' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'search_restaurants', arguments: '{"q":"Tasca do Chico"}' }] },
+        { role: 'tool', toolCallId: 'c1', content: '{"id":"r-19"}' },
+        { role: 'assistant', content: 'Booked, confirmation C-5521.' },
+      ],
+    });
+    expect(added.memories).toEqual([expect.objectContaining({ text: summary, memoryType: 'procedural' })]);
+    expect(llm.requests[0]!.messages[1]!.content).toContain('assistant calls search_restaurants({"q":"Tasca do Chico"}) [c1]');
+    const found = await callOk<{ results: MemoryOutput[] }>(client, 'search_memories', {
+      query: 'book a table',
+      filter: { memoryType: 'procedural' },
+    });
+    expect(found.results.map((item) => item.text)).toEqual([summary]);
+    // Without an LLM on the server: a typed error, nothing stored.
+    const plain = await connect(newMemory(), { userId: 'alice' });
+    expect(await callError(plain, 'add_memory', { memoryType: 'procedural', text: 'ran a task' }, 'MISSING_SETTING')).toContain(
+      'procedural memory is a summary of the run written by an LLM',
+    );
+  });
+
   it('add_memory and update_memory take expiresAt: an expired memory leaves search and list, and null brings it back', async () => {
     const memory = newMemory();
     const client = await connect(memory, { userId: 'alice' });

@@ -32,7 +32,8 @@ const FILTER_SYNTAX =
   'Filter on metadata and dates, MongoDB style. Equality: {"category": "food"}. ' +
   'Field operators: $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $contains (substring of a string, or element of an array), ' +
   'e.g. {"rating": {"$gte": 3}}. Combine with $and, $or, $not: {"$or": [{"city": "Lisbon"}, {"tags": {"$contains": "travel"}}]}. ' +
-  'createdAt, updatedAt and occurredAt take ISO dates: {"occurredAt": {"$gte": "2024-05-01"}}. Leave it out to match everything.';
+  'createdAt, updatedAt and occurredAt take ISO dates: {"occurredAt": {"$gte": "2024-05-01"}}. ' +
+  'memoryType and categories filter like metadata: {"memoryType": "procedural"}, {"categories": "food"}. Leave it out to match everything.';
 
 const ID_SOURCE = 'Ids come from search_memories, list_memories or add_memory results; never make one up.';
 
@@ -54,6 +55,8 @@ const memoryOutput = z.object({
   updatedAt: z.string().describe('When the memory last changed (ISO 8601).'),
   occurredAt: z.string().describe('When the conversation it came from happened (ISO 8601).'),
   expiresAt: z.string().optional().describe('When the memory expires (ISO 8601): from then on search and list leave it out.'),
+  memoryType: z.literal('procedural').optional().describe('procedural: the summary of how a task was done (a run); absent for facts.'),
+  categories: z.array(z.string()).optional().describe('Categories the server assigned at extraction; absent when none.'),
 });
 
 function toOutput(item: MemoryItem): z.infer<typeof memoryOutput> {
@@ -65,6 +68,8 @@ function toOutput(item: MemoryItem): z.infer<typeof memoryOutput> {
     updatedAt: item.updatedAt.toISOString(),
     occurredAt: item.occurredAt.toISOString(),
     ...(item.expiresAt ? { expiresAt: item.expiresAt.toISOString() } : {}),
+    ...(item.memoryType ? { memoryType: item.memoryType } : {}),
+    ...(item.categories ? { categories: [...item.categories] } : {}),
   };
 }
 
@@ -87,9 +92,22 @@ const addInput = z.strictObject({
   messages: z
     .array(
       z.strictObject({
-        role: z.enum(['user', 'assistant']),
+        role: z.enum(['user', 'assistant', 'tool']),
         content: z.string().max(100_000),
-        name: z.string().min(1).max(128).optional().describe('Speaker name, when several people talk.'),
+        name: z.string().min(1).max(128).optional().describe('Speaker name, when several people talk; on a tool message, the tool.'),
+        toolCalls: z
+          .array(
+            z.strictObject({
+              id: z.string().min(1).max(256).optional(),
+              name: z.string().min(1).max(128),
+              arguments: z.string().max(100_000).optional().describe('The arguments as JSON text.'),
+            }),
+          )
+          .min(1)
+          .max(64)
+          .optional()
+          .describe('On an assistant message: the tools you called (for memoryType procedural).'),
+        toolCallId: z.string().min(1).max(256).optional().describe('On a tool message: the id of the call whose result it is.'),
       }),
     )
     .min(1)
@@ -119,6 +137,12 @@ const addInput = z.strictObject({
     .describe(
       "Makes the call safe to retry: a later call with the same key (and the same text or messages and options) returns the first call's result and stores nothing again. Use a fresh key (e.g. a UUID) for each new thing to remember; 1 to 255 printable characters.",
     ),
+  memoryType: z
+    .enum(['semantic', 'procedural'])
+    .optional()
+    .describe(
+      'procedural: save how you carried out a task, to repeat or continue it later. Pass your run as messages (the request, your assistant turns with toolCalls, the tool results) and mem stores ONE summary keeping commands, ids, values and errors verbatim. Needs an LLM on the server. Default: semantic (facts about the user).',
+    ),
 });
 
 const addTool: MemTool = {
@@ -132,6 +156,7 @@ const addTool: MemTool = {
     'Pass `text` (one statement) or `messages` (recent turns).',
     'With inference on (the default when the server has an LLM) mem extracts the facts and itself updates or deletes memories they contradict, so you need not search first; with inference off the text is stored as given, so write it as the fact itself.',
     'Returns one event per fact (ADD, UPDATE, DELETE or NONE when already known) with the memory ids.',
+    'After a multi-step task worth repeating, call it with memoryType "procedural" and your run as messages; find such memories later with search_memories and filter {"memoryType": "procedural"}.',
   ].join(' '),
   inputSchema: addInput,
   outputSchema: z.object({
@@ -162,9 +187,12 @@ const addTool: MemTool = {
         'Leave infer out (or pass false) and write the text as the fact itself.',
       );
     }
+    const procedural = input.memoryType === 'procedural';
     const result = await context.memory.add(input.text ?? input.messages!, {
       ...call(context),
-      infer: input.infer ?? context.inferByDefault,
+      // A procedural memory is always written by the LLM: without one, core says so (MISSING_SETTING).
+      infer: input.infer ?? (context.inferByDefault || procedural),
+      ...(input.memoryType === undefined ? {} : { memoryType: input.memoryType }),
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.occurredAt === undefined ? {} : { occurredAt: input.occurredAt }),
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),

@@ -50,6 +50,8 @@ export interface MemoryOutput {
   readonly updatedAt: string;
   readonly occurredAt: string;
   readonly expiresAt?: string;
+  readonly memoryType?: 'procedural';
+  readonly categories?: readonly string[];
   readonly score?: number;
 }
 
@@ -75,7 +77,16 @@ export async function expectAllTools(client: Client): Promise<void> {
   }
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const properties = (name: string) => Object.keys(byName.get(name)!.inputSchema.properties ?? {}).sort();
-  expect(properties('add_memory')).toEqual(['expiresAt', 'idempotencyKey', 'infer', 'messages', 'metadata', 'occurredAt', 'text']);
+  expect(properties('add_memory')).toEqual([
+    'expiresAt',
+    'idempotencyKey',
+    'infer',
+    'memoryType',
+    'messages',
+    'metadata',
+    'occurredAt',
+    'text',
+  ]);
   expect(properties('search_memories')).toEqual(['filter', 'limit', 'query', 'threshold']);
   expect(properties('list_memories')).toEqual(['cursor', 'filter', 'pageSize']);
   expect(properties('get_memory')).toEqual(['id']);
