@@ -1,11 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXPIRES_AT_KEY, hashText, uuidv7, validateScope } from '@mem/core/adapter';
+import { CATEGORIES_KEY, EXPIRES_AT_KEY, MEMORY_TYPE_KEY, hashText, uuidv7, validateScope } from '@mem/core/adapter';
 import {
   INPUT_LIMITS,
   InvalidInputError,
   MemError,
+  type CategoryDefinition,
+  type ChatMessage,
   type FilterInput,
+  type MemoryType,
   type MemoryItem,
   type MemoryRecord,
   type Metadata,
@@ -54,6 +57,9 @@ const COMMAND_OPTIONS = {
     'expires-at': { type: 'string' },
     prompt: { type: 'string' },
     'idempotency-key': { type: 'string' },
+    messages: { type: 'boolean' },
+    'memory-type': { type: 'string' },
+    categories: { type: 'string' },
   },
   search: {
     limit: { type: 'string', short: 'n' },
@@ -93,7 +99,8 @@ const USAGE = `mem — long-term memory from the terminal
 Usage: mem <command> [arguments] [options]
 
 Commands:
-  add <text…> | -           Remember a message (- reads standard input)
+  add <text…> | -           Remember a message (- reads standard input; --messages: a JSON array of
+                            chat messages, e.g. an agent's run for --memory-type procedural)
   search <query…>           Find the most relevant memories
   list                      List memories (--all for every page)
   get <id>                  Show one memory
@@ -117,6 +124,7 @@ Options:
 
 Command options:
   add      --metadata <json>  --infer | --no-infer  --occurred-at <date>  --expires-at <date>  --prompt <text>
+           --messages  --memory-type semantic|procedural  --categories <json>
            --idempotency-key <key>   (a retry with the same key and text prints the first result, writes nothing)
   search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword  --include-expired  --rerank
   list     --filter <json>  --page-size <n>  --cursor <id>  --all  --include-expired
@@ -353,6 +361,8 @@ function itemJson(item: MemoryItem) {
     updatedAt: item.updatedAt.toISOString(),
     occurredAt: item.occurredAt.toISOString(),
     ...(item.expiresAt ? { expiresAt: item.expiresAt.toISOString() } : {}),
+    ...(item.memoryType ? { memoryType: item.memoryType } : {}),
+    ...(item.categories ? { categories: [...item.categories] } : {}),
   };
 }
 
@@ -369,10 +379,26 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const expiresAt = context.values['expires-at'];
     const idempotencyKey = context.values['idempotency-key'];
     const metadata = jsonOption<Metadata>(context.values, 'metadata');
-    const result = await configured.memory.add(text, {
+    const categories = jsonOption<CategoryDefinition[]>(context.values, 'categories');
+    const memoryType = context.values['memory-type'];
+    // --messages: the input is a JSON array of chat messages (core validates each one).
+    let messages: string | ChatMessage[] = text;
+    if (context.values.messages === true) {
+      try {
+        messages = JSON.parse(text) as ChatMessage[];
+      } catch {
+        throw new InvalidInputError('messages', 'is not valid JSON', 'Pass a JSON array such as [{"role":"user","content":"…"}].');
+      }
+    }
+    const procedural = memoryType === 'procedural';
+    const result = await configured.memory.add(messages, {
       scope: context.scope,
-      infer: inferOption(context.values, configured),
+      // A procedural memory is always written by the LLM: without one, core says so.
+      infer:
+        procedural && context.values.infer !== true && context.values['no-infer'] !== true ? true : inferOption(context.values, configured),
       ...(metadata ? { metadata } : {}),
+      ...(typeof memoryType === 'string' ? { memoryType: memoryType as MemoryType } : {}),
+      ...(categories ? { categories } : {}),
       ...(typeof occurredAt === 'string' ? { occurredAt } : {}),
       ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
       ...(typeof context.values.prompt === 'string' ? { prompt: context.values.prompt } : {}),
@@ -777,8 +803,13 @@ async function importRecord(configured: ConfiguredMemory, item: Extract<ImportIt
     text: item.text,
     hash: hashText(item.text),
     scope,
-    metadata:
-      item.expiresAt === undefined ? item.metadata : { ...item.metadata, [EXPIRES_AT_KEY]: date(item.expiresAt, 'expiresAt').getTime() },
+    metadata: {
+      ...item.metadata,
+      ...(item.expiresAt === undefined ? {} : { [EXPIRES_AT_KEY]: date(item.expiresAt, 'expiresAt').getTime() }),
+      // Core checks both (importRecords): a type other than procedural, or bad names, name the line.
+      ...(item.memoryType === undefined || item.memoryType === 'semantic' ? {} : { [MEMORY_TYPE_KEY]: item.memoryType }),
+      ...(item.categories === undefined ? {} : { [CATEGORIES_KEY]: item.categories }),
+    },
     createdAt: date(item.createdAt, 'createdAt'),
     updatedAt: date(item.updatedAt, 'updatedAt'),
     occurredAt: date(item.occurredAt, 'occurredAt'),

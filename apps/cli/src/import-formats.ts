@@ -28,6 +28,8 @@ export type ImportItem =
       readonly updatedAt: string;
       readonly occurredAt: string;
       readonly expiresAt?: string;
+      readonly memoryType?: string;
+      readonly categories?: readonly string[];
     };
 
 /** Formats `mem import` reads. */
@@ -78,7 +80,7 @@ function scopeOf(value: Record<string, unknown>, given: Scope, source: string): 
  * Reads JSONL: one JSON object per line, each one of
  * - `{ "messages": "text" | [{ "role", "content", "name"? }], "userId"?, "agentId"?, "runId"?, "scope"?, "metadata"?, "occurredAt"? }`: one `add`;
  * - `{ "role", "content", "name"? }`: one message, one `add`;
- * - `{ "id", "text", "scope", "metadata", "createdAt", "updatedAt", "occurredAt", "expiresAt"? }` (a line of `mem export`): the memory as it was.
+ * - `{ "id", "text", "scope", "metadata", "createdAt", "updatedAt", "occurredAt", "expiresAt"?, "memoryType"?, "categories"? }` (a line of `mem export`): the memory as it was.
  * The command's `--user`, `--agent`, `--run` re-scope: each replaces that id on every line (an
  * exported memory re-scoped this way is stored as a new memory, with a new id); ids the command does
  * not give come from the line. Blank lines are skipped.
@@ -132,6 +134,8 @@ export function parseJsonl(text: string, scope: Scope): ImportItem[] {
         updatedAt: typeof object.updatedAt === 'string' ? object.updatedAt : object.createdAt,
         occurredAt: typeof object.occurredAt === 'string' ? object.occurredAt : object.createdAt,
         ...(typeof object.expiresAt === 'string' ? { expiresAt: object.expiresAt } : {}),
+        ...(typeof object.memoryType === 'string' ? { memoryType: object.memoryType } : {}),
+        ...(Array.isArray(object.categories) ? { categories: object.categories as string[] } : {}),
       });
     } else {
       throw new InvalidInputError(
