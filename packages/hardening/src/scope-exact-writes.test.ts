@@ -23,7 +23,7 @@ import { FACT_POOL } from './support/model-output';
 //
 // For every ordered pair of scopes (the same, narrower, broader, overlapping, unrelated, another
 // user) and every path that writes a text (add without inference, reconcile ADD, reconcile UPDATE,
-// the additive strategy, update(), importRecords) the text written to scope B while scope A holds
+// the additive strategy, a procedural summary, update(), importRecords) the text written to scope B while scope A holds
 // it ends up stored in B exactly once, A's memory is untouched, and deleting A's copy leaves B's.
 // And importRecords never takes a memory id of another scope: it is refused, nothing written.
 
@@ -39,9 +39,12 @@ const SCOPES: readonly Scope[] = [
   { userId: 'bob', agentId: 'shared' },
 ];
 
-const PATHS = ['raw add', 'reconcile ADD', 'reconcile UPDATE', 'additive', 'update()', 'importRecords'] as const;
+const PATHS = ['raw add', 'reconcile ADD', 'reconcile UPDATE', 'additive', 'procedural', 'update()', 'importRecords'] as const;
 type WritePath = (typeof PATHS)[number];
-/** Paths that deduplicate: writing a text its own scope already holds stores nothing new. */
+/**
+ * Paths that deduplicate: writing a text its own scope already holds stores nothing new. A
+ * procedural summary is a memory of its own type: the ordinary memory holding its text is no copy.
+ */
 const DEDUPLICATING: ReadonlySet<WritePath> = new Set(['raw add', 'reconcile ADD', 'reconcile UPDATE', 'additive']);
 
 const OLD_TEXT = 'Old fact about the weather';
@@ -68,6 +71,7 @@ function memoryFor(stores: Stores, path: WritePath, text: string): { memory: Mem
   const llm = new ScriptedLLM([]);
   if (path === 'reconcile ADD') llm.push({ json: { operations: [{ op: 'ADD', id: null, text }] } });
   if (path === 'additive') llm.push({ json: { facts: [text] } });
+  if (path === 'procedural') llm.push({ json: { summary: text } });
   if (path === 'reconcile UPDATE') {
     llm.push((request) => {
       // The alias the model was shown for the old fact of scope B.
@@ -112,6 +116,9 @@ async function runWrite(stores: Stores, a: Scope, b: Scope, path: WritePath, tex
       case 'reconcile UPDATE':
       case 'additive':
         await memory.add(`A conversation that says: ${text}`, { scope: b });
+        break;
+      case 'procedural':
+        await memory.add(`An agent run that found: ${text}`, { scope: b, memoryType: 'procedural' });
         break;
       case 'update()':
         await memory.update(old!.events[0]!.id, text, { scope: b });

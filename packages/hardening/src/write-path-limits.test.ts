@@ -201,6 +201,18 @@ const textProbes: Probe[] = [
   },
   {
     limit: 'maxMemoryTextLength',
+    path: 'procedural summary (model output)',
+    field: 'model',
+    write: async (size, unit, seed) => {
+      const answer = { summary: textOf(size, unit, seed) };
+      return withMemory(
+        memoryWith(scripted(answer, answer)),
+        async (memory) => (await memory.add('an agent run', { scope, memoryType: 'procedural' })).events[0]?.text,
+      );
+    },
+  },
+  {
+    limit: 'maxMemoryTextLength',
     path: 'additive fact (model output)',
     field: 'model',
     write: async (size, unit, seed) => {
@@ -463,6 +475,132 @@ const idempotencyKeyProbes: Probe[] = [
   },
 ];
 
+/** An assistant message of a run with `count` tool calls (the arguments of the first `argumentsOf`). */
+function runWithCalls(count: number, seed: number, argumentsOf = '{}') {
+  return [
+    { role: 'user' as const, content: `run ${seed}` },
+    {
+      role: 'assistant' as const,
+      content: '',
+      toolCalls: Array.from({ length: count }, (_, index) => ({
+        id: `c${index}`,
+        name: `tool_${index}`,
+        arguments: index === 0 ? argumentsOf : '{}',
+      })),
+    },
+  ];
+}
+
+const toolCallProbes: Probe[] = [
+  {
+    limit: 'maxToolCalls',
+    path: 'add, procedural',
+    field: 'messages[1].toolCalls',
+    write: async (size, _unit, seed) =>
+      withMemory(
+        memoryWith(scripted({ summary: `procedural probe ${seed}` })),
+        async (memory) => (await memory.add(runWithCalls(size, seed), { scope, memoryType: 'procedural' })).events[0]?.text,
+      ),
+  },
+  {
+    limit: 'maxToolCalls',
+    path: 'add, infer: false',
+    field: 'messages[1].toolCalls',
+    write: async (size, _unit, seed) => (await plain.add(runWithCalls(size, seed), { scope, infer: false })).events[0]?.text,
+  },
+  {
+    limit: 'maxMessageLength',
+    path: 'add, procedural (tool call arguments)',
+    field: 'messages[1].toolCalls[0].arguments',
+    // Arguments are passed as they are (not trimmed): their length counts whole.
+    write: async (size, unit, seed) =>
+      withMemory(
+        memoryWith(scripted({ summary: `long arguments ${seed}` })),
+        async (memory) =>
+          (
+            await memory.add(runWithCalls(1, seed, textOf(size, unit === 'padded' ? 'ascii' : unit, seed)), {
+              scope,
+              memoryType: 'procedural',
+            })
+          ).events[0]?.text,
+      ),
+  },
+];
+
+type CategoryLimit = 'maxCategories' | 'maxCategoryNameLength' | 'maxCategoryDescriptionLength';
+
+/** Custom categories at `size` of one limit (the others small), unique names. */
+function categoriesOf(limit: CategoryLimit, size: number, unit: Unit, seed: number): { name: string; description?: string }[] {
+  switch (limit) {
+    case 'maxCategories':
+      return Array.from({ length: size }, (_, index) => ({ name: `c${seed}_${index}` }));
+    case 'maxCategoryNameLength':
+      return [{ name: textOf(size, unit, seed), description: 'one category' }];
+    case 'maxCategoryDescriptionLength':
+      return [{ name: `c${seed}`, description: textOf(size, unit, seed) }];
+  }
+}
+
+const CATEGORY_FIELDS: Record<CategoryLimit, string> = {
+  maxCategories: '',
+  maxCategoryNameLength: '[0].name',
+  maxCategoryDescriptionLength: '[0].description',
+};
+
+const categoryProbes: Probe[] = (['maxCategories', 'maxCategoryNameLength', 'maxCategoryDescriptionLength'] as const).flatMap(
+  (limit): Probe[] => [
+    {
+      limit,
+      path: 'add, categories option',
+      field: `options.categories${CATEGORY_FIELDS[limit]}`,
+      write: async (size, unit, seed) =>
+        withMemory(
+          memoryWith(scripted({ operations: [{ op: 'ADD', id: null, text: `categorized probe ${seed}`, categories: [] }] })),
+          async (memory) =>
+            (await memory.add('a conversation', { scope, categories: categoriesOf(limit, size, unit, seed) })).events[0]?.text,
+        ),
+    },
+    {
+      limit,
+      path: 'new Memory({ categories })',
+      field: `options.categories${CATEGORY_FIELDS[limit]}`,
+      write: async (size, unit, seed) => {
+        const vectorStore = new SqliteVectorStore({ path });
+        const historyStore = new SqliteHistoryStore({ path });
+        let memory: Memory;
+        try {
+          memory = new Memory({
+            embedder: new HashEmbedder(),
+            vectorStore,
+            historyStore,
+            llm: scripted({ operations: [{ op: 'ADD', id: null, text: `configured categories probe ${seed}` }] }),
+            categories: categoriesOf(limit, size, unit, seed),
+          });
+        } catch (error) {
+          await Promise.all([vectorStore.close(), historyStore.close()]);
+          throw error;
+        }
+        return withMemory(memory, async (opened) => (await opened.add('a conversation', { scope })).events[0]?.text);
+      },
+    },
+    ...(limit === 'maxCategoryDescriptionLength'
+      ? []
+      : [
+          {
+            limit,
+            path: 'importRecords, metadata.categories',
+            field: `records[0].metadata.categories${limit === 'maxCategories' ? '' : '[0]'}`,
+            write: async (size: number, unit: Unit, seed: number) => {
+              const names = categoriesOf(limit, size, unit, seed).map((category) => category.name);
+              const record = await recordOf({ text: `imported categories probe ${seed}`, metadata: { categories: names } });
+              await plain.importRecords([record]);
+              return (await plain.get(record.id, { scope }))?.text;
+            },
+          },
+        ]),
+  ],
+);
+
 const PROBES: readonly Probe[] = [
   ...textProbes,
   ...metadataProbes,
@@ -471,6 +609,8 @@ const PROBES: readonly Probe[] = [
   ...idProbes,
   ...messageProbes,
   ...idempotencyKeyProbes,
+  ...toolCallProbes,
+  ...categoryProbes,
 ];
 
 /** Every limit of INPUT_LIMITS that bounds a stored field or the add input has probes: a new limit without them fails here. */
@@ -579,6 +719,28 @@ const arrayInputs: ArrayInput[] = [
       field: (index) => `messages[${index}]`,
     }),
   ),
+  {
+    name: 'add toolCalls (infer: false)',
+    call: (items) => sparse.add([{ role: 'assistant', content: '', toolCalls: items as never }], { scope, infer: false }),
+    item: (index) => ({ id: `c${index}`, name: `tool_${index}` }),
+    field: (index) => `messages[0].toolCalls[${index}]`,
+  },
+  {
+    name: 'add categories',
+    call: (items) =>
+      withMemory(memoryWith(new ScriptedLLM([]), 'reconcile', sparsePath), (memory) =>
+        memory.add('sparse categories', { scope, categories: items as never }),
+      ),
+    item: (index) => ({ name: `c${index}` }),
+    field: (index) => `options.categories[${index}]`,
+  },
+  {
+    name: 'importRecords metadata.categories',
+    call: async (items) =>
+      sparse.importRecords([await recordOf({ text: 'sparse import categories', metadata: { categories: items as string[] } })]),
+    item: (index) => `c${index}`,
+    field: (index) => `records[0].metadata.categories[${index}]`,
+  },
   {
     name: 'importRecords records',
     call: (items) => sparse.importRecords(items as MemoryRecord[]),

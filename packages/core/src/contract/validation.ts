@@ -386,46 +386,73 @@ export interface CategoryDefinition {
 
 /**
  * Validates custom categories: an array of at most {@link INPUT_LIMITS}.maxCategories
- * `{ name, description? }`, names trimmed, non-empty, at most maxCategoryNameLength, unique (ignoring case).
+ * `{ name, description? }`, names trimmed, non-empty, at most maxCategoryNameLength, unique (ignoring
+ * case), descriptions trimmed, at most maxCategoryDescriptionLength.
  * @throws {InvalidInputError} naming `field[i].name` (or the list).
  */
 export function checkCategories(value: unknown, field: string): CategoryDefinition[] {
-  if (!Array.isArray(value))
-    throw new InvalidInputError(
-      field,
-      'expected an array of { name, description? }',
-      'Pass e.g. [{ name: "food", description: "Diet, dishes" }].',
-    );
-  if (value.length > INPUT_LIMITS.maxCategories)
-    throw new InvalidInputError(field, `${value.length} categories, more than ${INPUT_LIMITS.maxCategories}`, 'Merge related categories.');
-  const seen = new Map<string, number>();
-  return denseItems(value as unknown[], field).map((category, index) => {
+  const items = categoryList(
+    value,
+    field,
+    'an array of { name, description? }',
+    'Pass e.g. [{ name: "food", description: "Diet, dishes" }].',
+  );
+  const names = uniqueNames();
+  return items.map((category, index) => {
     const at = `${field}[${index}]`;
     if (typeof category !== 'object' || category === null || Array.isArray(category))
       throw new InvalidInputError(at, 'expected { name, description? }', 'Pass e.g. { name: "food", description: "Diet, dishes" }.');
     const { name, description } = category as Record<string, unknown>;
-    const trimmed = checkString(name, `${at}.name`, { max: Number.POSITIVE_INFINITY }).trim();
-    if (trimmed.length > INPUT_LIMITS.maxCategoryNameLength)
+    const checked = names.check(name, `${at}.name`, at);
+    if (description === undefined) return { name: checked };
+    const text = checkString(description, `${at}.description`, { max: Number.POSITIVE_INFINITY, allowEmpty: true }).trim();
+    if (text.length > INPUT_LIMITS.maxCategoryDescriptionLength)
       throw new InvalidInputError(
-        `${at}.name`,
-        `the name has ${trimmed.length} characters once trimmed, more than ${INPUT_LIMITS.maxCategoryNameLength}`,
-        'Use a short name and put the detail in the description.',
+        `${at}.description`,
+        `the description has ${text.length} characters once trimmed, more than ${INPUT_LIMITS.maxCategoryDescriptionLength}`,
+        'Describe the category in a sentence or two.',
       );
-    const key = trimmed.toLowerCase();
-    const earlier = seen.get(key);
-    if (earlier !== undefined)
-      throw new InvalidInputError(`${at}.name`, `repeats the name of ${field}[${earlier}]`, 'Give each category its own name.');
-    seen.set(key, index);
-    return {
-      name: trimmed,
-      ...(description === undefined
-        ? {}
-        : {
-            description: checkString(description, `${at}.description`, {
-              max: INPUT_LIMITS.maxCategoryDescriptionLength,
-              allowEmpty: true,
-            }).trim(),
-          }),
-    };
+    return { name: checked, ...(text === '' ? {} : { description: text }) };
   });
+}
+
+/**
+ * Validates the category names a stored memory carries (an import): 1 to maxCategories names, each
+ * checked like a category's name.
+ * @throws {InvalidInputError} naming `field[i]` (or the list).
+ */
+export function checkCategoryNames(value: unknown, field: string): string[] {
+  const items = categoryList(value, field, 'a non-empty array of category names', 'Leave the key out for a memory without categories.');
+  if (items.length === 0) throw new InvalidInputError(field, 'the array is empty', 'Leave the key out for a memory without categories.');
+  const names = uniqueNames();
+  return items.map((name, index) => names.check(name, `${field}[${index}]`, `${field}[${index}]`));
+}
+
+function categoryList(value: unknown, field: string, expected: string, fix: string): unknown[] {
+  if (!Array.isArray(value)) throw new InvalidInputError(field, `expected ${expected}`, fix);
+  if (value.length > INPUT_LIMITS.maxCategories)
+    throw new InvalidInputError(field, `${value.length} categories, more than ${INPUT_LIMITS.maxCategories}`, 'Merge related categories.');
+  return denseItems(value as unknown[], field);
+}
+
+/** Checks category names one by one: trimmed, 1 to maxCategoryNameLength, each once (ignoring case). */
+function uniqueNames() {
+  const seen = new Map<string, string>();
+  return {
+    /** `at`: the field of the name; `item`: how a later duplicate refers to this one. */
+    check(value: unknown, at: string, item: string): string {
+      const name = checkString(value, at, { max: Number.POSITIVE_INFINITY }).trim();
+      if (name.length > INPUT_LIMITS.maxCategoryNameLength)
+        throw new InvalidInputError(
+          at,
+          `the name has ${name.length} characters once trimmed, more than ${INPUT_LIMITS.maxCategoryNameLength}`,
+          'Use a short name and put the detail in the description.',
+        );
+      const key = name.toLowerCase();
+      const earlier = seen.get(key);
+      if (earlier !== undefined) throw new InvalidInputError(at, `repeats the name of ${earlier}`, 'Give each category its own name.');
+      seen.set(key, item);
+      return name;
+    },
+  };
 }

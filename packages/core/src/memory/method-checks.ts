@@ -14,7 +14,7 @@ import {
 } from '../contract/types';
 import {
   INPUT_LIMITS,
-  checkCategories,
+  checkCategoryNames,
   checkExpiresAt,
   checkId,
   checkInteger,
@@ -161,7 +161,7 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
       'expected "procedural" (ordinary memories carry no type)',
       'Leave the key out for an ordinary memory.',
     );
-  const names = categories === undefined ? undefined : checkStoredCategories(categories, `${field}.metadata.${CATEGORIES_KEY}`);
+  const names = categories === undefined ? undefined : checkCategoryNames(categories, `${field}.metadata.${CATEGORIES_KEY}`);
   const vector = record.vector;
   if (!Array.isArray(vector) || vector.length === 0 || vector.length !== dimensions) {
     throw new InvalidInputError(
@@ -196,18 +196,4 @@ function checkRecord(record: MemoryRecord, field: string, dimensions: number): M
     updatedAt: date('updatedAt'),
     occurredAt: date('occurredAt'),
   };
-}
-
-/** Stored categories (an import): 1 to maxCategories distinct names, each as a category name is checked. */
-function checkStoredCategories(value: unknown, field: string): string[] {
-  if (!Array.isArray(value) || value.length === 0)
-    throw new InvalidInputError(
-      field,
-      'expected a non-empty array of category names',
-      'Leave the key out for a memory without categories.',
-    );
-  return checkCategories(
-    denseItems(value as unknown[], field).map((name) => ({ name })),
-    field,
-  ).map((category) => category.name);
 }
