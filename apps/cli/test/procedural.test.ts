@@ -24,7 +24,9 @@ describe('mem, procedural memories and categories', () => {
     // Stored as given (no LLM): the tool call only message has no text; the others are stored.
     const stored = JSON.parse((await mem(['add', run, '--messages', '--user', 'eve', '--json'], { env })).stdout);
     expect(stored.events.map((event: { text: string }) => event.text)).toEqual(['Restart the worker', 'ok']);
-    expect((await mem(['add', 'x', '--categories', '[{"name":"ops"}]', '--user', 'eve'], { env })).stderr).toContain('categories');
+    expect((await mem(['add', 'x', '--categories', '[{"name":"ops"}]', '--user', 'eve'], { env })).stderr).toContain(
+      'categories are assigned at extraction',
+    );
   }, 300_000);
 
   it('export and import keep memoryType and categories; filters find them', async () => {

@@ -23,6 +23,7 @@ import {
   waitUntilVisible,
 } from './vector-store-case-support';
 import { EXPIRY_CASES } from './vector-store-expiry-cases';
+import { MEMORY_TYPE_CASES } from './vector-store-memory-type-cases';
 import { filterCase } from './vector-store-filter-cases';
 import { CONFORMANCE_DIMENSIONS, createVectorStoreHelpers, type VectorStoreCaseHelpers } from './vector-store-helpers';
 
@@ -274,6 +275,7 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   filterCase('or', 'or, including nested and'),
   filterCase('not', 'not, double not, and not inside and/or'),
   ...EXPIRY_CASES,
+  ...MEMORY_TYPE_CASES,
 
   // Scores and topK ---------------------------------------------------------------------------
   {
