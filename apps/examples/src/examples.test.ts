@@ -70,6 +70,17 @@ describe('examples run offline and print what they stored and found', () => {
     expect(out.split('== stored, with history\n')[1]).toBe('Lives in Porto (previously Lisbon)  [ADD -> UPDATE]\n');
   });
 
+  it('procedural-memory: the run becomes one procedural memory, found by its type, labelled as a scripted demonstration', async () => {
+    const out = await example('procedural-memory');
+    expect(out.startsWith('DEMONSTRATION: no LLM is configured')).toBe(true);
+    expect(out).toContain('Put the commands that worked last');
+    expect(out).toContain('(LLM calls: 1)');
+    const found = out.split('procedural memories only\n')[1]!.split('== everything else')[0]!;
+    expect(found).toContain('[procedural]\nTask: deploy build 4821 of the billing service to staging (completed).');
+    expect(found).not.toContain('stg-eu-1');
+    expect(out.split('== everything else\n')[1]).toBe('The staging cluster is called stg-eu-1\n');
+  });
+
   it('ai-sdk-chat: the second run remembers the first (withMemory, generateText then streamText)', async () => {
     const MEM_DB = join(mkdtempSync(join(tmpdir(), 'mem-example-')), 'chat.db');
     const first = await example('ai-sdk-chat', [], { MEM_DB });
