@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineVectorStoreCapabilities } from '../contract/capabilities';
 import { MemError } from '../contract/errors';
 import { CATEGORIES_KEY } from '../contract/types';
-import { InMemoryHistoryStore, InMemoryVectorStore, Memory, type CategoryDefinition, type FilterInput } from '../index';
+import { InMemoryGraphStore, InMemoryHistoryStore, InMemoryVectorStore, Memory, type CategoryDefinition, type FilterInput } from '../index';
 import { LANGUAGE_INSTRUCTION } from '../llm/prompts';
 import { HashEmbedder, ScriptedLLM, type ScriptStep } from '../testing';
 
@@ -103,6 +103,37 @@ describe('custom categories', () => {
       const found = await memory.search('vegetarian', { scope: alice, filter: { categories: 'health' } });
       expect(found.results.map((item) => [item.text, item.categories])).toEqual([['Is vegetarian', ['food', 'health']]]);
     }
+  });
+
+  it('with graph memory the same ONE call carries the operations with their categories and the graph', async () => {
+    const llm = new ScriptedLLM([
+      {
+        json: {
+          operations: [{ op: 'ADD', id: null, text: 'Works at Acme', categories: ['work'] }],
+          entities: [
+            { name: 'user', type: 'person' },
+            { name: 'Acme', type: 'company' },
+          ],
+          relations: [{ source: 'user', relation: 'works_at', target: 'Acme' }],
+          ended: [],
+        },
+      },
+    ]);
+    const memory = new Memory({
+      llm,
+      embedder: new HashEmbedder({ dimensions: 32 }),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+      graphStore: new InMemoryGraphStore(),
+      categories: [{ name: 'work' }],
+    });
+    const result = await memory.add('I work at Acme', { scope: alice });
+    expect(llm.requests).toHaveLength(1);
+    const schema = (llm.requests[0]!.responseFormat as unknown as { schema: { required: string[] } }).schema;
+    expect(schema.required).toEqual(['operations', 'entities', 'relations', 'ended']);
+    expect(itemSchema(llm, 0, 'operations').required).toContain('categories');
+    expect(result.memories[0]!.categories).toEqual(['work']);
+    expect(result.graph?.relations).toHaveLength(1);
   });
 
   it('an UPDATE sets the categories the model gave the new text; without categories configured it keeps them', async () => {
