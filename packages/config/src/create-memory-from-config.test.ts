@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ScriptedLLM } from '@mem/core/testing';
 import { createMemoryFromConfig } from './create-memory-from-config';
 import { loadConfig } from './load-config';
 
@@ -22,6 +23,22 @@ describe('createMemoryFromConfig', () => {
     } finally {
       await configured.close();
     }
+  });
+
+  it('passes the configured categories to Memory: the extraction call lists them, a bad list is refused when it is built', async () => {
+    const llm = new ScriptedLLM([{ json: { operations: [{ op: 'ADD', id: null, text: 'Is vegetarian', categories: ['food'] }] } }]);
+    const env = { MEM_DB: join(dir, 'categories.db'), MEM_CATEGORIES: '[{"name":"food","description":"Diet"}]' };
+    const configured = await createMemoryFromConfig(loadConfig({ env }), { llm });
+    try {
+      const { memories } = await configured.memory.add('I am vegetarian', { scope: { userId: 'u' } });
+      expect(memories[0]!.categories).toEqual(['food']);
+      expect(llm.requests[0]!.messages[0]!.content).toContain('- food: Diet');
+    } finally {
+      await configured.close();
+    }
+    await expect(
+      createMemoryFromConfig(loadConfig({ env: { ...env, MEM_CATEGORIES: '[{"name":"food"},{"name":"Food"}]' } }), { llm }),
+    ).rejects.toMatchObject({ field: 'options.categories[1].name' });
   });
 
   it('builds the OpenAI adapters from the configuration without calling them', async () => {

@@ -106,6 +106,9 @@ describe('loadConfig', () => {
     invalid(() => loadConfig({ env: { MEM_CONFIG: join(dir, 'missing.yaml') } }), 'MEM_CONFIG');
     invalid(() => loadConfig({ env: { MEM_RERANKER: 'jina' } }), 'config: reranker.provider');
     invalid(() => loadConfig({ env: { MEM_RERANKER_MODEL: 'rerank-v3.5' } }), 'config: reranker.model');
+    invalid(() => loadConfig({ env: { MEM_CATEGORIES: '[{name: food}]' } }), 'MEM_CATEGORIES');
+    invalid(() => loadConfig({ env: { MEM_CATEGORIES: '{"name":"food"}' } }), 'config: categories (MEM_CATEGORIES)');
+    invalid(() => loadConfig({ env: { MEM_CATEGORIES: '[{"description":"x"}]' } }), 'config: categories (MEM_CATEGORIES)[0]');
   });
 
   it('reads the reranker from MEM_RERANKER and MEM_RERANKER_MODEL, with options from the file', () => {
@@ -120,5 +123,16 @@ describe('loadConfig', () => {
       options: { localModelPath: './models' },
     });
     expect(loadConfig({ env: { MEM_CONFIG: file, MEM_RERANKER: 'none' } }).reranker).toEqual({ provider: 'none' });
+  });
+
+  it('reads custom categories from the file or MEM_CATEGORIES (a JSON array)', () => {
+    const file = join(dir, 'categories.yaml');
+    writeFileSync(file, 'categories:\n  - name: food\n    description: Diet and dishes\n  - name: travel\n');
+    expect(loadConfig({ env: { MEM_CONFIG: file } }).categories).toEqual([
+      { name: 'food', description: 'Diet and dishes' },
+      { name: 'travel' },
+    ]);
+    expect(loadConfig({ env: { MEM_CONFIG: file, MEM_CATEGORIES: '[{"name":"work"}]' } }).categories).toEqual([{ name: 'work' }]);
+    expect(loadConfig({ env: {} })).not.toHaveProperty('categories');
   });
 });

@@ -97,7 +97,18 @@ export interface MemConfig {
   readonly reranker: RerankerConfig;
   /** How `add` reconciles new facts. @default 'reconcile' (`MEM_STRATEGY`) */
   readonly strategy: 'reconcile' | 'additive';
+  /**
+   * Custom categories extraction assigns to facts (`Memory`'s `categories`; core checks the limits).
+   * Absent: none. (`MEM_CATEGORIES`, a JSON array)
+   */
+  readonly categories?: readonly CategoryConfig[];
   readonly server: ServerConfig;
+}
+
+/** A custom category, as `Memory`'s `categories` option takes it. */
+export interface CategoryConfig {
+  readonly name: string;
+  readonly description?: string;
 }
 
 /** A partial configuration, as a file or the caller gives it. Every section may be left out. */
@@ -110,6 +121,7 @@ export interface MemConfigInput {
   readonly graphStore?: GraphStoreConfig;
   readonly reranker?: RerankerConfig;
   readonly strategy?: 'reconcile' | 'additive';
+  readonly categories?: readonly CategoryConfig[];
   readonly server?: Partial<Omit<ServerConfig, 'rateLimit'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
 }
 
@@ -221,8 +233,21 @@ function configFromEnvironment(env: Environment): MemConfigInput {
       ? { reranker: { provider: reranker ?? 'none', ...(rerankerModel ? { model: rerankerModel } : {}) } as RerankerConfig }
       : {}),
     ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
+    ...(value('MEM_CATEGORIES') ? { categories: jsonSetting(value('MEM_CATEGORIES')!, 'MEM_CATEGORIES') as CategoryConfig[] } : {}),
     ...(Object.keys(server).length > 0 ? { server: server as MemConfigInput['server'] } : {}),
   };
+}
+
+function jsonSetting(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidInputError(
+      name,
+      'is not valid JSON',
+      `Set ${name} to a JSON array, e.g. ${name}='[{"name":"food","description":"Diet"}]'.`,
+    );
+  }
 }
 
 function numberSetting(text: string, name: string): number {
@@ -346,6 +371,8 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
     );
   }
 
+  const categories = input.categories === undefined ? undefined : categoriesOf(input.categories, at('categories (MEM_CATEGORIES)'));
+
   const serverInput = input.server ?? {};
   checkObject(serverInput, at('server'));
   const host = serverInput.host ?? '127.0.0.1';
@@ -366,7 +393,23 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
       perSecond: optionalNumber(rateInput.perSecond, at('server.rateLimit.perSecond (MEM_RATE_LIMIT_PER_SECOND)'), 0, 1_000_000) ?? 20,
     },
   };
-  return { db, llm, embedder, vectorStore, historyStore, graphStore, reranker, strategy, server };
+  return { db, llm, embedder, vectorStore, historyStore, graphStore, reranker, strategy, ...(categories ? { categories } : {}), server };
+}
+
+/** The shape of custom categories (`Memory` checks the names and limits when it is built). */
+function categoriesOf(value: unknown, field: string): CategoryConfig[] {
+  if (!Array.isArray(value))
+    throw new InvalidInputError(
+      field,
+      'expected an array of { name, description? }',
+      'Write e.g. categories: [{ name: food, description: Diet }].',
+    );
+  return value.map((item, index) => {
+    const { name, description } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || (description !== undefined && typeof description !== 'string'))
+      throw new InvalidInputError(`${field}[${index}]`, 'expected { name, description? } with strings', 'Give each category a name.');
+    return { name, ...(description === undefined ? {} : { description }) };
+  });
 }
 
 function checkObject(value: unknown, field: string): void {
