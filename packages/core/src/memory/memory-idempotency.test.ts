@@ -130,6 +130,8 @@ describe('idempotent adds', () => {
       { message: 'I am vegetarian', extra: { occurredAt: new Date(T0 - HOUR) } },
       { message: 'I am vegetarian', extra: { expiresAt: new Date(T0 + HOUR) } },
       { message: 'I am vegetarian', extra: { prompt: 'Remember diets only.' } },
+      { message: 'I am vegetarian', extra: { memoryType: 'procedural' as const } },
+      { message: 'I am vegetarian', extra: { categories: [{ name: 'food' }] } },
     ]) {
       const error = await rejection(memory.add(options.message, { scope: alice, idempotencyKey: 'k1', ...options.extra }));
       expect(error.code).toBe('IDEMPOTENCY_KEY_REUSED');
@@ -139,6 +141,20 @@ describe('idempotent adds', () => {
     }
     expect(llm.requests).toHaveLength(1);
     expect(await texts(memory)).toEqual(['Is vegetarian']);
+  });
+
+  it('a procedural run with tool calls: a retry is the same request, other tool calls are another', async () => {
+    const { memory, llm } = setup([{ json: { summary: 'Ran search(q=tea): 3 results' } }]);
+    const run = (query: string) => [
+      { role: 'user' as const, content: 'Find tea shops' },
+      { role: 'assistant' as const, content: '', toolCalls: [{ id: 'c1', name: 'search', arguments: { q: query } }] },
+      { role: 'tool' as const, toolCallId: 'c1', content: '3 results' },
+    ];
+    const first = await memory.add(run('tea'), { scope: alice, memoryType: 'procedural', idempotencyKey: 'run-1' });
+    expect(await memory.add(run('tea'), { scope: alice, memoryType: 'procedural', idempotencyKey: 'run-1' })).toEqual(first);
+    const error = await rejection(memory.add(run('coffee'), { scope: alice, memoryType: 'procedural', idempotencyKey: 'run-1' }));
+    expect(error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(llm.requests).toHaveLength(1);
   });
 
   it('metadata in another key order, and occurredAt left to a moving clock, are the same request', async () => {
