@@ -101,6 +101,12 @@ export interface VectorStore {
   keywordQuery(request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]>;
   /** The records in scope with these ids; missing ids are left out. */
   get(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<MemoryRecord[]>;
+  /**
+   * Optional: the records in scope whose `hash` is one of `hashes`, in any order. `add` uses it to
+   * find a stored copy of a text through an index; a store without it is asked a vector query with
+   * the text's vector instead, which reads the scope's vectors.
+   */
+  findByHash?(request: ScopedCall<{ readonly hashes: readonly string[] }>): Promise<MemoryRecord[]>;
   /** Deletes the records in scope with these ids; missing ids are ignored. */
   delete(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<void>;
   /** Every record in scope that matches `filter`, in ascending id order, after `after` if given; pages lazily. */

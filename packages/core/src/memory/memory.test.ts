@@ -131,6 +131,44 @@ describe('Memory.add with the reconcile strategy', () => {
     expect(results.flatMap((r) => r.events).filter((e) => e.kind === 'ADD')).toHaveLength(1);
   });
 
+  it("finds a stored copy of a fact through the store's findByHash when it has one, with no vector query, and only in the exact scope", async () => {
+    const asked: string[] = [];
+    class HashIndexedStore extends InMemoryVectorStore {
+      override async query(request: Parameters<InMemoryVectorStore['query']>[0]) {
+        asked.push('query');
+        return super.query(request);
+      }
+      async findByHash(request: { scope: typeof alice; hashes: readonly string[] }) {
+        asked.push('findByHash');
+        const records = [];
+        for await (const record of this.list({ scope: request.scope })) if (request.hashes.includes(record.hash)) records.push(record);
+        return records.reverse();
+      }
+    }
+    const vectorStore = new HashIndexedStore();
+    const memory = new Memory({
+      llm: new ScriptedLLM([
+        { json: { facts: ['Likes tea'] } },
+        { json: { facts: ['Likes tea'] } },
+        { json: { facts: ['Likes tea'] } },
+        { json: { facts: ['Likes tea'] } },
+      ]),
+      embedder: new HashEmbedder({ dimensions: 32 }),
+      vectorStore,
+      historyStore: new InMemoryHistoryStore(),
+      strategy: 'additive',
+    });
+    const narrower = { userId: 'alice', agentId: 'helper' };
+    expect((await memory.add('I like tea', { scope: narrower })).events).toMatchObject([{ kind: 'ADD' }]);
+    // The copy in { alice, helper } is not a copy in { alice }: stored again there, then found.
+    expect((await memory.add('tea', { scope: alice })).events).toMatchObject([{ kind: 'ADD' }]);
+    const first = (await memory.getAll({ scope: alice })).results.find((item) => item.scope.agentId === undefined)!;
+    expect((await memory.add('tea again', { scope: alice })).events).toEqual([{ kind: 'NONE', id: first.id, text: 'Likes tea' }]);
+    expect((await memory.add('tea again', { scope: narrower })).events).toMatchObject([{ kind: 'NONE' }]);
+    expect(asked.filter((call) => call === 'findByHash')).toHaveLength(4);
+    expect(asked).not.toContain('query');
+  });
+
   it('loses nothing under concurrency: 30 adds of different facts store 30 memories with history', async () => {
     const script = Array.from({ length: 30 }, (_, i) => ops({ op: 'ADD', text: `Fact number ${i}` }));
     const { memory } = setup(script);

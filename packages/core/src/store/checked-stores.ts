@@ -18,10 +18,17 @@ import type { MemoryRecord } from '../contract/types';
 // another scope, is a ProviderResponseInvalidError naming the store, never a TypeError or a leak.
 // Writes and everything else pass through unchanged.
 
-/** `store`, with the results of query, keywordQuery, get and list checked. */
+/** `store`, with the results of query, keywordQuery, get, findByHash and list checked. */
 export function checkedVectorStore(store: VectorStore): VectorStore {
   const { provider } = store;
+  const findByHash = store.findByHash?.bind(store);
   return {
+    ...(findByHash
+      ? {
+          findByHash: async (request: Parameters<typeof findByHash>[0]) =>
+            readRecords(await findByHash(request), { provider, operation: 'findByHash', scope: request.scope }),
+        }
+      : {}),
     provider,
     get capabilities() {
       return store.capabilities;
