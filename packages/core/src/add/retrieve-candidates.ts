@@ -1,4 +1,4 @@
-import { notExpiredFilter } from '../contract/filter';
+import { notExpiredFilter, splitFilter } from '../contract/filter';
 import type { MemoryRecord } from '../contract/types';
 import { filteredQuery } from '../store/filtered-reads';
 import { ensureDimensions } from '../store/readiness';
@@ -7,7 +7,8 @@ import type { AddContext } from './add-strategy';
 /**
  * The `reconcile` strategy's retrieval, also for custom strategies: finds the stored memories
  * closest to the new messages, in scope, leaving out those expired at `context.now`. One embedding
- * call for all messages, one query per message, merged by best score.
+ * call for all messages; one `queryAny` for all of them where the store has it (and evaluates the
+ * filter itself), else one query per message, merged by best score: the same candidates (ties aside).
  */
 export async function retrieveCandidates(context: AddContext): Promise<MemoryRecord[]> {
   return (await retrieveCandidatesWithVectors(context)).candidates;
@@ -27,6 +28,17 @@ export async function retrieveCandidatesWithVectors(context: AddContext): Promis
   await ensureDimensions(context.vectorStore, vectors[0]!.length, context.signal);
   const best = new Map<string, { record: MemoryRecord; score: number }>();
   const filter = notExpiredFilter(context.now);
+  const { vectorStore } = context;
+  if (vectorStore.queryAny && vectors.length > 1 && !splitFilter(filter, vectorStore.capabilities.filterOperators).residual) {
+    const matches = await vectorStore.queryAny({
+      scope: context.scope,
+      vectors,
+      topK: context.candidateLimit,
+      filter,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    return { candidates: matches.map((match) => match.record), vectors };
+  }
   const results = await Promise.all(
     vectors.map((vector) =>
       filteredQuery(context.vectorStore, {

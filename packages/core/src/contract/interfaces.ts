@@ -95,6 +95,14 @@ export interface VectorStore {
     request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
   ): Promise<VectorMatch[]>;
   /**
+   * Optional: the `topK` records in scope most similar to any of `vectors`, best first; score is the
+   * best cosine similarity to one of them. The same records as one `query` per vector merged by best
+   * score, in one pass over the scope: `add` asks it once for all the messages of a call.
+   */
+  queryAny?(
+    request: ScopedCall<{ readonly vectors: readonly (readonly number[])[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]>;
+  /**
    * The `topK` records in scope ranked by keyword relevance to `text`, best first.
    * @throws {UnsupportedCapabilityError} when `capabilities.keywordSearch` is false.
    */
