@@ -444,6 +444,42 @@ describe('at scale: rows of a scope side by side, copies found by hash', () => {
     expect(plan.map((step) => step.detail).join(' ')).toContain('memories_hash');
   });
 
+  it('answers queryAny with the records one query per vector would find, merged by best score, in one pass over the scope', async () => {
+    const store = track(new SqliteVectorStore({ path: join(directory, 'any.db') }));
+    await store.ensureCollection({ dimensions: 4 });
+    let seed = 3;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    const vector = () => [random(), random(), random(), random()];
+    await store.upsert({
+      records: Array.from({ length: 120 }, (_, index) =>
+        record(`r${String(index).padStart(3, '0')}`, {
+          vector: vector(),
+          scope: { userId: index % 3 === 0 ? 'other' : 'u1' },
+          metadata: { even: index % 2 === 0 },
+        }),
+      ),
+    });
+    const filter = { op: 'eq', field: 'even', value: true } as const;
+    for (let trial = 0; trial < 20; trial++) {
+      const vectors = Array.from({ length: 1 + (trial % 4) }, vector);
+      const filtered = trial % 2 === 0 ? { filter } : {};
+      const merged = new Map<string, number>();
+      for (const one of vectors) {
+        for (const match of await store.query({ scope, vector: one, topK: 7, ...filtered })) {
+          merged.set(match.record.id, Math.max(merged.get(match.record.id) ?? -2, match.score));
+        }
+      }
+      const expected = [...merged].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0])).slice(0, 7);
+      const any = await store.queryAny({ scope, vectors, topK: 7, ...filtered });
+      expect(any.map((match) => [match.record.id, match.score])).toEqual(expected);
+      expect(any.every((match) => match.record.scope.userId === 'u1' && (trial % 2 === 1 || match.record.metadata['even'] === true))).toBe(
+        true,
+      );
+    }
+    expect((await rejection(() => store.queryAny({ scope, vectors: [], topK: 3 }))).code).toBe('INVALID_INPUT');
+    expect((await rejection(() => store.queryAny({ scope, vectors: [[1, 0, 0]], topK: 3 }))).code).toBe('DIMENSION_MISMATCH');
+  });
+
   it('adds the hash index to a file made without it, once, with two stores opening the file at the same time', async () => {
     const path = join(directory, 'no-hash-index.db');
     const first = track(new SqliteVectorStore({ path }));

@@ -42,6 +42,8 @@ const BLOCK_SIZE = 4_294_967_296;
 /** Blocks: 1 to 2^21 - 1, so every seq stays below 2^53 (a safe JavaScript integer); rows from before blocks sit in block 0. */
 const BLOCKS = 2_097_152;
 
+/** Most vectors one queryAny takes (SQLite's min() takes at most 127 arguments). */
+const MAX_QUERY_VECTORS = 100;
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -211,6 +213,34 @@ export class SqliteVectorStore implements VectorStore {
       if (topK === 0) return [];
       const rows = this.statement(this.sql.query(where.sql)).all(vector, ...where.params, topK) as RankedRow[];
       // sqlite-vec yields NULL for a zero vector; core's cosine similarity calls that 0, distance 1.
+      return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
+    });
+  }
+
+  /**
+   * The `topK` records in scope nearest to any of `vectors` by exact cosine similarity, best first;
+   * score is the best similarity to one of them. One pass over the scope's rows, whatever the number
+   * of vectors (core's `add` asks it once for all the messages of a call).
+   */
+  async queryAny(
+    request: ScopedCall<{ readonly vectors: readonly (readonly number[])[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
+    return this.execute('queryAny', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const topK = validateTopK(request.topK);
+      const dimensions = this.requireDimensions();
+      if (!Array.isArray(request.vectors) || request.vectors.length === 0 || request.vectors.length > MAX_QUERY_VECTORS) {
+        throw new InvalidInputError('vectors', `expected an array of 1 to ${MAX_QUERY_VECTORS} vectors`, 'Pass { vectors: [vector] }.');
+      }
+      const vectors = request.vectors.map((vector, index) => {
+        if (vectorLength(vector) !== dimensions) {
+          throw this.dimensionMismatch(dimensions, vectorLength(vector), 'Embed queries with the same model as the memories.');
+        }
+        return encodeVector(vector, `vectors[${index}]`);
+      });
+      const where = this.whereClause(scope, request.filter);
+      if (topK === 0) return [];
+      const rows = this.statement(this.sql.queryAny(where.sql, vectors.length)).all(...vectors, ...where.params, topK) as RankedRow[];
       return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
     });
   }
@@ -617,6 +647,20 @@ function buildStatements(table: string) {
     query: (where: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, COALESCE(vec_distance_cosine(m.embedding, ?), 1.0) AS rank
+        FROM ${t} AS m
+        WHERE ${where}
+        ORDER BY rank, m.id_order
+        LIMIT ?
+      )
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
+    // The best distance to any of `count` vectors: SQLite's multi-argument min() (one argument would be the aggregate).
+    queryAny: (where: string, count: number) => `
+      WITH top AS (
+        SELECT m.seq AS seq, m.id_order AS id_order, ${
+          count === 1
+            ? 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)'
+            : `min(${Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)').join(', ')})`
+        } AS rank
         FROM ${t} AS m
         WHERE ${where}
         ORDER BY rank, m.id_order
