@@ -476,6 +476,16 @@ describe('at scale: rows of a scope side by side, copies found by hash', () => {
         true,
       );
     }
+    // Past the 127 arguments of SQLite's min(): 250 vectors, the first one the best match of record r005.
+    const target = (await store.get({ scope, ids: ['r005'] }))[0]!.vector;
+    const many = [target, ...Array.from({ length: 249 }, vector)];
+    const manyMerged = new Map<string, number>();
+    for (const one of many)
+      for (const match of await store.query({ scope, vector: one, topK: 3 }))
+        manyMerged.set(match.record.id, Math.max(manyMerged.get(match.record.id) ?? -2, match.score));
+    const manyExpected = [...manyMerged].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0])).slice(0, 3);
+    expect((await store.queryAny({ scope, vectors: many, topK: 3 })).map((match) => [match.record.id, match.score])).toEqual(manyExpected);
+    expect(manyExpected.map(([id]) => id)).toContain('r005');
     expect((await rejection(() => store.queryAny({ scope, vectors: [], topK: 3 }))).code).toBe('INVALID_INPUT');
     expect((await rejection(() => store.queryAny({ scope, vectors: [[1, 0, 0]], topK: 3 }))).code).toBe('DIMENSION_MISMATCH');
   });

@@ -42,8 +42,8 @@ const BLOCK_SIZE = 4_294_967_296;
 /** Blocks: 1 to 2^21 - 1, so every seq stays below 2^53 (a safe JavaScript integer); rows from before blocks sit in block 0. */
 const BLOCKS = 2_097_152;
 
-/** Most vectors one queryAny takes (SQLite's min() takes at most 127 arguments). */
-const MAX_QUERY_VECTORS = 100;
+/** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
+const MAX_QUERY_VECTORS = 10_000;
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -653,14 +653,9 @@ function buildStatements(table: string) {
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
-    // The best distance to any of `count` vectors: SQLite's multi-argument min() (one argument would be the aggregate).
     queryAny: (where: string, count: number) => `
       WITH top AS (
-        SELECT m.seq AS seq, m.id_order AS id_order, ${
-          count === 1
-            ? 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)'
-            : `min(${Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)').join(', ')})`
-        } AS rank
+        SELECT m.seq AS seq, m.id_order AS id_order, ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)'))} AS rank
         FROM ${t} AS m
         WHERE ${where}
         ORDER BY rank, m.id_order
@@ -689,6 +684,18 @@ function buildStatements(table: string) {
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
+}
+
+/**
+ * The least of SQL expressions, as SQLite's multi-argument min() nested in groups of at most 100
+ * (min() takes at most 127 arguments, and with one argument it would be the aggregate).
+ */
+function leastOf(expressions: readonly string[]): string {
+  if (expressions.length === 1) return expressions[0]!;
+  if (expressions.length <= 100) return `min(${expressions.join(', ')})`;
+  const groups: string[] = [];
+  for (let start = 0; start < expressions.length; start += 100) groups.push(leastOf(expressions.slice(start, start + 100)));
+  return leastOf(groups);
 }
 
 /** The scope tokens of a row (`new`, or a table name) as an SQL expression: see {@link scopeTokenQuery}. */
