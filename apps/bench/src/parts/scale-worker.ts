@@ -28,6 +28,8 @@ export interface ScaleWorkerOptions {
 
 export interface ScaleWorkerResult {
   readonly size: number;
+  /** Queries per kind (absent in results saved before it was recorded). */
+  readonly queries?: number;
   readonly dimensions: number;
   readonly scopes: number;
   readonly scopeSize: number;
@@ -163,6 +165,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const seconds = insertMs / 1000;
   return {
     size: options.size,
+    queries: options.queries,
     dimensions: options.dimensions,
     scopes: options.scopes,
     scopeSize: scopeVectors.length,
