@@ -218,8 +218,7 @@ export function scaleTables(saved: Saved<ScaleResult>): Table[] {
         row.add ? pair(row.add) : '–',
       ]),
       notes: [
-        `Queries per kind and size: ${[...new Set(result.rows.map((row) => row.queries ?? result.queries))].join(' or ')}. store.query: vector search in one scope, topK 10.`,
-        'query ÷ bound: store.query p50 over the scan bound p50.',
+        `Queries per kind, row by row: ${result.rows.map((row) => row.queries ?? result.queries).join(', ')}. query ÷ bound: store.query p50 over the scan bound p50.`,
         'store.query: vector search in one scope, topK 10. Memory.search: the public call (vector + keyword search fused), limit 10, with a precomputed query vector.',
         "Filter: metadata category = one of 12 values (about 1/12 of the scope). Scan bound: one pass of cosine similarity over the scope's vectors (or the ones passing the filter) in a tight JavaScript loop: no exact search can be faster.",
         `Texts: ${result.rows[0]?.texts ? `${result.rows[0].texts.source}, median ${fmt(result.rows[0].texts.medianChars, 0)} characters (p95 ${fmt(result.rows[0].texts.p95Chars, 0)})` : 'one-line synthetic sentences'}; query texts for the keyword leg: ${result.rows[0]?.texts?.source.startsWith('LongMemEval') ? "LongMemEval's questions" : 'short phrases'}.`,
