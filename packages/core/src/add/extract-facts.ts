@@ -4,6 +4,7 @@ import { memoryTextProblem, toWellFormed } from '../contract/validation';
 import { additiveSystemPrompt, conversationPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext } from './add-strategy';
+import { withImages } from './images';
 
 const FACTS_SCHEMA: JsonSchema = {
   type: 'object',
@@ -49,7 +50,7 @@ export async function extractFacts(context: AddContext): Promise<string[]> {
     ...(context.signal ? { signal: context.signal } : {}),
     messages: [
       { role: 'system', content: additiveSystemPrompt(context.prompts.extraction) },
-      { role: 'user', content: conversationPrompt({ occurredAt: context.occurredAt, messages: context.messages }) },
+      { role: 'user', ...withImages(conversationPrompt({ occurredAt: context.occurredAt, messages: context.messages }), context.images) },
     ],
   });
 }

@@ -6,6 +6,7 @@ import { conversationPrompt, reconcileSystemPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext, GraphPlan, PlannedOperation } from './add-strategy';
 import { GRAPH_OUTPUT_PROPERTIES, readGraphExtraction } from './graph-answer';
+import { withImages } from './images';
 import type { ShownRelation } from './shown-relations';
 
 const OPERATIONS_SCHEMA: JsonSchema = {
@@ -133,12 +134,15 @@ export async function reconcile(
       { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update, { graph }) },
       {
         role: 'user',
-        content: conversationPrompt({
-          occurredAt: context.occurredAt,
-          existing,
-          ...(graph ? { relations: shownRelations } : {}),
-          messages: context.messages,
-        }),
+        ...withImages(
+          conversationPrompt({
+            occurredAt: context.occurredAt,
+            existing,
+            ...(graph ? { relations: shownRelations } : {}),
+            messages: context.messages,
+          }),
+          context.images,
+        ),
       },
     ],
   });

@@ -1,3 +1,4 @@
+import { checkContentParts, type ImageLimits } from './content-parts';
 import { denseItems } from './dense-array';
 import { InvalidInputError } from './errors';
 import { FIELD_NAME_PATTERN } from './filter';
@@ -25,6 +26,13 @@ export const INPUT_LIMITS = {
   maxLimit: 1_000,
   /** The `idempotencyKey` of `add` (printable characters). */
   maxIdempotencyKeyLength: 255,
+  /** Images in one `add` call, over all its messages: the default of `MemoryOptions.images.maxImages`. */
+  maxImages: 10,
+  /**
+   * Bytes of one image given as a data URL (decoded): the default of `MemoryOptions.images.maxBytes`,
+   * under every provider's limit once base64-encoded (Anthropic's is 5 MB).
+   */
+  maxImageBytes: 3_000_000,
 } as const;
 
 const RESERVED_METADATA_KEYS = new Set<string>([...SCOPE_FIELDS, ...DATE_FIELDS, EXPIRES_AT_KEY, 'id', 'text', 'hash']);
@@ -93,8 +101,15 @@ export function checkId(value: unknown, field = 'id'): string {
   return checkString(value, field, { max: INPUT_LIMITS.maxIdLength });
 }
 
-/** Validates `add` input: a string (one user message) or an array of chat messages. */
-export function validateMessages(input: unknown, field = 'messages'): ChatMessage[] {
+/**
+ * Validates `add` input: a string (one user message) or an array of chat messages, whose content is
+ * a string or content parts (text and images, at most `images.maxImages` in all).
+ */
+export function validateMessages(
+  input: unknown,
+  field = 'messages',
+  images: ImageLimits = { maxImages: INPUT_LIMITS.maxImages, maxBytes: INPUT_LIMITS.maxImageBytes },
+): ChatMessage[] {
   if (typeof input === 'string') {
     return [{ role: 'user', content: checkString(input, field, { max: INPUT_LIMITS.maxMessageLength }) }];
   }
@@ -108,6 +123,7 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
   if (input.length > INPUT_LIMITS.maxMessages) {
     throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMessages} messages`, 'Add long conversations in several calls.');
   }
+  const counter = { images: 0 };
   return denseItems(input as unknown[], field).map((message: unknown, index) => {
     const at = `${field}[${index}]`;
     if (typeof message !== 'object' || message === null)
@@ -118,7 +134,9 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
     }
     const checked: ChatMessage = {
       role: role as ChatMessage['role'],
-      content: checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true }),
+      content: Array.isArray(content)
+        ? checkContentParts(content, `${at}.content`, { limits: images, maxTextLength: INPUT_LIMITS.maxMessageLength, counter })
+        : checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true }),
       ...(name === undefined ? {} : { name: checkString(name, `${at}.name`, { max: 128 }) }),
     };
     return checked;

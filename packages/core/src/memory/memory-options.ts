@@ -3,6 +3,7 @@ import type { Embedder, GraphStore, HistoryStore, LLM, Reranker, VectorStore } f
 import type { Metadata, Scope } from '../contract/types';
 import type { AddStrategy } from '../add/add-strategy';
 import type { IdempotencyOptions } from '../add/idempotency';
+import type { ImageOptions } from '../add/images';
 import type { GraphOptions } from '../graph/graph-options';
 import type { RankingOptions } from '../search/ranking';
 import type { TelemetryOptions } from '../telemetry/telemetry';
@@ -48,6 +49,8 @@ export interface MemoryOptions {
    * @default {} (the global tracer, no content, no scope ids)
    */
   readonly telemetry?: TelemetryOptions | false;
+  /** Images in messages: whether `add` reads them (`describe`), with which model, and the limits. */
+  readonly images?: ImageOptions;
 }
 
 /** Options of {@link Memory.add}. */
