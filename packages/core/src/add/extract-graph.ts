@@ -39,10 +39,7 @@ export async function extractGraph(
       { role: 'system', content: graphSystemPrompt() },
       {
         role: 'user',
-        ...withImages(
-          conversationPrompt({ occurredAt: context.occurredAt, relations: shown, messages: context.messages }),
-          context.images,
-        ),
+        ...withImages(conversationPrompt({ occurredAt: context.occurredAt, relations: shown, messages: context.messages }), context.images),
       },
     ],
   });

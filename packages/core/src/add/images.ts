@@ -47,7 +47,9 @@ export function resolveImageSettings(options: ImageOptions | undefined): ImageSe
   if (llm !== undefined && (typeof llm?.generate !== 'function' || llm.capabilities?.imageInput !== true)) {
     throw new InvalidInputError(
       'options.images.llm',
-      typeof llm?.generate !== 'function' ? 'expected an LLM' : `the ${llm.provider} model ${llm.model} cannot take images (capabilities.imageInput is false)`,
+      typeof llm?.generate !== 'function'
+        ? 'expected an LLM'
+        : `the ${llm.provider} model ${llm.model} cannot take images (capabilities.imageInput is false)`,
       'Pass a vision model whose adapter declares imageInput, or leave images.llm out.',
     );
   }
@@ -161,7 +163,15 @@ export async function prepareImages(request: {
         ? 'no_image_input'
         : undefined;
   if (reason) {
-    return { messages: request.messages.map(withoutImages), notes: [droppedNote(reason, images.map((image) => image.field))] };
+    return {
+      messages: request.messages.map(withoutImages),
+      notes: [
+        droppedNote(
+          reason,
+          images.map((image) => image.field),
+        ),
+      ],
+    };
   }
   if (settings.llm === undefined && request.strategyTakesImages) {
     return { messages: renderImages(request.messages, (number) => `[image ${number}]`), images, notes: [] };
@@ -180,10 +190,7 @@ export async function prepareImages(request: {
  * The content of an extraction call's user message: the prompt, then (with images) a note and each
  * image after its marker, as `parts`. Spread it into the message: `{ role: 'user', ...withImages(prompt, context.images) }`.
  */
-export function withImages(
-  text: string,
-  images: readonly ConversationImage[] | undefined,
-): { content: string; parts?: LLMContentPart[] } {
+export function withImages(text: string, images: readonly ConversationImage[] | undefined): { content: string; parts?: LLMContentPart[] } {
   if (!images || images.length === 0) return { content: text };
   const parts: LLMContentPart[] = [
     { type: 'text', text: `${text}\n\n${INLINE_IMAGES_NOTE}` },

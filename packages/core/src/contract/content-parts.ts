@@ -1,6 +1,6 @@
 import { denseItems } from './dense-array';
 import { InvalidInputError } from './errors';
-import type { ImageMediaType, LLMContentPart, LLMImagePart } from './interfaces';
+import type { ImageMediaType, LLMImagePart } from './interfaces';
 import type { ChatContentPart } from './types';
 
 // Content parts of the messages given to `add` (OpenAI's shape: text and image_url parts), and the
@@ -166,16 +166,6 @@ function sniffImageType(head: string): ImageMediaType | undefined {
   if (head.startsWith('GIF87a') || head.startsWith('GIF89a')) return 'image/gif';
   if (head.startsWith('RIFF') && head.slice(8, 12) === 'WEBP') return 'image/webp';
   return undefined;
-}
-
-/** The text of a message content: the string, or its text parts joined by a new line (images left out). */
-export function contentText(content: string | readonly (ChatContentPart | LLMContentPart)[]): string {
-  return typeof content === 'string'
-    ? content
-    : content
-        .filter((part) => part.type === 'text')
-        .map((part) => (part as { text: string }).text)
-        .join('\n');
 }
 
 /** An image as a data URL (`data:<type>;base64,…`) or its http(s) URL, for providers that take URLs. */
