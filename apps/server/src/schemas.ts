@@ -1,4 +1,4 @@
-import { INPUT_LIMITS, type FilterInput, type Metadata } from '@mem/core';
+import { INPUT_LIMITS, type ChatMessage, type FilterInput, type Metadata } from '@mem/core';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
@@ -139,10 +139,49 @@ export const FilterSchema = Type.Unsafe<FilterInput>({
 // ---------------------------------------------------------------------------------------------
 // Requests
 
+/** One part of a message's content, in OpenAI's shape: a text, or an image by URL. */
+export const ContentPartSchema = Type.Union(
+  [
+    Type.Object(
+      { type: Type.Literal('text'), text: Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }) },
+      { additionalProperties: false, title: 'TextPart' },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('image_url'),
+        image_url: Type.Object(
+          {
+            url: Type.String({
+              minLength: 1,
+              pattern: '^([Hh][Tt][Tt][Pp][Ss]?|[Dd][Aa][Tt][Aa]):',
+              description:
+                "An http(s) URL the model provider fetches, or a base64 data URL of a PNG, JPEG, GIF or WebP image (data:image/png;base64,…), at most the server's images.maxBytes once decoded (default 3,000,000; MEM_BODY_LIMIT bounds the whole request).",
+            }),
+            detail: Type.Optional(StringEnum(['auto', 'low', 'high'] as const, { description: 'How closely the model looks (OpenAI).' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false, title: 'ImagePart' },
+    ),
+  ],
+  {
+    $id: 'ContentPart',
+    description:
+      'A text part, or an image part. Images are read only when the server is configured to (MEM_IMAGES=describe, with an LLM that sees images); otherwise they are left out and the response says so in notes. At most images.maxImages (default 10) per request.',
+  },
+);
+
 export const ChatMessageSchema = Type.Object(
   {
     role: StringEnum(['user', 'assistant', 'system', 'tool'] as const),
-    content: Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
+    content: Type.Union(
+      [
+        Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
+        Type.Array(Type.Ref('ContentPart'), { maxItems: 100, description: 'Text and image parts, in order.' }),
+      ],
+      { description: 'The text of the message, or its content parts (OpenAI style).' },
+    ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NOT_BLANK, description: 'Speaker name, e.g. "Caroline".' })),
   },
   { $id: 'ChatMessage', additionalProperties: false },
@@ -193,7 +232,7 @@ export function addRequestSchema(hasLlm: boolean) {
 }
 export type AddRequest = Omit<Static<ReturnType<typeof addRequestSchema>>, 'metadata' | 'scope' | 'messages'> & {
   scope: Scope;
-  messages: string | Static<typeof ChatMessageSchema>[];
+  messages: string | ChatMessage[];
   metadata?: Metadata;
 };
 type Scope = Static<typeof ScopeSchema>;
@@ -433,12 +472,29 @@ export const GraphAddResultSchema = Type.Object(
   { $id: 'GraphAddResult', additionalProperties: false },
 );
 
+/** Something the caller should know though the add succeeded (core's `AddNote`). */
+export const AddNoteSchema = Type.Object(
+  {
+    code: StringEnum(['IMAGES_DROPPED'] as const),
+    reason: StringEnum(['images_off', 'no_image_input', 'infer_false', 'not_described'] as const, {
+      description:
+        'images_off: the server does not read images (MEM_IMAGES); no_image_input: its LLM cannot see images; infer_false: infer: false stores text only; not_described: the model gave no description.',
+    }),
+    message: Type.String(),
+    parts: Type.Array(Type.String(), { description: 'The image parts left out, e.g. messages[0].content[1].' }),
+  },
+  { $id: 'AddNote', additionalProperties: false, description: 'Images of the request were left out (their text parts were kept).' },
+);
+
 export const AddResponseSchema = Type.Object(
   {
     events: Type.Array(Type.Ref('MemoryEvent')),
     memories: Type.Array(Type.Ref('MemoryItem')),
     usage: Type.Ref('Usage'),
     graph: Type.Optional(Type.Ref('GraphAddResult')),
+    notes: Type.Optional(
+      Type.Array(Type.Ref('AddNote'), { description: 'Present when there is something to know, e.g. images left out.' }),
+    ),
   },
   { $id: 'AddResponse', additionalProperties: false },
 );
@@ -698,12 +754,14 @@ export const COMPONENTS: readonly TSchema[] = [
   MetadataInputSchema,
   MetadataSchema,
   FilterSchema,
+  ContentPartSchema,
   ChatMessageSchema,
   UsageSchema,
   MemoryItemSchema,
   SearchResultSchema,
   MemoryEventSchema,
   GraphAddResultSchema,
+  AddNoteSchema,
   AddResponseSchema,
   ListResponseSchema,
   SearchResponseSchema,

@@ -67,6 +67,7 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       vectorStore,
       historyStore,
       strategy: config.strategy,
+      images: config.images,
       ...(llm ? { llm } : {}),
       ...(graphStore ? { graphStore } : {}),
       ...(reranker ? { reranker } : {}),

@@ -12,7 +12,7 @@ export * from './contract/errors';
 export * from './contract/types';
 export * from './contract/filter';
 export * from './contract/scope';
-export { INPUT_LIMITS } from './contract/validation';
+export { INPUT_LIMITS, validateMessages } from './contract/validation';
 export { IMAGE_MEDIA_TYPES, imageUrl } from './contract/content-parts';
 export { toMemoryItem, type MemoryItem } from './contract/memory-item';
 
