@@ -1,4 +1,4 @@
-import { InvalidInputError, NotFoundError, type FilterInput, type Memory, type MemoryItem, type Scope } from '@mem/core';
+import { InvalidInputError, NotFoundError, type ChatMessage, type FilterInput, type Memory, type MemoryItem, type Scope } from '@mem/core';
 import * as z from 'zod';
 
 /** What a tool call runs with: the server's memory and the caller's scope, never chosen by the model. */
@@ -88,7 +88,24 @@ const addInput = z.strictObject({
     .array(
       z.strictObject({
         role: z.enum(['user', 'assistant']),
-        content: z.string().max(100_000),
+        content: z.union([
+          z.string().max(100_000),
+          z
+            .array(
+              z.object({
+                type: z.enum(['text', 'image_url']),
+                text: z.string().max(100_000).optional(),
+                image_url: z
+                  .object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() })
+                  .optional()
+                  .describe('An https URL, or a base64 data URL of a PNG, JPEG, GIF or WebP image.'),
+              }),
+            )
+            .max(100)
+            .describe(
+              'Content parts: { type: "text", text } and { type: "image_url", image_url: { url } }. Images are read when the server is set to (MEM_IMAGES=describe); otherwise the result notes them as left out.',
+            ),
+        ]),
         name: z.string().min(1).max(128).optional().describe('Speaker name, when several people talk.'),
       }),
     )
@@ -144,6 +161,17 @@ const addTool: MemTool = {
       }),
     ),
     memories: z.array(memoryOutput).describe('The memories created or updated, as stored.'),
+    notes: z
+      .array(
+        z.object({
+          code: z.literal('IMAGES_DROPPED'),
+          reason: z.enum(['images_off', 'no_image_input', 'infer_false', 'not_described']),
+          message: z.string(),
+          parts: z.array(z.string()),
+        }),
+      )
+      .optional()
+      .describe('Images of the messages that were left out (their text was kept), and why.'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async run(raw, context) {
@@ -162,7 +190,7 @@ const addTool: MemTool = {
         'Leave infer out (or pass false) and write the text as the fact itself.',
       );
     }
-    const result = await context.memory.add(input.text ?? input.messages!, {
+    const result = await context.memory.add((input.text ?? input.messages!) as string | ChatMessage[], {
       ...call(context),
       infer: input.infer ?? context.inferByDefault,
       ...(input.metadata ? { metadata: input.metadata } : {}),
@@ -178,6 +206,7 @@ const addTool: MemTool = {
         ...(event.previousText === undefined ? {} : { previousText: event.previousText }),
       })),
       memories: result.memories.map(toOutput),
+      ...(result.notes ? { notes: result.notes.map((note) => ({ ...note, parts: [...note.parts] })) } : {}),
     };
   },
 };
