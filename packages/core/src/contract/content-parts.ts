@@ -43,7 +43,14 @@ export function checkContentParts(
   let textLength = 0;
   return denseItems(content as unknown[], field).map((part, index): ChatContentPart => {
     const at = `${field}[${index}]`;
-    const type = typeof part === 'object' && part !== null ? (part as { type?: unknown }).type : undefined;
+    if (typeof part !== 'object' || part === null || Array.isArray(part)) {
+      throw new InvalidInputError(
+        at,
+        `expected a content part object, got ${part === null ? 'null' : Array.isArray(part) ? 'an array' : typeof part}`,
+        'Pass { type: "text", text } or { type: "image_url", image_url: { url } }.',
+      );
+    }
+    const type = (part as { type?: unknown }).type;
     if (type === 'text') {
       const text = (part as { text?: unknown }).text;
       if (typeof text !== 'string') throw new InvalidInputError(`${at}.text`, 'expected a string', 'Give every text part its text.');

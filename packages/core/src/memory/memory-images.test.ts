@@ -210,7 +210,12 @@ describe('bad parts: a typed error naming the part, nothing written, no model ca
       'messages[0].content[0].type',
       /unknown content part type "input_audio"/,
     ],
-    ['a part that is not an object', [{ role: 'user', content: ['hello'] }], 'messages[0].content[0].type', /unknown content part type/],
+    [
+      'a part that is not an object',
+      [{ role: 'user', content: ['hello'] }],
+      'messages[0].content[0]',
+      /expected a content part object, got string/,
+    ],
     ['a text part without text', [{ role: 'user', content: [{ type: 'text' }] }], 'messages[0].content[0].text', /expected a string/],
     [
       'a missing url',
