@@ -154,7 +154,7 @@ export async function prepareImages(request: {
   const { settings } = request;
   const images = readImages(request.messages, settings.limits.maxBytes);
   if (images.length === 0) return { messages: request.messages.map(withoutImages), notes: [] };
-  const describer = settings.llm ?? (request.llm?.capabilities.imageInput ? request.llm : undefined);
+  const describer = settings.llm ?? (request.llm?.capabilities.imageInput === true ? request.llm : undefined);
   const reason: AddNote['reason'] | undefined = !request.infer
     ? 'infer_false'
     : !settings.describe

@@ -65,10 +65,12 @@ export interface LLMCapabilities {
    * Whether `generate` takes images: user messages whose content is text and image parts
    * (`LLMImagePart`, an `http(s)` URL or base64 PNG, JPEG, GIF or WebP bytes), sent in the
    * provider's own shape. With it, `add` shows a conversation's images to the model (with
-   * `MemoryOptions.images.describe`); without it, core never sends an image part.
+   * `MemoryOptions.images.describe`); without it, core never sends an image part. Optional so
+   * capabilities written by hand before it existed stay valid: absent is false
+   * ({@link defineLLMCapabilities} always sets it).
    * @default false
    */
-  readonly imageInput: boolean;
+  readonly imageInput?: boolean;
 }
 
 /** Fills the documented defaults and freezes the result. */
