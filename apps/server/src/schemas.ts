@@ -1,4 +1,5 @@
 import { INPUT_LIMITS, type ChatMessage, type FilterInput, type Metadata } from '@mem/core';
+import { MAX_IMAGE_URL_LENGTH } from '@mem/core/adapter';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
@@ -139,6 +140,26 @@ export const FilterSchema = Type.Unsafe<FilterInput>({
 // ---------------------------------------------------------------------------------------------
 // Requests
 
+/**
+ * An http(s) image URL as core accepts it: host labels of letters, digits and single hyphens (no
+ * address or punycode the URL parser could refuse), then a path. Stricter than core, like every
+ * bound of the document.
+ */
+const HttpImageUrl = Type.String({
+  maxLength: MAX_IMAGE_URL_LENGTH,
+  pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z](?:-?[A-Za-z0-9])*(?:\\.[A-Za-z](?:-?[A-Za-z0-9])*)*(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/?#-]*)?$",
+});
+
+/**
+ * A base64 data URL whose first bytes are the header of its media type (core checks them), in
+ * groups of four characters, decoding to at most the default images.maxBytes.
+ */
+const DataImageUrl = Type.String({
+  maxLength: 'data:image/png;base64,'.length + (INPUT_LIMITS.maxImageBytes / 3) * 4,
+  pattern:
+    '^data:image/(?:png;base64,iVBORw0KGgo[A-Za-z0-9+/]|jpeg;base64,/9j/|gif;base64,R0lGOD[dl]h|webp;base64,UklGR[g-v][A-Za-z0-9+/]{4}[BFJNRVZdhlptx159]XRUJQ)(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$',
+});
+
 /** One part of a message's content, in OpenAI's shape: a text, or an image by URL. */
 export const ContentPartSchema = Type.Union(
   [
@@ -151,9 +172,7 @@ export const ContentPartSchema = Type.Union(
         type: Type.Literal('image_url'),
         image_url: Type.Object(
           {
-            url: Type.String({
-              minLength: 1,
-              pattern: '^([Hh][Tt][Tt][Pp][Ss]?|[Dd][Aa][Tt][Aa]):',
+            url: Type.Union([HttpImageUrl, DataImageUrl], {
               description:
                 "An http(s) URL the model provider fetches, or a base64 data URL of a PNG, JPEG, GIF or WebP image (data:image/png;base64,…), at most the server's images.maxBytes once decoded (default 3,000,000; MEM_BODY_LIMIT bounds the whole request).",
             }),
@@ -178,7 +197,10 @@ export const ChatMessageSchema = Type.Object(
     content: Type.Union(
       [
         Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
-        Type.Array(Type.Ref('ContentPart'), { maxItems: 100, description: 'Text and image parts, in order.' }),
+        Type.Array(Type.Ref('ContentPart'), {
+          maxItems: INPUT_LIMITS.maxImages,
+          description: 'Text and image parts, in order (core takes up to 100 parts; the document states the image limit).',
+        }),
       ],
       { description: 'The text of the message, or its content parts (OpenAI style).' },
     ),
