@@ -51,6 +51,9 @@ Options:
   --queries N            scale: queries per kind and size (default 300)
   --scopes N             scale: scopes the memories are spread over (default 100; 1 puts every memory in one scope)
   --dimensions N         scale: vector dimensions (default 1536)
+  --adds N               scale: Memory.add calls measured per size, in one scope (default 50; 0 skips them)
+  --texts KIND           scale: memory texts: longmemeval (the LongMemEval oracle's turns, real lengths; default)
+                         or short (one-line synthetic sentences)
   --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
                          is reported as not run, with the reason)
   --model-path DIR       locomo: where scripts/install-models.sh put all-MiniLM-L6-v2 (default apps/bench/models)
@@ -93,6 +96,8 @@ const { values, positionals } = parseArgs({
     queries: { type: 'string', default: '300' },
     scopes: { type: 'string', default: '100' },
     dimensions: { type: 'string', default: '1536' },
+    adds: { type: 'string', default: '50' },
+    texts: { type: 'string', default: 'longmemeval' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
     'reranker-path': { type: 'string' },
@@ -196,12 +201,18 @@ for (const part of parts) {
   } else if (part === 'scale') {
     const { runScale } = await import('./parts/scale');
     const sizes = quick ? [1000, 10000] : [...list('sizes', values.sizes), ...(values['1m'] ? [1_000_000] : [])];
+    if (values.texts !== 'longmemeval' && values.texts !== 'short') {
+      process.stderr.write(`--texts takes longmemeval or short; got ${values.texts}.\n`);
+      process.exit(2);
+    }
     const { result, seconds } = await timed(() =>
       runScale({
         sizes,
         dimensions: integer('dimensions', values.dimensions),
         scopes: Math.max(1, integer('scopes', values.scopes)),
         queries: quick ? 50 : integer('queries', values.queries),
+        adds: quick ? 10 : integer('adds', values.adds),
+        ...(values.texts === 'longmemeval' ? { longMemEvalPath: resolve(values.longmemeval!) } : {}),
       }),
     );
     const saved = save('scale', result, seconds);

@@ -6,6 +6,7 @@ import {
   InvalidInputError,
   MemError,
   type CategoryDefinition,
+  type ChatContentPart,
   type ChatMessage,
   type FilterInput,
   type MemoryType,
@@ -60,6 +61,7 @@ const COMMAND_OPTIONS = {
     messages: { type: 'boolean' },
     'memory-type': { type: 'string' },
     categories: { type: 'string' },
+    image: { type: 'string', multiple: true },
   },
   search: {
     limit: { type: 'string', short: 'n' },
@@ -126,6 +128,7 @@ Command options:
   add      --metadata <json>  --infer | --no-infer  --occurred-at <date>  --expires-at <date>  --prompt <text>
            --messages  --memory-type semantic|procedural  --categories <json>
            --idempotency-key <key>   (a retry with the same key and text prints the first result, writes nothing)
+           --image <file.png|.jpg|.gif|.webp | https URL>… (read with MEM_IMAGES=describe and an LLM that sees images)
   search   -n, --limit <n>  --filter <json>  --threshold <-1..1>  --no-keyword  --include-expired  --rerank
   list     --filter <json>  --page-size <n>  --cursor <id>  --all  --include-expired
   delete   --all  --filter <json>  --expired
@@ -283,6 +286,26 @@ function jsonOption<T>(values: Record<string, unknown>, name: string): T | undef
   }
 }
 
+const IMAGE_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
+
+/** `--image` values as image parts: an http(s) URL as it is, a file read into a data URL. */
+function imageParts(values: unknown): ChatContentPart[] {
+  const list = Array.isArray(values) ? (values as string[]) : [];
+  return list.map((value): ChatContentPart => {
+    if (/^https?:\/\//i.test(value)) return { type: 'image_url', image_url: { url: value } };
+    const type = IMAGE_TYPES[/\.([a-z]+)$/i.exec(value)?.[1]?.toLowerCase() ?? ''];
+    if (!type) throw new UsageError(`--image ${value}: expected a .png, .jpg, .gif or .webp file, or an https URL.`);
+    if (!existsSync(value)) throw new UsageError(`--image ${value}: no such file.`);
+    return { type: 'image_url', image_url: { url: `data:${type};base64,${readFileSync(value).toString('base64')}` } };
+  });
+}
+
 function integerOption(
   values: Record<string, unknown>,
   name: string,
@@ -381,9 +404,16 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     const metadata = jsonOption<Metadata>(context.values, 'metadata');
     const categories = jsonOption<CategoryDefinition[]>(context.values, 'categories');
     const memoryType = context.values['memory-type'];
-    // --messages: the input is a JSON array of chat messages (core validates each one).
-    let messages: string | ChatMessage[] = text;
+    const images = imageParts(context.values.image);
+    // --messages: the input is a JSON array of chat messages (core validates each one, content parts included).
+    let messages: string | ChatMessage[] = images.length === 0 ? text : [{ role: 'user', content: [{ type: 'text', text }, ...images] }];
     if (context.values.messages === true) {
+      if (images.length > 0)
+        throw new InvalidInputError(
+          'image',
+          'cannot be combined with --messages',
+          'Put the images in the messages as content parts: {"type":"image_url","image_url":{"url":"…"}}.',
+        );
       try {
         messages = JSON.parse(text) as ChatMessage[];
       } catch {
@@ -405,8 +435,16 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
       ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}),
     });
     if (context.json) {
-      print(context, { events: result.events, memories: result.memories.map(itemJson), usage: result.usage });
-    } else if (result.events.length === 0) {
+      print(context, {
+        events: result.events,
+        memories: result.memories.map(itemJson),
+        usage: result.usage,
+        ...(result.notes ? { notes: result.notes } : {}),
+      });
+      return EXIT.OK;
+    }
+    for (const note of result.notes ?? []) context.io.stderr.write(`Note: ${note.message}\n`);
+    if (result.events.length === 0) {
       context.io.stdout.write('Nothing to remember.\n');
     } else {
       context.io.stdout.write(

@@ -89,6 +89,31 @@ describe('createMemMcpServer (in-process client)', () => {
     );
   });
 
+  it('add_memory takes content parts: the text is stored, the images are noted as left out; a bad part is INVALID_INPUT naming it', async () => {
+    const client = await connect(newMemory(), { userId: 'alice' });
+    const added = await callOk<{ events: { text: string }[]; notes: { reason: string; parts: string[] }[] }>(client, 'add_memory', {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'My dog Rex' },
+            { type: 'image_url', image_url: { url: 'https://example.com/rex.jpg' } },
+          ],
+        },
+      ],
+    });
+    expect(added.events.map((event) => event.text)).toEqual(['My dog Rex']);
+    expect(added.notes).toEqual([expect.objectContaining({ reason: 'infer_false', parts: ['messages[0].content[1]'] })]);
+    expect(
+      await callError(
+        client,
+        'add_memory',
+        { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://example.com/a.png' } }] }] },
+        'INVALID_INPUT',
+      ),
+    ).toContain('messages[0].content[0].image_url.url');
+  });
+
   it('add_memory and update_memory take expiresAt: an expired memory leaves search and list, and null brings it back', async () => {
     const memory = newMemory();
     const client = await connect(memory, { userId: 'alice' });

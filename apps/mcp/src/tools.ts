@@ -1,4 +1,4 @@
-import { InvalidInputError, NotFoundError, type FilterInput, type Memory, type MemoryItem, type Scope } from '@mem/core';
+import { InvalidInputError, NotFoundError, type ChatMessage, type FilterInput, type Memory, type MemoryItem, type Scope } from '@mem/core';
 import * as z from 'zod';
 
 /** What a tool call runs with: the server's memory and the caller's scope, never chosen by the model. */
@@ -93,7 +93,27 @@ const addInput = z.strictObject({
     .array(
       z.strictObject({
         role: z.enum(['user', 'assistant', 'tool']),
-        content: z.string().max(100_000),
+        content: z
+          .union([
+            z.string().max(100_000),
+            z
+              .array(
+                z.object({
+                  type: z.enum(['text', 'image_url']),
+                  text: z.string().max(100_000).optional(),
+                  image_url: z
+                    .object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() })
+                    .optional()
+                    .describe('An https URL, or a base64 data URL of a PNG, JPEG, GIF or WebP image.'),
+                }),
+              )
+              .max(100)
+              .describe(
+                'Content parts: { type: "text", text } and { type: "image_url", image_url: { url } }. Images are read when the server is set to (MEM_IMAGES=describe); otherwise the result notes them as left out.',
+              ),
+          ])
+          .nullable()
+          .describe('The text, or content parts; null only on an assistant message with toolCalls.'),
         name: z.string().min(1).max(128).optional().describe('Speaker name, when several people talk; on a tool message, the tool.'),
         toolCalls: z
           .array(
@@ -169,6 +189,17 @@ const addTool: MemTool = {
       }),
     ),
     memories: z.array(memoryOutput).describe('The memories created or updated, as stored.'),
+    notes: z
+      .array(
+        z.object({
+          code: z.literal('IMAGES_DROPPED'),
+          reason: z.enum(['images_off', 'no_image_input', 'infer_false', 'not_described']),
+          message: z.string(),
+          parts: z.array(z.string()),
+        }),
+      )
+      .optional()
+      .describe('Images of the messages that were left out (their text was kept), and why.'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async run(raw, context) {
@@ -188,7 +219,7 @@ const addTool: MemTool = {
       );
     }
     const procedural = input.memoryType === 'procedural';
-    const result = await context.memory.add(input.text ?? input.messages!, {
+    const result = await context.memory.add((input.text ?? input.messages!) as string | ChatMessage[], {
       ...call(context),
       // A procedural memory is always written by the LLM: without one, core says so (MISSING_SETTING).
       infer: input.infer ?? (context.inferByDefault || procedural),
@@ -206,6 +237,7 @@ const addTool: MemTool = {
         ...(event.previousText === undefined ? {} : { previousText: event.previousText }),
       })),
       memories: result.memories.map(toOutput),
+      ...(result.notes ? { notes: result.notes.map((note) => ({ ...note, parts: [...note.parts] })) } : {}),
     };
   },
 };

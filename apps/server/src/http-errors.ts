@@ -1,5 +1,5 @@
 import { MemError, type ProviderRequestError, type MemErrorCode } from '@mem/core';
-import { parseFilter } from '@mem/core/adapter';
+import { parseFilter, validateMessages } from '@mem/core/adapter';
 import { headerName } from './openapi';
 import type { ErrorCode } from './schemas';
 
@@ -100,6 +100,10 @@ export function toErrorResponse(
       const fromCore = filterProblem(requestBody);
       if (fromCore) return { status: 400, body: body('INVALID_INPUT', fromCore.message, fromCore.field), headers: {} };
     }
+    if (framework.validationContext === 'body' && field !== undefined && /^messages\[\d+\]\.content\b/.test(field)) {
+      const fromCore = messagesProblem(requestBody);
+      if (fromCore) return { status: 400, body: body('INVALID_INPUT', fromCore.message, fromCore.field), headers: {} };
+    }
     const { problem, fix } = explain(first, field);
     const what =
       framework.validationContext === 'headers' && field ? `${field} header` : (field ?? framework.validationContext ?? 'request');
@@ -187,6 +191,26 @@ function filterProblem(requestBody: unknown): { message: string; field: string }
   if (typeof requestBody !== 'object' || requestBody === null || !('filter' in requestBody)) return undefined;
   try {
     parseFilter((requestBody as { filter: unknown }).filter, 'filter');
+  } catch (error) {
+    if (MemError.is(error, 'INVALID_INPUT') && 'field' in error && typeof error.field === 'string')
+      return { message: error.message, field: error.field };
+  }
+  return undefined;
+}
+
+/**
+ * Core's own account of messages the schema rejected, for content parts above all: within the
+ * union of part shapes Ajv's deepest error may name the wrong branch, while core names the part and
+ * says what is wrong with it (an unknown type, a URL that is neither http(s) nor data). Undefined
+ * when core would accept the messages.
+ */
+function messagesProblem(requestBody: unknown): { message: string; field: string } | undefined {
+  if (typeof requestBody !== 'object' || requestBody === null || !('messages' in requestBody)) return undefined;
+  try {
+    validateMessages((requestBody as { messages: unknown }).messages, 'messages', {
+      maxImages: Number.MAX_SAFE_INTEGER,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     if (MemError.is(error, 'INVALID_INPUT') && 'field' in error && typeof error.field === 'string')
       return { message: error.message, field: error.field };

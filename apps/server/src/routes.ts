@@ -693,6 +693,9 @@ function addResultJson(result: AddResult) {
     })),
     memories: result.memories.map(itemJson),
     usage: result.usage,
+    ...(result.notes
+      ? { notes: result.notes.map(({ code, reason, message, parts }) => ({ code, reason, message, parts: [...parts] })) }
+      : {}),
     ...(result.graph
       ? {
           graph: {

@@ -1,4 +1,5 @@
 import { INPUT_LIMITS, type CategoryDefinition, type ChatMessage, type FilterInput, type Metadata } from '@mem/core';
+import { MAX_IMAGE_URL_LENGTH } from '@mem/core/adapter';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
@@ -153,12 +154,71 @@ export const ToolCallSchema = Type.Object(
   { $id: 'ToolCall', additionalProperties: false },
 );
 
+/**
+ * An http(s) image URL as core accepts it: host labels of letters, digits and single hyphens (no
+ * address or punycode the URL parser could refuse), then a path. Stricter than core, like every
+ * bound of the document.
+ */
+const HttpImageUrl = Type.String({
+  maxLength: MAX_IMAGE_URL_LENGTH,
+  pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z](?:-?[A-Za-z0-9])*(?:\\.[A-Za-z](?:-?[A-Za-z0-9])*)*(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/?#-]*)?$",
+});
+
+/**
+ * A base64 data URL whose first bytes are the header of its media type (core checks them), in
+ * groups of four characters, decoding to at most the default images.maxBytes.
+ */
+const DataImageUrl = Type.String({
+  maxLength: 'data:image/png;base64,'.length + (INPUT_LIMITS.maxImageBytes / 3) * 4,
+  pattern:
+    '^data:image/(?:png;base64,iVBORw0KGgo[A-Za-z0-9+/]|jpeg;base64,/9j/|gif;base64,R0lGOD[dl]h|webp;base64,UklGR[g-v][A-Za-z0-9+/]{4}[BFJNRVZdhlptx159]XRUJQ)(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$',
+});
+
+/** One part of a message's content, in OpenAI's shape: a text, or an image by URL. */
+export const ContentPartSchema = Type.Union(
+  [
+    Type.Object(
+      { type: Type.Literal('text'), text: Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }) },
+      { additionalProperties: false, title: 'TextPart' },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('image_url'),
+        image_url: Type.Object(
+          {
+            url: Type.Union([HttpImageUrl, DataImageUrl], {
+              description:
+                "An http(s) URL the model provider fetches, or a base64 data URL of a PNG, JPEG, GIF or WebP image (data:image/png;base64,…), at most the server's images.maxBytes once decoded (default 3,000,000; MEM_BODY_LIMIT bounds the whole request).",
+            }),
+            detail: Type.Optional(StringEnum(['auto', 'low', 'high'] as const, { description: 'How closely the model looks (OpenAI).' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false, title: 'ImagePart' },
+    ),
+  ],
+  {
+    $id: 'ContentPart',
+    description:
+      'A text part, or an image part. Images are read only when the server is configured to (MEM_IMAGES=describe, with an LLM that sees images); otherwise they are left out and the response says so in notes. At most images.maxImages (default 10) per request.',
+  },
+);
+
 export const ChatMessageSchema = Type.Object(
   {
     role: StringEnum(['user', 'assistant', 'system', 'tool'] as const),
-    content: Type.Union([Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }), Type.Null()], {
-      description: 'The text. null only on an assistant message with toolCalls.',
-    }),
+    content: Type.Union(
+      [
+        Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
+        Type.Array(Type.Ref('ContentPart'), {
+          maxItems: INPUT_LIMITS.maxImages,
+          description: 'Text and image parts, in order (core takes up to 100 parts; the document states the image limit).',
+        }),
+        Type.Null(),
+      ],
+      { description: 'The text of the message, or its content parts (OpenAI style). null only on an assistant message with toolCalls.' },
+    ),
     name: Type.Optional(
       Type.String({
         minLength: 1,
@@ -511,12 +571,29 @@ export const GraphAddResultSchema = Type.Object(
   { $id: 'GraphAddResult', additionalProperties: false },
 );
 
+/** Something the caller should know though the add succeeded (core's `AddNote`). */
+export const AddNoteSchema = Type.Object(
+  {
+    code: StringEnum(['IMAGES_DROPPED'] as const),
+    reason: StringEnum(['images_off', 'no_image_input', 'infer_false', 'not_described'] as const, {
+      description:
+        'images_off: the server does not read images (MEM_IMAGES); no_image_input: its LLM cannot see images; infer_false: infer: false stores text only; not_described: the model gave no description.',
+    }),
+    message: Type.String(),
+    parts: Type.Array(Type.String(), { description: 'The image parts left out, e.g. messages[0].content[1].' }),
+  },
+  { $id: 'AddNote', additionalProperties: false, description: 'Images of the request were left out (their text parts were kept).' },
+);
+
 export const AddResponseSchema = Type.Object(
   {
     events: Type.Array(Type.Ref('MemoryEvent')),
     memories: Type.Array(Type.Ref('MemoryItem')),
     usage: Type.Ref('Usage'),
     graph: Type.Optional(Type.Ref('GraphAddResult')),
+    notes: Type.Optional(
+      Type.Array(Type.Ref('AddNote'), { description: 'Present when there is something to know, e.g. images left out.' }),
+    ),
   },
   { $id: 'AddResponse', additionalProperties: false },
 );
@@ -777,6 +854,7 @@ export const COMPONENTS: readonly TSchema[] = [
   MetadataSchema,
   FilterSchema,
   ToolCallSchema,
+  ContentPartSchema,
   ChatMessageSchema,
   CategorySchema,
   UsageSchema,
@@ -784,6 +862,7 @@ export const COMPONENTS: readonly TSchema[] = [
   SearchResultSchema,
   MemoryEventSchema,
   GraphAddResultSchema,
+  AddNoteSchema,
   AddResponseSchema,
   ListResponseSchema,
   SearchResponseSchema,

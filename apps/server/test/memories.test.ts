@@ -430,6 +430,105 @@ describe('the REST API: procedural memories and custom categories', () => {
   });
 });
 
+describe('the REST API with images in messages', () => {
+  /** A 1×1 PNG. */
+  const PNG_URL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+  const messages = [
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'My dog Rex at the beach.' },
+        { type: 'image_url', image_url: { url: PNG_URL, detail: 'low' } },
+      ],
+    },
+  ];
+
+  it('MEM_IMAGES=describe with an LLM that sees images: the images go to the model, the answer is validated against the document', async () => {
+    const llm = new ScriptedLLM([{ json: { operations: [{ op: 'ADD', id: null, text: 'Has a dog named Rex' }] } }], {
+      capabilities: { imageInput: true },
+    });
+    const api = await startTestServer({ parts: { llm }, config: { images: { describe: true } } });
+    try {
+      const response = await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages, scope: { userId: 'alice' } } });
+      expect(response.status).toBe(200);
+      expect(response.body.events).toEqual([{ kind: 'ADD', id: expect.any(String), text: 'Has a dog named Rex' }]);
+      expect(response.body).not.toHaveProperty('notes');
+      expect(llm.requests[0]!.messages[1]!.parts?.map((part) => part.type)).toEqual(['text', 'text', 'image']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('without MEM_IMAGES the text parts are kept and the response notes the images left out; infer: false too', async () => {
+    const llm = new ScriptedLLM([{ json: { operations: [{ op: 'ADD', id: null, text: 'Has a dog named Rex' }] } }], {
+      capabilities: { imageInput: true },
+    });
+    const api = await startTestServer({ parts: { llm } });
+    try {
+      const inferred = await api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages, scope: { userId: 'alice' } } });
+      expect(inferred.status).toBe(200);
+      expect(inferred.body.notes).toEqual([
+        { code: 'IMAGES_DROPPED', reason: 'images_off', message: expect.any(String), parts: ['messages[0].content[1]'] },
+      ]);
+      expect(llm.requests[0]!.messages[1]!.parts).toBeUndefined();
+      const raw = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages, scope: { userId: 'alice' }, infer: false },
+      });
+      expect(raw.status).toBe(200);
+      expect(raw.body.events.map((event: { text: string }) => event.text)).toEqual(['My dog Rex at the beach.']);
+      expect(raw.body.notes[0]).toMatchObject({ reason: 'infer_false', parts: ['messages[0].content[1]'] });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("bad parts are 400 INVALID_INPUT naming the part, with core's words, and nothing is written", async () => {
+    const api = await startTestServer({ config: { images: { maxImages: 1 } } });
+    try {
+      const cases: [unknown, string, RegExp][] = [
+        [[{ type: 'input_audio', input_audio: {} }], 'messages[0].content[0].type', /unknown content part type "input_audio"/],
+        [[{ type: 'image_url', image_url: {} }], 'messages[0].content[0].image_url.url', /is missing/],
+        [
+          [{ type: 'image_url', image_url: { url: 'ftp://example.com/a.png' } }],
+          'messages[0].content[0].image_url.url',
+          /http\(s\) URL or a data URL/,
+        ],
+        [
+          [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBOR*w0KGgo=' } }],
+          'messages[0].content[0].image_url.url',
+          /malformed base64/,
+        ],
+        [
+          [{ type: 'image_url', image_url: { url: PNG_URL.replace('image/png', 'image/bmp') } }],
+          'messages[0].content[0].image_url.url',
+          /unsupported media type/,
+        ],
+        [
+          [
+            { type: 'image_url', image_url: { url: PNG_URL } },
+            { type: 'image_url', image_url: { url: PNG_URL } },
+          ],
+          'messages[0].content[1]',
+          /more than images.maxImages \(1\)/,
+        ],
+      ];
+      for (const [content, field, message] of cases) {
+        const response = await api.request('POST', '/v1/memories', {
+          key: KEYS.alice,
+          body: { messages: [{ role: 'user', content }], scope: { userId: 'alice' }, infer: false },
+        });
+        expect(response.status, field).toBe(400);
+        expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field });
+        expect(response.body.error.message).toMatch(message);
+      }
+      expect((await api.request('GET', '/v1/memories?userId=alice', { key: KEYS.alice })).body.results).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('the REST API with graph memory (SQLite graph store in the same file)', () => {
   it('returns what add changed in the graph, and the relations and entities around a search', async () => {
     const llm = new ScriptedLLM([

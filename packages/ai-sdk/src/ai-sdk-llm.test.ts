@@ -2,7 +2,9 @@ import { inspect } from 'node:util';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAI as createOpenAIV2 } from '@ai-sdk/openai-v2';
 import { InvalidResponseDataError, LoadAPIKeyError, UnsupportedFunctionalityError } from '@ai-sdk/provider';
+import { InMemoryHistoryStore, InMemoryVectorStore, Memory } from '@mem/core';
 import { MemError, type ProviderRequestError } from '@mem/core/adapter';
+import { HashEmbedder } from '@mem/core/testing';
 import { chatBody, errorBody, startOpenAIFakeServer, type OpenAIFakeServer } from '@mem/llm-openai/testing';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -345,5 +347,95 @@ describe('options', () => {
     expect(() => new AISDKLLM({ model: { specificationVersion: 'v9', doGenerate() {} } as never })).toThrow(/specification version v9/);
     expect(() => new AISDKLLM({ model: new MockLanguageModelV3(), structuredOutput: 'xml' as never })).toThrow(/options.structuredOutput/);
     expect(() => new AISDKLLM({ model: new MockLanguageModelV3(), maxRetries: -1 })).toThrow(/options.maxRetries/);
+  });
+});
+
+describe('images', () => {
+  /** A 1×1 PNG. */
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+  const withImages = [
+    { role: 'system' as const, content: 'Describe.' },
+    {
+      role: 'user' as const,
+      content: 'What is this?',
+      parts: [
+        { type: 'text' as const, text: 'What is this?' },
+        { type: 'image' as const, source: { type: 'base64' as const, mediaType: 'image/png' as const, data: PNG }, detail: 'low' as const },
+        { type: 'image' as const, source: { type: 'url' as const, url: 'https://example.com/dog.jpg' } },
+      ],
+    },
+  ];
+  const visionLlm = () =>
+    new AISDKLLM({
+      model: createOpenAI({ apiKey: KEY, baseURL: server.baseURL }).chat('gpt-4.1-mini'),
+      retryInitialDelayMs: 1,
+      imageInput: true,
+    });
+
+  it('the model gets file parts (base64 data with its media type; a URL as image/*), detail as openai imageDetail', async () => {
+    const model = new MockLanguageModelV3({
+      doGenerate: {
+        content: [{ type: 'text', text: 'A dog.' }],
+        finishReason: { unified: 'stop', raw: 'stop' },
+        usage: {
+          inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
+          outputTokens: { total: 2, text: 2, reasoning: undefined },
+        },
+        warnings: [],
+      },
+    });
+    await new AISDKLLM({ model, imageInput: true }).generate({ messages: withImages });
+    expect(model.doGenerateCalls[0]!.prompt[1]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What is this?' },
+        { type: 'file', mediaType: 'image/png', data: PNG, providerOptions: { openai: { imageDetail: 'low' } } },
+        { type: 'file', mediaType: 'image/*', data: new URL('https://example.com/dog.jpg') },
+      ],
+    });
+  });
+
+  it('through @ai-sdk/openai they reach the wire as image_url parts', async () => {
+    server.enqueue(completion({ content: 'A dog.' }));
+    await visionLlm().generate({ messages: withImages });
+    expect((chatBody(server.requests[0]!).messages[1] as { content: unknown }).content).toEqual([
+      { type: 'text', text: 'What is this?' },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}`, detail: 'low' } },
+      { type: 'image_url', image_url: { url: 'https://example.com/dog.jpg' } },
+    ]);
+  });
+
+  it('capabilities.imageInput is false unless the option says the model sees images', () => {
+    expect(llm().capabilities.imageInput).toBe(false);
+    expect(visionLlm().capabilities.imageInput).toBe(true);
+  });
+
+  it('Memory with images.describe: the extraction request carries the image, one call, and the memory is stored', async () => {
+    server.enqueue(completion({ content: '{"operations":[{"op":"ADD","id":null,"text":"Has a dog named Rex"}]}' }));
+    const memory = new Memory({
+      llm: visionLlm(),
+      embedder: new HashEmbedder(),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+      images: { describe: true },
+    });
+    const result = await memory.add(
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'My dog Rex' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+      ],
+      { scope: { userId: 'u1' } },
+    );
+    expect(result.events.map((event) => event.text)).toEqual(['Has a dog named Rex']);
+    expect(result.usage.llmCalls).toBe(1);
+    const user = chatBody(server.requests[0]!).messages[1] as { content: { type: string; text?: string; image_url?: unknown }[] };
+    expect(user.content.map((part) => part.type)).toEqual(['text', 'text', 'image_url']);
+    expect(user.content[0]!.text).toContain('user: My dog Rex\n[image 1]');
+    expect(user.content[2]!.image_url).toEqual({ url: `data:image/png;base64,${PNG}` });
   });
 });

@@ -6,6 +6,7 @@ import {
   type Call,
   type LLM,
   type LLMCapabilities,
+  type LLMContentPart,
   type LLMMessage,
   type LLMResponse,
   type ResponseFormat,
@@ -51,6 +52,13 @@ export interface AISDKLLMOptions extends AISDKCallSettingsOptions {
   readonly sendTemperature?: boolean;
   /** Passed to the provider with every call, e.g. `{ openai: { reasoningEffort: 'low' } }`. @default none */
   readonly providerOptions?: AISDKProviderOptions;
+  /**
+   * Whether the model reads images (`capabilities.imageInput`): core then sends a conversation's
+   * images as AI SDK `file` parts (`mediaType: 'image/png'`… with base64 `data` for inline bytes,
+   * `image/*` with a `URL` for an https URL, which the provider must accept: see its `supportedUrls`).
+   * The AI SDK does not say which models see images, so set it for a vision model. @default false
+   */
+  readonly imageInput?: boolean;
 }
 
 /**
@@ -103,6 +111,7 @@ export class AISDKLLM implements LLM {
       structuredOutput: this.structuredOutput === 'json_schema' ? 'json_schema' : this.structuredOutput === 'text' ? 'none' : 'json_object',
       // request.maxTokens is passed as maxOutputTokens; the provider may accept less (its error says so).
       maxOutputTokens: MAX_TOKENS_LIMIT,
+      imageInput: options.imageInput ?? false,
     });
     this.settings = resolveCallSettings(options);
   }
@@ -210,11 +219,27 @@ function toPromptMessage(message: LLMMessage, index: number): AISDKPromptMessage
     case 'system':
       return { role: 'system', content: message.content };
     case 'user':
+      return { role: 'user', content: message.parts ? message.parts.map(toPromptPart) : [{ type: 'text', text: message.content }] };
     case 'assistant':
       return { role: message.role, content: [{ type: 'text', text: message.content }] };
     default:
       throw new InvalidInputError(`request.messages[${index}].role`, 'is not system, user or assistant', 'Use one of those roles.');
   }
+}
+
+/**
+ * A user message part as the AI SDK's language model prompt (V2, V3) takes it: text, or an image as
+ * a `file` part (base64 data with its media type, or a URL as `image/*`); OpenAI's `detail` goes in
+ * as `providerOptions.openai.imageDetail`, which other providers ignore.
+ */
+function toPromptPart(part: LLMContentPart): { readonly type: string; readonly [key: string]: unknown } {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  const { source, detail } = part;
+  return {
+    type: 'file',
+    ...(source.type === 'url' ? { mediaType: 'image/*', data: new URL(source.url) } : { mediaType: source.mediaType, data: source.data }),
+    ...(detail ? { providerOptions: { openai: { imageDetail: detail } } } : {}),
+  };
 }
 
 /** The largest answer token limit this adapter passes on. */

@@ -68,6 +68,7 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       historyStore,
       strategy: config.strategy,
       ...(config.categories ? { categories: config.categories } : {}),
+      images: config.images,
       ...(llm ? { llm } : {}),
       ...(graphStore ? { graphStore } : {}),
       ...(reranker ? { reranker } : {}),

@@ -14,5 +14,6 @@ export {
   type RerankerConfig,
   type ServerConfig,
   type RateLimitConfig,
+  type ImagesConfig,
 } from './load-config';
 export { createMemoryFromConfig, type ConfiguredMemory, type MemoryOverrides } from './create-memory-from-config';

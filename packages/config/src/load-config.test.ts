@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       graphStore: { provider: 'none' },
       reranker: { provider: 'none' },
       strategy: 'reconcile',
+      images: { describe: false },
       server: {
         host: '127.0.0.1',
         port: 8420,
@@ -38,6 +39,18 @@ describe('loadConfig', () => {
         rateLimit: { burst: 60, perSecond: 20 },
       },
     });
+  });
+
+  it('images: MEM_IMAGES=describe or off; limits from the file, checked naming the setting', () => {
+    expect(loadConfig({ env: { MEM_IMAGES: 'describe' } }).images).toEqual({ describe: true });
+    expect(loadConfig({ env: { MEM_IMAGES: 'off' }, overrides: { images: { maxImages: 3, maxBytes: 500_000 } } }).images).toEqual({
+      describe: false,
+      maxImages: 3,
+      maxBytes: 500_000,
+    });
+    invalid(() => loadConfig({ env: { MEM_IMAGES: 'yes' } }), 'MEM_IMAGES');
+    invalid(() => loadConfig({ env: {}, overrides: { images: { maxImages: 101 } } }), 'config: images.maxImages');
+    invalid(() => loadConfig({ env: {}, overrides: { images: { describe: 'on' as unknown as boolean } } }), 'config: images.describe');
   });
 
   it('picks providers from the provider variables when left on auto', () => {

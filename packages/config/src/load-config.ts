@@ -63,6 +63,15 @@ export type RerankerConfig =
 export type GraphStoreConfig = { readonly provider: 'none' } | { readonly provider: 'sqlite'; readonly tablePrefix?: string };
 
 /** Token bucket of one API key: `burst` requests at once, refilled at `perSecond`. */
+/** How `add` treats images (core's `MemoryOptions.images`). */
+export interface ImagesConfig {
+  readonly describe: boolean;
+  /** Images per add, 0 to 100. @default 10 */
+  readonly maxImages?: number;
+  /** Bytes of one data-URL image, decoded. @default 3000000 */
+  readonly maxBytes?: number;
+}
+
 export interface RateLimitConfig {
   readonly burst: number;
   readonly perSecond: number;
@@ -102,6 +111,11 @@ export interface MemConfig {
    * Absent: none. (`MEM_CATEGORIES`, a JSON array)
    */
   readonly categories?: readonly CategoryConfig[];
+  /**
+   * Images in messages: `describe` reads them with the LLM (it must see images), else they are left
+   * out with a note; limits per `add`. @default { describe: false } (`MEM_IMAGES=describe`)
+   */
+  readonly images: ImagesConfig;
   readonly server: ServerConfig;
 }
 
@@ -122,6 +136,7 @@ export interface MemConfigInput {
   readonly reranker?: RerankerConfig;
   readonly strategy?: 'reconcile' | 'additive';
   readonly categories?: readonly CategoryConfig[];
+  readonly images?: Partial<ImagesConfig>;
   readonly server?: Partial<Omit<ServerConfig, 'rateLimit'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
 }
 
@@ -234,6 +249,7 @@ function configFromEnvironment(env: Environment): MemConfigInput {
       : {}),
     ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
     ...(value('MEM_CATEGORIES') ? { categories: jsonSetting(value('MEM_CATEGORIES')!, 'MEM_CATEGORIES') as CategoryConfig[] } : {}),
+    ...(value('MEM_IMAGES') ? { images: { describe: imagesSetting(value('MEM_IMAGES')!) } } : {}),
     ...(Object.keys(server).length > 0 ? { server: server as MemConfigInput['server'] } : {}),
   };
 }
@@ -248,6 +264,12 @@ function jsonSetting(text: string, name: string): unknown {
       `Set ${name} to a JSON array, e.g. ${name}='[{"name":"food","description":"Diet"}]'.`,
     );
   }
+}
+
+function imagesSetting(text: string): boolean {
+  if (text !== 'describe' && text !== 'off')
+    throw new InvalidInputError('MEM_IMAGES', 'expected describe or off', 'Set MEM_IMAGES=describe to read images with the LLM.');
+  return text === 'describe';
 }
 
 function numberSetting(text: string, name: string): number {
@@ -277,6 +299,7 @@ function mergeInputs(base: MemConfigInput, over: MemConfigInput): MemConfigInput
     historyStore: section(base.historyStore, over.historyStore),
     graphStore: section(base.graphStore, over.graphStore),
     reranker: section(base.reranker, over.reranker),
+    images: { ...base.images, ...over.images },
     server: {
       ...base.server,
       ...over.server,
@@ -393,7 +416,30 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
       perSecond: optionalNumber(rateInput.perSecond, at('server.rateLimit.perSecond (MEM_RATE_LIMIT_PER_SECOND)'), 0, 1_000_000) ?? 20,
     },
   };
-  return { db, llm, embedder, vectorStore, historyStore, graphStore, reranker, strategy, ...(categories ? { categories } : {}), server };
+  const imagesInput = input.images ?? {};
+  checkObject(imagesInput, at('images'));
+  if (imagesInput.describe !== undefined && typeof imagesInput.describe !== 'boolean')
+    throw new InvalidInputError(at('images.describe'), 'expected true or false', 'Set MEM_IMAGES=describe, or images.describe: true.');
+  const maxImages = optionalInteger(imagesInput.maxImages, at('images.maxImages'), 0, 100);
+  const maxBytes = optionalInteger(imagesInput.maxBytes, at('images.maxBytes'), 1, 20_000_000);
+  const images: ImagesConfig = {
+    describe: imagesInput.describe === true,
+    ...(maxImages !== undefined ? { maxImages } : {}),
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+  };
+  return {
+    db,
+    llm,
+    embedder,
+    vectorStore,
+    historyStore,
+    graphStore,
+    reranker,
+    strategy,
+    ...(categories ? { categories } : {}),
+    images,
+    server,
+  };
 }
 
 /** The shape of custom categories (`Memory` checks the names and limits when it is built). */

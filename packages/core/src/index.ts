@@ -9,6 +9,8 @@
 export { Memory } from './memory/memory';
 export type { MemoryOptions, AddOptions, SearchOptions, ScopeOptions, GetAllOptions, MemoryChange } from './memory/memory-options';
 export type { AddResult } from './add/run-add';
+export type { AddNote, ConversationImage, ImageOptions } from './add/images';
+export { withImages } from './add/images';
 export type { MemoryEvent } from './add/apply-plan';
 export type { SearchResult, SearchResponse } from './search/run-search';
 export type { RankingOptions } from './search/ranking';
@@ -18,6 +20,10 @@ export { INPUT_LIMITS, type CategoryDefinition } from './contract/validation';
 export type { MemoryItem } from './contract/memory-item';
 export type {
   ChatMessage,
+  ChatContentPart,
+  ChatTextPart,
+  ChatImagePart,
+  TextChatMessage,
   HistoryEvent,
   HistoryEventKind,
   MemoryRecord,

@@ -601,6 +601,77 @@ const categoryProbes: Probe[] = (['maxCategories', 'maxCategoryNameLength', 'max
   ],
 );
 
+/** A PNG data URL of exactly `bytes` decoded bytes (at least 8): the PNG signature, then zeros. */
+function pngOfBytes(bytes: number): string {
+  const data = Buffer.alloc(bytes);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(data);
+  return `data:image/png;base64,${data.toString('base64')}`;
+}
+
+/** Messages holding `count` image parts, 50 per message after a text part. */
+function messagesWithImages(count: number, seed: number) {
+  const messages = [];
+  for (let start = 0; start < count; start += 50) {
+    messages.push({
+      role: 'user' as const,
+      content: [
+        { type: 'text' as const, text: `image probe ${seed}.${start}` },
+        ...Array.from({ length: Math.min(50, count - start) }, () => ({
+          type: 'image_url' as const,
+          image_url: { url: 'https://example.com/photo.jpg' },
+        })),
+      ],
+    });
+  }
+  return messages;
+}
+
+/** The part that holds the first image over the limit (image `limit + 1` of the call). */
+const firstImageOver = `messages[${Math.floor(INPUT_LIMITS.maxImages / 50)}].content[${(INPUT_LIMITS.maxImages % 50) + 1}]`;
+
+/** Images: their count per call and the bytes of one, whichever path writes the message (the default images option). */
+const imageProbes: Probe[] = (['infer: false', 'reconcile', 'procedural'] as const).flatMap((mode): Probe[] => {
+  const add = (messages: Parameters<Memory['add']>[0], seed: number) =>
+    mode === 'infer: false'
+      ? plain.add(messages, { scope, infer: false })
+      : mode === 'procedural'
+        ? withMemory(memoryWith(scripted({ summary: `image run ${seed}` })), (memory) =>
+            memory.add(messages, { scope, memoryType: 'procedural' }),
+          )
+        : withMemory(memoryWith(scripted({ operations: [{ op: 'ADD', id: null, text: `image conversation ${seed}` }] })), (memory) =>
+            memory.add(messages, { scope }),
+          );
+  return [
+    {
+      limit: 'maxImages',
+      path: `add, ${mode}`,
+      field: firstImageOver,
+      minimum: 1,
+      write: async (size, _unit, seed) => (await add(messagesWithImages(size, seed), seed)).events[0]?.text,
+    },
+    {
+      limit: 'maxImageBytes',
+      path: `add, ${mode}`,
+      field: 'messages[0].content[1].image_url.url',
+      write: async (size, _unit, seed) =>
+        (
+          await add(
+            [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: `image bytes probe ${seed}` },
+                  { type: 'image_url', image_url: { url: pngOfBytes(size) } },
+                ],
+              },
+            ],
+            seed,
+          )
+        ).events[0]?.text,
+    },
+  ];
+});
+
 const PROBES: readonly Probe[] = [
   ...textProbes,
   ...metadataProbes,
@@ -611,6 +682,7 @@ const PROBES: readonly Probe[] = [
   ...idempotencyKeyProbes,
   ...toolCallProbes,
   ...categoryProbes,
+  ...imageProbes,
 ];
 
 /** Every limit of INPUT_LIMITS that bounds a stored field or the add input has probes: a new limit without them fails here. */
@@ -740,6 +812,12 @@ const arrayInputs: ArrayInput[] = [
       sparse.importRecords([await recordOf({ text: 'sparse import categories', metadata: { categories: items as string[] } })]),
     item: (index) => `c${index}`,
     field: (index) => `records[0].metadata.categories[${index}]`,
+  },
+  {
+    name: 'add content parts',
+    call: (items) => sparse.add([{ role: 'user', content: items as never }], { scope, infer: false }),
+    item: (index) => ({ type: 'text', text: `part ${index}` }),
+    field: (index) => `messages[0].content[${index}]`,
   },
   {
     name: 'importRecords records',

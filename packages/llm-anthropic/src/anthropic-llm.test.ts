@@ -12,11 +12,14 @@ import messageText from './__fixtures__/anthropic-messages-text.json';
 import toolUse from './__fixtures__/anthropic-messages-tool-use.json';
 import { AnthropicLLM, type AnthropicLLMOptions } from './anthropic-llm';
 import type { AnthropicRetryEvent } from './index';
+import { InMemoryHistoryStore, InMemoryVectorStore, Memory } from '@mem/core';
+import { HashEmbedder } from '@mem/core/testing';
 import {
   messagesBody,
   startAnthropicFakeServer,
   stableHeaders,
   textReply,
+  toolReply,
   type AnthropicFakeServer,
   type FakeRequest,
 } from './testing/anthropic-fake-server';
@@ -392,5 +395,101 @@ describe('failures and retries', () => {
     const error = await failure(llm().generate({ messages: MESSAGES, signal: AbortSignal.abort() }));
     expect(error.code).toBe('ABORTED');
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('images', () => {
+  /** A 1×1 PNG. */
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+  test('a user message with parts goes out as text and image blocks (base64 source for inline bytes, url source for a URL)', async () => {
+    server.enqueue(messageText);
+    await llm().generate({
+      messages: [
+        { role: 'system', content: 'Describe.' },
+        {
+          role: 'user',
+          content: 'What is this?',
+          parts: [
+            { type: 'text', text: 'What is this?' },
+            { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PNG }, detail: 'low' },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/dog.jpg' } },
+          ],
+        },
+      ],
+    });
+    expect(wire(server.requests[0])?.body).toMatchInlineSnapshot(`
+      {
+        "max_tokens": 4096,
+        "messages": [
+          {
+            "content": [
+              {
+                "text": "What is this?",
+                "type": "text",
+              },
+              {
+                "source": {
+                  "data": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+                  "media_type": "image/png",
+                  "type": "base64",
+                },
+                "type": "image",
+              },
+              {
+                "source": {
+                  "type": "url",
+                  "url": "https://example.com/dog.jpg",
+                },
+                "type": "image",
+              },
+            ],
+            "role": "user",
+          },
+        ],
+        "model": "claude-haiku-4-5",
+        "system": "Describe.",
+        "temperature": 0,
+      }
+    `);
+  });
+
+  test('capabilities.imageInput: true for Claude 3 and later, false for claude-2 and claude-instant, the option decides', () => {
+    const imageInput = (options: AnthropicLLMOptions) => llm(options).capabilities.imageInput;
+    expect(
+      ['claude-haiku-4-5', 'claude-3-5-sonnet-latest', 'claude-2.1', 'claude-instant-1.2'].map((model) => imageInput({ model })),
+    ).toEqual([true, true, false, false]);
+    expect(imageInput({ model: 'claude-haiku-4-5', imageInput: false })).toBe(false);
+  });
+
+  test('Memory with images.describe: the extraction request carries the image blocks, one call, and the memory is stored', async () => {
+    server.enqueue(
+      toolReply(toolUse, { name: 'memory_operations', input: { operations: [{ op: 'ADD', id: null, text: 'Has a dog named Rex' }] } }),
+    );
+    const memory = new Memory({
+      llm: llm(),
+      embedder: new HashEmbedder(),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+      images: { describe: true },
+    });
+    const result = await memory.add(
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'My dog Rex' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+      ],
+      { scope: { userId: 'u1' } },
+    );
+    expect(result.events.map((event) => event.text)).toEqual(['Has a dog named Rex']);
+    expect(result.usage.llmCalls).toBe(1);
+    const user = messagesBody(server.requests[0]!).messages[0]! as { content: { type: string; text?: string; source?: unknown }[] };
+    expect(user.content.map((block) => block.type)).toEqual(['text', 'text', 'image']);
+    expect(user.content[0]!.text).toContain('user: My dog Rex\n[image 1]');
+    expect(user.content[2]!.source).toEqual({ type: 'base64', media_type: 'image/png', data: PNG });
   });
 });

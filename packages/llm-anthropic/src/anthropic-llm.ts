@@ -12,7 +12,7 @@ import {
   integerOption,
   redactSecrets,
 } from '@mem/core/adapter';
-import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { anthropicErrorHeaders, retryAfterMs, toAnthropicError } from './anthropic-errors';
 import { resolveAnthropicSettings, type AnthropicConnectionOptions, type AnthropicSettings } from './anthropic-options';
 
@@ -36,6 +36,12 @@ export interface AnthropicLLMOptions extends AnthropicConnectionOptions {
   readonly strictTool?: boolean;
   /** Whether to send `temperature` (some models and gateways reject it). @default true */
   readonly sendTemperature?: boolean;
+  /**
+   * Whether the model reads images (`capabilities.imageInput`): core then sends a conversation's
+   * images as `image` blocks (`source: { type: 'base64' }` for inline bytes, `{ type: 'url' }` for
+   * an https URL the API fetches). @default true, except for ids starting with claude-2 or claude-instant
+   */
+  readonly imageInput?: boolean;
 }
 
 /**
@@ -76,6 +82,7 @@ export class AnthropicLLM implements LLM {
       structuredOutput: this.strictTool ? 'json_schema' : 'json_object',
       // request.maxTokens is sent as max_tokens, up to the largest this adapter accepts.
       maxOutputTokens: MAX_TOKENS_LIMIT,
+      imageInput: options.imageInput ?? !/^claude-(2|instant)/.test(this.model),
     });
     this.settings = resolveAnthropicSettings(options, 'AnthropicLLM');
   }
@@ -145,7 +152,7 @@ export class AnthropicLLM implements LLM {
       model: this.model,
       max_tokens: maxTokens,
       ...(system.length > 0 ? { system: system.join('\n\n') } : {}),
-      messages: turns.map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content })),
+      messages: turns.map(toAnthropicMessage),
       ...(this.sendTemperature ? { temperature: request.temperature ?? 0 } : {}),
     };
     const format = request.responseFormat;
@@ -192,6 +199,27 @@ export class AnthropicLLM implements LLM {
             .join('');
     return { text, finishReason: finishReasonOf(message.stop_reason), usage };
   }
+}
+
+/** A turn as the Messages API takes it: a user message with parts as text and `image` blocks. */
+function toAnthropicMessage(message: LLMMessage): MessageParam {
+  const role = message.role as 'user' | 'assistant';
+  if (role !== 'user' || !message.parts) return { role, content: message.content };
+  return {
+    role,
+    content: message.parts.map(
+      (part): ContentBlockParam =>
+        part.type === 'text'
+          ? { type: 'text', text: part.text }
+          : {
+              type: 'image',
+              source:
+                part.source.type === 'url'
+                  ? { type: 'url', url: part.source.url }
+                  : { type: 'base64', media_type: part.source.mediaType, data: part.source.data },
+            },
+    ),
+  };
 }
 
 /** The largest max_tokens this adapter sends (the Messages API's largest output for any model). */

@@ -15,7 +15,16 @@ import toolCall from './__fixtures__/openai-chat-tool-call.json';
 import unauthorized from './__fixtures__/openai-chat-unauthorized.json';
 import { OpenAILLM, type OpenAILLMOptions } from './openai-llm';
 import type { OpenAIRetryEvent } from './index';
-import { startOpenAIFakeServer, stableHeaders, type FakeRequest, type OpenAIFakeServer } from './testing/openai-fake-server';
+import { InMemoryHistoryStore, InMemoryVectorStore, Memory } from '@mem/core';
+import { HashEmbedder } from '@mem/core/testing';
+import {
+  chatBody,
+  chatReply,
+  startOpenAIFakeServer,
+  stableHeaders,
+  type FakeRequest,
+  type OpenAIFakeServer,
+} from './testing/openai-fake-server';
 
 const API_KEY = 'sk-test-0123456789abcdef';
 const FACTS: ResponseFormat = {
@@ -482,5 +491,106 @@ describe('failures and retries', () => {
     const error = await failure(llm().generate({ messages: MESSAGES, signal: AbortSignal.abort() }));
     expect(error.code).toBe('ABORTED');
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('images', () => {
+  /** A 1×1 PNG. */
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+  test('a user message with parts goes out as text and image_url parts (data URL for inline bytes, the URL as given, detail kept)', async () => {
+    server.enqueue(chatText);
+    await llm({ model: 'gpt-4o-mini' }).generate({
+      messages: [
+        { role: 'system', content: 'Describe.' },
+        {
+          role: 'user',
+          content: 'What is this?',
+          parts: [
+            { type: 'text', text: 'What is this?' },
+            { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PNG }, detail: 'low' },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/dog.jpg' } },
+          ],
+        },
+      ],
+    });
+    expect(wire(server.requests[0])?.body).toMatchInlineSnapshot(`
+      {
+        "messages": [
+          {
+            "content": "Describe.",
+            "role": "system",
+          },
+          {
+            "content": [
+              {
+                "text": "What is this?",
+                "type": "text",
+              },
+              {
+                "image_url": {
+                  "detail": "low",
+                  "url": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+                },
+                "type": "image_url",
+              },
+              {
+                "image_url": {
+                  "url": "https://example.com/dog.jpg",
+                },
+                "type": "image_url",
+              },
+            ],
+            "role": "user",
+          },
+        ],
+        "model": "gpt-4o-mini",
+        "temperature": 0,
+      }
+    `);
+  });
+
+  test('capabilities.imageInput: true for vision model ids, false for others, the option decides', () => {
+    const imageInput = (options: OpenAILLMOptions) => llm(options).capabilities.imageInput;
+    expect(['gpt-4.1-mini', 'gpt-4o', 'gpt-5-nano', 'o4-mini', 'o3', 'chatgpt-4o-latest'].map((model) => imageInput({ model }))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['gpt-3.5-turbo', 'o3-mini', 'o1-mini', 'llama3.1'].map((model) => imageInput({ model }))).toEqual([false, false, false, false]);
+    expect(imageInput({ model: 'llava', imageInput: true })).toBe(true);
+    expect(imageInput({ model: 'gpt-4o', imageInput: false })).toBe(false);
+  });
+
+  test('Memory with images.describe: the extraction request carries the images, one call, and the memory is stored', async () => {
+    server.enqueue(chatReply(jsonSchema, { content: '{"operations":[{"op":"ADD","id":null,"text":"Has a dog named Rex"}]}' }));
+    const memory = new Memory({
+      llm: llm({ model: 'gpt-4.1-mini' }),
+      embedder: new HashEmbedder(),
+      vectorStore: new InMemoryVectorStore(),
+      historyStore: new InMemoryHistoryStore(),
+      images: { describe: true },
+    });
+    const result = await memory.add(
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'My dog Rex' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+      ],
+      { scope: { userId: 'u1' } },
+    );
+    expect(result.events.map((event) => event.text)).toEqual(['Has a dog named Rex']);
+    expect(result.usage.llmCalls).toBe(1);
+    const user = chatBody(server.requests[0]!).messages[1] as { content: { type: string; text?: string; image_url?: unknown }[] };
+    expect(user.content.map((part) => part.type)).toEqual(['text', 'text', 'image_url']);
+    expect(user.content[0]!.text).toContain('user: My dog Rex\n[image 1]');
+    expect(user.content[2]!.image_url).toEqual({ url: `data:image/png;base64,${PNG}` });
   });
 });

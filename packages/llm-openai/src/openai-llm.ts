@@ -9,10 +9,16 @@ import {
   type LLMResponse,
   type ResponseFormat,
   withRetries,
+  imageUrl,
   integerOption,
   redactSecrets,
 } from '@mem/core/adapter';
-import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletion,
+  ChatCompletionContentPart,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import { openAIErrorHeaders, retryAfterMs, toOpenAIError } from './openai-errors';
 import { resolveOpenAISettings, type OpenAIConnectionOptions, type OpenAISettings } from './openai-options';
 
@@ -60,6 +66,13 @@ export interface OpenAILLMOptions extends OpenAIConnectionOptions {
    * value but their default. @default false for ids starting with `o<digit>` or `gpt-5` (without `chat`), else true
    */
   readonly sendTemperature?: boolean;
+  /**
+   * Whether the model reads images (`capabilities.imageInput`): core then sends a conversation's
+   * images as `image_url` content parts (an https URL, or a `data:` URL for inline bytes). Set it
+   * for a vision model the default does not know (a compatible server's model, an Azure deployment name).
+   * @default true for ids starting with gpt-4o, gpt-4.1, gpt-4.5, gpt-4-turbo, gpt-5, chatgpt-4o, o1, o3 or o4 (not o1-mini, o3-mini), else false
+   */
+  readonly imageInput?: boolean;
 }
 
 /**
@@ -110,6 +123,7 @@ export class OpenAILLM implements LLM {
       structuredOutput: this.structuredOutput === 'json_schema' ? 'json_schema' : 'json_object',
       // request.maxTokens is sent as maxTokensField; the model may accept less (its error says so).
       maxOutputTokens: MAX_TOKENS_LIMIT,
+      imageInput: options.imageInput ?? VISION_MODEL.test(this.model),
     });
     this.settings = resolveOpenAISettings(options, 'OpenAILLM');
   }
@@ -163,7 +177,7 @@ export class OpenAILLM implements LLM {
       request.maxTokens === undefined ? this.maxTokens : integerOption(request.maxTokens, 'request.maxTokens', 4096, 1, MAX_TOKENS_LIMIT);
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
-      messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+      messages: request.messages.map(toOpenAIMessage),
       ...(this.sendTemperature ? { temperature: request.temperature ?? 0 } : {}),
       ...(maxTokens !== undefined ? { [this.maxTokensField]: maxTokens } : {}),
     };
@@ -229,6 +243,23 @@ export class OpenAILLM implements LLM {
       timeoutMs: this.settings.timeoutMs,
     };
   }
+}
+
+/** Model ids that read images, by prefix. */
+const VISION_MODEL = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-4-turbo|gpt-5|chatgpt-4o|o1(?!-mini)|o3(?!-mini)|o4)/;
+
+/** A message as Chat Completions takes it: a user message with parts as text and `image_url` parts. */
+function toOpenAIMessage(message: LLMMessage): ChatCompletionMessageParam {
+  if (message.role !== 'user' || !message.parts) return { role: message.role, content: message.content };
+  return {
+    role: 'user',
+    content: message.parts.map(
+      (part): ChatCompletionContentPart =>
+        part.type === 'text'
+          ? { type: 'text', text: part.text }
+          : { type: 'image_url', image_url: { url: imageUrl(part), ...(part.detail ? { detail: part.detail } : {}) } },
+    ),
+  };
 }
 
 /** The largest answer token limit this adapter sends. */

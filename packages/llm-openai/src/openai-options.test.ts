@@ -102,14 +102,20 @@ describe('constructor options', () => {
   });
 
   test('capabilities: json_schema only when the schema is enforced', () => {
-    expect(new OpenAILLM({ apiKey: 'key' }).capabilities).toEqual({ structuredOutput: 'json_schema', maxOutputTokens: 1_000_000 });
+    expect(new OpenAILLM({ apiKey: 'key' }).capabilities).toEqual({
+      structuredOutput: 'json_schema',
+      maxOutputTokens: 1_000_000,
+      imageInput: true,
+    });
     expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'json_object' }).capabilities).toEqual({
       structuredOutput: 'json_object',
       maxOutputTokens: 1_000_000,
+      imageInput: true,
     });
-    expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'tool' }).capabilities).toEqual({
+    expect(new OpenAILLM({ apiKey: 'key', structuredOutput: 'tool', model: 'llama3.1' }).capabilities).toEqual({
       structuredOutput: 'json_object',
       maxOutputTokens: 1_000_000,
+      imageInput: false,
     });
     expect(Object.isFrozen(new OpenAILLM({ apiKey: 'key' }).capabilities)).toBe(true);
   });

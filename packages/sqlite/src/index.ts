@@ -1,5 +1,6 @@
 export {
   DEFAULT_BUSY_TIMEOUT_MS,
+  DEFAULT_MMAP_SIZE_BYTES,
   DEFAULT_SQLITE_PATH,
   StatementCache,
   openSqliteConnection,

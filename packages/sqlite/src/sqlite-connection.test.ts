@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError, MemError } from '@mem/core/adapter';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteConnection } from './sqlite-connection';
+import { DEFAULT_MMAP_SIZE_BYTES, openSqliteConnection, validateConnectionOptions } from './sqlite-connection';
 
 const directory = mkdtempSync(join(tmpdir(), 'mem-sqlite-connection-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -34,5 +34,24 @@ describe('openSqliteConnection', () => {
     const inMemory = openSqliteConnection({ path: ':memory:' });
     expect(inMemory.database.memory).toBe(true);
     inMemory.database.close();
+  });
+
+  it('maps up to 1 GiB of a file it opens for reads by default, takes mmapSizeBytes (0 turns it off), and refuses a bad value naming the option', () => {
+    const opened = openSqliteConnection({ path: join(directory, 'mapped.db') });
+    expect(opened.database.pragma('mmap_size', { simple: true })).toBe(DEFAULT_MMAP_SIZE_BYTES);
+    opened.database.close();
+    const off = openSqliteConnection({ path: join(directory, 'mapped.db'), mmapSizeBytes: 0 });
+    expect(off.database.pragma('mmap_size', { simple: true })).toBe(0);
+    off.database.close();
+    for (const mmapSizeBytes of [-1, 1.5, '1', Number.NaN]) {
+      let thrown: unknown;
+      try {
+        validateConnectionOptions({ mmapSizeBytes });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(InvalidInputError);
+      expect((thrown as InvalidInputError).field).toBe('options.mmapSizeBytes');
+    }
   });
 });

@@ -357,6 +357,158 @@ describe('ordering and scoring', () => {
   });
 });
 
+describe('at scale: rows of a scope side by side, copies found by hash', () => {
+  it("gives each user's new rows neighbouring seqs in a block of their own, and keeps working on rows from before blocks", async () => {
+    const path = join(directory, 'blocks.db');
+    const legacy = track(new SqliteVectorStore({ path }));
+    await legacy.ensureCollection({ dimensions: 3 });
+    await legacy.close();
+    // A row as earlier versions wrote it: seq chosen by SQLite, in block 0.
+    const database = new Database(path);
+    database
+      .prepare(
+        'INSERT INTO "memories" (seq, id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (7, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)',
+      )
+      .run('old', Buffer.from('old'), 'u0', 'likes rooibos', 'h', '{}', Buffer.from(new Float32Array([1, 0, 0]).buffer));
+    database.close();
+    const store = track(new SqliteVectorStore({ path }));
+    const users = ['u0', 'u1', 'u2', 'u3'];
+    // Interleaved, as a server writes for many users at once, and in several transactions.
+    for (let batch = 0; batch < 3; batch++) {
+      await store.upsert({
+        records: Array.from({ length: 20 }, (_, index) => {
+          const n = batch * 20 + index;
+          return record(`r${String(n).padStart(3, '0')}`, { scope: { userId: users[n % 4]! }, text: `fact ${n} rooibos`, hash: `h${n}` });
+        }),
+      });
+    }
+    const reader = new Database(path, { readonly: true });
+    const rows = reader.prepare('SELECT seq, user_id, id FROM "memories" ORDER BY seq').all() as {
+      seq: number;
+      user_id: string;
+      id: string;
+    }[];
+    reader.close();
+    expect(rows[0]).toEqual({ seq: 7, user_id: 'u0', id: 'old' });
+    const blocks = new Set<number>();
+    for (const user of users) {
+      const seqs = rows.filter((row) => row.user_id === user && row.id !== 'old').map((row) => row.seq);
+      expect(seqs).toHaveLength(15);
+      const block = Math.floor(seqs[0]! / 2 ** 32);
+      expect(block).toBeGreaterThan(0);
+      blocks.add(block);
+      // Consecutive, in the order written: the user's rows fill one run of the table.
+      expect(seqs).toEqual(seqs.map((_, index) => seqs[0]! + index));
+      expect(seqs.every((seq) => Number.isSafeInteger(seq) && Math.floor(seq / 2 ** 32) === block)).toBe(true);
+    }
+    expect(blocks.size).toBe(4);
+    // Reads, keyword search, updates (which keep their seq) and deletes work across old and new rows.
+    expect((await store.keywordQuery({ scope: { userId: 'u0' }, text: 'rooibos', topK: 30 })).map((match) => match.record.id)).toHaveLength(
+      16,
+    );
+    await store.upsert({ records: [record('r000', { scope: { userId: 'u0' }, text: 'now likes mate', hash: 'h0b' })] });
+    expect((await store.keywordQuery({ scope: { userId: 'u0' }, text: 'mate', topK: 5 })).map((match) => match.record.id)).toEqual([
+      'r000',
+    ]);
+    await store.delete({ scope: { userId: 'u0' }, ids: ['old', 'r004'] });
+    expect(await ids(store.list({ scope: { userId: 'u0' } }))).toHaveLength(14);
+  });
+
+  it('finds the records in scope holding a hash through its index, narrower scopes included, other scopes not', async () => {
+    const path = join(directory, 'hash.db');
+    const store = track(new SqliteVectorStore({ path }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({
+      records: [
+        record('b', { hash: 'tea' }),
+        record('a', { hash: 'tea', scope: { userId: 'u1', agentId: 'x' } }),
+        record('c', { hash: 'coffee' }),
+        record('d', { hash: 'tea', scope: { userId: 'u2' } }),
+      ],
+    });
+    const found = (hashes: string[], within: Scope = scope) =>
+      store.findByHash({ scope: within, hashes }).then((records) => records.map((r) => r.id));
+    expect(await found(['tea'])).toEqual(['a', 'b']);
+    expect(await found(['tea', 'coffee', 'tea'])).toEqual(['a', 'b', 'c']);
+    expect(await found(['tea'], { userId: 'u1', agentId: 'x' })).toEqual(['a']);
+    expect(await found(['milk'])).toEqual([]);
+    expect(await found([])).toEqual([]);
+    const [record0] = await store.findByHash({ scope, hashes: ['coffee'] });
+    expect(record0).toEqual((await store.get({ scope, ids: ['c'] }))[0]);
+    expect((await rejection(() => store.findByHash({ scope, hashes: 'tea' as never }))).code).toBe('INVALID_INPUT');
+    const reader = new Database(path, { readonly: true });
+    const plan = reader
+      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM "memories" AS m INDEXED BY "memories_hash" WHERE m.hash IN ('tea') AND m.user_id = 'u1'`)
+      .all() as { detail: string }[];
+    reader.close();
+    expect(plan.map((step) => step.detail).join(' ')).toContain('memories_hash');
+  });
+
+  it('answers queryAny with the records one query per vector would find, merged by best score, in one pass over the scope', async () => {
+    const store = track(new SqliteVectorStore({ path: join(directory, 'any.db') }));
+    await store.ensureCollection({ dimensions: 4 });
+    let seed = 3;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    const vector = () => [random(), random(), random(), random()];
+    await store.upsert({
+      records: Array.from({ length: 120 }, (_, index) =>
+        record(`r${String(index).padStart(3, '0')}`, {
+          vector: vector(),
+          scope: { userId: index % 3 === 0 ? 'other' : 'u1' },
+          metadata: { even: index % 2 === 0 },
+        }),
+      ),
+    });
+    const filter = { op: 'eq', field: 'even', value: true } as const;
+    for (let trial = 0; trial < 20; trial++) {
+      const vectors = Array.from({ length: 1 + (trial % 4) }, vector);
+      const filtered = trial % 2 === 0 ? { filter } : {};
+      const merged = new Map<string, number>();
+      for (const one of vectors) {
+        for (const match of await store.query({ scope, vector: one, topK: 7, ...filtered })) {
+          merged.set(match.record.id, Math.max(merged.get(match.record.id) ?? -2, match.score));
+        }
+      }
+      const expected = [...merged].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0])).slice(0, 7);
+      const any = await store.queryAny({ scope, vectors, topK: 7, ...filtered });
+      expect(any.map((match) => [match.record.id, match.score])).toEqual(expected);
+      expect(any.every((match) => match.record.scope.userId === 'u1' && (trial % 2 === 1 || match.record.metadata['even'] === true))).toBe(
+        true,
+      );
+    }
+    // Past the 127 arguments of SQLite's min(): 250 vectors, the first one the best match of record r005.
+    const target = (await store.get({ scope, ids: ['r005'] }))[0]!.vector;
+    const many = [target, ...Array.from({ length: 249 }, vector)];
+    const manyMerged = new Map<string, number>();
+    for (const one of many)
+      for (const match of await store.query({ scope, vector: one, topK: 3 }))
+        manyMerged.set(match.record.id, Math.max(manyMerged.get(match.record.id) ?? -2, match.score));
+    const manyExpected = [...manyMerged].sort((a, b) => b[1] - a[1] || compareIds(a[0], b[0])).slice(0, 3);
+    expect((await store.queryAny({ scope, vectors: many, topK: 3 })).map((match) => [match.record.id, match.score])).toEqual(manyExpected);
+    expect(manyExpected.map(([id]) => id)).toContain('r005');
+    expect((await rejection(() => store.queryAny({ scope, vectors: [], topK: 3 }))).code).toBe('INVALID_INPUT');
+    expect((await rejection(() => store.queryAny({ scope, vectors: [[1, 0, 0]], topK: 3 }))).code).toBe('DIMENSION_MISMATCH');
+  });
+
+  it('adds the hash index to a file made without it, once, with two stores opening the file at the same time', async () => {
+    const path = join(directory, 'no-hash-index.db');
+    const first = track(new SqliteVectorStore({ path }));
+    await first.ensureCollection({ dimensions: 3 });
+    await first.upsert({ records: [record('x', { hash: 'tea' })] });
+    await first.close();
+    const database = new Database(path);
+    database.exec('DROP INDEX "memories_hash"');
+    database.close();
+    const [left, right] = [track(new SqliteVectorStore({ path })), track(new SqliteVectorStore({ path }))];
+    const [a, b] = await Promise.all([left.findByHash({ scope, hashes: ['tea'] }), right.findByHash({ scope, hashes: ['tea'] })]);
+    expect([a.map((r) => r.id), b.map((r) => r.id)]).toEqual([['x'], ['x']]);
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'memories_hash'`).pluck().get()).toBe(1);
+    expect(reader.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('3');
+    reader.close();
+  });
+});
+
 describe('errors', () => {
   it('refuses writes before ensureCollection', async () => {
     const store = track(new SqliteVectorStore({ path: ':memory:' }));

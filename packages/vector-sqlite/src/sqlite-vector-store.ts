@@ -37,6 +37,13 @@ const LIST_PAGE_SIZE = 500;
 /** Prepared statements kept per store (statements differ by scope shape and filter shape). */
 /** Version of the table layout, kept in `<table>_meta` for future migrations. */
 const SCHEMA_VERSION = '3';
+/** Rows a scope's block of seq values holds: 2^32. */
+const BLOCK_SIZE = 4_294_967_296;
+/** Blocks: 1 to 2^21 - 1, so every seq stays below 2^53 (a safe JavaScript integer); rows from before blocks sit in block 0. */
+const BLOCKS = 2_097_152;
+
+/** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
+const MAX_QUERY_VECTORS = 10_000;
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -69,6 +76,7 @@ interface MemoryRow {
 type RankedRow = MemoryRow & { readonly rank: number };
 
 interface UpsertRow {
+  readonly block: number;
   readonly id: string;
   readonly id_order: Buffer;
   readonly user_id: string | null;
@@ -210,6 +218,34 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
+   * The `topK` records in scope nearest to any of `vectors` by exact cosine similarity, best first;
+   * score is the best similarity to one of them. One pass over the scope's rows, whatever the number
+   * of vectors (core's `add` asks it once for all the messages of a call).
+   */
+  async queryAny(
+    request: ScopedCall<{ readonly vectors: readonly (readonly number[])[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]> {
+    return this.execute('queryAny', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const topK = validateTopK(request.topK);
+      const dimensions = this.requireDimensions();
+      if (!Array.isArray(request.vectors) || request.vectors.length === 0 || request.vectors.length > MAX_QUERY_VECTORS) {
+        throw new InvalidInputError('vectors', `expected an array of 1 to ${MAX_QUERY_VECTORS} vectors`, 'Pass { vectors: [vector] }.');
+      }
+      const vectors = request.vectors.map((vector, index) => {
+        if (vectorLength(vector) !== dimensions) {
+          throw this.dimensionMismatch(dimensions, vectorLength(vector), 'Embed queries with the same model as the memories.');
+        }
+        return encodeVector(vector, `vectors[${index}]`);
+      });
+      const where = this.whereClause(scope, request.filter);
+      if (topK === 0) return [];
+      const rows = this.statement(this.sql.queryAny(where.sql, vectors.length)).all(...vectors, ...where.params, topK) as RankedRow[];
+      return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
+    });
+  }
+
+  /**
    * The `topK` records in scope ranked by FTS5 BM25 relevance to the words of `text`, best first;
    * score is the BM25 relevance (positive, higher is better). Records sharing no word are left out.
    */
@@ -244,6 +280,27 @@ export class SqliteVectorStore implements VectorStore {
         const row = byId.get(id);
         return row ? [toRecord(row)] : [];
       });
+    });
+  }
+
+  /**
+   * The records in scope whose text hash is one of `hashes`, in ascending id order, read through
+   * the index on `hash`: `add` finds a stored copy of a text without reading the scope's vectors.
+   */
+  async findByHash(request: ScopedCall<{ readonly hashes: readonly string[] }>): Promise<MemoryRecord[]> {
+    return this.execute('findByHash', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const hashes = request.hashes;
+      if (!Array.isArray(hashes) || !hashes.every((hash) => typeof hash === 'string')) {
+        throw new InvalidInputError('hashes', 'expected an array of strings', 'Pass { hashes: [hashText(text)] }.');
+      }
+      if (hashes.length === 0) return [];
+      const scopeCondition = scopeSql(scope);
+      const rows = this.statement(this.sql.findByHash(scopeCondition.sql)).all(
+        JSON.stringify([...new Set(hashes)]),
+        ...scopeCondition.params,
+      ) as MemoryRow[];
+      return rows.map(toRecord);
     });
   }
 
@@ -487,6 +544,7 @@ export class SqliteVectorStore implements VectorStore {
     }
     const scope = validateScope(record.scope, `${at}.scope`);
     return {
+      block: scopeBlock(scope),
       id,
       id_order: idOrderKey(id),
       user_id: scope.userId ?? null,
@@ -546,6 +604,7 @@ function buildStatements(table: string) {
       CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_agent_id" ON ${t} (agent_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_run_id" ON ${t} (run_id, id_order);
+      CREATE INDEX IF NOT EXISTS "${table}_hash" ON ${t} (hash);
       ${keywordIndex}
       CREATE TABLE IF NOT EXISTS ${meta} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `,
@@ -570,9 +629,14 @@ function buildStatements(table: string) {
     `,
     readMeta: `SELECT value FROM ${meta} WHERE key = ?`,
     writeMeta: `INSERT INTO ${meta} (key, value) VALUES (?, ?)`,
+    // A new row takes the next seq of its scope's block (see scopeBlock), so a scope's rows sit side
+    // by side in the table; a full block (2^32 rows) leaves the choice to SQLite. An existing id keeps its seq.
     upsert: `
-      INSERT INTO ${t} (id, id_order, user_id, agent_id, run_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding)
-      VALUES (@id, @id_order, @user_id, @agent_id, @run_id, @text, @hash, @metadata, @created_at, @updated_at, @occurred_at, @embedding)
+      INSERT INTO ${t} (seq, id, id_order, user_id, agent_id, run_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding)
+      VALUES (
+        (SELECT CASE WHEN max(seq) IS NULL THEN @block * ${BLOCK_SIZE} WHEN max(seq) < (@block + 1) * ${BLOCK_SIZE} - 1 THEN max(seq) + 1 END
+         FROM ${t} WHERE seq >= @block * ${BLOCK_SIZE} AND seq < (@block + 1) * ${BLOCK_SIZE}),
+        @id, @id_order, @user_id, @agent_id, @run_id, @text, @hash, @metadata, @created_at, @updated_at, @occurred_at, @embedding)
       ON CONFLICT (id) DO UPDATE SET
         user_id = excluded.user_id, agent_id = excluded.agent_id, run_id = excluded.run_id,
         text = excluded.text, hash = excluded.hash, metadata = excluded.metadata,
@@ -589,6 +653,15 @@ function buildStatements(table: string) {
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
+    queryAny: (where: string, count: number) => `
+      WITH top AS (
+        SELECT m.seq AS seq, m.id_order AS id_order, ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)'))} AS rank
+        FROM ${t} AS m
+        WHERE ${where}
+        ORDER BY rank, m.id_order
+        LIMIT ?
+      )
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
     keywordQuery: (where: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, bm25(${kw}, 1.0, 0.0) AS rank
@@ -599,6 +672,8 @@ function buildStatements(table: string) {
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
     get: (scope: string) => `SELECT ${RECORD_COLUMNS} FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
+    findByHash: (scope: string) =>
+      `SELECT ${RECORD_COLUMNS} FROM ${t} AS m INDEXED BY "${table}_hash" WHERE m.hash IN (SELECT value FROM json_each(?)) AND ${scope} ORDER BY m.id_order`,
     delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
     list: (where: string) =>
       `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
@@ -611,9 +686,39 @@ function buildStatements(table: string) {
   };
 }
 
+/**
+ * The least of SQL expressions, as SQLite's multi-argument min() nested in groups of at most 100
+ * (min() takes at most 127 arguments, and with one argument it would be the aggregate).
+ */
+function leastOf(expressions: readonly string[]): string {
+  if (expressions.length === 1) return expressions[0]!;
+  if (expressions.length <= 100) return `min(${expressions.join(', ')})`;
+  const groups: string[] = [];
+  for (let start = 0; start < expressions.length; start += 100) groups.push(leastOf(expressions.slice(start, start + 100)));
+  return leastOf(groups);
+}
+
 /** The scope tokens of a row (`new`, or a table name) as an SQL expression: see {@link scopeTokenQuery}. */
 function scopeTokens(row: string): string {
   return `trim(coalesce('u' || hex(${row}.user_id) || '0', '') || ' ' || coalesce('a' || hex(${row}.agent_id) || '0', '') || ' ' || coalesce('r' || hex(${row}.run_id) || '0', ''))`;
+}
+
+/**
+ * The block of seq values (the table's INTEGER PRIMARY KEY, so the order of rows in the file) that
+ * new rows of `scope` take: a hash of its userId (else agentId, else runId) into 1 to 2^21 - 1. The
+ * rows of one user then sit together in the table, so a scoped search or scan reads a run of
+ * neighbouring pages, not one page per row spread over the whole store. Two users may share a
+ * block; that costs locality, never correctness.
+ */
+function scopeBlock(scope: Scope): number {
+  const key = scope.userId !== undefined ? `u${scope.userId}` : scope.agentId !== undefined ? `a${scope.agentId}` : `r${scope.runId ?? ''}`;
+  // FNV-1a over the UTF-16 code units.
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) {
+    hash ^= key.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return 1 + ((hash >>> 0) % (BLOCKS - 1));
 }
 
 /** `m.user_id = ? AND …` for every id the scope sets (validated: at least one). */

@@ -40,8 +40,10 @@ export const scopeOf = (index: number, scopes: number): { userId: string } => ({
 
 /**
  * Deterministic synthetic memories: unit vectors of `dimensions` (seeded, so every run and every
- * system gets the same data), a one-line text, and realistic metadata (category, source,
- * importance, tags, session) over `scopes` users.
+ * system gets the same data), a text, and realistic metadata (category, source, importance, tags,
+ * session) over `scopes` users. The text is a one-line sentence, or, when `texts` is given (e.g.
+ * real conversation turns), the `index`-th of them (cycling) with the note number appended, so
+ * texts have real lengths and words and every record still has its own hash.
  */
 export class SyntheticMemories {
   private readonly random: () => number;
@@ -51,6 +53,7 @@ export class SyntheticMemories {
     readonly dimensions: number,
     readonly scopes: number,
     seed = 7,
+    private readonly texts?: readonly string[],
   ) {
     this.random = seededRandom(seed);
   }
@@ -73,7 +76,8 @@ export class SyntheticMemories {
   }
 
   record(index: number): MemoryRecord {
-    const text = `${this.pick(SUBJECTS)} ${this.pick(VERBS)} ${this.pick(OBJECTS)} (note ${index})`;
+    const sentence = `${this.pick(SUBJECTS)} ${this.pick(VERBS)} ${this.pick(OBJECTS)}`;
+    const text = `${this.texts && this.texts.length > 0 ? this.texts[index % this.texts.length] : sentence} (note ${index})`;
     const at = new Date(this.epoch + Math.floor(this.random() * 400) * 86_400_000);
     // Ids sort in insertion order, like the UUID v7 ids mem creates.
     const id = `0190a000-0000-7000-8000-${index.toString(16).padStart(12, '0')}`;

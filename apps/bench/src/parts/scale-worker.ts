@@ -4,8 +4,11 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Filter } from '@mem/core/adapter';
-import { InMemoryHistoryStore, Memory, type Embedder } from '@mem/core';
+import { InMemoryHistoryStore, Memory, type Embedder, type LLM } from '@mem/core';
+import { ScriptedLLM } from '@mem/core/testing';
+import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
+import { loadLongMemEval } from '../lib/longmemeval';
 import { Progress } from '../lib/progress';
 import { seededRandom, summarize, type Summary } from '../lib/stats';
 import { CATEGORIES, SyntheticMemories, scanOnce } from '../lib/synthetic';
@@ -16,11 +19,17 @@ export interface ScaleWorkerOptions {
   readonly scopes: number;
   readonly queries: number;
   readonly batch: number;
+  /** Measured `Memory.add` calls (infer: true, two turns, two facts added) in scope 0 after the searches. */
+  readonly adds: number;
+  /** LongMemEval oracle folder: memory texts are its turns (real lengths), queries its questions; absent: one-line texts. */
+  readonly longMemEvalPath?: string;
   readonly directory?: string;
 }
 
 export interface ScaleWorkerResult {
   readonly size: number;
+  /** Queries per kind (absent in results saved before it was recorded). */
+  readonly queries?: number;
   readonly dimensions: number;
   readonly scopes: number;
   readonly scopeSize: number;
@@ -39,6 +48,14 @@ export interface ScaleWorkerResult {
   readonly scanLowerBound: Summary;
   /** The same pass over the vectors that pass the filter. */
   readonly scanLowerBoundFiltered: Summary;
+  /** Where the memory texts came from, and their length in characters. */
+  readonly texts: { readonly source: string; readonly medianChars: number; readonly p95Chars: number };
+  /**
+   * `Memory.add` (reconcile strategy, SqliteVectorStore + SqliteHistoryStore in the store's file)
+   * of two turns whose extraction adds two facts: wall time minus the time inside the in-process
+   * LLM and embedder (a script and ready vectors), so the pipeline and the stores' own time.
+   */
+  readonly add?: Summary;
 }
 
 const QUERY_TEXTS = [
@@ -52,11 +69,28 @@ const QUERY_TEXTS = [
   'garden',
 ];
 
+/** The turns (distinct texts, in file order) and questions of the LongMemEval oracle. */
+function longMemEvalTexts(path: string): { turns: string[]; questions: string[] } {
+  const questions = loadLongMemEval(path);
+  const turns = new Set<string>();
+  for (const question of questions)
+    for (const session of question.sessions) for (const turn of session.turns) if (turn.content.trim() !== '') turns.add(turn.content);
+  return { turns: [...turns], questions: questions.map((question) => question.question) };
+}
+
+function lengths(texts: readonly string[]): { medianChars: number; p95Chars: number } {
+  const summary = summarize(texts.map((text) => text.length));
+  return { medianChars: summary.median, p95Chars: summary.p95 };
+}
+
 async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'mem-bench-scale-'));
   const path = join(directory, 'scale.db');
+  const real = options.longMemEvalPath ? longMemEvalTexts(options.longMemEvalPath) : undefined;
+  const queryTexts = real?.questions ?? QUERY_TEXTS;
   const rssBefore = process.memoryUsage().rss;
-  const synthetic = new SyntheticMemories(options.dimensions, options.scopes, 11);
+  const synthetic = new SyntheticMemories(options.dimensions, options.scopes, 11, real?.turns);
+  const storedTexts: string[] = [];
   // Keep scope 0's vectors (and their categories) for the lower bound.
   const scopeVectors: Float32Array[] = [];
   const scopeCategories: string[] = [];
@@ -67,6 +101,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   for (let start = 0; start < options.size; start += options.batch) {
     const records = synthetic.batch(start, Math.min(options.batch, options.size - start));
     for (const record of records) {
+      if (storedTexts.length < 20_000) storedTexts.push(record.text);
       if (record.scope.userId === 'user-0') {
         scopeVectors.push(Float32Array.from(record.vector));
         scopeCategories.push(String(record.metadata['category']));
@@ -115,7 +150,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const memory = new Memory({ embedder, vectorStore: store, historyStore: new InMemoryHistoryStore() });
   const searchOnce = (q: number, filtered: boolean) => {
     pending = queryVectors[q]!;
-    const text = QUERY_TEXTS[Math.floor(random() * QUERY_TEXTS.length)]!;
+    const text = queryTexts[Math.floor(random() * queryTexts.length)]!;
     return memory.search(text, { scope: scopeOf(q), limit: 10, ...(filtered ? { filter: { category: category(q) } } : {}) });
   };
   const search = await time((q) => searchOnce(q, false));
@@ -125,10 +160,12 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const scanLowerBound = await time(() => scanOnce(scopeVectors, scanQuery));
   const scanLowerBoundFiltered = await time(() => scanOnce(filteredVectors, scanQuery));
   await memory.close();
+  const add = options.adds > 0 ? await measureAdds(path, options, synthetic, real?.turns ?? QUERY_TEXTS) : undefined;
   if (!options.directory) rmSync(directory, { recursive: true, force: true });
   const seconds = insertMs / 1000;
   return {
     size: options.size,
+    queries: options.queries,
     dimensions: options.dimensions,
     scopes: options.scopes,
     scopeSize: scopeVectors.length,
@@ -142,7 +179,83 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     searchFiltered: summarize(searchFiltered),
     scanLowerBound: summarize(scanLowerBound),
     scanLowerBoundFiltered: summarize(scanLowerBoundFiltered),
+    texts: { source: real ? 'LongMemEval oracle turns' : 'one-line synthetic sentences', ...lengths(storedTexts) },
+    ...(add ? { add } : {}),
   };
+}
+
+/**
+ * `options.adds` calls of `Memory.add` in scope 0 (plus a few unmeasured warm-up calls) on the store
+ * just filled, as the embedded default runs them: the reconcile strategy, vector and history stores
+ * in one file. Each call adds two turns; the scripted extraction adds two new facts. The LLM and
+ * embedder are in process and answer at once; their time is subtracted all the same.
+ */
+async function measureAdds(
+  path: string,
+  options: ScaleWorkerOptions,
+  synthetic: SyntheticMemories,
+  turns: readonly string[],
+): Promise<Summary> {
+  let inside = 0;
+  let call = 0;
+  const script = new ScriptedLLM(
+    [
+      () => {
+        call++;
+        return JSON.stringify({
+          operations: [
+            { op: 'ADD', text: `The user mentioned fact ${call}a: ${turns[(2 * call) % turns.length]!.slice(0, 120)}` },
+            { op: 'ADD', text: `The user mentioned fact ${call}b: ${turns[(2 * call + 1) % turns.length]!.slice(0, 120)}` },
+          ],
+        });
+      },
+    ],
+    { repeatLast: true },
+  );
+  const llm: LLM = {
+    provider: script.provider,
+    model: script.model,
+    capabilities: script.capabilities,
+    async generate(request) {
+      const begin = performance.now();
+      try {
+        return await script.generate(request);
+      } finally {
+        inside += performance.now() - begin;
+      }
+    },
+  };
+  const embedder: Embedder = {
+    provider: 'bench',
+    model: 'synthetic',
+    async embed(request) {
+      const begin = performance.now();
+      const vectors = request.texts.map(() => synthetic.vector());
+      inside += performance.now() - begin;
+      return { vectors, tokens: 0 };
+    },
+  };
+  const memory = new Memory({
+    llm,
+    embedder,
+    vectorStore: new SqliteVectorStore({ path }),
+    historyStore: new SqliteHistoryStore({ path }),
+    strategy: 'reconcile',
+  });
+  const samples: number[] = [];
+  const warmup = 5;
+  for (let index = 0; index < warmup + options.adds; index++) {
+    const messages = [
+      { role: 'user' as const, content: turns[(2 * index) % turns.length]! },
+      { role: 'assistant' as const, content: turns[(2 * index + 1) % turns.length]! },
+    ];
+    inside = 0;
+    const begin = performance.now();
+    await memory.add(messages, { scope: { userId: 'user-0' } });
+    if (index >= warmup) samples.push(performance.now() - begin - inside);
+  }
+  await memory.close();
+  return summarize(samples);
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ScaleWorkerOptions;

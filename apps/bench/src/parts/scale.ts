@@ -9,6 +9,10 @@ export interface ScaleOptions {
   readonly dimensions: number;
   readonly scopes: number;
   readonly queries: number;
+  /** Measured `Memory.add` calls per size (0 skips them). */
+  readonly adds: number;
+  /** LongMemEval oracle folder for real-length texts; absent: one-line synthetic texts. */
+  readonly longMemEvalPath?: string;
 }
 
 export interface ScaleResult {
@@ -41,10 +45,20 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     status(
       `  store size ${size.toLocaleString('en-US')}: ${options.dimensions} dims, ${options.scopes} scopes, ${options.queries} queries per kind`,
     );
-    rows.push(await runWorker({ size, dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, batch: 1000 }));
+    rows.push(
+      await runWorker({
+        size,
+        dimensions: options.dimensions,
+        scopes: options.scopes,
+        queries: options.queries,
+        batch: 1000,
+        adds: options.adds,
+        ...(options.longMemEvalPath ? { longMemEvalPath: options.longMemEvalPath } : {}),
+      }),
+    );
     const row = rows.at(-1)!;
     status(
-      `    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms`,
+      `    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, Memory.search p95 ${row.search.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms${row.add ? `, add pipeline p50 ${row.add.median.toFixed(2)} ms` : ''}`,
     );
   }
   return { dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, rows };

@@ -1,14 +1,22 @@
 import type { Embedder, LLM, VectorStore } from '../contract/interfaces';
-import type { ChatMessage, MemoryRecord, Scope } from '../contract/types';
+import type { MemoryRecord, Scope, TextChatMessage } from '../contract/types';
 import type { CategoryDefinition } from '../contract/validation';
 import type { GraphSettings } from '../graph/graph-options';
 import type { UsageMeter } from '../llm/usage-meter';
 import type { GraphExtraction } from './graph-answer';
+import type { ConversationImage } from './images';
 import type { ShownRelation } from './shown-relations';
 
 /** Everything a strategy may use to plan one `add`. */
 export interface AddContext {
-  readonly messages: readonly ChatMessage[];
+  /** The conversation as text: images appear as `[image 1]` markers (see `images`) or as their descriptions. */
+  readonly messages: readonly TextChatMessage[];
+  /**
+   * The images the markers stand for, when they go in the strategy's own LLM call: only for a
+   * strategy with `imageInput`, an `llm` whose `capabilities.imageInput` is true and
+   * `images.describe` on. Send them with the conversation, e.g. `withImages(prompt, context.images)`.
+   */
+  readonly images?: readonly ConversationImage[];
   readonly scope: Scope;
   /** When the conversation happened; relative dates resolve against it. */
   readonly occurredAt: Date;
@@ -77,5 +85,11 @@ export interface AddStrategy {
   readonly name: string;
   /** Whether the strategy needs `Memory`'s `llm`. */
   readonly needsLLM: boolean;
+  /**
+   * Whether `plan` sends `context.images` to the LLM in its own call (the built-in `reconcile` and
+   * `additive` strategies do). Without it, core describes each image in a call of its own first and
+   * the strategy sees the descriptions in the text. @default false
+   */
+  readonly imageInput?: boolean;
   plan(context: AddContext): Promise<AddPlan>;
 }

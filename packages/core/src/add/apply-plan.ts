@@ -11,7 +11,7 @@ import {
   type Scope,
 } from '../contract/types';
 import { checkMemoryText, mergeMetadata } from '../contract/validation';
-import { hashText, uuidv7 } from '../kit/ids';
+import { compareIds, hashText, uuidv7 } from '../kit/ids';
 import { historyEvent } from '../store/history-event';
 import type { WriteSession } from '../store/memory-writer';
 import { ensureDimensions } from '../store/readiness';
@@ -227,10 +227,11 @@ const MAX_HASH_QUERY = 10_000;
 
 /**
  * A stored memory of exactly `scope` and `type` with this text hash, leaving out `exclude` and memories
- * expired at `now` (a fact stated again is stored again, not matched to a hidden copy). Identical
- * texts embed to identical vectors, so copies rank first; copies held by narrower scopes (which a
- * query of `scope` also returns) may fill the first places, so the query widens until a match of
- * another text shows every copy was seen, or the store has no more.
+ * expired at `now` (a fact stated again is stored again, not matched to a hidden copy). A store with
+ * `findByHash` looks the hash up in its index. Otherwise a vector query: identical texts embed to
+ * identical vectors, so copies rank first; copies held by narrower scopes (which a query of `scope`
+ * also returns) may fill the first places, so the query widens until a match of another text shows
+ * every copy was seen, or the store has no more.
  */
 async function findByHash(
   session: WriteSession,
@@ -242,16 +243,20 @@ async function findByHash(
   type: MemoryType,
 ): Promise<MemoryRecord | undefined> {
   const key = scopeKey(scope);
+  const holds = (record: MemoryRecord) =>
+    record.hash === hash &&
+    !exclude.has(record.id) &&
+    scopeKey(record.scope) === key &&
+    !isExpired(record, now) &&
+    memoryTypeOf(record) === type;
+  if (session.vectorStore.findByHash) {
+    const records = await session.vectorStore.findByHash({ scope, hashes: [hash], ...(session.signal ? { signal: session.signal } : {}) });
+    // The oldest copy, as the vector query (ties by id) would find it.
+    return records.filter(holds).sort((a, b) => compareIds(a.id, b.id))[0];
+  }
   for (let topK = 5 + Math.min(exclude.size, 100); ; topK *= 4) {
     const matches = await session.vectorStore.query({ scope, vector, topK, ...(session.signal ? { signal: session.signal } : {}) });
-    const found = matches.find(
-      (match) =>
-        match.record.hash === hash &&
-        !exclude.has(match.record.id) &&
-        scopeKey(match.record.scope) === key &&
-        !isExpired(match.record, now) &&
-        memoryTypeOf(match.record) === type,
-    );
+    const found = matches.find((match) => holds(match.record));
     if (found) return found.record;
     const onlyCopies = matches.every((match) => match.record.hash === hash || exclude.has(match.record.id));
     if (!onlyCopies || matches.length < topK || topK >= MAX_HASH_QUERY) return undefined;

@@ -1,4 +1,4 @@
-import type { ChatMessage, MemoryRecord } from '../contract/types';
+import type { MemoryRecord, TextChatMessage } from '../contract/types';
 import type { AddStrategy } from './add-strategy';
 import { extractCategorizedFacts } from './extract-facts';
 import { reconcile } from './reconcile';
@@ -16,6 +16,7 @@ const NO_CANDIDATES: ReadonlyMap<string, MemoryRecord> = new Map();
 export const reconcileStrategy: AddStrategy = {
   name: 'reconcile',
   needsLLM: true,
+  imageInput: true,
   async plan(context) {
     const { candidates, vectors } = await retrieveCandidatesWithVectors(context);
     const shown = context.graph
@@ -35,6 +36,7 @@ export const reconcileStrategy: AddStrategy = {
 export const additiveStrategy: AddStrategy = {
   name: 'additive',
   needsLLM: true,
+  imageInput: true,
   async plan(context) {
     const facts = await extractCategorizedFacts(context);
     const categorized = (context.categories ?? []).length > 0;
@@ -59,7 +61,7 @@ export const rawStrategy: AddStrategy = {
 };
 
 /** The memory `infer: false` stores for a message ("name: content" when named), or undefined for a system or empty message. */
-export function rawMemoryText(message: ChatMessage): string | undefined {
+export function rawMemoryText(message: TextChatMessage): string | undefined {
   // An assistant message that only calls tools has no text to store.
   if (message.role === 'system' || message.content.trim() === '') return undefined;
   return message.name ? `${message.name}: ${message.content.trim()}` : message.content.trim();

@@ -5,6 +5,7 @@ import { additiveSystemPrompt, conversationPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext } from './add-strategy';
 import { categoriesProperty, readCategories } from './assign-categories';
+import { withImages } from './images';
 
 const FACTS_SCHEMA: JsonSchema = {
   type: 'object',
@@ -86,7 +87,7 @@ export async function extractCategorizedFacts(context: AddContext): Promise<{ te
     ...(context.signal ? { signal: context.signal } : {}),
     messages: [
       { role: 'system', content: additiveSystemPrompt(context.prompts.extraction, { categories }) },
-      { role: 'user', content: conversationPrompt({ occurredAt: context.occurredAt, messages: context.messages }) },
+      { role: 'user', ...withImages(conversationPrompt({ occurredAt: context.occurredAt, messages: context.messages }), context.images) },
     ],
   });
   return facts.map((fact) => ({ text: fact.text, categories: readCategories(fact.categories, categories) }));

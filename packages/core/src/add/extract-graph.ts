@@ -4,6 +4,7 @@ import { conversationPrompt, graphSystemPrompt } from '../llm/prompts';
 import { generateJson } from '../llm/structured-output';
 import type { AddContext, GraphPlan } from './add-strategy';
 import { GRAPH_SCHEMA, readGraphExtraction } from './graph-answer';
+import { withImages } from './images';
 import { retrieveGraphContext } from './shown-relations';
 
 /**
@@ -12,7 +13,7 @@ import { retrieveGraphContext } from './shown-relations';
  * so the model can end them.
  */
 export async function extractGraph(
-  context: Pick<AddContext, 'llm' | 'meter' | 'scope' | 'occurredAt' | 'messages' | 'signal'>,
+  context: Pick<AddContext, 'llm' | 'meter' | 'scope' | 'occurredAt' | 'messages' | 'images' | 'signal'>,
   settings: GraphSettings,
 ): Promise<GraphPlan> {
   if (!context.llm) {
@@ -36,7 +37,10 @@ export async function extractGraph(
     ...(context.signal ? { signal: context.signal } : {}),
     messages: [
       { role: 'system', content: graphSystemPrompt() },
-      { role: 'user', content: conversationPrompt({ occurredAt: context.occurredAt, relations: shown, messages: context.messages }) },
+      {
+        role: 'user',
+        ...withImages(conversationPrompt({ occurredAt: context.occurredAt, relations: shown, messages: context.messages }), context.images),
+      },
     ],
   });
   return { extraction, shown };

@@ -7,6 +7,7 @@ import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext, GraphPlan, PlannedOperation } from './add-strategy';
 import { categoriesProperty, readCategories } from './assign-categories';
 import { GRAPH_OUTPUT_PROPERTIES, readGraphExtraction } from './graph-answer';
+import { withImages } from './images';
 import type { ShownRelation } from './shown-relations';
 
 const OPERATIONS_SCHEMA: JsonSchema = {
@@ -154,12 +155,15 @@ export async function reconcile(
       { role: 'system', content: reconcileSystemPrompt(context.prompts.extraction, context.prompts.update, { graph, categories }) },
       {
         role: 'user',
-        content: conversationPrompt({
-          occurredAt: context.occurredAt,
-          existing,
-          ...(graph ? { relations: shownRelations } : {}),
-          messages: context.messages,
-        }),
+        ...withImages(
+          conversationPrompt({
+            occurredAt: context.occurredAt,
+            existing,
+            ...(graph ? { relations: shownRelations } : {}),
+            messages: context.messages,
+          }),
+          context.images,
+        ),
       },
     ],
   });

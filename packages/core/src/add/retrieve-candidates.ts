@@ -1,4 +1,4 @@
-import { andFilters, notExpiredFilter, notProceduralFilter } from '../contract/filter';
+import { andFilters, notExpiredFilter, notProceduralFilter, splitFilter } from '../contract/filter';
 import type { MemoryRecord } from '../contract/types';
 import { filteredQuery } from '../store/filtered-reads';
 import { ensureDimensions } from '../store/readiness';
@@ -6,8 +6,10 @@ import type { AddContext } from './add-strategy';
 
 /**
  * The `reconcile` strategy's retrieval, also for custom strategies: finds the stored memories
- * closest to the new messages, in scope, leaving out those expired at `context.now` and procedural ones. One embedding
- * call for all messages, one query per message, merged by best score.
+ * closest to the new messages, in scope, leaving out those expired at `context.now` and procedural
+ * ones. One embedding call for all messages; one `queryAny` for all of them where the store has it
+ * (and evaluates the filter itself), else one query per message, merged by best score: the same
+ * candidates (ties aside).
  */
 export async function retrieveCandidates(context: AddContext): Promise<MemoryRecord[]> {
   return (await retrieveCandidatesWithVectors(context)).candidates;
@@ -28,6 +30,17 @@ export async function retrieveCandidatesWithVectors(context: AddContext): Promis
   const best = new Map<string, { record: MemoryRecord; score: number }>();
   // Procedural memories (summaries of an agent's runs) are never reconciled with facts.
   const filter = andFilters(notExpiredFilter(context.now), notProceduralFilter());
+  const { vectorStore } = context;
+  if (vectorStore.queryAny && vectors.length > 1 && !splitFilter(filter, vectorStore.capabilities.filterOperators).residual) {
+    const matches = await vectorStore.queryAny({
+      scope: context.scope,
+      vectors,
+      topK: context.candidateLimit,
+      filter,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    return { candidates: matches.map((match) => match.record), vectors };
+  }
   const results = await Promise.all(
     vectors.map((vector) =>
       filteredQuery(context.vectorStore, {

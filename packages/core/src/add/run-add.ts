@@ -10,6 +10,7 @@ import { readCategories } from './assign-categories';
 import { applyGraph, type GraphAddResult } from './apply-graph';
 import { applyPlan, planTargets, type MemoryEvent } from './apply-plan';
 import { extractGraph } from './extract-graph';
+import { prepareImages, type AddNote, type ImageSettings } from './images';
 import { prepareGraph } from './prepare-graph';
 
 /** One `add` call, validated by `Memory`. */
@@ -33,6 +34,9 @@ export interface AddRequest {
   readonly memoryType?: MemoryType;
   /** Custom categories extraction assigns (empty or absent: none). */
   readonly categories?: readonly CategoryDefinition[];
+  /** What to do with the images of the messages (`infer: false` leaves them out). */
+  readonly images: ImageSettings;
+  readonly infer: boolean;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -64,11 +68,15 @@ export interface AddResult {
   readonly usage: Usage;
   /** What the conversation changed in the graph; present when a graph store is configured and `infer` is not false. */
   readonly graph?: GraphAddResult;
+  /** What the caller should know though the call succeeded, e.g. images left out; present when there is something. */
+  readonly notes?: AddNote[];
 }
 
 /**
  * The `add` pipeline. Each stage takes what it needs and returns what the next one takes:
  *
+ * 0. images ({@link prepareImages}: left out with a note, kept for the strategy's call, or
+ *    described in calls of their own) → the messages as text
  * 1. plan (`AddStrategy.plan`, outside the locks: the LLM call) → `AddPlan`
  * 2. prepare graph ({@link extractGraph} when the strategy left the graph out, then
  *    {@link prepareGraph}: names normalised and embedded, outside the locks) → `PreparedGraph`
@@ -86,8 +94,19 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
   const meter = new UsageMeter();
   const embedDocuments = (texts: readonly string[]) =>
     meter.embed(parts.embedder, { texts, purpose: 'document', ...(signal ? { signal } : {}) });
-  const context: AddContext = {
+  // 0. Images: what the model sees of them is decided (and any description call made) before planning.
+  const conversation = await prepareImages({
     messages: request.messages,
+    settings: request.images,
+    infer: request.infer,
+    strategyTakesImages: request.strategy.imageInput === true,
+    llm: parts.llm,
+    meter,
+    signal,
+  });
+  const context: AddContext = {
+    messages: conversation.messages,
+    ...(conversation.images ? { images: conversation.images } : {}),
     scope,
     occurredAt: request.occurredAt,
     now: parts.now(),
@@ -120,6 +139,7 @@ export async function runAdd(request: AddRequest, parts: AddParts): Promise<AddR
       memories: applied.records.map(toMemoryItem),
       usage: { ...meter.usage },
       ...(graphResult ? { graph: graphResult } : {}),
+      ...(conversation.notes.length > 0 ? { notes: [...conversation.notes] } : {}),
     });
     // 4. Apply. Without a graph to write, the result is complete here: recorded in the commit itself.
     const applied = await applyPlan({

@@ -4,6 +4,7 @@ import { memoryTextProblem, toWellFormed } from '../contract/validation';
 import { conversationPrompt, proceduralSystemPrompt } from '../llm/prompts';
 import { generateJson, type Validator } from '../llm/structured-output';
 import type { AddContext, AddStrategy } from './add-strategy';
+import { withImages } from './images';
 
 const SUMMARY_SCHEMA: JsonSchema = {
   type: 'object',
@@ -26,7 +27,9 @@ const validateSummary: Validator<string> = (value) => {
 /**
  * Summarises an agent's run (its messages, tool calls and tool results) into the text of ONE
  * procedural memory, with one LLM call. `context.prompts.extraction` holds the procedural
- * instructions in force.
+ * instructions in force. Images of the run are handled as in any add (`MemoryOptions.images`): seen
+ * in this call when the model takes images, else described in calls of their own, else left out
+ * with a note.
  * @throws {MissingSettingError} without an LLM.
  */
 export async function summarizeRun(context: AddContext): Promise<string> {
@@ -45,7 +48,7 @@ export async function summarizeRun(context: AddContext): Promise<string> {
     ...(context.signal ? { signal: context.signal } : {}),
     messages: [
       { role: 'system', content: proceduralSystemPrompt(context.prompts.extraction) },
-      { role: 'user', content: conversationPrompt({ occurredAt: context.occurredAt, messages: context.messages }) },
+      { role: 'user', ...withImages(conversationPrompt({ occurredAt: context.occurredAt, messages: context.messages }), context.images) },
     ],
   });
 }
@@ -58,6 +61,7 @@ export async function summarizeRun(context: AddContext): Promise<string> {
 export const proceduralStrategy: AddStrategy = {
   name: 'procedural',
   needsLLM: true,
+  imageInput: true,
   async plan(context) {
     return { operations: [{ kind: 'ADD', text: await summarizeRun(context) }], candidates: new Map() };
   },

@@ -61,6 +61,16 @@ export interface LLMCapabilities {
    * @default 0
    */
   readonly maxOutputTokens: number;
+  /**
+   * Whether `generate` takes images: user messages whose content is text and image parts
+   * (`LLMImagePart`, an `http(s)` URL or base64 PNG, JPEG, GIF or WebP bytes), sent in the
+   * provider's own shape. With it, `add` shows a conversation's images to the model (with
+   * `MemoryOptions.images.describe`); without it, core never sends an image part. Optional so
+   * capabilities written by hand before it existed stay valid: absent is false
+   * ({@link defineLLMCapabilities} always sets it).
+   * @default false
+   */
+  readonly imageInput?: boolean;
 }
 
 /** Fills the documented defaults and freezes the result. */
@@ -73,7 +83,14 @@ export function defineLLMCapabilities(capabilities: Partial<LLMCapabilities> = {
       'Pass the largest maxTokens the adapter sends on, or 0.',
     );
   }
-  return Object.freeze({ structuredOutput: capabilities.structuredOutput ?? 'none', maxOutputTokens });
+  if (capabilities.imageInput !== undefined && typeof capabilities.imageInput !== 'boolean') {
+    throw new InvalidInputError('capabilities.imageInput', 'expected a boolean', 'Pass true when generate sends image parts on.');
+  }
+  return Object.freeze({
+    structuredOutput: capabilities.structuredOutput ?? 'none',
+    maxOutputTokens,
+    imageInput: capabilities.imageInput ?? false,
+  });
 }
 
 /** What a {@link GraphStore} can do. Build it with {@link defineGraphStoreCapabilities}. */

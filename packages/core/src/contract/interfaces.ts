@@ -8,7 +8,34 @@ export type JsonSchema = { readonly [key: string]: unknown };
 /** A message sent to an {@link LLM}. */
 export interface LLMMessage {
   readonly role: 'system' | 'user' | 'assistant';
+  /** The text (of a message with `parts`: its text parts joined, for adapters and logs that read text only). */
   readonly content: string;
+  /**
+   * The content as text and image parts in order, in a user message to an LLM whose
+   * `capabilities.imageInput` is true: such an adapter sends these instead of `content`. Core never
+   * sets it for an LLM without `imageInput`.
+   */
+  readonly parts?: readonly LLMContentPart[];
+}
+
+/** One part of a user message's content: a text or an image. */
+export type LLMContentPart = { readonly type: 'text'; readonly text: string } | LLMImagePart;
+
+/** The image formats core accepts and every adapter with `imageInput` must send. */
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
+/** An image in a user message, checked by core (format, size) before it reaches an adapter. */
+export interface LLMImagePart {
+  readonly type: 'image';
+  /**
+   * Where the image is: an `http(s)` URL the provider fetches itself, or the image's bytes as
+   * base64 (from a data URL; `mediaType` matches the bytes).
+   */
+  readonly source:
+    | { readonly type: 'url'; readonly url: string }
+    | { readonly type: 'base64'; readonly mediaType: ImageMediaType; readonly data: string };
+  /** How closely the model should look, when the caller said (OpenAI's `detail`; others may ignore it). */
+  readonly detail?: 'auto' | 'low' | 'high';
 }
 
 /** How the answer must be shaped. */
@@ -95,12 +122,26 @@ export interface VectorStore {
     request: ScopedCall<{ readonly vector: readonly number[]; readonly topK: number; readonly filter?: Filter }>,
   ): Promise<VectorMatch[]>;
   /**
+   * Optional: the `topK` records in scope most similar to any of `vectors`, best first; score is the
+   * best cosine similarity to one of them. The same records as one `query` per vector merged by best
+   * score, in one pass over the scope: `add` asks it once for all the messages of a call.
+   */
+  queryAny?(
+    request: ScopedCall<{ readonly vectors: readonly (readonly number[])[]; readonly topK: number; readonly filter?: Filter }>,
+  ): Promise<VectorMatch[]>;
+  /**
    * The `topK` records in scope ranked by keyword relevance to `text`, best first.
    * @throws {UnsupportedCapabilityError} when `capabilities.keywordSearch` is false.
    */
   keywordQuery(request: ScopedCall<{ readonly text: string; readonly topK: number; readonly filter?: Filter }>): Promise<VectorMatch[]>;
   /** The records in scope with these ids; missing ids are left out. */
   get(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<MemoryRecord[]>;
+  /**
+   * Optional: the records in scope whose `hash` is one of `hashes`, in any order. `add` uses it to
+   * find a stored copy of a text through an index; a store without it is asked a vector query with
+   * the text's vector instead, which reads the scope's vectors.
+   */
+  findByHash?(request: ScopedCall<{ readonly hashes: readonly string[] }>): Promise<MemoryRecord[]>;
   /** Deletes the records in scope with these ids; missing ids are ignored. */
   delete(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<void>;
   /** Every record in scope that matches `filter`, in ascending id order, after `after` if given; pages lazily. */

@@ -101,8 +101,11 @@ export interface VectorMatch {
 /** One message of a conversation given to `add`. */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant' | 'tool';
-  /** The text; may be empty (or, on input, `null`) for an assistant message that only calls tools. */
-  readonly content: string;
+  /**
+   * The text, or OpenAI-style content parts: text and images (see {@link ChatContentPart}). May be
+   * empty (or, on input, `null`) for an assistant message that only calls tools.
+   */
+  readonly content: string | readonly ChatContentPart[];
   /** Speaker name, e.g. "Caroline"; used by extraction to attribute facts. For a `tool` message: the tool's name. */
   readonly name?: string;
   /** The tools an `assistant` message calls (an agent's run). */
@@ -120,6 +123,37 @@ export interface ToolCall {
   /** The arguments: JSON text, or an object (`add` serialises it to JSON text). */
   readonly arguments?: string | { readonly [key: string]: unknown };
 }
+
+/**
+ * One part of a message's content, as OpenAI's Chat Completions API spells it: a text, or an image
+ * given by an `http(s)` URL or a `data:image/<png|jpeg|gif|webp>;base64,…` URL. What `add` does
+ * with images depends on `MemoryOptions.images`.
+ */
+export type ChatContentPart = ChatTextPart | ChatImagePart;
+
+/** A text part of a message. */
+export interface ChatTextPart {
+  readonly type: 'text';
+  readonly text: string;
+}
+
+/** An image part of a message. */
+export interface ChatImagePart {
+  readonly type: 'image_url';
+  readonly image_url: {
+    /** `https://…` (or `http://…`), or a base64 data URL: `data:image/png;base64,iVBORw0…`. */
+    readonly url: string;
+    /** How closely the model looks (OpenAI's `detail`; other providers ignore it). @default 'auto' */
+    readonly detail?: 'auto' | 'low' | 'high';
+  };
+}
+
+/**
+ * A message as the `add` pipeline hands it to strategies: its content is text. Images of the
+ * message are replaced by a marker (`[image 1]`, numbered in the call) or, when described in a
+ * call of their own, by their description (`[image 1: A golden retriever on a beach]`).
+ */
+export type TextChatMessage = Omit<ChatMessage, 'content'> & { readonly content: string };
 
 /** The kinds of change a history event records. */
 export type HistoryEventKind = 'ADD' | 'UPDATE' | 'DELETE';

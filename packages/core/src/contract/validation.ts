@@ -1,3 +1,4 @@
+import { checkContentParts, type ImageLimits } from './content-parts';
 import { denseItems } from './dense-array';
 import { InvalidInputError } from './errors';
 import { FIELD_NAME_PATTERN } from './filter';
@@ -43,6 +44,13 @@ export const INPUT_LIMITS = {
   maxCategoryNameLength: 64,
   /** A custom category's description, in UTF-16 units. */
   maxCategoryDescriptionLength: 500,
+  /** Images in one `add` call, over all its messages: the default of `MemoryOptions.images.maxImages`. */
+  maxImages: 10,
+  /**
+   * Bytes of one image given as a data URL (decoded): the default of `MemoryOptions.images.maxBytes`,
+   * under every provider's limit once base64-encoded (Anthropic's is 5 MB).
+   */
+  maxImageBytes: 3_000_000,
 } as const;
 
 const RESERVED_METADATA_KEYS = new Set<string>([
@@ -120,8 +128,15 @@ export function checkId(value: unknown, field = 'id'): string {
   return checkString(value, field, { max: INPUT_LIMITS.maxIdLength });
 }
 
-/** Validates `add` input: a string (one user message) or an array of chat messages. */
-export function validateMessages(input: unknown, field = 'messages'): ChatMessage[] {
+/**
+ * Validates `add` input: a string (one user message) or an array of chat messages, whose content is
+ * a string or content parts (text and images, at most `images.maxImages` in all).
+ */
+export function validateMessages(
+  input: unknown,
+  field = 'messages',
+  images: ImageLimits = { maxImages: INPUT_LIMITS.maxImages, maxBytes: INPUT_LIMITS.maxImageBytes },
+): ChatMessage[] {
   if (typeof input === 'string') {
     return [{ role: 'user', content: checkString(input, field, { max: INPUT_LIMITS.maxMessageLength }) }];
   }
@@ -135,6 +150,7 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
   if (input.length > INPUT_LIMITS.maxMessages) {
     throw new InvalidInputError(field, `more than ${INPUT_LIMITS.maxMessages} messages`, 'Add long conversations in several calls.');
   }
+  const counter = { images: 0 };
   return denseItems(input as unknown[], field).map((message: unknown, index) => {
     const at = `${field}[${index}]`;
     if (typeof message !== 'object' || message === null)
@@ -163,13 +179,15 @@ export function validateMessages(input: unknown, field = 'messages'): ChatMessag
         'Only a "tool" message (a tool\'s result) names a toolCallId.',
       );
     // An assistant message that only calls tools may have no text (OpenAI sends content: null).
-    const text =
+    const checkedContent =
       calls && calls.length > 0 && (content === null || content === undefined)
         ? ''
-        : checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true });
+        : Array.isArray(content)
+          ? checkContentParts(content, `${at}.content`, { limits: images, maxTextLength: INPUT_LIMITS.maxMessageLength, counter })
+          : checkString(content, `${at}.content`, { max: INPUT_LIMITS.maxMessageLength, allowEmpty: true });
     const checked: ChatMessage = {
       role: role as ChatMessage['role'],
-      content: text,
+      content: checkedContent,
       ...(name === undefined ? {} : { name: checkString(name, `${at}.name`, { max: 128 }) }),
       ...(calls && calls.length > 0 ? { toolCalls: calls } : {}),
       ...(toolCallId === undefined ? {} : { toolCallId: checkId(toolCallId, `${at}.toolCallId`) }),

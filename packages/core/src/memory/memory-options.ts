@@ -4,6 +4,7 @@ import type { MemoryType, Metadata, Scope } from '../contract/types';
 import type { CategoryDefinition } from '../contract/validation';
 import type { AddStrategy } from '../add/add-strategy';
 import type { IdempotencyOptions } from '../add/idempotency';
+import type { ImageOptions } from '../add/images';
 import type { GraphOptions } from '../graph/graph-options';
 import type { RankingOptions } from '../search/ranking';
 import type { TelemetryOptions } from '../telemetry/telemetry';
@@ -58,6 +59,8 @@ export interface MemoryOptions {
    * @default {} (the global tracer, no content, no scope ids)
    */
   readonly telemetry?: TelemetryOptions | false;
+  /** Images in messages: whether `add` reads them (`describe`), with which model, and the limits. */
+  readonly images?: ImageOptions;
 }
 
 /** Options of {@link Memory.add}. */

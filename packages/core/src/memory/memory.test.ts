@@ -131,6 +131,95 @@ describe('Memory.add with the reconcile strategy', () => {
     expect(results.flatMap((r) => r.events).filter((e) => e.kind === 'ADD')).toHaveLength(1);
   });
 
+  it("finds a stored copy of a fact through the store's findByHash when it has one, with no vector query, and only in the exact scope", async () => {
+    const asked: string[] = [];
+    class HashIndexedStore extends InMemoryVectorStore {
+      override async query(request: Parameters<InMemoryVectorStore['query']>[0]) {
+        asked.push('query');
+        return super.query(request);
+      }
+      async findByHash(request: { scope: typeof alice; hashes: readonly string[] }) {
+        asked.push('findByHash');
+        const records = [];
+        for await (const record of this.list({ scope: request.scope })) if (request.hashes.includes(record.hash)) records.push(record);
+        return records.reverse();
+      }
+    }
+    const vectorStore = new HashIndexedStore();
+    const memory = new Memory({
+      llm: new ScriptedLLM([
+        { json: { facts: ['Likes tea'] } },
+        { json: { facts: ['Likes tea'] } },
+        { json: { facts: ['Likes tea'] } },
+        { json: { facts: ['Likes tea'] } },
+      ]),
+      embedder: new HashEmbedder({ dimensions: 32 }),
+      vectorStore,
+      historyStore: new InMemoryHistoryStore(),
+      strategy: 'additive',
+    });
+    const narrower = { userId: 'alice', agentId: 'helper' };
+    expect((await memory.add('I like tea', { scope: narrower })).events).toMatchObject([{ kind: 'ADD' }]);
+    // The copy in { alice, helper } is not a copy in { alice }: stored again there, then found.
+    expect((await memory.add('tea', { scope: alice })).events).toMatchObject([{ kind: 'ADD' }]);
+    const first = (await memory.getAll({ scope: alice })).results.find((item) => item.scope.agentId === undefined)!;
+    expect((await memory.add('tea again', { scope: alice })).events).toEqual([{ kind: 'NONE', id: first.id, text: 'Likes tea' }]);
+    expect((await memory.add('tea again', { scope: narrower })).events).toMatchObject([{ kind: 'NONE' }]);
+    expect(asked.filter((call) => call === 'findByHash')).toHaveLength(4);
+    expect(asked).not.toContain('query');
+  });
+
+  it('retrieves the candidates of all the messages with one queryAny when the store has it, the same as one query per message', async () => {
+    const calls: string[] = [];
+    class AnyStore extends InMemoryVectorStore {
+      override async query(request: Parameters<InMemoryVectorStore['query']>[0]) {
+        calls.push('query');
+        return super.query(request);
+      }
+      async queryAny(request: { scope: typeof alice; vectors: readonly (readonly number[])[]; topK: number; filter?: never }) {
+        calls.push(`queryAny(${request.vectors.length})`);
+        const best = new Map<string, Awaited<ReturnType<InMemoryVectorStore['query']>>[number]>();
+        for (const vector of request.vectors)
+          for (const match of await super.query({ ...request, vector }))
+            if ((best.get(match.record.id)?.score ?? -2) < match.score) best.set(match.record.id, match);
+        return [...best.values()].sort((a, b) => b.score - a.score).slice(0, request.topK);
+      }
+    }
+    const prompts: string[] = [];
+    const run = async (vectorStore: InMemoryVectorStore) => {
+      const llm = new ScriptedLLM([
+        ops({ op: 'ADD', text: 'Likes green tea' }, { op: 'ADD', text: 'Lives in Lisbon' }),
+        (request) => {
+          prompts.push(request.messages.map((message) => message.content).join('\n'));
+          return JSON.stringify({ operations: [] });
+        },
+      ]);
+      const memory = new Memory({
+        llm,
+        embedder: new HashEmbedder({ dimensions: 64 }),
+        vectorStore,
+        historyStore: new InMemoryHistoryStore(),
+      });
+      await memory.add('I like green tea and live in Lisbon', { scope: alice });
+      calls.length = 0;
+      await memory.add(
+        [
+          { role: 'user', content: 'Green tea is still my favourite' },
+          { role: 'assistant', content: 'Noted, and how is Lisbon?' },
+        ],
+        { scope: alice },
+      );
+    };
+    await run(new AnyStore());
+    expect(calls).toEqual(['queryAny(2)']);
+    await run(new InMemoryVectorStore());
+    expect(prompts).toHaveLength(2);
+    expect(prompts[0]).toContain('Likes green tea');
+    expect(prompts[0]).toContain('Lives in Lisbon');
+    // The same candidates, in the same order, reach the prompt either way.
+    expect(prompts[0]).toBe(prompts[1]);
+  });
+
   it('loses nothing under concurrency: 30 adds of different facts store 30 memories with history', async () => {
     const script = Array.from({ length: 30 }, (_, i) => ops({ op: 'ADD', text: `Fact number ${i}` }));
     const { memory } = setup(script);

@@ -3,6 +3,7 @@ import { type AddResult, type IdempotencyHooks, runAdd } from '../add/run-add';
 import type { AddStrategy } from '../add/add-strategy';
 import { additiveStrategy, rawMemoryText, rawStrategy, reconcileStrategy } from '../add/built-in-strategies';
 import { proceduralStrategy } from '../add/summarize-run';
+import { resolveImageSettings, withoutImages, type ImageSettings } from '../add/images';
 import { InvalidInputError, MissingSettingError } from '../contract/errors';
 import { andFilters, expiredFilter, notExpiredFilter, type Filter, type FilterInput } from '../contract/filter';
 import type { Embedder, HistoryStore, LLM, Reranker, VectorStore } from '../contract/interfaces';
@@ -88,6 +89,7 @@ export class Memory {
   private readonly candidateLimit: number;
   private readonly now: () => Date;
   private readonly graph: GraphSettings | undefined;
+  private readonly images: ImageSettings;
   /** The write protocol (locks, history written ahead) every change goes through. */
   private readonly writer: MemoryWriter;
   /** The keys and results of idempotent adds, kept in the history store. */
@@ -144,6 +146,7 @@ export class Memory {
     this.now = options.now ?? (() => new Date());
     const graph = options.graphStore === undefined ? undefined : resolveGraphSettings(options.graphStore, options.graph);
     this.graph = graph && { ...graph, store: traced ? tracedGraphStore(checkedGraphStore(graph.store)) : checkedGraphStore(graph.store) };
+    this.images = resolveImageSettings(options.images);
     this.writer = new MemoryWriter(this.vectorStore, this.historyStore);
     this.idempotentAdds = new IdempotentAdds(this.historyStore, resolveIdempotency(options.idempotency).retentionMs, this.now);
   }
@@ -171,7 +174,7 @@ export class Memory {
    */
   async add(messages: string | readonly ChatMessage[], options: AddOptions): Promise<AddResult> {
     const scope = validateScope(options?.scope, 'options.scope');
-    const checked = validateMessages(messages);
+    const checked = validateMessages(messages, 'messages', this.images.limits);
     const metadata = validateMetadata(options.metadata, 'options.metadata');
     const occurredAt = checkDate(options.occurredAt, 'options.occurredAt', this.now);
     const expiresAt = options.expiresAt === undefined ? undefined : checkExpiresAt(options.expiresAt, 'options.expiresAt');
@@ -199,7 +202,7 @@ export class Memory {
     // Without inference each message becomes a memory: its text keeps the limit of a memory's text.
     if (!infer) {
       checked.forEach((message, index) => {
-        const text = rawMemoryText(message);
+        const text = rawMemoryText(withoutImages(message));
         if (text !== undefined) checkMemoryTextLength(text, typeof messages === 'string' ? 'messages' : `messages[${index}].content`);
       });
     }
@@ -238,6 +241,8 @@ export class Memory {
           graph: infer && !procedural ? this.graph : undefined,
           memoryType,
           categories: infer && !procedural ? categories : [],
+          images: this.images,
+          infer,
           idempotency,
           signal: options.signal,
         },

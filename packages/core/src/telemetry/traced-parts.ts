@@ -112,6 +112,11 @@ export function tracedVectorStore(store: VectorStore): VectorStore {
     upsert: (request) => call('upsert', request.records.length, () => store.upsert(request)),
     query: (request) => call('query', undefined, () => store.query(request), length),
     keywordQuery: (request) => call('keywordQuery', undefined, () => store.keywordQuery(request), length),
+    // The optional methods stay optional: a wrapper that dropped them would send core down the slower path.
+    ...(store.queryAny ? { queryAny: (request) => call('queryAny', request.vectors.length, () => store.queryAny!(request), length) } : {}),
+    ...(store.findByHash
+      ? { findByHash: (request) => call('findByHash', request.hashes.length, () => store.findByHash!(request), length) }
+      : {}),
     get: (request) => call('get', request.ids.length, () => store.get(request), length),
     delete: (request) => call('delete', request.ids.length, () => store.delete(request)),
     list: (request) => (tracing() ? tracedListing(kind, store.provider, () => store.list(request)) : store.list(request)),
