@@ -409,10 +409,8 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
     let messages: string | ChatMessage[] = images.length === 0 ? text : [{ role: 'user', content: [{ type: 'text', text }, ...images] }];
     if (context.values.messages === true) {
       if (images.length > 0)
-        throw new InvalidInputError(
-          'image',
-          'cannot be combined with --messages',
-          'Put the images in the messages as content parts: {"type":"image_url","image_url":{"url":"…"}}.',
+        throw new UsageError(
+          '--image cannot be combined with --messages: put the images in the messages as content parts, {"type":"image_url","image_url":{"url":"…"}}.',
         );
       try {
         messages = JSON.parse(text) as ChatMessage[];

@@ -34,4 +34,29 @@ describe('mem add --image', () => {
     expect(bmp.code).toBe(2);
     expect(bmp.stderr).toContain('--image');
   }, 120_000);
+
+  it('--messages takes content parts (and content null beside toolCalls); --image with --messages is a usage error naming --image, nothing stored', async () => {
+    const env = { MEM_DB: join(dir, 'messages.db') };
+    const messages = JSON.stringify([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Rex at the beach' },
+          { type: 'image_url', image_url: { url: 'https://example.com/rex.jpg' } },
+        ],
+      },
+      { role: 'assistant', content: null, toolCalls: [{ id: 'c1', name: 'save_photo' }] },
+    ]);
+    const added = await mem(['add', messages, '--messages', '--user', 'eve', '--json'], { env });
+    expect(added.code).toBe(0);
+    const result = JSON.parse(added.stdout);
+    expect(result.events.map((event: { text: string }) => event.text)).toEqual(['Rex at the beach']);
+    expect(result.notes).toEqual([expect.objectContaining({ reason: 'infer_false', parts: ['messages[0].content[1]'] })]);
+    const both = await mem(['add', messages, '--messages', '--image', 'https://example.com/a.jpg', '--user', 'eve', '--json'], { env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--image');
+    expect(both.stderr).toContain('--messages');
+    const listed = JSON.parse((await mem(['list', '--user', 'eve', '--json'], { env })).stdout);
+    expect(listed.results).toHaveLength(1);
+  }, 120_000);
 });
