@@ -362,6 +362,50 @@ describe('the REST API: procedural memories and custom categories', () => {
     }
   });
 
+  it('a procedural run with content parts (an image a tool returned) and content null: summarised, the image noted as left out; a bad part is a 400 naming it', async () => {
+    const PNG_URL =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const withImage = [
+      ...run.slice(0, 2),
+      {
+        role: 'tool',
+        toolCallId: 'call_1',
+        name: 'rotate_key',
+        content: [
+          { type: 'text', text: 'rotated' },
+          { type: 'image_url', image_url: { url: PNG_URL } },
+        ],
+      },
+      run[3],
+    ];
+    const summary = 'Task: rotate the API key of project p-77 (completed).';
+    const llm = new ScriptedLLM([{ json: { summary } }]);
+    const api = await startTestServer({ parts: { llm } });
+    try {
+      const added = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: { messages: withImage, scope: { userId: 'alice' }, memoryType: 'procedural' },
+      });
+      expect(added.status).toBe(200);
+      expect(added.body.memories).toEqual([expect.objectContaining({ text: summary, memoryType: 'procedural' })]);
+      expect(added.body.notes).toEqual([expect.objectContaining({ code: 'IMAGES_DROPPED', parts: ['messages[2].content[1]'] })]);
+      expect(llm.requests[0]!.messages[1]!.content).toContain('tool (rotate_key, result of call_1): rotated');
+      const bad = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: {
+          messages: [run[0], { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }],
+          scope: {},
+          memoryType: 'procedural',
+        },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'messages[1].content[0].image_url.url' });
+      expect(llm.requests).toHaveLength(1);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('a server without an LLM refuses a procedural add with MISSING_SETTING, writing nothing', async () => {
     const api = await startTestServer();
     try {
