@@ -112,6 +112,17 @@ describe('createMemMcpServer (in-process client)', () => {
         'INVALID_INPUT',
       ),
     ).toContain('messages[0].content[0].image_url.url');
+    // With tool calls: content null on the assistant message that only calls tools; without them, refused naming content.
+    const run = await callOk<{ events: { text: string }[] }>(client, 'add_memory', {
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Rex is 3' }] },
+        { role: 'assistant', content: null, toolCalls: [{ id: 'c1', name: 'save_pet' }] },
+      ],
+    });
+    expect(run.events.map((event) => event.text)).toEqual(['Rex is 3']);
+    expect(await callError(client, 'add_memory', { messages: [{ role: 'assistant', content: null }] }, 'INVALID_INPUT')).toContain(
+      'messages[0].content',
+    );
   });
 
   it('add_memory and update_memory take expiresAt: an expired memory leaves search and list, and null brings it back', async () => {
