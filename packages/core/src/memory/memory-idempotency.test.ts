@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineHistoryStoreCapabilities } from '../contract/capabilities';
 import { MemError, ProviderRequestError } from '../contract/errors';
 import type { HistoryStore } from '../contract/interfaces';
-import type { Call, MemoryRecord } from '../contract/types';
+import type { Call, ChatMessage, MemoryRecord } from '../contract/types';
 import { InMemoryHistoryStore, InMemoryVectorStore, Memory } from '../index';
 import { KeyedMutex } from '../store/locks';
 import { HashEmbedder, ScriptedLLM, type ScriptStep } from '../testing';
@@ -154,6 +154,29 @@ describe('idempotent adds', () => {
     expect(await memory.add(run('tea'), { scope: alice, memoryType: 'procedural', idempotencyKey: 'run-1' })).toEqual(first);
     const error = await rejection(memory.add(run('coffee'), { scope: alice, memoryType: 'procedural', idempotencyKey: 'run-1' }));
     expect(error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(llm.requests).toHaveLength(1);
+  });
+
+  it('a run with content parts: a retry (content null or parts alike) is the same request, another image or another tool result is another', async () => {
+    const { memory, llm } = setup([{ json: { summary: 'Took a screenshot of the status page: all green' } }]);
+    const run = (image: string, result = 'saved') =>
+      [
+        {
+          role: 'user' as const,
+          content: [
+            { type: 'text' as const, text: 'Check the status page' },
+            { type: 'image_url' as const, image_url: { url: image } },
+          ],
+        },
+        { role: 'assistant', content: null, toolCalls: [{ id: 'c1', name: 'screenshot' }] },
+        { role: 'tool' as const, toolCallId: 'c1', content: result },
+      ] as unknown as ChatMessage[];
+    const options = { scope: alice, memoryType: 'procedural' as const, idempotencyKey: 'run-2' };
+    const first = await memory.add(run('https://example.com/a.png'), options);
+    expect(await memory.add(run('https://example.com/a.png'), options)).toEqual(first);
+    for (const other of [run('https://example.com/b.png'), run('https://example.com/a.png', 'failed')]) {
+      expect((await rejection(memory.add(other, options))).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    }
     expect(llm.requests).toHaveLength(1);
   });
 
