@@ -250,6 +250,13 @@ function explain(issue: ValidationIssue, field: string | undefined): { problem: 
       }
       return { problem: `expected ${JSON.stringify(params.allowedValue)}`, fix: `Send ${JSON.stringify(params.allowedValue)}.` };
     case 'enum': {
+      // The document of a server without an LLM allows only memoryType semantic.
+      if (field === 'memoryType' && Array.isArray(params.allowedValues) && params.allowedValues.length === 1) {
+        return {
+          problem: 'this server has no LLM, and a procedural memory is a summary of the run written by one, so it accepts only semantic',
+          fix: 'Leave memoryType out, or configure an LLM on the server (OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL).',
+        };
+      }
       const values = Array.isArray(params.allowedValues) ? params.allowedValues.map((value) => JSON.stringify(value)) : [];
       return { problem: `expected one of ${values.join(', ')}`, fix: `Use one of them, e.g. ${values[0] ?? 'the first'}.` };
     }
@@ -287,6 +294,13 @@ function explain(issue: ValidationIssue, field: string | undefined): { problem: 
         ? { problem: 'is empty', fix: 'Send at least one item.' }
         : { problem: `has fewer than ${String(params.limit)} items`, fix: 'Send more items.' };
     case 'maxItems':
+      // The document of a server without an LLM allows only an empty category list.
+      if (field === 'categories' && params.limit === 0) {
+        return {
+          problem: 'this server has no LLM, and categories are assigned by the extraction call, so it accepts only an empty list',
+          fix: 'Leave categories out, or configure an LLM on the server (OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_BASE_URL).',
+        };
+      }
       return { problem: `has more than ${String(params.limit)} items`, fix: 'Send fewer, or split the request.' };
     case 'minProperties':
       return { problem: 'is empty', fix: `Set at least one of its properties. ${SCHEMA_FIX}` };

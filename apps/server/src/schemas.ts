@@ -294,18 +294,23 @@ export function addRequestSchema(hasLlm: boolean) {
       ),
       occurredAt: Type.Optional(OccurredAt),
       expiresAt: Type.Optional(ExpiresAt),
+      // Without an LLM the document allows only what such a server accepts, as for infer.
       memoryType: Type.Optional(
-        StringEnum(['semantic', 'procedural'] as const, {
-          description: hasLlm
-            ? "procedural: the messages are an agent's run (tool calls and results included); one LLM call summarises it into ONE new memory of that type, keeping commands, ids, values and errors verbatim, reconciled with nothing. prompt replaces the summary instructions. Default: semantic (facts)."
-            : 'Only semantic: this server has no LLM, and a procedural memory is a summary written by one (400 MISSING_SETTING). Default: semantic.',
-        }),
+        hasLlm
+          ? StringEnum(['semantic', 'procedural'] as const, {
+              description:
+                "procedural: the messages are an agent's run (tool calls and results included); one LLM call summarises it into ONE new memory of that type, keeping commands, ids, values and errors verbatim, reconciled with nothing. prompt replaces the summary instructions. Default: semantic (facts).",
+            })
+          : StringEnum(['semantic'] as const, {
+              description: 'Only semantic: this server has no LLM, and a procedural memory is a summary written by one. Default: semantic.',
+            }),
       ),
       categories: Type.Optional(
         Type.Array(Type.Ref('Category'), {
-          maxItems: INPUT_LIMITS.maxCategories,
-          description:
-            'Custom categories the extraction call assigns to each fact (zero or more, names from this list only), returned as categories and filterable ({ categories: "food" }). Not with infer: false or memoryType procedural. Default: the server\'s (none).',
+          maxItems: hasLlm ? INPUT_LIMITS.maxCategories : 0,
+          description: hasLlm
+            ? 'Custom categories the extraction call assigns to each fact (zero or more, names from this list only), returned as categories and filterable ({ categories: "food" }). Not with infer: false or memoryType procedural (an empty list is accepted there). Default: the server\'s (none).'
+            : 'This server has no LLM: categories are assigned at extraction, which it never runs, so only an empty list. Default: none.',
         }),
       ),
     },

@@ -44,6 +44,26 @@ describe('the REST API on the embedded default (SQLite, lexical embedder, no LLM
     expect(document.paths['/v1/memories'].post.requestBody.content['application/json'].schema).toBeDefined();
   });
 
+  it('without an LLM, the document allows only what the server accepts: no categories, no procedural memoryType', async () => {
+    // Schema-valid requests are accepted (what schemathesis checks): an empty category list, memoryType semantic.
+    const accepted = await add('I like jasmine tea', { categories: [], memoryType: 'semantic', infer: false });
+    expect(accepted.status).toBe(200);
+    // Out of the way of the listing tests below.
+    expect((await api.request('DELETE', `/v1/memories/${accepted.body.memories[0].id}`, { key: KEYS.alice })).body).toEqual({
+      deleted: true,
+    });
+    const categories = await add('I like jasmine tea', { categories: [{ name: 'food' }] });
+    expect(categories.status).toBe(400);
+    expect(categories.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'categories' });
+    expect(categories.body.error.message).toContain('accepts only an empty list');
+    const procedural = await add('ran the tests', { memoryType: 'procedural' });
+    expect(procedural.status).toBe(400);
+    expect(procedural.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'memoryType' });
+    const schema = JSON.stringify((await api.request('GET', '/openapi.json')).body.paths['/v1/memories'].post);
+    expect(schema).toContain('only an empty list');
+    expect(schema).not.toContain('"procedural"');
+  });
+
   it('lists a scope page by page with a cursor, filters through POST /v1/memories/list, and fills the scope from a single-user key', async () => {
     await add('I live in Lisbon', { metadata: { category: 'home' } });
     await add('I have a dog called Bolt', { metadata: { category: 'pets' } });
@@ -406,7 +426,7 @@ describe('the REST API: procedural memories and custom categories', () => {
     }
   });
 
-  it('a server without an LLM refuses a procedural add with MISSING_SETTING, writing nothing', async () => {
+  it('a server without an LLM refuses a procedural add (its document allows only semantic), writing nothing', async () => {
     const api = await startTestServer();
     try {
       const response = await api.request('POST', '/v1/memories', {
@@ -414,8 +434,8 @@ describe('the REST API: procedural memories and custom categories', () => {
         body: { messages: run, scope: { userId: 'alice' }, memoryType: 'procedural' },
       });
       expect(response.status).toBe(400);
-      expect(response.body.error.code).toBe('MISSING_SETTING');
-      expect(response.body.error.message).toContain('procedural memory is a summary of the run written by an LLM');
+      expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'memoryType' });
+      expect(response.body.error.message).toContain('a procedural memory is a summary of the run written by one');
       expect((await api.request('GET', '/v1/memories', { key: KEYS.alice })).body.results).toEqual([]);
     } finally {
       await api.close();

@@ -225,6 +225,10 @@ describe('custom categories', () => {
     const withCategories = setup([], { categories: CATEGORIES });
     const raw = await withCategories.memory.add('Is vegetarian', { scope: alice, infer: false });
     expect(raw.memories[0]!.categories).toBeUndefined();
+    // An empty list (categories off for this call) is what such an add is anyway: accepted.
+    const empty = await memory.add('Likes tea', { scope: alice, infer: false, categories: [] });
+    expect(empty.memories[0]).toMatchObject({ text: 'Likes tea' });
+    expect(empty.memories[0]!.categories).toBeUndefined();
   });
 });
 

@@ -191,7 +191,8 @@ export class Memory {
       );
     }
     const categories = options.categories === undefined ? this.categories : checkCategories(options.categories, 'options.categories');
-    if (options.categories !== undefined && (!infer || procedural)) {
+    // An empty list turns categories off for the call, which such an add already is.
+    if (options.categories !== undefined && options.categories.length > 0 && (!infer || procedural)) {
       throw new InvalidInputError(
         'options.categories',
         procedural ? 'a procedural memory gets no categories' : 'categories are assigned at extraction, which infer: false skips',
