@@ -426,13 +426,13 @@ export function memoryRoutes(context: RouteContext): Route[] {
       url: '/v1/memories/import',
       operationId: 'importMemories',
       summary: 'Restore memories as they were',
-      description: `Stores memories with their ids, dates and metadata (lines of an export), re-embedding each text; no LLM is involved. A record whose id is already stored in its scope is replaced (an UPDATE in its history), a new one is added (an ADD). Up to 500 records per request, all checked before any is written.`,
+      description: `Stores memories with their ids, dates and metadata (lines of an export), re-embedding each text; no LLM is involved. A record whose id is already stored in its scope is replaced (an UPDATE in its history), a new one is added (an ADD); an id that names a memory of another scope is a 409 CONFLICT naming the record. Up to 500 records per request, all checked before any is written.`,
       tag: 'memories',
       auth: 'key',
       body: ImportRequestSchema,
       status: 200,
       response: ImportResponseSchema,
-      errors: BODY_ERRORS,
+      errors: [...BODY_ERRORS, 409],
       async handle({ request, key, signal }) {
         const body = request.body as ImportRequest;
         const apiKey = keyOf(key);

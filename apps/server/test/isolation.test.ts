@@ -106,7 +106,14 @@ describe('tenant isolation: a key for user alice on user bob’s data', () => {
         },
       });
       forbidden(response, 'records[1].scope.userId');
-      // Nothing of the batch was written, and bob's memory id in alice's scope is a new memory of alice's.
+      // Bob's memory id in alice's own scope is a conflict with what is stored (409, naming the record), not a takeover.
+      const taken = await api.request('POST', '/v1/memories/import', {
+        key: KEYS.alice,
+        body: { records: [{ id: bobId, text: 'hacked', scope: { userId: 'alice' } }] },
+      });
+      expect(taken.status).toBe(409);
+      expect(taken.body.error).toMatchObject({ code: 'CONFLICT', field: 'records[0].id' });
+      // Nothing of either batch was written.
       expect(texts(await api.request('GET', '/v1/memories', { key: KEYS.alice }))).toEqual(['Alice likes savings accounts']);
     },
     listScopes: async () => {

@@ -55,6 +55,7 @@ export {
   ProviderResponseInvalidError,
   AbortedError,
   IdempotencyKeyReusedError,
+  StoredConflictError,
   type MemErrorCode,
 } from './contract/errors';
 

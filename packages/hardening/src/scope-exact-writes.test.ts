@@ -173,8 +173,8 @@ async function runImportCollision(stores: Stores, a: Scope, b: Scope, text: stri
       if (thrown !== undefined) violations.push(`${where}: the same scope must replace, got ${String(thrown)}`);
       if (aAfter?.text !== 'Imported over it') violations.push(`${where}: the same scope's memory was not replaced`);
     } else {
-      if (!MemError.is(thrown, 'INVALID_INPUT') || (thrown as { field?: string }).field !== 'records[0].id')
-        violations.push(`${where}: expected INVALID_INPUT naming records[0].id, got ${thrown === undefined ? 'success' : String(thrown)}`);
+      if (!MemError.is(thrown, 'CONFLICT') || (thrown as { field?: string }).field !== 'records[0].id')
+        violations.push(`${where}: expected CONFLICT naming records[0].id, got ${thrown === undefined ? 'success' : String(thrown)}`);
       if (aAfter?.text !== text) violations.push(`${where}: A's memory was overwritten, moved or deleted`);
       if (inB.length > 0) violations.push(`${where}: B now holds A's id`);
       const historyAfter = await stores.historyStore.list({ memoryId: idA });

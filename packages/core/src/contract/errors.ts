@@ -117,6 +117,21 @@ export class IdempotencyKeyReusedError extends MemError {
   }
 }
 
+/**
+ * The input is well formed but conflicts with what is stored, e.g. an imported record's id that
+ * names a memory of another scope. Nothing was written; the same call fails again until the
+ * conflict is gone (code `CONFLICT`, like a write lock that could not be taken).
+ */
+export class StoredConflictError extends MemError {
+  /** The offending input, e.g. `records[3].id`. */
+  readonly field: string;
+
+  constructor(field: string, problem: string, fix: string) {
+    super('CONFLICT', `Invalid ${field}: ${problem}. ${fix}`);
+    this.field = field;
+  }
+}
+
 /** HTTP statuses after which the same request may succeed. Decided here once, never in adapters. */
 const RETRYABLE_STATUSES = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 

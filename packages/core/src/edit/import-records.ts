@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../contract/errors';
+import { StoredConflictError } from '../contract/errors';
 import { scopeKey } from '../contract/scope';
 import type { MemoryRecord } from '../contract/types';
 import { historyEvent } from '../store/history-event';
@@ -11,7 +11,8 @@ import { ensureDimensions } from '../store/readiness';
  * id is already stored in its scope) committed through the write protocol.
  *
  * An id that names a memory of another scope is refused before anything is written.
- * @throws {InvalidInputError} naming `records[i].id`.
+ * @throws {InvalidInputError} naming `records[i].id` for a repeated id.
+ * @throws {StoredConflictError} (code `CONFLICT`) naming `records[i].id` for an id of another scope's memory.
  */
 export async function importRecords(
   /** Records checked by `Memory` (one vector length for all, recomputed hashes). */
@@ -65,7 +66,7 @@ async function refuseOtherScopesIds(
 ): Promise<void> {
   const call = signal ? { signal } : {};
   const taken = (id: string) =>
-    new InvalidInputError(
+    new StoredConflictError(
       `records[${records.findIndex((record) => record.id === id)}].id`,
       'is the id of a memory of another scope',
       'An id names one memory in one scope: import the record under a new id.',

@@ -126,7 +126,7 @@ describe('arrays, limits and ids on every write path (#18)', () => {
     const narrow = (await memory.add('Narrow fact', { scope: { userId: 'u1', agentId: 'a1' }, infer: false })).events[0]!.id;
     for (const id of [bob, narrow]) {
       await expect(memory.importRecords([await record('Imported over it', scope, id)])).rejects.toMatchObject({
-        code: 'INVALID_INPUT',
+        code: 'CONFLICT',
         field: 'records[0].id',
       });
     }

@@ -427,6 +427,7 @@ export class Memory {
    * anything is written, and gets a history event (ADD, or UPDATE when its id is already stored in
    * its scope), written ahead like every other change, under the same locks.
    *
+   * @throws {StoredConflictError} (code `CONFLICT`) naming `records[i].id` when the id is a memory of another scope; nothing is written.
    * @throws {InvalidInputError} naming `records[i].<field>`; nothing is written.
    */
   async importRecords(
