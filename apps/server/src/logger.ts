@@ -23,6 +23,8 @@ export interface LogFields {
   readonly description?: string;
   /** Pending history events settled at start-up by `Memory.recover()` (counts only). */
   readonly recovered?: { readonly committed: number; readonly discarded: number; readonly completed: number };
+  /** Idempotency keys past their retention deleted at start. */
+  readonly idempotencyKeysPurged?: number;
 }
 
 /** A structured logger writing one JSON object per line. */

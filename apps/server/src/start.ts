@@ -65,6 +65,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     // Settle what a crashed previous run left half done (pending history events) before serving.
     // The server is meant to be the only writer of its database while it runs.
     const recovered = await configured.memory.recover();
+    // Idempotency keys past their retention (MEM_IDEMPOTENCY_RETENTION_MS, 24 h by default) are
+    // ignored already; deleting them at each start keeps the table from growing across restarts.
+    const idempotencyKeysPurged = configured.historyStore.capabilities.idempotencyRecords
+      ? (await configured.memory.purgeIdempotencyKeys()).purged
+      : 0;
     const server = await createServer({
       memory: configured.memory,
       keys,
@@ -76,7 +81,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       limits: config.server,
       ...(options.log ? { log: options.log } : {}),
     });
-    server.logger.info({ msg: 'starting', description: configured.description, recovered, ...(tracing ? { traces: tracing.url } : {}) });
+    server.logger.info({
+      msg: 'starting',
+      description: configured.description,
+      recovered,
+      idempotencyKeysPurged,
+      ...(tracing ? { traces: tracing.url } : {}),
+    });
     const url = await server.listen({ host: config.server.host, port: config.server.port });
     // The spans of the last requests are exported once the server has stopped.
     const traced: MemServer = tracing ? { ...server, shutdown: () => server.shutdown().finally(() => tracing.shutdown()) } : server;

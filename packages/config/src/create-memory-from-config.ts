@@ -69,6 +69,7 @@ export async function createMemoryFromConfig(config: MemConfig, overrides: Memor
       strategy: config.strategy,
       ...(config.categories ? { categories: config.categories } : {}),
       images: config.images,
+      ...(config.idempotency ? { idempotency: config.idempotency } : {}),
       ...(llm ? { llm } : {}),
       ...(graphStore ? { graphStore } : {}),
       ...(reranker ? { reranker } : {}),

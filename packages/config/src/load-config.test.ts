@@ -124,6 +124,16 @@ describe('loadConfig', () => {
     invalid(() => loadConfig({ env: { MEM_CATEGORIES: '[{"description":"x"}]' } }), 'config: categories (MEM_CATEGORIES)[0]');
   });
 
+  it('reads the idempotency retention from MEM_IDEMPOTENCY_RETENTION_MS, naming it when out of range', () => {
+    expect(loadConfig({ env: {} }).idempotency).toBeUndefined();
+    expect(loadConfig({ env: { MEM_IDEMPOTENCY_RETENTION_MS: '3600000' } }).idempotency).toEqual({ retentionMs: 3_600_000 });
+    invalid(
+      () => loadConfig({ env: { MEM_IDEMPOTENCY_RETENTION_MS: '0' } }),
+      'config: idempotency.retentionMs (MEM_IDEMPOTENCY_RETENTION_MS)',
+    );
+    invalid(() => loadConfig({ env: { MEM_IDEMPOTENCY_RETENTION_MS: 'a day' } }), 'MEM_IDEMPOTENCY_RETENTION_MS');
+  });
+
   it('reads the reranker from MEM_RERANKER and MEM_RERANKER_MODEL, with options from the file', () => {
     expect(loadConfig({ env: { MEM_RERANKER: 'cohere', MEM_RERANKER_MODEL: 'rerank-v4.0-fast' } }).reranker).toEqual({
       provider: 'cohere',

@@ -116,6 +116,11 @@ export interface MemConfig {
    * out with a note; limits per `add`. @default { describe: false } (`MEM_IMAGES=describe`)
    */
   readonly images: ImagesConfig;
+  /**
+   * How long `add`'s idempotency keys (the server's `Idempotency-Key`) are kept, in milliseconds.
+   * Absent: core's default, 24 hours. (`MEM_IDEMPOTENCY_RETENTION_MS`)
+   */
+  readonly idempotency?: { readonly retentionMs: number };
   readonly server: ServerConfig;
 }
 
@@ -137,6 +142,7 @@ export interface MemConfigInput {
   readonly strategy?: 'reconcile' | 'additive';
   readonly categories?: readonly CategoryConfig[];
   readonly images?: Partial<ImagesConfig>;
+  readonly idempotency?: { readonly retentionMs?: number };
   readonly server?: Partial<Omit<ServerConfig, 'rateLimit'>> & { readonly rateLimit?: Partial<RateLimitConfig> };
 }
 
@@ -250,6 +256,9 @@ function configFromEnvironment(env: Environment): MemConfigInput {
     ...(value('MEM_STRATEGY') ? { strategy: value('MEM_STRATEGY') as MemConfig['strategy'] } : {}),
     ...(value('MEM_CATEGORIES') ? { categories: jsonSetting(value('MEM_CATEGORIES')!, 'MEM_CATEGORIES') as CategoryConfig[] } : {}),
     ...(value('MEM_IMAGES') ? { images: { describe: imagesSetting(value('MEM_IMAGES')!) } } : {}),
+    ...(value('MEM_IDEMPOTENCY_RETENTION_MS')
+      ? { idempotency: { retentionMs: numberSetting(value('MEM_IDEMPOTENCY_RETENTION_MS')!, 'MEM_IDEMPOTENCY_RETENTION_MS') } }
+      : {}),
     ...(Object.keys(server).length > 0 ? { server: server as MemConfigInput['server'] } : {}),
   };
 }
@@ -300,6 +309,7 @@ function mergeInputs(base: MemConfigInput, over: MemConfigInput): MemConfigInput
     graphStore: section(base.graphStore, over.graphStore),
     reranker: section(base.reranker, over.reranker),
     images: { ...base.images, ...over.images },
+    idempotency: { ...base.idempotency, ...over.idempotency },
     server: {
       ...base.server,
       ...over.server,
@@ -427,6 +437,15 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
     ...(maxImages !== undefined ? { maxImages } : {}),
     ...(maxBytes !== undefined ? { maxBytes } : {}),
   };
+  const idempotencyInput = input.idempotency ?? {};
+  checkObject(idempotencyInput, at('idempotency'));
+  // Core checks the same range when Memory is built; checked here to name the setting.
+  const retentionMs = optionalInteger(
+    idempotencyInput.retentionMs,
+    at('idempotency.retentionMs (MEM_IDEMPOTENCY_RETENTION_MS)'),
+    1,
+    366 * 24 * 60 * 60 * 1000,
+  );
   return {
     db,
     llm,
@@ -438,6 +457,7 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
     strategy,
     ...(categories ? { categories } : {}),
     images,
+    ...(retentionMs !== undefined ? { idempotency: { retentionMs } } : {}),
     server,
   };
 }
