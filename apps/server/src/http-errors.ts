@@ -100,7 +100,7 @@ export function toErrorResponse(
       const fromCore = filterProblem(requestBody);
       if (fromCore) return { status: 400, body: body('INVALID_INPUT', fromCore.message, fromCore.field), headers: {} };
     }
-    if (framework.validationContext === 'body' && field !== undefined && /^messages\[\d+\]\.content\b/.test(field)) {
+    if (framework.validationContext === 'body' && field !== undefined && /^messages\[\d+\]/.test(field)) {
       const fromCore = messagesProblem(requestBody);
       if (fromCore) return { status: 400, body: body('INVALID_INPUT', fromCore.message, fromCore.field), headers: {} };
     }
@@ -199,10 +199,10 @@ function filterProblem(requestBody: unknown): { message: string; field: string }
 }
 
 /**
- * Core's own account of messages the schema rejected, for content parts above all: within the
- * union of part shapes Ajv's deepest error may name the wrong branch, while core names the part and
- * says what is wrong with it (an unknown type, a URL that is neither http(s) nor data). Undefined
- * when core would accept the messages.
+ * Core's own account of messages the schema rejected: within the unions of message shapes (one per
+ * role) and part shapes Ajv's deepest error may name the wrong branch, while core names the field and
+ * says what is wrong with it (toolCallId on a user message, an unknown part type, a URL that is
+ * neither http(s) nor data). Undefined when core would accept the messages.
  */
 function messagesProblem(requestBody: unknown): { message: string; field: string } | undefined {
   if (typeof requestBody !== 'object' || requestBody === null || !('messages' in requestBody)) return undefined;

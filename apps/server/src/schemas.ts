@@ -205,38 +205,61 @@ export const ContentPartSchema = Type.Union(
   },
 );
 
-export const ChatMessageSchema = Type.Object(
-  {
-    role: StringEnum(['user', 'assistant', 'system', 'tool'] as const),
-    content: Type.Union(
-      [
-        Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
-        Type.Array(Type.Ref('ContentPart'), {
-          maxItems: INPUT_LIMITS.maxImages,
-          description: 'Text and image parts, in order (core takes up to 100 parts; the document states the image limit).',
-        }),
-        Type.Null(),
-      ],
-      { description: 'The text of the message, or its content parts (OpenAI style). null only on an assistant message with toolCalls.' },
-    ),
-    name: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 64,
-        pattern: NOT_BLANK,
-        description: 'Speaker name, e.g. "Caroline"; on a tool message, the tool\'s name.',
+const MessageContent = (nullable: boolean) =>
+  Type.Union(
+    [
+      Type.String({ maxLength: INPUT_LIMITS.maxMessageLength }),
+      Type.Array(Type.Ref('ContentPart'), {
+        maxItems: INPUT_LIMITS.maxImages,
+        description: 'Text and image parts, in order (core takes up to 100 parts; the document states the image limit).',
       }),
+      ...(nullable ? [Type.Null()] : []),
+    ],
+    { description: 'The text of the message, or its content parts (OpenAI style).' },
+  );
+const SpeakerName = Type.Optional(
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: NOT_BLANK,
+    description: 'Speaker name, e.g. "Caroline"; on a tool message, the tool\'s name.',
+  }),
+);
+const ToolCalls = Type.Array(Type.Ref('ToolCall'), {
+  minItems: 1,
+  maxItems: INPUT_LIMITS.maxToolCalls,
+  description: 'The tools the agent called.',
+});
+
+/**
+ * One chat message, written per role as core checks it: only an assistant message carries
+ * toolCalls (and may then have content null), only a tool message names a toolCallId.
+ */
+export const ChatMessageSchema = Type.Union(
+  [
+    Type.Object(
+      { role: StringEnum(['user', 'system'] as const), content: MessageContent(false), name: SpeakerName },
+      { additionalProperties: false, title: 'UserOrSystemMessage' },
     ),
-    toolCalls: Type.Optional(
-      Type.Array(Type.Ref('ToolCall'), {
-        minItems: 1,
-        maxItems: INPUT_LIMITS.maxToolCalls,
-        description: 'Assistant messages only: the tools the agent called.',
-      }),
+    Type.Object(
+      { role: Type.Literal('assistant'), content: MessageContent(false), name: SpeakerName, toolCalls: Type.Optional(ToolCalls) },
+      { additionalProperties: false, title: 'AssistantMessage' },
     ),
-    toolCallId: Type.Optional(IdString('Tool messages only: the id of the tool call whose result this is.')),
-  },
-  { $id: 'ChatMessage', additionalProperties: false },
+    Type.Object(
+      { role: Type.Literal('assistant'), content: Type.Null(), name: SpeakerName, toolCalls: ToolCalls },
+      { additionalProperties: false, title: 'AssistantToolCallsMessage', description: 'An assistant message that only calls tools.' },
+    ),
+    Type.Object(
+      {
+        role: Type.Literal('tool'),
+        content: MessageContent(false),
+        name: SpeakerName,
+        toolCallId: Type.Optional(IdString('The id of the tool call whose result this is.')),
+      },
+      { additionalProperties: false, title: 'ToolMessage' },
+    ),
+  ],
+  { $id: 'ChatMessage', description: 'A message of the conversation: user, system, assistant (with its tool calls) or tool (a result).' },
 );
 
 /** A custom category extraction may assign. */

@@ -119,7 +119,32 @@ describe('validation errors', () => {
           body: { messages: [{ role: 'robot', content: 'b' }], scope: {} },
         }),
         'messages[0].role',
-        'Invalid messages[0].role: expected one of "user", "assistant", "system", "tool". Use one of them, e.g. "user".',
+        'Invalid messages[0].role: expected "user", "assistant", "system" or "tool". Set the role of each message.',
+      ],
+      // Each role has its own message shape in the document; core's words name what is wrong.
+      [
+        api.request('POST', '/v1/memories', {
+          key: KEYS.alice,
+          body: { messages: [{ role: 'user', content: 'b', toolCallId: 'call_1' }], scope: {}, infer: false },
+        }),
+        'messages[0].toolCallId',
+        'Invalid messages[0].toolCallId: is set on a "user" message. Only a "tool" message (a tool\'s result) names a toolCallId.',
+      ],
+      [
+        api.request('POST', '/v1/memories', {
+          key: KEYS.alice,
+          body: { messages: [{ role: 'tool', content: 'b', toolCalls: [{ name: 'x' }] }], scope: {}, infer: false },
+        }),
+        'messages[0].toolCalls',
+        'Invalid messages[0].toolCalls: is set on a "tool" message. Tool calls belong to "assistant" messages; results go in "tool" messages.',
+      ],
+      [
+        api.request('POST', '/v1/memories', {
+          key: KEYS.alice,
+          body: { messages: [{ role: 'assistant', content: null }], scope: {}, infer: false },
+        }),
+        'messages[0].content',
+        'Invalid messages[0].content: expected a string, got null. Pass text.',
       ],
       [
         api.request('POST', '/v1/memories', { key: KEYS.alice, body: { messages: 'x', scope: {}, occurredAt: 'last tuesday' } }),
