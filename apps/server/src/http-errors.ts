@@ -82,6 +82,10 @@ export function toErrorResponse(
   }
   if (MemError.is(error)) {
     const field = 'field' in error && typeof error.field === 'string' ? requestField(error.field) : undefined;
+    // Over a limit of the whole request (more images in one add than images.maxImages): the client
+    // must send less, as with a body over MEM_BODY_LIMIT. The document cannot state such a count.
+    if (MemError.is(error, 'INVALID_INPUT') && 'limit' in error && typeof error.limit === 'string')
+      return { status: 413, body: body('PAYLOAD_TOO_LARGE', error.message, field), headers: {} };
     let status = MEM_ERROR_STATUS[error.code] ?? 500;
     // A provider failure worth retrying (429, 5xx, connection) is a 503: the client may try again later.
     if (error.code === 'PROVIDER_REQUEST_FAILED' && (error as ProviderRequestError).retryable) status = 503;

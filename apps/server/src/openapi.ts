@@ -35,7 +35,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   405: 'Method not allowed on this path (METHOD_NOT_ALLOWED).',
   409: 'Conflicts with the current state (CONFLICT).',
   422: 'The Idempotency-Key was used in this scope for a different request (IDEMPOTENCY_KEY_REUSED); nothing was written.',
-  413: 'Body larger than the server accepts (PAYLOAD_TOO_LARGE).',
+  413: 'Body larger than the server accepts, or more images in one add than its images.maxImages (PAYLOAD_TOO_LARGE).',
   415: 'Body is not JSON (UNSUPPORTED_MEDIA_TYPE).',
   429: 'Rate limit of the key exceeded (RATE_LIMITED); see Retry-After.',
   500: 'Internal error (INTERNAL, DIMENSION_MISMATCH).',

@@ -568,14 +568,6 @@ describe('the REST API with images in messages', () => {
           'messages[0].content[0].image_url.url',
           /unsupported media type/,
         ],
-        [
-          [
-            { type: 'image_url', image_url: { url: PNG_URL } },
-            { type: 'image_url', image_url: { url: PNG_URL } },
-          ],
-          'messages[0].content[1]',
-          /more than images.maxImages \(1\)/,
-        ],
       ];
       for (const [content, field, message] of cases) {
         const response = await api.request('POST', '/v1/memories', {
@@ -586,6 +578,27 @@ describe('the REST API with images in messages', () => {
         expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field });
         expect(response.body.error.message).toMatch(message);
       }
+      // More images than images.maxImages over the messages of one add: send less, a 413 naming the first over.
+      const over = await api.request('POST', '/v1/memories', {
+        key: KEYS.alice,
+        body: {
+          messages: [
+            { role: 'user', content: [{ type: 'image_url', image_url: { url: PNG_URL } }] },
+            {
+              role: 'assistant',
+              content: [
+                { type: 'text', text: 'and' },
+                { type: 'image_url', image_url: { url: PNG_URL } },
+              ],
+            },
+          ],
+          scope: { userId: 'alice' },
+          infer: false,
+        },
+      });
+      expect(over.status).toBe(413);
+      expect(over.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'messages[1].content[1]' });
+      expect(over.body.error.message).toMatch(/is image 2 of the call, more than images.maxImages \(1\)/);
       expect((await api.request('GET', '/v1/memories?userId=alice', { key: KEYS.alice })).body.results).toEqual([]);
     } finally {
       await api.close();

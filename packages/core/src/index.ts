@@ -46,6 +46,7 @@ export type { GraphRelation, GraphRelationKey } from './contract/interfaces';
 // Errors.
 export {
   MemError,
+  InputLimitError,
   InvalidInputError,
   MissingSettingError,
   UnsupportedCapabilityError,

@@ -1,5 +1,5 @@
 import { denseItems } from './dense-array';
-import { InvalidInputError } from './errors';
+import { InputLimitError, InvalidInputError } from './errors';
 import type { ImageMediaType, LLMImagePart } from './interfaces';
 import type { ChatContentPart } from './types';
 
@@ -86,8 +86,9 @@ export function checkContentParts(
       readImageSource(url, `${at}.image_url.url`, options.limits.maxBytes);
       options.counter.images++;
       if (options.counter.images > options.limits.maxImages) {
-        throw new InvalidInputError(
+        throw new InputLimitError(
           at,
+          'images.maxImages',
           `is image ${options.counter.images} of the call, more than images.maxImages (${options.limits.maxImages})`,
           'Add fewer images per call, or raise images.maxImages in new Memory().',
         );

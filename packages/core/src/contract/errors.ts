@@ -66,6 +66,22 @@ export class MissingSettingError extends MemError {
   }
 }
 
+/**
+ * Input over a limit that spans the whole call rather than one value's shape (e.g. more images in
+ * one `add` than `images.maxImages`, counted over all its messages). Code `INVALID_INPUT` like any
+ * bad input; `limit` names the setting, so a caller (the REST server answers 413) can tell "send
+ * less" from "send something else". Nothing was written.
+ */
+export class InputLimitError extends InvalidInputError {
+  /** The setting that bounds it, e.g. `images.maxImages`. */
+  readonly limit: string;
+
+  constructor(field: string, limit: string, problem: string, fix: string) {
+    super(field, problem, fix);
+    this.limit = limit;
+  }
+}
+
 /** The operation needs a capability the configured provider does not declare. */
 export class UnsupportedCapabilityError extends MemError {
   readonly provider: string;

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { defineLLMCapabilities, type ChatMessage, type LLMImagePart } from '../adapter';
-import { InMemoryHistoryStore, InMemoryVectorStore, INPUT_LIMITS, Memory, MemError, type AddStrategy, type ImageOptions } from '../index';
+import {
+  InMemoryHistoryStore,
+  InMemoryVectorStore,
+  InputLimitError,
+  INPUT_LIMITS,
+  Memory,
+  MemError,
+  type AddStrategy,
+  type ImageOptions,
+} from '../index';
 import { reconcileStrategy } from '../add/built-in-strategies';
 import { HashEmbedder, ScriptedLLM } from '../testing';
 
@@ -302,8 +311,11 @@ describe('bad parts: a typed error naming the part, nothing written, no model ca
         ],
       },
     ];
-    await expect(memory.add(messages, { scope, infer: false })).rejects.toMatchObject({
+    const refused = memory.add(messages, { scope, infer: false });
+    await expect(refused).rejects.toBeInstanceOf(InputLimitError);
+    await expect(refused).rejects.toMatchObject({
       code: 'INVALID_INPUT',
+      limit: 'images.maxImages',
       field: 'messages[1].content[2]',
       message: expect.stringContaining('image 3 of the call, more than images.maxImages (2)'),
     });
