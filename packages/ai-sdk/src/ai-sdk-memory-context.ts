@@ -1,5 +1,5 @@
-import type { SearchResult } from '@mem/core';
-import { INPUT_LIMITS } from '@mem/core/adapter';
+import type { ChatContentPart, SearchResult } from '@mem/core';
+import { INPUT_LIMITS, sniffImageType } from '@mem/core/adapter';
 import { messageText, type AISDKPromptMessage } from './ai-sdk-model-types';
 
 /**
@@ -65,17 +65,53 @@ export function buildMemoryBlock(
 }
 
 /**
- * The latest user message of a prompt: its index and its text (text parts joined; images and files
- * are left out). `undefined` when the prompt has no user message with text.
+ * The latest user message of a prompt: its index, its text (text parts joined) and its images as
+ * core's content parts (see {@link imageParts}; other files are left out). `undefined` when the
+ * prompt has no user message with text.
  */
-export function latestUserMessage(prompt: readonly AISDKPromptMessage[]): { index: number; text: string } | undefined {
+export function latestUserMessage(
+  prompt: readonly AISDKPromptMessage[],
+): { index: number; text: string; images: ChatContentPart[] } | undefined {
   for (let index = prompt.length - 1; index >= 0; index--) {
     const message = prompt[index];
     if (message?.role !== 'user') continue;
     const text = messageText(message.content).trim();
-    return text.length === 0 ? undefined : { index, text };
+    return text.length === 0 ? undefined : { index, text, images: imageParts(message.content) };
   }
   return undefined;
+}
+
+/**
+ * The images of a user message's AI SDK `file` parts (media type `image/…`) as core's `image_url`
+ * parts: an http(s) URL as it is, inline bytes (a Uint8Array or base64 text) as a data URL, with the
+ * format read from the bytes when the part says only `image/*`. Core checks them as any image
+ * (format, size, count) when the exchange is added; files of other types are left out.
+ */
+export function imageParts(content: unknown): ChatContentPart[] {
+  if (!Array.isArray(content)) return [];
+  const parts: ChatContentPart[] = [];
+  for (const part of content as readonly { type?: unknown; mediaType?: unknown; data?: unknown }[]) {
+    if (part?.type !== 'file' || typeof part.mediaType !== 'string' || !part.mediaType.startsWith('image/')) continue;
+    const { data } = part;
+    if (data instanceof URL || (typeof data === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(data))) {
+      // Only what core reads: an http(s) or data URL (a file: or blob: URL stays out).
+      if (/^(https?|data):/i.test(String(data))) parts.push({ type: 'image_url', image_url: { url: String(data) } });
+      continue;
+    }
+    const base64 = data instanceof Uint8Array ? bytesToBase64(data) : typeof data === 'string' ? data : undefined;
+    if (base64 === undefined) continue;
+    let mediaType: string | undefined = part.mediaType.toLowerCase();
+    if (mediaType === 'image/*') {
+      try {
+        mediaType = sniffImageType(atob(base64.slice(0, 16)));
+      } catch {
+        mediaType = undefined; // not base64: core would refuse it, and the exchange's text still counts
+      }
+    }
+    if (!mediaType) continue;
+    parts.push({ type: 'image_url', image_url: { url: `data:${mediaType};base64,${base64}` } });
+  }
+  return parts;
 }
 
 /** The search query for a user message: the message, cut to core's longest query (its end kept, where the question usually is). */
@@ -91,4 +127,11 @@ export function withMemoryMessage<M extends AISDKPromptMessage>(prompt: readonly
   let at = 0;
   while (at < prompt.length && prompt[at]?.role === 'system') at++;
   return [...prompt.slice(0, at), { role: 'system', content: text } as M, ...prompt.slice(at)];
+}
+
+/** Base64 of bytes, in chunks (no Buffer: the middleware also runs on edge runtimes). */
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let start = 0; start < bytes.length; start += 0x8000) binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
+  return btoa(binary);
 }

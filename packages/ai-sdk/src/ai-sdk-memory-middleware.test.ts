@@ -93,6 +93,100 @@ describe('withMemory with generateText (ai 6, MockLanguageModelV3)', () => {
     expect(texts).not.toContain('Hi there');
   });
 
+  it("sends the user's images to add as content parts, and adds the text alone when core refuses them", async () => {
+    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    const pngBase64 = btoa(String.fromCharCode(...png));
+    const adds: unknown[] = [];
+    const recording = {
+      search: async () => ({ results: [], relations: [] }),
+      add: async (messages: unknown) => {
+        adds.push(messages);
+        return { events: [], usage: {} };
+      },
+    } as unknown as Memory;
+    const model = new MockLanguageModelV3({
+      doGenerate: async () => textResult('A cat.'),
+      supportedUrls: { 'image/*': [/^https:\/\//] },
+    });
+    await generateText({
+      model: withMemory(model, { memory: recording, scope: alice, add: 'await' }),
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in these?' },
+            { type: 'image', image: png },
+            { type: 'image', image: new URL('https://example.com/cat.jpg') },
+            { type: 'file', data: pngBase64, mediaType: 'image/png' },
+            { type: 'file', data: 'JVBERi0x', mediaType: 'application/pdf' },
+          ],
+        },
+      ],
+    });
+    expect(adds).toEqual([
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in these?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${pngBase64}` } },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${pngBase64}` } },
+          ],
+        },
+        { role: 'assistant', content: 'A cat.' },
+      ],
+    ]);
+
+    // A real Memory that does not read images: they are left out with a note, the text is stored.
+    const results: AddResult[] = [];
+    await generateText({
+      model: withMemory(textModel('A cat.'), {
+        memory,
+        scope: bob,
+        add: 'await',
+        addOptions: { infer: false },
+        onAdded: (r) => results.push(r),
+      }),
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Look at my cat' },
+            { type: 'image', image: png },
+          ],
+        },
+      ],
+    });
+    expect(results[0]?.notes).toEqual([expect.objectContaining({ code: 'IMAGES_DROPPED' })]);
+    expect(await textsOf(memory, bob)).toContain('Look at my cat');
+
+    // More images than the Memory takes: onError hears why, and the exchange's text is still added.
+    const errors: unknown[] = [];
+    const strict = await seededMemory();
+    try {
+      await generateText({
+        model: withMemory(textModel('Many cats.'), {
+          memory: strict,
+          scope: alice,
+          add: 'await',
+          addOptions: { infer: false },
+          onError: (error) => errors.push(error),
+        }),
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'text', text: 'All my cats' }, ...Array.from({ length: 11 }, () => ({ type: 'image' as const, image: png }))],
+          },
+        ],
+      });
+      expect(errors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: 'messages[0].content[11]' })]);
+      expect(await textsOf(strict, alice)).toEqual(['All my cats', 'Many cats.']);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('a failing search or add never fails the response: both go to onError', async () => {
     const errors: string[] = [];
     const broken = {

@@ -1,5 +1,5 @@
 import type { FilterInput, Scope } from '@mem/core/adapter';
-import type { AddOptions, AddResult, Memory, SearchResult } from '@mem/core';
+import type { AddOptions, AddResult, ChatContentPart, Memory, SearchResult } from '@mem/core';
 import { InvalidInputError, integerOption, MemError, validateScope } from '@mem/core/adapter';
 import { checkModel } from './ai-sdk-call';
 import {
@@ -152,14 +152,26 @@ export function memoryMiddleware(options: MemoryMiddlewareOptions): MemoryMiddle
     if (settings.add === 'off') return undefined;
     const user = latestUserMessage(params.prompt);
     if (!user || answer.trim().length === 0) return undefined;
-    const add = () =>
+    const addWith = (content: string | ChatContentPart[]) =>
       settings.memory.add(
         [
-          { role: 'user', content: user.text },
+          { role: 'user', content },
           { role: 'assistant', content: answer },
         ],
         { ...settings.addOptions, scope: settings.scope },
       );
+    // The user's images go along as content parts (read with the Memory's images.describe, else left
+    // out with a note on the result). Images core refuses (over its size or count limits) go to
+    // onError, and the exchange's text is still added without them.
+    const add = () =>
+      user.images.length === 0
+        ? addWith(user.text)
+        : addWith([{ type: 'text', text: user.text }, ...user.images]).catch((error: unknown) => {
+            const field = MemError.is(error, 'INVALID_INPUT') && 'field' in error ? String(error.field) : '';
+            if (!field.startsWith('messages[0].content')) throw error;
+            report(settings.onError, error, { phase: 'add' });
+            return addWith(user.text);
+          });
     // In the background the add starts in a later task: on the embedded default (synchronous SQLite,
     // an in-process embedder) it would otherwise run its CPU work between the AI SDK's own steps
     // and delay the answer it must not delay (measured in apps/bench, part ai-sdk).

@@ -13,7 +13,7 @@ export * from './contract/types';
 export * from './contract/filter';
 export * from './contract/scope';
 export { INPUT_LIMITS, validateMessages } from './contract/validation';
-export { IMAGE_MEDIA_TYPES, MAX_IMAGE_URL_LENGTH, imageUrl } from './contract/content-parts';
+export { IMAGE_MEDIA_TYPES, MAX_IMAGE_URL_LENGTH, imageUrl, sniffImageType } from './contract/content-parts';
 export { toMemoryItem, type MemoryItem } from './contract/memory-item';
 
 // Helpers every adapter shares.

@@ -168,7 +168,11 @@ export function readImageSource(url: string, field: string, maxBytes: number): L
 }
 
 /** The image format whose header `head` (the first bytes, as a binary string) starts with. */
-function sniffImageType(head: string): ImageMediaType | undefined {
+/**
+ * The format of an image from its first bytes (as a binary string, e.g. `atob` of the first 16
+ * base64 characters): PNG, JPEG, GIF or WebP, else `undefined`.
+ */
+export function sniffImageType(head: string): ImageMediaType | undefined {
   if (head.startsWith('\x89PNG\r\n\x1a\n')) return 'image/png';
   if (head.startsWith('\xff\xd8\xff')) return 'image/jpeg';
   if (head.startsWith('GIF87a') || head.startsWith('GIF89a')) return 'image/gif';
