@@ -300,11 +300,18 @@ export function validateMetadata(input: unknown, field = 'metadata'): Metadata {
  */
 export function mergeMetadata(stored: Metadata, added: Metadata, field: string): Metadata {
   const merged = { ...stored, ...added };
-  const note = ` once merged with the ${Object.keys(stored).length} keys the memory holds`;
-  checkMetadataKeys(Object.keys(merged).length, field, note);
-  checkMetadataBytes(merged, field, note);
+  // The keys mem keeps in metadata itself (expiresAt, memoryType, categories) are not the caller's:
+  // only the caller's own keys count, as they did when the memory was written.
+  const own = (metadata: Metadata) => Object.fromEntries(Object.entries(metadata).filter(([key]) => !MANAGED_METADATA_KEYS.has(key)));
+  const ownMerged = own(merged);
+  const note = ` once merged with the ${Object.keys(own(stored)).length} keys the memory holds`;
+  checkMetadataKeys(Object.keys(ownMerged).length, field, note);
+  checkMetadataBytes(ownMerged, field, note);
   return merged;
 }
+
+/** Keys mem itself writes into a memory's metadata, refused as the caller's keys. */
+const MANAGED_METADATA_KEYS = new Set<string>([EXPIRES_AT_KEY, MEMORY_TYPE_KEY, CATEGORIES_KEY]);
 
 function checkMetadataKeys(count: number, field: string, note = ''): void {
   if (count > INPUT_LIMITS.maxMetadataKeys) {

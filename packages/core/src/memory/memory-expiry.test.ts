@@ -3,7 +3,7 @@ import { defineVectorStoreCapabilities } from '../contract/capabilities';
 import { MemError } from '../contract/errors';
 import type { Filter } from '../contract/filter';
 import { EXPIRES_AT_KEY } from '../contract/types';
-import { InMemoryHistoryStore, InMemoryVectorStore, Memory } from '../index';
+import { InMemoryHistoryStore, InMemoryVectorStore, INPUT_LIMITS, Memory } from '../index';
 import { HashEmbedder, ScriptedLLM, type ScriptStep } from '../testing';
 
 const alice = { userId: 'alice' };
@@ -113,6 +113,22 @@ describe('expiring memories', () => {
     expect(renamed.expiresAt).toEqual(new Date(T0 + 3 * HOUR));
     const history = await memory.history(id, { scope: alice });
     expect(history.map((event) => event.kind)).toEqual(['ADD', 'UPDATE', 'UPDATE', 'UPDATE', 'UPDATE']);
+  });
+
+  it('the expiry mem keeps in metadata does not count against the metadata limits of a later update', async () => {
+    const { memory } = setup();
+    const full = Object.fromEntries(Array.from({ length: INPUT_LIMITS.maxMetadataKeys }, (_, index) => [`k${index}`, index]));
+    const { events } = await memory.add('Parking permit B12', { scope: alice, infer: false, metadata: full, expiresAt: T0 + HOUR });
+    const id = events[0]!.id;
+    const { memory: updated } = await memory.update(id, { metadata: { k0: 'changed' } }, { scope: alice });
+    expect(updated.metadata).toMatchObject({ k0: 'changed', k63: 63 });
+    expect(updated.expiresAt).toEqual(new Date(T0 + HOUR));
+    // A key of the caller's own past the limit is still refused, naming the field, and nothing changes.
+    await expect(memory.update(id, { metadata: { extra: 1 } }, { scope: alice })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'change.metadata',
+    });
+    expect((await memory.get(id, { scope: alice }))?.metadata).not.toHaveProperty('extra');
   });
 
   it('purgeExpired deletes the expired memories of the scope only, with DELETE history, in one call', async () => {
