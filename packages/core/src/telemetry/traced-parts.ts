@@ -92,16 +92,7 @@ export function tracedReranker(reranker: Reranker): Reranker {
 /** `store`, with every call in a span naming the operation and the number of records it wrote or read. */
 export function tracedVectorStore(store: VectorStore): VectorStore {
   const kind = 'vector_store';
-  const call = <T>(operation: string, count: number | undefined, work: () => Promise<T>, read?: (result: T) => number) =>
-    tracing()
-      ? childSpan(
-          `${operation} ${kind}`,
-          SPAN_KIND.client,
-          storeAttributes(kind, store.provider, operation, count),
-          work,
-          read && ((result) => ({ 'mem.store.result_count': read(result) })),
-        )
-      : work();
+  const call = storeCall(kind, store.provider);
   const length = (result: readonly unknown[]) => (Array.isArray(result) ? result.length : 0);
   return {
     provider: store.provider,
@@ -145,16 +136,7 @@ async function* tracedListing(kind: string, provider: string, list: () => AsyncI
 /** `store`, with every call but `lock` in a span; `lock` gets one covering the wait and the work under it. */
 export function tracedHistoryStore(store: HistoryStore): HistoryStore {
   const kind = 'history_store';
-  const call = <T>(operation: string, count: number | undefined, work: () => Promise<T>, read?: (result: T) => number) =>
-    tracing()
-      ? childSpan(
-          `${operation} ${kind}`,
-          SPAN_KIND.client,
-          storeAttributes(kind, store.provider, operation, count),
-          work,
-          read && ((result) => ({ 'mem.store.result_count': read(result) })),
-        )
-      : work();
+  const call = storeCall(kind, store.provider);
   return {
     provider: store.provider,
     get capabilities() {
@@ -201,16 +183,7 @@ export function tracedHistoryStore(store: HistoryStore): HistoryStore {
 /** `store`, with every call in a span naming the operation and its entity or relation count. */
 export function tracedGraphStore(store: GraphStore): GraphStore {
   const kind = 'graph_store';
-  const call = <T>(operation: string, count: number | undefined, work: () => Promise<T>, read?: (result: T) => number) =>
-    tracing()
-      ? childSpan(
-          `${operation} ${kind}`,
-          SPAN_KIND.client,
-          storeAttributes(kind, store.provider, operation, count),
-          work,
-          read && ((result) => ({ 'mem.store.result_count': read(result) })),
-        )
-      : work();
+  const call = storeCall(kind, store.provider);
   const length = (result: readonly unknown[]) => (Array.isArray(result) ? result.length : 0);
   return {
     provider: store.provider,
@@ -233,6 +206,23 @@ export function tracedGraphStore(store: GraphStore): GraphStore {
     reset: (request) => call('reset', undefined, () => store.reset(request)),
     close: () => store.close(),
   };
+}
+
+/**
+ * Runs one call of a store (`kind` of `provider`) in a span named `{operation} {kind}`, with the number
+ * of records it was given and, through `read`, the number it returned; the bare call without a tracer.
+ */
+function storeCall(kind: string, provider: string) {
+  return <T>(operation: string, count: number | undefined, work: () => Promise<T>, read?: (result: T) => number): Promise<T> =>
+    tracing()
+      ? childSpan(
+          `${operation} ${kind}`,
+          SPAN_KIND.client,
+          storeAttributes(kind, provider, operation, count),
+          work,
+          read && ((result) => ({ 'mem.store.result_count': read(result) })),
+        )
+      : work();
 }
 
 function storeAttributes(kind: string, provider: string, operation: string, count: number | undefined): TelemetryAttributes {
