@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemError } from '@mem/core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,8 +37,18 @@ describe('loadConfig', () => {
         bodyLimitBytes: 1_048_576,
         requestTimeoutMs: 120_000,
         rateLimit: { burst: 60, perSecond: 20 },
+        readWorkers: Math.min(4, availableParallelism()),
       },
     });
+  });
+
+  it('server.readWorkers: MEM_READ_WORKERS or the file, 0 to 64, checked naming the setting', () => {
+    expect(loadConfig({ env: { MEM_READ_WORKERS: '0' } }).server.readWorkers).toBe(0);
+    expect(loadConfig({ env: { MEM_READ_WORKERS: '3' } }).server.readWorkers).toBe(3);
+    expect(loadConfig({ env: {}, overrides: { server: { readWorkers: 2 } } }).server.readWorkers).toBe(2);
+    invalid(() => loadConfig({ env: { MEM_READ_WORKERS: 'many' } }), 'MEM_READ_WORKERS');
+    invalid(() => loadConfig({ env: { MEM_READ_WORKERS: '65' } }), 'config: server.readWorkers (MEM_READ_WORKERS)');
+    invalid(() => loadConfig({ env: {}, overrides: { server: { readWorkers: 1.5 } } }), 'config: server.readWorkers (MEM_READ_WORKERS)');
   });
 
   it('images: MEM_IMAGES=describe or off; limits from the file, checked naming the setting', () => {

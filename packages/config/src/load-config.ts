@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { nonEmptySetting, processEnvironment, type Environment } from '@mem/core/adapter';
 import { InvalidInputError } from '@mem/core';
@@ -91,6 +92,12 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   /** Per-key token bucket. @default { burst: 60, perSecond: 20 } (`MEM_RATE_LIMIT_BURST`, `MEM_RATE_LIMIT_PER_SECOND`) */
   readonly rateLimit: RateLimitConfig;
+  /**
+   * Worker threads that run `POST /v1/search`, each on its own read-only connection to the SQLite
+   * file, beside the main thread's writes; 0 runs searches on the main thread. Used only with the
+   * embedded SQLite vector store on a file and no graph store. @default min(4, CPU cores) (`MEM_READ_WORKERS`)
+   */
+  readonly readWorkers: number;
 }
 
 /** A complete, validated configuration. */
@@ -237,6 +244,7 @@ function configFromEnvironment(env: Environment): MemConfigInput {
   if (value('MEM_KEYS_FILE')) server.keysFile = value('MEM_KEYS_FILE');
   if (value('MEM_BODY_LIMIT')) server.bodyLimitBytes = numberSetting(value('MEM_BODY_LIMIT')!, 'MEM_BODY_LIMIT');
   if (value('MEM_REQUEST_TIMEOUT_MS')) server.requestTimeoutMs = numberSetting(value('MEM_REQUEST_TIMEOUT_MS')!, 'MEM_REQUEST_TIMEOUT_MS');
+  if (value('MEM_READ_WORKERS')) server.readWorkers = numberSetting(value('MEM_READ_WORKERS')!, 'MEM_READ_WORKERS');
   if (value('MEM_RATE_LIMIT_BURST')) rateLimit.burst = numberSetting(value('MEM_RATE_LIMIT_BURST')!, 'MEM_RATE_LIMIT_BURST');
   if (value('MEM_RATE_LIMIT_PER_SECOND'))
     rateLimit.perSecond = numberSetting(value('MEM_RATE_LIMIT_PER_SECOND')!, 'MEM_RATE_LIMIT_PER_SECOND');
@@ -279,6 +287,11 @@ function imagesSetting(text: string): boolean {
   if (text !== 'describe' && text !== 'off')
     throw new InvalidInputError('MEM_IMAGES', 'expected describe or off', 'Set MEM_IMAGES=describe to read images with the LLM.');
   return text === 'describe';
+}
+
+/** Default of {@link ServerConfig.readWorkers}: one per core, at most 4 (the main thread keeps the HTTP layer and the writes). */
+export function defaultReadWorkers(): number {
+  return Math.min(4, availableParallelism());
 }
 
 function numberSetting(text: string, name: string): number {
@@ -425,6 +438,7 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
       burst: optionalInteger(rateInput.burst, at('server.rateLimit.burst (MEM_RATE_LIMIT_BURST)'), 1, 1_000_000) ?? 60,
       perSecond: optionalNumber(rateInput.perSecond, at('server.rateLimit.perSecond (MEM_RATE_LIMIT_PER_SECOND)'), 0, 1_000_000) ?? 20,
     },
+    readWorkers: optionalInteger(serverInput.readWorkers, at('server.readWorkers (MEM_READ_WORKERS)'), 0, 64) ?? defaultReadWorkers(),
   };
   const imagesInput = input.images ?? {};
   checkObject(imagesInput, at('images'));

@@ -54,4 +54,34 @@ describe('openSqliteConnection', () => {
       expect((thrown as InvalidInputError).field).toBe('options.mmapSizeBytes');
     }
   });
+
+  it('readOnly: opens an existing file for reads only, sees what the writer commits later, and refuses writes, a missing file and bad combinations', () => {
+    const path = join(directory, 'shared.db');
+    const writer = openSqliteConnection({ path });
+    writer.database.exec('CREATE TABLE t (value INTEGER)');
+    const reader = openSqliteConnection({ path, readOnly: true });
+    expect(reader.owned).toBe(true);
+    expect(reader.database.readonly).toBe(true);
+    expect(reader.database.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(reader.database.pragma('mmap_size', { simple: true })).toBe(DEFAULT_MMAP_SIZE_BYTES);
+    writer.database.prepare('INSERT INTO t VALUES (?)').run(7);
+    expect(reader.database.prepare('SELECT value FROM t').pluck().all()).toEqual([7]);
+    expect(() => reader.database.prepare('INSERT INTO t VALUES (8)').run()).toThrow(/readonly/);
+    expect(writer.database.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
+    reader.database.close();
+    writer.database.close();
+
+    expect(() => openSqliteConnection({ path: join(directory, 'never-created.db'), readOnly: true })).toThrow(MemError);
+    expect(readdirSync(directory)).not.toContain('never-created.db');
+    for (const options of [{ readOnly: 'yes' }, { readOnly: true, path: ':memory:' }]) {
+      let thrown: unknown;
+      try {
+        validateConnectionOptions(options);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(InvalidInputError);
+      expect((thrown as InvalidInputError).field).toBe('options.readOnly');
+    }
+  });
 });

@@ -38,6 +38,13 @@ export interface SqliteConnectionOptions {
    * @default 1073741824 (1 GiB)
    */
   readonly mmapSizeBytes?: number;
+  /**
+   * Opens the file read-only (it must exist): every write through the connection fails. For a
+   * reader beside the process that writes, e.g. the REST server's search workers; WAL lets it read
+   * while the writer commits, and each statement sees every transaction committed before it began.
+   * Not with `':memory:'` or `database`. @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Default of {@link SqliteConnectionOptions.path}. */
@@ -81,6 +88,13 @@ export function openSqliteConnection(
     );
   }
   try {
+    if (options.readOnly === true) {
+      database = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, readonly: true, fileMustExist: true });
+      // The writer chose the page size and journal mode; only the reads' own settings are ours.
+      database.pragma(`mmap_size = ${options.mmapSizeBytes ?? DEFAULT_MMAP_SIZE_BYTES}`);
+      if (extensions.sqliteVec) loadSqliteVec(database);
+      return { database, owned: true };
+    }
     database = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // 8 KiB pages hold a 1536-dimension float32 vector (6 KiB) and its row in one page instead of
     // a chain of overflow pages. Only a new, empty file takes it; an existing one keeps its size.
@@ -162,6 +176,7 @@ export function validateConnectionOptions(options: {
   readonly busyTimeoutMs?: unknown;
   readonly synchronous?: unknown;
   readonly mmapSizeBytes?: unknown;
+  readonly readOnly?: unknown;
 }): void {
   if (options.path !== undefined && options.database !== undefined) {
     throw new InvalidInputError(
@@ -200,5 +215,17 @@ export function validateConnectionOptions(options: {
   }
   if (options.synchronous !== undefined && options.synchronous !== 'NORMAL' && options.synchronous !== 'FULL') {
     throw new InvalidInputError('options.synchronous', 'expected "NORMAL" or "FULL"', 'Leave it out for NORMAL.');
+  }
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') {
+    throw new InvalidInputError('options.readOnly', 'expected true or false', 'Pass readOnly: true to open the file for reading only, or leave it out.');
+  }
+  if (options.readOnly === true && (options.database !== undefined || options.path === ':memory:')) {
+    throw new InvalidInputError(
+      'options.readOnly',
+      options.database !== undefined ? 'a connection passed as database is opened by you' : 'a private in-memory database has nothing to read',
+      options.database !== undefined
+        ? 'Open your connection with { readonly: true } instead, or pass path.'
+        : 'Pass the path of an existing database file.',
+    );
   }
 }
