@@ -4,7 +4,7 @@
  * starts the server from source in its own process on 127.0.0.1, then runs `POST /v1/search`
  * under 16 concurrent connections with autocannon and prints throughput and latency percentiles.
  *
- *   pnpm --filter @mem/server load    # LOAD_MEMORIES=10000 LOAD_CONNECTIONS=16 LOAD_SECONDS=20 LOAD_SCOPES=1
+ *   pnpm --filter @mem/server load    # LOAD_MEMORIES=10000 LOAD_CONNECTIONS=16 LOAD_SECONDS=20 LOAD_SCOPES=1 LOAD_READ_WORKERS=<MEM_READ_WORKERS>
  *
  * Everything stays on this machine (127.0.0.1); the run is bounded in time and stops by itself.
  */
@@ -23,6 +23,8 @@ const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 16);
 /** Users the memories are spread over (searches rotate over them); 1 puts all 10k in the searched scope. */
 const SCOPES = Number(process.env.LOAD_SCOPES ?? 1);
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
+/** The server's MEM_READ_WORKERS (search worker threads; 0 searches on the main thread); unset: the server's default. */
+const READ_WORKERS = process.env.LOAD_READ_WORKERS;
 const WARMUP_SECONDS = 3;
 const KEY = 'load-test-key-0123456789abcdef';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -131,7 +133,7 @@ async function seed(db: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-function startServer(db: string): Promise<{ url: string; stop: () => Promise<void> }> {
+function startServer(db: string): Promise<{ url: string; readWorkers: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
@@ -143,6 +145,7 @@ function startServer(db: string): Promise<{ url: string; stop: () => Promise<voi
       MEM_API_KEYS: JSON.stringify([{ id: 'load', key: KEY, userIds: '*' }]),
       MEM_RATE_LIMIT_BURST: '1000000',
       MEM_RATE_LIMIT_PER_SECOND: '1000000',
+      ...(READ_WORKERS === undefined ? {} : { MEM_READ_WORKERS: READ_WORKERS }),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -156,6 +159,7 @@ function startServer(db: string): Promise<{ url: string; stop: () => Promise<voi
       if (match) {
         resolve({
           url: match[1]!,
+          readWorkers: Number(/"readWorkers":(\d+)/.exec(log)?.[1] ?? 0),
           stop: () =>
             new Promise<void>((done) => {
               child.on('exit', () => done());
@@ -215,6 +219,7 @@ try {
       '',
       `machine:      ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
       `memories:     ${MEMORIES} over ${SCOPES} user${SCOPES === 1 ? '' : 's'} (${Math.round(MEMORIES / SCOPES)} in each searched scope), embedded default (SQLite + sqlite-vec + FTS5, LexicalEmbedder)`,
+      `server:       ${server.readWorkers === 0 ? 'searches on the main thread (MEM_READ_WORKERS=0)' : `${server.readWorkers} search worker threads (MEM_READ_WORKERS)`}`,
       `requests:     ${ok} ok, ${failed} failed, in ${result.duration.toFixed(1)} s`,
       `throughput:   ${(ok / result.duration).toFixed(1)} searches/s`,
       `latency (ms): p50 ${percentile(latencies, 50).toFixed(1)}, p95 ${percentile(latencies, 95).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, max ${latencies[latencies.length - 1]?.toFixed(1)}`,

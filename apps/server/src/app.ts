@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemError, type Embedder, type Memory, type VectorStore } from '@mem/core';
+import { MemError, type Embedder, type Memory, type SearchOptions, type SearchResponse, type VectorStore } from '@mem/core';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
@@ -59,6 +59,17 @@ export interface CreateServerOptions {
   readonly shutdownGraceMs?: number;
   /** Version in the OpenAPI document. */
   readonly version?: string;
+  /**
+   * Runs `POST /v1/search` instead of `memory.search` (the search workers of `MEM_READ_WORKERS`,
+   * see {@link ReadPool}); the server closes it on {@link MemServer.shutdown}, before the memory.
+   */
+  readonly searcher?: Searcher;
+}
+
+/** Something that answers `Memory.search` calls, e.g. a pool of worker threads. */
+export interface Searcher {
+  search(query: string, options: SearchOptions): Promise<SearchResponse>;
+  close(): Promise<void>;
 }
 
 /** A running (or ready to listen) REST server. */
@@ -253,6 +264,9 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
 
   const context: RouteContext = {
     memory: options.memory,
+    search: options.searcher
+      ? (query, searchOptions) => options.searcher!.search(query, searchOptions)
+      : (query, searchOptions) => options.memory.search(query, searchOptions),
     keys: options.keys,
     hasLlm: options.hasLlm,
     hasReranker: options.hasReranker ?? false,
@@ -344,7 +358,11 @@ export async function createServer(options: CreateServerOptions): Promise<MemSer
           await Promise.allSettled([...inflight]);
         } finally {
           clearTimeout(grace);
-          await options.memory.close();
+          try {
+            await options.searcher?.close();
+          } finally {
+            await options.memory.close();
+          }
           logger.info({ msg: 'stopped' });
         }
       })();

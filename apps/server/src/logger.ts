@@ -25,6 +25,10 @@ export interface LogFields {
   readonly recovered?: { readonly committed: number; readonly discarded: number; readonly completed: number };
   /** Idempotency keys past their retention deleted at start. */
   readonly idempotencyKeysPurged?: number;
+  /** Worker threads running searches (`MEM_READ_WORKERS`), 0 when searches run on the main thread. */
+  readonly readWorkers?: number;
+  /** Exit code of a search worker that stopped. */
+  readonly exitCode?: number;
 }
 
 /** A structured logger writing one JSON object per line. */

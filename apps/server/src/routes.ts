@@ -71,6 +71,8 @@ import {
 /** What the route handlers share. */
 export interface RouteContext {
   readonly memory: Memory;
+  /** `POST /v1/search`: `memory.search`, or the search workers (`MEM_READ_WORKERS`). */
+  readonly search: Memory['search'];
   readonly keys: ApiKeyStore;
   readonly hasLlm: boolean;
   /** Whether the memory has a reranker: decides what `rerank` the document allows. */
@@ -416,7 +418,7 @@ export function memoryRoutes(context: RouteContext): Route[] {
         const { query, scope, ...rest } = body;
         const authorized = authorizeScope(keyOf(key), scope);
         const started = performance.now();
-        const response = await memory.search(query, { ...rest, scope: authorized, signal });
+        const response = await context.search(query, { ...rest, scope: authorized, signal });
         recordUsage('search', key, authorized, started, response.usage);
         return searchJson(response);
       },

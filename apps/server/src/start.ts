@@ -3,7 +3,8 @@ import { processEnvironment } from '@mem/core/adapter';
 import { createServer, type MemServer } from './app';
 import { createMemoryFromConfig, loadConfig, type ConfiguredMemory, type MemConfigInput, type MemoryOverrides } from '@mem/config';
 import { ApiKeyStore } from './keys';
-import type { LogSink } from './logger';
+import { ReadPool, readWorkersApply } from './read-pool';
+import { createLogger, type LogSink } from './logger';
 import { startTracing } from './tracing';
 
 /** Keys file used when no key source is configured at all (created with one admin key on first start). */
@@ -32,6 +33,8 @@ export interface StartedServer {
   readonly configured: ConfiguredMemory;
   /** Base URL, e.g. `http://127.0.0.1:8420`. */
   readonly url: string;
+  /** The search workers (`MEM_READ_WORKERS`), when searches run in them; closed by `server.shutdown()`. */
+  readonly readPool?: ReadPool;
 }
 
 /**
@@ -61,6 +64,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     await tracing?.shutdown();
     throw error;
   }
+  let readPool: ReadPool | undefined;
   try {
     // Settle what a crashed previous run left half done (pending history events) before serving.
     // The server is meant to be the only writer of its database while it runs.
@@ -70,6 +74,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const idempotencyKeysPurged = configured.historyStore.capabilities.idempotencyRecords
       ? (await configured.memory.purgeIdempotencyKeys()).purged
       : 0;
+    // Searches in worker threads (MEM_READ_WORKERS) when each worker can rebuild the same memory from
+    // the configuration: the embedded SQLite default, parts not replaced, and no tracing (a worker's
+    // search would make no spans).
+    readPool =
+      config.server.readWorkers > 0 && readWorkersApply(config) && !tracing && !options.parts
+        ? ReadPool.start({ memory: configured.memory, config, logger: createLogger(options.log), size: config.server.readWorkers })
+        : undefined;
     const server = await createServer({
       memory: configured.memory,
       keys,
@@ -80,19 +91,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       embedder: configured.embedder,
       limits: config.server,
       ...(options.log ? { log: options.log } : {}),
+      ...(readPool ? { searcher: readPool } : {}),
     });
     server.logger.info({
       msg: 'starting',
       description: configured.description,
       recovered,
       idempotencyKeysPurged,
+      readWorkers: readPool?.size ?? 0,
       ...(tracing ? { traces: tracing.url } : {}),
     });
     const url = await server.listen({ host: config.server.host, port: config.server.port });
     // The spans of the last requests are exported once the server has stopped.
     const traced: MemServer = tracing ? { ...server, shutdown: () => server.shutdown().finally(() => tracing.shutdown()) } : server;
-    return { server: traced, configured, url };
+    return { server: traced, configured, url, ...(readPool ? { readPool } : {}) };
   } catch (error) {
+    await readPool?.close();
     await configured.close();
     await tracing?.shutdown();
     throw error;

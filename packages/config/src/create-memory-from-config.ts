@@ -41,6 +41,16 @@ export interface MemoryOverrides {
   readonly telemetry?: TelemetryOptions | false;
 }
 
+/** How {@link createMemoryFromConfig} opens the embedded SQLite stores. */
+export interface OpenOptions {
+  /**
+   * Opens the embedded SQLite stores read-only (the `db` file must exist): `search`, `get` and the
+   * listings work, every write fails. For readers beside the process that writes the file, e.g. the
+   * REST server's search workers. Remote stores are not affected. @default false
+   */
+  readonly readOnly?: boolean;
+}
+
 /**
  * Builds a {@link Memory} from a configuration: the embedded SQLite stores share the `db` file;
  * remote adapters are imported only when configured.
@@ -50,17 +60,22 @@ export interface MemoryOverrides {
  * import { createMemoryFromConfig, loadConfig } from '@mem/config';
  * const { memory, description, close } = await createMemoryFromConfig(loadConfig());
  */
-export async function createMemoryFromConfig(config: MemConfig, overrides: MemoryOverrides = {}): Promise<ConfiguredMemory> {
+export async function createMemoryFromConfig(
+  config: MemConfig,
+  overrides: MemoryOverrides = {},
+  open: OpenOptions = {},
+): Promise<ConfiguredMemory> {
+  const readOnly: { readOnly?: true } = open.readOnly === true ? { readOnly: true } : {};
   const llm = overrides.llm ?? (await createLlm(config.llm));
   const embedder = overrides.embedder ?? (await createEmbedder(config.embedder));
   const reranker = overrides.reranker ?? (await createReranker(config.reranker));
   const opened: { close(): Promise<void> }[] = [];
   try {
-    const vectorStore = overrides.vectorStore ?? (await createVectorStore(config));
+    const vectorStore = overrides.vectorStore ?? (await createVectorStore(config, readOnly));
     opened.push(vectorStore);
-    const historyStore = overrides.historyStore ?? (await createHistoryStore(config));
+    const historyStore = overrides.historyStore ?? (await createHistoryStore(config, readOnly));
     opened.push(historyStore);
-    const graphStore = overrides.graphStore ?? (await createGraphStore(config));
+    const graphStore = overrides.graphStore ?? (await createGraphStore(config, readOnly));
     if (graphStore) opened.push(graphStore);
     const memory = new Memory({
       embedder,
@@ -147,12 +162,12 @@ async function createReranker(config: RerankerConfig): Promise<Reranker | undefi
   }
 }
 
-async function createVectorStore(config: MemConfig): Promise<VectorStore> {
+async function createVectorStore(config: MemConfig, readOnly: { readOnly?: true }): Promise<VectorStore> {
   const store = config.vectorStore;
   switch (store.provider) {
     case 'sqlite': {
       const { SqliteVectorStore } = await import('@mem/vector-sqlite');
-      return new SqliteVectorStore({ path: config.db, ...(store.table ? { table: store.table } : {}) });
+      return new SqliteVectorStore({ path: config.db, ...readOnly, ...(store.table ? { table: store.table } : {}) });
     }
     case 'chroma': {
       const { ChromaVectorStore } = await import('@mem/vector-chroma');
@@ -173,21 +188,22 @@ async function createVectorStore(config: MemConfig): Promise<VectorStore> {
   }
 }
 
-async function createHistoryStore(config: MemConfig): Promise<HistoryStore> {
+async function createHistoryStore(config: MemConfig, readOnly: { readOnly?: true }): Promise<HistoryStore> {
   const store = config.historyStore;
   if (store.provider === 'postgres') {
     const { PostgresHistoryStore } = await import('@mem/history-postgres');
     return new PostgresHistoryStore({ ...store.options });
   }
   const { SqliteHistoryStore } = await import('@mem/history-sqlite');
-  return new SqliteHistoryStore({ path: config.db, ...(store.table ? { table: store.table } : {}) });
+  return new SqliteHistoryStore({ path: config.db, ...readOnly, ...(store.table ? { table: store.table } : {}) });
 }
 
-async function createGraphStore(config: MemConfig): Promise<GraphStore | undefined> {
+async function createGraphStore(config: MemConfig, readOnly: { readOnly?: true }): Promise<GraphStore | undefined> {
   if (config.graphStore.provider === 'none') return undefined;
   const { SqliteGraphStore } = await import('@mem/graph-sqlite');
   return new SqliteGraphStore({
     path: config.db,
+    ...readOnly,
     ...(config.graphStore.tablePrefix ? { tablePrefix: config.graphStore.tablePrefix } : {}),
   });
 }

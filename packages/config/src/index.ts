@@ -16,4 +16,4 @@ export {
   type RateLimitConfig,
   type ImagesConfig,
 } from './load-config';
-export { createMemoryFromConfig, type ConfiguredMemory, type MemoryOverrides } from './create-memory-from-config';
+export { createMemoryFromConfig, type ConfiguredMemory, type MemoryOverrides, type OpenOptions } from './create-memory-from-config';
