@@ -217,12 +217,18 @@ export function validateConnectionOptions(options: {
     throw new InvalidInputError('options.synchronous', 'expected "NORMAL" or "FULL"', 'Leave it out for NORMAL.');
   }
   if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') {
-    throw new InvalidInputError('options.readOnly', 'expected true or false', 'Pass readOnly: true to open the file for reading only, or leave it out.');
+    throw new InvalidInputError(
+      'options.readOnly',
+      'expected true or false',
+      'Pass readOnly: true to open the file for reading only, or leave it out.',
+    );
   }
   if (options.readOnly === true && (options.database !== undefined || options.path === ':memory:')) {
     throw new InvalidInputError(
       'options.readOnly',
-      options.database !== undefined ? 'a connection passed as database is opened by you' : 'a private in-memory database has nothing to read',
+      options.database !== undefined
+        ? 'a connection passed as database is opened by you'
+        : 'a private in-memory database has nothing to read',
       options.database !== undefined
         ? 'Open your connection with { readonly: true } instead, or pass path.'
         : 'Pass the path of an existing database file.',
