@@ -114,6 +114,29 @@ describe('one database file', () => {
     expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 
+  it('reads read-only (readOnly) beside a writer: sees its commits, answers as the writer does, refuses writes', async () => {
+    const path = join(directory, 'shared.db');
+    const writer = track(new SqliteVectorStore({ path }));
+    await writer.ensureCollection({ dimensions: 3 });
+    await writer.upsert({ records: [record('a', { text: 'green tea in the morning' })] });
+    const reader = track(new SqliteVectorStore({ path, readOnly: true }));
+    await reader.ensureCollection({ dimensions: 3 });
+    await writer.upsert({ records: [record('b', { vector: [0, 1, 0], text: 'jazz records' })] });
+    for (const [store, call] of [
+      [reader, 'reader'],
+      [writer, 'writer'],
+    ] as const) {
+      expect(await ids(store.list({ scope })), call).toEqual(['a', 'b']);
+    }
+    expect(await reader.query({ scope, vector: [0, 1, 0], topK: 2 })).toEqual(await writer.query({ scope, vector: [0, 1, 0], topK: 2 }));
+    expect(await reader.keywordQuery({ scope, text: 'tea', topK: 2 })).toEqual(await writer.keywordQuery({ scope, text: 'tea', topK: 2 }));
+    const refused = await rejection(() => reader.upsert({ records: [record('c')] }));
+    expect(refused.code).toBe('PROVIDER_REQUEST_FAILED');
+    expect(refused.message).toMatch(/SQLITE_READONLY/);
+    await writer.delete({ scope, ids: ['a'] });
+    expect(await ids(reader.list({ scope }))).toEqual(['b']);
+  });
+
   it('works on a private in-memory database', async () => {
     const store = track(new SqliteVectorStore({ path: ':memory:' }));
     await store.ensureCollection({ dimensions: 3 });
