@@ -9,8 +9,8 @@
  * Everything stays on this machine (127.0.0.1); the run is bounded in time and stops by itself.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashText, uuidv7 } from '@mem/core/adapter';
@@ -133,7 +133,24 @@ async function seed(db: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-function startServer(db: string): Promise<{ url: string; readWorkers: number; stop: () => Promise<void> }> {
+/**
+ * CPU time the server process (its worker threads included) has used, in milliseconds, from
+ * /proc (Linux); undefined elsewhere. On a shared machine it says what a search costs when
+ * wall-clock figures mostly measure the other processes.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime (fields 14 and 15 of the line; 12 and 13 after the command) in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+function startServer(
+  db: string,
+): Promise<{ url: string; readWorkers: number; cpuMs: () => number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
@@ -160,6 +177,7 @@ function startServer(db: string): Promise<{ url: string; readWorkers: number; st
         resolve({
           url: match[1]!,
           readWorkers: Number(/"readWorkers":(\d+)/.exec(log)?.[1] ?? 0),
+          cpuMs: () => cpuMs(child.pid),
           stop: () =>
             new Promise<void>((done) => {
               child.on('exit', () => done());
@@ -212,7 +230,10 @@ try {
     console.log(`Warming up for ${WARMUP_SECONDS} s ...`);
     await run(server.url, WARMUP_SECONDS);
     console.log(`POST /v1/search (limit 10, 16 rotating queries) for ${SECONDS} s with ${CONNECTIONS} connections ...`);
+    const cpuBefore = server.cpuMs();
+    const loadBefore = loadavg()[0]!;
     const { result, latencies } = await run(server.url, SECONDS);
+    const cpuAfter = server.cpuMs();
     const ok = result['2xx'];
     const failed = result.non2xx + result.errors + result.timeouts;
     const lines = [
@@ -222,6 +243,8 @@ try {
       `server:       ${server.readWorkers === 0 ? 'searches on the main thread (MEM_READ_WORKERS=0)' : `${server.readWorkers} search worker threads (MEM_READ_WORKERS)`}`,
       `requests:     ${ok} ok, ${failed} failed, in ${result.duration.toFixed(1)} s`,
       `throughput:   ${(ok / result.duration).toFixed(1)} searches/s`,
+      `server CPU:   ${cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? 'n/a' : `${((cpuAfter - cpuBefore) / ok).toFixed(1)} ms per search (all threads)`}`,
+      `load average: ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after (1 min; ${cpus().length} cores, shared with whatever else runs)`,
       `latency (ms): p50 ${percentile(latencies, 50).toFixed(1)}, p95 ${percentile(latencies, 95).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, max ${latencies[latencies.length - 1]?.toFixed(1)}`,
     ];
     console.log(lines.join('\n'));
