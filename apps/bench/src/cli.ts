@@ -365,6 +365,8 @@ const summary = [
   '',
   'Written by `npm run bench` (apps/bench); do not edit by hand. Each section names the date and machine it was measured on.',
   '',
+  'Also in this folder: [postgres.md](postgres.md) (the embedded default against PostgreSQL + pgvector, `pnpm bench postgres`) and [server-load.md](server-load.md) (the REST server under load, `pnpm --filter @mem/server load`).',
+  '',
   ...sections,
 ].join('\n');
 writeFileSync(join(outDirectory, 'README.md'), `${summary}\n`);
