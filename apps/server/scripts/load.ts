@@ -235,13 +235,14 @@ try {
     const { result, latencies } = await run(server.url, SECONDS);
     const cpuAfter = server.cpuMs();
     const ok = result['2xx'];
-    const failed = result.non2xx + result.errors + result.timeouts;
+    // autocannon's errors include its timeouts (10 s without an answer).
+    const failed = result.non2xx + result.errors;
     const lines = [
       '',
       `machine:      ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
       `memories:     ${MEMORIES} over ${SCOPES} user${SCOPES === 1 ? '' : 's'} (${Math.round(MEMORIES / SCOPES)} in each searched scope), embedded default (SQLite + sqlite-vec + FTS5, LexicalEmbedder)`,
       `server:       ${server.readWorkers === 0 ? 'searches on the main thread (MEM_READ_WORKERS=0)' : `${server.readWorkers} search worker threads (MEM_READ_WORKERS)`}`,
-      `requests:     ${ok} ok, ${failed} failed, in ${result.duration.toFixed(1)} s`,
+      `requests:     ${ok} ok, ${failed} failed (${result.non2xx} non-2xx, ${result.errors} without an answer, of which ${result.timeouts} timed out after 10 s), in ${result.duration.toFixed(1)} s`,
       `throughput:   ${(ok / result.duration).toFixed(1)} searches/s`,
       `server CPU:   ${cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? 'n/a' : `${((cpuAfter - cpuBefore) / ok).toFixed(1)} ms per search (all threads)`}`,
       `load average: ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after (1 min; ${cpus().length} cores, shared with whatever else runs)`,
