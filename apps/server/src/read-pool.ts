@@ -44,8 +44,6 @@ const ERROR_CLASSES: Record<string, { prototype: MemError }> = {
 interface Pending {
   readonly resolve: (response: SearchResponse) => void;
   readonly reject: (error: unknown) => void;
-  /** Runs the search on the main thread instead (the worker could not open its memory). */
-  readonly fallback: () => void;
 }
 
 interface Slot {
@@ -135,11 +133,6 @@ export class ReadPool {
           done();
           reject(error);
         },
-        fallback: () => {
-          done();
-          this.counts.workers -= 1;
-          this.onMainThread(query, options).then(resolve, reject);
-        },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       slot.worker.postMessage({ type: 'search', id, query, options: rest, aborted: signal?.aborted === true } satisfies ReadRequest);
@@ -180,6 +173,8 @@ export class ReadPool {
         slot.ready = true;
         this.startFailures = 0;
         started();
+      } else if (reply.type === 'failed') {
+        this.disable('search workers could not open the database read-only; searches run on the main thread', reply.error);
       } else this.receive(slot, reply);
     });
     worker.on('error', (error) => {
@@ -190,17 +185,14 @@ export class ReadPool {
       started();
       const waiting = [...slot.pending.values()];
       slot.pending.clear();
+      // Searches go only to ready workers; one that stops may have been half done, so it fails (500)
+      // rather than run twice.
       for (const pending of waiting) {
-        // Before it was ready the worker ran nothing: the search runs here. After, it may have been
-        // half done: it fails (500) rather than run twice.
-        if (!slot.ready) pending.fallback();
-        else pending.reject(new Error(`The search worker stopped (exit code ${exitCode}) before answering; the search was not completed.`));
+        pending.reject(new Error(`The search worker stopped (exit code ${exitCode}) before answering; the search was not completed.`));
       }
       if (this.closed || this.disabled || slot.closing) return;
       if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
-        this.disabled = true;
-        this.logger.error({ msg: 'search workers keep stopping before they are ready; searches run on the main thread', exitCode });
-        for (const each of this.slots) void this.stop(each);
+        this.disable('search workers keep stopping before they are ready; searches run on the main thread');
         return;
       }
       this.logger.error({ msg: 'search worker stopped; starting another', exitCode });
@@ -210,7 +202,7 @@ export class ReadPool {
     return slot;
   }
 
-  private receive(slot: Slot, reply: Exclude<ReadReply, { type: 'ready' }>): void {
+  private receive(slot: Slot, reply: Exclude<ReadReply, { type: 'ready' | 'failed' }>): void {
     if (reply.type === 'closed') return;
     const pending = slot.pending.get(reply.id);
     if (!pending) return;
@@ -222,20 +214,15 @@ export class ReadPool {
       case 'error':
         pending.reject(fromWireError(reply.error));
         return;
-      case 'unavailable':
-        if (!this.disabled) {
-          this.disabled = true;
-          this.logger.warn({
-            msg: 'search workers could not open the database read-only; searches run on the main thread',
-            errorName: reply.error.name,
-            ...(reply.error.code ? { errorCode: reply.error.code } : {}),
-          });
-          // Searches already sent are answered (unavailable, then run here) before the workers close.
-          for (const each of this.slots) void this.stop(each);
-        }
-        pending.fallback();
-        return;
     }
+  }
+
+  /** Leaves every search on the main thread from now on and stops the workers (logged once). */
+  private disable(msg: string, error?: WireError): void {
+    if (this.disabled) return;
+    this.disabled = true;
+    this.logger.error({ msg, ...(error ? { errorName: error.name, ...(error.code ? { errorCode: error.code } : {}) } : {}) });
+    for (const slot of this.slots) void this.stop(slot);
   }
 
   private stop(slot: Slot): Promise<void> {

@@ -41,6 +41,6 @@ export type ReadReply =
   | { readonly type: 'ready' }
   | { readonly type: 'result'; readonly id: number; readonly response: SearchResponse }
   | { readonly type: 'error'; readonly id: number; readonly error: WireError }
-  /** The worker could not open its memory (e.g. the file cannot be opened read-only): the main thread runs the search. */
-  | { readonly type: 'unavailable'; readonly id: number; readonly error: WireError }
+  /** The worker could not open its memory (e.g. the file cannot be opened read-only); it answers nothing. */
+  | { readonly type: 'failed'; readonly error: WireError }
   | { readonly type: 'closed' };

@@ -16,10 +16,10 @@ const opening = createMemoryFromConfig(
   { telemetry: false },
   { readOnly: true },
 );
-// Awaited by every search; a failure is answered per search (`unavailable`), never left unhandled.
+// The pool sends searches only after `ready`; a failure is reported once (`failed`), never left unhandled.
 opening.then(
   () => port.postMessage({ type: 'ready' } satisfies ReadReply),
-  () => undefined,
+  (error: unknown) => port.postMessage({ type: 'failed', error: toWireError(error) } satisfies ReadReply),
 );
 
 const running = new Map<number, AbortController>();
@@ -32,15 +32,8 @@ port.on('message', (message: ReadRequest) => {
       if (message.aborted) controller.abort();
       running.set(message.id, controller);
       void (async () => {
-        let memory: Awaited<typeof opening>['memory'];
         try {
-          ({ memory } = await opening);
-        } catch (error) {
-          running.delete(message.id);
-          post({ type: 'unavailable', id: message.id, error: toWireError(error) });
-          return;
-        }
-        try {
+          const { memory } = await opening;
           const response = await memory.search(message.query, { ...message.options, signal: controller.signal });
           post({ type: 'result', id: message.id, response });
         } catch (error) {

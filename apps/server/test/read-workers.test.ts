@@ -167,6 +167,40 @@ describe('a search worker that dies', () => {
   });
 });
 
+describe('search workers that cannot open the database', () => {
+  it('leave every search on the main thread, say so once in the log, and stop', async () => {
+    const config = loadConfig({ env: { MEM_DB: join(dir, 'unopenable.db') } });
+    const configured = await createMemoryFromConfig(config);
+    const logs: string[] = [];
+    // The workers are given a file that is not there: a read-only connection cannot create it.
+    const pool = ReadPool.start({
+      memory: configured.memory,
+      config: { ...config, db: join(dir, 'no-such-folder', 'mem.db') },
+      logger: createLogger({ write: (line) => logs.push(line) }),
+      size: 2,
+    });
+    try {
+      await configured.memory.add('Erin keeps bees', { scope: { userId: 'erin' }, infer: false });
+      await pool.search('bees', { scope: { userId: 'erin' } });
+      const threads = [...pool.threads];
+      await Promise.all(
+        threads.map((thread) => (thread.threadId === -1 ? undefined : new Promise((resolve) => thread.once('exit', resolve)))),
+      );
+      for (let round = 0; round < 3; round++) {
+        const { results } = await pool.search('bees', { scope: { userId: 'erin' } });
+        expect(results.map((item) => item.text)).toEqual(['Erin keeps bees']);
+      }
+      expect(pool.counts).toEqual({ workers: 0, mainThread: 4 });
+      const refused = logs.filter((line) => line.includes('could not open the database read-only'));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toContain('"errorCode":"INVALID_INPUT"');
+    } finally {
+      await pool.close();
+      await configured.close();
+    }
+  });
+});
+
 describe('the server with search workers', () => {
   const key = 'read-workers-key-0123456789';
   let started: StartedServer;
