@@ -1,4 +1,14 @@
-import { FIELD_NAME_PATTERN, FILTER_LIMITS, InvalidInputError, fieldKind, type Filter, type FilterScalar } from '@mem/core/adapter';
+import {
+  EXPIRES_AT_KEY,
+  FIELD_NAME_PATTERN,
+  FILTER_LIMITS,
+  InvalidInputError,
+  MEMORY_TYPE_KEY,
+  fieldKind,
+  type Filter,
+  type FilterScalar,
+  type Metadata,
+} from '@mem/core/adapter';
 
 /** A value bound to a `?` placeholder. better-sqlite3 binds no booleans, so none appear here. */
 export type SqlValue = string | number | null;
@@ -22,6 +32,42 @@ const DATE_COLUMNS: Readonly<Record<string, string>> = { createdAt: 'created_at'
 const NUMBER_TYPES = `('integer','real')`;
 
 /**
+ * Copies of the two reserved metadata keys core puts in (nearly) every filter it sends: expiry
+ * (`not expiresAt <= now`, every search and add) and memory type (`memoryType != 'procedural'`,
+ * every add). The store keeps them in narrow columns beside each vector, so those conditions are
+ * tested without reading the row's metadata (stored after its text, which may span overflow pages).
+ * `expires_at`: the key's value when it is a number, else NULL. `memory_type`: its value when it is
+ * a string, {@link MIRROR_ARRAY} when it is an array (the JSON is then consulted), else NULL.
+ */
+export interface MetadataMirrors {
+  readonly expires_at: number | null;
+  readonly memory_type: string | Buffer | null;
+}
+
+/** `memory_type` of a memory whose memoryType is an array: a BLOB, so it never equals a string. */
+export const MIRROR_ARRAY = Buffer.from([0]);
+
+/** The mirrored columns of `metadata` (see {@link MetadataMirrors}). */
+export function metadataMirrors(metadata: Metadata): MetadataMirrors {
+  const expiresAt = metadata[EXPIRES_AT_KEY];
+  const memoryType = metadata[MEMORY_TYPE_KEY];
+  return {
+    expires_at: typeof expiresAt === 'number' ? expiresAt : null,
+    memory_type: typeof memoryType === 'string' ? memoryType : Array.isArray(memoryType) ? MIRROR_ARRAY : null,
+  };
+}
+
+/** The same columns computed in SQL from a row's `metadata` JSON: for migrating rows written before them. */
+export function metadataMirrorsSql(metadata: string): { expires_at: string; memory_type: string } {
+  const expires = `'${metadataPath(EXPIRES_AT_KEY)}'`;
+  const type = `'${metadataPath(MEMORY_TYPE_KEY)}'`;
+  return {
+    expires_at: `CASE WHEN json_type(${metadata}, ${expires}) IN ${NUMBER_TYPES} THEN CAST(json_extract(${metadata}, ${expires}) AS REAL) END`,
+    memory_type: `CASE json_type(${metadata}, ${type}) WHEN 'text' THEN json_extract(${metadata}, ${type}) WHEN 'array' THEN X'00' END`,
+  };
+}
+
+/**
  * Translates a filter into a SQLite condition over the memories table aliased `alias`, agreeing
  * with core's `evaluateFilter` on every record.
  *
@@ -39,11 +85,18 @@ const NUMBER_TYPES = `('integer','real')`;
  * @throws {InvalidInputError} for an unknown operator, a bad field name, a value of the wrong type, or
  * a string with a lone UTF-16 surrogate (SQLite would compare U+FFFD instead).
  */
-export function filterToSql(filter: Filter, alias: string): SqlCondition {
-  return translate(filter, alias, 'filter', 1, { nodes: 0 });
+export function filterToSql(filter: Filter, alias: string, mirrors?: string): SqlCondition {
+  return translate(filter, { alias, mirrors }, 'filter', 1, { nodes: 0 });
 }
 
-function translate(filter: Filter, alias: string, path: string, depth: number, counter: { nodes: number }): SqlCondition {
+/** The table alias of the memories, and of their {@link MetadataMirrors} when the statement joins them. */
+interface Aliases {
+  readonly alias: string;
+  readonly mirrors: string | undefined;
+}
+
+function translate(filter: Filter, aliases: Aliases, path: string, depth: number, counter: { nodes: number }): SqlCondition {
+  const { alias } = aliases;
   if (depth > FILTER_LIMITS.maxDepth * 2) {
     throw new InvalidInputError(path, 'the filter is nested too deeply', 'Flatten the filter.');
   }
@@ -60,7 +113,7 @@ function translate(filter: Filter, alias: string, path: string, depth: number, c
       if (!Array.isArray(filter.filters)) {
         throw new InvalidInputError(`${path}.filters`, 'expected an array of filters', 'Build filters with parseFilter from @mem/core.');
       }
-      const parts = filter.filters.map((child, index) => translate(child, alias, `${path}.filters[${index}]`, depth + 1, counter));
+      const parts = filter.filters.map((child, index) => translate(child, aliases, `${path}.filters[${index}]`, depth + 1, counter));
       if (parts.length === 0) return filter.op === 'and' ? TRUE : FALSE;
       if (parts.length === 1) return parts[0]!;
       return {
@@ -69,14 +122,14 @@ function translate(filter: Filter, alias: string, path: string, depth: number, c
       };
     }
     case 'not': {
-      const inner = translate(filter.filter, alias, `${path}.filter`, depth + 1, counter);
+      const inner = translate(filter.filter, aliases, `${path}.filter`, depth + 1, counter);
       return { sql: `(NOT ${inner.sql})`, params: inner.params };
     }
     case 'eq':
     case 'ne': {
       checkField(filter.field, path);
       checkScalar(filter.value, `${path}.value`);
-      return negateIf(filter.op === 'ne', matchAny(filter.field, [filter.value], alias));
+      return negateIf(filter.op === 'ne', matchAny(filter.field, [filter.value], aliases));
     }
     case 'in':
     case 'nin': {
@@ -85,7 +138,7 @@ function translate(filter: Filter, alias: string, path: string, depth: number, c
         throw new InvalidInputError(`${path}.values`, 'expected an array of values', 'Write { field: { $in: ["a", "b"] } }.');
       }
       filter.values.forEach((value, index) => checkScalar(value, `${path}.values[${index}]`));
-      return negateIf(filter.op === 'nin', matchAny(filter.field, filter.values, alias));
+      return negateIf(filter.op === 'nin', matchAny(filter.field, filter.values, aliases));
     }
     case 'gt':
     case 'gte':
@@ -95,7 +148,7 @@ function translate(filter: Filter, alias: string, path: string, depth: number, c
       if (typeof filter.value !== 'number' || !Number.isFinite(filter.value)) {
         throw new InvalidInputError(`${path}.value`, 'expected a finite number', 'Range operators compare numbers and dates only.');
       }
-      return range(filter.field, filter.op, filter.value, alias);
+      return range(filter.field, filter.op, filter.value, aliases);
     }
     case 'contains': {
       checkField(filter.field, path);
@@ -119,7 +172,8 @@ export function metadataPath(field: string): string {
 }
 
 /** 1 when the field equals one of `values` (or, for an array field, holds one of them as an element). */
-function matchAny(field: string, values: readonly FilterScalar[], alias: string): SqlCondition {
+function matchAny(field: string, values: readonly FilterScalar[], aliases: Aliases): SqlCondition {
+  const { alias, mirrors } = aliases;
   const strings = values.filter((value): value is string => typeof value === 'string');
   const numbers = values.filter((value): value is number => typeof value === 'number');
   const booleans = [...new Set(values.filter((value): value is boolean => typeof value === 'boolean'))];
@@ -156,17 +210,26 @@ function matchAny(field: string, values: readonly FilterScalar[], alias: string)
   // JSON types 'true' and 'false' are literals here: booleans cannot be bound.
   for (const value of booleans) branches.push(value ? `je.type = 'true'` : `je.type = 'false'`);
   if (branches.length === 0) return FALSE;
-  return {
+  const json = {
     sql: `EXISTS (SELECT 1 FROM json_each(${alias}.metadata, ?) AS je WHERE ${branches.join(' OR ')})`,
     params,
   };
+  if (mirrors === undefined || field !== MEMORY_TYPE_KEY || strings.length !== values.length) return json;
+  // Strings only: a string memory_type answers; an array (MIRROR_ARRAY) asks the JSON; anything else never matches.
+  return {
+    sql: `(CASE WHEN typeof(${mirrors}.memory_type) = 'blob' THEN ${json.sql} ELSE coalesce(${mirrors}.memory_type IN (SELECT value FROM json_each(?)), 0) END)`,
+    params: [...json.params, JSON.stringify(strings)],
+  };
 }
 
-function range(field: string, op: 'gt' | 'gte' | 'lt' | 'lte', value: number, alias: string): SqlCondition {
+function range(field: string, op: 'gt' | 'gte' | 'lt' | 'lte', value: number, aliases: Aliases): SqlCondition {
+  const { alias, mirrors } = aliases;
   const operator = { gt: '>', gte: '>=', lt: '<', lte: '<=' }[op];
   const kind = fieldKind(field);
   if (kind === 'scope') return FALSE; // scope ids are strings, never numbers
   if (kind === 'date') return { sql: `(${alias}.${DATE_COLUMNS[field]} ${operator} ?)`, params: [value] };
+  // expires_at holds the key's value when it is a number, else NULL: the same test as below, without the JSON.
+  if (mirrors !== undefined && field === EXPIRES_AT_KEY) return { sql: `(${mirrors}.expires_at ${operator} ?) IS 1`, params: [value] };
   const path = metadataPath(field);
   // Only a scalar number qualifies: not a boolean (json_extract gives 1/0), not an array.
   return {

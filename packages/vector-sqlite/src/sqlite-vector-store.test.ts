@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemError, compareIds, type MemoryRecord, type Scope } from '@mem/core/adapter';
+import { MemError, compareIds, type Filter, type MemoryRecord, type Scope } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -322,9 +322,138 @@ describe('keyword search', () => {
     await store.upsert({ records: [record('new', { text: 'loves hiking' })] });
     expect((await store.keywordQuery({ scope, text: 'hike', topK: 5 })).map((match) => match.record.id).sort()).toEqual(['new', 'old']);
     const reopened = new Database(path);
-    expect(reopened.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('3');
+    expect(reopened.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('4');
     expect(reopened.prepare(`SELECT sql FROM sqlite_master WHERE name = 'memories_kw'`).pluck().get()).toContain('porter');
     reopened.close();
+  });
+
+  it('migrates a layout-3 file (vectors in the memories table) by moving every vector to its own table, once', async () => {
+    const path = join(directory, 'layout3.db');
+    const database = new Database(path);
+    // The layout @mem/vector-sqlite wrote before vectors had a table of their own (keyword index as in layout 3).
+    const tokens = (row: string) =>
+      `trim(coalesce('u' || hex(${row}.user_id) || '0', '') || ' ' || coalesce('a' || hex(${row}.agent_id) || '0', '') || ' ' || coalesce('r' || hex(${row}.run_id) || '0', ''))`;
+    database.exec(`
+      CREATE TABLE "memories" (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, id_order BLOB NOT NULL, user_id TEXT, agent_id TEXT, run_id TEXT,
+        text TEXT NOT NULL, hash TEXT NOT NULL, metadata TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        occurred_at INTEGER NOT NULL, embedding BLOB NOT NULL, CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL));
+      CREATE INDEX "memories_user_id" ON "memories" (user_id, id_order);
+      CREATE VIRTUAL TABLE "memories_kw" USING fts5(text, scope, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 0');
+      CREATE TRIGGER "memories_kw_insert" AFTER INSERT ON "memories" BEGIN
+        INSERT INTO "memories_kw" (rowid, text, scope) VALUES (new.seq, new.text, ${tokens('new')});
+      END;
+      CREATE TRIGGER "memories_kw_delete" AFTER DELETE ON "memories" BEGIN DELETE FROM "memories_kw" WHERE rowid = old.seq; END;
+      CREATE TABLE "memories_meta" (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO "memories_meta" VALUES ('schema_version', '3'), ('dimensions', '3');
+    `);
+    const insert = database.prepare(
+      'INSERT INTO "memories" (id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)',
+    );
+    const near = '{"category":"food","expiresAt":4102444800000}';
+    insert.run('near', Buffer.from('near'), 'u1', 'likes green tea', 'h1', near, Buffer.from(new Float32Array([1, 0, 0]).buffer));
+    const far = '{"expiresAt":1000,"memoryType":"procedural"}';
+    insert.run('far', Buffer.from('far'), 'u1', 'likes black tea', 'h2', far, Buffer.from(new Float32Array([0, 1, 0]).buffer));
+    const odd = '{"expiresAt":"1000","memoryType":["procedural"]}';
+    insert.run('odd', Buffer.from('odd'), 'u1', 'likes odd tea', 'h4', odd, Buffer.from(new Float32Array([0, 0, 1]).buffer));
+    insert.run('theirs', Buffer.from('theirs'), 'u2', 'likes tea', 'h3', '{}', Buffer.from(new Float32Array([1, 0, 0]).buffer));
+    database.close();
+    // Two stores open the file at once: one migrates, the other finds it done.
+    const [store, other] = [track(new SqliteVectorStore({ path })), track(new SqliteVectorStore({ path }))];
+    const [matches, again] = await Promise.all([
+      store.query({ scope, vector: [1, 0.1, 0], topK: 5 }),
+      other.query({ scope, vector: [1, 0.1, 0], topK: 5 }),
+    ]);
+    expect(matches.map((match) => match.record.id)).toEqual(['near', 'far', 'odd']);
+    expect(again).toEqual(matches);
+    // The expiry and memory type filters core adds read the copies the migration made of those keys.
+    const notExpired = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: 2000 } } as const;
+    const notProcedural = { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } } as const;
+    const found = async (filter: Filter) =>
+      (await store.query({ scope, vector: [1, 0, 0], topK: 5, filter })).map((match) => match.record.id);
+    expect(await found(notExpired)).toEqual(['near', 'odd']);
+    expect(await found(notProcedural)).toEqual(['near']);
+    expect(await found({ op: 'and', filters: [notExpired, { op: 'in', field: 'memoryType', values: ['procedural', 'x'] }] })).toEqual([
+      'odd',
+    ]);
+    expect(matches[0]!.record.vector).toEqual([1, 0, 0]);
+    expect(matches[0]!.record.metadata).toEqual({ category: 'food', expiresAt: 4102444800000 });
+    expect((await store.keywordQuery({ scope, text: 'green', topK: 5 })).map((match) => match.record.vector)).toEqual([[1, 0, 0]]);
+    await store.upsert({ records: [record('new', { vector: [0, 0, 1] })] });
+    expect((await store.query({ scope, vector: [0, 0, 1], topK: 1 })).map((match) => match.record.id)).toEqual(['new']);
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('4');
+    expect(reopened.prepare(`SELECT name FROM pragma_table_info('memories')`).pluck().all()).not.toContain('embedding');
+    expect(reopened.prepare('SELECT count(*) FROM "memories_vectors"').pluck().get()).toBe(5);
+    expect(reopened.pragma('integrity_check', { simple: true })).toBe('ok');
+    reopened.close();
+  });
+
+  it('keeps one vector row per memory through upserts, deletes and reset', async () => {
+    const path = join(directory, 'vectors.db');
+    const store = track(new SqliteVectorStore({ path }));
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: [record('a'), record('b', { vector: [0, 1, 0] }), record('c', { scope: { userId: 'u2' } })] });
+    // An upsert of an existing id replaces its vector (same seq), and the search follows it.
+    await store.upsert({ records: [record('a', { vector: [0, 0, 1] })] });
+    expect((await store.query({ scope, vector: [0, 0, 1], topK: 1 })).map((match) => [match.record.id, match.record.vector])).toEqual([
+      ['a', [0, 0, 1]],
+    ]);
+    const reader = new Database(path, { readonly: true });
+    const orphans = () =>
+      reader.prepare('SELECT count(*) FROM "memories_vectors" WHERE seq NOT IN (SELECT seq FROM "memories")').pluck().get();
+    const count = () => reader.prepare('SELECT count(*) FROM "memories_vectors"').pluck().get();
+    expect([count(), orphans()]).toEqual([3, 0]);
+    await store.delete({ scope, ids: ['b'] });
+    expect([count(), orphans()]).toEqual([2, 0]);
+    await store.reset();
+    expect([count(), orphans()]).toEqual([0, 0]);
+    reader.close();
+  });
+
+  it("lists a scope's conversations (an occurredAt filter) through the (scope, occurred_at) index, with the same answer", async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    const day = (n: number) => new Date(Date.UTC(2024, 0, 1 + n));
+    await store.upsert({
+      records: Array.from({ length: 60 }, (_, index) =>
+        record(`r${String(index).padStart(2, '0')}`, {
+          scope: index % 2 === 0 ? scope : { userId: 'u2', agentId: 'x' },
+          occurredAt: day(index % 6),
+          metadata: { even: index % 4 === 0 },
+        }),
+      ),
+    });
+    const times = [day(0).getTime(), day(2).getTime()];
+    for (const [listScope, filter] of [
+      [scope, { op: 'in', field: 'occurredAt', values: times }],
+      [
+        scope,
+        {
+          op: 'and',
+          filters: [
+            { op: 'eq', field: 'even', value: true },
+            { op: 'in', field: 'occurredAt', values: times },
+          ],
+        },
+      ],
+      [{ agentId: 'x' }, { op: 'eq', field: 'occurredAt', value: day(1).getTime() }],
+    ] as const) {
+      statements.length = 0;
+      const found = await ids(store.list({ scope: listScope, filter }));
+      const newestFirst = await ids(store.listNewestFirst({ scope: listScope, filter }));
+      // The same answer as the usual walk of the scope in id order (an `or` keeps the plan away from the index).
+      const walked = await ids(
+        store.list({ scope: listScope, filter: { op: 'or', filters: [filter, { op: 'eq', field: 'occurredAt', value: -1 }] } }),
+      );
+      expect(found.length).toBeGreaterThan(0);
+      expect(found).toEqual(walked);
+      expect(newestFirst).toEqual([...walked].reverse());
+      const column = 'userId' in listScope ? 'user_id' : 'agent_id';
+      expect(statements[0]).toContain(`INDEXED BY "memories_${column}_occurred"`);
+      expect(statements[2]).not.toContain('INDEXED BY');
+    }
   });
 
   it('follows upserts that change the text, deletes and reset', async () => {
@@ -374,8 +503,11 @@ describe('ordering and scoring', () => {
     sqliteVec.load(database);
     const plan = (sql: string) =>
       (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
-    expect(plan(userQuery!)).toMatch(/SEARCH m USING INDEX memories_user_id \(user_id=\?\)/);
-    expect(plan(agentQuery!)).toMatch(/SEARCH m USING INDEX memories_agent_id \(agent_id=\?\)/);
+    // Either index of the scope column: (user_id, id_order), or (user_id, occurred_at) for conversations.
+    expect(plan(userQuery!)).toMatch(/SEARCH m USING INDEX memories_user_id(_occurred)? \(user_id=\?\)/);
+    // Without a filter the scope's index covers the ranking step: vectors are read by seq, rows only for the topK.
+    expect(plan(agentQuery!)).toMatch(/SEARCH m USING COVERING INDEX memories_agent_id \(agent_id=\?\)/);
+    expect(plan(agentQuery!)).toMatch(/SEARCH v USING INTEGER PRIMARY KEY \(rowid=\?\)/);
     expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);
   });
 });
@@ -390,9 +522,10 @@ describe('at scale: rows of a scope side by side, copies found by hash', () => {
     const database = new Database(path);
     database
       .prepare(
-        'INSERT INTO "memories" (seq, id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding) VALUES (7, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)',
+        'INSERT INTO "memories" (seq, id, id_order, user_id, text, hash, metadata, created_at, updated_at, occurred_at) VALUES (7, ?, ?, ?, ?, ?, ?, 0, 0, 0)',
       )
-      .run('old', Buffer.from('old'), 'u0', 'likes rooibos', 'h', '{}', Buffer.from(new Float32Array([1, 0, 0]).buffer));
+      .run('old', Buffer.from('old'), 'u0', 'likes rooibos', 'h', '{}');
+    database.prepare('INSERT INTO "memories_vectors" (seq, embedding) VALUES (7, ?)').run(Buffer.from(new Float32Array([1, 0, 0]).buffer));
     database.close();
     const store = track(new SqliteVectorStore({ path }));
     const users = ['u0', 'u1', 'u2', 'u3'];
@@ -527,7 +660,7 @@ describe('at scale: rows of a scope side by side, copies found by hash', () => {
     expect([a.map((r) => r.id), b.map((r) => r.id)]).toEqual([['x'], ['x']]);
     const reader = new Database(path, { readonly: true });
     expect(reader.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'memories_hash'`).pluck().get()).toBe(1);
-    expect(reader.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('3');
+    expect(reader.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('4');
     reader.close();
   });
 });

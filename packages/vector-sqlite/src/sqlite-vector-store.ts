@@ -27,7 +27,7 @@ import {
   validateConnectionOptions,
   validateTableName,
 } from '@mem/sqlite';
-import { filterToSql, type SqlCondition, type SqlValue } from './sqlite-filter';
+import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { toFtsQuery } from './sqlite-fts-query';
 import { idOrderKey } from './sqlite-id-order';
 import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorStoreOptions } from './sqlite-vector-store-options';
@@ -36,12 +36,14 @@ import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorSt
 const LIST_PAGE_SIZE = 500;
 /** Prepared statements kept per store (statements differ by scope shape and filter shape). */
 /** Version of the table layout, kept in `<table>_meta` for future migrations. */
-const SCHEMA_VERSION = '3';
+const SCHEMA_VERSION = '4';
 /** Rows a scope's block of seq values holds: 2^32. */
 const BLOCK_SIZE = 4_294_967_296;
 /** Blocks: 1 to 2^21 - 1, so every seq stays below 2^53 (a safe JavaScript integer); rows from before blocks sit in block 0. */
 const BLOCKS = 2_097_152;
 
+/** Most occurredAt values of a listing's filter that still read the scope's conversation index (see conversationColumn). */
+const MAX_CONVERSATION_VALUES = 64;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
 const MAX_QUERY_VECTORS = 10_000;
 /** Largest vector length accepted by ensureCollection. */
@@ -55,9 +57,9 @@ const SCOPE_COLUMNS = [
   ['runId', 'run_id'],
 ] as const;
 
-/** Columns a record is rebuilt from, read through the alias `m`. */
+/** Columns a record is rebuilt from, read through the aliases `m` (the memories table) and `v` (its vectors table). */
 const RECORD_COLUMNS =
-  'm.id, m.user_id, m.agent_id, m.run_id, m.text, m.hash, m.metadata, m.created_at, m.updated_at, m.occurred_at, m.embedding';
+  'm.id, m.user_id, m.agent_id, m.run_id, m.text, m.hash, m.metadata, m.created_at, m.updated_at, m.occurred_at, v.embedding';
 
 interface MemoryRow {
   readonly id: string;
@@ -89,6 +91,7 @@ interface UpsertRow {
   readonly updated_at: number;
   readonly occurred_at: number;
   readonly embedding: Buffer;
+  readonly mirrors: MetadataMirrors;
 }
 
 /**
@@ -96,8 +99,10 @@ interface UpsertRow {
  * operator translated to SQL, FTS5 keyword search, WAL for crash safety. The embedded default of mem.
  *
  * Records live in a plain table (`id`, scope columns, `text`, `hash`, JSON `metadata`, dates as
- * epoch milliseconds, `embedding` as a float32 BLOB) with an index per scope column, so a search
- * reads only the caller's scope before computing distances. Vectors are stored as float32.
+ * epoch milliseconds) with an index per scope column, so a search reads only the caller's scope
+ * before computing distances. Vectors are stored as float32 BLOBs in a narrow table of their own
+ * (`<table>_vectors`, one row per memory, same key), so a search reads the scope's vectors without
+ * reading its texts.
  *
  * @example
  * import { SqliteVectorStore } from '@mem/vector-sqlite';
@@ -189,9 +194,13 @@ export class SqliteVectorStore implements VectorStore {
       const rows = request.records.map((record, index) => this.toUpsertRow(record, index, dimensions));
       if (rows.length === 0) return;
       const statement = this.statement(this.sql.upsert);
+      const vectorStatement = this.statement(this.sql.upsertVector);
       this.database
         .transaction(() => {
-          for (const row of rows) statement.run(row);
+          for (const { embedding, mirrors, ...row } of rows) {
+            const { seq } = statement.get(row) as { seq: number };
+            vectorStatement.run({ seq, embedding, ...mirrors });
+          }
         })
         .immediate();
     });
@@ -422,7 +431,11 @@ export class SqliteVectorStore implements VectorStore {
     request: ScopedCall<{ readonly filter?: Filter; readonly after?: string; readonly descending?: boolean }>,
   ): AsyncGenerator<MemoryRecord> {
     const descending = request.descending === true;
-    const { where, cursor: start } = this.execute('list', request.signal, () => {
+    const {
+      where,
+      index,
+      cursor: start,
+    } = this.execute('list', request.signal, () => {
       const scope = validateScope(request.scope);
       if (request.after !== undefined && typeof request.after !== 'string') {
         throw new InvalidInputError(
@@ -433,6 +446,7 @@ export class SqliteVectorStore implements VectorStore {
       }
       return {
         where: this.whereClause(scope, request.filter),
+        index: conversationColumn(scope, request.filter),
         cursor: request.after === undefined ? undefined : idOrderKey(request.after),
       };
     });
@@ -441,9 +455,9 @@ export class SqliteVectorStore implements VectorStore {
       const rows = this.execute('list', request.signal, () =>
         descending
           ? cursor === undefined
-            ? this.statement(this.sql.listDescending(where.sql, false)).all(...where.params, LIST_PAGE_SIZE)
-            : this.statement(this.sql.listDescending(where.sql, true)).all(cursor, ...where.params, LIST_PAGE_SIZE)
-          : this.statement(this.sql.list(where.sql)).all(cursor ?? EMPTY_KEY, ...where.params, LIST_PAGE_SIZE),
+            ? this.statement(this.sql.listDescending(where.sql, false, index)).all(...where.params, LIST_PAGE_SIZE)
+            : this.statement(this.sql.listDescending(where.sql, true, index)).all(cursor, ...where.params, LIST_PAGE_SIZE)
+          : this.statement(this.sql.list(where.sql, index)).all(cursor ?? EMPTY_KEY, ...where.params, LIST_PAGE_SIZE),
       ) as (MemoryRow & { readonly id_order: Buffer })[];
       for (const row of rows) yield toRecord(row);
       if (rows.length < LIST_PAGE_SIZE) return;
@@ -478,8 +492,11 @@ export class SqliteVectorStore implements VectorStore {
         const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
         if (version === undefined) {
           this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
-        } else if (version === '1' || version === '2') {
-          this.database.exec(this.sql.rebuildKeywordIndex);
+        } else if (version === '1' || version === '2' || version === '3') {
+          if (version !== '3') this.database.exec(this.sql.rebuildKeywordIndex);
+          // Layouts 1 to 3: vectors move to their own table, in the same transaction as the version.
+          const columns = this.database.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(this.table) as string[];
+          if (columns.includes('embedding')) this.database.exec(this.sql.moveVectors);
           this.database.prepare(`UPDATE "${this.table}_meta" SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
         } else if (version !== SCHEMA_VERSION) {
           throw new MemError(
@@ -521,7 +538,7 @@ export class SqliteVectorStore implements VectorStore {
         );
       }
     }
-    const filterCondition = filterToSql(filter, 'm');
+    const filterCondition = filterToSql(filter, 'm', 'v');
     return { sql: `${scopeCondition.sql} AND ${filterCondition.sql}`, params: [...scopeCondition.params, ...filterCondition.params] };
   }
 
@@ -553,6 +570,7 @@ export class SqliteVectorStore implements VectorStore {
       text: record.text,
       hash: record.hash,
       metadata: encodeMetadata(record.metadata, `${at}.metadata`),
+      mirrors: metadataMirrors(record.metadata),
       created_at: epochMs(record.createdAt, `${at}.createdAt`),
       updated_at: epochMs(record.updatedAt, `${at}.updatedAt`),
       occurred_at: epochMs(record.occurredAt, `${at}.occurredAt`),
@@ -563,6 +581,7 @@ export class SqliteVectorStore implements VectorStore {
 
 function buildStatements(table: string) {
   const t = `"${table}"`;
+  const vectors = `"${table}_vectors"`;
   const kw = `"${table}_kw"`;
   const meta = `"${table}_meta"`;
   // The keyword index holds each memory's words and its scope as tokens ("u" + hex of the userId
@@ -581,6 +600,28 @@ function buildStatements(table: string) {
         DELETE FROM ${kw} WHERE rowid = old.seq;
         INSERT INTO ${kw} (rowid, text, scope) VALUES (new.seq, new.text, ${scopeTokens('new')});
       END;`;
+  // A scope's memories by occurredAt (a conversation): core's hybrid search reads the conversations
+  // of its best candidates with an occurredAt filter, which these answer without reading the scope.
+  // Plain indexes, so a file gains them on first open and older versions of this package keep them
+  // up to date (the layout version stays).
+  const conversationIndexes = SCOPE_COLUMNS.map(
+    ([, column]) => `CREATE INDEX IF NOT EXISTS "${table}_${column}_occurred" ON ${t} (${column}, occurred_at);`,
+  ).join('\n      ');
+  const mirrors = metadataMirrorsSql('metadata');
+  // Layout 4: each memory's vector in a narrow table keyed by the memory's seq, so a scoped search
+  // reads 1.5 KB (384 dimensions) per memory instead of the whole row with its text, which for long
+  // texts spills into overflow pages that SQLite must walk to reach a column stored after it.
+  // Deleting a memory deletes its vector in the same statement, whoever deletes it.
+  // Beside the vector, copies of the metadata keys core filters on in every search and add (expiry,
+  // memory type; see MetadataMirrors), so those filters read this table only.
+  const vectorTable = `
+      CREATE TABLE IF NOT EXISTS ${vectors} (seq INTEGER PRIMARY KEY, expires_at REAL, memory_type, embedding BLOB NOT NULL);
+      CREATE TRIGGER IF NOT EXISTS "${table}_vectors_delete" AFTER DELETE ON ${t} BEGIN
+        DELETE FROM ${vectors} WHERE seq = old.seq;
+      END;`;
+  // Rows of a memory and its vector, joined in that order (CROSS JOIN fixes it): the scope's index
+  // picks the memories, the vectors table is read by key.
+  const withVectors = `${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq`;
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
@@ -598,13 +639,14 @@ function buildStatements(table: string) {
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         occurred_at INTEGER NOT NULL,
-        embedding BLOB NOT NULL,
         CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
       );
       CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_agent_id" ON ${t} (agent_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_run_id" ON ${t} (run_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_hash" ON ${t} (hash);
+      ${conversationIndexes}
+      ${vectorTable}
       ${keywordIndex}
       CREATE TABLE IF NOT EXISTS ${meta} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `,
@@ -622,7 +664,14 @@ function buildStatements(table: string) {
       ${keywordIndex}
       INSERT INTO ${kw} (rowid, text, scope) SELECT seq, text, ${scopeTokens(t)} FROM ${t};
     `,
+    // Layouts 1 to 3 kept the vector in the memories table's last column.
+    moveVectors: `
+      INSERT OR REPLACE INTO ${vectors} (seq, expires_at, memory_type, embedding)
+        SELECT seq, ${mirrors.expires_at}, ${mirrors.memory_type}, embedding FROM ${t};
+      ALTER TABLE ${t} DROP COLUMN embedding;
+    `,
     drop: `
+      DROP TABLE IF EXISTS ${vectors};
       DROP TABLE IF EXISTS ${kw};
       DROP TABLE IF EXISTS ${t};
       DROP TABLE IF EXISTS ${meta};
@@ -632,58 +681,84 @@ function buildStatements(table: string) {
     // A new row takes the next seq of its scope's block (see scopeBlock), so a scope's rows sit side
     // by side in the table; a full block (2^32 rows) leaves the choice to SQLite. An existing id keeps its seq.
     upsert: `
-      INSERT INTO ${t} (seq, id, id_order, user_id, agent_id, run_id, text, hash, metadata, created_at, updated_at, occurred_at, embedding)
+      INSERT INTO ${t} (seq, id, id_order, user_id, agent_id, run_id, text, hash, metadata, created_at, updated_at, occurred_at)
       VALUES (
         (SELECT CASE WHEN max(seq) IS NULL THEN @block * ${BLOCK_SIZE} WHEN max(seq) < (@block + 1) * ${BLOCK_SIZE} - 1 THEN max(seq) + 1 END
          FROM ${t} WHERE seq >= @block * ${BLOCK_SIZE} AND seq < (@block + 1) * ${BLOCK_SIZE}),
-        @id, @id_order, @user_id, @agent_id, @run_id, @text, @hash, @metadata, @created_at, @updated_at, @occurred_at, @embedding)
+        @id, @id_order, @user_id, @agent_id, @run_id, @text, @hash, @metadata, @created_at, @updated_at, @occurred_at)
       ON CONFLICT (id) DO UPDATE SET
         user_id = excluded.user_id, agent_id = excluded.agent_id, run_id = excluded.run_id,
         text = excluded.text, hash = excluded.hash, metadata = excluded.metadata,
-        created_at = excluded.created_at, updated_at = excluded.updated_at, occurred_at = excluded.occurred_at,
-        embedding = excluded.embedding`,
+        created_at = excluded.created_at, updated_at = excluded.updated_at, occurred_at = excluded.occurred_at
+      RETURNING seq`,
+    upsertVector: `
+      INSERT INTO ${vectors} (seq, expires_at, memory_type, embedding) VALUES (@seq, @expires_at, @memory_type, @embedding)
+      ON CONFLICT (seq) DO UPDATE SET expires_at = excluded.expires_at, memory_type = excluded.memory_type, embedding = excluded.embedding`,
     // Rank inside the scope (index on the scope column), then read whole rows for the topK only,
     // so the sorter never carries the other rows' columns.
     query: (where: string) => `
       WITH top AS (
-        SELECT m.seq AS seq, m.id_order AS id_order, COALESCE(vec_distance_cosine(m.embedding, ?), 1.0) AS rank
-        FROM ${t} AS m
+        SELECT m.seq AS seq, m.id_order AS id_order, COALESCE(vec_distance_cosine(v.embedding, ?), 1.0) AS rank
+        FROM ${withVectors}
         WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
-      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
     queryAny: (where: string, count: number) => `
       WITH top AS (
-        SELECT m.seq AS seq, m.id_order AS id_order, ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(m.embedding, ?), 1.0)'))} AS rank
-        FROM ${t} AS m
+        SELECT m.seq AS seq, m.id_order AS id_order, ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
+        FROM ${withVectors}
         WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
-      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
     keywordQuery: (where: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, bm25(${kw}, 1.0, 0.0) AS rank
-        FROM ${kw} JOIN ${t} AS m ON m.seq = ${kw}.rowid
+        FROM ${kw} JOIN ${t} AS m ON m.seq = ${kw}.rowid CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE ${kw} MATCH ? AND ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
-      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top JOIN ${t} AS m ON m.seq = top.seq ORDER BY top.rank, top.id_order`,
-    get: (scope: string) => `SELECT ${RECORD_COLUMNS} FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
+    get: (scope: string) => `SELECT ${RECORD_COLUMNS} FROM ${withVectors} WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
     findByHash: (scope: string) =>
-      `SELECT ${RECORD_COLUMNS} FROM ${t} AS m INDEXED BY "${table}_hash" WHERE m.hash IN (SELECT value FROM json_each(?)) AND ${scope} ORDER BY m.id_order`,
+      `SELECT ${RECORD_COLUMNS} FROM ${t} AS m INDEXED BY "${table}_hash" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.hash IN (SELECT value FROM json_each(?)) AND ${scope} ORDER BY m.id_order`,
     delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
-    list: (where: string) =>
-      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
-    listDescending: (where: string, bounded: boolean) =>
-      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`,
+    // `index`: a scope column whose (column, occurred_at) index the plan must use (see conversationColumn);
+    // without it SQLite walks the scope in id order, reading every row to test occurred_at.
+    list: (where: string, index?: string) =>
+      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m${indexedBy(table, index)} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
+    listDescending: (where: string, bounded: boolean, index?: string) =>
+      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m${indexedBy(table, index)} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`,
     scopes: (where: string) =>
       `SELECT m.user_id, m.agent_id, m.run_id, COUNT(*) AS count FROM ${t} AS m WHERE ${where}
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
+}
+
+function indexedBy(table: string, column: string | undefined): string {
+  return column === undefined ? '' : ` INDEXED BY "${table}_${column}_occurred"`;
+}
+
+/**
+ * The scope column whose (column, occurred_at) index a listing should read, or `undefined` for the
+ * usual walk in id order: when the filter pins occurredAt to a few values (`eq`, or `in` with at
+ * most {@link MAX_CONVERSATION_VALUES}), alone or in a top-level `and`, as core's hybrid search
+ * does to read the conversations of its best candidates. The rows found are then sorted by id,
+ * which costs little next to reading every row of a large scope to test its occurred_at.
+ */
+function conversationColumn(scope: Scope, filter: Filter | undefined): string | undefined {
+  if (filter === undefined) return undefined;
+  const pinsOccurredAt = (node: Filter): boolean =>
+    (node.op === 'eq' && node.field === 'occurredAt') ||
+    (node.op === 'in' && node.field === 'occurredAt' && Array.isArray(node.values) && node.values.length <= MAX_CONVERSATION_VALUES);
+  const pinned = filter.op === 'and' ? Array.isArray(filter.filters) && filter.filters.some(pinsOccurredAt) : pinsOccurredAt(filter);
+  if (!pinned) return undefined;
+  return SCOPE_COLUMNS.find(([field]) => scope[field] !== undefined)?.[1];
 }
 
 /**
