@@ -48,6 +48,12 @@ export interface ScaleWorkerResult {
   readonly scanLowerBound: Summary;
   /** The same pass over the vectors that pass the filter. */
   readonly scanLowerBoundFiltered: Summary;
+  /**
+   * recall@10 of store.query against an exact ranking (JavaScript, float64 dot products of the stored
+   * float32 vectors) of scope 0, averaged over `recallQueries` queries: 1 for an exact search. Absent
+   * in results saved before it was measured.
+   */
+  readonly recall?: { readonly at10: number; readonly queries: number };
   /** Where the memory texts came from, and their length in characters. */
   readonly texts: { readonly source: string; readonly medianChars: number; readonly p95Chars: number };
   /**
@@ -93,6 +99,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const storedTexts: string[] = [];
   // Keep scope 0's vectors (and their categories) for the lower bound.
   const scopeVectors: Float32Array[] = [];
+  const scopeIds: string[] = [];
   const scopeCategories: string[] = [];
   let store = new SqliteVectorStore({ path });
   await store.ensureCollection({ dimensions: options.dimensions });
@@ -104,6 +111,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
       if (storedTexts.length < 20_000) storedTexts.push(record.text);
       if (record.scope.userId === 'user-0') {
         scopeVectors.push(Float32Array.from(record.vector));
+        scopeIds.push(record.id);
         scopeCategories.push(String(record.metadata['category']));
       }
     }
@@ -159,6 +167,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const filteredVectors = scopeVectors.filter((_, index) => scopeCategories[index] === category(0));
   const scanLowerBound = await time(() => scanOnce(scopeVectors, scanQuery));
   const scanLowerBoundFiltered = await time(() => scanOnce(filteredVectors, scanQuery));
+  const recall = await recallAt10(store, scopeVectors, scopeIds, queryVectors.slice(0, 20));
   await memory.close();
   const add = options.adds > 0 ? await measureAdds(path, options, synthetic, real?.turns ?? QUERY_TEXTS) : undefined;
   if (!options.directory) rmSync(directory, { recursive: true, force: true });
@@ -179,9 +188,44 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     searchFiltered: summarize(searchFiltered),
     scanLowerBound: summarize(scanLowerBound),
     scanLowerBoundFiltered: summarize(scanLowerBoundFiltered),
+    recall,
     texts: { source: real ? 'LongMemEval oracle turns' : 'one-line synthetic sentences', ...lengths(storedTexts) },
     ...(add ? { add } : {}),
   };
+}
+
+/** recall@10 of store.query in scope 0 (user-0) against an exact ranking of its vectors, over `queries`. */
+async function recallAt10(
+  store: SqliteVectorStore,
+  vectors: readonly Float32Array[],
+  ids: readonly string[],
+  queries: readonly number[][],
+): Promise<{ at10: number; queries: number }> {
+  let found = 0;
+  for (const asked of queries) {
+    // The store computes with the float32 query it stores; rank with the same values.
+    const query = Float32Array.from(asked);
+    const cosine = (vector: Float32Array) => {
+      let dot = 0;
+      let norm = 0;
+      let queryNorm = 0;
+      for (let k = 0; k < vector.length; k++) {
+        dot += vector[k]! * query[k]!;
+        norm += vector[k]! * vector[k]!;
+        queryNorm += query[k]! * query[k]!;
+      }
+      return dot / Math.sqrt(norm * queryNorm);
+    };
+    const exact = vectors
+      .map((vector, index) => ({ id: ids[index]!, score: cosine(vector) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 10)
+      .map((entry) => entry.id);
+    const matches = await store.query({ scope: { userId: 'user-0' }, vector: asked, topK: 10 });
+    const got = new Set(matches.map((match) => match.record.id));
+    found += exact.filter((id) => got.has(id)).length / exact.length;
+  }
+  return { at10: found / queries.length, queries: queries.length };
 }
 
 /**
