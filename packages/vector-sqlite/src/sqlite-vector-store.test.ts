@@ -382,10 +382,35 @@ describe('keyword search', () => {
     expect((await store.query({ scope, vector: [0, 0, 1], topK: 1 })).map((match) => match.record.id)).toEqual(['new']);
     const reopened = new Database(path, { readonly: true });
     expect(reopened.prepare(`SELECT value FROM "memories_meta" WHERE key = 'schema_version'`).pluck().get()).toBe('4');
-    expect(reopened.prepare(`SELECT name FROM pragma_table_info('memories')`).pluck().all()).not.toContain('embedding');
+    // Rebuilt in layout 4's order: the text last, so nothing a search reads sits behind its overflow pages.
+    expect(reopened.prepare(`SELECT name FROM pragma_table_info('memories')`).pluck().all()).toEqual(
+      'seq id id_order user_id agent_id run_id hash metadata created_at updated_at occurred_at text'.split(' '),
+    );
+    const indexesAndTriggers = `SELECT name FROM sqlite_master WHERE name LIKE 'memories%' AND type IN ('index', 'trigger') ORDER BY name`;
+    expect(reopened.prepare(indexesAndTriggers).pluck().all()).toEqual(
+      [
+        'memories_agent_id',
+        'memories_agent_id_occurred',
+        'memories_hash',
+        'memories_kw_delete',
+        'memories_kw_insert',
+        'memories_kw_update',
+        'memories_run_id',
+        'memories_run_id_occurred',
+        'memories_user_id',
+        'memories_user_id_occurred',
+        'memories_vectors_delete',
+      ].sort(),
+    );
     expect(reopened.prepare('SELECT count(*) FROM "memories_vectors"').pluck().get()).toBe(5);
     expect(reopened.pragma('integrity_check', { simple: true })).toBe('ok');
     reopened.close();
+    // The keyword index still points at the right rows (seq kept), and deletes reach it and the vectors.
+    await store.delete({ scope, ids: ['near'] });
+    expect((await store.keywordQuery({ scope, text: 'tea', topK: 5 })).map((match) => match.record.id).sort()).toEqual(['far', 'odd']);
+    expect((await other.keywordQuery({ scope: { userId: 'u2' }, text: 'tea', topK: 5 })).map((match) => match.record.id)).toEqual([
+      'theirs',
+    ]);
   });
 
   it('keeps one vector row per memory through upserts, deletes and reset', async () => {

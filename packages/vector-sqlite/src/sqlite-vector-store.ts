@@ -57,6 +57,9 @@ const SCOPE_COLUMNS = [
   ['runId', 'run_id'],
 ] as const;
 
+/** The columns of the memories table (layout 4 order), but its vector. */
+const MEMORY_COLUMNS = 'seq, id, id_order, user_id, agent_id, run_id, hash, metadata, created_at, updated_at, occurred_at, text';
+
 /** Columns a record is rebuilt from, read through the aliases `m` (the memories table) and `v` (its vectors table). */
 const RECORD_COLUMNS =
   'm.id, m.user_id, m.agent_id, m.run_id, m.text, m.hash, m.metadata, m.created_at, m.updated_at, m.occurred_at, v.embedding';
@@ -488,15 +491,15 @@ export class SqliteVectorStore implements VectorStore {
     if (this.schemaReady) return;
     this.database
       .transaction(() => {
+        // Layouts 1 to 3 rebuild their table first (see rebuildTable); the schema then adds what is missing.
+        const columns = this.database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(this.table) as string[];
+        if (columns.includes('embedding')) this.database.exec(this.sql.rebuildTable);
         this.database.exec(this.sql.schema);
         const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
         if (version === undefined) {
           this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
         } else if (version === '1' || version === '2' || version === '3') {
           if (version !== '3') this.database.exec(this.sql.rebuildKeywordIndex);
-          // Layouts 1 to 3: vectors move to their own table, in the same transaction as the version.
-          const columns = this.database.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(this.table) as string[];
-          if (columns.includes('embedding')) this.database.exec(this.sql.moveVectors);
           this.database.prepare(`UPDATE "${this.table}_meta" SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
         } else if (version !== SCHEMA_VERSION) {
           throw new MemError(
@@ -608,6 +611,25 @@ function buildStatements(table: string) {
     ([, column]) => `CREATE INDEX IF NOT EXISTS "${table}_${column}_occurred" ON ${t} (${column}, occurred_at);`,
   ).join('\n      ');
   const mirrors = metadataMirrorsSql('metadata');
+  const previous = `"${table}_layout3"`;
+  // The text last: a long text spills into overflow pages, and SQLite walks them to reach any column
+  // stored after it. Every other column (the metadata a filter reads included) sits before it.
+  const memoriesTable = `
+      CREATE TABLE IF NOT EXISTS ${t} (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        id_order BLOB NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        hash TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
+      );`;
   // Layout 4: each memory's vector in a narrow table keyed by the memory's seq, so a scoped search
   // reads 1.5 KB (384 dimensions) per memory instead of the whole row with its text, which for long
   // texts spills into overflow pages that SQLite must walk to reach a column stored after it.
@@ -626,21 +648,7 @@ function buildStatements(table: string) {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
     schema: `
-      CREATE TABLE IF NOT EXISTS ${t} (
-        seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        id_order BLOB NOT NULL,
-        user_id TEXT,
-        agent_id TEXT,
-        run_id TEXT,
-        text TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        metadata TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        occurred_at INTEGER NOT NULL,
-        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
-      );
+      ${memoriesTable}
       CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_agent_id" ON ${t} (agent_id, id_order);
       CREATE INDEX IF NOT EXISTS "${table}_run_id" ON ${t} (run_id, id_order);
@@ -664,11 +672,28 @@ function buildStatements(table: string) {
       ${keywordIndex}
       INSERT INTO ${kw} (rowid, text, scope) SELECT seq, text, ${scopeTokens(t)} FROM ${t};
     `,
-    // Layouts 1 to 3 kept the vector in the memories table's last column.
-    moveVectors: `
+    // Layouts 1 to 3 kept the vector in the table's last column, after the text. The table is rebuilt
+    // in layout 4's column order (same seq, so the keyword index stays valid) and the vectors move to
+    // their table; the indexes and triggers, dropped with the old table, come back with the schema.
+    rebuildTable: `
+      ${[
+        ...['fts_insert', 'fts_delete', 'fts_update', 'kw_insert', 'kw_delete', 'kw_update', 'vectors_delete'].map(
+          (name) => `DROP TRIGGER IF EXISTS "${table}_${name}";`,
+        ),
+      ]
+        .concat(
+          ['user_id', 'agent_id', 'run_id', 'hash', ...SCOPE_COLUMNS.map(([, column]) => `${column}_occurred`)].map(
+            (name) => `DROP INDEX IF EXISTS "${table}_${name}";`,
+          ),
+        )
+        .join('\n      ')}
+      ALTER TABLE ${t} RENAME TO ${previous};
+      ${memoriesTable}
+      INSERT INTO ${t} (${MEMORY_COLUMNS}) SELECT ${MEMORY_COLUMNS} FROM ${previous};
+      ${vectorTable}
       INSERT OR REPLACE INTO ${vectors} (seq, expires_at, memory_type, embedding)
-        SELECT seq, ${mirrors.expires_at}, ${mirrors.memory_type}, embedding FROM ${t};
-      ALTER TABLE ${t} DROP COLUMN embedding;
+        SELECT seq, ${mirrors.expires_at}, ${mirrors.memory_type}, embedding FROM ${previous};
+      DROP TABLE ${previous};
     `,
     drop: `
       DROP TABLE IF EXISTS ${vectors};
