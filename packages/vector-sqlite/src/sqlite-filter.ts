@@ -35,17 +35,15 @@ const NUMBER_TYPES = `('integer','real')`;
  * Copies of the two reserved metadata keys core puts in (nearly) every filter it sends: expiry
  * (`not expiresAt <= now`, every search and add) and memory type (`memoryType != 'procedural'`,
  * every add). The store keeps them in narrow columns beside each vector, so those conditions are
- * tested without reading the row's metadata (stored after its text, which may span overflow pages).
- * `expires_at`: the key's value when it is a number, else NULL. `memory_type`: its value when it is
- * a string, {@link MIRROR_ARRAY} when it is an array (the JSON is then consulted), else NULL.
+ * tested without reading the memory's row at all: the ranking step of a search then reads the scope's
+ * index and the vectors table only. `expires_at`: the key's value when it is a number, else NULL.
+ * `memory_type`: its value when it is a string, the array's JSON as a BLOB when it is an array (so it
+ * never equals a string), else NULL.
  */
 export interface MetadataMirrors {
   readonly expires_at: number | null;
   readonly memory_type: string | Buffer | null;
 }
-
-/** `memory_type` of a memory whose memoryType is an array: a BLOB, so it never equals a string. */
-export const MIRROR_ARRAY = Buffer.from([0]);
 
 /** The mirrored columns of `metadata` (see {@link MetadataMirrors}). */
 export function metadataMirrors(metadata: Metadata): MetadataMirrors {
@@ -53,7 +51,7 @@ export function metadataMirrors(metadata: Metadata): MetadataMirrors {
   const memoryType = metadata[MEMORY_TYPE_KEY];
   return {
     expires_at: typeof expiresAt === 'number' ? expiresAt : null,
-    memory_type: typeof memoryType === 'string' ? memoryType : Array.isArray(memoryType) ? MIRROR_ARRAY : null,
+    memory_type: typeof memoryType === 'string' ? memoryType : Array.isArray(memoryType) ? Buffer.from(JSON.stringify(memoryType)) : null,
   };
 }
 
@@ -63,7 +61,7 @@ export function metadataMirrorsSql(metadata: string): { expires_at: string; memo
   const type = `'${metadataPath(MEMORY_TYPE_KEY)}'`;
   return {
     expires_at: `CASE WHEN json_type(${metadata}, ${expires}) IN ${NUMBER_TYPES} THEN CAST(json_extract(${metadata}, ${expires}) AS REAL) END`,
-    memory_type: `CASE json_type(${metadata}, ${type}) WHEN 'text' THEN json_extract(${metadata}, ${type}) WHEN 'array' THEN X'00' END`,
+    memory_type: `CASE json_type(${metadata}, ${type}) WHEN 'text' THEN json_extract(${metadata}, ${type}) WHEN 'array' THEN CAST(json_extract(${metadata}, ${type}) AS BLOB) END`,
   };
 }
 
@@ -215,10 +213,13 @@ function matchAny(field: string, values: readonly FilterScalar[], aliases: Alias
     params,
   };
   if (mirrors === undefined || field !== MEMORY_TYPE_KEY || strings.length !== values.length) return json;
-  // Strings only: a string memory_type answers; an array (MIRROR_ARRAY) asks the JSON; anything else never matches.
+  // Strings only: a string memory_type equals one, an array (its JSON, a BLOB) holds one as an element;
+  // anything else (NULL) never matches. The memory's own row is not read.
+  const column = `${mirrors}.memory_type`;
+  const list = JSON.stringify(strings);
   return {
-    sql: `(CASE WHEN typeof(${mirrors}.memory_type) = 'blob' THEN ${json.sql} ELSE coalesce(${mirrors}.memory_type IN (SELECT value FROM json_each(?)), 0) END)`,
-    params: [...json.params, JSON.stringify(strings)],
+    sql: `(CASE WHEN typeof(${column}) = 'blob' THEN EXISTS (SELECT 1 FROM json_each(CAST(${column} AS TEXT)) AS je WHERE je.type = 'text' AND je.value IN (SELECT value FROM json_each(?))) ELSE coalesce(${column} IN (SELECT value FROM json_each(?)), 0) END)`,
+    params: [list, list],
   };
 }
 

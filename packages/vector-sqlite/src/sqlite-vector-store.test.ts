@@ -535,6 +535,48 @@ describe('ordering and scoring', () => {
     expect(plan(agentQuery!)).toMatch(/SEARCH v USING INTEGER PRIMARY KEY \(rowid=\?\)/);
     expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);
   });
+
+  it("tests core's expiry and memory-type filters on the vectors table, so ranking reads no memory row", async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({
+      records: [
+        record('plain'),
+        record('expired', { metadata: { expiresAt: 1000 } }),
+        record('procedural', { metadata: { memoryType: 'procedural' } }),
+        record('listed', { metadata: { memoryType: ['procedural', 'x'] } }),
+        record('other', { metadata: { memoryType: ['x'], expiresAt: 'never' } }),
+      ],
+    });
+    // What core's add sends with its candidate query (and search, the first half).
+    const filter: Filter = {
+      op: 'and',
+      filters: [
+        { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: 2000 } },
+        { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } },
+      ],
+    };
+    statements.length = 0;
+    const found = await store.queryAny({
+      scope,
+      vectors: [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      topK: 10,
+      filter,
+    });
+    expect(found.map((match) => match.record.id).sort()).toEqual(['other', 'plain']);
+    sqliteVec.load(database);
+    const plan = (database.prepare(`EXPLAIN QUERY PLAN ${statements[0]}`).all() as { detail: string }[])
+      .map((row) => row.detail)
+      .join('\n');
+    const ranking = plan.slice(0, plan.indexOf('SCAN top'));
+    // Covering: the scope's index alone (with the vectors table), not one memory row per candidate.
+    expect(ranking).toMatch(/SEARCH m USING COVERING INDEX memories_user_id \(user_id=\?\)/);
+  });
 });
 
 describe('at scale: rows of a scope side by side, copies found by hash', () => {
