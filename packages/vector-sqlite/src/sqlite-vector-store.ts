@@ -270,7 +270,7 @@ export class SqliteVectorStore implements VectorStore {
       if (typeof request.text !== 'string') {
         throw new InvalidInputError('text', 'expected a string', 'Pass the words to search for.');
       }
-      const where = this.whereClause(scope, request.filter);
+      const where = this.whereClause(scope, request.filter, false);
       const match = toFtsQuery(request.text, scope);
       if (match === undefined || topK === 0) return [];
       const rows = this.statement(this.sql.keywordQuery(where.sql)).all(match, ...where.params, topK) as RankedRow[];
@@ -529,7 +529,12 @@ export class SqliteVectorStore implements VectorStore {
     return new DimensionMismatchError(`SQLite table "${this.table}"`, expected, actual, fix);
   }
 
-  private whereClause(scope: Scope, filter: Filter | undefined): SqlCondition {
+  /**
+   * The scope and filter as one condition over `m` (the memories) and, with `mirrors`, `v` (their
+   * vectors table, whose copies of expiresAt and memoryType then answer those keys). The keyword
+   * query reads memory rows anyway (FTS5 matches join them), so it leaves the vectors table out.
+   */
+  private whereClause(scope: Scope, filter: Filter | undefined, mirrors = true): SqlCondition {
     const scopeCondition = scopeSql(scope);
     if (filter === undefined) return scopeCondition;
     for (const op of filterOperatorsUsed(filter)) {
@@ -541,7 +546,7 @@ export class SqliteVectorStore implements VectorStore {
         );
       }
     }
-    const filterCondition = filterToSql(filter, 'm', 'v');
+    const filterCondition = filterToSql(filter, 'm', mirrors ? 'v' : undefined);
     return { sql: `${scopeCondition.sql} AND ${filterCondition.sql}`, params: [...scopeCondition.params, ...filterCondition.params] };
   }
 
@@ -742,7 +747,7 @@ function buildStatements(table: string) {
     keywordQuery: (where: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, bm25(${kw}, 1.0, 0.0) AS rank
-        FROM ${kw} JOIN ${t} AS m ON m.seq = ${kw}.rowid CROSS JOIN ${vectors} AS v ON v.seq = m.seq
+        FROM ${kw} JOIN ${t} AS m ON m.seq = ${kw}.rowid
         WHERE ${kw} MATCH ? AND ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
