@@ -528,8 +528,8 @@ describe('ordering and scoring', () => {
     sqliteVec.load(database);
     const plan = (sql: string) =>
       (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
-    // Either index of the scope column: (user_id, id_order), or (user_id, occurred_at) for conversations.
-    expect(plan(userQuery!)).toMatch(/SEARCH m USING INDEX memories_user_id(_occurred)? \(user_id=\?\)/);
+    // The (user_id, id_order) index, in write order, even when a filter needs the rows (not the occurred_at one).
+    expect(plan(userQuery!)).toMatch(/SEARCH m USING INDEX memories_user_id \(user_id=\?\)/);
     // Without a filter the scope's index covers the ranking step: vectors are read by seq, rows only for the topK.
     expect(plan(agentQuery!)).toMatch(/SEARCH m USING COVERING INDEX memories_agent_id \(agent_id=\?\)/);
     expect(plan(agentQuery!)).toMatch(/SEARCH v USING INTEGER PRIMARY KEY \(rowid=\?\)/);

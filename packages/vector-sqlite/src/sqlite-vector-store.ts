@@ -223,7 +223,7 @@ export class SqliteVectorStore implements VectorStore {
       const vector = encodeVector(request.vector, 'vector');
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
-      const rows = this.statement(this.sql.query(where.sql)).all(vector, ...where.params, topK) as RankedRow[];
+      const rows = this.statement(this.sql.query(where.sql, scopeColumn(scope))).all(vector, ...where.params, topK) as RankedRow[];
       // sqlite-vec yields NULL for a zero vector; core's cosine similarity calls that 0, distance 1.
       return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
     });
@@ -252,7 +252,11 @@ export class SqliteVectorStore implements VectorStore {
       });
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
-      const rows = this.statement(this.sql.queryAny(where.sql, vectors.length)).all(...vectors, ...where.params, topK) as RankedRow[];
+      const rows = this.statement(this.sql.queryAny(where.sql, vectors.length, scopeColumn(scope))).all(
+        ...vectors,
+        ...where.params,
+        topK,
+      ) as RankedRow[];
       return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
     });
   }
@@ -726,19 +730,22 @@ function buildStatements(table: string) {
       ON CONFLICT (seq) DO UPDATE SET expires_at = excluded.expires_at, memory_type = excluded.memory_type, embedding = excluded.embedding`,
     // Rank inside the scope (index on the scope column), then read whole rows for the topK only,
     // so the sorter never carries the other rows' columns.
-    query: (where: string) => `
+    // The ranking step walks the scope's (column, id_order) index, named so that SQLite does not take
+    // the (column, occurred_at) one when a filter needs the memory rows: id order is (nearly) the
+    // order rows were written in, so it reads the scope's run of pages in order, not at random.
+    query: (where: string, column: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, COALESCE(vec_distance_cosine(v.embedding, ?), 1.0) AS rank
-        FROM ${withVectors}
+        FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
-    queryAny: (where: string, count: number) => `
+    queryAny: (where: string, count: number, column: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
-        FROM ${withVectors}
+        FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
@@ -770,6 +777,11 @@ function buildStatements(table: string) {
   };
 }
 
+/** The scope column a scoped read walks: the first of userId, agentId, runId the scope sets. */
+function scopeColumn(scope: Scope): string {
+  return SCOPE_COLUMNS.find(([field]) => scope[field] !== undefined)![1];
+}
+
 function indexedBy(table: string, column: string | undefined): string {
   return column === undefined ? '' : ` INDEXED BY "${table}_${column}_occurred"`;
 }
@@ -788,7 +800,7 @@ function conversationColumn(scope: Scope, filter: Filter | undefined): string | 
     (node.op === 'in' && node.field === 'occurredAt' && Array.isArray(node.values) && node.values.length <= MAX_CONVERSATION_VALUES);
   const pinned = filter.op === 'and' ? Array.isArray(filter.filters) && filter.filters.some(pinsOccurredAt) : pinsOccurredAt(filter);
   if (!pinned) return undefined;
-  return SCOPE_COLUMNS.find(([field]) => scope[field] !== undefined)?.[1];
+  return scopeColumn(scope);
 }
 
 /**
