@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type HistoryEvent, MemError, uuidv7 } from '@mem/core/adapter';
+import { InMemoryVectorStore, Memory, type MemoryRecord } from '@mem/core';
+import { type Call, type HistoryEvent, MemError, uuidv7 } from '@mem/core/adapter';
+import { HashEmbedder } from '@mem/core/testing';
+import { LockLostError } from '@mem/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresHistoryStore } from './postgres-history-store';
@@ -174,6 +177,58 @@ describe.skipIf(skip !== '')(`PostgresHistoryStore on a real PostgreSQL 15${skip
       }
     } finally {
       await first.close();
+    }
+  });
+
+  it('an add whose lock connection ends during its vector write fails with LockLostError instead of racing the next writer; recover() makes store and history agree', async () => {
+    const name = table();
+    const tag = `fence_${randomBytes(4).toString('hex')}`;
+    const scope = { userId: 'fenced' };
+    // Two processes on one database (separate pools), the first one's connections named so the test can find its lock.
+    const firstHistory = new PostgresHistoryStore({ connectionString: `${url}?application_name=${tag}`, table: name, maxConnections: 4 });
+    const secondHistory = new PostgresHistoryStore({ connectionString: url, table: name, maxConnections: 4 });
+    let secondAdd: Promise<string> | undefined;
+    let hook: (() => Promise<void>) | undefined;
+    class StallingVectorStore extends InMemoryVectorStore {
+      override async upsert(request: Call<{ records: readonly MemoryRecord[] }>): Promise<void> {
+        const run = hook;
+        hook = undefined;
+        await run?.();
+        return super.upsert(request);
+      }
+    }
+    const vectors = new StallingVectorStore();
+    const embedder = new HashEmbedder({ dimensions: 8 });
+    const first = new Memory({ embedder, vectorStore: vectors, historyStore: firstHistory });
+    const second = new Memory({ embedder, vectorStore: vectors, historyStore: secondHistory });
+    try {
+      // While the first add writes its vector, its lock connection ends; the second process then
+      // takes the scope's lock and adds, before the first add goes on.
+      hook = async () => {
+        const killed = await admin.query(
+          "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1",
+          [tag],
+        );
+        assert.equal(killed.rowCount, 1);
+        secondAdd = second.add('the second fact', { scope, infer: false }).then((result) => result.memories[0]!.id);
+        await secondAdd;
+      };
+      const outcome = first.add('the first fact', { scope, infer: false });
+      await expect(outcome).rejects.toBeInstanceOf(LockLostError);
+      await expect(outcome).rejects.toSatisfy((error: unknown) => MemError.is(error, 'CONFLICT'));
+      const secondId = await secondAdd!;
+      expect((await second.history(secondId, { scope })).map((item) => item.kind)).toEqual(['ADD']);
+      // The first add's event could not be committed: it is pending, for recover().
+      expect((await secondHistory.listPending({ limit: 10 })).map((item) => item.text)).toEqual(['the first fact']);
+      const report = await second.recover();
+      expect(report).toEqual({ committed: 1, discarded: 0, completed: 0 });
+      const stored = (await second.getAll({ scope })).results;
+      expect(stored.map((item) => item.text).sort()).toEqual(['the first fact', 'the second fact']);
+      for (const item of stored) expect((await second.history(item.id, { scope })).map((entry) => entry.kind)).toEqual(['ADD']);
+      expect(await secondHistory.listPending({ limit: 10 })).toEqual([]);
+    } finally {
+      await secondHistory.dropTable();
+      await Promise.all([firstHistory.close(), secondHistory.close()]);
     }
   });
 });

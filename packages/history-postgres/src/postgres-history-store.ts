@@ -15,6 +15,7 @@ import {
 import {
   DEFAULT_POSTGRES_SCHEMA,
   POSTGRES_PROVIDER,
+  type LockLostError,
   PostgresAdvisoryLocks,
   type PostgresMigration,
   checkStorableText,
@@ -28,7 +29,6 @@ import {
   toPostgresError,
   validateConnectionOptions,
   validateIdentifier,
-  withTransaction,
   writeStatement,
 } from '@mem/postgres';
 import type pg from 'pg';
@@ -124,6 +124,10 @@ export class PostgresHistoryStore implements HistoryStore {
   /**
    * Runs `work` holding `keys` in every process on the database: session-level advisory locks (one
    * pooled connection held meanwhile), released when `work` settles or the holder's connection dies.
+   * Inside `work`, `append`, `settle` and `putIdempotencyRecord` run on that connection, so they
+   * commit only while the keys are held: if the connection ends meanwhile (and another process may
+   * take the keys), they fail with {@link LockLostError} instead of racing it. A `lock` inside
+   * `work` takes its keys on the same connection.
    * @throws {MemError} with code `CONFLICT` when a key stays taken for more than 30 s (`work` did not run).
    */
   async lock<T>(request: Call<{ readonly keys: readonly string[] }>, work: () => Promise<T>): Promise<T> {
@@ -163,8 +167,8 @@ export class PostgresHistoryStore implements HistoryStore {
       const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
       try {
         // WITH ORDINALITY keeps the batch's order in the identity sequence.
-        await writeStatement(
-          this.pool,
+        await this.locks.transaction((client) =>
+          client.query(
           `INSERT INTO ${this.qualified} (${EVENT_COLUMNS}, pending)
            SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, $12
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[])
@@ -184,6 +188,7 @@ export class PostgresHistoryStore implements HistoryStore {
             column('actor'),
             request.pending === true,
           ],
+        ),
         );
       } catch (error) {
         if (sqlState(error) === UNIQUE_VIOLATION) throw conflict(duplicateId(error, rows), 'is already stored');
@@ -246,7 +251,7 @@ export class PostgresHistoryStore implements HistoryStore {
       const record = request.idempotencyRecord === undefined ? undefined : toRecordRow(request.idempotencyRecord);
       if (commit.length === 0 && discard.length === 0 && !record) return;
       // One statement: both changes become visible together, or neither does; the record in the same transaction.
-      await withTransaction(this.pool, async (client) => {
+      await this.locks.transaction(async (client) => {
         if (commit.length > 0 || discard.length > 0) {
           await client.query(
             `WITH committed AS (UPDATE ${this.qualified} SET pending = false WHERE pending AND id = ANY($1::text[]) RETURNING 1),
@@ -282,7 +287,8 @@ export class PostgresHistoryStore implements HistoryStore {
   /** Stores an idempotency record, replacing the record of the same exact scope and key, in one statement. */
   async putIdempotencyRecord(request: Call<{ readonly record: IdempotencyRecord }>): Promise<void> {
     await this.execute('putIdempotencyRecord', request.signal, async () => {
-      await writeStatement(this.pool, this.putRecordStatement, recordValues(toRecordRow(request.record)));
+      const values = recordValues(toRecordRow(request.record));
+      await this.locks.transaction((client) => client.query(this.putRecordStatement, values));
     });
   }
 

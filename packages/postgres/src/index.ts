@@ -21,4 +21,4 @@ export {
   type PostgresMigration,
 } from './postgres-migrations';
 export { checkStorableText, epochMs, isStorableText } from './postgres-text';
-export { DEFAULT_LOCK_TIMEOUT_MS, PostgresAdvisoryLocks } from './postgres-locks';
+export { DEFAULT_LOCK_TIMEOUT_MS, LockLostError, PostgresAdvisoryLocks } from './postgres-locks';

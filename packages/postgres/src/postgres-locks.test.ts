@@ -1,7 +1,7 @@
 import { MemError } from '@mem/core/adapter';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PostgresAdvisoryLocks } from './postgres-locks';
+import { LockLostError, PostgresAdvisoryLocks } from './postgres-locks';
 import { migrate } from './postgres-migrations';
 
 const url = inject('postgresUrl');
@@ -65,6 +65,81 @@ describe.skipIf(skip !== '')(`PostgresAdvisoryLocks and migrate on a real Postgr
     await expect(new PostgresAdvisoryLocks(pool(2), 'test', 5_000).run(['record:x'], async () => 'free')).resolves.toBe('free');
     release();
     await run.catch(() => undefined);
+  });
+
+  it('a holder whose connection ends mid-work cannot commit: its fenced writes fail with LockLostError while the next holder goes on', async () => {
+    await admin.query('CREATE TABLE IF NOT EXISTS fenced_writes (writer text NOT NULL)');
+    await admin.query('TRUNCATE fenced_writes');
+    const holder = new PostgresAdvisoryLocks(pool(2), 'fence');
+    const next = new PostgresAdvisoryLocks(pool(2), 'fence', 5_000);
+    const write = (locks: PostgresAdvisoryLocks, writer: string) =>
+      locks.transaction((client) => client.query('INSERT INTO fenced_writes VALUES ($1)', [writer]));
+    let nextRan = false;
+    const outcome = holder.run(['scope:s'], async () => {
+      await write(holder, 'holder, before');
+      const pid = (await holder.transaction((client) => client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).rows[0]!.pid;
+      // The holder's session ends (a network failure, a restart, an administrator) while its work goes on.
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      // Another process takes the key as soon as the server has released it, and writes.
+      await next.run(['scope:s'], async () => {
+        nextRan = true;
+        await write(next, 'next');
+      });
+      // The first holder's write now races nothing: it is refused.
+      await write(holder, 'holder, after');
+    });
+    await expect(outcome).rejects.toBeInstanceOf(LockLostError);
+    await expect(outcome).rejects.toSatisfy((error: unknown) => MemError.is(error, 'CONFLICT'));
+    expect(nextRan).toBe(true);
+    const rows = await admin.query<{ writer: string }>('SELECT writer FROM fenced_writes');
+    expect(rows.rows.map((row) => row.writer).sort()).toEqual(['holder, before', 'next']);
+    // Outside a run, transaction() uses the pool.
+    await write(holder, 'unlocked');
+    expect((await admin.query('SELECT count(*)::int AS count FROM fenced_writes')).rows[0]?.count).toBe(3);
+  });
+
+  it('a fenced transaction in flight when the connection ends is rolled back and fails with LockLostError', async () => {
+    await admin.query('CREATE TABLE IF NOT EXISTS fenced_writes (writer text NOT NULL)');
+    await admin.query('TRUNCATE fenced_writes');
+    const holder = new PostgresAdvisoryLocks(pool(2), 'fence');
+    const outcome = holder.run(['scope:t'], () =>
+      holder.transaction(async (client) => {
+        const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        await client.query("INSERT INTO fenced_writes VALUES ('in flight')");
+        await Promise.all([client.query('SELECT pg_sleep(10)'), admin.query('SELECT pg_terminate_backend($1)', [pid])]);
+      }),
+    );
+    await expect(outcome).rejects.toBeInstanceOf(LockLostError);
+    expect((await admin.query('SELECT count(*)::int AS count FROM fenced_writes')).rows[0]?.count).toBe(0);
+    await expect(new PostgresAdvisoryLocks(pool(2), 'fence', 5_000).run(['scope:t'], async () => 'free')).resolves.toBe('free');
+  });
+
+  it('a run nested in another takes its keys on the same connection, releases them after, and is refused once that connection is lost', async () => {
+    const own = pool(4);
+    const locks = new PostgresAdvisoryLocks(own, 'nested');
+    const holders = async () =>
+      (
+        await admin.query<{ pids: number }>(
+          "SELECT count(DISTINCT pid)::int AS pids FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = ANY($1::bigint[])",
+          [[locks.lockId('scope:n'), locks.lockId('record:n1')].map((id) => BigInt.asUintN(64, BigInt(id)).toString())],
+        )
+      ).rows[0]!.pids;
+    let inside = -1;
+    await locks.run(['scope:n'], async () => {
+      await locks.run(['record:n1'], async () => {
+        inside = await holders();
+      });
+      // The nested key is free again for other sessions while the outer key is still held.
+      await expect(new PostgresAdvisoryLocks(pool(2), 'nested', 2_000).run(['record:n1'], async () => 'free')).resolves.toBe('free');
+    });
+    expect(inside).toBe(1);
+    const lost = locks.run(['scope:n'], async () => {
+      const pid = (await locks.transaction((client) => client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).rows[0]!.pid;
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return locks.run(['record:n2'], async () => 'ran');
+    });
+    await expect(lost).rejects.toBeInstanceOf(LockLostError);
   });
 
   it('two processes migrating one component at once apply each step exactly once', async () => {
