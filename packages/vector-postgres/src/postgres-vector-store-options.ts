@@ -33,6 +33,20 @@ export interface PostgresVectorStoreOptions extends PostgresConnectionOptions {
    * @default 100
    */
   readonly efSearch?: number;
+  /**
+   * `hnsw.iterative_scan` of index searches, which keep scanning the index when a scope or filter
+   * leaves fewer than `topK` rows: `'strict_order'` returns rows in exact distance order;
+   * `'relaxed_order'` lets the index return them slightly out of order (faster) and the store
+   * re-sorts the `topK` it keeps, so results are still in distance order.
+   * @default 'strict_order'
+   */
+  readonly iterativeScan?: 'strict_order' | 'relaxed_order';
+  /**
+   * `hnsw.max_scan_tuples` of index searches: index tuples an iterative scan visits at most before
+   * it gives up (then a selective filter can return fewer than `topK`).
+   * @default max(20_000, 4 × exactSearchLimit)
+   */
+  readonly maxScanTuples?: number;
   /** HNSW `m` (links per node) of a new table's index. @default 16 */
   readonly hnswM?: number;
   /** HNSW `ef_construction` of a new table's index. @default 64 */
@@ -47,5 +61,7 @@ export const DEFAULT_TEXT_SEARCH_CONFIG = 'simple';
 export const DEFAULT_EXACT_SEARCH_LIMIT = 10_000;
 /** Default of {@link PostgresVectorStoreOptions.efSearch}. */
 export const DEFAULT_EF_SEARCH = 100;
+/** Default of {@link PostgresVectorStoreOptions.iterativeScan}. */
+export const DEFAULT_ITERATIVE_SCAN = 'strict_order';
 /** pgvector's HNSW index takes `vector` columns of at most this many dimensions. */
 export const MAX_HNSW_DIMENSIONS = 2_000;

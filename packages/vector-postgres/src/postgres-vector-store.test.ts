@@ -58,6 +58,8 @@ describe('PostgresVectorStore options (no server)', () => {
       [{ connectionString: 'postgres://x', textSearchConfig: "english'); DROP TABLE x; --" }, 'options.textSearchConfig'],
       [{ connectionString: 'postgres://x', exactSearchLimit: -1 }, 'options.exactSearchLimit'],
       [{ connectionString: 'postgres://x', efSearch: 0 }, 'options.efSearch'],
+      [{ connectionString: 'postgres://x', iterativeScan: 'off' }, 'options.iterativeScan'],
+      [{ connectionString: 'postgres://x', maxScanTuples: 0 }, 'options.maxScanTuples'],
       [{ connectionString: 'postgres://x', hnswM: 16, hnswEfConstruction: 20 }, 'options.hnswEfConstruction'],
     ];
     for (const [options, field] of cases) {
@@ -233,6 +235,37 @@ describe.skipIf(skip !== '')(`PostgresVectorStore on a real PostgreSQL 15 + pgve
         });
         assert.equal(filtered.length, 10, 'a filter matching 10% of the scope still fills topK');
         assert.ok(filtered.every((match) => match.record.createdAt.getTime() < Date.UTC(2024, 0, 1) + 300));
+
+        // relaxed_order: the index may return rows out of order; the store re-sorts what it keeps.
+        const relaxed = new PostgresVectorStore({ pool, table: name, exactSearchLimit: 200, iterativeScan: 'relaxed_order' });
+        let relaxedFound = 0;
+        for (let q = 0; q < 20; q++) {
+          const query = unitVector(50_000 + q, dimensions);
+          const matches = await relaxed.query({ scope: large, vector: query, topK: 10 });
+          assert.equal(matches.length, 10);
+          for (let i = 1; i < matches.length; i++) assert.ok(matches[i - 1]!.score >= matches[i]!.score, 'relaxed results come best first');
+          const truth = new Set(exact(large, query));
+          relaxedFound += matches.filter((match) => truth.has(match.record.id)).length;
+        }
+        assert.ok(relaxedFound / 200 >= 0.9, `recall@10 through the index, relaxed order: ${relaxedFound / 200}`);
+        const afterRelaxed = await flushedIndexScans(pool, `${name}_embedding`);
+        assert.ok(afterRelaxed > afterLarge, 'relaxed searches went through the HNSW index');
+        const relaxedFiltered = await relaxed.query({
+          scope: large,
+          vector: unitVector(70_000, dimensions),
+          topK: 10,
+          filter: { op: 'lt', field: 'createdAt', value: Date.UTC(2024, 0, 1) + 300 },
+        });
+        assert.equal(relaxedFiltered.length, 10, 'a relaxed filtered search still fills topK');
+        await relaxed.close();
+        // maxScanTuples bounds the iterative scan: a filter matching 1% of the scope, with a tiny bound, comes back short.
+        const bounded = new PostgresVectorStore({ pool, table: name, exactSearchLimit: 200, efSearch: 10, maxScanTuples: 1 });
+        const rare = { op: 'lt', field: 'createdAt', value: Date.UTC(2024, 0, 1) + 30 } as const;
+        const short = await bounded.query({ scope: large, vector: unitVector(70_001, dimensions), topK: 10, filter: rare });
+        assert.ok(short.length < 10, `max_scan_tuples 1 stops the scan early (${short.length} found)`);
+        const full = await store.query({ scope: large, vector: unitVector(70_001, dimensions), topK: 10, filter: rare });
+        assert.equal(full.length, 10, 'the default bound finds them');
+        await bounded.close();
       } finally {
         await store.dropCollection();
         await store.close();
