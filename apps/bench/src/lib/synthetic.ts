@@ -35,6 +35,70 @@ const OBJECTS = [
   'a history course',
 ];
 
+/**
+ * How synthetic vectors are drawn. `uniform`: uniformly at random on the unit sphere, every pair
+ * nearly orthogonal (HNSW's worst case, and nothing like real embeddings). `clustered`: the
+ * {@link ClusteredVectors} recipe, which has what real sentence embeddings have and uniform vectors
+ * lack: topics, and a low intrinsic dimension.
+ */
+export type VectorDistribution = 'uniform' | 'clustered';
+
+/** Topics of the clustered distribution. */
+const CLUSTER_TOPICS = 64;
+/** Dimension of the latent space the clustered vectors come from. */
+const CLUSTER_LATENT = 32;
+/** Spread of a memory around its topic centre, in latent units (centres are N(0, 1) apart). */
+const CLUSTER_SPREAD = 0.6;
+/** Norm of the isotropic noise added in the full space, relative to the unit signal. */
+const CLUSTER_NOISE = 0.1;
+
+/**
+ * Clustered unit vectors, a stand-in for real sentence embeddings (which have topics and a low
+ * intrinsic dimension). The recipe, fixed by one seed per dimension so data and queries share it:
+ * 64 topic centres μₜ ~ N(0, I₃₂) in a 32-dimensional latent space and a random projection
+ * W ~ N(0, 1)^(d×32); a vector picks a topic t uniformly, draws z = μₜ + 0.6·N(0, I₃₂), and is
+ * normalise(normalise(W·z) + ε) with ε ~ N(0, (0.1²/d)·I_d) (isotropic noise of norm about 0.1).
+ */
+export class ClusteredVectors {
+  private static readonly models = new Map<number, { centres: Float64Array[]; projection: Float64Array[] }>();
+  private readonly model: { centres: Float64Array[]; projection: Float64Array[] };
+
+  constructor(
+    readonly dimensions: number,
+    private readonly random: () => number,
+  ) {
+    let model = ClusteredVectors.models.get(dimensions);
+    if (!model) {
+      const gaussian = gaussianSource(seededRandom(90_210 + dimensions));
+      const centres = Array.from({ length: CLUSTER_TOPICS }, () => Float64Array.from({ length: CLUSTER_LATENT }, gaussian));
+      const projection = Array.from({ length: dimensions }, () => Float64Array.from({ length: CLUSTER_LATENT }, gaussian));
+      model = { centres, projection };
+      ClusteredVectors.models.set(dimensions, model);
+    }
+    this.model = model;
+  }
+
+  vector(): number[] {
+    const gaussian = gaussianSource(this.random);
+    const centre = this.model.centres[Math.floor(this.random() * CLUSTER_TOPICS)]!;
+    const z = Float64Array.from(centre, (value) => value + CLUSTER_SPREAD * gaussian());
+    const vector = this.model.projection.map((row) => row.reduce((total, weight, k) => total + weight * z[k]!, 0));
+    const norm = Math.hypot(...vector);
+    const noise = CLUSTER_NOISE / Math.sqrt(this.dimensions);
+    return normalize(vector.map((value) => value / norm + noise * gaussian()));
+  }
+}
+
+/** Standard normal samples from a uniform source (Box–Muller). */
+function gaussianSource(random: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function normalize(vector: number[]): number[] {
+  const norm = Math.hypot(...vector);
+  return vector.map((value) => value / norm);
+}
+
 /** The scope of the `index`-th synthetic memory: records are spread round-robin over `scopes` users. */
 export const scopeOf = (index: number, scopes: number): { userId: string } => ({ userId: `user-${index % scopes}` });
 
@@ -48,17 +112,21 @@ export const scopeOf = (index: number, scopes: number): { userId: string } => ({
 export class SyntheticMemories {
   private readonly random: () => number;
   private readonly epoch = Date.UTC(2023, 0, 1);
+  private readonly clustered: ClusteredVectors | undefined;
 
   constructor(
     readonly dimensions: number,
     readonly scopes: number,
     seed = 7,
     private readonly texts?: readonly string[],
+    readonly distribution: VectorDistribution = 'uniform',
   ) {
     this.random = seededRandom(seed);
+    this.clustered = distribution === 'clustered' ? new ClusteredVectors(dimensions, this.random) : undefined;
   }
 
   vector(): number[] {
+    if (this.clustered) return this.clustered.vector();
     const vector = new Array<number>(this.dimensions);
     let norm = 0;
     for (let i = 0; i < this.dimensions; i++) {
