@@ -26,7 +26,8 @@ const distribution = value('distribution', 'uniform') as VectorDistribution;
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 const dimensions = (await client.query<{ d: number }>(`SELECT vector_dims(embedding) AS d FROM "${table}" LIMIT 1`)).rows[0]!.d;
-const scoped = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE ${column} = $1`, [scopeValue])).rows[0]!.n;
+const scoped = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE ${column} = $1`, [scopeValue])).rows[0]!
+  .n;
 const total = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0]!.n;
 console.log(`${table}: ${total} rows, ${scoped} in ${column} = ${scopeValue}, ${dimensions} dimensions, ${distribution} queries`);
 const source = new SyntheticMemories(dimensions, 100, 777, undefined, distribution);

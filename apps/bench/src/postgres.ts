@@ -350,7 +350,9 @@ async function sizeRows(
       ...(indexedInsertPerSecond === undefined ? {} : { indexedInsertPerSecond }),
       loadAverage: load(),
     });
-    log(`  HNSW build ${hnswBuildSeconds.toFixed(1)} s; ${Math.round(indexedInsertPerSecond ?? Number.NaN)} inserts/s with it (load ${load()})`);
+    log(
+      `  HNSW build ${hnswBuildSeconds.toFixed(1)} s; ${Math.round(indexedInsertPerSecond ?? Number.NaN)} inserts/s with it (load ${load()})`,
+    );
     const truthOf = async (layout: Layout, vectors: readonly number[][]) => {
       const truth: string[][] = [];
       for (const [q, vector] of vectors.entries()) {
@@ -405,7 +407,9 @@ async function sizeRows(
         await measure(automatic, heldOutVectors[layout], heldOutTruth, { ...defaults, querySet: 'held-out' });
         const store = indexOnly.find(
           ([setting]) =>
-            setting.efSearch === best.efSearch && setting.iterativeScan === best.iterativeScan && setting.maxScanTuples === best.maxScanTuples,
+            setting.efSearch === best.efSearch &&
+            setting.iterativeScan === best.iterativeScan &&
+            setting.maxScanTuples === best.maxScanTuples,
         )![1];
         await measure(store, heldOutVectors[layout], heldOutTruth, {
           path: 'hnsw',
@@ -517,7 +521,9 @@ function command(options: Options): string {
     `--indexed-inserts ${options.indexedInserts}`,
     ...(options.efSearch ? [`--ef-search ${options.efSearch.join(',')}`] : []),
     ...(options.distributions ? [`--distributions ${options.distributions.join(',')}`] : []),
-    ...(options.iterativeScan && options.iterativeScan.join(',') !== 'strict_order' ? [`--iterative-scan ${options.iterativeScan.join(',')}`] : []),
+    ...(options.iterativeScan && options.iterativeScan.join(',') !== 'strict_order'
+      ? [`--iterative-scan ${options.iterativeScan.join(',')}`]
+      : []),
     ...(options.maxScanTuples?.length ? [`--max-scan-tuples ${options.maxScanTuples.join(',')}`] : []),
     ...(options.heldOutQueries ? [`--held-out-queries ${options.heldOutQueries}`] : []),
     ...(options.sqlite === false ? ['--sqlite false'] : []),
@@ -525,7 +531,7 @@ function command(options: Options): string {
     ...(options.maintenanceWorkMem && options.maintenanceWorkMem !== SERVER_SETTINGS.maintenance_work_mem
       ? [`--maintenance-work-mem ${options.maintenanceWorkMem}`]
       : []),
-    `--processes ${options.processes.length === 0 ? "none" : options.processes.join(",")}`,
+    `--processes ${options.processes.length === 0 ? 'none' : options.processes.join(',')}`,
     `--adds ${options.adds}`,
   ];
   // pnpm runs the script in apps/bench; the default output is docs/bench/postgres.json.
@@ -635,7 +641,13 @@ const about = machineInfo();
 const result: Result = {
   measuredAt: about.date,
   machine: about,
-  settings: { ...serverSettings(options), exactSearchLimit: EXACT_SEARCH_LIMIT, efSearch: DEFAULT_EF_SEARCH, hnswM: 16, hnswEfConstruction: 64 },
+  settings: {
+    ...serverSettings(options),
+    exactSearchLimit: EXACT_SEARCH_LIMIT,
+    efSearch: DEFAULT_EF_SEARCH,
+    hnswM: 16,
+    hnswEfConstruction: 64,
+  },
   options,
   loads: [],
   search: [],

@@ -169,26 +169,26 @@ export class PostgresHistoryStore implements HistoryStore {
         // WITH ORDINALITY keeps the batch's order in the identity sequence.
         await this.locks.transaction((client) =>
           client.query(
-          `INSERT INTO ${this.qualified} (${EVENT_COLUMNS}, pending)
+            `INSERT INTO ${this.qualified} (${EVENT_COLUMNS}, pending)
            SELECT id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, $12
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[])
              WITH ORDINALITY AS batch (id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor, position)
            ORDER BY position`,
-          [
-            column('id'),
-            column('memory_id'),
-            column('kind'),
-            column('previous_text'),
-            column('text'),
-            column('user_id'),
-            column('agent_id'),
-            column('run_id'),
-            column('valid_at'),
-            column('created_at'),
-            column('actor'),
-            request.pending === true,
-          ],
-        ),
+            [
+              column('id'),
+              column('memory_id'),
+              column('kind'),
+              column('previous_text'),
+              column('text'),
+              column('user_id'),
+              column('agent_id'),
+              column('run_id'),
+              column('valid_at'),
+              column('created_at'),
+              column('actor'),
+              request.pending === true,
+            ],
+          ),
         );
       } catch (error) {
         if (sqlState(error) === UNIQUE_VIOLATION) throw conflict(duplicateId(error, rows), 'is already stored');

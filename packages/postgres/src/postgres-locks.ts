@@ -20,7 +20,7 @@ export class LockLostError extends MemError {
   constructor(options?: { cause?: unknown }) {
     super(
       'CONFLICT',
-      'The PostgreSQL connection holding this write\'s lock ended while the write ran (server restart, network, pg_terminate_backend or a session timeout), so another writer may hold the lock now. The write was stopped before committing its history; retry the call (Memory.recover() settles anything it left pending).',
+      "The PostgreSQL connection holding this write's lock ended while the write ran (server restart, network, pg_terminate_backend or a session timeout), so another writer may hold the lock now. The write was stopped before committing its history; retry the call (Memory.recover() settles anything it left pending).",
       options,
     );
   }
