@@ -4,7 +4,8 @@
 // EXPLAIN ANALYZE: rows returned plus rows removed by the scope filter).
 //
 //   npx tsx src/postgres-explain.ts --url postgres://… --table bench_u_384_100000 --scope user_id=user-7
-//     [--distribution uniform --queries 20 --ef-search 40,100,400,1000 --max-scan-tuples 40000,100000]
+//     [--distribution uniform --queries 20 --ef-search 40,100,400,1000 --max-scan-tuples 40000,100000 --candidates 10,100]
+// (--candidates: rows a relaxed search takes from the index before it re-sorts them and keeps 10.)
 import pg from 'pg';
 import { summarize } from './lib/stats';
 import { SyntheticMemories, type VectorDistribution } from './lib/synthetic';
@@ -22,6 +23,8 @@ const queries = Number(value('queries', '20'));
 const efSearch = value('ef-search', '40,100,400,1000').split(',').map(Number);
 const maxScanTuples = value('max-scan-tuples', '40000').split(',').map(Number);
 const distribution = value('distribution', 'uniform') as VectorDistribution;
+/** Rows a relaxed search takes from the index before re-sorting and keeping 10 (over-fetch). */
+const candidates = value('candidates', '10').split(',').map(Number);
 
 const client = new pg.Client({ connectionString: url });
 await client.connect();
@@ -40,14 +43,17 @@ for (const vector of vectors) {
   );
   truth.push(new Set(rows.rows.map((row) => row.id)));
 }
-const sql = (mode: string) =>
+const sql = (mode: string, fetch: number) =>
   mode === 'relaxed_order'
-    ? `WITH f AS MATERIALIZED (SELECT id, embedding <=> $1::vector AS d FROM "${table}" WHERE ${column} = $2 ORDER BY embedding <=> $1::vector LIMIT 10) SELECT id FROM f ORDER BY d + 0`
+    ? `WITH f AS MATERIALIZED (SELECT id, embedding <=> $1::vector AS d FROM "${table}" WHERE ${column} = $2 ORDER BY embedding <=> $1::vector LIMIT ${fetch}) SELECT id FROM f ORDER BY d + 0 LIMIT 10`
     : `SELECT id FROM "${table}" WHERE ${column} = $2 ORDER BY embedding <=> $1::vector LIMIT 10`;
-console.log('| efSearch | iterative scan | max scan tuples | recall@10 | ms p50 / p95 | tuples visited (mean) | index used |');
-console.log('| ---: | --- | ---: | ---: | ---: | ---: | --- |');
+console.log('| efSearch | iterative scan | candidates | max scan tuples | recall@10 | ms p50 / p95 | tuples visited (mean) | index used |');
+console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+const settings = ['strict_order', 'relaxed_order'].flatMap((mode) =>
+  (mode === 'strict_order' ? [10] : candidates).map((fetch) => [mode, fetch] as const),
+);
 for (const ef of efSearch)
-  for (const mode of ['strict_order', 'relaxed_order'])
+  for (const [mode, fetch] of settings)
     for (const max of maxScanTuples) {
       await client.query('BEGIN');
       await client.query(
@@ -60,11 +66,12 @@ for (const ef of efSearch)
       const samples: number[] = [];
       for (const [q, vector] of vectors.entries()) {
         const begin = performance.now();
-        const rows = await client.query<{ id: string }>(sql(mode), [vector, scopeValue]);
+        const rows = await client.query<{ id: string }>(sql(mode, fetch), [vector, scopeValue]);
         samples.push(performance.now() - begin);
         found += rows.rows.filter((row) => truth[q]!.has(row.id)).length / 10;
-        const plan = (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql(mode)}`, [vector, scopeValue]))
-          .rows[0]!['QUERY PLAN'] as unknown;
+        const plan = (
+          await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql(mode, fetch)}`, [vector, scopeValue])
+        ).rows[0]!['QUERY PLAN'] as unknown;
         const scan = findNode(plan, (node) => String(node['Index Name'] ?? '').endsWith('_embedding'));
         if (!scan) indexUsed = false;
         else visited += Number(scan['Actual Rows'] ?? 0) + Number(scan['Rows Removed by Filter'] ?? 0);
@@ -72,7 +79,7 @@ for (const ef of efSearch)
       await client.query('COMMIT');
       const summary = summarize(samples);
       console.log(
-        `| ${ef} | ${mode.replace('_order', '')} | ${max.toLocaleString('en-US')} | ${(found / queries).toFixed(3)} | ${summary.median.toFixed(1)} / ${summary.p95.toFixed(1)} | ${Math.round(visited / queries).toLocaleString('en-US')} | ${indexUsed ? 'yes' : 'no (B-tree)'} |`,
+        `| ${ef} | ${mode.replace('_order', '')} | ${fetch} | ${max.toLocaleString('en-US')} | ${(found / queries).toFixed(3)} | ${summary.median.toFixed(1)} / ${summary.p95.toFixed(1)} | ${Math.round(visited / queries).toLocaleString('en-US')} | ${indexUsed ? 'yes' : 'no (B-tree)'} |`,
       );
     }
 await client.end();
