@@ -35,10 +35,12 @@ export interface PostgresVectorStoreOptions extends PostgresConnectionOptions {
   readonly efSearch?: number;
   /**
    * `hnsw.iterative_scan` of index searches, which keep scanning the index when a scope or filter
-   * leaves fewer than `topK` rows: `'strict_order'` returns rows in exact distance order;
-   * `'relaxed_order'` lets the index return them slightly out of order (faster) and the store
-   * re-sorts the `topK` it keeps, so results are still in distance order.
-   * @default 'strict_order'
+   * leaves fewer than `topK` rows: `'relaxed_order'` lets the index return them slightly out of
+   * order and the store re-sorts the `topK` it keeps, so results are still best first;
+   * `'strict_order'` has the index return rows in distance order, dropping those that come too
+   * late, which loses recall when a scope or filter is selective (apps/bench: recall@10 of a 1 %
+   * scope 0.97 strict against 0.99 relaxed on clustered vectors, 0.13 against 0.45 on uniform ones).
+   * @default 'relaxed_order'
    */
   readonly iterativeScan?: 'strict_order' | 'relaxed_order';
   /**
@@ -62,6 +64,6 @@ export const DEFAULT_EXACT_SEARCH_LIMIT = 10_000;
 /** Default of {@link PostgresVectorStoreOptions.efSearch}. */
 export const DEFAULT_EF_SEARCH = 100;
 /** Default of {@link PostgresVectorStoreOptions.iterativeScan}. */
-export const DEFAULT_ITERATIVE_SCAN = 'strict_order';
+export const DEFAULT_ITERATIVE_SCAN = 'relaxed_order';
 /** pgvector's HNSW index takes `vector` columns of at most this many dimensions. */
 export const MAX_HNSW_DIMENSIONS = 2_000;

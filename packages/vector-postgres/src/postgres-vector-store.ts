@@ -165,12 +165,12 @@ export class PostgresVectorStore implements VectorStore {
     this.textSearchConfig = config;
     this.exactSearchLimit = integerOption(options.exactSearchLimit, 'options.exactSearchLimit', DEFAULT_EXACT_SEARCH_LIMIT, 0, 10_000_000);
     this.efSearch = integerOption(options.efSearch, 'options.efSearch', DEFAULT_EF_SEARCH, 1, 1_000);
-    const iterativeScan = options.iterativeScan ?? DEFAULT_ITERATIVE_SCAN;
+    const iterativeScan: string = options.iterativeScan ?? DEFAULT_ITERATIVE_SCAN;
     if (iterativeScan !== 'strict_order' && iterativeScan !== 'relaxed_order') {
       throw new InvalidInputError(
         'options.iterativeScan',
         'expected "strict_order" or "relaxed_order"',
-        'Pass iterativeScan: "relaxed_order" for faster index searches (re-sorted by the store), or leave it out.',
+        'Pass iterativeScan: "strict_order" or "relaxed_order" (the default, re-sorted by the store), or leave it out.',
       );
     }
     this.iterativeScan = iterativeScan;
