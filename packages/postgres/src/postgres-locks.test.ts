@@ -142,6 +142,31 @@ describe.skipIf(skip !== '')(`PostgresAdvisoryLocks and migrate on a real Postgr
     await expect(lost).rejects.toBeInstanceOf(LockLostError);
   });
 
+  it('a transaction a task starts after its run has ended goes to the pool, not to the released connection', async () => {
+    await admin.query('CREATE TABLE IF NOT EXISTS fenced_writes (writer text NOT NULL)');
+    await admin.query('TRUNCATE fenced_writes');
+    const own = pool(2);
+    const locks = new PostgresAdvisoryLocks(own, 'late');
+    let start!: () => void;
+    const started = new Promise<void>((resolve) => (start = resolve));
+    let late: Promise<unknown> | undefined;
+    const holder = await locks.run(['scope:late'], async () => {
+      late = started.then(() => locks.transaction((client) => client.query("INSERT INTO fenced_writes VALUES ('late')")));
+      return (await locks.transaction((client) => client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).rows[0]!.pid;
+    });
+    // The released connection is someone else's now, inside a transaction that will roll back.
+    const other = await own.connect();
+    expect((await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid).toBe(holder);
+    await other.query('BEGIN');
+    await other.query("INSERT INTO fenced_writes VALUES ('other, rolled back')");
+    start();
+    await late;
+    await other.query('ROLLBACK');
+    other.release();
+    // Had the late transaction used the released connection, its COMMIT would have committed the other's row too.
+    expect((await admin.query<{ writer: string }>('SELECT writer FROM fenced_writes')).rows.map((row) => row.writer)).toEqual(['late']);
+  });
+
   it('two processes migrating one component at once apply each step exactly once', async () => {
     const statements = ['CREATE TABLE migrated_once (id integer PRIMARY KEY)', 'INSERT INTO migrated_once VALUES (1)'];
     const results = await Promise.all(

@@ -32,6 +32,8 @@ interface Holding {
   readonly client: pg.PoolClient;
   readonly taken: string[];
   lost: Error | undefined;
+  /** Set when `run` has ended: a task `work` left running afterwards must not use the connection (back in the pool by then). */
+  released: boolean;
   /** Statements of one holder run one at a time on its connection (a transaction is never interleaved). */
   tail: Promise<unknown>;
 }
@@ -79,7 +81,7 @@ export class PostgresAdvisoryLocks {
   async run<T>(keys: readonly string[], work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const sorted = [...new Set(keys)].sort();
     const outer = holdings.getStore();
-    if (outer?.owner === this) return this.runNested(outer, sorted, work, signal);
+    if (outer?.owner === this && !outer.released) return this.runNested(outer, sorted, work, signal);
     if (sorted.length === 0) return work();
     await this.takeSlot();
     let client: pg.PoolClient | undefined;
@@ -96,7 +98,7 @@ export class PostgresAdvisoryLocks {
       } catch (error) {
         throw toPostgresError(error, 'lock');
       }
-      holding = { owner: this, client, taken: [], lost: undefined, tail: Promise.resolve() };
+      holding = { owner: this, client, taken: [], lost: undefined, released: false, tail: Promise.resolve() };
       client.on('error', onError);
       await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(this.timeoutMs))}`).catch((error: unknown) => {
         throw toPostgresError(error, 'lock');
@@ -104,6 +106,11 @@ export class PostgresAdvisoryLocks {
       await this.take(client, sorted, holding.taken);
       return await holdings.run(holding, work);
     } finally {
+      if (holding) {
+        holding.released = true;
+        // Statements `work` started on the connection without awaiting them finish before the unlock.
+        await holding.tail;
+      }
       let broken: Error | undefined = holding?.lost;
       if (client && broken === undefined) {
         try {
@@ -131,7 +138,7 @@ export class PostgresAdvisoryLocks {
    */
   async transaction<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
     const holding = holdings.getStore();
-    if (holding?.owner !== this) return withTransaction(this.pool, work);
+    if (holding?.owner !== this || holding.released) return withTransaction(this.pool, work);
     return this.onHolder(holding, (client) => inTransaction(client, work));
   }
 
