@@ -3,6 +3,7 @@ import { bleu1, tokenF1 } from '../parts/locomo-e2e';
 import { normalizeEvidence, parseLocomoDate, protocolAdds, type LocomoConversation } from './locomo';
 import { quantile, summarize } from './stats';
 import { groupedBars, logLineChart } from './svg';
+import { SyntheticMemories } from './synthetic';
 
 describe('LOCOMO helpers', () => {
   it('parses session dates as UTC', () => {
@@ -116,5 +117,28 @@ describe('retrieval coverage', () => {
     const { parseLongMemEvalDate } = await import('./longmemeval');
     expect(parseLongMemEvalDate('2023/05/21 (Sun) 19:50').toISOString()).toBe('2023-05-21T19:50:00.000Z');
     expect(parseLongMemEvalDate('soon').getTime()).toBe(0);
+  });
+});
+
+describe('synthetic vectors', () => {
+  const cosine = (a: readonly number[], b: readonly number[]) => a.reduce((total, value, k) => total + value * b[k]!, 0);
+  const nearest = (distribution: 'uniform' | 'clustered') => {
+    const data = new SyntheticMemories(64, 10, 11, undefined, distribution);
+    const vectors = Array.from({ length: 300 }, () => data.vector());
+    const queries = new SyntheticMemories(64, 10, 99, undefined, distribution);
+    let best = 0;
+    for (let q = 0; q < 20; q++) {
+      const query = queries.vector();
+      best += Math.max(...vectors.map((vector) => cosine(vector, query))) / 20;
+    }
+    return best;
+  };
+
+  it('clustered vectors are unit length, the same for one seed, and have near neighbours that uniform ones lack', () => {
+    const a = new SyntheticMemories(64, 10, 5, undefined, 'clustered').vector();
+    expect(new SyntheticMemories(64, 10, 5, undefined, 'clustered').vector()).toEqual(a);
+    expect(Math.hypot(...a)).toBeCloseTo(1, 9);
+    expect(nearest('clustered')).toBeGreaterThan(0.7);
+    expect(nearest('uniform')).toBeLessThan(0.5);
   });
 });
