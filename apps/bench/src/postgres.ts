@@ -576,7 +576,7 @@ ${table(
   ]),
 )}
 
-Batched upserts of 1,000 records. PostgreSQL: bulk insert into the table without its HNSW index, then \`CREATE INDEX\` timed, then ${result.options.indexedInserts.toLocaleString('en-US')} more records upserted with the index in place (what \`Memory.add\` pays).
+Batched upserts of 1,000 records${result.options.loadStreams > 1 ? ` (${result.options.loadStreams} in flight during the bulk load; its rate is wall-clock, generating the records included)` : ''}. PostgreSQL: bulk insert into the table without its HNSW index, then \`CREATE INDEX\` timed, then ${result.options.indexedInserts > 0 ? `${result.options.indexedInserts.toLocaleString('en-US')} more records upserted with the index in place (what \`Memory.add\` pays)` : 'no records upserted with the index in place (`--indexed-inserts 0`)'}.
 
 ## Search (ms p50 / p95, recall@10 against exact search)
 
@@ -617,7 +617,10 @@ ${table(
 
 Path \`exact\` compares every vector of the scope; \`hnsw\` goes through the index with pgvector's iterative scan (\`strict\`: rows in distance order; \`relaxed\`: the index may return them slightly out of order and the store re-sorts the top 10) up to \`max scan tuples\` index tuples. The first row of each layout is the store's default (\`exact\` up to ${EXACT_SEARCH_LIMIT.toLocaleString('en-US')} memories per scope, else the index at efSearch ${result.settings.efSearch ?? DEFAULT_EF_SEARCH}, ${String(result.settings.iterativeScan ?? 'strict_order').replace('_order', '')}); the other \`hnsw\` rows force the index (\`exactSearchLimit: 0\`) at each setting of the grid, on the tuning queries. Where held-out queries were run, the setting \`(chosen)\` on the tuning queries (the lowest p95 with recall@10 ≥ 0.99, else the best recall) and the default are measured again on queries of another seed: those rows are the ones to quote.
 
-## Write throughput (Memory.add, infer: false; 4 calls in flight per process)
+${
+  result.writes.length === 0
+    ? ''
+    : `## Write throughput (Memory.add, infer: false; 4 calls in flight per process)
 
 ${table(
   ['writer processes', 'scopes', 'adds', 'adds/s', 'add ms p50 / p95', 'load'],
@@ -632,7 +635,8 @@ ${table(
 )}
 
 Each process: one \`Memory\` with \`PostgresVectorStore\` and \`PostgresHistoryStore\` on one pool of 8; every add takes its scope's lock through the history store's advisory locks, writes a pending history event, the vector row and the commit.
-`;
+`
+}`;
 }
 
 const options = parseOptions(process.argv.slice(2));
