@@ -560,7 +560,10 @@ Written, with ${basename(result.options.output)}, by \`${command(result.options)
 
 Measured ${describeMachine(result.machine)}${result.finishedAt ? `; finished ${result.finishedAt.slice(11, 16)} UTC` : ' (interrupted: the rows below are what it measured)'}. The machine is shared: the \`load\` columns give the 1-minute load average when each row finished, so timings are upper bounds. PostgreSQL 15 + pgvector ${PGVECTOR_VERSION}, durable (fsync and synchronous_commit on); ${settings}. Synthetic memories, the same for both stores, over 100 users (100 scopes) and one agent (one scope), top 10; queries are fresh vectors of the same distribution. Distributions: \`uniform\`, unit vectors uniformly at random (every pair nearly orthogonal: HNSW's worst case and nothing like real embeddings, kept as a stress row); \`clustered\`, like real sentence embeddings (topics, low intrinsic dimension): 64 topic centres μ ~ N(0, I₃₂) in a 32-dimensional latent space, a fixed random projection W ~ N(0, 1)^(d×32), and each vector normalise(normalise(W·(μ_topic + 0.6·N(0, I₃₂))) + ε) with ε isotropic Gaussian noise of norm about 0.1 (apps/bench/src/lib/synthetic.ts, \`ClusteredVectors\`). Rows of runs before the distributions existed are uniform.
 
-## Loading
+${
+  result.loads.length === 0
+    ? ''
+    : `## Loading
 
 ${table(
   ['store', 'vectors', 'dims', 'memories', 'bulk insert/s', 'HNSW build s', 'insert/s with HNSW', 'load'],
@@ -578,7 +581,11 @@ ${table(
 
 Batched upserts of 1,000 records${result.options.loadStreams > 1 ? ` (${result.options.loadStreams} in flight during the bulk load; its rate is wall-clock, generating the records included)` : ''}. PostgreSQL: bulk insert into the table without its HNSW index, then \`CREATE INDEX\` timed, then ${result.options.indexedInserts > 0 ? `${result.options.indexedInserts.toLocaleString('en-US')} more records upserted with the index in place (what \`Memory.add\` pays)` : 'no records upserted with the index in place (`--indexed-inserts 0`)'}.
 
-## Search (ms p50 / p95, recall@10 against exact search)
+`
+}${
+  result.search.length === 0
+    ? ''
+    : `## Search (ms p50 / p95, recall@10 against exact search)
 
 ${table(
   [
@@ -616,7 +623,8 @@ ${table(
 )}
 
 Path \`exact\` compares every vector of the scope; \`hnsw\` goes through the index with pgvector's iterative scan (\`strict\`: rows in distance order; \`relaxed\`: the index may return them slightly out of order and the store re-sorts the top 10) up to \`max scan tuples\` index tuples. The first row of each layout is the store's default (\`exact\` up to ${EXACT_SEARCH_LIMIT.toLocaleString('en-US')} memories per scope, else the index at efSearch ${result.settings.efSearch ?? DEFAULT_EF_SEARCH}, ${String(result.settings.iterativeScan ?? 'strict_order').replace('_order', '')}); the other \`hnsw\` rows force the index (\`exactSearchLimit: 0\`) at each setting of the grid, on the tuning queries. Where held-out queries were run, the setting \`(chosen)\` on the tuning queries (the lowest p95 with recall@10 ≥ 0.99, else the best recall) and the default are measured again on queries of another seed: those rows are the ones to quote.
-
+`
+}
 ${
   result.writes.length === 0
     ? ''
