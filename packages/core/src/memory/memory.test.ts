@@ -447,6 +447,10 @@ describe('Memory: ranking options and the rerank stage', () => {
     expect(() => new Memory({ ...parts, ranking: { keywordWeight: 1.5 } })).toThrow(/options\.ranking\.keywordWeight/);
     expect(() => new Memory({ ...parts, ranking: { conversationWeight: -0.1 } })).toThrow(/options\.ranking\.conversationWeight/);
     expect(() => new Memory({ ...parts, ranking: { neighborWeight: 2 } })).toThrow(/options\.ranking\.neighborWeight/);
+    expect(() => new Memory({ ...parts, ranking: { dateWeight: Number.NaN } })).toThrow(/options\.ranking\.dateWeight/);
+    expect(() => new Memory({ ...parts, ranking: { speakerWeight: '0.5' as unknown as number } })).toThrow(
+      /options\.ranking\.speakerWeight/,
+    );
     expect(() => new Memory({ ...parts, ranking: { keywordWeight: 0, conversationWeight: 1 } })).not.toThrow();
   });
 

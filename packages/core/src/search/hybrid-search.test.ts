@@ -27,9 +27,17 @@ const search = (
   store: InMemoryVectorStore,
   text: string,
   vector: number[],
-  ranking: { keywordWeight: number; conversationWeight: number; neighborWeight?: number },
+  ranking: { keywordWeight: number; conversationWeight: number; neighborWeight?: number; dateWeight?: number; speakerWeight?: number },
   keyword = true,
-) => hybridSearch(store, { scope, vector, text, limit: 10, keyword, ranking: { neighborWeight: 0, ...ranking } });
+) =>
+  hybridSearch(store, {
+    scope,
+    vector,
+    text,
+    limit: 10,
+    keyword,
+    ranking: { neighborWeight: 0, dateWeight: 0, speakerWeight: 0, ...ranking },
+  });
 
 describe('hybridSearch: score fusion', () => {
   // m1 is the semantic best and shares no word with the query; m2 the keyword best and semantically far.
@@ -74,7 +82,7 @@ describe('hybridSearch: score fusion', () => {
       text: 'bicycle helmet',
       limit: 3,
       keyword: true,
-      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0 },
+      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight: 0 },
     });
     expect(ranked.map((match) => match.record.id)).toEqual(['m1', 'm3', 'm2']);
     expect(ranked.every((match) => match.keywordScore === undefined)).toBe(true);
@@ -89,7 +97,7 @@ describe('hybridSearch: score fusion', () => {
       limit: 3,
       keyword: true,
       threshold: 0.5,
-      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0 },
+      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight: 0 },
     });
     expect(ranked.map((match) => match.record.id).sort()).toEqual(['m1', 'm3']);
     expect(ranked.find((match) => match.record.id === 'm1')!.score).toBeCloseTo(1, 6);
@@ -169,9 +177,78 @@ describe('hybridSearch: the memories stored next to a strong match come with it'
       limit: 10,
       keyword: true,
       filter: { op: 'ne', field: 'minute', value: 3 },
-      ranking: { keywordWeight: 1, conversationWeight: 0, neighborWeight: 0.35 },
+      ranking: { keywordWeight: 1, conversationWeight: 0, neighborWeight: 0.35, dateWeight: 0, speakerWeight: 0 },
     });
     expect(ranked.map((match) => match.record.id)).not.toContain('c3');
     expect(ranked.map((match) => match.record.id)).toContain('c4');
+  });
+});
+
+describe('hybridSearch: a query that names a period prefers the memories of that period', () => {
+  const on = (day: number, month = 5) => new Date(Date.UTC(2023, month - 1, day, 15));
+  // Three talks about painting on other days, and one on 3 May that shares no word with the query
+  // and is the semantic worst, behind 60 unrelated notes of other days.
+  const records = [
+    record('p1', 'painted a sunset by the lake', [1, 0, 0], on(1)),
+    record('p2', 'painted a horse', [0.9, 0.1, 0], on(20)),
+    record('p3', 'painted a portrait of my kids', [0.8, 0.2, 0], on(1, 7)),
+    record('may3', 'look at this one, a sunrise over the bay', [-1, 0, 0], on(3)),
+    ...Array.from({ length: 60 }, (_, index) => record(`n${index}`, `unrelated note ${index}`, [0.3, 0, 1], on(1 + (index % 20), 8))),
+  ];
+  const ids = async (text: string, dateWeight: number) =>
+    (
+      await hybridSearch(await storeWith(records), {
+        scope,
+        vector: [1, 0, 0],
+        text,
+        limit: 5,
+        keyword: true,
+        ranking: { keywordWeight: 0.5, conversationWeight: 0, neighborWeight: 0, dateWeight, speakerWeight: 0 },
+      })
+    )
+      .slice(0, 5)
+      .map((match) => match.record.id);
+
+  it('reads the memories of the named day and puts them first, only when dateWeight > 0', async () => {
+    expect(await ids('What did Melanie paint on May 3, 2023?', 0)).not.toContain('may3');
+    expect((await ids('What did Melanie paint on May 3, 2023?', 0.7))[0]).toBe('may3');
+    // The same query without a date ranks as before.
+    expect(await ids('What did Melanie paint?', 0.7)).toEqual(await ids('What did Melanie paint?', 0));
+  });
+
+  it('lifts the memories of a named month above the better matches of other months', async () => {
+    const ranked = await ids('What did Melanie paint in July 2023?', 0.7);
+    expect(ranked[0]).toBe('p3');
+  });
+});
+
+describe('hybridSearch: a query that names a speaker prefers what that speaker said', () => {
+  // Stored as infer: false stores named messages. Caroline's turn is the better match on both lists.
+  const records = [
+    record('c1', 'Caroline: Do you still play the clarinet and the violin?', [1, 0, 0]),
+    record('m1', 'Melanie: Yeah, I play clarinet, it relaxes me', [0.7, 0.7, 0]),
+    record('x1', 'Melanies: a clarinet shop', [0.9, 0.1, 0]),
+    record('n1', 'Note: Melanie plays on Sundays', [0.2, 0.9, 0.1]),
+  ];
+  const ids = async (text: string, speakerWeight: number) =>
+    (
+      await hybridSearch(await storeWith(records), {
+        scope,
+        vector: [1, 0, 0],
+        text,
+        limit: 5,
+        keyword: true,
+        ranking: { keywordWeight: 0.5, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight },
+      })
+    ).map((match) => match.record.id);
+
+  it('lifts the memories whose "Name:" the query mentions as a word, only when speakerWeight > 0', async () => {
+    expect((await ids('What instruments does Melanie play? clarinet violin', 0))[0]).toBe('c1');
+    const ranked = await ids('What instruments does Melanie play? clarinet violin', 0.5);
+    expect(ranked[0]).toBe('m1');
+    // "Melanies" is another word; "Note:" is not a name the query mentions.
+    expect(ranked.indexOf('x1')).toBeGreaterThan(ranked.indexOf('c1'));
+    expect((await ids("What is Melanie's favourite instrument?", 0.5))[0]).toBe('m1');
+    expect((await ids("What is melanie's favourite instrument?", 0.5))[0]).toBe('m1');
   });
 });

@@ -3,6 +3,7 @@ import type { VectorStore } from '../contract/interfaces';
 import type { MemoryRecord, Scope, VectorMatch } from '../contract/types';
 import { cosineSimilarity } from '../kit/vector-math';
 import { filteredKeywordQuery, filteredQuery, scanScope } from '../store/filtered-reads';
+import { periodFit, periodRange, queryPeriod } from './query-dates';
 import type { RankingSettings } from './ranking';
 
 /** A search candidate with the scores it earned. */
@@ -12,7 +13,7 @@ export interface RankedMatch {
   readonly score: number;
   /** Keyword relevance (BM25 from the store), when the keyword search found the record. */
   readonly keywordScore?: number;
-  /** The score used for ordering: fused keyword and semantic relevance, plus the conversation share. */
+  /** The score used for ordering: fused keyword and semantic relevance, plus the conversation, neighbour, date and speaker shares. */
   readonly fusedScore: number;
 }
 
@@ -24,6 +25,10 @@ const NEIGHBOR_SEEDS = 5;
 const NEIGHBOR_DISTANCE = 2;
 /** Most memories read for neighbours in one search; past it the search goes on without them. */
 const NEIGHBOR_READ_LIMIT = 400;
+/** "Name: text", as `add` with `infer: false` stores a message with a name: the name, up to 64 characters. */
+const SPEAKER = /^([^:\n]{1,64}):\s/;
+/** Candidates read from the period a query names (each list), beside the main lists. */
+const PERIOD_CANDIDATES = 20;
 
 /**
  * Semantic search fused with keyword search where the store has it, by score:
@@ -36,8 +41,15 @@ const NEIGHBOR_READ_LIMIT = 400;
  *    are read, and every memory stored up to {@link NEIGHBOR_DISTANCE} places before or after a
  *    candidate joins the pool (own 0 when neither list found it);
  * 4. `fused = own + conversationWeight · (best own of another candidate with the same occurredAt)
- *    + neighborWeight · (best own of a neighbour)`: memories learned in the same conversation support
- *    each other, the next and previous ones most.
+ *    + neighborWeight · (best own of a neighbour) + dateWeight · (fit of occurredAt to the period the
+ *    query names, see {@link queryPeriod}) + speakerWeight · (1 when the memory is "Name: …" and the
+ *    query mentions Name)`: memories learned in the same conversation support each other, the next
+ *    and previous ones most; a query naming a day, month or year prefers what happened then, and one
+ *    naming a person what that person said.
+ *
+ * A query that names a period also reads the best {@link PERIOD_CANDIDATES} memories of that period
+ * from each list (the store filters on `occurredAt`), so they are candidates even when the main lists
+ * miss them.
  *
  * Every result carries its cosine similarity as `score` (computed from the stored vector when only
  * the keyword search found it); `threshold` applies to it.
@@ -63,13 +75,31 @@ export async function hybridSearch(
     ...(request.signal ? { signal: request.signal } : {}),
   };
   const useKeyword = request.keyword && store.capabilities.keywordSearch;
-  const [semantic, keyword] = await Promise.all([
+  const period = request.ranking.dateWeight > 0 ? queryPeriod(request.text) : undefined;
+  const range = period ? periodRange(period) : undefined;
+  // A query that names a period also reads the best memories of that period, which the lists above may miss.
+  const inPeriod: Filter | undefined = range
+    ? {
+        op: 'and',
+        filters: [
+          { op: 'gte', field: 'occurredAt', value: range.from },
+          { op: 'lt', field: 'occurredAt', value: range.to },
+          ...(request.filter ? [request.filter] : []),
+        ],
+      }
+    : undefined;
+  const periodRequest = inPeriod ? { ...common, topK: PERIOD_CANDIDATES, filter: inPeriod } : undefined;
+  const [semantic, keyword, periodSemantic, periodKeyword] = await Promise.all([
     filteredQuery(store, { ...common, vector: request.vector }),
     useKeyword ? filteredKeywordQuery(store, { ...common, text: request.text }) : Promise.resolve([]),
+    periodRequest ? filteredQuery(store, { ...periodRequest, vector: request.vector }) : Promise.resolve([]),
+    periodRequest && useKeyword ? filteredKeywordQuery(store, { ...periodRequest, text: request.text }) : Promise.resolve([]),
   ]);
   const candidates = new Map<string, { record: MemoryRecord; score: number; keywordScore?: number }>();
-  for (const match of semantic) candidates.set(match.record.id, { record: match.record, score: match.score });
-  for (const match of keyword) {
+  for (const match of [...semantic, ...periodSemantic]) {
+    if (!candidates.has(match.record.id)) candidates.set(match.record.id, { record: match.record, score: match.score });
+  }
+  for (const match of [...keyword, ...periodKeyword]) {
     const seen = candidates.get(match.record.id);
     if (seen) seen.keywordScore = match.score;
     else
@@ -79,15 +109,21 @@ export async function hybridSearch(
         keywordScore: match.score,
       });
   }
-  const semanticShare = scaled(semantic);
-  const keywordShare = scaled(keyword);
+  // Scaled over each main list; a memory only the period's lists found scales below 0, so it counts 0.
+  const keywordShare = scaler(keyword);
   const keywordWeight = useKeyword ? request.ranking.keywordWeight : 0;
+  const semanticShare = scaler(semantic);
   const own = new Map<string, number>();
-  for (const id of candidates.keys()) {
-    own.set(id, (1 - keywordWeight) * (semanticShare.get(id) ?? 0) + keywordWeight * (keywordShare.get(id) ?? 0));
+  for (const candidate of candidates.values()) {
+    own.set(
+      candidate.record.id,
+      (1 - keywordWeight) * semanticShare(candidate.score) +
+        (candidate.keywordScore === undefined ? 0 : keywordWeight * keywordShare(candidate.keywordScore)),
+    );
   }
   const neighborSupport =
     request.ranking.neighborWeight > 0 && own.size > 0 ? await readNeighbors(store, request, candidates, own) : new Map<string, number>();
+  const mentionsSpeaker = speakerMatcher(request.text, request.ranking.speakerWeight > 0);
   const conversationBest = bestPerConversation([...candidates.values()].map(({ record }) => ({ record, own: own.get(record.id)! })));
   return [...candidates.values()]
     .map((candidate) => {
@@ -96,9 +132,16 @@ export async function hybridSearch(
       // The best other member of the conversation: the runner-up when this one is the best.
       const support = others === undefined ? 0 : others.bestId === candidate.record.id ? others.second : others.best;
       const neighbor = neighborSupport.get(candidate.record.id) ?? 0;
+      const fit = period ? periodFit(period, candidate.record.occurredAt) : 0;
+      const spoke = mentionsSpeaker(candidate.record.text) ? 1 : 0;
       return {
         ...candidate,
-        fusedScore: mine + request.ranking.conversationWeight * support + request.ranking.neighborWeight * neighbor,
+        fusedScore:
+          mine +
+          request.ranking.conversationWeight * support +
+          request.ranking.neighborWeight * neighbor +
+          request.ranking.dateWeight * fit +
+          request.ranking.speakerWeight * spoke,
       };
     })
     .filter((match) => request.threshold === undefined || match.score >= request.threshold)
@@ -158,12 +201,35 @@ async function readNeighbors(
   return support;
 }
 
-/** Each match's score scaled to 0–1 over its list (min–max); every score 1 when they are all equal. */
-function scaled(matches: readonly VectorMatch[]): Map<string, number> {
+/**
+ * Whether a memory's text is "Name: …" with a Name the query mentions as a whole word (any case), e.g.
+ * "Melanie: I play clarinet" for "What instruments does Melanie play?". Always false when `enabled` is.
+ */
+function speakerMatcher(query: string, enabled: boolean): (text: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (text) => {
+    const name = enabled ? SPEAKER.exec(text)?.[1]?.trim() : undefined;
+    if (!name || !/\p{L}/u.test(name)) return false;
+    let mentioned = seen.get(name);
+    if (mentioned === undefined) {
+      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      mentioned = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').test(query);
+      seen.set(name, mentioned);
+    }
+    return mentioned;
+  };
+}
+
+/**
+ * Scales a score to 0–1 over a list's scores (min–max), clamped: 1 for every score when they are all
+ * equal, 0 for a score the list does not reach.
+ */
+function scaler(matches: readonly VectorMatch[]): (score: number) => number {
+  if (matches.length === 0) return () => 0;
   const scores = matches.map((match) => match.score);
   const high = Math.max(...scores);
   const low = Math.min(...scores);
-  return new Map(matches.map((match) => [match.record.id, high > low ? (match.score - low) / (high - low) : 1]));
+  return (score) => (high > low ? Math.min(1, Math.max(0, (score - low) / (high - low))) : score >= high ? 1 : 0);
 }
 
 /** Per conversation (`occurredAt` in ms): its best and second-best own score, and the best one's id. */

@@ -28,6 +28,22 @@ export interface RankingOptions {
    * @default 0.35
    */
   readonly neighborWeight?: number;
+  /**
+   * Weight, from 0 to 1, of a memory's `occurredAt` falling in a period the query names: a day
+   * ("on 3 May 2023", "May 3, 2023", "2023-05-03"), a month of a year ("in July 2022"), a year
+   * ("in 2021") or a month ("in June", any year). A memory from within a week after the day, or the
+   * month after the month, gets half. The search also reads the best memories of that period, so one
+   * that shares no word with the query still comes back. 0 turns it off.
+   * @default 0.3
+   */
+  readonly dateWeight?: number;
+  /**
+   * Weight, from 0 to 1, of a memory stored as "Name: text" (what `add` with `infer: false` stores
+   * for a message with a `name`) whose Name the query mentions as a word: "What instruments does
+   * Melanie play?" prefers what Melanie said over what was said to her. 0 turns it off.
+   * @default 0.5
+   */
+  readonly speakerWeight?: number;
 }
 
 /** {@link RankingOptions} with the defaults filled in. */
@@ -35,6 +51,8 @@ export interface RankingSettings {
   readonly keywordWeight: number;
   readonly conversationWeight: number;
   readonly neighborWeight: number;
+  readonly dateWeight: number;
+  readonly speakerWeight: number;
 }
 
 /** Keyword weight for model embedders (chosen on LOCOMO conversations 0–4 with all-MiniLM-L6-v2). */
@@ -43,6 +61,8 @@ const KEYWORD_WEIGHT = 0.7;
 const LEXICAL_KEYWORD_WEIGHT = 0.9;
 const CONVERSATION_WEIGHT = 0.2;
 const NEIGHBOR_WEIGHT = 0.35;
+const DATE_WEIGHT = 0.7;
+const SPEAKER_WEIGHT = 0.5;
 
 /**
  * Fills the defaults of {@link RankingOptions} for an embedder.
@@ -68,5 +88,7 @@ export function resolveRanking(options: RankingOptions | undefined, embedder: Em
     ),
     conversationWeight: weight(options?.conversationWeight, 'conversationWeight', CONVERSATION_WEIGHT),
     neighborWeight: weight(options?.neighborWeight, 'neighborWeight', NEIGHBOR_WEIGHT),
+    dateWeight: weight(options?.dateWeight, 'dateWeight', DATE_WEIGHT),
+    speakerWeight: weight(options?.speakerWeight, 'speakerWeight', SPEAKER_WEIGHT),
   };
 }
