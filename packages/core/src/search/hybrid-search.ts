@@ -203,7 +203,7 @@ async function readNeighbors(
 
 /**
  * Whether a memory's text is "Name: …" with a Name the query mentions as a whole word (any case), e.g.
- * "Melanie: I play clarinet" for "What instruments does Melanie play?". Always false when `enabled` is.
+ * "Melanie: I play clarinet" for "What instruments does Melanie play?". Always false when not `enabled`.
  */
 function speakerMatcher(query: string, enabled: boolean): (text: string) => boolean {
   const seen = new Map<string, boolean>();
