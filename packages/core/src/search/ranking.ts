@@ -34,7 +34,7 @@ export interface RankingOptions {
    * ("in 2021") or a month ("in June", any year). A memory from within a week after the day, or the
    * month after the month, gets half. The search also reads the best memories of that period, so one
    * that shares no word with the query still comes back. 0 turns it off.
-   * @default 0.3
+   * @default 0.7
    */
   readonly dateWeight?: number;
   /**
