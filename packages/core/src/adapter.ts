@@ -34,6 +34,16 @@ export {
 export { processEnvironment, nonEmptySetting, integerOption, checkHttpUrl, urlOrigin, type Environment } from './kit/settings';
 export { parseLenientJson } from './llm/structured-output';
 
+// History stores: the checks of HistoryStore requests, and the scope key read back.
+export {
+  checkHistoryEvent,
+  checkIdempotencyRecord,
+  historyEpochMs,
+  scopeFromKey,
+  type CheckedHistoryEvent,
+  type StorableTextCheck,
+} from './kit/history-input';
+
 // Graph stores: the names core stores, and the checks of GraphStore requests.
 export { normalizeEntityName, normalizeRelationName, MAX_GRAPH_NAME_LENGTH } from './graph/graph-names';
 export {

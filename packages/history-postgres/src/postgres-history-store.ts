@@ -11,6 +11,9 @@ import {
   type Scope,
   scopeKey,
   throwIfAborted,
+  checkHistoryEvent,
+  checkIdempotencyRecord,
+  scopeFromKey,
 } from '@mem/core/adapter';
 import {
   DEFAULT_POSTGRES_SCHEMA,
@@ -34,9 +37,6 @@ import {
 import type pg from 'pg';
 import { DEFAULT_HISTORY_TABLE, type PostgresHistoryStoreOptions } from './postgres-history-store-options';
 
-const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
-const ACTORS: readonly HistoryEvent['actor'][] = ['add', 'update', 'delete', 'deleteAll'];
-const SCOPE_FIELDS = ['userId', 'agentId', 'runId'] as const;
 const UNIQUE_VIOLATION = '23505';
 
 const EVENT_COLUMNS = 'id, memory_id, kind, previous_text, text, user_id, agent_id, run_id, valid_at, created_at, actor';
@@ -433,85 +433,31 @@ function duplicateId(error: unknown, rows: readonly EventRow[]): string {
 }
 
 function toRow(event: HistoryEvent, index: number): EventRow {
-  const at = `events[${index}]`;
-  if (typeof event !== 'object' || event === null) {
-    throw new InvalidInputError(at, 'expected a history event', 'Pass objects with id, memoryId, kind, texts, scope, dates and actor.');
-  }
-  for (const field of ['id', 'memoryId'] as const) {
-    if (typeof event[field] !== 'string' || event[field].length === 0) {
-      throw new InvalidInputError(`${at}.${field}`, 'expected a non-empty string', 'Use the ids mem created.');
-    }
-    checkStorableText(event[field], `${at}.${field}`);
-  }
-  if (!KINDS.includes(event.kind)) {
-    throw new InvalidInputError(`${at}.kind`, 'expected ADD, UPDATE or DELETE', 'Pass one of the three kinds.');
-  }
-  if (!ACTORS.includes(event.actor)) {
-    throw new InvalidInputError(`${at}.actor`, 'expected add, update, delete or deleteAll', 'Pass one of the four actors.');
-  }
-  for (const field of ['previousText', 'text'] as const) {
-    const value = event[field];
-    if (value !== null && typeof value !== 'string') {
-      throw new InvalidInputError(`${at}.${field}`, 'expected a string or null', 'Pass null when there is no text.');
-    }
-    if (value !== null) checkStorableText(value, `${at}.${field}`);
-  }
-  const scope = event.scope as Record<string, unknown> | null;
-  if (typeof scope !== 'object' || scope === null) {
-    throw new InvalidInputError(`${at}.scope`, 'expected an object', 'Pass the scope of the memory.');
-  }
-  for (const field of SCOPE_FIELDS) {
-    const value = scope[field];
-    if (value !== undefined && typeof value !== 'string') {
-      throw new InvalidInputError(`${at}.scope.${field}`, 'expected a string', 'Pass ids as strings.');
-    }
-    if (typeof value === 'string') checkStorableText(value, `${at}.scope.${field}`);
-  }
+  const checked = checkHistoryEvent(event, `events[${index}]`, checkStorableText);
   return {
     id: event.id,
     memory_id: event.memoryId,
     kind: event.kind,
     previous_text: event.previousText,
     text: event.text,
-    user_id: (scope.userId as string | undefined) ?? null,
-    agent_id: (scope.agentId as string | undefined) ?? null,
-    run_id: (scope.runId as string | undefined) ?? null,
-    valid_at: epochMs(event.validAt, `${at}.validAt`),
-    created_at: epochMs(event.createdAt, `${at}.createdAt`),
+    user_id: checked.userId,
+    agent_id: checked.agentId,
+    run_id: checked.runId,
+    valid_at: checked.validAt,
+    created_at: checked.createdAt,
     actor: event.actor,
   };
 }
 
 function toRecordRow(record: IdempotencyRecord): RecordRow & { created_at: number; expires_at: number } {
-  if (typeof record !== 'object' || record === null) {
-    throw new InvalidInputError(
-      'record',
-      'expected an idempotency record',
-      'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
-    );
-  }
-  for (const field of ['key', 'requestHash', 'result'] as const) {
-    if (typeof record[field] !== 'string')
-      throw new InvalidInputError(`record.${field}`, 'expected a string', 'Pass the record core built.');
-    checkStorableText(record[field], `record.${field}`);
-  }
-  const scope = record.scope as Record<string, unknown> | null;
-  if (typeof scope !== 'object' || scope === null)
-    throw new InvalidInputError('record.scope', 'expected an object', 'Pass the scope of the add.');
-  for (const field of SCOPE_FIELDS) {
-    const value = scope[field];
-    if (value !== undefined && typeof value !== 'string') {
-      throw new InvalidInputError(`record.scope.${field}`, 'expected a string', 'Pass ids as strings.');
-    }
-    if (typeof value === 'string') checkStorableText(value, `record.scope.${field}`);
-  }
+  const { createdAt, expiresAt } = checkIdempotencyRecord(record, checkStorableText);
   return {
     scope_key: scopeKey(record.scope),
     key: record.key,
     request_hash: record.requestHash,
     result: record.result,
-    created_at: epochMs(record.createdAt, 'record.createdAt'),
-    expires_at: epochMs(record.expiresAt, 'record.expiresAt'),
+    created_at: createdAt,
+    expires_at: expiresAt,
   };
 }
 
@@ -520,14 +466,8 @@ function recordValues(row: RecordRow): unknown[] {
 }
 
 function toRecord(row: RecordRow): IdempotencyRecord {
-  const ids = JSON.parse(row.scope_key) as (string | null)[];
-  const scope: { userId?: string; agentId?: string; runId?: string } = {};
-  SCOPE_FIELDS.forEach((field, index) => {
-    const id = ids[index];
-    if (typeof id === 'string') scope[field] = id;
-  });
   return {
-    scope,
+    scope: scopeFromKey(row.scope_key),
     key: row.key,
     requestHash: row.request_hash,
     result: row.result,

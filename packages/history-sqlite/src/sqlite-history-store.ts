@@ -12,6 +12,10 @@ import {
   type IdempotencyRecord,
   type Scope,
   scopeKey,
+  checkHistoryEvent,
+  checkIdempotencyRecord,
+  historyEpochMs,
+  scopeFromKey,
 } from '@mem/core/adapter';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -24,10 +28,6 @@ import {
   validateTableName,
 } from '@mem/sqlite';
 import { DEFAULT_HISTORY_TABLE, DEFAULT_HISTORY_TABLE_EXAMPLE, type SqliteHistoryStoreOptions } from './sqlite-history-store-options';
-
-const KINDS: readonly HistoryEventKind[] = ['ADD', 'UPDATE', 'DELETE'];
-const ACTORS: readonly HistoryEvent['actor'][] = ['add', 'update', 'delete', 'deleteAll'];
-const SCOPE_FIELDS = ['userId', 'agentId', 'runId'] as const;
 
 interface RecordRow {
   readonly scope_key: string;
@@ -224,7 +224,9 @@ export class SqliteHistoryStore implements HistoryStore {
   ): Promise<IdempotencyRecord | null> {
     return this.execute('getIdempotencyRecord', request.signal, (statements) => {
       if (typeof request.key !== 'string') throw new InvalidInputError('key', 'expected a string', 'Pass the idempotency key.');
-      const row = statements.getRecord.get(scopeKey(request.scope), request.key, epochMs(request.now, 'now')) as RecordRow | undefined;
+      const row = statements.getRecord.get(scopeKey(request.scope), request.key, historyEpochMs(request.now, 'now')) as
+        | RecordRow
+        | undefined;
       return row ? toRecord(row) : null;
     });
   }
@@ -239,7 +241,7 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Deletes the idempotency records of every scope whose `expiresAt` is at or before `before`. */
   async purgeIdempotencyRecords(request: Call<{ readonly before: Date }>): Promise<{ readonly purged: number }> {
     return this.execute('purgeIdempotencyRecords', request.signal, (statements) => ({
-      purged: statements.purgeRecords.run(epochMs(request.before, 'before')).changes,
+      purged: statements.purgeRecords.run(historyEpochMs(request.before, 'before')).changes,
     }));
   }
 
@@ -390,92 +392,37 @@ function conflict(id: string, problem: string): MemError {
 }
 
 function toRow(event: HistoryEvent, index: number): EventRow {
-  const at = `events[${index}]`;
-  if (typeof event !== 'object' || event === null) {
-    throw new InvalidInputError(at, 'expected a history event', 'Pass objects with id, memoryId, kind, texts, scope, dates and actor.');
-  }
-  for (const field of ['id', 'memoryId'] as const) {
-    if (typeof event[field] !== 'string' || event[field].length === 0) {
-      throw new InvalidInputError(`${at}.${field}`, 'expected a non-empty string', 'Use the ids mem created.');
-    }
-  }
-  if (!KINDS.includes(event.kind))
-    throw new InvalidInputError(`${at}.kind`, 'expected ADD, UPDATE or DELETE', 'Pass one of the three kinds.');
-  if (!ACTORS.includes(event.actor))
-    throw new InvalidInputError(`${at}.actor`, 'expected add, update, delete or deleteAll', 'Pass one of the four actors.');
-  for (const field of ['previousText', 'text'] as const) {
-    if (event[field] !== null && typeof event[field] !== 'string') {
-      throw new InvalidInputError(`${at}.${field}`, 'expected a string or null', 'Pass null when there is no text.');
-    }
-  }
-  const scope = event.scope as Record<string, unknown> | null;
-  if (typeof scope !== 'object' || scope === null)
-    throw new InvalidInputError(`${at}.scope`, 'expected an object', 'Pass the scope of the memory.');
-  for (const field of SCOPE_FIELDS) {
-    if (scope[field] !== undefined && typeof scope[field] !== 'string') {
-      throw new InvalidInputError(`${at}.scope.${field}`, 'expected a string', 'Pass ids as strings.');
-    }
-  }
+  const checked = checkHistoryEvent(event, `events[${index}]`);
   return {
     id: event.id,
     memory_id: event.memoryId,
     kind: event.kind,
     previous_text: event.previousText,
     text: event.text,
-    user_id: (scope.userId as string | undefined) ?? null,
-    agent_id: (scope.agentId as string | undefined) ?? null,
-    run_id: (scope.runId as string | undefined) ?? null,
-    valid_at: epochMs(event.validAt, `${at}.validAt`),
-    created_at: epochMs(event.createdAt, `${at}.createdAt`),
+    user_id: checked.userId,
+    agent_id: checked.agentId,
+    run_id: checked.runId,
+    valid_at: checked.validAt,
+    created_at: checked.createdAt,
     actor: event.actor,
   };
 }
 
-function epochMs(date: unknown, field: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) throw new InvalidInputError(field, 'expected a valid Date', 'Pass a Date such as new Date().');
-  return ms;
-}
-
 function toRecordRow(record: IdempotencyRecord): RecordRow {
-  if (typeof record !== 'object' || record === null) {
-    throw new InvalidInputError(
-      'record',
-      'expected an idempotency record',
-      'Pass { scope, key, requestHash, result, createdAt, expiresAt }.',
-    );
-  }
-  for (const field of ['key', 'requestHash', 'result'] as const) {
-    if (typeof record[field] !== 'string')
-      throw new InvalidInputError(`record.${field}`, 'expected a string', 'Pass the record core built.');
-  }
-  const scope = record.scope as Record<string, unknown> | null;
-  if (typeof scope !== 'object' || scope === null)
-    throw new InvalidInputError('record.scope', 'expected an object', 'Pass the scope of the add.');
-  for (const field of SCOPE_FIELDS) {
-    if (scope[field] !== undefined && typeof scope[field] !== 'string') {
-      throw new InvalidInputError(`record.scope.${field}`, 'expected a string', 'Pass ids as strings.');
-    }
-  }
+  const { createdAt, expiresAt } = checkIdempotencyRecord(record);
   return {
     scope_key: scopeKey(record.scope),
     key: record.key,
     request_hash: record.requestHash,
     result: record.result,
-    created_at: epochMs(record.createdAt, 'record.createdAt'),
-    expires_at: epochMs(record.expiresAt, 'record.expiresAt'),
+    created_at: createdAt,
+    expires_at: expiresAt,
   };
 }
 
 function toRecord(row: RecordRow): IdempotencyRecord {
-  const ids = JSON.parse(row.scope_key) as (string | null)[];
-  const scope: { userId?: string; agentId?: string; runId?: string } = {};
-  SCOPE_FIELDS.forEach((field, index) => {
-    const id = ids[index];
-    if (typeof id === 'string') scope[field] = id;
-  });
   return {
-    scope,
+    scope: scopeFromKey(row.scope_key),
     key: row.key,
     requestHash: row.request_hash,
     result: row.result,
