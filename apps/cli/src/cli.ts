@@ -83,7 +83,7 @@ const COMMAND_OPTIONS = {
   delete: { all: { type: 'boolean' }, filter: { type: 'string' }, expired: { type: 'boolean' } },
   import: { format: { type: 'string' }, infer: { type: 'boolean' }, 'no-infer': { type: 'boolean' }, 'stop-on-error': { type: 'boolean' } },
   export: { filter: { type: 'string' }, output: { type: 'string', short: 'o' } },
-  serve: { host: { type: 'string' }, port: { type: 'string' } },
+  serve: { host: { type: 'string' }, port: { type: 'string' }, 'read-workers': { type: 'string' } },
   keys: {
     'keys-file': { type: 'string' },
     id: { type: 'string' },
@@ -134,7 +134,7 @@ Command options:
   delete   --all  --filter <json>  --expired
   import   --format auto|jsonl|locomo  --infer | --no-infer  --stop-on-error
   export   --filter <json>  -o, --output <file>
-  serve    --host <address>  --port <port>
+  serve    --host <address>  --port <port>  --read-workers <0-64> (searches in worker threads; 0: on the main thread)
   keys     --keys-file <file>  --id <id>  --user-id <id>…  --agent-id <id>…  --run-id <id>…  --admin
 
 Exit codes: 0 ok, 1 runtime or provider error, 2 usage or invalid input, 3 not found.
@@ -730,6 +730,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
 
   async serve(context) {
     const port = integerOption(context.values, 'port', { min: 0, max: 65_535, example: 8420 });
+    const readWorkers = integerOption(context.values, 'read-workers', { min: 0, max: 64, example: 2 });
     const started = await startServer({
       env: context.io.env,
       overrides: {
@@ -737,6 +738,7 @@ const COMMANDS: Record<Command, (context: Context) => Promise<number>> = {
         server: {
           ...(typeof context.values.host === 'string' ? { host: context.values.host } : {}),
           ...(port !== undefined ? { port } : {}),
+          ...(readWorkers !== undefined ? { readWorkers } : {}),
         },
       },
     });

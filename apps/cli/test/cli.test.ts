@@ -397,7 +397,7 @@ describe('mem keys and mem serve', () => {
       MEM_API_KEYS: JSON.stringify([{ id: 'cli', key: 'cli-serve-key-0123456789', userIds: ['alice'] }]),
     };
     await mem(['add', 'Served from the CLI database', '--user', 'alice'], { env });
-    const child = spawn(process.execPath, ['--import', 'tsx', `${cliRoot}/src/bin.ts`, 'serve', '--port', '0'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', `${cliRoot}/src/bin.ts`, 'serve', '--port', '0', '--read-workers', '1'], {
       cwd: cliRoot,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -416,6 +416,8 @@ describe('mem keys and mem serve', () => {
     expect(((await response.json()) as { results: { text: string }[] }).results.map((item) => item.text)).toEqual([
       'Served from the CLI database',
     ]);
+    // --read-workers reaches the server's settings (its starting line reports them).
+    expect(stderr).toMatch(/"msg":"starting"[^\n]*"readWorkers":1/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
