@@ -89,11 +89,13 @@ export function tracedReranker(reranker: Reranker): Reranker {
   };
 }
 
+/** The number of records a store call returned (0 for a malformed answer, which core refuses later). */
+const length = (result: readonly unknown[]) => (Array.isArray(result) ? result.length : 0);
+
 /** `store`, with every call in a span naming the operation and the number of records it wrote or read. */
 export function tracedVectorStore(store: VectorStore): VectorStore {
   const kind = 'vector_store';
   const call = storeCall(kind, store.provider);
-  const length = (result: readonly unknown[]) => (Array.isArray(result) ? result.length : 0);
   return {
     provider: store.provider,
     get capabilities() {
@@ -184,7 +186,6 @@ export function tracedHistoryStore(store: HistoryStore): HistoryStore {
 export function tracedGraphStore(store: GraphStore): GraphStore {
   const kind = 'graph_store';
   const call = storeCall(kind, store.provider);
-  const length = (result: readonly unknown[]) => (Array.isArray(result) ? result.length : 0);
   return {
     provider: store.provider,
     get capabilities() {
