@@ -246,6 +246,43 @@ describe('keyword search', () => {
     expect((await store.keywordQuery({ scope, text: 'agency', topK: 5 })).map((match) => match.record.id)).toEqual(['researched']);
   });
 
+  it('gives the exact keyword ranking when the best BM25 matches fail a filter or tie past topK', async () => {
+    const store = track(new SqliteVectorStore({ path: ':memory:' }));
+    await store.ensureCollection({ dimensions: 3 });
+    // 30 strong matches of kind x, then 5 weak ones of kind y: more than 4 × topK rank above every y.
+    const strong = Array.from({ length: 30 }, (_, index) =>
+      record(`x${String(index).padStart(2, '0')}`, { text: 'tea tea tea', metadata: { kind: 'x' } }),
+    );
+    const weak = Array.from({ length: 5 }, (_, index) =>
+      record(`y${index}`, { text: 'tea with a long sentence around it', metadata: { kind: 'y' } }),
+    );
+    await store.upsert({ records: [...strong, ...weak] });
+    // A filter made only of negations takes the head-first path; this one leaves every strong match out.
+    const notX: Filter = { op: 'not', filter: { op: 'eq', field: 'kind', value: 'x' } };
+    expect((await store.keywordQuery({ scope, text: 'tea', topK: 3, filter: notX })).map((match) => match.record.id)).toEqual([
+      'y0',
+      'y1',
+      'y2',
+    ]);
+    const kindY: Filter = { op: 'and', filters: [notX, { op: 'not', filter: { op: 'eq', field: 'kind', value: 'z' } }] };
+    expect((await store.keywordQuery({ scope, text: 'tea', topK: 40, filter: kindY })).map((match) => match.record.id)).toEqual(
+      weak.map((memory) => memory.id),
+    );
+    expect(
+      (await store.keywordQuery({ scope, text: 'tea', topK: 3, filter: { op: 'eq', field: 'kind', value: 'y' } })).map(
+        (match) => match.record.id,
+      ),
+    ).toEqual(['y0', 'y1', 'y2']);
+    // Every x ties; stored in reverse id order, so FTS5's own order of the tie is not the id order.
+    const tied = track(new SqliteVectorStore({ path: ':memory:' }));
+    await tied.ensureCollection({ dimensions: 3 });
+    await tied.upsert({ records: [...strong].reverse() });
+    expect((await tied.keywordQuery({ scope, text: 'tea', topK: 3 })).map((match) => match.record.id)).toEqual(['x00', 'x01', 'x02']);
+    expect((await tied.keywordQuery({ scope, text: 'tea', topK: 40 })).map((match) => match.record.id)).toEqual(
+      strong.map((memory) => memory.id),
+    );
+  });
+
   it('keeps scopes apart whose tokens the stemmer would otherwise touch', async () => {
     const store = track(new SqliteVectorStore({ path: ':memory:' }));
     await store.ensureCollection({ dimensions: 3 });

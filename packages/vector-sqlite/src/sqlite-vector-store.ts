@@ -44,6 +44,8 @@ const BLOCKS = 2_097_152;
 
 /** Most occurredAt values of a listing's filter that still read the scope's conversation index (see conversationColumn). */
 const MAX_CONVERSATION_VALUES = 64;
+/** How many times topK matches the first step of a keyword query ranks by BM25 alone (see isExactHead). */
+const KEYWORD_HEAD_FACTOR = 4;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
 const MAX_QUERY_VECTORS = 10_000;
 /** Largest vector length accepted by ensureCollection. */
@@ -277,7 +279,24 @@ export class SqliteVectorStore implements VectorStore {
       const where = this.whereClause(scope, request.filter, false);
       const match = toFtsQuery(request.text, scope);
       if (match === undefined || topK === 0) return [];
-      const rows = this.statement(this.sql.keywordQuery(where.sql)).all(match, ...where.params, topK) as RankedRow[];
+      // A filter that only leaves memories out (core's "not expired", "not procedural") usually
+      // keeps most matches: rank the best matches by BM25 alone (FTS5 ranks without reading the
+      // memories table), then test the scope and filter on those; when that cannot be the exact
+      // answer, the whole ranking. Other filters go straight to the whole ranking, where the head
+      // would seldom hold topK passing matches.
+      if (!onlyExcludes(request.filter)) {
+        const rows = this.statement(this.sql.keywordQuery(where.sql)).all(match, ...where.params, topK) as RankedRow[];
+        return rows.map((row) => ({ record: toRecord(row), score: -row.rank }));
+      }
+      const head = this.statement(this.sql.keywordQueryHead(where.sql)).all(
+        match,
+        topK * KEYWORD_HEAD_FACTOR,
+        ...where.params,
+        topK,
+      ) as (RankedRow & { readonly ranked: number; readonly bound: number })[];
+      const rows = isExactHead(head, topK, topK * KEYWORD_HEAD_FACTOR)
+        ? head
+        : (this.statement(this.sql.keywordQuery(where.sql)).all(match, ...where.params, topK) as RankedRow[]);
       // bm25() is negative, more negative is better; FTS5 floors each term's IDF above 0, so -bm25 > 0.
       return rows.map((row) => ({ record: toRecord(row), score: -row.rank }));
     });
@@ -751,6 +770,22 @@ function buildStatements(table: string) {
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
+    // The head of the keyword ranking: the `?` best matches by BM25 alone (FTS5 ranks without the
+    // memories table), then the scope and filter on those; `ranked` and `bound` (how many it ranked,
+    // and the worst rank among them) tell whether that is the exact answer (see isExactHead).
+    keywordQueryHead: (where: string) => `
+      WITH ranked AS MATERIALIZED (
+        SELECT ${kw}.rowid AS seq, bm25(${kw}, 1.0, 0.0) AS relevance FROM ${kw} WHERE ${kw} MATCH ? ORDER BY relevance LIMIT ?
+      ),
+      top AS (
+        SELECT m.seq AS seq, m.id_order AS id_order, ranked.relevance AS rank
+        FROM ranked CROSS JOIN ${t} AS m ON m.seq = ranked.seq
+        WHERE ${where}
+        ORDER BY rank, m.id_order
+        LIMIT ?
+      )
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank, (SELECT count(*) FROM ranked) AS ranked, (SELECT max(relevance) FROM ranked) AS bound
+      FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
     keywordQuery: (where: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, bm25(${kw}, 1.0, 0.0) AS rank
@@ -891,6 +926,29 @@ function encodeVector(vector: readonly number[], field: string): Buffer {
     floats[index] = value;
   }
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
+}
+
+/**
+ * Whether the head of a keyword ranking (the `limit` best matches by BM25, then the scope and filter)
+ * is the exact answer for `topK`: when FTS5 ranked every match (fewer than `limit`), or when the
+ * `topK` rows that passed all rank strictly better than the worst ranked match, since every match
+ * left out ranks no better than that one. An empty head is never taken as exact.
+ */
+function isExactHead(
+  head: readonly { readonly rank: number; readonly ranked: number; readonly bound: number }[],
+  topK: number,
+  limit: number,
+): boolean {
+  const first = head[0];
+  if (first === undefined) return false;
+  if (first.ranked < limit) return true;
+  return head.length === topK && head[topK - 1]!.rank < first.bound;
+}
+
+/** Whether a filter is absent or only `not` nodes (or an `and` of them): it only leaves memories out. */
+function onlyExcludes(filter: Filter | undefined): boolean {
+  if (filter === undefined || filter.op === 'not') return true;
+  return filter.op === 'and' && filter.filters.every((part) => part.op === 'not');
 }
 
 function decodeVector(blob: Buffer): number[] {
