@@ -573,6 +573,93 @@ describe('ordering and scoring', () => {
     expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);
   });
 
+  it('ranks a narrow occurredAt range through the (scope, occurred_at) index, a wide one in id order, with the same answer', async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    const day = (n: number) => Date.UTC(2024, 0, 1 + n);
+    // Six distinct vectors over 400 memories: many ties, which id order must break the same way in both plans.
+    const vectors = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [1, 1, 0],
+      [0, 0, 1],
+      [1, 0, 1],
+      [0, 0, 0],
+    ];
+    await store.upsert({
+      records: Array.from({ length: 400 }, (_, index) =>
+        record(`r${String((index * 37) % 400).padStart(3, '0')}`, {
+          scope: index % 5 === 4 ? { userId: 'u2' } : scope,
+          vector: vectors[index % vectors.length]!,
+          occurredAt: new Date(day(index % 40) + (index % 3)),
+          metadata: { expiresAt: index % 7 === 0 ? 1000 : 5000 },
+        }),
+      ),
+    });
+    const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: 2000 } };
+    const period = (from: number, to: number): Filter => ({
+      op: 'and',
+      filters: [
+        {
+          op: 'and',
+          filters: [
+            { op: 'gte', field: 'occurredAt', value: day(from) },
+            { op: 'lt', field: 'occurredAt', value: day(to) },
+          ],
+        },
+        notExpired,
+      ],
+    });
+    const cases: [Filter, string][] = [
+      [period(10, 12), 'memories_user_id_occurred'], // 16 of 320 rows
+      [{ op: 'in', field: 'occurredAt', values: [day(3), day(3) + 1, day(3) + 2, day(4) + 1] }, 'memories_user_id_occurred'],
+      [{ op: 'and', filters: [{ op: 'gt', field: 'occurredAt', value: day(37) }, notExpired] }, 'memories_user_id_occurred'],
+      [period(0, 30), 'memories_user_id'], // 240 of 320 rows
+      [{ op: 'lte', field: 'occurredAt', value: day(20) }, 'memories_user_id'],
+    ];
+    for (const [filter, index] of cases) {
+      // The same filter under an `or` names no range, so it is ranked in id order.
+      const walked: Filter = { op: 'or', filters: [filter, { op: 'eq', field: 'occurredAt', value: -1 }] };
+      for (const topK of [5, 30, 400]) {
+        statements.length = 0;
+        const found = await store.query({ scope, vector: [1, 0.5, 0], topK, filter });
+        const any = await store.queryAny({
+          scope,
+          vectors: [
+            [1, 0.5, 0],
+            [0, 0, 1],
+          ],
+          topK,
+          filter,
+        });
+        const ranked = statements.filter((sql) => sql.includes('vec_distance_cosine'));
+        expect(ranked).toHaveLength(2);
+        for (const sql of ranked) expect(sql).toContain(`INDEXED BY "${index}" CROSS JOIN`);
+        const expected = await store.query({ scope, vector: [1, 0.5, 0], topK, filter: walked });
+        const expectedAny = await store.queryAny({
+          scope,
+          vectors: [
+            [1, 0.5, 0],
+            [0, 0, 1],
+          ],
+          topK,
+          filter: walked,
+        });
+        expect(expected.length).toBeGreaterThan(0);
+        expect(found).toEqual(expected);
+        expect(any).toEqual(expectedAny);
+        expect(
+          statements
+            .filter((sql) => sql.includes('vec_distance_cosine'))
+            .slice(2)
+            .join('\n'),
+        ).toContain('INDEXED BY "memories_user_id" CROSS JOIN');
+      }
+    }
+  });
+
   it("tests core's expiry and memory-type filters on the vectors table, so ranking reads no memory row", async () => {
     const statements: string[] = [];
     const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));

@@ -44,6 +44,18 @@ const BLOCKS = 2_097_152;
 
 /** Most occurredAt values of a listing's filter that still read the scope's conversation index (see conversationColumn). */
 const MAX_CONVERSATION_VALUES = 64;
+/**
+ * Most rows of the scope in a query's occurredAt range for which the ranking step reads the scope's
+ * (column, occurred_at) index rather than walking the whole scope in id order (see rankingIndex).
+ */
+const PERIOD_INDEX_ROWS = 1_000;
+/**
+ * The ranking step reads the (column, occurred_at) index only when the scope holds more than this
+ * many times the rows in the range: on 10,000 memories of 384 dimensions in one scope, the two plans
+ * cost the same at about 2,500 rows in range (a quarter), reading a row out of order costing about
+ * four times what testing its occurred_at in an id-order walk does.
+ */
+const PERIOD_INDEX_RATIO = 4;
 /** How many times topK matches the first step of a keyword query ranks by BM25 alone (see isExactHead). */
 const KEYWORD_HEAD_FACTOR = 4;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
@@ -225,7 +237,8 @@ export class SqliteVectorStore implements VectorStore {
       const vector = encodeVector(request.vector, 'vector');
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
-      const rows = this.statement(this.sql.query(where.sql, scopeColumn(scope))).all(vector, ...where.params, topK) as RankedRow[];
+      const index = this.rankingIndex(scope, request.filter);
+      const rows = this.statement(this.sql.query(where.sql, index)).all(vector, ...where.params, topK) as RankedRow[];
       // sqlite-vec yields NULL for a zero vector; core's cosine similarity calls that 0, distance 1.
       return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
     });
@@ -254,7 +267,8 @@ export class SqliteVectorStore implements VectorStore {
       });
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
-      const rows = this.statement(this.sql.queryAny(where.sql, vectors.length, scopeColumn(scope))).all(
+      const index = this.rankingIndex(scope, request.filter);
+      const rows = this.statement(this.sql.queryAny(where.sql, vectors.length, index)).all(
         ...vectors,
         ...where.params,
         topK,
@@ -573,6 +587,29 @@ export class SqliteVectorStore implements VectorStore {
     return { sql: `${scopeCondition.sql} AND ${filterCondition.sql}`, params: [...scopeCondition.params, ...filterCondition.params] };
   }
 
+  /**
+   * The index the ranking step of a vector query walks: the scope's (column, id_order) one, or its
+   * (column, occurred_at) one when the filter pins occurredAt to a range (see occurredRange) that
+   * holds fewer than {@link PERIOD_INDEX_ROWS} of the scope's rows and at most 1 in
+   * {@link PERIOD_INDEX_RATIO} of them, which two capped counts on the indexes tell. The occurred_at
+   * index reads only those rows, but at random places in the scope's run of pages: for a wide range
+   * the walk in id order is faster. Both plans sort by (rank, id_order),
+   * a total order, so the answer is the same either way.
+   */
+  private rankingIndex(scope: Scope, filter: Filter | undefined): string {
+    const column = scopeColumn(scope);
+    const range = occurredRange(filter);
+    if (range === undefined) return column;
+    const field = SCOPE_COLUMNS.find(([, name]) => name === column)![0];
+    const id = scope[field];
+    const inRange = (this.statement(this.sql.countInPeriod(column)).get(id, range.from, range.to, PERIOD_INDEX_ROWS) as { count: number })
+      .count;
+    if (inRange >= PERIOD_INDEX_ROWS) return column;
+    const cap = inRange * PERIOD_INDEX_RATIO + 1;
+    const inScope = (this.statement(this.sql.countInScope(column)).get(id, cap) as { count: number }).count;
+    return inScope >= cap ? `${column}_occurred` : column;
+  }
+
   private statement(sql: string): Database.Statement {
     return this.statements.get(sql);
   }
@@ -749,27 +786,37 @@ function buildStatements(table: string) {
       ON CONFLICT (seq) DO UPDATE SET expires_at = excluded.expires_at, memory_type = excluded.memory_type, embedding = excluded.embedding`,
     // Rank inside the scope (index on the scope column), then read whole rows for the topK only,
     // so the sorter never carries the other rows' columns.
-    // The ranking step walks the scope's (column, id_order) index, named so that SQLite does not take
-    // the (column, occurred_at) one when a filter needs the memory rows: id order is (nearly) the
-    // order rows were written in, so it reads the scope's run of pages in order, not at random.
-    query: (where: string, column: string) => `
+    // The ranking step walks the index `index` names (see rankingIndex): the scope's (column, id_order)
+    // one, named so that SQLite does not take the (column, occurred_at) one when a filter needs the
+    // memory rows (id order is (nearly) the order rows were written in, so it reads the scope's run of
+    // pages in order, not at random), or the (column, occurred_at) one for a narrow occurredAt range.
+    query: (where: string, index: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, COALESCE(vec_distance_cosine(v.embedding, ?), 1.0) AS rank
-        FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
+        FROM ${t} AS m INDEXED BY "${table}_${index}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
-    queryAny: (where: string, count: number, column: string) => `
+    queryAny: (where: string, count: number, index: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order, ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
-        FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
+        FROM ${t} AS m INDEXED BY "${table}_${index}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
+    // How many of the scope's rows have occurred_at in [?, ?], counted up to the last `?` (index only).
+    countInPeriod: (column: string) => `
+      SELECT count(*) AS count FROM (
+        SELECT 1 FROM ${t} INDEXED BY "${table}_${column}_occurred" WHERE ${column} = ? AND occurred_at >= ? AND occurred_at <= ? LIMIT ?
+      )`,
+    // How many rows the scope holds, counted up to `?` (index only; the (column, occurred_at) index
+    // has smaller entries than the id-order one, and countInPeriod has just read part of it).
+    countInScope: (column: string) =>
+      `SELECT count(*) AS count FROM (SELECT 1 FROM ${t} INDEXED BY "${table}_${column}_occurred" WHERE ${column} = ? LIMIT ?)`,
     // The head of the keyword ranking: the `?` best matches by BM25 alone (FTS5 ranks without the
     // memories table), then the scope and filter on those; `ranked` and `bound` (how many it ranked,
     // and the worst rank among them) tell whether that is the exact answer (see isExactHead).
@@ -836,6 +883,36 @@ function conversationColumn(scope: Scope, filter: Filter | undefined): string | 
   const pinned = filter.op === 'and' ? Array.isArray(filter.filters) && filter.filters.some(pinsOccurredAt) : pinsOccurredAt(filter);
   if (!pinned) return undefined;
   return scopeColumn(scope);
+}
+
+/**
+ * The bounds (inclusive, in ms) a filter puts on occurredAt, or `undefined` when it puts none: the
+ * conditions `gt`, `gte`, `lt`, `lte`, `eq` and `in` on occurredAt that every match must meet (the
+ * filter itself, or any of its `and`s, nested or not), as core's hybrid search sends for a query
+ * that names a period. Only a hint for choosing an index: the range may hold more rows than match.
+ */
+function occurredRange(filter: Filter | undefined): { from: number; to: number } | undefined {
+  let from = Number.NEGATIVE_INFINITY;
+  let to = Number.POSITIVE_INFINITY;
+  let bounded = false;
+  const visit = (node: Filter, depth: number): void => {
+    if (typeof node !== 'object' || node === null || depth > 8) return;
+    if (node.op === 'and') {
+      if (Array.isArray(node.filters)) for (const child of node.filters) visit(child, depth + 1);
+      return;
+    }
+    if (!('field' in node) || node.field !== 'occurredAt') return;
+    const values = node.op === 'in' ? (Array.isArray(node.values) ? node.values : []) : 'value' in node ? [node.value] : [];
+    const numbers = values.filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+    if (numbers.length === 0 || (node.op !== 'in' && numbers.length !== values.length)) return;
+    const least = numbers.reduce((a, b) => Math.min(a, b));
+    const most = numbers.reduce((a, b) => Math.max(a, b));
+    if (node.op === 'gt' || node.op === 'gte' || node.op === 'eq' || node.op === 'in') from = Math.max(from, least);
+    if (node.op === 'lt' || node.op === 'lte' || node.op === 'eq' || node.op === 'in') to = Math.min(to, most);
+    bounded ||= ['gt', 'gte', 'lt', 'lte', 'eq', 'in'].includes(node.op);
+  };
+  if (filter !== undefined) visit(filter, 0);
+  return bounded ? { from, to } : undefined;
 }
 
 /**
