@@ -52,6 +52,9 @@ Options:
   --scopes N             scale: scopes the memories are spread over (default 100; 1 puts every memory in one scope)
   --dimensions N         scale: vector dimensions (default 1536)
   --adds N               scale: Memory.add calls measured per size, in one scope (default 50; 0 skips them)
+  --scale-stores DIR     scale: keep each filled store in DIR and measure one already there (same size,
+                         dimensions, scopes and texts) instead of inserting again; runs with --adds > 0 change
+                         the store, so the next run fills it afresh
   --texts KIND           scale: memory texts: longmemeval (the LongMemEval oracle's turns, real lengths; default)
                          or short (one-line synthetic sentences)
   --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
@@ -98,6 +101,7 @@ const { values, positionals } = parseArgs({
     dimensions: { type: 'string', default: '1536' },
     adds: { type: 'string', default: '50' },
     texts: { type: 'string', default: 'longmemeval' },
+    'scale-stores': { type: 'string' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
     'reranker-path': { type: 'string' },
@@ -213,6 +217,7 @@ for (const part of parts) {
         queries: quick ? 50 : integer('queries', values.queries),
         adds: quick ? 10 : integer('adds', values.adds),
         ...(values.texts === 'longmemeval' ? { longMemEvalPath: resolve(values.longmemeval!) } : {}),
+        ...(values['scale-stores'] ? { storeDirectory: resolve(values['scale-stores']) } : {}),
       }),
     );
     const saved = save('scale', result, seconds);

@@ -1,6 +1,6 @@
 // One store size of part 2, in its own process so its peak memory (maxRSS) is its own.
 // Forked by scale.ts with the options as JSON in argv[2]; sends the result back over IPC.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Filter } from '@mem/core/adapter';
@@ -23,7 +23,23 @@ export interface ScaleWorkerOptions {
   readonly adds: number;
   /** LongMemEval oracle folder: memory texts are its turns (real lengths), queries its questions; absent: one-line texts. */
   readonly longMemEvalPath?: string;
-  readonly directory?: string;
+  /**
+   * Keep the filled store in this folder and, when a store of the same size, dimensions, scopes and
+   * texts is already there (its sidecar `.json` is written once the insert is complete), measure it
+   * instead of inserting again: a 1M-memory store takes a quarter of an hour to fill.
+   */
+  readonly storeDirectory?: string;
+}
+
+/** What a kept store's sidecar records: what it holds and how fast it was filled. */
+interface KeptStore {
+  readonly size: number;
+  readonly dimensions: number;
+  readonly scopes: number;
+  readonly texts: string;
+  readonly insertSeconds: number;
+  readonly diskBytes: number;
+  readonly textLengths: { readonly medianChars: number; readonly p95Chars: number };
 }
 
 export interface ScaleWorkerResult {
@@ -34,6 +50,13 @@ export interface ScaleWorkerResult {
   readonly scopes: number;
   readonly scopeSize: number;
   readonly insert: { readonly seconds: number; readonly recordsPerSecond: number };
+  /** The store was filled by an earlier run (kept with --scale-stores); insert and disk figures are that run's. */
+  readonly reused?: boolean;
+  /**
+   * Milliseconds from opening the filled file (a new SqliteVectorStore and ensureCollection) to the
+   * first store.query answer in scope 0, with the file in the OS page cache (absent in older results).
+   */
+  readonly openToFirstQueryMs?: number;
   readonly diskBytes: number;
   readonly rssBeforeMiB: number;
   readonly peakRssMiB: number;
@@ -90,46 +113,70 @@ function lengths(texts: readonly string[]): { medianChars: number; p95Chars: num
 }
 
 async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
-  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'mem-bench-scale-'));
-  const path = join(directory, 'scale.db');
+  const textsKind = options.longMemEvalPath ? 'longmemeval' : 'short';
+  const directory = options.storeDirectory ?? mkdtempSync(join(tmpdir(), 'mem-bench-scale-'));
+  mkdirSync(directory, { recursive: true });
+  const name = options.storeDirectory ? `scale-${options.size}x${options.dimensions}-${options.scopes}scopes-${textsKind}.db` : 'scale.db';
+  const path = join(directory, name);
+  const sidecar = `${path}.json`;
   const real = options.longMemEvalPath ? longMemEvalTexts(options.longMemEvalPath) : undefined;
   const queryTexts = real?.questions ?? QUERY_TEXTS;
   const rssBefore = process.memoryUsage().rss;
   const synthetic = new SyntheticMemories(options.dimensions, options.scopes, 11, real?.turns);
+  const kept = options.storeDirectory && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as KeptStore) : undefined;
+  const reused =
+    kept !== undefined &&
+    kept.size === options.size &&
+    kept.dimensions === options.dimensions &&
+    kept.scopes === options.scopes &&
+    kept.texts === textsKind;
   const storedTexts: string[] = [];
-  // Keep scope 0's vectors (and their categories) for the lower bound.
-  const scopeVectors: Float32Array[] = [];
-  const scopeIds: string[] = [];
-  const scopeCategories: string[] = [];
-  let store = new SqliteVectorStore({ path });
-  await store.ensureCollection({ dimensions: options.dimensions });
   let insertMs = 0;
-  const progress = new Progress(`insert ${options.size.toLocaleString('en-US')}`, options.size);
-  for (let start = 0; start < options.size; start += options.batch) {
-    const records = synthetic.batch(start, Math.min(options.batch, options.size - start));
-    for (const record of records) {
-      if (storedTexts.length < 20_000) storedTexts.push(record.text);
-      if (record.scope.userId === 'user-0') {
-        scopeVectors.push(Float32Array.from(record.vector));
-        scopeIds.push(record.id);
-        scopeCategories.push(String(record.metadata['category']));
-      }
+  let diskBytes = 0;
+  if (reused) {
+    insertMs = kept.insertSeconds * 1000;
+    diskBytes = kept.diskBytes;
+    // The queries draw from the same seeded generator as a fresh run: skip the memories' draws.
+    for (let start = 0; start < options.size; start += options.batch) synthetic.batch(start, Math.min(options.batch, options.size - start));
+  } else {
+    for (const file of readdirSync(directory)) if (file.startsWith(name)) rmSync(join(directory, file), { force: true });
+    const filling = new SqliteVectorStore({ path });
+    await filling.ensureCollection({ dimensions: options.dimensions });
+    const progress = new Progress(`insert ${options.size.toLocaleString('en-US')}`, options.size);
+    for (let start = 0; start < options.size; start += options.batch) {
+      const records = synthetic.batch(start, Math.min(options.batch, options.size - start));
+      for (const record of records) if (storedTexts.length < 20_000) storedTexts.push(record.text);
+      const begin = performance.now();
+      await filling.upsert({ records });
+      insertMs += performance.now() - begin;
+      if ((start / options.batch) % 10 === 9) progress.tick(start + records.length);
     }
-    const begin = performance.now();
-    await store.upsert({ records });
-    insertMs += performance.now() - begin;
-    if ((start / options.batch) % 10 === 9) progress.tick(start + records.length);
+    progress.done();
+    await filling.close();
+    diskBytes = readdirSync(directory)
+      .filter((file) => file.startsWith(name) && !file.endsWith('.json'))
+      .reduce((total, file) => total + statSync(join(directory, file)).size, 0);
+    if (options.storeDirectory) {
+      const record: KeptStore = {
+        size: options.size,
+        dimensions: options.dimensions,
+        scopes: options.scopes,
+        texts: textsKind,
+        insertSeconds: insertMs / 1000,
+        diskBytes,
+        textLengths: lengths(storedTexts),
+      };
+      writeFileSync(sidecar, JSON.stringify(record));
+    }
   }
-  progress.done();
-  await store.close();
-  const diskBytes = readdirSync(directory)
-    .filter((name) => name.startsWith('scale.db'))
-    .reduce((total, name) => total + statSync(join(directory, name)).size, 0);
 
-  store = new SqliteVectorStore({ path });
-  await store.ensureCollection({ dimensions: options.dimensions });
-  const random = seededRandom(99);
   const queryVectors = Array.from({ length: options.queries }, () => synthetic.vector());
+  const opening = performance.now();
+  const store = new SqliteVectorStore({ path });
+  await store.ensureCollection({ dimensions: options.dimensions });
+  await store.query({ scope: { userId: 'user-0' }, vector: queryVectors[0]!, topK: 10 });
+  const openToFirstQueryMs = performance.now() - opening;
+  const random = seededRandom(99);
   const scopeOf = (q: number) => ({ userId: `user-${q % options.scopes}` });
   const category = (q: number) => CATEGORIES[q % CATEGORIES.length]!;
   const filterOf = (q: number): Filter => ({ op: 'eq', field: 'category', value: category(q) });
@@ -163,6 +210,9 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   };
   const search = await time((q) => searchOnce(q, false));
   const searchFiltered = await time((q) => searchOnce(q, true));
+  // Peak memory of filling and searching, before this process reads scope 0 back for the bounds.
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const { vectors: scopeVectors, ids: scopeIds, categories: scopeCategories } = await readScope(store, 'user-0');
   const scanQuery = Float32Array.from(queryVectors[0]!);
   const filteredVectors = scopeVectors.filter((_, index) => scopeCategories[index] === category(0));
   const scanLowerBound = await time(() => scanOnce(scopeVectors, scanQuery));
@@ -170,7 +220,9 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const recall = await recallAt10(store, scopeVectors, scopeIds, queryVectors.slice(0, 20));
   await memory.close();
   const add = options.adds > 0 ? await measureAdds(path, options, synthetic, real?.turns ?? QUERY_TEXTS) : undefined;
-  if (!options.directory) rmSync(directory, { recursive: true, force: true });
+  // The adds changed the store: a kept one is filled afresh by the next run.
+  if (add && options.storeDirectory) rmSync(sidecar, { force: true });
+  if (!options.storeDirectory) rmSync(directory, { recursive: true, force: true });
   const seconds = insertMs / 1000;
   return {
     size: options.size,
@@ -179,9 +231,11 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     scopes: options.scopes,
     scopeSize: scopeVectors.length,
     insert: { seconds, recordsPerSecond: options.size / seconds },
+    ...(reused ? { reused: true } : {}),
+    openToFirstQueryMs,
     diskBytes,
     rssBeforeMiB: rssBefore / 2 ** 20,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB,
     query: summarize(query),
     queryFiltered: summarize(queryFiltered),
     search: summarize(search),
@@ -189,9 +243,28 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     scanLowerBound: summarize(scanLowerBound),
     scanLowerBoundFiltered: summarize(scanLowerBoundFiltered),
     recall,
-    texts: { source: real ? 'LongMemEval oracle turns' : 'one-line synthetic sentences', ...lengths(storedTexts) },
+    texts: {
+      source: real ? 'LongMemEval oracle turns' : 'one-line synthetic sentences',
+      ...(reused ? kept.textLengths : lengths(storedTexts)),
+    },
     ...(add ? { add } : {}),
   };
+}
+
+/** A scope's vectors (as float32, as stored), ids and categories, read back from the store in id order. */
+async function readScope(
+  store: SqliteVectorStore,
+  userId: string,
+): Promise<{ vectors: Float32Array[]; ids: string[]; categories: string[] }> {
+  const vectors: Float32Array[] = [];
+  const ids: string[] = [];
+  const categories: string[] = [];
+  for await (const record of store.list({ scope: { userId } })) {
+    vectors.push(Float32Array.from(record.vector));
+    ids.push(record.id);
+    categories.push(String(record.metadata['category']));
+  }
+  return { vectors, ids, categories };
 }
 
 /** recall@10 of store.query in scope 0 (user-0) against an exact ranking of its vectors, over `queries`. */

@@ -13,6 +13,8 @@ export interface ScaleOptions {
   readonly adds: number;
   /** LongMemEval oracle folder for real-length texts; absent: one-line synthetic texts. */
   readonly longMemEvalPath?: string;
+  /** Keep each size's filled store here and reuse it in later runs (see ScaleWorkerOptions.storeDirectory). */
+  readonly storeDirectory?: string;
 }
 
 export interface ScaleResult {
@@ -54,6 +56,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         batch: 1000,
         adds: options.adds,
         ...(options.longMemEvalPath ? { longMemEvalPath: options.longMemEvalPath } : {}),
+        ...(options.storeDirectory ? { storeDirectory: options.storeDirectory } : {}),
       }),
     );
     const row = rows.at(-1)!;
