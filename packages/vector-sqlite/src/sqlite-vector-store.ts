@@ -709,6 +709,14 @@ function buildStatements(table: string) {
   // Rows of a memory and its vector, joined in that order (CROSS JOIN fixes it): the scope's index
   // picks the memories, the vectors table is read by key.
   const withVectors = `${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq`;
+  // A listing through the (column, occurred_at) index of its scope column `index` (see conversationColumn):
+  // `rest` (WHERE … ORDER BY m.id_order … LIMIT ?) picks and sorts keys, then whole rows are read in that order.
+  const sortedFirst = (index: string, rest: string, direction: 'ASC' | 'DESC') => `
+      WITH picked AS (
+        SELECT m.seq AS seq, m.id_order AS id_order FROM ${t} AS m INDEXED BY "${table}_${index}_occurred" CROSS JOIN ${vectors} AS v ON v.seq = m.seq ${rest}
+      )
+      SELECT ${RECORD_COLUMNS}, m.id_order FROM picked CROSS JOIN ${t} AS m ON m.seq = picked.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq
+      ORDER BY picked.id_order ${direction}`;
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
@@ -847,11 +855,17 @@ function buildStatements(table: string) {
       `SELECT ${RECORD_COLUMNS} FROM ${t} AS m INDEXED BY "${table}_hash" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.hash IN (SELECT value FROM json_each(?)) AND ${scope} ORDER BY m.id_order`,
     delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
     // `index`: a scope column whose (column, occurred_at) index the plan must use (see conversationColumn);
-    // without it SQLite walks the scope in id order, reading every row to test occurred_at.
+    // without it SQLite walks the scope in id order, reading every row to test occurred_at. The rows
+    // found through that index come in occurred_at order, so they are sorted by id first (seq and
+    // id_order only, a small sort) and read whole afterwards, not carried whole through the sorter.
     list: (where: string, index?: string) =>
-      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m${indexedBy(table, index)} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`,
+      index === undefined
+        ? `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`
+        : sortedFirst(index, `WHERE m.id_order > ? AND ${where} ORDER BY m.id_order LIMIT ?`, 'ASC'),
     listDescending: (where: string, bounded: boolean, index?: string) =>
-      `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m${indexedBy(table, index)} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`,
+      index === undefined
+        ? `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`
+        : sortedFirst(index, `WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`, 'DESC'),
     scopes: (where: string) =>
       `SELECT m.user_id, m.agent_id, m.run_id, COUNT(*) AS count FROM ${t} AS m WHERE ${where}
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
@@ -862,10 +876,6 @@ function buildStatements(table: string) {
 /** The scope column a scoped read walks: the first of userId, agentId, runId the scope sets. */
 function scopeColumn(scope: Scope): string {
   return SCOPE_COLUMNS.find(([field]) => scope[field] !== undefined)![1];
-}
-
-function indexedBy(table: string, column: string | undefined): string {
-  return column === undefined ? '' : ` INDEXED BY "${table}_${column}_occurred"`;
 }
 
 /**
