@@ -622,6 +622,50 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   },
 
   {
+    name: 'listKeys (optional): the ids, createdAt and occurredAt list gives, in its order, inside the scope, with a filter, cut at limit',
+    requires: (store) => (store.listKeys ? undefined : 'the store has no listKeys (an optional method)'),
+    async run(store, helpers) {
+      const day = (n: number) => new Date(Date.UTC(2024, 4, n, 15));
+      const scopes: Scope[] = [{ userId: 'user-a' }, { userId: 'user-b' }];
+      const records = Array.from({ length: 24 }, (_, index) =>
+        helpers.record({
+          id: helpers.id(((index * 7) % 24) + 1),
+          scope: scopes[index % 2]!,
+          createdAt: new Date(Date.UTC(2024, 4, 1, 12, 59 - index)),
+          occurredAt: day(1 + (index % 3)),
+        }),
+      );
+      await helpers.write(records);
+      await waitUntilVisible(store, helpers, records);
+      const keysOf = (items: readonly { id: string; createdAt: Date; occurredAt: Date }[]) =>
+        items.map((item) => [item.id, item.createdAt.getTime(), item.occurredAt.getTime()]);
+      // Conversations by occurredAt, as search reads them (`in`), or a range where the store has no `in`.
+      const operators = store.capabilities.filterOperators;
+      const conversation: Filter | undefined = operators.has('in')
+        ? { op: 'in', field: 'occurredAt', values: [day(1).getTime(), day(3).getTime()] }
+        : operators.has('and') && operators.has('gte') && operators.has('lte')
+          ? {
+              op: 'and',
+              filters: [
+                { op: 'gte', field: 'occurredAt', value: day(2).getTime() },
+                { op: 'lte', field: 'occurredAt', value: day(3).getTime() },
+              ],
+            }
+          : undefined;
+      for (const scope of scopes) {
+        for (const filter of conversation ? [undefined, conversation] : [undefined]) {
+          const listed: MemoryRecord[] = await collect(store.list({ scope, ...(filter ? { filter } : {}) }));
+          assert.ok(listed.length > 2, `records listed in ${JSON.stringify(scope)}`);
+          const keys = await store.listKeys!({ scope, limit: 100, ...(filter ? { filter } : {}) });
+          assert.deepEqual(keysOf(keys), keysOf(listed), `listKeys in ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`);
+          const cut = await store.listKeys!({ scope, limit: 2, ...(filter ? { filter } : {}) });
+          assert.deepEqual(keysOf(cut), keysOf(listed.slice(0, 2)), `listKeys with limit 2 in ${JSON.stringify(scope)}`);
+        }
+      }
+    },
+  },
+
+  {
     name: 'list: the after cursor and a filter combine',
     requires: needsOneOf(EVEN_FILTERS),
     async run(store, helpers) {

@@ -26,6 +26,7 @@ export type {
   TextChatMessage,
   HistoryEvent,
   HistoryEventKind,
+  MemoryKey,
   MemoryRecord,
   MemoryType,
   Metadata,

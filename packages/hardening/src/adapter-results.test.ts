@@ -37,6 +37,7 @@ type Target =
   | 'vectorStore.keywordQuery'
   | 'vectorStore.get'
   | 'vectorStore.list'
+  | 'vectorStore.listKeys'
   | 'historyStore.list'
   | 'historyStore.listPending'
   | 'graphStore.neighbors'
@@ -51,6 +52,7 @@ const TARGETS: readonly Target[] = [
   'vectorStore.keywordQuery',
   'vectorStore.get',
   'vectorStore.list',
+  'vectorStore.listKeys',
   'historyStore.list',
   'historyStore.listPending',
   'graphStore.neighbors',
@@ -256,6 +258,12 @@ function valid(target: Target, result: unknown, request: Record<string, unknown>
           (record) =>
             isRecord(record, call) && (target === 'vectorStore.list' || (request.ids as string[]).includes((record as { id: string }).id)),
         )
+      );
+    case 'vectorStore.listKeys':
+      return (
+        Array.isArray(result) &&
+        result.length <= (request.limit as number) &&
+        result.every((key) => isPlainObject(key) && isText(key.id) && key.id !== '' && isDate(key.createdAt) && isDate(key.occurredAt))
       );
     case 'historyStore.list':
       return (

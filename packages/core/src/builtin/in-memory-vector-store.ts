@@ -4,7 +4,7 @@ import { DimensionMismatchError, MemError, UnsupportedCapabilityError, throwIfAb
 import { FILTER_OPERATORS, evaluateFilter, filterOperatorsUsed, type Filter } from '../contract/filter';
 import type { VectorStore } from '../contract/interfaces';
 import { scopeContains, validateScope } from '../contract/scope';
-import type { Call, MemoryRecord, ScopedCall, VectorMatch } from '../contract/types';
+import type { Call, MemoryKey, MemoryRecord, ScopedCall, VectorMatch } from '../contract/types';
 import { compareIds } from '../kit/ids';
 import { cosineSimilarity } from '../kit/vector-math';
 
@@ -119,6 +119,17 @@ export class InMemoryVectorStore implements VectorStore {
       .filter((record) => request.after === undefined || compareIds(record.id, request.after) > 0)
       .sort((a, b) => compareIds(a.id, b.id));
     for (const record of records) yield copyRecord(record);
+  }
+
+  /** The id, createdAt and occurredAt of the first `limit` records in scope matching `filter`, in ascending id order. */
+  async listKeys(request: ScopedCall<{ filter?: Filter; limit: number }>): Promise<MemoryKey[]> {
+    throwIfAborted(request.signal, 'in-memory listKeys');
+    validateScope(request.scope);
+    this.checkFilter(request.filter);
+    return this.matching(request)
+      .sort((a, b) => compareIds(a.id, b.id))
+      .slice(0, request.limit)
+      .map((record) => ({ id: record.id, createdAt: new Date(record.createdAt), occurredAt: new Date(record.occurredAt) }));
   }
 
   async reset(): Promise<void> {

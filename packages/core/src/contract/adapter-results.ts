@@ -1,7 +1,15 @@
 import { ProviderResponseInvalidError } from './errors';
 import type { GraphEntityMatch, GraphRelation, LLMResponse } from './interfaces';
 import { scopeContains, scopeKey } from './scope';
-import { SCOPE_FIELDS, type HistoryEvent, type IdempotencyRecord, type MemoryRecord, type Scope, type VectorMatch } from './types';
+import {
+  SCOPE_FIELDS,
+  type HistoryEvent,
+  type IdempotencyRecord,
+  type MemoryKey,
+  type MemoryRecord,
+  type Scope,
+  type VectorMatch,
+} from './types';
 
 // Every result an adapter returns is read against the contract before core uses it. A result that
 // does not match is a ProviderResponseInvalidError naming the adapter (its provider), the operation
@@ -155,6 +163,19 @@ export function readRecords(
 /** One record of a listing, inside the call's scope. */
 export function readListedRecord(value: unknown, index: number, source: ResultSource & { readonly scope: Scope }): MemoryRecord {
   return readRecord(value, `records[${index}]`, source.scope, failure(source));
+}
+
+/** Keys of `listKeys`: a non-empty id and valid dates each, no more than the call's `limit`. */
+export function readKeys(value: unknown, source: ResultSource & { readonly limit: number }): MemoryKey[] {
+  const fail = failure(source);
+  const keys = list(value, 'keys', fail);
+  if (keys.length > source.limit) fail(`keys holds ${keys.length} keys, more than the limit of ${source.limit}`);
+  keys.forEach((item, index) => {
+    if (!isObject(item)) return fail(`keys[${index}] is ${describe(item)}, not { id, createdAt, occurredAt }`);
+    if (typeof item.id !== 'string' || item.id === '') fail(`keys[${index}].id is not a non-empty string`);
+    for (const key of ['createdAt', 'occurredAt'] as const) if (!isDate(item[key])) fail(`keys[${index}].${key} is not a valid Date`);
+  });
+  return keys as MemoryKey[];
 }
 
 /** Matches of `query` or `keywordQuery`: a finite score and a record inside the call's scope. */

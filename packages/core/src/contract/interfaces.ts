@@ -1,6 +1,6 @@
 import type { GraphStoreCapabilities, HistoryStoreCapabilities, LLMCapabilities, VectorStoreCapabilities } from './capabilities';
 import type { Filter } from './filter';
-import type { Call, HistoryEvent, IdempotencyRecord, MemoryRecord, Scope, ScopedCall, VectorMatch } from './types';
+import type { Call, HistoryEvent, IdempotencyRecord, MemoryKey, MemoryRecord, Scope, ScopedCall, VectorMatch } from './types';
 
 /** A JSON Schema object (draft 2020-12 subset that OpenAI strict mode and Anthropic tools accept). */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -146,6 +146,13 @@ export interface VectorStore {
   delete(request: ScopedCall<{ readonly ids: readonly string[] }>): Promise<void>;
   /** Every record in scope that matches `filter`, in ascending id order, after `after` if given; pages lazily. */
   list(request: ScopedCall<{ readonly filter?: Filter; readonly after?: string }>): AsyncIterable<MemoryRecord>;
+  /**
+   * Optional: the id, `createdAt` and `occurredAt` of the records in scope that match `filter`, in
+   * ascending id order, the first `limit` of them, without reading texts or vectors. `search` reads the
+   * conversations of its best candidates through it and then `get`s only the neighbours it does not
+   * hold yet; a store without it is read with `list`, whole records.
+   */
+  listKeys?(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number }>): Promise<MemoryKey[]>;
   /** Deletes every record in every scope. */
   reset(request?: Call<object>): Promise<void>;
   close(): Promise<void>;

@@ -68,6 +68,13 @@ export interface MemoryRecord {
   readonly occurredAt: Date;
 }
 
+/** What {@link VectorStore.listKeys} gives of a record: enough to order a conversation, no text or vector. */
+export interface MemoryKey {
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly occurredAt: Date;
+}
+
 /** When `record` expires, or `undefined` when it never does (no {@link EXPIRES_AT_KEY}, or not a finite number). */
 export function expiresAtOf(record: { readonly metadata: Metadata }): Date | undefined {
   const value = Object.hasOwn(record.metadata, EXPIRES_AT_KEY) ? record.metadata[EXPIRES_AT_KEY] : undefined;

@@ -168,6 +168,48 @@ describe('hybridSearch: the memories stored next to a strong match come with it'
     expect(ranked.find((match) => match.record.id === 'c3')!.score).toBeCloseTo(-1, 6);
   });
 
+  it("reads the conversations' keys with listKeys and gets only the neighbours it lacks: the ranking of a whole listing", async () => {
+    const inner = await storeWith([...conversation, ...others]);
+    const calls: string[] = [];
+    const gets: string[][] = [];
+    const keyed = Object.assign(Object.create(inner) as InMemoryVectorStore, {
+      list: (request: Parameters<InMemoryVectorStore['list']>[0]) => {
+        calls.push('list');
+        return inner.list(request);
+      },
+      listKeys: (request: Parameters<InMemoryVectorStore['listKeys']>[0]) => {
+        calls.push('listKeys');
+        return inner.listKeys(request);
+      },
+      get: (request: Parameters<InMemoryVectorStore['get']>[0]) => {
+        calls.push('get');
+        gets.push([...request.ids]);
+        return inner.get(request);
+      },
+    });
+    const listed = Object.assign(Object.create(inner) as InMemoryVectorStore, { listKeys: undefined });
+    const ranking = { keywordWeight: 0.7, conversationWeight: 0.2, neighborWeight: 0.35 };
+    const shape = (ranked: Awaited<ReturnType<typeof search>>) =>
+      ranked.map((match) => [match.record.id, match.fusedScore, match.score, match.record.text]);
+    const byKeys = await search(keyed, 'adopt', [1, 0, 0], ranking);
+    expect(calls).toEqual(['listKeys', 'get']);
+    // The neighbours of c2 (the match) that neither list found, in storing order; c2 itself and c5
+    // (three places away) are not read.
+    expect(gets).toEqual([['c1', 'c3', 'c4']]);
+    expect(byKeys.map((match) => match.record.id)).toContain('c3');
+    expect(shape(byKeys)).toEqual(shape(await search(listed, 'adopt', [1, 0, 0], ranking)));
+  });
+
+  it('gives no neighbour support when the conversations hold more than 400 memories, listed by keys or whole', async () => {
+    const crowd = Array.from({ length: 400 }, (_, index) => stored(`z${String(index).padStart(3, '0')}`, `chatter ${index}`, [0, 0, 1], 6));
+    const inner = await storeWith([...conversation, ...crowd]);
+    const listed = Object.assign(Object.create(inner) as InMemoryVectorStore, { listKeys: undefined });
+    for (const store of [inner, listed]) {
+      const ranked = await search(store, 'adopt', [1, 0, 0], { keywordWeight: 1, conversationWeight: 0, neighborWeight: 0.35 });
+      expect(ranked.map((match) => match.record.id)).not.toContain('c3');
+    }
+  });
+
   it('adds no neighbour that the search filter excludes', async () => {
     const store = await storeWith([...conversation, ...others]);
     const ranked = await hybridSearch(store, {

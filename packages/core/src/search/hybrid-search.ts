@@ -1,6 +1,6 @@
-import type { Filter } from '../contract/filter';
+import { splitFilter, type Filter } from '../contract/filter';
 import type { VectorStore } from '../contract/interfaces';
-import type { MemoryRecord, Scope, VectorMatch } from '../contract/types';
+import type { MemoryKey, MemoryRecord, Scope, VectorMatch } from '../contract/types';
 import { cosineSimilarity } from '../kit/vector-math';
 import { filteredKeywordQuery, filteredQuery, scanScope } from '../store/filtered-reads';
 import { periodFit, periodRange, queryPeriod } from './query-dates';
@@ -149,12 +149,16 @@ export async function hybridSearch(
 }
 
 /**
- * Reads the conversations of the best {@link NEIGHBOR_SEEDS} candidates (one `list` of the scope,
- * filtered by their `occurredAt` and the search's filter), adds each memory within
- * {@link NEIGHBOR_DISTANCE} places of a candidate to `candidates` (own score 0), and returns, per
- * memory of those conversations, the best own score among its neighbours. Order within a
- * conversation is the order of storing (`createdAt`, then id). When the conversations hold more than
+ * Reads the conversations of the best {@link NEIGHBOR_SEEDS} candidates (the scope's memories with
+ * their `occurredAt`, through the search's filter), adds each memory within {@link NEIGHBOR_DISTANCE}
+ * places of a candidate to `candidates` (own score 0), and returns, per memory of those
+ * conversations, the best own score among its neighbours. Order within a conversation is the order
+ * of storing (`createdAt`, then id). When the conversations hold more than
  * {@link NEIGHBOR_READ_LIMIT} memories, nothing is added and no support is given.
+ *
+ * A store with `listKeys` (and the whole filter native to it) gives the conversations' ids and dates
+ * only, and the few neighbours not yet among the candidates are read with one `get`; otherwise the
+ * conversations are listed whole.
  */
 async function readNeighbors(
   store: VectorStore,
@@ -168,37 +172,85 @@ async function readNeighbors(
     .map(([id]) => candidates.get(id)!.record);
   const times = [...new Set(seeds.map((record) => record.occurredAt.getTime()))];
   const conversation: Filter = { op: 'in', field: 'occurredAt', values: times };
-  const conversations = new Map<number, MemoryRecord[]>();
-  let read = 0;
-  for await (const record of scanScope(store, {
-    scope: request.scope,
-    filter: request.filter ? { op: 'and', filters: [request.filter, conversation] } : conversation,
-    signal: request.signal,
-  })) {
-    if (++read > NEIGHBOR_READ_LIMIT) return new Map();
-    const key = record.occurredAt.getTime();
-    const members = conversations.get(key);
-    if (members) members.push(record);
-    else conversations.set(key, [record]);
+  const filter: Filter = request.filter ? { op: 'and', filters: [request.filter, conversation] } : conversation;
+  const members = await readConversations(store, { ...request, filter });
+  if (members === undefined) return new Map();
+  const conversations = new Map<number, MemoryKey[]>();
+  for (const member of members) {
+    const key = member.occurredAt.getTime();
+    const group = conversations.get(key);
+    if (group) group.push(member);
+    else conversations.set(key, [member]);
   }
   const support = new Map<string, number>();
-  for (const members of conversations.values()) {
-    members.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    members.forEach((record, index) => {
+  const joining: MemoryKey[] = [];
+  for (const group of conversations.values()) {
+    group.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    group.forEach((member, index) => {
       let best = 0;
       for (let step = -NEIGHBOR_DISTANCE; step <= NEIGHBOR_DISTANCE; step++) {
-        const neighbor = step === 0 ? undefined : members[index + step];
+        const neighbor = step === 0 ? undefined : group[index + step];
         if (neighbor) best = Math.max(best, own.get(neighbor.id) ?? 0);
       }
       if (best === 0) return;
-      support.set(record.id, best);
-      if (!candidates.has(record.id)) {
-        candidates.set(record.id, { record, score: cosineSimilarity(request.vector, record.vector) });
-        own.set(record.id, 0);
-      }
+      support.set(member.id, best);
+      if (!candidates.has(member.id)) joining.push(member);
     });
   }
+  const records = await recordsOf(store, request, joining);
+  for (const member of joining) {
+    const record = records.get(member.id);
+    if (!record) continue;
+    candidates.set(record.id, { record, score: cosineSimilarity(request.vector, record.vector) });
+    own.set(record.id, 0);
+  }
   return support;
+}
+
+/**
+ * The memories `filter` picks in the scope (the conversations of the seeds), as keys through the
+ * store's `listKeys` when it has one and evaluates the whole filter, else as whole records through
+ * `list`; `undefined` when there are more than {@link NEIGHBOR_READ_LIMIT}.
+ */
+async function readConversations(
+  store: VectorStore,
+  request: { scope: Scope; filter: Filter; signal?: AbortSignal },
+): Promise<readonly (MemoryKey | MemoryRecord)[] | undefined> {
+  const { residual } = splitFilter(request.filter, store.capabilities.filterOperators);
+  if (store.listKeys && !residual) {
+    const keys = await store.listKeys({
+      scope: request.scope,
+      filter: request.filter,
+      limit: NEIGHBOR_READ_LIMIT + 1,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    return keys.length > NEIGHBOR_READ_LIMIT ? undefined : keys;
+  }
+  const records: MemoryRecord[] = [];
+  for await (const record of scanScope(store, request)) {
+    if (records.length === NEIGHBOR_READ_LIMIT) return undefined;
+    records.push(record);
+  }
+  return records;
+}
+
+/** The records of `members` by id: the members themselves when they are records, else one `get`. */
+async function recordsOf(
+  store: VectorStore,
+  request: { scope: Scope; signal?: AbortSignal },
+  members: readonly (MemoryKey | MemoryRecord)[],
+): Promise<Map<string, MemoryRecord>> {
+  const records = new Map<string, MemoryRecord>();
+  const missing: string[] = [];
+  for (const member of members) {
+    if ('vector' in member) records.set(member.id, member);
+    else missing.push(member.id);
+  }
+  if (missing.length === 0) return records;
+  for (const record of await store.get({ scope: request.scope, ids: missing, ...(request.signal ? { signal: request.signal } : {}) })) {
+    records.set(record.id, record);
+  }
+  return records;
 }
 
 /**

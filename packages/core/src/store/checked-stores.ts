@@ -4,6 +4,7 @@ import {
   readIdempotencyRecord,
   readPurged,
   readInvalidated,
+  readKeys,
   readListedRecord,
   readMatches,
   readRecords,
@@ -18,12 +19,19 @@ import type { MemoryRecord } from '../contract/types';
 // another scope, is a ProviderResponseInvalidError naming the store, never a TypeError or a leak.
 // Writes and everything else pass through unchanged.
 
-/** `store`, with the results of query, queryAny, keywordQuery, get, findByHash and list checked. */
+/** `store`, with the results of query, queryAny, keywordQuery, get, findByHash, list and listKeys checked. */
 export function checkedVectorStore(store: VectorStore): VectorStore {
   const { provider } = store;
   const findByHash = store.findByHash?.bind(store);
   const queryAny = store.queryAny?.bind(store);
+  const listKeys = store.listKeys?.bind(store);
   return {
+    ...(listKeys
+      ? {
+          listKeys: async (request: Parameters<typeof listKeys>[0]) =>
+            readKeys(await listKeys(request), { provider, operation: 'listKeys', limit: request.limit }),
+        }
+      : {}),
     ...(queryAny
       ? {
           queryAny: async (request: Parameters<typeof queryAny>[0]) =>

@@ -113,6 +113,7 @@ export function tracedVectorStore(store: VectorStore): VectorStore {
     get: (request) => call('get', request.ids.length, () => store.get(request), length),
     delete: (request) => call('delete', request.ids.length, () => store.delete(request)),
     list: (request) => (tracing() ? tracedListing(kind, store.provider, () => store.list(request)) : store.list(request)),
+    ...(store.listKeys ? { listKeys: (request) => call('listKeys', undefined, () => store.listKeys!(request), length) } : {}),
     reset: (request) => call('reset', undefined, () => store.reset(request)),
     close: () => store.close(),
   };
