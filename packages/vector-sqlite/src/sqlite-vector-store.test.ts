@@ -518,6 +518,67 @@ describe('keyword search', () => {
     }
   });
 
+  it("gives a conversation's keys (listKeys) through the (scope, occurred_at) index: the ids and dates of list, cut at limit", async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    const day = (n: number) => new Date(Date.UTC(2024, 0, 1 + n));
+    await store.upsert({
+      records: Array.from({ length: 40 }, (_, index) =>
+        record(`k${String((index * 7) % 40).padStart(2, '0')}`, {
+          scope: index % 4 === 0 ? { userId: 'u2' } : scope,
+          occurredAt: day(index % 5),
+          createdAt: new Date(Date.UTC(2024, 0, 1, 12, 40 - index)),
+          metadata: { even: index % 2 === 0 },
+        }),
+      ),
+    });
+    const conversation: Filter = {
+      op: 'and',
+      filters: [
+        { op: 'eq', field: 'even', value: false },
+        { op: 'in', field: 'occurredAt', values: [day(1).getTime(), day(3).getTime()] },
+      ],
+    };
+    const keysOf = (items: readonly { id: string; createdAt: Date; occurredAt: Date }[]) =>
+      items.map((item) => `${item.id} ${item.createdAt.toISOString()} ${item.occurredAt.toISOString()}`);
+    const listed: MemoryRecord[] = [];
+    for await (const item of store.list({ scope, filter: conversation })) listed.push(item);
+    expect(listed.length).toBeGreaterThan(4);
+    statements.length = 0;
+    expect(keysOf(await store.listKeys({ scope, filter: conversation, limit: 100 }))).toEqual(keysOf(listed));
+    expect(statements.at(-1)).toContain('INDEXED BY "memories_user_id_occurred"');
+    expect(keysOf(await store.listKeys({ scope, filter: conversation, limit: 3 }))).toEqual(keysOf(listed.slice(0, 3)));
+    expect(await store.listKeys({ scope, limit: 0 })).toEqual([]);
+    for (const limit of [-1, 1.5, '3', undefined]) {
+      const error = await rejection(() => store.listKeys({ scope, limit: limit as number }));
+      expect([error.code, (error as MemError & { field?: string }).field]).toEqual(['INVALID_INPUT', 'limit']);
+    }
+  });
+
+  it('looks ids up in the id index for get and delete, not by walking the scope', async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    await store.upsert({ records: Array.from({ length: 50 }, (_, index) => record(`g${index}`)) });
+    const plan = (sql: string) =>
+      (database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
+    statements.length = 0;
+    expect((await store.get({ scope, ids: ['g3', 'g7', 'missing'] })).map((item) => item.id).sort()).toEqual(['g3', 'g7']);
+    const get = statements.find((sql) => sql.includes('json_each'))!;
+    statements.length = 0;
+    await store.delete({ scope, ids: ['g3'] });
+    const remove = statements.find((sql) => sql.includes('json_each'))!;
+    expect(await ids(store.list({ scope }))).toHaveLength(49);
+    for (const sql of [get, remove]) {
+      const detail = plan(sql);
+      expect(detail).toMatch(/SEARCH m USING INDEX sqlite_autoindex_memories_\d \(id=\?\)/);
+      expect(detail).not.toMatch(/USING (COVERING )?INDEX memories_user_id/);
+    }
+  });
+
   it('follows upserts that change the text, deletes and reset', async () => {
     const store = track(new SqliteVectorStore({ path: ':memory:' }));
     await store.ensureCollection({ dimensions: 3 });

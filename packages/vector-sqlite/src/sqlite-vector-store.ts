@@ -11,6 +11,7 @@ import {
   validateScope,
   type Call,
   type Filter,
+  type MemoryKey,
   type MemoryRecord,
   type Metadata,
   type Scope,
@@ -373,6 +374,29 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
+   * The id, createdAt and occurredAt of the first `limit` records in scope matching `filter`, in
+   * ascending id order, read from the rows' leading columns (not the text, stored last, nor the
+   * vector). A filter pinning occurredAt, as core's search sends to read the conversations of its best
+   * candidates, reads the scope's (column, occurred_at) index (see conversationColumn).
+   */
+  async listKeys(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number }>): Promise<MemoryKey[]> {
+    return this.execute('listKeys', request.signal, () => {
+      const scope = validateScope(request.scope);
+      const limit = request.limit;
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+        throw new InvalidInputError('limit', 'expected a non-negative integer', 'Pass e.g. limit: 100.');
+      }
+      const where = this.whereClause(scope, request.filter);
+      const rows = this.statement(this.sql.listKeys(where.sql, conversationColumn(scope, request.filter))).all(...where.params, limit) as {
+        id: string;
+        created_at: number;
+        occurred_at: number;
+      }[];
+      return rows.map((row) => ({ id: row.id, createdAt: new Date(row.created_at), occurredAt: new Date(row.occurred_at) }));
+    });
+  }
+
+  /**
    * Like {@link list}, newest first: every record in scope matching `filter` in descending id order
    * (the reverse of `list`, so newest first for ids mem made), before `before` if given. Reads pages
    * of 500 rows backwards along the scope's index, so the first page costs the same at 10 or 100,000
@@ -706,9 +730,6 @@ function buildStatements(table: string) {
       CREATE TRIGGER IF NOT EXISTS "${table}_vectors_delete" AFTER DELETE ON ${t} BEGIN
         DELETE FROM ${vectors} WHERE seq = old.seq;
       END;`;
-  // Rows of a memory and its vector, joined in that order (CROSS JOIN fixes it): the scope's index
-  // picks the memories, the vectors table is read by key.
-  const withVectors = `${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq`;
   // A listing through the (column, occurred_at) index of its scope column `index` (see conversationColumn):
   // `rest` (WHERE … ORDER BY m.id_order … LIMIT ?) picks and sorts keys, then whole rows are read in that order.
   const sortedFirst = (index: string, rest: string, direction: 'ASC' | 'DESC') => `
@@ -850,10 +871,15 @@ function buildStatements(table: string) {
         LIMIT ?
       )
       SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
-    get: (scope: string) => `SELECT ${RECORD_COLUMNS} FROM ${withVectors} WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
+    // get and delete look each id up in the id index, then test the scope: json_each drives the join
+    // (CROSS JOIN fixes the order). Left to itself, SQLite may walk the scope's index and test every
+    // row's id against the list instead, which reads the whole scope (10k rows: 24 ms instead of 0.1).
+    get: (scope: string) =>
+      `SELECT ${RECORD_COLUMNS} FROM json_each(?) AS asked CROSS JOIN ${t} AS m ON m.id = asked.value CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${scope}`,
     findByHash: (scope: string) =>
       `SELECT ${RECORD_COLUMNS} FROM ${t} AS m INDEXED BY "${table}_hash" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.hash IN (SELECT value FROM json_each(?)) AND ${scope} ORDER BY m.id_order`,
-    delete: (scope: string) => `DELETE FROM ${t} AS m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${scope}`,
+    delete: (scope: string) =>
+      `DELETE FROM ${t} WHERE seq IN (SELECT m.seq FROM json_each(?) AS asked CROSS JOIN ${t} AS m ON m.id = asked.value WHERE ${scope})`,
     // `index`: a scope column whose (column, occurred_at) index the plan must use (see conversationColumn);
     // without it SQLite walks the scope in id order, reading every row to test occurred_at. The rows
     // found through that index come in occurred_at order, so they are sorted by id first (seq and
@@ -866,6 +892,8 @@ function buildStatements(table: string) {
       index === undefined
         ? `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`
         : sortedFirst(index, `WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`, 'DESC'),
+    listKeys: (where: string, index: string | undefined) =>
+      `SELECT m.id, m.created_at, m.occurred_at FROM ${t} AS m${index === undefined ? '' : ` INDEXED BY "${table}_${index}_occurred"`} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${where} ORDER BY m.id_order LIMIT ?`,
     scopes: (where: string) =>
       `SELECT m.user_id, m.agent_id, m.run_id, COUNT(*) AS count FROM ${t} AS m WHERE ${where}
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
