@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Filter } from '@mem/core/adapter';
+import { notExpiredFilter, type Filter } from '@mem/core/adapter';
 import { InMemoryHistoryStore, Memory, type Embedder, type LLM } from '@mem/core';
 import { ScriptedLLM } from '@mem/core/testing';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
@@ -67,6 +67,11 @@ export interface ScaleWorkerResult {
   /** Memory.search (semantic + keyword, fused), limit 10, embedding excluded. */
   readonly search: Summary;
   readonly searchFiltered: Summary;
+  /**
+   * The keyword leg of Memory.search alone: store.keywordQuery as the search asks it (topK 40, the
+   * not-expired filter) with the query texts. Absent in results saved before it was measured.
+   */
+  readonly keyword?: Summary;
   /** One pass of cosine similarity over the scope's vectors in a tight JavaScript loop over Float32Arrays. */
   readonly scanLowerBound: Summary;
   /** The same pass over the vectors that pass the filter. */
@@ -210,6 +215,10 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   };
   const search = await time((q) => searchOnce(q, false));
   const searchFiltered = await time((q) => searchOnce(q, true));
+  const keywordTexts = queryVectors.map(() => queryTexts[Math.floor(random() * queryTexts.length)]!);
+  const keyword = await time((q) =>
+    store.keywordQuery({ scope: scopeOf(q), text: keywordTexts[q]!, topK: 40, filter: notExpiredFilter(new Date()) }),
+  );
   // Peak memory of filling and searching, before this process reads scope 0 back for the bounds.
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const { vectors: scopeVectors, ids: scopeIds, categories: scopeCategories } = await readScope(store, 'user-0');
@@ -240,6 +249,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     queryFiltered: summarize(queryFiltered),
     search: summarize(search),
     searchFiltered: summarize(searchFiltered),
+    keyword: summarize(keyword),
     scanLowerBound: summarize(scanLowerBound),
     scanLowerBoundFiltered: summarize(scanLowerBoundFiltered),
     recall,
