@@ -283,6 +283,53 @@ describe('keyword search', () => {
     );
   });
 
+  it("leaves the scope's token out of the keyword match when the scope holds nearly the whole index, with the same answers", async () => {
+    const statements: string[] = [];
+    const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
+    const store = new SqliteVectorStore({ database });
+    await store.ensureCollection({ dimensions: 3 });
+    // 950 memories of u1 (all also of agent x), 50 of u2 that match the query better than any of u1's.
+    const own = Array.from({ length: 950 }, (_, index) =>
+      record(`a${String(index).padStart(3, '0')}`, {
+        scope: { userId: 'u1', agentId: 'x' },
+        text: index % 3 === 0 ? `coffee note ${index} about the morning` : `tea note ${index}`,
+        metadata: { group: index % 2 === 0 ? 'even' : 'odd' },
+      }),
+    );
+    const other = Array.from({ length: 50 }, (_, index) =>
+      record(`b${String(index).padStart(2, '0')}`, {
+        scope: { userId: 'u2' },
+        text: 'coffee coffee espresso',
+        metadata: { group: 'even' },
+      }),
+    );
+    await store.upsert({ records: [...own.slice(0, 500), ...other, ...own.slice(500)] });
+    const matches = () => statements.filter((sql) => sql.includes(' MATCH '));
+    const ask = async (scoped: Scope, filter?: Filter) => {
+      statements.length = 0;
+      const found = await store.keywordQuery({ scope: scoped, text: 'coffee espresso', topK: 10, ...(filter ? { filter } : {}) });
+      return { found: found.map((match) => [match.record.id, match.score]), matches: matches() };
+    };
+    const notOdd: Filter = { op: 'not', filter: { op: 'eq', field: 'group', value: 'odd' } };
+    const even: Filter = { op: 'eq', field: 'group', value: 'even' };
+    for (const filter of [undefined, notOdd, even]) {
+      // u1 holds 95% of the index: no scope token in the match (u1's hex would be 7531).
+      const whole = await ask({ userId: 'u1' }, filter);
+      expect(whole.matches.length).toBeGreaterThan(0);
+      for (const sql of whole.matches) expect(sql).not.toContain('scope : ');
+      // The same memories through a two-id scope, which keeps its tokens: the same answer, scores included.
+      const narrowed = await ask({ userId: 'u1', agentId: 'x' }, filter);
+      for (const sql of narrowed.matches) expect(sql).toContain('scope : "u75310"');
+      expect(whole.found).toHaveLength(10);
+      expect(whole.found).toEqual(narrowed.found);
+      expect(whole.found.every(([id]) => String(id).startsWith('a'))).toBe(true);
+      // u2 holds 5%: its token stays.
+      const small = await ask({ userId: 'u2' }, filter);
+      for (const sql of small.matches) expect(sql).toContain('scope : "u75320"');
+      expect(small.found.every(([id]) => String(id).startsWith('b'))).toBe(true);
+    }
+  });
+
   it('keeps scopes apart whose tokens the stemmer would otherwise touch', async () => {
     const store = track(new SqliteVectorStore({ path: ':memory:' }));
     await store.ensureCollection({ dimensions: 3 });
