@@ -28,14 +28,30 @@ export const KEYWORD_STOP_WORDS: ReadonlySet<string> = new Set(
  * "researching" finds "researched".
  */
 export function toFtsQuery(text: string, scope?: Scope): string | undefined {
+  const anyWord = anyWordQuery(text);
+  if (anyWord === undefined) return undefined;
+  const scopeTerms = scope ? scopeTokenQuery(scope) : [];
+  return scopeTerms.length === 0 ? anyWord : `${scopeTerms.join(' AND ')} AND text : (${anyWord})`;
+}
+
+/**
+ * The words of {@link toFtsQuery} in the text column only, with no scope term: the same matches in the
+ * text column and the same BM25 scores as the scoped query (the scope's column weighs 0), for a
+ * caller that checks the scope itself. `undefined` when the text holds no word.
+ */
+export function toFtsTextQuery(text: string): string | undefined {
+  const anyWord = anyWordQuery(text);
+  return anyWord === undefined ? undefined : `text : (${anyWord})`;
+}
+
+/** The query's words (stop words dropped unless nothing else is left) as quoted strings joined by OR. */
+function anyWordQuery(text: string): string | undefined {
   const all = [...new Set(tokenize(text))];
   const content = all.filter((word) => !KEYWORD_STOP_WORDS.has(word));
   const words = (content.length > 0 ? content : all).slice(0, MAX_KEYWORD_TERMS);
   if (words.length === 0) return undefined;
   // Words hold only letters and digits; doubling quotes keeps the quoting sound regardless.
-  const anyWord = words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' OR ');
-  const scopeTerms = scope ? scopeTokenQuery(scope) : [];
-  return scopeTerms.length === 0 ? anyWord : `${scopeTerms.join(' AND ')} AND text : (${anyWord})`;
+  return words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' OR ');
 }
 
 /**

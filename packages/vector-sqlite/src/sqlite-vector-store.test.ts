@@ -5,7 +5,7 @@ import { MemError, compareIds, type Filter, type MemoryRecord, type Scope } from
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toFtsQuery } from './sqlite-fts-query';
+import { toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
 import { SqliteVectorStore } from './sqlite-vector-store';
 
 let directory: string;
@@ -222,6 +222,8 @@ describe('keyword search', () => {
   it('narrows the keyword index by scope tokens that no scope id can break out of', () => {
     expect(toFtsQuery('tea', { userId: 'u"1', runId: 'r 1' })).toBe('scope : "u7522310" AND scope : "r7220310" AND text : ("tea")');
     expect(toFtsQuery('tea', {})).toBe('"tea"');
+    expect(toFtsTextQuery('Salt AND "pepper"')).toBe('text : ("salt" OR "pepper")');
+    expect(toFtsTextQuery(' -*"() ')).toBeUndefined();
   });
 
   it('leaves stop words out of the query unless the query has nothing else', () => {
@@ -323,11 +325,15 @@ describe('keyword search', () => {
       expect(whole.found).toHaveLength(10);
       expect(whole.found).toEqual(narrowed.found);
       expect(whole.found.every(([id]) => String(id).startsWith('a'))).toBe(true);
+      for (const sql of whole.matches) expect(sql).toContain('text : (');
       // u2 holds 5%: its token stays.
       const small = await ask({ userId: 'u2' }, filter);
       for (const sql of small.matches) expect(sql).toContain('scope : "u75320"');
       expect(small.found.every(([id]) => String(id).startsWith('b'))).toBe(true);
     }
+    // The words stay in the text column: a word that is u1's own scope token matches nothing, as in the scoped match.
+    expect(await store.keywordQuery({ scope: { userId: 'u1' }, text: 'u75310', topK: 5 })).toEqual([]);
+    expect(await store.keywordQuery({ scope: { userId: 'u1', agentId: 'x' }, text: 'u75310', topK: 5 })).toEqual([]);
   });
 
   it('keeps scopes apart whose tokens the stemmer would otherwise touch', async () => {

@@ -29,7 +29,7 @@ import {
   validateTableName,
 } from '@mem/sqlite';
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
-import { toFtsQuery } from './sqlite-fts-query';
+import { toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
 import { idOrderKey } from './sqlite-id-order';
 import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorStoreOptions } from './sqlite-vector-store-options';
 
@@ -301,7 +301,7 @@ export class SqliteVectorStore implements VectorStore {
       const where = this.whereClause(scope, request.filter, false);
       // The scope is always in `where`; in the match it only narrows what FTS5 ranks, and the scope's
       // token adds nothing to BM25 (its column weighs 0), so either match gives the same scores.
-      const match = toFtsQuery(request.text, this.scopeFillsIndex(scope) ? undefined : scope);
+      const match = this.scopeFillsIndex(scope) ? toFtsTextQuery(request.text) : toFtsQuery(request.text, scope);
       if (match === undefined || topK === 0) return [];
       // A filter that only leaves memories out (core's "not expired", "not procedural") usually
       // keeps most matches: rank the best matches by BM25 alone (FTS5 ranks without reading the
