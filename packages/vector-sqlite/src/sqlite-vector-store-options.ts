@@ -12,7 +12,25 @@ export interface SqliteVectorStoreOptions extends SqliteConnectionOptions {
    * @default 'memories'
    */
   readonly table?: string;
+  /**
+   * Keep each searched scope's vectors in memory, so `query` and `queryAny` rank without reading
+   * them from the file: built on a scope's first search, kept in step with every connection's and
+   * process's writes through a change log the file's triggers write (`<table>_changes`). `false`
+   * ranks inside SQLite on every search, as before.
+   * @default true
+   */
+  readonly vectorCache?: boolean;
+  /**
+   * Most bytes the vector cache holds across scopes; the scopes searched least recently leave first,
+   * and a scope larger than this is searched in SQLite. Each memory costs its vector (4 bytes per
+   * dimension) plus about 160 bytes. The default holds 1,000,000 memories of 384 dimensions.
+   * @default 2147483648 (2 GiB)
+   */
+  readonly vectorCacheBytes?: number;
 }
+
+/** Default of {@link SqliteVectorStoreOptions.vectorCacheBytes}: 1,000,000 × (384 × 4 + 160) bytes fit. */
+export const DEFAULT_VECTOR_CACHE_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** Default of {@link SqliteVectorStoreOptions.table}. */
 export const DEFAULT_VECTOR_TABLE = 'memories';

@@ -481,6 +481,13 @@ describe('keyword search', () => {
       [
         'memories_agent_id',
         'memories_agent_id_occurred',
+        'memories_changes_delete',
+        'memories_changes_insert',
+        'memories_changes_prune',
+        'memories_changes_update',
+        'memories_changes_vector_delete',
+        'memories_changes_vector_insert',
+        'memories_changes_vector_update',
         'memories_hash',
         'memories_kw_delete',
         'memories_kw_insert',
@@ -666,10 +673,10 @@ describe('ordering and scoring', () => {
     expect(matches.map((match) => [match.record.id, match.score])).toEqual([['zero', 0]]);
   });
 
-  it('answers a scoped query through the scope index', async () => {
+  it('answers a scoped query through the scope index (ranking in SQLite, vectorCache: false)', async () => {
     const statements: string[] = [];
     const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
-    const store = new SqliteVectorStore({ database });
+    const store = new SqliteVectorStore({ database, vectorCache: false });
     await store.ensureCollection({ dimensions: 3 });
     await store.upsert({ records: [record('a'), record('b', { scope: { userId: 'u2', agentId: 'x' } })] });
     statements.length = 0;
@@ -774,10 +781,10 @@ describe('ordering and scoring', () => {
     }
   });
 
-  it("tests core's expiry and memory-type filters on the vectors table, so ranking reads no memory row", async () => {
+  it("tests core's expiry and memory-type filters on the vectors table, so ranking reads no memory row (vectorCache: false)", async () => {
     const statements: string[] = [];
     const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
-    const store = new SqliteVectorStore({ database });
+    const store = new SqliteVectorStore({ database, vectorCache: false });
     await store.ensureCollection({ dimensions: 3 });
     await store.upsert({
       records: [

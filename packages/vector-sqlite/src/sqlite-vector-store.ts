@@ -31,7 +31,23 @@ import {
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
 import { idOrderKey } from './sqlite-id-order';
-import { DEFAULT_VECTOR_TABLE, DEFAULT_VECTOR_TABLE_EXAMPLE, type SqliteVectorStoreOptions } from './sqlite-vector-store-options';
+import {
+  SqliteVectorCache,
+  compileCacheFilter,
+  scopeRestTest,
+  unitVector,
+  type CacheChange,
+  type CacheSourceRow,
+  type CachedRowTest,
+  type ScopeColumn,
+  type VectorCacheSource,
+} from './sqlite-vector-cache';
+import {
+  DEFAULT_VECTOR_CACHE_BYTES,
+  DEFAULT_VECTOR_TABLE,
+  DEFAULT_VECTOR_TABLE_EXAMPLE,
+  type SqliteVectorStoreOptions,
+} from './sqlite-vector-store-options';
 
 /** Rows `list` reads per statement; each page is a fresh keyset query, so writes between pages are safe. */
 const LIST_PAGE_SIZE = 500;
@@ -66,6 +82,13 @@ const KEYWORD_HEAD_FACTOR = 4;
  * the match and for its BM25 weight): at 10,000 memories in one scope, a quarter of the ranking's time.
  */
 const KEYWORD_SCOPE_SHARE = 0.9;
+/**
+ * Rows the change log keeps (see the `changeLog` statements): a vector cache that falls further
+ * behind than this rebuilds its scopes instead of applying the changes.
+ */
+const CHANGE_LOG_ROWS = 50_000;
+/** The change log's table and its seven triggers (see the `changeLog` statements). */
+const CHANGE_LOG_PARTS = 8;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
 const MAX_QUERY_VECTORS = 10_000;
 /** Largest vector length accepted by ensureCollection. */
@@ -156,6 +179,11 @@ export class SqliteVectorStore implements VectorStore {
   private schemaReady = false;
   private dimensions: number | undefined;
   private closed = false;
+  /** The scope vector cache (see {@link SqliteVectorStoreOptions.vectorCache}); `undefined` when turned off. */
+  private readonly cache: SqliteVectorCache | undefined;
+  private readonly cacheSource: VectorCacheSource;
+  /** Runs work in one read transaction (a savepoint inside the caller's own transaction): one snapshot for all its reads. */
+  private readonly inReadTransaction: <T>(work: () => T) => T;
 
   /**
    * Opens (or adopts) the connection and loads sqlite-vec. Tables are created on first use.
@@ -166,10 +194,15 @@ export class SqliteVectorStore implements VectorStore {
     validateConnectionOptions(options);
     this.table = validateTableName(options.table ?? DEFAULT_VECTOR_TABLE, 'options.table', DEFAULT_VECTOR_TABLE_EXAMPLE);
     this.sql = buildStatements(this.table);
+    const cacheBytes = validateCacheOptions(options);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
     this.statements = new StatementCache(this.database);
+    this.cache = cacheBytes === undefined ? undefined : new SqliteVectorCache(cacheBytes);
+    this.cacheSource = this.buildCacheSource();
+    const transaction = this.database.transaction((work: () => unknown) => work());
+    this.inReadTransaction = <T>(work: () => T) => transaction(work) as T;
   }
 
   /**
@@ -245,6 +278,8 @@ export class SqliteVectorStore implements VectorStore {
       const vector = encodeVector(request.vector, 'vector');
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
+      const cached = this.cachedQuery(scope, request.filter, [vector], topK, dimensions);
+      if (cached !== undefined) return cached;
       const index = this.rankingIndex(scope, request.filter);
       const rows = this.statement(this.sql.query(where.sql, index)).all(vector, ...where.params, topK) as RankedRow[];
       // sqlite-vec yields NULL for a zero vector; core's cosine similarity calls that 0, distance 1.
@@ -275,6 +310,8 @@ export class SqliteVectorStore implements VectorStore {
       });
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
+      const cached = this.cachedQuery(scope, request.filter, vectors, topK, dimensions);
+      if (cached !== undefined) return cached;
       const index = this.rankingIndex(scope, request.filter);
       const rows = this.statement(this.sql.queryAny(where.sql, vectors.length, index)).all(
         ...vectors,
@@ -480,6 +517,7 @@ export class SqliteVectorStore implements VectorStore {
   async dropCollection(request?: Call<object>): Promise<void> {
     this.execute('dropCollection', request?.signal, () => {
       this.statements.clear();
+      this.cache?.clear();
       this.database.transaction(() => this.database.exec(this.sql.drop)).immediate();
       this.schemaReady = false;
       this.dimensions = undefined;
@@ -565,6 +603,9 @@ export class SqliteVectorStore implements VectorStore {
         const columns = this.database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(this.table) as string[];
         if (columns.includes('embedding')) this.database.exec(this.sql.rebuildTable);
         this.database.exec(this.sql.schema);
+        // A read-only connection cannot add the change log to a file written before it: its vector
+        // cache then stays off (see SqliteVectorCache), and queries rank in SQLite.
+        if (!this.database.readonly) this.database.exec(this.sql.changeLog);
         const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
         if (version === undefined) {
           this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
@@ -580,6 +621,61 @@ export class SqliteVectorStore implements VectorStore {
       })
       .immediate();
     this.schemaReady = true;
+  }
+
+  /**
+   * The answer of a vector query from the scope vector cache, or `undefined` when the cache cannot
+   * give it (turned off, a filter reading other columns than core's own filters do, no change log in
+   * the file, a scope larger than the cache): the caller then ranks in SQLite. The cache is brought
+   * up to date and read, and the records of the best matches are read, in one read transaction, so
+   * the answer is that of one snapshot of the file, as the SQL statement's is.
+   */
+  private cachedQuery(
+    scope: Scope,
+    filter: Filter | undefined,
+    vectors: readonly Buffer[],
+    topK: number,
+    dimensions: number,
+  ): VectorMatch[] | undefined {
+    const cache = this.cache;
+    if (cache === undefined) return undefined;
+    const filterTest = compileCacheFilter(filter);
+    if (filterTest === undefined) return undefined;
+    const column = scopeColumn(scope) as ScopeColumn;
+    const value = scope[SCOPE_COLUMNS.find(([, name]) => name === column)![0]]!;
+    const rest = scopeRestTest(scope, column);
+    const test: CachedRowTest = rest === undefined ? filterTest : (entry, slot) => rest(entry, slot) && filterTest(entry, slot);
+    const queries = vectors.map((vector) => unitVector(vector, dimensions));
+    return this.inReadTransaction(() => {
+      const entry = cache.scope(this.cacheSource, column, value, dimensions);
+      if (entry === undefined) return undefined;
+      const matches = entry.top(queries, topK, test);
+      if (matches.length === 0) return [];
+      const rows = this.statement(this.sql.recordsBySeq).all(JSON.stringify(matches.map((match) => match.seq))) as (MemoryRow & {
+        readonly seq: number;
+      })[];
+      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      if (bySeq.size !== matches.length) {
+        // The cache held a memory the snapshot lacks: never expected, but rank in SQLite rather than answer short.
+        cache.clear();
+        return undefined;
+      }
+      // Dot products of unit vectors are cosine similarities; float rounding may step past ±1.
+      return matches.map((match) => ({ record: toRecord(bySeq.get(match.seq)!), score: clampScore(match.score) }));
+    });
+  }
+
+  /** The cache's reads of the file (see {@link VectorCacheSource}), through this store's prepared statements. */
+  private buildCacheSource(): VectorCacheSource {
+    return {
+      schemaVersion: () => this.statement(this.sql.schemaVersion).pluck().get() as number,
+      hasChangeLog: () => (this.statement(this.sql.changeLogParts).pluck().get() as number) === CHANGE_LOG_PARTS,
+      logBounds: () => this.statement(this.sql.logBounds).get() as { first: number; last: number },
+      changesSince: (version) => this.statement(this.sql.changesSince).all(version) as CacheChange[],
+      rowsBySeq: (seqs) => this.statement(this.sql.cacheRowsBySeq).all(JSON.stringify(seqs)) as CacheSourceRow[],
+      countScope: (column, value) => this.statement(this.sql.cacheCount(column)).pluck().get(value) as number,
+      scopeRows: (column, value) => this.statement(this.sql.cacheScope(column)).iterate(value) as IterableIterator<CacheSourceRow>,
+    };
   }
 
   private readDimensions(): number | undefined {
@@ -764,6 +860,16 @@ function buildStatements(table: string) {
       )
       SELECT ${RECORD_COLUMNS}, m.id_order FROM picked CROSS JOIN ${t} AS m ON m.seq = picked.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq
       ORDER BY picked.id_order ${direction}`;
+  // Rows of a memory and its vector, joined in that order (CROSS JOIN fixes it): the scope's index
+  // picks the memories, the vectors table is read by key.
+  const withVectors = `${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq`;
+  const changes = `"${table}_changes"`;
+  const logRow = (row: string) =>
+    `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) VALUES (${row}.seq, ${row}.user_id, ${row}.agent_id, ${row}.run_id);`;
+  const logVector = (seqs: string) =>
+    `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT seq, user_id, agent_id, run_id FROM ${t} WHERE seq IN (${seqs});`;
+  // Columns the vector cache reads of a memory (see CacheSourceRow).
+  const cacheColumns = 'm.seq, m.id, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
@@ -815,7 +921,59 @@ function buildStatements(table: string) {
         SELECT seq, ${mirrors.expires_at}, ${mirrors.memory_type}, embedding FROM ${previous};
       DROP TABLE ${previous};
     `,
+    // The change log of the vector cache (see SqliteVectorCache): triggers add a row, in the same
+    // transaction as the change, for every memory or vector inserted, deleted, or updated in a column
+    // the cache holds, naming the memory's seq and its scope before the change and, when that differs,
+    // after it; whoever writes, through this store or not. Each row added prunes the log to its last
+    // CHANGE_LOG_ROWS rows (the newest always stays, so versions only grow). A reader that reflects
+    // version V re-reads the memories of the rows after V that name a scope it holds.
+    changeLog: `
+      CREATE TABLE IF NOT EXISTS ${changes} (version INTEGER PRIMARY KEY, seq INTEGER NOT NULL, user_id TEXT, agent_id TEXT, run_id TEXT);
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_prune" AFTER INSERT ON ${changes} BEGIN
+        DELETE FROM ${changes} WHERE version <= new.version - ${CHANGE_LOG_ROWS};
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_insert" AFTER INSERT ON ${t} BEGIN
+        ${logRow('new')}
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_update" AFTER UPDATE OF seq, id, user_id, agent_id, run_id ON ${t} BEGIN
+        ${logRow('old')}
+        INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT new.seq, new.user_id, new.agent_id, new.run_id
+          WHERE new.seq IS NOT old.seq OR new.user_id IS NOT old.user_id OR new.agent_id IS NOT old.agent_id OR new.run_id IS NOT old.run_id;
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_delete" AFTER DELETE ON ${t} BEGIN
+        ${logRow('old')}
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_vector_insert" AFTER INSERT ON ${vectors} BEGIN
+        ${logVector('new.seq')}
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_vector_update" AFTER UPDATE ON ${vectors} BEGIN
+        ${logVector('old.seq, new.seq')}
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_vector_delete" AFTER DELETE ON ${vectors} BEGIN
+        ${logVector('old.seq')}
+      END;`,
+    // How many of the change log's table and triggers the file holds (CHANGE_LOG_PARTS when all).
+    changeLogParts: `SELECT count(*) FROM sqlite_schema WHERE (type = 'table' AND name = '${table}_changes') OR (type = 'trigger' AND name IN (${[
+      'prune',
+      'insert',
+      'update',
+      'delete',
+      'vector_insert',
+      'vector_update',
+      'vector_delete',
+    ]
+      .map((name) => `'${table}_changes_${name}'`)
+      .join(', ')}))`,
+    schemaVersion: 'PRAGMA schema_version',
+    logBounds: `SELECT coalesce((SELECT min(version) FROM ${changes}), 0) AS first, coalesce((SELECT max(version) FROM ${changes}), 0) AS last`,
+    changesSince: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version > ? ORDER BY version`,
+    cacheRowsBySeq: `SELECT ${cacheColumns} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
+    cacheCount: (column: string) => `SELECT count(*) FROM ${t} INDEXED BY "${table}_${column}_occurred" WHERE ${column} = ?`,
+    cacheScope: (column: string) =>
+      `SELECT ${cacheColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.${column} = ?`,
+    recordsBySeq: `SELECT m.seq, ${RECORD_COLUMNS} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     drop: `
+      DROP TABLE IF EXISTS ${changes};
       DROP TABLE IF EXISTS ${vectors};
       DROP TABLE IF EXISTS ${kw};
       DROP TABLE IF EXISTS ${t};
@@ -928,6 +1086,25 @@ function buildStatements(table: string) {
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
+}
+
+/** Options of the vector cache, checked: its byte budget, or `undefined` when it is off. */
+function validateCacheOptions(options: SqliteVectorStoreOptions): number | undefined {
+  const { vectorCache, vectorCacheBytes } = options;
+  if (vectorCache !== undefined && typeof vectorCache !== 'boolean') {
+    throw new InvalidInputError('options.vectorCache', 'expected a boolean', 'Pass vectorCache: false to rank in SQLite, or leave it out.');
+  }
+  if (
+    vectorCacheBytes !== undefined &&
+    (typeof vectorCacheBytes !== 'number' || !Number.isSafeInteger(vectorCacheBytes) || vectorCacheBytes < 1)
+  ) {
+    throw new InvalidInputError(
+      'options.vectorCacheBytes',
+      'expected a positive integer number of bytes',
+      'Pass e.g. 536870912 (512 MiB), or leave it out for 2 GiB.',
+    );
+  }
+  return vectorCache === false ? undefined : (vectorCacheBytes ?? DEFAULT_VECTOR_CACHE_BYTES);
 }
 
 /** The scope column a scoped read walks: the first of userId, agentId, runId the scope sets. */

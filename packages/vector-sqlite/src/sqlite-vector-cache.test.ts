@@ -1,0 +1,312 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileCacheFilter } from './sqlite-vector-cache';
+import { SqliteVectorStore } from './sqlite-vector-store';
+
+let directory: string;
+const opened: { close(): unknown }[] = [];
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-cache-'));
+});
+afterEach(async () => {
+  for (const handle of opened.splice(0).reverse()) await handle.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function track<T extends { close(): unknown }>(handle: T): T {
+  opened.push(handle);
+  return handle;
+}
+
+/** A deterministic generator (mulberry32), so a failure replays. */
+function randomSource(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NOW = 1_700_000_000_000;
+const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: NOW } };
+const notProcedural: Filter = { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } };
+/** Filters the cache answers (core's own, and other shapes on the same keys) and ones it leaves to SQL. */
+const FILTERS: (Filter | undefined)[] = [
+  undefined,
+  notExpired,
+  { op: 'and', filters: [notExpired, notProcedural] },
+  { op: 'in', field: 'memoryType', values: ['procedural', 'episodic'] },
+  {
+    op: 'or',
+    filters: [
+      { op: 'gt', field: 'expiresAt', value: NOW + 5 },
+      { op: 'nin', field: 'memoryType', values: ['episodic'] },
+    ],
+  },
+  { op: 'and', filters: [] },
+  { op: 'eq', field: 'category', value: 'food' },
+  { op: 'and', filters: [notExpired, { op: 'gte', field: 'occurredAt', value: 3 }] },
+];
+
+/** Filters whose answer the cache gives (the others go to SQL). */
+const CACHED_FILTERS = FILTERS.filter((filter) => compileCacheFilter(filter) !== undefined);
+
+const SCOPES: Scope[] = [
+  { userId: 'u1' },
+  { userId: 'u2' },
+  { userId: 'u1', agentId: 'a1' },
+  { agentId: 'a1' },
+  { userId: 'u1', agentId: 'a2', runId: 'r1' },
+  { runId: 'r1' },
+];
+
+function randomRecord(random: () => number, id: string, dimensions: number, pool: readonly number[][]): MemoryRecord {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+  // Half of the vectors come from a small pool (exact ties, which the id order breaks), a few are zero.
+  const vector = random() < 0.5 ? pick(pool) : Array.from({ length: dimensions }, () => (random() < 0.05 ? 0 : random() * 2 - 1));
+  const scope = pick<Scope>([
+    { userId: 'u1' },
+    { userId: 'u1', agentId: 'a1' },
+    { userId: 'u1', agentId: 'a2', runId: 'r1' },
+    { userId: 'u2' },
+    { userId: 'u2', agentId: 'a1' },
+    { agentId: 'a1' },
+    { runId: 'r1' },
+  ]);
+  const metadata: Record<string, string | number | string[]> = {};
+  const expiry = random();
+  if (expiry < 0.2) metadata.expiresAt = NOW - 1000;
+  else if (expiry < 0.3) metadata.expiresAt = NOW + 10;
+  else if (expiry < 0.35) metadata.expiresAt = 'never';
+  const type = random();
+  if (type < 0.15) metadata.memoryType = 'procedural';
+  else if (type < 0.2) metadata.memoryType = ['procedural', 'x'];
+  else if (type < 0.25) metadata.memoryType = 'episodic';
+  else if (type < 0.3) metadata.memoryType = [7 as unknown as string, 'episodic'];
+  if (random() < 0.3) metadata.category = 'food';
+  return {
+    id,
+    vector,
+    text: `memory ${id}`,
+    hash: `hash ${id}`,
+    scope,
+    metadata,
+    createdAt: new Date(1),
+    updatedAt: new Date(2),
+    occurredAt: new Date(Math.floor(random() * 6)),
+  };
+}
+
+/** Asserts that two answers hold the same records in the same order, with scores equal within float32 rounding. */
+function expectSameAnswer(cached: VectorMatch[], plain: VectorMatch[], label: string): void {
+  expect(
+    cached.map((match) => match.record.id),
+    label,
+  ).toEqual(plain.map((match) => match.record.id));
+  cached.forEach((match, index) => {
+    expect(Math.abs(match.score - plain[index]!.score), `${label}: score of ${match.record.id}`).toBeLessThan(1e-5);
+    expect(match.record, label).toEqual(plain[index]!.record);
+  });
+}
+
+async function compareAll(
+  cached: SqliteVectorStore,
+  plain: SqliteVectorStore,
+  random: () => number,
+  dimensions: number,
+  label: string,
+): Promise<void> {
+  for (const scope of SCOPES) {
+    for (const filter of FILTERS) {
+      const topK = [1, 3, 10, 500][Math.floor(random() * 4)]!;
+      const vector = Array.from({ length: dimensions }, () => random() * 2 - 1);
+      const request = { scope, vector, topK, ...(filter === undefined ? {} : { filter }) };
+      const where = `${label} ${JSON.stringify(scope)} ${JSON.stringify(filter)} topK ${topK}`;
+      expectSameAnswer(await cached.query(request), await plain.query(request), `query ${where}`);
+      const vectors = [vector, Array.from({ length: dimensions }, () => random() * 2 - 1)];
+      const anyRequest = { scope, vectors, topK, ...(filter === undefined ? {} : { filter }) };
+      expectSameAnswer(await cached.queryAny(anyRequest), await plain.queryAny(anyRequest), `queryAny ${where}`);
+    }
+  }
+}
+
+describe('the scope vector cache', () => {
+  it.each([
+    5, 16,
+  ])('answers as the ranking in SQLite does (%i dimensions): ties, zero vectors, expiry, memory types, scopes, through writes of its own and of another connection', async (dimensions) => {
+    const random = randomSource(dimensions * 7919);
+    const path = join(directory, 'mem.db');
+    const cached = track(new SqliteVectorStore({ path }));
+    const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
+    const other = track(new SqliteVectorStore({ path, vectorCache: false }));
+    await cached.ensureCollection({ dimensions });
+    const pool = Array.from({ length: 4 }, () => Array.from({ length: dimensions }, () => random() * 2 - 1));
+    let next = 0;
+    const ids: string[] = [];
+    const fresh = () => {
+      const id = `m${String(next++).padStart(4, '0')}${random() < 0.1 ? '\u{1F600}' : ''}`;
+      ids.push(id);
+      return id;
+    };
+    await cached.upsert({ records: Array.from({ length: 300 }, () => randomRecord(random, fresh(), dimensions, pool)) });
+    await compareAll(cached, plain, random, dimensions, 'after the first load');
+    for (let round = 0; round < 6; round++) {
+      const writer = round % 2 === 0 ? other : cached;
+      const label = `round ${round} (${writer === other ? 'another connection' : 'the same store'} wrote)`;
+      // New memories, updates (new vector, scope, metadata) of existing ones, and deletes.
+      const updates = Array.from({ length: 20 }, () => randomRecord(random, ids[Math.floor(random() * ids.length)]!, dimensions, pool));
+      const inserts = Array.from({ length: 15 }, () => randomRecord(random, fresh(), dimensions, pool));
+      await writer.upsert({ records: [...new Map([...updates, ...inserts].map((record) => [record.id, record])).values()] });
+      for (const scope of SCOPES.slice(0, 2)) {
+        await writer.delete({ scope, ids: Array.from({ length: 8 }, () => ids[Math.floor(random() * ids.length)]!) });
+      }
+      await compareAll(cached, plain, random, dimensions, label);
+    }
+    await other.reset();
+    await compareAll(cached, plain, random, dimensions, 'after another connection reset the collection');
+  });
+
+  it('answers from the cache for core filters and leaves other filters to SQLite', () => {
+    expect(CACHED_FILTERS).toHaveLength(6);
+    expect(compileCacheFilter({ op: 'eq', field: 'category', value: 'food' })).toBeUndefined();
+    expect(compileCacheFilter({ op: 'eq', field: 'memoryType', value: 3 })).toBeUndefined();
+    expect(compileCacheFilter({ op: 'gte', field: 'occurredAt', value: 3 })).toBeUndefined();
+    expect(compileCacheFilter({ op: 'eq', field: 'expiresAt', value: 3 })).toBeUndefined();
+  });
+
+  it('ranks without the vectors table once the scope is held, and reads the memories another connection changed', async () => {
+    const statements: string[] = [];
+    const path = join(directory, 'mem.db');
+    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
+    database.pragma('journal_mode = WAL');
+    const cached = new SqliteVectorStore({ database });
+    const other = track(new SqliteVectorStore({ path, vectorCache: false }));
+    await cached.ensureCollection({ dimensions: 3 });
+    const base = { text: 't', hash: 'h', metadata: {}, createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    await other.upsert({
+      records: [
+        { ...base, id: 'a', vector: [1, 0, 0], scope: { userId: 'u1' } },
+        { ...base, id: 'b', vector: [0, 1, 0], scope: { userId: 'u1' } },
+      ],
+    });
+    expect((await cached.query({ scope: { userId: 'u1' }, vector: [0, 1, 0], topK: 1 })).map((match) => match.record.id)).toEqual(['b']);
+    statements.length = 0;
+    expect(
+      (await cached.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 1, filter: notExpired })).map((match) => match.record.id),
+    ).toEqual(['a']);
+    expect(statements.some((sql) => sql.includes('vec_distance_cosine'))).toBe(false);
+    expect(statements.filter((sql) => sql.includes('"memories_vectors"'))).toHaveLength(1); // the record of the one match
+    await other.upsert({ records: [{ ...base, id: 'c', vector: [1, 0.1, 0], scope: { userId: 'u1' } }] });
+    await other.delete({ scope: { userId: 'u1' }, ids: ['a'] });
+    expect((await cached.query({ scope: { userId: 'u1' }, vector: [1, 0, 0], topK: 2 })).map((match) => match.record.id)).toEqual([
+      'c',
+      'b',
+    ]);
+  });
+
+  it('rebuilds when the change log was pruned past it, and forgets everything when the tables are dropped and made again', async () => {
+    const path = join(directory, 'mem.db');
+    const cached = track(new SqliteVectorStore({ path }));
+    const other = track(new SqliteVectorStore({ path, vectorCache: false }));
+    const raw = track(new Database(path));
+    const scope = { userId: 'u1' };
+    const base = { text: 't', hash: 'h', metadata: {}, scope, createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    await cached.ensureCollection({ dimensions: 2 });
+    await other.upsert({ records: [{ ...base, id: 'a', vector: [1, 0] }] });
+    const top = async () => (await cached.query({ scope, vector: [0, 1], topK: 5 })).map((match) => match.record.id);
+    expect(await top()).toEqual(['a']);
+    await other.upsert({ records: [{ ...base, id: 'b', vector: [0, 1] }] });
+    await other.upsert({ records: [{ ...base, id: 'c', vector: [1, 1] }] });
+    // As if many writes had happened: only the newest row of the log is left.
+    raw.exec('DELETE FROM "memories_changes" WHERE version < (SELECT max(version) FROM "memories_changes")');
+    expect(await top()).toEqual(['b', 'c', 'a']);
+    // Another connection drops the collection and fills it again with as many log rows as before.
+    expect(await top()).toEqual(['b', 'c', 'a']);
+    await other.dropCollection();
+    await other.ensureCollection({ dimensions: 2 });
+    const versions = raw.prepare('SELECT count(*) FROM "memories_changes"').pluck();
+    expect(versions.get()).toBe(0);
+    for (let index = 0; (versions.get() as number) < 12; index++) {
+      await other.upsert({ records: [{ ...base, id: `n${index}`, vector: [index, 1] }] });
+    }
+    const expected = (await other.query({ scope, vector: [0, 1], topK: 5 })).map((match) => match.record.id);
+    expect(await top()).toEqual(expected);
+  });
+
+  it('ranks in SQLite when the file has no change log (a read-only connection to a file of an older version)', async () => {
+    const path = join(directory, 'mem.db');
+    const writer = track(new SqliteVectorStore({ path, vectorCache: false }));
+    await writer.ensureCollection({ dimensions: 2 });
+    const raw = track(new Database(path));
+    raw.exec('DROP TABLE "memories_changes"');
+    for (const name of ['insert', 'update', 'delete', 'vector_insert', 'vector_update', 'vector_delete']) {
+      raw.exec(`DROP TRIGGER "memories_changes_${name}"`);
+    }
+    const reader = track(new SqliteVectorStore({ path, readOnly: true }));
+    const scope = { userId: 'u1' };
+    const base = { text: 't', hash: 'h', metadata: {}, scope, createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const top = async () => (await reader.query({ scope, vector: [0, 1], topK: 5 })).map((match) => match.record.id);
+    expect(await top()).toEqual([]);
+    // Written the way an older version writes: no log row, which the reader must not need.
+    await writer.upsert({ records: [{ ...base, id: 'a', vector: [0, 1] }] });
+    expect(raw.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'memories_changes'`).pluck().get()).toBe(0);
+    expect(await top()).toEqual(['a']);
+  });
+
+  it('keeps the scopes searched last within its byte budget, and ranks a scope larger than the budget in SQLite', async () => {
+    const path = join(directory, 'mem.db');
+    // 8 dimensions: 32 + 160 bytes a memory; room for 40 memories.
+    const cached = track(new SqliteVectorStore({ path, vectorCacheBytes: 40 * (8 * 4 + 160) }));
+    const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
+    await cached.ensureCollection({ dimensions: 8 });
+    const random = randomSource(7);
+    const base = { text: 't', hash: 'h', metadata: {}, createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const sizes: [string, number][] = [
+      ['small', 10],
+      ['medium', 25],
+      ['large', 60],
+    ];
+    for (const [user, size] of sizes) {
+      await plain.upsert({
+        records: Array.from({ length: size }, (_, index) => ({
+          ...base,
+          id: `${user}${index}`,
+          scope: { userId: user },
+          vector: Array.from({ length: 8 }, () => random() - 0.5),
+        })),
+      });
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const [user] of sizes) {
+        const request = { scope: { userId: user }, vector: Array.from({ length: 8 }, () => random() - 0.5), topK: 7 };
+        expectSameAnswer(await cached.query(request), await plain.query(request), `${user}, round ${round}`);
+      }
+      await plain.upsert({ records: [{ ...base, id: `small-new${round}`, scope: { userId: 'small' }, vector: [1, 0, 0, 0, 0, 0, 0, 0] }] });
+    }
+  });
+
+  it('checks its options', () => {
+    for (const [options, field] of [
+      [{ vectorCache: 'yes' }, 'options.vectorCache'],
+      [{ vectorCacheBytes: 0 }, 'options.vectorCacheBytes'],
+      [{ vectorCacheBytes: 1.5 }, 'options.vectorCacheBytes'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        new SqliteVectorStore({ path: ':memory:', ...(options as object) });
+      } catch (error) {
+        caught = error;
+      }
+      expect(MemError.is(caught) && caught.code).toBe('INVALID_INPUT');
+      expect((caught as Error).message).toContain(field);
+    }
+  });
+});

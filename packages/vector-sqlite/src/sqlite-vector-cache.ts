@@ -1,0 +1,538 @@
+import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
+
+/** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
+export type ScopeColumn = 'user_id' | 'agent_id' | 'run_id';
+
+const SCOPE_COLUMNS: readonly (readonly [keyof Scope, ScopeColumn])[] = [
+  ['userId', 'user_id'],
+  ['agentId', 'agent_id'],
+  ['runId', 'run_id'],
+];
+
+/** A memory as the cache reads it: its key, id, scope, the mirrored filter columns and its vector. */
+export interface CacheSourceRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+  readonly expires_at: number | null;
+  readonly memory_type: string | Buffer | null;
+  readonly embedding: Buffer;
+}
+
+/** One row of the change log: a memory (seq) changed, and a scope it had before or after the change. */
+export interface CacheChange {
+  readonly version: number;
+  readonly seq: number;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+}
+
+/**
+ * What the cache reads from the file, all inside one read transaction the caller holds (so every
+ * answer comes from the same snapshot).
+ */
+export interface VectorCacheSource {
+  /** SQLite's schema cookie: any table or trigger created or dropped, by any connection, changes it. */
+  schemaVersion(): number;
+  /** Whether the change log and all its triggers are in the file (a file of an older version may lack them). */
+  hasChangeLog(): boolean;
+  /** The lowest and highest version in the change log (both 0 when it is empty). */
+  logBounds(): { readonly first: number; readonly last: number };
+  /** The log rows after `version`, in version order. */
+  changesSince(version: number): readonly CacheChange[];
+  /** The current rows of these memories (missing ones left out). */
+  rowsBySeq(seqs: readonly number[]): readonly CacheSourceRow[];
+  /** How many memories have `value` in `column`. */
+  countScope(column: ScopeColumn, value: string): number;
+  /** Every memory with `value` in `column`. */
+  scopeRows(column: ScopeColumn, value: string): Iterable<CacheSourceRow>;
+}
+
+/** A row test on the cached columns (see {@link compileCacheFilter}). */
+export type CachedRowTest = (entry: ScopeVectors, slot: number) => boolean;
+
+/** A scored memory of a cached scope: its seq, for reading the record, and its cosine similarity. */
+export interface CachedMatch {
+  readonly seq: number;
+  readonly score: number;
+}
+
+/** Bytes a cached memory costs beside its vector: seq, id string, scope and filter columns, seq-to-slot map entry. */
+export const CACHE_ROW_OVERHEAD_BYTES = 160;
+/** Rows of a full chunk of vectors: a scope grows by chunks, so growing never copies more than one. */
+const CHUNK_ROWS = 4096;
+/** Rows of a scope's first chunk, doubled until it is full. */
+const FIRST_CHUNK_ROWS = 16;
+/** More changes than this at once (a reset, a bulk load by another process) drop the cache instead of applying them. */
+const MAX_APPLIED_CHANGES = 20_000;
+
+/**
+ * The memories of one scope-column value (for example every memory with user_id 'alice'), held for
+ * ranking: their seq, id (the tie-break of the total order), scope columns, mirrored filter columns,
+ * and unit-length vectors in chunks of {@link CHUNK_ROWS} rows, so the dot product is the cosine
+ * similarity. Rows sit in slots 0 to count - 1 in no particular order; a removal moves the last row
+ * into the hole.
+ */
+export class ScopeVectors {
+  count = 0;
+  readonly seqs: number[] = [];
+  readonly ids: string[] = [];
+  readonly scopeValues: Readonly<Record<ScopeColumn, (string | null)[]>> = { user_id: [], agent_id: [], run_id: [] };
+  /** `expires_at`, NaN when it is NULL. */
+  readonly expires: number[] = [];
+  /** `memory_type`: the string, the text elements of the array, or null. */
+  readonly types: (string | readonly string[] | null)[] = [];
+  readonly chunks: Float32Array[] = [];
+  private readonly slots = new Map<number, number>();
+  private allocatedRows = 0;
+  private readonly interned = new Map<string, string>();
+
+  constructor(
+    readonly column: ScopeColumn,
+    readonly value: string,
+    readonly dimensions: number,
+  ) {}
+
+  /** Bytes this scope holds (see {@link CACHE_ROW_OVERHEAD_BYTES}). */
+  get bytes(): number {
+    return this.allocatedRows * this.dimensions * 4 + this.count * CACHE_ROW_OVERHEAD_BYTES;
+  }
+
+  has(seq: number): boolean {
+    return this.slots.has(seq);
+  }
+
+  /** Adds a memory (or replaces the one with its seq). */
+  put(row: CacheSourceRow): void {
+    const existing = this.slots.get(row.seq);
+    const slot = existing ?? this.count;
+    if (existing === undefined) {
+      this.reserve(slot + 1);
+      this.count += 1;
+      this.slots.set(row.seq, slot);
+    }
+    this.seqs[slot] = row.seq;
+    this.ids[slot] = row.id;
+    for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.intern(row[column]);
+    this.expires[slot] = row.expires_at ?? Number.NaN;
+    this.types[slot] = memoryTypeOf(row.memory_type);
+    writeUnitVector(row.embedding, this.chunks[Math.floor(slot / CHUNK_ROWS)]!, (slot % CHUNK_ROWS) * this.dimensions, this.dimensions);
+  }
+
+  /** Removes a memory if held: the last row moves into its slot. */
+  remove(seq: number): void {
+    const slot = this.slots.get(seq);
+    if (slot === undefined) return;
+    this.slots.delete(seq);
+    const last = this.count - 1;
+    if (slot !== last) {
+      const lastSeq = this.seqs[last]!;
+      this.seqs[slot] = lastSeq;
+      this.ids[slot] = this.ids[last]!;
+      for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.scopeValues[column][last]!;
+      this.expires[slot] = this.expires[last]!;
+      this.types[slot] = this.types[last]!;
+      const from = this.chunks[Math.floor(last / CHUNK_ROWS)]!;
+      const fromOffset = (last % CHUNK_ROWS) * this.dimensions;
+      this.chunks[Math.floor(slot / CHUNK_ROWS)]!.set(
+        from.subarray(fromOffset, fromOffset + this.dimensions),
+        (slot % CHUNK_ROWS) * this.dimensions,
+      );
+      this.slots.set(lastSeq, slot);
+    }
+    this.seqs.length = last;
+    this.ids.length = last;
+    for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column].length = last;
+    this.expires.length = last;
+    this.types.length = last;
+    this.count = last;
+  }
+
+  /**
+   * The `topK` memories passing `test` nearest to any of `queries` (unit vectors), best first: score
+   * descending, then id ascending (JavaScript string order, the store's id order). A bounded heap
+   * keeps the best `topK` seen, so nothing is sorted but them.
+   */
+  top(queries: readonly Float32Array[], topK: number, test: CachedRowTest): CachedMatch[] {
+    const heap = new TopHeap(Math.min(topK, this.count), this.ids);
+    const dimensions = this.dimensions;
+    for (let chunkIndex = 0; chunkIndex < this.chunks.length; chunkIndex++) {
+      const chunk = this.chunks[chunkIndex]!;
+      const first = chunkIndex * CHUNK_ROWS;
+      const rows = Math.min(CHUNK_ROWS, this.count - first);
+      for (let row = 0; row < rows; row++) {
+        const offset = row * dimensions;
+        let score = dot(chunk, offset, queries[0]!, dimensions);
+        for (let index = 1; index < queries.length; index++) score = Math.max(score, dot(chunk, offset, queries[index]!, dimensions));
+        const slot = first + row;
+        if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
+      }
+    }
+    return heap.sorted().map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
+  }
+
+  private reserve(rows: number): void {
+    while (this.allocatedRows < rows) {
+      const last = this.chunks.length - 1;
+      const lastSize = last < 0 ? 0 : this.chunks[last]!.length / this.dimensions;
+      if (last >= 0 && lastSize < CHUNK_ROWS) {
+        // The last chunk is not full size yet: double it (a copy of at most half a chunk).
+        const size = Math.min(CHUNK_ROWS, lastSize * 2);
+        const grown = new Float32Array(size * this.dimensions);
+        grown.set(this.chunks[last]!);
+        this.chunks[last] = grown;
+        this.allocatedRows += size - lastSize;
+      } else {
+        const size = last < 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS;
+        this.chunks.push(new Float32Array(size * this.dimensions));
+        this.allocatedRows += size;
+      }
+    }
+  }
+
+  /** One string object per distinct scope value (the driver makes a new one per row read). */
+  private intern(value: string | null): string | null {
+    if (value === null) return null;
+    const known = this.interned.get(value);
+    if (known !== undefined) return known;
+    if (this.interned.size < 1024) this.interned.set(value, value);
+    return value;
+  }
+}
+
+/**
+ * The vectors of the scopes searched lately, kept in step with the file: the change log the file's
+ * triggers write in the same transaction as each change (see the store's `changeLog` statements)
+ * tells which memories changed since the version the cache reflects. Before each use the cache
+ * reads the log's bounds and re-reads the memories changed since (or drops everything when the log
+ * was pruned past its version, or the schema changed). All within the caller's read transaction, so
+ * the cache then reflects exactly the snapshot the caller reads.
+ *
+ * Scopes are evicted least recently used first when their bytes would pass `budgetBytes`.
+ */
+export class SqliteVectorCache {
+  private readonly entries = new Map<string, ScopeVectors>();
+  /** Scopes larger than the whole budget: searched in SQLite until the cache is dropped. */
+  private readonly oversized = new Set<string>();
+  private version: number | undefined;
+  private schemaVersion: number | undefined;
+  private usable = false;
+  private bytes = 0;
+
+  constructor(readonly budgetBytes: number) {}
+
+  /** Bytes held across scopes. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /** Scopes held. */
+  get scopeCount(): number {
+    return this.entries.size;
+  }
+
+  /** Forgets every scope (dropCollection, a dimension change). */
+  clear(): void {
+    this.entries.clear();
+    this.oversized.clear();
+    this.version = undefined;
+    this.schemaVersion = undefined;
+    this.bytes = 0;
+  }
+
+  /**
+   * The cached scope of `value` in `column`, up to date with the caller's snapshot; built on first
+   * use. `undefined` when the cache cannot serve it (no change log in the file, or a scope larger than
+   * the budget): the caller ranks in SQLite.
+   */
+  scope(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): ScopeVectors | undefined {
+    this.synchronise(source);
+    if (!this.usable) return undefined;
+    const key = `${column}\u0000${value}`;
+    const held = this.entries.get(key);
+    if (held !== undefined && held.dimensions === dimensions) {
+      // Most recently used last.
+      this.entries.delete(key);
+      this.entries.set(key, held);
+      return held;
+    }
+    if (held !== undefined) this.evict(key);
+    if (this.oversized.has(key)) return undefined;
+    const rows = source.countScope(column, value);
+    const needed = rows * (dimensions * 4 + CACHE_ROW_OVERHEAD_BYTES);
+    if (needed > this.budgetBytes) {
+      this.oversized.add(key);
+      return undefined;
+    }
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes + needed <= this.budgetBytes) break;
+      this.evict(oldest);
+    }
+    const entry = new ScopeVectors(column, value, dimensions);
+    for (const row of source.scopeRows(column, value)) entry.put(row);
+    this.entries.set(key, entry);
+    this.bytes += entry.bytes;
+    return entry;
+  }
+
+  /** Brings every held scope to the caller's snapshot (see the class comment). */
+  private synchronise(source: VectorCacheSource): void {
+    const schemaVersion = source.schemaVersion();
+    if (schemaVersion !== this.schemaVersion) {
+      this.clear();
+      this.schemaVersion = schemaVersion;
+      this.usable = source.hasChangeLog();
+    }
+    if (!this.usable) return;
+    const { first, last } = source.logBounds();
+    if (this.version === undefined || this.entries.size === 0 || this.version > last || (this.version < first - 1 && first > 0)) {
+      // Nothing held, or the log no longer holds every change since the version held: start over.
+      if (this.entries.size > 0) this.dropScopes();
+      this.version = last;
+      return;
+    }
+    if (this.version === last) return;
+    if (last - this.version > MAX_APPLIED_CHANGES) {
+      this.dropScopes();
+      this.version = last;
+      return;
+    }
+    const changes = source.changesSince(this.version);
+    // The held scopes each change touches: any scope the memory had before or after it.
+    const touched = new Map<ScopeVectors, Set<number>>();
+    const seqs = new Set<number>();
+    for (const change of changes) {
+      for (const [, column] of SCOPE_COLUMNS) {
+        const value = change[column];
+        if (value === null) continue;
+        const entry = this.entries.get(`${column}\u0000${value}`);
+        if (entry === undefined) continue;
+        let set = touched.get(entry);
+        if (set === undefined) touched.set(entry, (set = new Set()));
+        set.add(change.seq);
+        seqs.add(change.seq);
+      }
+    }
+    if (seqs.size > 0) {
+      const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
+      for (const [entry, changed] of touched) {
+        const before = entry.bytes;
+        for (const seq of changed) {
+          const row = current.get(seq);
+          if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
+          else entry.remove(seq);
+        }
+        this.bytes += entry.bytes - before;
+      }
+    }
+    this.version = changes.length === 0 ? last : Math.max(last, changes[changes.length - 1]!.version);
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.budgetBytes) break;
+      this.evict(oldest);
+    }
+  }
+
+  private dropScopes(): void {
+    this.entries.clear();
+    this.oversized.clear();
+    this.bytes = 0;
+  }
+
+  private evict(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+}
+
+/**
+ * The filter as a test on the cached columns, or `undefined` when it reads anything else (the
+ * caller then ranks in SQLite). The cache holds what core's own filters read: `expiresAt` compared
+ * with a number (`not expired`) and `memoryType` equal to strings (`not procedural`), under any
+ * `and`, `or` and `not`. Each test agrees with the SQL one on the mirrored columns (see
+ * `filterToSql`): an `expiresAt` that is not a number passes no comparison; a `memoryType` array
+ * equals a string it holds as an element; a missing one equals nothing.
+ */
+export function compileCacheFilter(filter: Filter | undefined): CachedRowTest | undefined {
+  if (filter === undefined) return pass;
+  return compile(filter);
+}
+
+const pass: CachedRowTest = () => true;
+
+function compile(filter: Filter): CachedRowTest | undefined {
+  switch (filter.op) {
+    case 'and':
+    case 'or': {
+      const parts: CachedRowTest[] = [];
+      for (const child of filter.filters) {
+        const part = compile(child);
+        if (part === undefined) return undefined;
+        parts.push(part);
+      }
+      if (filter.op === 'and') return (entry, slot) => parts.every((part) => part(entry, slot));
+      return (entry, slot) => parts.some((part) => part(entry, slot));
+    }
+    case 'not': {
+      const inner = compile(filter.filter);
+      return inner === undefined ? undefined : (entry, slot) => !inner(entry, slot);
+    }
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      if (filter.field !== EXPIRES_AT_KEY) return undefined;
+      const value = filter.value;
+      // NaN (no number stored) fails every comparison, as `(expires_at op ?) IS 1` does on NULL.
+      if (filter.op === 'gt') return (entry, slot) => entry.expires[slot]! > value;
+      if (filter.op === 'gte') return (entry, slot) => entry.expires[slot]! >= value;
+      if (filter.op === 'lt') return (entry, slot) => entry.expires[slot]! < value;
+      return (entry, slot) => entry.expires[slot]! <= value;
+    }
+    case 'eq':
+    case 'ne':
+    case 'in':
+    case 'nin': {
+      if (filter.field !== MEMORY_TYPE_KEY) return undefined;
+      const values: readonly unknown[] = 'values' in filter ? filter.values : [filter.value];
+      if (!values.every((value) => typeof value === 'string')) return undefined;
+      const wanted = new Set<string>(values as readonly string[]);
+      const matches: CachedRowTest = (entry, slot) => {
+        const type = entry.types[slot];
+        if (type === null || type === undefined) return false;
+        if (typeof type === 'string') return wanted.has(type);
+        return type.some((element) => wanted.has(element));
+      };
+      return filter.op === 'eq' || filter.op === 'in' ? matches : (entry, slot) => !matches(entry, slot);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The test of the scope ids a query sets beyond the column its cached scope is keyed by. */
+export function scopeRestTest(scope: Scope, column: ScopeColumn): CachedRowTest | undefined {
+  const rest = SCOPE_COLUMNS.filter(([field, name]) => name !== column && scope[field] !== undefined).map(
+    ([field, name]) => [name, scope[field]!] as const,
+  );
+  if (rest.length === 0) return undefined;
+  return (entry, slot) => rest.every(([name, value]) => entry.scopeValues[name][slot] === value);
+}
+
+/** `vector` (float32 bytes, or numbers) scaled to length 1 as float32; a zero vector stays zero (cosine 0 with anything). */
+export function unitVector(vector: Buffer, dimensions: number): Float32Array {
+  const unit = new Float32Array(dimensions);
+  writeUnitVector(vector, unit, 0, dimensions);
+  return unit;
+}
+
+let scratch = new Float32Array(0);
+
+function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dimensions: number): void {
+  // Copy into an aligned buffer first: the driver's Buffer may start at any byte offset.
+  if (scratch.length !== dimensions) scratch = new Float32Array(dimensions);
+  const source = scratch;
+  new Uint8Array(source.buffer).set(blob.subarray(0, dimensions * 4));
+  let sum = 0;
+  for (let index = 0; index < dimensions; index++) sum += source[index]! * source[index]!;
+  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  for (let index = 0; index < dimensions; index++) target[offset + index] = source[index]! * scale;
+}
+
+function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {
+  if (value === null || typeof value === 'string') return value;
+  // An array's JSON (see metadataMirrors): only its strings can equal a filter's strings.
+  const parsed = JSON.parse(value.toString('utf8')) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((element): element is string => typeof element === 'string') : null;
+}
+
+function dot(chunk: Float32Array, offset: number, query: Float32Array, dimensions: number): number {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  let index = 0;
+  for (; index + 3 < dimensions; index += 4) {
+    a += chunk[offset + index]! * query[index]!;
+    b += chunk[offset + index + 1]! * query[index + 1]!;
+    c += chunk[offset + index + 2]! * query[index + 2]!;
+    d += chunk[offset + index + 3]! * query[index + 3]!;
+  }
+  for (; index < dimensions; index++) a += chunk[offset + index]! * query[index]!;
+  return a + b + (c + d);
+}
+
+/**
+ * The best `capacity` (score, slot) pairs pushed, as a binary heap with the worst at the root:
+ * lower score is worse, and at equal scores the larger id (so ties keep the smaller ids, as the
+ * store's order by (rank, id_order) does).
+ */
+class TopHeap {
+  private readonly scores: Float64Array;
+  private readonly slots: Int32Array;
+  private size = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly ids: readonly string[],
+  ) {
+    this.scores = new Float64Array(capacity);
+    this.slots = new Int32Array(capacity);
+  }
+
+  /** Whether (score, slot) would enter the heap. */
+  admits(score: number, slot: number): boolean {
+    if (this.size < this.capacity) return true;
+    if (this.capacity === 0) return false;
+    return this.worse(0, score, slot);
+  }
+
+  /** Pushes a pair that {@link admits} accepted. */
+  push(score: number, slot: number): void {
+    if (this.size < this.capacity) {
+      let index = this.size++;
+      while (index > 0) {
+        const parent = (index - 1) >> 1;
+        // The root is the worst: stop under a parent worse than the new pair.
+        if (this.worse(parent, score, slot)) break;
+        this.scores[index] = this.scores[parent]!;
+        this.slots[index] = this.slots[parent]!;
+        index = parent;
+      }
+      this.scores[index] = score;
+      this.slots[index] = slot;
+      return;
+    }
+    // Replace the root (the worst) and sift down.
+    let index = 0;
+    for (;;) {
+      const left = index * 2 + 1;
+      if (left >= this.size) break;
+      const right = left + 1;
+      let child = left;
+      if (right < this.size && this.worse(right, this.scores[left]!, this.slots[left]!)) child = right;
+      if (!this.worse(child, score, slot)) break;
+      this.scores[index] = this.scores[child]!;
+      this.slots[index] = this.slots[child]!;
+      index = child;
+    }
+    this.scores[index] = score;
+    this.slots[index] = slot;
+  }
+
+  /** The pairs, best first. */
+  sorted(): { score: number; slot: number }[] {
+    const pairs = Array.from({ length: this.size }, (_, index) => ({ score: this.scores[index]!, slot: this.slots[index]! }));
+    return pairs.sort((a, b) => b.score - a.score || (this.ids[a.slot]! < this.ids[b.slot]! ? -1 : 1));
+  }
+
+  /** Whether the pair at `index` is worse than (score, slot). */
+  private worse(index: number, score: number, slot: number): boolean {
+    const held = this.scores[index]!;
+    return held < score || (held === score && this.ids[this.slots[index]!]! > this.ids[slot]!);
+  }
+}
