@@ -1,4 +1,5 @@
 import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
+import { strideOf, vectorArena, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
 export type ScopeColumn = 'user_id' | 'agent_id' | 'run_id';
@@ -62,19 +63,29 @@ export interface CachedMatch {
 
 /** Bytes a cached memory costs beside its vector: seq, id string, scope and filter columns, seq-to-slot map entry. */
 export const CACHE_ROW_OVERHEAD_BYTES = 160;
-/** Rows of a full chunk of vectors: a scope grows by chunks, so growing never copies more than one. */
+/** Rows of a full chunk of vectors: a scope grows by chunks, so growing never copies more than half of one. */
 const CHUNK_ROWS = 4096;
 /** Rows of a scope's first chunk, doubled until it is full. */
 const FIRST_CHUNK_ROWS = 16;
 /** More changes than this at once (a reset, a bulk load by another process) drop the cache instead of applying them. */
 const MAX_APPLIED_CHANGES = 20_000;
 
+/** A block of the arena's memory a cache holds (see {@link VectorArena}). */
+interface Blocks {
+  /** Byte offset to size of every block held, so that all can be given back at once. */
+  readonly held: Map<number, number>;
+}
+
+/** Thrown when the arena's memory (4 GiB for the process) has no room: the cache then gives up the scope. */
+class ArenaFullError extends Error {}
+
 /**
  * The memories of one scope-column value (for example every memory with user_id 'alice'), held for
  * ranking: their seq, id (the tie-break of the total order), scope columns, mirrored filter columns,
- * and unit-length vectors in chunks of {@link CHUNK_ROWS} rows, so the dot product is the cosine
- * similarity. Rows sit in slots 0 to count - 1 in no particular order; a removal moves the last row
- * into the hole.
+ * and unit-length vectors (so the dot product is the cosine similarity) in the arena's memory, in
+ * chunks of {@link CHUNK_ROWS} rows of `stride` floats (the dimensions rounded up to a multiple of 4,
+ * the rest zero). Rows sit in slots 0 to count - 1 in no particular order; a removal moves the last
+ * row into the hole.
  */
 export class ScopeVectors {
   count = 0;
@@ -85,7 +96,10 @@ export class ScopeVectors {
   readonly expires: number[] = [];
   /** `memory_type`: the string, the text elements of the array, or null. */
   readonly types: (string | readonly string[] | null)[] = [];
-  readonly chunks: Float32Array[] = [];
+  readonly stride: number;
+  /** Byte offset of each chunk in the arena, and its size in rows. */
+  private readonly chunkOffsets: number[] = [];
+  private readonly chunkRows: number[] = [];
   private readonly slots = new Map<number, number>();
   private allocatedRows = 0;
   private readonly interned = new Map<string, string>();
@@ -94,18 +108,25 @@ export class ScopeVectors {
     readonly column: ScopeColumn,
     readonly value: string,
     readonly dimensions: number,
-  ) {}
+    private readonly arena: VectorArena,
+    private readonly blocks: Blocks,
+  ) {
+    this.stride = strideOf(dimensions);
+  }
 
   /** Bytes this scope holds (see {@link CACHE_ROW_OVERHEAD_BYTES}). */
   get bytes(): number {
-    return this.allocatedRows * this.dimensions * 4 + this.count * CACHE_ROW_OVERHEAD_BYTES;
+    return this.allocatedRows * this.stride * 4 + this.count * CACHE_ROW_OVERHEAD_BYTES;
   }
 
   has(seq: number): boolean {
     return this.slots.has(seq);
   }
 
-  /** Adds a memory (or replaces the one with its seq). */
+  /**
+   * Adds a memory (or replaces the one with its seq).
+   * @throws {ArenaFullError} when the arena has no room for another chunk.
+   */
   put(row: CacheSourceRow): void {
     const existing = this.slots.get(row.seq);
     const slot = existing ?? this.count;
@@ -119,7 +140,7 @@ export class ScopeVectors {
     for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.intern(row[column]);
     this.expires[slot] = row.expires_at ?? Number.NaN;
     this.types[slot] = memoryTypeOf(row.memory_type);
-    writeUnitVector(row.embedding, this.chunks[Math.floor(slot / CHUNK_ROWS)]!, (slot % CHUNK_ROWS) * this.dimensions, this.dimensions);
+    writeUnitVector(row.embedding, this.arena.floats, this.floatIndex(slot), this.dimensions, this.stride);
   }
 
   /** Removes a memory if held: the last row moves into its slot. */
@@ -135,12 +156,8 @@ export class ScopeVectors {
       for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.scopeValues[column][last]!;
       this.expires[slot] = this.expires[last]!;
       this.types[slot] = this.types[last]!;
-      const from = this.chunks[Math.floor(last / CHUNK_ROWS)]!;
-      const fromOffset = (last % CHUNK_ROWS) * this.dimensions;
-      this.chunks[Math.floor(slot / CHUNK_ROWS)]!.set(
-        from.subarray(fromOffset, fromOffset + this.dimensions),
-        (slot % CHUNK_ROWS) * this.dimensions,
-      );
+      const from = this.floatIndex(last);
+      this.arena.floats.copyWithin(this.floatIndex(slot), from, from + this.stride);
       this.slots.set(lastSeq, slot);
     }
     this.seqs.length = last;
@@ -151,46 +168,93 @@ export class ScopeVectors {
     this.count = last;
   }
 
+  /** Gives the scope's chunks back to the arena; the scope is empty after. */
+  release(): void {
+    for (let index = 0; index < this.chunkOffsets.length; index++) this.free(this.chunkOffsets[index]!, this.chunkRows[index]!);
+    this.chunkOffsets.length = 0;
+    this.chunkRows.length = 0;
+    this.allocatedRows = 0;
+    this.count = 0;
+    this.slots.clear();
+  }
+
   /**
    * The `topK` memories passing `test` nearest to any of `queries` (unit vectors), best first: score
-   * descending, then id ascending (JavaScript string order, the store's id order). A bounded heap
-   * keeps the best `topK` seen, so nothing is sorted but them.
+   * descending, then id ascending (JavaScript string order, the store's id order). The arena's scan
+   * scores a chunk at a time; a bounded heap keeps the best `topK` seen, so nothing is sorted but them.
+   * @throws {ArenaFullError} when the arena has no room for the query and the scores.
    */
   top(queries: readonly Float32Array[], topK: number, test: CachedRowTest): CachedMatch[] {
     const heap = new TopHeap(Math.min(topK, this.count), this.ids);
-    const dimensions = this.dimensions;
-    for (let chunkIndex = 0; chunkIndex < this.chunks.length; chunkIndex++) {
-      const chunk = this.chunks[chunkIndex]!;
-      const first = chunkIndex * CHUNK_ROWS;
-      const rows = Math.min(CHUNK_ROWS, this.count - first);
-      for (let row = 0; row < rows; row++) {
-        const offset = row * dimensions;
-        let score = dot(chunk, offset, queries[0]!, dimensions);
-        for (let index = 1; index < queries.length; index++) score = Math.max(score, dot(chunk, offset, queries[index]!, dimensions));
-        const slot = first + row;
-        if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
+    const stride = this.stride;
+    const queryBytes = queries.length * stride * 4;
+    const scratch = this.arena.allocate(queryBytes + CHUNK_ROWS * 4);
+    if (scratch === undefined) throw new ArenaFullError();
+    try {
+      const floats = this.arena.floats;
+      for (let index = 0; index < queries.length; index++) {
+        const at = (scratch >> 2) + index * stride;
+        floats.set(queries[index]!, at);
+        floats.fill(0, at + this.dimensions, at + stride);
       }
+      const scores = (scratch + queryBytes) >> 2;
+      for (let chunk = 0; chunk < this.chunkOffsets.length; chunk++) {
+        const first = chunk * CHUNK_ROWS;
+        const rows = Math.min(this.chunkRows[chunk]!, this.count - first);
+        if (rows <= 0) break;
+        for (let index = 0; index < queries.length; index++) {
+          this.arena.scores(this.chunkOffsets[chunk]!, scratch + index * stride * 4, scratch + queryBytes, rows, stride, index > 0);
+        }
+        for (let row = 0; row < rows; row++) {
+          const score = floats[scores + row]!;
+          const slot = first + row;
+          if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
+        }
+      }
+    } finally {
+      this.arena.release(scratch, queryBytes + CHUNK_ROWS * 4);
     }
     return heap.sorted().map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
   }
 
+  /** Index in the arena's floats of a slot's vector. */
+  private floatIndex(slot: number): number {
+    return (this.chunkOffsets[Math.floor(slot / CHUNK_ROWS)]! >> 2) + (slot % CHUNK_ROWS) * this.stride;
+  }
+
   private reserve(rows: number): void {
     while (this.allocatedRows < rows) {
-      const last = this.chunks.length - 1;
-      const lastSize = last < 0 ? 0 : this.chunks[last]!.length / this.dimensions;
+      const last = this.chunkOffsets.length - 1;
+      const lastSize = last < 0 ? 0 : this.chunkRows[last]!;
       if (last >= 0 && lastSize < CHUNK_ROWS) {
-        // The last chunk is not full size yet: double it (a copy of at most half a chunk).
+        // The first chunk is not full size yet: double it (a copy of at most half a chunk).
         const size = Math.min(CHUNK_ROWS, lastSize * 2);
-        const grown = new Float32Array(size * this.dimensions);
-        grown.set(this.chunks[last]!);
-        this.chunks[last] = grown;
+        const offset = this.allocate(size);
+        this.arena.floats.copyWithin(offset >> 2, this.chunkOffsets[last]! >> 2, (this.chunkOffsets[last]! >> 2) + lastSize * this.stride);
+        this.free(this.chunkOffsets[last]!, lastSize);
+        this.chunkOffsets[last] = offset;
+        this.chunkRows[last] = size;
         this.allocatedRows += size - lastSize;
       } else {
         const size = last < 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS;
-        this.chunks.push(new Float32Array(size * this.dimensions));
+        this.chunkOffsets.push(this.allocate(size));
+        this.chunkRows.push(size);
         this.allocatedRows += size;
       }
     }
+  }
+
+  private allocate(rows: number): number {
+    const bytes = rows * this.stride * 4;
+    const offset = this.arena.allocate(bytes);
+    if (offset === undefined) throw new ArenaFullError();
+    this.blocks.held.set(offset, bytes);
+    return offset;
+  }
+
+  private free(offset: number, rows: number): void {
+    this.blocks.held.delete(offset);
+    this.arena.release(offset, rows * this.stride * 4);
   }
 
   /** One string object per distinct scope value (the driver makes a new one per row read). */
@@ -202,6 +266,12 @@ export class ScopeVectors {
     return value;
   }
 }
+
+/** Gives back the arena blocks of a cache that was garbage-collected without being cleared (a store never closed). */
+const unreleased = new FinalizationRegistry<{ readonly arena: VectorArena; readonly blocks: Blocks }>(({ arena, blocks }) => {
+  for (const [offset, bytes] of blocks.held) arena.release(offset, bytes);
+  blocks.held.clear();
+});
 
 /**
  * The vectors of the scopes searched lately, kept in step with the file: the change log the file's
@@ -221,8 +291,14 @@ export class SqliteVectorCache {
   private schemaVersion: number | undefined;
   private usable = false;
   private bytes = 0;
+  private readonly blocks: Blocks = { held: new Map() };
 
-  constructor(readonly budgetBytes: number) {}
+  constructor(
+    readonly budgetBytes: number,
+    private readonly arena: VectorArena = vectorArena(),
+  ) {
+    unreleased.register(this, { arena, blocks: this.blocks });
+  }
 
   /** Bytes held across scopes. */
   get heldBytes(): number {
@@ -234,10 +310,9 @@ export class SqliteVectorCache {
     return this.entries.size;
   }
 
-  /** Forgets every scope (dropCollection, a dimension change). */
+  /** Forgets every scope and gives their memory back to the arena (dropCollection, close). */
   clear(): void {
-    this.entries.clear();
-    this.oversized.clear();
+    this.dropScopes();
     this.version = undefined;
     this.schemaVersion = undefined;
     this.bytes = 0;
@@ -271,11 +346,31 @@ export class SqliteVectorCache {
       if (this.bytes + needed <= this.budgetBytes) break;
       this.evict(oldest);
     }
-    const entry = new ScopeVectors(column, value, dimensions);
-    for (const row of source.scopeRows(column, value)) entry.put(row);
+    const entry = new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
+    try {
+      for (const row of source.scopeRows(column, value)) entry.put(row);
+    } catch (error) {
+      entry.release();
+      if (!(error instanceof ArenaFullError)) throw error;
+      this.oversized.add(key);
+      return undefined;
+    }
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
     return entry;
+  }
+
+  /**
+   * The best matches of a held scope (see {@link ScopeVectors.top}), or `undefined` when the arena
+   * has no room for the query (the caller ranks in SQLite).
+   */
+  top(entry: ScopeVectors, queries: readonly Float32Array[], topK: number, test: CachedRowTest): CachedMatch[] | undefined {
+    try {
+      return entry.top(queries, topK, test);
+    } catch (error) {
+      if (error instanceof ArenaFullError) return undefined;
+      throw error;
+    }
   }
 
   /** Brings every held scope to the caller's snapshot (see the class comment). */
@@ -318,14 +413,20 @@ export class SqliteVectorCache {
     }
     if (seqs.size > 0) {
       const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
-      for (const [entry, changed] of touched) {
-        const before = entry.bytes;
-        for (const seq of changed) {
-          const row = current.get(seq);
-          if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
-          else entry.remove(seq);
+      try {
+        for (const [entry, changed] of touched) {
+          const before = entry.bytes;
+          for (const seq of changed) {
+            const row = current.get(seq);
+            if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
+            else entry.remove(seq);
+          }
+          this.bytes += entry.bytes - before;
         }
-        this.bytes += entry.bytes - before;
+      } catch (error) {
+        if (!(error instanceof ArenaFullError)) throw error;
+        // No room to grow a scope: start over from nothing held.
+        this.dropScopes();
       }
     }
     this.version = changes.length === 0 ? last : Math.max(last, changes[changes.length - 1]!.version);
@@ -336,6 +437,7 @@ export class SqliteVectorCache {
   }
 
   private dropScopes(): void {
+    for (const entry of this.entries.values()) entry.release();
     this.entries.clear();
     this.oversized.clear();
     this.bytes = 0;
@@ -346,6 +448,7 @@ export class SqliteVectorCache {
     if (entry === undefined) return;
     this.entries.delete(key);
     this.bytes -= entry.bytes;
+    entry.release();
   }
 }
 
@@ -423,16 +526,17 @@ export function scopeRestTest(scope: Scope, column: ScopeColumn): CachedRowTest 
   return (entry, slot) => rest.every(([name, value]) => entry.scopeValues[name][slot] === value);
 }
 
-/** `vector` (float32 bytes, or numbers) scaled to length 1 as float32; a zero vector stays zero (cosine 0 with anything). */
+/** `vector` (float32 bytes) scaled to length 1 as float32; a zero vector stays zero (cosine 0 with anything). */
 export function unitVector(vector: Buffer, dimensions: number): Float32Array {
   const unit = new Float32Array(dimensions);
-  writeUnitVector(vector, unit, 0, dimensions);
+  writeUnitVector(vector, unit, 0, dimensions, dimensions);
   return unit;
 }
 
 let scratch = new Float32Array(0);
 
-function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dimensions: number): void {
+/** Writes the unit vector of `blob` at `offset` of `target`, then zeros up to `stride` floats. */
+function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dimensions: number, stride: number): void {
   // Copy into an aligned buffer first: the driver's Buffer may start at any byte offset.
   if (scratch.length !== dimensions) scratch = new Float32Array(dimensions);
   const source = scratch;
@@ -441,6 +545,7 @@ function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dim
   for (let index = 0; index < dimensions; index++) sum += source[index]! * source[index]!;
   const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
   for (let index = 0; index < dimensions; index++) target[offset + index] = source[index]! * scale;
+  if (stride > dimensions) target.fill(0, offset + dimensions, offset + stride);
 }
 
 function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {
@@ -448,22 +553,6 @@ function memoryTypeOf(value: string | Buffer | null): string | readonly string[]
   // An array's JSON (see metadataMirrors): only its strings can equal a filter's strings.
   const parsed = JSON.parse(value.toString('utf8')) as unknown;
   return Array.isArray(parsed) ? parsed.filter((element): element is string => typeof element === 'string') : null;
-}
-
-function dot(chunk: Float32Array, offset: number, query: Float32Array, dimensions: number): number {
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let d = 0;
-  let index = 0;
-  for (; index + 3 < dimensions; index += 4) {
-    a += chunk[offset + index]! * query[index]!;
-    b += chunk[offset + index + 1]! * query[index + 1]!;
-    c += chunk[offset + index + 2]! * query[index + 2]!;
-    d += chunk[offset + index + 3]! * query[index + 3]!;
-  }
-  for (; index < dimensions; index++) a += chunk[offset + index]! * query[index]!;
-  return a + b + (c + d);
 }
 
 /**

@@ -529,6 +529,7 @@ export class SqliteVectorStore implements VectorStore {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
+    this.cache?.clear();
     if (this.ownsDatabase) {
       try {
         this.database.close();
@@ -649,7 +650,8 @@ export class SqliteVectorStore implements VectorStore {
     return this.inReadTransaction(() => {
       const entry = cache.scope(this.cacheSource, column, value, dimensions);
       if (entry === undefined) return undefined;
-      const matches = entry.top(queries, topK, test);
+      const matches = cache.top(entry, queries, topK, test);
+      if (matches === undefined) return undefined;
       if (matches.length === 0) return [];
       const rows = this.statement(this.sql.recordsBySeq).all(JSON.stringify(matches.map((match) => match.seq))) as (MemoryRow & {
         readonly seq: number;
