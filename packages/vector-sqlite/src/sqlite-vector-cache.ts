@@ -140,7 +140,7 @@ export class ScopeVectors {
     for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.intern(row[column]);
     this.expires[slot] = row.expires_at ?? Number.NaN;
     this.types[slot] = memoryTypeOf(row.memory_type);
-    writeUnitVector(row.embedding, this.arena.floats, this.floatIndex(slot), this.dimensions, this.stride);
+    this.arena.writeUnitVector(row.embedding, this.floatIndex(slot) * 4, this.dimensions, this.stride);
   }
 
   /** Removes a memory if held: the last row moves into its slot. */
@@ -529,14 +529,14 @@ export function scopeRestTest(scope: Scope, column: ScopeColumn): CachedRowTest 
 /** `vector` (float32 bytes) scaled to length 1 as float32; a zero vector stays zero (cosine 0 with anything). */
 export function unitVector(vector: Buffer, dimensions: number): Float32Array {
   const unit = new Float32Array(dimensions);
-  writeUnitVector(vector, unit, 0, dimensions, dimensions);
+  writeUnitVector(vector, unit, 0, dimensions);
   return unit;
 }
 
 let scratch = new Float32Array(0);
 
-/** Writes the unit vector of `blob` at `offset` of `target`, then zeros up to `stride` floats. */
-function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dimensions: number, stride: number): void {
+/** Writes the unit vector of `blob` at `offset` of `target`. */
+function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dimensions: number): void {
   // Copy into an aligned buffer first: the driver's Buffer may start at any byte offset.
   if (scratch.length !== dimensions) scratch = new Float32Array(dimensions);
   const source = scratch;
@@ -545,7 +545,6 @@ function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dim
   for (let index = 0; index < dimensions; index++) sum += source[index]! * source[index]!;
   const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
   for (let index = 0; index < dimensions; index++) target[offset + index] = source[index]! * scale;
-  if (stride > dimensions) target.fill(0, offset + dimensions, offset + stride);
 }
 
 function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {

@@ -58,6 +58,20 @@ describe('the vector scan', () => {
     }
   });
 
+  it('writes unit vectors (zero stays zero, padding zero) in WebAssembly and in JavaScript alike', () => {
+    for (const arena of [new VectorArena(), new VectorArena({ simd: false })]) {
+      const offset = arena.allocate(3 * 8 * 4)!;
+      arena.floats.fill(7, offset >> 2, (offset >> 2) + 24);
+      const blob = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+      arena.writeUnitVector(blob([3, 0, 4, 0, 0]), offset, 5, 8);
+      arena.writeUnitVector(blob([0, 0, 0, 0, 0]), offset + 32, 5, 8);
+      arena.writeUnitVector(blob([1, 1, 1, 1, 1, 1, 1, 1]), offset + 64, 8, 8);
+      const floats = Array.from(arena.floats.subarray(offset >> 2, (offset >> 2) + 24));
+      const expected = [0.6, 0, 0.8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...new Array<number>(8).fill(Math.sqrt(1 / 8))];
+      floats.forEach((value, index) => expect(Math.abs(value - expected[index]!), `${arena.simd} ${index}`).toBeLessThan(1e-6));
+    }
+  });
+
   it('reuses released blocks by size and keeps what it holds when the memory grows', () => {
     const arena = new VectorArena();
     const first = arena.allocate(100)!;

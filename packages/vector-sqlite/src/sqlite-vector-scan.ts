@@ -28,6 +28,9 @@ const GROWTH_PAGES = 256;
  */
 export type ScoresKernel = (rows: number, query: number, out: number, count: number, stride: number, keep: number) => void;
 
+/** `normalize(row, stride)`: scales the `stride` floats at byte `row` to length 1 (a zero vector stays zero). */
+export type NormalizeKernel = (row: number, stride: number) => void;
+
 /**
  * The memory the vector caches of a process keep their vectors in: one WebAssembly memory (up to
  * 4 GiB), so the scan of sqlite-vector-scan.wat (WebAssembly SIMD, four floats per instruction)
@@ -42,6 +45,8 @@ export class VectorArena {
   readonly simd: boolean;
   private readonly memory: WasmMemory;
   private readonly kernel: ScoresKernel;
+  private readonly normalizer: NormalizeKernel;
+  private bytesView: Uint8Array;
   private view: Float32Array;
   private top = 0;
   private readonly released = new Map<number, number[]>();
@@ -49,14 +54,28 @@ export class VectorArena {
   constructor(options: { readonly simd?: boolean } = {}) {
     this.memory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES });
     this.view = new Float32Array(this.memory.buffer);
+    this.bytesView = new Uint8Array(this.memory.buffer);
     const bytes = Buffer.from(VECTOR_SCAN_WASM, 'base64');
     this.simd = options.simd !== false && wasm.validate(bytes);
     if (this.simd) {
       const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory: this.memory } });
       this.kernel = instance.exports.scores as ScoresKernel;
+      this.normalizer = instance.exports.normalize as NormalizeKernel;
     } else {
       this.kernel = (rows, query, out, count, stride, keep) => scoresInJavaScript(this.floats, rows, query, out, count, stride, keep);
+      this.normalizer = (row, stride) => normalizeInJavaScript(this.floats, row, stride);
     }
+  }
+
+  /**
+   * Writes the float32 vector `blob` (`dimensions` floats) at byte `offset` as a unit vector of
+   * `stride` floats, the floats past `dimensions` zero.
+   */
+  writeUnitVector(blob: Uint8Array, offset: number, dimensions: number, stride: number): void {
+    if (this.bytesView.buffer !== this.memory.buffer) this.bytesView = new Uint8Array(this.memory.buffer);
+    this.bytesView.set(blob.subarray(0, dimensions * 4), offset);
+    if (stride > dimensions) this.floats.fill(0, (offset >> 2) + dimensions, (offset >> 2) + stride);
+    this.normalizer(offset, stride);
   }
 
   /** The memory as floats (a new view after the memory grew). */
@@ -151,4 +170,14 @@ export function scoresInJavaScript(
     floats[scores + index] = keep !== 0 ? Math.max(sum, floats[scores + index]!) : sum;
     row += stride;
   }
+}
+
+/** The normalisation of sqlite-vector-scan.wat in JavaScript (the sum in doubles). */
+export function normalizeInJavaScript(floats: Float32Array, row: number, stride: number): void {
+  const first = row >> 2;
+  let sum = 0;
+  for (let index = 0; index < stride; index++) sum += floats[first + index]! * floats[first + index]!;
+  if (sum === 0) return;
+  const scale = 1 / Math.sqrt(sum);
+  for (let index = 0; index < stride; index++) floats[first + index] = floats[first + index]! * scale;
 }

@@ -56,4 +56,33 @@
         (f32.store (local.get $at) (local.get $sum))
         (local.set $row (i32.add (local.get $row) (local.get $bytes)))
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
-        (br $next)))))
+        (br $next))))
+
+  ;; Scales the `stride` floats (a multiple of 4) at byte `row` to length 1; a zero vector stays zero.
+  (func (export "normalize") (param $row i32) (param $stride i32)
+    (local $j i32) (local $bytes i32) (local $a v128) (local $value v128) (local $sum f32) (local $scale v128)
+    (local.set $bytes (i32.shl (local.get $stride) (i32.const 2)))
+    (local.set $a (v128.const i32x4 0 0 0 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $bytes)))
+        (local.set $value (v128.load (i32.add (local.get $row) (local.get $j))))
+        (local.set $a (f32x4.add (local.get $a) (f32x4.mul (local.get $value) (local.get $value))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $next)))
+    (local.set $sum
+      (f32.add
+        (f32.add (f32x4.extract_lane 0 (local.get $a)) (f32x4.extract_lane 1 (local.get $a)))
+        (f32.add (f32x4.extract_lane 2 (local.get $a)) (f32x4.extract_lane 3 (local.get $a)))))
+    (if (f32.gt (local.get $sum) (f32.const 0))
+      (then
+        (local.set $scale (f32x4.splat (f32.div (f32.const 1) (f32.sqrt (local.get $sum)))))
+        (local.set $j (i32.const 0))
+        (block $scaled
+          (loop $scale_next
+            (br_if $scaled (i32.ge_u (local.get $j) (local.get $bytes)))
+            (v128.store (i32.add (local.get $row) (local.get $j))
+              (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $j))) (local.get $scale)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $scale_next))))))
+)
