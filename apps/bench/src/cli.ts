@@ -55,6 +55,8 @@ Options:
   --scale-stores DIR     scale: keep each filled store in DIR and measure one already there (same size,
                          dimensions, scopes and texts) instead of inserting again; runs with --adds > 0 change
                          the store, so the next run fills it afresh
+  --vector-cache on|off  scale: SqliteVectorStore's scope vector cache in the measured stores (default on; off
+                         ranks every vector query inside SQLite, as before the cache)
   --texts KIND           scale: memory texts: longmemeval (the LongMemEval oracle's turns, real lengths; default)
                          or short (one-line synthetic sentences)
   --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
@@ -102,6 +104,7 @@ const { values, positionals } = parseArgs({
     adds: { type: 'string', default: '50' },
     texts: { type: 'string', default: 'longmemeval' },
     'scale-stores': { type: 'string' },
+    'vector-cache': { type: 'string', default: 'on' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
     'reranker-path': { type: 'string' },
@@ -205,6 +208,10 @@ for (const part of parts) {
   } else if (part === 'scale') {
     const { runScale } = await import('./parts/scale');
     const sizes = quick ? [1000, 10000] : [...list('sizes', values.sizes), ...(values['1m'] ? [1_000_000] : [])];
+    if (values['vector-cache'] !== 'on' && values['vector-cache'] !== 'off') {
+      process.stderr.write(`--vector-cache takes on or off; got ${values['vector-cache']}.\n`);
+      process.exit(2);
+    }
     if (values.texts !== 'longmemeval' && values.texts !== 'short') {
       process.stderr.write(`--texts takes longmemeval or short; got ${values.texts}.\n`);
       process.exit(2);
@@ -218,6 +225,7 @@ for (const part of parts) {
         adds: quick ? 10 : integer('adds', values.adds),
         ...(values.texts === 'longmemeval' ? { longMemEvalPath: resolve(values.longmemeval!) } : {}),
         ...(values['scale-stores'] ? { storeDirectory: resolve(values['scale-stores']) } : {}),
+        ...(values['vector-cache'] === 'off' ? { vectorCache: false } : {}),
       }),
     );
     const saved = save('scale', result, seconds);

@@ -29,6 +29,8 @@ export interface ScaleWorkerOptions {
    * instead of inserting again: a 1M-memory store takes a quarter of an hour to fill.
    */
   readonly storeDirectory?: string;
+  /** SqliteVectorStore's vectorCache for the measured stores (default true; the fill only writes, so builds no cache). */
+  readonly vectorCache?: boolean;
 }
 
 /** What a kept store's sidecar records: what it holds and how fast it was filled. */
@@ -57,6 +59,8 @@ export interface ScaleWorkerResult {
    * first store.query answer in scope 0, with the file in the OS page cache (absent in older results).
    */
   readonly openToFirstQueryMs?: number;
+  /** Whether the measured stores kept the scope vector cache (absent in results saved before the option). */
+  readonly vectorCache?: boolean;
   readonly diskBytes: number;
   readonly rssBeforeMiB: number;
   readonly peakRssMiB: number;
@@ -177,7 +181,8 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
 
   const queryVectors = Array.from({ length: options.queries }, () => synthetic.vector());
   const opening = performance.now();
-  const store = new SqliteVectorStore({ path });
+  const vectorCache = options.vectorCache !== false;
+  const store = new SqliteVectorStore({ path, vectorCache });
   await store.ensureCollection({ dimensions: options.dimensions });
   await store.query({ scope: { userId: 'user-0' }, vector: queryVectors[0]!, topK: 10 });
   const openToFirstQueryMs = performance.now() - opening;
@@ -242,6 +247,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     insert: { seconds, recordsPerSecond: options.size / seconds },
     ...(reused ? { reused: true } : {}),
     openToFirstQueryMs,
+    vectorCache,
     diskBytes,
     rssBeforeMiB: rssBefore / 2 ** 20,
     peakRssMiB,
@@ -365,7 +371,7 @@ async function measureAdds(
   const memory = new Memory({
     llm,
     embedder,
-    vectorStore: new SqliteVectorStore({ path }),
+    vectorStore: new SqliteVectorStore({ path, vectorCache: options.vectorCache !== false }),
     historyStore: new SqliteHistoryStore({ path }),
     strategy: 'reconcile',
   });

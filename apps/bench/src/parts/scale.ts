@@ -15,6 +15,8 @@ export interface ScaleOptions {
   readonly longMemEvalPath?: string;
   /** Keep each size's filled store here and reuse it in later runs (see ScaleWorkerOptions.storeDirectory). */
   readonly storeDirectory?: string;
+  /** SqliteVectorStore's vectorCache for the measured stores (default true). */
+  readonly vectorCache?: boolean;
 }
 
 export interface ScaleResult {
@@ -57,6 +59,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         adds: options.adds,
         ...(options.longMemEvalPath ? { longMemEvalPath: options.longMemEvalPath } : {}),
         ...(options.storeDirectory ? { storeDirectory: options.storeDirectory } : {}),
+        ...(options.vectorCache === false ? { vectorCache: false } : {}),
       }),
     );
     const row = rows.at(-1)!;
