@@ -13,7 +13,7 @@ const SCOPE_COLUMNS: readonly (readonly [keyof Scope, ScopeColumn])[] = [
 /** A memory as the cache reads it: its key, id, scope, the mirrored filter columns and its vector. */
 export interface CacheSourceRow {
   readonly seq: number;
-  readonly id: string;
+  readonly id_order: Buffer;
   readonly user_id: string | null;
   readonly agent_id: string | null;
   readonly run_id: string | null;
@@ -48,9 +48,17 @@ export interface VectorCacheSource {
   rowsBySeq(seqs: readonly number[]): readonly CacheSourceRow[];
   /** How many memories have `value` in `column`. */
   countScope(column: ScopeColumn, value: string): number;
-  /** Every memory with `value` in `column`. */
-  scopeRows(column: ScopeColumn, value: string): Iterable<CacheSourceRow>;
+  /**
+   * Every memory with `value` in `column`, as [seq, id_order, expires_at, memory_type, embedding]:
+   * what the scope's (column, id_order) index and the vectors table hold, so no memory row is read.
+   */
+  scopeRows(column: ScopeColumn, value: string): Iterable<ScopeIndexRow>;
+  /** The scope columns of every memory with `value` in `column` (read when a query sets more than that id). */
+  scopeValues(column: ScopeColumn, value: string): readonly (readonly [number, string | null, string | null, string | null])[];
 }
+
+/** A memory as a scope's index and the vectors table give it: seq, id_order, expires_at, memory_type, embedding. */
+export type ScopeIndexRow = readonly [number, Buffer, number | null, string | Buffer | null, Buffer];
 
 /** A row test on the cached columns (see {@link compileCacheFilter}). */
 export type CachedRowTest = (entry: ScopeVectors, slot: number) => boolean;
@@ -67,6 +75,11 @@ export const CACHE_ROW_OVERHEAD_BYTES = 160;
 const CHUNK_ROWS = 4096;
 /** Rows of a scope's first chunk, doubled until it is full. */
 const FIRST_CHUNK_ROWS = 16;
+/**
+ * Scopes remembered as searched once (see {@link SqliteVectorCache.scope}); past this many the
+ * memory starts over, which only delays caching.
+ */
+const MAX_SEEN_SCOPES = 100_000;
 /** More changes than this at once (a reset, a bulk load by another process) drop the cache instead of applying them. */
 const MAX_APPLIED_CHANGES = 20_000;
 
@@ -90,6 +103,7 @@ class ArenaFullError extends Error {}
 export class ScopeVectors {
   count = 0;
   readonly seqs: number[] = [];
+  /** Each memory's id_order as a string that sorts the same way (see orderKey): the tie-break. */
   readonly ids: string[] = [];
   readonly scopeValues: Readonly<Record<ScopeColumn, (string | null)[]>> = { user_id: [], agent_id: [], run_id: [] };
   /** `expires_at`, NaN when it is NULL. */
@@ -103,6 +117,8 @@ export class ScopeVectors {
   private readonly slots = new Map<number, number>();
   private allocatedRows = 0;
   private readonly interned = new Map<string, string>();
+  /** Whether `scopeValues` holds the scope columns other than `column` (read on demand, see {@link loadScopeValues}). */
+  private scopeValuesLoaded = false;
 
   constructor(
     readonly column: ScopeColumn,
@@ -136,11 +152,43 @@ export class ScopeVectors {
       this.slots.set(row.seq, slot);
     }
     this.seqs[slot] = row.seq;
-    this.ids[slot] = row.id;
+    this.ids[slot] = orderKey(row.id_order);
     for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.intern(row[column]);
     this.expires[slot] = row.expires_at ?? Number.NaN;
     this.types[slot] = memoryTypeOf(row.memory_type);
     this.arena.writeUnitVector(row.embedding, this.floatIndex(slot) * 4, this.dimensions, this.stride);
+  }
+
+  /**
+   * Adds a memory read through the scope's index (see {@link VectorCacheSource.scopeRows}): its other
+   * scope columns stay unknown until {@link loadScopeValues}.
+   * @throws {ArenaFullError} when the arena has no room for another chunk.
+   */
+  append(row: ScopeIndexRow): void {
+    const [seq, idOrder, expiresAt, memoryType, embedding] = row;
+    const slot = this.count;
+    this.reserve(slot + 1);
+    this.count += 1;
+    this.slots.set(seq, slot);
+    this.seqs[slot] = seq;
+    this.ids[slot] = orderKey(idOrder);
+    this.scopeValues[this.column][slot] = this.value;
+    this.expires[slot] = expiresAt ?? Number.NaN;
+    this.types[slot] = memoryTypeOf(memoryType);
+    this.arena.writeUnitVector(embedding, this.floatIndex(slot) * 4, this.dimensions, this.stride);
+  }
+
+  /** Reads the scope columns of every memory held, once, for a query that sets more ids than `column`. */
+  loadScopeValues(source: VectorCacheSource): void {
+    if (this.scopeValuesLoaded) return;
+    for (const [seq, userId, agentId, runId] of source.scopeValues(this.column, this.value)) {
+      const slot = this.slots.get(seq);
+      if (slot === undefined) continue;
+      this.scopeValues.user_id[slot] = this.intern(userId);
+      this.scopeValues.agent_id[slot] = this.intern(agentId);
+      this.scopeValues.run_id[slot] = this.intern(runId);
+    }
+    this.scopeValuesLoaded = true;
   }
 
   /** Removes a memory if held: the last row moves into its slot. */
@@ -180,7 +228,7 @@ export class ScopeVectors {
 
   /**
    * The `topK` memories passing `test` nearest to any of `queries` (unit vectors), best first: score
-   * descending, then id ascending (JavaScript string order, the store's id order). The arena's scan
+   * descending, then id_order ascending (the store's id order). The arena's scan
    * scores a chunk at a time; a bounded heap keeps the best `topK` seen, so nothing is sorted but them.
    * @throws {ArenaFullError} when the arena has no room for the query and the scores.
    */
@@ -287,6 +335,8 @@ export class SqliteVectorCache {
   private readonly entries = new Map<string, ScopeVectors>();
   /** Scopes larger than the whole budget: searched in SQLite until the cache is dropped. */
   private readonly oversized = new Set<string>();
+  /** Scopes searched once and not held: the next search of one builds it. */
+  private readonly seen = new Set<string>();
   private version: number | undefined;
   private schemaVersion: number | undefined;
   private usable = false;
@@ -319,9 +369,10 @@ export class SqliteVectorCache {
   }
 
   /**
-   * The cached scope of `value` in `column`, up to date with the caller's snapshot; built on first
-   * use. `undefined` when the cache cannot serve it (no change log in the file, or a scope larger than
-   * the budget): the caller ranks in SQLite.
+   * The cached scope of `value` in `column`, up to date with the caller's snapshot; built on its
+   * second search (reading a scope costs several searches in SQLite, which a scope searched once
+   * would never pay back). `undefined` when the cache does not serve it (first search, no change log
+   * in the file, a scope larger than the budget): the caller ranks in SQLite.
    */
   scope(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): ScopeVectors | undefined {
     this.synchronise(source);
@@ -336,6 +387,12 @@ export class SqliteVectorCache {
     }
     if (held !== undefined) this.evict(key);
     if (this.oversized.has(key)) return undefined;
+    if (!this.seen.has(key)) {
+      if (this.seen.size >= MAX_SEEN_SCOPES) this.seen.clear();
+      this.seen.add(key);
+      return undefined;
+    }
+    this.seen.delete(key);
     const rows = source.countScope(column, value);
     const needed = rows * (dimensions * 4 + CACHE_ROW_OVERHEAD_BYTES);
     if (needed > this.budgetBytes) {
@@ -348,7 +405,7 @@ export class SqliteVectorCache {
     }
     const entry = new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
     try {
-      for (const row of source.scopeRows(column, value)) entry.put(row);
+      for (const row of source.scopeRows(column, value)) entry.append(row);
     } catch (error) {
       entry.release();
       if (!(error instanceof ArenaFullError)) throw error;
@@ -545,6 +602,14 @@ function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dim
   for (let index = 0; index < dimensions; index++) sum += source[index]! * source[index]!;
   const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
   for (let index = 0; index < dimensions; index++) target[offset + index] = source[index]! * scale;
+}
+
+/**
+ * A string that sorts (JavaScript `<`, by code units) as `id_order` sorts in SQLite (memcmp): one
+ * character per byte. The store orders ties by id_order, so the cache does too.
+ */
+function orderKey(idOrder: Buffer): string {
+  return idOrder.toString('latin1');
 }
 
 function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {

@@ -40,6 +40,7 @@ import {
   type CacheSourceRow,
   type CachedRowTest,
   type ScopeColumn,
+  type ScopeIndexRow,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
 import {
@@ -650,6 +651,7 @@ export class SqliteVectorStore implements VectorStore {
     return this.inReadTransaction(() => {
       const entry = cache.scope(this.cacheSource, column, value, dimensions);
       if (entry === undefined) return undefined;
+      if (rest !== undefined) entry.loadScopeValues(this.cacheSource);
       const matches = cache.top(entry, queries, topK, test);
       if (matches === undefined) return undefined;
       if (matches.length === 0) return [];
@@ -676,7 +678,10 @@ export class SqliteVectorStore implements VectorStore {
       changesSince: (version) => this.statement(this.sql.changesSince).all(version) as CacheChange[],
       rowsBySeq: (seqs) => this.statement(this.sql.cacheRowsBySeq).all(JSON.stringify(seqs)) as CacheSourceRow[],
       countScope: (column, value) => this.statement(this.sql.cacheCount(column)).pluck().get(value) as number,
-      scopeRows: (column, value) => this.statement(this.sql.cacheScope(column)).iterate(value) as IterableIterator<CacheSourceRow>,
+      // Row by row: a large scope's vectors never sit in the driver's buffers all at once.
+      scopeRows: (column, value) => this.statement(this.sql.cacheScope(column)).raw().iterate(value) as IterableIterator<ScopeIndexRow>,
+      scopeValues: (column, value) =>
+        this.statement(this.sql.cacheScopeValues(column)).raw().all(value) as [number, string | null, string | null, string | null][],
     };
   }
 
@@ -871,7 +876,7 @@ function buildStatements(table: string) {
   const logVector = (seqs: string) =>
     `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT seq, user_id, agent_id, run_id FROM ${t} WHERE seq IN (${seqs});`;
   // Columns the vector cache reads of a memory (see CacheSourceRow).
-  const cacheColumns = 'm.seq, m.id, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
+  const cacheColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
@@ -971,8 +976,11 @@ function buildStatements(table: string) {
     changesSince: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version > ? ORDER BY version`,
     cacheRowsBySeq: `SELECT ${cacheColumns} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     cacheCount: (column: string) => `SELECT count(*) FROM ${t} INDEXED BY "${table}_${column}_occurred" WHERE ${column} = ?`,
+    // Through the scope's (column, id_order) index (seq is its rowid) and the vectors table: no memory row is read.
     cacheScope: (column: string) =>
-      `SELECT ${cacheColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.${column} = ?`,
+      `SELECT m.seq, m.id_order, v.expires_at, v.memory_type, v.embedding FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.${column} = ?`,
+    cacheScopeValues: (column: string) =>
+      `SELECT m.seq, m.user_id, m.agent_id, m.run_id FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
     recordsBySeq: `SELECT m.seq, ${RECORD_COLUMNS} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     drop: `
       DROP TABLE IF EXISTS ${changes};
