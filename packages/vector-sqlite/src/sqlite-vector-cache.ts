@@ -49,16 +49,23 @@ export interface VectorCacheSource {
   /** How many memories have `value` in `column`. */
   countScope(column: ScopeColumn, value: string): number;
   /**
-   * Every memory with `value` in `column`, as [seq, id_order, expires_at, memory_type, embedding]:
-   * what the scope's (column, id_order) index and the vectors table hold, so no memory row is read.
+   * Every memory with `value` in `column`, in runs of rows (see {@link ScopeRun}): what the scope's
+   * (column, id_order) index and the vectors table hold, so no memory row is read.
    */
-  scopeRows(column: ScopeColumn, value: string): Iterable<ScopeIndexRow>;
+  scopeRuns(column: ScopeColumn, value: string, dimensions: number): Iterable<ScopeRun>;
   /** The scope columns of every memory with `value` in `column` (read when a query sets more than that id). */
   scopeValues(column: ScopeColumn, value: string): readonly (readonly [number, string | null, string | null, string | null])[];
 }
 
-/** A memory as a scope's index and the vectors table give it: seq, id_order, expires_at, memory_type, embedding. */
-export type ScopeIndexRow = readonly [number, Buffer, number | null, string | Buffer | null, Buffer];
+/**
+ * Consecutive memories of a scope (in id order): for each, [seq, id_order in hex, expires_at,
+ * memory_type (a string, the array, or null)], and all their vectors back to back in one buffer.
+ * One buffer per run instead of one per memory: reading a scope costs a few searches, not dozens.
+ */
+export interface ScopeRun {
+  readonly rows: readonly (readonly [number, string, number | null, string | readonly unknown[] | null])[];
+  readonly vectors: Buffer;
+}
 
 /** A row test on the cached columns (see {@link compileCacheFilter}). */
 export type CachedRowTest = (entry: ScopeVectors, slot: number) => boolean;
@@ -164,8 +171,20 @@ export class ScopeVectors {
    * scope columns stay unknown until {@link loadScopeValues}.
    * @throws {ArenaFullError} when the arena has no room for another chunk.
    */
-  append(row: ScopeIndexRow): void {
-    const [seq, idOrder, expiresAt, memoryType, embedding] = row;
+  appendRun(run: ScopeRun): void {
+    const size = this.dimensions * 4;
+    run.rows.forEach(([seq, idOrder, expiresAt, memoryType], index) => {
+      this.append(seq, Buffer.from(idOrder, 'hex'), expiresAt, memoryType, run.vectors.subarray(index * size, (index + 1) * size));
+    });
+  }
+
+  private append(
+    seq: number,
+    idOrder: Buffer,
+    expiresAt: number | null,
+    memoryType: string | readonly unknown[] | null,
+    embedding: Buffer,
+  ): void {
     const slot = this.count;
     this.reserve(slot + 1);
     this.count += 1;
@@ -405,7 +424,7 @@ export class SqliteVectorCache {
     }
     const entry = new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
     try {
-      for (const row of source.scopeRows(column, value)) entry.append(row);
+      for (const run of source.scopeRuns(column, value, dimensions)) entry.appendRun(run);
     } catch (error) {
       entry.release();
       if (!(error instanceof ArenaFullError)) throw error;
@@ -612,10 +631,10 @@ function orderKey(idOrder: Buffer): string {
   return idOrder.toString('latin1');
 }
 
-function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {
+function memoryTypeOf(value: string | Buffer | readonly unknown[] | null): string | readonly string[] | null {
   if (value === null || typeof value === 'string') return value;
   // An array's JSON (see metadataMirrors): only its strings can equal a filter's strings.
-  const parsed = JSON.parse(value.toString('utf8')) as unknown;
+  const parsed = Buffer.isBuffer(value) ? (JSON.parse(value.toString('utf8')) as unknown) : value;
   return Array.isArray(parsed) ? parsed.filter((element): element is string => typeof element === 'string') : null;
 }
 

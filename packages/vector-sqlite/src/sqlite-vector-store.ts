@@ -40,7 +40,7 @@ import {
   type CacheSourceRow,
   type CachedRowTest,
   type ScopeColumn,
-  type ScopeIndexRow,
+  type ScopeRun,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
 import {
@@ -88,6 +88,10 @@ const KEYWORD_SCOPE_SHARE = 0.9;
  * behind than this rebuilds its scopes instead of applying the changes.
  */
 const CHANGE_LOG_ROWS = 50_000;
+/** Most memories the vector cache reads in one statement when it reads a scope (see scopeRuns). */
+const CACHE_RUN_ROWS = 4096;
+/** Most vector bytes one such statement reads. */
+const CACHE_RUN_BYTES = 16 * 1024 * 1024;
 /** The change log's table and its seven triggers (see the `changeLog` statements). */
 const CHANGE_LOG_PARTS = 8;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
@@ -678,11 +682,28 @@ export class SqliteVectorStore implements VectorStore {
       changesSince: (version) => this.statement(this.sql.changesSince).all(version) as CacheChange[],
       rowsBySeq: (seqs) => this.statement(this.sql.cacheRowsBySeq).all(JSON.stringify(seqs)) as CacheSourceRow[],
       countScope: (column, value) => this.statement(this.sql.cacheCount(column)).pluck().get(value) as number,
-      // Row by row: a large scope's vectors never sit in the driver's buffers all at once.
-      scopeRows: (column, value) => this.statement(this.sql.cacheScope(column)).raw().iterate(value) as IterableIterator<ScopeIndexRow>,
+      scopeRuns: (column, value, dimensions) => this.scopeRuns(column, value, dimensions),
       scopeValues: (column, value) =>
         this.statement(this.sql.cacheScopeValues(column)).raw().all(value) as [number, string | null, string | null, string | null][],
     };
+  }
+
+  /**
+   * A scope's memories for the vector cache, in runs of up to {@link CACHE_RUN_ROWS} rows (fewer for
+   * long vectors: at most {@link CACHE_RUN_BYTES} of them), each run one statement that reads the next
+   * rows in id order after the last run's: a large scope's vectors never sit in memory twice.
+   */
+  private *scopeRuns(column: ScopeColumn, value: string, dimensions: number): Generator<ScopeRun> {
+    const limit = Math.max(1, Math.min(CACHE_RUN_ROWS, Math.floor(CACHE_RUN_BYTES / (dimensions * 4))));
+    const statement = this.statement(this.sql.cacheScopeRun(column));
+    let after: Buffer = EMPTY_KEY;
+    for (;;) {
+      const run = statement.get(value, after, limit) as { count: number; last: Buffer | null; rows: string; vectors: Buffer | null };
+      if (run.count === 0 || run.vectors === null || run.last === null) return;
+      yield { rows: JSON.parse(run.rows) as ScopeRun['rows'], vectors: run.vectors };
+      if (run.count < limit) return;
+      after = run.last;
+    }
   }
 
   private readDimensions(): number | undefined {
@@ -976,9 +997,21 @@ function buildStatements(table: string) {
     changesSince: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version > ? ORDER BY version`,
     cacheRowsBySeq: `SELECT ${cacheColumns} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     cacheCount: (column: string) => `SELECT count(*) FROM ${t} INDEXED BY "${table}_${column}_occurred" WHERE ${column} = ?`,
-    // Through the scope's (column, id_order) index (seq is its rowid) and the vectors table: no memory row is read.
-    cacheScope: (column: string) =>
-      `SELECT m.seq, m.id_order, v.expires_at, v.memory_type, v.embedding FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE m.${column} = ?`,
+    // The next `?` memories of a scope in id order after `?` (see scopeRuns), through the scope's
+    // (column, id_order) index (seq is its rowid) and the vectors table, so no memory row is read: each
+    // memory's columns as JSON ([seq, hex id_order, expires_at, memory_type]; SQLite writes doubles
+    // that read back exact), and every vector in one BLOB in the same order (both aggregates step over
+    // the same rows; group_concat copies a BLOB's bytes as they are, and the CAST gives them back).
+    cacheScopeRun: (column: string) => `
+      SELECT count(*) AS count, max(id_order) AS last,
+        json_group_array(json_array(seq, lower(hex(id_order)), expires_at,
+          CASE typeof(memory_type) WHEN 'blob' THEN json(CAST(memory_type AS TEXT)) ELSE memory_type END)) AS rows,
+        CAST(group_concat(embedding, '') AS BLOB) AS vectors
+      FROM (
+        SELECT m.seq, m.id_order, v.expires_at, v.memory_type, v.embedding
+        FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
+        WHERE m.${column} = ? AND m.id_order > ? ORDER BY m.id_order LIMIT ?
+      )`,
     cacheScopeValues: (column: string) =>
       `SELECT m.seq, m.user_id, m.agent_id, m.run_id FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
     recordsBySeq: `SELECT m.seq, ${RECORD_COLUMNS} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
