@@ -301,21 +301,23 @@ describe('the scope vector cache', () => {
     const path = join(directory, 'mem.db');
     const cached = track(new SqliteVectorStore({ path }));
     const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
-    await cached.ensureCollection({ dimensions: 2 });
+    await cached.ensureCollection({ dimensions: 16 });
     const random = randomSource(11);
+    const pool = Array.from({ length: 3 }, () => Array.from({ length: 16 }, () => random() * 2 - 1));
     const base = { text: 't', hash: 'h', createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
-    // Ids in shuffled order, few distinct vectors (ties across runs), some expired or procedural.
+    // Ids in shuffled order, a tenth of the vectors from a few (ties across runs), some expired or procedural.
     const records = Array.from({ length: 9000 }, (_, index) => ({
       ...base,
       id: `m${String((index * 7919) % 9000).padStart(5, '0')}`,
       scope: { userId: 'u1' },
-      vector: [Math.floor(random() * 3), Math.floor(random() * 3)],
+      vector: random() < 0.1 ? pool[Math.floor(random() * pool.length)]! : Array.from({ length: 16 }, () => random() * 2 - 1),
       metadata: index % 11 === 0 ? { expiresAt: NOW - 1 } : index % 13 === 0 ? { memoryType: ['procedural'] } : {},
     }));
     for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
     for (let search = 0; search < 4; search++) {
       for (const filter of [undefined, { op: 'and', filters: [notExpired, notProcedural] } as Filter]) {
-        const request = { scope: { userId: 'u1' }, vector: [random(), random()], topK: 50, ...(filter ? { filter } : {}) };
+        const vector = search % 2 === 0 ? pool[search % 3]! : Array.from({ length: 16 }, () => random() * 2 - 1);
+        const request = { scope: { userId: 'u1' }, vector, topK: 50, ...(filter ? { filter } : {}) };
         expectSameAnswer(await cached.query(request), await plain.query(request), `search ${search}`);
       }
     }
