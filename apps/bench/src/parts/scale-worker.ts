@@ -59,6 +59,11 @@ export interface ScaleWorkerResult {
    * first store.query answer in scope 0, with the file in the OS page cache (absent in older results).
    */
   readonly openToFirstQueryMs?: number;
+  /**
+   * Milliseconds of the second store.query in scope 0 right after the first: with the vector cache on,
+   * the search that reads the scope into the cache (absent in older results).
+   */
+  readonly secondQueryMs?: number;
   /** Whether the measured stores kept the scope vector cache (absent in results saved before the option). */
   readonly vectorCache?: boolean;
   readonly diskBytes: number;
@@ -186,6 +191,9 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   await store.ensureCollection({ dimensions: options.dimensions });
   await store.query({ scope: { userId: 'user-0' }, vector: queryVectors[0]!, topK: 10 });
   const openToFirstQueryMs = performance.now() - opening;
+  const second = performance.now();
+  await store.query({ scope: { userId: 'user-0' }, vector: queryVectors[1 % queryVectors.length]!, topK: 10 });
+  const secondQueryMs = performance.now() - second;
   const random = seededRandom(99);
   const scopeOf = (q: number) => ({ userId: `user-${q % options.scopes}` });
   const category = (q: number) => CATEGORIES[q % CATEGORIES.length]!;
@@ -247,6 +255,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     insert: { seconds, recordsPerSecond: options.size / seconds },
     ...(reused ? { reused: true } : {}),
     openToFirstQueryMs,
+    secondQueryMs,
     vectorCache,
     diskBytes,
     rssBeforeMiB: rssBefore / 2 ** 20,
