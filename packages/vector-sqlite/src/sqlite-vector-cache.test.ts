@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
+import { MemError, type Filter, type MemoryRecord, type Metadata, type Scope, type VectorMatch } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileCacheFilter } from './sqlite-vector-cache';
@@ -311,7 +311,7 @@ describe('the scope vector cache', () => {
       id: `m${String((index * 7919) % 9000).padStart(5, '0')}`,
       scope: { userId: 'u1' },
       vector: random() < 0.1 ? pool[Math.floor(random() * pool.length)]! : Array.from({ length: 16 }, () => random() * 2 - 1),
-      metadata: index % 11 === 0 ? { expiresAt: NOW - 1 } : index % 13 === 0 ? { memoryType: ['procedural'] } : {},
+      metadata: (index % 11 === 0 ? { expiresAt: NOW - 1 } : index % 13 === 0 ? { memoryType: ['procedural'] } : {}) as Metadata,
     }));
     for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
     for (let search = 0; search < 4; search++) {
@@ -321,6 +321,30 @@ describe('the scope vector cache', () => {
         expectSameAnswer(await cached.query(request), await plain.query(request), `search ${search}`);
       }
     }
+  });
+
+  it("ranks in SQLite inside the caller's own transaction, whose changes may be rolled back", async () => {
+    const path = join(directory, 'mem.db');
+    const database = track(new Database(path));
+    database.pragma('journal_mode = WAL');
+    const cached = new SqliteVectorStore({ database });
+    const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
+    await cached.ensureCollection({ dimensions: 2 });
+    const scope = { userId: 'u1' };
+    const base = { text: 't', hash: 'h', metadata: {}, scope, createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    await cached.upsert({ records: [{ ...base, id: 'a', vector: [1, 0] }] });
+    const top = async (store: SqliteVectorStore) => (await store.query({ scope, vector: [0, 1], topK: 5 })).map((match) => match.record.id);
+    expect(await top(cached)).toEqual(['a']);
+    expect(await top(cached)).toEqual(['a']); // the scope is held from here on
+    database.exec('BEGIN');
+    await cached.upsert({ records: [{ ...base, id: 'gone', vector: [0, 1] }] });
+    expect(await top(cached)).toEqual(['gone', 'a']);
+    database.exec('ROLLBACK');
+    // Another connection writes as many changes as were rolled back, the same log versions again.
+    await plain.upsert({ records: [{ ...base, id: 'b', vector: [0.5, 0.5] }] });
+    const request = { scope, vector: [0, 1], topK: 5 };
+    expectSameAnswer(await cached.query(request), await plain.query(request), 'after the rollback');
+    expect(await top(cached)).toEqual(['b', 'a']);
   });
 
   it('checks its options', () => {

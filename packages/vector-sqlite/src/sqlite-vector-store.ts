@@ -631,8 +631,9 @@ export class SqliteVectorStore implements VectorStore {
 
   /**
    * The answer of a vector query from the scope vector cache, or `undefined` when the cache cannot
-   * give it (turned off, a filter reading other columns than core's own filters do, no change log in
-   * the file, a scope larger than the cache): the caller then ranks in SQLite. The cache is brought
+   * give it (turned off, inside the caller's own transaction, a filter reading other columns than
+   * core's own filters do, no change log in the file, a scope larger than the cache, a scope's first
+   * search): the caller then ranks in SQLite. The cache is brought
    * up to date and read, and the records of the best matches are read, in one read transaction, so
    * the answer is that of one snapshot of the file, as the SQL statement's is.
    */
@@ -644,7 +645,9 @@ export class SqliteVectorStore implements VectorStore {
     dimensions: number,
   ): VectorMatch[] | undefined {
     const cache = this.cache;
-    if (cache === undefined) return undefined;
+    // Inside a transaction of the caller's (a shared `database`), the cache would take in changes that
+    // may yet be rolled back, and whose log versions the next writes would then reuse: rank in SQLite.
+    if (cache === undefined || this.database.inTransaction) return undefined;
     const filterTest = compileCacheFilter(filter);
     if (filterTest === undefined) return undefined;
     const column = scopeColumn(scope) as ScopeColumn;
