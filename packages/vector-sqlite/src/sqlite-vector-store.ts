@@ -88,6 +88,11 @@ const KEYWORD_SCOPE_SHARE = 0.9;
  * behind than this rebuilds its scopes instead of applying the changes.
  */
 const CHANGE_LOG_ROWS = 50_000;
+/**
+ * Candidates the vector cache finds beyond topK, to be ranked again by sqlite-vec's distance (see
+ * cachedQuery): enough for the near-ties float rounding may order differently at the boundary.
+ */
+const CACHE_EXTRA_CANDIDATES = 16;
 /** Most memories the vector cache reads in one statement when it reads a scope (see scopeRuns). */
 const CACHE_RUN_ROWS = 4096;
 /** Most vector bytes one such statement reads. */
@@ -659,20 +664,24 @@ export class SqliteVectorStore implements VectorStore {
       const entry = cache.scope(this.cacheSource, column, value, dimensions);
       if (entry === undefined) return undefined;
       if (rest !== undefined) entry.loadScopeValues(this.cacheSource);
-      const matches = cache.top(entry, queries, topK, test);
+      // A few more candidates than asked: the final order is sqlite-vec's, whose float rounding may
+      // order near-ties (less than about 1e-7 apart) differently from the cache's scan.
+      const matches = cache.top(entry, queries, topK + CACHE_EXTRA_CANDIDATES, test);
       if (matches === undefined) return undefined;
       if (matches.length === 0) return [];
-      const rows = this.statement(this.sql.recordsBySeq).all(JSON.stringify(matches.map((match) => match.seq))) as (MemoryRow & {
-        readonly seq: number;
-      })[];
-      const bySeq = new Map(rows.map((row) => [row.seq, row]));
-      if (bySeq.size !== matches.length) {
+      // The candidates' records and their distances as the SQL ranking computes them, so scores and
+      // order are exactly those of `vectorCache: false` (the same function on the same bytes).
+      const rows = this.statement(this.sql.rescore(vectors.length)).all(
+        ...vectors,
+        JSON.stringify(matches.map((match) => match.seq)),
+      ) as (RankedRow & { readonly id_order: Buffer })[];
+      if (rows.length !== matches.length) {
         // The cache held a memory the snapshot lacks: never expected, but rank in SQLite rather than answer short.
         cache.clear();
         return undefined;
       }
-      // Dot products of unit vectors are cosine similarities; float rounding may step past ±1.
-      return matches.map((match) => ({ record: toRecord(bySeq.get(match.seq)!), score: clampScore(match.score) }));
+      rows.sort((a, b) => a.rank - b.rank || Buffer.compare(a.id_order, b.id_order));
+      return rows.slice(0, topK).map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
     });
   }
 
@@ -1017,7 +1026,11 @@ function buildStatements(table: string) {
       )`,
     cacheScopeValues: (column: string) =>
       `SELECT m.seq, m.user_id, m.agent_id, m.run_id FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
-    recordsBySeq: `SELECT m.seq, ${RECORD_COLUMNS} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
+    // The vector cache's candidates (seqs as JSON, the last `?`), with the rank query and queryAny give them.
+    rescore: (count: number) => `
+      SELECT ${RECORD_COLUMNS}, m.id_order,
+        ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
+      FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     drop: `
       DROP TABLE IF EXISTS ${changes};
       DROP TABLE IF EXISTS ${vectors};
