@@ -167,7 +167,13 @@ async function createVectorStore(config: MemConfig, readOnly: { readOnly?: true 
   switch (store.provider) {
     case 'sqlite': {
       const { SqliteVectorStore } = await import('@mem/vector-sqlite');
-      return new SqliteVectorStore({ path: config.db, ...readOnly, ...(store.table ? { table: store.table } : {}) });
+      return new SqliteVectorStore({
+        path: config.db,
+        ...readOnly,
+        ...(store.table ? { table: store.table } : {}),
+        ...(store.vectorCache === undefined ? {} : { vectorCache: store.vectorCache }),
+        ...(store.vectorCacheBytes === undefined ? {} : { vectorCacheBytes: store.vectorCacheBytes }),
+      });
     }
     case 'chroma': {
       const { ChromaVectorStore } = await import('@mem/vector-chroma');

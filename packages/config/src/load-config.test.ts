@@ -115,6 +115,12 @@ describe('loadConfig', () => {
       provider: 'qdrant',
       options: { url: 'http://127.0.0.1:6333', collection: 'mem' },
     });
+    writeFileSync(json, JSON.stringify({ vectorStore: { provider: 'sqlite', vectorCache: false, vectorCacheBytes: 1048576 } }));
+    expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({
+      provider: 'sqlite',
+      vectorCache: false,
+      vectorCacheBytes: 1048576,
+    });
   });
 
   it('names the setting when a value is unusable', () => {
@@ -122,6 +128,10 @@ describe('loadConfig', () => {
     invalid(() => loadConfig({ env: { MEM_PORT: '70000' } }), 'config: server.port (MEM_PORT)');
     invalid(() => loadConfig({ env: { MEM_VECTOR_STORE: 'mongo' } }), 'config: vectorStore.provider');
     const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', vectorCache: 'no' } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.vectorCache`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', vectorCacheBytes: 0.5 } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.vectorCacheBytes`);
     writeFileSync(bad, JSON.stringify({ graphStore: { provider: 'neo5j' } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): graphStore.provider`);
     writeFileSync(bad, '{ not json');

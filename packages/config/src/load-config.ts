@@ -33,12 +33,13 @@ export type EmbedderConfig =
     };
 
 /**
- * Where memories live. `sqlite` is the embedded default (the `db` file); the others take their
+ * Where memories live. `sqlite` is the embedded default (the `db` file; `vectorCache` and
+ * `vectorCacheBytes` are `@mem/vector-sqlite`'s scope vector cache options); the others take their
  * adapter's options (`url`, `collection`, `index`, `connectionString`, `table`, …) in `options`, and
  * read their own environment variables for the rest (`postgres`: `DATABASE_URL`).
  */
 export type VectorStoreConfig =
-  | { readonly provider: 'sqlite'; readonly table?: string }
+  | { readonly provider: 'sqlite'; readonly table?: string; readonly vectorCache?: boolean; readonly vectorCacheBytes?: number }
   | { readonly provider: 'chroma' | 'qdrant' | 'pinecone' | 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
 /**
@@ -374,7 +375,11 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
   checkSection(vectorInput, at('vectorStore'), VECTOR_PROVIDERS);
   const vectorStore: VectorStoreConfig =
     vectorInput.provider === 'sqlite'
-      ? { provider: 'sqlite', ...tableOf(vectorInput, 'table', at('vectorStore.table')) }
+      ? {
+          provider: 'sqlite',
+          ...tableOf(vectorInput, 'table', at('vectorStore.table')),
+          ...vectorCacheOf(vectorInput, at('vectorStore.vectorCache'), at('vectorStore.vectorCacheBytes')),
+        }
       : { provider: vectorInput.provider, ...optionsOf(vectorInput, at('vectorStore.options')) };
 
   const historyInput = input.historyStore ?? { provider: 'sqlite' };
@@ -517,6 +522,16 @@ function tableOf<K extends string>(section: object, key: K, field: string): { [P
   const value = (section as Record<string, unknown>)[key];
   if (value === undefined) return {};
   return { [key]: optionalString(value, field) } as { [P in K]?: string };
+}
+
+/** The sqlite vector store's cache settings of a section, checked (see SqliteVectorStoreOptions). */
+function vectorCacheOf(section: object, cacheField: string, bytesField: string): { vectorCache?: boolean; vectorCacheBytes?: number } {
+  const { vectorCache, vectorCacheBytes } = section as { vectorCache?: unknown; vectorCacheBytes?: unknown };
+  if (vectorCache !== undefined && typeof vectorCache !== 'boolean') {
+    throw new InvalidInputError(cacheField, 'expected true or false', 'Set false to rank every search in SQLite, or leave it out.');
+  }
+  const bytes = optionalInteger(vectorCacheBytes, bytesField, 1, Number.MAX_SAFE_INTEGER);
+  return { ...(vectorCache === undefined ? {} : { vectorCache }), ...(bytes === undefined ? {} : { vectorCacheBytes: bytes }) };
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
