@@ -1,5 +1,5 @@
 import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
-import { strideOf, vectorArena, type VectorArena } from './sqlite-vector-scan';
+import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
 export type ScopeColumn = 'user_id' | 'agent_id' | 'run_id';
@@ -364,7 +364,7 @@ export class SqliteVectorCache {
 
   constructor(
     readonly budgetBytes: number,
-    private readonly arena: VectorArena = vectorArena(),
+    private readonly arena: VectorArena,
   ) {
     unreleased.register(this, { arena, blocks: this.blocks });
   }

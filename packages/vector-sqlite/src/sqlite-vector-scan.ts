@@ -11,7 +11,8 @@ interface WasmApi {
   readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;
 }
-const wasm = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
+/** `undefined` where the runtime has no WebAssembly at all (Node's `--jitless`): the vector cache is then off. */
+const wasm = (globalThis as unknown as { readonly WebAssembly?: WasmApi }).WebAssembly;
 
 /** Bytes of a WebAssembly memory page. */
 const PAGE_BYTES = 65_536;
@@ -51,7 +52,9 @@ export class VectorArena {
   private top = 0;
   private readonly released = new Map<number, number[]>();
 
+  /** @throws {Error} where the runtime has no WebAssembly memory (see {@link vectorArena}). */
   constructor(options: { readonly simd?: boolean } = {}) {
+    if (wasm === undefined) throw new Error('WebAssembly is not available');
     this.memory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES });
     this.view = new Float32Array(this.memory.buffer);
     this.bytesView = new Uint8Array(this.memory.buffer);
@@ -125,12 +128,21 @@ export class VectorArena {
   }
 }
 
-let shared: VectorArena | undefined;
+let shared: VectorArena | null | undefined;
 
-/** The arena of the process, made on first use (one WebAssembly memory for every store's cache). */
-export function vectorArena(): VectorArena {
-  shared ??= new VectorArena();
-  return shared;
+/**
+ * The arena of the process, made on first use (one WebAssembly memory for every store's cache), or
+ * `undefined` where the runtime cannot make one (no WebAssembly, or no room to reserve its memory).
+ */
+export function vectorArena(): VectorArena | undefined {
+  if (shared === undefined) {
+    try {
+      shared = new VectorArena();
+    } catch {
+      shared = null;
+    }
+  }
+  return shared ?? undefined;
 }
 
 /** Floats per row for `dimensions`: rounded up to a multiple of 4 (one SIMD lane group), the rest zero. */

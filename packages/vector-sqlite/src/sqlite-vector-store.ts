@@ -43,6 +43,7 @@ import {
   type ScopeRun,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
+import { vectorArena } from './sqlite-vector-scan';
 import {
   DEFAULT_VECTOR_CACHE_BYTES,
   DEFAULT_VECTOR_TABLE,
@@ -209,7 +210,9 @@ export class SqliteVectorStore implements VectorStore {
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
     this.statements = new StatementCache(this.database);
-    this.cache = cacheBytes === undefined ? undefined : new SqliteVectorCache(cacheBytes);
+    // No WebAssembly (Node's --jitless): the cache stays off and every search ranks in SQLite.
+    const arena = cacheBytes === undefined ? undefined : vectorArena();
+    this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena);
     this.cacheSource = this.buildCacheSource();
     const transaction = this.database.transaction((work: () => unknown) => work());
     this.inReadTransaction = <T>(work: () => T) => transaction(work) as T;
