@@ -142,10 +142,6 @@ export class ScopeVectors {
     return this.allocatedRows * this.stride * 4 + this.count * CACHE_ROW_OVERHEAD_BYTES;
   }
 
-  has(seq: number): boolean {
-    return this.slots.has(seq);
-  }
-
   /**
    * Adds a memory (or replaces the one with its seq).
    * @throws {ArenaFullError} when the arena has no room for another chunk.
