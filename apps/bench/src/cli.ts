@@ -66,6 +66,10 @@ Options:
   --reranker-model ID    locomo: the cross-encoder's id under --reranker-path (default Xenova/ms-marco-MiniLM-L-6-v2)
   --stores DIR           locomo: keep each system's LOCOMO store in DIR (<system>.db) and reuse one already
                          there instead of adding the turns again (MiniLM embeds every turn: the slow part)
+  --locomo-half HALF     locomo: search only the questions of one half, tuning (conversations 0-4) or held-out
+                         (a quick run while tuning; default both)
+  --ranking JSON         locomo: ranking weights for every system, as MemoryOptions.ranking, e.g.
+                         '{"neighborWeight":0.3}' (default mem's own)
   --longmemeval DIR      locomo: LongMemEval oracle questions (default ../shared/data/longmemeval-oracle/questions)
   --longmemeval-questions N  locomo: pool the first N questions (by id; default all 500; 0 skips LongMemEval)
   --longmemeval-systems LIST locomo: the systems that also run LongMemEval (default all; MiniLM embeds its
@@ -110,6 +114,8 @@ const { values, positionals } = parseArgs({
     'reranker-path': { type: 'string' },
     'reranker-model': { type: 'string' },
     stores: { type: 'string' },
+    'locomo-half': { type: 'string' },
+    ranking: { type: 'string' },
     longmemeval: { type: 'string', default: DEFAULT_LONGMEMEVAL_PATH },
     'longmemeval-questions': { type: 'string' },
     'longmemeval-systems': { type: 'string' },
@@ -239,6 +245,24 @@ for (const part of parts) {
       process.stderr.write(`--systems takes ${known.join(', ')}; got ${wrong.join(', ')}.\n`);
       process.exit(2);
     }
+    const half = values['locomo-half'];
+    if (half !== undefined && half !== 'tuning' && half !== 'held-out') {
+      process.stderr.write(`--locomo-half takes tuning or held-out; got ${half}.\n`);
+      process.exit(2);
+    }
+    let ranking: import('@mem/core').RankingOptions | undefined;
+    if (values.ranking !== undefined) {
+      try {
+        ranking = JSON.parse(values.ranking) as import('@mem/core').RankingOptions;
+      } catch {
+        process.stderr.write(`--ranking takes a JSON object, e.g. '{"neighborWeight":0.3}'; got ${values.ranking}.\n`);
+        process.exit(2);
+      }
+      if (typeof ranking !== 'object' || ranking === null || Array.isArray(ranking)) {
+        process.stderr.write(`--ranking takes a JSON object, e.g. '{"neighborWeight":0.3}'; got ${values.ranking}.\n`);
+        process.exit(2);
+      }
+    }
     const { result, seconds } = await timed(() =>
       runRetrieval({
         locomoPath: values.locomo!,
@@ -249,6 +273,8 @@ for (const part of parts) {
         ...(values['reranker-path'] ? { rerankerPath: values['reranker-path'] } : {}),
         ...(values['reranker-model'] ? { rerankerModel: values['reranker-model'] } : {}),
         ...(values.stores ? { storeDirectory: resolve(values.stores) } : {}),
+        ...(half ? { half } : {}),
+        ...(ranking ? { ranking } : {}),
         ...(values['longmemeval-systems']
           ? { longMemEvalSystems: values['longmemeval-systems'].split(',').map((name) => name.trim()) as (typeof known)[number][] }
           : {}),

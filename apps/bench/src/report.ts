@@ -271,12 +271,18 @@ export function retrievalTables(saved: Saved<RetrievalResult>): Table[] {
       notes: [
         'any@k: share of questions with at least one evidence turn in the top k; all@k: share with every evidence turn in the top k.',
         `Halves: every weight and setting was chosen on the tuning half (conversations ${result.locomo.tuning.join(', ')}); the held-out half (the others) was not looked at while tuning.`,
+        ...(result.locomo.half
+          ? [`Only the questions of the ${result.locomo.half} half were searched (--locomo-half): "all" is that half.`]
+          : []),
+        ...(result.ranking
+          ? [`Ranking weights set for the run (--ranking): ${JSON.stringify(result.ranking)}; mem's defaults otherwise.`]
+          : []),
         ...ran.map((system) => `${system.name}: ${system.description}.`),
         ...result.systems.filter((system) => system.skipped).map((system) => `${system.name}: not run, ${system.skipped}.`),
       ],
     },
     {
-      title: 'LOCOMO retrieval by category (both halves)',
+      title: `LOCOMO retrieval by category (${result.locomo.half ? `${result.locomo.half} half only` : 'both halves'})`,
       headers: ['system', 'category', 'questions', ...result.ks.map((k) => `any@${k}`), ...result.ks.map((k) => `all@${k}`)],
       rows: ran.flatMap((system) =>
         (system.locomo?.find((entry) => entry.half === 'all')?.rows ?? []).map((row) => [
@@ -428,11 +434,13 @@ export function scaleCharts(result: ScaleResult): Record<string, string> {
 
 export function retrievalCharts(result: RetrievalResult): Record<string, string> {
   const ran = result.systems.filter((system) => system.locomo);
-  const held = (system: SystemResult) => system.locomo!.find((entry) => entry.half === 'held-out')!.rows;
+  // The held-out half, or what was searched when a run searched only the tuning half (--locomo-half).
+  const held = (system: SystemResult) =>
+    (system.locomo!.find((entry) => entry.half === 'held-out') ?? system.locomo!.find((entry) => entry.half === 'all')!).rows;
   const groups = held(ran[0]!).map((row) => (row.group.startsWith('all') ? 'all' : `cat ${row.group}`));
   return {
     'locomo-retrieval.svg': groupedBars({
-      title: 'LOCOMO retrieval, offline, held-out half: any evidence turn in the top 10',
+      title: `LOCOMO retrieval, offline, ${result.locomo.half === 'tuning' ? 'tuning' : 'held-out'} half: any evidence turn in the top 10`,
       subtitle: `${result.locomo.turns} turns stored as memories (infer: false); conversations ${result.locomo.tuning.join(', ')} chose the weights; higher is better.`,
       groups,
       series: ran.map((system) => ({ name: system.name, values: held(system).map((row) => row.any['10']!) })),

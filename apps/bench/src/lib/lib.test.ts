@@ -113,6 +113,28 @@ describe('retrieval coverage', () => {
     expect(bm25.top('the dog', 1)).toEqual([2]);
   });
 
+  it('splits LOCOMO coverage into the halves that were searched', async () => {
+    const { locomoHalves } = await import('../parts/locomo-retrieval');
+    const question = (conversation: number, found: boolean) => ({
+      group: '1',
+      evidence: ['a'],
+      retrieved: { 10: found ? ['a'] : ['b'] },
+      conversation,
+    });
+    const both = locomoHalves([question(0, true), question(4, false), question(7, true)], [10]);
+    expect(both.map((half) => [half.half, half.conversations, half.rows.at(-1)!.questions, half.rows.at(-1)!.any['10']])).toEqual([
+      ['tuning', [0, 4], 2, 0.5],
+      ['held-out', [7], 1, 1],
+      ['all', [0, 4, 7], 3, 2 / 3],
+    ]);
+    // A tuning-only run (--locomo-half tuning) has no held-out half, rather than one of no questions.
+    const tuningOnly = locomoHalves([question(1, true), question(3, true)], [10]);
+    expect(tuningOnly.map((half) => [half.half, half.conversations])).toEqual([
+      ['tuning', [1, 3]],
+      ['all', [1, 3]],
+    ]);
+  });
+
   it('reads LongMemEval dates', async () => {
     const { parseLongMemEvalDate } = await import('./longmemeval');
     expect(parseLongMemEvalDate('2023/05/21 (Sun) 19:50').toISOString()).toBe('2023-05-21T19:50:00.000Z');

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LexicalEmbedder, Memory, type Embedder, type Reranker } from '@mem/core';
+import { LexicalEmbedder, Memory, type Embedder, type RankingOptions, type Reranker } from '@mem/core';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { coverageByGroup, type Coverage, type SearchedQuestion } from '../lib/coverage';
@@ -46,6 +46,10 @@ export interface RetrievalOptions {
   readonly longMemEvalQuestions?: number;
   /** The systems that also run LongMemEval. @default every system */
   readonly longMemEvalSystems?: readonly SystemName[];
+  /** Only the LOCOMO questions of one half (a quick run while tuning). @default both halves */
+  readonly half?: 'tuning' | 'held-out';
+  /** Ranking weights every system's `Memory` is built with (`MemoryOptions.ranking`). @default mem's defaults */
+  readonly ranking?: RankingOptions;
 }
 
 /** Coverage of one system on one data set: per LOCOMO half (tuning, held-out, all) and category. */
@@ -79,7 +83,11 @@ export interface RetrievalResult {
     readonly turns: number;
     readonly questions: number;
     readonly tuning: readonly number[];
+    /** Set when only the questions of one half were searched (`--locomo-half`). */
+    readonly half?: 'tuning' | 'held-out';
   };
+  /** The ranking weights the run set (`--ranking`), when not mem's defaults. */
+  readonly ranking?: RankingOptions;
   readonly longMemEval?: { readonly questions: number; readonly sessions: number; readonly turns: number; readonly evidenceTurns: number };
   /** BM25 over the raw turns, mem's FTS5 keyword leg alone, then mem's systems. */
   readonly systems: SystemResult[];
@@ -151,32 +159,42 @@ const scopeOf = (conversation: LocomoConversation) => ({ userId: `locomo-${conve
 const turnText = (turn: { text: string; imageCaption?: string }) =>
   turn.imageCaption ? `${turn.text} [shared an image: ${turn.imageCaption}]` : turn.text;
 
-function locomoHalves(searched: readonly (SearchedQuestion & { conversation: number })[], ks: readonly number[]): HalfCoverage[] {
+/** Coverage per half (tuning, held-out, all) of the searched questions; a half none of them is in is left out. */
+export function locomoHalves(searched: readonly (SearchedQuestion & { conversation: number })[], ks: readonly number[]): HalfCoverage[] {
   const all = [...new Set(searched.map((question) => question.conversation))].sort((a, b) => a - b);
+  const tuning = all.filter((index) => TUNING_CONVERSATIONS.includes(index));
   const heldOut = all.filter((index) => !TUNING_CONVERSATIONS.includes(index));
   return [
-    { half: 'tuning' as const, conversations: TUNING_CONVERSATIONS },
+    { half: 'tuning' as const, conversations: tuning },
     { half: 'held-out' as const, conversations: heldOut },
     { half: 'all' as const, conversations: all },
-  ].map(({ half, conversations }) => ({
-    half,
-    conversations,
-    rows: coverageByGroup(
-      searched.filter((question) => conversations.includes(question.conversation)),
-      CATEGORIES,
-      ks,
-      'all (1–4)',
-    ),
-  }));
+  ]
+    .filter(({ conversations }) => conversations.length > 0)
+    .map(({ half, conversations }) => ({
+      half,
+      conversations,
+      rows: coverageByGroup(
+        searched.filter((question) => conversations.includes(question.conversation)),
+        CATEGORIES,
+        ks,
+        'all (1–4)',
+      ),
+    }));
 }
 
-function openMemory(directory: string, name: string, system: Pick<System, 'embedder' | 'reranker'>): Memory {
+function openMemory(
+  directory: string,
+  name: string,
+  system: Pick<System, 'embedder' | 'reranker'>,
+  ranking: RankingOptions | undefined,
+): Memory {
   const path = join(directory, `${name.replace('+', '-')}.db`);
   return new Memory({
     embedder: system.embedder,
     vectorStore: new SqliteVectorStore({ path }),
     historyStore: new SqliteHistoryStore({ path }),
     ...(system.reranker ? { reranker: system.reranker } : {}),
+    ...(ranking ? { ranking } : {}),
   });
 }
 
@@ -187,6 +205,7 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
   const questions: LocomoQuestionRef[] = conversations.flatMap((conversation) =>
     conversation.questions
       .filter((question) => question.category >= 1 && question.category <= 4 && question.evidence.length > 0)
+      .filter(() => options.half === undefined || TUNING_CONVERSATIONS.includes(conversation.index) === (options.half === 'tuning'))
       .map((question) => ({ conversation, category: question.category, question: question.question, evidence: question.evidence })),
   );
   const turns = conversations.reduce(
@@ -215,7 +234,7 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
       }
       try {
         const storePath = join(locomoDirectory, `${name.replace('+', '-')}.db`);
-        const memory = openMemory(locomoDirectory, name, created);
+        const memory = openMemory(locomoDirectory, name, created, options.ranking);
         const kept = options.storeDirectory === undefined ? 0 : await storedTurns(storePath, conversations);
         // add skips a turn whose text its scope already holds, so a complete store has one memory per distinct text.
         const expected = conversations.reduce(
@@ -258,7 +277,7 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
         // mem's keyword leg alone (the store's FTS5 search), from the first store: it is the same for every embedder.
         keywordLeg ??= await keywordLegOf(storePath, questions, ks);
         const runsLongMemEval = lme.length > 0 && (options.longMemEvalSystems ?? options.systems).includes(name);
-        const longMemEval = runsLongMemEval ? await searchLongMemEval(directory, created, lme, maxK, ks) : undefined;
+        const longMemEval = runsLongMemEval ? await searchLongMemEval(directory, created, lme, maxK, ks, options.ranking) : undefined;
         systems.push({
           name,
           description: created.description,
@@ -278,7 +297,14 @@ export async function runRetrieval(options: RetrievalOptions): Promise<Retrieval
   }
   return {
     ks,
-    locomo: { conversations: conversations.length, turns, questions: questions.length, tuning: TUNING_CONVERSATIONS },
+    locomo: {
+      conversations: conversations.length,
+      turns,
+      questions: questions.length,
+      tuning: TUNING_CONVERSATIONS,
+      ...(options.half ? { half: options.half } : {}),
+    },
+    ...(options.ranking ? { ranking: options.ranking } : {}),
     ...(lme.length > 0
       ? {
           longMemEval: {
@@ -404,8 +430,9 @@ async function searchLongMemEval(
   questions: readonly LongMemEvalQuestion[],
   maxK: number,
   ks: readonly number[],
+  ranking: RankingOptions | undefined,
 ): Promise<Coverage[]> {
-  const memory = openMemory(directory, `${system.name}-longmemeval`, system);
+  const memory = openMemory(directory, `${system.name}-longmemeval`, system, ranking);
   const scope = { userId: 'longmemeval' };
   try {
     const sessions = pooledSessions(questions);
