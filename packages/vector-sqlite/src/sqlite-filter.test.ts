@@ -11,20 +11,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterToSql } from './sqlite-filter';
 import { SqliteVectorStore } from './sqlite-vector-store';
+import { seededRandom } from '../test/seeded-random';
 
-/** mulberry32: deterministic, so a failure reproduces. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = generator(20_240_517);
+const random = seededRandom(20_240_517);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 // Values chosen to trip SQLite: look-alike types (1 vs true vs '1'), integers beyond 2^53 (JSON text

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileCacheFilter } from './sqlite-vector-cache';
 import { SqliteVectorStore } from './sqlite-vector-store';
+import { seededRandom } from '../test/seeded-random';
 
 let directory: string;
 const opened: { close(): unknown }[] = [];
@@ -21,18 +22,6 @@ afterEach(async () => {
 function track<T extends { close(): unknown }>(handle: T): T {
   opened.push(handle);
   return handle;
-}
-
-/** A deterministic generator (mulberry32), so a failure replays. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NOW = 1_700_000_000_000;
@@ -139,7 +128,7 @@ describe('the scope vector cache', () => {
   it.each([
     5, 16,
   ])('answers as the ranking in SQLite does (%i dimensions): ties, zero vectors, expiry, memory types, scopes, through writes of its own and of another connection', async (dimensions) => {
-    const random = randomSource(dimensions * 7919);
+    const random = seededRandom(dimensions * 7919);
     const path = join(directory, 'mem.db');
     const cached = track(new SqliteVectorStore({ path }));
     const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
@@ -269,7 +258,7 @@ describe('the scope vector cache', () => {
     const cached = track(new SqliteVectorStore({ path, vectorCacheBytes: 40 * (8 * 4 + 160) }));
     const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
     await cached.ensureCollection({ dimensions: 8 });
-    const random = randomSource(7);
+    const random = seededRandom(7);
     const base = { text: 't', hash: 'h', metadata: {}, createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
     const sizes: [string, number][] = [
       ['small', 10],
@@ -300,7 +289,7 @@ describe('the scope vector cache', () => {
     const cached = track(new SqliteVectorStore({ path }));
     const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
     await cached.ensureCollection({ dimensions: 16 });
-    const random = randomSource(11);
+    const random = seededRandom(11);
     const pool = Array.from({ length: 3 }, () => Array.from({ length: 16 }, () => random() * 2 - 1));
     const base = { text: 't', hash: 'h', createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
     // Ids in shuffled order, a tenth of the vectors from a few (ties across runs), some expired or procedural.
