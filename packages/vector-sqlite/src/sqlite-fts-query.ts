@@ -44,11 +44,19 @@ export function toFtsTextQuery(text: string): string | undefined {
   return anyWord === undefined ? undefined : `text : (${anyWord})`;
 }
 
-/** The query's words (stop words dropped unless nothing else is left) as quoted strings joined by OR. */
-function anyWordQuery(text: string): string | undefined {
+/**
+ * The words a keyword query over `text` looks for, in the order of its phrases: split like core's
+ * BM25, deduplicated, stop words dropped unless nothing else is left, at most {@link MAX_KEYWORD_TERMS}.
+ */
+export function keywordQueryWords(text: string): string[] {
   const all = [...new Set(tokenize(text))];
   const content = all.filter((word) => !KEYWORD_STOP_WORDS.has(word));
-  const words = (content.length > 0 ? content : all).slice(0, MAX_KEYWORD_TERMS);
+  return (content.length > 0 ? content : all).slice(0, MAX_KEYWORD_TERMS);
+}
+
+/** The query's words (see keywordQueryWords) as quoted strings joined by OR. */
+function anyWordQuery(text: string): string | undefined {
+  const words = keywordQueryWords(text);
   if (words.length === 0) return undefined;
   // Words hold only letters and digits; doubling quotes keeps the quoting sound regardless.
   return words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' OR ');

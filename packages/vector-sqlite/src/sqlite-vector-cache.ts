@@ -67,8 +67,15 @@ export interface ScopeRun {
   readonly vectors: Buffer;
 }
 
+/** The mirrored columns a row test reads, by slot: what a held scope (vectors or keywords) keeps of each memory. */
+export interface CachedColumns {
+  readonly scopeValues: Readonly<Record<ScopeColumn, readonly (string | null)[]>>;
+  readonly expires: readonly number[];
+  readonly types: readonly (string | readonly string[] | null)[];
+}
+
 /** A row test on the cached columns (see {@link compileCacheFilter}). */
-export type CachedRowTest = (entry: ScopeVectors, slot: number) => boolean;
+export type CachedRowTest = (entry: CachedColumns, slot: number) => boolean;
 
 /** A scored memory of a cached scope: its seq, for reading the record, and its cosine similarity. */
 export interface CachedMatch {

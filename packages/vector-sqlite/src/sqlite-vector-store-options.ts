@@ -27,7 +27,26 @@ export interface SqliteVectorStoreOptions extends SqliteConnectionOptions {
    * @default 2147483648 (2 GiB)
    */
   readonly vectorCacheBytes?: number;
+  /**
+   * Keep each keyword-searched scope's FTS5 terms in memory (postings in typed arrays), so
+   * `keywordQuery` ranks by BM25 without FTS5 scoring every match: built on a scope's second keyword
+   * search, kept in step with every connection's and process's writes through the same change log as
+   * the vector cache. The same records, order and scores as FTS5's `bm25()`. `false` ranks every
+   * keyword search with FTS5 in SQLite, as before.
+   * @default true
+   */
+  readonly keywordIndex?: boolean;
+  /**
+   * Most bytes the keyword index holds across scopes (about 200 bytes a memory plus 8 a distinct
+   * term per memory: some 1 KB a memory of conversation turns); the scopes searched least recently
+   * leave first, and a scope larger than this is ranked by FTS5.
+   * @default 536870912 (512 MiB)
+   */
+  readonly keywordIndexBytes?: number;
 }
+
+/** Default of {@link SqliteVectorStoreOptions.keywordIndexBytes}. */
+export const DEFAULT_KEYWORD_INDEX_BYTES = 512 * 1024 * 1024;
 
 /** Default of {@link SqliteVectorStoreOptions.vectorCacheBytes}: 1,000,000 × (384 × 4 + 160) bytes fit. */
 export const DEFAULT_VECTOR_CACHE_BYTES = 2 * 1024 * 1024 * 1024;

@@ -29,7 +29,14 @@ import {
   validateTableName,
 } from '@mem/sqlite';
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
-import { toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
+import { keywordQueryWords, toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
+import {
+  inverseFrequencies,
+  SqliteKeywordIndex,
+  type KeywordIndexSource,
+  type KeywordPosting,
+  type KeywordSourceRow,
+} from './sqlite-keyword-index';
 import { idOrderKey } from './sqlite-id-order';
 import {
   SqliteVectorCache,
@@ -45,6 +52,7 @@ import {
 } from './sqlite-vector-cache';
 import { vectorArena } from './sqlite-vector-scan';
 import {
+  DEFAULT_KEYWORD_INDEX_BYTES,
   DEFAULT_VECTOR_CACHE_BYTES,
   DEFAULT_VECTOR_TABLE,
   DEFAULT_VECTOR_TABLE_EXAMPLE,
@@ -98,6 +106,8 @@ const CACHE_EXTRA_CANDIDATES = 16;
 const CACHE_RUN_ROWS = 4096;
 /** Most vector bytes one such statement reads. */
 const CACHE_RUN_BYTES = 16 * 1024 * 1024;
+/** Query words whose FTS5 term a store remembers (see keywordTerms); past this many it starts over. */
+const MAX_REMEMBERED_WORDS = 100_000;
 /** The change log's table and its seven triggers (see the `changeLog` statements). */
 const CHANGE_LOG_PARTS = 8;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
@@ -193,6 +203,13 @@ export class SqliteVectorStore implements VectorStore {
   /** The scope vector cache (see {@link SqliteVectorStoreOptions.vectorCache}); `undefined` when turned off. */
   private readonly cache: SqliteVectorCache | undefined;
   private readonly cacheSource: VectorCacheSource;
+  /** The scope keyword index (see {@link SqliteVectorStoreOptions.keywordIndex}); `undefined` when turned off. */
+  private readonly keywordIndex: SqliteKeywordIndex | undefined;
+  private readonly keywordSource: KeywordIndexSource;
+  /** FTS5's term of each query word tokenised lately (`null`: not exactly one term); see keywordTerms. */
+  private readonly termsOfWords = new Map<string, string | null>();
+  /** Whether the temporary tokenizer tables exist on this connection (see ensureTokenizer). */
+  private tokenizerReady = false;
   /** Runs work in one read transaction (a savepoint inside the caller's own transaction): one snapshot for all its reads. */
   private readonly inReadTransaction: <T>(work: () => T) => T;
 
@@ -206,6 +223,7 @@ export class SqliteVectorStore implements VectorStore {
     this.table = validateTableName(options.table ?? DEFAULT_VECTOR_TABLE, 'options.table', DEFAULT_VECTOR_TABLE_EXAMPLE);
     this.sql = buildStatements(this.table);
     const cacheBytes = validateCacheOptions(options);
+    const keywordBytes = validateKeywordIndexOptions(options);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
@@ -214,6 +232,8 @@ export class SqliteVectorStore implements VectorStore {
     const arena = cacheBytes === undefined ? undefined : vectorArena();
     this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena);
     this.cacheSource = this.buildCacheSource();
+    this.keywordIndex = keywordBytes === undefined ? undefined : new SqliteKeywordIndex(keywordBytes);
+    this.keywordSource = this.buildKeywordSource();
     const transaction = this.database.transaction((work: () => unknown) => work());
     this.inReadTransaction = <T>(work: () => T) => transaction(work) as T;
   }
@@ -351,6 +371,8 @@ export class SqliteVectorStore implements VectorStore {
       const where = this.whereClause(scope, request.filter, false);
       // The scope is always in `where`; in the match it only narrows what FTS5 ranks, and the scope's
       // token adds nothing to BM25 (its column weighs 0), so either match gives the same scores.
+      const indexed = this.indexedKeywordQuery(scope, request.filter, request.text, topK);
+      if (indexed !== undefined) return indexed;
       const match = this.scopeFillsIndex(scope) ? toFtsTextQuery(request.text) : toFtsQuery(request.text, scope);
       if (match === undefined || topK === 0) return [];
       // A filter that only leaves memories out (core's "not expired", "not procedural") usually
@@ -531,6 +553,7 @@ export class SqliteVectorStore implements VectorStore {
     this.execute('dropCollection', request?.signal, () => {
       this.statements.clear();
       this.cache?.clear();
+      this.keywordIndex?.clear();
       this.database.transaction(() => this.database.exec(this.sql.drop)).immediate();
       this.schemaReady = false;
       this.dimensions = undefined;
@@ -543,6 +566,7 @@ export class SqliteVectorStore implements VectorStore {
     this.closed = true;
     this.statements.clear();
     this.cache?.clear();
+    this.keywordIndex?.clear();
     if (this.ownsDatabase) {
       try {
         this.database.close();
@@ -700,6 +724,128 @@ export class SqliteVectorStore implements VectorStore {
       scopeRuns: (column, value, dimensions) => this.scopeRuns(column, value, dimensions),
       scopeValues: (column, value) =>
         this.statement(this.sql.cacheScopeValues(column)).raw().all(value) as [number, string | null, string | null, string | null][],
+    };
+  }
+
+  /**
+   * The answer of a keyword query from the scope keyword index, or `undefined` when the index cannot
+   * give it (turned off, inside the caller's own transaction, a filter reading other columns than
+   * core's own filters do, no change log, a scope larger than the budget, a scope's first keyword
+   * search, a query word FTS5 splits into several terms): the caller then ranks with FTS5. The same
+   * records, order and scores as FTS5's ranking (see ScopeKeywords.top), from one read transaction.
+   */
+  private indexedKeywordQuery(scope: Scope, filter: Filter | undefined, text: string, topK: number): VectorMatch[] | undefined {
+    const index = this.keywordIndex;
+    if (index === undefined || this.database.inTransaction) return undefined;
+    const filterTest = compileCacheFilter(filter);
+    if (filterTest === undefined) return undefined;
+    const words = keywordQueryWords(text);
+    if (words.length === 0 || topK === 0) return [];
+    const column = scopeColumn(scope) as ScopeColumn;
+    const value = scope[SCOPE_COLUMNS.find(([, name]) => name === column)![0]]!;
+    const rest = scopeRestTest(scope, column);
+    const test: CachedRowTest = rest === undefined ? filterTest : (entry, slot) => rest(entry, slot) && filterTest(entry, slot);
+    return this.inReadTransaction(() => {
+      const entry = index.scope(this.keywordSource, column, value);
+      if (entry === undefined) return undefined;
+      const terms = this.keywordTerms(words);
+      if (terms === undefined) return undefined;
+      const totals = this.keywordSource.totals();
+      if (totals.rows === 0 || entry.count === 0) return [];
+      // A scope that is the whole index has the index's document frequencies; others ask FTS5.
+      const local = totals.rows === entry.count;
+      const frequencies = terms.map((term) => (local ? entry.frequency(term) : this.keywordSource.documentFrequency(term)));
+      const idfs = inverseFrequencies(totals.rows, frequencies, this.keywordSource.logs);
+      const matches = entry.top(terms, idfs, totals.tokens / totals.rows, topK, test);
+      if (matches.length === 0) return [];
+      const rows = this.statement(this.sql.recordsBySeq).all(JSON.stringify(matches.map((match) => match.seq))) as (MemoryRow & {
+        readonly seq: number;
+      })[];
+      if (rows.length !== matches.length) {
+        // The index held a memory the snapshot lacks: never expected, but rank with FTS5 rather than answer short.
+        index.clear();
+        return undefined;
+      }
+      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      return matches.map((match) => ({ record: toRecord(bySeq.get(match.seq)!), score: match.score }));
+    });
+  }
+
+  /**
+   * FTS5's term for each word (its Porter stem, as the index's tokenizer gives it), or `undefined`
+   * when one is not exactly one term (then FTS5 reads the word as a phrase, which the index does not
+   * hold). Words are tokenised by FTS5 itself in a temporary table, and remembered.
+   */
+  private keywordTerms(words: readonly string[]): string[] | undefined {
+    const missing = words.filter((word) => !this.termsOfWords.has(word));
+    if (missing.length > 0) {
+      this.ensureTokenizer();
+      const insert = this.statement(this.sql.tokenizeInsert);
+      missing.forEach((word, index) => insert.run(index + 1, word));
+      const found = new Map<number, string[]>();
+      try {
+        for (const [doc, term] of this.statement(this.sql.tokenizedTerms).raw().all() as [number, string][]) {
+          const list = found.get(doc);
+          if (list === undefined) found.set(doc, [term]);
+          else list.push(term);
+        }
+      } finally {
+        this.statement(this.sql.tokenizeClear).run();
+      }
+      if (this.termsOfWords.size + missing.length > MAX_REMEMBERED_WORDS) this.termsOfWords.clear();
+      missing.forEach((word, index) => {
+        const terms = found.get(index + 1);
+        this.termsOfWords.set(word, terms?.length === 1 ? terms[0]! : null);
+      });
+    }
+    const terms: string[] = [];
+    for (const word of words) {
+      const term = this.termsOfWords.get(word);
+      if (term === null || term === undefined) return undefined;
+      terms.push(term);
+    }
+    return terms;
+  }
+
+  /** Creates this connection's temporary tokenizer tables (an FTS5 table with the index's tokenizer, its instances, and the index's terms). */
+  private ensureTokenizer(): void {
+    if (this.tokenizerReady) return;
+    this.database.exec(this.sql.tokenizer);
+    this.tokenizerReady = true;
+  }
+
+  /** The postings FTS5 gives the texts `fill` puts in the temporary table (rowid = seq), grouped by term; the table is emptied after. */
+  private *tokenized(fill: () => void): Generator<KeywordPosting> {
+    this.ensureTokenizer();
+    fill();
+    try {
+      yield* this.statement(this.sql.tokenizedPostings).raw().iterate() as IterableIterator<[string, number, number]>;
+    } finally {
+      this.statement(this.sql.tokenizeClear).run();
+    }
+  }
+
+  /** The keyword index's reads of the file (see {@link KeywordIndexSource}). */
+  private buildKeywordSource(): KeywordIndexSource {
+    return {
+      schemaVersion: () => this.cacheSource.schemaVersion(),
+      hasChangeLog: () => this.cacheSource.hasChangeLog() && (this.statement(this.sql.textLogPart).pluck().get() as number) === 1,
+      logBounds: () => this.cacheSource.logBounds(),
+      changesSince: (version) => this.cacheSource.changesSince(version),
+      rowsBySeq: (seqs) => this.statement(this.sql.keywordRowsBySeq).all(JSON.stringify(seqs)) as KeywordSourceRow[],
+      postingsBySeq: (seqs) => this.tokenized(() => this.statement(this.sql.tokenizeBySeq).run(JSON.stringify(seqs))),
+      countScope: (column, value) => this.cacheSource.countScope(column, value),
+      scopeRows: (column, value) => this.statement(this.sql.keywordScopeRows(column)).iterate(value) as IterableIterator<KeywordSourceRow>,
+      scopePostings: (column, value) => this.tokenized(() => this.statement(this.sql.tokenizeScope(column)).run(value)),
+      totals: () => {
+        const averages = this.statement(this.sql.keywordAverages).get() as { block: Buffer } | undefined;
+        return averages === undefined ? { rows: 0, tokens: 0 } : averagesOf(averages.block);
+      },
+      documentFrequency: (term) => {
+        this.ensureTokenizer();
+        return (this.statement(this.sql.termFrequency).pluck().get(term) as number | undefined) ?? 0;
+      },
+      logs: (values) => this.statement(this.sql.logs(values.length)).raw().get(...values) as number[],
     };
   }
 
@@ -912,6 +1058,11 @@ function buildStatements(table: string) {
   const logVector = (seqs: string) =>
     `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT seq, user_id, agent_id, run_id FROM ${t} WHERE seq IN (${seqs});`;
   // Columns the vector cache reads of a memory (see CacheSourceRow).
+  const keywordColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, d.sz';
+  const docsize = `"${table}_kw_docsize"`;
+  const tokens = `"${table}_kw_tokens"`;
+  const tokenInstances = `"${table}_kw_tokens_instances"`;
+  const terms = `"${table}_kw_terms"`;
   const cacheColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
@@ -994,6 +1145,9 @@ function buildStatements(table: string) {
       END;
       CREATE TRIGGER IF NOT EXISTS "${table}_changes_vector_delete" AFTER DELETE ON ${vectors} BEGIN
         ${logVector('old.seq')}
+      END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_text" AFTER UPDATE OF text ON ${t} WHEN new.text IS NOT old.text BEGIN
+        ${logRow('new')}
       END;`,
     // How many of the change log's table and triggers the file holds (CHANGE_LOG_PARTS when all).
     changeLogParts: `SELECT count(*) FROM sqlite_schema WHERE (type = 'table' AND name = '${table}_changes') OR (type = 'trigger' AND name IN (${[
@@ -1027,6 +1181,26 @@ function buildStatements(table: string) {
         FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE m.${column} = ? AND m.id_order > ? ORDER BY m.id_order LIMIT ?
       )`,
+    // The keyword index's reads (see KeywordIndexSource): a memory's columns with FTS5's size record of
+    // its row, and its text tokenised by FTS5 in a temporary table with the index's tokenizer.
+    keywordRowsBySeq: `SELECT ${keywordColumns} FROM ${withVectors} LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.seq IN (SELECT value FROM json_each(?))`,
+    keywordScopeRows: (column: string) =>
+      `SELECT ${keywordColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.${column} = ?`,
+    textLogPart: `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = '${table}_changes_text'`,
+    tokenizer: `
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.${tokens} USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 0');
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.${tokenInstances} USING fts5vocab(temp, ${tokens}, instance);
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.${terms} USING fts5vocab(main, ${kw}, col);`,
+    tokenizeInsert: `INSERT INTO temp.${tokens} (rowid, text) VALUES (?, ?)`,
+    tokenizeBySeq: `INSERT INTO temp.${tokens} (rowid, text) SELECT seq, text FROM ${t} WHERE seq IN (SELECT value FROM json_each(?))`,
+    tokenizeScope: (column: string) =>
+      `INSERT INTO temp.${tokens} (rowid, text) SELECT seq, text FROM ${t} INDEXED BY "${table}_${column}" WHERE ${column} = ?`,
+    tokenizedTerms: `SELECT doc, term FROM temp.${tokenInstances} ORDER BY doc, offset`,
+    tokenizedPostings: `SELECT term, doc, count(*) FROM temp.${tokenInstances} GROUP BY term, doc`,
+    tokenizeClear: `INSERT INTO temp.${tokens} (${tokens}) VALUES ('delete-all')`,
+    termFrequency: `SELECT doc FROM temp.${terms} WHERE term = ? AND col = 'text'`,
+    logs: (count: number) => `SELECT ${Array.from({ length: count }, () => 'ln(?)').join(', ')}`,
+    recordsBySeq: `SELECT ${RECORD_COLUMNS}, m.seq AS seq FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     cacheScopeValues: (column: string) =>
       `SELECT m.seq, m.user_id, m.agent_id, m.run_id FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
     // The vector cache's candidates (seqs as JSON, the last `?`), with the rank query and queryAny give them.
@@ -1148,6 +1322,50 @@ function buildStatements(table: string) {
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
+}
+
+/** Options of the keyword index, checked: its byte budget, or `undefined` when it is off. */
+function validateKeywordIndexOptions(options: SqliteVectorStoreOptions): number | undefined {
+  const { keywordIndex, keywordIndexBytes } = options;
+  if (keywordIndex !== undefined && typeof keywordIndex !== 'boolean') {
+    throw new InvalidInputError(
+      'options.keywordIndex',
+      'expected a boolean',
+      'Pass keywordIndex: false to rank keyword searches with FTS5 in SQLite, or leave it out.',
+    );
+  }
+  if (
+    keywordIndexBytes !== undefined &&
+    (typeof keywordIndexBytes !== 'number' || !Number.isSafeInteger(keywordIndexBytes) || keywordIndexBytes < 1)
+  ) {
+    throw new InvalidInputError(
+      'options.keywordIndexBytes',
+      'expected a positive integer',
+      `Pass a byte budget such as ${DEFAULT_KEYWORD_INDEX_BYTES}, or leave it out.`,
+    );
+  }
+  return keywordIndex === false ? undefined : (keywordIndexBytes ?? DEFAULT_KEYWORD_INDEX_BYTES);
+}
+
+/** The row count and the token count over all columns of FTS5's averages record: varints, the row count first, then one per column. */
+function averagesOf(block: Buffer): { rows: number; tokens: number } {
+  const values: number[] = [];
+  let index = 0;
+  while (index < block.length) {
+    let value = 0;
+    for (let byteIndex = 0; byteIndex < 9 && index < block.length; byteIndex++) {
+      const byte = block[index++]!;
+      if (byteIndex === 8) {
+        value = value * 256 + byte;
+        break;
+      }
+      value = value * 128 + (byte & 0x7f);
+      if ((byte & 0x80) === 0) break;
+    }
+    values.push(value);
+  }
+  const [rows = 0, ...columns] = values;
+  return { rows, tokens: columns.reduce((sum, count) => sum + count, 0) };
 }
 
 /** Options of the vector cache, checked: its byte budget, or `undefined` when it is off. */

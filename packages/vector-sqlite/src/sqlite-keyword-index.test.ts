@@ -1,0 +1,249 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteVectorStore } from './sqlite-vector-store';
+import { seededRandom } from '../test/seeded-random';
+
+let directory: string;
+const opened: { close(): unknown }[] = [];
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-keywords-'));
+});
+afterEach(async () => {
+  for (const handle of opened.splice(0).reverse()) await handle.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function track<T extends { close(): unknown }>(handle: T): T {
+  opened.push(handle);
+  return handle;
+}
+
+const NOW = 1_700_000_000_000;
+const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: NOW } };
+const notProcedural: Filter = { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } };
+const FILTERS: (Filter | undefined)[] = [
+  undefined,
+  notExpired,
+  { op: 'and', filters: [notExpired, notProcedural] },
+  { op: 'in', field: 'memoryType', values: ['procedural', 'episodic'] },
+  // Left to FTS5 (a column the index does not hold), answered all the same.
+  { op: 'eq', field: 'category', value: 'food' },
+];
+
+const SCOPES: Scope[] = [{ userId: 'u1' }, { userId: 'u2' }, { userId: 'u1', agentId: 'a1' }, { agentId: 'a1' }, { runId: 'r1' }];
+
+/** Words with shared Porter stems, stop words, digits, accents, a word FTS5 splits (don't), and one it reads as several terms. */
+const WORDS = (
+  'run running runs ran runner research researching researched the a of and to hiking hike hiked café cafe naïve ' +
+  'dog dogs 2023 may june paris trip trips tripped garden gardening don\'t it\'s x y z alpha beta gamma delta ' +
+  'connect connection connections connected pottery painting paint painted'
+).split(' ');
+
+function randomText(random: () => number): string {
+  const length = 1 + Math.floor(random() ** 2 * 60);
+  return Array.from({ length }, () => WORDS[Math.floor(random() * WORDS.length)]!).join(random() < 0.8 ? ' ' : ', ');
+}
+
+function randomRecord(random: () => number, id: string): MemoryRecord {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+  const scope = pick<Scope>([
+    { userId: 'u1' },
+    { userId: 'u1' },
+    { userId: 'u1', agentId: 'a1' },
+    { userId: 'u2' },
+    { agentId: 'a1' },
+    { runId: 'r1' },
+  ]);
+  const metadata: Record<string, string | number | string[]> = {};
+  const expiry = random();
+  if (expiry < 0.2) metadata.expiresAt = NOW - 1000;
+  else if (expiry < 0.3) metadata.expiresAt = NOW + 10;
+  const type = random();
+  if (type < 0.15) metadata.memoryType = 'procedural';
+  else if (type < 0.2) metadata.memoryType = ['procedural', 'x'];
+  else if (type < 0.25) metadata.memoryType = 'episodic';
+  if (random() < 0.3) metadata.category = 'food';
+  return {
+    id,
+    vector: [random(), random()],
+    text: randomText(random),
+    hash: `hash ${id}`,
+    scope,
+    metadata,
+    createdAt: new Date(1),
+    updatedAt: new Date(2),
+    occurredAt: new Date(3),
+  };
+}
+
+/** Same records, order and scores (to the last bit). */
+function expectSameAnswer(indexed: VectorMatch[], plain: VectorMatch[], label: string): void {
+  expect(
+    indexed.map((match) => `${match.record.id} ${match.score}`),
+    label,
+  ).toEqual(plain.map((match) => `${match.record.id} ${match.score}`));
+  expect(indexed, label).toEqual(plain);
+}
+
+async function compareAll(indexed: SqliteVectorStore, plain: SqliteVectorStore, random: () => number, label: string): Promise<void> {
+  for (const scope of SCOPES) {
+    for (const filter of FILTERS) {
+      const topK = [1, 3, 10, 500][Math.floor(random() * 4)]!;
+      const text = random() < 0.1 ? 'the and of' : Array.from({ length: 1 + Math.floor(random() * 5) }, () => WORDS[Math.floor(random() * WORDS.length)]!).join(' ');
+      const request = { scope, text, topK, ...(filter === undefined ? {} : { filter }) };
+      const where = `${label} ${JSON.stringify(scope)} ${JSON.stringify(filter)} "${text}" topK ${topK}`;
+      expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), where);
+    }
+  }
+}
+
+describe('the scope keyword index', () => {
+  it('answers as FTS5 does (records, order, scores) through writes of its own and of another connection, deletes and a reset', async () => {
+    const random = seededRandom(4242);
+    const path = join(directory, 'mem.db');
+    const indexed = track(new SqliteVectorStore({ path }));
+    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    const other = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await indexed.ensureCollection({ dimensions: 2 });
+    let next = 0;
+    const ids: string[] = [];
+    const fresh = () => {
+      const id = `m${String(next++).padStart(4, '0')}`;
+      ids.push(id);
+      return id;
+    };
+    await indexed.upsert({ records: Array.from({ length: 300 }, () => randomRecord(random, fresh())) });
+    // Twice: the first search of a scope ranks with FTS5, the second builds its index.
+    await compareAll(indexed, plain, random, 'after the first load');
+    await compareAll(indexed, plain, random, 'with the scopes held');
+    for (let round = 0; round < 6; round++) {
+      const writer = round % 2 === 0 ? other : indexed;
+      const label = `round ${round} (${writer === other ? 'another connection' : 'the same store'} wrote)`;
+      const updates = Array.from({ length: 20 }, () => randomRecord(random, ids[Math.floor(random() * ids.length)]!));
+      const inserts = Array.from({ length: 15 }, () => randomRecord(random, fresh()));
+      await writer.upsert({ records: [...new Map([...updates, ...inserts].map((record) => [record.id, record])).values()] });
+      for (const scope of SCOPES.slice(0, 2)) {
+        await writer.delete({ scope, ids: Array.from({ length: 8 }, () => ids[Math.floor(random() * ids.length)]!) });
+      }
+      await compareAll(indexed, plain, random, label);
+    }
+    await other.reset();
+    await compareAll(indexed, plain, random, 'after another connection reset the collection');
+  });
+
+  it('answers from memory once the scope is held (no FTS5 ranking), and takes in a text changed by a plain UPDATE', async () => {
+    const statements: string[] = [];
+    const path = join(directory, 'mem.db');
+    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
+    database.pragma('journal_mode = WAL');
+    const indexed = new SqliteVectorStore({ database });
+    const other = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    const raw = track(new Database(path));
+    await indexed.ensureCollection({ dimensions: 2 });
+    const base = { hash: 'h', metadata: {}, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const scope = { userId: 'u1' };
+    await other.upsert({
+      records: [
+        { ...base, id: 'a', text: 'we went hiking in the alps', scope },
+        { ...base, id: 'b', text: 'pottery class on tuesday', scope },
+      ],
+    });
+    const top = async (text: string) => (await indexed.keywordQuery({ scope, text, topK: 5 })).map((match) => match.record.id);
+    expect(await top('hikes')).toEqual(['a']);
+    expect(await top('hikes')).toEqual(['a']);
+    statements.length = 0;
+    // One match each: the shorter text ranks first.
+    expect(await top('pottery hiked')).toEqual(['b', 'a']);
+    expect(statements.some((sql) => sql.includes('bm25('))).toBe(false);
+    raw.prepare(`UPDATE memories SET text = 'painting class' WHERE id = 'b'`).run();
+    expect(await top('pottery')).toEqual([]);
+    expect(await top('paint')).toEqual(['b']);
+    await other.delete({ scope, ids: ['a'] });
+    expect(await top('hiking')).toEqual([]);
+  });
+
+  it("ranks with FTS5 inside the caller's own transaction, whose changes may be rolled back", async () => {
+    const path = join(directory, 'mem.db');
+    const database = track(new Database(path));
+    database.pragma('journal_mode = WAL');
+    const indexed = new SqliteVectorStore({ database });
+    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await indexed.ensureCollection({ dimensions: 2 });
+    const scope = { userId: 'u1' };
+    const base = { hash: 'h', metadata: {}, scope, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    await indexed.upsert({ records: [{ ...base, id: 'a', text: 'garden party' }] });
+    const top = async () => (await indexed.keywordQuery({ scope, text: 'garden', topK: 5 })).map((match) => match.record.id);
+    expect(await top()).toEqual(['a']);
+    expect(await top()).toEqual(['a']);
+    database.exec('BEGIN');
+    await indexed.upsert({ records: [{ ...base, id: 'gone', text: 'garden garden' }] });
+    expect(await top()).toEqual(['gone', 'a']);
+    database.exec('ROLLBACK');
+    await plain.upsert({ records: [{ ...base, id: 'b', text: 'the garden gardens' }] });
+    const request = { scope, text: 'garden', topK: 5 };
+    expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), 'after the rollback');
+    expect(await top()).toEqual(['b', 'a']);
+  });
+
+  it('ranks with FTS5 when the file lacks the log of text changes (a read-only connection to a file of an older version)', async () => {
+    const path = join(directory, 'mem.db');
+    const writer = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await writer.ensureCollection({ dimensions: 2 });
+    const raw = track(new Database(path));
+    raw.exec('DROP TRIGGER "memories_changes_text"');
+    const reader = track(new SqliteVectorStore({ path, readOnly: true }));
+    const scope = { userId: 'u1' };
+    const base = { hash: 'h', metadata: {}, scope, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    await writer.upsert({ records: [{ ...base, id: 'a', text: 'garden' }] });
+    const top = async () => (await reader.keywordQuery({ scope, text: 'garden', topK: 5 })).map((match) => match.record.id);
+    expect(await top()).toEqual(['a']);
+    expect(await top()).toEqual(['a']);
+    // An UPDATE of the text alone leaves no log row without the trigger: the reader must not need one.
+    raw.prepare(`UPDATE memories SET text = 'pottery' WHERE id = 'a'`).run();
+    expect(await top()).toEqual([]);
+  });
+
+  it('keeps the scopes searched last within its byte budget, and ranks a scope larger than the budget with FTS5', async () => {
+    const path = join(directory, 'mem.db');
+    const indexed = track(new SqliteVectorStore({ path, keywordIndexBytes: 40_000 }));
+    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await indexed.ensureCollection({ dimensions: 2 });
+    const random = seededRandom(9);
+    for (const [user, size] of [
+      ['small', 10],
+      ['medium', 30],
+      ['large', 200],
+    ] as const) {
+      await plain.upsert({ records: Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, `${user}${index}`), scope: { userId: user } })) });
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const user of ['small', 'medium', 'large']) {
+        const request = { scope: { userId: user }, text: 'running trips to paris', topK: 7 };
+        expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), `${user}, round ${round}`);
+      }
+      await plain.upsert({ records: [{ ...randomRecord(random, `small-new${round}`), scope: { userId: 'small' } }] });
+    }
+  });
+
+  it('checks its options', () => {
+    for (const [options, field] of [
+      [{ keywordIndex: 'yes' }, 'options.keywordIndex'],
+      [{ keywordIndexBytes: 0 }, 'options.keywordIndexBytes'],
+      [{ keywordIndexBytes: 1.5 }, 'options.keywordIndexBytes'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        new SqliteVectorStore({ path: ':memory:', ...(options as object) });
+      } catch (error) {
+        caught = error;
+      }
+      expect(MemError.is(caught) && caught.code).toBe('INVALID_INPUT');
+      expect((caught as Error).message).toContain(field);
+    }
+  });
+});

@@ -1,0 +1,504 @@
+import type { CacheChange, CachedColumns, CachedRowTest, ScopeColumn } from './sqlite-vector-cache';
+
+const SCOPE_COLUMN_NAMES: readonly ScopeColumn[] = ['user_id', 'agent_id', 'run_id'];
+
+/** FTS5's bm25() constants (fts5_aux.c): k1 and b. */
+const K1 = 1.2;
+const B = 0.75;
+
+/** A memory as the keyword index reads it: key, id, scope, mirrored filter columns and its row size in FTS5 tokens. */
+export interface KeywordSourceRow {
+  readonly seq: number;
+  readonly id_order: Buffer;
+  readonly user_id: string | null;
+  readonly agent_id: string | null;
+  readonly run_id: string | null;
+  readonly expires_at: number | null;
+  readonly memory_type: string | Buffer | null;
+  /** FTS5's size record of the row (`<table>_kw_docsize.sz`): one varint per column, its token count there. */
+  readonly sz: Buffer | null;
+}
+
+/** One posting as FTS5 tokenised it: a term, the memory's seq and how often the term occurs in its text. */
+export type KeywordPosting = readonly [term: string, seq: number, count: number];
+
+/**
+ * What the keyword index reads from the file, inside one read transaction the caller holds. The
+ * change log is the vector cache's (`<table>_changes`, see `SqliteVectorCache`); the terms come from
+ * FTS5 itself (a temporary FTS5 table with the index's tokenizer), so they are FTS5's exactly.
+ */
+export interface KeywordIndexSource {
+  schemaVersion(): number;
+  /** Whether the change log, its triggers and the trigger logging text updates are all in the file. */
+  hasChangeLog(): boolean;
+  logBounds(): { readonly first: number; readonly last: number };
+  changesSince(version: number): readonly CacheChange[];
+  /** The current rows of these memories (missing ones left out). */
+  rowsBySeq(seqs: readonly number[]): readonly KeywordSourceRow[];
+  /** The postings of these memories' texts, grouped by term. */
+  postingsBySeq(seqs: readonly number[]): Iterable<KeywordPosting>;
+  countScope(column: ScopeColumn, value: string): number;
+  /** Every memory with `value` in `column`. */
+  scopeRows(column: ScopeColumn, value: string): Iterable<KeywordSourceRow>;
+  /** The postings of every memory with `value` in `column`, grouped by term. */
+  scopePostings(column: ScopeColumn, value: string): Iterable<KeywordPosting>;
+  /** The whole keyword index's row count and token count (all columns), from FTS5's averages record. */
+  totals(): { readonly rows: number; readonly tokens: number };
+  /** How many rows of the whole keyword index hold `term` in the text column. */
+  documentFrequency(term: string): number;
+  /** `ln(x)` as SQLite (and so FTS5's bm25) computes it. */
+  logs(values: readonly number[]): readonly number[];
+}
+
+/** A scored memory of a held scope: its seq and its BM25 relevance (FTS5's bm25() negated). */
+export interface KeywordMatch {
+  readonly seq: number;
+  readonly score: number;
+}
+
+/** Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, maps. */
+const ROW_OVERHEAD_BYTES = 200;
+/** Bytes a posting costs: its slot and its count. */
+const POSTING_BYTES = 8;
+/** Bytes a distinct term costs: the string and its map entry. */
+const TERM_OVERHEAD_BYTES = 96;
+/** Postings of a scope per memory, for the budget check before reading a scope (measured on LongMemEval turns: about 80). */
+const ESTIMATED_POSTINGS_PER_ROW = 100;
+const MAX_SEEN_SCOPES = 100_000;
+/** More changes than this at once drop the index instead of applying them. */
+const MAX_APPLIED_CHANGES = 20_000;
+
+/** The postings of one term in a scope: slots and counts, in slot order of insertion. */
+class Postings {
+  slots = new Int32Array(4);
+  counts = new Int32Array(4);
+  length = 0;
+
+  push(slot: number, count: number): void {
+    if (this.length === this.slots.length) {
+      const slots = new Int32Array(this.length * 2);
+      slots.set(this.slots);
+      this.slots = slots;
+      const counts = new Int32Array(this.length * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.slots[this.length] = slot;
+    this.counts[this.length] = count;
+    this.length += 1;
+  }
+}
+
+/**
+ * The keyword index of one scope-column value: each memory's FTS5 terms as postings in typed arrays,
+ * its row size (all columns, as bm25() reads it), id and the mirrored filter columns. A changed
+ * memory takes a new slot and its old one is marked dead; dead slots are dropped when they reach an
+ * eighth of the slots.
+ */
+export class ScopeKeywords implements CachedColumns {
+  readonly seqs: number[] = [];
+  readonly ids: string[] = [];
+  readonly scopeValues: Readonly<Record<ScopeColumn, (string | null)[]>> = { user_id: [], agent_id: [], run_id: [] };
+  readonly expires: number[] = [];
+  readonly types: (string | readonly string[] | null)[] = [];
+  private sizes: number[] = [];
+  private alive: boolean[] = [];
+  private readonly slotBySeq = new Map<number, number>();
+  private readonly terms = new Map<string, Postings>();
+  private postingCount = 0;
+  private dead = 0;
+  private accumulator = new Float64Array(0);
+
+  constructor(
+    readonly column: ScopeColumn,
+    readonly value: string,
+  ) {}
+
+  /** Memories held. */
+  get count(): number {
+    return this.slotBySeq.size;
+  }
+
+  /** Bytes held, by the estimate of the constants above. */
+  get bytes(): number {
+    return this.seqs.length * ROW_OVERHEAD_BYTES + this.postingCount * POSTING_BYTES + this.terms.size * TERM_OVERHEAD_BYTES;
+  }
+
+  /** Adds a memory's row (its postings come through {@link addPostings}); replaces the one with its seq. */
+  put(row: KeywordSourceRow): void {
+    this.remove(row.seq);
+    const slot = this.seqs.length;
+    this.slotBySeq.set(row.seq, slot);
+    this.seqs.push(row.seq);
+    this.ids.push(row.id_order.toString('latin1'));
+    for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(row[column]);
+    this.expires.push(row.expires_at ?? Number.NaN);
+    this.types.push(memoryTypeOf(row.memory_type));
+    this.sizes.push(rowSize(row.sz));
+    this.alive.push(true);
+  }
+
+  /** Adds postings of memories {@link put} before (others are ignored). */
+  addPostings(postings: Iterable<KeywordPosting>): void {
+    let term: string | undefined;
+    let list: Postings | undefined;
+    for (const [name, seq, count] of postings) {
+      const slot = this.slotBySeq.get(seq);
+      if (slot === undefined) continue;
+      if (name !== term) {
+        term = name;
+        list = this.terms.get(name);
+        if (list === undefined) this.terms.set(name, (list = new Postings()));
+      }
+      list!.push(slot, count);
+      this.postingCount += 1;
+    }
+  }
+
+  /** Marks a memory's slot dead, if held. */
+  remove(seq: number): void {
+    const slot = this.slotBySeq.get(seq);
+    if (slot === undefined) return;
+    this.slotBySeq.delete(seq);
+    this.alive[slot] = false;
+    this.dead += 1;
+  }
+
+  /** Drops dead slots when they are an eighth of all. */
+  compactIfNeeded(): void {
+    if (this.dead === 0 || this.dead * 8 < this.seqs.length) return;
+    const moved = new Int32Array(this.seqs.length).fill(-1);
+    let next = 0;
+    for (let slot = 0; slot < this.seqs.length; slot++) {
+      if (!this.alive[slot]) continue;
+      moved[slot] = next;
+      this.seqs[next] = this.seqs[slot]!;
+      this.ids[next] = this.ids[slot]!;
+      for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column][next] = this.scopeValues[column][slot]!;
+      this.expires[next] = this.expires[slot]!;
+      this.types[next] = this.types[slot]!;
+      this.sizes[next] = this.sizes[slot]!;
+      this.alive[next] = true;
+      this.slotBySeq.set(this.seqs[next]!, next);
+      next += 1;
+    }
+    for (const array of [this.seqs, this.ids, this.expires, this.types, this.sizes, this.alive]) array.length = next;
+    for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].length = next;
+    this.postingCount = 0;
+    for (const [term, list] of this.terms) {
+      let kept = 0;
+      for (let index = 0; index < list.length; index++) {
+        const slot = moved[list.slots[index]!]!;
+        if (slot < 0) continue;
+        list.slots[kept] = slot;
+        list.counts[kept] = list.counts[index]!;
+        kept += 1;
+      }
+      list.length = kept;
+      if (kept === 0) this.terms.delete(term);
+      this.postingCount += kept;
+    }
+    this.dead = 0;
+  }
+
+  /** How many live memories hold `term`. */
+  frequency(term: string): number {
+    const list = this.terms.get(term);
+    if (list === undefined) return 0;
+    if (this.dead === 0) return list.length;
+    let count = 0;
+    for (let index = 0; index < list.length; index++) if (this.alive[list.slots[index]!]) count += 1;
+    return count;
+  }
+
+  /**
+   * The `topK` memories passing `test` that hold any of `terms`, best first, scored as FTS5's bm25()
+   * scores them with the scope column weighing 0 (fts5_aux.c): for each query phrase in order,
+   * idf × (f × (k1 + 1)) / (f + k1 × (1 − b + b × D / avgdl)), with f the term's count in the text, D
+   * the row's tokens in all columns, summed in the phrases' order (the same double operations, so the
+   * same score to the last bit). Ties go to the smaller id, as the store's order by (rank, id_order).
+   */
+  top(terms: readonly string[], idfs: readonly number[], averageLength: number, topK: number, test: CachedRowTest): KeywordMatch[] {
+    const slotCount = this.seqs.length;
+    if (this.accumulator.length < slotCount) this.accumulator = new Float64Array(Math.max(slotCount, this.accumulator.length * 2));
+    const scores = this.accumulator;
+    const touched: number[] = [];
+    const seen = new Uint8Array(slotCount);
+    for (let phrase = 0; phrase < terms.length; phrase++) {
+      const list = this.terms.get(terms[phrase]!);
+      if (list === undefined) continue;
+      const idf = idfs[phrase]!;
+      const { slots, counts, length } = list;
+      for (let index = 0; index < length; index++) {
+        const slot = slots[index]!;
+        if (!this.alive[slot]) continue;
+        const frequency = counts[index]!;
+        const size = this.sizes[slot]!;
+        const part = idf * ((frequency * (K1 + 1.0)) / (frequency + K1 * (1 - B + (B * size) / averageLength)));
+        if (seen[slot] === 0) {
+          seen[slot] = 1;
+          touched.push(slot);
+          scores[slot] = 0 + part;
+        } else {
+          scores[slot]! += part;
+        }
+      }
+    }
+    const heap = new TopHeap(Math.min(topK, touched.length), this.ids);
+    for (const slot of touched) {
+      const score = scores[slot]!;
+      if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
+    }
+    return heap.sorted().map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
+  }
+}
+
+/**
+ * The keyword indexes of the scopes keyword-searched lately, kept in step with the file through the
+ * vector cache's change log (`<table>_changes`): before each use the index reads the log's bounds and
+ * re-reads the memories changed since the version it reflects (or drops everything when the log was
+ * pruned past it or the schema changed), all inside the caller's read transaction. Scopes are
+ * evicted least recently used first past `budgetBytes`.
+ */
+export class SqliteKeywordIndex {
+  private readonly entries = new Map<string, ScopeKeywords>();
+  private readonly oversized = new Set<string>();
+  private readonly seen = new Set<string>();
+  private version: number | undefined;
+  private schemaVersion: number | undefined;
+  private usable = false;
+  private bytes = 0;
+
+  constructor(readonly budgetBytes: number) {}
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  get scopeCount(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.oversized.clear();
+    this.bytes = 0;
+    this.version = undefined;
+    this.schemaVersion = undefined;
+  }
+
+  /**
+   * The held scope of `value` in `column`, up to date with the caller's snapshot; built on its second
+   * keyword search. `undefined` when not served (first search, no change log, larger than the budget).
+   */
+  scope(source: KeywordIndexSource, column: ScopeColumn, value: string): ScopeKeywords | undefined {
+    this.synchronise(source);
+    if (!this.usable) return undefined;
+    const key = `${column}\u0000${value}`;
+    const held = this.entries.get(key);
+    if (held !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, held);
+      return held;
+    }
+    if (this.oversized.has(key)) return undefined;
+    if (!this.seen.has(key)) {
+      if (this.seen.size >= MAX_SEEN_SCOPES) this.seen.clear();
+      this.seen.add(key);
+      return undefined;
+    }
+    this.seen.delete(key);
+    const rows = source.countScope(column, value);
+    const needed = rows * (ROW_OVERHEAD_BYTES + ESTIMATED_POSTINGS_PER_ROW * POSTING_BYTES);
+    if (needed > this.budgetBytes) {
+      this.oversized.add(key);
+      return undefined;
+    }
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes + needed <= this.budgetBytes) break;
+      this.evict(oldest);
+    }
+    const entry = new ScopeKeywords(column, value);
+    for (const row of source.scopeRows(column, value)) entry.put(row);
+    entry.addPostings(source.scopePostings(column, value));
+    if (entry.bytes > this.budgetBytes) {
+      this.oversized.add(key);
+      return undefined;
+    }
+    this.entries.set(key, entry);
+    this.bytes += entry.bytes;
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.budgetBytes || oldest === key) break;
+      this.evict(oldest);
+    }
+    return entry;
+  }
+
+  private synchronise(source: KeywordIndexSource): void {
+    const schemaVersion = source.schemaVersion();
+    if (schemaVersion !== this.schemaVersion) {
+      this.clear();
+      this.schemaVersion = schemaVersion;
+      this.usable = source.hasChangeLog();
+    }
+    if (!this.usable) return;
+    const { first, last } = source.logBounds();
+    if (this.version === undefined || this.entries.size === 0 || this.version > last || (this.version < first - 1 && first > 0)) {
+      this.dropScopes();
+      this.version = last;
+      return;
+    }
+    if (this.version === last) return;
+    if (last - this.version > MAX_APPLIED_CHANGES) {
+      this.dropScopes();
+      this.version = last;
+      return;
+    }
+    const changes = source.changesSince(this.version);
+    const touched = new Map<ScopeKeywords, Set<number>>();
+    const seqs = new Set<number>();
+    for (const change of changes) {
+      for (const column of SCOPE_COLUMN_NAMES) {
+        const value = change[column];
+        if (value === null) continue;
+        const entry = this.entries.get(`${column}\u0000${value}`);
+        if (entry === undefined) continue;
+        let set = touched.get(entry);
+        if (set === undefined) touched.set(entry, (set = new Set()));
+        set.add(change.seq);
+        seqs.add(change.seq);
+      }
+    }
+    if (seqs.size > 0) {
+      const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
+      const postings = current.size === 0 ? [] : [...source.postingsBySeq([...current.keys()])];
+      for (const [entry, changed] of touched) {
+        const before = entry.bytes;
+        for (const seq of changed) {
+          const row = current.get(seq);
+          if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
+          else entry.remove(seq);
+        }
+        entry.addPostings(postings);
+        entry.compactIfNeeded();
+        this.bytes += entry.bytes - before;
+      }
+    }
+    this.version = changes.length === 0 ? last : Math.max(last, changes[changes.length - 1]!.version);
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.budgetBytes) break;
+      this.evict(oldest);
+    }
+  }
+
+  private dropScopes(): void {
+    this.entries.clear();
+    this.oversized.clear();
+    this.bytes = 0;
+  }
+
+  private evict(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+}
+
+/**
+ * The inverse document frequency bm25() gives a term found in `frequency` of `rows` rows:
+ * ln((N − n + 0.5) / (n + 0.5)), floored at 1e-6 (fts5_aux.c). `logs` must be SQLite's ln(), so the
+ * value is FTS5's to the last bit.
+ */
+export function inverseFrequencies(rows: number, frequencies: readonly number[], logs: (values: readonly number[]) => readonly number[]): number[] {
+  const values = logs(frequencies.map((hits) => (rows - hits + 0.5) / (hits + 0.5)));
+  return values.map((idf) => (idf <= 0.0 ? 1e-6 : idf));
+}
+
+/** The row's token count over all columns (FTS5's xColumnSize(-1)): the sum of the varints of its size record. */
+function rowSize(sz: Buffer | null): number {
+  if (sz === null) return 0;
+  let total = 0;
+  let index = 0;
+  while (index < sz.length) {
+    let value = 0;
+    for (let byteIndex = 0; byteIndex < 9 && index < sz.length; byteIndex++) {
+      const byte = sz[index++]!;
+      if (byteIndex === 8) {
+        value = value * 256 + byte;
+        break;
+      }
+      value = value * 128 + (byte & 0x7f);
+      if ((byte & 0x80) === 0) break;
+    }
+    total += value;
+  }
+  return total;
+}
+
+function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {
+  if (value === null || typeof value === 'string') return value;
+  const parsed = JSON.parse(value.toString('utf8')) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((element): element is string => typeof element === 'string') : null;
+}
+
+/** The best `capacity` (score, slot) pairs: worst at the root; at equal scores the larger id is worse. */
+class TopHeap {
+  private readonly scores: Float64Array;
+  private readonly slots: Int32Array;
+  private size = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly ids: readonly string[],
+  ) {
+    this.scores = new Float64Array(capacity);
+    this.slots = new Int32Array(capacity);
+  }
+
+  admits(score: number, slot: number): boolean {
+    if (this.size < this.capacity) return true;
+    if (this.capacity === 0) return false;
+    return this.worse(0, score, slot);
+  }
+
+  push(score: number, slot: number): void {
+    if (this.size < this.capacity) {
+      let index = this.size++;
+      while (index > 0) {
+        const parent = (index - 1) >> 1;
+        if (this.worse(parent, score, slot)) break;
+        this.scores[index] = this.scores[parent]!;
+        this.slots[index] = this.slots[parent]!;
+        index = parent;
+      }
+      this.scores[index] = score;
+      this.slots[index] = slot;
+      return;
+    }
+    let index = 0;
+    for (;;) {
+      const left = index * 2 + 1;
+      if (left >= this.size) break;
+      const right = left + 1;
+      let child = left;
+      if (right < this.size && this.worse(right, this.scores[left]!, this.slots[left]!)) child = right;
+      if (!this.worse(child, score, slot)) break;
+      this.scores[index] = this.scores[child]!;
+      this.slots[index] = this.slots[child]!;
+      index = child;
+    }
+    this.scores[index] = score;
+    this.slots[index] = slot;
+  }
+
+  sorted(): { score: number; slot: number }[] {
+    const pairs = Array.from({ length: this.size }, (_, index) => ({ score: this.scores[index]!, slot: this.slots[index]! }));
+    return pairs.sort((a, b) => b.score - a.score || (this.ids[a.slot]! < this.ids[b.slot]! ? -1 : 1));
+  }
+
+  private worse(index: number, score: number, slot: number): boolean {
+    const held = this.scores[index]!;
+    return held < score || (held === score && this.ids[this.slots[index]!]! > this.ids[slot]!);
+  }
+}
