@@ -1,3 +1,4 @@
+import { ftsTerms, learnCharacters, type CharacterProbe } from './sqlite-fts-tokenizer';
 import type { CacheChange, CachedColumns, CachedRowTest, ScopeColumn } from './sqlite-vector-cache';
 
 const SCOPE_COLUMN_NAMES: readonly ScopeColumn[] = ['user_id', 'agent_id', 'run_id'];
@@ -17,15 +18,12 @@ export interface KeywordSourceRow {
   readonly memory_type: string | Buffer | null;
   /** FTS5's size record of the row (`<table>_kw_docsize.sz`): one varint per column, its token count there. */
   readonly sz: Buffer | null;
+  readonly text: string;
 }
-
-/** One posting as FTS5 tokenised it: a term, the memory's seq and how often the term occurs in its text. */
-export type KeywordPosting = readonly [term: string, seq: number, count: number];
 
 /**
  * What the keyword index reads from the file, inside one read transaction the caller holds. The
- * change log is the vector cache's (`<table>_changes`, see `SqliteVectorCache`); the terms come from
- * FTS5 itself (a temporary FTS5 table with the index's tokenizer), so they are FTS5's exactly.
+ * change log is the vector cache's (`<table>_changes`, see `SqliteVectorCache`).
  */
 export interface KeywordIndexSource {
   schemaVersion(): number;
@@ -35,13 +33,11 @@ export interface KeywordIndexSource {
   changesSince(version: number): readonly CacheChange[];
   /** The current rows of these memories (missing ones left out). */
   rowsBySeq(seqs: readonly number[]): readonly KeywordSourceRow[];
-  /** The postings of these memories' texts, grouped by term. */
-  postingsBySeq(seqs: readonly number[]): Iterable<KeywordPosting>;
   countScope(column: ScopeColumn, value: string): number;
-  /** Every memory with `value` in `column`. */
-  scopeRows(column: ScopeColumn, value: string): Iterable<KeywordSourceRow>;
-  /** The postings of every memory with `value` in `column`, grouped by term. */
-  scopePostings(column: ScopeColumn, value: string): Iterable<KeywordPosting>;
+  /** Every memory with `value` in `column`, a page of rows at a time. */
+  scopePages(column: ScopeColumn, value: string): Iterable<readonly KeywordSourceRow[]>;
+  /** How FTS5 reads characters beyond ASCII (see CharacterProbe). */
+  probe: CharacterProbe;
   /** The whole keyword index's row count and token count (all columns), from FTS5's averages record. */
   totals(): { readonly rows: number; readonly tokens: number };
   /** How many rows of the whole keyword index hold `term` in the text column. */
@@ -124,9 +120,16 @@ export class ScopeKeywords implements CachedColumns {
     return this.seqs.length * ROW_OVERHEAD_BYTES + this.postingCount * POSTING_BYTES + this.terms.size * TERM_OVERHEAD_BYTES;
   }
 
-  /** Adds a memory's row (its postings come through {@link addPostings}); replaces the one with its seq. */
+  /**
+   * Adds a memory (or replaces the one with its seq): its terms (see ftsTerms) as postings.
+   * @throws {TokenCountError} when its terms are not as many as FTS5 counted in its text.
+   */
   put(row: KeywordSourceRow): void {
     this.remove(row.seq);
+    const counts = new Map<string, number>();
+    const terms = ftsTerms(row.text);
+    if (terms.length !== textSize(row.sz)) throw new TokenCountError();
+    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
     const slot = this.seqs.length;
     this.slotBySeq.set(row.seq, slot);
     this.seqs.push(row.seq);
@@ -136,23 +139,12 @@ export class ScopeKeywords implements CachedColumns {
     this.types.push(memoryTypeOf(row.memory_type));
     this.sizes.push(rowSize(row.sz));
     this.alive.push(true);
-  }
-
-  /** Adds postings of memories {@link put} before (others are ignored). */
-  addPostings(postings: Iterable<KeywordPosting>): void {
-    let term: string | undefined;
-    let list: Postings | undefined;
-    for (const [name, seq, count] of postings) {
-      const slot = this.slotBySeq.get(seq);
-      if (slot === undefined) continue;
-      if (name !== term) {
-        term = name;
-        list = this.terms.get(name);
-        if (list === undefined) this.terms.set(name, (list = new Postings()));
-      }
-      list!.push(slot, count);
-      this.postingCount += 1;
+    for (const [term, count] of counts) {
+      let list = this.terms.get(term);
+      if (list === undefined) this.terms.set(term, (list = new Postings()));
+      list.push(slot, count);
     }
+    this.postingCount += counts.size;
   }
 
   /** Marks a memory's slot dead, if held. */
@@ -319,8 +311,20 @@ export class SqliteKeywordIndex {
       this.evict(oldest);
     }
     const entry = new ScopeKeywords(column, value);
-    for (const row of source.scopeRows(column, value)) entry.put(row);
-    entry.addPostings(source.scopePostings(column, value));
+    try {
+      for (const page of source.scopePages(column, value)) {
+        learnCharacters(
+          page.map((row) => row.text),
+          source.probe,
+        );
+        for (const row of page) entry.put(row);
+      }
+    } catch (error) {
+      if (!(error instanceof TokenCountError)) throw error;
+      // A text this tokenizer reads otherwise than FTS5: the scope is ranked by FTS5.
+      this.oversized.add(key);
+      return undefined;
+    }
     if (entry.bytes > this.budgetBytes) {
       this.oversized.add(key);
       return undefined;
@@ -370,16 +374,28 @@ export class SqliteKeywordIndex {
       }
     }
     if (seqs.size > 0) {
-      const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
-      const postings = current.size === 0 ? [] : [...source.postingsBySeq([...current.keys()])];
+      const rows = source.rowsBySeq([...seqs]);
+      learnCharacters(
+        rows.map((row) => row.text),
+        source.probe,
+      );
+      const current = new Map(rows.map((row) => [row.seq, row]));
       for (const [entry, changed] of touched) {
         const before = entry.bytes;
-        for (const seq of changed) {
-          const row = current.get(seq);
-          if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
-          else entry.remove(seq);
+        try {
+          for (const seq of changed) {
+            const row = current.get(seq);
+            if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
+            else entry.remove(seq);
+          }
+        } catch (error) {
+          if (!(error instanceof TokenCountError)) throw error;
+          const key = `${entry.column}\u0000${entry.value}`;
+          this.entries.delete(key);
+          this.bytes -= before;
+          this.oversized.add(key);
+          continue;
         }
-        entry.addPostings(postings);
         entry.compactIfNeeded();
         this.bytes += entry.bytes - before;
       }
@@ -415,15 +431,22 @@ export function inverseFrequencies(rows: number, frequencies: readonly number[],
   return values.map((idf) => (idf <= 0.0 ? 1e-6 : idf));
 }
 
-/** The row's token count over all columns (FTS5's xColumnSize(-1)): the sum of the varints of its size record. */
-function rowSize(sz: Buffer | null): number {
-  if (sz === null) return 0;
-  let total = 0;
+/** Thrown when a text's terms are not as many as FTS5 counted in it (see ScopeKeywords.put). */
+class TokenCountError extends Error {}
+
+/** The token count of the row's text column: the first varint of its size record. */
+function textSize(sz: Buffer | null): number {
+  return sz === null ? 0 : varints(sz)[0] ?? 0;
+}
+
+/** The unsigned SQLite varints in `bytes`, one after another. */
+function varints(bytes: Buffer): number[] {
+  const values: number[] = [];
   let index = 0;
-  while (index < sz.length) {
+  while (index < bytes.length) {
     let value = 0;
-    for (let byteIndex = 0; byteIndex < 9 && index < sz.length; byteIndex++) {
-      const byte = sz[index++]!;
+    for (let byteIndex = 0; byteIndex < 9 && index < bytes.length; byteIndex++) {
+      const byte = bytes[index++]!;
       if (byteIndex === 8) {
         value = value * 256 + byte;
         break;
@@ -431,9 +454,14 @@ function rowSize(sz: Buffer | null): number {
       value = value * 128 + (byte & 0x7f);
       if ((byte & 0x80) === 0) break;
     }
-    total += value;
+    values.push(value);
   }
-  return total;
+  return values;
+}
+
+/** The row's token count over all columns (FTS5's xColumnSize(-1)): the sum of the varints of its size record. */
+function rowSize(sz: Buffer | null): number {
+  return sz === null ? 0 : varints(sz).reduce((sum, value) => sum + value, 0);
 }
 
 function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {

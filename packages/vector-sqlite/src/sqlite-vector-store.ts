@@ -30,11 +30,11 @@ import {
 } from '@mem/sqlite';
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { keywordQueryWords, toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
+import { ftsTerms, learnCharacters, type CharacterClass } from './sqlite-fts-tokenizer';
 import {
   inverseFrequencies,
   SqliteKeywordIndex,
   type KeywordIndexSource,
-  type KeywordPosting,
   type KeywordSourceRow,
 } from './sqlite-keyword-index';
 import { idOrderKey } from './sqlite-id-order';
@@ -108,6 +108,10 @@ const CACHE_RUN_ROWS = 4096;
 const CACHE_RUN_BYTES = 16 * 1024 * 1024;
 /** Query words whose FTS5 term a store remembers (see keywordTerms); past this many it starts over. */
 const MAX_REMEMBERED_WORDS = 100_000;
+/** Rows of a scope the keyword index reads per statement. */
+const KEYWORD_PAGE_ROWS = 2048;
+/** Characters probed per round through the temporary FTS5 table (see probeCharacters). */
+const PROBE_BATCH = 256;
 /** The change log's table and its seven triggers (see the `changeLog` statements). */
 const CHANGE_LOG_PARTS = 8;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
@@ -795,7 +799,10 @@ export class SqliteVectorStore implements VectorStore {
       if (this.termsOfWords.size + missing.length > MAX_REMEMBERED_WORDS) this.termsOfWords.clear();
       missing.forEach((word, index) => {
         const terms = found.get(index + 1);
-        this.termsOfWords.set(word, terms?.length === 1 ? terms[0]! : null);
+        // The index holds the terms ftsTerms makes of the memories: a word it reads otherwise than FTS5 goes to FTS5.
+        learnCharacters([word], this.keywordSource.probe);
+        const own = ftsTerms(word);
+        this.termsOfWords.set(word, terms?.length === 1 && own.length === 1 && own[0] === terms[0] ? terms[0]! : null);
       });
     }
     const terms: string[] = [];
@@ -814,15 +821,52 @@ export class SqliteVectorStore implements VectorStore {
     this.tokenizerReady = true;
   }
 
-  /** The postings FTS5 gives the texts `fill` puts in the temporary table (rowid = seq), grouped by term; the table is emptied after. */
-  private *tokenized(fill: () => void): Generator<KeywordPosting> {
-    this.ensureTokenizer();
-    fill();
-    try {
-      yield* this.statement(this.sql.tokenizedPostings).raw().iterate() as IterableIterator<[string, number, number]>;
-    } finally {
-      this.statement(this.sql.tokenizeClear).run();
+  /** A scope's memories for the keyword index, {@link KEYWORD_PAGE_ROWS} at a time in id order (each page one statement). */
+  private *keywordScopePages(column: ScopeColumn, value: string): Generator<readonly KeywordSourceRow[]> {
+    const statement = this.statement(this.sql.keywordScopeRows(column));
+    let after: Buffer = EMPTY_KEY;
+    for (;;) {
+      const page = statement.all(value, after, KEYWORD_PAGE_ROWS) as KeywordSourceRow[];
+      if (page.length > 0) yield page;
+      if (page.length < KEYWORD_PAGE_ROWS) return;
+      after = page[page.length - 1]!.id_order;
     }
+  }
+
+  /**
+   * How FTS5 reads each character (see CharacterClass): "x" + c + "x" is one token when a token goes
+   * on over c (its middle is c folded), and c + "x" starts with c when a token may start with it.
+   * Neither ends with a suffix the Porter steps touch, so the tokens come back unstemmed.
+   */
+  private probeCharacters(characters: readonly string[]): CharacterClass[] {
+    this.ensureTokenizer();
+    const insert = this.statement(this.sql.tokenizeInsert);
+    const classes: CharacterClass[] = [];
+    for (let first = 0; first < characters.length; first += PROBE_BATCH) {
+      const batch = characters.slice(first, first + PROBE_BATCH);
+      batch.forEach((character, index) => {
+        insert.run(index * 2 + 1, `x${character}x`);
+        insert.run(index * 2 + 2, `${character}x`);
+      });
+      const tokens = new Map<number, string[]>();
+      try {
+        for (const [doc, term] of this.statement(this.sql.tokenizedTerms).raw().all() as [number, string][]) {
+          const list = tokens.get(doc);
+          if (list === undefined) tokens.set(doc, [term]);
+          else list.push(term);
+        }
+      } finally {
+        this.statement(this.sql.tokenizeClear).run();
+      }
+      batch.forEach((_, index) => {
+        const inside = tokens.get(index * 2 + 1) ?? [];
+        const leading = tokens.get(index * 2 + 2) ?? [];
+        const continues = inside.length === 1;
+        const fold = continues ? inside[0]!.slice(1, -1) : '';
+        classes.push({ continues, starts: leading.length === 1 && leading[0] !== 'x', fold: continues ? fold : leading[0]?.slice(0, -1) ?? '' });
+      });
+    }
+    return classes;
   }
 
   /** The keyword index's reads of the file (see {@link KeywordIndexSource}). */
@@ -833,10 +877,9 @@ export class SqliteVectorStore implements VectorStore {
       logBounds: () => this.cacheSource.logBounds(),
       changesSince: (version) => this.cacheSource.changesSince(version),
       rowsBySeq: (seqs) => this.statement(this.sql.keywordRowsBySeq).all(JSON.stringify(seqs)) as KeywordSourceRow[],
-      postingsBySeq: (seqs) => this.tokenized(() => this.statement(this.sql.tokenizeBySeq).run(JSON.stringify(seqs))),
       countScope: (column, value) => this.cacheSource.countScope(column, value),
-      scopeRows: (column, value) => this.statement(this.sql.keywordScopeRows(column)).iterate(value) as IterableIterator<KeywordSourceRow>,
-      scopePostings: (column, value) => this.tokenized(() => this.statement(this.sql.tokenizeScope(column)).run(value)),
+      scopePages: (column, value) => this.keywordScopePages(column, value),
+      probe: (characters) => this.probeCharacters(characters),
       totals: () => {
         const averages = this.statement(this.sql.keywordAverages).get() as { block: Buffer } | undefined;
         return averages === undefined ? { rows: 0, tokens: 0 } : averagesOf(averages.block);
@@ -1058,7 +1101,7 @@ function buildStatements(table: string) {
   const logVector = (seqs: string) =>
     `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT seq, user_id, agent_id, run_id FROM ${t} WHERE seq IN (${seqs});`;
   // Columns the vector cache reads of a memory (see CacheSourceRow).
-  const keywordColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, d.sz';
+  const keywordColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, d.sz, m.text';
   const docsize = `"${table}_kw_docsize"`;
   const tokens = `"${table}_kw_tokens"`;
   const tokenInstances = `"${table}_kw_tokens_instances"`;
@@ -1185,18 +1228,14 @@ function buildStatements(table: string) {
     // its row, and its text tokenised by FTS5 in a temporary table with the index's tokenizer.
     keywordRowsBySeq: `SELECT ${keywordColumns} FROM ${withVectors} LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.seq IN (SELECT value FROM json_each(?))`,
     keywordScopeRows: (column: string) =>
-      `SELECT ${keywordColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.${column} = ?`,
+      `SELECT ${keywordColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.${column} = ? AND m.id_order > ? ORDER BY m.id_order LIMIT ?`,
     textLogPart: `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = '${table}_changes_text'`,
     tokenizer: `
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.${tokens} USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 0');
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.${tokenInstances} USING fts5vocab(temp, ${tokens}, instance);
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.${terms} USING fts5vocab(main, ${kw}, col);`,
     tokenizeInsert: `INSERT INTO temp.${tokens} (rowid, text) VALUES (?, ?)`,
-    tokenizeBySeq: `INSERT INTO temp.${tokens} (rowid, text) SELECT seq, text FROM ${t} WHERE seq IN (SELECT value FROM json_each(?))`,
-    tokenizeScope: (column: string) =>
-      `INSERT INTO temp.${tokens} (rowid, text) SELECT seq, text FROM ${t} INDEXED BY "${table}_${column}" WHERE ${column} = ?`,
     tokenizedTerms: `SELECT doc, term FROM temp.${tokenInstances} ORDER BY doc, offset`,
-    tokenizedPostings: `SELECT term, doc, count(*) FROM temp.${tokenInstances} GROUP BY term, doc`,
     tokenizeClear: `INSERT INTO temp.${tokens} (${tokens}) VALUES ('delete-all')`,
     termFrequency: `SELECT doc FROM temp.${terms} WHERE term = ? AND col = 'text'`,
     logs: (count: number) => `SELECT ${Array.from({ length: count }, () => 'ln(?)').join(', ')}`,
