@@ -173,6 +173,8 @@ async function createVectorStore(config: MemConfig, readOnly: { readOnly?: true 
         ...(store.table ? { table: store.table } : {}),
         ...(store.vectorCache === undefined ? {} : { vectorCache: store.vectorCache }),
         ...(store.vectorCacheBytes === undefined ? {} : { vectorCacheBytes: store.vectorCacheBytes }),
+        ...(store.keywordIndex === undefined ? {} : { keywordIndex: store.keywordIndex }),
+        ...(store.keywordIndexBytes === undefined ? {} : { keywordIndexBytes: store.keywordIndexBytes }),
       });
     }
     case 'chroma': {

@@ -115,11 +115,18 @@ describe('loadConfig', () => {
       provider: 'qdrant',
       options: { url: 'http://127.0.0.1:6333', collection: 'mem' },
     });
-    writeFileSync(json, JSON.stringify({ vectorStore: { provider: 'sqlite', vectorCache: false, vectorCacheBytes: 1048576 } }));
+    writeFileSync(
+      json,
+      JSON.stringify({
+        vectorStore: { provider: 'sqlite', vectorCache: false, vectorCacheBytes: 1048576, keywordIndex: false, keywordIndexBytes: 2048 },
+      }),
+    );
     expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({
       provider: 'sqlite',
       vectorCache: false,
       vectorCacheBytes: 1048576,
+      keywordIndex: false,
+      keywordIndexBytes: 2048,
     });
   });
 
@@ -132,6 +139,10 @@ describe('loadConfig', () => {
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.vectorCache`);
     writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', vectorCacheBytes: 0.5 } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.vectorCacheBytes`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', keywordIndex: 'no' } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.keywordIndex`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', keywordIndexBytes: 0 } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.keywordIndexBytes`);
     writeFileSync(bad, JSON.stringify({ graphStore: { provider: 'neo5j' } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): graphStore.provider`);
     writeFileSync(bad, '{ not json');

@@ -34,12 +34,20 @@ export type EmbedderConfig =
 
 /**
  * Where memories live. `sqlite` is the embedded default (the `db` file; `vectorCache` and
- * `vectorCacheBytes` are `@mem/vector-sqlite`'s scope vector cache options); the others take their
+ * `vectorCacheBytes` are `@mem/vector-sqlite`'s scope vector cache options, `keywordIndex` and
+ * `keywordIndexBytes` its scope keyword index options); the others take their
  * adapter's options (`url`, `collection`, `index`, `connectionString`, `table`, …) in `options`, and
  * read their own environment variables for the rest (`postgres`: `DATABASE_URL`).
  */
 export type VectorStoreConfig =
-  | { readonly provider: 'sqlite'; readonly table?: string; readonly vectorCache?: boolean; readonly vectorCacheBytes?: number }
+  | {
+      readonly provider: 'sqlite';
+      readonly table?: string;
+      readonly vectorCache?: boolean;
+      readonly vectorCacheBytes?: number;
+      readonly keywordIndex?: boolean;
+      readonly keywordIndexBytes?: number;
+    }
   | { readonly provider: 'chroma' | 'qdrant' | 'pinecone' | 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
 /**
@@ -379,6 +387,7 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
           provider: 'sqlite',
           ...tableOf(vectorInput, 'table', at('vectorStore.table')),
           ...vectorCacheOf(vectorInput, at('vectorStore.vectorCache'), at('vectorStore.vectorCacheBytes')),
+          ...keywordIndexOf(vectorInput, at('vectorStore.keywordIndex'), at('vectorStore.keywordIndexBytes')),
         }
       : { provider: vectorInput.provider, ...optionsOf(vectorInput, at('vectorStore.options')) };
 
@@ -532,6 +541,16 @@ function vectorCacheOf(section: object, cacheField: string, bytesField: string):
   }
   const bytes = optionalInteger(vectorCacheBytes, bytesField, 1, Number.MAX_SAFE_INTEGER);
   return { ...(vectorCache === undefined ? {} : { vectorCache }), ...(bytes === undefined ? {} : { vectorCacheBytes: bytes }) };
+}
+
+/** The sqlite vector store's keyword index settings of a section, checked (see SqliteVectorStoreOptions). */
+function keywordIndexOf(section: object, indexField: string, bytesField: string): { keywordIndex?: boolean; keywordIndexBytes?: number } {
+  const { keywordIndex, keywordIndexBytes } = section as { keywordIndex?: unknown; keywordIndexBytes?: unknown };
+  if (keywordIndex !== undefined && typeof keywordIndex !== 'boolean') {
+    throw new InvalidInputError(indexField, 'expected true or false', 'Set false to rank every keyword search with FTS5 in SQLite, or leave it out.');
+  }
+  const bytes = optionalInteger(keywordIndexBytes, bytesField, 1, Number.MAX_SAFE_INTEGER);
+  return { ...(keywordIndex === undefined ? {} : { keywordIndex }), ...(bytes === undefined ? {} : { keywordIndexBytes: bytes }) };
 }
 
 function optionalString(value: unknown, field: string): string | undefined {

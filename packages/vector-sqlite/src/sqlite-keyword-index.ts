@@ -27,7 +27,7 @@ export interface KeywordSourceRow {
  */
 export interface KeywordIndexSource {
   schemaVersion(): number;
-  /** Whether the change log, its triggers and the trigger logging text updates are all in the file. */
+  /** Whether the change log and its triggers are in the file (see VectorCacheSource.hasChangeLog). */
   hasChangeLog(): boolean;
   logBounds(): { readonly first: number; readonly last: number };
   changesSince(version: number): readonly CacheChange[];

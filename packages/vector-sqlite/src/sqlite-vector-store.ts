@@ -873,7 +873,8 @@ export class SqliteVectorStore implements VectorStore {
   private buildKeywordSource(): KeywordIndexSource {
     return {
       schemaVersion: () => this.cacheSource.schemaVersion(),
-      hasChangeLog: () => this.cacheSource.hasChangeLog() && (this.statement(this.sql.textLogPart).pluck().get() as number) === 1,
+      // A text changes only with its memory's upsert, which also writes the vectors row: the log has it.
+      hasChangeLog: () => this.cacheSource.hasChangeLog(),
       logBounds: () => this.cacheSource.logBounds(),
       changesSince: (version) => this.cacheSource.changesSince(version),
       rowsBySeq: (seqs) => this.statement(this.sql.keywordRowsBySeq).all(JSON.stringify(seqs)) as KeywordSourceRow[],
@@ -1188,9 +1189,6 @@ function buildStatements(table: string) {
       END;
       CREATE TRIGGER IF NOT EXISTS "${table}_changes_vector_delete" AFTER DELETE ON ${vectors} BEGIN
         ${logVector('old.seq')}
-      END;
-      CREATE TRIGGER IF NOT EXISTS "${table}_changes_text" AFTER UPDATE OF text ON ${t} WHEN new.text IS NOT old.text BEGIN
-        ${logRow('new')}
       END;`,
     // How many of the change log's table and triggers the file holds (CHANGE_LOG_PARTS when all).
     changeLogParts: `SELECT count(*) FROM sqlite_schema WHERE (type = 'table' AND name = '${table}_changes') OR (type = 'trigger' AND name IN (${[
@@ -1229,7 +1227,6 @@ function buildStatements(table: string) {
     keywordRowsBySeq: `SELECT ${keywordColumns} FROM ${withVectors} LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.seq IN (SELECT value FROM json_each(?))`,
     keywordScopeRows: (column: string) =>
       `SELECT ${keywordColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.${column} = ? AND m.id_order > ? ORDER BY m.id_order LIMIT ?`,
-    textLogPart: `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = '${table}_changes_text'`,
     tokenizer: `
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.${tokens} USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 0');
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.${tokenInstances} USING fts5vocab(temp, ${tokens}, instance);
