@@ -54,8 +54,10 @@ export interface KeywordMatch {
 
 /** Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, maps. */
 const ROW_OVERHEAD_BYTES = 200;
-/** Bytes a posting costs: its slot and its count. */
+/** Bytes a posting of the block costs: its slot and its count. */
 const POSTING_BYTES = 8;
+/** Bytes a posting added since the block was built costs (two numbers of a JavaScript array). */
+const ADDED_POSTING_BYTES = 16;
 /** Bytes a distinct term costs: the string and its map entry. */
 const TERM_OVERHEAD_BYTES = 96;
 /** Postings of a scope per memory, for the budget check before reading a scope (measured on LongMemEval turns: about 80). */
@@ -64,32 +66,32 @@ const MAX_SEEN_SCOPES = 100_000;
 /** More changes than this at once drop the index instead of applying them. */
 const MAX_APPLIED_CHANGES = 20_000;
 
-/** The postings of one term in a scope: slots and counts, in slot order of insertion. */
-class Postings {
-  slots = new Int32Array(4);
-  counts = new Int32Array(4);
+/** A growable Int32Array. */
+class IntList {
+  values: Int32Array;
   length = 0;
 
-  push(slot: number, count: number): void {
-    if (this.length === this.slots.length) {
-      const slots = new Int32Array(this.length * 2);
-      slots.set(this.slots);
-      this.slots = slots;
-      const counts = new Int32Array(this.length * 2);
-      counts.set(this.counts);
-      this.counts = counts;
+  constructor(capacity = 16) {
+    this.values = new Int32Array(capacity);
+  }
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Int32Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
     }
-    this.slots[this.length] = slot;
-    this.counts[this.length] = count;
-    this.length += 1;
+    this.values[this.length++] = value;
   }
 }
 
 /**
- * The keyword index of one scope-column value: each memory's FTS5 terms as postings in typed arrays,
- * its row size (all columns, as bm25() reads it), id and the mirrored filter columns. A changed
- * memory takes a new slot and its old one is marked dead; dead slots are dropped when they reach an
- * eighth of the slots.
+ * The keyword index of one scope-column value: each memory's FTS5 terms as postings, its row size (all
+ * columns, as bm25() reads it), id and the mirrored filter columns. Postings sit in one block per
+ * index (compressed sparse rows: for term t, slots and counts from `starts[t]` to `starts[t + 1]`,
+ * in slot order), built when the scope is read; memories written later add theirs to a small list
+ * per term (`added`). A changed memory takes a new slot and its old one is marked dead; when dead
+ * slots or added postings pass an eighth of the whole, the block is built again from what is alive.
  */
 export class ScopeKeywords implements CachedColumns {
   readonly seqs: number[] = [];
@@ -100,10 +102,25 @@ export class ScopeKeywords implements CachedColumns {
   private sizes: number[] = [];
   private alive: boolean[] = [];
   private readonly slotBySeq = new Map<number, number>();
-  private readonly terms = new Map<string, Postings>();
-  private postingCount = 0;
+  /** Term to term number. */
+  private readonly termIds = new Map<string, number>();
+  /** The block: postings of terms 0 to starts.length - 2. */
+  private starts = new Int32Array(1);
+  private blockSlots = new Int32Array(0);
+  private blockCounts = new Int32Array(0);
+  /** Postings added since the block was built, per term: slot, count, slot, count, … */
+  private added = new Map<number, number[]>();
+  private addedCount = 0;
+  /** Postings not yet in the block or `added` (see put and seal). */
+  private pendingTerms = new IntList();
+  private pendingSlots = new IntList();
+  private pendingCounts = new IntList();
+  /** Per term: the last slot a posting was pended for, and where (see put). */
+  private readonly lastSlot: number[] = [];
+  private readonly lastIndex: number[] = [];
   private dead = 0;
   private accumulator = new Float64Array(0);
+  private seen = new Uint8Array(0);
 
   constructor(
     readonly column: ScopeColumn,
@@ -117,19 +134,23 @@ export class ScopeKeywords implements CachedColumns {
 
   /** Bytes held, by the estimate of the constants above. */
   get bytes(): number {
-    return this.seqs.length * ROW_OVERHEAD_BYTES + this.postingCount * POSTING_BYTES + this.terms.size * TERM_OVERHEAD_BYTES;
+    return (
+      this.seqs.length * ROW_OVERHEAD_BYTES +
+      (this.blockSlots.length + this.pendingSlots.length) * POSTING_BYTES +
+      this.addedCount * ADDED_POSTING_BYTES +
+      this.termIds.size * TERM_OVERHEAD_BYTES
+    );
   }
 
   /**
-   * Adds a memory (or replaces the one with its seq): its terms (see ftsTerms) as postings.
+   * Adds a memory (or replaces the one with its seq): its terms (see ftsTerms) as postings, pending
+   * until {@link seal}.
    * @throws {TokenCountError} when its terms are not as many as FTS5 counted in its text.
    */
   put(row: KeywordSourceRow): void {
     this.remove(row.seq);
-    const counts = new Map<string, number>();
     const terms = ftsTerms(row.text);
     if (terms.length !== textSize(row.sz)) throw new TokenCountError();
-    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
     const slot = this.seqs.length;
     this.slotBySeq.set(row.seq, slot);
     this.seqs.push(row.seq);
@@ -139,12 +160,46 @@ export class ScopeKeywords implements CachedColumns {
     this.types.push(memoryTypeOf(row.memory_type));
     this.sizes.push(rowSize(row.sz));
     this.alive.push(true);
-    for (const [term, count] of counts) {
-      let list = this.terms.get(term);
-      if (list === undefined) this.terms.set(term, (list = new Postings()));
-      list.push(slot, count);
+    for (const term of terms) {
+      let id = this.termIds.get(term);
+      if (id === undefined) {
+        this.termIds.set(term, (id = this.termIds.size));
+        this.lastSlot.push(-1);
+        this.lastIndex.push(-1);
+      }
+      if (this.lastSlot[id] === slot) {
+        // A term seen before in this memory: count it there.
+        this.pendingCounts.values[this.lastIndex[id]!]! += 1;
+      } else {
+        this.lastSlot[id] = slot;
+        this.lastIndex[id] = this.pendingTerms.length;
+        this.pendingTerms.push(id);
+        this.pendingSlots.push(slot);
+        this.pendingCounts.push(1);
+      }
     }
-    this.postingCount += counts.size;
+  }
+
+  /**
+   * Files the pending postings: into a new block when none is built yet (a scope just read), else
+   * into `added`; then builds the block again if dead slots or added postings are an eighth of all.
+   */
+  seal(): void {
+    if (this.blockSlots.length === 0 && this.addedCount === 0) {
+      this.build();
+      return;
+    }
+    const terms = this.pendingTerms.values;
+    for (let index = 0; index < this.pendingTerms.length; index++) {
+      const id = terms[index]!;
+      let list = this.added.get(id);
+      if (list === undefined) this.added.set(id, (list = []));
+      list.push(this.pendingSlots.values[index]!, this.pendingCounts.values[index]!);
+    }
+    this.addedCount += this.pendingTerms.length;
+    this.clearPending();
+    const whole = this.blockSlots.length + this.addedCount;
+    if (this.dead * 8 >= this.seqs.length || this.addedCount * 8 >= whole) this.rebuild();
   }
 
   /** Marks a memory's slot dead, if held. */
@@ -156,9 +211,98 @@ export class ScopeKeywords implements CachedColumns {
     this.dead += 1;
   }
 
-  /** Drops dead slots when they are an eighth of all. */
-  compactIfNeeded(): void {
-    if (this.dead === 0 || this.dead * 8 < this.seqs.length) return;
+  /** How many live memories hold `term`. */
+  frequency(term: string): number {
+    const id = this.termIds.get(term);
+    if (id === undefined) return 0;
+    if (this.dead === 0) {
+      const inBlock = id + 1 < this.starts.length ? this.starts[id + 1]! - this.starts[id]! : 0;
+      return inBlock + (this.added.get(id)?.length ?? 0) / 2;
+    }
+    let count = 0;
+    this.forPostings(id, (slot) => {
+      if (this.alive[slot]) count += 1;
+    });
+    return count;
+  }
+
+  /**
+   * The `topK` memories passing `test` that hold any of `terms`, best first, scored as FTS5's bm25()
+   * scores them with the scope column weighing 0 (fts5_aux.c): for each query phrase in order,
+   * idf × (f × (k1 + 1)) / (f + k1 × (1 − b + b × D / avgdl)), with f the term's count in the text, D
+   * the row's tokens in all columns, summed in the phrases' order (the same double operations, so the
+   * same score to the last bit). Ties go to the smaller id, as the store's order by (rank, id_order).
+   */
+  top(terms: readonly string[], idfs: readonly number[], averageLength: number, topK: number, test: CachedRowTest): KeywordMatch[] {
+    const slotCount = this.seqs.length;
+    if (this.accumulator.length < slotCount) {
+      this.accumulator = new Float64Array(Math.max(slotCount, this.accumulator.length * 2));
+      this.seen = new Uint8Array(this.accumulator.length);
+    }
+    const scores = this.accumulator;
+    const seen = this.seen;
+    const touched: number[] = [];
+    for (let phrase = 0; phrase < terms.length; phrase++) {
+      const id = this.termIds.get(terms[phrase]!);
+      if (id === undefined) continue;
+      const idf = idfs[phrase]!;
+      this.forPostings(id, (slot, frequency) => {
+        if (!this.alive[slot]) return;
+        const size = this.sizes[slot]!;
+        const part = idf * ((frequency * (K1 + 1.0)) / (frequency + K1 * (1 - B + (B * size) / averageLength)));
+        if (seen[slot] === 0) {
+          seen[slot] = 1;
+          touched.push(slot);
+          scores[slot] = 0 + part;
+        } else {
+          scores[slot]! += part;
+        }
+      });
+    }
+    const heap = new TopHeap(Math.min(topK, touched.length), this.ids);
+    for (const slot of touched) {
+      seen[slot] = 0;
+      const score = scores[slot]!;
+      if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
+    }
+    return heap.sorted().map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
+  }
+
+  /** Calls `visit` with each posting of term `id` (slot, count): the block's, then the added ones. */
+  private forPostings(id: number, visit: (slot: number, count: number) => void): void {
+    if (id + 1 < this.starts.length) {
+      const slots = this.blockSlots;
+      const counts = this.blockCounts;
+      for (let index = this.starts[id]!, end = this.starts[id + 1]!; index < end; index++) visit(slots[index]!, counts[index]!);
+    }
+    const list = this.added.get(id);
+    if (list !== undefined) for (let index = 0; index < list.length; index += 2) visit(list[index]!, list[index + 1]!);
+  }
+
+  /** Builds the block from the pending postings (a scope just read: no block, nothing added). */
+  private build(): void {
+    const termCount = this.termIds.size;
+    const starts = new Int32Array(termCount + 1);
+    const terms = this.pendingTerms.values;
+    const length = this.pendingTerms.length;
+    for (let index = 0; index < length; index++) starts[terms[index]! + 1]! += 1;
+    for (let id = 0; id < termCount; id++) starts[id + 1]! += starts[id]!;
+    const next = starts.slice(0, termCount);
+    const slots = new Int32Array(length);
+    const counts = new Int32Array(length);
+    for (let index = 0; index < length; index++) {
+      const at = next[terms[index]!]!++;
+      slots[at] = this.pendingSlots.values[index]!;
+      counts[at] = this.pendingCounts.values[index]!;
+    }
+    this.starts = starts;
+    this.blockSlots = slots;
+    this.blockCounts = counts;
+    this.clearPending();
+  }
+
+  /** Builds the block again from the live memories (dead slots dropped, slots renumbered, added postings merged). */
+  private rebuild(): void {
     const moved = new Int32Array(this.seqs.length).fill(-1);
     let next = 0;
     for (let slot = 0; slot < this.seqs.length; slot++) {
@@ -176,72 +320,28 @@ export class ScopeKeywords implements CachedColumns {
     }
     for (const array of [this.seqs, this.ids, this.expires, this.types, this.sizes, this.alive]) array.length = next;
     for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].length = next;
-    this.postingCount = 0;
-    for (const [term, list] of this.terms) {
-      let kept = 0;
-      for (let index = 0; index < list.length; index++) {
-        const slot = moved[list.slots[index]!]!;
-        if (slot < 0) continue;
-        list.slots[kept] = slot;
-        list.counts[kept] = list.counts[index]!;
-        kept += 1;
-      }
-      list.length = kept;
-      if (kept === 0) this.terms.delete(term);
-      this.postingCount += kept;
+    // Every live posting, term by term, in slot order (slots only grow in `added`).
+    for (let id = 0; id < this.termIds.size; id++) {
+      this.forPostings(id, (slot, count) => {
+        const to = moved[slot]!;
+        if (to < 0) return;
+        this.pendingTerms.push(id);
+        this.pendingSlots.push(to);
+        this.pendingCounts.push(count);
+      });
     }
+    this.added = new Map();
+    this.addedCount = 0;
     this.dead = 0;
+    // Slots were renumbered: a term's last slot must not match a new memory's.
+    this.lastSlot.fill(-1);
+    this.build();
   }
 
-  /** How many live memories hold `term`. */
-  frequency(term: string): number {
-    const list = this.terms.get(term);
-    if (list === undefined) return 0;
-    if (this.dead === 0) return list.length;
-    let count = 0;
-    for (let index = 0; index < list.length; index++) if (this.alive[list.slots[index]!]) count += 1;
-    return count;
-  }
-
-  /**
-   * The `topK` memories passing `test` that hold any of `terms`, best first, scored as FTS5's bm25()
-   * scores them with the scope column weighing 0 (fts5_aux.c): for each query phrase in order,
-   * idf × (f × (k1 + 1)) / (f + k1 × (1 − b + b × D / avgdl)), with f the term's count in the text, D
-   * the row's tokens in all columns, summed in the phrases' order (the same double operations, so the
-   * same score to the last bit). Ties go to the smaller id, as the store's order by (rank, id_order).
-   */
-  top(terms: readonly string[], idfs: readonly number[], averageLength: number, topK: number, test: CachedRowTest): KeywordMatch[] {
-    const slotCount = this.seqs.length;
-    if (this.accumulator.length < slotCount) this.accumulator = new Float64Array(Math.max(slotCount, this.accumulator.length * 2));
-    const scores = this.accumulator;
-    const touched: number[] = [];
-    const seen = new Uint8Array(slotCount);
-    for (let phrase = 0; phrase < terms.length; phrase++) {
-      const list = this.terms.get(terms[phrase]!);
-      if (list === undefined) continue;
-      const idf = idfs[phrase]!;
-      const { slots, counts, length } = list;
-      for (let index = 0; index < length; index++) {
-        const slot = slots[index]!;
-        if (!this.alive[slot]) continue;
-        const frequency = counts[index]!;
-        const size = this.sizes[slot]!;
-        const part = idf * ((frequency * (K1 + 1.0)) / (frequency + K1 * (1 - B + (B * size) / averageLength)));
-        if (seen[slot] === 0) {
-          seen[slot] = 1;
-          touched.push(slot);
-          scores[slot] = 0 + part;
-        } else {
-          scores[slot]! += part;
-        }
-      }
-    }
-    const heap = new TopHeap(Math.min(topK, touched.length), this.ids);
-    for (const slot of touched) {
-      const score = scores[slot]!;
-      if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
-    }
-    return heap.sorted().map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
+  private clearPending(): void {
+    this.pendingTerms = new IntList();
+    this.pendingSlots = new IntList();
+    this.pendingCounts = new IntList();
   }
 }
 
@@ -319,6 +419,7 @@ export class SqliteKeywordIndex {
         );
         for (const row of page) entry.put(row);
       }
+      entry.seal();
     } catch (error) {
       if (!(error instanceof TokenCountError)) throw error;
       // A text this tokenizer reads otherwise than FTS5: the scope is ranked by FTS5.
@@ -396,7 +497,7 @@ export class SqliteKeywordIndex {
           this.oversized.add(key);
           continue;
         }
-        entry.compactIfNeeded();
+        entry.seal();
         this.bytes += entry.bytes - before;
       }
     }
