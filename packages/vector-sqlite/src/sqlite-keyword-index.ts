@@ -53,13 +53,13 @@ export interface KeywordMatch {
 }
 
 /** Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, maps. */
-const ROW_OVERHEAD_BYTES = 200;
+const ROW_OVERHEAD_BYTES = 600;
 /** Bytes a posting of the block costs: its slot and its count. */
 const POSTING_BYTES = 8;
 /** Bytes a posting added since the block was built costs (two numbers of a JavaScript array). */
 const ADDED_POSTING_BYTES = 16;
 /** Bytes a distinct term costs: the string and its map entry. */
-const TERM_OVERHEAD_BYTES = 96;
+const TERM_OVERHEAD_BYTES = 120;
 /** Postings of a scope per memory, for the budget check before reading a scope (measured on LongMemEval turns: about 80). */
 const ESTIMATED_POSTINGS_PER_ROW = 100;
 const MAX_SEEN_SCOPES = 100_000;
