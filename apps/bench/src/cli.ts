@@ -57,6 +57,8 @@ Options:
                          the store, so the next run fills it afresh
   --vector-cache on|off  scale: SqliteVectorStore's scope vector cache in the measured stores (default on; off
                          ranks every vector query inside SQLite, as before the cache)
+  --keyword-index on|off scale: SqliteVectorStore's scope keyword index in the measured stores (default on; off
+                         ranks every keyword query with FTS5 in SQLite, as before the index)
   --texts KIND           scale: memory texts: longmemeval (the LongMemEval oracle's turns, real lengths; default)
                          or short (one-line synthetic sentences)
   --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
@@ -109,6 +111,7 @@ const { values, positionals } = parseArgs({
     texts: { type: 'string', default: 'longmemeval' },
     'scale-stores': { type: 'string' },
     'vector-cache': { type: 'string', default: 'on' },
+    'keyword-index': { type: 'string', default: 'on' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
     'reranker-path': { type: 'string' },
@@ -218,6 +221,10 @@ for (const part of parts) {
       process.stderr.write(`--vector-cache takes on or off; got ${values['vector-cache']}.\n`);
       process.exit(2);
     }
+    if (values['keyword-index'] !== 'on' && values['keyword-index'] !== 'off') {
+      process.stderr.write(`--keyword-index takes on or off; got ${values['keyword-index']}.\n`);
+      process.exit(2);
+    }
     if (values.texts !== 'longmemeval' && values.texts !== 'short') {
       process.stderr.write(`--texts takes longmemeval or short; got ${values.texts}.\n`);
       process.exit(2);
@@ -232,6 +239,7 @@ for (const part of parts) {
         ...(values.texts === 'longmemeval' ? { longMemEvalPath: resolve(values.longmemeval!) } : {}),
         ...(values['scale-stores'] ? { storeDirectory: resolve(values['scale-stores']) } : {}),
         ...(values['vector-cache'] === 'off' ? { vectorCache: false } : {}),
+        ...(values['keyword-index'] === 'off' ? { keywordIndex: false } : {}),
       }),
     );
     const saved = save('scale', result, seconds);

@@ -31,6 +31,8 @@ export interface ScaleWorkerOptions {
   readonly storeDirectory?: string;
   /** SqliteVectorStore's vectorCache for the measured stores (default true; the fill only writes, so builds no cache). */
   readonly vectorCache?: boolean;
+  /** SqliteVectorStore's keywordIndex for the measured stores (default true). */
+  readonly keywordIndex?: boolean;
 }
 
 /** What a kept store's sidecar records: what it holds and how fast it was filled. */
@@ -66,6 +68,8 @@ export interface ScaleWorkerResult {
   readonly secondQueryMs?: number;
   /** Whether the measured stores kept the scope vector cache (absent in results saved before the option). */
   readonly vectorCache?: boolean;
+  /** Whether the measured stores kept the scope keyword index (absent in results saved before the option). */
+  readonly keywordIndex?: boolean;
   readonly diskBytes: number;
   readonly rssBeforeMiB: number;
   readonly peakRssMiB: number;
@@ -187,7 +191,8 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const queryVectors = Array.from({ length: options.queries }, () => synthetic.vector());
   const opening = performance.now();
   const vectorCache = options.vectorCache !== false;
-  const store = new SqliteVectorStore({ path, vectorCache });
+  const keywordIndex = options.keywordIndex !== false;
+  const store = new SqliteVectorStore({ path, vectorCache, keywordIndex });
   await store.ensureCollection({ dimensions: options.dimensions });
   await store.query({ scope: { userId: 'user-0' }, vector: queryVectors[0]!, topK: 10 });
   const openToFirstQueryMs = performance.now() - opening;
@@ -257,6 +262,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     openToFirstQueryMs,
     secondQueryMs,
     vectorCache,
+    keywordIndex,
     diskBytes,
     rssBeforeMiB: rssBefore / 2 ** 20,
     peakRssMiB,
@@ -380,7 +386,7 @@ async function measureAdds(
   const memory = new Memory({
     llm,
     embedder,
-    vectorStore: new SqliteVectorStore({ path, vectorCache: options.vectorCache !== false }),
+    vectorStore: new SqliteVectorStore({ path, vectorCache: options.vectorCache !== false, keywordIndex: options.keywordIndex !== false }),
     historyStore: new SqliteHistoryStore({ path }),
     strategy: 'reconcile',
   });

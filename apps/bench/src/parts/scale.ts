@@ -17,6 +17,8 @@ export interface ScaleOptions {
   readonly storeDirectory?: string;
   /** SqliteVectorStore's vectorCache for the measured stores (default true). */
   readonly vectorCache?: boolean;
+  /** SqliteVectorStore's keywordIndex for the measured stores (default true). */
+  readonly keywordIndex?: boolean;
 }
 
 export interface ScaleResult {
@@ -60,6 +62,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         ...(options.longMemEvalPath ? { longMemEvalPath: options.longMemEvalPath } : {}),
         ...(options.storeDirectory ? { storeDirectory: options.storeDirectory } : {}),
         ...(options.vectorCache === false ? { vectorCache: false } : {}),
+        ...(options.keywordIndex === false ? { keywordIndex: false } : {}),
       }),
     );
     const row = rows.at(-1)!;
