@@ -211,6 +211,31 @@ describe('the scope keyword index', () => {
     expect(await top()).toEqual([]);
   });
 
+  it("holds a scope on a read-only connection (a server's search worker) and follows the writer's changes, characters beyond ASCII included", async () => {
+    const path = join(directory, 'mem.db');
+    const writer = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await writer.ensureCollection({ dimensions: 2 });
+    const reader = track(new SqliteVectorStore({ path, readOnly: true }));
+    const scope = { userId: 'u1' };
+    const base = { hash: 'h', metadata: {}, scope, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    await writer.upsert({
+      records: [
+        { ...base, id: 'a', text: 'Café garden 🙃 party, naïve ΟΔΟΣ' },
+        { ...base, id: 'b', text: 'gardens and the café' },
+        { ...base, id: 'c', text: 'nothing here', scope: { userId: 'u2' } },
+      ],
+    });
+    for (const text of ['café gardening', 'οδος', 'garden', 'café gardening']) {
+      const request = { scope, text, topK: 5 };
+      expectSameAnswer(await reader.keywordQuery(request), await writer.keywordQuery(request), text);
+    }
+    expect((reader as unknown as { keywordIndex: { scopeCount: number } }).keywordIndex.scopeCount).toBe(1);
+    await writer.upsert({ records: [{ ...base, id: 'd', text: 'a café 🧘 garden' }] });
+    await writer.delete({ scope, ids: ['b'] });
+    const request = { scope, text: 'café garden', topK: 5 };
+    expectSameAnswer(await reader.keywordQuery(request), await writer.keywordQuery(request), 'after the writer changed the scope');
+  });
+
   it('keeps the scopes searched last within its byte budget, and ranks a scope larger than the budget with FTS5', async () => {
     const path = join(directory, 'mem.db');
     const indexed = track(new SqliteVectorStore({ path, keywordIndexBytes: 40_000 }));
