@@ -43,7 +43,9 @@ for (const conversation of loadLocomo(values.locomo!)) {
   const userId = `locomo-${conversation.index}`;
   for (const session of conversation.sessions) {
     for (const turn of session.turns) {
-      records.push(record(`${userId}:${turn.diaId}`, `${turn.speaker}: ${turn.text}${turn.imageCaption ? ` [${turn.imageCaption}]` : ''}`, userId));
+      records.push(
+        record(`${userId}:${turn.diaId}`, `${turn.speaker}: ${turn.text}${turn.imageCaption ? ` [${turn.imageCaption}]` : ''}`, userId),
+      );
     }
   }
   for (const question of conversation.questions) queries.push({ userId, text: question.question });
@@ -77,7 +79,8 @@ for (const round of [0, 1]) {
       compared += 1;
       if (got !== expected) {
         different += 1;
-        if (different <= 5) process.stderr.write(`different: ${JSON.stringify(query)} topK ${topK}\n--- index\n${got}\n--- FTS5\n${expected}\n`);
+        if (different <= 5)
+          process.stderr.write(`different: ${JSON.stringify(query)} topK ${topK}\n--- index\n${got}\n--- FTS5\n${expected}\n`);
       }
     }
   }

@@ -547,7 +547,11 @@ function vectorCacheOf(section: object, cacheField: string, bytesField: string):
 function keywordIndexOf(section: object, indexField: string, bytesField: string): { keywordIndex?: boolean; keywordIndexBytes?: number } {
   const { keywordIndex, keywordIndexBytes } = section as { keywordIndex?: unknown; keywordIndexBytes?: unknown };
   if (keywordIndex !== undefined && typeof keywordIndex !== 'boolean') {
-    throw new InvalidInputError(indexField, 'expected true or false', 'Set false to rank every keyword search with FTS5 in SQLite, or leave it out.');
+    throw new InvalidInputError(
+      indexField,
+      'expected true or false',
+      'Set false to rank every keyword search with FTS5 in SQLite, or leave it out.',
+    );
   }
   const bytes = optionalInteger(keywordIndexBytes, bytesField, 1, Number.MAX_SAFE_INTEGER);
   return { ...(keywordIndex === undefined ? {} : { keywordIndex }), ...(bytes === undefined ? {} : { keywordIndexBytes: bytes }) };

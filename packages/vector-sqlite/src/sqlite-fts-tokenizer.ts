@@ -35,7 +35,9 @@ export type CharacterProbe = (characters: readonly string[]) => readonly Charact
 const classes = new Map<string, CharacterClass>();
 const NON_ASCII = /[^\u0000-\u007f]/gu;
 /** ASCII token characters: [0-9A-Za-z]. */
-const ASCII_TOKEN = new Uint8Array(128).map((_, code) => ((code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) ? 1 : 0));
+const ASCII_TOKEN = new Uint8Array(128).map((_, code) =>
+  (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) ? 1 : 0,
+);
 
 /** Terms remembered per token (texts repeat words); past this many the memory starts over. */
 const MAX_REMEMBERED_TOKENS = 200_000;
@@ -98,7 +100,8 @@ export function ftsTerms(text: string): string[] {
 
 function classOf(character: string): CharacterClass {
   const known = classes.get(character);
-  if (known === undefined) throw new Error(`ftsTerms: the character U+${character.codePointAt(0)!.toString(16)} was not learnt (learnCharacters)`);
+  if (known === undefined)
+    throw new Error(`ftsTerms: the character U+${character.codePointAt(0)!.toString(16)} was not learnt (learnCharacters)`);
   return known;
 }
 
@@ -192,7 +195,27 @@ const STEP3: readonly (readonly [string, string])[] = [
   ['ative', ''],
   ['alize', 'al'],
 ];
-const STEP4 = ['al', 'ance', 'ence', 'er', 'ic', 'able', 'ible', 'ant', 'ement', 'ment', 'ent', 'ion', 'ou', 'ism', 'ate', 'iti', 'ous', 'ive', 'ize'];
+const STEP4 = [
+  'al',
+  'ance',
+  'ence',
+  'er',
+  'ic',
+  'able',
+  'ible',
+  'ant',
+  'ement',
+  'ment',
+  'ent',
+  'ion',
+  'ou',
+  'ism',
+  'ate',
+  'iti',
+  'ous',
+  'ive',
+  'ize',
+];
 
 /**
  * The rules are grouped by the word's next-to-last byte; within a group the first suffix that ends
@@ -280,7 +303,10 @@ class Word {
   step1a(): void {
     if (this.at(this.length - 1) !== 115) return;
     if (this.at(this.length - 2) === E) {
-      if ((this.length > 4 && this.at(this.length - 4) === 115 && this.at(this.length - 3) === 115) || (this.length > 3 && this.at(this.length - 3) === I)) {
+      if (
+        (this.length > 4 && this.at(this.length - 4) === 115 && this.at(this.length - 3) === 115) ||
+        (this.length > 3 && this.at(this.length - 3) === I)
+      ) {
         this.length -= 2;
       } else {
         this.length -= 1;

@@ -40,7 +40,7 @@ const SCOPES: Scope[] = [{ userId: 'u1' }, { userId: 'u2' }, { userId: 'u1', age
 /** Words with shared Porter stems, stop words, digits, accents, a word FTS5 splits (don't), and one it reads as several terms. */
 const WORDS = (
   'run running runs ran runner research researching researched the a of and to hiking hike hiked café cafe naïve ' +
-  'dog dogs 2023 may june paris trip trips tripped garden gardening don\'t it\'s x y z alpha beta gamma delta ' +
+  "dog dogs 2023 may june paris trip trips tripped garden gardening don't it's x y z alpha beta gamma delta " +
   'connect connection connections connected pottery painting paint painted'
 ).split(' ');
 
@@ -94,7 +94,10 @@ async function compareAll(indexed: SqliteVectorStore, plain: SqliteVectorStore, 
   for (const scope of SCOPES) {
     for (const filter of FILTERS) {
       const topK = [1, 3, 10, 500][Math.floor(random() * 4)]!;
-      const text = random() < 0.1 ? 'the and of' : Array.from({ length: 1 + Math.floor(random() * 5) }, () => WORDS[Math.floor(random() * WORDS.length)]!).join(' ');
+      const text =
+        random() < 0.1
+          ? 'the and of'
+          : Array.from({ length: 1 + Math.floor(random() * 5) }, () => WORDS[Math.floor(random() * WORDS.length)]!).join(' ');
       const request = { scope, text, topK, ...(filter === undefined ? {} : { filter }) };
       const where = `${label} ${JSON.stringify(scope)} ${JSON.stringify(filter)} "${text}" topK ${topK}`;
       expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), where);
@@ -174,7 +177,15 @@ describe('the scope keyword index', () => {
     const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
     await indexed.ensureCollection({ dimensions: 2 });
     const scope = { userId: 'u1' };
-    const base = { hash: 'h', metadata: {}, scope, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const base = {
+      hash: 'h',
+      metadata: {},
+      scope,
+      vector: [1, 0],
+      createdAt: new Date(1),
+      updatedAt: new Date(1),
+      occurredAt: new Date(1),
+    };
     await indexed.upsert({ records: [{ ...base, id: 'a', text: 'garden party' }] });
     const top = async () => (await indexed.keywordQuery({ scope, text: 'garden', topK: 5 })).map((match) => match.record.id);
     expect(await top()).toEqual(['a']);
@@ -200,7 +211,15 @@ describe('the scope keyword index', () => {
     }
     const reader = track(new SqliteVectorStore({ path, readOnly: true }));
     const scope = { userId: 'u1' };
-    const base = { hash: 'h', metadata: {}, scope, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const base = {
+      hash: 'h',
+      metadata: {},
+      scope,
+      vector: [1, 0],
+      createdAt: new Date(1),
+      updatedAt: new Date(1),
+      occurredAt: new Date(1),
+    };
     const top = async () => (await reader.keywordQuery({ scope, text: 'garden', topK: 5 })).map((match) => match.record.id);
     expect(await top()).toEqual([]);
     expect(await top()).toEqual([]);
@@ -217,7 +236,15 @@ describe('the scope keyword index', () => {
     await writer.ensureCollection({ dimensions: 2 });
     const reader = track(new SqliteVectorStore({ path, readOnly: true }));
     const scope = { userId: 'u1' };
-    const base = { hash: 'h', metadata: {}, scope, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const base = {
+      hash: 'h',
+      metadata: {},
+      scope,
+      vector: [1, 0],
+      createdAt: new Date(1),
+      updatedAt: new Date(1),
+      occurredAt: new Date(1),
+    };
     await writer.upsert({
       records: [
         { ...base, id: 'a', text: 'Café garden 🙃 party, naïve ΟΔΟΣ' },
@@ -247,7 +274,9 @@ describe('the scope keyword index', () => {
       ['medium', 30],
       ['large', 200],
     ] as const) {
-      await plain.upsert({ records: Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, `${user}${index}`), scope: { userId: user } })) });
+      await plain.upsert({
+        records: Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, `${user}${index}`), scope: { userId: user } })),
+      });
     }
     for (let round = 0; round < 3; round++) {
       for (const user of ['small', 'medium', 'large']) {

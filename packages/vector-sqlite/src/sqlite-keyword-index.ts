@@ -286,7 +286,7 @@ export class ScopeKeywords implements CachedColumns {
     const terms = this.pendingTerms.values;
     const length = this.pendingTerms.length;
     for (let index = 0; index < length; index++) starts[terms[index]! + 1]! += 1;
-    for (let id = 0; id < termCount; id++) starts[id + 1]! += starts[id]!;
+    for (let id = 0; id < termCount; id++) starts[id + 1]! += starts[id];
     const next = starts.slice(0, termCount);
     const slots = new Int32Array(length);
     const counts = new Int32Array(length);
@@ -527,7 +527,11 @@ export class SqliteKeywordIndex {
  * ln((N − n + 0.5) / (n + 0.5)), floored at 1e-6 (fts5_aux.c). `logs` must be SQLite's ln(), so the
  * value is FTS5's to the last bit.
  */
-export function inverseFrequencies(rows: number, frequencies: readonly number[], logs: (values: readonly number[]) => readonly number[]): number[] {
+export function inverseFrequencies(
+  rows: number,
+  frequencies: readonly number[],
+  logs: (values: readonly number[]) => readonly number[],
+): number[] {
   const values = logs(frequencies.map((hits) => (rows - hits + 0.5) / (hits + 0.5)));
   return values.map((idf) => (idf <= 0.0 ? 1e-6 : idf));
 }
@@ -537,7 +541,7 @@ class TokenCountError extends Error {}
 
 /** The token count of the row's text column: the first varint of its size record. */
 function textSize(sz: Buffer | null): number {
-  return sz === null ? 0 : varints(sz)[0] ?? 0;
+  return sz === null ? 0 : (varints(sz)[0] ?? 0);
 }
 
 /** The unsigned SQLite varints in `bytes`, one after another. */

@@ -31,12 +31,7 @@ import {
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { keywordQueryWords, toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
 import { ftsTerms, learnCharacters, type CharacterClass } from './sqlite-fts-tokenizer';
-import {
-  inverseFrequencies,
-  SqliteKeywordIndex,
-  type KeywordIndexSource,
-  type KeywordSourceRow,
-} from './sqlite-keyword-index';
+import { inverseFrequencies, SqliteKeywordIndex, type KeywordIndexSource, type KeywordSourceRow } from './sqlite-keyword-index';
 import { idOrderKey } from './sqlite-id-order';
 import {
   SqliteVectorCache,
@@ -863,7 +858,11 @@ export class SqliteVectorStore implements VectorStore {
         const leading = tokens.get(index * 2 + 2) ?? [];
         const continues = inside.length === 1;
         const fold = continues ? inside[0]!.slice(1, -1) : '';
-        classes.push({ continues, starts: leading.length === 1 && leading[0] !== 'x', fold: continues ? fold : leading[0]?.slice(0, -1) ?? '' });
+        classes.push({
+          continues,
+          starts: leading.length === 1 && leading[0] !== 'x',
+          fold: continues ? fold : (leading[0]?.slice(0, -1) ?? ''),
+        });
       });
     }
     return classes;
@@ -889,7 +888,10 @@ export class SqliteVectorStore implements VectorStore {
         this.ensureTokenizer();
         return (this.statement(this.sql.termFrequency).pluck().get(term) as number | undefined) ?? 0;
       },
-      logs: (values) => this.statement(this.sql.logs(values.length)).raw().get(...values) as number[],
+      logs: (values) =>
+        this.statement(this.sql.logs(values.length))
+          .raw()
+          .get(...values) as number[],
     };
   }
 
