@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUILD_ROWS_PER_SEARCH } from './sqlite-keyword-index';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
 
@@ -261,6 +262,36 @@ describe('the scope keyword index', () => {
     await writer.delete({ scope, ids: ['b'] });
     const request = { scope, text: 'café garden', topK: 5 };
     expectSameAnswer(await reader.keywordQuery(request), await writer.keywordQuery(request), 'after the writer changed the scope');
+  });
+
+  it('reads a large scope over several searches, taking in the writes made meanwhile, and then answers as FTS5 does', async () => {
+    const random = seededRandom(77);
+    const path = join(directory, 'mem.db');
+    const indexed = track(new SqliteVectorStore({ path }));
+    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await indexed.ensureCollection({ dimensions: 2 });
+    const scope = { userId: 'u1' };
+    const size = BUILD_ROWS_PER_SEARCH * 2 + 500;
+    // Ids in shuffled order, so writes land both in the part already read and in the part still to read.
+    const id = (index: number) => `m${String((index * 7919) % size).padStart(5, '0')}`;
+    const records = Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, id(index)), scope }));
+    for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
+    const held = () => (indexed as unknown as { keywordIndex: { scopeCount: number } }).keywordIndex.scopeCount;
+    let next = size;
+    for (let search = 0; search < 6; search++) {
+      const request = { scope, text: 'running trips gardening café', topK: 20, filter: notExpired };
+      expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), `search ${search}`);
+      // First search: FTS5; then one page per search (three pages), held from the fourth on.
+      expect(held(), `search ${search}`).toBe(search >= 3 ? 1 : 0);
+      await plain.upsert({
+        records: [
+          { ...randomRecord(random, `new${next++}`), scope },
+          { ...randomRecord(random, id(Math.floor(random() * size))), scope },
+          { ...randomRecord(random, id(Math.floor(random() * size))), scope },
+        ],
+      });
+      await plain.delete({ scope, ids: [id(Math.floor(random() * size)), id(Math.floor(random() * size))] });
+    }
   });
 
   it('keeps the scopes searched last within its byte budget, and ranks a scope larger than the budget with FTS5', async () => {

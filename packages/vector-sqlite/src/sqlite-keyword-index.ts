@@ -34,8 +34,8 @@ export interface KeywordIndexSource {
   /** The current rows of these memories (missing ones left out). */
   rowsBySeq(seqs: readonly number[]): readonly KeywordSourceRow[];
   countScope(column: ScopeColumn, value: string): number;
-  /** Every memory with `value` in `column`, a page of rows at a time. */
-  scopePages(column: ScopeColumn, value: string): Iterable<readonly KeywordSourceRow[]>;
+  /** Up to `limit` memories with `value` in `column` whose id_order is above `after`, in id order. */
+  scopePage(column: ScopeColumn, value: string, after: Buffer, limit: number): readonly KeywordSourceRow[];
   /** How FTS5 reads characters beyond ASCII (see CharacterProbe). */
   probe: CharacterProbe;
   /** The whole keyword index's row count and token count (all columns), from FTS5's averages record. */
@@ -63,6 +63,13 @@ const TERM_OVERHEAD_BYTES = 120;
 /** Postings of a scope per memory, for the budget check before reading a scope (measured on LongMemEval turns: about 80). */
 const ESTIMATED_POSTINGS_PER_ROW = 100;
 const MAX_SEEN_SCOPES = 100_000;
+/**
+ * Memories a keyword search reads into a scope being built: a large scope is read over several
+ * searches (each answered by FTS5 meanwhile), so no search stalls for the whole scope (about a
+ * second per 10,000 conversation turns).
+ */
+export const BUILD_ROWS_PER_SEARCH = 2048;
+const NO_ID = Buffer.alloc(0);
 /** More changes than this at once drop the index instead of applying them. */
 const MAX_APPLIED_CHANGES = 20_000;
 
@@ -286,7 +293,7 @@ export class ScopeKeywords implements CachedColumns {
     const terms = this.pendingTerms.values;
     const length = this.pendingTerms.length;
     for (let index = 0; index < length; index++) starts[terms[index]! + 1]! += 1;
-    for (let id = 0; id < termCount; id++) starts[id + 1]! += starts[id];
+    for (let id = 0; id < termCount; id++) starts[id + 1] = starts[id + 1]! + starts[id]!;
     const next = starts.slice(0, termCount);
     const slots = new Int32Array(length);
     const counts = new Int32Array(length);
@@ -354,6 +361,8 @@ export class ScopeKeywords implements CachedColumns {
  */
 export class SqliteKeywordIndex {
   private readonly entries = new Map<string, ScopeKeywords>();
+  /** Scopes being read, a page per search (see BUILD_ROWS_PER_SEARCH), and the last id_order read. */
+  private readonly building = new Map<string, { readonly entry: ScopeKeywords; after: Buffer }>();
   private readonly oversized = new Set<string>();
   private readonly seen = new Set<string>();
   private version: number | undefined;
@@ -373,6 +382,7 @@ export class SqliteKeywordIndex {
 
   clear(): void {
     this.entries.clear();
+    this.building.clear();
     this.oversized.clear();
     this.bytes = 0;
     this.version = undefined;
@@ -380,8 +390,9 @@ export class SqliteKeywordIndex {
   }
 
   /**
-   * The held scope of `value` in `column`, up to date with the caller's snapshot; built on its second
-   * keyword search. `undefined` when not served (first search, no change log, larger than the budget).
+   * The held scope of `value` in `column`, up to date with the caller's snapshot; read from its second
+   * keyword search on, {@link BUILD_ROWS_PER_SEARCH} memories per search. `undefined` when not served
+   * (first search, still being read, no change log, larger than the budget).
    */
   scope(source: KeywordIndexSource, column: ScopeColumn, value: string): ScopeKeywords | undefined {
     this.synchronise(source);
@@ -393,6 +404,8 @@ export class SqliteKeywordIndex {
       this.entries.set(key, held);
       return held;
     }
+    const building = this.building.get(key);
+    if (building !== undefined) return this.continueBuilding(source, key, building);
     if (this.oversized.has(key)) return undefined;
     if (!this.seen.has(key)) {
       if (this.seen.size >= MAX_SEEN_SCOPES) this.seen.clear();
@@ -410,22 +423,38 @@ export class SqliteKeywordIndex {
       if (this.bytes + needed <= this.budgetBytes) break;
       this.evict(oldest);
     }
-    const entry = new ScopeKeywords(column, value);
+    const state = { entry: new ScopeKeywords(column, value), after: NO_ID };
+    this.building.set(key, state);
+    return this.continueBuilding(source, key, state);
+  }
+
+  /** Reads the next page of a scope being built; the scope when that was its last page. */
+  private continueBuilding(
+    source: KeywordIndexSource,
+    key: string,
+    state: { readonly entry: ScopeKeywords; after: Buffer },
+  ): ScopeKeywords | undefined {
+    const { entry } = state;
     try {
-      for (const page of source.scopePages(column, value)) {
-        learnCharacters(
-          page.map((row) => row.text),
-          source.probe,
-        );
-        for (const row of page) entry.put(row);
+      const page = source.scopePage(entry.column, entry.value, state.after, BUILD_ROWS_PER_SEARCH);
+      learnCharacters(
+        page.map((row) => row.text),
+        source.probe,
+      );
+      for (const row of page) entry.put(row);
+      if (page.length === BUILD_ROWS_PER_SEARCH) {
+        state.after = page[page.length - 1]!.id_order;
+        return undefined;
       }
       entry.seal();
     } catch (error) {
       if (!(error instanceof TokenCountError)) throw error;
       // A text this tokenizer reads otherwise than FTS5: the scope is ranked by FTS5.
+      this.building.delete(key);
       this.oversized.add(key);
       return undefined;
     }
+    this.building.delete(key);
     if (entry.bytes > this.budgetBytes) {
       this.oversized.add(key);
       return undefined;
@@ -448,7 +477,8 @@ export class SqliteKeywordIndex {
     }
     if (!this.usable) return;
     const { first, last } = source.logBounds();
-    if (this.version === undefined || this.entries.size === 0 || this.version > last || (this.version < first - 1 && first > 0)) {
+    const nothingHeld = this.entries.size === 0 && this.building.size === 0;
+    if (this.version === undefined || nothingHeld || this.version > last || (this.version < first - 1 && first > 0)) {
       this.dropScopes();
       this.version = last;
       return;
@@ -466,7 +496,8 @@ export class SqliteKeywordIndex {
       for (const column of SCOPE_COLUMN_NAMES) {
         const value = change[column];
         if (value === null) continue;
-        const entry = this.entries.get(`${column}\u0000${value}`);
+        const key = `${column}\u0000${value}`;
+        const entry = this.entries.get(key) ?? this.building.get(key)?.entry;
         if (entry === undefined) continue;
         let set = touched.get(entry);
         if (set === undefined) touched.set(entry, (set = new Set()));
@@ -482,6 +513,9 @@ export class SqliteKeywordIndex {
       );
       const current = new Map(rows.map((row) => [row.seq, row]));
       for (const [entry, changed] of touched) {
+        const key = `${entry.column}\u0000${entry.value}`;
+        // A scope being read takes the changes too; its postings stay pending until its last page.
+        const built = this.entries.get(key) === entry;
         const before = entry.bytes;
         try {
           for (const seq of changed) {
@@ -491,12 +525,13 @@ export class SqliteKeywordIndex {
           }
         } catch (error) {
           if (!(error instanceof TokenCountError)) throw error;
-          const key = `${entry.column}\u0000${entry.value}`;
+          if (built) this.bytes -= before;
           this.entries.delete(key);
-          this.bytes -= before;
+          this.building.delete(key);
           this.oversized.add(key);
           continue;
         }
+        if (!built) continue;
         entry.seal();
         this.bytes += entry.bytes - before;
       }
@@ -510,6 +545,7 @@ export class SqliteKeywordIndex {
 
   private dropScopes(): void {
     this.entries.clear();
+    this.building.clear();
     this.oversized.clear();
     this.bytes = 0;
   }

@@ -103,8 +103,6 @@ const CACHE_RUN_ROWS = 4096;
 const CACHE_RUN_BYTES = 16 * 1024 * 1024;
 /** Query words whose FTS5 term a store remembers (see keywordTerms); past this many it starts over. */
 const MAX_REMEMBERED_WORDS = 100_000;
-/** Rows of a scope the keyword index reads per statement. */
-const KEYWORD_PAGE_ROWS = 2048;
 /** Characters probed per round through the temporary FTS5 table (see probeCharacters). */
 const PROBE_BATCH = 256;
 /** The change log's table and its seven triggers (see the `changeLog` statements). */
@@ -816,18 +814,6 @@ export class SqliteVectorStore implements VectorStore {
     this.tokenizerReady = true;
   }
 
-  /** A scope's memories for the keyword index, {@link KEYWORD_PAGE_ROWS} at a time in id order (each page one statement). */
-  private *keywordScopePages(column: ScopeColumn, value: string): Generator<readonly KeywordSourceRow[]> {
-    const statement = this.statement(this.sql.keywordScopeRows(column));
-    let after: Buffer = EMPTY_KEY;
-    for (;;) {
-      const page = statement.all(value, after, KEYWORD_PAGE_ROWS) as KeywordSourceRow[];
-      if (page.length > 0) yield page;
-      if (page.length < KEYWORD_PAGE_ROWS) return;
-      after = page[page.length - 1]!.id_order;
-    }
-  }
-
   /**
    * How FTS5 reads each character (see CharacterClass): "x" + c + "x" is one token when a token goes
    * on over c (its middle is c folded), and c + "x" starts with c when a token may start with it.
@@ -878,7 +864,8 @@ export class SqliteVectorStore implements VectorStore {
       changesSince: (version) => this.cacheSource.changesSince(version),
       rowsBySeq: (seqs) => this.statement(this.sql.keywordRowsBySeq).all(JSON.stringify(seqs)) as KeywordSourceRow[],
       countScope: (column, value) => this.cacheSource.countScope(column, value),
-      scopePages: (column, value) => this.keywordScopePages(column, value),
+      scopePage: (column, value, after, limit) =>
+        this.statement(this.sql.keywordScopeRows(column)).all(value, after, limit) as KeywordSourceRow[],
       probe: (characters) => this.probeCharacters(characters),
       totals: () => {
         const averages = this.statement(this.sql.keywordAverages).get() as { block: Buffer } | undefined;
