@@ -205,8 +205,12 @@ export class SqliteVectorStore implements VectorStore {
   private readonly keywordSource: KeywordIndexSource;
   /** FTS5's term of each query word tokenised lately (`null`: not exactly one term); see keywordTerms. */
   private readonly termsOfWords = new Map<string, string | null>();
-  /** Whether the temporary tokenizer tables exist on this connection (see ensureTokenizer). */
-  private tokenizerReady = false;
+  /**
+   * Whether the temporary tokenizer tables exist on this connection (see ensureTokenizer), or cannot
+   * (a build of SQLite without FTS5's vocabulary tables or the math functions): then the keyword
+   * index stays off.
+   */
+  private tokenizer: 'unknown' | 'ready' | 'unavailable' = 'unknown';
   /** Runs work in one read transaction (a savepoint inside the caller's own transaction): one snapshot for all its reads. */
   private readonly inReadTransaction: <T>(work: () => T) => T;
 
@@ -743,6 +747,7 @@ export class SqliteVectorStore implements VectorStore {
     const rest = scopeRestTest(scope, column);
     const test: CachedRowTest = rest === undefined ? filterTest : (entry, slot) => rest(entry, slot) && filterTest(entry, slot);
     return this.inReadTransaction(() => {
+      if (!this.ensureTokenizer()) return undefined;
       const entry = index.scope(this.keywordSource, column, value);
       if (entry === undefined) return undefined;
       const terms = this.keywordTerms(words);
@@ -808,11 +813,19 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /** Creates this connection's temporary tokenizer tables (an FTS5 table with the index's tokenizer, its instances, and the index's terms). */
-  private ensureTokenizer(): void {
-    if (this.tokenizerReady) return;
-    this.database.exec(this.sql.tokenizer);
-    this.tokenizerReady = true;
+  private ensureTokenizer(): boolean {
+    if (this.tokenizer === 'unknown') {
+      try {
+        this.database.exec(this.sql.tokenizer);
+        this.database.prepare('SELECT ln(2.0)').get();
+        this.tokenizer = 'ready';
+      } catch {
+        this.tokenizer = 'unavailable';
+      }
+    }
+    return this.tokenizer === 'ready';
   }
+
 
   /**
    * How FTS5 reads each character (see CharacterClass): "x" + c + "x" is one token when a token goes
