@@ -32,6 +32,14 @@ const FILTERS: (Filter | undefined)[] = [
   notExpired,
   { op: 'and', filters: [notExpired, notProcedural] },
   { op: 'in', field: 'memoryType', values: ['procedural', 'episodic'] },
+  { op: 'and', filters: [] },
+  {
+    op: 'or',
+    filters: [
+      { op: 'gt', field: 'expiresAt', value: NOW + 5 },
+      { op: 'nin', field: 'memoryType', values: ['episodic'] },
+    ],
+  },
   // Left to FTS5 (a column the index does not hold), answered all the same.
   { op: 'eq', field: 'category', value: 'food' },
 ];
