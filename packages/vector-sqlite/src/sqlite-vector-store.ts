@@ -826,7 +826,6 @@ export class SqliteVectorStore implements VectorStore {
     return this.tokenizer === 'ready';
   }
 
-
   /**
    * How FTS5 reads each character (see CharacterClass): "x" + c + "x" is one token when a token goes
    * on over c (its middle is c folded), and c + "x" starts with c when a token may start with it.
