@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ftsTerms, learnCharacters, type CharacterProbe } from './sqlite-fts-tokenizer';
@@ -215,4 +217,39 @@ describe('ftsTerms', () => {
     const expected = fts5Terms(texts);
     texts.forEach((text, index) => expect(termsOf(text), JSON.stringify(text)).toEqual(expected[index]));
   });
+
+  /** The shared data beside the repository (../shared/data), or MEM_SHARED_DATA. */
+  const data = process.env.MEM_SHARED_DATA ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data');
+  const locomo = join(data, 'locomo', 'locomo10.json');
+  const longMemEval = join(data, 'longmemeval-oracle', 'questions');
+  it.skipIf(!existsSync(locomo) || !existsSync(longMemEval))(
+    "gives FTS5's terms for every LOCOMO turn and LongMemEval oracle turn (skipped when ../shared/data is absent)",
+    () => {
+      const texts: string[] = [];
+      type LocomoTurn = { text?: string; blip_caption?: string };
+      for (const sample of JSON.parse(readFileSync(locomo, 'utf8')) as { conversation: Record<string, unknown> }[]) {
+        for (const [key, turns] of Object.entries(sample.conversation)) {
+          if (!/^session_\d+$/.test(key) || !Array.isArray(turns)) continue;
+          for (const turn of turns as LocomoTurn[]) texts.push(`${turn.text ?? ''} ${turn.blip_caption ?? ''}`);
+        }
+      }
+      const seen = new Set<string>();
+      for (const name of readdirSync(longMemEval).filter((file) => file.endsWith('.json'))) {
+        const question = JSON.parse(readFileSync(join(longMemEval, name), 'utf8')) as { haystack_sessions: { content: string }[][] };
+        for (const session of question.haystack_sessions) {
+          for (const turn of session) {
+            if (seen.has(turn.content)) continue;
+            seen.add(turn.content);
+            texts.push(turn.content);
+          }
+        }
+      }
+      expect(texts.length).toBeGreaterThan(15_000);
+      const expected = fts5Terms(texts);
+      learnCharacters(texts, probe);
+      const different = texts.filter((text, index) => ftsTerms(text).join(' ') !== expected[index]!.join(' '));
+      expect(different.slice(0, 3)).toEqual([]);
+    },
+    60_000,
+  );
 });
