@@ -370,10 +370,11 @@ export class SqliteVectorStore implements VectorStore {
         throw new InvalidInputError('text', 'expected a string', 'Pass the words to search for.');
       }
       const where = this.whereClause(scope, request.filter, false);
-      // The scope is always in `where`; in the match it only narrows what FTS5 ranks, and the scope's
-      // token adds nothing to BM25 (its column weighs 0), so either match gives the same scores.
+      // The scope's keyword index, when it holds the scope (the same answer as the ranking below).
       const indexed = this.indexedKeywordQuery(scope, request.filter, request.text, topK);
       if (indexed !== undefined) return indexed;
+      // The scope is always in `where`; in the match it only narrows what FTS5 ranks, and the scope's
+      // token adds nothing to BM25 (its column weighs 0), so either match gives the same scores.
       const match = this.scopeFillsIndex(scope) ? toFtsTextQuery(request.text) : toFtsQuery(request.text, scope);
       if (match === undefined || topK === 0) return [];
       // A filter that only leaves memories out (core's "not expired", "not procedural") usually
@@ -1103,12 +1104,15 @@ function buildStatements(table: string) {
   const logVector = (seqs: string) =>
     `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT seq, user_id, agent_id, run_id FROM ${t} WHERE seq IN (${seqs});`;
   // Columns the vector cache reads of a memory (see CacheSourceRow).
+  const cacheColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
+  // Columns the keyword index reads of a memory (see KeywordSourceRow), FTS5's size record of its row
+  // included; and this connection's temporary tables: an FTS5 table with the index's tokenizer (for
+  // query words and probing characters), its instances, and the index's terms (document counts).
   const keywordColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, d.sz, m.text';
   const docsize = `"${table}_kw_docsize"`;
   const tokens = `"${table}_kw_tokens"`;
   const tokenInstances = `"${table}_kw_tokens_instances"`;
   const terms = `"${table}_kw_terms"`;
-  const cacheColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
   return {
     // seq is the INTEGER PRIMARY KEY (stable across VACUUM) that the FTS5 external-content index
     // points at; id is the unique public key; id_order is the id's UTF-16 sort key.
@@ -1223,8 +1227,8 @@ function buildStatements(table: string) {
         FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq
         WHERE m.${column} = ? AND m.id_order > ? ORDER BY m.id_order LIMIT ?
       )`,
-    // The keyword index's reads (see KeywordIndexSource): a memory's columns with FTS5's size record of
-    // its row, and its text tokenised by FTS5 in a temporary table with the index's tokenizer.
+    // The keyword index's reads (see KeywordIndexSource): memories by seq or a scope's next page in id
+    // order; the temporary tables (see keywordColumns).
     keywordRowsBySeq: `SELECT ${keywordColumns} FROM ${withVectors} LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.seq IN (SELECT value FROM json_each(?))`,
     keywordScopeRows: (column: string) =>
       `SELECT ${keywordColumns} FROM ${t} AS m INDEXED BY "${table}_${column}" CROSS JOIN ${vectors} AS v ON v.seq = m.seq LEFT JOIN ${docsize} AS d ON d.id = m.seq WHERE m.${column} = ? AND m.id_order > ? ORDER BY m.id_order LIMIT ?`,
