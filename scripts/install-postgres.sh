@@ -23,7 +23,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-if [ ! -x "$bindir/initdb" ] || [ ! -x "$pg_config" ] || ! command -v make >/dev/null || ! command -v gcc >/dev/null; then
+# The server headers (postgres.h) come from postgresql-server-dev-15, which a machine with
+# postgresql-15 alone lacks: pgvector's build needs them.
+server_headers() { [ -x "$pg_config" ] && [ -f "$("$pg_config" --includedir-server)/postgres.h" ]; }
+if [ ! -x "$bindir/initdb" ] || ! server_headers || ! command -v make >/dev/null || ! command -v gcc >/dev/null; then
   echo "install-postgres: installing postgresql-15 and postgresql-server-dev-15 from Debian ..."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
