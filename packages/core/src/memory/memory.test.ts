@@ -451,7 +451,28 @@ describe('Memory: ranking options and the rerank stage', () => {
     expect(() => new Memory({ ...parts, ranking: { speakerWeight: '0.5' as unknown as number } })).toThrow(
       /options\.ranking\.speakerWeight/,
     );
+    expect(() => new Memory({ ...parts, ranking: { semanticWithoutSpeaker: 'yes' as unknown as boolean } })).toThrow(
+      /options\.ranking\.semanticWithoutSpeaker/,
+    );
     expect(() => new Memory({ ...parts, ranking: { keywordWeight: 0, conversationWeight: 1 } })).not.toThrow();
+  });
+
+  it('embeds a query that names a speaker twice (with and without the name) unless semanticWithoutSpeaker is false', async () => {
+    const calls = async (query: string, ranking?: { semanticWithoutSpeaker: boolean }) => {
+      const memory = new Memory({
+        embedder: new HashEmbedder({ dimensions: 16 }),
+        vectorStore: new InMemoryVectorStore(),
+        historyStore: new InMemoryHistoryStore(),
+        ...(ranking ? { ranking } : {}),
+      });
+      await memory.add([{ role: 'user', content: 'I play the violin', name: 'Melanie' }], { scope: alice, infer: false });
+      const { results, usage } = await memory.search(query, { scope: alice });
+      expect(results.map((result) => result.text)).toEqual(['Melanie: I play the violin']);
+      return usage.embeddingCalls;
+    };
+    expect(await calls('What does Melanie play?')).toBe(2);
+    expect(await calls('What does Melanie play?', { semanticWithoutSpeaker: false })).toBe(1);
+    expect(await calls('What does anyone play?')).toBe(1);
   });
 
   it('reranks the best 30 fused candidates (or limit, when larger), not every candidate', async () => {

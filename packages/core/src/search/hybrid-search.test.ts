@@ -36,7 +36,7 @@ const search = (
     text,
     limit: 10,
     keyword,
-    ranking: { neighborWeight: 0, dateWeight: 0, speakerWeight: 0, ...ranking },
+    ranking: { neighborWeight: 0, dateWeight: 0, speakerWeight: 0, semanticWithoutSpeaker: true, ...ranking },
   });
 
 describe('hybridSearch: score fusion', () => {
@@ -82,7 +82,14 @@ describe('hybridSearch: score fusion', () => {
       text: 'bicycle helmet',
       limit: 3,
       keyword: true,
-      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight: 0 },
+      ranking: {
+        keywordWeight: 0.9,
+        conversationWeight: 0,
+        neighborWeight: 0,
+        dateWeight: 0,
+        speakerWeight: 0,
+        semanticWithoutSpeaker: true,
+      },
     });
     expect(ranked.map((match) => match.record.id)).toEqual(['m1', 'm3', 'm2']);
     expect(ranked.every((match) => match.keywordScore === undefined)).toBe(true);
@@ -97,7 +104,14 @@ describe('hybridSearch: score fusion', () => {
       limit: 3,
       keyword: true,
       threshold: 0.5,
-      ranking: { keywordWeight: 0.9, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight: 0 },
+      ranking: {
+        keywordWeight: 0.9,
+        conversationWeight: 0,
+        neighborWeight: 0,
+        dateWeight: 0,
+        speakerWeight: 0,
+        semanticWithoutSpeaker: true,
+      },
     });
     expect(ranked.map((match) => match.record.id).sort()).toEqual(['m1', 'm3']);
     expect(ranked.find((match) => match.record.id === 'm1')!.score).toBeCloseTo(1, 6);
@@ -219,7 +233,14 @@ describe('hybridSearch: the memories stored next to a strong match come with it'
       limit: 10,
       keyword: true,
       filter: { op: 'ne', field: 'minute', value: 3 },
-      ranking: { keywordWeight: 1, conversationWeight: 0, neighborWeight: 0.35, dateWeight: 0, speakerWeight: 0 },
+      ranking: {
+        keywordWeight: 1,
+        conversationWeight: 0,
+        neighborWeight: 0.35,
+        dateWeight: 0,
+        speakerWeight: 0,
+        semanticWithoutSpeaker: true,
+      },
     });
     expect(ranked.map((match) => match.record.id)).not.toContain('c3');
     expect(ranked.map((match) => match.record.id)).toContain('c4');
@@ -245,7 +266,14 @@ describe('hybridSearch: a query that names a period prefers the memories of that
         text,
         limit: 5,
         keyword: true,
-        ranking: { keywordWeight: 0.5, conversationWeight: 0, neighborWeight: 0, dateWeight, speakerWeight: 0 },
+        ranking: {
+          keywordWeight: 0.5,
+          conversationWeight: 0,
+          neighborWeight: 0,
+          dateWeight,
+          speakerWeight: 0,
+          semanticWithoutSpeaker: true,
+        },
       })
     )
       .slice(0, 5)
@@ -280,7 +308,14 @@ describe('hybridSearch: a query that names a speaker prefers what that speaker s
         text,
         limit: 5,
         keyword: true,
-        ranking: { keywordWeight: 0.5, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight },
+        ranking: {
+          keywordWeight: 0.5,
+          conversationWeight: 0,
+          neighborWeight: 0,
+          dateWeight: 0,
+          speakerWeight,
+          semanticWithoutSpeaker: true,
+        },
       })
     ).map((match) => match.record.id);
 
@@ -292,5 +327,59 @@ describe('hybridSearch: a query that names a speaker prefers what that speaker s
     expect(ranked.indexOf('x1')).toBeGreaterThan(ranked.indexOf('c1'));
     expect((await ids("What is Melanie's favourite instrument?", 0.5))[0]).toBe('m1');
     expect((await ids("What is melanie's favourite instrument?", 0.5))[0]).toBe('m1');
+  });
+});
+
+describe('hybridSearch: a query that names a speaker searches the semantic side without the name', () => {
+  // Dimensions: the name, the topic, the rest. m1 is Melanie's turn that is mostly her name; m2 is about the topic.
+  const records = [
+    record('m1', 'Melanie: Melanie here, Melanie again', [1, 0.1, 0]),
+    record('m2', 'Melanie: my violin', [0.3, 1, 0]),
+    record('c1', 'Caroline: hi there', [0, 0, 1]),
+  ];
+  const run = async (text: string, semanticWithoutSpeaker: boolean, speakerWeight = 0.5) => {
+    const restated: string[] = [];
+    const matches = await hybridSearch(await storeWith(records), {
+      scope,
+      // The query's own vector leans to the name; without the name it is the topic alone.
+      vector: [1, 0.5, 0],
+      text,
+      limit: 5,
+      keyword: false,
+      ranking: { keywordWeight: 0, conversationWeight: 0, neighborWeight: 0, dateWeight: 0, speakerWeight, semanticWithoutSpeaker },
+      embedQuery: async (restatedText) => {
+        restated.push(restatedText);
+        return [0, 1, 0];
+      },
+    });
+    return { ids: matches.map((match) => match.record.id), matches, restated };
+  };
+
+  it('embeds the query again without the name and ranks by the topic: the turn about it comes first', async () => {
+    const on = await run('What instrument does Melanie play?', true);
+    expect(on.restated).toEqual(['What instrument does play?']);
+    expect(on.ids[0]).toBe('m2');
+    // score is the cosine to the restated vector.
+    expect(on.matches[0]!.score).toBeCloseTo(1 / Math.hypot(0.3, 1), 6);
+    const off = await run('What instrument does Melanie play?', false);
+    expect(off.restated).toEqual([]);
+    expect(off.ids[0]).toBe('m1');
+  });
+
+  it("drops a possessive 's with the name, in any case", async () => {
+    expect((await run("What is MELANIE's violin like?", true)).restated).toEqual(['What is violin like?']);
+    expect((await run('What is Melanie\u2019s violin like?', true)).restated).toEqual(['What is violin like?']);
+  });
+
+  it('keeps the query vector when the query names no speaker, nothing but a name, or speakerWeight is 0', async () => {
+    for (const [text, speakerWeight] of [
+      ['What instrument is played?', 0.5],
+      ['Melanies play what?', 0.5],
+      ["Melanie's?", 0.5],
+      ['What instrument does Melanie play?', 0],
+    ] as const) {
+      const { restated } = await run(text, true, speakerWeight);
+      expect(restated, text).toEqual([]);
+    }
   });
 });

@@ -51,8 +51,13 @@ const PERIOD_CANDIDATES = 20;
  * from each list (the store filters on `occurredAt`), so they are candidates even when the main lists
  * miss them.
  *
- * Every result carries its cosine similarity as `score` (computed from the stored vector when only
- * the keyword search found it); `threshold` applies to it.
+ * A query that names the speaker of a candidate stored as "Name: text" (with `speakerWeight` above 0,
+ * `semanticWithoutSpeaker` on and `embedQuery` given) is embedded again without the name, and the
+ * semantic lists are read again with that vector, which replaces the query's own from then on: the
+ * speaker weight prefers what the person said, and the topic decides the semantic side.
+ *
+ * Every result carries its cosine similarity to the query vector as `score` (computed from the stored
+ * vector when only the keyword search found it); `threshold` applies to it.
  */
 export async function hybridSearch(
   store: VectorStore,
@@ -65,6 +70,8 @@ export async function hybridSearch(
     threshold?: number;
     keyword: boolean;
     ranking: RankingSettings;
+    /** Embeds a restated query (the query without a speaker's name); without it the query vector is kept. */
+    embedQuery?: (text: string) => Promise<readonly number[]>;
     signal?: AbortSignal;
   },
 ): Promise<RankedMatch[]> {
@@ -89,12 +96,28 @@ export async function hybridSearch(
       }
     : undefined;
   const periodRequest = inPeriod ? { ...common, topK: PERIOD_CANDIDATES, filter: inPeriod } : undefined;
-  const [semantic, keyword, periodSemantic, periodKeyword] = await Promise.all([
-    filteredQuery(store, { ...common, vector: request.vector }),
+  const semanticLists = (vector: readonly number[]) =>
+    Promise.all([
+      filteredQuery(store, { ...common, vector }),
+      periodRequest ? filteredQuery(store, { ...periodRequest, vector }) : Promise.resolve([]),
+    ]);
+  let vector = request.vector;
+  let [[semantic, periodSemantic], keyword, periodKeyword] = await Promise.all([
+    semanticLists(vector),
     useKeyword ? filteredKeywordQuery(store, { ...common, text: request.text }) : Promise.resolve([]),
-    periodRequest ? filteredQuery(store, { ...periodRequest, vector: request.vector }) : Promise.resolve([]),
     periodRequest && useKeyword ? filteredKeywordQuery(store, { ...periodRequest, text: request.text }) : Promise.resolve([]),
   ]);
+  const restated =
+    request.embedQuery && request.ranking.semanticWithoutSpeaker && request.ranking.speakerWeight > 0
+      ? withoutSpeakers(
+          request.text,
+          [...semantic, ...keyword, ...periodSemantic, ...periodKeyword].map((match) => match.record.text),
+        )
+      : undefined;
+  if (restated !== undefined) {
+    vector = await request.embedQuery!(restated);
+    [semantic, periodSemantic] = await semanticLists(vector);
+  }
   const candidates = new Map<string, { record: MemoryRecord; score: number; keywordScore?: number }>();
   for (const match of [...semantic, ...periodSemantic]) {
     if (!candidates.has(match.record.id)) candidates.set(match.record.id, { record: match.record, score: match.score });
@@ -105,7 +128,7 @@ export async function hybridSearch(
     else
       candidates.set(match.record.id, {
         record: match.record,
-        score: cosineSimilarity(request.vector, match.record.vector),
+        score: cosineSimilarity(vector, match.record.vector),
         keywordScore: match.score,
       });
   }
@@ -122,7 +145,9 @@ export async function hybridSearch(
     );
   }
   const neighborSupport =
-    request.ranking.neighborWeight > 0 && own.size > 0 ? await readNeighbors(store, request, candidates, own) : new Map<string, number>();
+    request.ranking.neighborWeight > 0 && own.size > 0
+      ? await readNeighbors(store, { ...request, vector }, candidates, own)
+      : new Map<string, number>();
   const mentionsSpeaker = speakerMatcher(request.text, request.ranking.speakerWeight > 0);
   const conversationBest = bestPerConversation([...candidates.values()].map(({ record }) => ({ record, own: own.get(record.id)! })));
   return [...candidates.values()]
@@ -254,6 +279,29 @@ async function recordsOf(
 }
 
 /**
+ * The query without the names it mentions of the speakers of `texts` ("Name: …"), with a possessive
+ * "'s" after a name; `undefined` when it mentions none, or nothing but names.
+ */
+function withoutSpeakers(query: string, texts: readonly string[]): string | undefined {
+  const names = new Set<string>();
+  for (const text of texts) {
+    const name = SPEAKER.exec(text)?.[1]?.trim();
+    if (name && /\p{L}/u.test(name)) names.add(name.toLowerCase());
+  }
+  let rest = query;
+  for (const name of names) rest = rest.replace(nameWord(name, `(?:['\u2019]s?)?`, 'giu'), ' ');
+  if (rest === query) return undefined;
+  rest = rest.replace(/\s+/g, ' ').trim();
+  return /[\p{L}\p{N}]/u.test(rest) ? rest : undefined;
+}
+
+/** `name` as a whole word (any case), followed by `suffix` (a regular expression source). */
+function nameWord(name: string, suffix: string, flags: string): RegExp {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}${suffix}(?![\\p{L}\\p{N}])`, flags);
+}
+
+/**
  * Whether a memory's text is "Name: …" with a Name the query mentions as a whole word (any case), e.g.
  * "Melanie: I play clarinet" for "What instruments does Melanie play?". Always false when not `enabled`.
  */
@@ -264,8 +312,7 @@ function speakerMatcher(query: string, enabled: boolean): (text: string) => bool
     if (!name || !/\p{L}/u.test(name)) return false;
     let mentioned = seen.get(name);
     if (mentioned === undefined) {
-      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      mentioned = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').test(query);
+      mentioned = nameWord(name, '', 'iu').test(query);
       seen.set(name, mentioned);
     }
     return mentioned;

@@ -61,7 +61,8 @@ export interface SearchParts {
 /**
  * The `search` pipeline:
  *
- * 1. embed the query (one embedding call) and check the store's dimensions;
+ * 1. embed the query (one embedding call; a second one when the query names a speaker, see
+ *    `RankingOptions.semanticWithoutSpeaker`) and check the store's dimensions;
  * 2. graph ({@link searchGraph}, started alongside, reusing the query vector) when graph memory is on;
  * 3. hybrid ({@link hybridSearch}: semantic and keyword results fused, filtered, thresholded);
  * 4. rerank ({@link rerankMatches}) the best {@link RERANK_CANDIDATES} (or `limit`) when asked;
@@ -96,6 +97,11 @@ export async function runSearch(request: SearchRequest, parts: SearchParts): Pro
     limit: request.limit,
     keyword: request.keyword,
     ranking: parts.ranking,
+    // A query naming a speaker is embedded again without the name (ranking.semanticWithoutSpeaker).
+    embedQuery: async (text) => {
+      const [restated] = await meter.embed(parts.embedder, { texts: [text], purpose: 'query', ...signal });
+      return restated!;
+    },
     ...(request.filter ? { filter: request.filter } : {}),
     ...(request.threshold === undefined ? {} : { threshold: request.threshold }),
     ...signal,
