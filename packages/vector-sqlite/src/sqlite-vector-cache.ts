@@ -1,4 +1,5 @@
 import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
+import { ANN_ROW_OVERHEAD_BYTES, AnnScope } from './sqlite-vector-ann';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -354,7 +355,7 @@ const unreleased = new FinalizationRegistry<{ readonly arena: VectorArena; reado
  * Scopes are evicted least recently used first when their bytes would pass `budgetBytes`.
  */
 export class SqliteVectorCache {
-  private readonly entries = new Map<string, ScopeVectors>();
+  private readonly entries = new Map<string, ScopeVectors | AnnScope>();
   /** Scopes larger than the whole budget: searched in SQLite until the cache is dropped. */
   private readonly oversized = new Set<string>();
   /** Scopes searched once and not held: the next search of one builds it. */
@@ -365,9 +366,14 @@ export class SqliteVectorCache {
   private bytes = 0;
   private readonly blocks: Blocks = { held: new Map() };
 
+  /**
+   * @param approximateMinRows Scopes of at least this many memories, when read, are held in an
+   *   approximate index ({@link AnnScope}) instead of as float32 vectors; `undefined`: never.
+   */
   constructor(
     readonly budgetBytes: number,
     private readonly arena: VectorArena,
+    readonly approximateMinRows: number | undefined = undefined,
   ) {
     unreleased.register(this, { arena, blocks: this.blocks });
   }
@@ -396,7 +402,7 @@ export class SqliteVectorCache {
    * would never pay back). `undefined` when the cache does not serve it (first search, no change log
    * in the file, a scope larger than the budget): the caller ranks in SQLite.
    */
-  scope(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): ScopeVectors | undefined {
+  scope(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): ScopeVectors | AnnScope | undefined {
     this.synchronise(source);
     if (!this.usable) return undefined;
     const key = `${column}\u0000${value}`;
@@ -416,7 +422,8 @@ export class SqliteVectorCache {
     }
     this.seen.delete(key);
     const rows = source.countScope(column, value);
-    const needed = rows * (dimensions * 4 + CACHE_ROW_OVERHEAD_BYTES);
+    const approximate = this.approximateMinRows !== undefined && rows >= this.approximateMinRows;
+    const needed = rows * (approximate ? dimensions + ANN_ROW_OVERHEAD_BYTES : dimensions * 4 + CACHE_ROW_OVERHEAD_BYTES);
     if (needed > this.budgetBytes) {
       this.oversized.add(key);
       return undefined;
@@ -425,7 +432,7 @@ export class SqliteVectorCache {
       if (this.bytes + needed <= this.budgetBytes) break;
       this.evict(oldest);
     }
-    const entry = new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
+    const entry = approximate ? new AnnScope(column, value, dimensions) : new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
     try {
       for (const run of source.scopeRuns(column, value, dimensions)) entry.appendRun(run);
     } catch (error) {
@@ -476,7 +483,7 @@ export class SqliteVectorCache {
     }
     const changes = source.changesSince(this.version);
     // The held scopes each change touches: any scope the memory had before or after it.
-    const touched = new Map<ScopeVectors, Set<number>>();
+    const touched = new Map<ScopeVectors | AnnScope, Set<number>>();
     const seqs = new Set<number>();
     for (const change of changes) {
       for (const [, column] of SCOPE_COLUMNS) {
@@ -509,6 +516,12 @@ export class SqliteVectorCache {
       }
     }
     this.version = changes.length === 0 ? last : Math.max(last, changes[changes.length - 1]!.version);
+    if (this.approximateMinRows !== undefined) {
+      // An exact scope that has grown to twice the threshold leaves, to be read again as an approximate one.
+      for (const [key, entry] of this.entries) {
+        if (entry instanceof ScopeVectors && entry.count >= 2 * this.approximateMinRows) this.evict(key);
+      }
+    }
     for (const oldest of this.entries.keys()) {
       if (this.bytes <= this.budgetBytes) break;
       this.evict(oldest);

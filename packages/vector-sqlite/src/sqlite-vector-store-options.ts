@@ -43,10 +43,30 @@ export interface SqliteVectorStoreOptions extends SqliteConnectionOptions {
    * @default 536870912 (512 MiB)
    */
   readonly keywordIndexBytes?: number;
+  /**
+   * Search scopes of at least {@link approximateMinScope} memories through an approximate
+   * nearest-neighbour index (HNSW from usearch, int8 vectors) instead of scanning every vector: the
+   * index proposes candidates, whose vectors are then read from the file and ranked exactly, so
+   * scores are exact but a true neighbour the index misses is left out (recall below 1; see the
+   * package README for measured recall). Held in place of the scope's float32 vectors in the vector
+   * cache (it needs `vectorCache`), built on the scope's second search and kept in step through the
+   * change log. `false` keeps every search exact.
+   * @default false
+   */
+  readonly approximate?: boolean;
+  /**
+   * Fewest memories a scope holds for {@link approximate} search; smaller scopes are scanned exactly
+   * (fast enough below it). An integer ≥ 1.
+   * @default 50000
+   */
+  readonly approximateMinScope?: number;
 }
 
 /** Default of {@link SqliteVectorStoreOptions.keywordIndexBytes}. */
 export const DEFAULT_KEYWORD_INDEX_BYTES = 512 * 1024 * 1024;
+
+/** Default of {@link SqliteVectorStoreOptions.approximateMinScope}. */
+export const DEFAULT_APPROXIMATE_MIN_SCOPE = 50_000;
 
 /** Default of {@link SqliteVectorStoreOptions.vectorCacheBytes}: 1,000,000 × (384 × 4 + 160) bytes fit. */
 export const DEFAULT_VECTOR_CACHE_BYTES = 2 * 1024 * 1024 * 1024;

@@ -45,9 +45,11 @@ import {
   type ScopeRun,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
+import { AnnScope } from './sqlite-vector-ann';
 import { vectorArena } from './sqlite-vector-scan';
 import {
   DEFAULT_KEYWORD_INDEX_BYTES,
+  DEFAULT_APPROXIMATE_MIN_SCOPE,
   DEFAULT_VECTOR_CACHE_BYTES,
   DEFAULT_VECTOR_TABLE,
   DEFAULT_VECTOR_TABLE_EXAMPLE,
@@ -97,6 +99,8 @@ const CHANGE_LOG_ROWS = 50_000;
  * cachedQuery): enough for the near-ties float rounding may order differently at the boundary.
  */
 const CACHE_EXTRA_CANDIDATES = 16;
+/** Fewest candidates asked of an approximate scope's index per query vector (see approximateCandidates). */
+const APPROXIMATE_MIN_CANDIDATES = 64;
 /** Most memories the vector cache reads in one statement when it reads a scope (see scopeRuns). */
 const CACHE_RUN_ROWS = 4096;
 /** Most vector bytes one such statement reads. */
@@ -225,13 +229,14 @@ export class SqliteVectorStore implements VectorStore {
     this.sql = buildStatements(this.table);
     const cacheBytes = validateCacheOptions(options);
     const keywordBytes = validateKeywordIndexOptions(options);
+    const approximateMinRows = validateApproximateOptions(options);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
     this.statements = new StatementCache(this.database);
     // No WebAssembly (Node's --jitless): the cache stays off and every search ranks in SQLite.
     const arena = cacheBytes === undefined ? undefined : vectorArena();
-    this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena);
+    this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena, approximateMinRows);
     this.cacheSource = this.buildCacheSource();
     this.keywordIndex = keywordBytes === undefined ? undefined : new SqliteKeywordIndex(keywordBytes);
     this.keywordSource = this.buildKeywordSource();
@@ -312,7 +317,7 @@ export class SqliteVectorStore implements VectorStore {
       const vector = encodeVector(request.vector, 'vector');
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
-      const cached = this.cachedQuery(scope, request.filter, [vector], topK, dimensions);
+      const cached = this.cachedQuery(scope, request.filter, where, [vector], topK, dimensions);
       if (cached !== undefined) return cached;
       const index = this.rankingIndex(scope, request.filter);
       const rows = this.statement(this.sql.query(where.sql, index)).all(vector, ...where.params, topK) as RankedRow[];
@@ -344,7 +349,7 @@ export class SqliteVectorStore implements VectorStore {
       });
       const where = this.whereClause(scope, request.filter);
       if (topK === 0) return [];
-      const cached = this.cachedQuery(scope, request.filter, vectors, topK, dimensions);
+      const cached = this.cachedQuery(scope, request.filter, where, vectors, topK, dimensions);
       if (cached !== undefined) return cached;
       const index = this.rankingIndex(scope, request.filter);
       const rows = this.statement(this.sql.queryAny(where.sql, vectors.length, index)).all(
@@ -674,6 +679,7 @@ export class SqliteVectorStore implements VectorStore {
   private cachedQuery(
     scope: Scope,
     filter: Filter | undefined,
+    where: SqlCondition,
     vectors: readonly Buffer[],
     topK: number,
     dimensions: number,
@@ -692,6 +698,7 @@ export class SqliteVectorStore implements VectorStore {
     return this.inReadTransaction(() => {
       const entry = cache.scope(this.cacheSource, column, value, dimensions);
       if (entry === undefined) return undefined;
+      if (entry instanceof AnnScope) return this.approximateQuery(entry, where, vectors, queries, topK);
       if (rest !== undefined) entry.loadScopeValues(this.cacheSource);
       // A few more candidates than asked: the final order is sqlite-vec's, whose float rounding may
       // order near-ties (less than about 1e-7 apart) differently from the cache's scan.
@@ -712,6 +719,33 @@ export class SqliteVectorStore implements VectorStore {
       rows.sort((a, b) => a.rank - b.rank || Buffer.compare(a.id_order, b.id_order));
       return rows.slice(0, topK).map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
     });
+  }
+
+  /**
+   * The answer of a vector query on a scope held in an approximate index (see
+   * {@link SqliteVectorStoreOptions.approximate}), inside cachedQuery's read transaction: the index's
+   * {@link approximateCandidates} nearest memories to each query vector, those passing the scope and
+   * filter in SQL (the same condition the SQL ranking uses) ranked by sqlite-vec's exact distance.
+   * `undefined` (rank in SQLite) when fewer than `topK` candidates pass: a narrow filter, expired
+   * memories, or a scope smaller than `topK`, whose answer the index cannot be trusted to hold whole.
+   */
+  private approximateQuery(
+    entry: AnnScope,
+    where: SqlCondition,
+    vectors: readonly Buffer[],
+    queries: readonly Float32Array[],
+    topK: number,
+  ): VectorMatch[] | undefined {
+    const seqs = entry.candidates(queries, approximateCandidates(topK));
+    if (seqs.length < topK) return undefined;
+    const rows = this.statement(this.sql.rescoreWhere(vectors.length, where.sql)).all(
+      ...vectors,
+      JSON.stringify(seqs),
+      ...where.params,
+    ) as (RankedRow & { readonly id_order: Buffer })[];
+    if (rows.length < topK) return undefined;
+    rows.sort((a, b) => a.rank - b.rank || Buffer.compare(a.id_order, b.id_order));
+    return rows.slice(0, topK).map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
   }
 
   /** The cache's reads of the file (see {@link VectorCacheSource}), through this store's prepared statements. */
@@ -1249,6 +1283,11 @@ function buildStatements(table: string) {
       SELECT ${RECORD_COLUMNS}, m.id_order,
         ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
       FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
+    // The approximate index's candidates (seqs as JSON), kept when they pass the query's scope and filter.
+    rescoreWhere: (count: number, where: string) => `
+      SELECT ${RECORD_COLUMNS}, m.id_order,
+        ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
+      FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?)) AND ${where}`,
     drop: `
       DROP TABLE IF EXISTS ${changes};
       DROP TABLE IF EXISTS ${vectors};
@@ -1407,6 +1446,38 @@ function averagesOf(block: Buffer): { rows: number; tokens: number } {
   }
   const [rows = 0, ...columns] = values;
   return { rows, tokens: columns.reduce((sum, count) => sum + count, 0) };
+}
+
+/**
+ * Candidates asked of the approximate index per query vector for `topK` answers: enough beyond topK
+ * that a few the filter drops (expired memories) or the index ranks slightly out of order leave the
+ * true top `topK` among them.
+ */
+function approximateCandidates(topK: number): number {
+  return Math.max(APPROXIMATE_MIN_CANDIDATES, 4 * topK + CACHE_EXTRA_CANDIDATES);
+}
+
+/** Options of approximate search, checked: the fewest memories of an approximate scope, or `undefined` when it is off. */
+function validateApproximateOptions(options: SqliteVectorStoreOptions): number | undefined {
+  const { approximate, approximateMinScope } = options;
+  if (approximate !== undefined && typeof approximate !== 'boolean') {
+    throw new InvalidInputError(
+      'options.approximate',
+      'expected a boolean',
+      'Pass approximate: true to search large scopes through an approximate index, or leave it out for exact search.',
+    );
+  }
+  if (
+    approximateMinScope !== undefined &&
+    (typeof approximateMinScope !== 'number' || !Number.isSafeInteger(approximateMinScope) || approximateMinScope < 1)
+  ) {
+    throw new InvalidInputError(
+      'options.approximateMinScope',
+      'expected an integer of at least 1',
+      `Pass the fewest memories of a scope searched approximately, e.g. ${DEFAULT_APPROXIMATE_MIN_SCOPE}, or leave it out.`,
+    );
+  }
+  return approximate === true ? (approximateMinScope ?? DEFAULT_APPROXIMATE_MIN_SCOPE) : undefined;
 }
 
 /** Options of the vector cache, checked: its byte budget, or `undefined` when it is off. */
