@@ -175,6 +175,8 @@ async function createVectorStore(config: MemConfig, readOnly: { readOnly?: true 
         ...(store.vectorCacheBytes === undefined ? {} : { vectorCacheBytes: store.vectorCacheBytes }),
         ...(store.keywordIndex === undefined ? {} : { keywordIndex: store.keywordIndex }),
         ...(store.keywordIndexBytes === undefined ? {} : { keywordIndexBytes: store.keywordIndexBytes }),
+        ...(store.approximate === undefined ? {} : { approximate: store.approximate }),
+        ...(store.approximateMinScope === undefined ? {} : { approximateMinScope: store.approximateMinScope }),
       });
     }
     case 'chroma': {

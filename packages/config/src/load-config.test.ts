@@ -128,6 +128,12 @@ describe('loadConfig', () => {
       keywordIndex: false,
       keywordIndexBytes: 2048,
     });
+    writeFileSync(json, JSON.stringify({ vectorStore: { provider: 'sqlite', approximate: true, approximateMinScope: 20000 } }));
+    expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({
+      provider: 'sqlite',
+      approximate: true,
+      approximateMinScope: 20000,
+    });
   });
 
   it('names the setting when a value is unusable', () => {
@@ -143,6 +149,10 @@ describe('loadConfig', () => {
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.keywordIndex`);
     writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', keywordIndexBytes: 0 } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.keywordIndexBytes`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', approximate: 'yes' } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.approximate`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', approximateMinScope: 0 } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.approximateMinScope`);
     writeFileSync(bad, JSON.stringify({ graphStore: { provider: 'neo5j' } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): graphStore.provider`);
     writeFileSync(bad, '{ not json');

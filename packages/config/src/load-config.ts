@@ -35,7 +35,8 @@ export type EmbedderConfig =
 /**
  * Where memories live. `sqlite` is the embedded default (the `db` file; `vectorCache` and
  * `vectorCacheBytes` are `@mem/vector-sqlite`'s scope vector cache options, `keywordIndex` and
- * `keywordIndexBytes` its scope keyword index options); the others take their
+ * `keywordIndexBytes` its scope keyword index options, `approximate` and `approximateMinScope` its
+ * approximate search of large scopes); the others take their
  * adapter's options (`url`, `collection`, `index`, `connectionString`, `table`, …) in `options`, and
  * read their own environment variables for the rest (`postgres`: `DATABASE_URL`).
  */
@@ -47,6 +48,8 @@ export type VectorStoreConfig =
       readonly vectorCacheBytes?: number;
       readonly keywordIndex?: boolean;
       readonly keywordIndexBytes?: number;
+      readonly approximate?: boolean;
+      readonly approximateMinScope?: number;
     }
   | { readonly provider: 'chroma' | 'qdrant' | 'pinecone' | 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
@@ -388,6 +391,7 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
           ...tableOf(vectorInput, 'table', at('vectorStore.table')),
           ...vectorCacheOf(vectorInput, at('vectorStore.vectorCache'), at('vectorStore.vectorCacheBytes')),
           ...keywordIndexOf(vectorInput, at('vectorStore.keywordIndex'), at('vectorStore.keywordIndexBytes')),
+          ...approximateOf(vectorInput, at('vectorStore.approximate'), at('vectorStore.approximateMinScope')),
         }
       : { provider: vectorInput.provider, ...optionsOf(vectorInput, at('vectorStore.options')) };
 
@@ -555,6 +559,24 @@ function keywordIndexOf(section: object, indexField: string, bytesField: string)
   }
   const bytes = optionalInteger(keywordIndexBytes, bytesField, 1, Number.MAX_SAFE_INTEGER);
   return { ...(keywordIndex === undefined ? {} : { keywordIndex }), ...(bytes === undefined ? {} : { keywordIndexBytes: bytes }) };
+}
+
+/** The sqlite vector store's approximate search settings of a section, checked (see SqliteVectorStoreOptions). */
+function approximateOf(
+  section: object,
+  approximateField: string,
+  minScopeField: string,
+): { approximate?: boolean; approximateMinScope?: number } {
+  const { approximate, approximateMinScope } = section as { approximate?: unknown; approximateMinScope?: unknown };
+  if (approximate !== undefined && typeof approximate !== 'boolean') {
+    throw new InvalidInputError(
+      approximateField,
+      'expected true or false',
+      'Set true to search large scopes through an approximate index, or leave it out for exact search.',
+    );
+  }
+  const minScope = optionalInteger(approximateMinScope, minScopeField, 1, Number.MAX_SAFE_INTEGER);
+  return { ...(approximate === undefined ? {} : { approximate }), ...(minScope === undefined ? {} : { approximateMinScope: minScope }) };
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
