@@ -59,6 +59,11 @@ Options:
                          ranks every vector query inside SQLite, as before the cache)
   --keyword-index on|off scale: SqliteVectorStore's scope keyword index in the measured stores (default on; off
                          ranks every keyword query with FTS5 in SQLite, as before the index)
+  --approximate on|off   scale: SqliteVectorStore's approximate search of large scopes (default off; on: scopes of
+                         at least --approximate-min-scope memories are searched through its HNSW index)
+  --approximate-min-scope N  scale: SqliteVectorStore's approximateMinScope (default the store's, 50000)
+  --vectors KIND         scale: synthetic vectors, uniform (on the unit sphere; default) or clustered (topics in a
+                         low-dimensional latent space, like sentence embeddings; see lib/synthetic.ts)
   --texts KIND           scale: memory texts: longmemeval (the LongMemEval oracle's turns, real lengths; default)
                          or short (one-line synthetic sentences)
   --systems LIST         locomo: lexical,minilm,minilm+reranker (default all three; a system whose model is missing
@@ -112,6 +117,9 @@ const { values, positionals } = parseArgs({
     'scale-stores': { type: 'string' },
     'vector-cache': { type: 'string', default: 'on' },
     'keyword-index': { type: 'string', default: 'on' },
+    approximate: { type: 'string', default: 'off' },
+    'approximate-min-scope': { type: 'string' },
+    vectors: { type: 'string', default: 'uniform' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
     'reranker-path': { type: 'string' },
@@ -225,6 +233,14 @@ for (const part of parts) {
       process.stderr.write(`--keyword-index takes on or off; got ${values['keyword-index']}.\n`);
       process.exit(2);
     }
+    if (values.approximate !== 'on' && values.approximate !== 'off') {
+      process.stderr.write(`--approximate takes on or off; got ${values.approximate}.\n`);
+      process.exit(2);
+    }
+    if (values.vectors !== 'uniform' && values.vectors !== 'clustered') {
+      process.stderr.write(`--vectors takes uniform or clustered; got ${values.vectors}.\n`);
+      process.exit(2);
+    }
     if (values.texts !== 'longmemeval' && values.texts !== 'short') {
       process.stderr.write(`--texts takes longmemeval or short; got ${values.texts}.\n`);
       process.exit(2);
@@ -240,6 +256,11 @@ for (const part of parts) {
         ...(values['scale-stores'] ? { storeDirectory: resolve(values['scale-stores']) } : {}),
         ...(values['vector-cache'] === 'off' ? { vectorCache: false } : {}),
         ...(values['keyword-index'] === 'off' ? { keywordIndex: false } : {}),
+        ...(values.approximate === 'on' ? { approximate: true } : {}),
+        ...(values['approximate-min-scope'] === undefined
+          ? {}
+          : { approximateMinScope: Math.max(1, integer('approximate-min-scope', values['approximate-min-scope'])) }),
+        vectors: values.vectors as 'uniform' | 'clustered',
       }),
     );
     const saved = save('scale', result, seconds);

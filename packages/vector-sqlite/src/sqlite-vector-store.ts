@@ -742,10 +742,10 @@ export class SqliteVectorStore implements VectorStore {
       ...vectors,
       JSON.stringify(seqs),
       ...where.params,
-    ) as (RankedRow & { readonly id_order: Buffer })[];
+      topK,
+    ) as RankedRow[];
     if (rows.length < topK) return undefined;
-    rows.sort((a, b) => a.rank - b.rank || Buffer.compare(a.id_order, b.id_order));
-    return rows.slice(0, topK).map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
+    return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
   }
 
   /** The cache's reads of the file (see {@link VectorCacheSource}), through this store's prepared statements. */
@@ -1283,11 +1283,17 @@ function buildStatements(table: string) {
       SELECT ${RECORD_COLUMNS}, m.id_order,
         ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
       FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
-    // The approximate index's candidates (seqs as JSON), kept when they pass the query's scope and filter.
+    // The approximate index's candidates (seqs as JSON, the first `?` after the vectors), those passing the
+    // query's scope and filter ranked exactly and the best `?` (the last) read whole, as the query statement does.
     rescoreWhere: (count: number, where: string) => `
-      SELECT ${RECORD_COLUMNS}, m.id_order,
-        ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
-      FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?)) AND ${where}`,
+      WITH top AS (
+        SELECT m.seq AS seq, m.id_order AS id_order,
+          ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
+        FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?)) AND ${where}
+        ORDER BY rank, m.id_order
+        LIMIT ?
+      )
+      SELECT ${RECORD_COLUMNS}, top.rank AS rank FROM top CROSS JOIN ${t} AS m ON m.seq = top.seq CROSS JOIN ${vectors} AS v ON v.seq = m.seq ORDER BY top.rank, top.id_order`,
     drop: `
       DROP TABLE IF EXISTS ${changes};
       DROP TABLE IF EXISTS ${vectors};

@@ -11,7 +11,7 @@ import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { loadLongMemEval } from '../lib/longmemeval';
 import { Progress } from '../lib/progress';
 import { seededRandom, summarize, type Summary } from '../lib/stats';
-import { CATEGORIES, SyntheticMemories, scanOnce } from '../lib/synthetic';
+import { CATEGORIES, SyntheticMemories, scanOnce, type VectorDistribution } from '../lib/synthetic';
 
 export interface ScaleWorkerOptions {
   readonly size: number;
@@ -33,6 +33,12 @@ export interface ScaleWorkerOptions {
   readonly vectorCache?: boolean;
   /** SqliteVectorStore's keywordIndex for the measured stores (default true). */
   readonly keywordIndex?: boolean;
+  /** SqliteVectorStore's approximate search for the measured stores (default false). */
+  readonly approximate?: boolean;
+  /** SqliteVectorStore's approximateMinScope (default the store's own). */
+  readonly approximateMinScope?: number;
+  /** How the synthetic vectors are drawn (default uniform; see VectorDistribution). */
+  readonly vectors?: VectorDistribution;
 }
 
 /** What a kept store's sidecar records: what it holds and how fast it was filled. */
@@ -41,6 +47,8 @@ interface KeptStore {
   readonly dimensions: number;
   readonly scopes: number;
   readonly texts: string;
+  /** Absent in sidecars written before the option: uniform. */
+  readonly vectors?: VectorDistribution;
   readonly insertSeconds: number;
   readonly diskBytes: number;
   readonly textLengths: { readonly medianChars: number; readonly p95Chars: number };
@@ -70,6 +78,10 @@ export interface ScaleWorkerResult {
   readonly vectorCache?: boolean;
   /** Whether the measured stores kept the scope keyword index (absent in results saved before the option). */
   readonly keywordIndex?: boolean;
+  /** Whether the measured stores searched large scopes approximately (absent in older results: no). */
+  readonly approximate?: boolean;
+  /** How the synthetic vectors were drawn (absent in older results: uniform). */
+  readonly vectors?: VectorDistribution;
   readonly diskBytes: number;
   readonly rssBeforeMiB: number;
   readonly peakRssMiB: number;
@@ -134,20 +146,25 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const textsKind = options.longMemEvalPath ? 'longmemeval' : 'short';
   const directory = options.storeDirectory ?? mkdtempSync(join(tmpdir(), 'mem-bench-scale-'));
   mkdirSync(directory, { recursive: true });
-  const name = options.storeDirectory ? `scale-${options.size}x${options.dimensions}-${options.scopes}scopes-${textsKind}.db` : 'scale.db';
+  const distribution = options.vectors ?? 'uniform';
+  const vectorsPart = distribution === 'uniform' ? '' : `-${distribution}`;
+  const name = options.storeDirectory
+    ? `scale-${options.size}x${options.dimensions}-${options.scopes}scopes-${textsKind}${vectorsPart}.db`
+    : 'scale.db';
   const path = join(directory, name);
   const sidecar = `${path}.json`;
   const real = options.longMemEvalPath ? longMemEvalTexts(options.longMemEvalPath) : undefined;
   const queryTexts = real?.questions ?? QUERY_TEXTS;
   const rssBefore = process.memoryUsage().rss;
-  const synthetic = new SyntheticMemories(options.dimensions, options.scopes, 11, real?.turns);
+  const synthetic = new SyntheticMemories(options.dimensions, options.scopes, 11, real?.turns, distribution);
   const kept = options.storeDirectory && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as KeptStore) : undefined;
   const reused =
     kept !== undefined &&
     kept.size === options.size &&
     kept.dimensions === options.dimensions &&
     kept.scopes === options.scopes &&
-    kept.texts === textsKind;
+    kept.texts === textsKind &&
+    (kept.vectors ?? 'uniform') === distribution;
   const storedTexts: string[] = [];
   let insertMs = 0;
   let diskBytes = 0;
@@ -180,6 +197,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
         dimensions: options.dimensions,
         scopes: options.scopes,
         texts: textsKind,
+        vectors: distribution,
         insertSeconds: insertMs / 1000,
         diskBytes,
         textLengths: lengths(storedTexts),
@@ -192,7 +210,14 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const opening = performance.now();
   const vectorCache = options.vectorCache !== false;
   const keywordIndex = options.keywordIndex !== false;
-  const store = new SqliteVectorStore({ path, vectorCache, keywordIndex });
+  const approximate = options.approximate === true;
+  const storeOptions = {
+    vectorCache,
+    keywordIndex,
+    approximate,
+    ...(options.approximateMinScope === undefined ? {} : { approximateMinScope: options.approximateMinScope }),
+  };
+  const store = new SqliteVectorStore({ path, ...storeOptions });
   await store.ensureCollection({ dimensions: options.dimensions });
   await store.query({ scope: { userId: 'user-0' }, vector: queryVectors[0]!, topK: 10 });
   const openToFirstQueryMs = performance.now() - opening;
@@ -244,9 +269,10 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const filteredVectors = scopeVectors.filter((_, index) => scopeCategories[index] === category(0));
   const scanLowerBound = await time(() => scanOnce(scopeVectors, scanQuery));
   const scanLowerBoundFiltered = await time(() => scanOnce(filteredVectors, scanQuery));
-  const recall = await recallAt10(store, scopeVectors, scopeIds, queryVectors.slice(0, 20));
+  // More queries when the search may be approximate: recall is then a measurement, not a check.
+  const recall = await recallAt10(store, scopeVectors, scopeIds, queryVectors.slice(0, approximate ? 100 : 20));
   await memory.close();
-  const add = options.adds > 0 ? await measureAdds(path, options, synthetic, real?.turns ?? QUERY_TEXTS) : undefined;
+  const add = options.adds > 0 ? await measureAdds(path, options, storeOptions, synthetic, real?.turns ?? QUERY_TEXTS) : undefined;
   // The adds changed the store: a kept one is filled afresh by the next run.
   if (add && options.storeDirectory) rmSync(sidecar, { force: true });
   if (!options.storeDirectory) rmSync(directory, { recursive: true, force: true });
@@ -263,6 +289,8 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     secondQueryMs,
     vectorCache,
     keywordIndex,
+    approximate,
+    vectors: distribution,
     diskBytes,
     rssBeforeMiB: rssBefore / 2 ** 20,
     peakRssMiB,
@@ -341,6 +369,12 @@ async function recallAt10(
 async function measureAdds(
   path: string,
   options: ScaleWorkerOptions,
+  storeOptions: {
+    readonly vectorCache: boolean;
+    readonly keywordIndex: boolean;
+    readonly approximate: boolean;
+    readonly approximateMinScope?: number;
+  },
   synthetic: SyntheticMemories,
   turns: readonly string[],
 ): Promise<Summary> {
@@ -386,7 +420,7 @@ async function measureAdds(
   const memory = new Memory({
     llm,
     embedder,
-    vectorStore: new SqliteVectorStore({ path, vectorCache: options.vectorCache !== false, keywordIndex: options.keywordIndex !== false }),
+    vectorStore: new SqliteVectorStore({ path, ...storeOptions }),
     historyStore: new SqliteHistoryStore({ path }),
     strategy: 'reconcile',
   });

@@ -2,6 +2,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { status } from '../lib/progress';
+import type { VectorDistribution } from '../lib/synthetic';
 import type { ScaleWorkerOptions, ScaleWorkerResult } from './scale-worker';
 
 export interface ScaleOptions {
@@ -19,6 +20,12 @@ export interface ScaleOptions {
   readonly vectorCache?: boolean;
   /** SqliteVectorStore's keywordIndex for the measured stores (default true). */
   readonly keywordIndex?: boolean;
+  /** SqliteVectorStore's approximate search for the measured stores (default false). */
+  readonly approximate?: boolean;
+  /** SqliteVectorStore's approximateMinScope (default the store's own). */
+  readonly approximateMinScope?: number;
+  /** How the synthetic vectors are drawn (default uniform). */
+  readonly vectors?: VectorDistribution;
 }
 
 export interface ScaleResult {
@@ -63,11 +70,14 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         ...(options.storeDirectory ? { storeDirectory: options.storeDirectory } : {}),
         ...(options.vectorCache === false ? { vectorCache: false } : {}),
         ...(options.keywordIndex === false ? { keywordIndex: false } : {}),
+        ...(options.approximate ? { approximate: true } : {}),
+        ...(options.approximateMinScope === undefined ? {} : { approximateMinScope: options.approximateMinScope }),
+        ...(options.vectors ? { vectors: options.vectors } : {}),
       }),
     );
     const row = rows.at(-1)!;
     status(
-      `    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, Memory.search p95 ${row.search.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms${row.add ? `, add pipeline p50 ${row.add.median.toFixed(2)} ms` : ''}`,
+      `    insert ${Math.round(row.insert.recordsPerSecond)} records/s, query p50 ${row.query.median.toFixed(2)} ms p95 ${row.query.p95.toFixed(2)} ms, Memory.search p95 ${row.search.p95.toFixed(2)} ms, scan lower bound ${row.scanLowerBound.median.toFixed(3)} ms, recall@10 ${row.recall?.at10.toFixed(4) ?? '–'}, 2nd query ${row.secondQueryMs?.toFixed(0) ?? '–'} ms, open → 1st query ${row.openToFirstQueryMs?.toFixed(0) ?? '–'} ms, peak RSS ${row.peakRssMiB.toFixed(0)} MiB${row.add ? `, add pipeline p50 ${row.add.median.toFixed(2)} ms` : ''}`,
     );
   }
   return { dimensions: options.dimensions, scopes: options.scopes, queries: options.queries, rows };
