@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import usearch from 'usearch';
 import type { CacheSourceRow, ScopeColumn, ScopeRun } from './sqlite-vector-cache';
 
@@ -25,6 +28,8 @@ export const ANN_ROW_OVERHEAD_BYTES = 2 * ANN_CONNECTIVITY * 4 + 96;
  */
 export class AnnScope {
   private index: InstanceType<typeof usearch.Index>;
+  /** Changes taken in since the index was last written to or read from its file (see {@link AnnStorage}). */
+  changed = true;
 
   constructor(
     readonly column: ScopeColumn,
@@ -71,6 +76,7 @@ export class AnnScope {
       normalise(vectors.subarray(index * this.dimensions, (index + 1) * this.dimensions));
     });
     this.index.add(keys, vectors, 0);
+    this.changed = true;
   }
 
   /** Adds a memory, or replaces the vector of the one with its seq. */
@@ -81,12 +87,38 @@ export class AnnScope {
     new Uint8Array(vector.buffer).set(row.embedding.subarray(0, this.dimensions * 4));
     normalise(vector);
     this.index.add(key, vector, 1);
+    this.changed = true;
   }
 
   /** Removes a memory if held. */
   remove(seq: number): void {
     const key = BigInt(seq);
-    if (this.index.contains(key)) this.index.remove(key);
+    if (this.index.contains(key)) {
+      this.index.remove(key);
+      this.changed = true;
+    }
+  }
+
+  /** Writes the index to `path` (usearch's own format). */
+  save(path: string): void {
+    this.index.save(path);
+    this.changed = false;
+  }
+
+  /**
+   * An index read from `path` (written by {@link save}), or `undefined` when usearch cannot read it
+   * or it does not hold `count` vectors of `dimensions`.
+   */
+  static load(path: string, column: ScopeColumn, value: string, dimensions: number, count: number): AnnScope | undefined {
+    const scope = new AnnScope(column, value, dimensions);
+    try {
+      scope.index.load(path);
+    } catch {
+      return undefined;
+    }
+    if (scope.index.size() !== count || scope.index.dimensions() !== dimensions) return undefined;
+    scope.changed = false;
+    return scope;
   }
 
   /** Drops the graph (its native memory goes with the object). */
@@ -124,4 +156,127 @@ function normalise(vector: Float32Array): void {
   if (sum === 0) return;
   const scale = 1 / Math.sqrt(sum);
   for (let index = 0; index < vector.length; index++) vector[index] = vector[index]! * scale;
+}
+
+/** Version of the layout of {@link AnnStorage}'s files: another one is never read. */
+const ANN_FILE_FORMAT = 1;
+
+/** What the `.json` beside a saved index records, all of which must match for it to be read. */
+interface AnnFileMeta {
+  readonly format: number;
+  readonly table: string;
+  readonly column: ScopeColumn;
+  readonly value: string;
+  readonly dimensions: number;
+  readonly connectivity: number;
+  /** SQLite's schema cookie when it was written: a table dropped and created again since changes it. */
+  readonly schemaVersion: number;
+  /** The change-log version the index reflects. */
+  readonly version: number;
+  readonly count: number;
+  readonly bytes: number;
+  /** SHA-1 of the index file: a file changed or cut short since is never read. */
+  readonly sha1: string;
+}
+
+/**
+ * Approximate indexes kept next to the database file, in `<file>.ann/`: one usearch file per scope
+ * and a `.json` naming the change-log version it reflects, so that a reopened store reads the index
+ * and catches up from the log instead of building it again. Only a starting point: each process
+ * keeps its own index in memory; a file that does not match (format, table, scope, dimensions,
+ * schema, size, checksum) is removed and the scope is built from the file's rows.
+ */
+export class AnnStorage {
+  constructor(
+    readonly directory: string,
+    readonly table: string,
+  ) {}
+
+  private paths(column: ScopeColumn, value: string): { index: string; meta: string } {
+    const name = `${this.table}.${column}.${createHash('sha256').update(value).digest('hex').slice(0, 32)}`;
+    return { index: join(this.directory, `${name}.usearch`), meta: join(this.directory, `${name}.json`) };
+  }
+
+  /**
+   * The saved index of a scope and the version it reflects, or `undefined` (nothing saved, or a file
+   * that does not match: then it is removed).
+   */
+  load(column: ScopeColumn, value: string, dimensions: number, schemaVersion: number): { scope: AnnScope; version: number } | undefined {
+    const paths = this.paths(column, value);
+    if (!existsSync(paths.meta)) return undefined;
+    try {
+      const meta = JSON.parse(readFileSync(paths.meta, 'utf8')) as AnnFileMeta;
+      const matches =
+        meta.format === ANN_FILE_FORMAT &&
+        meta.table === this.table &&
+        meta.column === column &&
+        meta.value === value &&
+        meta.dimensions === dimensions &&
+        meta.connectivity === ANN_CONNECTIVITY &&
+        meta.schemaVersion === schemaVersion &&
+        Number.isSafeInteger(meta.version) &&
+        statSync(paths.index).size === meta.bytes &&
+        fileSha1(paths.index) === meta.sha1;
+      const scope = matches ? AnnScope.load(paths.index, column, value, dimensions, meta.count) : undefined;
+      if (scope !== undefined) return { scope, version: meta.version };
+    } catch {
+      // Unreadable or half-written: built again below.
+    }
+    this.remove(column, value);
+    return undefined;
+  }
+
+  /** Writes a scope's index and the version it reflects, each to a temporary file renamed into place. */
+  save(scope: AnnScope, version: number, schemaVersion: number): void {
+    const paths = this.paths(scope.column, scope.value);
+    mkdirSync(this.directory, { recursive: true });
+    const suffix = `.${process.pid}.tmp`;
+    // The old description goes first: a crash between the two renames leaves no .json naming the new index.
+    rmSync(paths.meta, { force: true });
+    scope.save(paths.index + suffix);
+    // Size and checksum of this process's file, taken before the rename: should another process's
+    // index land on the same name after it, the description no longer matches and neither is read.
+    const bytes = statSync(paths.index + suffix).size;
+    const sha1 = fileSha1(paths.index + suffix);
+    renameSync(paths.index + suffix, paths.index);
+    const meta: AnnFileMeta = {
+      format: ANN_FILE_FORMAT,
+      table: this.table,
+      column: scope.column,
+      value: scope.value,
+      dimensions: scope.dimensions,
+      connectivity: ANN_CONNECTIVITY,
+      schemaVersion,
+      version,
+      count: scope.count,
+      bytes,
+      sha1,
+    };
+    writeFileSync(paths.meta + suffix, JSON.stringify(meta));
+    renameSync(paths.meta + suffix, paths.meta);
+  }
+
+  /** Removes a scope's saved index. */
+  remove(column: ScopeColumn, value: string): void {
+    const paths = this.paths(column, value);
+    rmSync(paths.meta, { force: true });
+    rmSync(paths.index, { force: true });
+  }
+}
+
+/** SHA-1 of a file, read in 8 MiB pieces. */
+function fileSha1(path: string): string {
+  const hash = createHash('sha1');
+  const buffer = Buffer.alloc(8 * 1024 * 1024);
+  const descriptor = openSync(path, 'r');
+  try {
+    for (;;) {
+      const read = readSync(descriptor, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+    }
+  } finally {
+    closeSync(descriptor);
+  }
+  return hash.digest('hex');
 }

@@ -1,5 +1,5 @@
 import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
-import { ANN_ROW_OVERHEAD_BYTES, AnnScope } from './sqlite-vector-ann';
+import { ANN_ROW_OVERHEAD_BYTES, AnnScope, type AnnStorage } from './sqlite-vector-ann';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -369,11 +369,14 @@ export class SqliteVectorCache {
   /**
    * @param approximateMinRows Scopes of at least this many memories, when read, are held in an
    *   approximate index ({@link AnnScope}) instead of as float32 vectors; `undefined`: never.
+   * @param storage Where approximate indexes are saved and read again (next to the database file);
+   *   `undefined`: they live in memory only.
    */
   constructor(
     readonly budgetBytes: number,
     private readonly arena: VectorArena,
     readonly approximateMinRows: number | undefined = undefined,
+    private readonly storage: AnnStorage | undefined = undefined,
   ) {
     unreleased.register(this, { arena, blocks: this.blocks });
   }
@@ -415,6 +418,11 @@ export class SqliteVectorCache {
     }
     if (held !== undefined) this.evict(key);
     if (this.oversized.has(key)) return undefined;
+    const saved = this.loadSaved(source, column, value, dimensions);
+    if (saved !== undefined) {
+      this.hold(key, saved);
+      return saved;
+    }
     if (!this.seen.has(key)) {
       if (this.seen.size >= MAX_SEEN_SCOPES) this.seen.clear();
       this.seen.add(key);
@@ -443,7 +451,63 @@ export class SqliteVectorCache {
     }
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
+    if (entry instanceof AnnScope) this.saveScope(entry);
     return entry;
+  }
+
+  /** Writes every approximate scope changed since it was saved (close). */
+  persist(): void {
+    for (const entry of this.entries.values()) if (entry instanceof AnnScope && entry.changed) this.saveScope(entry);
+  }
+
+  private saveScope(entry: AnnScope): void {
+    if (this.storage === undefined || this.version === undefined || this.schemaVersion === undefined) return;
+    try {
+      this.storage.save(entry, this.version, this.schemaVersion);
+    } catch {
+      // No room or no permission next to the file: the index lives in memory only, as for `:memory:`.
+    }
+  }
+
+  /**
+   * A scope's saved approximate index brought up to the caller's snapshot from the change log, or
+   * `undefined` when none is saved, or it cannot be: a version the log no longer reaches back to (or
+   * one it never reached: a file restored from a copy), more changes than are applied at once, or a
+   * file that does not match (see {@link AnnStorage.load}). The file is then removed and the scope
+   * is read from the rows as usual.
+   */
+  private loadSaved(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): AnnScope | undefined {
+    if (this.storage === undefined || this.approximateMinRows === undefined || this.schemaVersion === undefined) return undefined;
+    const saved = this.storage.load(column, value, dimensions, this.schemaVersion);
+    if (saved === undefined) return undefined;
+    const { first, last } = source.logBounds();
+    const { scope, version } = saved;
+    if (version > last || (version < first - 1 && first > 0) || last - version > MAX_APPLIED_CHANGES) {
+      this.storage.remove(column, value);
+      return undefined;
+    }
+    const seqs = new Set<number>();
+    for (const change of source.changesSince(version)) if (change[column] === value) seqs.add(change.seq);
+    if (seqs.size > 0) {
+      const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
+      for (const seq of seqs) {
+        const row = current.get(seq);
+        if (row !== undefined && row[column] === value) scope.put(row);
+        else scope.remove(seq);
+      }
+    }
+    this.seen.delete(`${column}\u0000${value}`);
+    return scope;
+  }
+
+  /** Holds a scope, making room within the budget by evicting the least recently used. */
+  private hold(key: string, entry: AnnScope): void {
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes + entry.bytes <= this.budgetBytes) break;
+      this.evict(oldest);
+    }
+    this.entries.set(key, entry);
+    this.bytes += entry.bytes;
   }
 
   /**

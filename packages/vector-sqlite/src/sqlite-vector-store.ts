@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   DimensionMismatchError,
   FILTER_OPERATORS,
@@ -45,7 +46,7 @@ import {
   type ScopeRun,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
-import { AnnScope } from './sqlite-vector-ann';
+import { AnnScope, AnnStorage } from './sqlite-vector-ann';
 import { vectorArena } from './sqlite-vector-scan';
 import {
   DEFAULT_KEYWORD_INDEX_BYTES,
@@ -236,7 +237,7 @@ export class SqliteVectorStore implements VectorStore {
     this.statements = new StatementCache(this.database);
     // No WebAssembly (Node's --jitless): the cache stays off and every search ranks in SQLite.
     const arena = cacheBytes === undefined ? undefined : vectorArena();
-    this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena, approximateMinRows);
+    this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena, approximateMinRows, annStorage(this.database, approximateMinRows, this.table));
     this.cacheSource = this.buildCacheSource();
     this.keywordIndex = keywordBytes === undefined ? undefined : new SqliteKeywordIndex(keywordBytes);
     this.keywordSource = this.buildKeywordSource();
@@ -572,6 +573,7 @@ export class SqliteVectorStore implements VectorStore {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
+    this.cache?.persist();
     this.cache?.clear();
     this.keywordIndex?.clear();
     if (this.ownsDatabase) {
@@ -1461,6 +1463,16 @@ function averagesOf(block: Buffer): { rows: number; tokens: number } {
  */
 function approximateCandidates(topK: number): number {
   return Math.max(APPROXIMATE_MIN_CANDIDATES, 4 * topK + CACHE_EXTRA_CANDIDATES);
+}
+
+/**
+ * Where approximate indexes are saved for a file (see {@link AnnStorage}): `<file>.ann/` next to it;
+ * `undefined` when approximate search is off or the database has no file (`:memory:`, a temporary one).
+ */
+function annStorage(database: Database.Database, approximateMinRows: number | undefined, table: string): AnnStorage | undefined {
+  const name = database.name;
+  if (approximateMinRows === undefined || name === '' || name === ':memory:' || name.startsWith('file:')) return undefined;
+  return new AnnStorage(`${resolve(name)}.ann`, table);
 }
 
 /** Options of approximate search, checked: the fewest memories of an approximate scope, or `undefined` when it is off. */
