@@ -1285,13 +1285,14 @@ function buildStatements(table: string) {
       SELECT ${RECORD_COLUMNS}, m.id_order,
         ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
       FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
-    // The approximate index's candidates (seqs as JSON, the first `?` after the vectors), those passing the
-    // query's scope and filter ranked exactly and the best `?` (the last) read whole, as the query statement does.
+    // The approximate index's candidates (seqs as JSON, the first `?` after the vectors), read by seq (the
+    // CROSS JOIN keeps SQLite from walking the scope's index instead), those passing the query's scope and filter ranked exactly and the best `?` (the last) read whole, as the query statement does.
     rescoreWhere: (count: number, where: string) => `
       WITH top AS (
         SELECT m.seq AS seq, m.id_order AS id_order,
           ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank
-        FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?)) AND ${where}
+        FROM json_each(?) AS candidate CROSS JOIN ${t} AS m ON m.seq = candidate.value CROSS JOIN ${vectors} AS v ON v.seq = m.seq
+        WHERE ${where}
         ORDER BY rank, m.id_order
         LIMIT ?
       )
