@@ -6,4 +6,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CommonJS build (sqlite-vector-ann.ts loads usearch on first use).
+  shims: true,
 });

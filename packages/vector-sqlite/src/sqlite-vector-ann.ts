@@ -1,7 +1,24 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import usearch from 'usearch';
+import type { Index } from 'usearch';
+
+/** The parts of usearch the store uses (its CommonJS build's exports). */
+interface Usearch {
+  readonly Index: typeof Index;
+}
+
+let usearchModule: Usearch | undefined;
+
+/**
+ * usearch, loaded on first use: its native module is read only by a store with `approximate` on,
+ * so a platform without its prebuilt binary can still use every other part of the store.
+ */
+function usearch(): Usearch {
+  usearchModule ??= createRequire(import.meta.url)('usearch') as Usearch;
+  return usearchModule;
+}
 import type { CacheSourceRow, ScopeColumn, ScopeRun } from './sqlite-vector-cache';
 
 /**
@@ -27,7 +44,7 @@ export const ANN_ROW_OVERHEAD_BYTES = 2 * ANN_CONNECTIVITY * 4 + 96;
  * store's approximateQuery), so a score is never the index's. No float32 copy of the scope is kept.
  */
 export class AnnScope {
-  private index: InstanceType<typeof usearch.Index>;
+  private index: Index;
   /** Changes taken in since the index was last written to or read from its file (see {@link AnnStorage}). */
   changed = true;
 
@@ -39,11 +56,12 @@ export class AnnScope {
     this.index = AnnScope.newIndex(dimensions);
   }
 
-  private static newIndex(dimensions: number): InstanceType<typeof usearch.Index> {
-    return new usearch.Index({
+  private static newIndex(dimensions: number): Index {
+    return new (usearch().Index)({
       dimensions,
-      metric: usearch.MetricKind.Cos,
-      quantization: usearch.ScalarKind.I8,
+      // MetricKind.Cos and ScalarKind.I8 (string enums; their values, so that only the type is imported).
+      metric: 'cos' as ConstructorParameters<typeof Index>[1] & {},
+      quantization: 'i8' as ConstructorParameters<typeof Index>[2] & {},
       connectivity: ANN_CONNECTIVITY,
       expansion_add: ANN_EXPANSION_ADD,
       expansion_search: ANN_EXPANSION_SEARCH,

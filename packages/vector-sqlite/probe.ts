@@ -1,0 +1,15 @@
+import { AnnScope } from './src/sqlite-vector-ann';
+import { SqliteVectorStore } from './src/sqlite-vector-store';
+const path = '/work/ann-stores/approximate-20000x384-clustered.db';
+const store = new SqliteVectorStore({ path, approximate: true, approximateMinScope: 10000 });
+await store.ensureCollection({ dimensions: 384 });
+let inCandidates = 0;
+const original = AnnScope.prototype.candidates;
+AnnScope.prototype.candidates = function (this: AnnScope, q, k) { const b = performance.now(); try { return original.call(this, q, k); } finally { inCandidates += performance.now() - b; } };
+const vec = () => Array.from({ length: 384 }, () => Math.random() - 0.5);
+await store.query({ scope: { userId: 'user-0' }, vector: vec(), topK: 10 });
+await store.query({ scope: { userId: 'user-0' }, vector: vec(), topK: 10 });
+inCandidates = 0;
+const b = performance.now();
+for (let i = 0; i < 100; i++) await store.query({ scope: { userId: 'user-0' }, vector: vec(), topK: 10 });
+console.log('total per query', ((performance.now() - b) / 100).toFixed(2), 'candidates', (inCandidates / 100).toFixed(2));
