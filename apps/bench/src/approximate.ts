@@ -36,7 +36,9 @@ const synthetic = new SyntheticMemories(dimensions, 1, 11, undefined, distributi
 const scope = { userId: 'user-0' };
 let fillSeconds: number | undefined;
 if (!existsSync(done)) {
-  for (const file of readdirSync(args.stores)) if (file.startsWith(`approximate-${size}x${dimensions}-${distribution}.db`)) rmSync(join(args.stores, file), { recursive: true, force: true });
+  for (const file of readdirSync(args.stores))
+    if (file.startsWith(`approximate-${size}x${dimensions}-${distribution}.db`))
+      rmSync(join(args.stores, file), { recursive: true, force: true });
   const filling = new SqliteVectorStore({ path, vectorCache: false });
   await filling.ensureCollection({ dimensions });
   const begin = performance.now();

@@ -116,7 +116,15 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     await writer.upsert({ records: [record('new', probe, scope)] });
     expect(await top()).toBe('new');
     // An existing memory moved onto the probe: its new vector is indexed, not its old one.
-    await writer.upsert({ records: [record('m5', probe.map((value) => value * 2), scope)] });
+    await writer.upsert({
+      records: [
+        record(
+          'm5',
+          probe.map((value) => value * 2),
+          scope,
+        ),
+      ],
+    });
     const both = ids(await approximate.query({ scope, vector: probe, topK: 2 }));
     expect(both.sort()).toEqual(['m5', 'new']);
     await writer.delete({ scope, ids: ['new', 'm5'] });
@@ -192,7 +200,9 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const { approximate, exact, writer } = await openStores(path);
     const off = track(new SqliteVectorStore({ path, approximateMinScope: MIN_SCOPE }));
     const vectors = clusteredVectors(random, 700, 5);
-    await writer.upsert({ records: vectors.map((vector, index) => record(`m${index}`, vector, index < 100 ? { userId: 'small' } : { userId: 'big' })) });
+    await writer.upsert({
+      records: vectors.map((vector, index) => record(`m${index}`, vector, index < 100 ? { userId: 'small' } : { userId: 'big' })),
+    });
     for (const scope of [{ userId: 'small' }, { userId: 'big' }]) {
       await warm(approximate, scope);
       await warm(off, scope);

@@ -440,7 +440,9 @@ export class SqliteVectorCache {
       if (this.bytes + needed <= this.budgetBytes) break;
       this.evict(oldest);
     }
-    const entry = approximate ? new AnnScope(column, value, dimensions) : new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
+    const entry = approximate
+      ? new AnnScope(column, value, dimensions)
+      : new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
     try {
       for (const run of source.scopeRuns(column, value, dimensions)) entry.appendRun(run);
     } catch (error) {

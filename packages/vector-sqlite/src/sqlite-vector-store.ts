@@ -237,7 +237,10 @@ export class SqliteVectorStore implements VectorStore {
     this.statements = new StatementCache(this.database);
     // No WebAssembly (Node's --jitless): the cache stays off and every search ranks in SQLite.
     const arena = cacheBytes === undefined ? undefined : vectorArena();
-    this.cache = cacheBytes === undefined || arena === undefined ? undefined : new SqliteVectorCache(cacheBytes, arena, approximateMinRows, annStorage(this.database, approximateMinRows, this.table));
+    this.cache =
+      cacheBytes === undefined || arena === undefined
+        ? undefined
+        : new SqliteVectorCache(cacheBytes, arena, approximateMinRows, annStorage(this.database, approximateMinRows, this.table));
     this.cacheSource = this.buildCacheSource();
     this.keywordIndex = keywordBytes === undefined ? undefined : new SqliteKeywordIndex(keywordBytes);
     this.keywordSource = this.buildKeywordSource();
