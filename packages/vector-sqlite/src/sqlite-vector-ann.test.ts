@@ -289,6 +289,45 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     }
   });
 
+  it('moves a held exact scope that grows past twice approximateMinScope to the index', async () => {
+    const random = seededRandom(27);
+    const { approximate, exact, writer } = await openStores(join(directory, 'grows.db'));
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 1100, 8);
+    await writer.upsert({ records: vectors.slice(0, 300).map((vector, index) => record(`m${index}`, vector, scope)) });
+    await warm(approximate, scope);
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    const request = { scope, vector: vectors[5]!, topK: 10 };
+    expect(await approximate.query(request)).toEqual(await exact.query(request));
+    expect(candidates).not.toHaveBeenCalled();
+    await writer.upsert({ records: vectors.slice(300).map((vector, index) => record(`n${index}`, vector, scope)) });
+    // The grown scope leaves the cache (answered in SQLite), is seen again, then read into an index.
+    for (let round = 0; round < 3; round++) await approximate.query(request);
+    expect(candidates).toHaveBeenCalled();
+    expect(ids(await approximate.query(request))).toEqual(ids(await exact.query(request)));
+  });
+
+  it('never answers from an index saved before the collection was dropped and made again', async () => {
+    const random = seededRandom(28);
+    const path = join(directory, 'dropped.db');
+    const { approximate, exact, writer } = await openStores(path);
+    const scope = { userId: 'u1' };
+    await writer.upsert({ records: clusteredVectors(random, 600, 6).map((vector, index) => record(`old${index}`, vector, scope)) });
+    await warm(approximate, scope);
+    await approximate.close();
+    await writer.dropCollection();
+    await writer.ensureCollection({ dimensions: DIMENSIONS });
+    const vectors = clusteredVectors(random, 600, 6);
+    await writer.upsert({ records: vectors.map((vector, index) => record(`new${index}`, vector, scope)) });
+    const reopened = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
+    for (let query = 0; query < 5; query++) {
+      const request = { scope, vector: vectors[query * 50]!, topK: 10 };
+      const got = ids(await reopened.query(request));
+      expect(got.every((id) => id.startsWith('new'))).toBe(true);
+      expect(got).toEqual(ids(await exact.query(request)));
+    }
+  });
+
   it('checks its options', () => {
     for (const [options, field] of [
       [{ approximate: 'yes' }, 'options.approximate'],
