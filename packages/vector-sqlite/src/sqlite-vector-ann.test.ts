@@ -328,6 +328,47 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     }
   });
 
+  it('holds a scope exact when its index misses the recall bar at build time', async () => {
+    const random = seededRandom(29);
+    const { approximate, exact, writer } = await openStores(join(directory, 'recall-bar.db'));
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 1200, 8);
+    await writer.upsert({ records: vectors.map((vector, index) => record(`m${index}`, vector, scope)) });
+    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall').mockReturnValue(0.98);
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    await warm(approximate, scope);
+    expect(measured).toHaveBeenCalledTimes(1);
+    for (let query = 0; query < 10; query++) {
+      const request = { scope, vector: vectors[query * 100]!, topK: 10, filter: notExpired };
+      expect(await approximate.query(request)).toEqual(await exact.query(request));
+    }
+    expect(candidates).not.toHaveBeenCalled();
+    // Held exact from then on: no second build, however large the scope grows.
+    await writer.upsert({ records: vectors.map((vector, index) => record(`n${index}`, vector, scope)) });
+    for (let round = 0; round < 3; round++) await approximate.query({ scope, vector: vectors[0]!, topK: 10 });
+    expect(measured).toHaveBeenCalledTimes(1);
+    expect(candidates).not.toHaveBeenCalled();
+  });
+
+  it('measures its recall at build time: high on clustered vectors, low where every vector is the same', async () => {
+    const random = seededRandom(30);
+    const path = join(directory, 'measured.db');
+    const { approximate, writer } = await openStores(path);
+    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall');
+    await writer.upsert({
+      records: clusteredVectors(random, 1000, 10).map((vector, index) => record(`c${index}`, vector, { userId: 'clustered' })),
+    });
+    const same = clusteredVectors(random, 1, 1)[0]!;
+    // Every vector the same: any 10 are "the" nearest, and the index proposes others; held exact.
+    await writer.upsert({ records: Array.from({ length: 1000 }, (_, index) => record(`s${index}`, same, { userId: 'same' })) });
+    await warm(approximate, { userId: 'clustered' });
+    await warm(approximate, { userId: 'same' });
+    expect(measured.mock.results.map((result) => result.value as number)).toEqual([expect.any(Number), expect.any(Number)]);
+    const [clustered, identical] = measured.mock.results.map((result) => result.value as number);
+    expect(clustered).toBeGreaterThanOrEqual(0.99);
+    expect(identical).toBeLessThan(0.99);
+  });
+
   it('checks its options', () => {
     for (const [options, field] of [
       [{ approximate: 'yes' }, 'options.approximate'],

@@ -45,6 +45,8 @@ export const ANN_ROW_OVERHEAD_BYTES = 2 * ANN_CONNECTIVITY * 4 + 96;
  */
 export class AnnScope {
   private index: Index;
+  /** Memories of the scope whose exact neighbours a build tracks, to measure the index's recall (see {@link measureRecall}). */
+  private probes: Probe[] | undefined;
   /** Changes taken in since the index was last written to or read from its file (see {@link AnnStorage}). */
   changed = true;
 
@@ -93,8 +95,62 @@ export class AnnScope {
       keys[index] = BigInt(seq);
       normalise(vectors.subarray(index * this.dimensions, (index + 1) * this.dimensions));
     });
+    this.trackProbes(keys, vectors);
     this.index.add(keys, vectors, 0);
     this.changed = true;
+  }
+
+  /**
+   * On the first run of a build, picks up to {@link RECALL_PROBES} of its memories, evenly spaced, as
+   * probes; on every run, keeps each probe's {@link RECALL_DEPTH} nearest other memories, exactly (one
+   * pass of dot products of unit vectors over the run: a build reads each vector once anyway).
+   */
+  private trackProbes(keys: BigUint64Array, vectors: Float32Array): void {
+    const dimensions = this.dimensions;
+    if (this.probes === undefined) {
+      const step = Math.max(1, Math.floor(keys.length / RECALL_PROBES));
+      this.probes = [];
+      for (let row = 0; row < keys.length && this.probes.length < RECALL_PROBES; row += step) {
+        this.probes.push({ key: keys[row]!, vector: vectors.slice(row * dimensions, (row + 1) * dimensions), keys: [], scores: [] });
+      }
+    }
+    for (const probe of this.probes) {
+      const query = probe.vector;
+      for (let row = 0; row < keys.length; row++) {
+        if (keys[row] === probe.key) continue;
+        let dot = 0;
+        const base = row * dimensions;
+        for (let index = 0; index < dimensions; index++) dot += query[index]! * vectors[base + index]!;
+        const { scores } = probe;
+        if (scores.length === RECALL_DEPTH && dot <= scores[RECALL_DEPTH - 1]!) continue;
+        let at = scores.length;
+        while (at > 0 && scores[at - 1]! < dot) at--;
+        scores.splice(at, 0, dot);
+        probe.keys.splice(at, 0, keys[row]!);
+        if (scores.length > RECALL_DEPTH) {
+          scores.pop();
+          probe.keys.pop();
+        }
+      }
+    }
+  }
+
+  /**
+   * After a build: the share of the probes' exact {@link RECALL_DEPTH} nearest memories that are
+   * among the index's `candidates` nearest to each probe, as a search would ask it (1 when the scope
+   * has too few memories to tell). The probes are dropped.
+   */
+  measureRecall(candidates: number): number {
+    const probes = this.probes ?? [];
+    this.probes = undefined;
+    let wanted = 0;
+    let found = 0;
+    for (const probe of probes) {
+      const proposed = new Set(this.index.search(probe.vector, Math.min(candidates, this.index.size()), 1).keys);
+      wanted += probe.keys.length;
+      for (const key of probe.keys) if (proposed.has(key)) found++;
+    }
+    return wanted === 0 ? 1 : found / wanted;
   }
 
   /** Adds a memory, or replaces the vector of the one with its seq. */
@@ -174,6 +230,26 @@ function normalise(vector: Float32Array): void {
   if (sum === 0) return;
   const scale = 1 / Math.sqrt(sum);
   for (let index = 0; index < vector.length; index++) vector[index] = vector[index]! * scale;
+}
+
+/** Fewest candidates a search asks of the index per query vector (the store asks max(this, 4 × topK + 16)). */
+export const APPROXIMATE_MIN_CANDIDATES = 64;
+/** Memories a build measures the index's recall on (see {@link AnnScope.measureRecall}). */
+const RECALL_PROBES = 24;
+/** Neighbours per probe whose presence among the candidates is counted: the recall@10 of a search. */
+const RECALL_DEPTH = 10;
+/**
+ * Fewest of the probes' true neighbours an index must propose to serve searches: below it the scope
+ * is held exact instead (the issue's bar for an approximate first pass: recall@10 ≥ 0.99).
+ */
+export const APPROXIMATE_MIN_RECALL = 0.99;
+
+/** A probe of a build: a memory's key and unit vector, and its nearest other memories so far, best first. */
+interface Probe {
+  readonly key: bigint;
+  readonly vector: Float32Array;
+  readonly keys: bigint[];
+  readonly scores: number[];
 }
 
 /** Version of the layout of {@link AnnStorage}'s files: another one is never read. */

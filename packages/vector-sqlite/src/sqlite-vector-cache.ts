@@ -1,5 +1,5 @@
 import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
-import { ANN_ROW_OVERHEAD_BYTES, AnnScope, type AnnStorage } from './sqlite-vector-ann';
+import { ANN_ROW_OVERHEAD_BYTES, APPROXIMATE_MIN_CANDIDATES, APPROXIMATE_MIN_RECALL, AnnScope, type AnnStorage } from './sqlite-vector-ann';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -358,6 +358,8 @@ export class SqliteVectorCache {
   private readonly entries = new Map<string, ScopeVectors | AnnScope>();
   /** Scopes larger than the whole budget: searched in SQLite until the cache is dropped. */
   private readonly oversized = new Set<string>();
+  /** Scopes whose approximate index missed {@link APPROXIMATE_MIN_RECALL} when built: held exact until the cache is dropped. */
+  private readonly exactOnly = new Set<string>();
   /** Scopes searched once and not held: the next search of one builds it. */
   private readonly seen = new Set<string>();
   private version: number | undefined;
@@ -394,6 +396,7 @@ export class SqliteVectorCache {
   /** Forgets every scope and gives their memory back to the arena (dropCollection, close). */
   clear(): void {
     this.dropScopes();
+    this.exactOnly.clear();
     this.version = undefined;
     this.schemaVersion = undefined;
     this.bytes = 0;
@@ -430,7 +433,7 @@ export class SqliteVectorCache {
     }
     this.seen.delete(key);
     const rows = source.countScope(column, value);
-    const approximate = this.approximateMinRows !== undefined && rows >= this.approximateMinRows;
+    const approximate = this.approximateMinRows !== undefined && rows >= this.approximateMinRows && !this.exactOnly.has(key);
     const needed = rows * (approximate ? dimensions + ANN_ROW_OVERHEAD_BYTES : dimensions * 4 + CACHE_ROW_OVERHEAD_BYTES);
     if (needed > this.budgetBytes) {
       this.oversized.add(key);
@@ -450,6 +453,14 @@ export class SqliteVectorCache {
       if (!(error instanceof ArenaFullError)) throw error;
       this.oversized.add(key);
       return undefined;
+    }
+    if (entry instanceof AnnScope && entry.measureRecall(APPROXIMATE_MIN_CANDIDATES) < APPROXIMATE_MIN_RECALL) {
+      // The index misses too many true neighbours on this scope's vectors (near-uniform ones, which have
+      // no neighbourhoods to follow): hold the scope exact instead, read again from its rows.
+      entry.release();
+      this.exactOnly.add(key);
+      this.seen.add(key);
+      return this.scope(source, column, value, dimensions);
     }
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
@@ -585,7 +596,7 @@ export class SqliteVectorCache {
     if (this.approximateMinRows !== undefined) {
       // An exact scope that has grown to twice the threshold leaves, to be read again as an approximate one.
       for (const [key, entry] of this.entries) {
-        if (entry instanceof ScopeVectors && entry.count >= 2 * this.approximateMinRows) this.evict(key);
+        if (entry instanceof ScopeVectors && entry.count >= 2 * this.approximateMinRows && !this.exactOnly.has(key)) this.evict(key);
       }
     }
     for (const oldest of this.entries.keys()) {

@@ -46,7 +46,7 @@ import {
   type ScopeRun,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
-import { AnnScope, AnnStorage } from './sqlite-vector-ann';
+import { APPROXIMATE_MIN_CANDIDATES, AnnScope, AnnStorage } from './sqlite-vector-ann';
 import { vectorArena } from './sqlite-vector-scan';
 import {
   DEFAULT_KEYWORD_INDEX_BYTES,
@@ -100,8 +100,6 @@ const CHANGE_LOG_ROWS = 50_000;
  * cachedQuery): enough for the near-ties float rounding may order differently at the boundary.
  */
 const CACHE_EXTRA_CANDIDATES = 16;
-/** Fewest candidates asked of an approximate scope's index per query vector (see approximateCandidates). */
-const APPROXIMATE_MIN_CANDIDATES = 64;
 /** Most memories the vector cache reads in one statement when it reads a scope (see scopeRuns). */
 const CACHE_RUN_ROWS = 4096;
 /** Most vector bytes one such statement reads. */
