@@ -268,6 +268,8 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
       ['a version the log no longer holds', () => writeFileSync(metaFile, JSON.stringify({ ...meta, version: -5 }))],
       ['a version the log never reached', () => writeFileSync(metaFile, JSON.stringify({ ...meta, version: Number(meta.version) + 1000 }))],
       ['not JSON', () => writeFileSync(metaFile, '{')],
+      // The same version number, but the log's row of it is another change (its last writes lost and made again).
+      ['a log rewritten since', () => writeFileSync(metaFile, JSON.stringify({ ...meta, fingerprint: '[1,2,"u9",null,null]' }))],
     ];
     const probe = Array.from({ length: DIMENSIONS }, (_, index) => (index % 2 === 0 ? 3 : -3));
     for (const [label, damage] of cases) {
@@ -334,7 +336,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const scope = { userId: 'u1' };
     const vectors = clusteredVectors(random, 1200, 8);
     await writer.upsert({ records: vectors.map((vector, index) => record(`m${index}`, vector, scope)) });
-    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall').mockReturnValue(0.98);
+    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall').mockReturnValue(0.9);
     const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
     await warm(approximate, scope);
     expect(measured).toHaveBeenCalledTimes(1);
@@ -365,8 +367,8 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     await warm(approximate, { userId: 'same' });
     expect(measured.mock.results.map((result) => result.value as number)).toEqual([expect.any(Number), expect.any(Number)]);
     const [clustered, identical] = measured.mock.results.map((result) => result.value as number);
-    expect(clustered).toBeGreaterThanOrEqual(0.99);
-    expect(identical).toBeLessThan(0.99);
+    expect(clustered).toBeGreaterThanOrEqual(0.97);
+    expect(identical).toBeLessThan(0.97);
   });
 
   it('checks its options', () => {

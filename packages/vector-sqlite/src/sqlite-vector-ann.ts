@@ -235,14 +235,17 @@ function normalise(vector: Float32Array): void {
 /** Fewest candidates a search asks of the index per query vector (the store asks max(this, 4 × topK + 16)). */
 export const APPROXIMATE_MIN_CANDIDATES = 64;
 /** Memories a build measures the index's recall on (see {@link AnnScope.measureRecall}). */
-const RECALL_PROBES = 24;
+const RECALL_PROBES = 32;
 /** Neighbours per probe whose presence among the candidates is counted: the recall@10 of a search. */
 const RECALL_DEPTH = 10;
 /**
  * Fewest of the probes' true neighbours an index must propose to serve searches: below it the scope
- * is held exact instead (the issue's bar for an approximate first pass: recall@10 ≥ 0.99).
+ * is held exact instead. A floor against data an index cannot serve (uniform random vectors: about
+ * 0.24 at 100k × 384), set under the issue's bar of 0.99 (which the bench checks on 100 queries:
+ * 1.000 on clustered vectors) because 320 neighbours measure recall only to about ±0.01: a floor at
+ * 0.99 turned a good index (0.9875 in one build, 1.000 in others) away on noise.
  */
-export const APPROXIMATE_MIN_RECALL = 0.99;
+export const APPROXIMATE_MIN_RECALL = 0.97;
 
 /** A probe of a build: a memory's key and unit vector, and its nearest other memories so far, best first. */
 interface Probe {
@@ -267,6 +270,8 @@ interface AnnFileMeta {
   readonly schemaVersion: number;
   /** The change-log version the index reflects. */
   readonly version: number;
+  /** The change-log row of that version (see the cache's logFingerprint): a log rewritten since has another. */
+  readonly fingerprint: string;
   readonly count: number;
   readonly bytes: number;
   /** SHA-1 of the index file: a file changed or cut short since is never read. */
@@ -295,7 +300,12 @@ export class AnnStorage {
    * The saved index of a scope and the version it reflects, or `undefined` (nothing saved, or a file
    * that does not match: then it is removed).
    */
-  load(column: ScopeColumn, value: string, dimensions: number, schemaVersion: number): { scope: AnnScope; version: number } | undefined {
+  load(
+    column: ScopeColumn,
+    value: string,
+    dimensions: number,
+    schemaVersion: number,
+  ): { scope: AnnScope; version: number; fingerprint: string } | undefined {
     const paths = this.paths(column, value);
     if (!existsSync(paths.meta)) return undefined;
     try {
@@ -309,10 +319,11 @@ export class AnnStorage {
         meta.connectivity === ANN_CONNECTIVITY &&
         meta.schemaVersion === schemaVersion &&
         Number.isSafeInteger(meta.version) &&
+        typeof meta.fingerprint === 'string' &&
         statSync(paths.index).size === meta.bytes &&
         fileSha1(paths.index) === meta.sha1;
       const scope = matches ? AnnScope.load(paths.index, column, value, dimensions, meta.count) : undefined;
-      if (scope !== undefined) return { scope, version: meta.version };
+      if (scope !== undefined) return { scope, version: meta.version, fingerprint: meta.fingerprint };
     } catch {
       // Unreadable or half-written: built again below.
     }
@@ -321,7 +332,7 @@ export class AnnStorage {
   }
 
   /** Writes a scope's index and the version it reflects, each to a temporary file renamed into place. */
-  save(scope: AnnScope, version: number, schemaVersion: number): void {
+  save(scope: AnnScope, version: number, schemaVersion: number, fingerprint: string): void {
     const paths = this.paths(scope.column, scope.value);
     mkdirSync(this.directory, { recursive: true });
     const suffix = `.${process.pid}.tmp`;
@@ -342,6 +353,7 @@ export class AnnStorage {
       connectivity: ANN_CONNECTIVITY,
       schemaVersion,
       version,
+      fingerprint,
       count: scope.count,
       bytes,
       sha1,

@@ -45,6 +45,8 @@ export interface VectorCacheSource {
   logBounds(): { readonly first: number; readonly last: number };
   /** The log rows after `version`, in version order. */
   changesSince(version: number): readonly CacheChange[];
+  /** The log row of `version`, if the log holds it. */
+  changeAt(version: number): CacheChange | undefined;
   /** The current rows of these memories (missing ones left out). */
   rowsBySeq(seqs: readonly number[]): readonly CacheSourceRow[];
   /** How many memories have `value` in `column`. */
@@ -464,19 +466,19 @@ export class SqliteVectorCache {
     }
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
-    if (entry instanceof AnnScope) this.saveScope(entry);
+    if (entry instanceof AnnScope) this.saveScope(source, entry);
     return entry;
   }
 
   /** Writes every approximate scope changed since it was saved (close). */
-  persist(): void {
-    for (const entry of this.entries.values()) if (entry instanceof AnnScope && entry.changed) this.saveScope(entry);
+  persist(source: VectorCacheSource): void {
+    for (const entry of this.entries.values()) if (entry instanceof AnnScope && entry.changed) this.saveScope(source, entry);
   }
 
-  private saveScope(entry: AnnScope): void {
+  private saveScope(source: VectorCacheSource, entry: AnnScope): void {
     if (this.storage === undefined || this.version === undefined || this.schemaVersion === undefined) return;
     try {
-      this.storage.save(entry, this.version, this.schemaVersion);
+      this.storage.save(entry, this.version, this.schemaVersion, logFingerprint(source.changeAt(this.version)));
     } catch {
       // No room or no permission next to the file: the index lives in memory only, as for `:memory:`.
     }
@@ -494,8 +496,15 @@ export class SqliteVectorCache {
     const saved = this.storage.load(column, value, dimensions, this.schemaVersion);
     if (saved === undefined) return undefined;
     const { first, last } = source.logBounds();
-    const { scope, version } = saved;
-    if (version > last || (version < first - 1 && first > 0) || last - version > MAX_APPLIED_CHANGES) {
+    const { scope, version, fingerprint } = saved;
+    // The log row of the saved version must be the one it was saved after: a file whose last
+    // transactions were lost (a power cut) and written again reuses those versions for other changes.
+    if (
+      version > last ||
+      (version < first - 1 && first > 0) ||
+      last - version > MAX_APPLIED_CHANGES ||
+      logFingerprint(source.changeAt(version)) !== fingerprint
+    ) {
       this.storage.remove(column, value);
       return undefined;
     }
@@ -619,6 +628,11 @@ export class SqliteVectorCache {
     this.bytes -= entry.bytes;
     entry.release();
   }
+}
+
+/** A change-log row as a string, to tell whether the log still holds the history a saved index followed. */
+function logFingerprint(change: CacheChange | undefined): string {
+  return change === undefined ? '' : JSON.stringify([change.version, change.seq, change.user_id, change.agent_id, change.run_id]);
 }
 
 /**

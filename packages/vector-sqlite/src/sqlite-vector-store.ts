@@ -573,8 +573,15 @@ export class SqliteVectorStore implements VectorStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.cache !== undefined && this.database.open) {
+      try {
+        // Approximate indexes changed since they were saved (see SqliteVectorCache.persist).
+        this.cache.persist(this.cacheSource);
+      } catch {
+        // The file cannot be read any more: nothing is saved, and the next open builds the index.
+      }
+    }
     this.statements.clear();
-    this.cache?.persist();
     this.cache?.clear();
     this.keywordIndex?.clear();
     if (this.ownsDatabase) {
@@ -758,6 +765,7 @@ export class SqliteVectorStore implements VectorStore {
       hasChangeLog: () => (this.statement(this.sql.changeLogParts).pluck().get() as number) === CHANGE_LOG_PARTS,
       logBounds: () => this.statement(this.sql.logBounds).get() as { first: number; last: number },
       changesSince: (version) => this.statement(this.sql.changesSince).all(version) as CacheChange[],
+      changeAt: (version) => this.statement(this.sql.changeAt).get(version) as CacheChange | undefined,
       rowsBySeq: (seqs) => this.statement(this.sql.cacheRowsBySeq).all(JSON.stringify(seqs)) as CacheSourceRow[],
       countScope: (column, value) => this.statement(this.sql.cacheCount(column)).pluck().get(value) as number,
       scopeRuns: (column, value, dimensions) => this.scopeRuns(column, value, dimensions),
@@ -1247,6 +1255,7 @@ function buildStatements(table: string) {
     schemaVersion: 'PRAGMA schema_version',
     logBounds: `SELECT coalesce((SELECT min(version) FROM ${changes}), 0) AS first, coalesce((SELECT max(version) FROM ${changes}), 0) AS last`,
     changesSince: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version > ? ORDER BY version`,
+    changeAt: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version = ?`,
     cacheRowsBySeq: `SELECT ${cacheColumns} FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     cacheCount: (column: string) => `SELECT count(*) FROM ${t} INDEXED BY "${table}_${column}_occurred" WHERE ${column} = ?`,
     // The next `?` memories of a scope in id order after `?` (see scopeRuns), through the scope's
