@@ -21,6 +21,9 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '300' },
     stores: { type: 'string' },
     'min-scope': { type: 'string' },
+    // Only reopen a file an earlier run filled and indexed: open → 1st query with the saved index, then
+    // the queries through it alone, and this process's peak RSS (no exact cache beside the index).
+    'reopen-only': { type: 'boolean', default: false },
   },
 });
 const size = Number(args.size);
@@ -33,6 +36,37 @@ mkdirSync(args.stores, { recursive: true });
 const path = join(args.stores, `approximate-${size}x${dimensions}-${distribution}.db`);
 const done = `${path}.filled`;
 const synthetic = new SyntheticMemories(dimensions, 1, 11, undefined, distribution);
+if (args['reopen-only']) {
+  if (!existsSync(done) || !existsSync(`${path}.ann`)) throw new Error(`--reopen-only: run once without it first (${path})`);
+  // Fresh draws of the same distribution (same topics), without replaying the fill's draws: nothing but the store in memory.
+  const asked = Array.from({ length: queries }, () => synthetic.vector());
+  const minScope = args['min-scope'] === undefined ? {} : { approximateMinScope: Number(args['min-scope']) };
+  const rssBefore = process.memoryUsage().rss;
+  const opening = performance.now();
+  const store = new SqliteVectorStore({ path, approximate: true, ...minScope });
+  await store.ensureCollection({ dimensions });
+  await store.query({ scope: { userId: 'user-0' }, vector: asked[0]!, topK: 10 });
+  const openMs = performance.now() - opening;
+  const times: number[] = [];
+  for (let q = 0; q < queries; q++) {
+    const begin = performance.now();
+    await store.query({ scope: { userId: 'user-0' }, vector: asked[q]!, topK: 10 });
+    times.push(performance.now() - begin);
+  }
+  await store.close();
+  const summary = summarize(times);
+  console.log(
+    JSON.stringify({
+      size,
+      vectors: distribution,
+      openToFirstQueryMs: Math.round(openMs),
+      approximateQuery: `${summary.median.toFixed(2)} / ${summary.p95.toFixed(2)}`,
+      rssBeforeMiB: Math.round(rssBefore / 2 ** 20),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
+  process.exit(0);
+}
 const scope = { userId: 'user-0' };
 let fillSeconds: number | undefined;
 if (!existsSync(done)) {
