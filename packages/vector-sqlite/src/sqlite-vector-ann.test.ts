@@ -374,6 +374,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
   it('checks its options', () => {
     for (const [options, field] of [
       [{ approximate: 'yes' }, 'options.approximate'],
+      [{ approximate: true, vectorCache: false }, 'options.approximate'],
       [{ approximateMinScope: 0 }, 'options.approximateMinScope'],
       [{ approximateMinScope: 2.5 }, 'options.approximateMinScope'],
       [{ approximateMinScope: '50000' }, 'options.approximateMinScope'],

@@ -1496,6 +1496,13 @@ function validateApproximateOptions(options: SqliteVectorStoreOptions): number |
       'Pass approximate: true to search large scopes through an approximate index, or leave it out for exact search.',
     );
   }
+  if (approximate === true && options.vectorCache === false) {
+    throw new InvalidInputError(
+      'options.approximate',
+      'approximate search lives in the vector cache, which vectorCache: false turns off',
+      'Leave vectorCache out (or true) to search approximately, or leave approximate out.',
+    );
+  }
   if (
     approximateMinScope !== undefined &&
     (typeof approximateMinScope !== 'number' || !Number.isSafeInteger(approximateMinScope) || approximateMinScope < 1)
