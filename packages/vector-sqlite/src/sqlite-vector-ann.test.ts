@@ -352,23 +352,45 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     expect(candidates).not.toHaveBeenCalled();
   });
 
-  it('measures its recall at build time: high on clustered vectors, low where every vector is the same', async () => {
+  it('turns a poor index away part way through a large build', async () => {
+    const random = seededRandom(31);
+    const { approximate, exact, writer } = await openStores(join(directory, 'early.db'));
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 20_000, 20);
+    for (let start = 0; start < vectors.length; start += 5000) {
+      await writer.upsert({
+        records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
+      });
+    }
+    const appended = vi.spyOn(AnnScope.prototype, 'appendRun');
+    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall').mockReturnValue(0.5);
+    await warm(approximate, scope);
+    // Runs of 4,096: the check after the 4th (16,384 memories) turns the index away before the 5th.
+    expect(appended).toHaveBeenCalledTimes(4);
+    expect(measured).toHaveBeenCalledTimes(1);
+    const request = { scope, vector: vectors[7]!, topK: 10 };
+    expect(await approximate.query(request)).toEqual(await exact.query(request));
+  });
+
+  it("measures an index's recall against the exact neighbours it tracked while building", () => {
     const random = seededRandom(30);
-    const path = join(directory, 'measured.db');
-    const { approximate, writer } = await openStores(path);
-    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall');
-    await writer.upsert({
-      records: clusteredVectors(random, 1000, 10).map((vector, index) => record(`c${index}`, vector, { userId: 'clustered' })),
-    });
-    const same = clusteredVectors(random, 1, 1)[0]!;
-    // Every vector the same: any 10 are "the" nearest, and the index proposes others; held exact.
-    await writer.upsert({ records: Array.from({ length: 1000 }, (_, index) => record(`s${index}`, same, { userId: 'same' })) });
-    await warm(approximate, { userId: 'clustered' });
-    await warm(approximate, { userId: 'same' });
-    expect(measured.mock.results.map((result) => result.value as number)).toEqual([expect.any(Number), expect.any(Number)]);
-    const [clustered, identical] = measured.mock.results.map((result) => result.value as number);
-    expect(clustered).toBeGreaterThanOrEqual(0.97);
-    expect(identical).toBeLessThan(0.97);
+    const vectors = clusteredVectors(random, 3000, 12);
+    const build = () => {
+      const scope = new AnnScope('user_id', 'u1', DIMENSIONS);
+      for (let start = 0; start < vectors.length; start += 1000) {
+        const rows = vectors.slice(start, start + 1000).map((_, index) => [start + index + 1, '00', null, null] as const);
+        const bytes = Buffer.from(Float32Array.from(vectors.slice(start, start + 1000).flat()).buffer);
+        scope.appendRun({ rows, vectors: bytes });
+      }
+      return scope;
+    };
+    expect(build().measureRecall(64)).toBeGreaterThanOrEqual(0.97);
+    // One candidate per probe is the probe itself, never one of its 10 other nearest: recall 0.
+    expect(build().measureRecall(1)).toBe(0);
+    // Measured once: the probes are dropped.
+    const scope = build();
+    scope.measureRecall(64);
+    expect(scope.measureRecall(1)).toBe(1);
   });
 
   it('checks its options', () => {

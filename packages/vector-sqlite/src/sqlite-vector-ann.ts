@@ -138,11 +138,12 @@ export class AnnScope {
   /**
    * After a build: the share of the probes' exact {@link RECALL_DEPTH} nearest memories that are
    * among the index's `candidates` nearest to each probe, as a search would ask it (1 when the scope
-   * has too few memories to tell). The probes are dropped.
+   * has too few memories to tell). Also valid part way through a build (the probes' neighbours among
+   * the memories indexed so far); `final` drops the probes.
    */
-  measureRecall(candidates: number): number {
+  measureRecall(candidates: number, final = true): number {
     const probes = this.probes ?? [];
-    this.probes = undefined;
+    if (final) this.probes = undefined;
     let wanted = 0;
     let found = 0;
     for (const probe of probes) {
@@ -234,6 +235,11 @@ function normalise(vector: Float32Array): void {
 
 /** Fewest candidates a search asks of the index per query vector (the store asks max(this, 4 × topK + 16)). */
 export const APPROXIMATE_MIN_CANDIDATES = 64;
+/**
+ * Memories a build indexes before it measures recall a first time: a scope whose vectors an index
+ * cannot serve is then turned away after a fraction of a full build (which blocks the event loop).
+ */
+export const EARLY_RECALL_ROWS = 16_384;
 /** Memories a build measures the index's recall on (see {@link AnnScope.measureRecall}). */
 const RECALL_PROBES = 32;
 /** Neighbours per probe whose presence among the candidates is counted: the recall@10 of a search. */

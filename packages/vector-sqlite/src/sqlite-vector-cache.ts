@@ -1,5 +1,12 @@
 import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/core/adapter';
-import { ANN_ROW_OVERHEAD_BYTES, APPROXIMATE_MIN_CANDIDATES, APPROXIMATE_MIN_RECALL, AnnScope, type AnnStorage } from './sqlite-vector-ann';
+import {
+  ANN_ROW_OVERHEAD_BYTES,
+  APPROXIMATE_MIN_CANDIDATES,
+  APPROXIMATE_MIN_RECALL,
+  AnnScope,
+  type AnnStorage,
+  EARLY_RECALL_ROWS,
+} from './sqlite-vector-ann';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -448,15 +455,27 @@ export class SqliteVectorCache {
     const entry = approximate
       ? new AnnScope(column, value, dimensions)
       : new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
+    let poor = false;
     try {
-      for (const run of source.scopeRuns(column, value, dimensions)) entry.appendRun(run);
+      let checked = false;
+      for (const run of source.scopeRuns(column, value, dimensions)) {
+        entry.appendRun(run);
+        if (entry instanceof AnnScope && !checked && entry.count >= EARLY_RECALL_ROWS && entry.count < rows) {
+          // Part way: an index already missing neighbours among these memories will not serve the whole scope.
+          checked = true;
+          if (entry.measureRecall(APPROXIMATE_MIN_CANDIDATES, false) < APPROXIMATE_MIN_RECALL) {
+            poor = true;
+            break;
+          }
+        }
+      }
     } catch (error) {
       entry.release();
       if (!(error instanceof ArenaFullError)) throw error;
       this.oversized.add(key);
       return undefined;
     }
-    if (entry instanceof AnnScope && entry.measureRecall(APPROXIMATE_MIN_CANDIDATES) < APPROXIMATE_MIN_RECALL) {
+    if (entry instanceof AnnScope && (poor || entry.measureRecall(APPROXIMATE_MIN_CANDIDATES) < APPROXIMATE_MIN_RECALL)) {
       // The index misses too many true neighbours on this scope's vectors (near-uniform ones, which have
       // no neighbourhoods to follow): hold the scope exact instead, read again from its rows.
       entry.release();
