@@ -155,6 +155,8 @@ overrides:
 ${overrides}
 allowBuilds:
   better-sqlite3: true
+  # @mem/vector-sqlite: usearch (approximate search) ships prebuilt binaries; its script only rebuilds when none fits
+  usearch: false
   # @mem/embedder-transformers: onnxruntime-node's script downloads CUDA providers; the CPU runtime is in the package
   onnxruntime-node: false
   protobufjs: false
