@@ -1,5 +1,5 @@
 import { ftsTerms, learnCharacters, type CharacterProbe } from './sqlite-fts-tokenizer';
-import type { CacheChange, CachedColumns, CachedRowTest, ScopeColumn } from './sqlite-vector-cache';
+import { memoryTypeOf, TopHeap, type CacheChange, type CachedColumns, type CachedRowTest, type ScopeColumn } from './sqlite-vector-cache';
 
 const SCOPE_COLUMN_NAMES: readonly ScopeColumn[] = ['user_id', 'agent_id', 'run_id'];
 
@@ -581,7 +581,7 @@ function textSize(sz: Buffer | null): number {
 }
 
 /** The unsigned SQLite varints in `bytes`, one after another. */
-function varints(bytes: Buffer): number[] {
+export function varints(bytes: Buffer): number[] {
   const values: number[] = [];
   let index = 0;
   while (index < bytes.length) {
@@ -603,71 +603,4 @@ function varints(bytes: Buffer): number[] {
 /** The row's token count over all columns (FTS5's xColumnSize(-1)): the sum of the varints of its size record. */
 function rowSize(sz: Buffer | null): number {
   return sz === null ? 0 : varints(sz).reduce((sum, value) => sum + value, 0);
-}
-
-function memoryTypeOf(value: string | Buffer | null): string | readonly string[] | null {
-  if (value === null || typeof value === 'string') return value;
-  const parsed = JSON.parse(value.toString('utf8')) as unknown;
-  return Array.isArray(parsed) ? parsed.filter((element): element is string => typeof element === 'string') : null;
-}
-
-/** The best `capacity` (score, slot) pairs: worst at the root; at equal scores the larger id is worse. */
-class TopHeap {
-  private readonly scores: Float64Array;
-  private readonly slots: Int32Array;
-  private size = 0;
-
-  constructor(
-    private readonly capacity: number,
-    private readonly ids: readonly string[],
-  ) {
-    this.scores = new Float64Array(capacity);
-    this.slots = new Int32Array(capacity);
-  }
-
-  admits(score: number, slot: number): boolean {
-    if (this.size < this.capacity) return true;
-    if (this.capacity === 0) return false;
-    return this.worse(0, score, slot);
-  }
-
-  push(score: number, slot: number): void {
-    if (this.size < this.capacity) {
-      let index = this.size++;
-      while (index > 0) {
-        const parent = (index - 1) >> 1;
-        if (this.worse(parent, score, slot)) break;
-        this.scores[index] = this.scores[parent]!;
-        this.slots[index] = this.slots[parent]!;
-        index = parent;
-      }
-      this.scores[index] = score;
-      this.slots[index] = slot;
-      return;
-    }
-    let index = 0;
-    for (;;) {
-      const left = index * 2 + 1;
-      if (left >= this.size) break;
-      const right = left + 1;
-      let child = left;
-      if (right < this.size && this.worse(right, this.scores[left]!, this.slots[left]!)) child = right;
-      if (!this.worse(child, score, slot)) break;
-      this.scores[index] = this.scores[child]!;
-      this.slots[index] = this.slots[child]!;
-      index = child;
-    }
-    this.scores[index] = score;
-    this.slots[index] = slot;
-  }
-
-  sorted(): { score: number; slot: number }[] {
-    const pairs = Array.from({ length: this.size }, (_, index) => ({ score: this.scores[index]!, slot: this.slots[index]! }));
-    return pairs.sort((a, b) => b.score - a.score || (this.ids[a.slot]! < this.ids[b.slot]! ? -1 : 1));
-  }
-
-  private worse(index: number, score: number, slot: number): boolean {
-    const held = this.scores[index]!;
-    return held < score || (held === score && this.ids[this.slots[index]!]! > this.ids[slot]!);
-  }
 }

@@ -757,7 +757,7 @@ function orderKey(idOrder: Buffer): string {
   return idOrder.toString('latin1');
 }
 
-function memoryTypeOf(value: string | Buffer | readonly unknown[] | null): string | readonly string[] | null {
+export function memoryTypeOf(value: string | Buffer | readonly unknown[] | null): string | readonly string[] | null {
   if (value === null || typeof value === 'string') return value;
   // An array's JSON (see metadataMirrors): only its strings can equal a filter's strings.
   const parsed = Buffer.isBuffer(value) ? (JSON.parse(value.toString('utf8')) as unknown) : value;
@@ -769,7 +769,7 @@ function memoryTypeOf(value: string | Buffer | readonly unknown[] | null): strin
  * lower score is worse, and at equal scores the larger id (so ties keep the smaller ids, as the
  * store's order by (rank, id_order) does).
  */
-class TopHeap {
+export class TopHeap {
   private readonly scores: Float64Array;
   private readonly slots: Int32Array;
   private size = 0;

@@ -32,7 +32,7 @@ import {
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { keywordQueryWords, toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
 import { ftsTerms, learnCharacters, type CharacterClass } from './sqlite-fts-tokenizer';
-import { inverseFrequencies, SqliteKeywordIndex, type KeywordIndexSource, type KeywordSourceRow } from './sqlite-keyword-index';
+import { inverseFrequencies, SqliteKeywordIndex, varints, type KeywordIndexSource, type KeywordSourceRow } from './sqlite-keyword-index';
 import { idOrderKey } from './sqlite-id-order';
 import {
   SqliteVectorCache,
@@ -1448,21 +1448,7 @@ function validateKeywordIndexOptions(options: SqliteVectorStoreOptions): number 
 
 /** The row count and the token count over all columns of FTS5's averages record: varints, the row count first, then one per column. */
 function averagesOf(block: Buffer): { rows: number; tokens: number } {
-  const values: number[] = [];
-  let index = 0;
-  while (index < block.length) {
-    let value = 0;
-    for (let byteIndex = 0; byteIndex < 9 && index < block.length; byteIndex++) {
-      const byte = block[index++]!;
-      if (byteIndex === 8) {
-        value = value * 256 + byte;
-        break;
-      }
-      value = value * 128 + (byte & 0x7f);
-      if ((byte & 0x80) === 0) break;
-    }
-    values.push(value);
-  }
+  const values = varints(block);
   const [rows = 0, ...columns] = values;
   return { rows, tokens: columns.reduce((sum, count) => sum + count, 0) };
 }
