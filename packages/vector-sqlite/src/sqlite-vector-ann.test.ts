@@ -68,6 +68,8 @@ async function warm(store: SqliteVectorStore, scope: Scope): Promise<void> {
 }
 
 const ids = (matches: VectorMatch[]): string[] => matches.map((match) => match.record.id);
+/** How many of `got` are in `truth`. */
+const shared = (got: readonly string[], truth: readonly string[]): number => got.filter((id) => truth.includes(id)).length;
 
 // Building an index of a few thousand vectors takes a second or two on a loaded 2-core machine.
 describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
@@ -306,7 +308,8 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     // The grown scope leaves the cache (answered in SQLite), is seen again, then read into an index.
     for (let round = 0; round < 3; round++) await approximate.query(request);
     expect(candidates).toHaveBeenCalled();
-    expect(ids(await approximate.query(request))).toEqual(ids(await exact.query(request)));
+    // An approximate answer (the int8 index may leave out a near-tie of a tight cluster): 9 of the 10 at least.
+    expect(shared(ids(await approximate.query(request)), ids(await exact.query(request)))).toBeGreaterThanOrEqual(9);
   });
 
   it('never answers from an index saved before the collection was dropped and made again', async () => {
@@ -322,12 +325,16 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const vectors = clusteredVectors(random, 600, 6);
     await writer.upsert({ records: vectors.map((vector, index) => record(`new${index}`, vector, scope)) });
     const reopened = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
+    // An index of the old rows would propose their seqs, which now name other memories: few true neighbours.
+    let found = 0;
     for (let query = 0; query < 5; query++) {
       const request = { scope, vector: vectors[query * 50]!, topK: 10 };
       const got = ids(await reopened.query(request));
       expect(got.every((id) => id.startsWith('new'))).toBe(true);
-      expect(got).toEqual(ids(await exact.query(request)));
+      found += shared(got, ids(await exact.query(request)));
     }
+    // Approximate answers: 45 of the 50 exact neighbours at least (the int8 index may leave out near-ties).
+    expect(found).toBeGreaterThanOrEqual(45);
   });
 
   it('holds a scope exact when its index misses the recall bar at build time', async () => {
@@ -385,8 +392,9 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
       return scope;
     };
     expect(build().measureRecall(64)).toBeGreaterThanOrEqual(0.97);
-    // One candidate per probe is the probe itself, never one of its 10 other nearest: recall 0.
-    expect(build().measureRecall(1)).toBe(0);
+    // One candidate per probe is the probe itself, not one of its 10 other nearest: recall about 0 (int8
+    // quantisation can put a near-duplicate before the probe now and then: 1 of 320 neighbours was seen).
+    expect(build().measureRecall(1)).toBeLessThan(0.02);
     // Measured once: the probes are dropped.
     const scope = build();
     scope.measureRecall(64);
