@@ -215,7 +215,7 @@ describe('the scope keyword index', () => {
     await writer.ensureCollection({ dimensions: 2 });
     const raw = track(new Database(path));
     raw.exec('DROP TABLE "memories_changes"');
-    for (const name of ['insert', 'update', 'delete', 'vector_insert', 'vector_update', 'vector_delete']) {
+    for (const name of ['insert', 'update', 'delete', 'dates', 'vector_insert', 'vector_update', 'vector_delete']) {
       raw.exec(`DROP TRIGGER "memories_changes_${name}"`);
     }
     const reader = track(new SqliteVectorStore({ path, readOnly: true }));

@@ -160,6 +160,63 @@ describe('the scope vector cache', () => {
     await compareAll(cached, plain, random, dimensions, 'after another connection reset the collection');
   });
 
+  it("lists conversations from a held scope as SQLite does (core's neighbour read), through writes and date changes of another connection", async () => {
+    const random = seededRandom(4242);
+    const path = join(directory, 'mem.db');
+    const statements: string[] = [];
+    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
+    database.pragma('journal_mode = WAL');
+    const cached = new SqliteVectorStore({ database });
+    const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
+    const other = track(new SqliteVectorStore({ path, vectorCache: false }));
+    const raw = track(new Database(path));
+    const dimensions = 4;
+    await cached.ensureCollection({ dimensions });
+    const pool = Array.from({ length: 3 }, () => Array.from({ length: dimensions }, () => random() * 2 - 1));
+    const ids = Array.from({ length: 300 }, (_, index) => `m${String(index).padStart(4, '0')}${index % 17 === 0 ? '\u{1F600}' : ''}`);
+    await other.upsert({ records: ids.map((id) => randomRecord(random, id, dimensions, pool)) });
+    const vector = Array.from({ length: dimensions }, () => 1);
+    // Two searches of each scope: the second holds it.
+    for (const scope of SCOPES) for (let round = 0; round < 2; round++) await cached.query({ scope, vector, topK: 1 });
+    const conversation = (times: number[]): Filter => ({ op: 'in', field: 'occurredAt', values: times });
+    const filters: Filter[] = [
+      conversation([1, 3]),
+      { op: 'eq', field: 'occurredAt', value: 2 },
+      { op: 'and', filters: [notExpired, notProcedural, conversation([0, 4, 5])] },
+      { op: 'and', filters: [conversation([2]), notExpired] },
+      // Listed in SQLite: a metadata key the cache does not hold.
+      { op: 'and', filters: [conversation([1]), { op: 'eq', field: 'category', value: 'food' }] },
+    ];
+    const compare = async (label: string) => {
+      for (const scope of SCOPES) {
+        for (const filter of filters) {
+          for (const limit of [0, 1, 7, 400]) {
+            const request = { scope, filter, limit };
+            expect(await cached.listKeys(request), `${label} ${JSON.stringify(request)}`).toEqual(await plain.listKeys(request));
+          }
+        }
+      }
+    };
+    statements.length = 0;
+    await compare('held');
+    // Every scope is held: the cached store listed in SQLite only with the category filter.
+    const listings = statements.filter((sql) => sql.includes('m.id, m.created_at, m.occurred_at'));
+    expect(listings).toHaveLength(SCOPES.length * 4);
+    expect(listings.every((sql) => sql.includes('category'))).toBe(true);
+    // Another connection moves memories to other conversations: through upserts, and through SQL that writes no vector.
+    const moved = ids
+      .filter(() => random() < 0.2)
+      .map((id) => ({ ...randomRecord(random, id, dimensions, pool), occurredAt: new Date(Math.floor(random() * 6)) }));
+    await other.upsert({ records: moved });
+    await compare('after upserts of another connection');
+    const update = raw.prepare('UPDATE memories SET occurred_at = ?, created_at = ? WHERE id = ?');
+    for (const id of ids.filter(() => random() < 0.2)) update.run(Math.floor(random() * 6), Math.floor(random() * 3), id);
+    await compare('after dates changed in SQL');
+    await other.delete({ scope: { userId: 'u1' }, ids: ids.slice(0, 50) });
+    await compare('after deletes');
+    await cached.close();
+  });
+
   it('answers from the cache for core filters and leaves other filters to SQLite', () => {
     expect(CACHED_FILTERS).toHaveLength(6);
     expect(compileCacheFilter({ op: 'eq', field: 'category', value: 'food' })).toBeUndefined();
@@ -238,7 +295,7 @@ describe('the scope vector cache', () => {
     await writer.ensureCollection({ dimensions: 2 });
     const raw = track(new Database(path));
     raw.exec('DROP TABLE "memories_changes"');
-    for (const name of ['insert', 'update', 'delete', 'vector_insert', 'vector_update', 'vector_delete']) {
+    for (const name of ['insert', 'update', 'delete', 'dates', 'vector_insert', 'vector_update', 'vector_delete']) {
       raw.exec(`DROP TRIGGER "memories_changes_${name}"`);
     }
     const reader = track(new SqliteVectorStore({ path, readOnly: true }));

@@ -28,6 +28,8 @@ export interface CacheSourceRow {
   readonly expires_at: number | null;
   readonly memory_type: string | Buffer | null;
   readonly embedding: Buffer;
+  readonly occurred_at: number;
+  readonly created_at: number;
 }
 
 /** One row of the change log: a memory (seq) changed, and a scope it had before or after the change. */
@@ -48,6 +50,11 @@ export interface VectorCacheSource {
   schemaVersion(): number;
   /** Whether the change log and all its triggers are in the file (a file of an older version may lack them). */
   hasChangeLog(): boolean;
+  /**
+   * Whether the change log also records changed dates (occurredAt, createdAt) of a memory whose vector
+   * row was not written: a trigger added after the others, which a file opened read-only may lack.
+   */
+  hasDatesLog(): boolean;
   /** The lowest and highest version in the change log (both 0 when it is empty). */
   logBounds(): { readonly first: number; readonly last: number };
   /** The log rows after `version`, in version order. */
@@ -65,6 +72,8 @@ export interface VectorCacheSource {
   scopeRuns(column: ScopeColumn, value: string, dimensions: number): Iterable<ScopeRun>;
   /** The scope columns of every memory with `value` in `column` (read when a query sets more than that id). */
   scopeValues(column: ScopeColumn, value: string): readonly (readonly [number, string | null, string | null, string | null])[];
+  /** [seq, occurred_at, created_at] of every memory with `value` in `column` (read for the first conversation listing). */
+  scopeDates(column: ScopeColumn, value: string): readonly (readonly [number, number, number])[];
 }
 
 /**
@@ -86,6 +95,13 @@ export interface CachedColumns {
 
 /** A row test on the cached columns (see {@link compileCacheFilter}). */
 export type CachedRowTest = (entry: CachedColumns, slot: number) => boolean;
+
+/** A memory of a cached scope as `listKeys` gives it: its id, and its dates in ms. */
+export interface CachedKey {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly occurredAt: number;
+}
 
 /** A scored memory of a cached scope: its seq, for reading the record, and its cosine similarity. */
 export interface CachedMatch {
@@ -134,6 +150,9 @@ export class ScopeVectors {
   readonly expires: number[] = [];
   /** `memory_type`: the string, the text elements of the array, or null. */
   readonly types: (string | readonly string[] | null)[] = [];
+  /** `occurred_at` and `created_at` in ms: NaN for memories read by scope runs until {@link loadDates}. */
+  readonly occurred: number[] = [];
+  readonly created: number[] = [];
   readonly stride: number;
   /** Byte offset of each chunk in the arena, and its size in rows. */
   private readonly chunkOffsets: number[] = [];
@@ -143,6 +162,8 @@ export class ScopeVectors {
   private readonly interned = new Map<string, string>();
   /** Whether `scopeValues` holds the scope columns other than `column` (read on demand, see {@link loadScopeValues}). */
   private scopeValuesLoaded = false;
+  /** Whether `occurred` and `created` hold every memory's dates (read on demand, see {@link loadDates}). */
+  private datesLoaded = false;
 
   constructor(
     readonly column: ScopeColumn,
@@ -176,6 +197,8 @@ export class ScopeVectors {
     for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.intern(row[column]);
     this.expires[slot] = row.expires_at ?? Number.NaN;
     this.types[slot] = memoryTypeOf(row.memory_type);
+    this.occurred[slot] = row.occurred_at;
+    this.created[slot] = row.created_at;
     this.arena.writeUnitVector(row.embedding, this.floatIndex(slot) * 4, this.dimensions, this.stride);
   }
 
@@ -207,6 +230,8 @@ export class ScopeVectors {
     this.scopeValues[this.column][slot] = this.value;
     this.expires[slot] = expiresAt ?? Number.NaN;
     this.types[slot] = memoryTypeOf(memoryType);
+    this.occurred[slot] = Number.NaN;
+    this.created[slot] = Number.NaN;
     this.arena.writeUnitVector(embedding, this.floatIndex(slot) * 4, this.dimensions, this.stride);
   }
 
@@ -223,6 +248,49 @@ export class ScopeVectors {
     this.scopeValuesLoaded = true;
   }
 
+  /** Reads the dates of every memory held, once, for the first {@link conversationKeys} (the runs read no memory row). */
+  loadDates(source: VectorCacheSource): void {
+    if (this.datesLoaded) return;
+    for (const [seq, occurredAt, createdAt] of source.scopeDates(this.column, this.value)) {
+      const slot = this.slots.get(seq);
+      if (slot === undefined) continue;
+      this.occurred[slot] = occurredAt;
+      this.created[slot] = createdAt;
+    }
+    this.datesLoaded = true;
+  }
+
+  /**
+   * The first `limit` memories (in id order) whose occurredAt is one of `times` and that pass `test`:
+   * what `listKeys` answers for core's neighbour read (the conversations of a search's best
+   * candidates), without a query. Call {@link loadDates} first.
+   */
+  conversationKeys(times: ReadonlySet<number>, test: CachedRowTest, limit: number): CachedKey[] {
+    const slots: number[] = [];
+    const occurred = this.occurred;
+    // A search asks for a handful of conversations: comparing with each beats hashing every memory's date.
+    const wanted = Float64Array.from(times);
+    const few = wanted.length <= 16;
+    for (let slot = 0; slot < this.count; slot++) {
+      const time = occurred[slot]!;
+      let hit = false;
+      if (few) {
+        for (let index = 0; index < wanted.length; index++) {
+          if (wanted[index] === time) {
+            hit = true;
+            break;
+          }
+        }
+      } else hit = times.has(time);
+      if (hit && test(this, slot)) slots.push(slot);
+    }
+    const ids = this.ids;
+    slots.sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+    return slots
+      .slice(0, limit)
+      .map((slot) => ({ id: idOfOrderKey(ids[slot]!), createdAt: this.created[slot]!, occurredAt: occurred[slot]! }));
+  }
+
   /** Removes a memory if held: the last row moves into its slot. */
   remove(seq: number): void {
     const slot = this.slots.get(seq);
@@ -236,6 +304,8 @@ export class ScopeVectors {
       for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column][slot] = this.scopeValues[column][last]!;
       this.expires[slot] = this.expires[last]!;
       this.types[slot] = this.types[last]!;
+      this.occurred[slot] = this.occurred[last]!;
+      this.created[slot] = this.created[last]!;
       const from = this.floatIndex(last);
       this.arena.floats.copyWithin(this.floatIndex(slot), from, from + this.stride);
       this.slots.set(lastSeq, slot);
@@ -245,6 +315,8 @@ export class ScopeVectors {
     for (const [, column] of SCOPE_COLUMNS) this.scopeValues[column].length = last;
     this.expires.length = last;
     this.types.length = last;
+    this.occurred.length = last;
+    this.created.length = last;
     this.count = last;
   }
 
@@ -374,6 +446,8 @@ export class SqliteVectorCache {
   private version: number | undefined;
   private schemaVersion: number | undefined;
   private usable = false;
+  /** Whether the log records date changes too, so held dates can be trusted (see {@link held}). */
+  private datesLogged = false;
   private bytes = 0;
   private readonly blocks: Blocks = { held: new Map() };
 
@@ -489,6 +563,18 @@ export class SqliteVectorCache {
     return entry;
   }
 
+  /**
+   * The exact scope of `value` in `column` when it is held, up to date with the caller's snapshot;
+   * `undefined` otherwise, and when the file's log does not record date changes (its dates could go
+   * stale). Unlike {@link scope}, it never reads a scope in (nor counts a search of it).
+   */
+  held(source: VectorCacheSource, column: ScopeColumn, value: string): ScopeVectors | undefined {
+    this.synchronise(source);
+    if (!this.usable || !this.datesLogged) return undefined;
+    const entry = this.entries.get(`${column}\u0000${value}`);
+    return entry instanceof ScopeVectors ? entry : undefined;
+  }
+
   /** Writes every approximate scope changed since it was saved (close). */
   persist(source: VectorCacheSource): void {
     for (const entry of this.entries.values()) if (entry instanceof AnnScope && entry.changed) this.saveScope(source, entry);
@@ -571,6 +657,7 @@ export class SqliteVectorCache {
       this.clear();
       this.schemaVersion = schemaVersion;
       this.usable = source.hasChangeLog();
+      this.datesLogged = this.usable && source.hasDatesLog();
     }
     if (!this.usable) return;
     const { first, last } = source.logBounds();
@@ -755,6 +842,11 @@ function writeUnitVector(blob: Buffer, target: Float32Array, offset: number, dim
  */
 function orderKey(idOrder: Buffer): string {
   return idOrder.toString('latin1');
+}
+
+/** The id an {@link orderKey} was made from (id_order is the id's UTF-16 code units, big-endian). */
+function idOfOrderKey(key: string): string {
+  return Buffer.from(key, 'latin1').swap16().toString('utf16le');
 }
 
 export function memoryTypeOf(value: string | Buffer | readonly unknown[] | null): string | readonly string[] | null {

@@ -481,6 +481,7 @@ describe('keyword search', () => {
       [
         'memories_agent_id',
         'memories_agent_id_occurred',
+        'memories_changes_dates',
         'memories_changes_delete',
         'memories_changes_insert',
         'memories_changes_prune',

@@ -108,7 +108,7 @@ const CACHE_RUN_BYTES = 16 * 1024 * 1024;
 const MAX_REMEMBERED_WORDS = 100_000;
 /** Characters probed per round through the temporary FTS5 table (see probeCharacters). */
 const PROBE_BATCH = 256;
-/** The change log's table and its seven triggers (see the `changeLog` statements). */
+/** The change log's table and its seven triggers (see the `changeLog` statements; the dates trigger is counted apart). */
 const CHANGE_LOG_PARTS = 8;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
 const MAX_QUERY_VECTORS = 10_000;
@@ -477,6 +477,8 @@ export class SqliteVectorStore implements VectorStore {
         throw new InvalidInputError('limit', 'expected a non-negative integer', 'Pass e.g. limit: 100.');
       }
       const where = this.whereClause(scope, request.filter);
+      const cached = this.cachedKeys(scope, request.filter, limit);
+      if (cached !== undefined) return cached;
       const rows = this.statement(this.sql.listKeys(where.sql, conversationColumn(scope, request.filter))).all(...where.params, limit) as {
         id: string;
         created_at: number;
@@ -732,6 +734,35 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
+   * The answer of `listKeys` for a conversation listing (core's neighbour read: occurredAt one of a
+   * few values, and core's own filters) from the scope's held vectors, or `undefined` when the cache
+   * cannot give it (turned off, inside the caller's own transaction, another filter, the scope not
+   * held exactly): the caller then asks SQLite. The same keys, in the same id order, from one read
+   * transaction; the dates are read once per held scope and kept in step through the change log.
+   */
+  private cachedKeys(scope: Scope, filter: Filter | undefined, limit: number): MemoryKey[] | undefined {
+    const cache = this.cache;
+    if (cache === undefined || this.database.inTransaction) return undefined;
+    const conversation = conversationFilter(filter);
+    if (conversation === undefined) return undefined;
+    const filterTest = compileCacheFilter(conversation.rest);
+    if (filterTest === undefined) return undefined;
+    const column = scopeColumn(scope) as ScopeColumn;
+    const value = scope[SCOPE_COLUMNS.find(([, name]) => name === column)![0]]!;
+    const rest = scopeRestTest(scope, column);
+    const test: CachedRowTest = rest === undefined ? filterTest : (entry, slot) => rest(entry, slot) && filterTest(entry, slot);
+    return this.inReadTransaction(() => {
+      const entry = cache.held(this.cacheSource, column, value);
+      if (entry === undefined) return undefined;
+      if (rest !== undefined) entry.loadScopeValues(this.cacheSource);
+      entry.loadDates(this.cacheSource);
+      return entry
+        .conversationKeys(conversation.times, test, limit)
+        .map((key) => ({ id: key.id, createdAt: new Date(key.createdAt), occurredAt: new Date(key.occurredAt) }));
+    });
+  }
+
+  /**
    * The answer of a vector query on a scope held in an approximate index (see
    * {@link SqliteVectorStoreOptions.approximate}), inside cachedQuery's read transaction: the index's
    * {@link approximateCandidates} nearest memories to each query vector, those passing the scope and
@@ -763,6 +794,7 @@ export class SqliteVectorStore implements VectorStore {
     return {
       schemaVersion: () => this.statement(this.sql.schemaVersion).pluck().get() as number,
       hasChangeLog: () => (this.statement(this.sql.changeLogParts).pluck().get() as number) === CHANGE_LOG_PARTS,
+      hasDatesLog: () => (this.statement(this.sql.datesLogged).pluck().get() as number) === 1,
       logBounds: () => this.statement(this.sql.logBounds).get() as { first: number; last: number },
       changesSince: (version) => this.statement(this.sql.changesSince).all(version) as CacheChange[],
       changeAt: (version) => this.statement(this.sql.changeAt).get(version) as CacheChange | undefined,
@@ -771,6 +803,7 @@ export class SqliteVectorStore implements VectorStore {
       scopeRuns: (column, value, dimensions) => this.scopeRuns(column, value, dimensions),
       scopeValues: (column, value) =>
         this.statement(this.sql.cacheScopeValues(column)).raw().all(value) as [number, string | null, string | null, string | null][],
+      scopeDates: (column, value) => this.statement(this.sql.cacheScopeDates(column)).raw().all(value) as [number, number, number][],
     };
   }
 
@@ -1149,7 +1182,8 @@ function buildStatements(table: string) {
   const logVector = (seqs: string) =>
     `INSERT INTO ${changes} (seq, user_id, agent_id, run_id) SELECT seq, user_id, agent_id, run_id FROM ${t} WHERE seq IN (${seqs});`;
   // Columns the vector cache reads of a memory (see CacheSourceRow).
-  const cacheColumns = 'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding';
+  const cacheColumns =
+    'm.seq, m.id_order, m.user_id, m.agent_id, m.run_id, v.expires_at, v.memory_type, v.embedding, m.occurred_at, m.created_at';
   // Columns the keyword index reads of a memory (see KeywordSourceRow), FTS5's size record of its row
   // included; and this connection's temporary tables: an FTS5 table with the index's tokenizer (for
   // query words and probing characters), its instances, and the index's terms (document counts).
@@ -1231,6 +1265,10 @@ function buildStatements(table: string) {
       CREATE TRIGGER IF NOT EXISTS "${table}_changes_delete" AFTER DELETE ON ${t} BEGIN
         ${logRow('old')}
       END;
+      CREATE TRIGGER IF NOT EXISTS "${table}_changes_dates" AFTER UPDATE OF occurred_at, created_at ON ${t}
+        WHEN new.occurred_at IS NOT old.occurred_at OR new.created_at IS NOT old.created_at BEGIN
+        ${logRow('new')}
+      END;
       CREATE TRIGGER IF NOT EXISTS "${table}_changes_vector_insert" AFTER INSERT ON ${vectors} BEGIN
         ${logVector('new.seq')}
       END;
@@ -1252,6 +1290,8 @@ function buildStatements(table: string) {
     ]
       .map((name) => `'${table}_changes_${name}'`)
       .join(', ')}))`,
+    // Whether the file has the change log's trigger for dates (added after the others: see cachedKeys).
+    datesLogged: `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = '${table}_changes_dates'`,
     schemaVersion: 'PRAGMA schema_version',
     logBounds: `SELECT coalesce((SELECT min(version) FROM ${changes}), 0) AS first, coalesce((SELECT max(version) FROM ${changes}), 0) AS last`,
     changesSince: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version > ? ORDER BY version`,
@@ -1290,6 +1330,8 @@ function buildStatements(table: string) {
     recordsBySeq: `SELECT ${RECORD_COLUMNS}, m.seq AS seq FROM ${withVectors} WHERE m.seq IN (SELECT value FROM json_each(?))`,
     cacheScopeValues: (column: string) =>
       `SELECT m.seq, m.user_id, m.agent_id, m.run_id FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
+    cacheScopeDates: (column: string) =>
+      `SELECT m.seq, m.occurred_at, m.created_at FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
     // The vector cache's candidates (seqs as JSON, the last `?`), with the rank query and queryAny give them.
     rescore: (count: number) => `
       SELECT ${RECORD_COLUMNS}, m.id_order,
@@ -1544,6 +1586,36 @@ function conversationColumn(scope: Scope, filter: Filter | undefined): string | 
 }
 
 /**
+ * A conversation listing's filter split in two: the occurredAt values it pins (`in` or `eq` with
+ * epoch-ms numbers, alone or as one member of a top-level `and`) and the rest; `undefined` for any
+ * other filter.
+ */
+function conversationFilter(filter: Filter | undefined): { times: ReadonlySet<number>; rest: Filter | undefined } | undefined {
+  if (filter === undefined) return undefined;
+  const timesOf = (node: Filter): number[] | undefined => {
+    const values: readonly unknown[] | undefined =
+      node.op === 'in' && node.field === 'occurredAt'
+        ? node.values
+        : node.op === 'eq' && node.field === 'occurredAt'
+          ? [node.value]
+          : undefined;
+    if (!Array.isArray(values) || values.length > MAX_CONVERSATION_VALUES) return undefined;
+    return values.every((time) => typeof time === 'number' && Number.isFinite(time)) ? (values as number[]) : undefined;
+  };
+  if (filter.op !== 'and') {
+    const times = timesOf(filter);
+    return times === undefined ? undefined : { times: new Set(times), rest: undefined };
+  }
+  const pinned = filter.filters.findIndex((node) => timesOf(node) !== undefined);
+  if (pinned < 0) return undefined;
+  const others = filter.filters.filter((_, index) => index !== pinned);
+  return {
+    times: new Set(timesOf(filter.filters[pinned]!)),
+    rest: others.length === 0 ? undefined : others.length === 1 ? others[0] : { op: 'and', filters: others },
+  };
+}
+
+/**
  * The bounds (inclusive, in ms) a filter puts on occurredAt, or `undefined` when it puts none: the
  * conditions `gt`, `gte`, `lt`, `lte`, `eq` and `in` on occurredAt that every match must meet (the
  * filter itself, or any of its `and`s, nested or not), as core's hybrid search sends for a query
@@ -1702,13 +1774,24 @@ function onlyExcludes(filter: Filter | undefined): boolean {
   return filter.op === 'and' && filter.filters.every((part) => part.op === 'not');
 }
 
+/** Floats a misaligned vector is copied into before decoding (grown as needed; one per process). */
+let decodeScratch = new Float32Array(1536);
+
 function decodeVector(blob: Buffer): number[] {
-  // Copy into a fresh, aligned buffer: the driver's Buffer may start at any byte offset.
-  const floats = new Float32Array(blob.byteLength / Float32Array.BYTES_PER_ELEMENT);
-  new Uint8Array(floats.buffer).set(blob);
+  const length = blob.byteLength / Float32Array.BYTES_PER_ELEMENT;
+  // Read the floats where they are when the driver's Buffer starts on a 4-byte boundary (it copies each
+  // BLOB into a buffer of its own, which does), else through a shared scratch copy: no new ArrayBuffer
+  // per record, which a search reading a hundred records paid for in garbage collection.
+  let floats: Float32Array;
+  if (blob.byteOffset % Float32Array.BYTES_PER_ELEMENT === 0) floats = new Float32Array(blob.buffer, blob.byteOffset, length);
+  else {
+    if (decodeScratch.length < length) decodeScratch = new Float32Array(length);
+    new Uint8Array(decodeScratch.buffer, 0, blob.byteLength).set(blob);
+    floats = decodeScratch;
+  }
   // A plain loop: Array.from on a typed array is several times slower, and this runs per result.
-  const vector = new Array<number>(floats.length);
-  for (let index = 0; index < floats.length; index++) vector[index] = floats[index]!;
+  const vector = new Array<number>(length);
+  for (let index = 0; index < length; index++) vector[index] = floats[index]!;
   return vector;
 }
 
