@@ -295,10 +295,27 @@ function withoutSpeakers(query: string, texts: readonly string[]): string | unde
   return /[\p{L}\p{N}]/u.test(rest) ? rest : undefined;
 }
 
-/** `name` as a whole word (any case), followed by `suffix` (a regular expression source). */
+/** Compiled {@link nameWord} patterns by flags, suffix and name; cleared when full. */
+const NAME_PATTERNS = new Map<string, RegExp>();
+/** Most patterns {@link NAME_PATTERNS} keeps: a scope's speakers, and the "Name:" heads of other texts. */
+const MAX_NAME_PATTERNS = 4_096;
+
+/**
+ * `name` as a whole word (any case), followed by `suffix` (a regular expression source). Compiled
+ * once per name: a search meets the same few dozen "Name:" heads over and over, and compiling a
+ * Unicode pattern costs more than running it. A shared global pattern is safe with `replace`, which
+ * starts at 0 and leaves `lastIndex` at 0.
+ */
 function nameWord(name: string, suffix: string, flags: string): RegExp {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}${suffix}(?![\\p{L}\\p{N}])`, flags);
+  const key = `${flags}\u0000${suffix}\u0000${name}`;
+  let pattern = NAME_PATTERNS.get(key);
+  if (pattern === undefined) {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}${suffix}(?![\\p{L}\\p{N}])`, flags);
+    if (NAME_PATTERNS.size >= MAX_NAME_PATTERNS) NAME_PATTERNS.clear();
+    NAME_PATTERNS.set(key, pattern);
+  }
+  return pattern;
 }
 
 /**
