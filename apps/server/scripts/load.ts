@@ -5,11 +5,12 @@
  * under 16 concurrent connections with autocannon and prints throughput and latency percentiles.
  *
  *   pnpm --filter @mem/server load    # LOAD_MEMORIES=10000 LOAD_CONNECTIONS=16 LOAD_SECONDS=20 LOAD_SCOPES=1 LOAD_READ_WORKERS=<MEM_READ_WORKERS>
+ *   LOAD_CPU_PROFILE_DIR=/tmp/prof pnpm --filter @mem/server load   # also writes the server's CPU profiles there
  *
  * Everything stays on this machine (127.0.0.1); the run is bounded in time and stops by itself.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ const SCOPES = Number(process.env.LOAD_SCOPES ?? 1);
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
 /** The server's MEM_READ_WORKERS (search worker threads; 0 searches on the main thread); unset: the server's default. */
 const READ_WORKERS = process.env.LOAD_READ_WORKERS;
+/** A folder for V8 CPU profiles of the server (its main thread and each search worker: node --cpu-prof). */
+const CPU_PROFILE_DIR = process.env.LOAD_CPU_PROFILE_DIR;
 const WARMUP_SECONDS = 3;
 const KEY = 'load-test-key-0123456789abcdef';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -148,24 +151,52 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-function startServer(
-  db: string,
-): Promise<{ url: string; readWorkers: number; cpuMs: () => number | undefined; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      MEM_DB: db,
-      MEM_PORT: '0',
-      MEM_LLM: 'none',
-      MEM_EMBEDDER: 'lexical',
-      MEM_API_KEYS: JSON.stringify([{ id: 'load', key: KEY, userIds: '*' }]),
-      MEM_RATE_LIMIT_BURST: '1000000',
-      MEM_RATE_LIMIT_PER_SECOND: '1000000',
-      ...(READ_WORKERS === undefined ? {} : { MEM_READ_WORKERS: READ_WORKERS }),
+/**
+ * CPU time of each of the server's threads in milliseconds, by thread name (`comm`: the main thread
+ * and each search worker is "node" until named, V8's helpers "V8 DefaultWorke", libuv's pool
+ * "libuv-worker"), from /proc; empty elsewhere.
+ */
+function threadCpuMs(pid: number | undefined): Map<string, number> {
+  const threads = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}#${tid === String(pid) ? 'main' : tid}`;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      threads.set(name, (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+  } catch {
+    // Not Linux, or the thread ended between the listing and the read.
+  }
+  return threads;
+}
+
+function startServer(db: string): Promise<{
+  url: string;
+  readWorkers: number;
+  cpuMs: () => number | undefined;
+  threadCpuMs: () => Map<string, number>;
+  stop: () => Promise<void>;
+}> {
+  const child = spawn(
+    process.execPath,
+    [...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []), '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        MEM_DB: db,
+        MEM_PORT: '0',
+        MEM_LLM: 'none',
+        MEM_EMBEDDER: 'lexical',
+        MEM_API_KEYS: JSON.stringify([{ id: 'load', key: KEY, userIds: '*' }]),
+        MEM_RATE_LIMIT_BURST: '1000000',
+        MEM_RATE_LIMIT_PER_SECOND: '1000000',
+        ...(READ_WORKERS === undefined ? {} : { MEM_READ_WORKERS: READ_WORKERS }),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   let log = '';
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
@@ -178,6 +209,7 @@ function startServer(
           url: match[1]!,
           readWorkers: Number(/"readWorkers":(\d+)/.exec(log)?.[1] ?? 0),
           cpuMs: () => cpuMs(child.pid),
+          threadCpuMs: () => threadCpuMs(child.pid),
           stop: () =>
             new Promise<void>((done) => {
               child.on('exit', () => done());
@@ -188,6 +220,15 @@ function startServer(
     });
     child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${log}`)));
   });
+}
+
+/** The threads' CPU ms per search over the run, busiest first (threads under 0.05 ms left out). */
+function perThread(before: Map<string, number>, after: Map<string, number>, searches: number): string {
+  const rows = [...after]
+    .map(([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / searches] as const)
+    .filter(([, ms]) => ms >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  return rows.length === 0 ? 'n/a' : rows.map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ');
 }
 
 async function run(url: string, seconds: number) {
@@ -231,9 +272,11 @@ try {
     await run(server.url, WARMUP_SECONDS);
     console.log(`POST /v1/search (limit 10, 16 rotating queries) for ${SECONDS} s with ${CONNECTIONS} connections ...`);
     const cpuBefore = server.cpuMs();
+    const threadsBefore = server.threadCpuMs();
     const loadBefore = loadavg()[0]!;
     const { result, latencies } = await run(server.url, SECONDS);
     const cpuAfter = server.cpuMs();
+    const threadsAfter = server.threadCpuMs();
     const ok = result['2xx'];
     // autocannon's errors include its timeouts (10 s without an answer).
     const failed = result.non2xx + result.errors;
@@ -245,6 +288,7 @@ try {
       `requests:     ${ok} ok, ${failed} failed (${result.non2xx} non-2xx, ${result.errors} without an answer, of which ${result.timeouts} timed out after 10 s), in ${result.duration.toFixed(1)} s`,
       `throughput:   ${(ok / result.duration).toFixed(1)} searches/s`,
       `server CPU:   ${cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? 'n/a' : `${((cpuAfter - cpuBefore) / ok).toFixed(1)} ms per search (all threads)`}`,
+      `by thread:    ${ok === 0 ? 'n/a' : perThread(threadsBefore, threadsAfter, ok)}`,
       `load average: ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after (1 min; ${cpus().length} cores, shared with whatever else runs)`,
       `latency (ms): p50 ${percentile(latencies, 50).toFixed(1)}, p95 ${percentile(latencies, 95).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, max ${latencies[latencies.length - 1]?.toFixed(1)}`,
     ];
