@@ -357,10 +357,16 @@ export class ScopeVectors {
         for (let index = 0; index < queries.length; index++) {
           this.arena.scores(this.chunkOffsets[chunk]!, scratch + index * stride * 4, scratch + queryBytes, rows, stride, index > 0);
         }
+        // Most rows score below the worst held one once the heap is full: skip those without a call.
+        let floor = heap.floor;
         for (let row = 0; row < rows; row++) {
           const score = floats[scores + row]!;
+          if (score < floor) continue;
           const slot = first + row;
-          if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
+          if (heap.admits(score, slot) && test(this, slot)) {
+            heap.push(score, slot);
+            floor = heap.floor;
+          }
         }
       }
     } finally {
@@ -872,6 +878,11 @@ export class TopHeap {
   ) {
     this.scores = new Float64Array(capacity);
     this.slots = new Int32Array(capacity);
+  }
+
+  /** A score below which nothing enters the heap: the worst held score once it is full, else -Infinity. */
+  get floor(): number {
+    return this.size < this.capacity || this.capacity === 0 ? Number.NEGATIVE_INFINITY : this.scores[0]!;
   }
 
   /** Whether (score, slot) would enter the heap. */

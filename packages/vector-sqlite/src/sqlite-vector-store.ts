@@ -714,9 +714,15 @@ export class SqliteVectorStore implements VectorStore {
       if (rest !== undefined) entry.loadScopeValues(this.cacheSource);
       // A few more candidates than asked: the final order is sqlite-vec's, whose float rounding may
       // order near-ties (less than about 1e-7 apart) differently from the cache's scan.
-      const matches = cache.top(entry, queries, topK + CACHE_EXTRA_CANDIDATES, test);
-      if (matches === undefined) return undefined;
-      if (matches.length === 0) return [];
+      const found = cache.top(entry, queries, topK + CACHE_EXTRA_CANDIDATES, test);
+      if (found === undefined) return undefined;
+      if (found.length === 0) return [];
+      // Of those extra candidates, only the ones the rounding could move into the top topK: within
+      // nearTie of the topK-th score (the others cannot pass it whatever the rounding).
+      const floor = found.length > topK ? found[topK - 1]!.score - nearTie(dimensions) : Number.NEGATIVE_INFINITY;
+      let kept = Math.min(topK, found.length);
+      while (kept < found.length && found[kept]!.score >= floor) kept++;
+      const matches = kept === found.length ? found : found.slice(0, kept);
       // The candidates' records and their distances as the SQL ranking computes them, so scores and
       // order are exactly those of `vectorCache: false` (the same function on the same bytes).
       const rows = this.statement(this.sql.rescore(vectors.length)).all(
@@ -1463,6 +1469,18 @@ function buildStatements(table: string) {
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,
     reset: `DELETE FROM ${t}`,
   };
+}
+
+/**
+ * How far apart two cosine similarities of `dimensions`-float vectors may be ranked differently by the
+ * cache's scan and by sqlite-vec: twice a bound on both one's rounding errors. Each computes in float32
+ * (2^-24 relative rounding), and a sum of n products is off by at most about n · 2^-24 of the product of
+ * the lengths; the cache's unit vectors and sqlite-vec's division by the lengths add a few more such
+ * terms. 8 · n · 2^-24: 1.8e-4 at 384 dimensions, 7.3e-4 at 1536, far below the gaps between the
+ * scores of distinct memories that decide a ranking, far above the differences actually seen (about 1e-7).
+ */
+function nearTie(dimensions: number): number {
+  return 8 * dimensions * 2 ** -24;
 }
 
 /** Options of the keyword index, checked: its byte budget, or `undefined` when it is off. */
