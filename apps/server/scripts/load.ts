@@ -171,9 +171,22 @@ function threadCpuMs(pid: number | undefined): Map<string, number> {
   return threads;
 }
 
+/** The server process's resident memory in MiB, from /proc (Linux); undefined elsewhere. */
+function rssMiB(pid: number | undefined): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('VmRSS:'));
+    return line === undefined ? undefined : Math.round(Number(line.split(/\s+/)[1]) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
 function startServer(db: string): Promise<{
   url: string;
   readWorkers: number;
+  pid: number | undefined;
   cpuMs: () => number | undefined;
   threadCpuMs: () => Map<string, number>;
   stop: () => Promise<void>;
@@ -208,6 +221,7 @@ function startServer(db: string): Promise<{
         resolve({
           url: match[1]!,
           readWorkers: Number(/"readWorkers":(\d+)/.exec(log)?.[1] ?? 0),
+          pid: child.pid,
           cpuMs: () => cpuMs(child.pid),
           threadCpuMs: () => threadCpuMs(child.pid),
           stop: () =>
@@ -289,6 +303,7 @@ try {
       `throughput:   ${(ok / result.duration).toFixed(1)} searches/s`,
       `server CPU:   ${cpuBefore === undefined || cpuAfter === undefined || ok === 0 ? 'n/a' : `${((cpuAfter - cpuBefore) / ok).toFixed(1)} ms per search (all threads)`}`,
       `by thread:    ${ok === 0 ? 'n/a' : perThread(threadsBefore, threadsAfter, ok)}`,
+      `server RSS:   ${rssMiB(server.pid) ?? 'n/a'} MiB after the run (every thread's caches)`,
       `load average: ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after (1 min; ${cpus().length} cores, shared with whatever else runs)`,
       `latency (ms): p50 ${percentile(latencies, 50).toFixed(1)}, p95 ${percentile(latencies, 95).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, max ${latencies[latencies.length - 1]?.toFixed(1)}`,
     ];
