@@ -1,48 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
+import { MemError, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUILD_ROWS_PER_SEARCH } from './sqlite-keyword-index';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
+import { directory, FILTERS, notExpired, NOW, temporaryDirectoryPerTest, track } from '../test/store-fixtures';
 
-let directory: string;
-const opened: { close(): unknown }[] = [];
-
-beforeEach(() => {
-  directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-keywords-'));
-});
-afterEach(async () => {
-  for (const handle of opened.splice(0).reverse()) await handle.close();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-function track<T extends { close(): unknown }>(handle: T): T {
-  opened.push(handle);
-  return handle;
-}
-
-const NOW = 1_700_000_000_000;
-const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: NOW } };
-const notProcedural: Filter = { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } };
-const FILTERS: (Filter | undefined)[] = [
-  undefined,
-  notExpired,
-  { op: 'and', filters: [notExpired, notProcedural] },
-  { op: 'in', field: 'memoryType', values: ['procedural', 'episodic'] },
-  { op: 'and', filters: [] },
-  {
-    op: 'or',
-    filters: [
-      { op: 'gt', field: 'expiresAt', value: NOW + 5 },
-      { op: 'nin', field: 'memoryType', values: ['episodic'] },
-    ],
-  },
-  // Left to FTS5 (a column the index does not hold), answered all the same.
-  { op: 'eq', field: 'category', value: 'food' },
-];
+temporaryDirectoryPerTest('mem-vector-sqlite-keywords-');
 
 const SCOPES: Scope[] = [{ userId: 'u1' }, { userId: 'u2' }, { userId: 'u1', agentId: 'a1' }, { agentId: 'a1' }, { runId: 'r1' }];
 

@@ -1,7 +1,6 @@
+import { ChangeLogCursor, replay, SCOPE_COLUMN_NAMES, type ChangeLogSource } from './sqlite-change-log';
 import { ftsTerms, learnCharacters, type CharacterProbe } from './sqlite-fts-tokenizer';
-import { memoryTypeOf, TopHeap, type CacheChange, type CachedColumns, type CachedRowTest, type ScopeColumn } from './sqlite-vector-cache';
-
-const SCOPE_COLUMN_NAMES: readonly ScopeColumn[] = ['user_id', 'agent_id', 'run_id'];
+import { memoryTypeOf, TopHeap, type CachedColumns, type CachedRowTest, type ScopeColumn } from './sqlite-vector-cache';
 
 /** FTS5's bm25() constants (fts5_aux.c): k1 and b. */
 const K1 = 1.2;
@@ -25,14 +24,8 @@ export interface KeywordSourceRow {
  * What the keyword index reads from the file, inside one read transaction the caller holds. The
  * change log is the vector cache's (`<table>_changes`, see `SqliteVectorCache`).
  */
-export interface KeywordIndexSource {
-  schemaVersion(): number;
-  /** Whether the change log and its triggers are in the file (see VectorCacheSource.hasChangeLog). */
-  hasChangeLog(): boolean;
-  logBounds(): { readonly first: number; readonly last: number };
-  changesSince(version: number): readonly CacheChange[];
-  /** The current rows of these memories (missing ones left out). */
-  rowsBySeq(seqs: readonly number[]): readonly KeywordSourceRow[];
+export interface KeywordIndexSource extends ChangeLogSource<KeywordSourceRow> {
+  /** How many memories have `value` in `column`. */
   countScope(column: ScopeColumn, value: string): number;
   /** Up to `limit` memories with `value` in `column` whose id_order is above `after`, in id order. */
   scopePage(column: ScopeColumn, value: string, after: Buffer, limit: number): readonly KeywordSourceRow[];
@@ -70,8 +63,6 @@ const MAX_SEEN_SCOPES = 100_000;
  */
 export const BUILD_ROWS_PER_SEARCH = 2048;
 const NO_ID = Buffer.alloc(0);
-/** More changes than this at once drop the index instead of applying them. */
-const MAX_APPLIED_CHANGES = 20_000;
 
 /** A growable Int32Array. */
 class IntList {
@@ -365,9 +356,8 @@ export class SqliteKeywordIndex {
   private readonly building = new Map<string, { readonly entry: ScopeKeywords; after: Buffer }>();
   private readonly oversized = new Set<string>();
   private readonly seen = new Set<string>();
-  private version: number | undefined;
-  private schemaVersion: number | undefined;
-  private usable = false;
+  /** Where the held scopes stand in the change log. */
+  private readonly log = new ChangeLogCursor();
   private bytes = 0;
 
   constructor(readonly budgetBytes: number) {}
@@ -385,8 +375,7 @@ export class SqliteKeywordIndex {
     this.building.clear();
     this.oversized.clear();
     this.bytes = 0;
-    this.version = undefined;
-    this.schemaVersion = undefined;
+    this.log.reset();
   }
 
   /**
@@ -396,7 +385,7 @@ export class SqliteKeywordIndex {
    */
   scope(source: KeywordIndexSource, column: ScopeColumn, value: string): ScopeKeywords | undefined {
     this.synchronise(source);
-    if (!this.usable) return undefined;
+    if (!this.log.usable) return undefined;
     const key = `${column}\u0000${value}`;
     const held = this.entries.get(key);
     if (held !== undefined) {
@@ -469,74 +458,39 @@ export class SqliteKeywordIndex {
   }
 
   private synchronise(source: KeywordIndexSource): void {
-    const schemaVersion = source.schemaVersion();
-    if (schemaVersion !== this.schemaVersion) {
-      this.clear();
-      this.schemaVersion = schemaVersion;
-      this.usable = source.hasChangeLog();
-    }
-    if (!this.usable) return;
-    const { first, last } = source.logBounds();
-    const nothingHeld = this.entries.size === 0 && this.building.size === 0;
-    if (this.version === undefined || nothingHeld || this.version > last || (this.version < first - 1 && first > 0)) {
-      this.dropScopes();
-      this.version = last;
-      return;
-    }
-    if (this.version === last) return;
-    if (last - this.version > MAX_APPLIED_CHANGES) {
-      this.dropScopes();
-      this.version = last;
-      return;
-    }
-    const changes = source.changesSince(this.version);
-    const touched = new Map<ScopeKeywords, Set<number>>();
-    const seqs = new Set<number>();
-    for (const change of changes) {
-      for (const column of SCOPE_COLUMN_NAMES) {
-        const value = change[column];
-        if (value === null) continue;
-        const key = `${column}\u0000${value}`;
-        const entry = this.entries.get(key) ?? this.building.get(key)?.entry;
-        if (entry === undefined) continue;
-        let set = touched.get(entry);
-        if (set === undefined) touched.set(entry, (set = new Set()));
-        set.add(change.seq);
-        seqs.add(change.seq);
-      }
-    }
-    if (seqs.size > 0) {
-      const rows = source.rowsBySeq([...seqs]);
-      learnCharacters(
-        rows.map((row) => row.text),
-        source.probe,
-      );
-      const current = new Map(rows.map((row) => [row.seq, row]));
-      for (const [entry, changed] of touched) {
-        const key = `${entry.column}\u0000${entry.value}`;
-        // A scope being read takes the changes too; its postings stay pending until its last page.
-        const built = this.entries.get(key) === entry;
-        const before = entry.bytes;
-        try {
-          for (const seq of changed) {
-            const row = current.get(seq);
-            if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
-            else entry.remove(seq);
+    const applied = this.log.follow<ScopeKeywords, KeywordSourceRow>(source, {
+      clear: () => this.clear(),
+      holdsAny: () => this.entries.size > 0 || this.building.size > 0,
+      dropScopes: () => this.dropScopes(),
+      held: (key) => this.entries.get(key) ?? this.building.get(key)?.entry,
+      apply: (touched, rows) => {
+        learnCharacters(
+          rows.map((row) => row.text),
+          source.probe,
+        );
+        const current = new Map(rows.map((row) => [row.seq, row]));
+        for (const [entry, changed] of touched) {
+          const key = `${entry.column}\u0000${entry.value}`;
+          // A scope being read takes the changes too; its postings stay pending until its last page.
+          const built = this.entries.get(key) === entry;
+          const before = entry.bytes;
+          try {
+            replay(entry, changed, current);
+          } catch (error) {
+            if (!(error instanceof TokenCountError)) throw error;
+            if (built) this.bytes -= before;
+            this.entries.delete(key);
+            this.building.delete(key);
+            this.oversized.add(key);
+            continue;
           }
-        } catch (error) {
-          if (!(error instanceof TokenCountError)) throw error;
-          if (built) this.bytes -= before;
-          this.entries.delete(key);
-          this.building.delete(key);
-          this.oversized.add(key);
-          continue;
+          if (!built) continue;
+          entry.seal();
+          this.bytes += entry.bytes - before;
         }
-        if (!built) continue;
-        entry.seal();
-        this.bytes += entry.bytes - before;
-      }
-    }
-    this.version = changes.length === 0 ? last : Math.max(last, changes[changes.length - 1]!.version);
+      },
+    });
+    if (!applied) return;
     for (const oldest of this.entries.keys()) {
       if (this.bytes <= this.budgetBytes) break;
       this.evict(oldest);

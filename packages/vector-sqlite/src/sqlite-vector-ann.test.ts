@@ -1,32 +1,18 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnnScope } from './sqlite-vector-ann';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
+import { directory, notExpired, NOW, temporaryDirectoryPerTest, track } from '../test/store-fixtures';
 
-let directory: string;
-const opened: { close(): unknown }[] = [];
-
-beforeEach(() => {
-  directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-ann-'));
-});
-afterEach(async () => {
+temporaryDirectoryPerTest('mem-vector-sqlite-ann-');
+afterEach(() => {
   vi.restoreAllMocks();
-  for (const handle of opened.splice(0).reverse()) await handle.close();
-  rmSync(directory, { recursive: true, force: true });
 });
-
-function track<T extends { close(): unknown }>(handle: T): T {
-  opened.push(handle);
-  return handle;
-}
 
 const DIMENSIONS = 24;
-const NOW = 1_700_000_000_000;
-const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: NOW } };
 /** Scopes of at least this many memories go to the index in these tests (the default is 50,000). */
 const MIN_SCOPE = 500;
 

@@ -1,49 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemError, type Filter, type MemoryRecord, type Metadata, type Scope, type VectorMatch } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileCacheFilter } from './sqlite-vector-cache';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
+import { directory, FILTERS, notExpired, notProcedural, NOW, temporaryDirectoryPerTest, track } from '../test/store-fixtures';
 
-let directory: string;
-const opened: { close(): unknown }[] = [];
-
-beforeEach(() => {
-  directory = mkdtempSync(join(tmpdir(), 'mem-vector-sqlite-cache-'));
-});
-afterEach(async () => {
-  for (const handle of opened.splice(0).reverse()) await handle.close();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-function track<T extends { close(): unknown }>(handle: T): T {
-  opened.push(handle);
-  return handle;
-}
-
-const NOW = 1_700_000_000_000;
-const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expiresAt', value: NOW } };
-const notProcedural: Filter = { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } };
-/** Filters the cache answers (core's own, and other shapes on the same keys) and ones it leaves to SQL. */
-const FILTERS: (Filter | undefined)[] = [
-  undefined,
-  notExpired,
-  { op: 'and', filters: [notExpired, notProcedural] },
-  { op: 'in', field: 'memoryType', values: ['procedural', 'episodic'] },
-  {
-    op: 'or',
-    filters: [
-      { op: 'gt', field: 'expiresAt', value: NOW + 5 },
-      { op: 'nin', field: 'memoryType', values: ['episodic'] },
-    ],
-  },
-  { op: 'and', filters: [] },
-  { op: 'eq', field: 'category', value: 'food' },
-  { op: 'and', filters: [notExpired, { op: 'gte', field: 'occurredAt', value: 3 }] },
-];
+temporaryDirectoryPerTest('mem-vector-sqlite-cache-');
 
 /** Filters whose answer the cache gives (the others go to SQL). */
 const CACHED_FILTERS = FILTERS.filter((filter) => compileCacheFilter(filter) !== undefined);

@@ -7,6 +7,7 @@ import {
   type AnnStorage,
   EARLY_RECALL_ROWS,
 } from './sqlite-vector-ann';
+import { ChangeLogCursor, MAX_APPLIED_CHANGES, replay, type ChangeLogSource } from './sqlite-change-log';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -45,24 +46,14 @@ export interface CacheChange {
  * What the cache reads from the file, all inside one read transaction the caller holds (so every
  * answer comes from the same snapshot).
  */
-export interface VectorCacheSource {
-  /** SQLite's schema cookie: any table or trigger created or dropped, by any connection, changes it. */
-  schemaVersion(): number;
-  /** Whether the change log and all its triggers are in the file (a file of an older version may lack them). */
-  hasChangeLog(): boolean;
+export interface VectorCacheSource extends ChangeLogSource<CacheSourceRow> {
   /**
    * Whether the change log also records changed dates (occurredAt, createdAt) of a memory whose vector
    * row was not written: a trigger added after the others, which a file opened read-only may lack.
    */
   hasDatesLog(): boolean;
-  /** The lowest and highest version in the change log (both 0 when it is empty). */
-  logBounds(): { readonly first: number; readonly last: number };
-  /** The log rows after `version`, in version order. */
-  changesSince(version: number): readonly CacheChange[];
   /** The log row of `version`, if the log holds it. */
   changeAt(version: number): CacheChange | undefined;
-  /** The current rows of these memories (missing ones left out). */
-  rowsBySeq(seqs: readonly number[]): readonly CacheSourceRow[];
   /** How many memories have `value` in `column`. */
   countScope(column: ScopeColumn, value: string): number;
   /**
@@ -120,8 +111,6 @@ const FIRST_CHUNK_ROWS = 16;
  * memory starts over, which only delays caching.
  */
 const MAX_SEEN_SCOPES = 100_000;
-/** More changes than this at once (a reset, a bulk load by another process) drop the cache instead of applying them. */
-const MAX_APPLIED_CHANGES = 20_000;
 
 /** A block of the arena's memory a cache holds (see {@link VectorArena}). */
 interface Blocks {
@@ -449,9 +438,8 @@ export class SqliteVectorCache {
   private readonly exactOnly = new Set<string>();
   /** Scopes searched once and not held: the next search of one builds it. */
   private readonly seen = new Set<string>();
-  private version: number | undefined;
-  private schemaVersion: number | undefined;
-  private usable = false;
+  /** Where the held scopes stand in the change log. */
+  private readonly log = new ChangeLogCursor();
   /** Whether the log records date changes too, so held dates can be trusted (see {@link held}). */
   private datesLogged = false;
   private bytes = 0;
@@ -486,8 +474,7 @@ export class SqliteVectorCache {
   clear(): void {
     this.dropScopes();
     this.exactOnly.clear();
-    this.version = undefined;
-    this.schemaVersion = undefined;
+    this.log.reset();
     this.bytes = 0;
   }
 
@@ -499,7 +486,7 @@ export class SqliteVectorCache {
    */
   scope(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): ScopeVectors | AnnScope | undefined {
     this.synchronise(source);
-    if (!this.usable) return undefined;
+    if (!this.log.usable) return undefined;
     const key = `${column}\u0000${value}`;
     const held = this.entries.get(key);
     if (held !== undefined && held.dimensions === dimensions) {
@@ -576,7 +563,7 @@ export class SqliteVectorCache {
    */
   held(source: VectorCacheSource, column: ScopeColumn, value: string): ScopeVectors | undefined {
     this.synchronise(source);
-    if (!this.usable || !this.datesLogged) return undefined;
+    if (!this.log.usable || !this.datesLogged) return undefined;
     const entry = this.entries.get(`${column}\u0000${value}`);
     return entry instanceof ScopeVectors ? entry : undefined;
   }
@@ -587,9 +574,10 @@ export class SqliteVectorCache {
   }
 
   private saveScope(source: VectorCacheSource, entry: AnnScope): void {
-    if (this.storage === undefined || this.version === undefined || this.schemaVersion === undefined) return;
+    const { version, schemaVersion } = this.log;
+    if (this.storage === undefined || version === undefined || schemaVersion === undefined) return;
     try {
-      this.storage.save(entry, this.version, this.schemaVersion, logFingerprint(source.changeAt(this.version)));
+      this.storage.save(entry, version, schemaVersion, logFingerprint(source.changeAt(version)));
     } catch {
       // No room or no permission next to the file: the index lives in memory only, as for `:memory:`.
     }
@@ -603,8 +591,9 @@ export class SqliteVectorCache {
    * is read from the rows as usual.
    */
   private loadSaved(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): AnnScope | undefined {
-    if (this.storage === undefined || this.approximateMinRows === undefined || this.schemaVersion === undefined) return undefined;
-    const saved = this.storage.load(column, value, dimensions, this.schemaVersion);
+    const { schemaVersion } = this.log;
+    if (this.storage === undefined || this.approximateMinRows === undefined || schemaVersion === undefined) return undefined;
+    const saved = this.storage.load(column, value, dimensions, schemaVersion);
     if (saved === undefined) return undefined;
     const { first, last } = source.logBounds();
     const { scope, version, fingerprint } = saved;
@@ -621,14 +610,7 @@ export class SqliteVectorCache {
     }
     const seqs = new Set<number>();
     for (const change of source.changesSince(version)) if (change[column] === value) seqs.add(change.seq);
-    if (seqs.size > 0) {
-      const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
-      for (const seq of seqs) {
-        const row = current.get(seq);
-        if (row !== undefined && row[column] === value) scope.put(row);
-        else scope.remove(seq);
-      }
-    }
+    if (seqs.size > 0) replay(scope, seqs, new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row])));
     this.seen.delete(`${column}\u0000${value}`);
     return scope;
   }
@@ -658,62 +640,32 @@ export class SqliteVectorCache {
 
   /** Brings every held scope to the caller's snapshot (see the class comment). */
   private synchronise(source: VectorCacheSource): void {
-    const schemaVersion = source.schemaVersion();
-    if (schemaVersion !== this.schemaVersion) {
-      this.clear();
-      this.schemaVersion = schemaVersion;
-      this.usable = source.hasChangeLog();
-      this.datesLogged = this.usable && source.hasDatesLog();
-    }
-    if (!this.usable) return;
-    const { first, last } = source.logBounds();
-    if (this.version === undefined || this.entries.size === 0 || this.version > last || (this.version < first - 1 && first > 0)) {
-      // Nothing held, or the log no longer holds every change since the version held: start over.
-      if (this.entries.size > 0) this.dropScopes();
-      this.version = last;
-      return;
-    }
-    if (this.version === last) return;
-    if (last - this.version > MAX_APPLIED_CHANGES) {
-      this.dropScopes();
-      this.version = last;
-      return;
-    }
-    const changes = source.changesSince(this.version);
-    // The held scopes each change touches: any scope the memory had before or after it.
-    const touched = new Map<ScopeVectors | AnnScope, Set<number>>();
-    const seqs = new Set<number>();
-    for (const change of changes) {
-      for (const [, column] of SCOPE_COLUMNS) {
-        const value = change[column];
-        if (value === null) continue;
-        const entry = this.entries.get(`${column}\u0000${value}`);
-        if (entry === undefined) continue;
-        let set = touched.get(entry);
-        if (set === undefined) touched.set(entry, (set = new Set()));
-        set.add(change.seq);
-        seqs.add(change.seq);
-      }
-    }
-    if (seqs.size > 0) {
-      const current = new Map(source.rowsBySeq([...seqs]).map((row) => [row.seq, row]));
-      try {
-        for (const [entry, changed] of touched) {
-          const before = entry.bytes;
-          for (const seq of changed) {
-            const row = current.get(seq);
-            if (row !== undefined && row[entry.column] === entry.value) entry.put(row);
-            else entry.remove(seq);
+    const applied = this.log.follow<ScopeVectors | AnnScope, CacheSourceRow>(source, {
+      clear: () => this.clear(),
+      schemaRead: (usable) => {
+        this.datesLogged = usable && source.hasDatesLog();
+      },
+      holdsAny: () => this.entries.size > 0,
+      dropScopes: () => {
+        if (this.entries.size > 0) this.dropScopes();
+      },
+      held: (key) => this.entries.get(key),
+      apply: (touched, rows) => {
+        const current = new Map(rows.map((row) => [row.seq, row]));
+        try {
+          for (const [entry, changed] of touched) {
+            const before = entry.bytes;
+            replay(entry, changed, current);
+            this.bytes += entry.bytes - before;
           }
-          this.bytes += entry.bytes - before;
+        } catch (error) {
+          if (!(error instanceof ArenaFullError)) throw error;
+          // No room to grow a scope: start over from nothing held.
+          this.dropScopes();
         }
-      } catch (error) {
-        if (!(error instanceof ArenaFullError)) throw error;
-        // No room to grow a scope: start over from nothing held.
-        this.dropScopes();
-      }
-    }
-    this.version = changes.length === 0 ? last : Math.max(last, changes[changes.length - 1]!.version);
+      },
+    });
+    if (!applied) return;
     if (this.approximateMinRows !== undefined) {
       // An exact scope that has grown to twice the threshold leaves, to be read again as an approximate one.
       for (const [key, entry] of this.entries) {
