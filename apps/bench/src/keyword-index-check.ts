@@ -1,8 +1,9 @@
 /**
  * Checks that SqliteVectorStore's scope keyword index answers keyword queries exactly as FTS5 does
  * (same records, order and scores to the last bit) on real texts: every LOCOMO turn (one scope per
- * conversation, so document frequencies come from FTS5's vocabulary) and every LongMemEval oracle
- * turn (one scope of its own), searched with every LOCOMO and LongMemEval question.
+ * conversation, so document frequencies come from FTS5's vocabulary), every LongMemEval oracle
+ * turn (one scope of its own) and those turns three times over (a scope ranked with pruning),
+ * searched with every LOCOMO and LongMemEval question.
  *
  *   tsx src/keyword-index-check.ts [--locomo PATH] [--longmemeval DIR]
  */
@@ -61,6 +62,13 @@ for (const question of longMemEval) {
     }
   }
   queries.push({ userId: 'longmemeval', text: question.question });
+  queries.push({ userId: 'longmemeval-3x', text: question.question });
+}
+// The LongMemEval turns three times in one scope: 32,880 memories, whose common words' lists are long
+// enough that the index ranks with pruning (PRUNED_MIN_POSTINGS), and whose repeated texts tie on scores.
+const turns = records.filter((memory) => memory.scope.userId === 'longmemeval');
+for (const copy of [0, 1, 2]) {
+  for (const turn of turns) records.push(record(`lme${copy}:${turn.id.slice(4)}`, turn.text, 'longmemeval-3x'));
 }
 for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
 

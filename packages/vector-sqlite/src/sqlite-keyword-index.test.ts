@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MemError, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { BUILD_ROWS_PER_SEARCH } from './sqlite-keyword-index';
+import { BUILD_ROWS_PER_SEARCH, type KeywordSourceRow, ScopeKeywords } from './sqlite-keyword-index';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
 import { directory, FILTERS, notExpired, NOW, temporaryDirectoryPerTest, track } from '../test/store-fixtures';
@@ -267,6 +267,34 @@ describe('the scope keyword index', () => {
     }
   });
 
+  it('reads a large scope between searches, a page per turn of the event loop, taking in writes made meanwhile', async () => {
+    const random = seededRandom(78);
+    const path = join(directory, 'mem.db');
+    const indexed = track(new SqliteVectorStore({ path }));
+    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await indexed.ensureCollection({ dimensions: 2 });
+    const scope = { userId: 'u1' };
+    const size = BUILD_ROWS_PER_SEARCH * 6 + 100;
+    const records = Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, `m${index}`), scope }));
+    for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
+    const state = () => indexed.keywordIndexState()!;
+    const request = { scope, text: 'running trips gardening café', topK: 20, filter: notExpired };
+    // The first search is FTS5's; the second reads the first page and leaves the rest to the idle turns.
+    for (let search = 0; search < 2; search++)
+      expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), `search ${search}`);
+    expect(state()).toMatchObject({ scopes: 0, reading: true });
+    let turns = 0;
+    while (state().reading && turns < 100) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns += 1;
+      if (turns % 2 === 0) await plain.upsert({ records: [{ ...randomRecord(random, `new${turns}`), scope }] });
+    }
+    expect(state()).toMatchObject({ scopes: 1, reading: false });
+    expect(state().postings).toBeGreaterThan(size);
+    expect(state().postingBytes).toBeLessThan(state().postings * 3);
+    expectSameAnswer(await indexed.keywordQuery(request), await plain.keywordQuery(request), 'held');
+  });
+
   it('keeps the scopes searched last within its byte budget, and ranks a scope larger than the budget with FTS5', async () => {
     const path = join(directory, 'mem.db');
     const indexed = track(new SqliteVectorStore({ path, keywordIndexBytes: 40_000 }));
@@ -305,6 +333,80 @@ describe('the scope keyword index', () => {
       }
       expect(MemError.is(caught) && caught.code).toBe('INVALID_INPUT');
       expect((caught as Error).message).toContain(field);
+    }
+  });
+});
+
+describe('ScopeKeywords.top', () => {
+  /** A memory as the keyword index reads it: ASCII words only, so ftsTerms needs no probe of FTS5. */
+  function row(seq: number, text: string, expiresAt: number | null): KeywordSourceRow {
+    const tokens = text.split(/\s+/).filter((word) => word.length > 0).length;
+    // FTS5's size record: the text column's tokens and the scope column's one, as one-byte varints.
+    return {
+      seq,
+      id_order: Buffer.from(`id-${String(seq % 700).padStart(4, '0')}-${seq}`, 'latin1'),
+      user_id: 'u1',
+      agent_id: seq % 3 === 0 ? 'a1' : null,
+      run_id: null,
+      expires_at: expiresAt,
+      memory_type: seq % 5 === 0 ? 'procedural' : null,
+      sz: Buffer.from([tokens, 1]),
+      text,
+    };
+  }
+
+  it('ranks with pruning exactly as it adds up every posting (records, order, scores), across segments, rewrites and removals', () => {
+    const random = seededRandom(41);
+    // Zipf-like words: a few in most memories, many rare; texts repeat, so equal scores tie on ids.
+    const vocabulary = Array.from({ length: 400 }, (_, index) => `w${index.toString(36)}x`);
+    const word = () => vocabulary[Math.floor(vocabulary.length * random() ** 3)]!;
+    const texts = Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(random() * 40) }, word).join(' '));
+    const scope = new ScopeKeywords('user_id', 'u1');
+    // The memories held, by seq: their words.
+    const held = new Map<number, Set<string>>();
+    const put = (seq: number, text: string) => {
+      scope.put(row(seq, text, null));
+      held.set(seq, new Set(text.split(' ')));
+    };
+    let seq = 0;
+    const check = () => {
+      for (const term of vocabulary.slice(0, 40)) {
+        expect(scope.frequency(term), term).toBe([...held.values()].filter((words) => words.has(term)).length);
+      }
+      for (let query = 0; query < 60; query++) {
+        const terms = Array.from({ length: 1 + Math.floor(random() * 8) }, word);
+        // Ten memories in a hundred or more for the common words: idfs as FTS5 gives them (floored).
+        const idfs = terms.map((term) => {
+          const hits = scope.frequency(term);
+          const idf = Math.log((scope.count - hits + 0.5) / (hits + 0.5));
+          return idf <= 0 ? 1e-6 : idf;
+        });
+        const topK = [1, 5, 10, 40, 200][query % 5]!;
+        const test = query % 3 === 0 ? (_: unknown, slot: number) => slot % 4 !== 1 : () => true;
+        const exhaustive = scope.top(terms, idfs, 17.5, topK, test, Number.POSITIVE_INFINITY);
+        const pruned = scope.top(terms, idfs, 17.5, topK, test, 0);
+        expect(pruned).toEqual(exhaustive);
+        expect(exhaustive.length).toBeGreaterThan(0);
+      }
+    };
+    for (let index = 0; index < 3000; index++) {
+      seq += 1;
+      put(seq, texts[Math.floor(random() * texts.length)]!);
+    }
+    scope.seal();
+    check();
+    // Writes in small batches (a segment each, merged as they grow), rewrites and removals.
+    for (let batch = 0; batch < 30; batch++) {
+      for (let index = 0; index < 40; index++) {
+        const target = 1 + Math.floor(random() * seq);
+        if (random() < 0.2) {
+          scope.remove(target);
+          held.delete(target);
+        } else if (random() < 0.5) put(target, texts[Math.floor(random() * texts.length)]!);
+        else put(++seq, texts[Math.floor(random() * texts.length)]!);
+      }
+      scope.seal();
+      if (batch % 5 === 4) check();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { ChangeLogCursor, replay, SCOPE_COLUMN_NAMES, type ChangeLogSource } from './sqlite-change-log';
 import { ftsTerms, learnCharacters, type CharacterProbe } from './sqlite-fts-tokenizer';
+import { DONE, IntList, livePostings, mergeSegments, PostingCursor, type Segment, SegmentWriter } from './sqlite-keyword-postings';
 import { memoryTypeOf, TopHeap, type CachedColumns, type CachedRowTest, type ScopeColumn } from './sqlite-vector-cache';
 
 /** FTS5's bm25() constants (fts5_aux.c): k1 and b. */
@@ -45,51 +46,43 @@ export interface KeywordMatch {
   readonly score: number;
 }
 
-/** Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, maps. */
-const ROW_OVERHEAD_BYTES = 600;
-/** Bytes a posting of the block costs: its slot and its count. */
-const POSTING_BYTES = 8;
-/** Bytes a posting added since the block was built costs (two numbers of a JavaScript array). */
-const ADDED_POSTING_BYTES = 16;
-/** Bytes a distinct term costs: the string and its map entry. */
+/** Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, size, seq-to-slot map entry. */
+const ROW_OVERHEAD_BYTES = 200;
+/** Bytes a posting costs once filed (see sqlite-keyword-postings): about 2.4 on LongMemEval turns, its slot distance and count. */
+const POSTING_BYTES = 3;
+/** Bytes a posting not yet filed costs: term, slot and count, as 32-bit numbers. */
+const PENDING_POSTING_BYTES = 12;
+/** Bytes a distinct term costs: the string and its map entry, its place in a segment. */
 const TERM_OVERHEAD_BYTES = 120;
 /** Postings of a scope per memory, for the budget check before reading a scope (measured on LongMemEval turns: about 80). */
 const ESTIMATED_POSTINGS_PER_ROW = 100;
 const MAX_SEEN_SCOPES = 100_000;
 /**
- * Memories a keyword search reads into a scope being built: a large scope is read over several
- * searches (each answered by FTS5 meanwhile), so no search stalls for the whole scope (about a
- * second per 10,000 conversation turns).
+ * Memories a keyword search reads into a scope being built: a large scope is read a page per search
+ * (each answered by FTS5 meanwhile) and, in a process that has time between them, a page per turn
+ * of its event loop (see {@link SqliteKeywordIndex.readMore}), so no search stalls for the whole
+ * scope (about a second per 10,000 conversation turns) nor waits long behind a page.
  */
-export const BUILD_ROWS_PER_SEARCH = 2048;
+export const BUILD_ROWS_PER_SEARCH = 512;
 const NO_ID = Buffer.alloc(0);
-
-/** A growable Int32Array. */
-class IntList {
-  values: Int32Array;
-  length = 0;
-
-  constructor(capacity = 16) {
-    this.values = new Int32Array(capacity);
-  }
-
-  push(value: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Int32Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = value;
-  }
-}
+/** Pending postings past which they are filed into a segment while a scope is read (about 50 MB of numbers). */
+const FLUSH_POSTINGS = 1 << 22;
+/**
+ * Postings of a query's terms from which {@link ScopeKeywords.top} ranks memory by memory with
+ * MaxScore pruning instead of adding up every posting (the exhaustive sum is faster on short lists).
+ */
+export const PRUNED_MIN_POSTINGS = 65_536;
+/** Relative margin on score bounds, far above the rounding of a sum of a few dozen terms. */
+const BOUND_MARGIN = 1 + 1e-9;
 
 /**
  * The keyword index of one scope-column value: each memory's FTS5 terms as postings, its row size (all
- * columns, as bm25() reads it), id and the mirrored filter columns. Postings sit in one block per
- * index (compressed sparse rows: for term t, slots and counts from `starts[t]` to `starts[t + 1]`,
- * in slot order), built when the scope is read; memories written later add theirs to a small list
- * per term (`added`). A changed memory takes a new slot and its old one is marked dead; when dead
- * slots or added postings pass an eighth of the whole, the block is built again from what is alive.
+ * columns, as bm25() reads it), id and the mirrored filter columns. Postings are filed in segments
+ * of compressed lists (see sqlite-keyword-postings), a segment per batch of memories taken in (a
+ * scope being read files one every {@link FLUSH_POSTINGS} postings; each write's changes one), the
+ * last two merged while the later is at least half the earlier, so a few segments hold them all. A
+ * changed memory takes a new slot and its old one is marked dead; when dead slots pass an eighth of
+ * all, the segments are merged into one without them and the slots renumbered.
  */
 export class ScopeKeywords implements CachedColumns {
   readonly seqs: number[] = [];
@@ -97,26 +90,23 @@ export class ScopeKeywords implements CachedColumns {
   readonly scopeValues: Readonly<Record<ScopeColumn, (string | null)[]>> = { user_id: [], agent_id: [], run_id: [] };
   readonly expires: number[] = [];
   readonly types: (string | readonly string[] | null)[] = [];
-  private sizes: number[] = [];
-  private alive: boolean[] = [];
+  private sizes = new IntList();
+  private alive = new IntList();
   private readonly slotBySeq = new Map<number, number>();
+  private readonly interned = new Map<string, string>();
   /** Term to term number. */
   private readonly termIds = new Map<string, number>();
-  /** The block: postings of terms 0 to starts.length - 2. */
-  private starts = new Int32Array(1);
-  private blockSlots = new Int32Array(0);
-  private blockCounts = new Int32Array(0);
-  /** Postings added since the block was built, per term: slot, count, slot, count, … */
-  private added = new Map<number, number[]>();
-  private addedCount = 0;
-  /** Postings not yet in the block or `added` (see put and seal). */
+  private segments: Segment[] = [];
+  /** Postings not yet filed in a segment (see put and seal), in slot order. */
   private pendingTerms = new IntList();
   private pendingSlots = new IntList();
   private pendingCounts = new IntList();
   /** Per term: the last slot a posting was pended for, and where (see put). */
-  private readonly lastSlot: number[] = [];
-  private readonly lastIndex: number[] = [];
+  private lastSlot = new IntList();
+  private lastIndex = new IntList();
   private dead = 0;
+  /** Dead slots as a Fenwick tree (slot + 1 indexed), so frequency() reads only the blocks that hold some. */
+  private deadTree = new Int32Array(0);
   private accumulator = new Float64Array(0);
   private seen = new Uint8Array(0);
 
@@ -130,34 +120,47 @@ export class ScopeKeywords implements CachedColumns {
     return this.slotBySeq.size;
   }
 
-  /** Bytes held, by the estimate of the constants above. */
+  /** Bytes held, by the estimate of the constants above and the sizes of the typed arrays. */
   get bytes(): number {
+    let segmentBytes = 0;
+    for (const segment of this.segments) segmentBytes += segment.bytes;
     return (
       this.seqs.length * ROW_OVERHEAD_BYTES +
-      (this.blockSlots.length + this.pendingSlots.length) * POSTING_BYTES +
-      this.addedCount * ADDED_POSTING_BYTES +
+      segmentBytes +
+      this.pendingTerms.values.length * PENDING_POSTING_BYTES +
       this.termIds.size * TERM_OVERHEAD_BYTES
     );
   }
 
+  /** Postings filed, and their bytes (see sqlite-keyword-postings). */
+  get postings(): { readonly count: number; readonly bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const segment of this.segments) {
+      count += segment.postings;
+      bytes += segment.data.byteLength;
+    }
+    return { count, bytes };
+  }
+
   /**
    * Adds a memory (or replaces the one with its seq): its terms (see ftsTerms) as postings, pending
-   * until {@link seal}.
+   * until {@link seal} (or filed when many are pending).
    * @throws {TokenCountError} when its terms are not as many as FTS5 counted in its text.
    */
   put(row: KeywordSourceRow): void {
-    this.remove(row.seq);
     const terms = ftsTerms(row.text);
     if (terms.length !== textSize(row.sz)) throw new TokenCountError();
+    this.remove(row.seq);
     const slot = this.seqs.length;
     this.slotBySeq.set(row.seq, slot);
     this.seqs.push(row.seq);
     this.ids.push(row.id_order.toString('latin1'));
-    for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(row[column]);
+    for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(this.intern(row[column]));
     this.expires.push(row.expires_at ?? Number.NaN);
     this.types.push(memoryTypeOf(row.memory_type));
     this.sizes.push(rowSize(row.sz));
-    this.alive.push(true);
+    this.alive.push(1);
     for (const term of terms) {
       let id = this.termIds.get(term);
       if (id === undefined) {
@@ -165,39 +168,24 @@ export class ScopeKeywords implements CachedColumns {
         this.lastSlot.push(-1);
         this.lastIndex.push(-1);
       }
-      if (this.lastSlot[id] === slot) {
+      if (this.lastSlot.values[id] === slot) {
         // A term seen before in this memory: count it there.
-        this.pendingCounts.values[this.lastIndex[id]!]! += 1;
+        this.pendingCounts.values[this.lastIndex.values[id]!]! += 1;
       } else {
-        this.lastSlot[id] = slot;
-        this.lastIndex[id] = this.pendingTerms.length;
+        this.lastSlot.values[id] = slot;
+        this.lastIndex.values[id] = this.pendingTerms.length;
         this.pendingTerms.push(id);
         this.pendingSlots.push(slot);
         this.pendingCounts.push(1);
       }
     }
+    if (this.pendingTerms.length >= FLUSH_POSTINGS) this.file();
   }
 
-  /**
-   * Files the pending postings: into a new block when none is built yet (a scope just read), else
-   * into `added`; then builds the block again if dead slots or added postings are an eighth of all.
-   */
+  /** Files the pending postings; then, when dead slots are an eighth of all, merges every segment without them. */
   seal(): void {
-    if (this.blockSlots.length === 0 && this.addedCount === 0) {
-      this.build();
-      return;
-    }
-    const terms = this.pendingTerms.values;
-    for (let index = 0; index < this.pendingTerms.length; index++) {
-      const id = terms[index]!;
-      let list = this.added.get(id);
-      if (list === undefined) this.added.set(id, (list = []));
-      list.push(this.pendingSlots.values[index]!, this.pendingCounts.values[index]!);
-    }
-    this.addedCount += this.pendingTerms.length;
-    this.clearPending();
-    const whole = this.blockSlots.length + this.addedCount;
-    if (this.dead * 8 >= this.seqs.length || this.addedCount * 8 >= whole) this.rebuild();
+    this.file();
+    if (this.dead * 8 >= this.seqs.length && this.dead > 0) this.compact();
   }
 
   /** Marks a memory's slot dead, if held. */
@@ -205,22 +193,44 @@ export class ScopeKeywords implements CachedColumns {
     const slot = this.slotBySeq.get(seq);
     if (slot === undefined) return;
     this.slotBySeq.delete(seq);
-    this.alive[slot] = false;
+    this.alive.values[slot] = 0;
     this.dead += 1;
+    if (this.deadTree.length < this.seqs.length + 1) {
+      // A Fenwick tree is not grown in place: build it again from the dead slots.
+      this.deadTree = new Int32Array(Math.max(2 * this.seqs.length, 1024) + 1);
+      for (let dead = 0; dead < this.seqs.length; dead++) if (this.alive.values[dead] === 0) this.markDead(dead);
+    } else this.markDead(slot);
+  }
+
+  /** Counts a dead slot in the Fenwick tree of dead slots. */
+  private markDead(slot: number): void {
+    for (let index = slot + 1; index < this.deadTree.length; index += index & -index) this.deadTree[index]! += 1;
+  }
+
+  /** Dead slots below `slot`. */
+  private deadBefore(slot: number): number {
+    let count = 0;
+    for (let index = Math.min(slot, this.deadTree.length - 1); index > 0; index -= index & -index) count += this.deadTree[index]!;
+    return count;
   }
 
   /** How many live memories hold `term`. */
   frequency(term: string): number {
     const id = this.termIds.get(term);
     if (id === undefined) return 0;
-    if (this.dead === 0) {
-      const inBlock = id + 1 < this.starts.length ? this.starts[id + 1]! - this.starts[id]! : 0;
-      return inBlock + (this.added.get(id)?.length ?? 0) / 2;
-    }
     let count = 0;
-    this.forPostings(id, (slot) => {
-      if (this.alive[slot]) count += 1;
-    });
+    if (this.dead === 0) {
+      for (const segment of this.segments) {
+        const position = segment.find(id);
+        if (position >= 0) count += segment.lengths[position]!;
+      }
+      return count;
+    }
+    const deadIn = (from: number, to: number) => this.deadBefore(to + 1) - this.deadBefore(from);
+    for (const segment of this.segments) {
+      const position = segment.find(id);
+      if (position >= 0) count += livePostings(segment, position, this.alive.values, deadIn);
+    }
     return count;
   }
 
@@ -230,8 +240,34 @@ export class ScopeKeywords implements CachedColumns {
    * idf × (f × (k1 + 1)) / (f + k1 × (1 − b + b × D / avgdl)), with f the term's count in the text, D
    * the row's tokens in all columns, summed in the phrases' order (the same double operations, so the
    * same score to the last bit). Ties go to the smaller id, as the store's order by (rank, id_order).
+   * Lists of {@link PRUNED_MIN_POSTINGS} postings or more in all are ranked with pruning (see
+   * {@link pruned}); `prunedFrom` sets that threshold (tests).
    */
-  top(terms: readonly string[], idfs: readonly number[], averageLength: number, topK: number, test: CachedRowTest): KeywordMatch[] {
+  top(
+    terms: readonly string[],
+    idfs: readonly number[],
+    averageLength: number,
+    topK: number,
+    test: CachedRowTest,
+    prunedFrom = PRUNED_MIN_POSTINGS,
+  ): KeywordMatch[] {
+    const ids = terms.map((term) => this.termIds.get(term) ?? -1);
+    let postings = 0;
+    for (const id of new Set(ids)) {
+      if (id < 0) continue;
+      for (const segment of this.segments) {
+        const position = segment.find(id);
+        if (position >= 0) postings += segment.lengths[position]!;
+      }
+    }
+    if (postings === 0 || topK === 0) return [];
+    const slots =
+      postings >= prunedFrom ? this.pruned(ids, idfs, averageLength, topK, test) : this.exhaustive(ids, idfs, averageLength, topK, test);
+    return slots.map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
+  }
+
+  /** {@link top} adding up every posting of the query's terms, phrase by phrase. */
+  private exhaustive(ids: readonly number[], idfs: readonly number[], averageLength: number, topK: number, test: CachedRowTest) {
     const slotCount = this.seqs.length;
     if (this.accumulator.length < slotCount) {
       this.accumulator = new Float64Array(Math.max(slotCount, this.accumulator.length * 2));
@@ -239,15 +275,17 @@ export class ScopeKeywords implements CachedColumns {
     }
     const scores = this.accumulator;
     const seen = this.seen;
-    const touched: number[] = [];
-    for (let phrase = 0; phrase < terms.length; phrase++) {
-      const id = this.termIds.get(terms[phrase]!);
-      if (id === undefined) continue;
+    const alive = this.alive.values;
+    const sizes = this.sizes.values;
+    const touched = new IntList();
+    for (let phrase = 0; phrase < ids.length; phrase++) {
+      const id = ids[phrase]!;
+      if (id < 0) continue;
       const idf = idfs[phrase]!;
-      this.forPostings(id, (slot, frequency) => {
-        if (!this.alive[slot]) return;
-        const size = this.sizes[slot]!;
-        const part = idf * ((frequency * (K1 + 1.0)) / (frequency + K1 * (1 - B + (B * size) / averageLength)));
+      for (const cursor = new PostingCursor(this.segments, id); cursor.slot !== DONE; cursor.next()) {
+        const slot = cursor.slot;
+        if (alive[slot] === 0) continue;
+        const part = idf * ((cursor.count * (K1 + 1.0)) / (cursor.count + K1 * (1 - B + (B * sizes[slot]!) / averageLength)));
         if (seen[slot] === 0) {
           seen[slot] = 1;
           touched.push(slot);
@@ -255,91 +293,200 @@ export class ScopeKeywords implements CachedColumns {
         } else {
           scores[slot]! += part;
         }
-      });
+      }
     }
     const heap = new TopHeap(Math.min(topK, touched.length), this.ids);
-    for (const slot of touched) {
+    for (let index = 0; index < touched.length; index++) {
+      const slot = touched.values[index]!;
       seen[slot] = 0;
       const score = scores[slot]!;
       if (heap.admits(score, slot) && test(this, slot)) heap.push(score, slot);
     }
-    return heap.sorted().map(({ slot, score }) => ({ seq: this.seqs[slot]!, score }));
+    return heap.sorted();
   }
 
-  /** Calls `visit` with each posting of term `id` (slot, count): the block's, then the added ones. */
-  private forPostings(id: number, visit: (slot: number, count: number) => void): void {
-    if (id + 1 < this.starts.length) {
-      const slots = this.blockSlots;
-      const counts = this.blockCounts;
-      for (let index = this.starts[id]!, end = this.starts[id + 1]!; index < end; index++) visit(slots[index]!, counts[index]!);
+  /**
+   * {@link top} memory by memory with MaxScore pruning (Turtle and Flood): the query's terms sorted by
+   * the most each can add (its bound: idf × the bm25 part of its highest count in its smallest
+   * memory, with a margin), the terms whose bounds add up to less than the worst score held cannot
+   * bring a memory in on their own, so only the others' postings propose memories, and the rest are
+   * looked up (skipping blocks) only while the memory can still reach the worst score held. Each
+   * memory proposed is scored exactly as {@link exhaustive} scores it, phrase by phrase.
+   */
+  private pruned(ids: readonly number[], idfs: readonly number[], averageLength: number, topK: number, test: CachedRowTest) {
+    const alive = this.alive.values;
+    const sizes = this.sizes.values;
+    // The distinct terms held, each with its bound over all its phrases.
+    const distinct = [...new Set(ids.filter((id) => id >= 0))];
+    // Per distinct term: its phrases' idfs added up (a memory's part of the term is about this × the bm25 factor).
+    const idfSums = distinct.map((id) => ids.reduce((sum, phraseId, phrase) => (phraseId === id ? sum + idfs[phrase]! : sum), 0));
+    const bounds = distinct.map((id, index) => {
+      let maxCount = 0;
+      let minSize = Number.POSITIVE_INFINITY;
+      let unbounded = false;
+      for (const segment of this.segments) {
+        if (segment.find(id) < 0) continue;
+        const skips = segment.skips.get(id);
+        if (skips === undefined) unbounded = true;
+        else {
+          maxCount = Math.max(maxCount, skips.maxCount);
+          minSize = Math.min(minSize, skips.minSize);
+        }
+      }
+      // Short lists carry no bounds: the part's limit as the count grows, idf × (k1 + 1).
+      const most = unbounded ? K1 + 1.0 : (maxCount * (K1 + 1.0)) / (maxCount + K1 * (1 - B + (B * minSize) / averageLength));
+      return idfSums[index]! * most * BOUND_MARGIN;
+    });
+    const order = distinct.map((_, index) => index).sort((a, b) => bounds[a]! - bounds[b]!);
+    const cursors = order.map((index) => new PostingCursor(this.segments, distinct[index]!));
+    // upTo[i]: the bounds of the terms 0..i (in order) added up.
+    const upTo = new Float64Array(order.length);
+    order.forEach((index, position) => {
+      upTo[position] = (position === 0 ? 0 : upTo[position - 1]!) + bounds[index]!;
+    });
+    // The count of each distinct term in the memory scored (0: not in it), by distinct index.
+    const counts = new Int32Array(distinct.length);
+    const phraseIndex = ids.map((id) => distinct.indexOf(id));
+    const heap = new TopHeap(Math.min(topK, this.seqs.length), this.ids);
+    let threshold = Number.NEGATIVE_INFINITY;
+    // Terms before `essential` cannot bring a memory in on their own.
+    let essential = 0;
+    for (;;) {
+      let slot = DONE;
+      for (let position = essential; position < cursors.length; position++) {
+        if (cursors[position]!.slot < slot) slot = cursors[position]!.slot;
+      }
+      if (slot === DONE) break;
+      counts.fill(0);
+      const size = sizes[slot]!;
+      const norm = K1 * (1 - B + (B * size) / averageLength);
+      // About the score of the memory so far (a little above it), then what the terms not looked up can add.
+      let reach = 0;
+      for (let position = essential; position < cursors.length; position++) {
+        const cursor = cursors[position]!;
+        if (cursor.slot !== slot) continue;
+        counts[order[position]!] = cursor.count;
+        reach += idfSums[order[position]!]! * ((cursor.count * (K1 + 1.0)) / (cursor.count + norm)) * BOUND_MARGIN;
+        cursor.next();
+      }
+      let possible = alive[slot] !== 0;
+      for (let position = essential - 1; position >= 0 && possible; position--) {
+        if (reach + upTo[position]! < threshold) {
+          possible = false;
+          break;
+        }
+        const cursor = cursors[position]!;
+        cursor.seek(slot);
+        if (cursor.slot === slot) {
+          counts[order[position]!] = cursor.count;
+          reach += idfSums[order[position]!]! * ((cursor.count * (K1 + 1.0)) / (cursor.count + norm)) * BOUND_MARGIN;
+        }
+      }
+      if (!possible) continue;
+      let score = 0;
+      let first = true;
+      for (let phrase = 0; phrase < ids.length; phrase++) {
+        if (ids[phrase]! < 0) continue;
+        const count = counts[phraseIndex[phrase]!]!;
+        if (count === 0) continue;
+        const part = idfs[phrase]! * ((count * (K1 + 1.0)) / (count + K1 * (1 - B + (B * size) / averageLength)));
+        if (first) {
+          score = 0 + part;
+          first = false;
+        } else score += part;
+      }
+      if (!heap.admits(score, slot) || !test(this, slot)) continue;
+      heap.push(score, slot);
+      threshold = heap.floor;
+      while (essential < cursors.length && upTo[essential]! < threshold) essential += 1;
     }
-    const list = this.added.get(id);
-    if (list !== undefined) for (let index = 0; index < list.length; index += 2) visit(list[index]!, list[index + 1]!);
+    return heap.sorted();
   }
 
-  /** Builds the block from the pending postings (a scope just read: no block, nothing added). */
-  private build(): void {
-    const termCount = this.termIds.size;
-    const starts = new Int32Array(termCount + 1);
-    const terms = this.pendingTerms.values;
-    const length = this.pendingTerms.length;
-    for (let index = 0; index < length; index++) starts[terms[index]! + 1]! += 1;
-    for (let id = 0; id < termCount; id++) starts[id + 1] = starts[id + 1]! + starts[id]!;
-    const next = starts.slice(0, termCount);
-    const slots = new Int32Array(length);
-    const counts = new Int32Array(length);
-    for (let index = 0; index < length; index++) {
-      const at = next[terms[index]!]!++;
-      slots[at] = this.pendingSlots.values[index]!;
-      counts[at] = this.pendingCounts.values[index]!;
+  /** Files the pending postings in a new segment and merges the last two while the later is at least half the earlier. */
+  private file(): void {
+    if (this.pendingTerms.length > 0) {
+      const length = this.pendingTerms.length;
+      const terms = this.pendingTerms.values;
+      // The pending postings by term, in slot order within a term: a counting sort when many.
+      let sorted: Int32Array;
+      if (length < 65_536) {
+        sorted = new Int32Array(length);
+        for (let index = 0; index < length; index++) sorted[index] = index;
+        sorted.sort((a, b) => terms[a]! - terms[b]! || a - b);
+      } else {
+        const next = new Int32Array(this.termIds.size + 1);
+        for (let index = 0; index < length; index++) next[terms[index]! + 1]! += 1;
+        for (let term = 0; term < this.termIds.size; term++) next[term + 1]! += next[term];
+        sorted = new Int32Array(length);
+        for (let index = 0; index < length; index++) sorted[next[terms[index]!]!++] = index;
+      }
+      const writer = new SegmentWriter(this.sizes.values, length * 3);
+      let term = -1;
+      for (let index = 0; index < length; index++) {
+        const from = sorted[index]!;
+        if (terms[from] !== term) {
+          if (term >= 0) writer.end();
+          term = terms[from]!;
+          writer.begin(term);
+        }
+        writer.add(this.pendingSlots.values[from]!, this.pendingCounts.values[from]!);
+      }
+      writer.end();
+      this.segments.push(writer.finish());
+      this.pendingTerms = new IntList();
+      this.pendingSlots = new IntList();
+      this.pendingCounts = new IntList();
     }
-    this.starts = starts;
-    this.blockSlots = slots;
-    this.blockCounts = counts;
-    this.clearPending();
+    const segments = this.segments;
+    // Segments of a scope's read (FLUSH_POSTINGS each) are left as they are: merging them would stall
+    // a search for as long as it takes to read them all again, and searches read a few dozen just as fast.
+    while (
+      segments.length >= 2 &&
+      segments[segments.length - 2]!.postings < FLUSH_POSTINGS &&
+      segments[segments.length - 1]!.postings * 2 >= segments[segments.length - 2]!.postings
+    ) {
+      const later = segments.pop()!;
+      const earlier = segments.pop()!;
+      segments.push(mergeSegments([earlier, later], this.sizes.values));
+    }
   }
 
-  /** Builds the block again from the live memories (dead slots dropped, slots renumbered, added postings merged). */
-  private rebuild(): void {
+  /** Merges every segment into one without the dead slots, the live ones renumbered in order. */
+  private compact(): void {
     const moved = new Int32Array(this.seqs.length).fill(-1);
+    const alive = this.alive.values;
     let next = 0;
     for (let slot = 0; slot < this.seqs.length; slot++) {
-      if (!this.alive[slot]) continue;
+      if (alive[slot] === 0) continue;
       moved[slot] = next;
       this.seqs[next] = this.seqs[slot]!;
       this.ids[next] = this.ids[slot]!;
       for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column][next] = this.scopeValues[column][slot]!;
       this.expires[next] = this.expires[slot]!;
       this.types[next] = this.types[slot]!;
-      this.sizes[next] = this.sizes[slot]!;
-      this.alive[next] = true;
+      this.sizes.values[next] = this.sizes.values[slot]!;
+      alive[next] = 1;
       this.slotBySeq.set(this.seqs[next]!, next);
       next += 1;
     }
-    for (const array of [this.seqs, this.ids, this.expires, this.types, this.sizes, this.alive]) array.length = next;
+    for (const array of [this.seqs, this.ids, this.expires, this.types]) array.length = next;
     for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].length = next;
-    // Every live posting, term by term, in slot order (slots only grow in `added`).
-    for (let id = 0; id < this.termIds.size; id++) {
-      this.forPostings(id, (slot, count) => {
-        const to = moved[slot]!;
-        if (to < 0) return;
-        this.pendingTerms.push(id);
-        this.pendingSlots.push(to);
-        this.pendingCounts.push(count);
-      });
-    }
-    this.added = new Map();
-    this.addedCount = 0;
+    this.sizes.length = next;
+    this.alive.length = next;
+    this.segments = this.segments.length === 0 ? [] : [mergeSegments(this.segments, this.sizes.values, moved)];
     this.dead = 0;
+    this.deadTree = new Int32Array(0);
     // Slots were renumbered: a term's last slot must not match a new memory's.
-    this.lastSlot.fill(-1);
-    this.build();
+    this.lastSlot.values.fill(-1);
   }
 
-  private clearPending(): void {
-    this.pendingTerms = new IntList();
-    this.pendingSlots = new IntList();
-    this.pendingCounts = new IntList();
+  private intern(value: string | null): string | null {
+    if (value === null) return null;
+    const known = this.interned.get(value);
+    if (known !== undefined) return known;
+    if (this.interned.size < 1024) this.interned.set(value, value);
+    return value;
   }
 }
 
@@ -364,6 +511,46 @@ export class SqliteKeywordIndex {
 
   get heldBytes(): number {
     return this.bytes;
+  }
+
+  /** Whether a scope is being read (see {@link readMore}). */
+  get reading(): boolean {
+    return this.building.size > 0;
+  }
+
+  /** What the index holds: scopes, their estimated bytes, and their postings (count and compressed bytes). */
+  get state(): {
+    readonly scopes: number;
+    readonly bytes: number;
+    readonly postings: number;
+    readonly postingBytes: number;
+    readonly reading: boolean;
+  } {
+    let postings = 0;
+    let postingBytes = 0;
+    for (const entry of this.entries.values()) {
+      postings += entry.postings.count;
+      postingBytes += entry.postings.bytes;
+    }
+    return { scopes: this.entries.size, bytes: this.bytes, postings, postingBytes, reading: this.reading };
+  }
+
+  /**
+   * Reads the next `rows` memories of the scope being read that was searched last, after bringing
+   * the index up to the caller's snapshot (inside the caller's read transaction).
+   * @returns whether a scope is still being read.
+   */
+  readMore(source: KeywordIndexSource, rows: number): boolean {
+    this.synchronise(source);
+    let last: [string, { readonly entry: ScopeKeywords; after: Buffer }] | undefined;
+    for (const building of this.building) last = building;
+    if (last !== undefined) this.continueBuilding(source, last[0], last[1], rows);
+    return this.reading;
+  }
+
+  /** Stops reading every scope being read (their next search starts again). */
+  stopReading(): void {
+    this.building.clear();
   }
 
   get scopeCount(): number {
@@ -394,7 +581,12 @@ export class SqliteKeywordIndex {
       return held;
     }
     const building = this.building.get(key);
-    if (building !== undefined) return this.continueBuilding(source, key, building);
+    if (building !== undefined) {
+      // The last searched is read first between searches.
+      this.building.delete(key);
+      this.building.set(key, building);
+      return this.continueBuilding(source, key, building, BUILD_ROWS_PER_SEARCH);
+    }
     if (this.oversized.has(key)) return undefined;
     if (!this.seen.has(key)) {
       if (this.seen.size >= MAX_SEEN_SCOPES) this.seen.clear();
@@ -414,7 +606,7 @@ export class SqliteKeywordIndex {
     }
     const state = { entry: new ScopeKeywords(column, value), after: NO_ID };
     this.building.set(key, state);
-    return this.continueBuilding(source, key, state);
+    return this.continueBuilding(source, key, state, BUILD_ROWS_PER_SEARCH);
   }
 
   /** Reads the next page of a scope being built; the scope when that was its last page. */
@@ -422,16 +614,17 @@ export class SqliteKeywordIndex {
     source: KeywordIndexSource,
     key: string,
     state: { readonly entry: ScopeKeywords; after: Buffer },
+    rows: number,
   ): ScopeKeywords | undefined {
     const { entry } = state;
     try {
-      const page = source.scopePage(entry.column, entry.value, state.after, BUILD_ROWS_PER_SEARCH);
+      const page = source.scopePage(entry.column, entry.value, state.after, rows);
       learnCharacters(
         page.map((row) => row.text),
         source.probe,
       );
       for (const row of page) entry.put(row);
-      if (page.length === BUILD_ROWS_PER_SEARCH) {
+      if (page.length === rows) {
         state.after = page[page.length - 1]!.id_order;
         return undefined;
       }

@@ -106,6 +106,12 @@ const CACHE_RUN_ROWS = 4096;
 const CACHE_RUN_BYTES = 16 * 1024 * 1024;
 /** Query words whose FTS5 term a store remembers (see keywordTerms); past this many it starts over. */
 const MAX_REMEMBERED_WORDS = 100_000;
+/**
+ * Memories the keyword index reads into a scope being read per turn of the event loop between
+ * searches (see readKeywordsWhileIdle): about 50 ms of LongMemEval turns, so a search that comes
+ * meanwhile waits at most that long.
+ */
+const KEYWORD_ROWS_PER_IDLE_TURN = 512;
 /** Characters probed per round through the temporary FTS5 table (see probeCharacters). */
 const PROBE_BATCH = 256;
 /** The change log's table and its seven triggers (see the `changeLog` statements; the dates trigger is counted apart). */
@@ -214,6 +220,8 @@ export class SqliteVectorStore implements VectorStore {
    * index stays off.
    */
   private tokenizer: 'unknown' | 'ready' | 'unavailable' = 'unknown';
+  /** The next turn of the event loop that reads a scope into the keyword index (see readKeywordsWhileIdle). */
+  private keywordReading: NodeJS.Immediate | undefined;
   /** Runs work in one read transaction (a savepoint inside the caller's own transaction): one snapshot for all its reads. */
   private readonly inReadTransaction: <T>(work: () => T) => T;
 
@@ -583,6 +591,8 @@ export class SqliteVectorStore implements VectorStore {
         // The file cannot be read any more: nothing is saved, and the next open builds the index.
       }
     }
+    if (this.keywordReading !== undefined) clearImmediate(this.keywordReading);
+    this.keywordReading = undefined;
     this.statements.clear();
     this.cache?.clear();
     this.keywordIndex?.clear();
@@ -834,7 +844,10 @@ export class SqliteVectorStore implements VectorStore {
     return this.inReadTransaction(() => {
       if (!this.ensureTokenizer()) return undefined;
       const entry = index.scope(this.keywordSource, column, value);
-      if (entry === undefined) return undefined;
+      if (entry === undefined) {
+        if (index.reading) this.readKeywordsWhileIdle();
+        return undefined;
+      }
       const terms = this.keywordTerms(words);
       if (terms === undefined) return undefined;
       const totals = this.keywordSource.totals();
@@ -856,6 +869,46 @@ export class SqliteVectorStore implements VectorStore {
       const bySeq = new Map(rows.map((row) => [row.seq, row]));
       return matches.map((match) => ({ record: toRecord(bySeq.get(match.seq)!), score: match.score }));
     });
+  }
+
+  /**
+   * Reads the scope being read into the keyword index a page per turn of the event loop, each page
+   * in its own read transaction (see SqliteKeywordIndex.readMore), until it is held (a turn inside
+   * the caller's own transaction stops, until the next search). Searches run between the turns, answered by
+   * FTS5 until the scope is held. A failed read stops the reading (the next search starts it again).
+   */
+  private readKeywordsWhileIdle(): void {
+    if (this.keywordReading !== undefined || this.closed) return;
+    this.keywordReading = setImmediate(() => {
+      this.keywordReading = undefined;
+      const index = this.keywordIndex;
+      // Inside the caller's own transaction, the reading waits for the next search after it.
+      if (this.closed || index === undefined || !index.reading || this.database.inTransaction) return;
+      try {
+        if (this.inReadTransaction(() => index.readMore(this.keywordSource, KEYWORD_ROWS_PER_IDLE_TURN))) this.readKeywordsWhileIdle();
+      } catch {
+        index.stopReading();
+      }
+    });
+    // Reading never keeps the process alive.
+    this.keywordReading.unref();
+  }
+
+  /**
+   * What the scope keyword index holds (see {@link SqliteVectorStoreOptions.keywordIndex}): scopes,
+   * their estimated bytes, their postings and those postings' compressed bytes, and whether a scope
+   * is being read; `undefined` when the index is turned off.
+   */
+  keywordIndexState():
+    | {
+        readonly scopes: number;
+        readonly bytes: number;
+        readonly postings: number;
+        readonly postingBytes: number;
+        readonly reading: boolean;
+      }
+    | undefined {
+    return this.keywordIndex?.state;
   }
 
   /**
