@@ -417,7 +417,7 @@ export class ScopeKeywords implements CachedColumns {
       } else {
         const next = new Int32Array(this.termIds.size + 1);
         for (let index = 0; index < length; index++) next[terms[index]! + 1]! += 1;
-        for (let term = 0; term < this.termIds.size; term++) next[term + 1]! += next[term];
+        for (let term = 0; term < this.termIds.size; term++) next[term + 1] = next[term + 1]! + next[term]!;
         sorted = new Int32Array(length);
         for (let index = 0; index < length; index++) sorted[next[terms[index]!]!++] = index;
       }
