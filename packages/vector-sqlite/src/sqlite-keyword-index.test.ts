@@ -244,7 +244,7 @@ describe('the scope keyword index', () => {
     const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
     await indexed.ensureCollection({ dimensions: 2 });
     const scope = { userId: 'u1' };
-    const size = BUILD_ROWS_PER_SEARCH * 2 + 500;
+    const size = BUILD_ROWS_PER_SEARCH * 2 + 100;
     // Ids in shuffled order, so writes land both in the part already read and in the part still to read.
     const id = (index: number) => `m${String((index * 7919) % size).padStart(5, '0')}`;
     const records = Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, id(index)), scope }));

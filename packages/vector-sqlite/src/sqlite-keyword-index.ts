@@ -63,7 +63,7 @@ const MAX_SEEN_SCOPES = 100_000;
  * of its event loop (see {@link SqliteKeywordIndex.readMore}), so no search stalls for the whole
  * scope (about a second per 10,000 conversation turns) nor waits long behind a page.
  */
-export const BUILD_ROWS_PER_SEARCH = 512;
+export const BUILD_ROWS_PER_SEARCH = 256;
 const NO_ID = Buffer.alloc(0);
 /** Pending postings past which they are filed into a segment while a scope is read (about 50 MB of numbers). */
 const FLUSH_POSTINGS = 1 << 22;
@@ -155,7 +155,7 @@ export class ScopeKeywords implements CachedColumns {
     const slot = this.seqs.length;
     this.slotBySeq.set(row.seq, slot);
     this.seqs.push(row.seq);
-    this.ids.push(row.id_order.toString('latin1'));
+    this.ids.push(idOf(row.id_order));
     for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(this.intern(row[column]));
     this.expires.push(row.expires_at ?? Number.NaN);
     this.types.push(memoryTypeOf(row.memory_type));
@@ -721,6 +721,17 @@ export function inverseFrequencies(
 
 /** Thrown when a text's terms are not as many as FTS5 counted in it (see ScopeKeywords.put). */
 class TokenCountError extends Error {}
+
+/**
+ * The id whose sort key (see idOrderKey: its UTF-16 code units, big-endian) is `idOrder`: JavaScript
+ * compares ids as the key sorts, and an id of Latin-1 characters is held in one byte a character.
+ */
+function idOf(idOrder: Buffer): string {
+  if (idOrder.length > 2048) return Buffer.from(idOrder).swap16().toString('utf16le');
+  const codes = new Array<number>(idOrder.length >> 1);
+  for (let index = 0; index < codes.length; index++) codes[index] = (idOrder[2 * index]! << 8) | idOrder[2 * index + 1]!;
+  return String.fromCharCode(...codes);
+}
 
 /** The token count of the row's text column: the first varint of its size record. */
 function textSize(sz: Buffer | null): number {

@@ -108,10 +108,10 @@ const CACHE_RUN_BYTES = 16 * 1024 * 1024;
 const MAX_REMEMBERED_WORDS = 100_000;
 /**
  * Memories the keyword index reads into a scope being read per turn of the event loop between
- * searches (see readKeywordsWhileIdle): about 50 ms of LongMemEval turns, so a search that comes
+ * searches (see readKeywordsWhileIdle): some 25 to 60 ms of LongMemEval turns, so a search that comes
  * meanwhile waits at most that long.
  */
-const KEYWORD_ROWS_PER_IDLE_TURN = 512;
+const KEYWORD_ROWS_PER_IDLE_TURN = 256;
 /** Characters probed per round through the temporary FTS5 table (see probeCharacters). */
 const PROBE_BATCH = 256;
 /** The change log's table and its seven triggers (see the `changeLog` statements; the dates trigger is counted apart). */

@@ -97,6 +97,19 @@ export interface ScaleWorkerResult {
    * not-expired filter) with the query texts. Absent in results saved before it was measured.
    */
   readonly keyword?: Summary;
+  /**
+   * The scope keyword index of scope 0 (user-0), read before the searches are measured: from the
+   * search that starts the read to the scope held, reading between searches (setImmediate turns,
+   * nothing else running); its estimated bytes, postings and their compressed bytes. Absent when the
+   * index is off, the store cannot tell (older versions) or the scope was not held (past the budget).
+   */
+  readonly keywordIndexRead?: {
+    readonly ms: number;
+    readonly bytes: number;
+    readonly postings: number;
+    readonly postingBytes: number;
+    readonly rssMiB: number;
+  };
   /** One pass of cosine similarity over the scope's vectors in a tight JavaScript loop over Float32Arrays. */
   readonly scanLowerBound: Summary;
   /** The same pass over the vectors that pass the filter. */
@@ -256,6 +269,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     const text = queryTexts[Math.floor(random() * queryTexts.length)]!;
     return memory.search(text, { scope: scopeOf(q), limit: 10, ...(filtered ? { filter: { category: category(q) } } : {}) });
   };
+  const keywordIndexRead = keywordIndex ? await readKeywordIndex(store, queryTexts[0]!) : undefined;
   const search = await time((q) => searchOnce(q, false));
   const searchFiltered = await time((q) => searchOnce(q, true));
   const keywordTexts = queryVectors.map(() => queryTexts[Math.floor(random() * queryTexts.length)]!);
@@ -299,6 +313,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     search: summarize(search),
     searchFiltered: summarize(searchFiltered),
     keyword: summarize(keyword),
+    ...(keywordIndexRead ? { keywordIndexRead } : {}),
     scanLowerBound: summarize(scanLowerBound),
     scanLowerBoundFiltered: summarize(scanLowerBoundFiltered),
     recall,
@@ -308,6 +323,25 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     },
     ...(add ? { add } : {}),
   };
+}
+
+/**
+ * Reads scope 0 (user-0) into the store's keyword index: two keyword searches (the second starts
+ * the read), then turns of the event loop until it is held (see ScaleResult.keywordIndexRead).
+ */
+async function readKeywordIndex(store: SqliteVectorStore, text: string): Promise<ScaleWorkerResult['keywordIndexRead']> {
+  // Stores of versions before keywordIndexState cannot tell: no figure.
+  const state = () => (store as { keywordIndexState?: () => ReturnType<SqliteVectorStore['keywordIndexState']> }).keywordIndexState?.();
+  if (state() === undefined) return undefined;
+  const request = { scope: { userId: 'user-0' }, text, topK: 40, filter: notExpiredFilter(new Date()) };
+  const begin = performance.now();
+  await store.keywordQuery(request);
+  await store.keywordQuery(request);
+  while (state()?.reading) await new Promise((resolve) => setImmediate(resolve));
+  const ms = performance.now() - begin;
+  const held = state();
+  if (held === undefined || held.scopes === 0) return undefined;
+  return { ms, bytes: held.bytes, postings: held.postings, postingBytes: held.postingBytes, rssMiB: process.memoryUsage().rss / 2 ** 20 };
 }
 
 /** A scope's vectors (as float32, as stored), ids and categories, read back from the store in id order. */
