@@ -3,6 +3,7 @@ import { MemError, type MemoryRecord, type Scope, type VectorMatch } from '@mem/
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BUILD_ROWS_PER_SEARCH, type KeywordSourceRow, ScopeKeywords } from './sqlite-keyword-index';
+import { idOrderKey } from './sqlite-id-order';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
 import { directory, FILTERS, notExpired, NOW, temporaryDirectoryPerTest, track } from '../test/store-fixtures';
@@ -344,7 +345,7 @@ describe('ScopeKeywords.top', () => {
     // FTS5's size record: the text column's tokens and the scope column's one, as one-byte varints.
     return {
       seq,
-      id_order: Buffer.from(`id-${String(seq % 700).padStart(4, '0')}-${seq}`, 'latin1'),
+      id_order: idOrderKey(`id-${String(seq % 700).padStart(4, '0')}-${seq}`),
       user_id: 'u1',
       agent_id: seq % 3 === 0 ? 'a1' : null,
       run_id: null,

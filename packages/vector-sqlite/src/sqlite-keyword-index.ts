@@ -46,14 +46,17 @@ export interface KeywordMatch {
   readonly score: number;
 }
 
-/** Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, size, seq-to-slot map entry. */
-const ROW_OVERHEAD_BYTES = 200;
-/** Bytes a posting costs once filed (see sqlite-keyword-postings): about 2.4 on LongMemEval turns, its slot distance and count. */
-const POSTING_BYTES = 3;
+/**
+ * Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, size,
+ * seq-to-slot entry (measured on the V8 heap: about 150 for ids of 36 Latin-1 characters).
+ */
+const ROW_OVERHEAD_BYTES = 160;
+/** Bytes a posting costs, for the budget check before reading a scope (measured on LongMemEval turns: 1.54). */
+const POSTING_BYTES = 2;
 /** Bytes a posting not yet filed costs: term, slot and count, as 32-bit numbers. */
 const PENDING_POSTING_BYTES = 12;
-/** Bytes a distinct term costs: the string and its map entry, its place in a segment. */
-const TERM_OVERHEAD_BYTES = 120;
+/** Bytes a distinct term costs: the string and its map entry, its place in a segment (measured: about 72). */
+const TERM_OVERHEAD_BYTES = 80;
 /** Postings of a scope per memory, for the budget check before reading a scope (measured on LongMemEval turns: about 80). */
 const ESTIMATED_POSTINGS_PER_ROW = 100;
 const MAX_SEEN_SCOPES = 100_000;
@@ -92,7 +95,7 @@ export class ScopeKeywords implements CachedColumns {
   readonly types: (string | readonly string[] | null)[] = [];
   private sizes = new IntList();
   private alive = new IntList();
-  private readonly slotBySeq = new Map<number, number>();
+  private readonly slotBySeq = new SlotMap();
   private readonly interned = new Map<string, string>();
   /** Term to term number. */
   private readonly termIds = new Map<string, number>();
@@ -101,9 +104,6 @@ export class ScopeKeywords implements CachedColumns {
   private pendingTerms = new IntList();
   private pendingSlots = new IntList();
   private pendingCounts = new IntList();
-  /** Per term: the last slot a posting was pended for, and where (see put). */
-  private lastSlot = new IntList();
-  private lastIndex = new IntList();
   private dead = 0;
   /** Dead slots as a Fenwick tree (slot + 1 indexed), so frequency() reads only the blocks that hold some. */
   private deadTree = new Int32Array(0);
@@ -161,19 +161,15 @@ export class ScopeKeywords implements CachedColumns {
     this.types.push(memoryTypeOf(row.memory_type));
     this.sizes.push(rowSize(row.sz));
     this.alive.push(1);
+    // Where each term of this memory was pended: a term seen again is counted there.
+    const pended = new Map<number, number>();
     for (const term of terms) {
       let id = this.termIds.get(term);
-      if (id === undefined) {
-        this.termIds.set(term, (id = this.termIds.size));
-        this.lastSlot.push(-1);
-        this.lastIndex.push(-1);
-      }
-      if (this.lastSlot.values[id] === slot) {
-        // A term seen before in this memory: count it there.
-        this.pendingCounts.values[this.lastIndex.values[id]!]! += 1;
-      } else {
-        this.lastSlot.values[id] = slot;
-        this.lastIndex.values[id] = this.pendingTerms.length;
+      if (id === undefined) this.termIds.set(term, (id = this.termIds.size));
+      const at = pended.get(id);
+      if (at !== undefined) this.pendingCounts.values[at]! += 1;
+      else {
+        pended.set(id, this.pendingTerms.length);
         this.pendingTerms.push(id);
         this.pendingSlots.push(slot);
         this.pendingCounts.push(1);
@@ -191,7 +187,7 @@ export class ScopeKeywords implements CachedColumns {
   /** Marks a memory's slot dead, if held. */
   remove(seq: number): void {
     const slot = this.slotBySeq.get(seq);
-    if (slot === undefined) return;
+    if (slot < 0) return;
     this.slotBySeq.delete(seq);
     this.alive.values[slot] = 0;
     this.dead += 1;
@@ -477,8 +473,6 @@ export class ScopeKeywords implements CachedColumns {
     this.segments = this.segments.length === 0 ? [] : [mergeSegments(this.segments, this.sizes.values, moved)];
     this.dead = 0;
     this.deadTree = new Int32Array(0);
-    // Slots were renumbered: a term's last slot must not match a new memory's.
-    this.lastSlot.values.fill(-1);
   }
 
   private intern(value: string | null): string | null {
@@ -488,6 +482,76 @@ export class ScopeKeywords implements CachedColumns {
     if (this.interned.size < 1024) this.interned.set(value, value);
     return value;
   }
+}
+
+/** Seq to slot: an open-addressing hash table in typed arrays (a Map of a million entries costs about 50 bytes each). */
+class SlotMap {
+  private keys = new Float64Array(16).fill(Number.NEGATIVE_INFINITY);
+  private values = new Int32Array(16);
+  size = 0;
+
+  get bytes(): number {
+    return this.keys.byteLength + this.values.byteLength;
+  }
+
+  /** The slot of `seq`, or -1. */
+  get(seq: number): number {
+    const mask = this.keys.length - 1;
+    for (let index = hashOf(seq) & mask; ; index = (index + 1) & mask) {
+      const key = this.keys[index]!;
+      if (key === seq) return this.values[index]!;
+      if (key === Number.NEGATIVE_INFINITY) return -1;
+    }
+  }
+
+  set(seq: number, slot: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    for (let index = hashOf(seq) & mask; ; index = (index + 1) & mask) {
+      const key = this.keys[index]!;
+      if (key === seq || key === Number.NEGATIVE_INFINITY) {
+        if (key !== seq) this.size += 1;
+        this.keys[index] = seq;
+        this.values[index] = slot;
+        return;
+      }
+    }
+  }
+
+  delete(seq: number): void {
+    const mask = this.keys.length - 1;
+    let index = hashOf(seq) & mask;
+    while (this.keys[index] !== seq) {
+      if (this.keys[index] === Number.NEGATIVE_INFINITY) return;
+      index = (index + 1) & mask;
+    }
+    this.size -= 1;
+    // Shift back the entries after it that it may have pushed on (linear probing without tombstones).
+    for (let next = (index + 1) & mask; this.keys[next] !== Number.NEGATIVE_INFINITY; next = (next + 1) & mask) {
+      // An entry as far from its home as from the hole, or farther, may fill the hole.
+      const home = hashOf(this.keys[next]!) & mask;
+      if (((next - home) & mask) >= ((next - index) & mask)) {
+        this.keys[index] = this.keys[next]!;
+        this.values[index] = this.values[next]!;
+        index = next;
+      }
+    }
+    this.keys[index] = Number.NEGATIVE_INFINITY;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const values = this.values;
+    this.keys = new Float64Array(keys.length * 2).fill(Number.NEGATIVE_INFINITY);
+    this.values = new Int32Array(keys.length * 2);
+    this.size = 0;
+    for (let index = 0; index < keys.length; index++) if (keys[index] !== Number.NEGATIVE_INFINITY) this.set(keys[index]!, values[index]!);
+  }
+}
+
+/** A hash of an integer seq (up to 2^53). */
+function hashOf(seq: number): number {
+  return Math.imul((seq | 0) ^ ((seq / 4294967296) | 0), 0x9e3779b1) ^ (seq >>> 16);
 }
 
 /**
@@ -727,10 +791,12 @@ class TokenCountError extends Error {}
  * compares ids as the key sorts, and an id of Latin-1 characters is held in one byte a character.
  */
 function idOf(idOrder: Buffer): string {
-  if (idOrder.length > 2048) return Buffer.from(idOrder).swap16().toString('utf16le');
-  const codes = new Array<number>(idOrder.length >> 1);
-  for (let index = 0; index < codes.length; index++) codes[index] = (idOrder[2 * index]! << 8) | idOrder[2 * index + 1]!;
-  return String.fromCharCode(...codes);
+  const low = Buffer.allocUnsafe(idOrder.length >> 1);
+  for (let index = 0; index < low.length; index++) {
+    if (idOrder[2 * index] !== 0) return Buffer.from(idOrder).swap16().toString('utf16le');
+    low[index] = idOrder[2 * index + 1]!;
+  }
+  return low.toString('latin1');
 }
 
 /** The token count of the row's text column: the first varint of its size record. */

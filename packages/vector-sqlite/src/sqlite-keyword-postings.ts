@@ -1,7 +1,8 @@
 /**
  * Compressed postings of the scope keyword index (see ScopeKeywords): for each term, the slots of
- * the memories holding it, in slot order, each as the varint of its distance from the one before
- * (the first from -1) followed by the varint of the term's count in that memory. Varints are
+ * the memories holding it, in slot order, each as the varint of twice its distance from the one
+ * before (the first from -1), plus 1 when the term occurs more than once in the memory, and then
+ * the varint of that count minus 2 (most postings are a term's only occurrence: one byte). Varints are
  * little-endian groups of 7 bits, the high bit set on all but the last. Long lists carry a skip
  * entry every {@link SKIP_POSTINGS} postings (where the block starts and the slot before it) and
  * bounds (the highest count, the smallest memory), so a search can step over postings that cannot
@@ -139,8 +140,9 @@ export class SegmentWriter {
       this.blockSlots.push(this.previous);
       this.blockOffsets.push(this.at);
     }
-    this.at = writeVarint(this.data, this.at, slot - this.previous);
-    this.at = writeVarint(this.data, this.at, count);
+    // Most terms occur once in a memory: the distance's low bit tells whether a count follows.
+    this.at = writeVarint(this.data, this.at, (slot - this.previous) * 2 + (count === 1 ? 0 : 1));
+    if (count !== 1) this.at = writeVarint(this.data, this.at, count - 2);
     this.previous = slot;
     this.count += 1;
     if (count > this.maxCount) this.maxCount = count;
@@ -210,8 +212,8 @@ export class PostingCursor {
         return;
       }
     }
-    this.slot += readVarint(this.data, this.at);
-    this.count = readVarint(this.data, varintEnd);
+    this.slot += readPosting(this.data, this.at);
+    this.count = postingCount;
     this.at = varintEnd;
   }
 
@@ -295,8 +297,8 @@ export function mergeSegments(segments: readonly Segment[], sizes: Int32Array, m
       const end = segment.starts[position + 1]!;
       let slot = -1;
       while (at < end) {
-        slot += readVarint(data, at);
-        const count = readVarint(data, varintEnd);
+        slot += readPosting(data, at);
+        const count = postingCount;
         at = varintEnd;
         if (moved === undefined) writer.add(slot, count);
         else if (moved[slot]! >= 0) writer.add(moved[slot]!, count);
@@ -320,8 +322,7 @@ export function livePostings(segment: Segment, position: number, alive: Int32Arr
   const count = (from: number, to: number, slot: number) => {
     let live = 0;
     for (let at = from; at < to; ) {
-      slot += readVarint(data, at);
-      readVarint(data, varintEnd);
+      slot += readPosting(data, at);
       at = varintEnd;
       live += alive[slot]!;
     }
@@ -336,6 +337,20 @@ export function livePostings(segment: Segment, position: number, alive: Int32Arr
     else live += count(skips.offsets[block]!, block + 1 < blocks ? skips.offsets[block + 1]! : end, skips.slots[block]!);
   }
   return live;
+}
+
+/** The count of the posting {@link readPosting} read last. */
+let postingCount = 0;
+
+/** The distance of the posting at `at` from the slot before it (its count in {@link postingCount}, its end in {@link varintEnd}). */
+function readPosting(data: Uint8Array, at: number): number {
+  const value = readVarint(data, at);
+  if ((value & 1) === 0) {
+    postingCount = 1;
+    return value / 2;
+  }
+  postingCount = readVarint(data, varintEnd) + 2;
+  return (value - 1) / 2;
 }
 
 /** The offset after the varint {@link readVarint} read last. */
