@@ -109,10 +109,18 @@ function classOf(character: string): CharacterClass {
 function termOf(token: string, ascii: boolean): string {
   const known = remembered.get(token);
   if (known !== undefined) return known;
-  const term = ascii ? stemAscii(token.toLowerCase()) : stemBytes(Buffer.from(foldEach(token), 'utf8'));
+  const term = ownCopy(ascii ? stemAscii(token.toLowerCase()) : stemBytes(Buffer.from(foldEach(token), 'utf8')));
   if (remembered.size >= MAX_REMEMBERED_TOKENS) remembered.clear();
-  remembered.set(token, term);
+  remembered.set(ownCopy(token), term);
   return term;
+}
+
+/**
+ * A string of its own: a slice of 13 characters or more is held by V8 as a view of the whole text
+ * it was cut from, which a remembered token or an index's term would keep alive.
+ */
+function ownCopy(value: string): string {
+  return value.length < 13 ? value : (JSON.parse(JSON.stringify(value)) as string);
 }
 
 /** Folds a token: ASCII letters to lower case, other characters as FTS5 folds them. */

@@ -10,9 +10,9 @@
  */
 
 /** Postings per skip block of a long list. */
-export const SKIP_POSTINGS = 128;
+export const SKIP_POSTINGS = 32;
 /** Lists of at least this many postings in a segment get skip entries and bounds. */
-export const SKIP_MIN_POSTINGS = 2 * SKIP_POSTINGS;
+export const SKIP_MIN_POSTINGS = 256;
 /** A cursor's slot past its last posting. */
 export const DONE = 0x7fffffff;
 
