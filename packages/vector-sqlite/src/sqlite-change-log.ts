@@ -122,3 +122,15 @@ export function replay<Row extends ChangedRow>(scope: FollowedScope<Row>, seqs: 
     else scope.remove(seq);
   }
 }
+
+/**
+ * One string object per distinct scope value a held scope keeps (the driver makes a new one per row
+ * read): `value`, or the equal string `known` holds (up to 1,024 of them).
+ */
+export function intern(known: Map<string, string>, value: string | null): string | null {
+  if (value === null) return null;
+  const held = known.get(value);
+  if (held !== undefined) return held;
+  if (known.size < 1024) known.set(value, value);
+  return value;
+}

@@ -80,6 +80,18 @@ async function compareAll(indexed: SqliteVectorStore, plain: SqliteVectorStore, 
   }
 }
 
+/** A store with the keyword index and one without on one file, `size` random memories in scope u1 (ids by `id`). */
+async function largeScope(random: () => number, size: number, id: (index: number) => string) {
+  const path = join(directory, 'mem.db');
+  const indexed = track(new SqliteVectorStore({ path }));
+  const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
+  await indexed.ensureCollection({ dimensions: 2 });
+  const scope = { userId: 'u1' };
+  const records = Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, id(index)), scope }));
+  for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
+  return { indexed, plain, scope };
+}
+
 describe('the scope keyword index', () => {
   it('answers as FTS5 does (records, order, scores) through writes of its own and of another connection, deletes and a reset', async () => {
     const random = seededRandom(4242);
@@ -240,16 +252,10 @@ describe('the scope keyword index', () => {
 
   it('reads a large scope over several searches, taking in the writes made meanwhile, and then answers as FTS5 does', async () => {
     const random = seededRandom(77);
-    const path = join(directory, 'mem.db');
-    const indexed = track(new SqliteVectorStore({ path }));
-    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
-    await indexed.ensureCollection({ dimensions: 2 });
-    const scope = { userId: 'u1' };
     const size = BUILD_ROWS_PER_SEARCH * 2 + 100;
     // Ids in shuffled order, so writes land both in the part already read and in the part still to read.
     const id = (index: number) => `m${String((index * 7919) % size).padStart(5, '0')}`;
-    const records = Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, id(index)), scope }));
-    for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
+    const { indexed, plain, scope } = await largeScope(random, size, id);
     const held = () => (indexed as unknown as { keywordIndex: { scopeCount: number } }).keywordIndex.scopeCount;
     let next = size;
     for (let search = 0; search < 6; search++) {
@@ -270,14 +276,8 @@ describe('the scope keyword index', () => {
 
   it('reads a large scope between searches, a page per turn of the event loop, taking in writes made meanwhile', async () => {
     const random = seededRandom(78);
-    const path = join(directory, 'mem.db');
-    const indexed = track(new SqliteVectorStore({ path }));
-    const plain = track(new SqliteVectorStore({ path, keywordIndex: false }));
-    await indexed.ensureCollection({ dimensions: 2 });
-    const scope = { userId: 'u1' };
     const size = BUILD_ROWS_PER_SEARCH * 6 + 100;
-    const records = Array.from({ length: size }, (_, index) => ({ ...randomRecord(random, `m${index}`), scope }));
-    for (let start = 0; start < records.length; start += 1000) await plain.upsert({ records: records.slice(start, start + 1000) });
+    const { indexed, plain, scope } = await largeScope(random, size, (index) => `m${index}`);
     const state = () => indexed.keywordIndexState()!;
     const request = { scope, text: 'running trips gardening café', topK: 20, filter: notExpired };
     // The first search is FTS5's; the second reads the first page and leaves the rest to the idle turns.

@@ -1,4 +1,4 @@
-import { ChangeLogCursor, replay, SCOPE_COLUMN_NAMES, type ChangeLogSource } from './sqlite-change-log';
+import { ChangeLogCursor, intern, replay, SCOPE_COLUMN_NAMES, type ChangeLogSource } from './sqlite-change-log';
 import { ftsTerms, learnCharacters, type CharacterProbe } from './sqlite-fts-tokenizer';
 import { DONE, IntList, livePostings, mergeSegments, PostingCursor, type Segment, SegmentWriter } from './sqlite-keyword-postings';
 import { memoryTypeOf, TopHeap, type CachedColumns, type CachedRowTest, type ScopeColumn } from './sqlite-vector-cache';
@@ -38,6 +38,19 @@ export interface KeywordIndexSource extends ChangeLogSource<KeywordSourceRow> {
   documentFrequency(term: string): number;
   /** `ln(x)` as SQLite (and so FTS5's bm25) computes it. */
   logs(values: readonly number[]): readonly number[];
+}
+
+/** What the keyword index holds (see SqliteVectorStore.keywordIndexState). */
+export interface KeywordIndexState {
+  /** Scopes held. */
+  readonly scopes: number;
+  /** Their bytes, as the budget counts them. */
+  readonly bytes: number;
+  /** Their postings, and the postings' compressed bytes. */
+  readonly postings: number;
+  readonly postingBytes: number;
+  /** Whether a scope is being read. */
+  readonly reading: boolean;
 }
 
 /** A scored memory of a held scope: its seq and its BM25 relevance (FTS5's bm25() negated). */
@@ -156,7 +169,7 @@ export class ScopeKeywords implements CachedColumns {
     this.slotBySeq.set(row.seq, slot);
     this.seqs.push(row.seq);
     this.ids.push(idOf(row.id_order));
-    for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(this.intern(row[column]));
+    for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(intern(this.interned, row[column]));
     this.expires.push(row.expires_at ?? Number.NaN);
     this.types.push(memoryTypeOf(row.memory_type));
     this.sizes.push(rowSize(row.sz));
@@ -474,14 +487,6 @@ export class ScopeKeywords implements CachedColumns {
     this.dead = 0;
     this.deadTree = new Int32Array(0);
   }
-
-  private intern(value: string | null): string | null {
-    if (value === null) return null;
-    const known = this.interned.get(value);
-    if (known !== undefined) return known;
-    if (this.interned.size < 1024) this.interned.set(value, value);
-    return value;
-  }
 }
 
 /** Seq to slot: an open-addressing hash table in typed arrays (a Map of a million entries costs about 50 bytes each). */
@@ -583,13 +588,7 @@ export class SqliteKeywordIndex {
   }
 
   /** What the index holds: scopes, their estimated bytes, and their postings (count and compressed bytes). */
-  get state(): {
-    readonly scopes: number;
-    readonly bytes: number;
-    readonly postings: number;
-    readonly postingBytes: number;
-    readonly reading: boolean;
-  } {
+  get state(): KeywordIndexState {
     let postings = 0;
     let postingBytes = 0;
     for (const entry of this.entries.values()) {

@@ -7,7 +7,7 @@ import {
   type AnnStorage,
   EARLY_RECALL_ROWS,
 } from './sqlite-vector-ann';
-import { ChangeLogCursor, MAX_APPLIED_CHANGES, replay, type ChangeLogSource } from './sqlite-change-log';
+import { ChangeLogCursor, intern, MAX_APPLIED_CHANGES, replay, type ChangeLogSource } from './sqlite-change-log';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -406,11 +406,7 @@ export class ScopeVectors {
 
   /** One string object per distinct scope value (the driver makes a new one per row read). */
   private intern(value: string | null): string | null {
-    if (value === null) return null;
-    const known = this.interned.get(value);
-    if (known !== undefined) return known;
-    if (this.interned.size < 1024) this.interned.set(value, value);
-    return value;
+    return intern(this.interned, value);
   }
 }
 

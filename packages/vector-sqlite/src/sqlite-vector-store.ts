@@ -32,7 +32,14 @@ import {
 import { filterToSql, metadataMirrors, metadataMirrorsSql, type MetadataMirrors, type SqlCondition, type SqlValue } from './sqlite-filter';
 import { keywordQueryWords, toFtsQuery, toFtsTextQuery } from './sqlite-fts-query';
 import { ftsTerms, learnCharacters, type CharacterClass } from './sqlite-fts-tokenizer';
-import { inverseFrequencies, SqliteKeywordIndex, varints, type KeywordIndexSource, type KeywordSourceRow } from './sqlite-keyword-index';
+import {
+  inverseFrequencies,
+  type KeywordIndexSource,
+  type KeywordIndexState,
+  type KeywordSourceRow,
+  SqliteKeywordIndex,
+  varints,
+} from './sqlite-keyword-index';
 import { idOrderKey } from './sqlite-id-order';
 import {
   SqliteVectorCache,
@@ -899,15 +906,7 @@ export class SqliteVectorStore implements VectorStore {
    * their estimated bytes, their postings and those postings' compressed bytes, and whether a scope
    * is being read; `undefined` when the index is turned off.
    */
-  keywordIndexState():
-    | {
-        readonly scopes: number;
-        readonly bytes: number;
-        readonly postings: number;
-        readonly postingBytes: number;
-        readonly reading: boolean;
-      }
-    | undefined {
+  keywordIndexState(): KeywordIndexState | undefined {
     return this.keywordIndex?.state;
   }
 
