@@ -61,9 +61,10 @@ export interface KeywordMatch {
 
 /**
  * Bytes a held memory costs beside its postings: seq, id string, scope and filter columns, size,
- * seq-to-slot entry (measured on the V8 heap: about 150 for ids of 36 Latin-1 characters).
+ * seq-to-slot entry (measured on the V8 heap: about 150 with ids held as 36-character strings; the
+ * 72-byte sort keys of such ids, held as they are, add 36).
  */
-const ROW_OVERHEAD_BYTES = 160;
+const ROW_OVERHEAD_BYTES = 190;
 /** Bytes a posting costs, for the budget check before reading a scope (measured on LongMemEval turns: 1.54). */
 const POSTING_BYTES = 2;
 /** Bytes a posting not yet filed costs: term, slot and count, as 32-bit numbers. */
@@ -168,7 +169,8 @@ export class ScopeKeywords implements CachedColumns {
     const slot = this.seqs.length;
     this.slotBySeq.set(row.seq, slot);
     this.seqs.push(row.seq);
-    this.ids.push(idOf(row.id_order));
+    // The sort key's bytes as a string, so ids compare as the key sorts (memcmp), whatever layout wrote it.
+    this.ids.push(row.id_order.toString('latin1'));
     for (const column of SCOPE_COLUMN_NAMES) this.scopeValues[column].push(intern(this.interned, row[column]));
     this.expires.push(row.expires_at ?? Number.NaN);
     this.types.push(memoryTypeOf(row.memory_type));
@@ -784,19 +786,6 @@ export function inverseFrequencies(
 
 /** Thrown when a text's terms are not as many as FTS5 counted in it (see ScopeKeywords.put). */
 class TokenCountError extends Error {}
-
-/**
- * The id whose sort key (see idOrderKey: its UTF-16 code units, big-endian) is `idOrder`: JavaScript
- * compares ids as the key sorts, and an id of Latin-1 characters is held in one byte a character.
- */
-function idOf(idOrder: Buffer): string {
-  const low = Buffer.allocUnsafe(idOrder.length >> 1);
-  for (let index = 0; index < low.length; index++) {
-    if (idOrder[2 * index] !== 0) return Buffer.from(idOrder).swap16().toString('utf16le');
-    low[index] = idOrder[2 * index + 1]!;
-  }
-  return low.toString('latin1');
-}
 
 /** The token count of the row's text column: the first varint of its size record. */
 function textSize(sz: Buffer | null): number {
