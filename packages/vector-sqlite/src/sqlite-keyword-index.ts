@@ -570,7 +570,7 @@ function hashOf(seq: number): number {
  */
 export class SqliteKeywordIndex {
   private readonly entries = new Map<string, ScopeKeywords>();
-  /** Scopes being read, a page per search (see BUILD_ROWS_PER_SEARCH), and the last id_order read. */
+  /** Scopes being read, a page per search (see BUILD_ROWS_PER_SEARCH) or idle turn (see readMore), and the last id_order read. */
   private readonly building = new Map<string, { readonly entry: ScopeKeywords; after: Buffer }>();
   private readonly oversized = new Set<string>();
   private readonly seen = new Set<string>();
