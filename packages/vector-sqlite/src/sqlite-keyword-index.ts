@@ -82,8 +82,8 @@ const MAX_SEEN_SCOPES = 100_000;
  */
 export const BUILD_ROWS_PER_SEARCH = 256;
 const NO_ID = Buffer.alloc(0);
-/** Pending postings past which they are filed into a segment while a scope is read (a turn files at most about a million). */
-const FLUSH_POSTINGS = 1 << 20;
+/** Pending postings past which they are filed into a segment while a scope is read (about 50 MB of numbers). */
+const FLUSH_POSTINGS = 1 << 22;
 /**
  * Postings of a query's terms from which {@link ScopeKeywords.top} ranks memory by memory with
  * MaxScore pruning instead of adding up every posting (the exhaustive sum is faster on short lists).
