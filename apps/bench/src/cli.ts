@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markdownTable, textTable, type Table } from './lib/format';
+import { keepHandWritten } from './lib/kept-sections';
 import { DEFAULT_AUDIT_PATH, DEFAULT_LOCOMO_PATH } from './lib/locomo';
 import { DEFAULT_LONGMEMEVAL_PATH } from './lib/longmemeval';
 import { machineInfo } from './lib/machine';
@@ -431,13 +432,15 @@ if (endToEnd)
 const summary = [
   '# Benchmark results',
   '',
-  'Written by `npm run bench` (apps/bench); do not edit by hand. Each section names the date and machine it was measured on.',
+  'Written by `npm run bench` (apps/bench) from the saved results, each section naming the date and machine it was measured on. A `###` subsection under a heading the bench does not write (a measurement by another command, written in by hand) is kept when the bench rewrites this file, after the generated part of its section.',
   '',
   'Also in this folder: [postgres.md](postgres.md) (the embedded default against PostgreSQL + pgvector, `pnpm bench postgres`) and [server-load.md](server-load.md) (the REST server under load, `pnpm --filter @mem/server load`).',
   '',
   ...sections,
 ].join('\n');
-writeFileSync(join(outDirectory, 'README.md'), `${summary}\n`);
+const summaryPath = join(outDirectory, 'README.md');
+const previousSummary = existsSync(summaryPath) ? readFileSync(summaryPath, 'utf8') : undefined;
+writeFileSync(summaryPath, keepHandWritten(`${summary}\n`, previousSummary));
 
 // apps/bench/README.md quotes the headline tables and shows the charts (between its markers), when
 // the results went to the repository's docs/bench.

@@ -3,6 +3,7 @@ import { bleu1, tokenF1 } from '../parts/locomo-e2e';
 import { normalizeEvidence, parseLocomoDate, protocolAdds, type LocomoConversation } from './locomo';
 import { quantile, summarize } from './stats';
 import { groupedBars, logLineChart } from './svg';
+import { keepHandWritten } from './kept-sections';
 import { SyntheticMemories } from './synthetic';
 
 describe('LOCOMO helpers', () => {
@@ -162,5 +163,69 @@ describe('synthetic vectors', () => {
     expect(Math.hypot(...a)).toBeCloseTo(1, 9);
     expect(nearest('clustered')).toBeGreaterThan(0.7);
     expect(nearest('uniform')).toBeLessThan(0.5);
+  });
+});
+
+describe('keepHandWritten', () => {
+  const generated = [
+    '# Benchmark results',
+    '',
+    '## 1. Cost',
+    '',
+    '### Table A (428 adds)',
+    '',
+    '| a |',
+    '',
+    '## 2. Scale',
+    '',
+    '### Table B',
+    '',
+    '| b |',
+    '![chart](b.svg)',
+    '',
+    '',
+  ].join('\n');
+
+  it('returns the generated text as it is when nothing was written by hand', () => {
+    expect(keepHandWritten(generated, undefined)).toBe(generated);
+    expect(keepHandWritten(generated, generated)).toBe(generated);
+  });
+
+  it('keeps subsections under headings it does not write, after the generated part of their section', () => {
+    const previous = [
+      '# Benchmark results',
+      '',
+      '## 1. Cost',
+      '',
+      '### Table A (300 adds)',
+      '',
+      '| old a |',
+      '',
+      '## 2. Scale',
+      '',
+      '### Table B',
+      '',
+      '| old b |',
+      '![chart](b.svg)',
+      '',
+      '### 1M by hand (2026-12-08)',
+      '',
+      'measured with approximate.ts',
+      '',
+      '## 4. Gone from the results',
+      '',
+      'kept whole',
+      '',
+    ].join('\n');
+    const merged = keepHandWritten(generated, previous);
+    // The generated tables are the new ones (a title whose figures changed is still the generator's).
+    expect(merged).not.toContain('old a');
+    expect(merged).not.toContain('old b');
+    expect(merged).toContain('| a |');
+    expect(merged.indexOf('![chart](b.svg)')).toBeLessThan(merged.indexOf('### 1M by hand'));
+    expect(merged).toContain('### 1M by hand (2026-12-08)\n\nmeasured with approximate.ts\n\n## 4. Gone from the results\n\nkept whole\n');
+    expect(merged.endsWith('kept whole\n\n')).toBe(true);
+    // Rewriting again changes nothing.
+    expect(keepHandWritten(generated, merged)).toBe(merged);
   });
 });
