@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnnScope } from './sqlite-vector-ann';
+import { AnnBuild, type AnnBuildRequest } from './sqlite-vector-ann-build';
 import { SqliteVectorStore } from './sqlite-vector-store';
 import { seededRandom } from '../test/seeded-random';
 import { directory, notExpired, NOW, temporaryDirectoryPerTest, track } from '../test/store-fixtures';
@@ -48,9 +50,16 @@ async function openStores(path: string): Promise<{ approximate: SqliteVectorStor
   return { approximate, exact, writer };
 }
 
-/** Two searches: the first ranks in SQLite and marks the scope, the second builds the index (see SqliteVectorCache.scope). */
+const ones = Array.from({ length: DIMENSIONS }, () => 1);
+
+/**
+ * Two searches (the first ranks in SQLite and marks the scope, the second starts the index build in
+ * a worker: see SqliteVectorCache.scope), the build's end, and the search that takes the index.
+ */
 async function warm(store: SqliteVectorStore, scope: Scope): Promise<void> {
-  for (let round = 0; round < 2; round++) await store.query({ scope, vector: Array.from({ length: DIMENSIONS }, () => 1), topK: 1 });
+  for (let round = 0; round < 2; round++) await store.query({ scope, vector: ones, topK: 1 });
+  await store.approximateIndexesBuilt();
+  await store.query({ scope, vector: ones, topK: 1 });
 }
 
 const ids = (matches: VectorMatch[]): string[] => matches.map((match) => match.record.id);
@@ -222,7 +231,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const probe = Array.from({ length: DIMENSIONS }, (_, index) => (index % 3 === 0 ? 4 : -4));
     await writer.upsert({ records: [record('while-closed', probe, scope)] });
     await writer.delete({ scope, ids: ['m3'] });
-    const built = vi.spyOn(AnnScope.prototype, 'appendRun');
+    const built = vi.spyOn(AnnBuild.prototype, 'start');
     const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
     const reopened = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
     // The first search answers from the saved index: nothing is read from the rows.
@@ -264,15 +273,17 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
       writeFileSync(indexFile, goodIndex);
       writeFileSync(metaFile, goodMeta);
       damage();
-      const built = vi.spyOn(AnnScope.prototype, 'appendRun');
+      const built = vi.spyOn(AnnBuild.prototype, 'start');
       const reopened = new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE });
-      // The saved files are dropped; the first search ranks in SQLite, the second builds from the rows.
+      // The saved files are dropped; the first search ranks in SQLite, the second starts a build from the rows.
       const request = { scope, vector: probe, topK: 10 };
       expect(await reopened.query(request), label).toEqual(await exact.query(request));
       expect(existsSync(metaFile), label).toBe(false);
       expect(built, label).not.toHaveBeenCalled();
       await reopened.query(request);
       expect(built, label).toHaveBeenCalled();
+      await reopened.approximateIndexesBuilt();
+      await reopened.query(request);
       expect(existsSync(metaFile), label).toBe(true);
       await reopened.close();
       built.mockRestore();
@@ -291,8 +302,11 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     expect(await approximate.query(request)).toEqual(await exact.query(request));
     expect(candidates).not.toHaveBeenCalled();
     await writer.upsert({ records: vectors.slice(300).map((vector, index) => record(`n${index}`, vector, scope)) });
-    // The grown scope leaves the cache (answered in SQLite), is seen again, then read into an index.
+    // The grown scope leaves the cache (answered in SQLite), is seen again, then built into an index.
     for (let round = 0; round < 3; round++) await approximate.query(request);
+    expect(candidates).not.toHaveBeenCalled();
+    await approximate.approximateIndexesBuilt();
+    await approximate.query(request);
     expect(candidates).toHaveBeenCalled();
     // An approximate answer (the int8 index may leave out a near-tie of a tight cluster): 9 of the 10 at least.
     expect(shared(ids(await approximate.query(request)), ids(await exact.query(request)))).toBeGreaterThanOrEqual(9);
@@ -329,7 +343,8 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const scope = { userId: 'u1' };
     const vectors = clusteredVectors(random, 1200, 8);
     await writer.upsert({ records: vectors.map((vector, index) => record(`m${index}`, vector, scope)) });
-    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall').mockReturnValue(0.9);
+    // The worker measures recall (AnnScope.measureRecall, in its own thread); this thread judges it.
+    const measured = vi.spyOn(AnnBuild, 'acceptsRecall').mockReturnValue(false);
     const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
     await warm(approximate, scope);
     expect(measured).toHaveBeenCalledTimes(1);
@@ -341,6 +356,8 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     // Held exact from then on: no second build, however large the scope grows.
     await writer.upsert({ records: vectors.map((vector, index) => record(`n${index}`, vector, scope)) });
     for (let round = 0; round < 3; round++) await approximate.query({ scope, vector: vectors[0]!, topK: 10 });
+    await approximate.approximateIndexesBuilt();
+    await approximate.query({ scope, vector: vectors[0]!, topK: 10 });
     expect(measured).toHaveBeenCalledTimes(1);
     expect(candidates).not.toHaveBeenCalled();
   });
@@ -355,14 +372,131 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
         records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
       });
     }
-    const appended = vi.spyOn(AnnScope.prototype, 'appendRun');
-    const measured = vi.spyOn(AnnScope.prototype, 'measureRecall').mockReturnValue(0.5);
+    const posted = vi.spyOn(AnnBuild.prototype as unknown as { post(request: AnnBuildRequest): void }, 'post');
+    const measured = vi.spyOn(AnnBuild, 'acceptsRecall').mockReturnValue(false);
     await warm(approximate, scope);
-    // Runs of 4,096: the check after the 4th (16,384 memories) turns the index away before the 5th.
-    expect(appended).toHaveBeenCalledTimes(4);
+    // Runs of 4,096: the check after the 4th (16,384 memories) turns the index away before the build's end.
     expect(measured).toHaveBeenCalledTimes(1);
+    const requests = posted.mock.calls.map(([request]) => request.type);
+    expect(requests.filter((type) => type === 'rows').length).toBeGreaterThanOrEqual(4);
+    expect(requests).not.toContain('finish');
     const request = { scope, vector: vectors[7]!, topK: 10 };
     expect(await approximate.query(request)).toEqual(await exact.query(request));
+  });
+
+  it('answers searches exactly while the index builds in its worker, then switches to the index', async () => {
+    const random = seededRandom(32);
+    const { approximate, exact, writer } = await openStores(join(directory, 'live.db'));
+    const scope = { userId: 'u1' };
+    // Three runs of 4,096: the build needs several messages to and from its worker.
+    const vectors = clusteredVectors(random, 12_000, 20);
+    for (let start = 0; start < vectors.length; start += 4000) {
+      await writer.upsert({
+        records: vectors.slice(start, start + 4000).map((vector, index) => record(`m${start + index}`, vector, scope)),
+      });
+    }
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    for (let round = 0; round < 2; round++) await approximate.query({ scope, vector: ones, topK: 1 });
+    let built = false;
+    const building = approximate.approximateIndexesBuilt().then(() => {
+      built = true;
+    });
+    let answered = 0;
+    for (let query = 0; ; query++) {
+      // A turn of the event loop between searches: the build reads on and hears from its worker meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (built) break;
+      const request = { scope, vector: vectors[(query * 37) % vectors.length]!, topK: 10 };
+      expect(await approximate.query(request)).toEqual(await exact.query(request));
+      answered++;
+    }
+    await building;
+    expect(answered).toBeGreaterThan(0);
+    expect(candidates).not.toHaveBeenCalled();
+    const request = { scope, vector: vectors[11]!, topK: 10 };
+    expect(shared(ids(await approximate.query(request)), ids(await exact.query(request)))).toBeGreaterThanOrEqual(9);
+    expect(candidates).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes in the inserts, updates, deletes and moves made while the index builds', async () => {
+    const random = seededRandom(33);
+    const { approximate, writer } = await openStores(join(directory, 'build-writes.db'));
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 10_000, 20);
+    const probe = Array.from({ length: DIMENSIONS }, (_, index) => (index % 2 === 0 ? 5 : -5));
+    const near = (scale: number) => probe.map((value, index) => value * scale + (index === 0 ? 0.01 : 0));
+    vectors[0] = near(1.5);
+    vectors[9_999] = near(2.5);
+    for (let start = 0; start < vectors.length; start += 5000) {
+      await writer.upsert({
+        records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
+      });
+    }
+    for (let round = 0; round < 2; round++) await approximate.query({ scope, vector: ones, topK: 1 });
+    let built = false;
+    const building = approximate.approximateIndexesBuilt().then(() => {
+      built = true;
+    });
+    // Before the build has read anything, then after it has sent its first runs.
+    await writer.upsert({ records: [record('early', probe, scope)] });
+    await writer.delete({ scope, ids: ['m0'] });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    await writer.upsert({ records: [record('later', near(3), scope), record('m5', near(2), scope)] });
+    // Moved to another user: leaves u1's index.
+    await writer.upsert({ records: [record('m9999', near(2.5), { userId: 'u2' })] });
+    expect(built).toBe(false);
+    await building;
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    const top = ids(await approximate.query({ scope, vector: probe, topK: 3 }));
+    expect(candidates).toHaveBeenCalledTimes(1);
+    expect(top.sort()).toEqual(['early', 'later', 'm5']);
+  });
+
+  it('stops a build cleanly when the store closes, leaving no file, and builds again once reopened', async () => {
+    const random = seededRandom(34);
+    const path = join(directory, 'closed.db');
+    const { exact, writer } = await openStores(path);
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 10_000, 20);
+    for (let start = 0; start < vectors.length; start += 5000) {
+      await writer.upsert({
+        records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
+      });
+    }
+    const left = () => (existsSync(`${path}.ann`) ? readdirSync(`${path}.ann`) : []);
+    // Closed before the build has read anything, and after it has sent runs to its worker.
+    for (const turns of [0, 3]) {
+      const store = new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE });
+      for (let round = 0; round < 2; round++) await store.query({ scope, vector: ones, topK: 1 });
+      for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await store.close();
+      await store.close();
+      expect(left(), `after ${turns} turns`).toEqual([]);
+    }
+    const reopened = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
+    await warm(reopened, scope);
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    const request = { scope, vector: vectors[3]!, topK: 10 };
+    expect(shared(ids(await reopened.query(request)), ids(await exact.query(request)))).toBeGreaterThanOrEqual(9);
+    expect(candidates).toHaveBeenCalledTimes(1);
+    expect(left().filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    expect(left().filter((file) => file.endsWith('.usearch'))).toHaveLength(1);
+  });
+
+  it('builds in memory for a store without a file, leaving no temporary file behind', async () => {
+    const random = seededRandom(35);
+    const store = track(new SqliteVectorStore({ path: ':memory:', approximate: true, approximateMinScope: MIN_SCOPE }));
+    await store.ensureCollection({ dimensions: DIMENSIONS });
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 1000, 10);
+    await store.upsert({ records: vectors.map((vector, index) => record(`m${index}`, vector, scope)) });
+    const temporary = () => readdirSync(tmpdir()).filter((file) => file.startsWith(`mem-ann-${process.pid}-`));
+    await warm(store, scope);
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    expect(ids(await store.query({ scope, vector: vectors[7]!, topK: 1 }))).toEqual(['m7']);
+    expect(candidates).toHaveBeenCalledTimes(1);
+    expect(temporary()).toEqual([]);
   });
 
   it("measures an index's recall against the exact neighbours it tracked while building", () => {
@@ -394,6 +528,10 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
       [{ approximateMinScope: 0 }, 'options.approximateMinScope'],
       [{ approximateMinScope: 2.5 }, 'options.approximateMinScope'],
       [{ approximateMinScope: '50000' }, 'options.approximateMinScope'],
+      [{ approximateExpansion: 0 }, 'options.approximateExpansion'],
+      [{ approximateExpansion: 10_001 }, 'options.approximateExpansion'],
+      [{ approximateCandidates: 1.5 }, 'options.approximateCandidates'],
+      [{ approximateCandidates: '64' }, 'options.approximateCandidates'],
     ] as const) {
       let caught: unknown;
       try {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -28,8 +28,11 @@ import type { CacheSourceRow, ScopeColumn, ScopeRun } from './sqlite-vector-cach
 const ANN_CONNECTIVITY = 16;
 /** Candidates the graph keeps while inserting (HNSW's efConstruction). */
 const ANN_EXPANSION_ADD = 128;
-/** Candidates the graph keeps while searching (HNSW's ef): the knob of recall against latency. */
-const ANN_EXPANSION_SEARCH = 256;
+/**
+ * Candidates the graph keeps while searching (HNSW's ef) unless the store sets
+ * `approximateExpansion`: the knob of recall against latency.
+ */
+export const DEFAULT_APPROXIMATE_EXPANSION = 256;
 /**
  * Bytes an indexed memory costs beside its int8 vector (one byte per dimension): its base-level
  * links (2 × M of 4 bytes), upper levels on average, key, level and lock. An estimate for the
@@ -50,15 +53,17 @@ export class AnnScope {
   /** Changes taken in since the index was last written to or read from its file (see {@link AnnStorage}). */
   changed = true;
 
+  /** @param expansion Candidates the graph keeps while searching (HNSW's ef; see `approximateExpansion`). */
   constructor(
     readonly column: ScopeColumn,
     readonly value: string,
     readonly dimensions: number,
+    readonly expansion: number = DEFAULT_APPROXIMATE_EXPANSION,
   ) {
-    this.index = AnnScope.newIndex(dimensions);
+    this.index = AnnScope.newIndex(dimensions, expansion);
   }
 
-  private static newIndex(dimensions: number): Index {
+  private static newIndex(dimensions: number, expansion: number): Index {
     return new (usearch().Index)({
       dimensions,
       // MetricKind.Cos and ScalarKind.I8 (string enums; their values, so that only the type is imported).
@@ -66,7 +71,7 @@ export class AnnScope {
       quantization: 'i8' as ConstructorParameters<typeof Index>[2] & {},
       connectivity: ANN_CONNECTIVITY,
       expansion_add: ANN_EXPANSION_ADD,
-      expansion_search: ANN_EXPANSION_SEARCH,
+      expansion_search: expansion,
       multi: false,
     });
   }
@@ -83,7 +88,8 @@ export class AnnScope {
 
   /**
    * Adds a run of the scope's memories (see the cache's ScopeRun) in one call: usearch inserts them
-   * on all cores, and the call blocks the event loop until done (a 100k scope takes seconds).
+   * on all cores, and the call blocks its thread until done (a build runs in a worker thread: see
+   * {@link AnnBuild}).
    */
   appendRun(run: ScopeRun): void {
     const count = run.rows.length;
@@ -93,9 +99,26 @@ export class AnnScope {
     new Uint8Array(vectors.buffer).set(run.vectors.subarray(0, count * this.dimensions * 4));
     run.rows.forEach(([seq], index) => {
       keys[index] = BigInt(seq);
-      normalise(vectors.subarray(index * this.dimensions, (index + 1) * this.dimensions));
     });
-    this.trackProbes(keys, vectors);
+    this.addRows(keys, vectors, true);
+  }
+
+  /**
+   * Adds memories by seq (`vectors` back to back, scaled to unit length here, in place), replacing
+   * any held under one of their seqs. `scanned`: rows of the build's one read of the scope, whose
+   * probes' nearest neighbours are tracked (see {@link trackProbes}); changes read from the change
+   * log are not, as a memory already seen would count twice.
+   */
+  addRows(keys: BigUint64Array, vectors: Float32Array, scanned: boolean): void {
+    const count = keys.length;
+    if (count === 0) return;
+    for (let row = 0; row < count; row++) normalise(vectors.subarray(row * this.dimensions, (row + 1) * this.dimensions));
+    if (scanned) this.trackProbes(keys, vectors);
+    if (this.index.size() > 0) {
+      const held = this.index.contains(keys) as boolean[];
+      const replaced = keys.filter((_, row) => held[row] === true);
+      if (replaced.length > 0) this.index.remove(replaced);
+    }
     this.index.add(keys, vectors, 0);
     this.changed = true;
   }
@@ -156,13 +179,9 @@ export class AnnScope {
 
   /** Adds a memory, or replaces the vector of the one with its seq. */
   put(row: CacheSourceRow): void {
-    const key = BigInt(row.seq);
-    if (this.index.contains(key)) this.index.remove(key);
     const vector = new Float32Array(this.dimensions);
     new Uint8Array(vector.buffer).set(row.embedding.subarray(0, this.dimensions * 4));
-    normalise(vector);
-    this.index.add(key, vector, 1);
-    this.changed = true;
+    this.addRows(BigUint64Array.of(BigInt(row.seq)), vector, false);
   }
 
   /** Removes a memory if held. */
@@ -184,8 +203,15 @@ export class AnnScope {
    * An index read from `path` (written by {@link save}), or `undefined` when usearch cannot read it
    * or it does not hold `count` vectors of `dimensions`.
    */
-  static load(path: string, column: ScopeColumn, value: string, dimensions: number, count: number): AnnScope | undefined {
-    const scope = new AnnScope(column, value, dimensions);
+  static load(
+    path: string,
+    column: ScopeColumn,
+    value: string,
+    dimensions: number,
+    count: number,
+    expansion: number = DEFAULT_APPROXIMATE_EXPANSION,
+  ): AnnScope | undefined {
+    const scope = new AnnScope(column, value, dimensions, expansion);
     try {
       scope.index.load(path);
     } catch {
@@ -198,7 +224,7 @@ export class AnnScope {
 
   /** Drops the graph (its native memory goes with the object). */
   release(): void {
-    this.index = AnnScope.newIndex(this.dimensions);
+    this.index = AnnScope.newIndex(this.dimensions, this.expansion);
   }
 
   /**
@@ -311,6 +337,7 @@ export class AnnStorage {
     value: string,
     dimensions: number,
     schemaVersion: number,
+    expansion: number,
   ): { scope: AnnScope; version: number; fingerprint: string } | undefined {
     const paths = this.paths(column, value);
     if (!existsSync(paths.meta)) return undefined;
@@ -328,7 +355,7 @@ export class AnnStorage {
         typeof meta.fingerprint === 'string' &&
         statSync(paths.index).size === meta.bytes &&
         fileSha1(paths.index) === meta.sha1;
-      const scope = matches ? AnnScope.load(paths.index, column, value, dimensions, meta.count) : undefined;
+      const scope = matches ? AnnScope.load(paths.index, column, value, dimensions, meta.count, expansion) : undefined;
       if (scope !== undefined) return { scope, version: meta.version, fingerprint: meta.fingerprint };
     } catch {
       // Unreadable or half-written: built again below.
@@ -339,17 +366,45 @@ export class AnnStorage {
 
   /** Writes a scope's index and the version it reflects, each to a temporary file renamed into place. */
   save(scope: AnnScope, version: number, schemaVersion: number, fingerprint: string): void {
-    const paths = this.paths(scope.column, scope.value);
+    const temporary = this.temporaryPath(scope.column, scope.value);
+    try {
+      scope.save(temporary);
+      this.adopt(temporary, scope, version, schemaVersion, fingerprint);
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  }
+
+  /**
+   * A new path beside a scope's index file (same directory, so a rename moves it into place) for an
+   * index being written, by this thread or a build's worker (see {@link adopt}).
+   */
+  temporaryPath(column: ScopeColumn, value: string): string {
     mkdirSync(this.directory, { recursive: true });
-    const suffix = `.${process.pid}.tmp`;
+    return `${this.paths(column, value).index}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  }
+
+  /**
+   * Moves an index written to `temporary` (see {@link temporaryPath}) into place as the scope's saved
+   * index, with the version it reflects. `written`: its size and SHA-1 when the writer took them.
+   */
+  adopt(
+    temporary: string,
+    scope: Pick<AnnScope, 'column' | 'value' | 'dimensions' | 'count'>,
+    version: number,
+    schemaVersion: number,
+    fingerprint: string,
+    written?: { readonly bytes: number; readonly sha1: string },
+  ): void {
+    const paths = this.paths(scope.column, scope.value);
+    const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     // The old description goes first: a crash between the two renames leaves no .json naming the new index.
     rmSync(paths.meta, { force: true });
-    scope.save(paths.index + suffix);
     // Size and checksum of this process's file, taken before the rename: should another process's
     // index land on the same name after it, the description no longer matches and neither is read.
-    const bytes = statSync(paths.index + suffix).size;
-    const sha1 = fileSha1(paths.index + suffix);
-    renameSync(paths.index + suffix, paths.index);
+    const bytes = written?.bytes ?? statSync(temporary).size;
+    const sha1 = written?.sha1 ?? fileSha1(temporary);
+    renameSync(temporary, paths.index);
     const meta: AnnFileMeta = {
       format: ANN_FILE_FORMAT,
       table: this.table,
@@ -377,7 +432,7 @@ export class AnnStorage {
 }
 
 /** SHA-1 of a file, read in 8 MiB pieces. */
-function fileSha1(path: string): string {
+export function fileSha1(path: string): string {
   const hash = createHash('sha1');
   const buffer = Buffer.alloc(8 * 1024 * 1024);
   const descriptor = openSync(path, 'r');

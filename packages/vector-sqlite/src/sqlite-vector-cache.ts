@@ -2,12 +2,12 @@ import { EXPIRES_AT_KEY, MEMORY_TYPE_KEY, type Filter, type Scope } from '@mem/c
 import {
   ANN_ROW_OVERHEAD_BYTES,
   APPROXIMATE_MIN_CANDIDATES,
-  APPROXIMATE_MIN_RECALL,
   AnnScope,
   type AnnStorage,
-  EARLY_RECALL_ROWS,
+  DEFAULT_APPROXIMATE_EXPANSION,
 } from './sqlite-vector-ann';
 import { ChangeLogCursor, intern, MAX_APPLIED_CHANGES, replay, type ChangeLogSource } from './sqlite-change-log';
+import { AnnBuild } from './sqlite-vector-ann-build';
 import { strideOf, type VectorArena } from './sqlite-vector-scan';
 
 /** A scope column of the memories table: the one a cached scope is keyed by, or one of the others. */
@@ -56,6 +56,12 @@ export interface VectorCacheSource extends ChangeLogSource<CacheSourceRow> {
   changeAt(version: number): CacheChange | undefined;
   /** How many memories have `value` in `column`. */
   countScope(column: ScopeColumn, value: string): number;
+  /**
+   * Runs `work` in a read transaction of its own, outside any search (an index build reading on in
+   * the background, see {@link AnnBuild}); `undefined` when the store cannot read now (closed, or
+   * inside a transaction of the caller's on a shared connection).
+   */
+  readNow<T>(work: () => T): T | undefined;
   /**
    * Every memory with `value` in `column`, in runs of rows (see {@link ScopeRun}): what the scope's
    * (column, id_order) index and the vectors table hold, so no memory row is read.
@@ -436,6 +442,10 @@ export class SqliteVectorCache {
   private readonly seen = new Set<string>();
   /** Where the held scopes stand in the change log. */
   private readonly log = new ChangeLogCursor();
+  /** Approximate indexes being built in a worker (see {@link AnnBuild}); their scopes rank in SQLite meanwhile. */
+  private readonly builds = new Map<string, AnnBuild>();
+  /** Builds cancelled and their workers not yet exited (see {@link stopped}). */
+  private readonly stopping = new Set<Promise<void>>();
   /** Whether the log records date changes too, so held dates can be trusted (see {@link held}). */
   private datesLogged = false;
   private bytes = 0;
@@ -446,12 +456,18 @@ export class SqliteVectorCache {
    *   approximate index ({@link AnnScope}) instead of as float32 vectors; `undefined`: never.
    * @param storage Where approximate indexes are saved and read again (next to the database file);
    *   `undefined`: they live in memory only.
+   * @param approximate How approximate indexes search: HNSW's ef, and the candidates asked per query
+   *   vector (the fewest; the store asks more for a large topK), which a build's recall check asks too.
    */
   constructor(
     readonly budgetBytes: number,
     private readonly arena: VectorArena,
     readonly approximateMinRows: number | undefined = undefined,
     private readonly storage: AnnStorage | undefined = undefined,
+    private readonly approximate: { readonly expansion: number; readonly candidates: number } = {
+      expansion: DEFAULT_APPROXIMATE_EXPANSION,
+      candidates: APPROXIMATE_MIN_CANDIDATES,
+    },
   ) {
     unreleased.register(this, { arena, blocks: this.blocks });
   }
@@ -466,8 +482,31 @@ export class SqliteVectorCache {
     return this.entries.size;
   }
 
-  /** Forgets every scope and gives their memory back to the arena (dropCollection, close). */
+  /** Settles once no approximate index build is under way (each then waits for the next search to take it). */
+  async built(): Promise<void> {
+    while (this.builds.size > 0) {
+      const running = [...this.builds.values()].filter((build) => build.state === 'running');
+      if (running.length === 0) return;
+      await Promise.all(running.map((build) => build.settled));
+    }
+  }
+
+  /** Cancels a build (see {@link AnnBuild.cancel}), kept track of until its worker has exited. */
+  private stop(build: AnnBuild): void {
+    const stopping = build.cancel();
+    this.stopping.add(stopping);
+    void stopping.finally(() => this.stopping.delete(stopping));
+  }
+
+  /** Settles once the workers of the builds {@link clear} stopped have exited and their files are removed. */
+  async stopped(): Promise<void> {
+    await Promise.all(this.stopping);
+  }
+
+  /** Forgets every scope and gives their memory back to the arena, and stops builds under way (dropCollection, close). */
   clear(): void {
+    for (const build of this.builds.values()) this.stop(build);
+    this.builds.clear();
     this.dropScopes();
     this.exactOnly.clear();
     this.log.reset();
@@ -493,6 +532,24 @@ export class SqliteVectorCache {
     }
     if (held !== undefined) this.evict(key);
     if (this.oversized.has(key)) return undefined;
+    const build = this.builds.get(key);
+    if (build !== undefined) {
+      if (build.state === 'running' && build.dimensions === dimensions) return undefined;
+      this.builds.delete(key);
+      if (build.state === 'ready' && build.dimensions === dimensions) {
+        const taken = build.take(source, MAX_APPLIED_CHANGES, (version) => logFingerprint(source.changeAt(version)));
+        if (taken !== undefined) {
+          this.hold(key, taken);
+          return taken;
+        }
+      }
+      this.stop(build);
+      // Its index misses too many true neighbours on this scope's vectors (near-uniform ones, which
+      // have no neighbourhoods to follow), or the worker failed: hold the scope exact instead.
+      if (build.state === 'poor' || build.state === 'failed') this.exactOnly.add(key);
+      // Otherwise (stopped, or too far behind the log to catch up) built again from this search on.
+      this.seen.add(key);
+    }
     const saved = this.loadSaved(source, column, value, dimensions);
     if (saved !== undefined) {
       this.hold(key, saved);
@@ -511,44 +568,36 @@ export class SqliteVectorCache {
       this.oversized.add(key);
       return undefined;
     }
+    if (approximate) {
+      // Built in a worker from the rows and the change log since this version; this search and those
+      // after it rank in SQLite until a search after the build takes the index (see AnnBuild).
+      const started = new AnnBuild(source, column, value, dimensions, {
+        rows,
+        expansion: this.approximate.expansion,
+        candidates: this.approximate.candidates,
+        schemaVersion: this.log.schemaVersion!,
+        version: this.log.version!,
+        storage: this.storage,
+      });
+      this.builds.set(key, started);
+      started.start();
+      return undefined;
+    }
     for (const oldest of this.entries.keys()) {
       if (this.bytes + needed <= this.budgetBytes) break;
       this.evict(oldest);
     }
-    const entry = approximate
-      ? new AnnScope(column, value, dimensions)
-      : new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
-    let poor = false;
+    const entry = new ScopeVectors(column, value, dimensions, this.arena, this.blocks);
     try {
-      let checked = false;
-      for (const run of source.scopeRuns(column, value, dimensions)) {
-        entry.appendRun(run);
-        if (entry instanceof AnnScope && !checked && entry.count >= EARLY_RECALL_ROWS && entry.count < rows) {
-          // Part way: an index already missing neighbours among these memories will not serve the whole scope.
-          checked = true;
-          if (entry.measureRecall(APPROXIMATE_MIN_CANDIDATES, false) < APPROXIMATE_MIN_RECALL) {
-            poor = true;
-            break;
-          }
-        }
-      }
+      for (const run of source.scopeRuns(column, value, dimensions)) entry.appendRun(run);
     } catch (error) {
       entry.release();
       if (!(error instanceof ArenaFullError)) throw error;
       this.oversized.add(key);
       return undefined;
     }
-    if (entry instanceof AnnScope && (poor || entry.measureRecall(APPROXIMATE_MIN_CANDIDATES) < APPROXIMATE_MIN_RECALL)) {
-      // The index misses too many true neighbours on this scope's vectors (near-uniform ones, which have
-      // no neighbourhoods to follow): hold the scope exact instead, read again from its rows.
-      entry.release();
-      this.exactOnly.add(key);
-      this.seen.add(key);
-      return this.scope(source, column, value, dimensions);
-    }
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
-    if (entry instanceof AnnScope) this.saveScope(source, entry);
     return entry;
   }
 
@@ -589,7 +638,7 @@ export class SqliteVectorCache {
   private loadSaved(source: VectorCacheSource, column: ScopeColumn, value: string, dimensions: number): AnnScope | undefined {
     const { schemaVersion } = this.log;
     if (this.storage === undefined || this.approximateMinRows === undefined || schemaVersion === undefined) return undefined;
-    const saved = this.storage.load(column, value, dimensions, schemaVersion);
+    const saved = this.storage.load(column, value, dimensions, schemaVersion, this.approximate.expansion);
     if (saved === undefined) return undefined;
     const { first, last } = source.logBounds();
     const { scope, version, fingerprint } = saved;

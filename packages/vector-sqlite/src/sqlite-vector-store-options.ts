@@ -49,11 +49,29 @@ export interface SqliteVectorStoreOptions extends SqliteConnectionOptions {
    * index proposes candidates, whose vectors are then read from the file and ranked exactly, so
    * scores are exact but a true neighbour the index misses is left out (recall below 1; see the
    * package README for measured recall). Held in place of the scope's float32 vectors in the vector
-   * cache (it needs `vectorCache`), built on the scope's second search and kept in step through the
-   * change log. `false` keeps every search exact.
+   * cache (it needs `vectorCache`) and kept in step through the change log. The index is built from
+   * the scope's second search on, in a worker thread (the event loop stays free; writes made during
+   * the build are taken in from the change log), while the scope's searches rank exactly in SQLite;
+   * the first search after the build switches to it (see `approximateIndexesBuilt()`). It is saved
+   * beside the file (`<file>.ann/`) and read again on reopening. `false` keeps every search exact.
    * @default false
    */
   readonly approximate?: boolean;
+  /**
+   * Candidates the index's graph keeps while searching (HNSW's ef): higher finds more of the true
+   * neighbours at a higher latency. An integer from 1 to 10,000; read at open (a saved index is
+   * searched with this store's value).
+   * @default 256
+   */
+  readonly approximateExpansion?: number;
+  /**
+   * Fewest candidates asked of the index per query vector, ranked exactly before the best `topK`
+   * are kept (a search asks at least 4 × topK + 16): more finds true neighbours that int8
+   * quantisation ranked a little low, at the cost of reading their vectors. An integer from 1 to
+   * 10,000.
+   * @default 64
+   */
+  readonly approximateCandidates?: number;
   /**
    * Fewest memories a scope holds for {@link approximate} search; smaller scopes are scanned exactly
    * (fast enough below it). An integer ≥ 1.

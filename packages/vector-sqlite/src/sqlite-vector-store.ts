@@ -53,7 +53,7 @@ import {
   type ScopeRun,
   type VectorCacheSource,
 } from './sqlite-vector-cache';
-import { APPROXIMATE_MIN_CANDIDATES, AnnScope, AnnStorage } from './sqlite-vector-ann';
+import { APPROXIMATE_MIN_CANDIDATES, AnnScope, AnnStorage, DEFAULT_APPROXIMATE_EXPANSION } from './sqlite-vector-ann';
 import { vectorArena } from './sqlite-vector-scan';
 import {
   DEFAULT_KEYWORD_INDEX_BYTES,
@@ -125,6 +125,8 @@ const PROBE_BATCH = 256;
 const CHANGE_LOG_PARTS = 8;
 /** Most vectors one queryAny takes (each is a bound parameter; SQLite takes up to 32,766). */
 const MAX_QUERY_VECTORS = 10_000;
+/** Largest `approximateExpansion` and `approximateCandidates` (usearch keeps that many candidates per search). */
+const MAX_APPROXIMATE_SEARCH = 10_000;
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -216,6 +218,8 @@ export class SqliteVectorStore implements VectorStore {
   /** The scope vector cache (see {@link SqliteVectorStoreOptions.vectorCache}); `undefined` when turned off. */
   private readonly cache: SqliteVectorCache | undefined;
   private readonly cacheSource: VectorCacheSource;
+  /** HNSW's ef and the fewest candidates per query vector of approximate search (see the options). */
+  private readonly approximateSearch: { readonly expansion: number; readonly candidates: number };
   /** The scope keyword index (see {@link SqliteVectorStoreOptions.keywordIndex}); `undefined` when turned off. */
   private readonly keywordIndex: SqliteKeywordIndex | undefined;
   private readonly keywordSource: KeywordIndexSource;
@@ -244,6 +248,7 @@ export class SqliteVectorStore implements VectorStore {
     const cacheBytes = validateCacheOptions(options);
     const keywordBytes = validateKeywordIndexOptions(options);
     const approximateMinRows = validateApproximateOptions(options);
+    this.approximateSearch = validateApproximateSearchOptions(options);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
     this.ownsDatabase = connection.owned;
@@ -253,7 +258,13 @@ export class SqliteVectorStore implements VectorStore {
     this.cache =
       cacheBytes === undefined || arena === undefined
         ? undefined
-        : new SqliteVectorCache(cacheBytes, arena, approximateMinRows, annStorage(this.database, approximateMinRows, this.table));
+        : new SqliteVectorCache(
+            cacheBytes,
+            arena,
+            approximateMinRows,
+            annStorage(this.database, approximateMinRows, this.table),
+            this.approximateSearch,
+          );
     this.cacheSource = this.buildCacheSource();
     this.keywordIndex = keywordBytes === undefined ? undefined : new SqliteKeywordIndex(keywordBytes);
     this.keywordSource = this.buildKeywordSource();
@@ -586,6 +597,16 @@ export class SqliteVectorStore implements VectorStore {
     });
   }
 
+  /**
+   * Settles once no approximate index is being built (see {@link SqliteVectorStoreOptions.approximate}):
+   * the next search of each scope built then answers through its index, or, when the build missed
+   * the recall floor, holds the scope exact. Searches never wait for a build (they rank exactly
+   * meanwhile); this is for tests, benchmarks and warm-up scripts.
+   */
+  async approximateIndexesBuilt(): Promise<void> {
+    await this.cache?.built();
+  }
+
   /** Closes the connection if the store opened it (a connection passed as `database` stays open). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -603,6 +624,8 @@ export class SqliteVectorStore implements VectorStore {
     this.statements.clear();
     this.cache?.clear();
     this.keywordIndex?.clear();
+    // Index builds under way stop; their workers are waited for, so that no file of theirs outlives close.
+    await this.cache?.stopped();
     if (this.ownsDatabase) {
       try {
         this.database.close();
@@ -800,7 +823,7 @@ export class SqliteVectorStore implements VectorStore {
     queries: readonly Float32Array[],
     topK: number,
   ): VectorMatch[] | undefined {
-    const seqs = entry.candidates(queries, approximateCandidates(topK));
+    const seqs = entry.candidates(queries, Math.max(this.approximateSearch.candidates, approximateCandidates(topK)));
     if (seqs.length < topK) return undefined;
     const rows = this.statement(this.sql.rescoreWhere(vectors.length, where.sql)).all(
       ...vectors,
@@ -824,6 +847,7 @@ export class SqliteVectorStore implements VectorStore {
       rowsBySeq: (seqs) => this.statement(this.sql.cacheRowsBySeq).all(JSON.stringify(seqs)) as CacheSourceRow[],
       countScope: (column, value) => this.statement(this.sql.cacheCount(column)).pluck().get(value) as number,
       scopeRuns: (column, value, dimensions) => this.scopeRuns(column, value, dimensions),
+      readNow: (work) => (this.closed || !this.database.open || this.database.inTransaction ? undefined : this.inReadTransaction(work)),
       scopeValues: (column, value) =>
         this.statement(this.sql.cacheScopeValues(column)).raw().all(value) as [number, string | null, string | null, string | null][],
       scopeDates: (column, value) => this.statement(this.sql.cacheScopeDates(column)).raw().all(value) as [number, number, number][],
@@ -1566,12 +1590,12 @@ function averagesOf(block: Buffer): { rows: number; tokens: number } {
 }
 
 /**
- * Candidates asked of the approximate index per query vector for `topK` answers: enough beyond topK
- * that a few the filter drops (expired memories) or the index ranks slightly out of order leave the
- * true top `topK` among them.
+ * Candidates asked of the approximate index per query vector for `topK` answers (at least
+ * `approximateCandidates`): enough beyond topK that a few the filter drops (expired memories) or
+ * the index ranks slightly out of order leave the true top `topK` among them.
  */
 function approximateCandidates(topK: number): number {
-  return Math.max(APPROXIMATE_MIN_CANDIDATES, 4 * topK + CACHE_EXTRA_CANDIDATES);
+  return 4 * topK + CACHE_EXTRA_CANDIDATES;
 }
 
 /**
@@ -1612,6 +1636,26 @@ function validateApproximateOptions(options: SqliteVectorStoreOptions): number |
     );
   }
   return approximate === true ? (approximateMinScope ?? DEFAULT_APPROXIMATE_MIN_SCOPE) : undefined;
+}
+
+/** Options of approximate search's searches, checked, with their defaults. */
+function validateApproximateSearchOptions(options: SqliteVectorStoreOptions): { expansion: number; candidates: number } {
+  const checked = (field: 'approximateExpansion' | 'approximateCandidates', fallback: number): number => {
+    const value = options[field];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_APPROXIMATE_SEARCH) {
+      throw new InvalidInputError(
+        `options.${field}`,
+        `expected an integer from 1 to ${MAX_APPROXIMATE_SEARCH}`,
+        `Pass e.g. ${fallback} (the default), or leave it out.`,
+      );
+    }
+    return value;
+  };
+  return {
+    expansion: checked('approximateExpansion', DEFAULT_APPROXIMATE_EXPANSION),
+    candidates: checked('approximateCandidates', APPROXIMATE_MIN_CANDIDATES),
+  };
 }
 
 /** Options of the vector cache, checked: its byte budget, or `undefined` when it is off. */
