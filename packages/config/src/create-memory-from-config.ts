@@ -177,6 +177,8 @@ async function createVectorStore(config: MemConfig, readOnly: { readOnly?: true 
         ...(store.keywordIndexBytes === undefined ? {} : { keywordIndexBytes: store.keywordIndexBytes }),
         ...(store.approximate === undefined ? {} : { approximate: store.approximate }),
         ...(store.approximateMinScope === undefined ? {} : { approximateMinScope: store.approximateMinScope }),
+        ...(store.approximateExpansion === undefined ? {} : { approximateExpansion: store.approximateExpansion }),
+        ...(store.approximateCandidates === undefined ? {} : { approximateCandidates: store.approximateCandidates }),
       });
     }
     case 'chroma': {

@@ -128,11 +128,18 @@ describe('loadConfig', () => {
       keywordIndex: false,
       keywordIndexBytes: 2048,
     });
-    writeFileSync(json, JSON.stringify({ vectorStore: { provider: 'sqlite', approximate: true, approximateMinScope: 20000 } }));
+    writeFileSync(
+      json,
+      JSON.stringify({
+        vectorStore: { provider: 'sqlite', approximate: true, approximateMinScope: 20000, approximateExpansion: 512, approximateCandidates: 128 },
+      }),
+    );
     expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({
       provider: 'sqlite',
       approximate: true,
       approximateMinScope: 20000,
+      approximateExpansion: 512,
+      approximateCandidates: 128,
     });
   });
 
@@ -153,6 +160,10 @@ describe('loadConfig', () => {
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.approximate`);
     writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', approximateMinScope: 0 } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.approximateMinScope`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', approximateExpansion: 0 } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.approximateExpansion`);
+    writeFileSync(bad, JSON.stringify({ vectorStore: { provider: 'sqlite', approximateCandidates: 10_001 } }));
+    invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): vectorStore.approximateCandidates`);
     writeFileSync(bad, JSON.stringify({ graphStore: { provider: 'neo5j' } }));
     invalid(() => loadConfig({ env: { MEM_CONFIG: bad } }), `MEM_CONFIG (${bad}): graphStore.provider`);
     writeFileSync(bad, '{ not json');

@@ -35,8 +35,8 @@ export type EmbedderConfig =
 /**
  * Where memories live. `sqlite` is the embedded default (the `db` file; `vectorCache` and
  * `vectorCacheBytes` are `@mem/vector-sqlite`'s scope vector cache options, `keywordIndex` and
- * `keywordIndexBytes` its scope keyword index options, `approximate` and `approximateMinScope` its
- * approximate search of large scopes); the others take their
+ * `keywordIndexBytes` its scope keyword index options, `approximate`, `approximateMinScope`,
+ * `approximateExpansion` and `approximateCandidates` its approximate search of large scopes); the others take their
  * adapter's options (`url`, `collection`, `index`, `connectionString`, `table`, …) in `options`, and
  * read their own environment variables for the rest (`postgres`: `DATABASE_URL`).
  */
@@ -50,6 +50,8 @@ export type VectorStoreConfig =
       readonly keywordIndexBytes?: number;
       readonly approximate?: boolean;
       readonly approximateMinScope?: number;
+      readonly approximateExpansion?: number;
+      readonly approximateCandidates?: number;
     }
   | { readonly provider: 'chroma' | 'qdrant' | 'pinecone' | 'postgres'; readonly options?: Readonly<Record<string, unknown>> };
 
@@ -391,7 +393,7 @@ function resolve(input: MemConfigInput, env: Environment, source: string): MemCo
           ...tableOf(vectorInput, 'table', at('vectorStore.table')),
           ...vectorCacheOf(vectorInput, at('vectorStore.vectorCache'), at('vectorStore.vectorCacheBytes')),
           ...keywordIndexOf(vectorInput, at('vectorStore.keywordIndex'), at('vectorStore.keywordIndexBytes')),
-          ...approximateOf(vectorInput, at('vectorStore.approximate'), at('vectorStore.approximateMinScope')),
+          ...approximateOf(vectorInput, at),
         }
       : { provider: vectorInput.provider, ...optionsOf(vectorInput, at('vectorStore.options')) };
 
@@ -564,19 +566,30 @@ function keywordIndexOf(section: object, indexField: string, bytesField: string)
 /** The sqlite vector store's approximate search settings of a section, checked (see SqliteVectorStoreOptions). */
 function approximateOf(
   section: object,
-  approximateField: string,
-  minScopeField: string,
-): { approximate?: boolean; approximateMinScope?: number } {
-  const { approximate, approximateMinScope } = section as { approximate?: unknown; approximateMinScope?: unknown };
+  at: (field: string) => string,
+): { approximate?: boolean; approximateMinScope?: number; approximateExpansion?: number; approximateCandidates?: number } {
+  const { approximate, approximateMinScope, approximateExpansion, approximateCandidates } = section as {
+    approximate?: unknown;
+    approximateMinScope?: unknown;
+    approximateExpansion?: unknown;
+    approximateCandidates?: unknown;
+  };
   if (approximate !== undefined && typeof approximate !== 'boolean') {
     throw new InvalidInputError(
-      approximateField,
+      at('vectorStore.approximate'),
       'expected true or false',
       'Set true to search large scopes through an approximate index, or leave it out for exact search.',
     );
   }
-  const minScope = optionalInteger(approximateMinScope, minScopeField, 1, Number.MAX_SAFE_INTEGER);
-  return { ...(approximate === undefined ? {} : { approximate }), ...(minScope === undefined ? {} : { approximateMinScope: minScope }) };
+  const minScope = optionalInteger(approximateMinScope, at('vectorStore.approximateMinScope'), 1, Number.MAX_SAFE_INTEGER);
+  const expansion = optionalInteger(approximateExpansion, at('vectorStore.approximateExpansion'), 1, 10_000);
+  const candidates = optionalInteger(approximateCandidates, at('vectorStore.approximateCandidates'), 1, 10_000);
+  return {
+    ...(approximate === undefined ? {} : { approximate }),
+    ...(minScope === undefined ? {} : { approximateMinScope: minScope }),
+    ...(expansion === undefined ? {} : { approximateExpansion: expansion }),
+    ...(candidates === undefined ? {} : { approximateCandidates: candidates }),
+  };
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
