@@ -131,7 +131,13 @@ describe('loadConfig', () => {
     writeFileSync(
       json,
       JSON.stringify({
-        vectorStore: { provider: 'sqlite', approximate: true, approximateMinScope: 20000, approximateExpansion: 512, approximateCandidates: 128 },
+        vectorStore: {
+          provider: 'sqlite',
+          approximate: true,
+          approximateMinScope: 20000,
+          approximateExpansion: 512,
+          approximateCandidates: 128,
+        },
       }),
     );
     expect(loadConfig({ env: { MEM_CONFIG: json } }).vectorStore).toEqual({

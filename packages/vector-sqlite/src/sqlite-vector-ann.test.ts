@@ -62,6 +62,13 @@ async function warm(store: SqliteVectorStore, scope: Scope): Promise<void> {
   await store.query({ scope, vector: ones, topK: 1 });
 }
 
+/** Writes `vectors` as memories `m0`, `m1`, … of `scope`, 5,000 to a call. */
+async function upsertAll(writer: SqliteVectorStore, vectors: readonly number[][], scope: Scope): Promise<void> {
+  for (let start = 0; start < vectors.length; start += 5000) {
+    await writer.upsert({ records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)) });
+  }
+}
+
 const ids = (matches: VectorMatch[]): string[] => matches.map((match) => match.record.id);
 /** How many of `got` are in `truth`. */
 const shared = (got: readonly string[], truth: readonly string[]): number => got.filter((id) => truth.includes(id)).length;
@@ -367,11 +374,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const { approximate, exact, writer } = await openStores(join(directory, 'early.db'));
     const scope = { userId: 'u1' };
     const vectors = clusteredVectors(random, 20_000, 20);
-    for (let start = 0; start < vectors.length; start += 5000) {
-      await writer.upsert({
-        records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
-      });
-    }
+    await upsertAll(writer, vectors, scope);
     const posted = vi.spyOn(AnnBuild.prototype as unknown as { post(request: AnnBuildRequest): void }, 'post');
     const measured = vi.spyOn(AnnBuild, 'acceptsRecall').mockReturnValue(false);
     await warm(approximate, scope);
@@ -390,11 +393,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const scope = { userId: 'u1' };
     // Three runs of 4,096: the build needs several messages to and from its worker.
     const vectors = clusteredVectors(random, 12_000, 20);
-    for (let start = 0; start < vectors.length; start += 4000) {
-      await writer.upsert({
-        records: vectors.slice(start, start + 4000).map((vector, index) => record(`m${start + index}`, vector, scope)),
-      });
-    }
+    await upsertAll(writer, vectors, scope);
     const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
     for (let round = 0; round < 2; round++) await approximate.query({ scope, vector: ones, topK: 1 });
     let built = false;
@@ -427,11 +426,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const near = (scale: number) => probe.map((value, index) => value * scale + (index === 0 ? 0.01 : 0));
     vectors[0] = near(1.5);
     vectors[9_999] = near(2.5);
-    for (let start = 0; start < vectors.length; start += 5000) {
-      await writer.upsert({
-        records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
-      });
-    }
+    await upsertAll(writer, vectors, scope);
     for (let round = 0; round < 2; round++) await approximate.query({ scope, vector: ones, topK: 1 });
     let built = false;
     const building = approximate.approximateIndexesBuilt().then(() => {
@@ -459,11 +454,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const { exact, writer } = await openStores(path);
     const scope = { userId: 'u1' };
     const vectors = clusteredVectors(random, 10_000, 20);
-    for (let start = 0; start < vectors.length; start += 5000) {
-      await writer.upsert({
-        records: vectors.slice(start, start + 5000).map((vector, index) => record(`m${start + index}`, vector, scope)),
-      });
-    }
+    await upsertAll(writer, vectors, scope);
     const left = () => (existsSync(`${path}.ann`) ? readdirSync(`${path}.ann`) : []);
     // Closed before the build has read anything, and after it has sent runs to its worker.
     for (const turns of [0, 3]) {
