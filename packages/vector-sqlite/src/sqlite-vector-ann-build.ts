@@ -76,6 +76,8 @@ export class AnnBuild {
   private written: { readonly count: number; readonly bytes: number; readonly sha1: string } | undefined;
   private settle!: () => void;
   private stopping: Promise<void> | undefined;
+  /** Callers waiting for the build (see {@link keepAlive}). */
+  private waiters = 0;
 
   constructor(
     private readonly source: VectorCacheSource,
@@ -112,6 +114,13 @@ export class AnnBuild {
     this.worker.on('message', (reply: AnnBuildReply) => this.receive(reply));
     this.worker.on('error', () => this.end('failed'));
     this.worker.on('exit', () => this.end(this.state === 'running' && this.written === undefined ? 'failed' : this.state));
+  }
+
+  /** One more (`true`) or one fewer waiter for the build: the worker keeps the process alive only while there are any. */
+  keepAlive(keep: boolean): void {
+    this.waiters += keep ? 1 : -1;
+    if (this.waiters > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   /** Whether a build's recall is enough to serve searches (see {@link APPROXIMATE_MIN_RECALL}). */

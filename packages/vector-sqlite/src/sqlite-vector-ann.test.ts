@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnnScope } from './sqlite-vector-ann';
@@ -488,6 +490,20 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     expect(ids(await store.query({ scope, vector: vectors[7]!, topK: 1 }))).toEqual(['m7']);
     expect(candidates).toHaveBeenCalledTimes(1);
     expect(temporary()).toEqual([]);
+  });
+
+  it('keeps a process that awaits approximateIndexesBuilt() alive until the build ends, and lets it exit after close', async () => {
+    const packageDirectory = dirname(dirname(fileURLToPath(import.meta.url)));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(packageDirectory, 'test', 'approximate-build-exit.ts')], {
+      cwd: packageDirectory,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(output.trim()).toBe('built, best m7');
+    expect(code).toBe(0);
   });
 
   it("measures an index's recall against the exact neighbours it tracked while building", () => {

@@ -487,7 +487,13 @@ export class SqliteVectorCache {
     while (this.builds.size > 0) {
       const running = [...this.builds.values()].filter((build) => build.state === 'running');
       if (running.length === 0) return;
-      await Promise.all(running.map((build) => build.settled));
+      // A build's worker does not keep the process alive, except while someone waits for it.
+      for (const build of running) build.keepAlive(true);
+      try {
+        await Promise.all(running.map((build) => build.settled));
+      } finally {
+        for (const build of running) build.keepAlive(false);
+      }
     }
   }
 
