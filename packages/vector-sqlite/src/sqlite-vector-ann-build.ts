@@ -241,6 +241,8 @@ export class AnnBuild {
   async cancel(): Promise<void> {
     this.end('stopped');
     if (this.state === 'ready') this.discard();
+    // The caller (close) waits for the worker's exit: until then it keeps the process alive.
+    this.worker.ref();
     await this.stopping;
   }
 
