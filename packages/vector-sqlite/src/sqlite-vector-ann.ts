@@ -30,9 +30,12 @@ const ANN_CONNECTIVITY = 16;
 const ANN_EXPANSION_ADD = 128;
 /**
  * Candidates the graph keeps while searching (HNSW's ef) unless the store sets
- * `approximateExpansion`: the knob of recall against latency.
+ * `approximateExpansion`: the knob of recall against latency. At 1M × 384 clustered vectors, on one
+ * saved index, recall@10 was 0.988 / 0.993 / 0.997 at ef 256 / 512 / 1024 on 300 held-out queries
+ * (chosen on two other query sets, where 256 and 512 were above 0.99 too: too thin a margin), at
+ * 2.3 / 3.6 / 5.7 ms median (docs/bench).
  */
-export const DEFAULT_APPROXIMATE_EXPANSION = 256;
+export const DEFAULT_APPROXIMATE_EXPANSION = 1024;
 /**
  * Bytes an indexed memory costs beside its int8 vector (one byte per dimension): its base-level
  * links (2 × M of 4 bytes), upper levels on average, key, level and lock. An estimate for the

@@ -60,8 +60,9 @@ export interface SqliteVectorStoreOptions extends SqliteConnectionOptions {
   /**
    * Candidates the index's graph keeps while searching (HNSW's ef): higher finds more of the true
    * neighbours at a higher latency. An integer from 1 to 10,000; read at open (a saved index is
-   * searched with this store's value).
-   * @default 256
+   * searched with this store's value). 1024 reached recall@10 0.997 at 1M × 384 clustered vectors
+   * (256: 0.988; see the package README).
+   * @default 1024
    */
   readonly approximateExpansion?: number;
   /**
