@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemError, type Filter, type MemoryRecord, type Scope, type VectorMatch } from '@mem/core/adapter';
@@ -248,6 +248,25 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     expect(ids(await reopened.query({ scope, vector: vectors[3]!, topK: 10 }))).not.toContain('m3');
     expect(candidates).toHaveBeenCalledTimes(2);
     expect(built).not.toHaveBeenCalled();
+  });
+
+  it("removes the temporary files of processes that died mid-save, and no live process's", async () => {
+    const random = seededRandom(36);
+    const path = join(directory, 'stale-temporary.db');
+    const { approximate, writer } = await openStores(path);
+    const scope = { userId: 'u1' };
+    await writer.upsert({ records: clusteredVectors(random, 700, 7).map((vector, index) => record(`m${index}`, vector, scope)) });
+    await warm(approximate, scope);
+    await approximate.close();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const deadFile = join(`${path}.ann`, `memories.user_id.0.usearch.${dead}.0a1b2c3d.tmp`);
+    const liveFile = join(`${path}.ann`, `memories.user_id.0.usearch.${process.pid}.0a1b2c3d.tmp`);
+    writeFileSync(deadFile, 'left by a crash');
+    writeFileSync(liveFile, 'being written');
+    const reopened = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
+    await reopened.query({ scope, vector: ones, topK: 1 });
+    expect(existsSync(deadFile)).toBe(false);
+    expect(existsSync(liveFile)).toBe(true);
   });
 
   it('builds the index again when the saved one is corrupt, of another schema, or at a version the log does not reach', async () => {

@@ -1,5 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Index } from 'usearch';
@@ -321,10 +333,34 @@ interface AnnFileMeta {
  * schema, size, checksum) is removed and the scope is built from the file's rows.
  */
 export class AnnStorage {
+  /** Whether this store has looked for temporary files left by processes that died (see {@link removeStale}). */
+  private swept = false;
+
   constructor(
     readonly directory: string,
     readonly table: string,
   ) {}
+
+  /**
+   * Removes the temporary files (see {@link temporaryPath}) of processes no longer running: a process
+   * that dies between a build's end and the search that takes its index leaves one as large as the
+   * index. Once per store, on its first read of a saved index; another live process's files stay.
+   */
+  private removeStale(): void {
+    if (this.swept) return;
+    this.swept = true;
+    let files: string[];
+    try {
+      files = readdirSync(this.directory);
+    } catch {
+      return;
+    }
+    for (const file of files) {
+      const pid = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(file)?.[1];
+      if (pid === undefined || Number(pid) === process.pid || processRuns(Number(pid))) continue;
+      rmSync(join(this.directory, file), { force: true });
+    }
+  }
 
   private paths(column: ScopeColumn, value: string): { index: string; meta: string } {
     const name = `${this.table}.${column}.${createHash('sha256').update(value).digest('hex').slice(0, 32)}`;
@@ -342,6 +378,7 @@ export class AnnStorage {
     schemaVersion: number,
     expansion: number,
   ): { scope: AnnScope; version: number; fingerprint: string } | undefined {
+    this.removeStale();
     const paths = this.paths(column, value);
     if (!existsSync(paths.meta)) return undefined;
     try {
@@ -431,6 +468,16 @@ export class AnnStorage {
     const paths = this.paths(column, value);
     rmSync(paths.meta, { force: true });
     rmSync(paths.index, { force: true });
+  }
+}
+
+/** Whether a process of this id runs (signal 0 tests it; EPERM: it runs, as another user). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
