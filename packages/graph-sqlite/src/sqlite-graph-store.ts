@@ -91,7 +91,8 @@ export class SqliteGraphStore implements GraphStore {
   readonly tablePrefix: string;
 
   private readonly database: Database.Database;
-  private readonly ownsDatabase: boolean;
+  /** Closes the connection when this store opened it and no other store of the process shares it (see openSqliteConnection). */
+  private readonly releaseConnection: () => void;
   private readonly sql: ReturnType<typeof buildGraphStatements>;
   private readonly statements: StatementCache;
   private schemaReady = false;
@@ -113,7 +114,7 @@ export class SqliteGraphStore implements GraphStore {
     this.sql = buildGraphStatements(this.tablePrefix);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
-    this.ownsDatabase = connection.owned;
+    this.releaseConnection = connection.release;
     this.statements = new StatementCache(this.database);
   }
 
@@ -312,17 +313,18 @@ export class SqliteGraphStore implements GraphStore {
     });
   }
 
-  /** Closes the connection if the store opened it (a connection passed as `database` stays open). Idempotent. */
+  /**
+   * Closes the connection if the store opened it and no other store of this process still shares it
+   * (a connection passed as `database` stays open). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
-    if (this.ownsDatabase) {
-      try {
-        this.database.close();
-      } catch (error) {
-        throw toSqliteError(error, 'close');
-      }
+    try {
+      this.releaseConnection();
+    } catch (error) {
+      throw toSqliteError(error, 'close');
     }
   }
 

@@ -79,7 +79,8 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly fileLock: SqliteFileLock | undefined;
 
   private readonly database: Database.Database;
-  private readonly ownsDatabase: boolean;
+  /** Closes the connection when this store opened it and no other store of the process shares it (see openSqliteConnection). */
+  private readonly releaseConnection: () => void;
   private readonly sql: ReturnType<typeof buildStatements>;
   private statements:
     | {
@@ -108,7 +109,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this.sql = buildStatements(this.table);
     const connection = openSqliteConnection(options);
     this.database = connection.database;
-    this.ownsDatabase = connection.owned;
+    this.releaseConnection = connection.release;
     // A file on disk can be opened by other processes: their writes are kept apart by a lock on a
     // companion file. A private in-memory database has no other process.
     this.fileLock = this.database.memory ? undefined : SqliteFileLock.for(resolve(this.database.name));
@@ -257,17 +258,18 @@ export class SqliteHistoryStore implements HistoryStore {
     });
   }
 
-  /** Closes the connection if the store opened it (a connection passed as `database` stays open). Idempotent. */
+  /**
+   * Closes the connection if the store opened it and no other store of this process still shares it
+   * (a connection passed as `database` stays open). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.statements = undefined;
-    if (this.ownsDatabase) {
-      try {
-        this.database.close();
-      } catch (error) {
-        throw toSqliteError(error, 'close');
-      }
+    try {
+      this.releaseConnection();
+    } catch (error) {
+      throw toSqliteError(error, 'close');
     }
   }
 

@@ -84,4 +84,42 @@ describe('openSqliteConnection', () => {
       expect((thrown as InvalidInputError).field).toBe('options.readOnly');
     }
   });
+
+  it('shares one connection between the stores of a process on one file with the same settings, closed by the last release', () => {
+    const path = join(directory, 'one-connection.db');
+    const first = openSqliteConnection({ path });
+    const second = openSqliteConnection({ path: join(directory, '.', 'one-connection.db') }, { sqliteVec: true });
+    expect(second.database).toBe(first.database);
+    expect(second.owned).toBe(true);
+    // Another setting, a read-only reader or a private in-memory database each get their own.
+    const other = openSqliteConnection({ path, busyTimeoutMs: 10 });
+    const reader = openSqliteConnection({ path, readOnly: true });
+    const memoryA = openSqliteConnection({ path: ':memory:' });
+    const memoryB = openSqliteConnection({ path: ':memory:' });
+    expect(new Set([first.database, other.database, reader.database, memoryA.database, memoryB.database]).size).toBe(5);
+    for (const opened of [other, reader, memoryA, memoryB]) opened.release();
+    expect(other.database.open).toBe(false);
+
+    first.release();
+    first.release(); // a second release of one store changes nothing
+    expect(second.database.open).toBe(true);
+    expect(second.database.prepare('SELECT vec_version()').pluck().get()).toMatch(/^v/);
+    second.release();
+    expect(first.database.open).toBe(false);
+    // The next store opens the file afresh.
+    const again = openSqliteConnection({ path });
+    expect(again.database).not.toBe(first.database);
+    expect(again.database.open).toBe(true);
+    again.release();
+  });
+
+  it('a connection passed as database is never closed by release', () => {
+    const path = join(directory, 'yours.db');
+    const yours = openSqliteConnection({ path });
+    const adopted = openSqliteConnection({ database: yours.database });
+    expect(adopted.owned).toBe(false);
+    adopted.release();
+    expect(yours.database.open).toBe(true);
+    yours.release();
+  });
 });

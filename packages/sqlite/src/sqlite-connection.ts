@@ -12,7 +12,8 @@ import { toSqliteError } from './sqlite-errors';
 export interface SqliteConnectionOptions {
   /**
    * Database file to open (created if missing), or `':memory:'` for a private in-memory database.
-   * Several stores may open the same file: WAL mode lets them read while one writes.
+   * Several stores may open the same file: WAL mode lets them read while one writes. The stores of
+   * one process that open the same file with the same settings share one connection.
    * @default 'mem.db' (in the working directory)
    */
   readonly path?: string;
@@ -54,31 +55,101 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** Default of {@link SqliteConnectionOptions.mmapSizeBytes}: 1 GiB. */
 export const DEFAULT_MMAP_SIZE_BYTES = 1_073_741_824;
 
-/** A connection and whether the store opened it (and so must close it). */
+/** A connection and whether the store opened it (and so must release it when it closes). */
 export interface SqliteConnection {
   readonly database: Database.Database;
+  /** The store opened the connection, or joined one another store of this process opened on the same file. */
   readonly owned: boolean;
+  /**
+   * The store is done with the connection: an owned one is closed once every store sharing it has
+   * released it; a connection passed as `database` stays open. Call it once.
+   */
+  release(): void;
+}
+
+/**
+ * Connections opened by path in this process, by file and settings (see {@link sharingKey}), with
+ * how many stores use each: the vector, history and graph stores of one file share one connection.
+ */
+const sharedConnections = new Map<string, { readonly database: Database.Database; users: number }>();
+
+/**
+ * The key under which a connection to `path` with these settings is shared, or `undefined` when it
+ * is not shared: `':memory:'` and `''` are private databases of their own, and a read-only
+ * connection is the REST server's reader beside its writer. Sharing one connection keeps SQLite's
+ * page cache across the stores' calls: with a connection each, every write through one (a history
+ * append) makes the others drop their whole page cache on their next statement, and an add then
+ * reads its pages again (about a third of the add pipeline's time at 100,000 memories).
+ */
+function sharingKey(options: SqliteConnectionOptions, path: string): string | undefined {
+  if (path === ':memory:' || path === '' || options.readOnly === true) return undefined;
+  return [
+    resolve(path),
+    options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    options.synchronous ?? 'NORMAL',
+    options.mmapSizeBytes ?? DEFAULT_MMAP_SIZE_BYTES,
+  ].join('\u0000');
 }
 
 /**
  * Opens the connection a store works on, loading sqlite-vec when asked. A connection passed by the
  * caller is used as is (only sqlite-vec is loaded into it); one the store opens gets WAL (readers never wait for the writer, and a killed process loses no committed
  * transaction), a busy timeout, the chosen `synchronous` level, memory-mapped reads, and 8 KiB pages when the file is new.
+ * Stores of this process that open the same file with the same settings share that connection
+ * (see {@link sharingKey}); each calls `release()` when it closes.
  */
 export function openSqliteConnection(
   options: SqliteConnectionOptions,
   extensions: { readonly sqliteVec?: boolean } = {},
 ): SqliteConnection {
-  let database: Database.Database | undefined;
   if (options.database) {
     try {
       if (extensions.sqliteVec) loadSqliteVec(options.database);
     } catch (error) {
       throw toSqliteError(error, 'open');
     }
-    return { database: options.database, owned: false };
+    return { database: options.database, owned: false, release: () => undefined };
   }
   const path = options.path ?? DEFAULT_SQLITE_PATH;
+  const key = sharingKey(options, path);
+  const shared = key === undefined ? undefined : sharedConnections.get(key);
+  if (key !== undefined && shared !== undefined && shared.database.open) {
+    try {
+      if (extensions.sqliteVec) loadSqliteVec(shared.database);
+    } catch (error) {
+      throw toSqliteError(error, 'open');
+    }
+    shared.users += 1;
+    return { database: shared.database, owned: true, release: once(() => releaseShared(key, shared)) };
+  }
+  const database = openFile(options, path, extensions);
+  if (key === undefined) return { database, owned: true, release: once(() => database.close()) };
+  const entry = { database, users: 1 };
+  sharedConnections.set(key, entry);
+  return { database, owned: true, release: once(() => releaseShared(key, entry)) };
+}
+
+/** One store is done with a shared connection: the last one closes it. */
+function releaseShared(key: string, entry: { readonly database: Database.Database; users: number }): void {
+  entry.users -= 1;
+  if (entry.users > 0) return;
+  if (sharedConnections.get(key) === entry) sharedConnections.delete(key);
+  if (entry.database.open) entry.database.close();
+}
+
+/** `release` runs at most once per store, so a store closed twice never closes another store's connection. */
+function once(release: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    release();
+  };
+}
+
+/** Opens `path` with the settings of {@link openSqliteConnection}. */
+function openFile(options: SqliteConnectionOptions, path: string, extensions: { readonly sqliteVec?: boolean }): Database.Database {
+  let database: Database.Database | undefined;
   // SQLite creates the file but not its folder; better-sqlite3 then throws a bare TypeError.
   if (path !== ':memory:' && path !== '' && !existsSync(dirname(resolve(path)))) {
     throw new InvalidInputError(
@@ -93,7 +164,7 @@ export function openSqliteConnection(
       // The writer chose the page size and journal mode; only the reads' own settings are ours.
       database.pragma(`mmap_size = ${options.mmapSizeBytes ?? DEFAULT_MMAP_SIZE_BYTES}`);
       if (extensions.sqliteVec) loadSqliteVec(database);
-      return { database, owned: true };
+      return database;
     }
     database = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // 8 KiB pages hold a 1536-dimension float32 vector (6 KiB) and its row in one page instead of
@@ -103,7 +174,7 @@ export function openSqliteConnection(
     database.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     if (!database.memory) database.pragma(`mmap_size = ${options.mmapSizeBytes ?? DEFAULT_MMAP_SIZE_BYTES}`);
     if (extensions.sqliteVec) loadSqliteVec(database);
-    return { database, owned: true };
+    return database;
   } catch (error) {
     database?.close();
     throw toSqliteError(error, 'open');

@@ -209,7 +209,8 @@ export class SqliteVectorStore implements VectorStore {
   readonly table: string;
 
   private readonly database: Database.Database;
-  private readonly ownsDatabase: boolean;
+  /** Closes the connection when this store opened it and no other store of the process shares it (see openSqliteConnection). */
+  private readonly releaseConnection: () => void;
   private readonly statements: StatementCache;
   private readonly sql: ReturnType<typeof buildStatements>;
   private schemaReady = false;
@@ -251,7 +252,7 @@ export class SqliteVectorStore implements VectorStore {
     this.approximateSearch = validateApproximateSearchOptions(options);
     const connection = openSqliteConnection(options, { sqliteVec: true });
     this.database = connection.database;
-    this.ownsDatabase = connection.owned;
+    this.releaseConnection = connection.release;
     this.statements = new StatementCache(this.database);
     // No WebAssembly (Node's --jitless): the cache stays off and every search ranks in SQLite.
     const arena = cacheBytes === undefined ? undefined : vectorArena();
@@ -607,7 +608,10 @@ export class SqliteVectorStore implements VectorStore {
     await this.cache?.built();
   }
 
-  /** Closes the connection if the store opened it (a connection passed as `database` stays open). Idempotent. */
+  /**
+   * Closes the connection if the store opened it and no other store of this process still shares it
+   * (a connection passed as `database` stays open). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -626,12 +630,10 @@ export class SqliteVectorStore implements VectorStore {
     this.keywordIndex?.clear();
     // Index builds under way stop; their workers are waited for, so that no file of theirs outlives close.
     await this.cache?.stopped();
-    if (this.ownsDatabase) {
-      try {
-        this.database.close();
-      } catch (error) {
-        throw toSqliteError(error, 'close');
-      }
+    try {
+      this.releaseConnection();
+    } catch (error) {
+      throw toSqliteError(error, 'close');
     }
   }
 
