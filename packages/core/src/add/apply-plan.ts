@@ -143,6 +143,8 @@ export async function applyPlan(options: {
   // steps store one text twice in one scope.
   const planned = new Map<string, { id: string; text: string }>();
   const plannedKey = (target: Scope, hash: string) => `${scopeKey(target)}\u0000${hash}`;
+  // With findByHash, the stored copies of every text the plan writes, in one call per scope written to.
+  const stored = await storedCopies(session, steps, plannedKey);
   let vectorIndex = 0;
   for (const step of steps) {
     if (step.kind === 'NONE') {
@@ -161,7 +163,10 @@ export async function applyPlan(options: {
     // A copy counts only if it is of the same type: a procedural summary is never matched to a fact.
     const type = memoryTypeOf(step.kind === 'ADD' ? { metadata } : step.current);
     const holder =
-      planned.get(plannedKey(target, step.hash)) ?? (await findByHash(session, target, vector, step.hash, changing, now, type));
+      planned.get(plannedKey(target, step.hash)) ??
+      (stored
+        ? oldestCopy(stored.get(plannedKey(target, step.hash)) ?? [], target, step.hash, changing, now, type)
+        : await findCopyByQuery(session, target, vector, step.hash, changing, now, type));
     if (step.kind === 'ADD') {
       if (holder) {
         events.push({ kind: 'NONE', id: holder.id, text: holder.text });
@@ -222,18 +227,75 @@ export function planTargets(plan: AddPlan): string[] {
   return [...targets];
 }
 
-/** Widest query {@link findByHash} makes before it stops looking (then, at worst, a text is stored twice, never lost). */
+/**
+ * For a store with `findByHash`: the stored records holding the text of each ADD and UPDATE step, by
+ * `key(scope written to, hash)`, from one call per scope (an ADD writes to the call's scope, an
+ * UPDATE to its memory's own). Read under the locks before the plan writes anything, so it is what
+ * a lookup per step would find. `undefined` for a store without it (see {@link findCopyByQuery}).
+ */
+async function storedCopies(
+  session: WriteSession,
+  steps: readonly Step[],
+  key: (scope: Scope, hash: string) => string,
+): Promise<Map<string, MemoryRecord[]> | undefined> {
+  const { vectorStore, signal } = session;
+  if (!vectorStore.findByHash) return undefined;
+  const byScope = new Map<string, { scope: Scope; hashes: Set<string> }>();
+  for (const step of steps) {
+    if (step.kind !== 'ADD' && step.kind !== 'UPDATE') continue;
+    const target = step.kind === 'ADD' ? session.scope : step.current.scope;
+    const group = byScope.get(scopeKey(target)) ?? { scope: target, hashes: new Set<string>() };
+    group.hashes.add(step.hash);
+    byScope.set(scopeKey(target), group);
+  }
+  const copies = new Map<string, MemoryRecord[]>();
+  for (const { scope, hashes } of byScope.values()) {
+    const records = await vectorStore.findByHash({ scope, hashes: [...hashes], ...(signal ? { signal } : {}) });
+    for (const record of records) {
+      if (!hashes.has(record.hash)) continue;
+      const found = copies.get(key(scope, record.hash));
+      if (found) found.push(record);
+      else copies.set(key(scope, record.hash), [record]);
+    }
+  }
+  return copies;
+}
+
+/** Whether `record` is a stored copy of a text the plan writes: exactly `scope` and `type`, this hash, not excluded, not expired. */
+function holdsCopy(record: MemoryRecord, scope: Scope, hash: string, exclude: ReadonlySet<string>, now: Date, type: MemoryType): boolean {
+  return (
+    record.hash === hash &&
+    !exclude.has(record.id) &&
+    scopeKey(record.scope) === scopeKey(scope) &&
+    !isExpired(record, now) &&
+    memoryTypeOf(record) === type
+  );
+}
+
+/** The oldest of `records` that is a copy {@link holdsCopy} accepts, as the vector query (ties by id) would find it. */
+function oldestCopy(
+  records: readonly MemoryRecord[],
+  scope: Scope,
+  hash: string,
+  exclude: ReadonlySet<string>,
+  now: Date,
+  type: MemoryType,
+): MemoryRecord | undefined {
+  return records.filter((record) => holdsCopy(record, scope, hash, exclude, now, type)).sort((a, b) => compareIds(a.id, b.id))[0];
+}
+
+/** Widest query {@link findCopyByQuery} makes before it stops looking (then, at worst, a text is stored twice, never lost). */
 const MAX_HASH_QUERY = 10_000;
 
 /**
  * A stored memory of exactly `scope` and `type` with this text hash, leaving out `exclude` and memories
- * expired at `now` (a fact stated again is stored again, not matched to a hidden copy). A store with
- * `findByHash` looks the hash up in its index. Otherwise a vector query: identical texts embed to
- * identical vectors, so copies rank first; copies held by narrower scopes (which a query of `scope`
- * also returns) may fill the first places, so the query widens until a match of another text shows
- * every copy was seen, or the store has no more.
+ * expired at `now` (a fact stated again is stored again, not matched to a hidden copy), for a store
+ * without `findByHash` (one with it is read by {@link storedCopies}): a vector query. Identical texts
+ * embed to identical vectors, so copies rank first; copies held by narrower scopes (which a query of
+ * `scope` also returns) may fill the first places, so the query widens until a match of another text
+ * shows every copy was seen, or the store has no more.
  */
-async function findByHash(
+async function findCopyByQuery(
   session: WriteSession,
   scope: Scope,
   vector: readonly number[],
@@ -242,18 +304,7 @@ async function findByHash(
   now: Date,
   type: MemoryType,
 ): Promise<MemoryRecord | undefined> {
-  const key = scopeKey(scope);
-  const holds = (record: MemoryRecord) =>
-    record.hash === hash &&
-    !exclude.has(record.id) &&
-    scopeKey(record.scope) === key &&
-    !isExpired(record, now) &&
-    memoryTypeOf(record) === type;
-  if (session.vectorStore.findByHash) {
-    const records = await session.vectorStore.findByHash({ scope, hashes: [hash], ...(session.signal ? { signal: session.signal } : {}) });
-    // The oldest copy, as the vector query (ties by id) would find it.
-    return records.filter(holds).sort((a, b) => compareIds(a.id, b.id))[0];
-  }
+  const holds = (record: MemoryRecord) => holdsCopy(record, scope, hash, exclude, now, type);
   for (let topK = 5 + Math.min(exclude.size, 100); ; topK *= 4) {
     const matches = await session.vectorStore.query({ scope, vector, topK, ...(session.signal ? { signal: session.signal } : {}) });
     const found = matches.find((match) => holds(match.record));

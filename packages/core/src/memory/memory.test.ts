@@ -169,6 +169,35 @@ describe('Memory.add with the reconcile strategy', () => {
     expect(asked).not.toContain('query');
   });
 
+  it('looks up the stored copies of all the facts of an add in one findByHash call per scope written to', async () => {
+    const asked: (readonly string[])[] = [];
+    class HashIndexedStore extends InMemoryVectorStore {
+      async findByHash(request: { scope: typeof alice; hashes: readonly string[] }) {
+        asked.push(request.hashes);
+        const records = [];
+        for await (const record of this.list({ scope: request.scope })) if (request.hashes.includes(record.hash)) records.push(record);
+        return records;
+      }
+    }
+    const memory = new Memory({
+      llm: new ScriptedLLM([{ json: { facts: ['Likes tea', 'Lives in Lisbon', 'Has a cat'] } }]),
+      embedder: new HashEmbedder({ dimensions: 32 }),
+      vectorStore: new HashIndexedStore(),
+      historyStore: new InMemoryHistoryStore(),
+      strategy: 'additive',
+    });
+    await memory.add('Lives in Lisbon', { scope: alice, infer: false });
+    asked.length = 0;
+    const { events } = await memory.add('tea, Lisbon and a cat', { scope: alice });
+    expect(events.map((event) => [event.kind, event.text])).toEqual([
+      ['ADD', 'Likes tea'],
+      ['NONE', 'Lives in Lisbon'],
+      ['ADD', 'Has a cat'],
+    ]);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toHaveLength(3);
+  });
+
   it('retrieves the candidates of all the messages with one queryAny when the store has it, the same as one query per message', async () => {
     const calls: string[] = [];
     class AnyStore extends InMemoryVectorStore {
