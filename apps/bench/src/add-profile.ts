@@ -2,17 +2,15 @@
 // `npm run bench -- scale --scale-stores DIR` filled is opened with SqliteVectorStore and
 // SqliteHistoryStore (as the scale part's adds run them: reconcile strategy, an in-process LLM and
 // embedder whose time is subtracted), --adds calls are measured, and the time spent inside each
-// store method is reported per add beside the pipeline's p50 / p95. Run under `node --cpu-prof`
-// (`--cpu-prof` below) for a profile of the same calls.
+// store method is reported per add beside the pipeline's p50 / p95 and its CPU time; `--cpu-prof FILE`
+// writes a CPU profile of the measured calls.
 //
 //   pnpm --filter @mem/bench exec tsx src/add-profile.ts --store DIR/scale-100000x384-1scopes-longmemeval-clustered.db \
-//     --dimensions 384 --vectors clustered --adds 100 [--approximate] [--longmemeval DIR] [--cpu-prof]
-import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+//     --dimensions 384 --vectors clustered --adds 100 [--approximate] [--longmemeval DIR] [--cpu-prof FILE]
+import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import { Memory, type Embedder, type LLM } from '@mem/core';
 import { ScriptedLLM } from '@mem/core/testing';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
@@ -29,10 +27,9 @@ const { values: args } = parseArgs({
     adds: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '5' },
     approximate: { type: 'boolean', default: false },
-    longmemeval: { type: 'string', default: '/work/shared/data/longmemeval-oracle/questions' },
+    longmemeval: { type: 'string', default: resolve(import.meta.dirname, '../../../../shared/data/longmemeval-oracle/questions') },
     'cpu-prof': { type: 'string' },
     'in-place': { type: 'boolean', default: false },
-    'shared-connection': { type: 'boolean', default: false },
   },
 });
 if (!args.store || !existsSync(args.store)) throw new Error('--store PATH: a file filled by the scale part (--scale-stores)');
@@ -129,14 +126,8 @@ function timed<T extends object>(name: string, target: T): T {
   });
 }
 
-const shared = args['shared-connection'] ? new Database(path) : undefined;
-if (shared) {
-  shared.pragma('journal_mode = WAL');
-  shared.pragma('synchronous = NORMAL');
-  shared.pragma('mmap_size = 1073741824');
-}
-const vectorStore = new SqliteVectorStore({ ...(shared ? { database: shared } : { path }), approximate: args.approximate });
-const historyStore = new SqliteHistoryStore(shared ? { database: shared } : { path });
+const vectorStore = new SqliteVectorStore({ path, approximate: args.approximate });
+const historyStore = new SqliteHistoryStore({ path });
 const memory = new Memory({
   llm,
   embedder,
@@ -178,7 +169,6 @@ if (session) {
   writeFileSync(args['cpu-prof']!, JSON.stringify(profile));
 }
 await memory.close();
-shared?.close();
 if (scratch) rmSync(scratch, { recursive: true, force: true });
 const summary = summarize(samples);
 const cpuSummary = summarize(cpuSamples);
