@@ -8,8 +8,11 @@ export const MAX_APPLIED_CHANGES = 20_000;
 
 /** What following the change log reads from the file, inside one read transaction the caller holds. */
 export interface ChangeLogSource<Row extends ChangedRow> {
-  /** SQLite's schema cookie: any table or trigger created or dropped, by any connection, changes it. */
-  schemaVersion(): number;
+  /**
+   * The identity of the store's own schema: its tables, indexes and triggers created or dropped, by
+   * any connection, change it; other tables of the file do not (see SqliteVectorStore.tableSchema).
+   */
+  schemaVersion(): string;
   /** Whether the change log and all its triggers are in the file (a file of an older version may lack them). */
   hasChangeLog(): boolean;
   /** The lowest and highest version in the change log (both 0 when it is empty). */
@@ -53,7 +56,7 @@ export interface ScopeHolder<Entry extends FollowedScope<Row>, Row extends Chang
  */
 export class ChangeLogCursor {
   version: number | undefined;
-  schemaVersion: number | undefined;
+  schemaVersion: string | undefined;
   /** Whether the file has the change log (read again when the schema changes). */
   usable = false;
 

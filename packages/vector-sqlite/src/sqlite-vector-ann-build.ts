@@ -88,7 +88,7 @@ export class AnnBuild {
       readonly rows: number;
       readonly expansion: number;
       readonly candidates: number;
-      readonly schemaVersion: number;
+      readonly schemaVersion: string;
       readonly version: number;
       readonly storage: AnnStorage | undefined;
     },

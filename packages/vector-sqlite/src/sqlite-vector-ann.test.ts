@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
@@ -250,6 +251,44 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     expect(built).not.toHaveBeenCalled();
   });
 
+  it("keeps its held index and its saved one when other tables are created in the file (a history store's), not when its own table is made again", async () => {
+    const random = seededRandom(37);
+    const path = join(directory, 'other-tables.db');
+    const { approximate, writer } = await openStores(path);
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 700, 7);
+    const records = vectors.map((vector, index) => record(`m${index}`, vector, scope));
+    await writer.upsert({ records });
+    await warm(approximate, scope);
+    const built = vi.spyOn(AnnBuild.prototype, 'start');
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    const other = new Database(path);
+    other.exec('CREATE TABLE history_like (id INTEGER PRIMARY KEY, event TEXT); CREATE INDEX history_like_event ON history_like (event)');
+    // Held: the next search still answers from the index, without a build.
+    await approximate.query({ scope, vector: vectors[1]!, topK: 5 });
+    expect(candidates).toHaveBeenCalledTimes(1);
+    await approximate.close();
+    other.exec('CREATE TABLE graph_like (id INTEGER PRIMARY KEY)');
+    // Saved: a store opened after the file gained tables takes the saved index on its first search.
+    const reopened = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
+    await reopened.query({ scope, vector: vectors[2]!, topK: 5 });
+    expect(candidates).toHaveBeenCalledTimes(2);
+    expect(built).not.toHaveBeenCalled();
+    await reopened.close();
+    other.close();
+    // The store's own table dropped and filled again with the same memories (the same log versions):
+    // the saved index is of another table, and is built again.
+    await writer.dropCollection();
+    await writer.ensureCollection({ dimensions: DIMENSIONS });
+    await writer.upsert({ records });
+    const again = track(new SqliteVectorStore({ path, approximate: true, approximateMinScope: MIN_SCOPE }));
+    await again.query({ scope, vector: vectors[3]!, topK: 5 });
+    await again.query({ scope, vector: vectors[3]!, topK: 5 });
+    expect(built).toHaveBeenCalledTimes(1);
+    built.mockRestore();
+    candidates.mockRestore();
+  });
+
   it("removes the temporary files of processes that died mid-save, and no live process's", async () => {
     const random = seededRandom(36);
     const path = join(directory, 'stale-temporary.db');
@@ -289,7 +328,7 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     const cases: [string, () => void][] = [
       ['corrupt', () => writeFileSync(indexFile, damaged)],
       ['cut short', () => writeFileSync(indexFile, goodIndex.subarray(0, goodIndex.length - 100))],
-      ['another schema', () => writeFileSync(metaFile, JSON.stringify({ ...meta, schemaVersion: Number(meta.schemaVersion) + 1 }))],
+      ['another schema', () => writeFileSync(metaFile, JSON.stringify({ ...meta, schemaVersion: `${String(meta.schemaVersion)}0` }))],
       ['a version the log no longer holds', () => writeFileSync(metaFile, JSON.stringify({ ...meta, version: -5 }))],
       ['a version the log never reached', () => writeFileSync(metaFile, JSON.stringify({ ...meta, version: Number(meta.version) + 1000 }))],
       ['not JSON', () => writeFileSync(metaFile, '{')],

@@ -313,8 +313,8 @@ interface AnnFileMeta {
   readonly value: string;
   readonly dimensions: number;
   readonly connectivity: number;
-  /** SQLite's schema cookie when it was written: a table dropped and created again since changes it. */
-  readonly schemaVersion: number;
+  /** The store's schema identity when it was written (see SqliteVectorStore.tableSchema): a table dropped and created again since changes it. */
+  readonly schemaVersion: string;
   /** The change-log version the index reflects. */
   readonly version: number;
   /** The change-log row of that version (see the cache's logFingerprint): a log rewritten since has another. */
@@ -375,7 +375,7 @@ export class AnnStorage {
     column: ScopeColumn,
     value: string,
     dimensions: number,
-    schemaVersion: number,
+    schemaVersion: string,
     expansion: number,
   ): { scope: AnnScope; version: number; fingerprint: string } | undefined {
     this.removeStale();
@@ -405,7 +405,7 @@ export class AnnStorage {
   }
 
   /** Writes a scope's index and the version it reflects, each to a temporary file renamed into place. */
-  save(scope: AnnScope, version: number, schemaVersion: number, fingerprint: string): void {
+  save(scope: AnnScope, version: number, schemaVersion: string, fingerprint: string): void {
     const temporary = this.temporaryPath(scope.column, scope.value);
     try {
       scope.save(temporary);
@@ -432,7 +432,7 @@ export class AnnStorage {
     temporary: string,
     scope: Pick<AnnScope, 'column' | 'value' | 'dimensions' | 'count'>,
     version: number,
-    schemaVersion: number,
+    schemaVersion: string,
     fingerprint: string,
     written?: { readonly bytes: number; readonly sha1: string },
   ): void {

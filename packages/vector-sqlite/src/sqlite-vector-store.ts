@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   DimensionMismatchError,
@@ -221,6 +222,8 @@ export class SqliteVectorStore implements VectorStore {
   private readonly cacheSource: VectorCacheSource;
   /** HNSW's ef and the fewest candidates per query vector of approximate search (see the options). */
   private readonly approximateSearch: { readonly expansion: number; readonly candidates: number };
+  /** SQLite's schema cookie when {@link tableSchema} last read the store's schema, and what it read. */
+  private schemaSeen: { readonly cookie: number; readonly identity: string } | undefined;
   /** The scope keyword index (see {@link SqliteVectorStoreOptions.keywordIndex}); `undefined` when turned off. */
   private readonly keywordIndex: SqliteKeywordIndex | undefined;
   private readonly keywordSource: KeywordIndexSource;
@@ -706,6 +709,8 @@ export class SqliteVectorStore implements VectorStore {
         // cache then stays off (see SqliteVectorCache), and queries rank in SQLite.
         if (!this.database.readonly) this.database.exec(this.sql.changeLog);
         const version = this.database.prepare(this.sql.readMeta).pluck().get('schema_version') as string | undefined;
+        // A new table's generation (see tableSchema); a table dropped and created again gets another.
+        if (!this.database.readonly) this.database.prepare(this.sql.writeMetaIfAbsent).run('generation', randomBytes(8).toString('hex'));
         if (version === undefined) {
           this.database.prepare(this.sql.writeMeta).run('schema_version', SCHEMA_VERSION);
         } else if (version === '1' || version === '2' || version === '3') {
@@ -837,10 +842,26 @@ export class SqliteVectorStore implements VectorStore {
     return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
   }
 
+  /**
+   * The identity of this store's own schema (its tables, indexes, triggers and generation: see the
+   * tableSchema statement), which the vector cache, the keyword index and saved approximate indexes
+   * are built under. Read again only when SQLite's schema cookie moves: a table another store creates
+   * in the same file (the history store's, a graph store's) moves the cookie but not this identity,
+   * so it no longer drops the held scopes nor the saved indexes.
+   */
+  private tableSchema(): string {
+    const cookie = this.statement(this.sql.schemaCookie).pluck().get() as number;
+    if (cookie !== this.schemaSeen?.cookie) {
+      const schema = this.statement(this.sql.tableSchema).pluck().get() as string;
+      this.schemaSeen = { cookie, identity: createHash('sha256').update(schema).digest('hex').slice(0, 32) };
+    }
+    return this.schemaSeen.identity;
+  }
+
   /** The cache's reads of the file (see {@link VectorCacheSource}), through this store's prepared statements. */
   private buildCacheSource(): VectorCacheSource {
     return {
-      schemaVersion: () => this.statement(this.sql.schemaVersion).pluck().get() as number,
+      schemaVersion: () => this.tableSchema(),
       hasChangeLog: () => (this.statement(this.sql.changeLogParts).pluck().get() as number) === CHANGE_LOG_PARTS,
       hasDatesLog: () => (this.statement(this.sql.datesLogged).pluck().get() as number) === 1,
       logBounds: () => this.statement(this.sql.logBounds).get() as { first: number; last: number },
@@ -1376,7 +1397,12 @@ function buildStatements(table: string) {
       .join(', ')}))`,
     // Whether the file has the change log's trigger for dates (added after the others: see cachedKeys).
     datesLogged: `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = '${table}_changes_dates'`,
-    schemaVersion: 'PRAGMA schema_version',
+    schemaCookie: 'PRAGMA schema_version',
+    // The store's own tables, indexes and triggers as SQLite records them (root pages included, so a
+    // table dropped and created again differs), and the generation ensureSchema writes into a new
+    // table's meta: what the cache's and keyword index's scopes and saved approximate indexes were
+    // built under (see tableSchema). Other tables of the file do not count.
+    tableSchema: `SELECT coalesce((SELECT value FROM ${meta} WHERE key = 'generation'), '') || char(10) || coalesce((SELECT group_concat(entry, char(10)) FROM (SELECT type || ' ' || name || ' ' || rootpage || ' ' || coalesce(sql, '') AS entry FROM sqlite_schema WHERE tbl_name IN ('${table}', '${table}_vectors', '${table}_kw', '${table}_meta', '${table}_changes') ORDER BY type, name)), '')`,
     logBounds: `SELECT coalesce((SELECT min(version) FROM ${changes}), 0) AS first, coalesce((SELECT max(version) FROM ${changes}), 0) AS last`,
     changesSince: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version > ? ORDER BY version`,
     changeAt: `SELECT version, seq, user_id, agent_id, run_id FROM ${changes} WHERE version = ?`,
@@ -1442,6 +1468,7 @@ function buildStatements(table: string) {
     `,
     readMeta: `SELECT value FROM ${meta} WHERE key = ?`,
     writeMeta: `INSERT INTO ${meta} (key, value) VALUES (?, ?)`,
+    writeMetaIfAbsent: `INSERT OR IGNORE INTO ${meta} (key, value) VALUES (?, ?)`,
     // A new row takes the next seq of its scope's block (see scopeBlock), so a scope's rows sit side
     // by side in the table; a full block (2^32 rows) leaves the choice to SQLite. An existing id keeps its seq.
     upsert: `
