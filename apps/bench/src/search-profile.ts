@@ -1,0 +1,80 @@
+// Where the time of `Memory.search` goes on a filled store (not a test): a file that
+// `npm run bench -- scale --scale-stores DIR` filled is opened with SqliteVectorStore (read only by
+// the searches; nothing is written), the scope user-0 is searched --searches times as the scale part's
+// Memory.search row does (limit 10, a synthetic query vector handed over by the embedder, a LongMemEval
+// question as the text) after warm-up searches and the keyword index's read of the scope, and the time
+// spent inside each store method is reported per search beside the p50 / p95.
+//
+//   pnpm --filter @mem/bench exec tsx src/search-profile.ts --store DIR/scale-1000000x384-1scopes-longmemeval-clustered.db \
+//     --dimensions 384 --vectors clustered --searches 40 [--approximate] [--longmemeval DIR]
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InMemoryHistoryStore, Memory, type Embedder } from '@mem/core';
+import { SqliteVectorStore } from '@mem/vector-sqlite';
+import { loadLongMemEval } from './lib/longmemeval';
+import { summarize } from './lib/stats';
+import { SyntheticMemories, type VectorDistribution } from './lib/synthetic';
+
+const { values: args } = parseArgs({
+  options: {
+    store: { type: 'string' },
+    dimensions: { type: 'string', default: '384' },
+    vectors: { type: 'string', default: 'clustered' },
+    searches: { type: 'string', default: '40' },
+    warmup: { type: 'string', default: '10' },
+    approximate: { type: 'boolean', default: false },
+    longmemeval: { type: 'string', default: resolve(import.meta.dirname, '../../../../shared/data/longmemeval-oracle/questions') },
+  },
+});
+if (!args.store || !existsSync(args.store)) throw new Error('--store PATH: a file filled by the scale part (--scale-stores)');
+const dimensions = Number(args.dimensions);
+const searches = Number(args.searches);
+const warmup = Number(args.warmup);
+const synthetic = new SyntheticMemories(dimensions, 1, 12, undefined, args.vectors as VectorDistribution);
+const questions = loadLongMemEval(args.longmemeval).map((question) => question.question);
+
+const store = new SqliteVectorStore({ path: args.store, approximate: args.approximate });
+await store.ensureCollection({ dimensions });
+/** Milliseconds inside each store method since the last reset. */
+const inside = new Map<string, number>();
+const methods = store as unknown as Record<string, (...parameters: unknown[]) => unknown>;
+for (const name of ['query', 'queryAny', 'keywordQuery', 'listKeys', 'get', 'list']) {
+  const original = methods[name];
+  if (typeof original !== 'function') continue;
+  methods[name] = (...parameters: unknown[]) => {
+    const begin = performance.now();
+    const add = () => inside.set(name, (inside.get(name) ?? 0) + performance.now() - begin);
+    const result = original.apply(store, parameters);
+    if (result instanceof Promise) return result.finally(add);
+    add();
+    return result;
+  };
+}
+let pending: number[] = [];
+const embedder: Embedder = {
+  provider: 'bench',
+  model: 'precomputed',
+  async embed() {
+    return { vectors: [pending], tokens: 0 };
+  },
+};
+const memory = new Memory({ embedder, vectorStore: store, historyStore: new InMemoryHistoryStore() });
+let asked = 0;
+const search = async (): Promise<number> => {
+  pending = synthetic.vector();
+  const begin = performance.now();
+  await memory.search(questions[asked++ % questions.length]!, { scope: { userId: 'user-0' }, limit: 10 });
+  return performance.now() - begin;
+};
+for (let index = 0; index < warmup; index++) await search();
+await store.approximateIndexesBuilt();
+while (store.keywordIndexState()?.reading) await new Promise((resolve) => setImmediate(resolve));
+inside.clear();
+const samples: number[] = [];
+for (let index = 0; index < searches; index++) samples.push(await search());
+const summary = summarize(samples);
+console.log(`Memory.search over ${searches} searches: p50 ${summary.median.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms`);
+for (const [name, ms] of [...inside].sort((a, b) => b[1] - a[1]))
+  console.log(`  vector.${name.padEnd(24)} ${(ms / searches).toFixed(3)} ms per search`);
+await memory.close();
