@@ -12,9 +12,9 @@ import { Session } from 'node:inspector/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Memory, type Embedder, type LLM } from '@mem/core';
-import { ScriptedLLM } from '@mem/core/testing';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
+import { timedMethods, twoFactsPerAdd } from './lib/bench-parts';
 import { loadLongMemEval } from './lib/longmemeval';
 import { summarize } from './lib/stats';
 import { SyntheticMemories, type VectorDistribution } from './lib/synthetic';
@@ -60,21 +60,7 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-let call = 0;
-const script = new ScriptedLLM(
-  [
-    () => {
-      call++;
-      return JSON.stringify({
-        operations: [
-          { op: 'ADD', text: `The user mentioned fact ${call}a: ${turns[(2 * call) % turns.length]!.slice(0, 120)}` },
-          { op: 'ADD', text: `The user mentioned fact ${call}b: ${turns[(2 * call + 1) % turns.length]!.slice(0, 120)}` },
-        ],
-      });
-    },
-  ],
-  { repeatLast: true },
-);
+const script = twoFactsPerAdd(turns);
 const llm: LLM = {
   provider: script.provider,
   model: script.model,
@@ -106,25 +92,7 @@ const embedder: Embedder = {
 /** Milliseconds spent in each store method (own wall time of its call), summed over the measured adds. */
 const spent = new Map<string, number>();
 let measuring = false;
-function timed<T extends object>(name: string, target: T): T {
-  return new Proxy(target, {
-    get(object, property, receiver) {
-      const value = Reflect.get(object, property, receiver);
-      if (typeof value !== 'function' || property === 'constructor') return value;
-      return function (this: unknown, ...parameters: unknown[]) {
-        const begin = performance.now();
-        const result = value.apply(object, parameters);
-        const key = `${name}.${String(property)}`;
-        const add = () => {
-          if (measuring) spent.set(key, (spent.get(key) ?? 0) + performance.now() - begin);
-        };
-        if (result instanceof Promise) return result.finally(add);
-        add();
-        return result;
-      };
-    },
-  });
-}
+const timed = <T extends object>(name: string, target: T): T => timedMethods(name, target, spent, () => measuring);
 
 const vectorStore = new SqliteVectorStore({ path, approximate: args.approximate });
 const historyStore = new SqliteHistoryStore({ path });

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { notExpiredFilter, type Filter } from '@mem/core/adapter';
 import { InMemoryHistoryStore, Memory, type Embedder, type LLM } from '@mem/core';
-import { ScriptedLLM } from '@mem/core/testing';
 import { SqliteHistoryStore } from '@mem/history-sqlite';
 import { SqliteVectorStore } from '@mem/vector-sqlite';
+import { precomputedEmbedder, twoFactsPerAdd } from '../lib/bench-parts';
 import { loadLongMemEval } from '../lib/longmemeval';
 import { Progress } from '../lib/progress';
 import { seededRandom, summarize, type Summary } from '../lib/stats';
@@ -265,17 +265,10 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
   const queryFiltered = await time((q) => store.query({ scope: scopeOf(q), vector: queryVectors[q]!, topK: 10, filter: filterOf(q) }));
 
   // Memory.search with an embedder that hands back a ready vector: the time is the search's own.
-  let pending: number[] = [];
-  const embedder: Embedder = {
-    provider: 'bench',
-    model: 'precomputed',
-    async embed() {
-      return { vectors: [pending], tokens: 0 };
-    },
-  };
-  const memory = new Memory({ embedder, vectorStore: store, historyStore: new InMemoryHistoryStore() });
+  const precomputed = precomputedEmbedder();
+  const memory = new Memory({ embedder: precomputed.embedder, vectorStore: store, historyStore: new InMemoryHistoryStore() });
   const searchOnce = (q: number, filtered: boolean) => {
-    pending = queryVectors[q]!;
+    precomputed.next(queryVectors[q]!);
     const text = queryTexts[Math.floor(random() * queryTexts.length)]!;
     return memory.search(text, { scope: scopeOf(q), limit: 10, ...(filtered ? { filter: { category: category(q) } } : {}) });
   };
@@ -424,21 +417,7 @@ async function measureAdds(
   turns: readonly string[],
 ): Promise<Summary> {
   let inside = 0;
-  let call = 0;
-  const script = new ScriptedLLM(
-    [
-      () => {
-        call++;
-        return JSON.stringify({
-          operations: [
-            { op: 'ADD', text: `The user mentioned fact ${call}a: ${turns[(2 * call) % turns.length]!.slice(0, 120)}` },
-            { op: 'ADD', text: `The user mentioned fact ${call}b: ${turns[(2 * call + 1) % turns.length]!.slice(0, 120)}` },
-          ],
-        });
-      },
-    ],
-    { repeatLast: true },
-  );
+  const script = twoFactsPerAdd(turns);
   const llm: LLM = {
     provider: script.provider,
     model: script.model,
