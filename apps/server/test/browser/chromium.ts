@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -50,8 +50,44 @@ export async function launchChromium(options: { viewport?: { width: number; heig
   return {
     context,
     close: async () => {
-      await context.close();
+      // Chromium now and then never answers the close (a whole CI run's afterAll waited out its 60 s):
+      // after CLOSE_WAIT_MS its processes, which all name this run's own profile folder, are killed.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), CLOSE_WAIT_MS);
+      });
+      const outcome = await Promise.race([context.close().then(() => 'closed' as const), waited]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        const killed = killProcessesNaming(profile);
+        process.stderr.write(`Chromium did not close within ${CLOSE_WAIT_MS / 1000} s; killed its ${killed} processes.\n`);
+      }
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** How long closing Chromium may take before its processes are killed. */
+const CLOSE_WAIT_MS = 15_000;
+
+/** Sends SIGKILL to every process whose command line contains `text` (Linux's /proc); how many. */
+function killProcessesNaming(text: string): number {
+  let killed = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) continue;
+      process.kill(Number(entry), 'SIGKILL');
+      killed++;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return killed;
 }
