@@ -72,6 +72,8 @@ export async function startTestServer(
     rateLimit?: Partial<RateLimitConfig>;
     bodyLimitBytes?: number;
     requestTimeoutMs?: number;
+    /** The server's shutdownGraceMs (default: its own, requestTimeoutMs + 5 s). */
+    shutdownGraceMs?: number;
     now?: () => number;
     config?: MemConfigInput;
     /** Folder of the memory browser's files; default: none served. */
@@ -99,6 +101,7 @@ export async function startTestServer(
     log: { write: (line: string) => logs.push(line) },
     browserAssets: options.browserAssets ?? false,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.shutdownGraceMs ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   const validator = await documentValidator(url);

@@ -25,7 +25,9 @@ describe.skipIf(skip !== undefined)(`the memory browser in headless Chromium${sk
 
   beforeAll(async () => {
     assets = await buildBrowser(mkdtempSync(join(tmpdir(), 'mem-browser-assets-')));
-    api = await startTestServer({ config: { graphStore: { provider: 'sqlite' } }, browserAssets: assets });
+    // A connection Chromium still holds when the server shuts down (a request it had in flight, then kept
+    // alive) is cut after the grace: the default's 125 s would outlast the hook's 60 s (CI failed so twice).
+    api = await startTestServer({ config: { graphStore: { provider: 'sqlite' } }, browserAssets: assets, shutdownGraceMs: 5_000 });
     ({ movedId } = await seedDemo(api.request, KEYS, api.configured));
     browser = await launchChromium();
   });
