@@ -622,7 +622,7 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
   },
 
   {
-    name: 'listKeys (optional): the ids, createdAt and occurredAt list gives, in its order, inside the scope, with a filter, cut at limit',
+    name: 'listKeys (optional): the ids, createdAt and occurredAt list gives, in its order, inside the scope, with a filter, cut at limit; unordered, any limit of them',
     requires: (store) => (store.listKeys ? undefined : 'the store has no listKeys (an optional method)'),
     async run(store, helpers) {
       const day = (n: number) => new Date(Date.UTC(2024, 4, n, 15));
@@ -660,6 +660,17 @@ export const vectorStoreCases: readonly VectorStoreCase[] = [
           assert.deepEqual(keysOf(keys), keysOf(listed), `listKeys in ${JSON.stringify(scope)} with filter ${JSON.stringify(filter)}`);
           const cut = await store.listKeys!({ scope, limit: 2, ...(filter ? { filter } : {}) });
           assert.deepEqual(keysOf(cut), keysOf(listed.slice(0, 2)), `listKeys with limit 2 in ${JSON.stringify(scope)}`);
+          // Unordered: any `limit` of the matches in any order, all of them when they fit.
+          const sorted = (items: ReturnType<typeof keysOf>) => items.map((item) => JSON.stringify(item)).sort();
+          const all = await store.listKeys!({ scope, limit: 100, unordered: true, ...(filter ? { filter } : {}) });
+          assert.deepEqual(sorted(keysOf(all)), sorted(keysOf(listed)), `listKeys unordered in ${JSON.stringify(scope)}`);
+          const some = sorted(keysOf(await store.listKeys!({ scope, limit: 2, unordered: true, ...(filter ? { filter } : {}) })));
+          assert.equal(some.length, 2, `listKeys unordered with limit 2 in ${JSON.stringify(scope)}: 2 keys`);
+          const matching = new Set(sorted(keysOf(listed)));
+          assert.ok(
+            some.every((key) => matching.has(key)),
+            `listKeys unordered with limit 2 in ${JSON.stringify(scope)}: keys of matching records, got ${some.join(', ')}`,
+          );
         }
       }
     },

@@ -616,6 +616,19 @@ describe('keyword search', () => {
       const error = await rejection(() => store.listKeys({ scope, limit: limit as number }));
       expect([error.code, (error as MemError & { field?: string }).field]).toEqual(['INVALID_INPUT', 'limit']);
     }
+    // Unordered: SQLite stops at the limit instead of sorting every match; every match fits in 100,
+    // so that answer is the ordered one, and 3 of them are any 3 matches.
+    statements.length = 0;
+    expect(keysOf(await store.listKeys({ scope, filter: conversation, limit: 100, unordered: true }))).toEqual(keysOf(listed));
+    expect(statements.at(-1)).toContain('INDEXED BY "memories_user_id_occurred"');
+    expect(statements.at(-1)).not.toContain('ORDER BY');
+    const some = keysOf(await store.listKeys({ scope, filter: conversation, limit: 3, unordered: true }));
+    expect(some).toHaveLength(3);
+    expect(keysOf(listed)).toEqual(expect.arrayContaining(some));
+    for (const unordered of ['yes', 1, null]) {
+      const error = await rejection(() => store.listKeys({ scope, filter: conversation, limit: 3, unordered: unordered as boolean }));
+      expect([error.code, (error as MemError & { field?: string }).field]).toEqual(['INVALID_INPUT', 'unordered']);
+    }
   });
 
   it('looks ids up in the id index for get and delete, not by walking the scope', async () => {

@@ -498,22 +498,31 @@ export class SqliteVectorStore implements VectorStore {
    * ascending id order, read from the rows' leading columns (not the text, stored last, nor the
    * vector). A filter pinning occurredAt, as core's search sends to read the conversations of its best
    * candidates, reads the scope's (column, occurred_at) index (see conversationColumn).
+   *
+   * Asked `unordered`, SQLite stops at the `limit`-th match in the index's order instead of reading
+   * every match to sort it: a search's conversations of 2,500 memories each took 77 ms at 1M memories
+   * ordered, to tell only that they were too long to read. The keys read are then sorted by id, so an
+   * answer holding every match is the ordered one.
    */
-  async listKeys(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number }>): Promise<MemoryKey[]> {
+  async listKeys(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number; readonly unordered?: boolean }>): Promise<MemoryKey[]> {
     return this.execute('listKeys', request.signal, () => {
       const scope = validateScope(request.scope);
       const limit = request.limit;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
         throw new InvalidInputError('limit', 'expected a non-negative integer', 'Pass e.g. limit: 100.');
       }
+      const unordered = request.unordered;
+      if (unordered !== undefined && typeof unordered !== 'boolean') {
+        throw new InvalidInputError('unordered', 'expected a boolean', 'Pass unordered: true, or leave it out.');
+      }
       const where = this.whereClause(scope, request.filter);
       const cached = this.cachedKeys(scope, request.filter, limit);
       if (cached !== undefined) return cached;
-      const rows = this.statement(this.sql.listKeys(where.sql, conversationColumn(scope, request.filter))).all(...where.params, limit) as {
-        id: string;
-        created_at: number;
-        occurred_at: number;
-      }[];
+      const rows = this.statement(this.sql.listKeys(where.sql, conversationColumn(scope, request.filter), unordered === true)).all(
+        ...where.params,
+        limit,
+      ) as { id: string; created_at: number; occurred_at: number; id_order: Buffer }[];
+      if (unordered === true) rows.sort((a, b) => Buffer.compare(a.id_order, b.id_order));
       return rows.map((row) => ({ id: row.id, createdAt: new Date(row.created_at), occurredAt: new Date(row.occurred_at) }));
     });
   }
@@ -1567,8 +1576,9 @@ function buildStatements(table: string) {
       index === undefined
         ? `SELECT ${RECORD_COLUMNS}, m.id_order FROM ${t} AS m CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`
         : sortedFirst(index, `WHERE ${bounded ? 'm.id_order < ? AND ' : ''}${where} ORDER BY m.id_order DESC LIMIT ?`, 'DESC'),
-    listKeys: (where: string, index: string | undefined) =>
-      `SELECT m.id, m.created_at, m.occurred_at FROM ${t} AS m${index === undefined ? '' : ` INDEXED BY "${table}_${index}_occurred"`} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${where} ORDER BY m.id_order LIMIT ?`,
+    // Unordered: the first `limit` matches in whatever order the plan reads them, sorted afterwards.
+    listKeys: (where: string, index: string | undefined, unordered: boolean) =>
+      `SELECT m.id, m.created_at, m.occurred_at, m.id_order FROM ${t} AS m${index === undefined ? '' : ` INDEXED BY "${table}_${index}_occurred"`} CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${where}${unordered ? '' : ' ORDER BY m.id_order'} LIMIT ?`,
     scopes: (where: string) =>
       `SELECT m.user_id, m.agent_id, m.run_id, COUNT(*) AS count FROM ${t} AS m WHERE ${where}
        GROUP BY m.user_id, m.agent_id, m.run_id ORDER BY m.user_id, m.agent_id, m.run_id LIMIT ?`,

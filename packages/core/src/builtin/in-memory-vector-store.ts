@@ -121,8 +121,11 @@ export class InMemoryVectorStore implements VectorStore {
     for (const record of records) yield copyRecord(record);
   }
 
-  /** The id, createdAt and occurredAt of the first `limit` records in scope matching `filter`, in ascending id order. */
-  async listKeys(request: ScopedCall<{ filter?: Filter; limit: number }>): Promise<MemoryKey[]> {
+  /**
+   * The id, createdAt and occurredAt of the first `limit` records in scope matching `filter`, in
+   * ascending id order (also when asked `unordered`, which allows any `limit` of them).
+   */
+  async listKeys(request: ScopedCall<{ filter?: Filter; limit: number; unordered?: boolean }>): Promise<MemoryKey[]> {
     throwIfAborted(request.signal, 'in-memory listKeys');
     validateScope(request.scope);
     this.checkFilter(request.filter);

@@ -151,8 +151,14 @@ export interface VectorStore {
    * ascending id order, the first `limit` of them, without reading texts or vectors. `search` reads the
    * conversations of its best candidates through it and then `get`s only the neighbours it does not
    * hold yet; a store without it is read with `list`, whole records.
+   *
+   * With `unordered: true` the caller needs no order and no particular cut: the store may answer any
+   * `limit` of the matching records, in any order (all of them when no more than `limit` match).
+   * `search` asks so, one more than it can use, only to learn whether a conversation is too long to
+   * read; a store that reads its keys in another order then stops at `limit` instead of reading and
+   * sorting every match. A store may ignore it and answer as without it.
    */
-  listKeys?(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number }>): Promise<MemoryKey[]>;
+  listKeys?(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number; readonly unordered?: boolean }>): Promise<MemoryKey[]>;
   /** Deletes every record in every scope. */
   reset(request?: Call<object>): Promise<void>;
   close(): Promise<void>;

@@ -191,9 +191,11 @@ describe('hybridSearch: the memories stored next to a strong match come with it'
         calls.push('list');
         return inner.list(request);
       },
-      listKeys: (request: Parameters<InMemoryVectorStore['listKeys']>[0]) => {
+      // Asked unordered, one past the read limit; answered in reverse id order, which an unordered ask allows.
+      listKeys: async (request: Parameters<InMemoryVectorStore['listKeys']>[0]) => {
         calls.push('listKeys');
-        return inner.listKeys(request);
+        expect({ limit: request.limit, unordered: request.unordered }).toEqual({ limit: 401, unordered: true });
+        return (await inner.listKeys(request)).reverse();
       },
       get: (request: Parameters<InMemoryVectorStore['get']>[0]) => {
         calls.push('get');
