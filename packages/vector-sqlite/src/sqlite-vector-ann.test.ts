@@ -182,6 +182,46 @@ describe('SqliteVectorStore approximate search', { timeout: 30_000 }, () => {
     expect(candidates).toHaveBeenCalled();
   });
 
+  it("answers a filter on a caller's metadata key through the index, asking for as many more candidates as the filter needs", async () => {
+    const random = seededRandom(27);
+    const { approximate, exact, writer } = await openStores(join(directory, 'metadata-filter.db'));
+    const scope = { userId: 'u1' };
+    const vectors = clusteredVectors(random, 3000, 30);
+    await writer.upsert({ records: vectors.map((vector, index) => record(`m${index}`, vector, scope, { category: `c${index % 12}` })) });
+    await warm(approximate, scope);
+    const candidates = vi.spyOn(AnnScope.prototype, 'candidates');
+    let found = 0;
+    let escalated = 0;
+    const queries = 30;
+    for (let query = 0; query < queries; query++) {
+      const vector = vectors[Math.floor(random() * vectors.length)]!.map((value) => value + (random() * 2 - 1) * 0.2);
+      // One category in 12, and with core's expiry filter beside it: a filter the cache cannot test in memory.
+      const filter: Filter = { op: 'and', filters: [notExpired, { op: 'eq', field: 'category', value: `c${query % 12}` }] };
+      const request = { scope, vector, topK: 10, filter };
+      const calls = candidates.mock.calls.length;
+      const got = await approximate.query(request);
+      const truth = await exact.query(request);
+      // Through the index: a first round of 64 candidates, of which about 5 pass, then as many more as
+      // that share says (about 12 × 64), unless 10 passed already.
+      const rounds = candidates.mock.calls.slice(calls).map((call) => call[1]);
+      expect(rounds[0]).toBe(64);
+      if (rounds.length > 1) {
+        escalated += 1;
+        expect(rounds[1]).toBeGreaterThanOrEqual(2 * 64);
+      }
+      expect(got).toHaveLength(10);
+      expect(got.every((match) => match.record.metadata.category === `c${query % 12}`)).toBe(true);
+      const truthScores = new Map(truth.map((match) => [match.record.id, match.score]));
+      found += ids(got).filter((id) => truthScores.has(id)).length;
+      for (const match of got) if (truthScores.has(match.record.id)) expect(match.score).toBe(truthScores.get(match.record.id));
+    }
+    expect(escalated).toBeGreaterThanOrEqual(queries / 2);
+    expect(found / (queries * 10)).toBeGreaterThanOrEqual(0.99);
+    // A filter too narrow for the index (no memory passes) is still answered, exactly, in SQLite.
+    const none = { scope, vector: vectors[0]!, topK: 10, filter: { op: 'eq', field: 'category', value: 'none' } as Filter };
+    expect(await approximate.query(none)).toEqual([]);
+  });
+
   it('answers queryAny through the index, exact scores from the nearest of the vectors', async () => {
     const random = seededRandom(23);
     const { approximate, exact, writer } = await openStores(join(directory, 'any.db'));

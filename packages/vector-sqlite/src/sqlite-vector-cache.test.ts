@@ -223,6 +223,52 @@ describe('the scope vector cache', () => {
     ]);
   });
 
+  it("answers a filter on a caller's metadata key from the held scope, checking its candidates in SQL, asking for more as it needs; a narrow one in SQL", async () => {
+    const statements: string[] = [];
+    const path = join(directory, 'mem.db');
+    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
+    database.pragma('journal_mode = WAL');
+    const cached = new SqliteVectorStore({ database });
+    const plain = track(new SqliteVectorStore({ path, vectorCache: false }));
+    await cached.ensureCollection({ dimensions: 3 });
+    const random = seededRandom(31);
+    const base = { text: 't', hash: 'h', createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1), scope: { userId: 'u1' } };
+    // One memory in 4 is of category "some", one in 1,000 of "rare".
+    await cached.upsert({
+      records: Array.from({ length: 4000 }, (_, index) => ({
+        ...base,
+        id: `m${String(index).padStart(4, '0')}`,
+        vector: [random(), random(), random()],
+        metadata: { category: index % 1000 === 7 ? 'rare' : index % 4 === 1 ? 'some' : 'common' },
+      })),
+    });
+    const scope = { userId: 'u1' };
+    for (let round = 0; round < 2; round++) await cached.query({ scope, vector: [1, 0, 0], topK: 1 });
+    const filterOf = (category: string): Filter => ({ op: 'and', filters: [notExpired, { op: 'eq', field: 'category', value: category }] });
+    for (const vector of [
+      [1, 0, 0],
+      [0.2, 0.9, 0.1],
+      [0.5, 0.5, 0.5],
+    ]) {
+      statements.length = 0;
+      const filter = filterOf('some');
+      const got = await cached.query({ scope, vector, topK: 10, filter });
+      expectSameAnswer(got, await plain.query({ scope, vector, topK: 10, filter }), `some, ${JSON.stringify(vector)}`);
+      expect(got.every((match) => match.record.metadata.category === 'some')).toBe(true);
+      // No ranking of the scope in SQL: the cache's 26 best (topK + 16) are checked by seq, about 1 in
+      // 4 passes, so it asks again for about 4 times as many.
+      expect(statements.some((sql) => sql.includes('INDEXED BY'))).toBe(false);
+      expect(statements.filter((sql) => sql.includes('SELECT m.seq FROM json_each')).length).toBeGreaterThanOrEqual(2);
+      // Four memories are "rare": checking candidates until 10 pass would read more than an eighth of
+      // the scope, so the scope is ranked in SQL, as it was before the cache.
+      statements.length = 0;
+      const rare = await cached.query({ scope, vector, topK: 10, filter: filterOf('rare') });
+      expectSameAnswer(rare, await plain.query({ scope, vector, topK: 10, filter: filterOf('rare') }), `rare, ${JSON.stringify(vector)}`);
+      expect(rare).toHaveLength(4);
+      expect(statements.some((sql) => sql.includes('INDEXED BY'))).toBe(true);
+    }
+  });
+
   it('rebuilds when the change log was pruned past it, and forgets everything when the tables are dropped and made again', async () => {
     const path = join(directory, 'mem.db');
     const cached = track(new SqliteVectorStore({ path }));

@@ -765,6 +765,28 @@ export function compileCacheFilter(filter: Filter | undefined): CachedRowTest | 
 
 const pass: CachedRowTest = () => true;
 
+/**
+ * A test every memory that `filter` picks passes, for a filter {@link compileCacheFilter} cannot
+ * test whole (a metadata key of the caller's): the parts of its `and`s and `or`s the cache can test,
+ * the others taken as passing (a `not` of such a part too). So its picks are a superset of the
+ * filter's; the store checks them against the filter in SQL (see SqliteVectorStore.firstPassing).
+ */
+export function looseCacheFilter(filter: Filter | undefined): CachedRowTest {
+  if (filter === undefined) return pass;
+  return loosen(filter);
+}
+
+function loosen(filter: Filter): CachedRowTest {
+  const exact = compile(filter);
+  if (exact !== undefined) return exact;
+  if (filter.op !== 'and' && filter.op !== 'or') return pass;
+  const parts = filter.filters.map(loosen);
+  if (filter.op === 'or') return parts.includes(pass) ? pass : (entry, slot) => parts.some((part) => part(entry, slot));
+  const tested = parts.filter((part) => part !== pass);
+  if (tested.length === 0) return pass;
+  return (entry, slot) => tested.every((part) => part(entry, slot));
+}
+
 function compile(filter: Filter): CachedRowTest | undefined {
   switch (filter.op) {
     case 'and':

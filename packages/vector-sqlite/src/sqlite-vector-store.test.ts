@@ -285,10 +285,10 @@ describe('keyword search', () => {
     );
   });
 
-  it("leaves the scope's token out of the keyword match when the scope holds nearly the whole index, with the same answers", async () => {
+  it("leaves the scope's token out of the keyword match when the scope holds nearly the whole index, with the same answers (keywordIndex: false)", async () => {
     const statements: string[] = [];
     const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
-    const store = new SqliteVectorStore({ database });
+    const store = new SqliteVectorStore({ database, keywordIndex: false });
     await store.ensureCollection({ dimensions: 3 });
     // 950 memories of u1 (all also of agent x), 50 of u2 that match the query better than any of u1's.
     const own = Array.from({ length: 950 }, (_, index) =>
@@ -708,10 +708,10 @@ describe('ordering and scoring', () => {
     expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);
   });
 
-  it('ranks a narrow occurredAt range through the (scope, occurred_at) index, a wide one in id order, with the same answer', async () => {
+  it('ranks a narrow occurredAt range through the (scope, occurred_at) index, a wide one in id order, with the same answer (vectorCache: false)', async () => {
     const statements: string[] = [];
     const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
-    const store = new SqliteVectorStore({ database });
+    const store = new SqliteVectorStore({ database, vectorCache: false });
     await store.ensureCollection({ dimensions: 3 });
     const day = (n: number) => Date.UTC(2024, 0, 1 + n);
     // Six distinct vectors over 400 memories: many ties, which id order must break the same way in both plans.

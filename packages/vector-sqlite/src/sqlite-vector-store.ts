@@ -45,6 +45,7 @@ import { idOrderKey } from './sqlite-id-order';
 import {
   SqliteVectorCache,
   compileCacheFilter,
+  looseCacheFilter,
   scopeRestTest,
   unitVector,
   type CacheChange,
@@ -128,6 +129,11 @@ const CHANGE_LOG_PARTS = 8;
 const MAX_QUERY_VECTORS = 10_000;
 /** Largest `approximateExpansion` and `approximateCandidates` (usearch keeps that many candidates per search). */
 const MAX_APPROXIMATE_SEARCH = 10_000;
+/**
+ * Most candidates the vector cache or the keyword index ranks under a looser test than a query's
+ * filter before checking them in SQL (see firstPassing); a narrower filter ranks in SQLite.
+ */
+const MAX_FILTERED_CANDIDATES = 10_000;
 /** Largest vector length accepted by ensureCollection. */
 const MAX_DIMENSIONS = 65_536;
 const EMPTY_KEY = Buffer.alloc(0);
@@ -738,9 +744,9 @@ export class SqliteVectorStore implements VectorStore {
 
   /**
    * The answer of a vector query from the scope vector cache, or `undefined` when the cache cannot
-   * give it (turned off, inside the caller's own transaction, a filter reading other columns than
-   * core's own filters do, no change log in the file, a scope larger than the cache, a scope's first
-   * search): the caller then ranks in SQLite. The cache is brought
+   * give it (turned off, inside the caller's own transaction, no change log in the file, a scope
+   * larger than the cache, a scope's first search, a filter on other columns than core's own filters
+   * read that keeps too few of the scope: see firstPassing): the caller then ranks in SQLite. The cache is brought
    * up to date and read, and the records of the best matches are read, in one read transaction, so
    * the answer is that of one snapshot of the file, as the SQL statement's is.
    */
@@ -756,13 +762,16 @@ export class SqliteVectorStore implements VectorStore {
     // Inside a transaction of the caller's (a shared `database`), the cache would take in changes that
     // may yet be rolled back, and whose log versions the next writes would then reuse: rank in SQLite.
     if (cache === undefined || this.database.inTransaction) return undefined;
+    // A filter the cache cannot test whole (a metadata key of the caller's) is tested in SQL on the
+    // candidates: the approximate index's (filtered in SQL anyway), or the exact scan's under the
+    // parts the cache can test (see firstPassing).
     const filterTest = compileCacheFilter(filter);
-    if (filterTest === undefined) return undefined;
+    const looseTest = filterTest ?? looseCacheFilter(filter);
     const column = scopeColumn(scope) as ScopeColumn;
     const value = scope[SCOPE_COLUMNS.find(([, name]) => name === column)![0]]!;
-    const rest = scopeRestTest(scope, column);
-    const test: CachedRowTest = rest === undefined ? filterTest : (entry, slot) => rest(entry, slot) && filterTest(entry, slot);
     const queries = vectors.map((vector) => unitVector(vector, dimensions));
+    const rest = scopeRestTest(scope, column);
+    const test: CachedRowTest = rest === undefined ? looseTest : (entry, slot) => rest(entry, slot) && looseTest(entry, slot);
     return this.inReadTransaction(() => {
       const entry = cache.scope(this.cacheSource, column, value, dimensions);
       if (entry === undefined) return undefined;
@@ -770,7 +779,11 @@ export class SqliteVectorStore implements VectorStore {
       if (rest !== undefined) entry.loadScopeValues(this.cacheSource);
       // A few more candidates than asked: the final order is sqlite-vec's, whose float rounding may
       // order near-ties (less than about 1e-7 apart) differently from the cache's scan.
-      const found = cache.top(entry, queries, topK + CACHE_EXTRA_CANDIDATES, test);
+      const wanted = topK + CACHE_EXTRA_CANDIDATES;
+      const found =
+        filterTest !== undefined
+          ? cache.top(entry, queries, wanted, test)
+          : this.firstPassing((count) => cache.top(entry, queries, count, test), where, wanted, entry.count);
       if (found === undefined) return undefined;
       if (found.length === 0) return [];
       // Of those extra candidates, only the ones the rounding could move into the top topK: within
@@ -825,12 +838,51 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
+   * The first `wanted` of a ranking (best first, in the store's total order) that pass `where` (a
+   * query's scope and filter), when the cache ranks under a looser test than the filter (see
+   * looseCacheFilter): `top(count)` gives the first `count` under the looser test, which are checked
+   * in SQL by seq. Whatever passes among the first `count` is the head of the filter's own ranking, so
+   * once `wanted` pass (or the looser ranking ends) the answer is exact. Otherwise `count` grows by
+   * the share that passed (a filter keeping 1 in 12 asks about 12 times as many), at least doubling.
+   * When that would be more than {@link MAX_FILTERED_CANDIDATES} or an eighth of the `scopeSize`
+   * memories ranked (checking a memory by seq costs several times what ranking it in SQL does), or
+   * when `top` gives `undefined`: `undefined`, and the caller ranks in SQLite.
+   */
+  private firstPassing<T extends { readonly seq: number }>(
+    top: (count: number) => readonly T[] | undefined,
+    where: SqlCondition,
+    wanted: number,
+    scopeSize: number,
+  ): T[] | undefined {
+    const limit = Math.max(wanted, Math.min(MAX_FILTERED_CANDIDATES, Math.floor(scopeSize / 8)));
+    let count = wanted;
+    for (;;) {
+      const ranked = top(count);
+      if (ranked === undefined) return undefined;
+      if (ranked.length === 0) return [];
+      const passing = new Set(
+        this.statement(this.sql.passingSeqs(where.sql))
+          .pluck()
+          .all(JSON.stringify(ranked.map((match) => match.seq)), ...where.params) as number[],
+      );
+      const kept = ranked.filter((match) => passing.has(match.seq));
+      if (kept.length >= wanted || ranked.length < count) return kept.slice(0, wanted);
+      count = Math.max(2 * count, Math.ceil((wanted * ranked.length) / Math.max(kept.length, 1)));
+      if (count > limit) return undefined;
+    }
+  }
+
+  /**
    * The answer of a vector query on a scope held in an approximate index (see
    * {@link SqliteVectorStoreOptions.approximate}), inside cachedQuery's read transaction: the index's
    * {@link approximateCandidates} nearest memories to each query vector, those passing the scope and
    * filter in SQL (the same condition the SQL ranking uses) ranked by sqlite-vec's exact distance.
-   * `undefined` (rank in SQLite) when fewer than `topK` candidates pass: a narrow filter, expired
-   * memories, or a scope smaller than `topK`, whose answer the index cannot be trusted to hold whole.
+   * When fewer than `topK` candidates pass (a filter, expired memories), the index is asked again for
+   * as many more as the share that passed says the filter needs, so that the `topK`-th memory that
+   * passes lies as deep among the candidates as without a filter (a filter keeping 1 in 12 asks 12
+   * times as many), while that is at most {@link MAX_APPROXIMATE_SEARCH} and less than the scope.
+   * `undefined` (rank in SQLite) otherwise: a narrow filter, or a scope smaller than `topK`, whose
+   * answer the index cannot be trusted to hold whole.
    */
   private approximateQuery(
     entry: AnnScope,
@@ -839,16 +891,23 @@ export class SqliteVectorStore implements VectorStore {
     queries: readonly Float32Array[],
     topK: number,
   ): VectorMatch[] | undefined {
-    const seqs = entry.candidates(queries, Math.max(this.approximateSearch.candidates, approximateCandidates(topK)));
-    if (seqs.length < topK) return undefined;
-    const rows = this.statement(this.sql.rescoreWhere(vectors.length, where.sql)).all(
-      ...vectors,
-      JSON.stringify(seqs),
-      ...where.params,
-      topK,
-    ) as RankedRow[];
-    if (rows.length < topK) return undefined;
-    return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
+    const first = Math.max(this.approximateSearch.candidates, approximateCandidates(topK));
+    let wanted = first;
+    for (;;) {
+      const seqs = entry.candidates(queries, wanted);
+      if (seqs.length < topK) return undefined;
+      const rows = this.statement(this.sql.rescoreWhere(vectors.length, where.sql)).all(
+        ...vectors,
+        JSON.stringify(seqs),
+        ...where.params,
+        topK,
+      ) as RankedRow[];
+      if (rows.length >= topK) return rows.map((row) => ({ record: toRecord(row), score: clampScore(1 - row.rank) }));
+      // rows.length of seqs.length passed (fewer than topK, so all that passed): first ÷ that share,
+      // at least twice as many as this round.
+      wanted = Math.max(2 * wanted, Math.ceil((first * seqs.length) / Math.max(rows.length, 1)));
+      if (wanted > MAX_APPROXIMATE_SEARCH || wanted >= entry.count) return undefined;
+    }
   }
 
   /**
@@ -888,22 +947,23 @@ export class SqliteVectorStore implements VectorStore {
 
   /**
    * The answer of a keyword query from the scope keyword index, or `undefined` when the index cannot
-   * give it (turned off, inside the caller's own transaction, a filter reading other columns than
-   * core's own filters do, no change log, a scope larger than the budget, a scope's first keyword
-   * search, a query word FTS5 splits into several terms): the caller then ranks with FTS5. The same
+   * give it (turned off, inside the caller's own transaction, no change log, a scope larger than the
+   * budget, a scope's first keyword search, a query word FTS5 splits into several terms, a filter on
+   * other columns than core's own filters read that keeps too few of the matches: see firstPassing):
+   * the caller then ranks with FTS5. The same
    * records, order and scores as FTS5's ranking (see ScopeKeywords.top), from one read transaction.
    */
   private indexedKeywordQuery(scope: Scope, filter: Filter | undefined, text: string, topK: number): VectorMatch[] | undefined {
     const index = this.keywordIndex;
     if (index === undefined || this.database.inTransaction) return undefined;
     const filterTest = compileCacheFilter(filter);
-    if (filterTest === undefined) return undefined;
+    const looseTest = filterTest ?? looseCacheFilter(filter);
     const words = keywordQueryWords(text);
     if (words.length === 0 || topK === 0) return [];
     const column = scopeColumn(scope) as ScopeColumn;
     const value = scope[SCOPE_COLUMNS.find(([, name]) => name === column)![0]]!;
     const rest = scopeRestTest(scope, column);
-    const test: CachedRowTest = rest === undefined ? filterTest : (entry, slot) => rest(entry, slot) && filterTest(entry, slot);
+    const test: CachedRowTest = rest === undefined ? looseTest : (entry, slot) => rest(entry, slot) && looseTest(entry, slot);
     return this.inReadTransaction(() => {
       if (!this.ensureTokenizer()) return undefined;
       const entry = index.scope(this.keywordSource, column, value);
@@ -919,7 +979,13 @@ export class SqliteVectorStore implements VectorStore {
       const local = totals.rows === entry.count;
       const frequencies = terms.map((term) => (local ? entry.frequency(term) : this.keywordSource.documentFrequency(term)));
       const idfs = inverseFrequencies(totals.rows, frequencies, this.keywordSource.logs);
-      const matches = entry.top(terms, idfs, totals.tokens / totals.rows, topK, test);
+      const averageLength = totals.tokens / totals.rows;
+      // A filter the index cannot test whole: its best under the parts it can test, checked in SQL.
+      const matches =
+        filterTest !== undefined
+          ? entry.top(terms, idfs, averageLength, topK, test)
+          : this.firstPassing((count) => entry.top(terms, idfs, averageLength, count, test), this.whereClause(scope, filter), topK, entry.count);
+      if (matches === undefined) return undefined;
       if (matches.length === 0) return [];
       const rows = this.statement(this.sql.recordsBySeq).all(JSON.stringify(matches.map((match) => match.seq))) as (MemoryRow & {
         readonly seq: number;
@@ -1452,6 +1518,9 @@ function buildStatements(table: string) {
     cacheScopeDates: (column: string) =>
       `SELECT m.seq, m.occurred_at, m.created_at FROM ${t} AS m INDEXED BY "${table}_${column}" WHERE m.${column} = ?`,
     // The vector cache's candidates (seqs as JSON, the last `?`), with the rank query and queryAny give them.
+    // Of the seqs (JSON, the first `?`), those whose memory passes a query's scope and filter.
+    passingSeqs: (where: string) =>
+      `SELECT m.seq FROM json_each(?) AS candidate CROSS JOIN ${t} AS m ON m.seq = candidate.value CROSS JOIN ${vectors} AS v ON v.seq = m.seq WHERE ${where}`,
     rescore: (count: number) => `
       SELECT ${RECORD_COLUMNS}, m.id_order,
         ${leastOf(Array.from({ length: count }, () => 'COALESCE(vec_distance_cosine(v.embedding, ?), 1.0)'))} AS rank

@@ -34,8 +34,9 @@ export const notExpired: Filter = { op: 'not', filter: { op: 'lte', field: 'expi
 export const notProcedural: Filter = { op: 'not', filter: { op: 'eq', field: 'memoryType', value: 'procedural' } };
 
 /**
- * Filters the scope caches answer (core's own, and other shapes on the same keys) and ones they
- * leave to SQL (columns they do not hold), answered all the same.
+ * Filters the scope caches answer (core's own, and other shapes on the same keys) and ones on
+ * columns they do not hold, which they test in part and leave the rest to SQL (or whole to SQL),
+ * answered all the same.
  */
 export const FILTERS: readonly (Filter | undefined)[] = [
   undefined,
@@ -52,4 +53,15 @@ export const FILTERS: readonly (Filter | undefined)[] = [
   { op: 'and', filters: [] },
   { op: 'eq', field: 'category', value: 'food' },
   { op: 'and', filters: [notExpired, { op: 'gte', field: 'occurredAt', value: 3 }] },
+  // Filters the cache and keyword index test only in part (the rest in SQL on their candidates).
+  { op: 'not', filter: { op: 'eq', field: 'category', value: 'food' } },
+  { op: 'or', filters: [{ op: 'eq', field: 'category', value: 'food' }, notProcedural] },
+  {
+    op: 'and',
+    filters: [
+      notProcedural,
+      { op: 'or', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'lt', field: 'expiresAt', value: NOW + 5 }] },
+    ],
+  },
+  { op: 'and', filters: [notExpired, { op: 'eq', field: 'category', value: 'none' }] },
 ];
