@@ -193,7 +193,8 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     // The queries draw from the same seeded generator as a fresh run: skip the memories' draws.
     for (let start = 0; start < options.size; start += options.batch) synthetic.batch(start, Math.min(options.batch, options.size - start));
   } else {
-    for (const file of readdirSync(directory)) if (file.startsWith(name)) rmSync(join(directory, file), { force: true });
+    // A kept store's files: the database, its WAL and lock, the .json record and the saved approximate index (a folder).
+    for (const file of readdirSync(directory)) if (file.startsWith(name)) rmSync(join(directory, file), { force: true, recursive: true });
     const filling = new SqliteVectorStore({ path });
     await filling.ensureCollection({ dimensions: options.dimensions });
     const progress = new Progress(`insert ${options.size.toLocaleString('en-US')}`, options.size);
