@@ -6,7 +6,7 @@
 // spent inside each store method is reported per search beside the p50 / p95.
 //
 //   pnpm --filter @mem/bench exec tsx src/search-profile.ts --store DIR/scale-1000000x384-1scopes-longmemeval-clustered.db \
-//     --dimensions 384 --vectors clustered --searches 40 [--approximate] [--longmemeval DIR]
+//     --dimensions 384 --vectors clustered --searches 40 [--approximate] [--filter] [--longmemeval DIR]
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ import { SqliteVectorStore } from '@mem/vector-sqlite';
 import { precomputedEmbedder, timedMethods } from './lib/bench-parts';
 import { loadLongMemEval } from './lib/longmemeval';
 import { summarize } from './lib/stats';
-import { SyntheticMemories, type VectorDistribution } from './lib/synthetic';
+import { CATEGORIES, SyntheticMemories, type VectorDistribution } from './lib/synthetic';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     searches: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '10' },
     approximate: { type: 'boolean', default: false },
+    // Each search with a metadata filter, { category: one of the 12 }, as the scale part's "with filter" rows.
+    filter: { type: 'boolean', default: false },
     longmemeval: { type: 'string', default: resolve(import.meta.dirname, '../../../../shared/data/longmemeval-oracle/questions') },
   },
 });
@@ -50,7 +52,8 @@ let asked = 0;
 const search = async (): Promise<number> => {
   precomputed.next(synthetic.vector());
   const begin = performance.now();
-  await memory.search(questions[asked++ % questions.length]!, { scope: { userId: 'user-0' }, limit: 10 });
+  const filter = args.filter ? { filter: { category: CATEGORIES[asked % CATEGORIES.length]! } } : {};
+  await memory.search(questions[asked++ % questions.length]!, { scope: { userId: 'user-0' }, limit: 10, ...filter });
   return performance.now() - begin;
 };
 for (let index = 0; index < warmup; index++) await search();
@@ -60,7 +63,7 @@ measuring = true;
 const samples: number[] = [];
 for (let index = 0; index < searches; index++) samples.push(await search());
 const summary = summarize(samples);
-console.log(`Memory.search over ${searches} searches: p50 ${summary.median.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms`);
+console.log(`Memory.search${args.filter ? ' with a category filter' : ''} over ${searches} searches: p50 ${summary.median.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms`);
 for (const [name, ms] of [...inside].sort((a, b) => b[1] - a[1]))
   console.log(`  ${name.padEnd(24)} ${(ms / searches).toFixed(3)} ms per search`);
 await memory.close();
