@@ -63,6 +63,7 @@ Options:
   --approximate on|off   scale: SqliteVectorStore's approximate search of large scopes (default off; on: scopes of
                          at least --approximate-min-scope memories are searched through its HNSW index)
   --approximate-min-scope N  scale: SqliteVectorStore's approximateMinScope (default the store's, 50000)
+  --keyword-index-bytes N    scale: SqliteVectorStore's keywordIndexBytes (default the store's, 536870912: 512 MiB)
   --vectors KIND         scale: synthetic vectors, uniform (on the unit sphere; default) or clustered (topics in a
                          low-dimensional latent space, like sentence embeddings; see lib/synthetic.ts)
   --texts KIND           scale: memory texts: longmemeval (the LongMemEval oracle's turns, real lengths; default)
@@ -120,6 +121,7 @@ const { values, positionals } = parseArgs({
     'keyword-index': { type: 'string', default: 'on' },
     approximate: { type: 'string', default: 'off' },
     'approximate-min-scope': { type: 'string' },
+    'keyword-index-bytes': { type: 'string' },
     vectors: { type: 'string', default: 'uniform' },
     systems: { type: 'string', default: 'lexical,minilm,minilm+reranker' },
     'model-path': { type: 'string' },
@@ -261,6 +263,9 @@ for (const part of parts) {
         ...(values['approximate-min-scope'] === undefined
           ? {}
           : { approximateMinScope: Math.max(1, integer('approximate-min-scope', values['approximate-min-scope'])) }),
+        ...(values['keyword-index-bytes'] === undefined
+          ? {}
+          : { keywordIndexBytes: Math.max(1, integer('keyword-index-bytes', values['keyword-index-bytes'])) }),
         vectors: values.vectors as 'uniform' | 'clustered',
       }),
     );

@@ -37,6 +37,8 @@ export interface ScaleWorkerOptions {
   readonly approximate?: boolean;
   /** SqliteVectorStore's approximateMinScope (default the store's own). */
   readonly approximateMinScope?: number;
+  /** SqliteVectorStore's keywordIndexBytes (default the store's own, 512 MiB). */
+  readonly keywordIndexBytes?: number;
   /** How the synthetic vectors are drawn (default uniform; see VectorDistribution). */
   readonly vectors?: VectorDistribution;
 }
@@ -104,13 +106,17 @@ export interface ScaleWorkerResult {
    */
   readonly keyword?: Summary;
   /**
-   * The scope keyword index of scope 0 (user-0), read before the searches are measured: from the
-   * search that starts the read to the scope held, reading between searches (setImmediate turns,
-   * nothing else running); its estimated bytes, postings and their compressed bytes. Absent when the
-   * index is off, the store cannot tell (older versions) or the scope was not held (past the budget).
+   * The scope keyword index of the scopes the searches reach (scope 0 alone in results saved before
+   * 2026-12-08 morning, which lack `scopesRead`), read before the searches are measured, one scope
+   * after another: from the search that starts a read to the scope held, reading between searches
+   * (setImmediate turns, nothing else running); the scopes then held (fewer when the budget holds
+   * fewer), their estimated bytes, postings and the postings' compressed bytes. Absent when the
+   * index is off, the store cannot tell (older versions) or no scope was held (past the budget).
    */
   readonly keywordIndexRead?: {
     readonly ms: number;
+    readonly scopesRead?: number;
+    readonly scopesHeld?: number;
     readonly bytes: number;
     readonly postings: number;
     readonly postingBytes: number;
@@ -236,6 +242,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     keywordIndex,
     approximate,
     ...(options.approximateMinScope === undefined ? {} : { approximateMinScope: options.approximateMinScope }),
+    ...(options.keywordIndexBytes === undefined ? {} : { keywordIndexBytes: options.keywordIndexBytes }),
   };
   const store = new SqliteVectorStore({ path, ...storeOptions });
   await store.ensureCollection({ dimensions: options.dimensions });
@@ -273,7 +280,7 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     const text = queryTexts[Math.floor(random() * queryTexts.length)]!;
     return memory.search(text, { scope: scopeOf(q), limit: 10, ...(filtered ? { filter: { category: category(q) } } : {}) });
   };
-  const keywordIndexRead = keywordIndex ? await readKeywordIndex(store, queryTexts[0]!) : undefined;
+  const keywordIndexRead = keywordIndex ? await readKeywordIndex(store, queryTexts[0]!, Math.min(options.scopes, options.queries)) : undefined;
   const search = await time((q) => searchOnce(q, false));
   const searchFiltered = await time((q) => searchOnce(q, true));
   const keywordTexts = queryVectors.map(() => queryTexts[Math.floor(random() * queryTexts.length)]!);
@@ -331,22 +338,35 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
 }
 
 /**
- * Reads scope 0 (user-0) into the store's keyword index: two keyword searches (the second starts
- * the read), then turns of the event loop until it is held (see ScaleResult.keywordIndexRead).
+ * Reads the `scopes` scopes the measured searches reach (user-0, user-1, …) into the store's keyword
+ * index, one after another: for each, two keyword searches (the second starts the read), then turns
+ * of the event loop until it is held (see ScaleResult.keywordIndexRead). So the searches measure the
+ * steady state a scope reaches after about 40 searches of it (256 memories are read per search) or
+ * a few seconds of idle turns, not the reads on the way.
  */
-async function readKeywordIndex(store: SqliteVectorStore, text: string): Promise<ScaleWorkerResult['keywordIndexRead']> {
+async function readKeywordIndex(store: SqliteVectorStore, text: string, scopes: number): Promise<ScaleWorkerResult['keywordIndexRead']> {
   // Stores of versions before keywordIndexState cannot tell: no figure.
   const state = () => (store as { keywordIndexState?: () => ReturnType<SqliteVectorStore['keywordIndexState']> }).keywordIndexState?.();
   if (state() === undefined) return undefined;
-  const request = { scope: { userId: 'user-0' }, text, topK: 40, filter: notExpiredFilter(new Date()) };
   const begin = performance.now();
-  await store.keywordQuery(request);
-  await store.keywordQuery(request);
-  while (state()?.reading) await new Promise((resolve) => setImmediate(resolve));
+  for (let scope = 0; scope < scopes; scope++) {
+    const request = { scope: { userId: `user-${scope}` }, text, topK: 40, filter: notExpiredFilter(new Date()) };
+    await store.keywordQuery(request);
+    await store.keywordQuery(request);
+    while (state()?.reading) await new Promise((resolve) => setImmediate(resolve));
+  }
   const ms = performance.now() - begin;
   const held = state();
   if (held === undefined || held.scopes === 0) return undefined;
-  return { ms, bytes: held.bytes, postings: held.postings, postingBytes: held.postingBytes, rssMiB: process.memoryUsage().rss / 2 ** 20 };
+  return {
+    ms,
+    scopesRead: scopes,
+    scopesHeld: held.scopes,
+    bytes: held.bytes,
+    postings: held.postings,
+    postingBytes: held.postingBytes,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+  };
 }
 
 /** A scope's vectors (as float32, as stored), ids and categories, read back from the store in id order. */
@@ -413,6 +433,7 @@ async function measureAdds(
     readonly keywordIndex: boolean;
     readonly approximate: boolean;
     readonly approximateMinScope?: number;
+    readonly keywordIndexBytes?: number;
   },
   synthetic: SyntheticMemories,
   turns: readonly string[],

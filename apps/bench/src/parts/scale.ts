@@ -24,6 +24,8 @@ export interface ScaleOptions {
   readonly approximate?: boolean;
   /** SqliteVectorStore's approximateMinScope (default the store's own). */
   readonly approximateMinScope?: number;
+  /** SqliteVectorStore's keywordIndexBytes (default the store's own, 512 MiB). */
+  readonly keywordIndexBytes?: number;
   /** How the synthetic vectors are drawn (default uniform). */
   readonly vectors?: VectorDistribution;
 }
@@ -72,6 +74,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         ...(options.keywordIndex === false ? { keywordIndex: false } : {}),
         ...(options.approximate ? { approximate: true } : {}),
         ...(options.approximateMinScope === undefined ? {} : { approximateMinScope: options.approximateMinScope }),
+        ...(options.keywordIndexBytes === undefined ? {} : { keywordIndexBytes: options.keywordIndexBytes }),
         ...(options.vectors ? { vectors: options.vectors } : {}),
       }),
     );
