@@ -156,6 +156,48 @@ describe('the scope keyword index', () => {
     expect(await top('hiking')).toEqual([]);
   });
 
+  it("remembers the whole table's document counts of a scope's query terms until any connection writes", async () => {
+    const statements: string[] = [];
+    const path = join(directory, 'mem.db');
+    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
+    database.pragma('journal_mode = WAL');
+    const indexed = new SqliteVectorStore({ database });
+    const other = track(new SqliteVectorStore({ path, keywordIndex: false }));
+    await indexed.ensureCollection({ dimensions: 2 });
+    const base = { hash: 'h', metadata: {}, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    // Two scopes: u1 is not the whole index, so its ranking takes the table's document counts from FTS5.
+    await other.upsert({
+      records: [
+        { ...base, id: 'a', text: 'we went hiking in the alps', scope: { userId: 'u1' } },
+        { ...base, id: 'b', text: 'pottery class on tuesday', scope: { userId: 'u1' } },
+        { ...base, id: 'c', text: 'hiking and pottery', scope: { userId: 'u2' } },
+      ],
+    });
+    const scope = { userId: 'u1' };
+    const ask = async (text: string) => {
+      statements.length = 0;
+      const matches = await indexed.keywordQuery({ scope, text, topK: 5 });
+      const counted = statements.filter((sql) => sql.includes('SELECT doc FROM temp.')).length;
+      return { matches: matches.map((match) => [match.record.id, match.score]), counted };
+    };
+    const plain = async (text: string) =>
+      (await other.keywordQuery({ scope, text, topK: 5 })).map((match) => [match.record.id, match.score]);
+    await ask('alps');
+    await ask('alps');
+    // Held: the first ranking of these terms in memory counts both in FTS5, the next counts none.
+    const first = await ask('pottery hiking');
+    expect(first.counted).toBe(2);
+    const again = await ask('pottery hiking');
+    expect(again.counted).toBe(0);
+    expect(again.matches).toEqual(await plain('pottery hiking'));
+    // Another connection's write (in another scope) changes the counts: read again, the same scores as FTS5's.
+    await other.upsert({ records: [{ ...base, id: 'd', text: 'pottery pottery', scope: { userId: 'u3' } }] });
+    const after = await ask('pottery hiking');
+    expect(after.counted).toBe(2);
+    expect(after.matches).toEqual(await plain('pottery hiking'));
+    expect(after.matches).not.toEqual(again.matches);
+  });
+
   it("ranks with FTS5 inside the caller's own transaction, whose changes may be rolled back", async () => {
     const path = join(directory, 'mem.db');
     const database = track(new Database(path));
