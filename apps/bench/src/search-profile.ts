@@ -63,7 +63,9 @@ measuring = true;
 const samples: number[] = [];
 for (let index = 0; index < searches; index++) samples.push(await search());
 const summary = summarize(samples);
-console.log(`Memory.search${args.filter ? ' with a category filter' : ''} over ${searches} searches: p50 ${summary.median.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms`);
+console.log(
+  `Memory.search${args.filter ? ' with a category filter' : ''} over ${searches} searches: p50 ${summary.median.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms`,
+);
 for (const [name, ms] of [...inside].sort((a, b) => b[1] - a[1]))
   console.log(`  ${name.padEnd(24)} ${(ms / searches).toFixed(3)} ms per search`);
 await memory.close();

@@ -626,7 +626,9 @@ describe('keyword search', () => {
     expect(some).toHaveLength(3);
     expect(keysOf(listed)).toEqual(expect.arrayContaining(some));
     for (const unordered of ['yes', 1, null]) {
-      const error = await rejection(() => store.listKeys({ scope, filter: conversation, limit: 3, unordered: unordered as unknown as boolean }));
+      const error = await rejection(() =>
+        store.listKeys({ scope, filter: conversation, limit: 3, unordered: unordered as unknown as boolean }),
+      );
       expect([error.code, (error as MemError & { field?: string }).field]).toEqual(['INVALID_INPUT', 'unordered']);
     }
   });

@@ -514,7 +514,9 @@ export class SqliteVectorStore implements VectorStore {
    * ordered, to tell only that they were too long to read. The keys read are then sorted by id, so an
    * answer holding every match is the ordered one.
    */
-  async listKeys(request: ScopedCall<{ readonly filter?: Filter; readonly limit: number; readonly unordered?: boolean }>): Promise<MemoryKey[]> {
+  async listKeys(
+    request: ScopedCall<{ readonly filter?: Filter; readonly limit: number; readonly unordered?: boolean }>,
+  ): Promise<MemoryKey[]> {
     return this.execute('listKeys', request.signal, () => {
       const scope = validateScope(request.scope);
       const limit = request.limit;
@@ -988,7 +990,12 @@ export class SqliteVectorStore implements VectorStore {
       const matches =
         filterTest !== undefined
           ? entry.top(terms, idfs, averageLength, topK, test)
-          : this.firstPassing((count) => entry.top(terms, idfs, averageLength, count, test), this.whereClause(scope, filter), topK, entry.count);
+          : this.firstPassing(
+              (count) => entry.top(terms, idfs, averageLength, count, test),
+              this.whereClause(scope, filter),
+              topK,
+              entry.count,
+            );
       if (matches === undefined) return undefined;
       if (matches.length === 0) return [];
       const rows = this.statement(this.sql.recordsBySeq).all(JSON.stringify(matches.map((match) => match.seq))) as (MemoryRow & {

@@ -60,7 +60,13 @@ export const FILTERS: readonly (Filter | undefined)[] = [
     op: 'and',
     filters: [
       notProcedural,
-      { op: 'or', filters: [{ op: 'eq', field: 'category', value: 'food' }, { op: 'lt', field: 'expiresAt', value: NOW + 5 }] },
+      {
+        op: 'or',
+        filters: [
+          { op: 'eq', field: 'category', value: 'food' },
+          { op: 'lt', field: 'expiresAt', value: NOW + 5 },
+        ],
+      },
     ],
   },
   { op: 'and', filters: [notExpired, { op: 'eq', field: 'category', value: 'none' }] },

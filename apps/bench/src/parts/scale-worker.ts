@@ -284,7 +284,9 @@ async function main(options: ScaleWorkerOptions): Promise<ScaleWorkerResult> {
     const text = queryTexts[Math.floor(random() * queryTexts.length)]!;
     return memory.search(text, { scope: scopeOf(q), limit: 10, ...(filtered ? { filter: { category: category(q) } } : {}) });
   };
-  const keywordIndexRead = keywordIndex ? await readKeywordIndex(store, queryTexts[0]!, Math.min(options.scopes, options.queries)) : undefined;
+  const keywordIndexRead = keywordIndex
+    ? await readKeywordIndex(store, queryTexts[0]!, Math.min(options.scopes, options.queries))
+    : undefined;
   const search = await time((q) => searchOnce(q, false));
   const searchFiltered = await time((q) => searchOnce(q, true));
   const keywordTexts = queryVectors.map(() => queryTexts[Math.floor(random() * queryTexts.length)]!);
