@@ -6,8 +6,8 @@
 // spent inside each store method is reported per search beside the p50 / p95.
 //
 //   pnpm --filter @mem/bench exec tsx src/search-profile.ts --store DIR/scale-1000000x384-1scopes-longmemeval-clustered.db \
-//     --dimensions 384 --vectors clustered --searches 40 [--approximate] [--filter] [--longmemeval DIR]
-import { existsSync } from 'node:fs';
+//     --dimensions 384 --vectors clustered --searches 40 [--approximate] [--filter] [--mmap-size BYTES] [--longmemeval DIR]
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InMemoryHistoryStore, Memory } from '@mem/core';
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     approximate: { type: 'boolean', default: false },
     // Each search with a metadata filter, { category: one of the 12 }, as the scale part's "with filter" rows.
     filter: { type: 'boolean', default: false },
+    // SqliteVectorStore's mmapSizeBytes (default the store's, 1 GiB; 0 reads the file without mapping it).
+    'mmap-size': { type: 'string' },
     longmemeval: { type: 'string', default: resolve(import.meta.dirname, '../../../../shared/data/longmemeval-oracle/questions') },
   },
 });
@@ -37,7 +39,11 @@ const warmup = Number(args.warmup);
 const synthetic = new SyntheticMemories(dimensions, 1, 12, undefined, args.vectors as VectorDistribution);
 const questions = loadLongMemEval(args.longmemeval).map((question) => question.question);
 
-const store = new SqliteVectorStore({ path: args.store, approximate: args.approximate });
+const store = new SqliteVectorStore({
+  path: args.store,
+  approximate: args.approximate,
+  ...(args['mmap-size'] === undefined ? {} : { mmapSizeBytes: Number(args['mmap-size']) }),
+});
 await store.ensureCollection({ dimensions });
 /** Milliseconds inside each store method over the measured searches. */
 const inside = new Map<string, number>();
@@ -68,4 +74,11 @@ console.log(
 );
 for (const [name, ms] of [...inside].sort((a, b) => b[1] - a[1]))
   console.log(`  ${name.padEnd(24)} ${(ms / searches).toFixed(3)} ms per search`);
+// Resident memory now, split as Linux counts it: anonymous (heaps, the indexes) and file pages (SQLite's
+// memory-mapped reads of the file, clean and reclaimable; `mmapSizeBytes`, 1 GiB by default).
+const status = existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '';
+const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+console.log(
+  `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB: anonymous ${(kib('RssAnon') / 1024).toFixed(0)} MiB, file ${(kib('RssFile') / 1024).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`,
+);
 await memory.close();
