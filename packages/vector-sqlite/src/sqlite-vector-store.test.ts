@@ -710,10 +710,10 @@ describe('ordering and scoring', () => {
     expect(plan(userQuery!)).not.toMatch(/SCAN m\b/);
   });
 
-  it('ranks a narrow occurredAt range through the (scope, occurred_at) index, a wide one in id order, with the same answer (vectorCache: false)', async () => {
+  it('ranks a narrow occurredAt range through the (scope, occurred_at) index, a wide one in id order, with the same answer', async () => {
     const statements: string[] = [];
     const database = track(new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) }));
-    const store = new SqliteVectorStore({ database, vectorCache: false });
+    const store = new SqliteVectorStore({ database });
     await store.ensureCollection({ dimensions: 3 });
     const day = (n: number) => Date.UTC(2024, 0, 1 + n);
     // Six distinct vectors over 400 memories: many ties, which id order must break the same way in both plans.

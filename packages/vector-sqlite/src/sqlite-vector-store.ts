@@ -772,6 +772,9 @@ export class SqliteVectorStore implements VectorStore {
     // candidates: the approximate index's (filtered in SQL anyway), or the exact scan's under the
     // parts the cache can test (see firstPassing).
     const filterTest = compileCacheFilter(filter);
+    // A period (core's "when" searches) ranks in SQLite through the (scope, occurred_at) index, which
+    // reads only the period's memories: a narrow one would pass few of the cache's candidates.
+    if (filterTest === undefined && readsOccurredAt(filter!)) return undefined;
     const looseTest = filterTest ?? looseCacheFilter(filter);
     const column = scopeColumn(scope) as ScopeColumn;
     const value = scope[SCOPE_COLUMNS.find(([, name]) => name === column)![0]]!;
@@ -1841,6 +1844,13 @@ function conversationColumn(scope: Scope, filter: Filter | undefined): string | 
   const pinned = filter.op === 'and' ? Array.isArray(filter.filters) && filter.filters.some(pinsOccurredAt) : pinsOccurredAt(filter);
   if (!pinned) return undefined;
   return scopeColumn(scope);
+}
+
+/** Whether any comparison in `filter` reads `occurredAt`. */
+function readsOccurredAt(filter: Filter): boolean {
+  if (filter.op === 'and' || filter.op === 'or') return filter.filters.some(readsOccurredAt);
+  if (filter.op === 'not') return readsOccurredAt(filter.filter);
+  return 'field' in filter && filter.field === 'occurredAt';
 }
 
 /**
