@@ -92,6 +92,24 @@ async function largeScope(random: () => number, size: number, id: (index: number
   return { indexed, plain, scope };
 }
 
+/** Record fields the tests below do not vary. */
+const base = { hash: 'h', metadata: {}, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+
+/**
+ * On one WAL file: a store with the keyword index on a connection whose statements are recorded, and
+ * another connection's store without it (the writer, and FTS5's answers).
+ */
+async function indexedAndOther(): Promise<{ statements: string[]; indexed: SqliteVectorStore; other: SqliteVectorStore }> {
+  const statements: string[] = [];
+  const path = join(directory, 'mem.db');
+  const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
+  database.pragma('journal_mode = WAL');
+  const indexed = new SqliteVectorStore({ database });
+  const other = track(new SqliteVectorStore({ path, keywordIndex: false }));
+  await indexed.ensureCollection({ dimensions: 2 });
+  return { statements, indexed, other };
+}
+
 describe('the scope keyword index', () => {
   it('answers as FTS5 does (records, order, scores) through writes of its own and of another connection, deletes and a reset', async () => {
     const random = seededRandom(4242);
@@ -127,14 +145,7 @@ describe('the scope keyword index', () => {
   });
 
   it('answers from memory once the scope is held (no FTS5 ranking), and takes in a text another connection changed', async () => {
-    const statements: string[] = [];
-    const path = join(directory, 'mem.db');
-    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
-    database.pragma('journal_mode = WAL');
-    const indexed = new SqliteVectorStore({ database });
-    const other = track(new SqliteVectorStore({ path, keywordIndex: false }));
-    await indexed.ensureCollection({ dimensions: 2 });
-    const base = { hash: 'h', metadata: {}, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const { statements, indexed, other } = await indexedAndOther();
     const scope = { userId: 'u1' };
     await other.upsert({
       records: [
@@ -157,14 +168,7 @@ describe('the scope keyword index', () => {
   });
 
   it("remembers the whole table's document counts of a scope's query terms until any connection writes", async () => {
-    const statements: string[] = [];
-    const path = join(directory, 'mem.db');
-    const database = track(new Database(path, { verbose: (sql) => statements.push(String(sql)) }));
-    database.pragma('journal_mode = WAL');
-    const indexed = new SqliteVectorStore({ database });
-    const other = track(new SqliteVectorStore({ path, keywordIndex: false }));
-    await indexed.ensureCollection({ dimensions: 2 });
-    const base = { hash: 'h', metadata: {}, vector: [1, 0], createdAt: new Date(1), updatedAt: new Date(1), occurredAt: new Date(1) };
+    const { statements, indexed, other } = await indexedAndOther();
     // Two scopes: u1 is not the whole index, so its ranking takes the table's document counts from FTS5.
     await other.upsert({
       records: [
